@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `skipnet` command: a thin launcher for the bundled CLI (built by `npm run build`).
+const path = require('path');
+const fs = require('fs');
+const bundle = path.join(__dirname, '..', 'dist', 'cli.js');
+if (!fs.existsSync(bundle)) {
+  console.error('skipnet: the CLI is not built yet; run `npm run build` in ' + path.dirname(__dirname));
+  process.exit(2);
+}
+process.exitCode = require(bundle).runCli(process.argv.slice(2));
+// `skipnet summary big.skipnet | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode || 0);
+  throw error;
+});

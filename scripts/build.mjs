@@ -1,0 +1,29 @@
+// One build script for every bundle: the extension (node/cjs, `vscode` external), the CLI (node),
+// and with --tests / --bench the plain-Node test and benchmark files.
+import { build } from 'esbuild';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = new Set(process.argv.slice(2));
+const production = args.has('--production');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', target: 'es2022' };
+
+function entries(dir, suffix) {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith(suffix)).map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+const jobs = [];
+if (args.has('--tests')) {
+  rmSync('out/test', { recursive: true, force: true });
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/unit', '.test.ts'), outdir: 'out/test', external: ['vscode'] }));
+} else if (args.has('--bench')) {
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench' }));
+} else {
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' }));
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }));
+}
+await Promise.all(jobs);

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { analyze, formatBytes, formatCount, formatDiagnostic, formatMacs, summarize, type Analysis, type ModelGraph } from '../core';
+import { renderTable } from './table';
+
+const USAGE = `usage: skipnet <command> [options]
+
+commands:
+  check FILE                        print problems as file:line:col: severity: message; exit 1 on errors
+  summary FILE [--model NAME] [--batch N] [--json]
+                                    per-layer table (shape, feature maps and their provenance,
+                                    parameters, MACs, memory) and totals
+  help                              this text`;
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  readFile(path: string): string;
+}
+
+const nodeIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  readFile: (path) => readFileSync(path, 'utf8'),
+};
+
+/** Runs the CLI and returns its exit code: 0 ok, 1 problems in the input, 2 wrong usage. */
+export function runCli(argv: string[], io: CliIo = nodeIo): number {
+  const [command, ...rest] = argv;
+  const { positional, flags, error } = parseFlags(rest, ['model', 'batch'], ['json']);
+  if (error) return usage(io, error);
+  switch (command) {
+    case 'check':
+      return withFile(positional, io, (file, analysis) => {
+        for (const diagnostic of analysis.diagnostics) io.out(formatDiagnostic(file, analysis, diagnostic));
+        const errors = analysis.diagnostics.filter((d) => d.severity === 'error').length;
+        if (errors === 0) io.out(`${file}: ok (${analysis.models.length} model${analysis.models.length === 1 ? '' : 's'})`);
+        return errors > 0 ? 1 : 0;
+      });
+    case 'summary':
+      return withFile(positional, io, (file, analysis) => {
+        for (const diagnostic of analysis.diagnostics) io.err(formatDiagnostic(file, analysis, diagnostic));
+        const models = pickModels(analysis, flags.model, io);
+        if (!models) return 1;
+        const batch = flags.batch === undefined ? undefined : Number(flags.batch);
+        if (batch !== undefined && (!Number.isInteger(batch) || batch < 1)) return usage(io, `--batch must be a whole number ≥ 1, not '${flags.batch}'`);
+        const summaries = models.map((m) => summarize(m, batch ?? m.training.batch));
+        if (flags.json !== undefined) io.out(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2));
+        else summaries.forEach((s, i) => printSummary(io, s, i > 0));
+        return analysis.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+      });
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      io.out(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      return usage(io, `unknown command '${command}'`);
+  }
+}
+
+function usage(io: CliIo, message: string): number {
+  io.err(`skipnet: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+function withFile(positional: string[], io: CliIo, run: (file: string, analysis: Analysis) => number): number {
+  if (positional.length !== 1) return usage(io, 'expected exactly one .skipnet file');
+  const file = positional[0];
+  let text: string;
+  try {
+    text = io.readFile(file);
+  } catch (error) {
+    io.err(`skipnet: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    return 2;
+  }
+  return run(file, analyze(text));
+}
+
+function pickModels(analysis: Analysis, name: string | undefined, io: CliIo): ModelGraph[] | undefined {
+  if (analysis.models.length === 0) {
+    io.err('skipnet: the file defines no model');
+    return undefined;
+  }
+  if (name === undefined) return analysis.models;
+  const model = analysis.models.find((m) => m.name === name);
+  if (!model) io.err(`skipnet: no model '${name}'; the file has ${analysis.models.map((m) => m.name).join(', ')}`);
+  return model ? [model] : undefined;
+}
+
+function printSummary(io: CliIo, summary: ReturnType<typeof summarize>, separate: boolean): void {
+  if (separate) io.out('');
+  io.out(`Model ${summary.model} — input ${summary.input}`);
+  io.out(
+    renderTable(
+      ['Layer', 'Op', 'Output', 'Feature maps (provenance)', 'Params', 'MACs', 'Memory'],
+      summary.rows.map((r) => [r.id, r.op, r.shape, r.featureMaps, formatCount(r.params), formatMacs(r.macs), formatBytes(r.activationBytes)]),
+      [false, false, false, false, true, true, true],
+    ),
+  );
+  const t = summary.totals;
+  io.out(`Trainable params: ${formatCount(t.params)}`);
+  io.out(`Buffers (BN running statistics): ${formatCount(t.buffers)}`);
+  io.out(`MACs per sample: ${formatCount(t.macs)} (${formatMacs(t.macs)})`);
+  io.out(`Activations per sample: ${formatBytes(t.activationBytesPerSample)}`);
+  const m = t.training;
+  io.out(
+    `Training memory at batch ${m.batch}: ${formatBytes(m.total)} (weights ${formatBytes(m.weights)}, gradients ${formatBytes(m.gradients)}, optimizer ${formatBytes(m.optimizerState)}, activations ${formatBytes(m.activations)})`,
+  );
+  if (!summary.complete) io.out('Note: errors left some shapes unknown; the totals cover only the known layers.');
+}
+
+function parseFlags(args: string[], valued: string[], bare: string[]): { positional: string[]; flags: Record<string, string | undefined>; error?: string } {
+  const positional: string[] = [];
+  const flags: Record<string, string | undefined> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.slice(2).split('=', 2);
+    if (bare.includes(name)) flags[name] = '';
+    else if (valued.includes(name)) {
+      const value = inline ?? args[++i];
+      if (value === undefined) return { positional, flags, error: `--${name} needs a value` };
+      flags[name] = value;
+    } else return { positional, flags, error: `unknown option --${name}` };
+  }
+  return { positional, flags };
+}
+

@@ -1,0 +1,79 @@
+import type { BlockDecl, SkipnetFile } from './ast';
+import { checkDeclarations, readTraining } from './checks';
+import type { Diagnostic } from './diagnostics';
+import { DEFAULT_MAX_WORK, expandModel } from './expand';
+import type { ModelGraph, ModelTotals } from './graph';
+import { parse } from './parser';
+import type { Token } from './scanner';
+import { LineIndex } from './text';
+
+export interface AnalysisOptions {
+  /** Upper bound on layers plus repeat iterations per model (bounded analysis time). */
+  maxWork?: number;
+}
+
+export interface Analysis {
+  text: string;
+  lines: LineIndex;
+  tokens: Token[];
+  file: SkipnetFile;
+  blocks: Map<string, BlockDecl>;
+  models: ModelGraph[];
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Parses and analyses a .skipnet text: every model expanded into a graph with shapes, provenance,
+ * parameters, MACs and memory, plus all diagnostics sorted by position. Never throws.
+ */
+export function analyze(text: string, options: AnalysisOptions = {}): Analysis {
+  const { file, tokens, diagnostics: sink } = parse(text);
+  const blocks = new Map<string, BlockDecl>();
+  for (const block of file.blocks) if (!blocks.has(block.name)) blocks.set(block.name, block);
+  const recursive = checkDeclarations(file, blocks, sink);
+
+  const models: ModelGraph[] = [];
+  for (const model of file.models) {
+    const training = readTraining(model, sink);
+    const expansion = expandModel(model, blocks, recursive, sink, options.maxWork ?? DEFAULT_MAX_WORK);
+    const groupById = new Map(expansion.groups.map((g) => [g.id, g]));
+    // Roll each node's cost up through every enclosing block instance.
+    for (const node of expansion.nodes) {
+      for (let id = node.group; id; id = groupById.get(id)?.parent ?? null) {
+        const group = groupById.get(id);
+        if (!group) break;
+        group.params += node.params;
+        group.macs += node.macs;
+      }
+    }
+    models.push({
+      name: model.name,
+      range: model.range,
+      nameRange: model.nameRange,
+      inputShape: model.inputDims,
+      nodes: expansion.nodes,
+      nodeById: expansion.nodeById,
+      groups: expansion.groups,
+      groupById,
+      output: expansion.output,
+      totals: totalsOf(expansion.nodes),
+      training,
+      hasTrainSection: model.train !== undefined,
+      complete: expansion.complete,
+    });
+  }
+  const diagnostics = sink.items.slice().sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
+  return { text, lines: new LineIndex(text), tokens, file, blocks, models, diagnostics };
+}
+
+function totalsOf(nodes: ModelGraph['nodes']): ModelTotals {
+  const totals: ModelTotals = { params: 0, buffers: 0, macs: 0, activationElements: 0, layers: 0 };
+  for (const node of nodes) {
+    totals.params += node.params;
+    totals.buffers += node.buffers;
+    totals.macs += node.macs;
+    if (!node.view) totals.activationElements += node.outputElements;
+    if (node.kind !== 'input') totals.layers++;
+  }
+  return totals;
+}

@@ -1,0 +1,155 @@
+import type { BlockDecl, Element, ModelDecl, SkipnetFile, Statement } from './ast';
+import type { DiagnosticSink } from './diagnostics';
+import { evaluate } from './evaluate';
+import { DEFAULT_TRAINING, type TrainingConfig } from './graph';
+import { LAYERS, RESERVED_NAMES } from './layers';
+import { formatValue } from './values';
+
+/** Edit distance, used to suggest the name a person probably meant. */
+export function closestName(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of candidates) {
+    if (Math.abs(candidate.length - name.length) >= bestDistance) continue;
+    const distance = levenshtein(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+export function suggestion(name: string, candidates: Iterable<string>): string {
+  const close = closestName(name, candidates);
+  return close ? ` Did you mean '${close}'?` : '';
+}
+
+export function forEachElement(statements: Statement[], visit: (element: Element) => void): void {
+  for (const statement of statements) {
+    if (statement.kind === 'chain') statement.elements.forEach(visit);
+    else if (Array.isArray(statement.body)) forEachElement(statement.body, visit);
+    else statement.body.elements.forEach(visit);
+  }
+}
+
+/**
+ * Checks that need no expansion: duplicate or reserved declarations, calls to names that are neither
+ * layers nor blocks, and blocks that call themselves (directly or through others). Returns the names
+ * of recursive blocks so the expansion can refuse to enter them.
+ */
+export function checkDeclarations(file: SkipnetFile, blocks: Map<string, BlockDecl>, sink: DiagnosticSink): Set<string> {
+  const modelNames = new Set<string>();
+  for (const block of file.blocks) {
+    if (LAYERS.has(block.name) || RESERVED_NAMES.has(block.name)) {
+      sink.add('reserved-name', `'${block.name}' is a built-in name; choose another name for this block.`, block.nameRange);
+    } else if (blocks.get(block.name) !== block) {
+      sink.add('duplicate-definition', `Block '${block.name}' is already defined.`, block.nameRange, [
+        { range: blocks.get(block.name)!.nameRange, message: 'first definition' },
+      ]);
+    }
+    const seen = new Set<string>();
+    for (const param of block.params) {
+      if (RESERVED_NAMES.has(param.name)) sink.add('reserved-name', `'${param.name}' is a built-in name and cannot be a parameter.`, param.nameRange);
+      if (seen.has(param.name)) sink.add('duplicate-definition', `Parameter '${param.name}' appears twice.`, param.nameRange);
+      seen.add(param.name);
+    }
+  }
+  for (const model of file.models) {
+    if (modelNames.has(model.name)) sink.add('duplicate-definition', `Model '${model.name}' is already defined in this file.`, model.nameRange);
+    modelNames.add(model.name);
+  }
+
+  const known = [...LAYERS.keys(), ...blocks.keys()];
+  const checkCalls = (statements: Statement[]): void =>
+    forEachElement(statements, (element) => {
+      if (element.args && !LAYERS.has(element.name) && !blocks.has(element.name)) {
+        sink.add('unknown-layer-or-block', `Unknown layer or block '${element.name}'.${suggestion(element.name, known)}`, element.nameRange);
+      }
+    });
+  file.blocks.forEach((block) => checkCalls(block.body));
+  file.models.forEach((model) => checkCalls(model.body));
+
+  const recursive = new Set<string>();
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (block: BlockDecl, path: string[]): void => {
+    state.set(block.name, 'visiting');
+    forEachElement(block.body, (element) => {
+      const callee = blocks.get(element.name);
+      if (!callee || LAYERS.has(element.name)) return;
+      if (state.get(callee.name) === 'visiting') {
+        const cycle = [...path.slice(path.indexOf(callee.name)), callee.name];
+        cycle.forEach((name) => recursive.add(name));
+        sink.add('recursive-block', `Block '${callee.name}' calls itself (${cycle.join(' → ')}); a network must be finite.`, element.nameRange);
+      } else if (!state.has(callee.name)) visit(callee, [...path, callee.name]);
+    });
+    state.set(block.name, 'done');
+  };
+  for (const block of blocks.values()) if (!state.has(block.name)) visit(block, [block.name]);
+  return recursive;
+}
+
+const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
+const DATASETS = ['mnist', 'fashion_mnist'] as const;
+
+/** Reads a model's train section into a full configuration, reporting unknown keys and bad values. */
+export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingConfig {
+  const config: TrainingConfig = { ...DEFAULT_TRAINING };
+  const noScope = { lookup: () => undefined, channels: () => undefined };
+  const keys = ['dataset', 'epochs', 'batch', 'optimizer', 'lr', 'momentum', 'weight_decay', 'seed'];
+  for (const setting of model.train?.settings ?? []) {
+    const value = evaluate(setting.value, noScope, sink);
+    if (value === undefined) continue;
+    const bad = (expected: string): void =>
+      sink.add('invalid-training', `${setting.key} must be ${expected}, not ${formatValue(value)}.`, setting.value.range);
+    const positiveInt = (): number | undefined => (typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : (bad('a positive whole number'), undefined));
+    const nonNegative = (): number | undefined => (typeof value === 'number' && value >= 0 ? value : (bad('a number ≥ 0'), undefined));
+    switch (setting.key) {
+      case 'dataset':
+        if (typeof value === 'object' && 'symbol' in value && (DATASETS as readonly string[]).includes(value.symbol)) {
+          config.dataset = { kind: 'builtin', name: value.symbol === 'mnist' ? 'mnist' : 'fashion-mnist' };
+        } else if (typeof value === 'object' && 'text' in value) {
+          config.dataset = { kind: 'folder', path: value.text };
+        } else bad(`one of ${DATASETS.join(', ')} or a folder path in quotes`);
+        break;
+      case 'epochs':
+        config.epochs = positiveInt() ?? config.epochs;
+        break;
+      case 'batch':
+        config.batch = positiveInt() ?? config.batch;
+        break;
+      case 'seed':
+        config.seed = typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : (bad('a whole number ≥ 0'), config.seed);
+        break;
+      case 'optimizer':
+        if (typeof value === 'object' && 'symbol' in value && (OPTIMIZERS as readonly string[]).includes(value.symbol)) {
+          config.optimizer = value.symbol as TrainingConfig['optimizer'];
+        } else bad(`one of ${OPTIMIZERS.join(', ')}`);
+        break;
+      case 'lr':
+        config.lr = typeof value === 'number' && value > 0 ? value : (bad('a number > 0'), config.lr);
+        break;
+      case 'momentum':
+        config.momentum = nonNegative() ?? config.momentum;
+        break;
+      case 'weight_decay':
+        config.weightDecay = nonNegative() ?? config.weightDecay;
+        break;
+      default:
+        sink.add('invalid-training', `Unknown training setting '${setting.key}'; the settings are ${keys.join(', ')}.${suggestion(setting.key, keys)}`, setting.keyRange);
+    }
+  }
+  return config;
+}

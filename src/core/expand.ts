@@ -1,0 +1,431 @@
+import type { Argument, BlockDecl, ChainStatement, Element, ModelDecl, Statement } from './ast';
+import { suggestion } from './checks';
+import type { DiagnosticSink, RelatedInformation } from './diagnostics';
+import { evaluate, type EvalScope } from './evaluate';
+import type { BlockGroup, ChannelSegment, GraphNode } from './graph';
+import { LAYERS, type LayerArgs, type LayerSpec } from './layers';
+import type { Range } from './text';
+import { channelsOf, elementCount, formatShape, formatValue, isSymbol, type Shape, type Value } from './values';
+
+/** Expansion stops past this many nodes plus repeat iterations, so any input is analysed in bounded time. */
+export const DEFAULT_MAX_WORK = 200_000;
+
+class TooLarge {}
+
+interface Frame {
+  prefix: string;
+  group: BlockGroup | null;
+  params: Map<string, Value>;
+  tensors: Map<string, string>;
+  /** Named repeat bodies see the names of the scope around them. */
+  outer: Frame | null;
+  input: string | null;
+  current: string | null;
+  usedNames: Set<string>;
+  counters: Map<string, number>;
+  /** Which statement first claimed a label here: a second statement with the same label is an error, a repeat is not. */
+  labelOwners: Map<string, number>;
+  labelUses: Map<string, number>;
+  stack: string[];
+}
+
+export interface Expansion {
+  nodes: GraphNode[];
+  nodeById: Map<string, GraphNode>;
+  groups: BlockGroup[];
+  output: string;
+  complete: boolean;
+}
+
+/** Turns a model's statements into a flat graph of layers, inferring every shape on the way. */
+export function expandModel(
+  model: ModelDecl,
+  blocks: Map<string, BlockDecl>,
+  recursive: Set<string>,
+  sink: DiagnosticSink,
+  maxWork = DEFAULT_MAX_WORK,
+): Expansion {
+  const nodes: GraphNode[] = [];
+  const nodeById = new Map<string, GraphNode>();
+  const groups: BlockGroup[] = [];
+  let work = 0;
+  let complete = true;
+
+  const dims = model.inputDims;
+  let inputShape: Shape | null = dims;
+  if ((dims.length !== 1 && dims.length !== 3) || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+    sink.add('invalid-size', 'The input shape must be H×W×C (e.g. 32x32x3) or a single size, all positive whole numbers.', model.inputRange);
+    inputShape = null;
+  }
+  const input = addNode({ id: 'input', name: 'input', kind: 'input', inputs: [], args: {}, range: model.inputRange, group: null }, inputShape, 'new', [], null);
+
+  const root = newFrame('', null, new Map(), input.id, null);
+  try {
+    runStatements(model.body, root);
+  } catch (error) {
+    if (!(error instanceof TooLarge)) throw error;
+    complete = false;
+  }
+  return { nodes, nodeById, groups, output: root.current ?? input.id, complete: complete && nodes.every((n) => n.shape !== null) };
+
+  function newFrame(prefix: string, group: BlockGroup | null, params: Map<string, Value>, inputId: string | null, outer: Frame | null, stack: string[] = []): Frame {
+    return {
+      prefix,
+      group,
+      params,
+      tensors: new Map(),
+      outer,
+      input: inputId,
+      current: inputId,
+      usedNames: new Set(),
+      counters: new Map(),
+      labelOwners: new Map(),
+      labelUses: new Map(),
+      stack,
+    };
+  }
+
+  function spend(range: Range): void {
+    if (++work > maxWork) {
+      sink.add('model-too-large', `Model '${model.name}' expands to more than ${maxWork.toLocaleString('en-US')} layers and repetitions; analysis stopped here.`, range);
+      throw new TooLarge();
+    }
+  }
+
+  function runStatements(statements: Statement[], frame: Frame): void {
+    for (const statement of statements) {
+      if (statement.kind === 'chain') runChain(statement, frame, statement.label, statement.labelRange);
+      else runRepeat(statement, frame);
+    }
+  }
+
+  function runRepeat(statement: Extract<Statement, { kind: 'repeat' }>, frame: Frame): void {
+    const count = evaluate(statement.count, scopeOf(frame), sink);
+    if (count === undefined) return;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+      sink.add('invalid-size', `repeat needs a whole number ≥ 0, not ${formatValue(count)}.`, statement.count.range);
+      return;
+    }
+    for (let i = 1; i <= count; i++) {
+      spend(statement.keywordRange);
+      const label = statement.label ? `${statement.label}${i}` : undefined;
+      if (!Array.isArray(statement.body)) {
+        runChain(statement.body, frame, label, statement.labelRange);
+      } else if (label) {
+        const group = openGroup(frame, label, 'repeat', statement.range);
+        const child = newFrame(`${group.id}/`, group, frame.params, frame.current, frame, frame.stack);
+        runStatements(statement.body, child);
+        group.output = child.current;
+        frame.current = child.current;
+      } else runStatements(statement.body, frame);
+    }
+    if (statement.label && frame.current) frame.tensors.set(statement.label, frame.current);
+  }
+
+  function runChain(chain: ChainStatement, frame: Frame, label: string | undefined, labelRange: Range | undefined): void {
+    let current = frame.current;
+    chain.elements.forEach((element, index) => {
+      const isLast = index === chain.elements.length - 1;
+      const elementLabel = element.label ?? (isLast ? label : undefined);
+      const elementLabelRange = element.labelRange ?? labelRange;
+      const spec = LAYERS.get(element.name);
+      const block = spec ? undefined : blocks.get(element.name);
+      if (spec) current = runLayer(spec, element, frame, current, elementLabel, elementLabelRange);
+      else if (block) current = runBlock(block, element, frame, current, elementLabel, elementLabelRange);
+      else if (element.args) current = null; // reported by checkDeclarations
+      else if (index > 0) {
+        sink.add('reference-position', `'${element.name}' is not a layer or block; a tensor name can only start a chain (${element.name} -> ...).`, element.nameRange);
+        current = null;
+      } else current = resolveTensor(element.name, element.nameRange, frame, current);
+      if (element.label && current) frame.tensors.set(element.label, current);
+    });
+    frame.current = current;
+    if (label && current) frame.tensors.set(label, current);
+  }
+
+  function resolveTensor(name: string, range: Range, frame: Frame, current: string | null): string | null {
+    if (name === '_') return current;
+    if (name === 'in' || name === 'input') return frame.input;
+    for (let scope: Frame | null = frame; scope; scope = scope.outer) {
+      const found = scope.tensors.get(name);
+      if (found) return found;
+    }
+    const known: string[] = [...LAYERS.keys(), ...blocks.keys()];
+    for (let scope: Frame | null = frame; scope; scope = scope.outer) known.push(...scope.tensors.keys());
+    sink.add('unknown-name', `Unknown layer, block or tensor '${name}'.${suggestion(name, known)}`, range);
+    return null;
+  }
+
+  function localName(frame: Frame, base: string, label: string | undefined, labelRange: Range | undefined): string {
+    if (label && labelRange) {
+      const owner = frame.labelOwners.get(label);
+      if (owner === undefined) {
+        frame.labelOwners.set(label, labelRange.start);
+        frame.usedNames.add(label);
+        return label;
+      }
+      if (owner !== labelRange.start) sink.add('duplicate-name', `The name '${label}' is already used in this scope.`, labelRange);
+      // The same statement again (inside a repeat): number the copies.
+      let uses = frame.labelUses.get(label) ?? 1;
+      let name: string;
+      do name = `${label}_${++uses}`;
+      while (frame.usedNames.has(name));
+      frame.labelUses.set(label, uses);
+      frame.usedNames.add(name);
+      return name;
+    }
+    let count = frame.counters.get(base) ?? 0;
+    let name: string;
+    do name = `${base}${++count}`;
+    while (frame.usedNames.has(name) || frame.labelOwners.has(name));
+    frame.counters.set(base, count);
+    frame.usedNames.add(name);
+    return name;
+  }
+
+  function scopeOf(frame: Frame, current: string | null = frame.current): EvalScope {
+    return {
+      lookup: (name) => frame.params.get(name),
+      channels: () => {
+        const shape = current ? nodeById.get(current)?.shape : null;
+        return shape ? channelsOf(shape) : undefined;
+      },
+    };
+  }
+
+  function openGroup(frame: Frame, name: string, block: string, callRange: Range): BlockGroup {
+    const group: BlockGroup = { id: frame.prefix + name, name, block, parent: frame.group?.id ?? null, callRange, nodes: [], output: null, params: 0, macs: 0 };
+    groups.push(group);
+    return group;
+  }
+
+  function runBlock(block: BlockDecl, element: Element, frame: Frame, current: string | null, label: string | undefined, labelRange: Range | undefined): string | null {
+    spend(element.range);
+    if (recursive.has(block.name) || frame.stack.includes(block.name)) return null;
+    const params = new Map<string, Value>();
+    const callerScope = scopeOf(frame, current);
+    const args = element.args ?? [];
+    let ok = true;
+    let position = 0;
+    for (const arg of args) {
+      let name: string;
+      if (arg.name) {
+        name = arg.name;
+        if (!block.params.some((p) => p.name === name)) {
+          sink.add('unknown-argument', `Block '${block.name}' has no parameter '${name}'.${suggestion(name, block.params.map((p) => p.name))}`, arg.nameRange ?? arg.range);
+          ok = false;
+          continue;
+        }
+      } else {
+        if (position >= block.params.length) {
+          sink.add('argument-count', `Block '${block.name}' takes at most ${block.params.length} argument(s).`, arg.range);
+          ok = false;
+          continue;
+        }
+        name = block.params[position++].name;
+      }
+      if (params.has(name)) {
+        sink.add('duplicate-argument', `'${name}' is given twice.`, arg.range);
+        ok = false;
+        continue;
+      }
+      const value = evaluate(arg.value, callerScope, sink);
+      if (value === undefined) ok = false;
+      else params.set(name, value);
+    }
+    for (const param of block.params) {
+      if (params.has(param.name)) continue;
+      if (!param.default) {
+        sink.add('missing-argument', `Block '${block.name}' needs a value for '${param.name}'.`, element.range);
+        ok = false;
+        continue;
+      }
+      const value = evaluate(param.default, { lookup: (name) => params.get(name), channels: callerScope.channels }, sink);
+      if (value === undefined) ok = false;
+      else params.set(param.name, value);
+    }
+    if (!ok) return null;
+    const group = openGroup(frame, localName(frame, block.name, label, labelRange), block.name, element.range);
+    const child = newFrame(`${group.id}/`, group, params, current, null, [...frame.stack, block.name]);
+    runStatements(block.body, child);
+    group.output = child.current;
+    return child.current;
+  }
+
+  function runLayer(spec: LayerSpec, element: Element, frame: Frame, current: string | null, label: string | undefined, labelRange: Range | undefined): string | null {
+    spend(element.range);
+    let inputs: (string | null)[];
+    let args: LayerArgs | undefined;
+    if (spec.merge) {
+      inputs = mergeInputs(spec, element, frame, current);
+      args = {};
+    } else {
+      inputs = [current];
+      args = layerArgs(spec, element, scopeOf(frame, current));
+    }
+    const name = localName(frame, spec.kind, label, labelRange);
+    const known = inputs.every((id) => id !== null) && args !== undefined;
+    const inputNodes = known ? inputs.map((id) => nodeById.get(id as string)!) : [];
+    const inputShapes = inputNodes.map((n) => n.shape);
+    const node = addNode(
+      { id: frame.prefix + name, name, kind: spec.kind, inputs: inputs.filter((id): id is string => id !== null), args: args ?? {}, range: element.range, group: frame.group?.id ?? null },
+      null,
+      'new',
+      inputNodes,
+      frame.group,
+    );
+    if (!known || inputShapes.some((s) => s === null)) return node.id;
+    const result = spec.infer(inputShapes as Shape[], args!);
+    if (!result.ok) {
+      const related: RelatedInformation[] = inputNodes.map((n, i) => ({
+        range: n.range,
+        message: `input ${i + 1}${spec.merge ? ` '${element.args?.[i] ? describeArg(element.args[i]) : n.name}'` : ''} is ${formatShape(n.shape)} (from ${n.id})`,
+      }));
+      sink.add(result.code, result.message, element.range, related);
+      return node.id;
+    }
+    fillNode(node, result.shape, result.provenance, inputNodes);
+    node.params = result.params;
+    node.buffers = result.buffers;
+    node.macs = result.macs;
+    return node.id;
+  }
+
+  function describeArg(arg: Argument): string {
+    return arg.value.kind === 'name' ? arg.value.name : '?';
+  }
+
+  function mergeInputs(spec: LayerSpec, element: Element, frame: Frame, current: string | null): (string | null)[] {
+    const args = element.args ?? [];
+    if (args.length < 2) {
+      sink.add('argument-count', `${spec.kind} needs at least two tensors, e.g. ${spec.kind}(in, _).`, element.range);
+      return [null];
+    }
+    return args.map((arg) => {
+      if (arg.name) {
+        sink.add('unknown-argument', `${spec.kind} takes only tensor names, not '${arg.name}='.`, arg.range);
+        return null;
+      }
+      if (arg.value.kind !== 'name') {
+        sink.add('argument-type', `${spec.kind} takes tensor names (such as in, _ or a label), not an expression.`, arg.range);
+        return null;
+      }
+      return resolveTensor(arg.value.name, arg.value.range, frame, current);
+    });
+  }
+
+  function layerArgs(spec: LayerSpec, element: Element, scope: EvalScope): LayerArgs | undefined {
+    const given = new Map<string, { value: Value; range: Range }>();
+    let ok = true;
+    let position = 0;
+    for (const arg of element.args ?? []) {
+      const argSpec = arg.name ? spec.args.find((a) => a.name === arg.name) : spec.args[position++];
+      if (!argSpec) {
+        if (arg.name) sink.add('unknown-argument', `${spec.kind} has no argument '${arg.name}'.${suggestion(arg.name, spec.args.map((a) => a.name))}`, arg.nameRange ?? arg.range);
+        else sink.add('argument-count', spec.args.length ? `${spec.kind} takes at most ${spec.args.length} argument(s): ${spec.args.map((a) => a.name).join(', ')}.` : `${spec.kind} takes no arguments.`, arg.range);
+        ok = false;
+        continue;
+      }
+      if (given.has(argSpec.name)) {
+        sink.add('duplicate-argument', `'${argSpec.name}' is given twice.`, arg.range);
+        ok = false;
+        continue;
+      }
+      const value = evaluate(arg.value, scope, sink);
+      if (value === undefined) ok = false;
+      else given.set(argSpec.name, { value, range: arg.value.range });
+    }
+    const args: LayerArgs = {};
+    for (const argSpec of spec.args) {
+      const entry = given.get(argSpec.name);
+      if (!entry) {
+        if (argSpec.default === undefined) {
+          sink.add('missing-argument', `${spec.kind} needs '${argSpec.name}' (${argSpec.doc}).`, element.range);
+          ok = false;
+        } else args[argSpec.name] = argSpec.default;
+        continue;
+      }
+      const problem = checkType(argSpec.type, entry.value);
+      if (problem) {
+        sink.add(isSymbol(entry.value) ? 'unknown-name' : problem.startsWith('must be a whole') ? 'invalid-size' : 'argument-type', isSymbol(entry.value) ? `Unknown name '${entry.value.symbol}'.` : `${spec.kind}: ${argSpec.name} ${problem}`, entry.range);
+        ok = false;
+      } else args[argSpec.name] = entry.value;
+    }
+    return ok ? args : undefined;
+  }
+
+  function addNode(base: Omit<GraphNode, 'shape' | 'provenance' | 'params' | 'buffers' | 'macs' | 'outputElements' | 'view'>, shape: Shape | null, provenance: 'new', inputNodes: GraphNode[], group: BlockGroup | null): GraphNode {
+    const node: GraphNode = { ...base, shape: null, provenance: [], params: 0, buffers: 0, macs: 0, outputElements: 0, view: LAYERS.get(base.kind)?.view === true };
+    if (nodeById.has(node.id)) {
+      // Unreachable with the naming rules above; kept so a bug can never corrupt the graph silently.
+      node.id = `${node.id}#${nodes.length}`;
+    }
+    nodes.push(node);
+    nodeById.set(node.id, node);
+    group?.nodes.push(node.id);
+    if (shape) fillNode(node, shape, provenance, inputNodes);
+    return node;
+  }
+}
+
+function checkType(type: string, value: Value): string | undefined {
+  const wholePositive = (v: Value): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  switch (type) {
+    case 'int':
+      return wholePositive(value) ? undefined : `must be a whole number ≥ 1, not ${formatValue(value)}.`;
+    case 'kernel':
+      if (typeof value === 'object' && 'dims' in value) return value.dims.length === 2 && value.dims.every(wholePositive) ? undefined : `must be a size like 3 or 3x3, not ${formatValue(value)}.`;
+      return wholePositive(value) ? undefined : `must be a whole number ≥ 1, not ${formatValue(value)}.`;
+    case 'padding':
+      if (isSymbol(value) && (value.symbol === 'same' || value.symbol === 'valid')) return undefined;
+      return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? undefined : `must be a whole number ≥ 0, same or valid, not ${formatValue(value)}.`;
+    case 'bool':
+      return typeof value === 'boolean' ? undefined : `must be true or false, not ${formatValue(value)}.`;
+    case 'probability':
+      return typeof value === 'number' && value >= 0 && value < 1 ? undefined : `must be a number from 0 up to (not including) 1, not ${formatValue(value)}.`;
+    default:
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : `must be a number, not ${formatValue(value)}.`;
+  }
+}
+
+function fillNode(node: GraphNode, shape: Shape, mode: 'pass' | 'new' | 'concat' | 'zeropad' | 'scaled', inputs: GraphNode[]): void {
+  node.shape = shape;
+  node.outputElements = elementCount(shape);
+  const channels = channelsOf(shape);
+  switch (mode) {
+    case 'new':
+      node.provenance = [{ source: node.id, channels }];
+      break;
+    case 'pass':
+      node.provenance = inputs[0].provenance;
+      break;
+    case 'concat': {
+      const segments: ChannelSegment[] = [];
+      for (const input of inputs) {
+        for (const segment of input.provenance) {
+          const last = segments[segments.length - 1];
+          if (last && last.source === segment.source) segments[segments.length - 1] = { source: last.source, channels: last.channels + segment.channels };
+          else segments.push(segment);
+        }
+      }
+      node.provenance = segments;
+      break;
+    }
+    case 'zeropad': {
+      const added = channels - channelsOf(inputs[0].shape!);
+      const before = Math.floor(added / 2);
+      node.provenance = [
+        ...(before > 0 ? [{ source: '', channels: before }] : []),
+        ...inputs[0].provenance,
+        ...(added - before > 0 ? [{ source: '', channels: added - before }] : []),
+      ];
+      break;
+    }
+    case 'scaled': {
+      const inputShape = inputs[0].shape!;
+      const factor = inputShape.length === 3 ? inputShape[0] * inputShape[1] : 1;
+      node.provenance = factor === 1 ? inputs[0].provenance : inputs[0].provenance.map((s) => ({ source: s.source, channels: s.channels * factor }));
+      break;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import type { Range } from './text';
+import type { Shape, Value } from './values';
+
+/** A run of consecutive channels of a tensor that one node produced: the unit of "where feature maps come from". */
+export interface ChannelSegment {
+  /** Id of the node that produced these channels; '' for channels of zeros added by a zeropad shortcut. */
+  source: string;
+  channels: number;
+}
+
+export interface GraphNode {
+  /** Stable id from the block path, e.g. `stage2/basic3/conv2`. */
+  id: string;
+  /** The last part of the id: the label written in the source, or the layer kind numbered in its scope. */
+  name: string;
+  kind: string;
+  /** Ids of the input nodes in argument order (one for ordinary layers, several for add/concat). */
+  inputs: string[];
+  args: Record<string, Value>;
+  /** Where the layer is written. Inside a block this is the block body; the instance's call site is on its group. */
+  range: Range;
+  /** Innermost block instance holding the node, or null at model level. */
+  group: string | null;
+  /** Output shape without the batch axis, or null if an error upstream left it unknown. */
+  shape: Shape | null;
+  provenance: ChannelSegment[];
+  params: number;
+  buffers: number;
+  macs: number;
+  /** Elements of the output for one sample (memory is this × 4 bytes in float32). */
+  outputElements: number;
+  /** Views (identity, flatten) share their input's memory. */
+  view: boolean;
+}
+
+/** One instance of a block (or one iteration of a labelled repeat): a compound node in the graph view. */
+export interface BlockGroup {
+  id: string;
+  name: string;
+  /** The block's name, or 'repeat' for a labelled repeat body. */
+  block: string;
+  parent: string | null;
+  callRange: Range;
+  nodes: string[];
+  /** The node whose output is the group's output. */
+  output: string | null;
+  params: number;
+  macs: number;
+}
+
+export interface TrainingConfig {
+  dataset: { kind: 'builtin'; name: 'mnist' | 'fashion-mnist' } | { kind: 'folder'; path: string };
+  epochs: number;
+  batch: number;
+  optimizer: 'sgd' | 'momentum' | 'adam';
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  seed: number;
+}
+
+export const DEFAULT_TRAINING: TrainingConfig = {
+  dataset: { kind: 'builtin', name: 'mnist' },
+  epochs: 1,
+  batch: 32,
+  optimizer: 'momentum',
+  lr: 0.05,
+  momentum: 0.9,
+  weightDecay: 0,
+  seed: 1,
+};
+
+export interface ModelTotals {
+  params: number;
+  buffers: number;
+  macs: number;
+  /** Sum over nodes of output elements for one sample, views excluded. */
+  activationElements: number;
+  layers: number;
+}
+
+export interface ModelGraph {
+  name: string;
+  range: Range;
+  nameRange: Range;
+  inputShape: Shape;
+  nodes: GraphNode[];
+  nodeById: Map<string, GraphNode>;
+  groups: BlockGroup[];
+  groupById: Map<string, BlockGroup>;
+  /** Id of the node whose output is the model's output. */
+  output: string;
+  totals: ModelTotals;
+  /** Settings from the model's train section, defaults filled in. */
+  training: TrainingConfig;
+  hasTrainSection: boolean;
+  /** False when an error left some shape unknown: totals then cover only the known part. */
+  complete: boolean;
+}

@@ -1,0 +1,13 @@
+/** The SkipNet language and its analysis. Nothing here may import `vscode` or touch the DOM. */
+export * from './analyze';
+export type * from './ast';
+export * from './diagnostics';
+export * from './graph';
+export { LAYERS, RESERVED_NAMES, type LayerSpec, type ArgSpec } from './layers';
+export * from './memory';
+export { parse } from './parser';
+export * from './provenance';
+export { scan, type Token } from './scanner';
+export * from './text';
+export * from './values';
+export * from './summary';

@@ -1,0 +1,242 @@
+import type { Shape, Value } from './values';
+import { channelsOf, elementCount, formatShape, isSymbol } from './values';
+
+export type ArgType = 'int' | 'number' | 'bool' | 'padding' | 'kernel' | 'probability';
+
+export interface ArgSpec {
+  name: string;
+  type: ArgType;
+  /** Undefined: the argument is required. */
+  default?: Value;
+  doc: string;
+}
+
+/** The resolved arguments of one layer, after defaults and type checks. */
+export type LayerArgs = Record<string, Value>;
+
+/** What a layer makes of its input shape(s): the output, or a message saying why it cannot. */
+export type Inference =
+  | { ok: true; shape: Shape; params: number; buffers: number; macs: number; provenance: 'pass' | 'new' | 'concat' | 'zeropad' | 'scaled' }
+  | { ok: false; message: string; code: 'invalid-shape' | 'shape-mismatch' | 'spatial-mismatch' | 'invalid-size' };
+
+export interface LayerSpec {
+  kind: string;
+  /** One line for hovers and completion. */
+  doc: string;
+  args: ArgSpec[];
+  /** Merge layers take tensor references as positional arguments instead of sizes. */
+  merge?: boolean;
+  /** Layers that need no memory of their own: a view of the input. */
+  view?: boolean;
+  infer(inputs: Shape[], args: LayerArgs): Inference;
+}
+
+const int = (value: Value | undefined): number => (typeof value === 'number' ? value : 0);
+const pair = (value: Value | undefined): [number, number] =>
+  typeof value === 'object' && 'dims' in value ? [value.dims[0], value.dims[1]] : [int(value), int(value)];
+
+const pass = (shape: Shape): Inference => ({ ok: true, shape, params: 0, buffers: 0, macs: 0, provenance: 'pass' });
+const needImage = (kind: string, shape: Shape): Inference | undefined =>
+  shape.length === 3
+    ? undefined
+    : { ok: false, code: 'invalid-shape', message: `${kind} needs an image-shaped input (H×W×C) but gets ${formatShape(shape)}.` };
+
+function windowOutput(size: number, kernel: number, stride: number, pad: number, dilation: number): number {
+  return Math.floor((size + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+function resolvePadding(value: Value | undefined, kernel: number, stride: number, dilation: number): number | string {
+  if (typeof value === 'number') return value;
+  if (value && isSymbol(value) && value.symbol === 'valid') return 0;
+  if (value && isSymbol(value) && value.symbol === 'same') {
+    const total = dilation * (kernel - 1);
+    if (stride !== 1 || total % 2 !== 0) return "pad=same needs stride 1 and an odd kernel; give the padding as a number.";
+    return total / 2;
+  }
+  return 0;
+}
+
+function pooling(kind: string): LayerSpec {
+  return {
+    kind,
+    doc: `${kind === 'maxpool' ? 'Max' : 'Average'} pooling over a kernel×kernel window (stride defaults to the kernel).`,
+    args: [
+      { name: 'kernel', type: 'kernel', doc: 'window size, e.g. 2 or 3x3' },
+      { name: 'stride', type: 'kernel', default: { symbol: 'kernel' }, doc: 'step between windows (default: the kernel)' },
+      { name: 'pad', type: 'padding', default: 0, doc: 'padding on each side' },
+    ],
+    infer([input], args) {
+      const bad = needImage(kind, input);
+      if (bad) return bad;
+      const [kh, kw] = pair(args.kernel);
+      const [sh, sw] = isSymbol(args.stride ?? 0) ? [kh, kw] : pair(args.stride);
+      const pad = resolvePadding(args.pad, kh, 1, 1);
+      if (typeof pad === 'string') return { ok: false, code: 'invalid-size', message: pad };
+      if (pad * 2 > Math.min(kh, kw)) return { ok: false, code: 'invalid-size', message: `Padding ${pad} is more than half the window ${kh}×${kw}.` };
+      const h = windowOutput(input[0], kh, sh, pad, 1);
+      const w = windowOutput(input[1], kw, sw, pad, 1);
+      if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} window does not fit the ${input[0]}×${input[1]} input.` };
+      return { ok: true, shape: [h, w, input[2]], params: 0, buffers: 0, macs: 0, provenance: 'pass' };
+    },
+  };
+}
+
+function activation(kind: string, doc: string, args: ArgSpec[] = []): LayerSpec {
+  return { kind, doc, args, infer: ([input]) => pass(input) };
+}
+
+function merge(kind: 'add' | 'concat'): LayerSpec {
+  return {
+    kind,
+    merge: true,
+    doc:
+      kind === 'add'
+        ? 'Element-wise sum of two or more tensors of the same shape (a residual connection, as in ResNet).'
+        : 'Concatenation of two or more tensors along channels (a dense connection, as in DenseNet).',
+    args: [],
+    infer(inputs) {
+      if (inputs.length < 2) return { ok: false, code: 'invalid-shape', message: `${kind} needs at least two inputs, e.g. ${kind}(in, _).` };
+      const first = inputs[0];
+      if (kind === 'add') {
+        for (const shape of inputs) {
+          if (shape.length !== first.length || shape.some((d, i) => d !== first[i])) {
+            return { ok: false, code: 'shape-mismatch', message: `add needs inputs of one shape but gets ${inputs.map(formatShape).join(' and ')}.` };
+          }
+        }
+        return { ok: true, shape: first, params: 0, buffers: 0, macs: 0, provenance: 'new' };
+      }
+      for (const shape of inputs) {
+        if (shape.length !== first.length || shape.slice(0, -1).some((d, i) => d !== first[i])) {
+          return {
+            ok: false,
+            code: 'spatial-mismatch',
+            message: `concat joins channels, so the other sizes must agree, but it gets ${inputs.map(formatShape).join(' and ')}.`,
+          };
+        }
+      }
+      const channels = inputs.reduce((sum, shape) => sum + channelsOf(shape), 0);
+      return { ok: true, shape: [...first.slice(0, -1), channels], params: 0, buffers: 0, macs: 0, provenance: 'concat' };
+    },
+  };
+}
+
+const SPECS: LayerSpec[] = [
+  {
+    kind: 'conv',
+    doc: '2-D convolution: conv(filters, kernel, stride=1, pad=0, groups=1, bias=true, dilation=1).',
+    args: [
+      { name: 'filters', type: 'int', doc: 'number of output feature maps' },
+      { name: 'kernel', type: 'kernel', doc: 'kernel size, e.g. 3 or 1x7' },
+      { name: 'stride', type: 'kernel', default: 1, doc: 'step of the kernel' },
+      { name: 'pad', type: 'padding', default: 0, doc: 'zero padding on each side, or same' },
+      { name: 'groups', type: 'int', default: 1, doc: 'grouped convolution: input and output channels split into this many groups' },
+      { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias per output channel' },
+      { name: 'dilation', type: 'int', default: 1, doc: 'spacing between kernel taps' },
+    ],
+    infer([input], args) {
+      const bad = needImage('conv', input);
+      if (bad) return bad;
+      const filters = int(args.filters);
+      const groups = int(args.groups);
+      const dilation = int(args.dilation);
+      const [kh, kw] = pair(args.kernel);
+      const [sh, sw] = pair(args.stride);
+      const cin = input[2];
+      if (cin % groups !== 0 || filters % groups !== 0) {
+        return { ok: false, code: 'invalid-size', message: `groups=${groups} must divide both the input channels (${cin}) and the filters (${filters}).` };
+      }
+      const pad = resolvePadding(args.pad, Math.max(kh, kw), Math.max(sh, sw), dilation);
+      if (typeof pad === 'string') return { ok: false, code: 'invalid-size', message: pad };
+      const h = windowOutput(input[0], kh, sh, pad, dilation);
+      const w = windowOutput(input[1], kw, sw, pad, dilation);
+      if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} kernel does not fit the ${input[0]}×${input[1]} input.` };
+      const perOutput = kh * kw * (cin / groups);
+      const params = perOutput * filters + (args.bias === true ? filters : 0);
+      return { ok: true, shape: [h, w, filters], params, buffers: 0, macs: h * w * filters * perOutput, provenance: 'new' };
+    },
+  },
+  {
+    kind: 'bn',
+    doc: 'Batch normalization: learned scale γ and shift β per channel (trainable), running mean and variance (buffers).',
+    args: [
+      { name: 'eps', type: 'number', default: 1e-5, doc: 'added to the variance' },
+      { name: 'momentum', type: 'number', default: 0.1, doc: 'running-statistics momentum (PyTorch convention)' },
+    ],
+    infer([input]) {
+      const channels = channelsOf(input);
+      return { ok: true, shape: input, params: 2 * channels, buffers: 2 * channels, macs: 0, provenance: 'pass' };
+    },
+  },
+  activation('relu', 'Rectified linear unit: max(0, x).'),
+  activation('leakyrelu', 'Leaky ReLU: x if x > 0, else alpha·x.', [{ name: 'alpha', type: 'number', default: 0.01, doc: 'slope for negative inputs' }]),
+  activation('gelu', 'Gaussian error linear unit.'),
+  activation('sigmoid', 'Logistic sigmoid.'),
+  activation('tanh', 'Hyperbolic tangent.'),
+  activation('softmax', 'Softmax over the last axis.'),
+  pooling('maxpool'),
+  pooling('avgpool'),
+  {
+    kind: 'gap',
+    doc: 'Global average pooling: H×W×C → C.',
+    args: [],
+    infer([input]) {
+      const bad = needImage('gap', input);
+      if (bad) return bad;
+      return { ok: true, shape: [input[2]], params: 0, buffers: 0, macs: 0, provenance: 'pass' };
+    },
+  },
+  {
+    kind: 'flatten',
+    doc: 'Flattens H×W×C into one vector of H·W·C features.',
+    args: [],
+    view: true,
+    infer([input]) {
+      return { ok: true, shape: [elementCount(input)], params: 0, buffers: 0, macs: 0, provenance: 'scaled' };
+    },
+  },
+  {
+    kind: 'dense',
+    doc: 'Fully connected layer: dense(units, bias=true).',
+    args: [
+      { name: 'units', type: 'int', doc: 'number of outputs' },
+      { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias per output' },
+    ],
+    infer([input], args) {
+      if (input.length !== 1) {
+        return { ok: false, code: 'invalid-shape', message: `dense needs a flat input but gets ${formatShape(input)}; put gap or flatten before it.` };
+      }
+      const units = int(args.units);
+      return { ok: true, shape: [units], params: input[0] * units + (args.bias === true ? units : 0), buffers: 0, macs: input[0] * units, provenance: 'new' };
+    },
+  },
+  {
+    kind: 'dropout',
+    doc: 'Dropout: zeroes a fraction p of activations while training.',
+    args: [{ name: 'p', type: 'probability', default: 0.5, doc: 'probability of dropping an activation' }],
+    infer: ([input]) => pass(input),
+  },
+  { kind: 'identity', doc: 'Passes its input through unchanged.', args: [], view: true, infer: ([input]) => pass(input) },
+  {
+    kind: 'zeropad',
+    doc: 'ResNet "option A" shortcut: keeps every stride-th pixel and pads channels with zeros up to the given count.',
+    args: [
+      { name: 'channels', type: 'int', doc: 'output channels (at least the input channels)' },
+      { name: 'stride', type: 'int', default: 1, doc: 'spatial subsampling step' },
+    ],
+    infer([input], args) {
+      const bad = needImage('zeropad', input);
+      if (bad) return bad;
+      const channels = int(args.channels);
+      const stride = int(args.stride);
+      if (channels < input[2]) return { ok: false, code: 'invalid-size', message: `zeropad can only add channels: ${channels} is fewer than the input's ${input[2]}.` };
+      return { ok: true, shape: [Math.ceil(input[0] / stride), Math.ceil(input[1] / stride), channels], params: 0, buffers: 0, macs: 0, provenance: 'zeropad' };
+    },
+  },
+  merge('add'),
+  merge('concat'),
+];
+
+export const LAYERS: ReadonlyMap<string, LayerSpec> = new Map(SPECS.map((spec) => [spec.kind, spec]));
+
+/** Names with a fixed meaning in a body: they cannot name a layer, a block or a tensor. */
+export const RESERVED_NAMES = new Set(['in', 'input', '_', 'repeat', 'block', 'model', 'train', 'channels', 'true', 'false']);

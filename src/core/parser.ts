@@ -1,0 +1,344 @@
+import type { Argument, BlockDecl, ChainStatement, Element, Expr, ModelDecl, Parameter, SkipnetFile, Statement, TrainSetting } from './ast';
+import { DiagnosticSink } from './diagnostics';
+import { scan, type Token, type TokenKind } from './scanner';
+import type { Range } from './text';
+
+export interface ParseResult {
+  file: SkipnetFile;
+  tokens: Token[];
+  diagnostics: DiagnosticSink;
+}
+
+const TOKEN_NAMES: Partial<Record<TokenKind, string>> = {
+  lparen: "'('",
+  rparen: "')'",
+  lbrace: "'{'",
+  rbrace: "'}'",
+  comma: "','",
+  colon: "':'",
+  equals: "'='",
+  arrow: "'->'",
+  ident: 'a name',
+  number: 'a number',
+  shape: 'a shape like 32x32x3',
+  eof: 'the end of the file',
+};
+
+function describe(token: Token): string {
+  if (token.kind === 'eof') return 'the end of the file';
+  return `'${token.text}'`;
+}
+
+/** Thrown only inside the parser to unwind one statement; parse() itself never throws. */
+class StatementAbort {
+  constructor(readonly token: Token) {}
+}
+
+/**
+ * Recursive-descent parser for .skipnet files. It never throws: each syntax error is reported once,
+ * then the parser skips to a point where a statement or declaration can start again.
+ */
+export function parse(text: string): ParseResult {
+  const tokens = scan(text);
+  const sink = new DiagnosticSink();
+  let index = 0;
+  const file: SkipnetFile = { blocks: [], models: [] };
+
+  const peek = (ahead = 0): Token => tokens[Math.min(index + ahead, tokens.length - 1)];
+  const next = (): Token => tokens[Math.min(index++, tokens.length - 1)];
+  const at = (kind: TokenKind, ahead = 0): boolean => peek(ahead).kind === kind;
+  const atIdent = (word: string, ahead = 0): boolean => peek(ahead).kind === 'ident' && peek(ahead).text === word;
+  const span = (start: number): Range => ({ start, end: Math.max(start, tokens[Math.max(0, index - 1)].end) });
+
+  const fail = (expected: string, token: Token = peek()): never => {
+    if (token.kind === 'invalid' || token.problem) sink.add('invalid-token', token.problem ?? `Unexpected ${describe(token)}.`, token);
+    else sink.add('syntax', `Expected ${expected} but found ${describe(token)}.`, token);
+    throw new StatementAbort(token);
+  };
+  const expect = (kind: TokenKind, context = ''): Token => {
+    if (at(kind)) return next();
+    return fail(`${TOKEN_NAMES[kind] ?? kind}${context}`);
+  };
+
+  /** Skips to the start of the next statement: a line break, ';', or a '}' at this nesting level. */
+  const skipStatement = (): void => {
+    const first = index;
+    let depth = 0;
+    while (!at('eof')) {
+      const token = peek();
+      if (index > first && depth === 0 && token.newlineBefore) return;
+      if (token.kind === 'lparen' || token.kind === 'lbrace') depth++;
+      else if (token.kind === 'rparen' || token.kind === 'rbrace') {
+        if (depth === 0) {
+          if (token.kind === 'rbrace') return;
+          next();
+          continue;
+        }
+        depth--;
+      } else if (token.kind === 'semicolon' && depth === 0) {
+        next();
+        return;
+      }
+      next();
+    }
+  };
+
+  while (!at('eof')) {
+    const token = peek();
+    const start = index;
+    try {
+      if (atIdent('block')) file.blocks.push(parseBlock());
+      else if (atIdent('model')) file.models.push(parseModel());
+      else if (token.kind === 'semicolon') next();
+      else fail("'block' or 'model'");
+    } catch (abort) {
+      if (!(abort instanceof StatementAbort)) throw abort;
+      // Skip to the next top-level declaration.
+      if (index === start) next();
+      while (!at('eof') && !((atIdent('block') || atIdent('model')) && peek().newlineBefore)) next();
+    }
+  }
+  return { file, tokens, diagnostics: sink };
+
+  function parseBlock(): BlockDecl {
+    const start = next().start;
+    const nameToken = expect('ident', ' (the block name)');
+    expect('lparen', ' after the block name');
+    const params: Parameter[] = [];
+    while (!at('rparen')) {
+      const paramToken = expect('ident', ' (a parameter name)');
+      let defaultValue: Expr | undefined;
+      if (at('equals')) {
+        next();
+        defaultValue = parseExpr();
+      }
+      params.push({ name: paramToken.text, nameRange: range(paramToken), default: defaultValue, range: span(paramToken.start) });
+      if (!at('comma')) break;
+      next();
+    }
+    expect('rparen', ' to close the parameter list');
+    const body = parseBody(false).statements;
+    return { kind: 'block', name: nameToken.text, nameRange: range(nameToken), params, body, range: span(start) };
+  }
+
+  function parseModel(): ModelDecl {
+    const start = next().start;
+    const nameToken = expect('ident', ' (the model name)');
+    expect('lparen', " and the input shape, e.g. 'model net(32x32x3)'");
+    const shapeToken = peek();
+    let inputDims: number[];
+    if (shapeToken.kind === 'shape') inputDims = shapeToken.dims ?? [];
+    else if (shapeToken.kind === 'number') inputDims = [shapeToken.value ?? 0];
+    else return fail('an input shape like 32x32x3');
+    next();
+    expect('rparen', ' after the input shape');
+    const { statements, train } = parseBody(true);
+    return {
+      kind: 'model',
+      name: nameToken.text,
+      nameRange: range(nameToken),
+      inputDims,
+      inputRange: range(shapeToken),
+      body: statements,
+      train,
+      range: span(start),
+    };
+  }
+
+  function parseBody(allowTrain: boolean): { statements: Statement[]; train?: ModelDecl['train'] } {
+    const open = expect('lbrace', ' to open the body');
+    const statements: Statement[] = [];
+    let train: ModelDecl['train'];
+    while (!at('rbrace')) {
+      if (at('eof') || ((atIdent('block') || atIdent('model')) && peek().newlineBefore && !at('colon', 1))) {
+        sink.add('syntax', "This '{' is never closed; add a '}'.", open);
+        return { statements, train };
+      }
+      if (at('semicolon')) {
+        next();
+        continue;
+      }
+      const before = index;
+      try {
+        if (atIdent('train') && at('lbrace', 1)) {
+          const section = parseTrain();
+          if (!allowTrain) sink.add('syntax', "A 'train' section belongs in a model, not in a block.", section.range);
+          else if (train) sink.add('duplicate-definition', "This model already has a 'train' section.", section.range);
+          else train = section;
+        } else {
+          statements.push(parseStatement());
+          endStatement();
+        }
+      } catch (abort) {
+        if (!(abort instanceof StatementAbort)) throw abort;
+        if (index === before && !at('rbrace')) next();
+        skipStatement();
+      }
+    }
+    next();
+    return { statements, train };
+  }
+
+  function endStatement(): void {
+    const token = peek();
+    if (token.kind === 'semicolon') next();
+    else if (token.kind !== 'rbrace' && token.kind !== 'eof' && !token.newlineBefore) fail("a line break or ';' after the statement");
+  }
+
+  function parseStatement(): Statement {
+    const start = peek().start;
+    let label: string | undefined;
+    let labelRange: Range | undefined;
+    if (at('ident') && at('colon', 1)) {
+      const labelToken = next();
+      next();
+      label = labelToken.text;
+      labelRange = range(labelToken);
+    }
+    if (atIdent('repeat') && !at('lparen', 1) && !at('arrow', 1)) {
+      const keyword = next();
+      const count = parseExpr();
+      let body: ChainStatement | Statement[];
+      if (at('lbrace')) body = parseBody(false).statements;
+      else body = parseChain(undefined, undefined, peek().start);
+      return { kind: 'repeat', label, labelRange, keywordRange: range(keyword), count, body, range: span(start) };
+    }
+    return parseChain(label, labelRange, start);
+  }
+
+  function parseChain(label: string | undefined, labelRange: Range | undefined, start: number): ChainStatement {
+    const elements: Element[] = [parseElement()];
+    while (at('arrow')) {
+      next();
+      elements.push(parseElement(true));
+    }
+    return { kind: 'chain', label, labelRange, elements, range: span(start) };
+  }
+
+  function parseElement(allowLabel = false): Element {
+    let label: Token | undefined;
+    if (allowLabel && at('ident') && at('colon', 1)) {
+      label = next();
+      next();
+    }
+    const labelPart = label ? { label: label.text, labelRange: range(label) } : {};
+    const nameToken = expect('ident', ' (a layer, block or tensor name)');
+    if (!at('lparen')) return { ...labelPart, name: nameToken.text, nameRange: range(nameToken), range: range(nameToken) };
+    const argsStart = peek().start;
+    const args = parseArguments();
+    return { ...labelPart, name: nameToken.text, nameRange: range(nameToken), args, argsRange: span(argsStart), range: span(nameToken.start) };
+  }
+
+  function parseArguments(): Argument[] {
+    expect('lparen');
+    const args: Argument[] = [];
+    while (!at('rparen')) {
+      const start = peek().start;
+      if (at('ident') && at('equals', 1)) {
+        const nameToken = next();
+        next();
+        const value = parseExpr();
+        args.push({ name: nameToken.text, nameRange: range(nameToken), value, range: span(start) });
+      } else {
+        const value = parseExpr();
+        args.push({ value, range: span(start) });
+      }
+      if (!at('comma')) break;
+      next();
+    }
+    expect('rparen', " or ',' in the argument list");
+    return args;
+  }
+
+  function parseTrain(): { settings: TrainSetting[]; range: Range } {
+    const start = next().start;
+    expect('lbrace');
+    const settings: TrainSetting[] = [];
+    while (!at('rbrace')) {
+      if (at('eof')) fail("'}' to close the train section");
+      if (at('semicolon') || at('comma')) {
+        next();
+        continue;
+      }
+      const keyToken = expect('ident', ' (a setting such as epochs, batch or lr)');
+      if (at('colon') || at('equals')) next();
+      else fail("':' after the setting name");
+      const value = parseExpr();
+      settings.push({ key: keyToken.text, keyRange: range(keyToken), value, range: span(keyToken.start) });
+      const token = peek();
+      if (token.kind !== 'rbrace' && token.kind !== 'semicolon' && token.kind !== 'comma' && !token.newlineBefore) {
+        fail("a line break or ';' after the setting");
+      }
+    }
+    next();
+    return { settings, range: span(start) };
+  }
+
+  function parseExpr(): Expr {
+    return parseAdditive();
+  }
+
+  function parseAdditive(): Expr {
+    let left = parseMultiplicative();
+    while (at('plus') || at('minus')) {
+      const op = next().kind === 'plus' ? '+' : '-';
+      const right = parseMultiplicative();
+      left = { kind: 'binary', op, left, right, range: { start: left.range.start, end: right.range.end } };
+    }
+    return left;
+  }
+
+  function parseMultiplicative(): Expr {
+    let left = parseUnary();
+    while (at('star') || at('slash') || at('slashslash') || at('percent')) {
+      const kind = next().kind;
+      const op = kind === 'star' ? '*' : kind === 'slash' ? '/' : kind === 'slashslash' ? '//' : '%';
+      const right = parseUnary();
+      left = { kind: 'binary', op, left, right, range: { start: left.range.start, end: right.range.end } };
+    }
+    return left;
+  }
+
+  function parseUnary(): Expr {
+    if (at('minus') || at('plus')) {
+      const token = next();
+      const operand = parseUnary();
+      return { kind: 'unary', op: token.kind === 'minus' ? '-' : '+', operand, range: { start: token.start, end: operand.range.end } };
+    }
+    return parsePrimary();
+  }
+
+  function parsePrimary(): Expr {
+    const token = peek();
+    switch (token.kind) {
+      case 'number':
+        next();
+        return { kind: 'number', value: token.value ?? 0, range: range(token) };
+      case 'shape':
+        next();
+        return { kind: 'shape', dims: token.dims ?? [], range: range(token) };
+      case 'string':
+        if (token.problem) return fail('a closed string', token);
+        next();
+        return { kind: 'string', value: token.text.slice(1, -1), range: range(token) };
+      case 'ident': {
+        next();
+        if (!at('lparen')) return { kind: 'name', name: token.text, range: range(token) };
+        const args = parseArguments();
+        return { kind: 'call', callee: token.text, calleeRange: range(token), args, range: span(token.start) };
+      }
+      case 'lparen': {
+        next();
+        const inner = parseExpr();
+        expect('rparen', ' to close the parenthesis');
+        return inner;
+      }
+      default:
+        return fail('a value (a number, a name or an expression)');
+    }
+  }
+}
+
+function range(token: Token): Range {
+  return { start: token.start, end: token.end };
+}

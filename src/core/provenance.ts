@@ -1,0 +1,39 @@
+import type { ChannelSegment, GraphNode, ModelGraph } from './graph';
+
+/** Label of a segment's source, shortened relative to the node that reads it (same block → local name). */
+export function segmentLabel(segment: ChannelSegment, reader?: GraphNode): string {
+  if (segment.source === '') return 'zeros';
+  if (!reader || !reader.group) return segment.source;
+  const prefix = `${reader.group}/`;
+  return segment.source.startsWith(prefix) ? segment.source.slice(prefix.length) : segment.source;
+}
+
+/**
+ * "256 = conv0 64 + denseblock1/layer1/conv2 32 + …": where a tensor's feature maps come from.
+ * Long lists keep the first and last few segments so a hover stays readable.
+ */
+export function describeProvenance(node: GraphNode, maxSegments = 12): string {
+  if (!node.shape) return 'unknown';
+  const total = node.provenance.reduce((sum, s) => sum + s.channels, 0);
+  const parts = node.provenance.map((s) => `${segmentLabel(s, node)} ${s.channels}`);
+  if (parts.length > maxSegments) {
+    const keep = Math.floor(maxSegments / 2);
+    parts.splice(keep, parts.length - 2 * keep, `… ${parts.length - 2 * keep} more`);
+  }
+  if (node.kind === 'input') return `${total} (the input)`;
+  return parts.length === 1 && node.provenance[0].source === node.id ? `${total} (new)` : `${total} = ${parts.join(' + ')}`;
+}
+
+/** The channels of `node`'s output that `source` produced (0 when none). */
+export function channelsFrom(node: GraphNode, source: string): number {
+  let sum = 0;
+  for (const segment of node.provenance) if (segment.source === source) sum += segment.channels;
+  return sum;
+}
+
+/** Nodes whose written range contains the offset, innermost first. */
+export function nodesAt(model: ModelGraph, offset: number): GraphNode[] {
+  return model.nodes
+    .filter((n) => n.kind !== 'input' && offset >= n.range.start && offset <= n.range.end)
+    .sort((a, b) => a.range.end - a.range.start - (b.range.end - b.range.start));
+}

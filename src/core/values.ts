@@ -1,0 +1,31 @@
+/** A value an argument expression can evaluate to. Symbols are bare words such as `same` or `adam`. */
+export type Value = number | boolean | { symbol: string } | { text: string } | { dims: number[] };
+
+export function isSymbol(value: Value): value is { symbol: string } {
+  return typeof value === 'object' && 'symbol' in value;
+}
+
+export function formatValue(value: Value): string {
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(+value.toPrecision(6));
+  if (typeof value === 'boolean') return String(value);
+  if ('symbol' in value) return value.symbol;
+  if ('text' in value) return JSON.stringify(value.text);
+  return value.dims.join('x');
+}
+
+/** Tensor shapes are NHWC without the batch axis: [H, W, C] for images, [N] for flat vectors. */
+export type Shape = number[];
+
+export function formatShape(shape: Shape | null | undefined): string {
+  return shape ? shape.join('×') : '?';
+}
+
+export function channelsOf(shape: Shape): number {
+  return shape[shape.length - 1];
+}
+
+export function elementCount(shape: Shape): number {
+  let count = 1;
+  for (const dim of shape) count *= dim;
+  return count;
+}
