@@ -20,6 +20,10 @@ const jobs = [];
 if (args.has('--tests')) {
   rmSync('out/test', { recursive: true, force: true });
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/unit', '.test.ts'), outdir: 'out/test', external: ['vscode'] }));
+} else if (args.has('--e2e')) {
+  // End-to-end tests drive VS Code from Node: ESM so the shared scripts/vscode/*.mjs keep import.meta.url.
+  rmSync('out/e2e', { recursive: true, force: true });
+  jobs.push(build({ ...common, platform: 'node', format: 'esm', entryPoints: entries('test/e2e', '.test.ts'), outdir: 'out/e2e', outExtension: { '.js': '.mjs' }, external: ['playwright-core'] }));
 } else if (args.has('--bench')) {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench' }));
 } else {

@@ -9,7 +9,19 @@ import { fileURLToPath } from 'node:url';
 /** code-server 4.100.3 is VS Code 1.100.3, the newest release whose `engines` accept Node 20. */
 export const CODE_SERVER_VERSION = '4.100.3';
 
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The SkipNet checkout: the nearest folder above this module holding SkipNet's package.json. Found by
+ * walking up so the same code works from scripts/vscode and from test bundles under out/.
+ */
+export const projectRoot = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(start) {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && safeJson(readFileSync(manifest, 'utf8')).name === 'skipnet') return dir;
+    if (dirname(dir) === dir) throw new Error(`no SkipNet package.json above ${start}`);
+  }
+}
 /** Everything downloaded or generated for the harness lives here (ignored by git). */
 export const cacheDir = join(projectRoot, '.cache');
 export const installDir = join(cacheDir, 'code-server');
