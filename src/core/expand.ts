@@ -8,7 +8,7 @@ import type { Range } from './text';
 import { channelsOf, elementCount, formatShape, formatValue, isSymbol, type Shape, type Value } from './values';
 
 /** Expansion stops past this many nodes plus repeat iterations, so any input is analysed in bounded time. */
-export const DEFAULT_MAX_WORK = 200_000;
+export const DEFAULT_MAX_WORK = 50_000;
 
 class TooLarge {}
 
@@ -359,7 +359,23 @@ export function expandModel(
   }
 
   function addNode(base: Omit<GraphNode, 'shape' | 'provenance' | 'params' | 'buffers' | 'macs' | 'outputElements' | 'view'>, shape: Shape | null, provenance: 'new', inputNodes: GraphNode[], group: BlockGroup | null): GraphNode {
-    const node: GraphNode = { ...base, shape: null, provenance: [], params: 0, buffers: 0, macs: 0, outputElements: 0, view: LAYERS.get(base.kind)?.view === true };
+    // One literal with every field (no spread) keeps all nodes on one hidden class: analysis runs on every keystroke.
+    const node: GraphNode = {
+      id: base.id,
+      name: base.name,
+      kind: base.kind,
+      inputs: base.inputs,
+      args: base.args,
+      range: base.range,
+      group: base.group,
+      shape: null,
+      provenance: [],
+      params: 0,
+      buffers: 0,
+      macs: 0,
+      outputElements: 0,
+      view: LAYERS.get(base.kind)?.view === true,
+    };
     if (nodeById.has(node.id)) {
       // Unreachable with the naming rules above; kept so a bug can never corrupt the graph silently.
       node.id = `${node.id}#${nodes.length}`;

@@ -77,7 +77,7 @@ describe('diagnostics', () => {
     const result = problems(text);
     assert.ok(performance.now() - started < 5_000);
     assert.equal(result.length, 1);
-    assert.match(result[0], /^2:\d+ model-too-large Model 'm' expands to more than 200,000 layers/);
+    assert.match(result[0], /^2:\d+ model-too-large Model 'm' expands to more than 50,000 layers/);
   });
 
   it('duplicate names and built-in names', () => {
