@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { analyze, formatBytes, formatCount, formatDiagnostic, formatMacs, summarize, type Analysis, type ModelGraph } from '../core';
+import { exportPyTorch } from '../export/pytorch';
 import { renderTable } from './table';
 
 const USAGE = `usage: skipnet <command> [options]
@@ -9,24 +11,28 @@ commands:
   summary FILE [--model NAME] [--batch N] [--json]
                                     per-layer table (shape, feature maps and their provenance,
                                     parameters, MACs, memory) and totals
+  export --pytorch FILE [--model NAME] [-o OUT.py]
+                                    a readable torch.nn.Module (one class per block), to stdout or OUT.py
   help                              this text`;
 
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   readFile(path: string): string;
+  writeFile(path: string, text: string): void;
 }
 
 const nodeIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   readFile: (path) => readFileSync(path, 'utf8'),
+  writeFile: (path, text) => writeFileSync(path, text),
 };
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 problems in the input, 2 wrong usage. */
 export function runCli(argv: string[], io: CliIo = nodeIo): number {
   const [command, ...rest] = argv;
-  const { positional, flags, error } = parseFlags(rest, ['model', 'batch'], ['json']);
+  const { positional, flags, error } = parseFlags(rest, ['model', 'batch', 'o'], ['json', 'pytorch']);
   if (error) return usage(io, error);
   switch (command) {
     case 'check':
@@ -47,6 +53,30 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
         if (flags.json !== undefined) io.out(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2));
         else summaries.forEach((s, i) => printSummary(io, s, i > 0));
         return analysis.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+      });
+    case 'export':
+      return withFile(positional, io, (file, analysis) => {
+        if (flags.pytorch === undefined) return usage(io, 'export needs a format: --pytorch');
+        const models = pickModels(analysis, flags.model, io);
+        if (!models) return 1;
+        if (models.length > 1) {
+          io.err(`skipnet: the file has ${models.length} models (${models.map((m) => m.name).join(', ')}); choose one with --model`);
+          return 2;
+        }
+        const result = exportPyTorch(analysis, models[0], basename(file));
+        if (!result.ok) {
+          for (const problem of result.problems) {
+            const position = analysis.lines.positionAt(problem.range.start);
+            io.err(`${file}:${position.line + 1}:${position.character + 1}: error: ${problem.message}`);
+          }
+          return 1;
+        }
+        if (flags.o === undefined) io.out(result.code);
+        else {
+          io.writeFile(flags.o, result.code);
+          io.err(`wrote ${flags.o} (class ${result.className})`);
+        }
+        return 0;
       });
     case undefined:
     case 'help':
@@ -115,15 +145,15 @@ function parseFlags(args: string[], valued: string[], bare: string[]): { positio
   const flags: Record<string, string | undefined> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (!arg.startsWith('--')) {
+    if (!arg.startsWith('-') || arg === '-') {
       positional.push(arg);
       continue;
     }
-    const [name, inline] = arg.slice(2).split('=', 2);
+    const [name, inline] = arg.replace(/^--?/, '').split('=', 2);
     if (bare.includes(name)) flags[name] = '';
     else if (valued.includes(name)) {
       const value = inline ?? args[++i];
-      if (value === undefined) return { positional, flags, error: `--${name} needs a value` };
+      if (value === undefined) return { positional, flags, error: `${name.length === 1 ? '-' : '--'}${name} needs a value` };
       flags[name] = value;
     } else return { positional, flags, error: `unknown option --${name}` };
   }

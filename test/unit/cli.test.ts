@@ -11,6 +11,9 @@ function run(args: string[], files: Record<string, string> = {}): { code: number
   const code = runCli(args, {
     out: (line) => out.push(line),
     err: (line) => err.push(line),
+    writeFile: (path, text) => {
+      files[path] = text;
+    },
     readFile: (path) => {
       if (path in files) return files[path];
       return readFileSync(join(ROOT, path), 'utf8');
@@ -64,5 +67,32 @@ describe('skipnet CLI', () => {
     assert.match(run(['summary', 'x.skipnet', '--model', 'nope'], { 'x.skipnet': 'model m(4) { dense(2) }' }).err, /no model 'nope'; the file has m/);
     assert.match(run(['frobnicate']).err, /unknown command 'frobnicate'/);
     assert.match(run(['check', 'missing.skipnet']).err, /cannot read missing\.skipnet: ENOENT/);
+  });
+});
+
+describe('skipnet export', () => {
+  it('writes a PyTorch module to -o and reports the class', () => {
+    const files: Record<string, string> = {};
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = runCli(['export', '--pytorch', 'examples/mnist_resnet.skipnet', '-o', 'net.py'], {
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      readFile: (path) => readFileSync(join(ROOT, path), 'utf8'),
+      writeFile: (path, text) => {
+        files[path] = text;
+      },
+    });
+    assert.equal(code, 0);
+    assert.deepEqual(err, ['wrote net.py (class MnistResnet)']);
+    assert.match(files['net.py'], /^class MnistResnet\(nn\.Module\):$/m);
+    assert.match(files['net.py'], /^ {8}self\.shortcut = nn\.BatchNorm2d\(s_conv3\[0\]\)$/m);
+  });
+
+  it('refuses a file with errors, naming where they are', () => {
+    const result = run(['export', '--pytorch', 'bad.skipnet'], { 'bad.skipnet': 'model m(8x8x3) {\n  conv(4, 9)\n}' });
+    assert.equal(result.code, 1);
+    assert.equal(result.err, 'bad.skipnet:2:3: error: A 9×9 kernel does not fit the 8×8 input.');
+    assert.match(run(['export', 'x.skipnet'], { 'x.skipnet': 'model m(4) { dense(2) }' }).err, /export needs a format: --pytorch/);
   });
 });
