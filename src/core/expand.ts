@@ -29,6 +29,15 @@ interface Frame {
   stack: string[];
 }
 
+export interface ExpansionOptions {
+  maxWork?: number;
+  /**
+   * The ablation "without skip connections": every add and concat keeps only its deepest input (the
+   * residual branch, the new feature maps) and drops the shortcut, and shapes are inferred again.
+   */
+  withoutSkips?: boolean;
+}
+
 export interface Expansion {
   nodes: GraphNode[];
   nodeById: Map<string, GraphNode>;
@@ -43,8 +52,11 @@ export function expandModel(
   blocks: Map<string, BlockDecl>,
   recursive: Set<string>,
   sink: DiagnosticSink,
-  maxWork = DEFAULT_MAX_WORK,
+  options: ExpansionOptions = {},
 ): Expansion {
+  const maxWork = options.maxWork ?? DEFAULT_MAX_WORK;
+  /** Longest path from the input, in layers: at a merge, the shallowest input is the skip connection. */
+  const depth = new Map<string, number>();
   const nodes: GraphNode[] = [];
   const nodeById = new Map<string, GraphNode>();
   const groups: BlockGroup[] = [];
@@ -255,18 +267,26 @@ export function expandModel(
     return child.current;
   }
 
-  function runLayer(spec: LayerSpec, element: Element, frame: Frame, current: string | null, label: string | undefined, labelRange: Range | undefined): string | null {
+  function runLayer(written: LayerSpec, element: Element, frame: Frame, current: string | null, label: string | undefined, labelRange: Range | undefined): string | null {
     spend(element.range);
+    let spec = written;
     let inputs: (string | null)[];
     let args: LayerArgs | undefined;
     if (spec.merge) {
       inputs = mergeInputs(spec, element, frame, current);
       args = {};
+      if (options.withoutSkips && inputs.length >= 2 && inputs.every((id) => id !== null)) {
+        const deepest = (inputs as string[]).reduce((best, id) => ((depth.get(id) ?? 0) > (depth.get(best) ?? 0) ? id : best));
+        const removed = (inputs as string[]).filter((id) => id !== deepest);
+        spec = LAYERS.get('identity')!;
+        inputs = [deepest];
+        args = { removedSkip: { text: removed.join(', ') } };
+      }
     } else {
       inputs = [current];
       args = layerArgs(spec, element, scopeOf(frame, current));
     }
-    const name = localName(frame, spec.kind, label, labelRange);
+    const name = localName(frame, written.kind, label, labelRange);
     const known = inputs.every((id) => id !== null) && args !== undefined;
     const inputNodes = known ? inputs.map((id) => nodeById.get(id as string)!) : [];
     const inputShapes = inputNodes.map((n) => n.shape);
@@ -382,6 +402,7 @@ export function expandModel(
     }
     nodes.push(node);
     nodeById.set(node.id, node);
+    depth.set(node.id, 1 + node.inputs.reduce((deepest, id) => Math.max(deepest, depth.get(id) ?? 0), 0));
     group?.nodes.push(node.id);
     if (shape) fillNode(node, shape, provenance, inputNodes);
     return node;
