@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { analyze, formatBytes, formatCount, formatDiagnostic, formatMacs, summarize, type Analysis, type ModelGraph } from '../core';
 import { exportPyTorch } from '../export/pytorch';
+import { compareSides, comparisonRows, renderComparison } from './compare';
 import { renderTable } from './table';
 
 const USAGE = `usage: skipnet <command> [options]
@@ -11,6 +12,9 @@ commands:
   summary FILE [--model NAME] [--batch N] [--json]
                                     per-layer table (shape, feature maps and their provenance,
                                     parameters, MACs, memory) and totals
+  compare FILE[:MODEL] [FILE2[:MODEL]] [--without-skips] [--batch N]
+                                    two models side by side (or one file's first two models, or a
+                                    model against itself with every skip connection removed)
   export --pytorch FILE [--model NAME] [-o OUT.py]
                                     a readable torch.nn.Module (one class per block), to stdout or OUT.py
   help                              this text`;
@@ -32,7 +36,7 @@ const nodeIo: CliIo = {
 /** Runs the CLI and returns its exit code: 0 ok, 1 problems in the input, 2 wrong usage. */
 export function runCli(argv: string[], io: CliIo = nodeIo): number {
   const [command, ...rest] = argv;
-  const { positional, flags, error } = parseFlags(rest, ['model', 'batch', 'o'], ['json', 'pytorch']);
+  const { positional, flags, error } = parseFlags(rest, ['model', 'batch', 'o'], ['json', 'pytorch', 'without-skips']);
   if (error) return usage(io, error);
   switch (command) {
     case 'check':
@@ -54,6 +58,22 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
         else summaries.forEach((s, i) => printSummary(io, s, i > 0));
         return analysis.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
       });
+    case 'compare': {
+      const batch = flags.batch === undefined ? 32 : Number(flags.batch);
+      if (!Number.isInteger(batch) || batch < 1) return usage(io, `--batch must be a whole number ≥ 1, not '${flags.batch}'`);
+      let result: ReturnType<typeof compareSides>;
+      try {
+        result = compareSides(positional, io.readFile, flags['without-skips'] !== undefined);
+      } catch (error) {
+        io.err(`skipnet: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        return 2;
+      }
+      if ('error' in result) return usage(io, result.error);
+      result.problems.forEach((p) => io.err(p));
+      if (flags.json !== undefined) io.out(JSON.stringify(comparisonRows(result.sides[0], result.sides[1], batch), null, 2));
+      else io.out(renderComparison(result.sides[0], result.sides[1], batch));
+      return result.problems.length > 0 ? 1 : 0;
+    }
     case 'export':
       return withFile(positional, io, (file, analysis) => {
         if (flags.pytorch === undefined) return usage(io, 'export needs a format: --pytorch');

@@ -96,3 +96,23 @@ describe('skipnet export', () => {
     assert.match(run(['export', 'x.skipnet'], { 'x.skipnet': 'model m(4) { dense(2) }' }).err, /export needs a format: --pytorch/);
   });
 });
+
+describe('skipnet compare', () => {
+  it('puts ResNet-20 and DenseNet-40 side by side with ratios', () => {
+    const result = run(['compare', 'examples/resnet20.skipnet', 'examples/densenet40.skipnet', '--json']);
+    assert.equal(result.code, 0, result.err);
+    const rows = JSON.parse(result.out) as { metric: string; a: string; b: string; ratio: string }[];
+    const row = (metric: string) => rows.find((r) => r.metric === metric)!;
+    assert.deepEqual(row('trainable params'), { metric: 'trainable params', a: '269,722', b: '1,019,722', ratio: '3.78' });
+    assert.deepEqual([row('add merges').a, row('concat merges').b], ['9', '36']);
+    assert.equal(row('training memory (batch 32)').ratio, '9.54');
+  });
+
+  it('compares a model with itself without skip connections', () => {
+    const result = run(['compare', 'examples/resnet20.skipnet', '--without-skips']);
+    assert.equal(result.code, 0, result.err);
+    assert.match(result.out, /^\s+resnet20\s+resnet20 without skips\s+resnet20 without skips \/ resnet20$/m);
+    assert.match(result.out, /^add merges\s+9\s+0\s+0\.00$/m);
+    assert.match(result.out, /^trainable params\s+269,722\s+269,722\s+1\.00$/m);
+  });
+});
