@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { analyze, formatBytes, formatCount, formatDiagnostic, formatMacs, summarize, type Analysis, type ModelGraph } from '../core';
+import { exportPyTorch } from '../export/pytorch';
+import { compareSides, comparisonRows, renderComparison } from './compare';
 import { renderTable } from './table';
 
 const USAGE = `usage: skipnet <command> [options]
@@ -9,24 +12,31 @@ commands:
   summary FILE [--model NAME] [--batch N] [--json]
                                     per-layer table (shape, feature maps and their provenance,
                                     parameters, MACs, memory) and totals
+  compare FILE[:MODEL] [FILE2[:MODEL]] [--without-skips] [--batch N]
+                                    two models side by side (or one file's first two models, or a
+                                    model against itself with every skip connection removed)
+  export --pytorch FILE [--model NAME] [-o OUT.py]
+                                    a readable torch.nn.Module (one class per block), to stdout or OUT.py
   help                              this text`;
 
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   readFile(path: string): string;
+  writeFile(path: string, text: string): void;
 }
 
 const nodeIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   readFile: (path) => readFileSync(path, 'utf8'),
+  writeFile: (path, text) => writeFileSync(path, text),
 };
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 problems in the input, 2 wrong usage. */
 export function runCli(argv: string[], io: CliIo = nodeIo): number {
   const [command, ...rest] = argv;
-  const { positional, flags, error } = parseFlags(rest, ['model', 'batch'], ['json']);
+  const { positional, flags, error } = parseFlags(rest, ['model', 'batch', 'o'], ['json', 'pytorch', 'without-skips']);
   if (error) return usage(io, error);
   switch (command) {
     case 'check':
@@ -47,6 +57,46 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
         if (flags.json !== undefined) io.out(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2));
         else summaries.forEach((s, i) => printSummary(io, s, i > 0));
         return analysis.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+      });
+    case 'compare': {
+      const batch = flags.batch === undefined ? 32 : Number(flags.batch);
+      if (!Number.isInteger(batch) || batch < 1) return usage(io, `--batch must be a whole number ≥ 1, not '${flags.batch}'`);
+      let result: ReturnType<typeof compareSides>;
+      try {
+        result = compareSides(positional, io.readFile, flags['without-skips'] !== undefined);
+      } catch (error) {
+        io.err(`skipnet: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        return 2;
+      }
+      if ('error' in result) return usage(io, result.error);
+      result.problems.forEach((p) => io.err(p));
+      if (flags.json !== undefined) io.out(JSON.stringify(comparisonRows(result.sides[0], result.sides[1], batch), null, 2));
+      else io.out(renderComparison(result.sides[0], result.sides[1], batch));
+      return result.problems.length > 0 ? 1 : 0;
+    }
+    case 'export':
+      return withFile(positional, io, (file, analysis) => {
+        if (flags.pytorch === undefined) return usage(io, 'export needs a format: --pytorch');
+        const models = pickModels(analysis, flags.model, io);
+        if (!models) return 1;
+        if (models.length > 1) {
+          io.err(`skipnet: the file has ${models.length} models (${models.map((m) => m.name).join(', ')}); choose one with --model`);
+          return 2;
+        }
+        const result = exportPyTorch(analysis, models[0], basename(file));
+        if (!result.ok) {
+          for (const problem of result.problems) {
+            const position = analysis.lines.positionAt(problem.range.start);
+            io.err(`${file}:${position.line + 1}:${position.character + 1}: error: ${problem.message}`);
+          }
+          return 1;
+        }
+        if (flags.o === undefined) io.out(result.code);
+        else {
+          io.writeFile(flags.o, result.code);
+          io.err(`wrote ${flags.o} (class ${result.className})`);
+        }
+        return 0;
       });
     case undefined:
     case 'help':
@@ -115,15 +165,15 @@ function parseFlags(args: string[], valued: string[], bare: string[]): { positio
   const flags: Record<string, string | undefined> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (!arg.startsWith('--')) {
+    if (!arg.startsWith('-') || arg === '-') {
       positional.push(arg);
       continue;
     }
-    const [name, inline] = arg.slice(2).split('=', 2);
+    const [name, inline] = arg.replace(/^--?/, '').split('=', 2);
     if (bare.includes(name)) flags[name] = '';
     else if (valued.includes(name)) {
       const value = inline ?? args[++i];
-      if (value === undefined) return { positional, flags, error: `--${name} needs a value` };
+      if (value === undefined) return { positional, flags, error: `${name.length === 1 ? '-' : '--'}${name} needs a value` };
       flags[name] = value;
     } else return { positional, flags, error: `unknown option --${name}` };
   }
