@@ -28,19 +28,19 @@ describe('SkipNet in VS Code: editing a DenseNet', () => {
 
   it('shows a typed error in Problems with its line and column, and clears it on undo', async () => {
     const { workbench } = session;
-    // Line 19 is `  norm0: bn`: type an `n` after `bn` to make it the unknown layer `bnn`.
-    await workbench.goTo(19, 12);
-    await workbench.type('n');
+    // Line 20 is `  relu0: relu`: type a `u` after `relu` to make it the unknown layer `reluu`.
+    await workbench.goTo(20, 14);
+    await workbench.type('u');
     const rows = await workbench.waitForProblems(
-      (all) => all.some((row) => row.line === 19),
-      'a problem on line 19',
+      (all) => all.some((row) => row.line === 20),
+      'a problem on line 20',
     );
-    const typo = rows.find((row) => row.line === 19);
+    const typo = rows.find((row) => row.line === 20);
     assert.deepEqual(typo, {
       severity: 'error',
-      message: "Unknown layer, block or tensor 'bnn'. Did you mean 'bn'?",
+      message: "Unknown layer, block or tensor 'reluu'. Did you mean 'relu'?",
       source: 'skipnet(unknown-name)',
-      line: 19,
+      line: 20,
       column: 10,
     });
     assert.equal(await session.page.locator('.monaco-editor .squiggly-error').count() > 0, true, 'the error is underlined in the editor');

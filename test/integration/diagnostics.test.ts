@@ -49,21 +49,21 @@ suite('diagnostics', () => {
 
   test('a typo in a layer name is reported where it is typed, and clears when fixed', async () => {
     const [densenet] = (await exampleUris()).filter((uri) => uri.path.endsWith('/densenet121.skipnet'));
-    const text = readFileSync(densenet.fsPath, 'utf8').replace('  norm0: bn\n', '  norm0: bnn\n');
+    const text = readFileSync(densenet.fsPath, 'utf8').replace('  relu0: relu\n', '  relu0: reluu\n');
     const document = await openSkipNetDocument(text);
     const editor = await vscode.window.showTextDocument(document);
-    const diagnostics = await waitForDiagnostics(document.uri, (all) => all.some((d) => d.range.start.line === 18));
-    const typo = describeDiagnostics(diagnostics).find((d) => d.range[0] === 18);
+    const diagnostics = await waitForDiagnostics(document.uri, (all) => all.some((d) => d.range.start.line === 19));
+    const typo = describeDiagnostics(diagnostics).find((d) => d.range[0] === 19);
     assert.deepEqual(typo, {
       severity: 'Error',
       code: 'unknown-name',
       source: 'skipnet',
-      message: "Unknown layer, block or tensor 'bnn'. Did you mean 'bn'?",
-      range: [18, 9, 18, 12],
+      message: "Unknown layer, block or tensor 'reluu'. Did you mean 'relu'?",
+      range: [19, 9, 19, 14],
     });
     // Fix it as a person would, by editing the document.
-    await editor.edit((edit) => edit.delete(new vscode.Range(18, 11, 18, 12)));
-    assert.equal(document.lineAt(18).text, '  norm0: bn');
+    await editor.edit((edit) => edit.delete(new vscode.Range(19, 13, 19, 14)));
+    assert.equal(document.lineAt(19).text, '  relu0: relu');
     await waitForDiagnostics(document.uri, (all) => all.length === 0);
   });
 });
