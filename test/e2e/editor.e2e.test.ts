@@ -44,6 +44,9 @@ describe('SkipNet in VS Code: editing a DenseNet', () => {
       column: 10,
     });
     assert.equal(await session.page.locator('.monaco-editor .squiggly-error').count() > 0, true, 'the error is underlined in the editor');
+    // Hovering the squiggle shows the same message in the editor.
+    const hover = await workbench.hoverWord('reluu');
+    assert.match(hover, /Unknown layer, block or tensor 'reluu'\. Did you mean 'relu'\?/);
     await workbench.screenshot('densenet-typo');
 
     await workbench.undo();
