@@ -25,5 +25,9 @@ if (args.has('--tests')) {
 } else {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' }));
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }));
+  // Graph webview: the page script and its elkjs layout worker (browser bundles, no Node built-ins).
+  const browser = { ...common, platform: 'browser', format: 'iife', target: 'chrome120' };
+  jobs.push(build({ ...browser, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', loader: { '.css': 'text' } }));
+  jobs.push(build({ ...browser, entryPoints: ['webview/layout-worker.ts'], outfile: 'dist/webview/layout-worker.js' }));
 }
 await Promise.all(jobs);

@@ -74,9 +74,16 @@ export interface PayloadEdge {
   target: string;
   /** Channels carried (the source's last dimension); null when unknown. */
   channels: number | null;
-  /** A concat input flattened to its original producer (DenseNet's edge from every preceding layer). */
-  dense: boolean;
+  /**
+   * 'data': an input, laid out and drawn. 'dense': a concat input flattened to the layer that produced
+   * it (DenseNet's edge from every preceding layer, Fig. 1), drawn as an arc beside the block but left
+   * out of the layout (thousands of long edges would cost seconds). 'chain': a concat reading another
+   * concat, which the dense edges replace on screen; kept for the layout only.
+   */
+  kind: EdgeKind;
 }
+
+export type EdgeKind = 'data' | 'dense' | 'chain';
 
 export interface GraphPayload {
   model: string;
@@ -159,12 +166,17 @@ function buildEdges(model: ModelGraph): PayloadEdge[] {
     return out;
   };
   for (const node of model.nodes) {
-    const dense = node.kind === 'concat' && node.inputs.some((i) => model.nodeById.get(i)?.kind === 'concat');
-    const sources = dense ? flatten(node) : node.inputs;
-    sources.forEach((source, index) => {
-      if (!model.nodeById.has(source)) return;
-      edges.push({ id: `${source}->${node.id}#${index}`, source, target: node.id, channels: channelsOfNode(model.nodeById.get(source)), dense: dense && !node.inputs.includes(source) });
-    });
+    const edge = (source: string, index: number, kind: EdgeKind): void => {
+      if (model.nodeById.has(source)) edges.push({ id: `${source}->${node.id}#${kind === 'dense' ? 'd' : ''}${index}`, source, target: node.id, channels: channelsOfNode(model.nodeById.get(source)), kind });
+    };
+    const chained = node.kind === 'concat' && node.inputs.some((i) => model.nodeById.get(i)?.kind === 'concat');
+    node.inputs.forEach((source, index) => edge(source, index, chained && model.nodeById.get(source)?.kind === 'concat' ? 'chain' : 'data'));
+    if (chained) {
+      const direct = new Set(node.inputs);
+      flatten(node).forEach((source, index) => {
+        if (!direct.has(source)) edge(source, index, 'dense');
+      });
+    }
   }
   return edges;
 }

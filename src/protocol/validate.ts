@@ -88,7 +88,7 @@ const group = object({
   depth: count,
   dense: nullable(dense),
 });
-const edge = object({ id: string(4096), source: id, target: id, channels: nullable(count), dense: boolean });
+const edge = object({ id: string(4096), source: id, target: id, channels: nullable(count), kind: literal('data', 'dense', 'chain') });
 const graph = object({
   model: string(1024),
   models: array(string(1024)),

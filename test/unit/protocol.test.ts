@@ -85,9 +85,15 @@ test('densenet121 payload: provenance text, dense edges from every preceding lay
   assert.match(concat6.provenanceText, /^256 = conv0 64 \+ denseblock1\/denselayer1\/conv2 32 \+ /);
   assert.equal(concat6.provenance.length, 7);
   const intoConcat6 = graph.edges.filter((e) => e.target === concat6.id);
-  assert.deepEqual(intoConcat6.map((e) => e.source), ['pool0', ...[1, 2, 3, 4, 5, 6].map((l) => `denseblock1/denselayer${l}/conv2`)]);
-  assert.deepEqual(intoConcat6.map((e) => e.channels), [64, 32, 32, 32, 32, 32, 32]);
-  assert.equal(intoConcat6.filter((e) => e.dense).length, 6);
+  // Its two real inputs (the previous concat, kept for layout as 'chain', and its own conv2), then one dense
+  // edge from the block input and from each earlier layer.
+  assert.deepEqual(intoConcat6.map((e) => `${e.kind} ${e.source} ${e.channels}`), [
+    'chain denseblock1/denselayer5/concat1 224',
+    'data denseblock1/denselayer6/conv2 32',
+    'dense pool0 64',
+    ...[1, 2, 3, 4, 5].map((l) => `dense denseblock1/denselayer${l}/conv2 32`),
+  ]);
+  assert.equal(graph.edges.filter((e) => e.kind === 'dense').length, 20 + 77 + 299 + 135); // n(n+1)/2 − 1 per block of n layers
   const block = graph.groups.find((g) => g.id === 'denseblock1')!;
   assert.ok(block.dense);
   assert.deepEqual(block.dense.sources, ['pool0', 'denselayer1', 'denselayer2', 'denselayer3', 'denselayer4', 'denselayer5', 'denselayer6']);
