@@ -20,6 +20,10 @@ const jobs = [];
 if (args.has('--tests')) {
   rmSync('out/test', { recursive: true, force: true });
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/unit', '.test.ts'), outdir: 'out/test', external: ['vscode'] }));
+} else if (args.has('--webview-tests')) {
+  // Browser tests of the graph webview: Node files that drive headless Chromium (playwright-core stays external).
+  rmSync('out/webview-test', { recursive: true, force: true });
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/webview', '.test.ts'), outdir: 'out/webview-test', external: ['vscode', 'playwright-core'] }));
 } else if (args.has('--bench')) {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench' }));
 } else {
