@@ -60,7 +60,6 @@ const fitButton = custom('vscode-button', { id: 'fit', secondary: '', title: 'Fi
 const expandButton = custom('vscode-button', { id: 'expand-all', secondary: '' }, 'Expand all', toolbar);
 const collapseButton = custom('vscode-button', { id: 'collapse-all', secondary: '' }, 'Collapse all', toolbar);
 const printBox = custom('vscode-checkbox', { id: 'print-theme', title: 'Export dark ink on white' }, 'Print theme', toolbar);
-printBox.setAttribute('label', 'Print theme');
 const svgButton = custom('vscode-button', { id: 'export-svg' }, 'Export SVG', toolbar);
 const pngButton = custom('vscode-button', { id: 'export-png' }, 'Export PNG', toolbar);
 const status = element('div', { id: 'status', role: 'status', 'aria-live': 'polite' }, app);
