@@ -30,10 +30,18 @@ if (args.has('--tests')) {
   rmSync('out/integration', { recursive: true, force: true });
   const suite = [...entries('test/integration', '.test.ts'), 'test/integration/index.ts'];
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: suite, outdir: 'out/integration', external: ['vscode', 'mocha'] }));
+} else if (args.has('--webview-tests')) {
+  // Browser tests of the graph webview: Node files that drive headless Chromium (playwright-core stays external).
+  rmSync('out/webview-test', { recursive: true, force: true });
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/webview', '.test.ts'), outdir: 'out/webview-test', external: ['vscode', 'playwright-core'] }));
 } else if (args.has('--bench')) {
-  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench' }));
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['playwright-core'] }));
 } else {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' }));
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }));
+  // Graph webview: the page script and its elkjs layout worker (browser bundles, no Node built-ins).
+  const browser = { ...common, platform: 'browser', format: 'iife', target: 'chrome120' };
+  jobs.push(build({ ...browser, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', loader: { '.css': 'text' } }));
+  jobs.push(build({ ...browser, entryPoints: ['webview/layout-worker.ts'], outfile: 'dist/webview/layout-worker.js' }));
 }
 await Promise.all(jobs);

@@ -31,14 +31,19 @@ export function withoutSkipConnections(text: string): Analysis {
   return analyze(text, { withoutSkips: true });
 }
 
-function blocksCalled(analysis: Analysis, body: Statement[], seen = new Set<string>()): Set<string> {
-  forEachElement(body, (element) => {
-    const block = analysis.blocks.get(element.name);
-    if (block && !seen.has(block.name)) {
-      seen.add(block.name);
-      blocksCalled(analysis, block.body, seen);
-    }
-  });
+/** Every block a body calls, directly or not (iterative: call chains may be long). */
+function blocksCalled(analysis: Analysis, body: Statement[]): Set<string> {
+  const seen = new Set<string>();
+  const pending = [body];
+  while (pending.length > 0) {
+    forEachElement(pending.pop()!, (element) => {
+      const block = analysis.blocks.get(element.name);
+      if (block && !seen.has(block.name)) {
+        seen.add(block.name);
+        pending.push(block.body);
+      }
+    });
+  }
   return seen;
 }
 

@@ -10,6 +10,9 @@ import { channelsOf, elementCount, formatShape, formatValue, isSymbol, type Shap
 /** Expansion stops past this many nodes plus repeat iterations, so any input is analysed in bounded time. */
 export const DEFAULT_MAX_WORK = 50_000;
 
+/** Blocks calling blocks deeper than this stop the analysis (and keep the stack bounded). */
+const MAX_BLOCK_DEPTH = 256;
+
 class TooLarge {}
 
 interface Frame {
@@ -217,6 +220,10 @@ export function expandModel(
   function runBlock(block: BlockDecl, element: Element, frame: Frame, current: string | null, label: string | undefined, labelRange: Range | undefined): string | null {
     spend(element.range);
     if (recursive.has(block.name) || frame.stack.includes(block.name)) return null;
+    if (frame.stack.length >= MAX_BLOCK_DEPTH) {
+      sink.add('model-too-large', `Blocks are nested more than ${MAX_BLOCK_DEPTH} deep here; analysis stopped.`, element.range);
+      throw new TooLarge();
+    }
     const params = new Map<string, Value>();
     const callerScope = scopeOf(frame, current);
     const args = element.args ?? [];

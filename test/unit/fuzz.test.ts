@@ -87,3 +87,23 @@ describe('fuzz', () => {
     }
   });
 });
+
+describe('pathological inputs', () => {
+  const cases: [string, string, RegExp][] = [
+    ['100,000 nested parentheses', `model m(8) { dense(${'('.repeat(100_000)}1${')'.repeat(100_000)}) }`, /nested more than 64 levels/],
+    ['100,000 unary minus signs', `model m(8) { dense(${'-'.repeat(100_000)}1) }`, /nested more than 64 levels/],
+    ['20,000 nested repeat bodies', `model m(8) { ${'repeat 1 { '.repeat(20_000)}relu${' }'.repeat(20_000)} }`, /nested more than 64 levels/],
+    ['a 100,000-term sum', `model m(8) { dense(${Array(100_000).fill('1').join('+')}) }`, /at most 500 operators/],
+    [
+      'a chain of 20,000 blocks each calling the next',
+      `${Array.from({ length: 20_000 }, (_, i) => `block b${i}() { ${i < 19_999 ? `b${i + 1}()` : 'relu'} }`).join('\n')}\nmodel m(8) { b0() }`,
+      /Blocks are nested more than 256 deep/,
+    ],
+  ];
+  for (const [name, text, message] of cases) {
+    it(`${name}: one clear error, no stack overflow`, () => {
+      const analysis = analyze(text);
+      assert.match(analysis.diagnostics[0]?.message ?? '', message);
+    });
+  }
+});
