@@ -82,7 +82,7 @@ test('densenet121 payload: provenance text, dense edges from every preceding lay
   const concat6 = graph.nodes.find((n) => n.id === 'denseblock1/denselayer6/concat1')!;
   assert.equal(concat6.merge, 'concat');
   assert.equal(concat6.featureMaps, 256);
-  assert.match(concat6.provenanceText, /^256 = conv0 64 \+ denseblock1\/denselayer1\/conv2 32 \+ /);
+  assert.match(concat6.provenanceText, /^256 = conv0 64 \+ denselayer1\/conv2 32 \+ /);
   assert.equal(concat6.provenance.length, 7);
   const intoConcat6 = graph.edges.filter((e) => e.target === concat6.id);
   // Its two real inputs (the previous concat, kept for layout as 'chain', and its own conv2), then one dense

@@ -75,7 +75,7 @@ test('densenet121: tooltip of denseblock1 layer 6 gives the feature-map provenan
   await layer6.hover({ force: true });
   await w.page.waitForSelector('#tooltip.visible');
   const maps = await w.page.locator('#tooltip [data-key="Feature maps"]').textContent();
-  assert.equal(maps, '256 = conv0 64 + denseblock1/denselayer1/conv2 32 + denseblock1/denselayer2/conv2 32 + denseblock1/denselayer3/conv2 32 + denseblock1/denselayer4/conv2 32 + denseblock1/denselayer5/conv2 32 + conv2 32'); // the core names its own block's layer locally
+  assert.equal(maps, '256 = conv0 64 + denselayer1/conv2 32 + denselayer2/conv2 32 + denselayer3/conv2 32 + denselayer4/conv2 32 + denselayer5/conv2 32 + denselayer6/conv2 32'); // sources named relative to the shared block path
   assert.equal(await w.page.locator('#tooltip [data-key="Output shape"]').textContent(), '56×56×256');
   assert.equal(await w.page.locator('#tooltip [data-key="Parameters"]').textContent(), '66,240');
   await w.page.mouse.move(1, 1);
