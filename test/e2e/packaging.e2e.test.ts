@@ -14,7 +14,9 @@ describe('packaging', () => {
     const listing = spawnSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: projectRoot, encoding: 'utf8' });
     assert.equal(listing.status, 0, listing.stderr);
     const files = listing.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
-    assert.ok(files.includes('dist/extension.js'), `dist/extension.js is packaged: ${files.join(', ')}`);
+    for (const bundle of ['dist/extension.js', 'dist/webview/main.js', 'dist/webview/layout-worker.js']) {
+      assert.ok(files.includes(bundle), `${bundle} is packaged: ${files.join(', ')}`);
+    }
     assert.ok(files.includes('examples/densenet121.skipnet'));
     assert.ok(files.includes('LICENSE'));
     assert.deepEqual(files.filter((file) => !ALLOWED.some((pattern) => pattern.test(file))), [], 'nothing outside the allow-list');
