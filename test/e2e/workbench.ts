@@ -32,7 +32,8 @@ export class Workbench {
 
   /** Runs a command from the command palette (F1) by its title as listed, e.g. `View: Toggle Word Wrap`. */
   async runCommand(title: string): Promise<void> {
-    await this.quickInput('F1', title, title);
+    // The palette's input starts with `>` (command mode); filling it replaces that prefix, so repeat it.
+    await this.quickInput('F1', `>${title}`, title);
   }
 
   private async quickInput(shortcut: string, query: string, rowText: string): Promise<void> {
