@@ -235,9 +235,11 @@ export function scopeAt(analysis: Analysis, offset: number): Scope | undefined {
 /** Labels visible as tensor names at `offset` in `scope`: those written before it there or in the scopes around it. */
 export function labelsInScope(analysis: Analysis, scope: Scope, offset: number): LabelDefinition[] {
   const visible = new Map<string, LabelDefinition>();
+  // A label on the cursor's own line names the statement being written, not a tensor it can read.
+  const lineStart = analysis.lines.offsetAt({ line: analysis.lines.positionAt(offset).line, character: 0 });
   for (let current: Scope | null = scope; current; current = current.parent) {
     for (const label of sourceIndex(analysis).labels) {
-      if (label.scope === current && label.range.end < offset && !visible.has(label.name)) visible.set(label.name, label);
+      if (label.scope === current && label.range.end < lineStart && !visible.has(label.name)) visible.set(label.name, label);
     }
   }
   return [...visible.values()];
