@@ -4,7 +4,19 @@ import { LAYERS } from '../layers';
 import { formatValue } from '../values';
 import { cursorContext, type CallContext, type CursorContext } from './cursorContext';
 import { labelsInScope, scopeAt, sourceIndex, type Scope } from './sourceIndex';
-import { allLayers, argumentWords, blockSnippet, FUNCTION_SIGNATURES, FUNCTIONS, layerSnippet, TRAIN_SETTINGS } from './vocabulary';
+import {
+  allLayers,
+  argumentWords,
+  blockSignatureInfo,
+  blockSnippet,
+  FUNCTION_SIGNATURES,
+  FUNCTIONS,
+  functionSignature,
+  layerSignature,
+  layerSnippet,
+  TRAIN_SETTINGS,
+  type SignatureInfo,
+} from './vocabulary';
 
 export type CompletionKind = 'layer' | 'block' | 'reference' | 'keyword' | 'argument' | 'value' | 'parameter' | 'function' | 'setting' | 'snippet';
 
@@ -163,4 +175,32 @@ function expressionNames(block: BlockDecl | undefined): CompletionEntry[] {
     items.push({ ...entry(name, 'function', `${name}(${FUNCTION_SIGNATURES[name]?.join(', ') ?? ''})`, `${name}($1)`, undefined, 3), snippet: true });
   }
   return items;
+}
+
+export interface SignatureHelpResult {
+  signature: SignatureInfo;
+  /** Index into signature.parameters of the argument being typed. */
+  activeParameter: number;
+}
+
+/**
+ * Signature help inside the parentheses of a layer, block or function call: the parameters with
+ * defaults, and which one the cursor is on (keyword arguments pick theirs by name).
+ */
+export function signatureHelpAt(analysis: Analysis, offset: number): SignatureHelpResult | undefined {
+  const call = cursorContext(analysis, offset).call;
+  if (!call || call.role !== 'call') return undefined;
+  const spec = LAYERS.get(call.callee);
+  const block = spec ? undefined : analysis.blocks.get(call.callee);
+  const signature = spec ? layerSignature(spec) : block ? blockSignatureInfo(block, analysis.text) : functionSignature(call.callee);
+  if (!signature) return undefined;
+  const count = signature.parameters.length;
+  let active: number;
+  if (call.keyword) {
+    const names = spec ? spec.args.map((a) => a.name) : block ? block.params.map((p) => p.name) : [];
+    active = names.indexOf(call.keyword);
+  } else active = signature.variadic ? Math.min(call.argumentIndex, count - 1) : call.positionalBefore;
+  // Past the last parameter (too many arguments): no parameter is highlighted.
+  if (active >= count) active = -1;
+  return { signature, activeParameter: active };
 }

@@ -5,6 +5,5 @@ export * from './hover';
 export * from './instances';
 export * from './navigation';
 export * from './outline';
-export * from './signature';
 export * from './sourceIndex';
 export * from './vocabulary';
