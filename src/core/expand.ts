@@ -8,7 +8,7 @@ import type { Range } from './text';
 import { channelsOf, elementCount, formatShape, formatValue, isSymbol, type Shape, type Value } from './values';
 
 /** Expansion stops past this many nodes plus repeat iterations, so any input is analysed in bounded time. */
-export const DEFAULT_MAX_WORK = 200_000;
+export const DEFAULT_MAX_WORK = 50_000;
 
 class TooLarge {}
 
@@ -143,16 +143,19 @@ export function expandModel(
     if (label && current) frame.tensors.set(label, current);
   }
 
-  function resolveTensor(name: string, range: Range, frame: Frame, current: string | null): string | null {
+  function resolveTensor(name: string, range: Range, frame: Frame, current: string | null, asMergeInput = false): string | null {
     if (name === '_') return current;
     if (name === 'in' || name === 'input') return frame.input;
     for (let scope: Frame | null = frame; scope; scope = scope.outer) {
       const found = scope.tensors.get(name);
       if (found) return found;
     }
-    const known: string[] = [...LAYERS.keys(), ...blocks.keys()];
-    for (let scope: Frame | null = frame; scope; scope = scope.outer) known.push(...scope.tensors.keys());
-    sink.add('unknown-name', `Unknown layer, block or tensor '${name}'.${suggestion(name, known)}`, range);
+    // Suggest a tensor in scope first: a misspelt reference is likelier than a misspelt layer.
+    const tensors: string[] = [];
+    for (let scope: Frame | null = frame; scope; scope = scope.outer) tensors.push(...scope.tensors.keys());
+    tensors.push('in', '_');
+    const hint = suggestion(name, tensors) || (asMergeInput ? '' : suggestion(name, [...LAYERS.keys(), ...blocks.keys()]));
+    sink.add('unknown-name', `Unknown ${asMergeInput ? 'tensor' : 'layer, block or tensor'} '${name}'.${hint}`, range);
     return null;
   }
 
@@ -281,6 +284,7 @@ export function expandModel(
         range: n.range,
         message: `input ${i + 1}${spec.merge ? ` '${element.args?.[i] ? describeArg(element.args[i]) : n.name}'` : ''} is ${formatShape(n.shape)} (from ${n.id})`,
       }));
+      if (frame.group) related.push({ range: frame.group.callRange, message: `in block instance ${frame.group.id}` });
       sink.add(result.code, result.message, element.range, related);
       return node.id;
     }
@@ -310,7 +314,7 @@ export function expandModel(
         sink.add('argument-type', `${spec.kind} takes tensor names (such as in, _ or a label), not an expression.`, arg.range);
         return null;
       }
-      return resolveTensor(arg.value.name, arg.value.range, frame, current);
+      return resolveTensor(arg.value.name, arg.value.range, frame, current, true);
     });
   }
 
@@ -355,7 +359,23 @@ export function expandModel(
   }
 
   function addNode(base: Omit<GraphNode, 'shape' | 'provenance' | 'params' | 'buffers' | 'macs' | 'outputElements' | 'view'>, shape: Shape | null, provenance: 'new', inputNodes: GraphNode[], group: BlockGroup | null): GraphNode {
-    const node: GraphNode = { ...base, shape: null, provenance: [], params: 0, buffers: 0, macs: 0, outputElements: 0, view: LAYERS.get(base.kind)?.view === true };
+    // One literal with every field (no spread) keeps all nodes on one hidden class: analysis runs on every keystroke.
+    const node: GraphNode = {
+      id: base.id,
+      name: base.name,
+      kind: base.kind,
+      inputs: base.inputs,
+      args: base.args,
+      range: base.range,
+      group: base.group,
+      shape: null,
+      provenance: [],
+      params: 0,
+      buffers: 0,
+      macs: 0,
+      outputElements: 0,
+      view: LAYERS.get(base.kind)?.view === true,
+    };
     if (nodeById.has(node.id)) {
       // Unreachable with the naming rules above; kept so a bug can never corrupt the graph silently.
       node.id = `${node.id}#${nodes.length}`;

@@ -1,11 +1,18 @@
 import type { ChannelSegment, GraphNode, ModelGraph } from './graph';
 
-/** Label of a segment's source, shortened relative to the node that reads it (same block → local name). */
+/**
+ * Label of a segment's source, without the block path it shares with the node that reads it:
+ * read from `denseblock1/denselayer6/concat1`, `denseblock1/denselayer1/conv2` is `denselayer1/conv2`.
+ */
 export function segmentLabel(segment: ChannelSegment, reader?: GraphNode): string {
   if (segment.source === '') return 'zeros';
-  if (!reader || !reader.group) return segment.source;
-  const prefix = `${reader.group}/`;
-  return segment.source.startsWith(prefix) ? segment.source.slice(prefix.length) : segment.source;
+  if (!reader) return segment.source;
+  const source = segment.source.split('/');
+  const own = reader.id.split('/');
+  let shared = 0;
+  // Keep the reader's own block name, so a layer's channels read `denselayer6/conv2`, not a bare `conv2`.
+  while (shared < source.length - 1 && shared < own.length - 2 && source[shared] === own[shared]) shared++;
+  return source.slice(shared).join('/');
 }
 
 /**
