@@ -11,9 +11,9 @@ test('hover on the concat of densenet121 denselayer lists the feature maps of al
   const rows = hover.markdown.split('\n').filter((line) => line.startsWith('| `'));
   assert.equal(rows.length, 58);
   assert.ok(hover.markdown.includes('58 instances; together 0 parameters, 0 MACs:'));
-  assert.equal(rows[0], '| `denseblock1/denselayer1/concat1` | 56×56×96 | 96 = conv0 64 + conv2 32 | 0 | 0 | 1.15 MiB |');
-  assert.equal(rows[1], '| `denseblock1/denselayer2/concat1` | 56×56×128 | 128 = conv0 64 + denseblock1/denselayer1/conv2 32 + conv2 32 | 0 | 0 | 1.53 MiB |');
-  assert.equal(rows[6], '| `denseblock2/denselayer1/concat1` | 28×28×160 | 160 = transition1/conv1 128 + conv2 32 | 0 | 0 | 490 KiB |');
+  assert.equal(rows[0], '| `denseblock1/denselayer1/concat1` | 56×56×96 | 96 = conv0 64 + denselayer1/conv2 32 | 0 | 0 | 1.15 MiB |');
+  assert.equal(rows[1], '| `denseblock1/denselayer2/concat1` | 56×56×128 | 128 = conv0 64 + denselayer1/conv2 32 + denselayer2/conv2 32 | 0 | 0 | 1.53 MiB |');
+  assert.equal(rows[6], '| `denseblock2/denselayer1/concat1` | 28×28×160 | 160 = transition1/conv1 128 + denselayer1/conv2 32 | 0 | 0 | 490 KiB |');
   assert.match(rows[57], /^\| `denseblock4\/denselayer16\/concat1` \| 7×7×1024 \| 1024 = transition3\/conv1 512 \+ .* \| 0 \| 0 \| 196 KiB \|$/);
 });
 

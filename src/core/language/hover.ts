@@ -139,8 +139,9 @@ export function blockSignature(analysis: Analysis, block: BlockDecl): string {
   return `\`${block.name}(${params.join(', ')})\``;
 }
 
-function featureMaps(node: GraphNode, reader: GraphNode = node): string {
-  return node.shape ? describeProvenance({ ...node, group: reader.group }) : 'unknown (an error upstream)';
+/** Channel provenance as the core words it, each source named relative to the node's own block path. */
+function featureMaps(node: GraphNode): string {
+  return node.shape ? describeProvenance(node) : 'unknown (an error upstream)';
 }
 
 function plural(count: number, word: string): string {
@@ -180,7 +181,7 @@ function groupSection(analysis: Analysis, instances: GroupInstance[]): string {
       `\`${instanceName(analysis, model, group.id)}\``,
       '',
       `- Output: \`${formatShape(output?.shape)}\``,
-      `- Feature maps: ${output ? featureMaps(output, { ...output, group: group.id }) : 'unknown'}`,
+      `- Feature maps: ${output ? featureMaps(output) : 'unknown'}`,
       `- Parameters: ${formatCount(totals.params)}`,
       `- MACs: ${formatMacs(totals.macs)}`,
       `- Activation memory: ${formatBytes(totals.activationBytes)} per sample`,
@@ -191,7 +192,7 @@ function groupSection(analysis: Analysis, instances: GroupInstance[]): string {
     row(
       instanceName(analysis, model, group.id),
       totals.output,
-      totals.output ? featureMaps(totals.output, { ...totals.output, group: group.id }) : 'unknown',
+      totals.output ? featureMaps(totals.output) : 'unknown',
       totals.params,
       totals.macs,
       totals.activationBytes,
