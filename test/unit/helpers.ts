@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { analyze, type Analysis } from '../../src/core';
+import { readExample } from '../support/examples';
 
-/** Reads an example from examples/ (tests run from the repository root). */
+/** An example from examples/ with its analysis. */
 export function example(name: string): { text: string; analysis: Analysis } {
-  const text = readFileSync(join(process.cwd(), 'examples', name), 'utf8');
+  const text = readExample(name);
   return { text, analysis: analyze(text) };
 }
 
