@@ -162,7 +162,7 @@ export class GraphView {
     this.visible = visible;
     this.viewport.setContentSize(rendering.width, rendering.height);
     if (first && this.pendingView) this.viewport.set(this.pendingView);
-    else if (first || refit) this.viewport.fit();
+    else if (first || refit) this.viewport.initialView();
     this.pendingView = null;
     if (this.selected && !visible.ownerOf.has(this.selected)) this.selected = null;
     this.applySelection();
