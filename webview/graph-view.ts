@@ -4,12 +4,12 @@
  */
 import type { LayoutDirection, OffsetRange } from '../src/protocol/messages';
 import type { GraphPayload } from '../src/protocol/payload';
-import { accessibleText, describeGroup, describeNode, type Description } from './describe';
-import { toElkGraph } from './elk-graph';
+import { accessibleText, describeGroup, describeNode, type Description } from '../src/drawing/describe';
+import { toElkGraph } from '../src/drawing/elk-graph';
 import type { LayoutClient } from './layout-client';
 import { addDefinitions, type Rendering, renderGraph, type RenderedItem, svgElement } from './render';
 import { type ViewTransform, Viewport } from './viewport';
-import { collapseState, computeVisible, type VisibleGraph } from './visible';
+import { collapseState, computeVisible, type VisibleGraph } from '../src/drawing/visible';
 
 export interface GraphViewEvents {
   /** A node or block was activated (click/Enter): reveal its source. */
