@@ -35,5 +35,7 @@ if (args.has('--tests')) {
   const browser = { ...common, platform: 'browser', format: 'iife', target: 'chrome120' };
   jobs.push(build({ ...browser, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', loader: { '.css': 'text' } }));
   jobs.push(build({ ...browser, entryPoints: ['webview/layout-worker.ts'], outfile: 'dist/webview/layout-worker.js' }));
+  // Compare view: its own page script (two graph views, the table, ablation and suggestions); same worker.
+  jobs.push(build({ ...browser, entryPoints: ['webview/compare-main.ts'], outfile: 'dist/webview/compare.js', loader: { '.css': 'text' } }));
 }
 await Promise.all(jobs);

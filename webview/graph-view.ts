@@ -134,6 +134,15 @@ export class GraphView {
     this.viewport.fit();
   }
 
+  /** The current pan and zoom (the Compare view links two views through these). */
+  get viewTransform(): ViewTransform {
+    return this.viewport.current;
+  }
+
+  setViewTransform(transform: ViewTransform): void {
+    this.viewport.set(transform);
+  }
+
   /** Marks the items showing these node/group ids (the editor cursor's line) and brings the first into view. */
   highlight(ids: string[]): void {
     this.highlighted = ids;
