@@ -1,10 +1,12 @@
 import * as vscode from 'vscode';
 import { analyze } from './core';
+import { registerCompareView } from './compare/register';
 import { registerGraphView } from './graph/register';
 
 /** Activation: diagnostics for .skipnet documents from the shared core. */
 export function activate(context: vscode.ExtensionContext): void {
   registerGraphView(context);
+  registerCompareView(context);
   const collection = vscode.languages.createDiagnosticCollection('skipnet');
   context.subscriptions.push(collection);
   const refresh = (document: vscode.TextDocument): void => {
