@@ -20,6 +20,16 @@ const jobs = [];
 if (args.has('--tests')) {
   rmSync('out/test', { recursive: true, force: true });
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/unit', '.test.ts'), outdir: 'out/test', external: ['vscode'] }));
+} else if (args.has('--e2e')) {
+  // End-to-end tests drive VS Code from Node: ESM so the shared scripts/vscode/*.mjs keep import.meta.url.
+  rmSync('out/e2e', { recursive: true, force: true });
+  jobs.push(build({ ...common, platform: 'node', format: 'esm', entryPoints: entries('test/e2e', '.test.ts'), outdir: 'out/e2e', outExtension: { '.js': '.mjs' }, external: ['playwright-core'] }));
+} else if (args.has('--integration')) {
+  // The integration suite runs inside VS Code's extension host: `vscode` is provided there, mocha is
+  // loaded from node_modules at run time (it requires test files itself).
+  rmSync('out/integration', { recursive: true, force: true });
+  const suite = [...entries('test/integration', '.test.ts'), 'test/integration/index.ts'];
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: suite, outdir: 'out/integration', external: ['vscode', 'mocha'] }));
 } else if (args.has('--webview-tests')) {
   // Browser tests of the graph webview: Node files that drive headless Chromium (playwright-core stays external).
   rmSync('out/webview-test', { recursive: true, force: true });

@@ -169,7 +169,8 @@ export function expandModel(
     const tensors: string[] = [];
     for (let scope: Frame | null = frame; scope; scope = scope.outer) tensors.push(...scope.tensors.keys());
     tensors.push('in', '_');
-    const hint = suggestion(name, tensors) || (asMergeInput ? '' : suggestion(name, [...LAYERS.keys(), ...blocks.keys()]));
+    // One list, tensors first: on a tie a name in scope wins, but a closer layer name still does (bnn → bn).
+    const hint = suggestion(name, asMergeInput ? tensors : [...tensors, ...LAYERS.keys(), ...blocks.keys()]);
     sink.add('unknown-name', `Unknown ${asMergeInput ? 'tensor' : 'layer, block or tensor'} '${name}'.${hint}`, range);
     return null;
   }
@@ -225,6 +226,7 @@ export function expandModel(
       throw new TooLarge();
     }
     const params = new Map<string, Value>();
+    const failedParams = new Set<string>();
     const callerScope = scopeOf(frame, current);
     const args = element.args ?? [];
     let ok = true;
@@ -252,11 +254,13 @@ export function expandModel(
         continue;
       }
       const value = evaluate(arg.value, callerScope, sink);
-      if (value === undefined) ok = false;
-      else params.set(name, value);
+      if (value === undefined) {
+        ok = false;
+        failedParams.add(name);
+      } else params.set(name, value);
     }
     for (const param of block.params) {
-      if (params.has(param.name)) continue;
+      if (params.has(param.name) || failedParams.has(param.name)) continue;
       if (!param.default) {
         sink.add('missing-argument', `Block '${block.name}' needs a value for '${param.name}'.`, element.range);
         ok = false;
@@ -347,6 +351,8 @@ export function expandModel(
 
   function layerArgs(spec: LayerSpec, element: Element, scope: EvalScope): LayerArgs | undefined {
     const given = new Map<string, { value: Value; range: Range }>();
+    // Arguments that were written but could not be evaluated: already reported, not "missing".
+    const failed = new Set<string>();
     let ok = true;
     let position = 0;
     for (const arg of element.args ?? []) {
@@ -363,13 +369,16 @@ export function expandModel(
         continue;
       }
       const value = evaluate(arg.value, scope, sink);
-      if (value === undefined) ok = false;
-      else given.set(argSpec.name, { value, range: arg.value.range });
+      if (value === undefined) {
+        ok = false;
+        failed.add(argSpec.name);
+      } else given.set(argSpec.name, { value, range: arg.value.range });
     }
     const args: LayerArgs = {};
     for (const argSpec of spec.args) {
       const entry = given.get(argSpec.name);
       if (!entry) {
+        if (failed.has(argSpec.name)) continue;
         if (argSpec.default === undefined) {
           sink.add('missing-argument', `${spec.kind} needs '${argSpec.name}' (${argSpec.doc}).`, element.range);
           ok = false;

@@ -23,7 +23,8 @@ export function describeProvenance(node: GraphNode, maxSegments = 12): string {
   if (!node.shape) return 'unknown';
   const total = node.provenance.reduce((sum, s) => sum + s.channels, 0);
   const parts = node.provenance.map((s) => `${segmentLabel(s, node)} ${s.channels}`);
-  if (parts.length > maxSegments) {
+  // Elide only when it hides two or more segments: "… 1 more" would be longer than the segment itself.
+  if (parts.length > maxSegments + 1) {
     const keep = Math.floor(maxSegments / 2);
     parts.splice(keep, parts.length - 2 * keep, `… ${parts.length - 2 * keep} more`);
   }

@@ -97,3 +97,10 @@ describe('diagnostics', () => {
     assert.deepEqual(problems('model m(8x8x3) {\n  conv(4, 3, bias=flase)\n  dense(3)\n  add(_, in)\n}'), ["2:19 unknown-name Unknown name 'flase'."]);
   });
 });
+
+describe('no knock-on errors', () => {
+  it('an unknown shape upstream leaves channels-based sizes silent inside blocks', () => {
+    const text = 'block t() {\n  conv(floor(channels / 2), 1)\n}\nmodel m(8x8x4) {\n  bnn\n  t()\n  dense(3)\n}';
+    assert.deepEqual(problems(text), ["5:3 unknown-name Unknown layer, block or tensor 'bnn'. Did you mean 'bn'?"]);
+  });
+});
