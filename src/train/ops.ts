@@ -1,0 +1,162 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Layer operations with exactly the semantics the core's shape inference assumes (and PyTorch uses):
+ * symmetric explicit padding, floor output sizes, grouped and dilated convolutions, average pooling
+ * that counts padded zeros. All tensors are NHWC.
+ */
+
+export interface ConvOptions {
+  stride: [number, number];
+  pad: number;
+  dilation: number;
+  groups: number;
+}
+
+/** Tests set this to check the hand-written convolution gradients against tfjs's own on the CPU backend. */
+export const convGradientPolicy = { forceCustom: false };
+
+/** True when the active backend can differentiate conv2d itself (the wasm backend of tfjs 4.22 cannot). */
+function nativeFilterGradient(): boolean {
+  return tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
+}
+
+/** Convolution with any stride, padding, dilation and group count, differentiable on every backend. */
+export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
+  const { groups } = options;
+  if (groups === 1) return singleConv(x, filter, options);
+  const inPerGroup = x.shape[3] / groups;
+  const outPerGroup = filter.shape[3] / groups;
+  const outputs: tf.Tensor4D[] = [];
+  for (let g = 0; g < groups; g++) {
+    const xg = tf.slice(x, [0, 0, 0, g * inPerGroup], [-1, -1, -1, inPerGroup]);
+    const wg = tf.slice(filter, [0, 0, 0, g * outPerGroup], [-1, -1, -1, outPerGroup]);
+    outputs.push(singleConv(xg, wg, options));
+  }
+  return tf.concat(outputs, 3);
+}
+
+function singleConv(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
+  const { stride, pad, dilation } = options;
+  if (dilation === 1 && !convGradientPolicy.forceCustom && nativeFilterGradient()) {
+    return tf.conv2d(x, filter, stride, pad, 'NHWC', 1);
+  }
+  // tfjs has no gradient for dilated convolutions and the wasm backend lacks the filter gradient
+  // kernel, so the backward pass is written out here from ops every backend has.
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, weights, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([input, weights]);
+    return {
+      value: tf.conv2d(input, weights, stride, pad, 'NHWC', dilation),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const grad = dy as tf.Tensor4D;
+        return [convInputGradient(grad, sx, sw, options), convFilterGradient(grad, sx, sw.shape, options)];
+      },
+    };
+  });
+  return op(x, filter) as tf.Tensor4D;
+}
+
+/** dL/dx of a convolution. */
+export function convInputGradient(dy: tf.Tensor4D, x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
+  const { stride, pad, dilation } = options;
+  if (dilation === 1) return tf.conv2dTranspose(dy, filter, x.shape, stride, pad);
+  // tfjs convolutions allow dilation only with stride 1: the transposed convolution is then an
+  // ordinary dilated convolution of dy, padded so that the output is x-sized, with the kernel flipped.
+  const [kh, kw] = filter.shape;
+  const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  const qh = dilation * (kh - 1) - pad;
+  const qw = dilation * (kw - 1) - pad;
+  const padded = padOrCrop(dy, qh, qw);
+  return tf.conv2d(padded, flipped, 1, 'valid', 'NHWC', dilation);
+}
+
+function padOrCrop(x: tf.Tensor4D, ph: number, pw: number): tf.Tensor4D {
+  let out = x;
+  if (ph < 0 || pw < 0) {
+    const ch = Math.max(0, -ph);
+    const cw = Math.max(0, -pw);
+    out = tf.slice(out, [0, ch, cw, 0], [-1, out.shape[1] - 2 * ch, out.shape[2] - 2 * cw, -1]);
+  }
+  if (ph > 0 || pw > 0) {
+    const h = Math.max(0, ph);
+    const w = Math.max(0, pw);
+    out = tf.pad(out, [[0, 0], [h, h], [w, w], [0, 0]]);
+  }
+  return out;
+}
+
+/**
+ * dL/dW of a convolution as one matrix product: the input patches (im2col, built from kh·kw strided
+ * slices) transposed times dy. Uses only slice, concat and matMul, which every backend has.
+ */
+export function convFilterGradient(dy: tf.Tensor4D, x: tf.Tensor4D, filterShape: number[], options: ConvOptions): tf.Tensor4D {
+  const { stride, pad, dilation } = options;
+  const [kh, kw, cin, cout] = filterShape;
+  const [n, oh, ow] = dy.shape;
+  const padded = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
+  const columns: tf.Tensor4D[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const begin = [0, i * dilation, j * dilation, 0];
+      const end = [n, i * dilation + (oh - 1) * stride[0] + 1, j * dilation + (ow - 1) * stride[1] + 1, cin];
+      columns.push(tf.stridedSlice(padded, begin, end, [1, stride[0], stride[1], 1]) as tf.Tensor4D);
+    }
+  }
+  const patches = tf.reshape(columns.length === 1 ? columns[0] : tf.concat(columns, 3), [n * oh * ow, kh * kw * cin]) as tf.Tensor2D;
+  const grads = tf.reshape(dy, [n * oh * ow, cout]) as tf.Tensor2D;
+  return tf.reshape(tf.matMul(patches, grads, true, false), [kh, kw, cin, cout]) as tf.Tensor4D;
+}
+
+export interface BatchNormResult {
+  output: tf.Tensor;
+  /** Batch mean and (biased) variance per channel, for the running statistics; absent in inference. */
+  mean?: tf.Tensor1D;
+  variance?: tf.Tensor1D;
+}
+
+/** Batch normalisation over every axis but the last (channels), with batch statistics when training. */
+export function batchNorm(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  running: { mean: tf.Tensor; variance: tf.Tensor },
+  eps: number,
+  training: boolean,
+): BatchNormResult {
+  if (!training) {
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(running.variance, eps)));
+    return { output: tf.add(tf.mul(tf.sub(x, running.mean), scale), beta) };
+  }
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const { mean, variance } = tf.moments(x, axes);
+  const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+  return { output: tf.add(tf.mul(normalised, gamma), beta), mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/** Max pooling; padded positions never win (like PyTorch). */
+export function maxPool(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: number): tf.Tensor4D {
+  return tf.maxPool(x, kernel, stride, pad > 0 ? pad : 'valid');
+}
+
+/** Average pooling that counts padded zeros in the average (PyTorch's default count_include_pad). */
+export function avgPool(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: number): tf.Tensor4D {
+  const padded = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
+  return tf.avgPool(padded, kernel, stride, 'valid');
+}
+
+/** ResNet option-A shortcut: every stride-th pixel, channels zero-padded (half before, rounded down). */
+export function zeroPadShortcut(x: tf.Tensor4D, channels: number, stride: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const sub = stride > 1 ? (tf.stridedSlice(x, [0, 0, 0, 0], [n, h, w, c], [1, stride, stride, 1]) as tf.Tensor4D) : x;
+  const added = channels - c;
+  if (added === 0) return sub;
+  const before = Math.floor(added / 2);
+  return tf.pad(sub, [[0, 0], [0, 0], [0, 0], [before, added - before]]);
+}
+
+/** GELU, exact (erf) form as in PyTorch's default. */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+}
