@@ -279,6 +279,21 @@ export class TfModel {
     });
   }
 
+  /** Sets parameters (and running statistics, `ID/running_mean`, `ID/running_var`) by name; unknown names are an error. */
+  loadWeights(values: Readonly<Record<string, ArrayLike<number>>>): void {
+    const targets = new Map<string, tf.Variable>(this.params.map((p) => [p.name, p.variable]));
+    for (const [id, r] of this.running) {
+      targets.set(`${id}/running_mean`, r.mean);
+      targets.set(`${id}/running_var`, r.variance);
+    }
+    for (const [name, data] of Object.entries(values)) {
+      const variable = targets.get(name);
+      if (!variable) throw new TrainError(`No parameter named ${name} in model ${this.graph.name}.`, 'unsupported');
+      if (data.length !== variable.size) throw new TrainError(`${name} has ${variable.size} values, not ${data.length}.`, 'unsupported');
+      tf.tidy(() => variable.assign(tf.tensor(Float32Array.from(data), variable.shape)));
+    }
+  }
+
   /** Number of nodes that read this node's output. */
   consumerCount(id: string): number {
     return this.consumers.get(id) ?? 0;

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+// Gradients are registered by this side-effect module only (tfjs-core's own index leaves them out).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 
 /**
  * Layer operations with exactly the semantics the core's shape inference assumes (and PyTorch uses):
