@@ -10,7 +10,7 @@ import type { TfModel } from './model';
 export interface LayerStatistics {
   node: string;
   kind: string;
-  /** L2 norm of all the layer's trainable parameters; absent for layers without any. */
+  /** L2 norm of all the layer's trainable parameters after this step's update; absent for layers without any. */
   weightNorm?: number;
   gradNorm?: number;
   /** ‖ΔW‖ / ‖W‖ of this step's update. */
