@@ -199,11 +199,11 @@ export class TfModel {
     const [x] = inputs;
     switch (node.kind) {
       case 'conv': {
-        const [kh] = pairOf(node.args.kernel, 1);
+        const [kh, kw] = pairOf(node.args.kernel, 1);
         const dilation = numberArg(node, 'dilation', 1);
         let y: tf.Tensor = conv2d(x as tf.Tensor4D, this.weight(node, 'kernel') as tf.Tensor4D, {
           stride: pairOf(node.args.stride, 1),
-          pad: paddingOf(node.args.pad, kh, dilation),
+          pad: paddingOf(node.args.pad, Math.max(kh, kw), dilation),
           dilation,
           groups: numberArg(node, 'groups', 1),
         });

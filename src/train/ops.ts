@@ -15,6 +15,14 @@ export interface ConvOptions {
   groups: number;
 }
 
+/**
+ * Symmetric padding as tfjs's explicit form. (A plain number is not enough: tfjs 4.22 then computes
+ * the output width with the kernel height and row stride, wrong for 1×3 kernels or 2×1 strides.)
+ */
+export function explicitPad(pad: number): [[number, number], [number, number], [number, number], [number, number]] {
+  return [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+}
+
 /** Tests set this to check the hand-written convolution gradients against tfjs's own on the CPU backend. */
 export const convGradientPolicy = { forceCustom: false };
 
@@ -41,7 +49,7 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions
 function singleConv(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
   const { stride, pad, dilation } = options;
   if (dilation === 1 && !convGradientPolicy.forceCustom && nativeFilterGradient()) {
-    return tf.conv2d(x, filter, stride, pad, 'NHWC', 1);
+    return tf.conv2d(x, filter, stride, explicitPad(pad), 'NHWC', 1);
   }
   // tfjs has no gradient for dilated convolutions and the wasm backend lacks the filter gradient
   // kernel, so the backward pass is written out here from ops every backend has.
@@ -49,7 +57,7 @@ function singleConv(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): 
     const [input, weights, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
     save([input, weights]);
     return {
-      value: tf.conv2d(input, weights, stride, pad, 'NHWC', dilation),
+      value: tf.conv2d(input, weights, stride, explicitPad(pad), 'NHWC', dilation),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sw] = saved as [tf.Tensor4D, tf.Tensor4D];
         const grad = dy as tf.Tensor4D;
@@ -63,7 +71,7 @@ function singleConv(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): 
 /** dL/dx of a convolution. */
 export function convInputGradient(dy: tf.Tensor4D, x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
   const { stride, pad, dilation } = options;
-  if (dilation === 1) return tf.conv2dTranspose(dy, filter, x.shape, stride, pad);
+  if (dilation === 1) return tf.conv2dTranspose(dy, filter, x.shape, stride, explicitPad(pad));
   // tfjs convolutions allow dilation only with stride 1: the transposed convolution is then an
   // ordinary dilated convolution of dy, padded so that the output is x-sized, with the kernel flipped.
   const [kh, kw] = filter.shape;
@@ -139,7 +147,7 @@ export function batchNorm(
 
 /** Max pooling; padded positions never win (like PyTorch). */
 export function maxPool(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: number): tf.Tensor4D {
-  return tf.maxPool(x, kernel, stride, pad > 0 ? pad : 'valid');
+  return tf.maxPool(x, kernel, stride, pad > 0 ? explicitPad(pad) : 'valid');
 }
 
 /** Average pooling that counts padded zeros in the average (PyTorch's default count_include_pad). */
@@ -150,12 +158,26 @@ export function avgPool(x: tf.Tensor4D, kernel: [number, number], stride: [numbe
 
 /** ResNet option-A shortcut: every stride-th pixel, channels zero-padded (half before, rounded down). */
 export function zeroPadShortcut(x: tf.Tensor4D, channels: number, stride: number): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const sub = stride > 1 ? (tf.stridedSlice(x, [0, 0, 0, 0], [n, h, w, c], [1, stride, stride, 1]) as tf.Tensor4D) : x;
+  const c = x.shape[3];
+  const sub = stride > 1 ? subsample(x, stride) : x;
   const added = channels - c;
   if (added === 0) return sub;
   const before = Math.floor(added / 2);
   return tf.pad(sub, [[0, 0], [0, 0], [0, 0], [before, added - before]]);
+}
+
+/**
+ * x[:, ::s, ::s, :] (output ceil(H/s)×ceil(W/s)) from reshape and slice, which have gradients
+ * (tfjs's stridedSlice has none).
+ */
+export function subsample(x: tf.Tensor4D, s: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const oh = Math.ceil(h / s);
+  const ow = Math.ceil(w / s);
+  const padded = oh * s !== h || ow * s !== w ? tf.pad(x, [[0, 0], [0, oh * s - h], [0, ow * s - w], [0, 0]]) : x;
+  const rows = tf.slice(tf.reshape(padded, [n * oh, s, ow * s, c]), [0, 0, 0, 0], [-1, 1, -1, -1]);
+  const cols = tf.slice(tf.reshape(rows, [n * oh * ow, s, c]), [0, 0, 0], [-1, 1, -1]);
+  return tf.reshape(cols, [n, oh, ow, c]);
 }
 
 /** GELU, exact (erf) form as in PyTorch's default. */
