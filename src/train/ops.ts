@@ -147,7 +147,33 @@ export function batchNorm(
 
 /** Max pooling; padded positions never win (like PyTorch). */
 export function maxPool(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: number): tf.Tensor4D {
+  // The wasm backend's MaxPoolGrad of tfjs 4.22 sends gradients to the wrong pixels (e.g. 2×2 stride 2).
+  if (tf.getBackend() === 'wasm' || convGradientPolicy.forceCustom) return windowMax(x, kernel, stride, pad);
   return tf.maxPool(x, kernel, stride, pad > 0 ? explicitPad(pad) : 'valid');
+}
+
+/**
+ * Max pooling as the element-wise maximum of the kh·kw shifted, subsampled views of the input. Its
+ * gradient (through maximum, slice and reshape) goes to the first maximum of each window, like PyTorch's.
+ */
+export function windowMax(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const oh = Math.floor((h + 2 * pad - kernel[0]) / stride[0]) + 1;
+  const ow = Math.floor((w + 2 * pad - kernel[1]) / stride[1]) + 1;
+  // Room for every view to be cut to a whole number of strides.
+  const needH = (kernel[0] - 1) + oh * stride[0];
+  const needW = (kernel[1] - 1) + ow * stride[1];
+  const padded = tf.pad(x, [[0, 0], [pad, Math.max(0, needH - h - pad)], [pad, Math.max(0, needW - w - pad)], [0, 0]], -3.4e38);
+  let result: tf.Tensor4D | null = null;
+  for (let i = 0; i < kernel[0]; i++) {
+    for (let j = 0; j < kernel[1]; j++) {
+      const view = tf.slice(padded, [0, i, j, 0], [n, oh * stride[0], ow * stride[1], c]);
+      const rows = tf.slice(tf.reshape(view, [n * oh, stride[0], ow * stride[1], c]), [0, 0, 0, 0], [-1, 1, -1, -1]);
+      const picked = tf.reshape(tf.slice(tf.reshape(rows, [n * oh * ow, stride[1], c]), [0, 0, 0], [-1, 1, -1]), [n, oh, ow, c]) as tf.Tensor4D;
+      result = result ? (tf.maximum(result, picked) as tf.Tensor4D) : picked;
+    }
+  }
+  return result!;
 }
 
 /** Average pooling that counts padded zeros in the average (PyTorch's default count_include_pad). */

@@ -117,3 +117,21 @@ test('the option-A shortcut keeps x[::s, ::s] and pads channels (c_out − c_in)
     assert.deepEqual([g[0][0][0][0], g[0][0][1][0], g[0][2][4][2], g[0][3][3][1]], [1, 0, 1, 0]);
   });
 });
+
+test('max pooling written as a maximum of shifted views equals tfjs\'s, gradients included', async () => {
+  await useBackend('cpu');
+  const { windowMax } = await import('../../src/train/ops');
+  for (const [k, s, p, size] of [[3, 2, 1, 5], [2, 2, 0, 6], [3, 1, 1, 4], [3, 3, 0, 7], [2, 2, 1, 5]] as const) {
+    tf.tidy(() => {
+      const x = tf.tensor4d(values(2 * size * size * 3), [2, size, size, 3]);
+      const pad = p > 0 ? explicitPad(p) : 'valid';
+      const expected = tf.maxPool(x, k, s, pad);
+      const actual = windowMax(x, [k, k], [s, s], p);
+      assertClose(Array.from(actual.dataSync()), Array.from(expected.dataSync()), `maxpool ${k}/${s}/${p} forward`);
+      const r = tf.tensor(values(expected.size), expected.shape);
+      const gExpected = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, k, s, pad), r)))(x);
+      const gActual = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(windowMax(t as tf.Tensor4D, [k, k], [s, s], p), r)))(x);
+      assertClose(Array.from(gActual.dataSync()), Array.from(gExpected.dataSync()), `maxpool ${k}/${s}/${p} gradient`);
+    });
+  }
+});
