@@ -45,6 +45,8 @@ export async function useBackend(name: PortableBackend, options: BackendOptions 
     if (prefix) setWasmPaths(prefix);
     wasmPathSet = true;
   }
+  // In Node the cpu backend suggests installing tfjs-node, which downloads binaries and is not an option here.
+  if (typeof process !== 'undefined' && process.versions?.node) tf.env().set('PROD', true);
   let ok = false;
   if (!backendVersions().cpu) throw new Error('The cpu backend is missing from this bundle.');
   try {
