@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import type { GraphNode } from '../../src/core';
 import { useBackend, type PortableBackend } from '../../src/train/backend';
-import { paddingOf, pairOf, TfModel } from '../../src/train/model';
+import { TfModel } from '../../src/train/model';
+import { graphSpec } from '../../src/train/spec';
 import { SeededRandom } from '../../src/train/rng';
 import { graphOf } from './trainHelpers';
 
@@ -44,32 +44,6 @@ model reference(9x9x3) {
 
 function torchAvailable(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
-}
-
-/** The numeric arguments the Python side needs, resolved the way the tfjs model resolves them. */
-function argsOf(node: GraphNode): Record<string, unknown> {
-  const a = node.args;
-  const num = (name: string, fallback: number) => (typeof a[name] === 'number' ? (a[name] as number) : fallback);
-  switch (node.kind) {
-    case 'conv': {
-      const kernel = pairOf(a.kernel, 1);
-      return { stride: pairOf(a.stride, 1), pad: paddingOf(a.pad, Math.max(...kernel), num('dilation', 1)), dilation: num('dilation', 1), groups: num('groups', 1) };
-    }
-    case 'maxpool':
-    case 'avgpool': {
-      const kernel = pairOf(a.kernel, 1);
-      const stride = typeof a.stride === 'object' && 'symbol' in a.stride ? kernel : pairOf(a.stride, kernel[0]);
-      return { kernel, stride, pad: paddingOf(a.pad, kernel[0], 1) };
-    }
-    case 'bn':
-      return { eps: num('eps', 1e-5), momentum: num('momentum', 0.1) };
-    case 'leakyrelu':
-      return { alpha: num('alpha', 0.01) };
-    case 'zeropad':
-      return { channels: num('channels', 0), stride: num('stride', 1) };
-    default:
-      return {};
-  }
 }
 
 async function tfjsGradients(model: TfModel, input: tf.Tensor, labels: number[]) {
@@ -133,7 +107,7 @@ for (const backend of ['cpu', 'wasm'] as PortableBackend[]) {
     const dir = mkdtempSync(join(tmpdir(), 'skipnet-ref-'));
     try {
       const spec = {
-        nodes: graph.nodes.map((n) => ({ id: n.id, kind: n.kind, inputs: n.inputs, args: argsOf(n) })),
+        nodes: graphSpec(graph),
         logits: model.logitsNode,
         weights: await model.exportWeights(),
         input: { shape: [batch, 9, 9, 3], values: inputValues },
