@@ -48,8 +48,10 @@ export type MergeFlow =
 
 /** The DenseNet paper's Figure 5 for one dense block: mean |w| of each layer's first conv per source. */
 export interface ReuseHeatMap {
-  /** Id of the block instance holding the first target, used as the title. */
+  /** Top-level block instance holding the first target: the map's title. */
   block: string;
+  /** Every top-level block instance the rows come from, in order (e.g. the dense layers of a labelled repeat, then the transition). */
+  groups: string[];
   /** Sources in channel order (columns). */
   sources: string[];
   rows: { conv: string; values: (number | null)[] }[];
@@ -258,8 +260,13 @@ export class StatisticsPlan {
         }
         return { conv: target.conv, values: sources.map((s) => (sums.has(s) ? sums.get(s)!.sum / sums.get(s)!.count : null)) };
       });
-      const first = this.graph.nodeById.get(this.reuseTargets[targets[0]].conv);
-      result.push({ block: topGroup(this.graph, first?.group ?? null) ?? this.reuseTargets[targets[0]].conv, sources, rows });
+      const groups: string[] = [];
+      for (const i of targets) {
+        const conv = this.reuseTargets[i].conv;
+        const group = topGroup(this.graph, this.graph.nodeById.get(conv)?.group ?? null) ?? conv;
+        if (!groups.includes(group)) groups.push(group);
+      }
+      result.push({ block: groups[0], groups, sources, rows });
     }
     return result;
   }

@@ -140,3 +140,37 @@ test('concat slice gradients and the feature-reuse heat map match hand-computed 
   close(map.rows[1].values[1]!, meanAbs(WbAfter.slice(2)), 'b reads a');
   assert.equal(map.rows[0].values[1], null);
 });
+
+test('mnist_densenet gets one feature-reuse heat map per dense block, transition included', async () => {
+  await useBackend('cpu');
+  const { readFileSync } = await import('node:fs');
+  const { syntheticDataset } = await import('./trainHelpers');
+  const graph = graphOf(readFileSync('examples/mnist_densenet.skipnet', 'utf8'));
+  let statistics: TrainingStatistics | undefined;
+  await new TrainingEngine({
+    graph,
+    dataset: { ...syntheticDataset({ size: 28, train: 4, test: 2 }) },
+    config: { batch: 2 },
+    maxSteps: 1,
+    statsInterval: 1,
+    evalSamples: 2,
+    nextFrame: immediate,
+    onEvent: (e) => {
+      if (e.type === 'statistics') statistics = e.statistics;
+    },
+  }).run();
+  assert.ok(statistics);
+  const maps = statistics.reuse;
+  assert.deepEqual(maps.map((m) => m.block), ['block11', 'block21']);
+  assert.deepEqual(maps[0].groups, ['block11', 'block12', 'block13', 'block14', 'transition1']);
+  assert.deepEqual(maps[0].sources, ['conv1', 'block11/conv1', 'block12/conv1', 'block13/conv1', 'block14/conv1']);
+  assert.deepEqual(maps[0].rows.map((r) => r.conv), ['block11/conv1', 'block12/conv1', 'block13/conv1', 'block14/conv1', 'transition1/conv1']);
+  // Row ℓ reads the block input and the ℓ−1 layers before it: a lower triangle.
+  maps[0].rows.forEach((row, l) => row.values.forEach((v, s) => assert.equal(v === null, s > l, `row ${l} source ${s}`)));
+  assert.ok(maps[0].rows.flatMap((r) => r.values).every((v) => v === null || (v > 0 && v < 2)));
+  assert.equal(maps[1].rows.length, 4);
+  const adds = statistics.merges.filter((m) => m.kind === 'add');
+  assert.equal(adds.length, 0);
+  assert.equal(statistics.merges.filter((m) => m.kind === 'concat').length, 8);
+  for (const layer of statistics.layers.filter((l) => l.kind === 'conv')) assert.ok(layer.gradNorm! > 0 && layer.updateRatio! > 0 && layer.updateRatio! < 1, layer.node);
+});
