@@ -68,55 +68,70 @@ function singleConv(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): 
   return op(x, filter) as tf.Tensor4D;
 }
 
-/** dL/dx of a convolution. */
+/**
+ * dL/dx of a convolution as a forward convolution (fast on every backend, unlike the wasm backend's
+ * Conv2DBackpropInput): dy with zeros inserted between rows/columns (stride), padded so the result
+ * is x-sized, convolved with the kernel flipped and its channel axes swapped, at the same dilation.
+ */
 export function convInputGradient(dy: tf.Tensor4D, x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
   const { stride, pad, dilation } = options;
-  if (dilation === 1) return tf.conv2dTranspose(dy, filter, x.shape, stride, explicitPad(pad));
-  // tfjs convolutions allow dilation only with stride 1: the transposed convolution is then an
-  // ordinary dilated convolution of dy, padded so that the output is x-sized, with the kernel flipped.
   const [kh, kw] = filter.shape;
+  const [, h, w] = x.shape;
+  const [, oh, ow] = dy.shape;
   const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  const spread = insertZeros(dy, stride);
+  // Rows of x past the last window get no gradient: they are the extra padding at the bottom/right.
+  const restH = h + 2 * pad - ((oh - 1) * stride[0] + dilation * (kh - 1) + 1);
+  const restW = w + 2 * pad - ((ow - 1) * stride[1] + dilation * (kw - 1) + 1);
   const qh = dilation * (kh - 1) - pad;
   const qw = dilation * (kw - 1) - pad;
-  const padded = padOrCrop(dy, qh, qw);
+  const padded = padOrCrop(spread, [qh, qh + restH], [qw, qw + restW]);
   return tf.conv2d(padded, flipped, 1, 'valid', 'NHWC', dilation);
 }
 
-function padOrCrop(x: tf.Tensor4D, ph: number, pw: number): tf.Tensor4D {
-  let out = x;
-  if (ph < 0 || pw < 0) {
-    const ch = Math.max(0, -ph);
-    const cw = Math.max(0, -pw);
-    out = tf.slice(out, [0, ch, cw, 0], [-1, out.shape[1] - 2 * ch, out.shape[2] - 2 * cw, -1]);
+/** dy[:, i, j, :] moved to (i·sh, j·sw) with zeros between: the input of a strided convolution's transpose. */
+function insertZeros(dy: tf.Tensor4D, stride: [number, number]): tf.Tensor4D {
+  const [n, oh, ow, c] = dy.shape;
+  let out = dy;
+  if (stride[0] > 1) {
+    const rows = tf.pad(tf.reshape(out, [n * oh, 1, ow, c]), [[0, 0], [0, stride[0] - 1], [0, 0], [0, 0]]);
+    out = tf.slice(tf.reshape(rows, [n, oh * stride[0], ow, c]), [0, 0, 0, 0], [n, (oh - 1) * stride[0] + 1, ow, c]) as tf.Tensor4D;
   }
-  if (ph > 0 || pw > 0) {
-    const h = Math.max(0, ph);
-    const w = Math.max(0, pw);
-    out = tf.pad(out, [[0, 0], [h, h], [w, w], [0, 0]]);
+  if (stride[1] > 1) {
+    const height = out.shape[1];
+    const cols = tf.pad(tf.reshape(out, [n * height * ow, 1, c]), [[0, 0], [0, stride[1] - 1], [0, 0]]);
+    out = tf.slice(tf.reshape(cols, [n, height, ow * stride[1], c]), [0, 0, 0, 0], [n, height, (ow - 1) * stride[1] + 1, c]) as tf.Tensor4D;
   }
   return out;
 }
 
+/** Pads (positive) or crops (negative) rows [before, after] and columns [before, after]. */
+function padOrCrop(x: tf.Tensor4D, rows: [number, number], cols: [number, number]): tf.Tensor4D {
+  const crop = [Math.max(0, -rows[0]), Math.max(0, -rows[1]), Math.max(0, -cols[0]), Math.max(0, -cols[1])];
+  let out = x;
+  if (crop.some((v) => v > 0)) {
+    out = tf.slice(out, [0, crop[0], crop[2], 0], [-1, out.shape[1] - crop[0] - crop[1], out.shape[2] - crop[2] - crop[3], -1]);
+  }
+  const padding = [Math.max(0, rows[0]), Math.max(0, rows[1]), Math.max(0, cols[0]), Math.max(0, cols[1])];
+  if (padding.some((v) => v > 0)) out = tf.pad(out, [[0, 0], [padding[0], padding[1]], [padding[2], padding[3]], [0, 0]]);
+  return out;
+}
+
 /**
- * dL/dW of a convolution as one matrix product: the input patches (im2col, built from kh·kw strided
- * slices) transposed times dy. Uses only slice, concat and matMul, which every backend has.
+ * dL/dW of a convolution as one forward convolution: the input with channels as the batch
+ * ([cin, H, W, N]) convolved with dy as the kernel ([oh, ow, N, cout]), stride = the dilation and
+ * dilation = the stride of the original. Uses only transpose, pad, slice and conv2d, which every
+ * backend has, and runs on the wasm backend's fast (XNNPACK) convolution.
  */
 export function convFilterGradient(dy: tf.Tensor4D, x: tf.Tensor4D, filterShape: number[], options: ConvOptions): tf.Tensor4D {
   const { stride, pad, dilation } = options;
   const [kh, kw, cin, cout] = filterShape;
-  const [n, oh, ow] = dy.shape;
   const padded = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
-  const columns: tf.Tensor4D[] = [];
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const begin = [0, i * dilation, j * dilation, 0];
-      const end = [n, i * dilation + (oh - 1) * stride[0] + 1, j * dilation + (ow - 1) * stride[1] + 1, cin];
-      columns.push(tf.stridedSlice(padded, begin, end, [1, stride[0], stride[1], 1]) as tf.Tensor4D);
-    }
-  }
-  const patches = tf.reshape(columns.length === 1 ? columns[0] : tf.concat(columns, 3), [n * oh * ow, kh * kw * cin]) as tf.Tensor2D;
-  const grads = tf.reshape(dy, [n * oh * ow, cout]) as tf.Tensor2D;
-  return tf.reshape(tf.matMul(patches, grads, true, false), [kh, kw, cin, cout]) as tf.Tensor4D;
+  const channelsAsBatch = tf.transpose(padded, [3, 1, 2, 0]) as tf.Tensor4D; // [cin, Hp, Wp, N]
+  const gradAsKernel = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [oh, ow, N, cout]
+  const full = tf.conv2d(channelsAsBatch, gradAsKernel, [dilation, dilation], 'valid', 'NHWC', stride); // [cin, ≥kh, ≥kw, cout]
+  const cut = full.shape[1] === kh && full.shape[2] === kw ? full : tf.slice(full, [0, 0, 0, 0], [cin, kh, kw, cout]);
+  return tf.transpose(cut, [1, 2, 0, 3]) as tf.Tensor4D;
 }
 
 export interface BatchNormResult {
