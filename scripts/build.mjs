@@ -7,6 +7,9 @@ import { join } from 'node:path';
 const args = new Set(process.argv.slice(2));
 const production = args.has('--production');
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', target: 'es2022' };
+// TensorFlow.js registers its gradients only from its ES modules ('module'); a Node bundle that took
+// tfjs-core's CommonJS 'main' would mix two copies. Bundles that may hold tfjs prefer 'module'.
+const preferModules = { mainFields: ['module', 'main'] };
 
 function entries(dir, suffix) {
   try {
@@ -19,7 +22,7 @@ function entries(dir, suffix) {
 const jobs = [];
 if (args.has('--tests')) {
   rmSync('out/test', { recursive: true, force: true });
-  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/unit', '.test.ts'), outdir: 'out/test', external: ['vscode'] }));
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/unit', '.test.ts'), outdir: 'out/test', external: ['vscode'], ...preferModules }));
 } else if (args.has('--e2e')) {
   // End-to-end tests drive VS Code from Node: ESM so the shared scripts/vscode/*.mjs keep import.meta.url.
   rmSync('out/e2e', { recursive: true, force: true });
@@ -35,9 +38,9 @@ if (args.has('--tests')) {
   rmSync('out/webview-test', { recursive: true, force: true });
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/webview', '.test.ts'), outdir: 'out/webview-test', external: ['vscode', 'playwright-core'] }));
 } else if (args.has('--bench')) {
-  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['playwright-core'] }));
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['playwright-core'], ...preferModules }));
 } else {
-  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' }));
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', ...preferModules }));
   // elkjs for `skipnet render`, apart so the CLI's other commands start without parsing it (src/cli/render.ts).
   jobs.push(build({ ...common, sourcemap: false, platform: 'node', format: 'cjs', entryPoints: ['node_modules/elkjs/lib/elk.bundled.js'], outfile: 'dist/elk-layout.js' }));
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }));

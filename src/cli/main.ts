@@ -5,6 +5,7 @@ import { exportPyTorch } from '../export/pytorch';
 import { compareSides, comparisonRows, renderComparison } from './compare';
 import { renderSvg } from './render';
 import { renderTable } from './table';
+import { trainCommand } from '../train/cli';
 
 const USAGE = `usage: skipnet <command> [options]
 
@@ -21,6 +22,10 @@ commands:
   render FILE [--model NAME] [--direction down|right] [--expand all|default] [--theme print|dark]
          [-o GRAPH.svg]             the graph view's drawing as a standalone SVG (elkjs layout), to
                                     stdout or GRAPH.svg
+  train FILE [--model NAME] [--backend cpu|wasm] [--steps N] [--epochs N] [--batch N]
+             [--eval-samples N] [--json]
+                                    train the model on its data set in Node, printing progress
+                                    and the final held-out accuracy (--json: one event per line)
   help                              this text`;
 
 export interface CliIo {
@@ -36,6 +41,37 @@ const nodeIo: CliIo = {
   readFile: (path) => readFileSync(path, 'utf8'),
   writeFile: (path, text) => writeFileSync(path, text),
 };
+
+/** Like runCli, but also runs the asynchronous commands (train). */
+export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<number> {
+  if (argv[0] !== 'train') return runCli(argv, io);
+  const { positional, flags, error } = parseFlags(argv.slice(1), ['model', 'backend', 'steps', 'epochs', 'batch', 'eval-samples'], ['json']);
+  if (error) return usage(io, error);
+  const numbers: Record<string, number | undefined> = {};
+  for (const name of ['steps', 'epochs', 'batch', 'eval-samples']) {
+    if (flags[name] === undefined) continue;
+    const value = Number(flags[name]);
+    if (!Number.isInteger(value) || value < 1) return usage(io, `--${name} must be a whole number ≥ 1, not '${flags[name]}'`);
+    numbers[name] = value;
+  }
+  const backend = flags.backend ?? 'cpu';
+  if (backend !== 'cpu' && backend !== 'wasm') return usage(io, `--backend must be cpu or wasm, not '${backend}'`);
+  let graph: ModelGraph | undefined;
+  const code = withFile(positional, io, (file, analysis) => {
+    for (const diagnostic of analysis.diagnostics) io.err(formatDiagnostic(file, analysis, diagnostic));
+    if (analysis.diagnostics.some((d) => d.severity === 'error')) return 1;
+    const models = pickModels(analysis, flags.model, io);
+    if (!models) return 1;
+    if (models.length > 1) {
+      io.err(`skipnet: the file has several models (${models.map((m) => m.name).join(', ')}); pick one with --model`);
+      return 2;
+    }
+    graph = models[0];
+    return 0;
+  });
+  if (code !== 0 || !graph) return code;
+  return trainCommand(graph, { backend, steps: numbers.steps, epochs: numbers.epochs, batch: numbers.batch, evalSamples: numbers['eval-samples'], json: flags.json !== undefined, out: io.out, err: io.err });
+}
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 problems in the input, 2 wrong usage. */
 export function runCli(argv: string[], io: CliIo = nodeIo): number {
@@ -104,6 +140,8 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
       });
     case 'render':
       return usage(io, 'render lays out asynchronously: call runRenderCommand');
+    case 'train':
+      return usage(io, 'train runs asynchronously: call runCliAsync');
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,133 @@
+// Training throughput of the TensorFlow.js engine in Node (cpu and wasm backends) against PyTorch on
+// the CPU (Debian python3-torch, 2 threads) in the same run, for ResNet-20 and a small DenseNet-BC at
+// CIFAR shape; plus the cost of live statistics as a share of step time at the default interval.
+//
+//   npm run bench:train                       (batch 32, cpu + wasm + PyTorch)
+//   BENCH_BATCHES=32,128 BENCH_BACKENDS=wasm npm run bench:train
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { analyze, type ModelGraph } from '../src/core';
+import { useBackend, type PortableBackend } from '../src/train/backend';
+import type { ImageDataset } from '../src/train/data';
+import { DEFAULT_STATS_INTERVAL, TrainingEngine } from '../src/train/engine';
+import { TfModel } from '../src/train/model';
+import { SeededRandom } from '../src/train/rng';
+import { graphSpec } from '../src/train/spec';
+
+const DENSENET_BC = `
+block bottleneck(k) {
+  bn -> relu -> conv(4 * k, 1, bias=false) -> bn -> relu -> conv(k, 3, pad=1, bias=false)
+  concat(in, _)
+}
+block transition(theta=0.5) {
+  bn -> relu -> conv(floor(theta * channels), 1, bias=false) -> avgpool(2)
+}
+model densenet_bc40(32x32x3) {
+  conv(24, 3, pad=1, bias=false)
+  block1: repeat 6 bottleneck(12)
+  transition()
+  block2: repeat 6 bottleneck(12)
+  transition()
+  block3: repeat 6 bottleneck(12)
+  bn -> relu -> gap -> dense(10)
+}`;
+
+const batches = (process.env.BENCH_BATCHES ?? '32').split(',').map(Number);
+const backends = (process.env.BENCH_BACKENDS ?? 'cpu,wasm').split(',') as PortableBackend[];
+const models: ModelGraph[] = [analyze(readFileSync('examples/resnet20.skipnet', 'utf8')).models[0], analyze(DENSENET_BC).models[0]];
+
+function randomDataset(count: number): ImageDataset {
+  const random = new SeededRandom(1);
+  const pixels = new Uint8Array(count * 32 * 32 * 3).map(() => Math.floor(random.next() * 256));
+  const labels = new Uint8Array(count).map((_, i) => i % 10);
+  return { name: 'random', height: 32, width: 32, channels: 3, classes: Array.from({ length: 10 }, (_, i) => String(i)), train: { count, labels, pixels }, test: { count: 10, labels: labels.subarray(0, 10), pixels: pixels.subarray(0, 10 * 3072) } };
+}
+
+/** Mean seconds per step over `steps` steps after `warmup`, and those of statistics steps (if any). */
+async function timeSteps(graph: ModelGraph, batch: number, warmup: number, steps: number, statsInterval: number): Promise<{ perStep: number; statsPerStep: number | null }> {
+  const times: { step: number; t: number }[] = [];
+  const statsSteps = new Set<number>();
+  const engine = new TrainingEngine({
+    graph,
+    dataset: randomDataset(batch * (warmup + steps)),
+    config: { batch, epochs: 1, optimizer: 'momentum', lr: 0.01 },
+    statsInterval,
+    evalSamples: 1,
+    memoryBudget: 8 * 1024 ** 3,
+    nextFrame: () => Promise.resolve(),
+    onEvent: (e) => {
+      if (e.type === 'progress') times.push({ step: e.step, t: performance.now() });
+      if (e.type === 'statistics') statsSteps.add(e.statistics.step);
+    },
+  });
+  const start = performance.now();
+  await engine.run();
+  const durations = times.map((x, i) => ({ step: x.step, seconds: (x.t - (i === 0 ? start : times[i - 1].t)) / 1000 })).filter((d) => d.step > warmup);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  const plain = durations.filter((d) => !statsSteps.has(d.step)).map((d) => d.seconds);
+  const withStats = durations.filter((d) => statsSteps.has(d.step)).map((d) => d.seconds);
+  return { perStep: mean(plain.length ? plain : withStats), statsPerStep: withStats.length ? mean(withStats) : null };
+}
+
+function torchImagesPerSecond(graph: ModelGraph, weights: unknown, batch: number): number | string {
+  const dir = mkdtempSync(join(tmpdir(), 'skipnet-bench-'));
+  try {
+    const model = graph;
+    const spec = { nodes: graphSpec(model), weights, logits: model.output, input_shape: model.inputShape, batch, warmup: 3, steps: 10, threads: 2 };
+    writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+    const run = spawnSync('/usr/bin/python3', ['bench/train_torch.py', join(dir, 'spec.json')], { encoding: 'utf8' });
+    if (run.status !== 0) return `PyTorch failed: ${run.stderr.trim().split('\n').at(-1)}`;
+    return (JSON.parse(run.stdout) as { images_per_second: number }).images_per_second;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: string[][] = [];
+  const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+  for (const graph of models) {
+    await useBackend('cpu');
+    const exporter = new TfModel(graph, 1);
+    const weights = await exporter.exportWeights();
+    exporter.dispose();
+    for (const batch of batches) {
+      const torch = torchImagesPerSecond(graph, weights, batch);
+      const torchText = typeof torch === 'number' ? fmt(torch) : torch;
+      console.log(`${graph.name} batch ${batch}: PyTorch CPU (2 threads) ${torchText} images/s`);
+      rows.push([graph.name, String(batch), 'pytorch-cpu-2t', torchText, '1.00']);
+      for (const backend of backends) {
+        await useBackend(backend);
+        // tfjs's cpu backend (plain JavaScript loops) takes about a minute per ResNet-20 step at batch 32
+        // here: one unwarmed step is plenty (there is nothing to compile on it).
+        const { perStep } = backend === 'cpu' ? await timeSteps(graph, batch, 0, 1, 0) : await timeSteps(graph, batch, 1, 5, 0);
+        const ips = batch / perStep;
+        const ratio = typeof torch === 'number' ? (ips / torch).toFixed(3) : '?';
+        console.log(`${graph.name} batch ${batch}: tfjs ${backend} ${fmt(ips)} images/s (${ratio} × PyTorch)`);
+        rows.push([graph.name, String(batch), `tfjs-${backend}`, fmt(ips), ratio]);
+      }
+    }
+  }
+  // Statistics overhead on the fastest backend tried here. Statistics every other step, so that plain
+  // and statistics steps interleave and share whatever else the machine is doing.
+  const statsBackend: PortableBackend = backends.includes('wasm') ? 'wasm' : backends[0];
+  await useBackend(statsBackend);
+  for (const graph of models) {
+    const mixed = await timeSteps(graph, 32, 2, 8, 2);
+    const plain = { perStep: mixed.perStep };
+    const extra = (mixed.statsPerStep ?? mixed.perStep) - plain.perStep;
+    const overhead = (100 * extra) / (DEFAULT_STATS_INTERVAL * plain.perStep);
+    console.log(
+      `${graph.name} statistics on ${statsBackend}: a statistics step costs ${(1000 * extra).toFixed(0)} ms more than a ${(1000 * plain.perStep).toFixed(0)} ms step → ${overhead.toFixed(2)}% of step time at the default interval (${DEFAULT_STATS_INTERVAL})`,
+    );
+  }
+  console.log('\nmodel | batch | engine | images/s | ratio to PyTorch');
+  for (const r of rows) console.log(r.join(' | '));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

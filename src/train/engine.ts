@@ -1,0 +1,413 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { formatBytes, trainingMemory, type ModelGraph, type TrainingConfig } from '../core';
+import { adaptInputs, makeBatch, type ImageDataset, type InputAdapter } from './data';
+import { diagnoseNonFinite } from './diagnose';
+import { TfModel, TrainError } from './model';
+import { SeededRandom } from './rng';
+import { StatisticsPlan, type TrainingStatistics } from './stats';
+
+/**
+ * The training engine: pure TypeScript, no DOM. The webview drives it (with requestAnimationFrame as
+ * `nextFrame`), and so does `skipnet train` in Node. One step runs inside tf.tidy; between steps the
+ * engine yields, so start/pause/resume/stop take effect at the next step boundary.
+ */
+
+export interface ProgressEvent {
+  type: 'progress';
+  epoch: number;
+  epochs: number;
+  /** Steps done so far (1-based after the first step). */
+  step: number;
+  totalSteps: number;
+  loss: number;
+  /** Accuracy of this step's batch. */
+  accuracy: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+}
+
+export interface EvaluationEvent {
+  type: 'evaluation';
+  epoch: number;
+  step: number;
+  loss: number;
+  accuracy: number;
+  samples: number;
+}
+
+export type TrainEvent =
+  | { type: 'started'; backend: string; params: number; totalSteps: number; batch: number; notes: string[] }
+  | ProgressEvent
+  | { type: 'statistics'; statistics: TrainingStatistics }
+  | EvaluationEvent
+  | { type: 'paused'; step: number }
+  | { type: 'resumed'; step: number }
+  | { type: 'finished'; result: TrainResult };
+
+export interface TrainResult {
+  reason: 'done' | 'stopped' | 'non-finite';
+  steps: number;
+  /** Last training loss read. */
+  loss: number | null;
+  /** Held-out evaluation at the end (absent when stopped early or non-finite). */
+  evaluation?: EvaluationEvent;
+  /** For non-finite: which layer went non-finite first. */
+  message?: string;
+}
+
+export interface EngineOptions {
+  graph: ModelGraph;
+  dataset: ImageDataset;
+  /** Overrides of the model's train section (e.g. from CLI flags). */
+  config?: Partial<Omit<TrainingConfig, 'dataset'>>;
+  /** Stop after this many steps in total (default: epochs × steps per epoch). */
+  maxSteps?: number;
+  /** Steps between statistics updates; 0 turns them off. */
+  statsInterval?: number;
+  /** Largest estimated training memory accepted, in bytes. */
+  memoryBudget?: number;
+  /** Held-out images evaluated at each epoch end (default: all). */
+  evalSamples?: number;
+  /** Awaited between steps so the UI stays responsive (default: a macrotask). */
+  nextFrame?: () => Promise<void>;
+  onEvent?: (event: TrainEvent) => void;
+  /** Start from these parameter values (by parameter name, row-major) instead of the seeded initialisation. */
+  initialWeights?: Readonly<Record<string, ArrayLike<number>>>;
+  /** Milliseconds clock (default performance.now / Date.now). */
+  now?: () => number;
+}
+
+export const DEFAULT_STATS_INTERVAL = 25;
+export const DEFAULT_MEMORY_BUDGET = 1.5 * 1024 ** 3;
+
+type State = 'idle' | 'running' | 'paused' | 'stopping' | 'finished';
+
+const defaultNextFrame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Checks the core's memory estimate against a budget; the error names the estimate and a batch that fits. */
+export function checkMemory(graph: ModelGraph, config: Pick<TrainingConfig, 'batch' | 'optimizer'>, budget: number): void {
+  const estimate = trainingMemory(graph, config.batch, config.optimizer);
+  if (estimate.total <= budget) return;
+  const perSample = estimate.activations / config.batch;
+  const fixed = estimate.total - estimate.activations;
+  const fits = perSample > 0 ? Math.floor((budget - fixed) / perSample) : 0;
+  let suggestion = 1;
+  while (suggestion * 2 <= fits) suggestion *= 2;
+  const hint = fits >= 1 ? `try batch ${suggestion} (about ${formatBytes(trainingMemory(graph, suggestion, config.optimizer).total)})` : 'even batch 1 does not fit; use a smaller model';
+  throw new TrainError(
+    `Training ${graph.name} at batch ${config.batch} needs about ${formatBytes(estimate.total)} (activations ${formatBytes(estimate.activations)}), more than the ${formatBytes(budget)} budget: ${hint}.`,
+    'memory',
+  );
+}
+
+export class TrainingEngine {
+  readonly config: Omit<TrainingConfig, 'dataset'>;
+  readonly adapter: InputAdapter;
+  private model: TfModel | null = null;
+  private optimizer: tf.Optimizer | null = null;
+  private plan: StatisticsPlan | null = null;
+  private state: State = 'idle';
+  private resumeWaiter: (() => void) | null = null;
+  private readonly nextFrame: () => Promise<void>;
+  private readonly now: () => number;
+  private step = 0;
+
+  constructor(private readonly options: EngineOptions) {
+    const { graph } = options;
+    this.config = { ...graph.training, ...options.config };
+    if (!Number.isInteger(this.config.batch) || this.config.batch < 1) throw new TrainError(`Batch size must be a whole number ≥ 1, not ${this.config.batch}.`, 'unsupported');
+    if (!graph.complete) throw new TrainError(`Model ${graph.name} has errors that leave some shapes unknown; fix them before training.`, 'incomplete-model');
+    checkMemory(graph, this.config, options.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
+    this.adapter = adaptInputs(options.dataset, graph.inputShape, `model ${graph.name}`);
+    const lastShape = graph.nodeById.get(graph.output)?.shape;
+    if (!lastShape || lastShape.length !== 1 || lastShape[0] !== options.dataset.classes.length) {
+      throw new TrainError(
+        `Model ${graph.name} ends in ${lastShape ? lastShape.join('×') : '?'} outputs but ${options.dataset.name} has ${options.dataset.classes.length} classes: end the model with dense(${options.dataset.classes.length}).`,
+        'data',
+      );
+    }
+    this.nextFrame = options.nextFrame ?? defaultNextFrame;
+    this.now = options.now ?? (() => (typeof performance !== 'undefined' ? performance.now() : Date.now()));
+  }
+
+  get running(): boolean {
+    return this.state === 'running' || this.state === 'paused';
+  }
+
+  get paused(): boolean {
+    return this.state === 'paused';
+  }
+
+  get stepsDone(): number {
+    return this.step;
+  }
+
+  /** The built model while a run is in progress (for the webview's weight inspection). */
+  get currentModel(): TfModel | null {
+    return this.model;
+  }
+
+  pause(): void {
+    if (this.state === 'running') this.state = 'paused';
+  }
+
+  resume(): void {
+    if (this.state !== 'paused') return;
+    this.state = 'running';
+    this.wake();
+  }
+
+  /** Ends the run at the next step boundary (at once when paused); `run()` then resolves with 'stopped'. */
+  stop(): void {
+    if (this.state === 'running' || this.state === 'paused') this.state = 'stopping';
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiter = this.resumeWaiter;
+    this.resumeWaiter = null;
+    waiter?.();
+  }
+
+  private emit(event: TrainEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  /** Trains until done, stopped, or a non-finite loss; every tensor it made is freed when it returns. */
+  async run(): Promise<TrainResult> {
+    if (this.state !== 'idle') throw new Error('A TrainingEngine runs once; create a new one to train again.');
+    this.state = 'running';
+    try {
+      return await this.train();
+    } finally {
+      this.dispose();
+      this.state = 'finished';
+    }
+  }
+
+  private dispose(): void {
+    const optimizer = this.optimizer;
+    optimizer?.dispose();
+    // tfjs 4.22's MomentumOptimizer.dispose() skips SGDOptimizer's, leaking its learning-rate scalar.
+    if (optimizer instanceof tf.MomentumOptimizer) (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+    this.optimizer = null;
+    this.model?.dispose();
+    this.model = null;
+  }
+
+  private makeOptimizer(): tf.Optimizer {
+    const { optimizer, lr, momentum } = this.config;
+    if (optimizer === 'sgd') return tf.train.sgd(lr);
+    if (optimizer === 'momentum') return tf.train.momentum(lr, momentum);
+    return tf.train.adam(lr, 0.9, 0.999, 1e-8);
+  }
+
+  private async train(): Promise<TrainResult> {
+    const { graph, dataset } = this.options;
+    const { batch, epochs, seed } = this.config;
+    const model = (this.model = new TfModel(graph, seed));
+    if (this.options.initialWeights) model.loadWeights(this.options.initialWeights);
+    this.optimizer = this.makeOptimizer();
+    const statsInterval = this.options.statsInterval ?? DEFAULT_STATS_INTERVAL;
+    this.plan = statsInterval > 0 ? new StatisticsPlan(model) : null;
+    const stepsPerEpoch = Math.floor(dataset.train.count / batch);
+    if (stepsPerEpoch < 1) throw new TrainError(`Batch ${batch} is larger than the ${dataset.train.count} training images.`, 'data');
+    const totalSteps = Math.min(this.options.maxSteps ?? Infinity, stepsPerEpoch * epochs);
+    const epochCount = Math.ceil(totalSteps / stepsPerEpoch);
+    this.emit({ type: 'started', backend: tf.getBackend(), params: model.paramCount, totalSteps, batch, notes: this.adapter.notes });
+
+    const order = new SeededRandom(seed);
+    const dropout = new SeededRandom(seed + 1);
+    const indices = new Int32Array(dataset.train.count);
+    const recent: { time: number; images: number }[] = [];
+    let lastLoss: number | null = null;
+    let lastEvaluation: EvaluationEvent | undefined;
+
+    for (let epoch = 1; epoch <= epochCount; epoch++) {
+      for (let i = 0; i < indices.length; i++) indices[i] = i;
+      order.shuffle(indices);
+      for (let s = 0; s < stepsPerEpoch && this.step < totalSteps; s++) {
+        if (!(await this.waitWhilePaused())) return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
+        const started = this.now();
+        const withStats = this.plan !== null && (this.step + 1) % statsInterval === 0;
+        const outcome = await this.trainStep(indices.subarray(s * batch, (s + 1) * batch), dropout, withStats);
+        this.step++;
+        if (outcome.kind === 'non-finite') return this.finish({ reason: 'non-finite', steps: this.step, loss: outcome.loss, message: outcome.message });
+        lastLoss = outcome.loss;
+        recent.push({ time: this.now() - started, images: batch });
+        if (recent.length > 20) recent.shift();
+        const time = recent.reduce((a, r) => a + r.time, 0);
+        const images = recent.reduce((a, r) => a + r.images, 0);
+        const imagesPerSecond = time > 0 ? (images * 1000) / time : 0;
+        this.emit({
+          type: 'progress',
+          epoch,
+          epochs: epochCount,
+          step: this.step,
+          totalSteps,
+          loss: outcome.loss,
+          accuracy: outcome.accuracy,
+          imagesPerSecond,
+          etaSeconds: imagesPerSecond > 0 ? ((totalSteps - this.step) * batch) / imagesPerSecond : 0,
+        });
+        if (outcome.statistics) this.emit({ type: 'statistics', statistics: outcome.statistics });
+        await this.nextFrame();
+      }
+      if (this.state === 'stopping') return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
+      const evaluation = await this.evaluate(epoch);
+      if (!evaluation) return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
+      lastEvaluation = evaluation;
+      this.emit(evaluation);
+    }
+    return this.finish({ reason: 'done', steps: this.step, loss: lastLoss, evaluation: lastEvaluation });
+  }
+
+  private finish(result: TrainResult): TrainResult {
+    this.emit({ type: 'finished', result });
+    return result;
+  }
+
+  /** False when the run was stopped (while paused or before the step). */
+  private async waitWhilePaused(): Promise<boolean> {
+    if (this.state === 'paused') {
+      this.emit({ type: 'paused', step: this.step });
+      while (this.state === 'paused') await new Promise<void>((resolve) => (this.resumeWaiter = resolve));
+      if (this.state === 'running') this.emit({ type: 'resumed', step: this.step });
+    }
+    return this.state === 'running';
+  }
+
+  private async trainStep(
+    indices: Int32Array,
+    dropout: SeededRandom,
+    withStats: boolean,
+  ): Promise<{ kind: 'ok'; loss: number; accuracy: number; statistics?: TrainingStatistics } | { kind: 'non-finite'; loss: number; message: string }> {
+    const model = this.model!;
+    const optimizer = this.optimizer!;
+    const plan = withStats ? this.plan : null;
+    const { dataset } = this.options;
+    const batch = makeBatch(dataset, dataset.train, indices, this.adapter);
+    const variables = model.variables;
+    // Phase 1: loss and gradients, read back together with a finiteness check before anything is updated.
+    const kept: tf.Tensor[] = [];
+    const keep = <T extends tf.Tensor>(t: T): T => {
+      kept.push(tf.keep(t));
+      return t;
+    };
+    try {
+      const probes = new Map<string, tf.Tensor>();
+      const probeKeys = plan ? plan.probeKeys : [];
+      let activations: Map<string, tf.Tensor> | undefined;
+      let batchStats: ReturnType<TfModel['forward']>['batchStats'] | undefined;
+      let logits: tf.Tensor | undefined;
+      const forwardShapes = plan ? probeShapes(model, probeKeys, batch.x.shape[0]) : [];
+      probeKeys.forEach((key, i) => probes.set(key, keep(tf.zeros(forwardShapes[i]))));
+      const { value, grads } = tf.engine().gradients(
+        () => {
+          const result = model.forward(batch.x, { training: true, probes, random: dropout });
+          batchStats = result.batchStats;
+          for (const s of batchStats.values()) {
+            keep(s.mean);
+            keep(s.variance);
+          }
+          if (plan) {
+            activations = result.activations;
+            for (const t of activations.values()) keep(t);
+          }
+          logits = keep(result.logits);
+          return tf.neg(tf.mean(tf.sum(tf.mul(batch.y, tf.logSoftmax(logits)), -1))) as tf.Scalar;
+        },
+        [...variables, ...probes.values()],
+        undefined,
+        true,
+      );
+      kept.push(value, ...grads.filter((g): g is tf.Tensor => g !== null));
+      const head = tf.tidy(() => {
+        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), tf.argMax(batch.y, 1)), 'float32'));
+        // Σ(g·0) is 0 when every gradient is finite and NaN otherwise (squares could overflow instead).
+        const gradCheck = tf.addN([tf.scalar(0), ...grads.filter((g): g is tf.Tensor => g !== null).map((g) => tf.sum(tf.mul(g, 0)))]);
+        return tf.stack([value, correct, gradCheck]);
+      });
+      const [loss, correct, gradCheck] = await head.data();
+      head.dispose();
+      if (!Number.isFinite(loss) || !Number.isFinite(gradCheck)) {
+        const message = await diagnoseNonFinite(model, batch.x, batch.y, this.step + 1, loss);
+        return { kind: 'non-finite', loss, message };
+      }
+      // Phase 2: update (weight decay as L2 on every parameter, like PyTorch's weight_decay), running statistics.
+      const named = new Map<string, tf.Tensor>();
+      model.params.forEach((p, i) => named.set(p.name, grads[i] ?? tf.zerosLike(p.variable)));
+      const before = plan ? new Map(model.params.map((p) => [p.name, keep(tf.clone(p.variable))])) : undefined;
+      tf.tidy(() => {
+        const update: tf.NamedTensorMap = {};
+        const wd = this.config.weightDecay;
+        model.params.forEach((p) => {
+          const g = named.get(p.name)!;
+          update[p.variable.name] = wd > 0 ? tf.add(g, tf.mul(p.variable, wd)) : g;
+        });
+        optimizer.applyGradients(update);
+      });
+      for (const g of named.values()) if (!kept.includes(g)) kept.push(g);
+      model.updateRunningStats(batchStats!, indices.length);
+      let statistics: TrainingStatistics | undefined;
+      if (plan && activations) {
+        const probeGrads = new Map(probeKeys.map((key, i) => [key, grads[variables.length + i] ?? tf.zerosLike(probes.get(key)!)]));
+        const gradsByName = new Map(model.params.map((p, i) => [p.name, named.get(p.name) ?? grads[i]!]));
+        const stepTensors = { activations, grads: gradsByName, probeGrads, before };
+        let decode: ReturnType<StatisticsPlan['compute']>['decode'] | undefined;
+        const values = tf.tidy(() => {
+          const computed = plan.compute(stepTensors);
+          decode = computed.decode;
+          return computed.values;
+        });
+        for (const g of probeGrads.values()) if (!kept.includes(g)) kept.push(g);
+        const data = (await values.data()) as Float32Array;
+        values.dispose();
+        statistics = decode!(data, this.step + 1);
+      }
+      return { kind: 'ok', loss, accuracy: correct / indices.length, statistics };
+    } finally {
+      for (const t of kept) t.dispose();
+      batch.x.dispose();
+      batch.y.dispose();
+    }
+  }
+
+  /** Held-out loss and accuracy in inference mode (running bn statistics); undefined when stopped. */
+  private async evaluate(epoch: number): Promise<EvaluationEvent | undefined> {
+    const { dataset } = this.options;
+    const model = this.model!;
+    const samples = Math.min(dataset.test.count, this.options.evalSamples ?? dataset.test.count);
+    const batchSize = Math.max(this.config.batch, 64);
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < samples; start += batchSize) {
+      if (!(await this.waitWhilePaused())) return undefined;
+      const indices = new Int32Array(Math.min(batchSize, samples - start)).map((_, i) => start + i);
+      const batch = makeBatch(dataset, dataset.test, indices, this.adapter);
+      const sums = tf.tidy(() => {
+        const { logits } = model.forward(batch.x, { training: false });
+        const loss = tf.neg(tf.sum(tf.mul(batch.y, tf.logSoftmax(logits))));
+        const right = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(batch.y, 1)), 'float32'));
+        return tf.stack([loss, right]);
+      });
+      const [l, r] = await sums.data();
+      sums.dispose();
+      batch.x.dispose();
+      batch.y.dispose();
+      lossSum += l;
+      correct += r;
+      await this.nextFrame();
+    }
+    return { type: 'evaluation', epoch, step: this.step, loss: lossSum / samples, accuracy: correct / samples, samples };
+  }
+}
+
+/** Shapes (with batch) of the tensors a set of probe keys is added to. */
+function probeShapes(model: TfModel, keys: string[], batch: number): number[][] {
+  return keys.map((key) => {
+    const parts = key.split(':');
+    const id = parts[0] === 'node' ? parts[1] : model.graph.nodeById.get(parts[1])!.inputs[Number(parts[2])];
+    return [batch, ...model.graph.nodeById.get(id)!.shape!];
+  });
+}

@@ -1,0 +1,322 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { GraphNode, ModelGraph, Value } from '../core';
+import { avgPool, batchNorm, conv2d, gelu, maxPool, zeroPadShortcut } from './ops';
+import { SeededRandom } from './rng';
+
+/**
+ * A TensorFlow.js model built from the core's expanded graph: our own variables and a functional
+ * forward pass over the nodes in graph order, so that every intermediate output (and, through
+ * probes, every intermediate gradient) is reachable for statistics.
+ */
+
+/** A model the engine cannot build or run, with a message for the user. */
+export class TrainError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'incomplete-model' | 'unsupported' | 'memory' | 'data' | 'non-finite' | 'backend' = 'unsupported',
+  ) {
+    super(message);
+    this.name = 'TrainError';
+  }
+}
+
+export type ParamRole = 'kernel' | 'bias' | 'gamma' | 'beta';
+
+export interface ModelParam {
+  /** `${node id}/${role}`: unique, stable, and the key used by optimizers and exported weights. */
+  name: string;
+  node: string;
+  role: ParamRole;
+  variable: tf.Variable;
+}
+
+export interface RunningStats {
+  mean: tf.Variable;
+  variance: tf.Variable;
+  momentum: number;
+  eps: number;
+}
+
+export interface ForwardOptions {
+  training: boolean;
+  /**
+   * Zero tensors added to a node's output (key `node:ID`) or to one input of a node (key `edge:ID:INDEX`).
+   * Their gradients are the gradients at that point, which is how merge gradient flow is measured.
+   */
+  probes?: ReadonlyMap<string, tf.Tensor>;
+  /** Dropout masks are drawn from this source (a fresh tfjs seed per layer and call). */
+  random?: SeededRandom;
+}
+
+export interface ForwardResult {
+  /** The model's output node's value. */
+  output: tf.Tensor;
+  /** Pre-softmax scores used by the loss (the input of a final softmax, or the output itself). */
+  logits: tf.Tensor;
+  /** Every node's output by id (the input batch under 'input'). */
+  activations: Map<string, tf.Tensor>;
+  /** Batch mean and variance of each bn layer (training only). */
+  batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>;
+}
+
+/** [a, b] from a kernel/stride value (`3` or `3x5`). */
+export function pairOf(value: Value | undefined, fallback: number): [number, number] {
+  if (typeof value === 'number') return [value, value];
+  if (value && typeof value === 'object' && 'dims' in value) return [value.dims[0], value.dims[1] ?? value.dims[0]];
+  return [fallback, fallback];
+}
+
+/** Numeric padding from `pad=` (a number, `same` or `valid`), as the core resolves it. */
+export function paddingOf(value: Value | undefined, kernel: number, dilation: number): number {
+  if (typeof value === 'number') return value;
+  if (value && typeof value === 'object' && 'symbol' in value && value.symbol === 'same') return (dilation * (kernel - 1)) / 2;
+  return 0;
+}
+
+function numberArg(node: GraphNode, name: string, fallback: number): number {
+  const value = node.args[name];
+  return typeof value === 'number' ? value : fallback;
+}
+
+export class TfModel {
+  readonly params: ModelParam[] = [];
+  readonly paramsByNode = new Map<string, ModelParam[]>();
+  readonly running = new Map<string, RunningStats>();
+  /** The node whose output is the loss's logits. */
+  readonly logitsNode: string;
+  private readonly consumers = new Map<string, number>();
+  private disposed = false;
+
+  constructor(
+    readonly graph: ModelGraph,
+    seed: number,
+  ) {
+    if (!graph.complete) throw new TrainError(`Model ${graph.name} has errors that leave some shapes unknown; fix them before training.`, 'incomplete-model');
+    const random = new SeededRandom(seed);
+    for (const node of graph.nodes) {
+      if (!node.shape) throw new TrainError(`Layer ${node.id} has no known shape.`, 'incomplete-model');
+      for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
+      this.createParams(node, random);
+    }
+    const output = graph.nodeById.get(graph.output);
+    this.logitsNode = output && output.kind === 'softmax' ? output.inputs[0] : graph.output;
+  }
+
+  /** Number of trainable parameters (equals the core's totals.params). */
+  get paramCount(): number {
+    return this.params.reduce((sum, p) => sum + p.variable.size, 0);
+  }
+
+  get variables(): tf.Variable[] {
+    return this.params.map((p) => p.variable);
+  }
+
+  private shapeOf(id: string): number[] {
+    const node = this.graph.nodeById.get(id);
+    if (!node?.shape) throw new TrainError(`Layer ${id} has no known shape.`, 'incomplete-model');
+    return node.shape;
+  }
+
+  private addParam(node: GraphNode, role: ParamRole, shape: number[], values: (i: number) => number): void {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(size);
+    for (let i = 0; i < size; i++) data[i] = values(i);
+    // tidy frees the initial tensor; variable names stay engine-generated so several models can coexist.
+    const variable = tf.tidy(() => tf.variable(tf.tensor(data, shape), true));
+    const param: ModelParam = { name: `${node.id}/${role}`, node: node.id, role, variable };
+    this.params.push(param);
+    const list = this.paramsByNode.get(node.id) ?? [];
+    list.push(param);
+    this.paramsByNode.set(node.id, list);
+  }
+
+  private createParams(node: GraphNode, random: SeededRandom): void {
+    switch (node.kind) {
+      case 'conv': {
+        const cin = this.shapeOf(node.inputs[0]).at(-1)!;
+        const [kh, kw] = pairOf(node.args.kernel, 1);
+        const groups = numberArg(node, 'groups', 1);
+        const filters = numberArg(node, 'filters', 1);
+        const fanIn = kh * kw * (cin / groups);
+        const std = Math.sqrt(2 / fanIn); // He et al. initialisation for ReLU networks
+        this.addParam(node, 'kernel', [kh, kw, cin / groups, filters], () => random.normal() * std);
+        if (node.args.bias === true) this.addParam(node, 'bias', [filters], () => 0);
+        break;
+      }
+      case 'dense': {
+        const fanIn = this.shapeOf(node.inputs[0])[0];
+        const units = numberArg(node, 'units', 1);
+        const bound = 1 / Math.sqrt(fanIn); // PyTorch's default for nn.Linear
+        this.addParam(node, 'kernel', [fanIn, units], () => (2 * random.next() - 1) * bound);
+        if (node.args.bias === true) this.addParam(node, 'bias', [units], () => (2 * random.next() - 1) * bound);
+        break;
+      }
+      case 'bn': {
+        const channels = node.shape!.at(-1)!;
+        this.addParam(node, 'gamma', [channels], () => 1);
+        this.addParam(node, 'beta', [channels], () => 0);
+        this.running.set(node.id, {
+          mean: tf.tidy(() => tf.variable(tf.zeros([channels]), false)),
+          variance: tf.tidy(() => tf.variable(tf.ones([channels]), false)),
+          momentum: numberArg(node, 'momentum', 0.1),
+          eps: numberArg(node, 'eps', 1e-5),
+        });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** Runs the graph on a batch [N, ...inputShape]. Call inside tf.tidy (or a gradient function). */
+  forward(input: tf.Tensor, options: ForwardOptions): ForwardResult {
+    if (this.disposed) throw new TrainError('The model was disposed.', 'unsupported');
+    const activations = new Map<string, tf.Tensor>();
+    const batchStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
+    const probes = options.probes;
+    for (const node of this.graph.nodes) {
+      let value: tf.Tensor;
+      if (node.kind === 'input') value = input;
+      else {
+        const inputs = node.inputs.map((id, index) => {
+          const source = activations.get(id)!;
+          const probe = probes?.get(`edge:${node.id}:${index}`);
+          return probe ? tf.add(source, probe) : source;
+        });
+        value = this.apply(node, inputs, options, batchStats);
+      }
+      const probe = probes?.get(`node:${node.id}`);
+      activations.set(node.id, probe ? tf.add(value, probe) : value);
+    }
+    return { output: activations.get(this.graph.output)!, logits: activations.get(this.logitsNode)!, activations, batchStats };
+  }
+
+  private weight(node: GraphNode, role: ParamRole): tf.Variable | undefined {
+    return this.paramsByNode.get(node.id)?.find((p) => p.role === role)?.variable;
+  }
+
+  private apply(node: GraphNode, inputs: tf.Tensor[], options: ForwardOptions, batchStats: ForwardResult['batchStats']): tf.Tensor {
+    const [x] = inputs;
+    switch (node.kind) {
+      case 'conv': {
+        const [kh, kw] = pairOf(node.args.kernel, 1);
+        const dilation = numberArg(node, 'dilation', 1);
+        let y: tf.Tensor = conv2d(x as tf.Tensor4D, this.weight(node, 'kernel') as tf.Tensor4D, {
+          stride: pairOf(node.args.stride, 1),
+          pad: paddingOf(node.args.pad, Math.max(kh, kw), dilation),
+          dilation,
+          groups: numberArg(node, 'groups', 1),
+        });
+        const bias = this.weight(node, 'bias');
+        if (bias) y = tf.add(y, bias);
+        return y;
+      }
+      case 'dense': {
+        let y: tf.Tensor = tf.matMul(x as tf.Tensor2D, this.weight(node, 'kernel') as tf.Tensor2D);
+        const bias = this.weight(node, 'bias');
+        if (bias) y = tf.add(y, bias);
+        return y;
+      }
+      case 'bn': {
+        const running = this.running.get(node.id)!;
+        const result = batchNorm(x, this.weight(node, 'gamma')!, this.weight(node, 'beta')!, running, running.eps, options.training);
+        if (result.mean && result.variance) batchStats.set(node.id, { mean: result.mean, variance: result.variance });
+        return result.output;
+      }
+      case 'relu':
+        return tf.relu(x);
+      case 'leakyrelu':
+        return tf.leakyRelu(x, numberArg(node, 'alpha', 0.01));
+      case 'gelu':
+        return gelu(x);
+      case 'sigmoid':
+        return tf.sigmoid(x);
+      case 'tanh':
+        return tf.tanh(x);
+      case 'softmax':
+        return tf.softmax(x);
+      case 'maxpool':
+      case 'avgpool': {
+        const kernel = pairOf(node.args.kernel, 1);
+        const stride = node.args.stride && typeof node.args.stride === 'object' && 'symbol' in node.args.stride ? kernel : pairOf(node.args.stride, kernel[0]);
+        const pad = paddingOf(node.args.pad, kernel[0], 1);
+        return node.kind === 'maxpool' ? maxPool(x as tf.Tensor4D, kernel, stride, pad) : avgPool(x as tf.Tensor4D, kernel, stride, pad);
+      }
+      case 'gap':
+        return tf.mean(x, [1, 2]);
+      case 'flatten':
+        return tf.reshape(x, [x.shape[0], -1]);
+      case 'dropout': {
+        const p = numberArg(node, 'p', 0.5);
+        if (!options.training || p === 0) return x;
+        return tf.dropout(x, p, undefined, (options.random ?? new SeededRandom(1)).int());
+      }
+      case 'identity':
+        return x;
+      case 'zeropad':
+        return zeroPadShortcut(x as tf.Tensor4D, numberArg(node, 'channels', x.shape[3]!), numberArg(node, 'stride', 1));
+      case 'add':
+        return inputs.length === 2 ? tf.add(inputs[0], inputs[1]) : tf.addN(inputs);
+      case 'concat':
+        return tf.concat(inputs, inputs[0].rank - 1);
+      default:
+        throw new TrainError(`Layer ${node.id}: training does not support '${node.kind}' layers.`, 'unsupported');
+    }
+  }
+
+  /** Moves each bn layer's running statistics towards this batch's (PyTorch's rule, unbiased variance). */
+  updateRunningStats(batchStats: ForwardResult['batchStats'], batchSize: number): void {
+    tf.tidy(() => {
+      for (const [id, stats] of batchStats) {
+        const running = this.running.get(id)!;
+        const shape = this.shapeOf(id);
+        const count = batchSize * shape.slice(0, -1).reduce((a, b) => a * b, 1);
+        const unbiased = count > 1 ? tf.mul(stats.variance, count / (count - 1)) : stats.variance;
+        const m = running.momentum;
+        running.mean.assign(tf.add(tf.mul(running.mean, 1 - m), tf.mul(stats.mean, m)));
+        running.variance.assign(tf.add(tf.mul(running.variance, 1 - m), tf.mul(unbiased, m)));
+      }
+    });
+  }
+
+  /** Sets parameters (and running statistics, `ID/running_mean`, `ID/running_var`) by name; unknown names are an error. */
+  loadWeights(values: Readonly<Record<string, ArrayLike<number>>>): void {
+    const targets = new Map<string, tf.Variable>(this.params.map((p) => [p.name, p.variable]));
+    for (const [id, r] of this.running) {
+      targets.set(`${id}/running_mean`, r.mean);
+      targets.set(`${id}/running_var`, r.variance);
+    }
+    for (const [name, data] of Object.entries(values)) {
+      const variable = targets.get(name);
+      if (!variable) throw new TrainError(`No parameter named ${name} in model ${this.graph.name}.`, 'unsupported');
+      if (data.length !== variable.size) throw new TrainError(`${name} has ${variable.size} values, not ${data.length}.`, 'unsupported');
+      tf.tidy(() => variable.assign(tf.tensor(Float32Array.from(data), variable.shape)));
+    }
+  }
+
+  /** Number of nodes that read this node's output. */
+  consumerCount(id: string): number {
+    return this.consumers.get(id) ?? 0;
+  }
+
+  /** Every weight and running statistic as plain arrays (for checkpoints and the PyTorch reference). */
+  async exportWeights(): Promise<Record<string, { shape: number[]; values: number[] }>> {
+    const out: Record<string, { shape: number[]; values: number[] }> = {};
+    for (const p of this.params) out[p.name] = { shape: p.variable.shape, values: Array.from(await p.variable.data()) };
+    for (const [id, r] of this.running) {
+      out[`${id}/running_mean`] = { shape: r.mean.shape, values: Array.from(await r.mean.data()) };
+      out[`${id}/running_var`] = { shape: r.variance.shape, values: Array.from(await r.variance.data()) };
+    }
+    return out;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const p of this.params) p.variable.dispose();
+    for (const r of this.running.values()) {
+      r.mean.dispose();
+      r.variance.dispose();
+    }
+  }
+}

@@ -1,0 +1,227 @@
+import * as tf from '@tensorflow/tfjs-core';
+// Gradients are registered by this side-effect module only (tfjs-core's own index leaves them out).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+
+/**
+ * Layer operations with exactly the semantics the core's shape inference assumes (and PyTorch uses):
+ * symmetric explicit padding, floor output sizes, grouped and dilated convolutions, average pooling
+ * that counts padded zeros. All tensors are NHWC.
+ */
+
+export interface ConvOptions {
+  stride: [number, number];
+  pad: number;
+  dilation: number;
+  groups: number;
+}
+
+/**
+ * Symmetric padding as tfjs's explicit form. (A plain number is not enough: tfjs 4.22 then computes
+ * the output width with the kernel height and row stride, wrong for 1×3 kernels or 2×1 strides.)
+ */
+export function explicitPad(pad: number): [[number, number], [number, number], [number, number], [number, number]] {
+  return [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+}
+
+/** Tests set this to check the hand-written convolution gradients against tfjs's own on the CPU backend. */
+export const convGradientPolicy = { forceCustom: false };
+
+/** True when the active backend can differentiate conv2d itself (the wasm backend of tfjs 4.22 cannot). */
+function nativeFilterGradient(): boolean {
+  return tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
+}
+
+/** Convolution with any stride, padding, dilation and group count, differentiable on every backend. */
+export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
+  const { groups } = options;
+  if (groups === 1) return singleConv(x, filter, options);
+  const inPerGroup = x.shape[3] / groups;
+  const outPerGroup = filter.shape[3] / groups;
+  const outputs: tf.Tensor4D[] = [];
+  for (let g = 0; g < groups; g++) {
+    const xg = tf.slice(x, [0, 0, 0, g * inPerGroup], [-1, -1, -1, inPerGroup]);
+    const wg = tf.slice(filter, [0, 0, 0, g * outPerGroup], [-1, -1, -1, outPerGroup]);
+    outputs.push(singleConv(xg, wg, options));
+  }
+  return tf.concat(outputs, 3);
+}
+
+function singleConv(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
+  const { stride, pad, dilation } = options;
+  if (dilation === 1 && !convGradientPolicy.forceCustom && nativeFilterGradient()) {
+    return tf.conv2d(x, filter, stride, explicitPad(pad), 'NHWC', 1);
+  }
+  // tfjs has no gradient for dilated convolutions and the wasm backend lacks the filter gradient
+  // kernel, so the backward pass is written out here from ops every backend has.
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, weights, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([input, weights]);
+    return {
+      value: tf.conv2d(input, weights, stride, explicitPad(pad), 'NHWC', dilation),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const grad = dy as tf.Tensor4D;
+        return [convInputGradient(grad, sx, sw, options), convFilterGradient(grad, sx, sw.shape, options)];
+      },
+    };
+  });
+  return op(x, filter) as tf.Tensor4D;
+}
+
+/**
+ * dL/dx of a convolution as a forward convolution (fast on every backend, unlike the wasm backend's
+ * Conv2DBackpropInput): dy with zeros inserted between rows/columns (stride), padded so the result
+ * is x-sized, convolved with the kernel flipped and its channel axes swapped, at the same dilation.
+ */
+export function convInputGradient(dy: tf.Tensor4D, x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
+  const { stride, pad, dilation } = options;
+  const [kh, kw] = filter.shape;
+  const [, h, w] = x.shape;
+  const [, oh, ow] = dy.shape;
+  const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  const spread = insertZeros(dy, stride);
+  // Rows of x past the last window get no gradient: they are the extra padding at the bottom/right.
+  const restH = h + 2 * pad - ((oh - 1) * stride[0] + dilation * (kh - 1) + 1);
+  const restW = w + 2 * pad - ((ow - 1) * stride[1] + dilation * (kw - 1) + 1);
+  const qh = dilation * (kh - 1) - pad;
+  const qw = dilation * (kw - 1) - pad;
+  const padded = padOrCrop(spread, [qh, qh + restH], [qw, qw + restW]);
+  return tf.conv2d(padded, flipped, 1, 'valid', 'NHWC', dilation);
+}
+
+/** dy[:, i, j, :] moved to (i·sh, j·sw) with zeros between: the input of a strided convolution's transpose. */
+function insertZeros(dy: tf.Tensor4D, stride: [number, number]): tf.Tensor4D {
+  const [n, oh, ow, c] = dy.shape;
+  let out = dy;
+  if (stride[0] > 1) {
+    const rows = tf.pad(tf.reshape(out, [n * oh, 1, ow, c]), [[0, 0], [0, stride[0] - 1], [0, 0], [0, 0]]);
+    out = tf.slice(tf.reshape(rows, [n, oh * stride[0], ow, c]), [0, 0, 0, 0], [n, (oh - 1) * stride[0] + 1, ow, c]) as tf.Tensor4D;
+  }
+  if (stride[1] > 1) {
+    const height = out.shape[1];
+    const cols = tf.pad(tf.reshape(out, [n * height * ow, 1, c]), [[0, 0], [0, stride[1] - 1], [0, 0]]);
+    out = tf.slice(tf.reshape(cols, [n, height, ow * stride[1], c]), [0, 0, 0, 0], [n, height, (ow - 1) * stride[1] + 1, c]) as tf.Tensor4D;
+  }
+  return out;
+}
+
+/** Pads (positive) or crops (negative) rows [before, after] and columns [before, after]. */
+function padOrCrop(x: tf.Tensor4D, rows: [number, number], cols: [number, number]): tf.Tensor4D {
+  const crop = [Math.max(0, -rows[0]), Math.max(0, -rows[1]), Math.max(0, -cols[0]), Math.max(0, -cols[1])];
+  let out = x;
+  if (crop.some((v) => v > 0)) {
+    out = tf.slice(out, [0, crop[0], crop[2], 0], [-1, out.shape[1] - crop[0] - crop[1], out.shape[2] - crop[2] - crop[3], -1]);
+  }
+  const padding = [Math.max(0, rows[0]), Math.max(0, rows[1]), Math.max(0, cols[0]), Math.max(0, cols[1])];
+  if (padding.some((v) => v > 0)) out = tf.pad(out, [[0, 0], [padding[0], padding[1]], [padding[2], padding[3]], [0, 0]]);
+  return out;
+}
+
+/**
+ * dL/dW of a convolution as one forward convolution: the input with channels as the batch
+ * ([cin, H, W, N]) convolved with dy as the kernel ([oh, ow, N, cout]), stride = the dilation and
+ * dilation = the stride of the original. Uses only transpose, pad, slice and conv2d, which every
+ * backend has, and runs on the wasm backend's fast (XNNPACK) convolution.
+ */
+export function convFilterGradient(dy: tf.Tensor4D, x: tf.Tensor4D, filterShape: number[], options: ConvOptions): tf.Tensor4D {
+  const { stride, pad, dilation } = options;
+  const [kh, kw, cin, cout] = filterShape;
+  const padded = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
+  const channelsAsBatch = tf.transpose(padded, [3, 1, 2, 0]) as tf.Tensor4D; // [cin, Hp, Wp, N]
+  const gradAsKernel = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [oh, ow, N, cout]
+  const full = tf.conv2d(channelsAsBatch, gradAsKernel, [dilation, dilation], 'valid', 'NHWC', stride); // [cin, ≥kh, ≥kw, cout]
+  const cut = full.shape[1] === kh && full.shape[2] === kw ? full : tf.slice(full, [0, 0, 0, 0], [cin, kh, kw, cout]);
+  return tf.transpose(cut, [1, 2, 0, 3]) as tf.Tensor4D;
+}
+
+export interface BatchNormResult {
+  output: tf.Tensor;
+  /** Batch mean and (biased) variance per channel, for the running statistics; absent in inference. */
+  mean?: tf.Tensor1D;
+  variance?: tf.Tensor1D;
+}
+
+/** Batch normalisation over every axis but the last (channels), with batch statistics when training. */
+export function batchNorm(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  running: { mean: tf.Tensor; variance: tf.Tensor },
+  eps: number,
+  training: boolean,
+): BatchNormResult {
+  if (!training) {
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(running.variance, eps)));
+    return { output: tf.add(tf.mul(tf.sub(x, running.mean), scale), beta) };
+  }
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const { mean, variance } = tf.moments(x, axes);
+  const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+  return { output: tf.add(tf.mul(normalised, gamma), beta), mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/** Max pooling; padded positions never win (like PyTorch). */
+export function maxPool(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: number): tf.Tensor4D {
+  // The wasm backend's MaxPoolGrad of tfjs 4.22 sends gradients to the wrong pixels (e.g. 2×2 stride 2).
+  if (tf.getBackend() === 'wasm' || convGradientPolicy.forceCustom) return windowMax(x, kernel, stride, pad);
+  return tf.maxPool(x, kernel, stride, pad > 0 ? explicitPad(pad) : 'valid');
+}
+
+/**
+ * Max pooling as the element-wise maximum of the kh·kw shifted, subsampled views of the input. Its
+ * gradient (through maximum, slice and reshape) goes to the first maximum of each window, like PyTorch's.
+ */
+export function windowMax(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const oh = Math.floor((h + 2 * pad - kernel[0]) / stride[0]) + 1;
+  const ow = Math.floor((w + 2 * pad - kernel[1]) / stride[1]) + 1;
+  // Room for every view to be cut to a whole number of strides.
+  const needH = (kernel[0] - 1) + oh * stride[0];
+  const needW = (kernel[1] - 1) + ow * stride[1];
+  const padded = tf.pad(x, [[0, 0], [pad, Math.max(0, needH - h - pad)], [pad, Math.max(0, needW - w - pad)], [0, 0]], -3.4e38);
+  let result: tf.Tensor4D | null = null;
+  for (let i = 0; i < kernel[0]; i++) {
+    for (let j = 0; j < kernel[1]; j++) {
+      const view = tf.slice(padded, [0, i, j, 0], [n, oh * stride[0], ow * stride[1], c]);
+      const rows = tf.slice(tf.reshape(view, [n * oh, stride[0], ow * stride[1], c]), [0, 0, 0, 0], [-1, 1, -1, -1]);
+      const picked = tf.reshape(tf.slice(tf.reshape(rows, [n * oh * ow, stride[1], c]), [0, 0, 0], [-1, 1, -1]), [n, oh, ow, c]) as tf.Tensor4D;
+      result = result ? (tf.maximum(result, picked) as tf.Tensor4D) : picked;
+    }
+  }
+  return result!;
+}
+
+/** Average pooling that counts padded zeros in the average (PyTorch's default count_include_pad). */
+export function avgPool(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: number): tf.Tensor4D {
+  const padded = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
+  return tf.avgPool(padded, kernel, stride, 'valid');
+}
+
+/** ResNet option-A shortcut: every stride-th pixel, channels zero-padded (half before, rounded down). */
+export function zeroPadShortcut(x: tf.Tensor4D, channels: number, stride: number): tf.Tensor4D {
+  const c = x.shape[3];
+  const sub = stride > 1 ? subsample(x, stride) : x;
+  const added = channels - c;
+  if (added === 0) return sub;
+  const before = Math.floor(added / 2);
+  return tf.pad(sub, [[0, 0], [0, 0], [0, 0], [before, added - before]]);
+}
+
+/**
+ * x[:, ::s, ::s, :] (output ceil(H/s)×ceil(W/s)) from reshape and slice, which have gradients
+ * (tfjs's stridedSlice has none).
+ */
+export function subsample(x: tf.Tensor4D, s: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const oh = Math.ceil(h / s);
+  const ow = Math.ceil(w / s);
+  const padded = oh * s !== h || ow * s !== w ? tf.pad(x, [[0, 0], [0, oh * s - h], [0, ow * s - w], [0, 0]]) : x;
+  const rows = tf.slice(tf.reshape(padded, [n * oh, s, ow * s, c]), [0, 0, 0, 0], [-1, 1, -1, -1]);
+  const cols = tf.slice(tf.reshape(rows, [n * oh * ow, s, c]), [0, 0, 0], [-1, 1, -1]);
+  return tf.reshape(cols, [n, oh, ow, c]);
+}
+
+/** GELU, exact (erf) form as in PyTorch's default. */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+}

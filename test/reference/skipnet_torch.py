@@ -1,0 +1,87 @@
+"""Runs a SkipNet graph (as exported by the TypeScript tests and benchmarks) with torch.nn.functional.
+
+Nodes come as {id, kind, inputs, args} with numeric arguments already resolved; weights use the
+tfjs layouts (NHWC, conv kernels [kh, kw, cin/groups, cout], dense kernels [in, out]) and are
+converted here. Shared by grad_norms.py (the gradient reference) and bench/train_torch.py.
+"""
+import torch
+import torch.nn.functional as F
+
+
+def to_torch(entry, dtype=torch.float64):
+    return torch.tensor(entry["values"], dtype=dtype).reshape(entry["shape"])
+
+
+def load_params(weights, dtype=torch.float64):
+    """tfjs weights (name -> {shape, values}) as torch tensors in PyTorch layouts, trainable ones requiring grad."""
+    params = {}
+    for name, entry in weights.items():
+        t = to_torch(entry, dtype)
+        if name.endswith("/kernel") and t.dim() == 4:
+            t = t.permute(3, 2, 0, 1).contiguous()  # [kh, kw, cin/g, cout] -> [cout, cin/g, kh, kw]
+        params[name] = t.requires_grad_(not name.endswith(("/running_mean", "/running_var")))
+    return params
+
+
+def forward(nodes, params, x, watch=None):
+    """Training-mode forward pass over NCHW x; returns every node's value by id.
+
+    watch(key, tensor) -> tensor is called on each add input ("add:ID:K") and concat output ("concat:ID").
+    """
+    values = {}
+    for node in nodes:
+        kind, a, nid = node["kind"], node["args"], node["id"]
+        ins = [values[i] for i in node["inputs"]]
+        if kind == "add" and watch:
+            ins = [watch(f"add:{nid}:{k}", t.clone()) for k, t in enumerate(ins)]
+        x_in = ins[0] if ins else None
+        if kind == "input":
+            y = x
+        elif kind == "conv":
+            y = F.conv2d(x_in, params[f"{nid}/kernel"], params.get(f"{nid}/bias"), stride=tuple(a["stride"]),
+                         padding=a["pad"], dilation=a["dilation"], groups=a["groups"])
+        elif kind == "dense":
+            y = x_in @ params[f"{nid}/kernel"]
+            if f"{nid}/bias" in params:
+                y = y + params[f"{nid}/bias"]
+        elif kind == "bn":
+            y = F.batch_norm(x_in, params[f"{nid}/running_mean"], params[f"{nid}/running_var"],
+                             params[f"{nid}/gamma"], params[f"{nid}/beta"], training=True, momentum=a["momentum"], eps=a["eps"])
+        elif kind == "relu":
+            y = F.relu(x_in)
+        elif kind == "leakyrelu":
+            y = F.leaky_relu(x_in, a["alpha"])
+        elif kind == "gelu":
+            y = F.gelu(x_in)
+        elif kind == "sigmoid":
+            y = torch.sigmoid(x_in)
+        elif kind == "tanh":
+            y = torch.tanh(x_in)
+        elif kind == "softmax":
+            y = F.softmax(x_in, dim=1)
+        elif kind == "maxpool":
+            y = F.max_pool2d(x_in, tuple(a["kernel"]), tuple(a["stride"]), a["pad"])
+        elif kind == "avgpool":
+            y = F.avg_pool2d(x_in, tuple(a["kernel"]), tuple(a["stride"]), a["pad"], count_include_pad=True)
+        elif kind == "gap":
+            y = x_in.mean(dim=(2, 3))
+        elif kind == "flatten":
+            y = x_in.permute(0, 2, 3, 1).reshape(x_in.shape[0], -1)  # SkipNet flattens in H, W, C order
+        elif kind in ("dropout", "identity"):
+            y = x_in
+        elif kind == "zeropad":
+            sub = x_in[:, :, ::a["stride"], ::a["stride"]]
+            added = a["channels"] - x_in.shape[1]
+            y = F.pad(sub, (0, 0, 0, 0, added // 2, added - added // 2))
+        elif kind == "add":
+            y = ins[0]
+            for t in ins[1:]:
+                y = y + t
+        elif kind == "concat":
+            y = torch.cat(ins, dim=1)
+            if watch:
+                y = watch(f"concat:{nid}", y)
+        else:
+            raise SystemExit(f"skipnet_torch: unsupported layer kind {kind}")
+        values[nid] = y
+    return values

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend, type PortableBackend } from '../../src/train/backend';
+import { TfModel } from '../../src/train/model';
+import { graphSpec } from '../../src/train/spec';
+import { SeededRandom } from '../../src/train/rng';
+import { graphOf } from './trainHelpers';
+
+// Per-layer gradient norms of tfjs against PyTorch's autograd (Debian python3-torch, float64) for a
+// fixed model holding every kind of layer, fixed weights and a fixed batch.
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = 'test/reference/grad_norms.py';
+
+const MODEL = `
+block basic(planes, stride=1) {
+  residual: conv(planes, 3, stride=stride, pad=1, bias=false) -> bn -> relu -> conv(planes, 3, pad=1, bias=false) -> bn
+  shortcut: in -> zeropad(planes, stride=stride)
+  add(residual, shortcut) -> relu
+}
+block projection(planes) {
+  residual: conv(planes, 3, stride=2, pad=1) -> bn -> sigmoid
+  shortcut: in -> conv(planes, 1, stride=2, bias=false) -> bn
+  add(residual, shortcut)
+}
+block dense_layer(k) {
+  bn -> leakyrelu(0.1) -> conv(k, 3, pad=2, dilation=2, bias=false)
+  concat(in, _)
+}
+model reference(9x9x3) {
+  conv(4, 3, pad=1) -> bn -> relu
+  basic(4)
+  basic(8, stride=2)
+  dense_layer(4)
+  dense_layer(4)
+  conv(8, 1, groups=2) -> gelu -> maxpool(3, stride=2, pad=1) -> avgpool(2, stride=1, pad=1)
+  projection(6)
+  dropout(0) -> identity -> tanh -> flatten -> dense(10)
+}`;
+
+function torchAvailable(): boolean {
+  return spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+}
+
+async function tfjsGradients(model: TfModel, input: tf.Tensor, labels: number[]) {
+  const graph = model.graph;
+  const probeKeys = graph.nodes.flatMap((n) => (n.kind === 'add' ? n.inputs.map((_, k) => `edge:${n.id}:${k}`) : n.kind === 'concat' ? [`node:${n.id}`] : []));
+  const probes = new Map(
+    probeKeys.map((key) => {
+      const [kind, id, k] = key.split(':');
+      const source = kind === 'node' ? id : graph.nodeById.get(id)!.inputs[Number(k)];
+      return [key, tf.zeros([input.shape[0], ...graph.nodeById.get(source)!.shape!])];
+    }),
+  );
+  const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+  const { value, grads } = tf.engine().gradients(
+    () => {
+      const { logits } = model.forward(input, { training: true, probes });
+      return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.logSoftmax(logits)), -1))) as tf.Scalar;
+    },
+    [...model.variables, ...probes.values()],
+    undefined,
+    true,
+  );
+  const norms = await Promise.all(grads.map((g) => (g ? tf.norm(g).data() : Promise.resolve(Float32Array.of(0)))));
+  const result = {
+    loss: (await value.data())[0],
+    grads: Object.fromEntries(model.params.map((p, i) => [p.name, norms[i][0]])),
+    merges: Object.fromEntries(probeKeys.map((key, i) => {
+      const [kind, id, k] = key.split(':');
+      return [kind === 'node' ? `concat:${id}` : `add:${id}:${k}`, norms[model.params.length + i][0]];
+    })),
+  };
+  tf.dispose([value, y, ...grads.filter((g): g is tf.Tensor => g !== null), ...probes.values()]);
+  return result;
+}
+
+for (const backend of ['cpu', 'wasm'] as PortableBackend[]) {
+  test(`per-layer gradient norms on ${backend} match PyTorch autograd to 1e-4 relative`, async (t) => {
+    if (!torchAvailable()) {
+      if (process.env.CI) assert.fail('PyTorch (Debian python3-torch) is missing: .ci/run installs it');
+      t.skip('PyTorch is not installed here (apt-get install -y python3-torch)');
+      return;
+    }
+    await useBackend(backend);
+    const graph = graphOf(MODEL);
+    const model = new TfModel(graph, 11);
+    const random = new SeededRandom(12);
+    // Non-trivial bn parameters and running statistics, so that every weight matters.
+    model.loadWeights(
+      Object.fromEntries(
+        [...model.params.filter((p) => p.role === 'gamma' || p.role === 'beta' || p.role === 'bias')].map((p) => [
+          p.name,
+          Array.from({ length: p.variable.size }, () => (p.role === 'gamma' ? 1 + 0.3 * random.normal() : 0.2 * random.normal())),
+        ]),
+      ),
+    );
+    const batch = 4;
+    const inputValues = Array.from({ length: batch * 9 * 9 * 3 }, () => random.normal());
+    const labels = [3, 1, 4, 1];
+    const input = tf.tensor4d(inputValues, [batch, 9, 9, 3]);
+    const ours = await tfjsGradients(model, input, labels);
+    const dir = mkdtempSync(join(tmpdir(), 'skipnet-ref-'));
+    try {
+      const spec = {
+        nodes: graphSpec(graph),
+        logits: model.logitsNode,
+        weights: await model.exportWeights(),
+        input: { shape: [batch, 9, 9, 3], values: inputValues },
+        labels,
+      };
+      writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+      const run = spawnSync(PYTHON, [SCRIPT, join(dir, 'spec.json')], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      const theirs = JSON.parse(run.stdout) as typeof ours;
+      const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-8);
+      assert.ok(relative(ours.loss, theirs.loss) < 1e-4, `loss ${ours.loss} vs ${theirs.loss}`);
+      assert.deepEqual(Object.keys(ours.grads).sort(), Object.keys(theirs.grads).sort());
+      assert.ok(Object.keys(ours.grads).length >= 30, `${Object.keys(ours.grads).length} parameters`);
+      // A conv bias just before bn gets (mathematically) no gradient; everything else must be non-trivial.
+      const trivial = Object.entries(theirs.grads).filter(([, norm]) => norm < 1e-6).map(([name]) => name);
+      assert.ok(trivial.every((name) => name.endsWith('/bias')) && trivial.length <= 2, `trivial gradients: ${trivial.join(', ')}`);
+      const mismatches = Object.entries(theirs.grads)
+        .filter(([name, norm]) => (norm < 1e-6 ? Math.abs(ours.grads[name]) > 1e-5 : relative(ours.grads[name], norm) >= 1e-4))
+        .map(([name, norm]) => `${name}: tfjs ${ours.grads[name]} vs PyTorch ${norm}`);
+      assert.deepEqual(mismatches, []);
+      assert.deepEqual(Object.keys(ours.merges).sort(), Object.keys(theirs.merges).sort());
+      for (const [key, norm] of Object.entries(theirs.merges)) assert.ok(relative(ours.merges[key], norm) < 1e-4, `${key}: tfjs ${ours.merges[key]} vs PyTorch ${norm}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      input.dispose();
+      model.dispose();
+      await useBackend('cpu');
+    }
+  });
+}
