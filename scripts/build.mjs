@@ -1,7 +1,7 @@
 // One build script for every bundle: the extension (node/cjs, `vscode` external), the CLI (node),
 // and with --tests / --bench the plain-Node test and benchmark files.
 import { build } from 'esbuild';
-import { readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = new Set(process.argv.slice(2));
@@ -48,6 +48,11 @@ if (args.has('--tests')) {
   const browser = { ...common, platform: 'browser', format: 'iife', target: 'chrome120' };
   jobs.push(build({ ...browser, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', loader: { '.css': 'text' } }));
   jobs.push(build({ ...browser, entryPoints: ['webview/layout-worker.ts'], outfile: 'dist/webview/layout-worker.js' }));
+  // Training runtime of the graph view (TensorFlow.js as ES modules: no eval), loaded on the first run,
+  // and the wasm backend's binaries it fetches from the extension (single-threaded ones: webviews are not cross-origin isolated).
+  jobs.push(build({ ...browser, entryPoints: ['webview/training/runtime.ts'], outfile: 'dist/webview/train.js', mainFields: ['module', 'browser', 'main'] }));
+  mkdirSync('dist/webview/wasm', { recursive: true });
+  for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(join('node_modules/@tensorflow/tfjs-backend-wasm/dist', file), join('dist/webview/wasm', file));
   // Compare view: its own page script (two graph views, the table, ablation and suggestions); same worker.
   jobs.push(build({ ...browser, entryPoints: ['webview/compare-main.ts'], outfile: 'dist/webview/compare.js', loader: { '.css': 'text' } }));
 }

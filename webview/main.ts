@@ -15,12 +15,15 @@ import css from './styles.css';
 import { buildSvgText, svgToPngBase64 } from './export';
 import { GraphView } from './graph-view';
 import { LayoutClient, startLayoutWorker } from './layout-client';
-import { paintStatistics, trainingController } from './training-hook';
+import { paintStatistics, registerTrainingController, trainingController } from './training-hook';
+import { TrainingUi } from './training/training-ui';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
 
 const vscode = acquireVsCodeApi();
 const body = document.body;
+// Read while this script runs: train.js is loaded later with the same nonce.
+const scriptNonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
 const sheet = new CSSStyleSheet();
 sheet.replaceSync(`${css}\n${GRAPH_CSS}`);
 document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
@@ -64,6 +67,15 @@ const printBox = custom('vscode-checkbox', { id: 'print-theme', title: 'Export d
 const svgButton = custom('vscode-button', { id: 'export-svg' }, 'Export SVG', toolbar);
 const pngButton = custom('vscode-button', { id: 'export-png' }, 'Export PNG', toolbar);
 const status = element('div', { id: 'status', role: 'status', 'aria-live': 'polite' }, app);
+const training = new TrainingUi({
+  parent: app,
+  post,
+  rendering: () => view?.currentRendering ?? null,
+  runtimeUrl: body.dataset.trainUri ?? '',
+  wasmBase: body.dataset.wasmUri ?? '',
+  nonce: scriptNonce,
+});
+registerTrainingController(training);
 const stage = element('div', { id: 'stage' }, app);
 const empty = element('div', { id: 'empty' }, stage);
 empty.textContent = 'Waiting for the model…';
@@ -163,6 +175,7 @@ function handle(message: HostToWebview): void {
   }
   if (!filter.accept(message, uri)) return; // another document or an older version
   version = message.version;
+  if (message.type === 'graph' || message.type === 'status') training.documentChanged(message.version);
   switch (message.type) {
     case 'graph':
       model = message.graph.model;
@@ -185,6 +198,12 @@ function handle(message: HostToWebview): void {
       if (trainingController()) trainingController()!.command(message.action);
       else post({ type: 'trainingEnded', reason: 'error', message: 'Training is not available in this build of the graph view.' });
       break;
+    case 'startTraining':
+      void training.start(message.run, message.version);
+      break;
+    case 'trainingRefused':
+      training.refused(message.message);
+      break;
     case 'trainingStatistics':
       if (view?.currentRendering) paintStatistics(view.currentRendering, message.layers);
       break;
@@ -204,6 +223,7 @@ async function start(): Promise<void> {
   const workerUrl = body.dataset.workerUri;
   if (!workerUrl) throw new Error('the page names no layout worker');
   const layout = new LayoutClient(await startLayoutWorker(workerUrl));
+  stage.addEventListener('graph-rendered', () => training.rendered());
   view = new GraphView(stage, tooltip, minimap, layout, {
     reveal: (id, range) => post({ type: 'reveal', id, range }),
     stateChanged: persist,

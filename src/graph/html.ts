@@ -1,6 +1,6 @@
 /**
  * The graph webview's HTML. Pure (no `vscode` import) so tests load exactly this page. Strict CSP:
- * `default-src 'none'`, scripts only with this page's nonce, the layout worker from a blob: URL made from
+ * `default-src 'none'`, scripts only with this page's nonce (plus WebAssembly compilation for training), the layout worker from a blob: URL made from
  * the fetched bundle, styles from constructable sheets (and the webview's own origin). Initial data
  * travels in HTML-escaped data-* attributes, never inside a script.
  */
@@ -12,6 +12,9 @@ export interface GraphHtmlOptions {
   /** URLs (as webview URIs) of the page bundle and the layout worker bundle. */
   scriptUri: string;
   workerUri: string;
+  /** The training runtime bundle (train.js, loaded on the first run) and the folder of tfjs's .wasm files ('/' at the end). */
+  trainUri?: string;
+  wasmUri?: string;
   /** Document URI and model the panel shows (may be '' until known). */
   documentUri: string;
   model: string;
@@ -32,7 +35,8 @@ export function escapeHtml(text: string): string {
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
   return [
     "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
+    // 'wasm-unsafe-eval' lets the training runtime compile tfjs's WebAssembly backend; plain eval stays forbidden.
+    `script-src 'nonce-${nonce}' 'wasm-unsafe-eval'`,
     `style-src ${cspSource} 'nonce-${nonce}'`,
     `img-src ${cspSource} data: blob:`,
     `font-src ${cspSource}`,
@@ -52,7 +56,7 @@ export function graphHtml(options: GraphHtmlOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>${escapeHtml(options.title ?? 'SkipNet graph')}</title>
 </head>
-<body data-uri="${attr(options.documentUri)}" data-model="${attr(options.model)}" data-worker-uri="${attr(options.workerUri)}">
+<body data-uri="${attr(options.documentUri)}" data-model="${attr(options.model)}" data-worker-uri="${attr(options.workerUri)}" data-train-uri="${attr(options.trainUri ?? '')}" data-wasm-uri="${attr(options.wasmUri ?? '')}">
 <script nonce="${attr(nonce)}" src="${attr(options.scriptUri)}"></script>
 </body>
 </html>`;

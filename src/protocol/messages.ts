@@ -71,6 +71,36 @@ export interface TrainingProgress {
   backend: string;
 }
 
+/** The TensorFlow.js backend a run asks for; 'auto' tries WebGPU, then WebGL, then WASM, then CPU. */
+export type TrainingBackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export const TRAINING_BACKEND_CHOICES: readonly TrainingBackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+/** One image of a workspace data folder (`dataset: "path"`), read by the extension host and decoded by the webview. */
+export interface FolderImage {
+  /** Index into the folder's `classes` (its sub-folder). */
+  label: number;
+  /** Path relative to the data folder, for error messages. */
+  name: string;
+  /** The file's bytes (PNG, JPEG, GIF, BMP or WebP), base64. */
+  data: string;
+}
+
+/** Where a run's images come from: a bundled data set served from the extension, or a workspace folder. */
+export type TrainingDatasetSource =
+  | { kind: 'builtin'; name: 'mnist' | 'fashion-mnist'; url: string }
+  | { kind: 'folder'; path: string; classes: string[]; images: FolderImage[] };
+
+/** Everything the webview needs to train one model: the file's text (it analyses it itself), settings and data. */
+export interface TrainingRun {
+  model: string;
+  /** The document text at the message's `version`. */
+  text: string;
+  backend: TrainingBackendChoice;
+  /** Steps between statistics updates (skipnet.training.statsInterval). */
+  statsInterval: number;
+  dataset: TrainingDatasetSource;
+}
+
 // ── Host → webview ──
 
 export interface GraphSettings {
@@ -96,7 +126,12 @@ export type HostToWebview =
   /** Nodes and groups the editor cursor's line produced; empty clears. */
   | (Tagged & { type: 'highlight'; ids: string[] })
   | (Tagged & { type: 'exportRequest'; requestId: number; format: ExportFormat; theme: ExportTheme })
+  /** 'start' asks the webview to request a run (as its Start button does); the others act on the current run. */
   | (Tagged & { type: 'train'; action: 'start' | 'pause' | 'resume' | 'stop' })
+  /** Starts training `run` (the answer to `trainingRequest`, or the skipnet.train command). */
+  | (Tagged & { type: 'startTraining'; run: TrainingRun })
+  /** The host cannot start a run (untrusted workspace, unreadable data folder, …): show why. */
+  | (Tagged & { type: 'trainingRefused'; message: string })
   | (Tagged & { type: 'trainingStatistics'; step: number; layers: Record<string, LayerStatistics>; merges: MergeGradientFlow[]; reuse: FeatureReuseMatrix[] });
 
 // ── Webview → host ──
@@ -109,6 +144,8 @@ export type WebviewToHost =
   /** Export data: an SVG text or a PNG as base64. `requestId` 0 when started from the view's button. */
   | (Tagged & { type: 'exportResult'; requestId: number; format: ExportFormat; data: string })
   | (Tagged & { type: 'log'; level: 'info' | 'warn' | 'error'; message: string })
+  /** The view's Start/Restart button: the host answers with `startTraining` (or `trainingRefused`). null: the setting's backend. */
+  | (Tagged & { type: 'trainingRequest'; backend: TrainingBackendChoice | null })
   | (Tagged & { type: 'trainingProgress'; progress: TrainingProgress })
   | (Tagged & { type: 'trainingEnded'; reason: 'finished' | 'stopped' | 'error'; message: string });
 

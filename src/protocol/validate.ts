@@ -29,6 +29,8 @@ const progress = object({
   backend: string(64),
 });
 
+const backendChoice = literal('auto', 'webgpu', 'webgl', 'wasm', 'cpu');
+
 /** Webview → host: one schema per message type. Fields are exact; unknown fields are rejected. */
 const webviewSchemas: Record<WebviewToHost['type'], Checker> = {
   ready: object({ type: literal('ready'), uri, version, protocol: number({ integer: true }) }),
@@ -36,6 +38,7 @@ const webviewSchemas: Record<WebviewToHost['type'], Checker> = {
   selectModel: object({ type: literal('selectModel'), uri, version, model: string(256) }),
   exportResult: object({ type: literal('exportResult'), uri, version, requestId: number({ integer: true, min: 0 }), format: literal('svg', 'png'), data: string(256 << 20) }),
   log: object({ type: literal('log'), uri, version, level: literal('info', 'warn', 'error'), message: string(10_000) }),
+  trainingRequest: object({ type: literal('trainingRequest'), uri, version, backend: nullable(backendChoice) }),
   trainingProgress: object({ type: literal('trainingProgress'), uri, version, progress }),
   trainingEnded: object({ type: literal('trainingEnded'), uri, version, reason: literal('finished', 'stopped', 'error'), message: string(10_000) }),
 };
@@ -105,6 +108,17 @@ const diagnostics = object({ errors: count, warnings: count, firstError: string(
 const settings = object({ direction: literal('down', 'right'), collapseThreshold: number({ integer: true, min: 1 }) });
 const statistics = object({}, { weightNorm: finite, gradientNorm: finite, updateRatio: finite, activationMean: finite, activationStd: finite, zeroFraction: finite });
 
+const builtinDataset = object({ kind: literal('builtin'), name: literal('mnist', 'fashion-mnist'), url: string(8192) });
+const folderDataset = object({
+  kind: literal('folder'),
+  path: string(4096),
+  classes: array(string(1024), 1000),
+  images: array(object({ label: number({ integer: true, min: 0, max: 999 }), name: string(4096), data: string(64 << 20) }), 200_000),
+});
+/** The data source is a union on `kind`: check against the matching variant so the error names the real problem. */
+const datasetSource: Checker = (v, p) => (isRecord(v) && v.kind === 'folder' ? folderDataset(v, p) : builtinDataset(v, p));
+const trainingRun = object({ model: string(1024), text: string(16 << 20), backend: backendChoice, statsInterval: number({ integer: true, min: 1, max: 1_000_000 }), dataset: datasetSource });
+
 const hostSchemas: Record<HostToWebview['type'], Checker> = {
   init: object({ type: literal('init'), uri, version, protocol: number({ integer: true }), settings, graph: nullable(graph), diagnostics }),
   graph: object({ type: literal('graph'), uri, version, graph, diagnostics }),
@@ -113,6 +127,8 @@ const hostSchemas: Record<HostToWebview['type'], Checker> = {
   highlight: object({ type: literal('highlight'), uri, version, ids: array(id) }),
   exportRequest: object({ type: literal('exportRequest'), uri, version, requestId: number({ integer: true, min: 1 }), format: literal('svg', 'png'), theme: literal('current', 'print') }),
   train: object({ type: literal('train'), uri, version, action: literal('start', 'pause', 'resume', 'stop') }),
+  startTraining: object({ type: literal('startTraining'), uri, version, run: trainingRun }),
+  trainingRefused: object({ type: literal('trainingRefused'), uri, version, message: string(10_000) }),
   trainingStatistics: object({
     type: literal('trainingStatistics'),
     uri,

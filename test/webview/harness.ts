@@ -59,13 +59,30 @@ export async function openWebview(browser: Browser, state?: unknown, viewport = 
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   page.on('pageerror', (error) => consoleErrors.push(String(error)));
-  const html = graphHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/dist/webview/${script}`, workerUri: `${ORIGIN}/dist/webview/layout-worker.js`, documentUri: DOC_URI, model: '' });
+  const html = graphHtml({
+    cspSource: ORIGIN,
+    scriptUri: `${ORIGIN}/dist/webview/${script}`,
+    workerUri: `${ORIGIN}/dist/webview/layout-worker.js`,
+    trainUri: `${ORIGIN}/dist/webview/train.js`,
+    wasmUri: `${ORIGIN}/dist/webview/wasm/`,
+    documentUri: DOC_URI,
+    model: '',
+  });
   await page.route(`${ORIGIN}/**`, async (route) => {
     const path = new URL(route.request().url()).pathname;
     if (path === '/index.html') return route.fulfill({ status: 200, contentType: 'text/html', body: html });
+    // The training data sets, served like the extension's media/data through asWebviewUri.
+    if (path.startsWith('/media/data/') && !path.includes('..')) {
+      try {
+        return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync(join('media/data', path.slice('/media/data/'.length))) });
+      } catch {
+        return route.fulfill({ status: 404, body: 'missing' });
+      }
+    }
     if (path.startsWith('/dist/webview/') && !path.includes('..')) {
       try {
-        return route.fulfill({ status: 200, contentType: 'text/javascript', body: readFileSync(join('dist/webview', path.slice('/dist/webview/'.length))) });
+        const contentType = path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
+        return route.fulfill({ status: 200, contentType, body: readFileSync(join('dist/webview', path.slice('/dist/webview/'.length))) });
       } catch {
         return route.fulfill({ status: 404, body: 'missing' });
       }

@@ -1,0 +1,141 @@
+/**
+ * train.js: TensorFlow.js, its backends and the SkipNet training engine, loaded by the graph page on the
+ * first Start. It analyses the document text itself (the core is DOM-free), loads the data, picks the
+ * backend and runs the engine on the page's thread, yielding to the browser after every step so pan,
+ * zoom and hover stay live. A kernel a backend lacks moves the run to the next backend; every failure
+ * reaches the page as a sentence, never as a raw tfjs error.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { analyze } from '../../src/core/analyze';
+import type { TrainingDatasetSource } from '../../src/protocol/messages';
+import { type ImageDataset, parseDataset } from '../../src/train/data';
+import { TrainingEngine } from '../../src/train/engine';
+import { TrainError } from '../../src/train/model';
+import { activateBackend, backendChain, bundledVersions, MEMORY_BUDGET, missingKernel } from './backends';
+import { decodeFolder } from './folder-dataset';
+import type { BackendName, RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
+
+const builtinCache = new Map<string, Promise<ImageDataset>>();
+
+function loadBuiltin(source: Extract<TrainingDatasetSource, { kind: 'builtin' }>): Promise<ImageDataset> {
+  let pending = builtinCache.get(source.url);
+  if (!pending) {
+    pending = fetch(source.url).then(async (response) => {
+      if (!response.ok) throw new TrainError(`The bundled data set ${source.name} could not be loaded (HTTP ${response.status}).`, 'data');
+      return parseDataset(source.name, new Uint8Array(await response.arrayBuffer()));
+    });
+    pending.catch(() => builtinCache.delete(source.url));
+    builtinCache.set(source.url, pending);
+  }
+  return pending;
+}
+
+/** Yields to the browser: the next frame when the page is visible (input and painting run first), else a task. */
+function nextFrame(): Promise<void> {
+  return new Promise((resolve) => {
+    if (document.hidden) {
+      setTimeout(resolve, 0);
+      return;
+    }
+    const timer = setTimeout(resolve, 50);
+    requestAnimationFrame(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function sentence(error: unknown): { message: string; code: string } {
+  if (error instanceof TrainError) return { message: error.message, code: error.code };
+  const text = error instanceof Error ? error.message : String(error);
+  return { message: `Training failed: ${text}`, code: 'failed' };
+}
+
+class Run implements RunHandle {
+  private engine: TrainingEngine | null = null;
+  private stopped = false;
+  private pausedBeforeStart = false;
+  readonly done: Promise<void>;
+
+  constructor(private readonly options: RunOptions) {
+    this.done = this.execute().catch((error: unknown) => this.emit({ type: 'error', ...sentence(error) }));
+  }
+
+  pause(): void {
+    if (this.engine) this.engine.pause();
+    else this.pausedBeforeStart = true;
+  }
+
+  resume(): void {
+    this.pausedBeforeStart = false;
+    this.engine?.resume();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.engine?.stop();
+  }
+
+  private emit(event: RuntimeEvent): void {
+    this.options.onEvent(event);
+  }
+
+  private async execute(): Promise<void> {
+    const { options } = this;
+    const analysis = analyze(options.text);
+    const graph = analysis.models.find((m) => m.name === options.model) ?? (options.model ? undefined : analysis.models[0]);
+    if (!graph) throw new TrainError(`The file declares no model named ${options.model || '(any)'}.`, 'data');
+    const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) throw new TrainError(`The file has ${errors.length} error${errors.length === 1 ? '' : 's'} (first: ${errors[0].message}); fix them before training.`, 'incomplete-model');
+    const source = options.dataset;
+    const dataset = source.kind === 'builtin' ? await loadBuiltin(source) : await decodeFolder(source.path, source.classes, source.images, graph.inputShape);
+    if (this.stopped) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
+
+    let chain = backendChain(options.backend);
+    const skippedEarlier: string[] = [];
+    for (;;) {
+      const { backend, skipped } = await activateBackend(chain, options.wasmBase);
+      this.emit({ type: 'backend', backend, skipped: [...skippedEarlier, ...skipped] });
+      // The constructor checks the memory estimate and the data shape before anything is allocated.
+      const engine = new TrainingEngine({
+        graph,
+        dataset,
+        statsInterval: options.statsInterval,
+        memoryBudget: MEMORY_BUDGET[backend],
+        nextFrame,
+        onEvent: (event) => {
+          this.emit(event);
+          if (event.type === 'progress') this.emit({ type: 'memory', step: event.step, tensors: tf.memory().numTensors });
+        },
+      });
+      this.engine = engine;
+      if (this.stopped) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
+      const running = engine.run();
+      if (this.pausedBeforeStart) engine.pause();
+      try {
+        await running;
+        return;
+      } catch (error) {
+        const kernel = missingKernel(error);
+        const next = chain.indexOf(backend) + 1;
+        if (kernel && next < chain.length && !this.stopped) {
+          const reason = `${backend} has no '${kernel}' kernel; continuing on ${chain[next]}`;
+          skippedEarlier.push(`${backend}: no '${kernel}' kernel`);
+          this.emit({ type: 'restarting', reason });
+          chain = chain.slice(next) as BackendName[];
+          continue;
+        }
+        if (kernel) throw new TrainError(`The ${backend} backend has no '${kernel}' kernel, which this model needs, and no backend after it is left to try.`, 'unsupported');
+        throw error;
+      }
+    }
+  }
+}
+
+const runtime: TrainingRuntime = {
+  start: (options) => new Run(options),
+  tensors: () => tf.memory().numTensors,
+};
+
+window.skipnetTrainingRuntime = runtime;
+document.documentElement.dataset.trainingRuntime = bundledVersions();

@@ -1,0 +1,383 @@
+/**
+ * The graph view's training bar: Train / Pause / Resume / Stop, the backend (chosen and in use), progress
+ * (epoch, step, images/s, ETA), loss and accuracy curves, input-adaptation notes, errors, and the
+ * statistics overlay on the graph. Starting goes through the host (`trainingRequest` → `startTraining`,
+ * which carries the file's text, the settings and the data); the runtime (train.js, TensorFlow.js) is
+ * loaded on the first run. Progress goes back to the host for the status bar.
+ */
+import type { TrainingBackendChoice, TrainingProgress, TrainingRun, WebviewToHost } from '../../src/protocol/messages';
+import type { ProgressEvent } from '../../src/train/engine';
+import type { Rendering } from '../render';
+import { LineChart } from './charts';
+import type { RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
+import { StatisticsOverlay } from './statistics-adapter';
+
+type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
+
+export type TrainingState = 'idle' | 'requested' | 'loading' | 'running' | 'paused' | 'stopping' | 'done' | 'stopped' | 'failed';
+
+export interface TrainingUiOptions {
+  /** Where the bar goes (above the graph). */
+  parent: HTMLElement;
+  /** Posts a message to the host. */
+  post(message: Outgoing): void;
+  rendering(): Rendering | null;
+  /** URLs of train.js and of the wasm binaries' folder, and the page's script nonce (to load train.js under the CSP). */
+  runtimeUrl: string;
+  wasmBase: string;
+  nonce: string;
+}
+
+const PROGRESS_POST_MS = 250;
+const ACTIVE: readonly TrainingState[] = ['requested', 'loading', 'running', 'paused', 'stopping'];
+
+function button(id: string, label: string, parent: HTMLElement, secondary = true): HTMLElement {
+  const el = document.createElement('vscode-button');
+  el.id = id;
+  if (secondary) el.setAttribute('secondary', '');
+  el.textContent = label;
+  parent.appendChild(el);
+  return el;
+}
+
+function span(id: string, parent: HTMLElement, className = ''): HTMLElement {
+  const el = document.createElement('span');
+  el.id = id;
+  if (className) el.className = className;
+  parent.appendChild(el);
+  return el;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 0) return '—';
+  const s = Math.round(seconds);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+let runtimeLoading: Promise<TrainingRuntime> | null = null;
+
+/** Loads train.js once, as a script with the page's nonce (the CSP allows nothing else). */
+function loadRuntime(url: string, nonce: string): Promise<TrainingRuntime> {
+  runtimeLoading ??= new Promise<TrainingRuntime>((resolve, reject) => {
+    if (window.skipnetTrainingRuntime) return resolve(window.skipnetTrainingRuntime);
+    const script = document.createElement('script');
+    script.nonce = nonce;
+    script.src = url;
+    script.addEventListener('load', () => (window.skipnetTrainingRuntime ? resolve(window.skipnetTrainingRuntime) : reject(new Error('train.js did not register the training runtime'))));
+    script.addEventListener('error', () => reject(new Error('train.js could not be loaded')));
+    document.head.appendChild(script);
+  });
+  runtimeLoading.catch(() => (runtimeLoading = null));
+  return runtimeLoading;
+}
+
+export class TrainingUi {
+  readonly root: HTMLElement;
+  private state: TrainingState = 'idle';
+  private run: RunHandle | null = null;
+  private runVersion = -1;
+  private backend = '';
+  private lastPost = 0;
+  private readonly buttons: Record<'start' | 'pause' | 'resume' | 'stop', HTMLElement>;
+  private readonly backendSelect: HTMLSelectElement;
+  private readonly fields: Record<'backend' | 'epoch' | 'step' | 'speed' | 'eta' | 'loss' | 'accuracy' | 'message' | 'notes', HTMLElement>;
+  private readonly lossChart: LineChart;
+  private readonly accuracyChart: LineChart;
+  readonly overlay: StatisticsOverlay;
+  private smoothedLoss: number | null = null;
+  private smoothedAccuracy: number | null = null;
+
+  constructor(private readonly options: TrainingUiOptions) {
+    const root = (this.root = document.createElement('div'));
+    root.id = 'training';
+    root.setAttribute('aria-label', 'Training');
+    options.parent.appendChild(root);
+    const controls = document.createElement('div');
+    controls.className = 'training-row';
+    root.appendChild(controls);
+    this.buttons = {
+      start: button('train-start', 'Train', controls, false),
+      pause: button('train-pause', 'Pause', controls),
+      resume: button('train-resume', 'Resume', controls),
+      stop: button('train-stop', 'Stop', controls),
+    };
+    const backendLabel = document.createElement('label');
+    backendLabel.textContent = 'Backend ';
+    this.backendSelect = document.createElement('select');
+    this.backendSelect.id = 'train-backend';
+    this.backendSelect.title = 'TensorFlow.js backend for the next run (the setting skipnet.training.backend unless chosen here)';
+    for (const [value, label] of [['', 'from settings'], ['auto', 'auto'], ['webgpu', 'WebGPU'], ['webgl', 'WebGL'], ['wasm', 'WASM'], ['cpu', 'CPU']]) {
+      const option = document.createElement('option');
+      option.value = value;
+      option.textContent = label;
+      this.backendSelect.appendChild(option);
+    }
+    backendLabel.appendChild(this.backendSelect);
+    controls.appendChild(backendLabel);
+    this.fields = {
+      backend: span('train-backend-used', controls, 'pill'),
+      epoch: span('train-epoch', controls),
+      step: span('train-step', controls),
+      speed: span('train-speed', controls),
+      eta: span('train-eta', controls),
+      loss: span('train-loss', controls),
+      accuracy: span('train-accuracy', controls),
+      message: span('train-message', root, 'training-message'),
+      notes: span('train-notes', root, 'training-notes'),
+    };
+    this.fields.message.setAttribute('role', 'status');
+    const charts = document.createElement('div');
+    charts.className = 'training-charts';
+    root.appendChild(charts);
+    this.lossChart = new LineChart(charts, 'loss', [
+      { name: 'train', className: 'series-train' },
+      { name: 'held-out', className: 'series-test', dots: true },
+    ]);
+    this.lossChart.element.id = 'chart-loss';
+    this.accuracyChart = new LineChart(charts, 'accuracy', [
+      { name: 'train', className: 'series-train' },
+      { name: 'held-out', className: 'series-test', dots: true },
+    ], [0, 1]);
+    this.accuracyChart.element.id = 'chart-accuracy';
+    const statisticsPanel = document.createElement('div');
+    statisticsPanel.id = 'statistics-panel';
+    charts.appendChild(statisticsPanel);
+    this.overlay = new StatisticsOverlay({ panel: statisticsPanel, rendering: options.rendering });
+    this.buttons.start.addEventListener('click', () => this.request());
+    this.buttons.pause.addEventListener('click', () => this.command('pause'));
+    this.buttons.resume.addEventListener('click', () => this.command('resume'));
+    this.buttons.stop.addEventListener('click', () => this.command('stop'));
+    this.setState('idle');
+  }
+
+  get current(): TrainingState {
+    return this.state;
+  }
+
+  /** The host's train command (CodeLens, command palette) or this bar's buttons. */
+  command(action: 'start' | 'pause' | 'resume' | 'stop'): void {
+    if (action === 'start') return this.request();
+    if (!this.run) return;
+    if (action === 'pause' && (this.state === 'running' || this.state === 'loading')) {
+      this.run.pause();
+      this.setState('paused');
+    } else if (action === 'resume' && this.state === 'paused') {
+      this.run.resume();
+      this.setState('running');
+    } else if (action === 'stop' && ACTIVE.includes(this.state)) {
+      this.run.stop();
+      this.setState('stopping');
+    }
+  }
+
+  /** Asks the host for a run (it sends the text, the settings and the data back). */
+  request(): void {
+    if (this.state === 'requested') return;
+    const choice = this.backendSelect.value as TrainingBackendChoice | '';
+    this.setState('requested');
+    this.message('');
+    this.options.post({ type: 'trainingRequest', backend: choice === '' ? null : choice });
+  }
+
+  /** The host refused to start (e.g. a data folder in an untrusted workspace). */
+  refused(message: string): void {
+    this.setState('failed');
+    this.message(message, true);
+  }
+
+  /** Starts `run` (text of document `version`), ending any run in progress first. */
+  async start(run: TrainingRun, version: number): Promise<void> {
+    const previous = this.run;
+    if (previous) {
+      previous.stop();
+      await previous.done;
+    }
+    this.runVersion = version;
+    this.backend = '';
+    this.resetDisplay();
+    this.setState('loading');
+    this.message(`Loading TensorFlow.js and the ${run.dataset.kind === 'builtin' ? run.dataset.name : 'folder'} data…`);
+    let runtime: TrainingRuntime;
+    try {
+      runtime = await loadRuntime(this.options.runtimeUrl, this.options.nonce);
+    } catch (error) {
+      this.fail(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    const handle = runtime.start({
+      text: run.text,
+      model: run.model,
+      backend: run.backend,
+      statsInterval: run.statsInterval,
+      dataset: run.dataset,
+      wasmBase: this.options.wasmBase,
+      onEvent: (event) => this.onEvent(event, handle),
+    });
+    this.run = handle;
+    if (this.state === 'paused') handle.pause();
+    void handle.done.then(() => {
+      if (this.run !== handle) return;
+      this.run = null;
+      this.root.dataset.tensors = String(runtime.tensors());
+      if (ACTIVE.includes(this.state)) this.setState('stopped');
+    });
+  }
+
+  /** A newer version of the document arrived: a run on the old text stops, and Train becomes Restart. */
+  documentChanged(version: number): void {
+    if (this.runVersion < 0 || version <= this.runVersion) return;
+    if (this.run && ACTIVE.includes(this.state)) {
+      this.run.stop();
+      this.setState('stopping');
+      this.message('The file changed, so this run stopped. Restart trains the edited model.');
+    } else if (this.state !== 'idle') this.message('The file changed since this run. Restart trains the edited model.');
+    this.buttons.start.textContent = 'Restart';
+  }
+
+  /** Repaints statistics after the graph re-rendered. */
+  rendered(): void {
+    this.overlay.repaint();
+  }
+
+  dispose(): void {
+    this.run?.stop();
+    this.lossChart.dispose();
+    this.accuracyChart.dispose();
+    this.overlay.dispose();
+    this.root.remove();
+  }
+
+  private onEvent(event: RuntimeEvent, handle: RunHandle): void {
+    if (this.run !== handle) return; // a run that was replaced still winds down
+    // Stop freezes the display at once; the step in flight (if any) finishes unseen and frees its tensors.
+    if (this.state === 'stopping' && (event.type === 'progress' || event.type === 'statistics' || event.type === 'evaluation')) return;
+    switch (event.type) {
+      case 'backend':
+        this.backend = event.backend;
+        this.fields.backend.textContent = `backend: ${event.backend}`;
+        this.fields.backend.title = event.skipped.length ? `Skipped: ${event.skipped.join('; ')}` : 'The first backend tried started.';
+        this.root.dataset.backend = event.backend;
+        break;
+      case 'restarting':
+        this.resetDisplay();
+        this.notes(event.reason);
+        break;
+      case 'started':
+        this.message('');
+        this.notes([`${event.params.toLocaleString('en-US')} parameters, ${event.totalSteps} steps of batch ${event.batch}`, ...(event.notes.length ? event.notes : ['the images fit the model input as they are'])].join(' · '));
+        if (this.state === 'loading') this.setState('running');
+        break;
+      case 'progress':
+        this.onProgress(event);
+        break;
+      case 'memory':
+        this.root.dataset.tensors = String(event.tensors);
+        this.root.dataset.tensorStep = String(event.step);
+        break;
+      case 'statistics':
+        this.overlay.update(event.statistics.step, event.statistics);
+        break;
+      case 'evaluation':
+        this.lossChart.append(1, event.step, event.loss);
+        this.accuracyChart.append(1, event.step, event.accuracy);
+        this.fields.accuracy.textContent = `held-out ${(event.accuracy * 100).toFixed(1)}%`;
+        break;
+      case 'paused':
+        this.setState('paused');
+        break;
+      case 'resumed':
+        if (this.state === 'paused') this.setState('running');
+        break;
+      case 'finished': {
+        const { result } = event;
+        this.lossChart.draw();
+        this.accuracyChart.draw();
+        if (result.reason === 'non-finite') {
+          this.fail(result.message ?? 'The loss went non-finite.');
+          return;
+        }
+        const done = result.reason === 'done';
+        this.setState(done ? 'done' : 'stopped');
+        if (done) this.message(`Finished ${result.steps} steps${result.evaluation ? `: held-out accuracy ${(result.evaluation.accuracy * 100).toFixed(2)}%` : ''}.`);
+        else if (!this.fields.message.textContent) this.message(`Stopped after ${result.steps} steps.`);
+        this.options.post({ type: 'trainingEnded', reason: done ? 'finished' : 'stopped', message: this.fields.message.textContent ?? '' });
+        break;
+      }
+      case 'error':
+        this.fail(event.message);
+        break;
+    }
+  }
+
+  private onProgress(event: ProgressEvent): void {
+    this.root.dataset.step = String(event.step);
+    this.fields.epoch.textContent = `epoch ${event.epoch}/${event.epochs}`;
+    this.fields.step.textContent = `step ${event.step}/${event.totalSteps}`;
+    this.fields.speed.textContent = `${event.imagesPerSecond.toFixed(event.imagesPerSecond < 10 ? 1 : 0)} img/s`;
+    this.fields.eta.textContent = `ETA ${formatDuration(event.etaSeconds)}`;
+    this.fields.loss.textContent = `loss ${event.loss.toFixed(4)}`;
+    this.fields.accuracy.textContent = `acc ${(event.accuracy * 100).toFixed(1)}%`;
+    // The curves show a running mean (single batches are noisy); the text shows the batch itself.
+    this.smoothedLoss = this.smoothedLoss === null ? event.loss : 0.9 * this.smoothedLoss + 0.1 * event.loss;
+    this.smoothedAccuracy = this.smoothedAccuracy === null ? event.accuracy : 0.9 * this.smoothedAccuracy + 0.1 * event.accuracy;
+    this.lossChart.append(0, event.step, this.smoothedLoss);
+    this.accuracyChart.append(0, event.step, this.smoothedAccuracy);
+    const now = performance.now();
+    if (now - this.lastPost >= PROGRESS_POST_MS || event.step === event.totalSteps) {
+      this.lastPost = now;
+      const stepsPerEpoch = Math.max(1, Math.ceil(event.totalSteps / event.epochs));
+      const progress: TrainingProgress = {
+        epoch: event.epoch,
+        epochs: event.epochs,
+        step: event.step - (event.epoch - 1) * stepsPerEpoch,
+        stepsPerEpoch,
+        loss: Number.isFinite(event.loss) ? event.loss : 0,
+        accuracy: event.accuracy,
+        imagesPerSecond: event.imagesPerSecond,
+        etaSeconds: Number.isFinite(event.etaSeconds) ? event.etaSeconds : 0,
+        backend: this.backend || 'unknown',
+      };
+      this.options.post({ type: 'trainingProgress', progress });
+    }
+  }
+
+  private fail(message: string): void {
+    this.setState('failed');
+    this.message(message, true);
+    this.options.post({ type: 'trainingEnded', reason: 'error', message });
+  }
+
+  private resetDisplay(): void {
+    this.lossChart.clear();
+    this.accuracyChart.clear();
+    this.overlay.clear();
+    this.smoothedLoss = null;
+    this.smoothedAccuracy = null;
+    for (const key of ['epoch', 'step', 'speed', 'eta', 'loss', 'accuracy', 'notes'] as const) this.fields[key].textContent = '';
+    delete this.root.dataset.step;
+    delete this.root.dataset.tensors;
+    delete this.root.dataset.tensorStep;
+  }
+
+  private message(text: string, error = false): void {
+    this.fields.message.textContent = text;
+    this.fields.message.classList.toggle('error', error);
+  }
+
+  private notes(text: string): void {
+    this.fields.notes.textContent = text;
+  }
+
+  private setState(state: TrainingState): void {
+    this.state = state;
+    this.root.dataset.state = state;
+    const active = ACTIVE.includes(state);
+    const toggle = (el: HTMLElement, enabled: boolean) => (enabled ? el.removeAttribute('disabled') : el.setAttribute('disabled', ''));
+    toggle(this.buttons.start, !active);
+    toggle(this.buttons.pause, state === 'running' || state === 'loading');
+    toggle(this.buttons.resume, state === 'paused');
+    toggle(this.buttons.stop, active && state !== 'stopping');
+    if (!active && this.buttons.start.textContent !== 'Restart') this.buttons.start.textContent = state === 'idle' ? 'Train' : 'Train again';
+    if (state === 'loading') this.buttons.start.textContent = 'Train';
+  }
+}
