@@ -97,3 +97,142 @@ test('cpu: the step counter and the loss change on screen; stop stops at once an
   await noProblems(w);
   await w.page.context().close();
 });
+
+test('wasm: trains with the bundled binaries; pause holds the step, resume goes on; tensors stay level between step 10 and later', async () => {
+  const w = await openWithModel(tinyModel());
+  await start(w, run(tinyModel(), 'wasm'));
+  await waitForStep(w, 10);
+  assert.equal(await w.page.locator('#train-backend-used').textContent(), 'backend: wasm');
+  await w.page.locator('#train-pause').click();
+  await waitForState(w, 'paused');
+  const pausedAt = await step(w);
+  const tensorsEarly = await w.page.evaluate(() => Number(document.getElementById('training')?.dataset.tensors));
+  assert.ok(tensorsEarly > 0, 'the model and optimizer hold tensors while a run is alive');
+  // Paused: let several frames pass (a render of the graph is a good clock) and check that no step happened.
+  await w.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 300)))));
+  assert.equal(await step(w), pausedAt);
+  await w.page.locator('#train-resume').click();
+  await waitForStep(w, pausedAt + 30);
+  await w.page.locator('#train-pause').click();
+  await waitForState(w, 'paused');
+  const tensorsLater = await w.page.evaluate(() => Number(document.getElementById('training')?.dataset.tensors));
+  const laterStep = await w.page.evaluate(() => Number(document.getElementById('training')?.dataset.tensorStep));
+  assert.ok(laterStep >= pausedAt + 30);
+  assert.equal(tensorsLater, tensorsEarly, `tf.memory().numTensors at step ${pausedAt} and step ${laterStep}`);
+  await w.page.locator('#train-stop').click();
+  await waitForState(w, 'stopped');
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('statistics colour the nodes; a new run clears them', async () => {
+  const w = await openWithModel(tinyModel());
+  const fill = () => w.page.evaluate(() => (document.querySelector('[data-id="res1/conv1"] .shape') as SVGElement | null)?.style.fill ?? 'none');
+  const conv = await w.page.evaluate(() => [...document.querySelectorAll('#graph .node')].map((n) => n.getAttribute('data-id')));
+  assert.ok(conv.includes('res1/conv1'), `node ids: ${conv.join(', ')}`);
+  assert.equal(await fill(), '');
+  await start(w, run(tinyModel(), 'cpu', 2));
+  await w.page.waitForFunction(() => Number(document.getElementById('statistics-panel')?.dataset.step ?? 0) >= 2, undefined, { timeout: 60_000 });
+  const first = await fill();
+  assert.match(first, /color-mix/);
+  const badge = await w.page.locator('[data-id="res1/conv1"] .badge').textContent();
+  assert.match(badge ?? '', /^-?\d/);
+  await w.page.waitForFunction((before) => (document.querySelector('[data-id="res1/conv1"] .badge')?.textContent ?? before) !== before, badge, { timeout: 60_000 });
+  // Another metric repaints at once.
+  await w.page.locator('#statistic-metric').selectOption('weightNorm');
+  assert.notEqual(await w.page.locator('[data-id="res1/conv1"] .badge').textContent(), badge);
+  await w.page.locator('#train-stop').click();
+  await waitForState(w, 'stopped');
+  await start(w, run(tinyModel(), 'cpu', 1000));
+  await waitForStep(w, 1);
+  assert.equal(await fill(), '', 'a new run starts without the old colours');
+  await w.page.locator('#train-stop').click();
+  await waitForState(w, 'stopped');
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('a huge learning rate stops the run with the message naming the layer; the view stays usable', async () => {
+  // No batch norm: it would rescale the exploding weights and keep the loss finite.
+  const text = `model tiny(28x28x1) {
+  conv(8, 3, stride=2, pad=1) -> relu -> conv(8, 3, pad=1) -> relu -> flatten -> dense(10)
+  train { dataset: mnist; optimizer: sgd; lr: 1e12; batch: 8; epochs: 1; seed: 1 }
+}`;
+  const w = await openWithModel(text);
+  await start(w, run(text, 'cpu'));
+  await waitForState(w, 'failed');
+  const message = (await w.page.locator('#train-message').textContent()) ?? '';
+  assert.match(message, /^Training stopped at step \d+: the loss is (NaN|-?Infinity)\. .*(first layer whose (activation|gradient) went non-finite is (layer \S+ \(\w+\)|the input batch)|the gradient of \S+ went non-finite)/);
+  const ended = (await w.posted()).filter((m) => m.type === 'trainingEnded');
+  assert.deepEqual(ended.map((m) => [m.type === 'trainingEnded' && m.reason, m.type === 'trainingEnded' && m.message]), [['error', message]]);
+  await w.page.locator('#fit').click();
+  assert.ok((await w.page.locator('#graph .node').count()) > 5);
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('a batch over the memory budget is refused before it starts, with the estimate and a batch that fits', async () => {
+  const text = tinyModel('optimizer: adam; lr: 0.01; batch: 4000; epochs: 1; seed: 1').replace('conv(4, 3, stride=2, pad=1)', 'conv(256, 3, pad=1)').replace(/conv\(4, 3, pad=1, bias=false\)/, 'conv(256, 3, pad=1, bias=false)');
+  const w = await openWithModel(text);
+  await start(w, run(text, 'cpu'));
+  await waitForState(w, 'failed');
+  const message = (await w.page.locator('#train-message').textContent()) ?? '';
+  assert.match(message, /^Training tiny at batch 4000 needs about [\d.]+ GiB \(activations [\d.]+ GiB\), more than the 1.50 GiB budget: try batch \d+ \(about [\d.]+ (MiB|GiB)\)\.$/);
+  assert.equal(await step(w), 0, 'no step ran');
+  assert.equal(await w.page.evaluate(() => window.skipnetTrainingRuntime?.tensors()), 0);
+  await w.page.locator('#fit').click();
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('an edit during a run stops it and offers Restart, which asks the host for the new text', async () => {
+  const w = await openWithModel(tinyModel());
+  await start(w, run(tinyModel(), 'cpu'), 3);
+  await waitForStep(w, 2);
+  const analysis = analyze(tinyModel());
+  await w.send({ type: 'graph', uri: DOC_URI, version: 4, graph: buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }), diagnostics: { errors: 0, warnings: 0, firstError: '', firstErrorLine: 0 } });
+  await waitForState(w, 'stopped');
+  assert.match((await w.page.locator('#train-message').textContent()) ?? '', /The file changed, so this run stopped\. Restart trains the edited model\./);
+  assert.equal(await w.page.locator('#train-start').textContent(), 'Restart');
+  await w.page.locator('#train-backend').selectOption('wasm');
+  await w.page.locator('#train-start').click();
+  await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'trainingRequest'));
+  const request = (await w.posted()).filter((m) => m.type === 'trainingRequest');
+  assert.deepEqual(request.map((m) => m.type === 'trainingRequest' && m.backend), ['wasm']);
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('the host command `train start` asks for a run; a refusal is shown', async () => {
+  const w = await openWithModel(tinyModel());
+  await w.send({ type: 'train', uri: DOC_URI, version: 1, action: 'start' });
+  await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'trainingRequest'));
+  assert.deepEqual((await w.posted()).filter((m) => m.type === 'trainingRequest').map((m) => m.type === 'trainingRequest' && m.backend), [null]);
+  await w.send({ type: 'trainingRefused', uri: DOC_URI, version: 1, message: 'Training on a data folder needs a trusted workspace.' });
+  await waitForState(w, 'failed');
+  assert.equal(await w.page.locator('#train-message').textContent(), 'Training on a data folder needs a trusted workspace.');
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('inputs adapt to the model (the note says how) and training does not block hover or zoom', async () => {
+  const text = tinyModel().replace('model tiny(28x28x1)', 'model tiny(32x32x3)');
+  const w = await openWithModel(text);
+  await start(w, run(text, 'cpu'));
+  await waitForStep(w, 2);
+  assert.match((await w.page.locator('#train-notes').textContent()) ?? '', /mnist 28×28×1 images padded with zeros to 32×32 and repeated to 3 channels/);
+  // While steps run: hovering a layer shows its tooltip, and the wheel zooms.
+  const box = await w.page.locator('[data-id="res1/conv1"]').boundingBox();
+  assert.ok(box);
+  await w.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await w.page.waitForFunction(() => document.getElementById('tooltip')?.dataset.for === 'res1/conv1', undefined, { timeout: 10_000 });
+  const transform = () => w.page.evaluate(() => document.getElementById('viewport')?.getAttribute('transform'));
+  const before = await transform();
+  await w.page.mouse.wheel(0, -300);
+  await w.page.waitForFunction((t) => document.getElementById('viewport')?.getAttribute('transform') !== t, before, { timeout: 10_000 });
+  assert.ok((await step(w)) > 2, 'training went on meanwhile');
+  await w.page.locator('#train-stop').click();
+  await waitForState(w, 'stopped');
+  await noProblems(w);
+  await w.page.context().close();
+});
