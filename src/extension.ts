@@ -10,7 +10,7 @@ import { registerGraphView } from './graph/register';
  */
 export function activate(context: vscode.ExtensionContext): EditorServices {
   const services = registerEditorFeatures(context);
-  registerGraphView(context);
+  registerGraphView(context, services.trainingStatus);
   registerCompareView(context);
   return services;
 }

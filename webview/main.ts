@@ -76,6 +76,8 @@ const training = new TrainingUi({
   nonce: scriptNonce,
 });
 registerTrainingController(training);
+// The page is going away (panel closed, window reloading): stop the run so the engine frees its tensors.
+window.addEventListener('pagehide', () => training.command('stop'));
 const stage = element('div', { id: 'stage' }, app);
 const empty = element('div', { id: 'empty' }, stage);
 empty.textContent = 'Waiting for the model…';

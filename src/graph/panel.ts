@@ -5,8 +5,9 @@
  */
 import * as vscode from 'vscode';
 import { type Analysis, analyze, type ModelGraph } from '../core';
-import { buildGraphPayload, type DiagnosticsSummary, type ExportFormat, type ExportTheme, type GraphSettings, type HostToWebview, PROTOCOL_VERSION, validateWebviewMessage, type WebviewToHost } from '../protocol';
+import { buildGraphPayload, type DiagnosticsSummary, type ExportFormat, type ExportTheme, type GraphSettings, type HostToWebview, PROTOCOL_VERSION, type TrainingBackendChoice, validateWebviewMessage, type WebviewToHost } from '../protocol';
 import { graphHtml } from './html';
+import { buildTrainingRun, TrainingRefusal } from './training';
 
 export const GRAPH_VIEW_TYPE = 'skipnet.graph';
 const EDIT_THROTTLE_MS = 120;
@@ -48,21 +49,27 @@ export class GraphPanel implements vscode.Disposable {
   readonly onDidDispose = this.onDisposeEmitter.event;
   /** Training progress and end reports from the webview (for the training commands of issue 5). */
   readonly onTrainingMessage = this.onTrainingEmitter.event;
+  /** A start asked for before the webview was ready (skipnet.train on a new panel): sent after `init`. */
+  private pendingStart: { backend: TrainingBackendChoice | null } | null = null;
+  private trainingNow = false;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
+    private readonly extensionUri: vscode.Uri,
     readonly documentUri: vscode.Uri,
     private model: string,
     private readonly log: vscode.LogOutputChannel,
   ) {
     const webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot] };
+    // The page's bundles (and train.js's wasm binaries) and the bundled training data: nothing else is served.
+    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot, vscode.Uri.joinPath(extensionUri, 'media', 'data')] };
     panel.title = `Graph: ${documentUri.path.split('/').pop() ?? 'model'}`;
     panel.webview.html = graphHtml({
       cspSource: panel.webview.cspSource,
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'main.js')).toString(),
       workerUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'layout-worker.js')).toString(),
+      trainUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'train.js')).toString(),
+      wasmUri: `${panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'wasm')).toString()}/`,
       documentUri: documentUri.toString(),
       model,
     });
@@ -121,7 +128,52 @@ export class GraphPanel implements vscode.Disposable {
     this.post({ type: 'train', action });
   }
 
+  /** True between a run's first progress report and its end. */
+  get isTraining(): boolean {
+    return this.trainingNow;
+  }
+
+  /**
+   * Starts training this panel's model on the document's current text (backend: the view's choice, else
+   * the setting). Waits for the webview if it is still loading. Refusals (untrusted folder data, …) are
+   * shown in the view.
+   */
+  async startTraining(backend: TrainingBackendChoice | null = null): Promise<void> {
+    if (!this.ready) {
+      this.pendingStart = { backend };
+      return;
+    }
+    const document = await this.openDocument();
+    if (!document) return;
+    // Analyse now, so that the message's version is the version of the text it carries.
+    const { model } = this.analyse(document);
+    if (!model) {
+      this.post({ type: 'trainingRefused', message: 'The file declares no model to train.' });
+      return;
+    }
+    try {
+      const run = await buildTrainingRun({
+        documentUri: this.documentUri,
+        text: document.getText(),
+        model: model.name,
+        training: model.training,
+        backend,
+        webview: this.panel.webview,
+        extensionUri: this.extensionUri,
+      });
+      if (this.analysedVersion !== document.version) this.analyse(document); // edited while the data was read
+      this.post({ type: 'startTraining', run: { ...run, text: document.getText() } });
+    } catch (error) {
+      const message = error instanceof TrainingRefusal ? error.message : `Training could not start: ${error instanceof Error ? error.message : String(error)}`;
+      this.log.warn(`graph: ${message}`);
+      this.post({ type: 'trainingRefused', message });
+    }
+  }
+
   dispose(): void {
+    // Closing the panel ends the page and with it any run; report the end so the status bar clears.
+    if (this.trainingNow) this.onTrainingEmitter.fire({ type: 'trainingEnded', uri: this.documentUri.toString(), version: Math.max(0, this.analysedVersion), reason: 'stopped', message: 'The graph view closed.' });
+    this.trainingNow = false;
     clearTimeout(this.editTimer);
     clearTimeout(this.cursorTimer);
     for (const pending of this.exports.values()) {
@@ -199,6 +251,9 @@ export class GraphPanel implements vscode.Disposable {
     this.post({ type: 'init', protocol: PROTOCOL_VERSION, settings: readGraphSettings(), graph, diagnostics });
     const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
     if (editor) this.scheduleHighlight(editor);
+    const pending = this.pendingStart;
+    this.pendingStart = null;
+    if (pending) await this.startTraining(pending.backend);
   }
 
   private scheduleHighlight(editor: vscode.TextEditor): void {
@@ -242,8 +297,15 @@ export class GraphPanel implements vscode.Disposable {
       case 'log':
         this.log[message.level](`graph webview: ${message.message}`);
         break;
+      case 'trainingRequest':
+        void this.startTraining(message.backend);
+        break;
       case 'trainingProgress':
+        this.trainingNow = true;
+        this.onTrainingEmitter.fire(message);
+        break;
       case 'trainingEnded':
+        this.trainingNow = false;
         this.onTrainingEmitter.fire(message);
         break;
     }

@@ -5,10 +5,13 @@
 import * as vscode from 'vscode';
 import { isRecord } from '../protocol/schema';
 import { type ExportFormat, type ExportTheme } from '../protocol';
+import type { TrainingStatusBar } from '../editor/trainingStatus';
 import { GRAPH_VIEW_TYPE, GraphPanel, saveExport } from './panel';
+import { TrainingStatusFollower } from './training';
 
 const panels = new Set<GraphPanel>();
 let lastActive: GraphPanel | undefined;
+let follower: TrainingStatusFollower | undefined;
 
 /** The open graph panels (for the training commands and tests). */
 export function graphPanels(): readonly GraphPanel[] {
@@ -17,6 +20,7 @@ export function graphPanels(): readonly GraphPanel[] {
 
 function track(panel: GraphPanel): GraphPanel {
   panels.add(panel);
+  follower?.attach(panel);
   lastActive = panel;
   panel.panel.onDidChangeViewState((e) => {
     if (e.webviewPanel.active) lastActive = panel;
@@ -54,7 +58,13 @@ export function showGraph(context: vscode.ExtensionContext, log: vscode.LogOutpu
     existing.reveal(toSide);
     return existing;
   }
-  const panel = vscode.window.createWebviewPanel(GRAPH_VIEW_TYPE, 'Graph', { viewColumn: toSide ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preserveFocus: toSide }, { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')] });
+  // retainContextWhenHidden: a run (and its tensors) lives in the page; hiding the tab must not end it.
+  const panel = vscode.window.createWebviewPanel(
+    GRAPH_VIEW_TYPE,
+    'Graph',
+    { viewColumn: toSide ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preserveFocus: toSide },
+    { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(context.extensionUri, 'media', 'data')] },
+  );
   return track(new GraphPanel(panel, context.extensionUri, uri, model, log));
 }
 
@@ -85,10 +95,33 @@ async function exportCommand(context: vscode.ExtensionContext, log: vscode.LogOu
   }
 }
 
-export function registerGraphView(context: vscode.ExtensionContext): void {
+/** skipnet.train (uri?, model?): open or reveal the model's graph beside the editor and start training there. */
+async function trainCommand(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, uri: unknown, model: unknown): Promise<GraphPanel | undefined> {
+  const panel = showGraph(context, log, uri, model, true);
+  await panel?.startTraining(null);
+  return panel;
+}
+
+/** skipnet.stopTraining: stops every run in progress (normally one). */
+function stopTrainingCommand(): number {
+  const training = [...panels].filter((p) => p.isTraining);
+  if (training.length === 0) {
+    void vscode.window.showInformationMessage('SkipNet: no model is training.');
+    return 0;
+  }
+  for (const panel of training) panel.train('stop');
+  return training.length;
+}
+
+/** `trainingStatus`: the editor's status-bar item, kept up to date from the runs' progress. */
+export function registerGraphView(context: vscode.ExtensionContext, trainingStatus?: TrainingStatusBar): void {
   const log = vscode.window.createOutputChannel('SkipNet Graph', { log: true });
+  follower = new TrainingStatusFollower(trainingStatus, log);
   context.subscriptions.push(
     log,
+    follower,
+    vscode.commands.registerCommand('skipnet.train', (uri?: unknown, model?: unknown) => trainCommand(context, log, uri, model)),
+    vscode.commands.registerCommand('skipnet.stopTraining', () => stopTrainingCommand()),
     vscode.commands.registerCommand('skipnet.showGraph', (uri?: unknown, model?: unknown) => showGraph(context, log, uri, model, false)),
     vscode.commands.registerCommand('skipnet.showGraphToSide', (uri?: unknown, model?: unknown) => showGraph(context, log, uri, model, true)),
     vscode.commands.registerCommand('skipnet.exportGraphSvg', (uri?: unknown, model?: unknown) => exportCommand(context, log, 'svg', uri, model)),

@@ -50,7 +50,6 @@ async function start(w: WebviewPage, training: TrainingRun, version = 1): Promis
 }
 
 const step = (w: WebviewPage): Promise<number> => w.page.evaluate(() => Number(document.getElementById('training')?.dataset.step ?? 0));
-const state = (w: WebviewPage): Promise<string> => w.page.evaluate(() => document.getElementById('training')?.dataset.state ?? '');
 
 async function waitForStep(w: WebviewPage, atLeast: number): Promise<void> {
   await w.page.waitForFunction((n) => Number(document.getElementById('training')?.dataset.step ?? 0) >= n, atLeast, { timeout: 60_000 });
@@ -128,7 +127,7 @@ test('wasm: trains with the bundled binaries; pause holds the step, resume goes 
 test('statistics colour the nodes; a new run clears them', async () => {
   const w = await openWithModel(tinyModel());
   const fill = () => w.page.evaluate(() => (document.querySelector('[data-id="res1/conv1"] .shape') as SVGElement | null)?.style.fill ?? 'none');
-  const conv = await w.page.evaluate(() => [...document.querySelectorAll('#graph .node')].map((n) => n.getAttribute('data-id')));
+  const conv = await w.page.evaluate(() => Array.from(document.querySelectorAll('#graph .node')).map((n) => n.getAttribute('data-id')));
   assert.ok(conv.includes('res1/conv1'), `node ids: ${conv.join(', ')}`);
   assert.equal(await fill(), '');
   await start(w, run(tinyModel(), 'cpu', 2));
@@ -179,7 +178,7 @@ test('a batch over the memory budget is refused before it starts, with the estim
   const message = (await w.page.locator('#train-message').textContent()) ?? '';
   assert.match(message, /^Training tiny at batch 4000 needs about [\d.]+ GiB \(activations [\d.]+ GiB\), more than the 1.50 GiB budget: try batch \d+ \(about [\d.]+ (MiB|GiB)\)\.$/);
   assert.equal(await step(w), 0, 'no step ran');
-  assert.equal(await w.page.evaluate(() => window.skipnetTrainingRuntime?.tensors()), 0);
+  assert.equal(await w.page.evaluate(() => (window as unknown as { skipnetTrainingRuntime?: { tensors(): number } }).skipnetTrainingRuntime?.tensors()), 0);
   await w.page.locator('#fit').click();
   await noProblems(w);
   await w.page.context().close();
