@@ -1,0 +1,71 @@
+// End to end: "Train here" on examples/mnist_resnet.skipnet in VS Code (code-server) in Chromium, on whatever
+// backend that browser gives the webview (WebGL through SwiftShader here: slow, hence the test's own copy of
+// the file with a batch of 2 and statistics at every step).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { examplesDir, startVsCodeSession, type VsCodeSession } from './session';
+
+const TIMEOUT = 120_000;
+
+describe('SkipNet in VS Code: Train here', () => {
+  let session: VsCodeSession;
+
+  before(async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'skipnet-train-e2e-'));
+    const text = readFileSync(join(examplesDir, 'mnist_resnet.skipnet'), 'utf8').replace(/batch: \d+/, 'batch: 2');
+    assert.match(text, /batch: 2\n/);
+    writeFileSync(join(folder, 'mnist_resnet.skipnet'), text);
+    session = await startVsCodeSession({ name: 'train', folder, settings: { 'skipnet.training.statsInterval': 1 } });
+  });
+
+  after(async () => {
+    await session?.close();
+  });
+
+  it('the Train here CodeLens opens the graph and trains: step and loss change, a node takes a statistic colour, Stop stops', async () => {
+    const { workbench, page } = session;
+    await workbench.openFile('mnist_resnet.skipnet');
+    const lens = page.locator('.codelens-decoration a', { hasText: 'Train here' }).first();
+    await lens.waitFor({ state: 'visible', timeout: TIMEOUT });
+    await lens.click();
+
+    const frame = workbench.webviewFrame();
+    await frame.locator('#graph .node').first().waitFor({ timeout: TIMEOUT });
+    const training = frame.locator('#training');
+    const backend = frame.locator('#train-backend-used');
+    await backend.waitFor({ state: 'visible', timeout: TIMEOUT });
+    const stepText = frame.locator('#train-step');
+    await stepText.filter({ hasText: /^step \d+\/4002$/ }).waitFor({ timeout: TIMEOUT });
+    const firstStep = await stepText.textContent();
+    const firstLoss = await frame.locator('#train-loss').textContent();
+    assert.match(firstLoss ?? '', /^loss \d+\.\d{4}$/);
+    await stepText.filter({ hasNotText: firstStep ?? '' }).waitFor({ timeout: TIMEOUT });
+    await frame.locator('#train-loss').filter({ hasNotText: firstLoss ?? '' }).waitFor({ timeout: TIMEOUT });
+
+    // Statistics at every step: the first convolution of the second block takes a colour.
+    const shape = frame.locator('[data-id="basic2/conv1"] .shape');
+    await shape.evaluate((element) => new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 120_000;
+      const check = () => ((element as SVGElement).style.fill.includes('color-mix') ? resolve() : Date.now() > deadline ? reject(new Error('no statistic colour')) : setTimeout(check, 100));
+      check();
+    }));
+
+    // The status bar shows the run.
+    const item = page.locator('.statusbar-item', { hasText: /mnist_resnet · epoch 1\/1 · loss/ });
+    await item.filter({ hasText: /mnist_resnet · epoch 1\/1 · loss [\d.]+ · \w+/ }).waitFor({ timeout: TIMEOUT });
+    const used = ((await backend.textContent()) ?? '').replace('backend: ', '');
+    assert.match(used, /^(webgpu|webgl|wasm|cpu)$/);
+    assert.match(((await item.textContent()) ?? '').trim(), new RegExp(`· ${used}$`));
+
+    await workbench.runCommand('SkipNet: Stop Training');
+    await training.and(frame.locator('[data-state="stopped"]')).waitFor({ timeout: TIMEOUT });
+    const stoppedAt = await stepText.textContent();
+    await item.waitFor({ state: 'hidden', timeout: TIMEOUT });
+    assert.equal(await stepText.textContent(), stoppedAt, 'no progress after stop');
+    await workbench.screenshot('stopped');
+    assert.deepEqual(session.pageErrors, []);
+  });
+});

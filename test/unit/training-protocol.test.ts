@@ -1,0 +1,48 @@
+/** The training messages of the graph protocol: what passes, and what is rejected with the field named. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { validateHostMessage, validateWebviewMessage } from '../../src/protocol';
+
+const uri = 'file:///w/model.skipnet';
+const builtinRun = {
+  model: 'mnist_resnet',
+  text: 'model mnist_resnet(28x28x1) { gap -> dense(10) }',
+  backend: 'auto',
+  statsInterval: 10,
+  dataset: { kind: 'builtin', name: 'mnist', url: 'https://file+.vscode-resource.vscode-cdn.net/ext/media/data/mnist.bin' },
+};
+const folderRun = {
+  ...builtinRun,
+  backend: 'wasm',
+  dataset: { kind: 'folder', path: 'data/shapes', classes: ['circle', 'square'], images: [{ label: 0, name: 'circle/a.png', data: 'iVBORw0KGgo=' }] },
+};
+
+test('startTraining with a bundled or a folder data set validates', () => {
+  for (const run of [builtinRun, folderRun]) {
+    const result = validateHostMessage({ type: 'startTraining', uri, version: 4, run });
+    assert.equal(result.ok, true, result.ok ? '' : result.error);
+    if (result.ok && result.message.type === 'startTraining') assert.equal(result.message.run.dataset.kind, run.dataset.kind);
+  }
+  assert.equal(validateHostMessage({ type: 'trainingRefused', uri, version: 4, message: 'needs trust' }).ok, true);
+});
+
+test('malformed training messages are rejected with the path of the problem', () => {
+  const host: [unknown, RegExp][] = [
+    [{ type: 'startTraining', uri, version: 1, run: { ...builtinRun, backend: 'tpu' } }, /run\.backend: expected one of "auto", "webgpu", "webgl", "wasm", "cpu"/],
+    [{ type: 'startTraining', uri, version: 1, run: { ...builtinRun, statsInterval: 0 } }, /run\.statsInterval: below 1/],
+    [{ type: 'startTraining', uri, version: 1, run: { ...builtinRun, dataset: { kind: 'builtin', name: 'cifar10', url: 'x' } } }, /run\.dataset\.name: expected one of "mnist", "fashion-mnist"/],
+    [{ type: 'startTraining', uri, version: 1, run: { ...folderRun, dataset: { ...folderRun.dataset, images: [{ label: -1, name: 'a', data: '' }] } } }, /run\.dataset\.images\[0\]\.label: below 0/],
+    [{ type: 'startTraining', uri, version: 1, run: { ...builtinRun, eval: 'x' } }, /run\.eval: unexpected field/],
+    [{ type: 'trainingRefused', uri, version: 1 }, /message: missing/],
+  ];
+  for (const [value, pattern] of host) {
+    const result = validateHostMessage(value);
+    assert.equal(result.ok, false, JSON.stringify(value));
+    if (!result.ok) assert.match(result.error, pattern);
+  }
+  assert.equal(validateWebviewMessage({ type: 'trainingRequest', uri, version: 1, backend: null }).ok, true);
+  assert.equal(validateWebviewMessage({ type: 'trainingRequest', uri, version: 1, backend: 'webgpu' }).ok, true);
+  const bad = validateWebviewMessage({ type: 'trainingRequest', uri, version: 1, backend: 'cuda' });
+  assert.equal(bad.ok, false);
+  if (!bad.ok) assert.match(bad.error, /backend: expected one of/);
+});
