@@ -235,3 +235,37 @@ test('inputs adapt to the model (the note says how) and training does not block 
   await noProblems(w);
   await w.page.context().close();
 });
+
+test('a folder data set (images sent by the host) is decoded in the page and trained on to the end', async () => {
+  const text = `model tiny(8x8x1) {
+  conv(4, 3, pad=1) -> relu -> gap -> dense(2)
+  train { dataset: "shapes"; optimizer: adam; lr: 0.05; batch: 4; epochs: 3; seed: 2 }
+}`;
+  const w = await openWithModel(text);
+  // Ten dark and ten light 8×8 PNGs, made by the browser's own encoder.
+  const images = await w.page.evaluate(async () => {
+    const out: { label: number; name: string; data: string }[] = [];
+    for (let label = 0; label < 2; label++) {
+      for (let i = 0; i < 10; i++) {
+        const canvas = new OffscreenCanvas(8, 8);
+        const context = canvas.getContext('2d')!;
+        const grey = label === 0 ? 20 + i * 3 : 220 - i * 3;
+        context.fillStyle = `rgb(${grey},${grey},${grey})`;
+        context.fillRect(0, 0, 8, 8);
+        const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+        out.push({ label, name: `${label === 0 ? 'dark' : 'light'}/${i}.png`, data: btoa(String.fromCharCode(...bytes)) });
+      }
+    }
+    return out;
+  });
+  await start(w, { model: 'tiny', text, backend: 'cpu', statsInterval: 5, dataset: { kind: 'folder', path: 'shapes', classes: ['dark', 'light'], images } });
+  await waitForState(w, 'done');
+  // 20 images: every fifth of each class held out → 16 to train on, 4 steps of 4 per epoch, 3 epochs.
+  assert.match((await w.page.locator('#train-message').textContent()) ?? '', /^Finished 12 steps: held-out accuracy \d+\.\d\d%\.$/);
+  assert.equal(await w.page.locator('#train-step').textContent(), 'step 12/12');
+  assert.equal(await w.page.locator('#chart-loss').getAttribute('data-points1'), '3', 'one held-out point per epoch');
+  const ended = (await w.posted()).filter((m) => m.type === 'trainingEnded');
+  assert.deepEqual(ended.map((m) => m.type === 'trainingEnded' && m.reason), ['finished']);
+  await noProblems(w);
+  await w.page.context().close();
+});
