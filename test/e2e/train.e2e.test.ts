@@ -1,6 +1,7 @@
 // End to end: "Train here" on examples/mnist_resnet.skipnet in VS Code (code-server) in Chromium, on whatever
-// backend that browser gives the webview (WebGL through SwiftShader here: slow, hence the test's own copy of
-// the file with a batch of 2 and statistics at every step).
+// backend 'auto' picks there (wasm on a machine without a GPU, where WebGL/WebGPU are SwiftShader; a real GPU
+// where there is one). The test's own copy of the file uses a batch of 2 and statistics at every step, so
+// even a slow backend shows progress quickly.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

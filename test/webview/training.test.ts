@@ -269,3 +269,16 @@ test('a folder data set (images sent by the host) is decoded in the page and tra
   await noProblems(w);
   await w.page.context().close();
 });
+
+test('auto: the software GPU (SwiftShader) is skipped for wasm, and the reasons are shown', async () => {
+  const w = await openWithModel(tinyModel());
+  await start(w, run(tinyModel(), 'auto'));
+  await waitForStep(w, 1);
+  assert.equal(await w.page.locator('#train-backend-used').textContent(), 'backend: wasm');
+  const why = (await w.page.locator('#train-backend-used').getAttribute('title')) ?? '';
+  assert.match(why, /^Skipped: webgpu: (no WebGPU adapter|software renderer .*); webgl: software renderer \(.*SwiftShader.*\), slower than wasm$/);
+  await w.page.locator('#train-stop').click();
+  await waitForState(w, 'stopped');
+  await noProblems(w);
+  await w.page.context().close();
+});

@@ -94,7 +94,8 @@ class Run implements RunHandle {
     let chain = backendChain(options.backend);
     const skippedEarlier: string[] = [];
     for (;;) {
-      const { backend, skipped } = await activateBackend(chain, options.wasmBase);
+      // 'auto' skips GPUs that are software renderers; a backend chosen by name is used as it is.
+      const { backend, skipped } = await activateBackend(chain, options.wasmBase, options.backend === 'auto');
       this.emit({ type: 'backend', backend, skipped: [...skippedEarlier, ...skipped] });
       // The constructor checks the memory estimate and the data shape before anything is allocated.
       const engine = new TrainingEngine({
