@@ -38,6 +38,9 @@ describe('SkipNet in VS Code: the DenseNet graph', () => {
     const { workbench } = session;
     await workbench.openFile('densenet121.skipnet');
     await workbench.waitForStatusBarLanguage('SkipNet');
+    // The summary lens (next to the two commands above the model) shows once SkipNet is active, so its
+    // hover provider is registered before the mouse moves.
+    await session.page.locator('.codelens-decoration', { hasText: '7,978,856 params · 2.83 GMACs' }).waitFor({ timeout: TIMEOUT });
     const hover = await workbench.hoverWord('denseblock1');
     assert.match(hover, /^denseblock1: label/);
     assert.ok(hover.includes('Output: 56×56×256'), hover);
@@ -49,8 +52,6 @@ describe('SkipNet in VS Code: the DenseNet graph', () => {
 
   it('the Show graph CodeLens opens the graph webview with the collapsed DenseNet', async () => {
     const { workbench } = session;
-    // The summary lens sits next to the two commands above the model.
-    await session.page.locator('.codelens-decoration', { hasText: '7,978,856 params · 2.83 GMACs' }).waitFor({ timeout: TIMEOUT });
     await workbench.clickCodeLens('Show graph');
     await graphTab().waitFor({ timeout: TIMEOUT });
     const count = await waitForDenseNetGraph();
