@@ -7,7 +7,9 @@ if (!fs.existsSync(bundle)) {
   console.error('skipnet: the CLI is not built yet; run `npm run build` in ' + path.dirname(__dirname));
   process.exit(2);
 }
-process.exitCode = require(bundle).runCli(process.argv.slice(2));
+const cli = require(bundle);
+if (process.argv[2] === 'render') cli.runRenderCommand(process.argv.slice(2)).then((code) => (process.exitCode = code));
+else process.exitCode = cli.runCli(process.argv.slice(2));
 // `skipnet summary big.skipnet | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode || 0);

@@ -38,10 +38,14 @@ if (args.has('--tests')) {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['playwright-core'] }));
 } else {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' }));
+  // elkjs for `skipnet render`, apart so the CLI's other commands start without parsing it (src/cli/render.ts).
+  jobs.push(build({ ...common, sourcemap: false, platform: 'node', format: 'cjs', entryPoints: ['node_modules/elkjs/lib/elk.bundled.js'], outfile: 'dist/elk-layout.js' }));
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }));
   // Graph webview: the page script and its elkjs layout worker (browser bundles, no Node built-ins).
   const browser = { ...common, platform: 'browser', format: 'iife', target: 'chrome120' };
   jobs.push(build({ ...browser, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', loader: { '.css': 'text' } }));
   jobs.push(build({ ...browser, entryPoints: ['webview/layout-worker.ts'], outfile: 'dist/webview/layout-worker.js' }));
+  // Compare view: its own page script (two graph views, the table, ablation and suggestions); same worker.
+  jobs.push(build({ ...browser, entryPoints: ['webview/compare-main.ts'], outfile: 'dist/webview/compare.js', loader: { '.css': 'text' } }));
 }
 await Promise.all(jobs);

@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import { registerEditorFeatures, type EditorServices } from './editor/editorFeatures';
+import { registerCompareView } from './compare/register';
 import { registerGraphView } from './graph/register';
 
 /**
@@ -10,6 +11,7 @@ import { registerGraphView } from './graph/register';
 export function activate(context: vscode.ExtensionContext): EditorServices {
   const services = registerEditorFeatures(context);
   registerGraphView(context);
+  registerCompareView(context);
   return services;
 }
 

@@ -4,12 +4,12 @@
  */
 import type { LayoutDirection, OffsetRange } from '../src/protocol/messages';
 import type { GraphPayload } from '../src/protocol/payload';
-import { accessibleText, describeGroup, describeNode, type Description } from './describe';
-import { toElkGraph } from './elk-graph';
+import { accessibleText, describeGroup, describeNode, type Description } from '../src/drawing/describe';
+import { toElkGraph } from '../src/drawing/elk-graph';
 import type { LayoutClient } from './layout-client';
 import { addDefinitions, type Rendering, renderGraph, type RenderedItem, svgElement } from './render';
 import { type ViewTransform, Viewport } from './viewport';
-import { collapseState, computeVisible, type VisibleGraph } from './visible';
+import { collapseState, computeVisible, type VisibleGraph } from '../src/drawing/visible';
 
 export interface GraphViewEvents {
   /** A node or block was activated (click/Enter): reveal its source. */
@@ -134,6 +134,15 @@ export class GraphView {
     this.viewport.fit();
   }
 
+  /** The current pan and zoom (the Compare view links two views through these). */
+  get viewTransform(): ViewTransform {
+    return this.viewport.current;
+  }
+
+  setViewTransform(transform: ViewTransform): void {
+    this.viewport.set(transform);
+  }
+
   /** Marks the items showing these node/group ids (the editor cursor's line) and brings the first into view. */
   highlight(ids: string[]): void {
     this.highlighted = ids;
@@ -162,7 +171,7 @@ export class GraphView {
     this.visible = visible;
     this.viewport.setContentSize(rendering.width, rendering.height);
     if (first && this.pendingView) this.viewport.set(this.pendingView);
-    else if (first || refit) this.viewport.fit();
+    else if (first || refit) this.viewport.initialView();
     this.pendingView = null;
     if (this.selected && !visible.ownerOf.has(this.selected)) this.selected = null;
     this.applySelection();

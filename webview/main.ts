@@ -10,6 +10,7 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { formatBytes, formatCount, formatMacs } from '../src/core/memory';
 import { type DiagnosticsSummary, type ExportFormat, type ExportTheme, type HostToWebview, PROTOCOL_VERSION, type WebviewState, type WebviewToHost } from '../src/protocol/messages';
 import { StalenessFilter, validateHostMessage } from '../src/protocol/validate';
+import { GRAPH_CSS } from '../src/drawing/graph-styles';
 import css from './styles.css';
 import { buildSvgText, svgToPngBase64 } from './export';
 import { GraphView } from './graph-view';
@@ -21,7 +22,7 @@ type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; versio
 const vscode = acquireVsCodeApi();
 const body = document.body;
 const sheet = new CSSStyleSheet();
-sheet.replaceSync(css);
+sheet.replaceSync(`${css}\n${GRAPH_CSS}`);
 document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 
 const saved = vscode.getState() as Partial<WebviewState> | undefined;
@@ -133,8 +134,7 @@ function showGraphSummary(): void {
 async function exportGraph(format: ExportFormat, theme: ExportTheme): Promise<string> {
   const rendering = view?.currentRendering;
   if (!rendering) throw new Error('there is no graph to export yet');
-  const defs = view!.svg.querySelector('defs');
-  const svgText = buildSvgText(rendering.content, defs, rendering.width, rendering.height, css, theme);
+  const svgText = buildSvgText(rendering.drawing, theme);
   if (format === 'svg') return svgText;
   return svgToPngBase64(svgText, rendering.width + 32, rendering.height + 32);
 }

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { analyze, formatBytes, formatCount, formatDiagnostic, formatMacs, summarize, type Analysis, type ModelGraph } from '../core';
 import { exportPyTorch } from '../export/pytorch';
 import { compareSides, comparisonRows, renderComparison } from './compare';
+import { renderSvg } from './render';
 import { renderTable } from './table';
 
 const USAGE = `usage: skipnet <command> [options]
@@ -17,6 +18,9 @@ commands:
                                     model against itself with every skip connection removed)
   export --pytorch FILE [--model NAME] [-o OUT.py]
                                     a readable torch.nn.Module (one class per block), to stdout or OUT.py
+  render FILE [--model NAME] [--direction down|right] [--expand all|default] [--theme print|dark]
+         [-o GRAPH.svg]             the graph view's drawing as a standalone SVG (elkjs layout), to
+                                    stdout or GRAPH.svg
   help                              this text`;
 
 export interface CliIo {
@@ -98,6 +102,8 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
         }
         return 0;
       });
+    case 'render':
+      return usage(io, 'render lays out asynchronously: call runRenderCommand');
     case undefined:
     case 'help':
     case '--help':
@@ -107,6 +113,38 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
     default:
       return usage(io, `unknown command '${command}'`);
   }
+}
+
+/** `skipnet render` (asynchronous: elkjs lays out with promises). */
+export async function runRenderCommand(argv: string[], io: CliIo = nodeIo): Promise<number> {
+  const { positional, flags, error } = parseFlags(argv[0] === 'render' ? argv.slice(1) : argv, ['model', 'direction', 'expand', 'theme', 'o'], []);
+  if (error) return usage(io, error);
+  const direction = flags.direction ?? 'down';
+  if (direction !== 'down' && direction !== 'right') return usage(io, `--direction must be down or right, not '${direction}'`);
+  const expand = flags.expand ?? 'default';
+  if (expand !== 'all' && expand !== 'default') return usage(io, `--expand must be all or default, not '${expand}'`);
+  const theme = flags.theme ?? 'print';
+  if (theme !== 'print' && theme !== 'dark') return usage(io, `--theme must be print or dark, not '${theme}'`);
+  if (positional.length !== 1) return usage(io, 'expected exactly one .skipnet file');
+  const file = positional[0];
+  let text: string;
+  try {
+    text = io.readFile(file);
+  } catch (error) {
+    io.err(`skipnet: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    return 2;
+  }
+  const result = await renderSvg(text, { model: flags.model, direction, expand, theme });
+  if (!result.ok) {
+    io.err(`skipnet: ${file}: ${result.message}`);
+    return result.exitCode;
+  }
+  if (flags.o === undefined) io.out(result.svg.trimEnd());
+  else {
+    io.writeFile(flags.o, result.svg);
+    io.err(`wrote ${flags.o} (${result.drawing.items.size} nodes, ${Math.ceil(result.drawing.width)}×${Math.ceil(result.drawing.height)})`);
+  }
+  return 0;
 }
 
 function usage(io: CliIo, message: string): number {

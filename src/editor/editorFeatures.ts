@@ -12,6 +12,7 @@ export const COMMANDS = {
   stopTraining: 'skipnet.stopTraining',
   exportGraphSvg: 'skipnet.exportGraphSvg',
   exportGraphPng: 'skipnet.exportGraphPng',
+  compareModels: 'skipnet.compareModels',
 } as const;
 
 export function defaultBatchSize(scope?: vscode.Uri): number {
@@ -20,7 +21,7 @@ export function defaultBatchSize(scope?: vscode.Uri): number {
 }
 
 /**
- * Above each model: "$(play) Train here", "$(type-hierarchy) Show graph" and a one-line summary
+ * Above each model: "$(play) Train here", "$(type-hierarchy) Show graph", "$(diff) Compare" and a one-line summary
  * (parameters, MACs, training memory at the model's batch, else skipnet.training.defaultBatchSize).
  * Both commands receive (document uri, model name).
  */
@@ -48,6 +49,7 @@ export class ModelCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
       lenses.push(
         new vscode.CodeLens(range, { title: '$(play) Train here', tooltip: `Train ${lens.model} in the graph view`, command: COMMANDS.train, arguments: args }),
         new vscode.CodeLens(range, { title: '$(type-hierarchy) Show graph', tooltip: `Show the graph of ${lens.model}`, command: COMMANDS.showGraph, arguments: args }),
+        new vscode.CodeLens(range, { title: '$(diff) Compare', tooltip: `Compare ${lens.model} with another model or with itself without skip connections`, command: COMMANDS.compareModels, arguments: args }),
         // An empty command id makes a lens plain text: the summary is information, not an action.
         new vscode.CodeLens(range, { title: lens.summary, tooltip: `Training memory estimated at batch ${lens.batch}`, command: '' }),
       );

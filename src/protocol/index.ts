@@ -2,3 +2,5 @@
 export * from './messages';
 export * from './payload';
 export * from './validate';
+export * from './compare-messages';
+export * from './compare-validate';

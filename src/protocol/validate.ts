@@ -99,6 +99,8 @@ const graph = object({
   edges: array(edge),
   complete: boolean,
 });
+/** The graph payload's schema, for other views that carry graphs (the Compare view). */
+export const graphPayloadChecker: Checker = graph;
 const diagnostics = object({ errors: count, warnings: count, firstError: string(10_000), firstErrorLine: count });
 const settings = object({ direction: literal('down', 'right'), collapseThreshold: number({ integer: true, min: 1 }) });
 const statistics = object({}, { weightNorm: finite, gradientNorm: finite, updateRatio: finite, activationMean: finite, activationStd: finite, zeroFraction: finite });

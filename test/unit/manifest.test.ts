@@ -18,7 +18,9 @@ interface Manifest {
 const root = process.cwd();
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
 
-const COMMANDS = ['skipnet.showGraph', 'skipnet.showGraphToSide', 'skipnet.train', 'skipnet.stopTraining', 'skipnet.exportGraphSvg', 'skipnet.exportGraphPng'];
+const COMMANDS = ['skipnet.showGraph', 'skipnet.showGraphToSide', 'skipnet.train', 'skipnet.stopTraining', 'skipnet.exportGraphSvg', 'skipnet.exportGraphPng', 'skipnet.compareModels', 'skipnet.exportPyTorch'];
+/** Webview panels restored after a reload (their serializers activate the extension). */
+const PANELS = ['skipnet.graph', 'skipnet.compare'];
 
 test('every SkipNet command is declared under the SkipNet category and activates the extension', () => {
   assert.deepEqual(manifest.contributes.commands.map((c) => c.command), COMMANDS);
@@ -26,7 +28,7 @@ test('every SkipNet command is declared under the SkipNet category and activates
     assert.equal(command.category, 'SkipNet');
     assert.ok(command.title.length > 3);
   }
-  assert.deepEqual(manifest.activationEvents, ['onLanguage:skipnet', ...COMMANDS.map((c) => `onCommand:${c}`)]);
+  assert.deepEqual(manifest.activationEvents, ['onLanguage:skipnet', ...PANELS.map((p) => `onWebviewPanel:${p}`), ...COMMANDS.map((c) => `onCommand:${c}`)]);
   assert.ok(!manifest.activationEvents.includes('*'));
 });
 

@@ -19,6 +19,11 @@ after(async () => {
 
 const nodeCount = (w: WebviewPage): Promise<number> => w.page.locator('#graph .nodes .node').count();
 
+/** The Fit button: the whole graph on screen (graphs taller than the window open at their start, at 1:1). */
+async function fitAll(w: WebviewPage): Promise<void> {
+  await w.page.locator('#fit').click();
+}
+
 async function noProblems(w: WebviewPage): Promise<void> {
   assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), [], 'CSP violations');
   assert.deepEqual(w.consoleErrors, [], 'console errors');
@@ -68,6 +73,7 @@ test('resnet20: every layer drawn, blocks as boxes, add merges as ellipses; scre
 test('densenet121: tooltip of denseblock1 layer 6 gives the feature-map provenance; focus gives the same', async () => {
   const w = await openWebview(browser);
   await w.init(examplePayload('densenet121'));
+  await fitAll(w);
   // 427 nodes > 150: layers collapse, dense blocks stay open with an arc from every earlier layer.
   assert.equal(await nodeCount(w), 79);
   assert.equal(await w.page.locator('#graph .edge.arc').count(), 20 + 77 + 299 + 135 - (5 + 11 + 23 + 15));
@@ -91,6 +97,7 @@ test('densenet121: tooltip of denseblock1 layer 6 gives the feature-map provenan
 test('collapse and expand change the drawn nodes; a collapsed dense block shows its adjacency triangle', async () => {
   const w = await openWebview(browser);
   await w.init(examplePayload('densenet121'));
+  await fitAll(w);
   const start = await nodeCount(w);
   let renders = await w.renderCount();
   await w.page.locator('[data-toggle="denseblock1/denselayer6"]').click({ force: true });
@@ -178,6 +185,7 @@ test('click posts a reveal with the node source range; cursor highlight marks no
   const w = await openWebview(browser);
   const payload = examplePayload('resnet20');
   await w.init(payload, 4);
+  await fitAll(w);
   const conv = payload.nodes.find((n) => n.id === 'layer2/basic1/conv1')!;
   await w.page.locator(`[data-id="${conv.id}"]`).click({ force: true });
   const reveal = (await w.posted()).find((m) => m.type === 'reveal');
@@ -224,6 +232,7 @@ test('export: SVG with embedded print palette, PNG bytes; view state restores af
   writeFileSync('test-results/graph-resnet20-export.png', bytes);
 
   // Zoom, collapse a block, then "reload" with the saved state.
+  await fitAll(w);
   await w.page.locator('#graph').focus();
   await w.page.keyboard.press('+');
   let renders = await w.renderCount();
@@ -258,6 +267,33 @@ test('left-to-right layout and a large fully expanded graph with a minimap', asy
   const last = await w.page.locator('[data-id="classifier"]').boundingBox();
   assert.ok(box && last && last.x > box.x, 'left to right');
   await w.page.screenshot({ path: 'test-results/graph-densenet121-expanded.png' });
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('a tall graph opens readable at its start, with the minimap; Fit still shows everything', async () => {
+  const w = await openWebview(browser);
+  await w.init(examplePayload('resnet20'));
+  const scaleOf = async (): Promise<number> => Number(/scale\(([\d.]+)\)/.exec((await w.page.locator('#viewport').getAttribute('transform')) ?? '')?.[1]);
+  const initial = await scaleOf();
+  assert.ok(initial >= 0.6 && initial <= 1, `initial zoom ${initial}`);
+  // Node text is readable on screen: a label's glyph box at least 10 px tall.
+  const label = await w.page.locator('[data-id="input"] .label, #graph .nodes .node .label').first().boundingBox();
+  assert.ok(label && label.height >= 10, `label ${label?.height} px tall`);
+  // Scrolled to the start: the input layer is on screen near the top; the classifier is below the window.
+  const stage = (await w.page.locator('#graph').boundingBox())!;
+  const first = (await w.page.locator('#graph .nodes .node.kind-input').first().boundingBox())!;
+  assert.ok(first.y >= stage.y && first.y < stage.y + 80, `input at y=${first.y - stage.y}`);
+  const lastNode = w.page.locator(`[data-id="${examplePayload('resnet20').nodes.at(-1)!.id}"]`);
+  assert.ok(((await lastNode.boundingBox())?.y ?? 0) > stage.y + stage.height, 'the end of the graph starts below the window');
+  await w.page.waitForSelector('#minimap.visible');
+  await w.page.screenshot({ path: 'test-results/graph-resnet20-initial.png' });
+  // Fit: the whole drawing inside the window, smaller than the initial zoom.
+  await w.page.locator('#fit').click();
+  await w.page.waitForFunction((s) => !document.querySelector('#viewport')!.getAttribute('transform')!.includes(`scale(${s.toFixed(5)})`), initial);
+  assert.ok((await scaleOf()) < initial);
+  const content = (await w.page.locator('#graph-content').boundingBox())!;
+  assert.ok(content.y >= stage.y - 1 && content.y + content.height <= stage.y + stage.height + 1, 'fit shows the whole height');
   await noProblems(w);
   await w.page.context().close();
 });

@@ -50,8 +50,8 @@ export interface WebviewPage {
   consoleErrors: string[];
 }
 
-/** Opens the webview page; `state` preloads `getState()` (a reload after setState). */
-export async function openWebview(browser: Browser, state?: unknown, viewport = { width: 1200, height: 800 }): Promise<WebviewPage> {
+/** Opens the webview page (`script`: main.js for the graph, compare.js for the Compare view); `state` preloads `getState()`. */
+export async function openWebview(browser: Browser, state?: unknown, viewport = { width: 1200, height: 800 }, script = 'main.js'): Promise<WebviewPage> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const consoleErrors: string[] = [];
@@ -59,7 +59,7 @@ export async function openWebview(browser: Browser, state?: unknown, viewport = 
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   page.on('pageerror', (error) => consoleErrors.push(String(error)));
-  const html = graphHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/dist/webview/main.js`, workerUri: `${ORIGIN}/dist/webview/layout-worker.js`, documentUri: DOC_URI, model: '' });
+  const html = graphHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/dist/webview/${script}`, workerUri: `${ORIGIN}/dist/webview/layout-worker.js`, documentUri: DOC_URI, model: '' });
   await page.route(`${ORIGIN}/**`, async (route) => {
     const path = new URL(route.request().url()).pathname;
     if (path === '/index.html') return route.fulfill({ status: 200, contentType: 'text/html', body: html });

@@ -3,9 +3,9 @@
  * accessible label. Pure functions over the payload; every string is later set with `textContent`,
  * never parsed as HTML.
  */
-import { formatBytes, formatCount, formatMacs } from '../src/core/memory';
-import { formatShape } from '../src/core/values';
-import type { PayloadGroup, PayloadNode } from '../src/protocol/payload';
+import { formatBytes, formatCount, formatMacs } from '../core/memory';
+import { formatShape } from '../core/values';
+import type { PayloadGroup, PayloadNode } from '../protocol/payload';
 
 export interface DescriptionRow {
   key: string;

@@ -3,7 +3,7 @@
  * item kind (never measured from text), so a layout depends only on structure and the worker can
  * reuse a cached result when an edit changes numbers but not the graph.
  */
-import type { LayoutDirection } from '../src/protocol/messages';
+import type { LayoutDirection } from '../protocol/messages';
 import type { VisibleGraph, VisibleItem } from './visible';
 
 export interface ElkInputNode {

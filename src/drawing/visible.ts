@@ -4,7 +4,7 @@
  * (edges inside a collapsed block vanish; parallel edges merge). Pure: no DOM, shared by the layout and
  * the renderer, and unit-testable.
  */
-import type { GraphPayload, PayloadEdge, PayloadGroup, PayloadNode } from '../src/protocol/payload';
+import type { GraphPayload, PayloadEdge, PayloadGroup, PayloadNode } from '../protocol/payload';
 
 export type VisibleItem =
   | { kind: 'node'; id: string; node: PayloadNode; parent: string | null }
