@@ -3,7 +3,7 @@
 // CIFAR shape; plus the cost of live statistics as a share of step time at the default interval.
 //
 //   npm run bench:train                       (batch 32, cpu + wasm + PyTorch)
-//   BENCH_BATCHES=32,128 BENCH_BACKENDS=wasm npm run bench:train
+//   BENCH_BATCHES=32,128 BENCH_BACKENDS=wasm BENCH_MODELS=resnet20 BENCH_TORCH_THREADS=1 BENCH_STATS=0 npm run bench:train
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +36,10 @@ model densenet_bc40(32x32x3) {
 
 const batches = (process.env.BENCH_BATCHES ?? '32').split(',').map(Number);
 const backends = (process.env.BENCH_BACKENDS ?? 'cpu,wasm').split(',') as PortableBackend[];
-const models: ModelGraph[] = [analyze(readFileSync('examples/resnet20.skipnet', 'utf8')).models[0], analyze(DENSENET_BC).models[0]];
+const threads = Number(process.env.BENCH_TORCH_THREADS ?? 2);
+const wanted = (process.env.BENCH_MODELS ?? 'resnet20,densenet_bc40').split(',');
+const models: ModelGraph[] = [analyze(readFileSync('examples/resnet20.skipnet', 'utf8')).models[0], analyze(DENSENET_BC).models[0]].filter((m) => wanted.includes(m.name));
+const skipStats = process.env.BENCH_STATS === '0';
 
 function randomDataset(count: number): ImageDataset {
   const random = new SeededRandom(1);
@@ -75,7 +78,7 @@ function torchImagesPerSecond(graph: ModelGraph, weights: unknown, batch: number
   const dir = mkdtempSync(join(tmpdir(), 'skipnet-bench-'));
   try {
     const model = graph;
-    const spec = { nodes: graphSpec(model), weights, logits: model.output, input_shape: model.inputShape, batch, warmup: 3, steps: 10, threads: 2 };
+    const spec = { nodes: graphSpec(model), weights, logits: model.output, input_shape: model.inputShape, batch, warmup: 3, steps: 10, threads };
     writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
     const run = spawnSync('/usr/bin/python3', ['bench/train_torch.py', join(dir, 'spec.json')], { encoding: 'utf8' });
     if (run.status !== 0) return `PyTorch failed: ${run.stderr.trim().split('\n').at(-1)}`;
@@ -96,8 +99,8 @@ async function main(): Promise<void> {
     for (const batch of batches) {
       const torch = torchImagesPerSecond(graph, weights, batch);
       const torchText = typeof torch === 'number' ? fmt(torch) : torch;
-      console.log(`${graph.name} batch ${batch}: PyTorch CPU (2 threads) ${torchText} images/s`);
-      rows.push([graph.name, String(batch), 'pytorch-cpu-2t', torchText, '1.00']);
+      console.log(`${graph.name} batch ${batch}: PyTorch CPU (${threads} threads) ${torchText} images/s`);
+      rows.push([graph.name, String(batch), `pytorch-cpu-${threads}t`, torchText, '1.00']);
       for (const backend of backends) {
         await useBackend(backend);
         // tfjs's cpu backend (plain JavaScript loops) takes about a minute per ResNet-20 step at batch 32
@@ -114,7 +117,7 @@ async function main(): Promise<void> {
   // and statistics steps interleave and share whatever else the machine is doing.
   const statsBackend: PortableBackend = backends.includes('wasm') ? 'wasm' : backends[0];
   await useBackend(statsBackend);
-  for (const graph of models) {
+  for (const graph of skipStats ? [] : models) {
     const mixed = await timeSteps(graph, 32, 2, 8, 2);
     const plain = { perStep: mixed.perStep };
     const extra = (mixed.statsPerStep ?? mixed.perStep) - plain.perStep;

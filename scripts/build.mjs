@@ -24,7 +24,7 @@ if (args.has('--tests')) {
   rmSync('out/test', { recursive: true, force: true });
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/unit', '.test.ts'), outdir: 'out/test', external: ['vscode'], ...preferModules }));
 } else if (args.has('--bench')) {
-  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', ...preferModules }));
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['esbuild', 'playwright-core'], ...preferModules }));
 } else {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', ...preferModules }));
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }));
