@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze, type ModelGraph } from '../src/core';
-import { useBackend, type PortableBackend } from '../src/train/backend';
+import { useNodeBackend as useBackend, type PortableBackend } from '../src/train/nodeBackend';
 import type { ImageDataset } from '../src/train/data';
 import { DEFAULT_STATS_INTERVAL, TrainingEngine } from '../src/train/engine';
 import { TfModel } from '../src/train/model';
@@ -110,7 +110,14 @@ async function main(): Promise<void> {
         await useBackend(backend);
         // tfjs's cpu backend (plain JavaScript loops) takes about a minute per ResNet-20 step at batch 32
         // here: one unwarmed step is plenty (there is nothing to compile on it).
-        const { perStep } = backend === 'cpu' ? await timeSteps(graph, batch, 0, 1, 0) : await timeSteps(graph, batch, 1, 5, 0);
+        let perStep: number;
+        try {
+          ({ perStep } = backend === 'cpu' ? await timeSteps(graph, batch, 0, 1, 0) : await timeSteps(graph, batch, 1, 5, 0));
+        } catch (error) {
+          console.log(`${graph.name} batch ${batch}: tfjs ${backend} failed: ${error instanceof Error ? error.message : String(error)}`);
+          rows.push([graph.name, String(batch), `tfjs-${backend}`, 'failed', '-']);
+          continue;
+        }
         const ips = batch / perStep;
         const ratio = typeof torch === 'number' ? (ips / torch).toFixed(3) : '?';
         console.log(`${graph.name} batch ${batch}: tfjs ${backend} ${fmt(ips)} images/s (${ratio} × PyTorch with ${threadCounts[0]} threads${torchRuns.slice(1).map((r) => (typeof r.ips === 'number' ? `, ${(ips / r.ips).toFixed(3)} × with ${r.threads}` : '')).join('')})`);
