@@ -23,10 +23,32 @@ const jobs = [];
 if (args.has('--tests')) {
   rmSync('out/test', { recursive: true, force: true });
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/unit', '.test.ts'), outdir: 'out/test', external: ['vscode'], ...preferModules }));
+} else if (args.has('--e2e')) {
+  // End-to-end tests drive VS Code from Node: ESM so the shared scripts/vscode/*.mjs keep import.meta.url.
+  rmSync('out/e2e', { recursive: true, force: true });
+  jobs.push(build({ ...common, platform: 'node', format: 'esm', entryPoints: entries('test/e2e', '.test.ts'), outdir: 'out/e2e', outExtension: { '.js': '.mjs' }, external: ['playwright-core'] }));
+} else if (args.has('--integration')) {
+  // The integration suite runs inside VS Code's extension host: `vscode` is provided there, mocha is
+  // loaded from node_modules at run time (it requires test files itself).
+  rmSync('out/integration', { recursive: true, force: true });
+  const suite = [...entries('test/integration', '.test.ts'), 'test/integration/index.ts'];
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: suite, outdir: 'out/integration', external: ['vscode', 'mocha'] }));
+} else if (args.has('--webview-tests')) {
+  // Browser tests of the graph webview: Node files that drive headless Chromium (playwright-core stays external).
+  rmSync('out/webview-test', { recursive: true, force: true });
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/webview', '.test.ts'), outdir: 'out/webview-test', external: ['vscode', 'playwright-core'] }));
 } else if (args.has('--bench')) {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['esbuild', 'playwright-core'], ...preferModules }));
 } else {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', ...preferModules }));
+  // elkjs for `skipnet render`, apart so the CLI's other commands start without parsing it (src/cli/render.ts).
+  jobs.push(build({ ...common, sourcemap: false, platform: 'node', format: 'cjs', entryPoints: ['node_modules/elkjs/lib/elk.bundled.js'], outfile: 'dist/elk-layout.js' }));
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }));
+  // Graph webview: the page script and its elkjs layout worker (browser bundles, no Node built-ins).
+  const browser = { ...common, platform: 'browser', format: 'iife', target: 'chrome120' };
+  jobs.push(build({ ...browser, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', loader: { '.css': 'text' } }));
+  jobs.push(build({ ...browser, entryPoints: ['webview/layout-worker.ts'], outfile: 'dist/webview/layout-worker.js' }));
+  // Compare view: its own page script (two graph views, the table, ablation and suggestions); same worker.
+  jobs.push(build({ ...browser, entryPoints: ['webview/compare-main.ts'], outfile: 'dist/webview/compare.js', loader: { '.css': 'text' } }));
 }
 await Promise.all(jobs);

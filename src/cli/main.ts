@@ -1,5 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { analyze, formatBytes, formatCount, formatDiagnostic, formatMacs, summarize, type Analysis, type ModelGraph } from '../core';
+import { exportPyTorch } from '../export/pytorch';
+import { compareSides, comparisonRows, renderComparison } from './compare';
+import { renderSvg } from './render';
 import { renderTable } from './table';
 import { trainCommand } from '../train/cli';
 
@@ -10,6 +14,14 @@ commands:
   summary FILE [--model NAME] [--batch N] [--json]
                                     per-layer table (shape, feature maps and their provenance,
                                     parameters, MACs, memory) and totals
+  compare FILE[:MODEL] [FILE2[:MODEL]] [--without-skips] [--batch N]
+                                    two models side by side (or one file's first two models, or a
+                                    model against itself with every skip connection removed)
+  export --pytorch FILE [--model NAME] [-o OUT.py]
+                                    a readable torch.nn.Module (one class per block), to stdout or OUT.py
+  render FILE [--model NAME] [--direction down|right] [--expand all|default] [--theme print|dark]
+         [-o GRAPH.svg]             the graph view's drawing as a standalone SVG (elkjs layout), to
+                                    stdout or GRAPH.svg
   train FILE [--model NAME] [--backend cpu|wasm] [--steps N] [--epochs N] [--batch N]
              [--eval-samples N] [--json]
                                     train the model on its data set in Node, printing progress
@@ -20,12 +32,14 @@ export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   readFile(path: string): string;
+  writeFile(path: string, text: string): void;
 }
 
 const nodeIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   readFile: (path) => readFileSync(path, 'utf8'),
+  writeFile: (path, text) => writeFileSync(path, text),
 };
 
 /** Like runCli, but also runs the asynchronous commands (train). */
@@ -62,7 +76,7 @@ export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<n
 /** Runs the CLI and returns its exit code: 0 ok, 1 problems in the input, 2 wrong usage. */
 export function runCli(argv: string[], io: CliIo = nodeIo): number {
   const [command, ...rest] = argv;
-  const { positional, flags, error } = parseFlags(rest, ['model', 'batch'], ['json']);
+  const { positional, flags, error } = parseFlags(rest, ['model', 'batch', 'o'], ['json', 'pytorch', 'without-skips']);
   if (error) return usage(io, error);
   switch (command) {
     case 'check':
@@ -84,6 +98,48 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
         else summaries.forEach((s, i) => printSummary(io, s, i > 0));
         return analysis.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
       });
+    case 'compare': {
+      const batch = flags.batch === undefined ? 32 : Number(flags.batch);
+      if (!Number.isInteger(batch) || batch < 1) return usage(io, `--batch must be a whole number ≥ 1, not '${flags.batch}'`);
+      let result: ReturnType<typeof compareSides>;
+      try {
+        result = compareSides(positional, io.readFile, flags['without-skips'] !== undefined);
+      } catch (error) {
+        io.err(`skipnet: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        return 2;
+      }
+      if ('error' in result) return usage(io, result.error);
+      result.problems.forEach((p) => io.err(p));
+      if (flags.json !== undefined) io.out(JSON.stringify(comparisonRows(result.sides[0], result.sides[1], batch), null, 2));
+      else io.out(renderComparison(result.sides[0], result.sides[1], batch));
+      return result.problems.length > 0 ? 1 : 0;
+    }
+    case 'export':
+      return withFile(positional, io, (file, analysis) => {
+        if (flags.pytorch === undefined) return usage(io, 'export needs a format: --pytorch');
+        const models = pickModels(analysis, flags.model, io);
+        if (!models) return 1;
+        if (models.length > 1) {
+          io.err(`skipnet: the file has ${models.length} models (${models.map((m) => m.name).join(', ')}); choose one with --model`);
+          return 2;
+        }
+        const result = exportPyTorch(analysis, models[0], basename(file));
+        if (!result.ok) {
+          for (const problem of result.problems) {
+            const position = analysis.lines.positionAt(problem.range.start);
+            io.err(`${file}:${position.line + 1}:${position.character + 1}: error: ${problem.message}`);
+          }
+          return 1;
+        }
+        if (flags.o === undefined) io.out(result.code);
+        else {
+          io.writeFile(flags.o, result.code);
+          io.err(`wrote ${flags.o} (class ${result.className})`);
+        }
+        return 0;
+      });
+    case 'render':
+      return usage(io, 'render lays out asynchronously: call runRenderCommand');
     case 'train':
       return usage(io, 'train runs asynchronously: call runCliAsync');
     case undefined:
@@ -97,22 +153,52 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
   }
 }
 
+/** `skipnet render` (asynchronous: elkjs lays out with promises). */
+export async function runRenderCommand(argv: string[], io: CliIo = nodeIo): Promise<number> {
+  const { positional, flags, error } = parseFlags(argv[0] === 'render' ? argv.slice(1) : argv, ['model', 'direction', 'expand', 'theme', 'o'], []);
+  if (error) return usage(io, error);
+  const direction = flags.direction ?? 'down';
+  if (direction !== 'down' && direction !== 'right') return usage(io, `--direction must be down or right, not '${direction}'`);
+  const expand = flags.expand ?? 'default';
+  if (expand !== 'all' && expand !== 'default') return usage(io, `--expand must be all or default, not '${expand}'`);
+  const theme = flags.theme ?? 'print';
+  if (theme !== 'print' && theme !== 'dark') return usage(io, `--theme must be print or dark, not '${theme}'`);
+  const input = readOneFile(positional, io);
+  if (typeof input === 'number') return input;
+  const { file, text } = input;
+  const result = await renderSvg(text, { model: flags.model, direction, expand, theme });
+  if (!result.ok) {
+    io.err(`skipnet: ${file}: ${result.message}`);
+    return result.exitCode;
+  }
+  if (flags.o === undefined) io.out(result.svg.trimEnd());
+  else {
+    io.writeFile(flags.o, result.svg);
+    io.err(`wrote ${flags.o} (${result.drawing.items.size} nodes, ${Math.ceil(result.drawing.width)}×${Math.ceil(result.drawing.height)})`);
+  }
+  return 0;
+}
+
 function usage(io: CliIo, message: string): number {
   io.err(`skipnet: ${message}\n\n${USAGE}`);
   return 2;
 }
 
-function withFile(positional: string[], io: CliIo, run: (file: string, analysis: Analysis) => number): number {
+/** The one .skipnet file a command works on, or the exit code after saying why it cannot be read. */
+function readOneFile(positional: string[], io: CliIo): { file: string; text: string } | number {
   if (positional.length !== 1) return usage(io, 'expected exactly one .skipnet file');
   const file = positional[0];
-  let text: string;
   try {
-    text = io.readFile(file);
+    return { file, text: io.readFile(file) };
   } catch (error) {
     io.err(`skipnet: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     return 2;
   }
-  return run(file, analyze(text));
+}
+
+function withFile(positional: string[], io: CliIo, run: (file: string, analysis: Analysis) => number): number {
+  const input = readOneFile(positional, io);
+  return typeof input === 'number' ? input : run(input.file, analyze(input.text));
 }
 
 function pickModels(analysis: Analysis, name: string | undefined, io: CliIo): ModelGraph[] | undefined {
@@ -153,15 +239,15 @@ function parseFlags(args: string[], valued: string[], bare: string[]): { positio
   const flags: Record<string, string | undefined> = {};
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (!arg.startsWith('--')) {
+    if (!arg.startsWith('-') || arg === '-') {
       positional.push(arg);
       continue;
     }
-    const [name, inline] = arg.slice(2).split('=', 2);
+    const [name, inline] = arg.replace(/^--?/, '').split('=', 2);
     if (bare.includes(name)) flags[name] = '';
     else if (valued.includes(name)) {
       const value = inline ?? args[++i];
-      if (value === undefined) return { positional, flags, error: `--${name} needs a value` };
+      if (value === undefined) return { positional, flags, error: `${name.length === 1 ? '-' : '--'}${name} needs a value` };
       flags[name] = value;
     } else return { positional, flags, error: `unknown option --${name}` };
   }

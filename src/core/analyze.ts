@@ -1,16 +1,13 @@
 import type { BlockDecl, SkipnetFile } from './ast';
 import { checkDeclarations, readTraining } from './checks';
 import type { Diagnostic } from './diagnostics';
-import { DEFAULT_MAX_WORK, expandModel } from './expand';
+import { expandModel, type ExpansionOptions } from './expand';
 import type { ModelGraph, ModelTotals } from './graph';
 import { parse } from './parser';
 import type { Token } from './scanner';
 import { LineIndex } from './text';
 
-export interface AnalysisOptions {
-  /** Upper bound on layers plus repeat iterations per model (bounded analysis time). */
-  maxWork?: number;
-}
+export type { ExpansionOptions as AnalysisOptions } from './expand';
 
 export interface Analysis {
   text: string;
@@ -26,7 +23,7 @@ export interface Analysis {
  * Parses and analyses a .skipnet text: every model expanded into a graph with shapes, provenance,
  * parameters, MACs and memory, plus all diagnostics sorted by position. Never throws.
  */
-export function analyze(text: string, options: AnalysisOptions = {}): Analysis {
+export function analyze(text: string, options: ExpansionOptions = {}): Analysis {
   const { file, tokens, diagnostics: sink } = parse(text);
   const blocks = new Map<string, BlockDecl>();
   for (const block of file.blocks) if (!blocks.has(block.name)) blocks.set(block.name, block);
@@ -35,7 +32,7 @@ export function analyze(text: string, options: AnalysisOptions = {}): Analysis {
   const models: ModelGraph[] = [];
   for (const model of file.models) {
     const training = readTraining(model, sink);
-    const expansion = expandModel(model, blocks, recursive, sink, options.maxWork ?? DEFAULT_MAX_WORK);
+    const expansion = expandModel(model, blocks, recursive, sink, options);
     const groupById = new Map(expansion.groups.map((g) => [g.id, g]));
     // Roll each node's cost up through every enclosing block instance.
     for (const node of expansion.nodes) {

@@ -82,22 +82,40 @@ export function checkDeclarations(file: SkipnetFile, blocks: Map<string, BlockDe
   file.blocks.forEach((block) => checkCalls(block.body));
   file.models.forEach((model) => checkCalls(model.body));
 
+  // Depth-first search for call cycles, with an explicit stack: a chain of thousands of blocks must not overflow.
   const recursive = new Set<string>();
   const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (block: BlockDecl, path: string[]): void => {
-    state.set(block.name, 'visiting');
+  const callees = (block: BlockDecl): Element[] => {
+    const calls: Element[] = [];
     forEachElement(block.body, (element) => {
-      const callee = blocks.get(element.name);
-      if (!callee || LAYERS.has(element.name)) return;
+      if (blocks.has(element.name) && !LAYERS.has(element.name)) calls.push(element);
+    });
+    return calls;
+  };
+  for (const root of blocks.values()) {
+    if (state.has(root.name)) continue;
+    const path: { block: BlockDecl; calls: Element[]; next: number }[] = [{ block: root, calls: callees(root), next: 0 }];
+    state.set(root.name, 'visiting');
+    while (path.length > 0) {
+      const top = path[path.length - 1];
+      if (top.next >= top.calls.length) {
+        state.set(top.block.name, 'done');
+        path.pop();
+        continue;
+      }
+      const element = top.calls[top.next++];
+      const callee = blocks.get(element.name)!;
       if (state.get(callee.name) === 'visiting') {
-        const cycle = [...path.slice(path.indexOf(callee.name)), callee.name];
+        const names = path.map((p) => p.block.name);
+        const cycle = [...names.slice(names.indexOf(callee.name)), callee.name];
         cycle.forEach((name) => recursive.add(name));
         sink.add('recursive-block', `Block '${callee.name}' calls itself (${cycle.join(' → ')}); a network must be finite.`, element.nameRange);
-      } else if (!state.has(callee.name)) visit(callee, [...path, callee.name]);
-    });
-    state.set(block.name, 'done');
-  };
-  for (const block of blocks.values()) if (!state.has(block.name)) visit(block, [block.name]);
+      } else if (!state.has(callee.name)) {
+        state.set(callee.name, 'visiting');
+        path.push({ block: callee, calls: callees(callee), next: 0 });
+      }
+    }
+  }
   return recursive;
 }
 

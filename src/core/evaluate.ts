@@ -40,11 +40,8 @@ export function evaluate(expr: Expr, scope: EvalScope, sink: DiagnosticSink): Va
       if (expr.name === 'false') return false;
       const bound = scope.lookup(expr.name);
       if (bound !== undefined) return bound;
-      if (expr.name === 'channels') {
-        const channels = scope.channels();
-        if (channels === undefined) sink.add('unknown-name', "'channels' is unknown here because the input's shape is unknown.", expr.range);
-        return channels;
-      }
+      // The input's shape is unknown only after an error upstream, which is already reported.
+      if (expr.name === 'channels') return scope.channels();
       return { symbol: expr.name };
     }
     case 'unary': {

@@ -8,7 +8,10 @@ import type { Range } from './text';
 import { channelsOf, elementCount, formatShape, formatValue, isSymbol, type Shape, type Value } from './values';
 
 /** Expansion stops past this many nodes plus repeat iterations, so any input is analysed in bounded time. */
-export const DEFAULT_MAX_WORK = 200_000;
+export const DEFAULT_MAX_WORK = 50_000;
+
+/** Blocks calling blocks deeper than this stop the analysis (and keep the stack bounded). */
+const MAX_BLOCK_DEPTH = 256;
 
 class TooLarge {}
 
@@ -29,6 +32,15 @@ interface Frame {
   stack: string[];
 }
 
+export interface ExpansionOptions {
+  maxWork?: number;
+  /**
+   * The ablation "without skip connections": every add and concat keeps only its deepest input (the
+   * residual branch, the new feature maps) and drops the shortcut, and shapes are inferred again.
+   */
+  withoutSkips?: boolean;
+}
+
 export interface Expansion {
   nodes: GraphNode[];
   nodeById: Map<string, GraphNode>;
@@ -43,8 +55,11 @@ export function expandModel(
   blocks: Map<string, BlockDecl>,
   recursive: Set<string>,
   sink: DiagnosticSink,
-  maxWork = DEFAULT_MAX_WORK,
+  options: ExpansionOptions = {},
 ): Expansion {
+  const maxWork = options.maxWork ?? DEFAULT_MAX_WORK;
+  /** Longest path from the input, in layers: at a merge, the shallowest input is the skip connection. */
+  const depth = new Map<string, number>();
   const nodes: GraphNode[] = [];
   const nodeById = new Map<string, GraphNode>();
   const groups: BlockGroup[] = [];
@@ -143,16 +158,20 @@ export function expandModel(
     if (label && current) frame.tensors.set(label, current);
   }
 
-  function resolveTensor(name: string, range: Range, frame: Frame, current: string | null): string | null {
+  function resolveTensor(name: string, range: Range, frame: Frame, current: string | null, asMergeInput = false): string | null {
     if (name === '_') return current;
     if (name === 'in' || name === 'input') return frame.input;
     for (let scope: Frame | null = frame; scope; scope = scope.outer) {
       const found = scope.tensors.get(name);
       if (found) return found;
     }
-    const known: string[] = [...LAYERS.keys(), ...blocks.keys()];
-    for (let scope: Frame | null = frame; scope; scope = scope.outer) known.push(...scope.tensors.keys());
-    sink.add('unknown-name', `Unknown layer, block or tensor '${name}'.${suggestion(name, known)}`, range);
+    // Suggest a tensor in scope first: a misspelt reference is likelier than a misspelt layer.
+    const tensors: string[] = [];
+    for (let scope: Frame | null = frame; scope; scope = scope.outer) tensors.push(...scope.tensors.keys());
+    tensors.push('in', '_');
+    // One list, tensors first: on a tie a name in scope wins, but a closer layer name still does (bnn → bn).
+    const hint = suggestion(name, asMergeInput ? tensors : [...tensors, ...LAYERS.keys(), ...blocks.keys()]);
+    sink.add('unknown-name', `Unknown ${asMergeInput ? 'tensor' : 'layer, block or tensor'} '${name}'.${hint}`, range);
     return null;
   }
 
@@ -202,7 +221,12 @@ export function expandModel(
   function runBlock(block: BlockDecl, element: Element, frame: Frame, current: string | null, label: string | undefined, labelRange: Range | undefined): string | null {
     spend(element.range);
     if (recursive.has(block.name) || frame.stack.includes(block.name)) return null;
+    if (frame.stack.length >= MAX_BLOCK_DEPTH) {
+      sink.add('model-too-large', `Blocks are nested more than ${MAX_BLOCK_DEPTH} deep here; analysis stopped.`, element.range);
+      throw new TooLarge();
+    }
     const params = new Map<string, Value>();
+    const failedParams = new Set<string>();
     const callerScope = scopeOf(frame, current);
     const args = element.args ?? [];
     let ok = true;
@@ -230,11 +254,13 @@ export function expandModel(
         continue;
       }
       const value = evaluate(arg.value, callerScope, sink);
-      if (value === undefined) ok = false;
-      else params.set(name, value);
+      if (value === undefined) {
+        ok = false;
+        failedParams.add(name);
+      } else params.set(name, value);
     }
     for (const param of block.params) {
-      if (params.has(param.name)) continue;
+      if (params.has(param.name) || failedParams.has(param.name)) continue;
       if (!param.default) {
         sink.add('missing-argument', `Block '${block.name}' needs a value for '${param.name}'.`, element.range);
         ok = false;
@@ -252,18 +278,26 @@ export function expandModel(
     return child.current;
   }
 
-  function runLayer(spec: LayerSpec, element: Element, frame: Frame, current: string | null, label: string | undefined, labelRange: Range | undefined): string | null {
+  function runLayer(written: LayerSpec, element: Element, frame: Frame, current: string | null, label: string | undefined, labelRange: Range | undefined): string | null {
     spend(element.range);
+    let spec = written;
     let inputs: (string | null)[];
     let args: LayerArgs | undefined;
     if (spec.merge) {
       inputs = mergeInputs(spec, element, frame, current);
       args = {};
+      if (options.withoutSkips && inputs.length >= 2 && inputs.every((id) => id !== null)) {
+        const deepest = (inputs as string[]).reduce((best, id) => ((depth.get(id) ?? 0) > (depth.get(best) ?? 0) ? id : best));
+        const removed = (inputs as string[]).filter((id) => id !== deepest);
+        spec = LAYERS.get('identity')!;
+        inputs = [deepest];
+        args = { removedSkip: { text: removed.join(', ') } };
+      }
     } else {
       inputs = [current];
       args = layerArgs(spec, element, scopeOf(frame, current));
     }
-    const name = localName(frame, spec.kind, label, labelRange);
+    const name = localName(frame, written.kind, label, labelRange);
     const known = inputs.every((id) => id !== null) && args !== undefined;
     const inputNodes = known ? inputs.map((id) => nodeById.get(id as string)!) : [];
     const inputShapes = inputNodes.map((n) => n.shape);
@@ -281,6 +315,7 @@ export function expandModel(
         range: n.range,
         message: `input ${i + 1}${spec.merge ? ` '${element.args?.[i] ? describeArg(element.args[i]) : n.name}'` : ''} is ${formatShape(n.shape)} (from ${n.id})`,
       }));
+      if (frame.group) related.push({ range: frame.group.callRange, message: `in block instance ${frame.group.id}` });
       sink.add(result.code, result.message, element.range, related);
       return node.id;
     }
@@ -310,12 +345,14 @@ export function expandModel(
         sink.add('argument-type', `${spec.kind} takes tensor names (such as in, _ or a label), not an expression.`, arg.range);
         return null;
       }
-      return resolveTensor(arg.value.name, arg.value.range, frame, current);
+      return resolveTensor(arg.value.name, arg.value.range, frame, current, true);
     });
   }
 
   function layerArgs(spec: LayerSpec, element: Element, scope: EvalScope): LayerArgs | undefined {
     const given = new Map<string, { value: Value; range: Range }>();
+    // Arguments that were written but could not be evaluated: already reported, not "missing".
+    const failed = new Set<string>();
     let ok = true;
     let position = 0;
     for (const arg of element.args ?? []) {
@@ -332,13 +369,16 @@ export function expandModel(
         continue;
       }
       const value = evaluate(arg.value, scope, sink);
-      if (value === undefined) ok = false;
-      else given.set(argSpec.name, { value, range: arg.value.range });
+      if (value === undefined) {
+        ok = false;
+        failed.add(argSpec.name);
+      } else given.set(argSpec.name, { value, range: arg.value.range });
     }
     const args: LayerArgs = {};
     for (const argSpec of spec.args) {
       const entry = given.get(argSpec.name);
       if (!entry) {
+        if (failed.has(argSpec.name)) continue;
         if (argSpec.default === undefined) {
           sink.add('missing-argument', `${spec.kind} needs '${argSpec.name}' (${argSpec.doc}).`, element.range);
           ok = false;
@@ -355,13 +395,30 @@ export function expandModel(
   }
 
   function addNode(base: Omit<GraphNode, 'shape' | 'provenance' | 'params' | 'buffers' | 'macs' | 'outputElements' | 'view'>, shape: Shape | null, provenance: 'new', inputNodes: GraphNode[], group: BlockGroup | null): GraphNode {
-    const node: GraphNode = { ...base, shape: null, provenance: [], params: 0, buffers: 0, macs: 0, outputElements: 0, view: LAYERS.get(base.kind)?.view === true };
+    // One literal with every field (no spread) keeps all nodes on one hidden class: analysis runs on every keystroke.
+    const node: GraphNode = {
+      id: base.id,
+      name: base.name,
+      kind: base.kind,
+      inputs: base.inputs,
+      args: base.args,
+      range: base.range,
+      group: base.group,
+      shape: null,
+      provenance: [],
+      params: 0,
+      buffers: 0,
+      macs: 0,
+      outputElements: 0,
+      view: LAYERS.get(base.kind)?.view === true,
+    };
     if (nodeById.has(node.id)) {
       // Unreachable with the naming rules above; kept so a bug can never corrupt the graph silently.
       node.id = `${node.id}#${nodes.length}`;
     }
     nodes.push(node);
     nodeById.set(node.id, node);
+    depth.set(node.id, 1 + node.inputs.reduce((deepest, id) => Math.max(deepest, depth.get(id) ?? 0), 0));
     group?.nodes.push(node.id);
     if (shape) fillNode(node, shape, provenance, inputNodes);
     return node;

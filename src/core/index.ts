@@ -11,3 +11,4 @@ export { scan, type Token } from './scanner';
 export * from './text';
 export * from './values';
 export * from './summary';
+export * from './ablation';

@@ -44,6 +44,23 @@ export function parse(text: string): ParseResult {
   let index = 0;
   const file: SkipnetFile = { blocks: [], models: [] };
 
+  /** Nesting of bodies, parentheses and unary operators; bounded so no input can exhaust the stack. */
+  let nesting = 0;
+  const MAX_NESTING = 64;
+  const MAX_OPERATORS = 500;
+  let operators = 0;
+  let expressionDepth = 0;
+  const nest = <T>(parseInner: () => T): T => {
+    if (++nesting > MAX_NESTING) {
+      sink.add('syntax', `This is nested more than ${MAX_NESTING} levels deep; flatten it with blocks.`, peek());
+      throw new StatementAbort(peek());
+    }
+    try {
+      return parseInner();
+    } finally {
+      nesting = Math.max(0, nesting - 1);
+    }
+  };
   const peek = (ahead = 0): Token => tokens[Math.min(index + ahead, tokens.length - 1)];
   const next = (): Token => tokens[Math.min(index++, tokens.length - 1)];
   const at = (kind: TokenKind, ahead = 0): boolean => peek(ahead).kind === kind;
@@ -199,7 +216,7 @@ export function parse(text: string): ParseResult {
       const keyword = next();
       const count = parseExpr();
       let body: ChainStatement | Statement[];
-      if (at('lbrace')) body = parseBody(false).statements;
+      if (at('lbrace')) body = nest(() => parseBody(false).statements);
       else body = parseChain(undefined, undefined, peek().start);
       return { kind: 'repeat', label, labelRange, keywordRange: range(keyword), count, body, range: span(start) };
     }
@@ -275,12 +292,23 @@ export function parse(text: string): ParseResult {
   }
 
   function parseExpr(): Expr {
-    return parseAdditive();
+    // Operators are counted per outermost expression, so evaluating any expression stays shallow.
+    if (expressionDepth++ === 0) operators = 0;
+    try {
+      return nest(parseAdditive);
+    } finally {
+      expressionDepth--;
+    }
+  }
+
+  function countOperator(): void {
+    if (++operators > MAX_OPERATORS) fail(`a shorter expression (at most ${MAX_OPERATORS} operators)`);
   }
 
   function parseAdditive(): Expr {
     let left = parseMultiplicative();
     while (at('plus') || at('minus')) {
+      countOperator();
       const op = next().kind === 'plus' ? '+' : '-';
       const right = parseMultiplicative();
       left = { kind: 'binary', op, left, right, range: { start: left.range.start, end: right.range.end } };
@@ -291,6 +319,7 @@ export function parse(text: string): ParseResult {
   function parseMultiplicative(): Expr {
     let left = parseUnary();
     while (at('star') || at('slash') || at('slashslash') || at('percent')) {
+      countOperator();
       const kind = next().kind;
       const op = kind === 'star' ? '*' : kind === 'slash' ? '/' : kind === 'slashslash' ? '//' : '%';
       const right = parseUnary();
@@ -302,7 +331,8 @@ export function parse(text: string): ParseResult {
   function parseUnary(): Expr {
     if (at('minus') || at('plus')) {
       const token = next();
-      const operand = parseUnary();
+      countOperator();
+      const operand = nest(parseUnary);
       return { kind: 'unary', op: token.kind === 'minus' ? '-' : '+', operand, range: { start: token.start, end: operand.range.end } };
     }
     return parsePrimary();
@@ -329,7 +359,7 @@ export function parse(text: string): ParseResult {
       }
       case 'lparen': {
         next();
-        const inner = parseExpr();
+        const inner = nest(parseAdditive);
         expect('rparen', ' to close the parenthesis');
         return inner;
       }

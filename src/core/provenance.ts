@@ -1,11 +1,18 @@
 import type { ChannelSegment, GraphNode, ModelGraph } from './graph';
 
-/** Label of a segment's source, shortened relative to the node that reads it (same block → local name). */
+/**
+ * Label of a segment's source, without the block path it shares with the node that reads it:
+ * read from `denseblock1/denselayer6/concat1`, `denseblock1/denselayer1/conv2` is `denselayer1/conv2`.
+ */
 export function segmentLabel(segment: ChannelSegment, reader?: GraphNode): string {
   if (segment.source === '') return 'zeros';
-  if (!reader || !reader.group) return segment.source;
-  const prefix = `${reader.group}/`;
-  return segment.source.startsWith(prefix) ? segment.source.slice(prefix.length) : segment.source;
+  if (!reader) return segment.source;
+  const source = segment.source.split('/');
+  const own = reader.id.split('/');
+  let shared = 0;
+  // Keep the reader's own block name, so a layer's channels read `denselayer6/conv2`, not a bare `conv2`.
+  while (shared < source.length - 1 && shared < own.length - 2 && source[shared] === own[shared]) shared++;
+  return source.slice(shared).join('/');
 }
 
 /**
@@ -16,7 +23,8 @@ export function describeProvenance(node: GraphNode, maxSegments = 12): string {
   if (!node.shape) return 'unknown';
   const total = node.provenance.reduce((sum, s) => sum + s.channels, 0);
   const parts = node.provenance.map((s) => `${segmentLabel(s, node)} ${s.channels}`);
-  if (parts.length > maxSegments) {
+  // Elide only when it hides two or more segments: "… 1 more" would be longer than the segment itself.
+  if (parts.length > maxSegments + 1) {
     const keep = Math.floor(maxSegments / 2);
     parts.splice(keep, parts.length - 2 * keep, `… ${parts.length - 2 * keep} more`);
   }

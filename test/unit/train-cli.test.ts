@@ -8,7 +8,7 @@ import type { TrainEvent } from '../../src/train/engine';
 function capture(): CliIo & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
   const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), readFile: (p) => readFileSync(p, 'utf8') };
+  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), readFile: (p) => readFileSync(p, 'utf8'), writeFile: () => assert.fail('train writes no files') };
 }
 
 test('skipnet train examples/mnist_resnet.skipnet on wasm: the loss drops over a few dozen steps', async () => {

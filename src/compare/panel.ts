@@ -1,0 +1,168 @@
+/**
+ * The Compare view's host side: one webview panel showing two models (of one file or two). It re-reads
+ * both documents on edits (throttled), builds the `compare` message with src/compare/model.ts, switches
+ * a side to its no-skip ablation, answers suggestion requests and writes an accepted one back to the
+ * file as a WorkspaceEdit. Every message from the webview is validated before a field is read.
+ */
+import * as vscode from 'vscode';
+import { graphHtml } from '../graph/html';
+import { readGraphSettings } from '../graph/panel';
+import { type CompareToHost, type HostToCompare, type SideIndex } from '../protocol/compare-messages';
+import { validateCompareWebviewMessage } from '../protocol/compare-validate';
+import { buildCompareMessage, type SideSpec, suggestMatch } from './model';
+
+export const COMPARE_VIEW_TYPE = 'skipnet.compare';
+const EDIT_THROTTLE_MS = 150;
+
+/** Text of a document, open or not. */
+async function readText(uri: string): Promise<string> {
+  const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri) ?? (await vscode.workspace.openTextDocument(vscode.Uri.parse(uri, true)));
+  return document.getText();
+}
+
+export class ComparePanel implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private revision = 0;
+  private updateTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Parameter counts on screen (what a suggestion aims at). */
+  private shownParams: [number, number] = [0, 0];
+  private readonly onDisposeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.onDisposeEmitter.event;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly specs: [SideSpec, SideSpec],
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    const webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot] };
+    panel.title = `Compare: ${specs[0].model} ↔ ${specs[1].model}`;
+    panel.webview.html = graphHtml({
+      cspSource: panel.webview.cspSource,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'compare.js')).toString(),
+      workerUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'layout-worker.js')).toString(),
+      documentUri: '',
+      model: '',
+      title: 'SkipNet: Compare Models',
+    });
+    this.disposables.push(
+      this.onDisposeEmitter,
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        const uri = event.document.uri.toString();
+        if (event.contentChanges.length > 0 && this.specs.some((s) => s.uri === uri)) this.scheduleUpdate();
+      }),
+    );
+  }
+
+  get sides(): readonly SideSpec[] {
+    return this.specs;
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  dispose(): void {
+    clearTimeout(this.updateTimer);
+    this.onDisposeEmitter.fire();
+    for (const disposable of this.disposables.splice(0)) disposable.dispose();
+    this.panel.dispose();
+  }
+
+  private post(message: HostToCompare): void {
+    if (this.ready) void this.panel.webview.postMessage(message);
+  }
+
+  private scheduleUpdate(): void {
+    if (this.updateTimer) return;
+    this.updateTimer = setTimeout(() => {
+      this.updateTimer = undefined;
+      void this.update();
+    }, EDIT_THROTTLE_MS);
+  }
+
+  private async update(): Promise<void> {
+    if (!this.ready) return;
+    try {
+      const texts: [string, string] = [await readText(this.specs[0].uri), await readText(this.specs[1].uri)];
+      const settings = readGraphSettings();
+      const message = buildCompareMessage(this.specs, texts, ++this.revision, { collapseThreshold: settings.collapseThreshold, direction: settings.direction });
+      this.shownParams = [message.sides[0].params, message.sides[1].params];
+      this.post(message);
+    } catch (error) {
+      this.log.error(`compare: cannot read the models: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const result = validateCompareWebviewMessage(raw);
+    if (!result.ok) {
+      this.log.warn(`compare: ignored a malformed message from the webview: ${result.error}`);
+      return;
+    }
+    const message: CompareToHost = result.message;
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        await this.update();
+        return;
+      case 'setAblation':
+        this.specs[message.side].withoutSkips = message.withoutSkips;
+        await this.update();
+        return;
+      case 'requestSuggestion': {
+        const target = this.shownParams[message.side === 0 ? 1 : 0];
+        const answer = suggestMatch(await readText(this.specs[message.side].uri), this.specs[message.side], message.knob, target);
+        this.post({ type: 'suggestion', revision: this.revision, side: message.side, knob: message.knob, suggestion: 'suggestion' in answer ? answer.suggestion : null, error: 'error' in answer ? answer.error : '' });
+        return;
+      }
+      case 'applySuggestion':
+        await this.applySuggestion(message.side, message.knob, message.values);
+        return;
+      case 'reveal':
+        await this.revealRange(message.side, message.range);
+        return;
+      case 'trainBoth':
+        // The training engine (issue 5) is not part of this build: say so instead of pretending.
+        this.post({ type: 'trainingState', revision: this.revision, state: 'unavailable', message: 'Train both needs the in-editor training engine, which this build does not include yet. Use `skipnet export --pytorch` to train elsewhere.' });
+        return;
+      case 'log':
+        this.log[message.level](`compare webview: ${message.message}`);
+        return;
+    }
+  }
+
+  /** Recomputes the match on the current text; writes it only if it is still what the user saw. */
+  private async applySuggestion(side: SideIndex, knob: string, values: number[]): Promise<void> {
+    const spec = this.specs[side];
+    const uri = vscode.Uri.parse(spec.uri, true);
+    const document = await vscode.workspace.openTextDocument(uri);
+    const answer = suggestMatch(document.getText(), spec, knob, this.shownParams[side === 0 ? 1 : 0]);
+    if ('error' in answer) {
+      this.post({ type: 'applied', revision: this.revision, side, ok: false, message: answer.error });
+      return;
+    }
+    if (answer.suggestion.values.join(',') !== values.join(',')) {
+      this.post({ type: 'applied', revision: this.revision, side, ok: false, message: 'The models changed since this suggestion; ask for a new one.' });
+      return;
+    }
+    const edit = new vscode.WorkspaceEdit();
+    for (const change of answer.edits) edit.replace(uri, new vscode.Range(document.positionAt(change.range.start), document.positionAt(change.range.end)), change.newText);
+    const ok = await vscode.workspace.applyEdit(edit);
+    const [, param] = knob.split('.');
+    this.post({ type: 'applied', revision: this.revision, side, ok, message: ok ? `Wrote ${param} = ${values.join(', ')} to ${spec.file} (${answer.suggestion.params.toLocaleString('en-US')} params).` : `Could not edit ${spec.file}.` });
+    this.log.info(`compare: ${ok ? 'wrote' : 'failed to write'} ${knob} = ${values.join(', ')} in ${spec.uri}`);
+  }
+
+  private async revealRange(side: SideIndex, range: { start: number; end: number }): Promise<void> {
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(this.specs[side].uri, true));
+    if (range.end > document.getText().length) return;
+    const selection = new vscode.Selection(document.positionAt(range.start), document.positionAt(range.end));
+    const editor = await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, selection });
+    editor.revealRange(selection, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * Draws a laid-out visible graph as an SVG tree: block boxes, routed edges (width by channels), dense
+ * arcs, and nodes. Shared by the graph webview (which turns the tree into DOM elements) and
+ * `skipnet render` (which serializes it), so both draw the same structure. No DOM here: every text of
+ * the payload is a text node of the tree, escaped when serialized and set with textContent in the page.
+ */
+import type { LayoutDirection } from '../protocol/messages';
+import type { GraphPayload, PayloadGroup, PayloadNode } from '../protocol/payload';
+import { formatShape } from '../core/values';
+import { accessibleText, describeGroup, describeNode, featureMapText, truncate } from './describe';
+import { arcOffset, glyphCell, GROUP_HEADER, type LaidOutBox, type LayoutResult, type Point } from './elk-graph';
+import { type SvgNode, svgNode as svgElement, textNode } from './svg-tree';
+import type { VisibleEdge, VisibleGraph, VisibleItem } from './visible';
+
+type Element = SvgNode;
+
+function text(parent: Element, x: number, y: number, content: string, className: string, anchor: 'start' | 'middle' | 'end' = 'start'): SvgNode {
+  return textNode('text', { x, y, class: className, 'text-anchor': anchor }, content, parent);
+}
+
+/** Stroke width for an edge carrying `channels` feature maps: 1 px for a few, about 5 px for 2,048. */
+export function edgeWidth(channels: number | null): number {
+  if (!channels || channels <= 1) return 1;
+  return Math.min(5.5, 0.8 + Math.log2(channels) * 0.42);
+}
+
+export interface DrawContext {
+  payload: GraphPayload;
+  visible: VisibleGraph;
+  layout: LayoutResult;
+  collapsed: Map<string, boolean>;
+  direction: LayoutDirection;
+}
+
+export interface DrawnItem {
+  id: string;
+  node: SvgNode;
+  box: LaidOutBox;
+  /** Source range to reveal on click. */
+  range: { start: number; end: number };
+  group: PayloadGroup | null;
+}
+
+/** The drawing of one graph; `items` index the focusable nodes by id. */
+export interface Drawing {
+  content: SvgNode;
+  items: Map<string, DrawnItem>;
+  width: number;
+  height: number;
+}
+
+export function drawGraph(context: DrawContext): Drawing {
+  const { payload, visible, layout } = context;
+  const boxes = new Map(layout.boxes.map((b) => [b.id, b]));
+  const nodeById = new Map(payload.nodes.map((n) => [n.id, n]));
+  const content = svgElement('g', { class: 'graph-content', id: 'graph-content' });
+  const groupsLayer = svgElement('g', { class: 'groups' }, content);
+  const edgesLayer = svgElement('g', { class: 'edges' }, content);
+  const labelsLayer = svgElement('g', { class: 'edge-labels' }, content);
+  const nodesLayer = svgElement('g', { class: 'nodes' }, content);
+  const items = new Map<string, DrawnItem>();
+
+  const compounds = visible.compounds.slice().sort((a, b) => a.group.depth - b.group.depth);
+  for (const compound of compounds) {
+    const box = boxes.get(compound.id);
+    if (box) drawCompound(groupsLayer, compound.group, box, nodeById);
+  }
+  const routes = new Map(layout.edges.map((e) => [e.id, e.points]));
+  const showLabels = visible.edges.length <= 400;
+  for (const edge of visible.edges) {
+    if (edge.draw === 'hidden') continue;
+    const target = nodeById.get(edge.target);
+    const into = target?.merge ? ` into-${target.merge}` : '';
+    const points = edge.draw === 'arc' ? arcPoints(edge, boxes, context) : routes.get(edge.id);
+    if (!points || points.length < 2) continue;
+    const d = edge.draw === 'arc' ? arcPath(points) : polylinePath(points);
+    const path = svgElement('path', { d, class: `edge${edge.draw === 'arc' ? ' arc' : ''}${into}`, 'stroke-width': edgeWidth(edge.channels).toFixed(2), 'marker-end': 'url(#arrow)', 'data-edge': edge.id }, edgesLayer);
+    textNode('title', {}, `${edge.source} → ${edge.target}: ${edge.channels ?? '?'} channels`, path);
+    if (showLabels && edge.draw === 'routed' && edge.channels !== null) drawEdgeLabel(labelsLayer, points, edge.channels);
+  }
+  for (const item of visible.items) {
+    const box = boxes.get(item.id);
+    if (!box) continue;
+    const node = item.kind === 'node' ? drawNode(nodesLayer, item.node, box) : drawCollapsed(nodesLayer, item.group, box, nodeById.get(item.group.output ?? ''));
+    items.set(item.id, { id: item.id, node, box, range: rangeOf(item), group: item.kind === 'collapsed' ? item.group : null });
+  }
+  return { content, items, width: layout.width, height: layout.height };
+}
+
+function rangeOf(item: VisibleItem): { start: number; end: number } {
+  return item.kind === 'node' ? item.node.range : item.group.range;
+}
+
+function polylinePath(points: Point[]): string {
+  return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+}
+
+/** Arcs: start, two control points, end: a cubic curve bulging out of the block's column. */
+function arcPath(points: Point[]): string {
+  const [a, c1, c2, b] = points;
+  return `M${a.x.toFixed(1)},${a.y.toFixed(1)} C${c1.x.toFixed(1)},${c1.y.toFixed(1)} ${c2.x.toFixed(1)},${c2.y.toFixed(1)} ${b.x.toFixed(1)},${b.y.toFixed(1)}`;
+}
+
+/**
+ * A dense edge leaves the source's right side (bottom when laid out left-to-right) and re-enters the
+ * target's, bulging further the more layers it skips, like the curves of DenseNet's Figure 1.
+ */
+function arcPoints(edge: VisibleEdge, boxes: Map<string, LaidOutBox>, context: DrawContext): Point[] | undefined {
+  const source = boxes.get(edge.source);
+  const target = boxes.get(edge.target);
+  if (!source || !target) return undefined;
+  const block = denseBlockAround(edge.target, context);
+  const layers = block?.dense?.layers.length ?? 8;
+  if (context.direction === 'right') {
+    const span = Math.abs(target.x - source.x) / Math.max(1, source.width + 28);
+    const base = Math.max(source.y + source.height, target.y + target.height);
+    const bulge = base + arcOffset(span, layers);
+    const a = { x: source.x + source.width * 0.6, y: source.y + source.height };
+    const b = { x: target.x + target.width * 0.4, y: target.y + target.height };
+    return [a, { x: a.x, y: bulge }, { x: b.x, y: bulge }, b];
+  }
+  const span = Math.abs(target.y - source.y) / Math.max(1, source.height + 28);
+  const base = Math.max(source.x + source.width, target.x + target.width);
+  const bulge = base + arcOffset(span, layers);
+  const a = { x: source.x + source.width, y: source.y + source.height * 0.6 };
+  const b = { x: target.x + target.width, y: target.y + target.height * 0.4 };
+  return [a, { x: bulge, y: a.y }, { x: bulge, y: b.y }, b];
+}
+
+function denseBlockAround(id: string, context: DrawContext): PayloadGroup | undefined {
+  const groups = new Map(context.payload.groups.map((g) => [g.id, g]));
+  const node = context.payload.nodes.find((n) => n.id === id);
+  for (let g = node ? node.group : (groups.get(id)?.parent ?? null); g; g = groups.get(g)?.parent ?? null) {
+    const group = groups.get(g);
+    if (group?.dense) return group;
+  }
+  return undefined;
+}
+
+function drawEdgeLabel(parent: Element, points: Point[], channels: number): void {
+  // On the longest segment, a little to its side.
+  let best = 0;
+  let bestLength = -1;
+  for (let i = 0; i + 1 < points.length; i++) {
+    const length = Math.hypot(points[i + 1].x - points[i].x, points[i + 1].y - points[i].y);
+    if (length > bestLength) [best, bestLength] = [i, length];
+  }
+  if (bestLength < 18) return;
+  const a = points[best];
+  const b = points[best + 1];
+  text(parent, (a.x + b.x) / 2 + 4, (a.y + b.y) / 2 + 3, String(channels), 'edge-label');
+}
+
+function nodeGroup(parent: Element, id: string, classes: string, box: LaidOutBox, label: string): SvgNode {
+  const g = svgElement('g', { class: `node ${classes}`, 'data-id': id, transform: `translate(${box.x},${box.y})`, tabindex: 0, role: 'button', 'aria-label': label, 'aria-describedby': 'tooltip' }, parent);
+  return g;
+}
+
+function drawNode(parent: Element, node: PayloadNode, box: LaidOutBox): SvgNode {
+  const classes = `kind-${node.kind.replace(/[^a-z0-9_-]/gi, '')}${node.merge ? ` merge-${node.merge}` : ''}`;
+  const g = nodeGroup(parent, node.id, classes, box, accessibleText(describeNode(node)));
+  const { width: w, height: h } = box;
+  const detail = `${formatShape(node.shape)} · ${featureMapText(node.featureMaps)}`;
+  if (node.merge === 'add') {
+    svgElement('ellipse', { class: 'shape', cx: w / 2, cy: h / 2, rx: w / 2, ry: h / 2 }, g);
+    text(g, 14, h / 2 - 2, '+', 'merge-sign');
+    text(g, w / 2 + 4, h / 2 - 3, truncate(node.label, 12), 'label', 'middle');
+    text(g, w / 2, h / 2 + 11, truncate(detail, 20), 'detail', 'middle');
+    return g;
+  }
+  svgElement('rect', { class: 'shape', width: w, height: h, rx: node.kind === 'input' ? 12 : 4 }, g);
+  if (node.merge === 'concat') {
+    text(g, 8, 15, '‖', 'merge-sign');
+    text(g, 20, 14, truncate(node.label, 16), 'label');
+    text(g, w - 6, 14, node.kind, 'kind', 'end');
+    drawSegments(g, node, 8, 20, w - 16, 10);
+    text(g, 8, h - 8, truncate(detail, 26), 'detail');
+    return g;
+  }
+  text(g, 8, 17, truncate(node.label, node.label === node.kind ? 24 : 16), 'label');
+  if (node.label !== node.kind) text(g, w - 6, 17, truncate(node.kind, 9), 'kind', 'end');
+  text(g, 8, 34, truncate(detail, 26), 'detail');
+  return g;
+}
+
+/** A concat node's bar: one slice per provenance segment, widths by channels, colours cycling by source. */
+function drawSegments(parent: Element, node: PayloadNode, x: number, y: number, width: number, height: number): void {
+  const total = node.provenance.reduce((sum, s) => sum + s.channels, 0);
+  if (total <= 0) return;
+  const bar = svgElement('g', { class: 'segments' }, parent);
+  const colour = new Map<string, number>();
+  let offset = 0;
+  for (const segment of node.provenance) {
+    if (!colour.has(segment.source)) colour.set(segment.source, colour.size % 6);
+    const w = (segment.channels / total) * width;
+    const rect = svgElement('rect', { x: x + offset, y, width: Math.max(0.5, w - 0.5), height, class: segment.source === '' ? 'seg-zero' : `seg-${colour.get(segment.source)}` }, bar);
+    textNode('title', {}, `${segment.label}: ${segment.channels}`, rect);
+    offset += w;
+  }
+}
+
+function drawToggle(parent: Element, x: number, y: number, group: PayloadGroup, collapsed: boolean): void {
+  const toggle = svgElement('g', { class: 'toggle', 'data-toggle': group.id, transform: `translate(${x},${y})`, role: 'button', 'aria-label': `${collapsed ? 'Expand' : 'Collapse'} ${group.label}`, 'aria-expanded': String(!collapsed) }, parent);
+  svgElement('rect', { width: 16, height: 16, rx: 3 }, toggle);
+  text(toggle, 8, 12, collapsed ? '+' : '−', '', 'middle');
+}
+
+function drawCollapsed(parent: Element, group: PayloadGroup, box: LaidOutBox, output: PayloadNode | undefined): SvgNode {
+  const g = nodeGroup(parent, group.id, `collapsed${group.dense ? ' dense-block' : ''}`, box, accessibleText(describeGroup(group, output, true)));
+  g.attributes.push(['aria-expanded', 'false']);
+  svgElement('rect', { class: 'shape', width: box.width, height: box.height, rx: 6 }, g);
+  text(g, 28, 17, truncate(group.label, 18), 'label');
+  drawToggle(g, 6, 5, group, true);
+  text(g, 8, 33, truncate(`${group.block} · ${group.size} layers`, 28), 'detail');
+  text(g, 8, 48, truncate(`${formatShape(group.outputShape)} · ${featureMapText(output?.featureMaps ?? null)}`, 28), 'detail');
+  if (group.dense) drawGlyph(g, group, (box.width - glyphCell(group.dense.layers.length) * (group.dense.layers.length + 1)) / 2, 58);
+  return g;
+}
+
+/**
+ * The dense block's adjacency triangle: row ℓ (a layer), column s (the block input, then each earlier
+ * layer); a filled cell means ℓ reads channels from s. Input column coloured apart.
+ */
+function drawGlyph(parent: Element, group: PayloadGroup, x: number, y: number): void {
+  const dense = group.dense!;
+  const cell = glyphCell(dense.layers.length);
+  const glyph = svgElement('g', { class: 'glyph', transform: `translate(${x},${y})` }, parent);
+  const n = dense.layers.length;
+  svgElement('rect', { class: 'frame', width: cell * (n + 1), height: cell * n }, glyph);
+  dense.channels.forEach((row, l) => {
+    row.forEach((channels, s) => {
+      if (channels > 0) svgElement('rect', { class: `cell${s === 0 ? ' input' : ''}`, 'data-cell': `${l},${s}`, x: s * cell + 0.5, y: l * cell + 0.5, width: cell - 1, height: cell - 1 }, glyph);
+    });
+  });
+}
+
+function drawCompound(parent: Element, group: PayloadGroup, box: LaidOutBox, nodeById: Map<string, PayloadNode>): void {
+  const g = svgElement('g', { class: `group${group.dense ? ' dense-block' : ''}`, 'data-group': group.id, transform: `translate(${box.x},${box.y})` }, parent);
+  svgElement('rect', { width: box.width, height: box.height, rx: 8 }, g);
+  drawToggle(g, 6, 6, group, false);
+  const output = nodeById.get(group.output ?? '');
+  text(g, 28, GROUP_HEADER - 8, truncate(`${group.label} · ${group.block} → ${formatShape(group.outputShape)}${output ? ` (${featureMapText(output.featureMaps)})` : ''}`, Math.max(8, Math.floor((box.width - 34) / 6.2))), 'title');
+}
+
+/** Arrow marker and such; one <defs> per SVG. */
+export function definitions(): SvgNode {
+  const defs = svgElement('defs', {});
+  const marker = svgElement('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 5, markerHeight: 5, orient: 'auto-start-reverse', markerUnits: 'userSpaceOnUse' }, defs);
+  svgElement('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }, marker);
+  return defs;
+}

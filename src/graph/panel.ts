@@ -1,0 +1,302 @@
+/**
+ * One graph webview panel bound to one document (and one model in it). Re-analyses the text on edits
+ * (throttled), posts graphs or error status, highlights what the cursor's line produced, reveals source
+ * ranges on click, and answers export requests. Every message from the webview is validated first.
+ */
+import * as vscode from 'vscode';
+import { type Analysis, analyze, type ModelGraph } from '../core';
+import { buildGraphPayload, type DiagnosticsSummary, type ExportFormat, type ExportTheme, type GraphSettings, type HostToWebview, PROTOCOL_VERSION, validateWebviewMessage, type WebviewToHost } from '../protocol';
+import { graphHtml } from './html';
+
+export const GRAPH_VIEW_TYPE = 'skipnet.graph';
+const EDIT_THROTTLE_MS = 120;
+const CURSOR_THROTTLE_MS = 60;
+const EXPORT_TIMEOUT_MS = 30_000;
+
+type Outgoing = HostToWebview extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
+
+export function readGraphSettings(): GraphSettings {
+  const config = vscode.workspace.getConfiguration('skipnet.graph');
+  const direction = config.get<string>('direction') === 'right' ? 'right' : 'down';
+  const threshold = config.get<number>('collapseThreshold');
+  return { direction, collapseThreshold: typeof threshold === 'number' && Number.isFinite(threshold) && threshold >= 1 ? Math.floor(threshold) : 150 };
+}
+
+export function summarizeDiagnostics(analysis: Analysis): DiagnosticsSummary {
+  const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
+  const first = errors[0];
+  return {
+    errors: errors.length,
+    warnings: analysis.diagnostics.filter((d) => d.severity === 'warning').length,
+    firstError: first ? first.message : '',
+    firstErrorLine: first ? analysis.lines.positionAt(first.range.start).line + 1 : 0,
+  };
+}
+
+export class GraphPanel implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private editTimer: ReturnType<typeof setTimeout> | undefined;
+  private cursorTimer: ReturnType<typeof setTimeout> | undefined;
+  private analysis: Analysis | null = null;
+  private analysedVersion = -1;
+  private ready = false;
+  private nextExportId = 1;
+  private readonly exports = new Map<number, { resolve: (data: string) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+  private readonly onDisposeEmitter = new vscode.EventEmitter<void>();
+  private readonly onTrainingEmitter = new vscode.EventEmitter<Extract<WebviewToHost, { type: 'trainingProgress' | 'trainingEnded' }>>();
+  /** Fires when the panel closes. */
+  readonly onDidDispose = this.onDisposeEmitter.event;
+  /** Training progress and end reports from the webview (for the training commands of issue 5). */
+  readonly onTrainingMessage = this.onTrainingEmitter.event;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    readonly documentUri: vscode.Uri,
+    private model: string,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    const webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot] };
+    panel.title = `Graph: ${documentUri.path.split('/').pop() ?? 'model'}`;
+    panel.webview.html = graphHtml({
+      cspSource: panel.webview.cspSource,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'main.js')).toString(),
+      workerUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'layout-worker.js')).toString(),
+      documentUri: documentUri.toString(),
+      model,
+    });
+    this.disposables.push(
+      this.onDisposeEmitter,
+      this.onTrainingEmitter,
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        if (event.document.uri.toString() === this.documentUri.toString() && event.contentChanges.length > 0) this.scheduleUpdate();
+      }),
+      vscode.window.onDidChangeTextEditorSelection((event) => {
+        if (event.textEditor.document.uri.toString() === this.documentUri.toString()) this.scheduleHighlight(event.textEditor);
+      }),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('skipnet.graph')) {
+          this.post({ type: 'settings', settings: readGraphSettings() });
+          this.analysedVersion = -1;
+          void this.update();
+        }
+      }),
+    );
+  }
+
+  get modelName(): string {
+    return this.model;
+  }
+
+  reveal(toSide: boolean): void {
+    this.panel.reveal(toSide ? vscode.ViewColumn.Beside : undefined);
+  }
+
+  /** Shows another model of the same file. */
+  showModel(model: string): void {
+    if (!model || model === this.model) return;
+    this.model = model;
+    this.analysedVersion = -1;
+    void this.update();
+  }
+
+  /** Asks the webview for the drawing and resolves with SVG text or PNG base64. */
+  requestExport(format: ExportFormat, theme: ExportTheme): Promise<string> {
+    const requestId = this.nextExportId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.exports.delete(requestId);
+        reject(new Error('the graph view did not answer the export request'));
+      }, EXPORT_TIMEOUT_MS);
+      this.exports.set(requestId, { resolve, reject, timer });
+      this.post({ type: 'exportRequest', requestId, format, theme });
+    });
+  }
+
+  /** Sends a training command to the webview, where the engine runs. */
+  train(action: 'start' | 'pause' | 'resume' | 'stop'): void {
+    this.post({ type: 'train', action });
+  }
+
+  dispose(): void {
+    clearTimeout(this.editTimer);
+    clearTimeout(this.cursorTimer);
+    for (const pending of this.exports.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error('the graph view closed'));
+    }
+    this.exports.clear();
+    this.onDisposeEmitter.fire();
+    for (const disposable of this.disposables.splice(0)) disposable.dispose();
+    this.panel.dispose();
+  }
+
+  private document(): vscode.TextDocument | undefined {
+    return vscode.workspace.textDocuments.find((d) => d.uri.toString() === this.documentUri.toString());
+  }
+
+  private async openDocument(): Promise<vscode.TextDocument | undefined> {
+    try {
+      return this.document() ?? (await vscode.workspace.openTextDocument(this.documentUri));
+    } catch (error) {
+      this.log.error(`graph: cannot open ${this.documentUri.toString()}: ${String(error)}`);
+      return undefined;
+    }
+  }
+
+  private post(message: Outgoing): void {
+    if (!this.ready) return;
+    // Tagged with the version the latest analysis came from (what the webview's graph shows).
+    const version = Math.max(0, this.analysedVersion >= 0 ? this.analysedVersion : (this.document()?.version ?? 0));
+    void this.panel.webview.postMessage({ ...message, uri: this.documentUri.toString(), version });
+  }
+
+  private scheduleUpdate(): void {
+    // Throttle: at most one analysis per interval while typing, and always one after the last edit.
+    if (this.editTimer) return;
+    this.editTimer = setTimeout(() => {
+      this.editTimer = undefined;
+      void this.update();
+    }, EDIT_THROTTLE_MS);
+  }
+
+  private analyse(document: vscode.TextDocument): { analysis: Analysis; model: ModelGraph | undefined } {
+    if (!this.analysis || this.analysedVersion !== document.version) {
+      this.analysis = analyze(document.getText());
+      this.analysedVersion = document.version;
+    }
+    const model = this.analysis.models.find((m) => m.name === this.model) ?? this.analysis.models[0];
+    return { analysis: this.analysis, model };
+  }
+
+  private graphMessage(document: vscode.TextDocument): { graph: ReturnType<typeof buildGraphPayload> | null; diagnostics: DiagnosticsSummary } {
+    const { analysis, model } = this.analyse(document);
+    const diagnostics = summarizeDiagnostics(analysis);
+    if (diagnostics.errors > 0 || !model) {
+      if (!model && diagnostics.errors === 0) return { graph: null, diagnostics: { ...diagnostics, errors: 1, firstError: 'the file declares no model', firstErrorLine: 1 } };
+      return { graph: null, diagnostics };
+    }
+    this.model = model.name;
+    const graph = buildGraphPayload(model, analysis.lines, { collapseThreshold: readGraphSettings().collapseThreshold, models: analysis.models.map((m) => m.name) });
+    return { graph, diagnostics };
+  }
+
+  private async update(): Promise<void> {
+    const document = await this.openDocument();
+    if (!document || !this.ready) return;
+    const { graph, diagnostics } = this.graphMessage(document);
+    if (graph) this.post({ type: 'graph', graph, diagnostics });
+    else this.post({ type: 'status', diagnostics });
+  }
+
+  private async sendInit(): Promise<void> {
+    const document = await this.openDocument();
+    if (!document) return;
+    const { graph, diagnostics } = this.graphMessage(document);
+    this.post({ type: 'init', protocol: PROTOCOL_VERSION, settings: readGraphSettings(), graph, diagnostics });
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
+    if (editor) this.scheduleHighlight(editor);
+  }
+
+  private scheduleHighlight(editor: vscode.TextEditor): void {
+    clearTimeout(this.cursorTimer);
+    this.cursorTimer = setTimeout(() => {
+      const { analysis, model } = this.analyse(editor.document);
+      if (!model) return;
+      const line = editor.selection.active.line;
+      const start = analysis.lines.offsetAt({ line, character: 0 });
+      const end = analysis.lines.offsetAt({ line: line + 1, character: 0 });
+      this.post({ type: 'highlight', ids: idsOnLine(model, start, end) });
+    }, CURSOR_THROTTLE_MS);
+  }
+
+  private onMessage(raw: unknown): void {
+    const result = validateWebviewMessage(raw);
+    if (!result.ok) {
+      this.log.warn(`graph: ignored a malformed message from the webview: ${result.error}`);
+      return;
+    }
+    const message = result.message;
+    if (message.type === 'ready') {
+      this.ready = true;
+      void this.sendInit();
+      return;
+    }
+    if (message.uri !== this.documentUri.toString()) {
+      this.log.warn(`graph: ignored a '${message.type}' message about another document`);
+      return;
+    }
+    switch (message.type) {
+      case 'reveal':
+        void this.revealRange(message.range, message.version);
+        break;
+      case 'selectModel':
+        this.showModel(message.model);
+        break;
+      case 'exportResult':
+        this.onExportResult(message.requestId, message.format, message.data);
+        break;
+      case 'log':
+        this.log[message.level](`graph webview: ${message.message}`);
+        break;
+      case 'trainingProgress':
+      case 'trainingEnded':
+        this.onTrainingEmitter.fire(message);
+        break;
+    }
+  }
+
+  private async revealRange(range: { start: number; end: number }, version: number): Promise<void> {
+    const document = await this.openDocument();
+    if (!document) return;
+    if (version !== document.version) {
+      this.log.info(`graph: ignored a reveal for version ${version}; the document is at ${document.version}`);
+      return;
+    }
+    const length = document.getText().length;
+    if (range.end > length) {
+      this.log.warn('graph: ignored a reveal outside the document');
+      return;
+    }
+    const selection = new vscode.Selection(document.positionAt(range.start), document.positionAt(range.end));
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document === document);
+    const editor = await vscode.window.showTextDocument(document, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, preserveFocus: false, selection });
+    editor.revealRange(selection, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  private onExportResult(requestId: number, format: ExportFormat, data: string): void {
+    if (requestId === 0) {
+      void saveExport(this.documentUri, this.model, format, data, this.log);
+      return;
+    }
+    const pending = this.exports.get(requestId);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.exports.delete(requestId);
+    pending.resolve(data);
+  }
+}
+
+/** Node and block ids whose written range touches [start, end): what one line of the file produced. */
+export function idsOnLine(model: ModelGraph, start: number, end: number, limit = 5000): string[] {
+  const ids: string[] = [];
+  const touches = (r: { start: number; end: number }): boolean => r.start < end && r.end >= start;
+  for (const node of model.nodes) if (node.kind !== 'input' && touches(node.range) && ids.length < limit) ids.push(node.id);
+  for (const group of model.groups) if (touches(group.callRange) && ids.length < limit) ids.push(group.id);
+  return ids;
+}
+
+/** Asks where to save and writes the export (SVG text or PNG bytes). */
+export async function saveExport(documentUri: vscode.Uri, model: string, format: ExportFormat, data: string, log: vscode.LogOutputChannel): Promise<vscode.Uri | undefined> {
+  const defaultUri = vscode.Uri.joinPath(documentUri, '..', `${model || 'graph'}.${format}`);
+  const target = await vscode.window.showSaveDialog({ defaultUri, filters: format === 'svg' ? { 'SVG image': ['svg'] } : { 'PNG image': ['png'] } });
+  if (!target) return undefined;
+  const bytes = format === 'svg' ? new TextEncoder().encode(data) : Uint8Array.from(Buffer.from(data, 'base64'));
+  await vscode.workspace.fs.writeFile(target, bytes);
+  log.info(`graph: exported ${format.toUpperCase()} to ${target.toString()}`);
+  void vscode.window.showInformationMessage(`Graph exported to ${target.fsPath || target.toString()}`);
+  return target;
+}

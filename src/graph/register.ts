@@ -1,0 +1,111 @@
+/**
+ * Registers the graph view: the show/export commands, and the serializer that restores graph panels
+ * after a window reload. Call `registerGraphView(context)` once from `activate`.
+ */
+import * as vscode from 'vscode';
+import { isRecord } from '../protocol/schema';
+import { type ExportFormat, type ExportTheme } from '../protocol';
+import { GRAPH_VIEW_TYPE, GraphPanel, saveExport } from './panel';
+
+const panels = new Set<GraphPanel>();
+let lastActive: GraphPanel | undefined;
+
+/** The open graph panels (for the training commands and tests). */
+export function graphPanels(): readonly GraphPanel[] {
+  return [...panels];
+}
+
+function track(panel: GraphPanel): GraphPanel {
+  panels.add(panel);
+  lastActive = panel;
+  panel.panel.onDidChangeViewState((e) => {
+    if (e.webviewPanel.active) lastActive = panel;
+  });
+  panel.onDidDispose(() => {
+    panels.delete(panel);
+    if (lastActive === panel) lastActive = undefined;
+  });
+  return panel;
+}
+
+/** The document a command means: its argument, else the active .skipnet editor. */
+function targetUri(uri: unknown): vscode.Uri | undefined {
+  if (uri instanceof vscode.Uri) return uri;
+  const editor = vscode.window.activeTextEditor;
+  if (editor && (editor.document.languageId === 'skipnet' || editor.document.uri.path.endsWith('.skipnet'))) return editor.document.uri;
+  return lastActive?.documentUri;
+}
+
+function findPanel(uri: vscode.Uri, model?: string): GraphPanel | undefined {
+  const matches = [...panels].filter((p) => p.documentUri.toString() === uri.toString());
+  return matches.find((p) => !model || p.modelName === model) ?? matches[0];
+}
+
+export function showGraph(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, uriArg: unknown, modelArg: unknown, toSide: boolean): GraphPanel | undefined {
+  const uri = targetUri(uriArg);
+  if (!uri) {
+    void vscode.window.showWarningMessage('Open a .skipnet file to see its graph.');
+    return undefined;
+  }
+  const model = typeof modelArg === 'string' ? modelArg : '';
+  const existing = findPanel(uri, model || undefined);
+  if (existing) {
+    if (model) existing.showModel(model);
+    existing.reveal(toSide);
+    return existing;
+  }
+  const panel = vscode.window.createWebviewPanel(GRAPH_VIEW_TYPE, 'Graph', { viewColumn: toSide ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preserveFocus: toSide }, { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')] });
+  return track(new GraphPanel(panel, context.extensionUri, uri, model, log));
+}
+
+async function exportCommand(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, format: ExportFormat, uriArg: unknown, modelArg: unknown): Promise<vscode.Uri | undefined> {
+  const uri = targetUri(uriArg);
+  const model = typeof modelArg === 'string' ? modelArg : undefined;
+  const panel = (uri && findPanel(uri, model)) ?? (uri ? showGraph(context, log, uri, model, true) : lastActive);
+  if (!panel) {
+    void vscode.window.showWarningMessage('Open a .skipnet file or its graph to export it.');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    [
+      { label: 'Current theme', theme: 'current' as ExportTheme },
+      { label: 'Light print theme', description: 'dark ink on white', theme: 'print' as ExportTheme },
+    ],
+    { placeHolder: `Export the graph as ${format.toUpperCase()} with…` },
+  );
+  if (!pick) return undefined;
+  try {
+    const data = await panel.requestExport(format, pick.theme);
+    return await saveExport(panel.documentUri, panel.modelName, format, data, log);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error(`graph: export failed: ${message}`);
+    void vscode.window.showErrorMessage(`Graph export failed: ${message}`);
+    return undefined;
+  }
+}
+
+export function registerGraphView(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('SkipNet Graph', { log: true });
+  context.subscriptions.push(
+    log,
+    vscode.commands.registerCommand('skipnet.showGraph', (uri?: unknown, model?: unknown) => showGraph(context, log, uri, model, false)),
+    vscode.commands.registerCommand('skipnet.showGraphToSide', (uri?: unknown, model?: unknown) => showGraph(context, log, uri, model, true)),
+    vscode.commands.registerCommand('skipnet.exportGraphSvg', (uri?: unknown, model?: unknown) => exportCommand(context, log, 'svg', uri, model)),
+    vscode.commands.registerCommand('skipnet.exportGraphPng', (uri?: unknown, model?: unknown) => exportCommand(context, log, 'png', uri, model)),
+    vscode.window.registerWebviewPanelSerializer(GRAPH_VIEW_TYPE, {
+      async deserializeWebviewPanel(webviewPanel: vscode.WebviewPanel, state: unknown) {
+        // State comes from the webview's setState: check it like any other message.
+        const uri = isRecord(state) && typeof state.uri === 'string' && state.uri ? state.uri : '';
+        const model = isRecord(state) && typeof state.model === 'string' ? state.model : '';
+        if (!uri) {
+          log.warn('graph: a restored panel had no document; closing it');
+          webviewPanel.dispose();
+          return;
+        }
+        track(new GraphPanel(webviewPanel, context.extensionUri, vscode.Uri.parse(uri, true), model, log));
+      },
+    }),
+    { dispose: () => [...panels].forEach((p) => p.dispose()) },
+  );
+}

@@ -1,0 +1,127 @@
+/**
+ * The Compare view's message protocol (command `skipnet.compareModels`): two models side by side, their
+ * numbers, the no-skip ablation of either side and parameter-matched size suggestions. One union per
+ * direction; nothing here imports `vscode` or the DOM.
+ *
+ * The two sides may come from two documents, so messages carry a host `revision` instead of a document
+ * version: the host raises it with every `compare` message it sends, the webview echoes the revision
+ * its request was made against, and the host ignores requests older than what is on screen.
+ *
+ * Handshake: the webview posts `ready`; the host answers with `compare`, and sends a new `compare` after
+ * every (throttled) edit of either document or ablation switch.
+ */
+import type { OffsetRange } from './messages';
+import type { GraphPayload } from './payload';
+
+export const COMPARE_PROTOCOL_VERSION = 1;
+
+/** 0: the left model ("A"), 1: the right model ("B"). */
+export type SideIndex = 0 | 1;
+
+/** An error of a side's analysis (with the ablation, the shapes that no longer fit), located in its file. */
+export interface CompareProblem {
+  line: number;
+  column: number;
+  code: string;
+  message: string;
+}
+
+/** A size knob of the model (see core `sizeKnobs`): a block parameter written as numbers. */
+export interface CompareKnob {
+  /** "dense_block.k" */
+  id: string;
+  block: string;
+  param: string;
+  /** The numbers written for it, in source order. */
+  values: number[];
+}
+
+export interface CompareSidePayload {
+  /** "resnet20", or "resnet20 without skips" with the ablation on. */
+  label: string;
+  /** The file's name, for display; `uri` identifies it. */
+  file: string;
+  uri: string;
+  model: string;
+  withoutSkips: boolean;
+  /** Trainable parameters of what is drawn (0 when there is no graph). */
+  params: number;
+  /** Null when the model cannot be drawn (no such model, or the file does not parse). */
+  graph: GraphPayload | null;
+  problems: CompareProblem[];
+  /** Empty with the ablation on: suggestions edit the model as written. */
+  knobs: CompareKnob[];
+}
+
+/** One line of the comparison table (the rows of `skipnet compare`). */
+export interface CompareRow {
+  metric: string;
+  a: string;
+  b: string;
+  /** b / a, two decimals, or "∞". */
+  ratio: string;
+}
+
+export interface ParameterSuggestion {
+  knob: string;
+  /** The numbers as written now and as suggested, one per literal of the knob. */
+  current: number[];
+  values: number[];
+  /** Parameters with the suggested values, and the other side's count it aims at. */
+  params: number;
+  target: number;
+  /** params / target − 1. */
+  difference: number;
+  /** |difference| ≤ 5%. */
+  withinTolerance: boolean;
+}
+
+/** One step of a "Train both" run (issue 5's engine), for the overlaid curves. */
+export interface CompareTrainingPoint {
+  step: number;
+  epoch: number;
+  loss: number;
+  accuracy: number;
+}
+
+/** Gradient norm of each weighted layer by depth (distance from the input), for the vanishing-gradient plot. */
+export interface DepthGradient {
+  depth: number;
+  layer: string;
+  norm: number;
+}
+
+export type CompareTrainingState = 'unavailable' | 'running' | 'finished' | 'stopped' | 'error';
+
+// ── Host → webview ──
+
+export type HostToCompare =
+  | { type: 'compare'; revision: number; protocol: number; direction: 'down' | 'right'; batch: number; sides: [CompareSidePayload, CompareSidePayload]; rows: CompareRow[] }
+  /** The answer to `requestSuggestion`; `error` is '' when `suggestion` is set. */
+  | { type: 'suggestion'; revision: number; side: SideIndex; knob: string; suggestion: ParameterSuggestion | null; error: string }
+  /** The outcome of `applySuggestion` (the edit itself arrives as the next `compare`). */
+  | { type: 'applied'; revision: number; side: SideIndex; ok: boolean; message: string }
+  /** Train both: progress of one side, its final accuracy against parameters, gradient norms by depth. */
+  | { type: 'trainingState'; revision: number; state: CompareTrainingState; message: string }
+  | { type: 'trainingPoint'; revision: number; side: SideIndex; point: CompareTrainingPoint }
+  | { type: 'depthGradients'; revision: number; side: SideIndex; step: number; points: DepthGradient[] };
+
+// ── Webview → host ──
+
+export type CompareToHost =
+  | { type: 'ready'; protocol: number }
+  | { type: 'setAblation'; revision: number; side: SideIndex; withoutSkips: boolean }
+  | { type: 'requestSuggestion'; revision: number; side: SideIndex; knob: string }
+  /** Write the suggestion back; `values` are the ones shown, so the host can refuse if the file moved on. */
+  | { type: 'applySuggestion'; revision: number; side: SideIndex; knob: string; values: number[] }
+  | { type: 'reveal'; revision: number; side: SideIndex; id: string; range: OffsetRange }
+  | { type: 'trainBoth'; revision: number }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+/** What the compare webview keeps with `setState` so a reload restores the same pair. */
+export interface CompareWebviewState {
+  sides: { uri: string; model: string; withoutSkips: boolean }[];
+}
+
+/** Largest |difference| a suggestion may have to count as parameter-matched. */
+export const MATCH_TOLERANCE = 0.05;

@@ -1,0 +1,126 @@
+/**
+ * The graph webview's message protocol: one union per direction. Every message names the document
+ * (`uri`, as `Uri.toString()`) and the document `version` it was computed from, so either side can drop
+ * messages about another document or an older version. Nothing here imports `vscode` or the DOM: the
+ * extension host, the webview bundle and the tests share these types.
+ *
+ * Handshake: the webview posts `ready` once its script runs (uri '' before it knows one); the host answers
+ * with `init` (settings + the first graph or the reason there is none); afterwards `graph`/`status` follow
+ * every throttled edit.
+ */
+import type { GraphPayload } from './payload';
+
+export const PROTOCOL_VERSION = 1;
+
+export type LayoutDirection = 'down' | 'right';
+export type ExportFormat = 'svg' | 'png';
+/** 'current': the colours on screen; 'print': dark ink on white, whatever the editor theme. */
+export type ExportTheme = 'current' | 'print';
+
+/** Offsets (UTF-16) into the document the message names. */
+export interface OffsetRange {
+  start: number;
+  end: number;
+}
+
+interface Tagged {
+  uri: string;
+  version: number;
+}
+
+// ── Training (issue 5): the engine runs in the webview; these carry its progress and statistics ──
+
+/** One layer's statistics at one training step; every field optional so engines can send what they compute. */
+export interface LayerStatistics {
+  weightNorm?: number;
+  gradientNorm?: number;
+  /** ‖ΔW‖ / ‖W‖ of the last update. */
+  updateRatio?: number;
+  activationMean?: number;
+  activationStd?: number;
+  /** Fraction of outputs exactly zero (after a ReLU). */
+  zeroFraction?: number;
+}
+
+export type StatisticName = keyof LayerStatistics;
+export const STATISTIC_NAMES: readonly StatisticName[] = ['weightNorm', 'gradientNorm', 'updateRatio', 'activationMean', 'activationStd', 'zeroFraction'];
+
+/** Gradient norm flowing into a merge from each of its input edges (add: identity vs residual; concat: each slice). */
+export interface MergeGradientFlow {
+  node: string;
+  /** Same order as the merge node's inputs. */
+  inputNorms: number[];
+}
+
+/** DenseNet Fig. 5: mean |weight| of each layer's first conv over the channels that came from each source. */
+export interface FeatureReuseMatrix {
+  group: string;
+  /** rows = layers of the dense block, columns = sources (block input, then each layer); NaN-free, 0 where none. */
+  values: number[][];
+}
+
+export interface TrainingProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  loss: number;
+  accuracy: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+  backend: string;
+}
+
+// ── Host → webview ──
+
+export interface GraphSettings {
+  direction: LayoutDirection;
+  collapseThreshold: number;
+}
+
+export interface DiagnosticsSummary {
+  errors: number;
+  warnings: number;
+  /** First error's text and line (1-based), for the banner; empty when none. */
+  firstError: string;
+  firstErrorLine: number;
+}
+
+export type HostToWebview =
+  | (Tagged & { type: 'init'; protocol: number; settings: GraphSettings; graph: GraphPayload | null; diagnostics: DiagnosticsSummary })
+  /** A new good graph (the file has no errors). */
+  | (Tagged & { type: 'graph'; graph: GraphPayload; diagnostics: DiagnosticsSummary })
+  /** The file has errors: keep the last good graph and show the count. */
+  | (Tagged & { type: 'status'; diagnostics: DiagnosticsSummary })
+  | (Tagged & { type: 'settings'; settings: GraphSettings })
+  /** Nodes and groups the editor cursor's line produced; empty clears. */
+  | (Tagged & { type: 'highlight'; ids: string[] })
+  | (Tagged & { type: 'exportRequest'; requestId: number; format: ExportFormat; theme: ExportTheme })
+  | (Tagged & { type: 'train'; action: 'start' | 'pause' | 'resume' | 'stop' })
+  | (Tagged & { type: 'trainingStatistics'; step: number; layers: Record<string, LayerStatistics>; merges: MergeGradientFlow[]; reuse: FeatureReuseMatrix[] });
+
+// ── Webview → host ──
+
+export type WebviewToHost =
+  | (Tagged & { type: 'ready'; protocol: number })
+  /** Reveal and select this range of the document (a node's or a block call's source). */
+  | (Tagged & { type: 'reveal'; id: string; range: OffsetRange })
+  | (Tagged & { type: 'selectModel'; model: string })
+  /** Export data: an SVG text or a PNG as base64. `requestId` 0 when started from the view's button. */
+  | (Tagged & { type: 'exportResult'; requestId: number; format: ExportFormat; data: string })
+  | (Tagged & { type: 'log'; level: 'info' | 'warn' | 'error'; message: string })
+  | (Tagged & { type: 'trainingProgress'; progress: TrainingProgress })
+  | (Tagged & { type: 'trainingEnded'; reason: 'finished' | 'stopped' | 'error'; message: string });
+
+export type HostMessageType = HostToWebview['type'];
+export type WebviewMessageType = WebviewToHost['type'];
+
+/** What the webview keeps with `setState` so a reload restores the same view. */
+export interface WebviewState {
+  uri: string;
+  model: string;
+  view: { x: number; y: number; scale: number } | null;
+  /** Collapse choices the user made (group id → collapsed), applied over the defaults. */
+  collapsed: Record<string, boolean>;
+  selected: string | null;
+}

@@ -1,0 +1,270 @@
+/**
+ * The graph payload: what the webview needs to draw one model, derived from the core's `ModelGraph`.
+ * Plain JSON (it crosses `postMessage`), ids identical to the core's so view state survives edits.
+ */
+import { activationBytes, describeProvenance, segmentLabel } from '../core/index';
+import type { GraphNode, ModelGraph } from '../core/graph';
+import type { LineIndex } from '../core/text';
+import type { OffsetRange } from './messages';
+
+export type MergeKind = 'add' | 'concat';
+
+export interface PayloadSegment {
+  /** Producing node id; '' for zero channels of a zeropad shortcut. */
+  source: string;
+  label: string;
+  channels: number;
+}
+
+export interface PayloadNode {
+  id: string;
+  kind: string;
+  label: string;
+  /** Output shape without batch axis ([H,W,C] or [N]); null when unknown. */
+  shape: number[] | null;
+  featureMaps: number | null;
+  /** e.g. "256 = pool0 64 + denselayer1/conv2 32 + …", the core's wording. */
+  provenanceText: string;
+  provenance: PayloadSegment[];
+  params: number;
+  macs: number;
+  /** Activation memory of one sample's output in bytes (0 for views). */
+  memoryBytes: number;
+  range: OffsetRange;
+  /** 1-based line of `range.start`, for display. */
+  line: number;
+  group: string | null;
+  merge: MergeKind | null;
+}
+
+/** A dense block's compact glyph: which layer reads channels from which earlier source (lower triangle). */
+export interface DenseGlyph {
+  /** Child groups (the block's layers) in order. */
+  layers: string[];
+  /** Column labels: the block's input, then each layer. */
+  sources: string[];
+  /** channels[l][s]: channels layer l's input holds from source s (0 when none). */
+  channels: number[][];
+}
+
+export interface PayloadGroup {
+  id: string;
+  label: string;
+  /** Block name, or 'repeat'. */
+  block: string;
+  parent: string | null;
+  /** Collapsed by default (the model is larger than the collapse threshold). */
+  collapsed: boolean;
+  params: number;
+  macs: number;
+  /** The call site of this block instance. */
+  range: OffsetRange;
+  line: number;
+  output: string | null;
+  outputShape: number[] | null;
+  /** Nodes inside, at any depth. */
+  size: number;
+  depth: number;
+  dense: DenseGlyph | null;
+}
+
+export interface PayloadEdge {
+  id: string;
+  source: string;
+  target: string;
+  /** Channels carried (the source's last dimension); null when unknown. */
+  channels: number | null;
+  /**
+   * 'data': an input, laid out and drawn. 'dense': a concat input flattened to the layer that produced
+   * it (DenseNet's edge from every preceding layer, Fig. 1), drawn as an arc beside the block but left
+   * out of the layout (thousands of long edges would cost seconds). 'chain': a concat reading another
+   * concat, which the dense edges replace on screen; kept for the layout only.
+   */
+  kind: EdgeKind;
+}
+
+export type EdgeKind = 'data' | 'dense' | 'chain';
+
+export interface GraphPayload {
+  model: string;
+  /** Every model in the file, for the picker. */
+  models: string[];
+  inputShape: number[];
+  totals: { params: number; macs: number; activationBytes: number; layers: number };
+  nodes: PayloadNode[];
+  groups: PayloadGroup[];
+  edges: PayloadEdge[];
+  complete: boolean;
+}
+
+export interface PayloadOptions {
+  /** Above this many nodes, groups are collapsed (deepest level first) until at most this many show. */
+  collapseThreshold: number;
+  models?: string[];
+}
+
+export function mergeKindOf(kind: string): MergeKind | null {
+  return kind === 'add' ? 'add' : kind === 'concat' ? 'concat' : null;
+}
+
+/** Builds the payload for one model; `lines` maps offsets to the 1-based lines shown in tooltips. */
+export function buildGraphPayload(model: ModelGraph, lines: LineIndex, options: PayloadOptions): GraphPayload {
+  const lineOf = (offset: number): number => lines.positionAt(offset).line + 1;
+  const nodes: PayloadNode[] = model.nodes.map((node) => ({
+    id: node.id,
+    kind: node.kind,
+    label: node.name,
+    shape: node.shape ? node.shape.slice() : null,
+    featureMaps: node.shape ? node.shape[node.shape.length - 1] : null,
+    provenanceText: describeProvenance(node),
+    provenance: node.provenance.map((s) => ({ source: s.source, label: segmentLabel(s, node), channels: s.channels })),
+    params: node.params,
+    macs: node.macs,
+    memoryBytes: activationBytes(node),
+    range: { start: node.range.start, end: node.range.end },
+    line: lineOf(node.range.start),
+    group: node.group,
+    merge: mergeKindOf(node.kind),
+  }));
+  const edges = buildEdges(model);
+  const groups = buildGroups(model, lineOf);
+  applyDefaultCollapse(groups, nodes.length, options.collapseThreshold);
+  return {
+    model: model.name,
+    models: options.models ?? [model.name],
+    inputShape: model.inputShape.slice(),
+    totals: { params: model.totals.params, macs: model.totals.macs, activationBytes: model.totals.activationElements * 4, layers: model.totals.layers },
+    nodes,
+    groups,
+    edges,
+    complete: model.complete,
+  };
+}
+
+function channelsOfNode(node: GraphNode | undefined): number | null {
+  return node?.shape ? node.shape[node.shape.length - 1] : null;
+}
+
+/**
+ * One edge per input, except that a concat reading another concat is flattened to that concat's own
+ * contributors: a DenseNet layer then shows an edge from the block input and from every preceding
+ * layer (the paper's Fig. 1) instead of a chain of concats.
+ */
+function buildEdges(model: ModelGraph): PayloadEdge[] {
+  const edges: PayloadEdge[] = [];
+  const contributors = new Map<string, string[]>();
+  const flatten = (node: GraphNode): string[] => {
+    const cached = contributors.get(node.id);
+    if (cached) return cached;
+    const out: string[] = [];
+    for (const input of node.inputs) {
+      const source = model.nodeById.get(input);
+      if (source && source.kind === 'concat') out.push(...flatten(source));
+      else out.push(input);
+    }
+    contributors.set(node.id, out);
+    return out;
+  };
+  for (const node of model.nodes) {
+    const edge = (source: string, index: number, kind: EdgeKind): void => {
+      if (model.nodeById.has(source)) edges.push({ id: `${source}->${node.id}#${kind === 'dense' ? 'd' : ''}${index}`, source, target: node.id, channels: channelsOfNode(model.nodeById.get(source)), kind });
+    };
+    const chained = node.kind === 'concat' && node.inputs.some((i) => model.nodeById.get(i)?.kind === 'concat');
+    node.inputs.forEach((source, index) => edge(source, index, chained && model.nodeById.get(source)?.kind === 'concat' ? 'chain' : 'data'));
+    if (chained) {
+      const direct = new Set(node.inputs);
+      flatten(node).forEach((source, index) => {
+        if (!direct.has(source)) edge(source, index, 'dense');
+      });
+    }
+  }
+  return edges;
+}
+
+function buildGroups(model: ModelGraph, lineOf: (offset: number) => number): PayloadGroup[] {
+  const depthOf = new Map<string, number>();
+  const size = new Map<string, number>();
+  for (const group of model.groups) {
+    let depth = 0;
+    for (let p = group.parent; p; p = model.groupById.get(p)?.parent ?? null) depth++;
+    depthOf.set(group.id, depth);
+  }
+  for (const node of model.nodes) {
+    for (let g = node.group; g; g = model.groupById.get(g)?.parent ?? null) size.set(g, (size.get(g) ?? 0) + 1);
+  }
+  const children = new Map<string, string[]>();
+  for (const group of model.groups) if (group.parent) children.set(group.parent, [...(children.get(group.parent) ?? []), group.id]);
+  return model.groups.map((group) => ({
+    id: group.id,
+    label: group.name,
+    block: group.block,
+    parent: group.parent,
+    collapsed: false,
+    params: group.params,
+    macs: group.macs,
+    range: { start: group.callRange.start, end: group.callRange.end },
+    line: lineOf(group.callRange.start),
+    output: group.output,
+    outputShape: group.output ? (model.nodeById.get(group.output)?.shape?.slice() ?? null) : null,
+    size: size.get(group.id) ?? 0,
+    depth: depthOf.get(group.id) ?? 0,
+    dense: denseGlyph(model, children.get(group.id) ?? []),
+  }));
+}
+
+/**
+ * A group is a dense block when it has at least two child groups each ending in a concat whose first
+ * input is the previous child's output (or, for the first, the block's input). The glyph records, from
+ * provenance, how many channels of each layer's input come from each earlier source.
+ */
+function denseGlyph(model: ModelGraph, childIds: string[]): DenseGlyph | null {
+  if (childIds.length < 2) return null;
+  const layers = childIds.map((id) => model.groupById.get(id)).filter((g) => g !== undefined);
+  const outputs = layers.map((g) => (g.output ? model.nodeById.get(g.output) : undefined));
+  if (outputs.some((o) => !o || o.kind !== 'concat')) return null;
+  for (let i = 1; i < outputs.length; i++) if (outputs[i]!.inputs[0] !== outputs[i - 1]!.id) return null;
+  const blockInput = model.nodeById.get(outputs[0]!.inputs[0]);
+  if (!blockInput) return null;
+  // Source columns: whatever channels the block input holds, then the new channels of each layer.
+  const inputSources = new Set(blockInput.provenance.map((s) => s.source));
+  const layerSources = outputs.map((o) => {
+    const known = new Set(model.nodeById.get(o!.inputs[0])?.provenance.map((s) => s.source));
+    return new Set(o!.provenance.map((s) => s.source).filter((s) => !known.has(s)));
+  });
+  const channels = outputs.map((_, l) => {
+    const reader = model.nodeById.get(outputs[l]!.inputs[0])!;
+    const row: number[] = [];
+    row.push(reader.provenance.filter((s) => inputSources.has(s.source)).reduce((sum, s) => sum + s.channels, 0));
+    for (let s = 0; s < outputs.length; s++) row.push(s < l ? reader.provenance.filter((seg) => layerSources[s].has(seg.source)).reduce((sum, seg) => sum + seg.channels, 0) : 0);
+    return row;
+  });
+  return { layers: layers.map((g) => g.id), sources: [blockInput.name, ...layers.map((g) => g.name)], channels };
+}
+
+/** Collapses the deepest level of groups, then the next, until no more than `threshold` items show. */
+export function applyDefaultCollapse(groups: PayloadGroup[], nodeCount: number, threshold: number): void {
+  for (const group of groups) group.collapsed = false;
+  if (nodeCount <= threshold || groups.length === 0) return;
+  const maxDepth = Math.max(...groups.map((g) => g.depth));
+  for (let depth = maxDepth; depth >= 0; depth--) {
+    for (const group of groups) if (group.depth === depth) group.collapsed = true;
+    if (visibleCount(groups, nodeCount) <= threshold) return;
+  }
+}
+
+/** Items drawn when the groups marked collapsed are closed: nodes outside them plus one per outermost closed group. */
+export function visibleCount(groups: PayloadGroup[], nodeCount: number): number {
+  const byId = new Map(groups.map((g) => [g.id, g]));
+  let hidden = 0;
+  let shown = 0;
+  for (const group of groups) {
+    if (!group.collapsed) continue;
+    let outer = true;
+    for (let p = group.parent; p; p = byId.get(p)?.parent ?? null) if (byId.get(p)?.collapsed) outer = false;
+    if (outer) {
+      hidden += group.size;
+      shown++;
+    }
+  }
+  return nodeCount - hidden + shown;
+}

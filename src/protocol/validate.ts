@@ -1,0 +1,159 @@
+/**
+ * Runtime checks of every message that crosses the webview boundary. The host runs
+ * `validateWebviewMessage` on everything the webview posts before reading a field; the webview runs
+ * `validateHostMessage` (the envelope and the payload's shape) so a malformed or foreign message is
+ * dropped instead of breaking the view.
+ */
+import type { HostToWebview, WebviewToHost } from './messages';
+import { array, boolean, type Checker, isRecord, literal, nullable, number, object, recordOf, string } from './schema';
+
+export type Validation<T> = { ok: true; message: T } | { ok: false; error: string };
+
+const uri = string(4096);
+const version = number({ integer: true, min: 0 });
+const offset = number({ integer: true, min: 0, max: 1 << 30 });
+const range = object({ start: offset, end: offset });
+const id = string(1024);
+const finite = number();
+const count = number({ min: 0 });
+
+const progress = object({
+  epoch: count,
+  epochs: count,
+  step: count,
+  stepsPerEpoch: count,
+  loss: number(),
+  accuracy: number(),
+  imagesPerSecond: count,
+  etaSeconds: count,
+  backend: string(64),
+});
+
+/** Webview → host: one schema per message type. Fields are exact; unknown fields are rejected. */
+const webviewSchemas: Record<WebviewToHost['type'], Checker> = {
+  ready: object({ type: literal('ready'), uri, version, protocol: number({ integer: true }) }),
+  reveal: object({ type: literal('reveal'), uri, version, id, range }),
+  selectModel: object({ type: literal('selectModel'), uri, version, model: string(256) }),
+  exportResult: object({ type: literal('exportResult'), uri, version, requestId: number({ integer: true, min: 0 }), format: literal('svg', 'png'), data: string(256 << 20) }),
+  log: object({ type: literal('log'), uri, version, level: literal('info', 'warn', 'error'), message: string(10_000) }),
+  trainingProgress: object({ type: literal('trainingProgress'), uri, version, progress }),
+  trainingEnded: object({ type: literal('trainingEnded'), uri, version, reason: literal('finished', 'stopped', 'error'), message: string(10_000) }),
+};
+
+export function validateWebviewMessage(value: unknown): Validation<WebviewToHost> {
+  if (!isRecord(value)) return { ok: false, error: 'message: expected an object' };
+  const type = value.type;
+  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(webviewSchemas, type)) return { ok: false, error: `type: unknown message type ${JSON.stringify(type)?.slice(0, 80)}` };
+  const error = webviewSchemas[type as WebviewToHost['type']](value, '');
+  if (error) return { ok: false, error: `${type} ${error}` };
+  const message = value as unknown as WebviewToHost;
+  if (message.type === 'reveal' && message.range.end < message.range.start) return { ok: false, error: 'reveal range: end before start' };
+  return { ok: true, message };
+}
+
+// ── Host → webview ──
+
+const shape = nullable(array(number({ integer: true, min: 0 }), 8));
+const segment = object({ source: id, label: string(2048), channels: count });
+const node = object({
+  id,
+  kind: string(64),
+  label: string(1024),
+  shape,
+  featureMaps: nullable(count),
+  provenanceText: string(1 << 16),
+  provenance: array(segment),
+  params: count,
+  macs: count,
+  memoryBytes: count,
+  range,
+  line: count,
+  group: nullable(id),
+  merge: nullable(literal('add', 'concat')),
+});
+const dense = object({ layers: array(id), sources: array(string(1024)), channels: array(array(count)) });
+const group = object({
+  id,
+  label: string(1024),
+  block: string(1024),
+  parent: nullable(id),
+  collapsed: boolean,
+  params: count,
+  macs: count,
+  range,
+  line: count,
+  output: nullable(id),
+  outputShape: shape,
+  size: count,
+  depth: count,
+  dense: nullable(dense),
+});
+const edge = object({ id: string(4096), source: id, target: id, channels: nullable(count), kind: literal('data', 'dense', 'chain') });
+const graph = object({
+  model: string(1024),
+  models: array(string(1024)),
+  inputShape: array(count, 8),
+  totals: object({ params: count, macs: count, activationBytes: count, layers: count }),
+  nodes: array(node),
+  groups: array(group),
+  edges: array(edge),
+  complete: boolean,
+});
+/** The graph payload's schema, for other views that carry graphs (the Compare view). */
+export const graphPayloadChecker: Checker = graph;
+const diagnostics = object({ errors: count, warnings: count, firstError: string(10_000), firstErrorLine: count });
+const settings = object({ direction: literal('down', 'right'), collapseThreshold: number({ integer: true, min: 1 }) });
+const statistics = object({}, { weightNorm: finite, gradientNorm: finite, updateRatio: finite, activationMean: finite, activationStd: finite, zeroFraction: finite });
+
+const hostSchemas: Record<HostToWebview['type'], Checker> = {
+  init: object({ type: literal('init'), uri, version, protocol: number({ integer: true }), settings, graph: nullable(graph), diagnostics }),
+  graph: object({ type: literal('graph'), uri, version, graph, diagnostics }),
+  status: object({ type: literal('status'), uri, version, diagnostics }),
+  settings: object({ type: literal('settings'), uri, version, settings }),
+  highlight: object({ type: literal('highlight'), uri, version, ids: array(id) }),
+  exportRequest: object({ type: literal('exportRequest'), uri, version, requestId: number({ integer: true, min: 1 }), format: literal('svg', 'png'), theme: literal('current', 'print') }),
+  train: object({ type: literal('train'), uri, version, action: literal('start', 'pause', 'resume', 'stop') }),
+  trainingStatistics: object({
+    type: literal('trainingStatistics'),
+    uri,
+    version,
+    step: count,
+    layers: recordOf(statistics),
+    merges: array(object({ node: id, inputNorms: array(finite) })),
+    reuse: array(object({ group: id, values: array(array(finite)) })),
+  }),
+};
+
+export function validateHostMessage(value: unknown): Validation<HostToWebview> {
+  if (!isRecord(value)) return { ok: false, error: 'message: expected an object' };
+  const type = value.type;
+  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(hostSchemas, type)) return { ok: false, error: `type: unknown message type ${JSON.stringify(type)?.slice(0, 80)}` };
+  const error = hostSchemas[type as HostToWebview['type']](value, '');
+  return error ? { ok: false, error: `${type} ${error}` } : { ok: true, message: value as unknown as HostToWebview };
+}
+
+/**
+ * Drops messages about another document or an older version than the newest seen. Versions only grow
+ * for one document; a different uri resets the tracker (the panel was pointed at another file).
+ */
+export class StalenessFilter {
+  private uri = '';
+  private version = -1;
+
+  /** True when the message is current (and records its version); false when it should be dropped. */
+  accept(message: { uri: string; version: number }, expectedUri?: string): boolean {
+    if (expectedUri !== undefined && message.uri !== expectedUri) return false;
+    if (message.uri !== this.uri) {
+      this.uri = message.uri;
+      this.version = message.version;
+      return true;
+    }
+    if (message.version < this.version) return false;
+    this.version = message.version;
+    return true;
+  }
+
+  get current(): { uri: string; version: number } {
+    return { uri: this.uri, version: this.version };
+  }
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+interface Manifest {
+  activationEvents: string[];
+  contributes: {
+    languages: { id: string; extensions: string[]; configuration: string }[];
+    grammars: { language: string; scopeName: string; path: string }[];
+    commands: { command: string; title: string; category: string; icon?: string }[];
+    menus: Record<string, { command: string; when?: string; group?: string }[]>;
+    configuration: { title: string; properties: Record<string, { default: unknown; enum?: string[]; description?: string; markdownDescription?: string }> };
+  };
+  capabilities: { untrustedWorkspaces: { supported: boolean | 'limited'; description?: string } };
+}
+
+const root = process.cwd();
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
+
+const COMMANDS = ['skipnet.showGraph', 'skipnet.showGraphToSide', 'skipnet.train', 'skipnet.stopTraining', 'skipnet.exportGraphSvg', 'skipnet.exportGraphPng', 'skipnet.compareModels', 'skipnet.exportPyTorch'];
+/** Webview panels restored after a reload (their serializers activate the extension). */
+const PANELS = ['skipnet.graph', 'skipnet.compare'];
+
+test('every SkipNet command is declared under the SkipNet category and activates the extension', () => {
+  assert.deepEqual(manifest.contributes.commands.map((c) => c.command), COMMANDS);
+  for (const command of manifest.contributes.commands) {
+    assert.equal(command.category, 'SkipNet');
+    assert.ok(command.title.length > 3);
+  }
+  assert.deepEqual(manifest.activationEvents, ['onLanguage:skipnet', ...PANELS.map((p) => `onWebviewPanel:${p}`), ...COMMANDS.map((c) => `onCommand:${c}`)]);
+  assert.ok(!manifest.activationEvents.includes('*'));
+});
+
+test('the editor title has an "Open graph to the side" button for .skipnet files', () => {
+  const title = manifest.contributes.menus['editor/title'];
+  assert.deepEqual(title, [{ command: 'skipnet.showGraphToSide', when: 'editorLangId == skipnet', group: 'navigation' }]);
+  assert.equal(manifest.contributes.commands.find((c) => c.command === 'skipnet.showGraphToSide')!.icon, '$(open-preview)');
+  for (const entries of Object.values(manifest.contributes.menus)) {
+    for (const entry of entries) assert.ok(COMMANDS.includes(entry.command), `${entry.command} is declared`);
+  }
+});
+
+test('the language, grammar and language configuration are registered and exist', () => {
+  const language = manifest.contributes.languages[0];
+  assert.deepEqual([language.id, language.extensions], ['skipnet', ['.skipnet']]);
+  assert.ok(existsSync(join(root, language.configuration)));
+  const grammar = manifest.contributes.grammars[0];
+  assert.deepEqual([grammar.language, grammar.scopeName], ['skipnet', 'source.skipnet']);
+  assert.equal(JSON.parse(readFileSync(join(root, grammar.path), 'utf8')).scopeName, 'source.skipnet');
+});
+
+test('settings have defaults and descriptions', () => {
+  const { title, properties } = manifest.contributes.configuration;
+  assert.equal(title, 'SkipNet');
+  const defaults = Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, value.default]));
+  assert.deepEqual(defaults, {
+    'skipnet.training.backend': 'auto',
+    'skipnet.training.defaultBatchSize': 32,
+    'skipnet.training.statsInterval': 10,
+    'skipnet.graph.direction': 'down',
+    'skipnet.graph.collapseThreshold': 150,
+    'skipnet.diagnostics.debounceMs': 150,
+  });
+  assert.deepEqual(properties['skipnet.training.backend'].enum, ['auto', 'webgpu', 'webgl', 'wasm', 'cpu']);
+  assert.deepEqual(properties['skipnet.graph.direction'].enum, ['down', 'right']);
+  for (const [key, value] of Object.entries(properties)) assert.ok((value.description ?? value.markdownDescription ?? '').length > 20, `${key} is described`);
+});
+
+test('untrusted workspaces get limited support, explained', () => {
+  const untrusted = manifest.capabilities.untrustedWorkspaces;
+  assert.equal(untrusted.supported, 'limited');
+  assert.match(untrusted.description!, /needs trust/);
+});

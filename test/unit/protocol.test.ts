@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { analyze } from '../../src/core';
+import { buildGraphPayload, StalenessFilter, validateHostMessage, validateWebviewMessage, visibleCount, type GraphPayload } from '../../src/protocol';
+
+function payloadOf(example: string, threshold = 150): GraphPayload {
+  const analysis = analyze(readFileSync(join('examples', `${example}.skipnet`), 'utf8'));
+  return buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: threshold });
+}
+
+const reveal = { type: 'reveal', uri: 'file:///a.skipnet', version: 3, id: 'layer1/basic1/conv1', range: { start: 10, end: 20 } };
+
+test('a well-formed reveal message passes and keeps its fields', () => {
+  const result = validateWebviewMessage(reveal);
+  assert.equal(result.ok, true);
+  if (result.ok && result.message.type === 'reveal') assert.deepEqual(result.message.range, { start: 10, end: 20 });
+});
+
+test('malformed webview messages are rejected with the path of the problem', () => {
+  const cases: [unknown, RegExp][] = [
+    [null, /expected an object/],
+    ['reveal', /expected an object/],
+    [{ ...reveal, type: 'rm -rf' }, /unknown message type/],
+    [{ ...reveal, type: '__proto__' }, /unknown message type/],
+    [{ ...reveal, range: { start: -1, end: 2 } }, /range\.start: below 0/],
+    [{ ...reveal, range: { start: 1.5, end: 2 } }, /range\.start: expected an integer/],
+    [{ ...reveal, range: { start: 5, end: 2 } }, /end before start/],
+    [{ ...reveal, version: Number.NaN }, /version: expected a finite number/],
+    [{ ...reveal, extra: 1 }, /extra: unexpected field/],
+    [{ type: 'reveal', uri: 'x', version: 1, range: { start: 1, end: 2 } }, /id: missing/],
+    [{ type: 'exportResult', uri: 'x', version: 1, requestId: 1, format: 'gif', data: '' }, /format: expected one of "svg", "png"/],
+    [{ type: 'trainingProgress', uri: 'x', version: 1, progress: { epoch: 1 } }, /progress\.epochs: missing/],
+  ];
+  for (const [value, pattern] of cases) {
+    const result = validateWebviewMessage(value);
+    assert.equal(result.ok, false, JSON.stringify(value));
+    if (!result.ok) assert.match(result.error, pattern);
+  }
+});
+
+test('host messages with a real payload validate; a corrupted one names the field', () => {
+  const graph = payloadOf('resnet20');
+  const diagnostics = { errors: 0, warnings: 0, firstError: '', firstErrorLine: 0 };
+  assert.equal(validateHostMessage({ type: 'graph', uri: 'u', version: 1, graph, diagnostics }).ok, true);
+  const broken = structuredClone(graph);
+  (broken.nodes[3] as unknown as Record<string, unknown>).params = 'many';
+  const result = validateHostMessage({ type: 'graph', uri: 'u', version: 1, graph: broken, diagnostics });
+  assert.equal(result.ok, false);
+  if (!result.ok) assert.match(result.error, /graph\.nodes\[3\]\.params: expected a finite number/);
+});
+
+test('staleness: older versions and other documents are dropped', () => {
+  const filter = new StalenessFilter();
+  assert.equal(filter.accept({ uri: 'a', version: 2 }), true);
+  assert.equal(filter.accept({ uri: 'a', version: 1 }), false);
+  assert.equal(filter.accept({ uri: 'a', version: 2 }), true);
+  assert.equal(filter.accept({ uri: 'a', version: 5 }), true);
+  assert.equal(filter.accept({ uri: 'b', version: 9 }, 'a'), false);
+  assert.equal(filter.accept({ uri: 'b', version: 1 }), true);
+  assert.deepEqual(filter.current, { uri: 'b', version: 1 });
+});
+
+test('resnet20 payload: nodes, add merges, channels on edges, nothing collapsed', () => {
+  const graph = payloadOf('resnet20');
+  assert.equal(graph.nodes.length, 78);
+  assert.equal(graph.groups.length, 12);
+  assert.equal(graph.nodes.filter((n) => n.merge === 'add').length, 9);
+  assert.equal(graph.groups.filter((g) => g.collapsed).length, 0);
+  assert.equal(graph.totals.params, 269722);
+  const add = graph.nodes.find((n) => n.id === 'layer2/basic1/add1')!;
+  assert.deepEqual(add.shape, [16, 16, 32]);
+  const intoAdd = graph.edges.filter((e) => e.target === add.id);
+  assert.deepEqual(intoAdd.map((e) => e.channels), [32, 32]);
+  assert.equal(graph.groups.find((g) => g.id === 'layer1')!.size, 24);
+  assert.equal(add.line, 8);
+});
+
+test('densenet121 payload: provenance text, dense edges from every preceding layer, glyph, default collapse', () => {
+  const graph = payloadOf('densenet121');
+  const concat6 = graph.nodes.find((n) => n.id === 'denseblock1/denselayer6/concat1')!;
+  assert.equal(concat6.merge, 'concat');
+  assert.equal(concat6.featureMaps, 256);
+  assert.match(concat6.provenanceText, /^256 = conv0 64 \+ denselayer1\/conv2 32 \+ /);
+  assert.equal(concat6.provenance.length, 7);
+  const intoConcat6 = graph.edges.filter((e) => e.target === concat6.id);
+  // Its two real inputs (the previous concat, kept for layout as 'chain', and its own conv2), then one dense
+  // edge from the block input and from each earlier layer.
+  assert.deepEqual(intoConcat6.map((e) => `${e.kind} ${e.source} ${e.channels}`), [
+    'chain denseblock1/denselayer5/concat1 224',
+    'data denseblock1/denselayer6/conv2 32',
+    'dense pool0 64',
+    ...[1, 2, 3, 4, 5].map((l) => `dense denseblock1/denselayer${l}/conv2 32`),
+  ]);
+  assert.equal(graph.edges.filter((e) => e.kind === 'dense').length, 20 + 77 + 299 + 135); // n(n+1)/2 − 1 per block of n layers
+  const block = graph.groups.find((g) => g.id === 'denseblock1')!;
+  assert.ok(block.dense);
+  assert.deepEqual(block.dense.sources, ['pool0', 'denselayer1', 'denselayer2', 'denselayer3', 'denselayer4', 'denselayer5', 'denselayer6']);
+  assert.deepEqual(block.dense.channels[0], [64, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(block.dense.channels[5], [64, 32, 32, 32, 32, 32, 0]);
+  assert.equal(graph.groups.find((g) => g.id === 'transition1')!.dense, null);
+  // 427 nodes > 150: the layer level collapses, which is enough.
+  assert.equal(graph.nodes.length, 427);
+  assert.equal(block.collapsed, false);
+  assert.equal(graph.groups.find((g) => g.id === 'denseblock1/denselayer1')!.collapsed, true);
+  assert.ok(visibleCount(graph.groups, graph.nodes.length) <= 150);
+  const transition = graph.groups.find((g) => g.id === 'transition1')!;
+  assert.equal(transition.collapsed, false); // it has no inner groups to collapse
+  assert.deepEqual(transition.outputShape, [28, 28, 128]);
+});
+
+test('a high threshold keeps everything expanded; a low one collapses to the top level', () => {
+  assert.equal(payloadOf('densenet121', 10_000).groups.filter((g) => g.collapsed).length, 0);
+  const tiny = payloadOf('densenet121', 5);
+  assert.equal(tiny.groups.filter((g) => g.collapsed).length, tiny.groups.length);
+  assert.equal(visibleCount(tiny.groups, tiny.nodes.length), 8 + 8); // 8 model-level nodes + 4 dense blocks + 4 transitions
+});

@@ -1,0 +1,179 @@
+/**
+ * The Compare view in headless Chromium: the real page bundle under the real CSP, fed the messages the
+ * host builds (src/compare/model.ts, the code the panel runs), asserting on the DOM and on what the page
+ * posts back.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { Browser, Locator } from 'playwright-core';
+import { buildCompareMessage, type SideSpec, suggestMatch } from '../../src/compare/model';
+import { computeVisible, collapseState } from '../../src/drawing/visible';
+import type { CompareToHost, HostToCompare } from '../../src/protocol/compare-messages';
+import { launchBrowser, openWebview, type WebviewPage } from './harness';
+
+let browser: Browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const read = (name: string): string => readFileSync(`examples/${name}.skipnet`, 'utf8');
+const spec = (name: string, withoutSkips = false): SideSpec => ({ uri: `file:///work/${name}.skipnet`, file: `${name}.skipnet`, model: name, withoutSkips });
+const OPTIONS = { collapseThreshold: 150, direction: 'down' as const };
+
+async function openCompare(): Promise<WebviewPage> {
+  return openWebview(browser, undefined, { width: 1400, height: 900 }, 'compare.js');
+}
+
+const send = (w: WebviewPage, message: HostToCompare): Promise<void> => w.page.evaluate((m) => window.postMessage(m, '*'), message);
+const posted = (w: WebviewPage): Promise<CompareToHost[]> => w.page.evaluate(() => window.__posted as CompareToHost[]);
+const side = (w: WebviewPage, index: number): Locator => w.page.locator(`.side[data-side="${index}"]`);
+const renders = (w: WebviewPage, index: number): Promise<number> =>
+  w.page.evaluate((i) => Number(document.querySelector(`.side[data-side="${i}"] .graph-host`)!.shadowRoot!.querySelector<HTMLElement>('#stage')!.dataset.renderCount ?? 0), index);
+async function waitRenders(w: WebviewPage, index: number, count: number): Promise<void> {
+  await w.page.waitForFunction(([i, n]) => Number(document.querySelector(`.side[data-side="${i}"] .graph-host`)!.shadowRoot!.querySelector<HTMLElement>('#stage')!.dataset.renderCount ?? 0) >= n, [index, count] as const, { timeout: 60_000 });
+}
+async function waitPosted(w: WebviewPage, type: CompareToHost['type']): Promise<CompareToHost> {
+  await w.page.waitForFunction((t) => window.__posted.some((m) => (m as { type: string }).type === t), type);
+  return (await posted(w)).filter((m) => m.type === type).at(-1)!;
+}
+const cell = (w: WebviewPage, metric: string, column: 'a' | 'b' | 'ratio'): Promise<string | null> => w.page.locator(`#metrics tr[data-metric="${metric}"] td.${column}`).textContent();
+
+async function noProblems(w: WebviewPage): Promise<void> {
+  assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), [], 'CSP violations');
+  assert.deepEqual(w.consoleErrors, [], 'console errors');
+}
+
+async function showPair(w: WebviewPage): Promise<void> {
+  await send(w, buildCompareMessage([spec('resnet20'), spec('densenet40')], [read('resnet20'), read('densenet40')], 1, OPTIONS));
+  await waitRenders(w, 0, 1);
+  await waitRenders(w, 1, 1);
+}
+
+test('resnet20 vs densenet40: both graphs drawn, aligned at the input, and the table of numbers', async () => {
+  const w = await openCompare();
+  await showPair(w);
+  const message = buildCompareMessage([spec('resnet20'), spec('densenet40')], [read('resnet20'), read('densenet40')], 1, OPTIONS);
+  const dense = message.sides[1].graph!;
+  assert.equal(await side(w, 0).locator('.nodes .node').count(), 78);
+  assert.equal(await side(w, 0).locator('.node.merge-add > ellipse.shape').count(), 9);
+  assert.equal(await side(w, 1).locator('.nodes .node').count(), computeVisible(dense, collapseState(dense, {})).items.length);
+  assert.match((await side(w, 0).locator('.side-title').textContent()) ?? '', /^A: resnet20 · 269,722 params · resnet20\.skipnet$/);
+  assert.match((await side(w, 1).locator('.side-title').textContent()) ?? '', /^B: densenet40 · 1,019,722 params/);
+  assert.equal(await cell(w, 'trainable params', 'a'), '269,722');
+  assert.equal(await cell(w, 'trainable params', 'b'), '1,019,722');
+  assert.equal(await cell(w, 'trainable params', 'ratio'), '3.78');
+  assert.equal(await cell(w, 'MACs per sample', 'a'), '40.55 M');
+  assert.equal(await cell(w, 'MACs per sample', 'b'), '264.81 M');
+  assert.equal(await cell(w, 'activations per sample', 'b'), '27.5 MiB');
+  assert.equal(await cell(w, 'training memory (batch 32)', 'a'), '93.5 MiB');
+  assert.equal(await cell(w, 'training memory (batch 32)', 'b'), '892 MiB');
+  // Aligned by depth: one zoom for both, readable, and both inputs on the same row at the top.
+  const inputs = await Promise.all([0, 1].map((i) => side(w, i).locator('.node.kind-input').boundingBox()));
+  assert.ok(inputs[0] && inputs[1]);
+  assert.ok(Math.abs(inputs[0].y - inputs[1].y) < 1, `inputs at ${inputs[0].y} and ${inputs[1].y}`);
+  assert.ok(Math.abs(inputs[0].height - inputs[1].height) < 0.5, 'same zoom');
+  assert.ok(inputs[0].height >= 0.6 * 44, 'readable');
+  // Linked: the mouse wheel zooms A about the pointer, and B follows (same zoom, same vertical offset).
+  const stage = (await side(w, 0).locator('.graph-host').boundingBox())!;
+  await w.page.mouse.move(stage.x + 30, stage.y + stage.height - 30);
+  await w.page.mouse.wheel(0, 300);
+  await w.page.waitForFunction((y) => Math.abs(document.querySelector('.side[data-side="1"] .graph-host')!.shadowRoot!.querySelector('.node.kind-input')!.getBoundingClientRect().y - y) > 100, inputs[1].y);
+  const moved = await Promise.all([0, 1].map((i) => side(w, i).locator('.node.kind-input').boundingBox()));
+  assert.ok(Math.abs(moved[0]!.y - moved[1]!.y) < 1, 'still aligned after zooming');
+  await w.page.screenshot({ path: 'test-results/compare-resnet20-densenet40.png' });
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('the ablation switch posts setAblation; the no-skip variant has no add nodes, and shape problems are listed', async () => {
+  const w = await openCompare();
+  await showPair(w);
+  await side(w, 0).locator('.ablation').click();
+  const request = await waitPosted(w, 'setAblation');
+  assert.deepEqual(request, { type: 'setAblation', revision: 1, side: 0, withoutSkips: true });
+  const before0 = await renders(w, 0);
+  await send(w, buildCompareMessage([spec('resnet20', true), spec('densenet40')], [read('resnet20'), read('densenet40')], 2, OPTIONS));
+  await waitRenders(w, 0, before0 + 1);
+  assert.equal(await side(w, 0).locator('.node.merge-add').count(), 0);
+  assert.equal(await side(w, 0).locator('.nodes .node').count(), 78); // each add became an identity
+  assert.match((await side(w, 0).locator('.side-title').textContent()) ?? '', /^A: resnet20 without skips · 269,722 params/);
+  assert.equal(await side(w, 0).locator('.problems').textContent(), 'Every shape still fits without the skip connections.');
+  assert.equal(await cell(w, 'add merges', 'a'), '0');
+  assert.equal(await w.page.locator('#metrics thead th').nth(1).textContent(), 'A: resnet20 without skips');
+  assert.equal(await side(w, 0).locator('.knob').isDisabled(), true);
+  // A model whose ablation no longer fits: the core's diagnostic, located, not a guess.
+  const grouped = 'model m(8x8x6) {\n  conv(4, 1)\n  c: concat(in, _) -> conv(5, 1, groups=5)\n}';
+  const groupedSpec: SideSpec = { uri: 'file:///work/g.skipnet', file: 'g.skipnet', model: 'm', withoutSkips: true };
+  await send(w, buildCompareMessage([groupedSpec, spec('densenet40')], [grouped, read('densenet40')], 3, OPTIONS));
+  await w.page.waitForFunction(() => document.querySelector('.side[data-side="0"] .problem') !== null);
+  assert.equal(await side(w, 0).locator('.problems-title').textContent(), 'Without skip connections these no longer fit:');
+  assert.match((await side(w, 0).locator('.problem').first().textContent()) ?? '', /^Line 3:\d+: .*groups=5 must divide both the input channels \(4\)/);
+  assert.equal(await side(w, 0).locator('.problem').first().getAttribute('data-code'), 'invalid-size');
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test("parameter-matched suggestion: ResNet-20's widths for DenseNet-40's count, shown and written back", async () => {
+  const w = await openCompare();
+  await showPair(w);
+  const knob = side(w, 0).locator('select.knob');
+  await knob.selectOption('stage.planes');
+  await side(w, 0).locator('.match-button').click();
+  assert.deepEqual(await waitPosted(w, 'requestSuggestion'), { type: 'requestSuggestion', revision: 1, side: 0, knob: 'stage.planes' });
+  const result = suggestMatch(read('resnet20'), spec('resnet20'), 'stage.planes', 1_019_722);
+  assert.ok('suggestion' in result);
+  const s = result.suggestion;
+  assert.ok(s.withinTolerance && Math.abs(s.difference) <= 0.05);
+  await send(w, { type: 'suggestion', revision: 1, side: 0, knob: 'stage.planes', suggestion: s, error: '' });
+  const text = side(w, 0).locator('.suggestion');
+  await w.page.waitForFunction(() => /→/.test(document.querySelector('.side[data-side="0"] .suggestion')!.textContent ?? ''));
+  const pct = `${s.difference >= 0 ? '+' : '−'}${Math.abs(s.difference * 100).toFixed(1)}%`;
+  assert.equal(await text.textContent(), `planes 16, 32, 64 → ${s.values.join(', ')}: ${s.params.toLocaleString('en-US')} params, ${pct} from densenet40’s 1,019,722 (within 5%)`);
+  await side(w, 0).locator('.write-button').click();
+  assert.deepEqual(await waitPosted(w, 'applySuggestion'), { type: 'applySuggestion', revision: 1, side: 0, knob: 'stage.planes', values: s.values });
+  await send(w, { type: 'applied', revision: 1, side: 0, ok: true, message: `Wrote planes = ${s.values.join(', ')} to resnet20.skipnet.` });
+  await w.page.waitForFunction(() => /^Wrote/.test(document.querySelector('.side[data-side="0"] .suggestion')!.textContent ?? ''));
+  // An answer about an older revision is dropped; an error is shown as is.
+  await send(w, buildCompareMessage([spec('resnet20'), spec('densenet40')], [read('resnet20'), read('densenet40')], 2, OPTIONS));
+  await w.page.waitForFunction(() => document.body.dataset.revision === '2');
+  await send(w, { type: 'suggestion', revision: 1, side: 1, knob: 'dense_block.k', suggestion: s, error: '' });
+  await send(w, { type: 'suggestion', revision: 2, side: 1, knob: 'dense_block.k', suggestion: null, error: 'No value of dense_block.k gives a valid model.' });
+  await w.page.waitForFunction(() => document.querySelector('.side[data-side="1"] .suggestion')!.textContent !== '');
+  assert.equal(await side(w, 1).locator('.suggestion').textContent(), 'No value of dense_block.k gives a valid model.');
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('train both: the request is posted; curves, accuracy against parameters and gradient norm by depth are drawn', async () => {
+  const w = await openCompare();
+  await showPair(w);
+  await w.page.locator('#train-both').click();
+  assert.deepEqual(await waitPosted(w, 'trainBoth'), { type: 'trainBoth', revision: 1 });
+  assert.equal(await w.page.locator('#training.visible').count(), 0);
+  for (let step = 1; step <= 5; step++) {
+    await send(w, { type: 'trainingPoint', revision: 1, side: 0, point: { step, epoch: 0, loss: 2.3 / step, accuracy: 0.1 * step } });
+    await send(w, { type: 'trainingPoint', revision: 1, side: 1, point: { step, epoch: 0, loss: 2.3 / (step + 1), accuracy: 0.12 * step } });
+  }
+  await send(w, { type: 'depthGradients', revision: 1, side: 0, step: 5, points: [1, 2, 3, 4].map((depth) => ({ depth, layer: `l${depth}`, norm: 10 ** -depth })) });
+  await send(w, { type: 'trainingState', revision: 1, state: 'finished', message: 'Both models trained for 5 steps.' });
+  await w.page.waitForSelector('#training.visible');
+  await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'finished');
+  assert.equal(await w.page.locator('#chart-loss path.series').count(), 2);
+  assert.equal(await w.page.locator('#chart-loss path.series.side-1').getAttribute('data-points'), '5');
+  assert.equal(await w.page.locator('#chart-params circle.series').count(), 2);
+  assert.equal(await w.page.locator('#chart-depth path.series.side-0').getAttribute('data-points'), '4');
+  // Log scale: four decades fall on four equally spaced heights.
+  const d = (await w.page.locator('#chart-depth path.series.side-0').getAttribute('d'))!;
+  const ys = [...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => Number(m[1]));
+  assert.ok(Math.abs(ys[1] - ys[0] - (ys[3] - ys[2])) < 0.2, d);
+  assert.equal(await w.page.locator('#training-status').textContent(), 'Both models trained for 5 steps.');
+  // Malformed messages are dropped and reported.
+  await w.page.evaluate(() => window.postMessage({ type: 'trainingPoint', revision: 1, side: 2, point: {} }, '*'));
+  await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string; message?: string }).type === 'log' && /malformed/.test((m as { message: string }).message)));
+  await noProblems(w);
+  await w.page.context().close();
+});

@@ -1,0 +1,108 @@
+/**
+ * Loads the real graph webview (dist/webview bundles + the HTML from src/graph/html.ts, CSP included) in
+ * headless Debian Chromium, with a stand-in for `acquireVsCodeApi` that records what the page posts.
+ * Shared by the webview tests and the graph benchmark.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { analyze } from '../../src/core';
+import { graphHtml } from '../../src/graph/html';
+import { buildGraphPayload, type GraphPayload, type HostToWebview, PROTOCOL_VERSION, type WebviewToHost } from '../../src/protocol';
+
+export const ORIGIN = 'https://webview.test';
+export const DOC_URI = 'file:///work/model.skipnet';
+
+export function examplePayload(name: string, collapseThreshold = 150): GraphPayload {
+  const analysis = analyze(readFileSync(join('examples', `${name}.skipnet`), 'utf8'));
+  return buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold, models: analysis.models.map((m) => m.name) });
+}
+
+export const NO_DIAGNOSTICS = { errors: 0, warnings: 0, firstError: '', firstErrorLine: 0 };
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+  });
+}
+
+declare global {
+  interface Window {
+    __posted: unknown[];
+    __state: unknown;
+    __alerts: string[];
+    __cspViolations: string[];
+  }
+}
+
+export interface WebviewPage {
+  page: Page;
+  /** Messages the page posted to the "host", in order. */
+  posted(): Promise<WebviewToHost[]>;
+  /** Delivers a host message the way VS Code does (a window message event). */
+  send(message: HostToWebview): Promise<void>;
+  /** Number of completed renders so far. */
+  renderCount(): Promise<number>;
+  /** Waits until at least `count` renders completed. */
+  waitForRender(count: number): Promise<void>;
+  init(graph: GraphPayload | null, version?: number, direction?: 'down' | 'right'): Promise<void>;
+  consoleErrors: string[];
+}
+
+/** Opens the webview page (`script`: main.js for the graph, compare.js for the Compare view); `state` preloads `getState()`. */
+export async function openWebview(browser: Browser, state?: unknown, viewport = { width: 1200, height: 800 }, script = 'main.js'): Promise<WebviewPage> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  const html = graphHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/dist/webview/${script}`, workerUri: `${ORIGIN}/dist/webview/layout-worker.js`, documentUri: DOC_URI, model: '' });
+  await page.route(`${ORIGIN}/**`, async (route) => {
+    const path = new URL(route.request().url()).pathname;
+    if (path === '/index.html') return route.fulfill({ status: 200, contentType: 'text/html', body: html });
+    if (path.startsWith('/dist/webview/') && !path.includes('..')) {
+      try {
+        return route.fulfill({ status: 200, contentType: 'text/javascript', body: readFileSync(join('dist/webview', path.slice('/dist/webview/'.length))) });
+      } catch {
+        return route.fulfill({ status: 404, body: 'missing' });
+      }
+    }
+    return route.fulfill({ status: 404, body: 'not found' });
+  });
+  await page.addInitScript((saved) => {
+    window.__posted = [];
+    window.__state = saved;
+    window.__alerts = [];
+    window.__cspViolations = [];
+    window.alert = (text?: unknown) => void window.__alerts.push(String(text));
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
+      postMessage: (message: unknown) => void window.__posted.push(JSON.parse(JSON.stringify(message))),
+      getState: () => window.__state,
+      setState: (next: unknown) => {
+        window.__state = JSON.parse(JSON.stringify(next));
+      },
+    });
+  }, state ?? null);
+  await page.goto(`${ORIGIN}/index.html`);
+  await page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'ready'));
+  const webview: WebviewPage = {
+    page,
+    consoleErrors,
+    posted: () => page.evaluate(() => window.__posted as WebviewToHost[]),
+    send: (message) => page.evaluate((m) => window.postMessage(m, '*'), message),
+    renderCount: () => page.evaluate(() => Number(document.getElementById('stage')?.dataset.renderCount ?? 0)),
+    waitForRender: async (count) => {
+      await page.waitForFunction((n) => Number(document.getElementById('stage')?.dataset.renderCount ?? 0) >= n, count, { timeout: 60_000 });
+    },
+    init: async (graph, version = 1, direction = 'down') => {
+      const before = await webview.renderCount();
+      await webview.send({ type: 'init', uri: DOC_URI, version, protocol: PROTOCOL_VERSION, settings: { direction, collapseThreshold: 150 }, graph, diagnostics: NO_DIAGNOSTICS });
+      if (graph) await webview.waitForRender(before + 1);
+    },
+  };
+  return webview;
+}

@@ -1,0 +1,294 @@
+/**
+ * The Compare view's page: two graphs side by side (each a GraphView in its own shadow root, so the
+ * graph page's ids and styles apply unchanged), linked pan and zoom so both start at the input and
+ * layers of equal depth sit at the same height, the comparison table, the "without skip connections"
+ * switch per side, and parameter-matched suggestions that can be written back to the file. Every host
+ * message is validated; requests carry the revision they were made against.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import { formatCount } from '../src/core/memory';
+import { GRAPH_CSS } from '../src/drawing/graph-styles';
+import { COMPARE_PROTOCOL_VERSION, type CompareSidePayload, type CompareToHost, type CompareWebviewState, type HostToCompare, type SideIndex } from '../src/protocol/compare-messages';
+import { validateCompareHostMessage } from '../src/protocol/compare-validate';
+import { TrainingCharts } from './compare-charts';
+import { COMPARE_CSS } from './compare-styles';
+import { GraphView } from './graph-view';
+import { LayoutClient, startLayoutWorker } from './layout-client';
+import css from './styles.css';
+
+const vscode = acquireVsCodeApi();
+const graphSheet = new CSSStyleSheet();
+graphSheet.replaceSync(`${css}\n${GRAPH_CSS}`);
+const compareSheet = new CSSStyleSheet();
+compareSheet.replaceSync(COMPARE_CSS);
+document.adoptedStyleSheets = [...document.adoptedStyleSheets, graphSheet, compareSheet];
+
+let revision = 0;
+let sides: [CompareSidePayload, CompareSidePayload] | null = null;
+
+function post(message: CompareToHost): void {
+  vscode.postMessage(message);
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string> = {}, parent?: Node, text?: string): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, v);
+  if (text !== undefined) el.textContent = text;
+  parent?.appendChild(el);
+  return el;
+}
+
+function custom(tag: string, attributes: Record<string, string>, label: string, parent: Node): HTMLElement {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, v);
+  el.textContent = label;
+  parent.appendChild(el);
+  return el;
+}
+
+const other = (side: SideIndex): SideIndex => (side === 0 ? 1 : 0);
+
+// ── Page ──
+const app = element('div', { id: 'compare-app' }, document.body);
+const toolbar = element('div', { id: 'compare-toolbar', role: 'toolbar', 'aria-label': 'Compare' }, app);
+element('span', { id: 'compare-title' }, toolbar, 'Compare models');
+element('span', { class: 'spacer' }, toolbar);
+const linkBox = custom('vscode-checkbox', { id: 'link-views', checked: '', title: 'Pan and zoom both graphs together, layers of equal depth side by side' }, 'Link views', toolbar);
+const fitButton = custom('vscode-button', { id: 'fit-both', secondary: '' }, 'Fit both', toolbar);
+const trainButton = custom('vscode-button', { id: 'train-both', title: 'Train both models on the same data, seed and batch order' }, 'Train both', toolbar);
+const table = element('table', { id: 'metrics', 'aria-label': 'Comparison' }, app);
+const trainingStatus = element('div', { id: 'training-status', role: 'status', 'aria-live': 'polite' }, app);
+const charts = new TrainingCharts(element('div', { id: 'training' }, app));
+const columns = element('div', { id: 'sides' }, app);
+
+interface SidePanel {
+  root: HTMLElement;
+  header: HTMLElement;
+  ablation: HTMLElement;
+  problems: HTMLElement;
+  knob: HTMLSelectElement;
+  matchButton: HTMLElement;
+  suggestionText: HTMLElement;
+  writeButton: HTMLElement;
+  view: GraphView | null;
+  stage: HTMLElement;
+  tooltip: HTMLElement;
+  minimap: SVGSVGElement;
+  /** The suggestion on screen (what Write sends). */
+  suggestion: { knob: string; values: number[] } | null;
+  rendered: boolean;
+}
+
+function buildSide(index: SideIndex): SidePanel {
+  const root = element('section', { class: 'side', 'data-side': String(index), 'aria-label': index === 0 ? 'Model A' : 'Model B' }, columns);
+  const head = element('div', { class: 'side-head' }, root);
+  const header = element('h2', { class: 'side-title' }, head, index === 0 ? 'A' : 'B');
+  const ablation = custom('vscode-checkbox', { class: 'ablation', title: 'Remove every add/concat shortcut; the core re-infers the shapes' }, 'without skip connections', head);
+  const problems = element('div', { class: 'problems', role: 'status' }, root);
+  const match = element('div', { class: 'match' }, root);
+  element('label', { class: 'knob-label' }, match, 'Size knob');
+  const knob = element('select', { class: 'knob', 'aria-label': 'Size knob' }, match);
+  const matchButton = custom('vscode-button', { class: 'match-button', secondary: '' }, 'Match the other’s parameters', match);
+  const suggestionText = element('span', { class: 'suggestion', role: 'status' }, match);
+  const writeButton = custom('vscode-button', { class: 'write-button', disabled: '' }, 'Write to file', match);
+  // The graph lives in a shadow root: the graph page's ids (#graph, #minimap, #graph-content) and styles work as they are.
+  const host = element('div', { class: 'graph-host' }, root);
+  const shadow = host.attachShadow({ mode: 'open' });
+  shadow.adoptedStyleSheets = [graphSheet];
+  const stage = element('div', { id: 'stage' }, shadow);
+  stage.style.position = 'absolute';
+  stage.style.inset = '0';
+  const minimap = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  minimap.id = 'minimap';
+  minimap.setAttribute('aria-hidden', 'true');
+  stage.appendChild(minimap);
+  const tooltip = element('div', { id: 'tooltip', role: 'tooltip' }, stage);
+  const panel: SidePanel = { root, header, ablation, problems, knob, matchButton, suggestionText, writeButton, view: null, stage, tooltip, minimap, suggestion: null, rendered: false };
+  ablation.addEventListener('change', () => post({ type: 'setAblation', revision, side: index, withoutSkips: (ablation as unknown as { checked: boolean }).checked }));
+  matchButton.addEventListener('click', () => {
+    if (!knob.value) return;
+    panel.suggestion = null;
+    writeButton.setAttribute('disabled', '');
+    suggestionText.textContent = 'Searching…';
+    post({ type: 'requestSuggestion', revision, side: index, knob: knob.value });
+  });
+  writeButton.addEventListener('click', () => {
+    if (!panel.suggestion || writeButton.hasAttribute('disabled')) return;
+    post({ type: 'applySuggestion', revision, side: index, knob: panel.suggestion.knob, values: panel.suggestion.values });
+  });
+  return panel;
+}
+
+const panels: [SidePanel, SidePanel] = [buildSide(0), buildSide(1)];
+
+function persist(): void {
+  if (!sides) return;
+  const state: CompareWebviewState = { sides: sides.map((s) => ({ uri: s.uri, model: s.model, withoutSkips: s.withoutSkips })) };
+  vscode.setState(state);
+}
+
+// ── Linked views ──
+let syncing = false;
+const linked = (): boolean => (linkBox as unknown as { checked: boolean }).checked;
+
+function follow(from: SideIndex): void {
+  const source = panels[from].view;
+  const target = panels[other(from)].view;
+  if (syncing || !linked() || !source || !target || !panels[0].rendered || !panels[1].rendered) return;
+  syncing = true;
+  const t = source.viewTransform;
+  target.setViewTransform({ x: target.viewTransform.x, y: t.y, scale: t.scale });
+  syncing = false;
+}
+
+/** After both first drawings: one zoom for both (the smaller), both at their top, each centred across. */
+function alignStart(): void {
+  const [a, b] = panels.map((p) => p.view);
+  if (!a || !b) return;
+  const scale = Math.min(a.viewTransform.scale, b.viewTransform.scale);
+  syncing = true;
+  for (const panel of panels) {
+    const rendering = panel.view!.currentRendering;
+    if (!rendering) continue;
+    const width = panel.stage.getBoundingClientRect().width;
+    const drawn = rendering.width * scale;
+    panel.view!.setViewTransform({ scale, x: drawn < width ? (width - drawn) / 2 : 12, y: 12 });
+  }
+  syncing = false;
+}
+
+// ── Host messages ──
+function showSide(index: SideIndex, side: CompareSidePayload): void {
+  const panel = panels[index];
+  panel.root.dataset.model = side.model;
+  panel.header.textContent = `${index === 0 ? 'A' : 'B'}: ${side.label} · ${formatCount(side.params)} params · ${side.file}`;
+  const box = panel.ablation as unknown as { checked: boolean };
+  if (box.checked !== side.withoutSkips) box.checked = side.withoutSkips;
+  panel.problems.replaceChildren();
+  if (side.problems.length > 0) {
+    element('div', { class: 'problems-title' }, panel.problems, side.withoutSkips ? 'Without skip connections these no longer fit:' : 'Problems:');
+    for (const p of side.problems.slice(0, 20)) element('div', { class: 'problem', 'data-code': p.code }, panel.problems, `Line ${p.line}:${p.column}: ${p.message}`);
+  } else if (side.withoutSkips) element('div', { class: 'ok' }, panel.problems, 'Every shape still fits without the skip connections.');
+  const selected = panel.knob.value;
+  panel.knob.replaceChildren(...side.knobs.map((k) => {
+    const option = document.createElement('option');
+    option.value = k.id;
+    option.textContent = `${k.param} of ${k.block} (${k.values.join(', ')})`;
+    return option;
+  }));
+  if (side.knobs.some((k) => k.id === selected)) panel.knob.value = selected;
+  panel.knob.disabled = side.knobs.length === 0;
+  panel.matchButton.toggleAttribute('disabled', side.knobs.length === 0);
+  panel.matchButton.textContent = sides ? `Match ${sides[other(index)].label}’s parameters` : 'Match the other’s parameters';
+  panel.suggestion = null;
+  panel.writeButton.setAttribute('disabled', '');
+  if (side.knobs.length === 0) panel.suggestionText.textContent = side.withoutSkips ? 'Turn the ablation off to resize this model.' : side.graph ? 'No size knob: no block parameter is written as a number.' : '';
+  else panel.suggestionText.textContent = '';
+  if (side.graph && panel.view) {
+    const wasRendered = panel.rendered;
+    void panel.view.update(side.graph).then((timing) => {
+      if (!timing) return;
+      panel.rendered = true;
+      if (!wasRendered && panels[0].rendered && panels[1].rendered) alignStart();
+    });
+  }
+}
+
+function showTable(message: Extract<HostToCompare, { type: 'compare' }>): void {
+  const [a, b] = message.sides;
+  const head = element('thead');
+  const headRow = element('tr', {}, head);
+  for (const text of ['', `A: ${a.label}`, `B: ${b.label}`, 'B / A']) element('th', { scope: 'col' }, headRow, text);
+  const body = element('tbody');
+  for (const row of message.rows) {
+    const tr = element('tr', { 'data-metric': row.metric }, body);
+    element('th', { scope: 'row' }, tr, row.metric);
+    element('td', { class: 'a' }, tr, row.a);
+    element('td', { class: 'b' }, tr, row.b);
+    element('td', { class: 'ratio' }, tr, row.ratio);
+  }
+  if (message.rows.length === 0) element('td', { colspan: '4', class: 'empty' }, element('tr', {}, body), 'Both models must analyse without errors to be compared.');
+  table.replaceChildren(head, body);
+}
+
+function percent(difference: number): string {
+  return `${difference >= 0 ? '+' : '−'}${Math.abs(difference * 100).toFixed(1)}%`;
+}
+
+function handle(message: HostToCompare): void {
+  if (message.type === 'compare') {
+    if (message.revision < revision) return;
+    revision = message.revision;
+    sides = message.sides;
+    message.sides.forEach((side, i) => showSide(i as SideIndex, side));
+    showTable(message);
+    charts.setLabels([message.sides[0].label, message.sides[1].label], [message.sides[0].params, message.sides[1].params]);
+    document.body.dataset.revision = String(revision);
+    persist();
+    return;
+  }
+  if (message.revision < revision) return; // about an older state of the files
+  switch (message.type) {
+    case 'suggestion': {
+      const panel = panels[message.side];
+      const s = message.suggestion;
+      if (!s) {
+        panel.suggestionText.textContent = message.error;
+        return;
+      }
+      const target = sides ? sides[other(message.side)].label : 'the other model';
+      const [, param] = s.knob.split('.');
+      panel.suggestionText.textContent = `${param} ${s.current.join(', ')} → ${s.values.join(', ')}: ${formatCount(s.params)} params, ${percent(s.difference)} from ${target}’s ${formatCount(s.target)}${s.withinTolerance ? ' (within 5%)' : ' (closest possible; not within 5%)'}`;
+      panel.suggestion = { knob: s.knob, values: s.values };
+      panel.writeButton.toggleAttribute('disabled', false);
+      return;
+    }
+    case 'applied':
+      panels[message.side].suggestionText.textContent = message.message;
+      if (message.ok) panels[message.side].writeButton.setAttribute('disabled', '');
+      return;
+    case 'trainingState':
+      trainingStatus.textContent = message.message;
+      trainingStatus.dataset.state = message.state;
+      trainButton.toggleAttribute('disabled', message.state === 'running');
+      return;
+    case 'trainingPoint':
+      charts.addPoint(message.side, message.point);
+      return;
+    case 'depthGradients':
+      charts.setDepthGradients(message.side, message.points);
+      return;
+  }
+}
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const result = validateCompareHostMessage(event.data);
+  if (!result.ok) {
+    post({ type: 'log', level: 'warn', message: `ignored a malformed message: ${result.error}` });
+    return;
+  }
+  handle(result.message);
+});
+
+async function start(): Promise<void> {
+  const workerUrl = document.body.dataset.workerUri;
+  if (!workerUrl) throw new Error('the page names no layout worker');
+  // One layout worker per side: a client runs one layout at a time and drops superseded requests.
+  const workers = await Promise.all([startLayoutWorker(workerUrl), startLayoutWorker(workerUrl)]);
+  panels.forEach((panel, i) => {
+    const index = i as SideIndex;
+    panel.view = new GraphView(panel.stage, panel.tooltip, panel.minimap, new LayoutClient(workers[i]), {
+      reveal: (id, range) => post({ type: 'reveal', revision, side: index, id, range }),
+      stateChanged: () => follow(index),
+    });
+  });
+  fitButton.addEventListener('click', () => panels.forEach((p) => p.view?.fit()));
+  trainButton.addEventListener('click', () => post({ type: 'trainBoth', revision }));
+  post({ type: 'ready', protocol: COMPARE_PROTOCOL_VERSION });
+}
+
+start().catch((error: unknown) => {
+  trainingStatus.textContent = `The compare view could not start: ${error instanceof Error ? error.message : String(error)}`;
+  post({ type: 'log', level: 'error', message: trainingStatus.textContent });
+});

@@ -1,0 +1,43 @@
+/** Layout of the Compare page (the graphs inside each side use the graph page's styles). */
+export const COMPARE_CSS = `
+html, body { margin: 0; padding: 0; height: 100%; overflow: hidden; background: var(--g-bg); color: var(--g-fg); font-family: var(--g-font); font-size: 12px; }
+#compare-app { display: flex; flex-direction: column; height: 100%; }
+#compare-toolbar { display: flex; align-items: center; gap: 8px; padding: 4px 8px; border-bottom: 1px solid var(--g-group-stroke); }
+#compare-toolbar .spacer { flex: 1; }
+#compare-title { font-weight: 600; }
+#metrics { border-collapse: collapse; margin: 4px 8px; align-self: flex-start; font-variant-numeric: tabular-nums; }
+#metrics th, #metrics td { padding: 1px 10px; text-align: right; white-space: nowrap; }
+#metrics thead th { border-bottom: 1px solid var(--g-group-stroke); }
+#metrics th[scope="row"], #metrics thead th:first-child { text-align: left; color: var(--g-muted); font-weight: normal; }
+#training-status:empty { display: none; }
+#training-status { padding: 2px 8px; color: var(--g-muted); }
+#training-status[data-state="error"], #training-status[data-state="unavailable"] { color: var(--g-error); }
+#training { display: none; padding: 2px 8px; }
+#training.visible { display: block; }
+#training .charts { display: flex; flex-wrap: wrap; gap: 8px; }
+#training .chart { background: var(--g-node-fill); border: 1px solid var(--g-group-stroke); }
+#training .chart text { fill: var(--g-fg); font-size: 10px; }
+#training .chart .chart-title { font-weight: 600; font-size: 11px; }
+#training .chart .tick { fill: var(--g-muted); }
+#training .chart .axis { fill: none; stroke: var(--g-muted); }
+#training .series { fill: none; stroke-width: 1.8; }
+#training .series.side-0 { stroke: var(--g-add); }
+#training .series.side-1 { stroke: var(--g-concat); }
+#training circle.series.side-0 { fill: var(--g-add); }
+#training circle.series.side-1 { fill: var(--g-concat); }
+#training .chart-legend { display: flex; gap: 14px; margin-bottom: 2px; }
+#training .legend-0 { color: var(--g-add); }
+#training .legend-1 { color: var(--g-concat); }
+#sides { flex: 1; min-height: 0; display: flex; gap: 4px; }
+.side { flex: 1; min-width: 0; display: flex; flex-direction: column; border-top: 1px solid var(--g-group-stroke); }
+.side + .side { border-left: 1px solid var(--g-group-stroke); }
+.side-head { display: flex; align-items: center; gap: 10px; padding: 4px 8px; }
+.side-title { font-size: 13px; margin: 0; flex: 1; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.problems { padding: 0 8px; color: var(--g-error); max-height: 6em; overflow: auto; }
+.problems .ok { color: var(--g-muted); }
+.match { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; padding: 2px 8px 4px; }
+.match .knob-label { color: var(--g-muted); }
+.match select { background: var(--vscode-dropdown-background, var(--g-node-fill)); color: var(--vscode-dropdown-foreground, var(--g-fg)); border: 1px solid var(--vscode-dropdown-border, var(--g-node-stroke)); font: inherit; padding: 2px; }
+.match .suggestion { color: var(--g-fg); }
+.graph-host { flex: 1; min-height: 0; position: relative; }
+`;

@@ -1,0 +1,228 @@
+/**
+ * The graph webview's entry point: builds the page, talks to the extension host through the protocol
+ * (every incoming message validated and checked for staleness), and drives the GraphView.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import { formatBytes, formatCount, formatMacs } from '../src/core/memory';
+import { type DiagnosticsSummary, type ExportFormat, type ExportTheme, type HostToWebview, PROTOCOL_VERSION, type WebviewState, type WebviewToHost } from '../src/protocol/messages';
+import { StalenessFilter, validateHostMessage } from '../src/protocol/validate';
+import { GRAPH_CSS } from '../src/drawing/graph-styles';
+import css from './styles.css';
+import { buildSvgText, svgToPngBase64 } from './export';
+import { GraphView } from './graph-view';
+import { LayoutClient, startLayoutWorker } from './layout-client';
+import { paintStatistics, trainingController } from './training-hook';
+
+type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
+
+const vscode = acquireVsCodeApi();
+const body = document.body;
+const sheet = new CSSStyleSheet();
+sheet.replaceSync(`${css}\n${GRAPH_CSS}`);
+document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+
+const saved = vscode.getState() as Partial<WebviewState> | undefined;
+let uri = saved?.uri || body.dataset.uri || '';
+let model = saved?.model || body.dataset.model || '';
+let version = 0;
+const filter = new StalenessFilter();
+
+function post(message: Outgoing): void {
+  vscode.postMessage({ ...message, uri, version });
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string> = {}, parent?: Element): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, v);
+  parent?.appendChild(el);
+  return el;
+}
+
+function custom(tag: string, attributes: Record<string, string>, label: string, parent: Element): HTMLElement {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, v);
+  el.textContent = label;
+  parent.appendChild(el);
+  return el;
+}
+
+// ── Page ──
+const app = element('div', { id: 'app' }, body);
+const toolbar = element('div', { id: 'toolbar', role: 'toolbar', 'aria-label': 'Graph' }, app);
+const modelSelect = custom('vscode-single-select', { id: 'model-select', 'aria-label': 'Model' }, '', toolbar);
+modelSelect.style.display = 'none';
+const summary = element('span', { id: 'summary' }, toolbar);
+element('span', { class: 'spacer' }, toolbar);
+const fitButton = custom('vscode-button', { id: 'fit', secondary: '', title: 'Fit to view (0)' }, 'Fit', toolbar);
+const expandButton = custom('vscode-button', { id: 'expand-all', secondary: '' }, 'Expand all', toolbar);
+const collapseButton = custom('vscode-button', { id: 'collapse-all', secondary: '' }, 'Collapse all', toolbar);
+const printBox = custom('vscode-checkbox', { id: 'print-theme', title: 'Export dark ink on white' }, 'Print theme', toolbar);
+const svgButton = custom('vscode-button', { id: 'export-svg' }, 'Export SVG', toolbar);
+const pngButton = custom('vscode-button', { id: 'export-png' }, 'Export PNG', toolbar);
+const status = element('div', { id: 'status', role: 'status', 'aria-live': 'polite' }, app);
+const stage = element('div', { id: 'stage' }, app);
+const empty = element('div', { id: 'empty' }, stage);
+empty.textContent = 'Waiting for the model…';
+const legend = element('div', { id: 'legend', 'aria-label': 'Legend' }, stage);
+const minimap = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+minimap.id = 'minimap';
+minimap.setAttribute('aria-hidden', 'true');
+stage.appendChild(minimap);
+const tooltip = element('div', { id: 'tooltip', role: 'tooltip' }, stage);
+buildLegend(legend);
+
+function buildLegend(parent: HTMLElement): void {
+  const entry = (shape: string, label: string): void => {
+    const span = element('span', {}, parent);
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('width', '26');
+    svg.setAttribute('height', '14');
+    svg.classList.add('graph-content');
+    svg.innerHTML = shape; // constant markup from this file, no data
+    span.append(svg, ` ${label}`);
+  };
+  entry('<g class="node merge-add"><ellipse class="shape" cx="13" cy="7" rx="12" ry="6"/></g>', 'add (sum, same channels)');
+  entry('<g class="node merge-concat"><rect class="shape" x="1" y="1" width="24" height="12" rx="2"/><rect class="seg-0" x="4" y="4" width="9" height="6"/><rect class="seg-1" x="13" y="4" width="9" height="6"/></g>', 'concat (channels stacked)');
+  entry('<path class="edge arc" d="M2,12 C24,12 24,2 2,2" stroke-width="2"/>', 'dense edge');
+  entry('<path class="edge" d="M1,7 L25,7" stroke-width="4"/>', 'width = channels');
+}
+
+// ── Graph ──
+let view: GraphView | null = null;
+
+function persist(): void {
+  const state: WebviewState = { uri, model, ...(view?.state ?? { view: null, collapsed: {}, selected: null }) };
+  vscode.setState(state);
+}
+
+function showDiagnostics(diagnostics: DiagnosticsSummary): void {
+  const hasGraph = view?.currentPayload != null;
+  if (diagnostics.errors > 0) {
+    status.textContent = `${diagnostics.errors} error${diagnostics.errors === 1 ? '' : 's'}${hasGraph ? ' — showing the last good graph' : ''}. Line ${diagnostics.firstErrorLine}: ${diagnostics.firstError}`;
+    status.classList.add('visible');
+    if (!hasGraph) empty.textContent = 'The file has errors; the graph appears once it analyses cleanly.';
+  } else {
+    status.textContent = '';
+    status.classList.remove('visible');
+  }
+  body.dataset.errors = String(diagnostics.errors);
+}
+
+function showGraphSummary(): void {
+  const payload = view?.currentPayload;
+  if (!payload) return;
+  summary.textContent = `${payload.model} · ${formatCount(payload.totals.params)} params · ${formatMacs(payload.totals.macs)}MACs · ${formatBytes(payload.totals.activationBytes)} activations/sample`;
+  if (payload.models.length > 1) {
+    modelSelect.replaceChildren(
+      ...payload.models.map((name) => {
+        const option = document.createElement('vscode-option');
+        option.textContent = name;
+        option.setAttribute('value', name);
+        if (name === payload.model) option.setAttribute('selected', '');
+        return option;
+      }),
+    );
+    modelSelect.style.display = '';
+  } else modelSelect.style.display = 'none';
+  empty.textContent = '';
+}
+
+async function exportGraph(format: ExportFormat, theme: ExportTheme): Promise<string> {
+  const rendering = view?.currentRendering;
+  if (!rendering) throw new Error('there is no graph to export yet');
+  const svgText = buildSvgText(rendering.drawing, theme);
+  if (format === 'svg') return svgText;
+  return svgToPngBase64(svgText, rendering.width + 32, rendering.height + 32);
+}
+
+async function exportAndSend(format: ExportFormat, theme: ExportTheme, requestId: number): Promise<void> {
+  try {
+    post({ type: 'exportResult', requestId, format, data: await exportGraph(format, theme) });
+  } catch (error) {
+    post({ type: 'log', level: 'error', message: `export failed: ${error instanceof Error ? error.message : String(error)}` });
+  }
+}
+
+function handle(message: HostToWebview): void {
+  if (message.type === 'init') {
+    uri = message.uri;
+    filter.accept(message);
+    version = message.version;
+    void view?.setDirection(message.settings.direction);
+    showDiagnostics(message.diagnostics);
+    if (message.graph) {
+      model = message.graph.model;
+      void view?.update(message.graph).then(showGraphSummary);
+    }
+    persist();
+    return;
+  }
+  if (!filter.accept(message, uri)) return; // another document or an older version
+  version = message.version;
+  switch (message.type) {
+    case 'graph':
+      model = message.graph.model;
+      showDiagnostics(message.diagnostics);
+      void view?.update(message.graph).then(showGraphSummary);
+      break;
+    case 'status':
+      showDiagnostics(message.diagnostics);
+      break;
+    case 'settings':
+      void view?.setDirection(message.settings.direction);
+      break;
+    case 'highlight':
+      view?.highlight(message.ids);
+      break;
+    case 'exportRequest':
+      void exportAndSend(message.format, message.theme, message.requestId);
+      break;
+    case 'train':
+      if (trainingController()) trainingController()!.command(message.action);
+      else post({ type: 'trainingEnded', reason: 'error', message: 'Training is not available in this build of the graph view.' });
+      break;
+    case 'trainingStatistics':
+      if (view?.currentRendering) paintStatistics(view.currentRendering, message.layers);
+      break;
+  }
+}
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const result = validateHostMessage(event.data);
+  if (!result.ok) {
+    post({ type: 'log', level: 'warn', message: `ignored a malformed message: ${result.error}` });
+    return;
+  }
+  handle(result.message);
+});
+
+async function start(): Promise<void> {
+  const workerUrl = body.dataset.workerUri;
+  if (!workerUrl) throw new Error('the page names no layout worker');
+  const layout = new LayoutClient(await startLayoutWorker(workerUrl));
+  view = new GraphView(stage, tooltip, minimap, layout, {
+    reveal: (id, range) => post({ type: 'reveal', id, range }),
+    stateChanged: persist,
+  });
+  if (saved) view.restore({ view: saved.view ?? null, collapsed: saved.collapsed ?? {}, selected: saved.selected ?? null });
+  fitButton.addEventListener('click', () => view?.fit());
+  expandButton.addEventListener('click', () => void view?.setAllCollapsed(false));
+  collapseButton.addEventListener('click', () => void view?.setAllCollapsed(true));
+  const theme = (): ExportTheme => ((printBox as unknown as { checked: boolean }).checked ? 'print' : 'current');
+  svgButton.addEventListener('click', () => void exportAndSend('svg', theme(), 0));
+  pngButton.addEventListener('click', () => void exportAndSend('png', theme(), 0));
+  modelSelect.addEventListener('change', () => {
+    const value = (modelSelect as unknown as { value: string }).value;
+    if (value && value !== model) post({ type: 'selectModel', model: value });
+  });
+  post({ type: 'ready', protocol: PROTOCOL_VERSION });
+}
+
+start().catch((error: unknown) => {
+  empty.textContent = `The graph view could not start: ${error instanceof Error ? error.message : String(error)}`;
+  post({ type: 'log', level: 'error', message: empty.textContent });
+});
