@@ -38,7 +38,7 @@ if (args.has('--tests')) {
   rmSync('out/webview-test', { recursive: true, force: true });
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/webview', '.test.ts'), outdir: 'out/webview-test', external: ['vscode', 'playwright-core'] }));
 } else if (args.has('--bench')) {
-  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['playwright-core'], ...preferModules }));
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['esbuild', 'playwright-core'], ...preferModules }));
 } else {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', ...preferModules }));
   // elkjs for `skipnet render`, apart so the CLI's other commands start without parsing it (src/cli/render.ts).
