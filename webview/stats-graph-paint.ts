@@ -1,0 +1,219 @@
+/**
+ * Paints statistics onto one rendering of the graph: a fill and a value badge per drawn item (a layer,
+ * or a collapsed block standing for its layers), and the gradient flow at merges as overlay strokes on
+ * the incoming edges (adds: shortcut vs residual, width by share, a label "id 0.82 · res 0.31"; concats:
+ * one stroke per source slice, colour and width by its norm). Nothing of the drawing is replaced: fills
+ * are inline style properties (CSSOM, allowed by the CSP), badges and strokes are extra elements that are
+ * reused while the rendering stays and vanish with it, so repeated updates keep the element count fixed.
+ */
+import type { LayerStatistics, MergeFlow } from '../src/train/stats';
+import type { Rendering, RenderedItem } from './render';
+import { svgElement } from './render';
+import { type ColourScale, combinedValue, formatValue, makeScale, metricValue, type MetricName, scaleColour, strokeColour } from './stats-metrics';
+
+/** The statistics of one update, indexed for painting and tooltips. */
+export interface IndexedStatistics {
+  step: number;
+  layers: ReadonlyMap<string, LayerStatistics>;
+  merges: ReadonlyMap<string, MergeFlow>;
+}
+
+/** The drawn item showing a node or group id: itself, or the innermost collapsed block holding it. */
+export function ownerItem(rendering: Rendering, id: string): RenderedItem | undefined {
+  const direct = rendering.items.get(id);
+  if (direct) return direct;
+  for (let cut = id.lastIndexOf('/'); cut > 0; cut = id.lastIndexOf('/', cut - 1)) {
+    const item = rendering.items.get(id.slice(0, cut));
+    if (item?.group) return item;
+  }
+  return undefined;
+}
+
+/** Layers inside a block (ids are paths under the block instance's id). */
+export function membersOf(layers: ReadonlyMap<string, LayerStatistics>, groupId: string): LayerStatistics[] {
+  const prefix = `${groupId}/`;
+  const members: LayerStatistics[] = [];
+  for (const [id, stats] of layers) if (id.startsWith(prefix)) members.push(stats);
+  return members;
+}
+
+/** The value an item shows for a metric: its layer's, or the combination over a collapsed block. */
+export function itemValue(item: RenderedItem, statistics: IndexedStatistics, metric: MetricName): number | undefined {
+  if (!item.group) return metricValue(statistics.layers.get(item.id), metric);
+  return combinedValue(membersOf(statistics.layers, item.id), statistics.layers.get(item.group.output ?? ''), metric);
+}
+
+interface Painted {
+  shape: SVGElement | null;
+  badge: SVGTextElement;
+}
+
+export class GraphPainter {
+  private rendering: Rendering | null = null;
+  private readonly painted = new Map<string, Painted>();
+  private flows: SVGGElement | null = null;
+  private edges = new Map<string, SVGPathElement>();
+  private revealed: string | null = null;
+
+  /**
+   * Paints `statistics` onto `rendering` (null when no metric: colours off) and returns the scale used,
+   * or null when nothing had a value.
+   */
+  paint(rendering: Rendering, statistics: IndexedStatistics, metric: MetricName | null): ColourScale | null {
+    this.adopt(rendering);
+    const values = new Map<string, number>();
+    if (metric) {
+      for (const item of rendering.items.values()) {
+        const value = itemValue(item, statistics, metric);
+        if (value !== undefined) values.set(item.id, value);
+      }
+    }
+    const scale = metric ? makeScale(metric, [...values.values()]) : null;
+    for (const [id, painted] of this.painted) {
+      if (values.has(id)) continue;
+      painted.shape?.style.removeProperty('fill');
+      painted.badge.remove();
+      this.painted.delete(id);
+    }
+    if (scale) {
+      for (const [id, value] of values) {
+        const item = rendering.items.get(id)!;
+        let painted = this.painted.get(id);
+        if (!painted) {
+          painted = { shape: item.element.querySelector<SVGElement>(':scope > .shape'), badge: this.badgeFor(item) };
+          this.painted.set(id, painted);
+        }
+        painted.shape?.style.setProperty('fill', scaleColour(scale, value));
+        painted.badge.textContent = formatValue(value);
+      }
+    }
+    this.paintFlows(rendering, statistics);
+    return scale;
+  }
+
+  /** Marks one item (a heat-map target) until another is marked or the painter clears. */
+  markRevealed(rendering: Rendering, id: string | null): RenderedItem | undefined {
+    this.adopt(rendering);
+    if (this.revealed) rendering.items.get(this.revealed)?.element.classList.remove('stats-revealed');
+    const item = id ? ownerItem(rendering, id) : undefined;
+    this.revealed = item?.id ?? null;
+    item?.element.classList.add('stats-revealed');
+    return item;
+  }
+
+  /** Removes everything this painter added to the current rendering. */
+  clear(): void {
+    for (const painted of this.painted.values()) {
+      painted.shape?.style.removeProperty('fill');
+      painted.badge.remove();
+    }
+    this.painted.clear();
+    this.flows?.remove();
+    this.flows = null;
+    if (this.revealed) this.rendering?.items.get(this.revealed)?.element.classList.remove('stats-revealed');
+    this.revealed = null;
+    this.edges.clear();
+    this.rendering = null;
+  }
+
+  /** A new rendering starts from scratch: the previous one's elements went with it. */
+  private adopt(rendering: Rendering): void {
+    if (this.rendering === rendering) return;
+    this.clear();
+    this.rendering = rendering;
+    for (const path of rendering.content.querySelectorAll<SVGPathElement>('.edges path.edge')) {
+      const id = path.dataset.edge ?? '';
+      const hash = id.lastIndexOf('#');
+      this.edges.set(hash >= 0 ? id.slice(0, hash) : id, path);
+    }
+  }
+
+  private badgeFor(item: RenderedItem): SVGTextElement {
+    const { width, height } = item.box;
+    const isAdd = item.element.classList.contains('merge-add');
+    // An add is an ellipse: the badge goes beside it, the flow label on the other side.
+    const attributes = isAdd ? { x: width + 4, y: height / 2 + 3, 'text-anchor': 'start' } : { x: width - 4, y: height - 4, 'text-anchor': 'end' };
+    return svgElement('text', { class: 'stats-badge', ...attributes }, item.element);
+  }
+
+  private edgeBetween(rendering: Rendering, source: string, target: string): SVGPathElement | undefined {
+    const from = ownerItem(rendering, source);
+    const to = ownerItem(rendering, target);
+    if (!from || !to || from === to) return undefined;
+    return this.edges.get(`${from.id}->${to.id}`);
+  }
+
+  private paintFlows(rendering: Rendering, statistics: IndexedStatistics): void {
+    const layer = svgElement('g', { class: 'stats-flows' });
+    for (const merge of statistics.merges.values()) {
+      if (merge.kind === 'add') this.paintAdd(rendering, layer, merge);
+      else this.paintConcat(rendering, layer, merge);
+    }
+    // Above the edges and their labels, below the nodes.
+    const nodes = rendering.content.querySelector(':scope > .nodes');
+    if (this.flows) this.flows.replaceWith(layer);
+    else rendering.content.insertBefore(layer, nodes);
+    this.flows = layer;
+  }
+
+  private paintAdd(rendering: Rendering, layer: SVGGElement, merge: Extract<MergeFlow, { kind: 'add' }>): void {
+    const largest = Math.max(...merge.branches.map((b) => b.gradNorm).filter(Number.isFinite), 0);
+    const parts: string[] = [];
+    for (const branch of merge.branches) {
+      const name = branch.role === 'residual' ? 'res' : branch.layers === 0 ? 'id' : 'sc';
+      parts.push(`${name} ${formatValue(branch.gradNorm)}`);
+      const edge = this.edgeBetween(rendering, branch.input, merge.node);
+      if (!edge) continue;
+      const share = largest > 0 && Number.isFinite(branch.gradNorm) ? branch.gradNorm / largest : 0;
+      const path = svgElement('path', { d: edge.getAttribute('d') ?? '', class: `stats-flow role-${branch.role}`, 'stroke-width': (1.5 + 4.5 * share).toFixed(2), 'data-node': merge.node, 'data-input': branch.input }, layer);
+      const title = svgElement('title', {}, path);
+      title.textContent = `${branch.input} → ${merge.node}: gradient norm ${formatValue(branch.gradNorm)} (${branch.role === 'residual' ? 'residual branch' : branch.layers === 0 ? 'identity shortcut' : 'shortcut'}, ${branch.layers} layer${branch.layers === 1 ? '' : 's'})`;
+    }
+    const item = rendering.items.get(merge.node);
+    if (!item) return; // inside a collapsed block
+    const label = svgElement('text', { class: 'stats-flow-label', 'data-node': merge.node, x: item.box.x - 4, y: item.box.y + item.box.height / 2 + 3, 'text-anchor': 'end' }, layer);
+    // Shortcut first, as in "id 0.82 · res 0.31".
+    const ordered = merge.branches.map((b, i) => ({ b, text: parts[i] })).sort((x, y) => Number(x.b.role === 'residual') - Number(y.b.role === 'residual'));
+    label.textContent = ordered.map((o) => o.text).join(' · ');
+  }
+
+  private paintConcat(rendering: Rendering, layer: SVGGElement, merge: Extract<MergeFlow, { kind: 'concat' }>): void {
+    // Slices from the same drawn source (a collapsed block) share one edge: their norms combine.
+    const byEdge = new Map<SVGPathElement, { squares: number; sources: string[]; channels: number }>();
+    for (const slice of merge.slices) {
+      if (slice.source === '' || !Number.isFinite(slice.gradNorm)) continue;
+      const edge = this.edgeBetween(rendering, slice.source, merge.node);
+      if (!edge) continue;
+      const entry = byEdge.get(edge) ?? { squares: 0, sources: [], channels: 0 };
+      entry.squares += slice.gradNorm ** 2;
+      entry.sources.push(slice.source);
+      entry.channels += slice.channels;
+      byEdge.set(edge, entry);
+    }
+    const largest = Math.max(0, ...[...byEdge.values()].map((e) => Math.sqrt(e.squares)));
+    const labelled = byEdge.size <= 4;
+    for (const [edge, entry] of byEdge) {
+      const norm = Math.sqrt(entry.squares);
+      const share = largest > 0 ? norm / largest : 0;
+      const path = svgElement('path', { d: edge.getAttribute('d') ?? '', class: 'stats-flow role-slice', 'stroke-width': (1 + 4 * share).toFixed(2), 'data-node': merge.node, 'data-input': entry.sources.join(' ') }, layer);
+      path.style.setProperty('stroke', strokeColour(share));
+      const title = svgElement('title', {}, path);
+      title.textContent = `${entry.sources.join(' + ')} → ${merge.node}: gradient norm ${formatValue(norm)} over ${entry.channels} channel${entry.channels === 1 ? '' : 's'}`;
+      if (!labelled) continue;
+      const point = pointNearEnd(edge);
+      if (!point) continue;
+      const label = svgElement('text', { class: 'stats-flow-label', 'data-node': merge.node, x: point.x + 4, y: point.y - 3 }, layer);
+      label.textContent = formatValue(norm);
+    }
+  }
+}
+
+/** A point three quarters along an edge (near the merge it enters), or null if the path has no geometry yet. */
+function pointNearEnd(edge: SVGPathElement): DOMPoint | null {
+  try {
+    const length = edge.getTotalLength();
+    return length > 0 ? edge.getPointAtLength(length * 0.75) : null;
+  } catch {
+    return null; // not laid out (detached): the stroke and its title still carry the value
+  }
+}
