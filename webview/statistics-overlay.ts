@@ -15,7 +15,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import type { LayerStatistics, MergeFlow, TrainingStatistics } from '../src/train/stats';
 import type { Rendering } from './render';
-import { GraphPainter, type IndexedStatistics, membersOf } from './stats-graph-paint';
+import { branchDescription, GraphPainter, type IndexedStatistics, membersOf } from './stats-graph-paint';
 import { ReuseHeatMaps } from './stats-heatmap';
 import { StatisticsHistory } from './stats-history';
 import { type ColourScale, combinedValue, formatValue, isMetricName, METRICS, type MetricName, rampGradient } from './stats-metrics';
@@ -87,7 +87,7 @@ export class StatisticsOverlay {
     this.legendType = element('span', 'stats-scale-type', this.legend);
     this.flowLegend = element('div', 'stats-flow-legend', this.root);
     this.flowLegend.append('Gradient into merges (width = share):');
-    for (const [kind, text] of [['shortcut', 'id/sc shortcut'], ['residual', 'res residual']]) {
+    for (const [kind, text] of [['shortcut', 'id/proj shortcut'], ['residual', 'res residual']]) {
       const swatch = element('span', `swatch ${kind}`, this.flowLegend);
       swatch.setAttribute('aria-hidden', 'true');
       this.flowLegend.append(text);
@@ -202,8 +202,7 @@ export class StatisticsOverlay {
     const merge = group ? undefined : statistics.merges.get(id);
     if (merge?.kind === 'add') {
       merge.branches.forEach((branch, i) => {
-        const name = branch.role === 'residual' ? 'residual branch' : branch.layers === 0 ? 'identity shortcut' : 'shortcut';
-        rows.push({ key: `Gradient into ${name}`, value: branch.gradNorm, history: this.history.series(id, `branch:${i}`) });
+        rows.push({ key: `Gradient into ${branchDescription(branch, statistics.layers)}`, value: branch.gradNorm, history: this.history.series(id, `branch:${i}`) });
       });
     }
     if (rows.length === 0 && merge?.kind !== 'concat') return null;

@@ -6,7 +6,7 @@
  * are inline style properties (CSSOM, allowed by the CSP), badges and strokes are extra elements that are
  * reused while the rendering stays and vanish with it, so repeated updates keep the element count fixed.
  */
-import type { LayerStatistics, MergeFlow } from '../src/train/stats';
+import type { AddBranchFlow, LayerStatistics, MergeFlow } from '../src/train/stats';
 import type { Rendering, RenderedItem } from './render';
 import { svgElement } from './render';
 import { type ColourScale, combinedValue, formatValue, makeScale, metricValue, type MetricName, scaleColour, strokeColour } from './stats-metrics';
@@ -16,6 +16,21 @@ export interface IndexedStatistics {
   step: number;
   layers: ReadonlyMap<string, LayerStatistics>;
   merges: ReadonlyMap<string, MergeFlow>;
+}
+
+/**
+ * A branch's short name in the flow label: 'res' for the residual branch; for the shortcut 'proj' when it
+ * has parameters (a projection conv/bn) and 'id' otherwise (identity, or the paper's option A: zero
+ * padding or pooling, still an identity mapping of the channels it carries).
+ */
+export function branchName(branch: AddBranchFlow, layers: ReadonlyMap<string, LayerStatistics>): 'res' | 'proj' | 'id' {
+  if (branch.role === 'residual') return 'res';
+  const hasWeights = (id: string): boolean => layers.get(id)?.weightNorm !== undefined;
+  return branch.layers > 0 && (hasWeights(branch.start) || hasWeights(branch.input)) ? 'proj' : 'id';
+}
+
+export function branchDescription(branch: AddBranchFlow, layers: ReadonlyMap<string, LayerStatistics>): string {
+  return { res: 'residual branch', proj: 'projection shortcut', id: 'identity shortcut' }[branchName(branch, layers)];
 }
 
 /** The drawn item showing a node or group id: itself, or the innermost collapsed block holding it. */
@@ -52,6 +67,9 @@ export class GraphPainter {
   private rendering: Rendering | null = null;
   private readonly painted = new Map<string, Painted>();
   private flows: SVGGElement | null = null;
+  private readonly pool = new Map<string, SVGElement>();
+  private readonly used = new Set<string>();
+  private readonly points = new Map<SVGPathElement, DOMPoint | null>();
   private edges = new Map<string, SVGPathElement>();
   private revealed: string | null = null;
 
@@ -110,6 +128,8 @@ export class GraphPainter {
     this.painted.clear();
     this.flows?.remove();
     this.flows = null;
+    this.pool.clear();
+    this.points.clear();
     if (this.revealed) this.rendering?.items.get(this.revealed)?.element.classList.remove('stats-revealed');
     this.revealed = null;
     this.edges.clear();
@@ -131,8 +151,9 @@ export class GraphPainter {
   private badgeFor(item: RenderedItem): SVGTextElement {
     const { width, height } = item.box;
     const isAdd = item.element.classList.contains('merge-add');
-    // An add is an ellipse: the badge goes beside it, the flow label on the other side.
-    const attributes = isAdd ? { x: width + 4, y: height / 2 + 3, 'text-anchor': 'start' } : { x: width - 4, y: height - 4, 'text-anchor': 'end' };
+    // Just outside the top-right corner, where neither the node's text nor its edges are (edges meet a
+    // node in the middle of a side); an add's ellipse has room to its right (the flow label goes left).
+    const attributes = isAdd ? { x: width + 4, y: height / 2 + 3, 'text-anchor': 'start' } : { x: width, y: -3, 'text-anchor': 'end' };
     return svgElement('text', { class: 'stats-badge', ...attributes }, item.element);
   }
 
@@ -143,41 +164,64 @@ export class GraphPainter {
     return this.edges.get(`${from.id}->${to.id}`);
   }
 
+  /**
+   * Flow strokes and labels live in one layer between the edges and the nodes. Elements are kept by
+   * (merge, edge) and reused on the next update; those not painted again are removed.
+   */
   private paintFlows(rendering: Rendering, statistics: IndexedStatistics): void {
-    const layer = svgElement('g', { class: 'stats-flows' });
-    for (const merge of statistics.merges.values()) {
-      if (merge.kind === 'add') this.paintAdd(rendering, layer, merge);
-      else this.paintConcat(rendering, layer, merge);
+    if (!this.flows) {
+      this.flows = svgElement('g', { class: 'stats-flows' });
+      rendering.content.insertBefore(this.flows, rendering.content.querySelector(':scope > .nodes'));
     }
-    // Above the edges and their labels, below the nodes.
-    const nodes = rendering.content.querySelector(':scope > .nodes');
-    if (this.flows) this.flows.replaceWith(layer);
-    else rendering.content.insertBefore(layer, nodes);
-    this.flows = layer;
+    this.used.clear();
+    for (const merge of statistics.merges.values()) {
+      if (merge.kind === 'add') this.paintAdd(rendering, merge, statistics);
+      else this.paintConcat(rendering, merge);
+    }
+    for (const [key, element] of this.pool) {
+      if (this.used.has(key)) continue;
+      element.remove();
+      this.pool.delete(key);
+    }
   }
 
-  private paintAdd(rendering: Rendering, layer: SVGGElement, merge: Extract<MergeFlow, { kind: 'add' }>): void {
+  /** The pooled element for `key`, created on first use; `title` gives a path its hover text child. */
+  private flowElement<K extends 'path' | 'text'>(key: string, tag: K, attributes: Record<string, string | number>): SVGElementTagNameMap[K] {
+    this.used.add(key);
+    let element = this.pool.get(key) as SVGElementTagNameMap[K] | undefined;
+    if (!element) {
+      element = svgElement(tag, attributes, this.flows!);
+      if (tag === 'path') svgElement('title', {}, element);
+      this.pool.set(key, element);
+    } else for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
+    return element;
+  }
+
+  private flowPath(key: string, edge: SVGPathElement, className: string, width: number, node: string, input: string, title: string): SVGPathElement {
+    const path = this.flowElement(key, 'path', { d: edge.getAttribute('d') ?? '', class: className, 'stroke-width': width.toFixed(2), 'data-node': node, 'data-input': input });
+    path.firstElementChild!.textContent = title;
+    return path;
+  }
+
+  private paintAdd(rendering: Rendering, merge: Extract<MergeFlow, { kind: 'add' }>, statistics: IndexedStatistics): void {
     const largest = Math.max(...merge.branches.map((b) => b.gradNorm).filter(Number.isFinite), 0);
-    const parts: string[] = [];
-    for (const branch of merge.branches) {
-      const name = branch.role === 'residual' ? 'res' : branch.layers === 0 ? 'id' : 'sc';
-      parts.push(`${name} ${formatValue(branch.gradNorm)}`);
+    const parts: { residual: boolean; text: string }[] = [];
+    merge.branches.forEach((branch, i) => {
+      parts.push({ residual: branch.role === 'residual', text: `${branchName(branch, statistics.layers)} ${formatValue(branch.gradNorm)}` });
       const edge = this.edgeBetween(rendering, branch.input, merge.node);
-      if (!edge) continue;
+      if (!edge) return;
       const share = largest > 0 && Number.isFinite(branch.gradNorm) ? branch.gradNorm / largest : 0;
-      const path = svgElement('path', { d: edge.getAttribute('d') ?? '', class: `stats-flow role-${branch.role}`, 'stroke-width': (1.5 + 4.5 * share).toFixed(2), 'data-node': merge.node, 'data-input': branch.input }, layer);
-      const title = svgElement('title', {}, path);
-      title.textContent = `${branch.input} → ${merge.node}: gradient norm ${formatValue(branch.gradNorm)} (${branch.role === 'residual' ? 'residual branch' : branch.layers === 0 ? 'identity shortcut' : 'shortcut'}, ${branch.layers} layer${branch.layers === 1 ? '' : 's'})`;
-    }
+      const layers = `${branch.layers} layer${branch.layers === 1 ? '' : 's'}`;
+      this.flowPath(`${merge.node}\u0000${i}`, edge, `stats-flow role-${branch.role}`, 1.5 + 4.5 * share, merge.node, branch.input, `${branch.input} → ${merge.node}: gradient norm ${formatValue(branch.gradNorm)} (${branchDescription(branch, statistics.layers)}, ${layers})`);
+    });
     const item = rendering.items.get(merge.node);
     if (!item) return; // inside a collapsed block
-    const label = svgElement('text', { class: 'stats-flow-label', 'data-node': merge.node, x: item.box.x - 4, y: item.box.y + item.box.height / 2 + 3, 'text-anchor': 'end' }, layer);
+    const label = this.flowElement(`${merge.node}\u0000label`, 'text', { class: 'stats-flow-label', 'data-node': merge.node, x: item.box.x - 4, y: item.box.y + item.box.height / 2 + 3, 'text-anchor': 'end' });
     // Shortcut first, as in "id 0.82 · res 0.31".
-    const ordered = merge.branches.map((b, i) => ({ b, text: parts[i] })).sort((x, y) => Number(x.b.role === 'residual') - Number(y.b.role === 'residual'));
-    label.textContent = ordered.map((o) => o.text).join(' · ');
+    label.textContent = [...parts.filter((p) => !p.residual), ...parts.filter((p) => p.residual)].map((p) => p.text).join(' · ');
   }
 
-  private paintConcat(rendering: Rendering, layer: SVGGElement, merge: Extract<MergeFlow, { kind: 'concat' }>): void {
+  private paintConcat(rendering: Rendering, merge: Extract<MergeFlow, { kind: 'concat' }>): void {
     // Slices from the same drawn source (a collapsed block) share one edge: their norms combine.
     const byEdge = new Map<SVGPathElement, { squares: number; sources: string[]; channels: number }>();
     for (const slice of merge.slices) {
@@ -195,16 +239,21 @@ export class GraphPainter {
     for (const [edge, entry] of byEdge) {
       const norm = Math.sqrt(entry.squares);
       const share = largest > 0 ? norm / largest : 0;
-      const path = svgElement('path', { d: edge.getAttribute('d') ?? '', class: 'stats-flow role-slice', 'stroke-width': (1 + 4 * share).toFixed(2), 'data-node': merge.node, 'data-input': entry.sources.join(' ') }, layer);
+      const key = `${merge.node}\u0000${edge.dataset.edge ?? ''}`;
+      const channels = `${entry.channels} channel${entry.channels === 1 ? '' : 's'}`;
+      const path = this.flowPath(key, edge, 'stats-flow role-slice', 1 + 4 * share, merge.node, entry.sources.join(' '), `${entry.sources.join(' + ')} → ${merge.node}: gradient norm ${formatValue(norm)} over ${channels}`);
       path.style.setProperty('stroke', strokeColour(share));
-      const title = svgElement('title', {}, path);
-      title.textContent = `${entry.sources.join(' + ')} → ${merge.node}: gradient norm ${formatValue(norm)} over ${entry.channels} channel${entry.channels === 1 ? '' : 's'}`;
       if (!labelled) continue;
-      const point = pointNearEnd(edge);
+      const point = this.labelPoint(edge);
       if (!point) continue;
-      const label = svgElement('text', { class: 'stats-flow-label', 'data-node': merge.node, x: point.x + 4, y: point.y - 3 }, layer);
-      label.textContent = formatValue(norm);
+      this.flowElement(`${key}\u0000label`, 'text', { class: 'stats-flow-label', 'data-node': merge.node, x: (point.x + 4).toFixed(1), y: (point.y - 3).toFixed(1) }).textContent = formatValue(norm);
     }
+  }
+
+  /** Where a concat edge's label goes; measured once per edge and rendering (measuring forces a layout). */
+  private labelPoint(edge: SVGPathElement): DOMPoint | null {
+    if (!this.points.has(edge)) this.points.set(edge, pointNearEnd(edge));
+    return this.points.get(edge)!;
   }
 }
 

@@ -20,6 +20,7 @@ body.vscode-high-contrast, body.vscode-high-contrast-light { --stats-strength: 4
 .graph-content .stats-flows .stats-flow.role-residual { stroke: var(--stats-residual); }
 .graph-content .stats-flows .stats-flow-label { font-size: 9.5px; fill: var(--g-fg); paint-order: stroke; stroke: var(--stats-halo); stroke-width: 3px; stroke-linejoin: round; pointer-events: none; }
 body.vscode-high-contrast .graph-content .stats-flows .stats-flow, body.vscode-high-contrast-light .graph-content .stats-flows .stats-flow { stroke-opacity: 1; }
+.stats-overlay[hidden] { display: none; }
 .stats-overlay { display: flex; flex-direction: column; gap: 6px; color: var(--g-fg); font-family: var(--g-font); font-size: 12px; }
 .stats-overlay .stats-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
 .stats-overlay .stats-step { color: var(--g-muted); }

@@ -35,7 +35,7 @@ declare global {
 
 const vscode = acquireVsCodeApi();
 const sheet = new CSSStyleSheet();
-sheet.replaceSync(`${css}\n${GRAPH_CSS}\n#stats-panel { max-height: 260px; overflow: auto; padding: 6px 8px; border-top: 1px solid var(--g-group-stroke); }`);
+sheet.replaceSync(`${css}\n${GRAPH_CSS}\n#stats-panel { max-height: 260px; overflow: auto; padding: 6px 8px; border-bottom: 1px solid var(--g-group-stroke); }`);
 document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 
 const make = <K extends keyof HTMLElementTagNameMap>(tag: K, id: string, parent: Element): HTMLElementTagNameMap[K] => {
@@ -45,8 +45,8 @@ const make = <K extends keyof HTMLElementTagNameMap>(tag: K, id: string, parent:
   return el;
 };
 const app = make('div', 'app', document.body);
-const stage = make('div', 'stage', app);
 const panel = make('div', 'stats-panel', app);
+const stage = make('div', 'stage', app);
 const minimap = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
 minimap.id = 'minimap';
 stage.appendChild(minimap);
