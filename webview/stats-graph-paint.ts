@@ -2,7 +2,7 @@
  * Paints statistics onto one rendering of the graph: a fill and a value badge per drawn item (a layer,
  * or a collapsed block standing for its layers), and the gradient flow at merges as overlay strokes on
  * the incoming edges (adds: shortcut vs residual, width by share, a label "id 0.82 · res 0.31"; concats:
- * one stroke per source slice, colour and width by its norm). Nothing of the drawing is replaced: fills
+ * one stroke per source slice, colour and width by its norm, the value in its title). Nothing of the drawing is replaced: fills
  * are inline style properties (CSSOM, allowed by the CSP), badges and strokes are extra elements that are
  * reused while the rendering stays and vanish with it, so repeated updates keep the element count fixed.
  */
@@ -69,7 +69,6 @@ export class GraphPainter {
   private flows: SVGGElement | null = null;
   private readonly pool = new Map<string, SVGElement>();
   private readonly used = new Set<string>();
-  private readonly points = new Map<SVGPathElement, DOMPoint | null>();
   private edges = new Map<string, SVGPathElement>();
   private revealed: string | null = null;
 
@@ -129,7 +128,6 @@ export class GraphPainter {
     this.flows?.remove();
     this.flows = null;
     this.pool.clear();
-    this.points.clear();
     if (this.revealed) this.rendering?.items.get(this.revealed)?.element.classList.remove('stats-revealed');
     this.revealed = null;
     this.edges.clear();
@@ -235,34 +233,15 @@ export class GraphPainter {
       byEdge.set(edge, entry);
     }
     const largest = Math.max(0, ...[...byEdge.values()].map((e) => Math.sqrt(e.squares)));
-    const labelled = byEdge.size <= 4;
+    // No text on these: a dense block has dozens of arcs side by side. The value is in the stroke's
+    // title and in the tooltip of the concat (or of the collapsed layer holding it).
     for (const [edge, entry] of byEdge) {
       const norm = Math.sqrt(entry.squares);
       const share = largest > 0 ? norm / largest : 0;
-      const key = `${merge.node}\u0000${edge.dataset.edge ?? ''}`;
+      const arc = edge.classList.contains('arc');
       const channels = `${entry.channels} channel${entry.channels === 1 ? '' : 's'}`;
-      const path = this.flowPath(key, edge, 'stats-flow role-slice', 1 + 4 * share, merge.node, entry.sources.join(' '), `${entry.sources.join(' + ')} → ${merge.node}: gradient norm ${formatValue(norm)} over ${channels}`);
+      const path = this.flowPath(`${merge.node}\u0000${edge.dataset.edge ?? ''}`, edge, 'stats-flow role-slice', arc ? 0.8 + 2.2 * share : 1 + 4 * share, merge.node, entry.sources.join(' '), `${entry.sources.join(' + ')} → ${merge.node}: gradient norm ${formatValue(norm)} over ${channels}`);
       path.style.setProperty('stroke', strokeColour(share));
-      if (!labelled) continue;
-      const point = this.labelPoint(edge);
-      if (!point) continue;
-      this.flowElement(`${key}\u0000label`, 'text', { class: 'stats-flow-label', 'data-node': merge.node, x: (point.x + 4).toFixed(1), y: (point.y - 3).toFixed(1) }).textContent = formatValue(norm);
     }
-  }
-
-  /** Where a concat edge's label goes; measured once per edge and rendering (measuring forces a layout). */
-  private labelPoint(edge: SVGPathElement): DOMPoint | null {
-    if (!this.points.has(edge)) this.points.set(edge, pointNearEnd(edge));
-    return this.points.get(edge)!;
-  }
-}
-
-/** A point three quarters along an edge (near the merge it enters), or null if the path has no geometry yet. */
-function pointNearEnd(edge: SVGPathElement): DOMPoint | null {
-  try {
-    const length = edge.getTotalLength();
-    return length > 0 ? edge.getPointAtLength(length * 0.75) : null;
-  } catch {
-    return null; // not laid out (detached): the stroke and its title still carry the value
   }
 }
