@@ -43,7 +43,7 @@ body.vscode-high-contrast .graph-content .stats-flows .stats-flow, body.vscode-h
 body.vscode-high-contrast .stats-overlay .stats-heatmap .heat-cell, body.vscode-high-contrast-light .stats-overlay .stats-heatmap .heat-cell { stroke: var(--vscode-contrastBorder, #6fc3df); }
 #tooltip .stats-section { margin-top: 5px; padding-top: 4px; border-top: 1px solid var(--vscode-editorHoverWidget-border, var(--g-node-stroke)); }
 #tooltip .stats-section .stats-heading { color: var(--g-muted); margin-bottom: 2px; }
-#tooltip .stats-row { display: grid; grid-template-columns: minmax(120px, auto) 64px 84px; gap: 6px; align-items: center; }
+#tooltip .stats-row { display: grid; grid-template-columns: 150px 60px 84px; gap: 6px; align-items: center; }
 #tooltip .stats-row .key { color: var(--g-muted); }
 #tooltip .stats-sparkline polyline { fill: none; stroke: var(--g-concat); stroke-width: 1.2; }
 #tooltip .stats-sparkline circle { fill: var(--g-concat); }
