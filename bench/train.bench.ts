@@ -3,13 +3,13 @@
 // CIFAR shape; plus the cost of live statistics as a share of step time at the default interval.
 //
 //   npm run bench:train                       (batch 32, cpu + wasm + PyTorch)
-//   BENCH_BATCHES=32,128 BENCH_BACKENDS=wasm npm run bench:train
+//   BENCH_BATCHES=32,128 BENCH_BACKENDS=wasm BENCH_MODELS=resnet20 BENCH_TORCH_THREADS=1 BENCH_STATS=0 npm run bench:train
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyze, type ModelGraph } from '../src/core';
-import { useBackend, type PortableBackend } from '../src/train/backend';
+import { useNodeBackend as useBackend, type PortableBackend } from '../src/train/nodeBackend';
 import type { ImageDataset } from '../src/train/data';
 import { DEFAULT_STATS_INTERVAL, TrainingEngine } from '../src/train/engine';
 import { TfModel } from '../src/train/model';
@@ -36,7 +36,12 @@ model densenet_bc40(32x32x3) {
 
 const batches = (process.env.BENCH_BATCHES ?? '32').split(',').map(Number);
 const backends = (process.env.BENCH_BACKENDS ?? 'cpu,wasm').split(',') as PortableBackend[];
-const models: ModelGraph[] = [analyze(readFileSync('examples/resnet20.skipnet', 'utf8')).models[0], analyze(DENSENET_BC).models[0]];
+// PyTorch with 2 threads is the issue's reference; 1 thread is also measured because on a shared machine
+// OpenMP's 2 threads can lose most of their speed to oversubscription (seen here: 231 vs 49 images/s).
+const threadCounts = (process.env.BENCH_TORCH_THREADS ?? '2,1').split(',').map(Number);
+const wanted = (process.env.BENCH_MODELS ?? 'resnet20,densenet_bc40').split(',');
+const models: ModelGraph[] = [analyze(readFileSync('examples/resnet20.skipnet', 'utf8')).models[0], analyze(DENSENET_BC).models[0]].filter((m) => wanted.includes(m.name));
+const skipStats = process.env.BENCH_STATS === '0';
 
 function randomDataset(count: number): ImageDataset {
   const random = new SeededRandom(1);
@@ -71,11 +76,11 @@ async function timeSteps(graph: ModelGraph, batch: number, warmup: number, steps
   return { perStep: mean(plain.length ? plain : withStats), statsPerStep: withStats.length ? mean(withStats) : null };
 }
 
-function torchImagesPerSecond(graph: ModelGraph, weights: unknown, batch: number): number | string {
+function torchImagesPerSecond(graph: ModelGraph, weights: unknown, batch: number, threads: number): number | string {
   const dir = mkdtempSync(join(tmpdir(), 'skipnet-bench-'));
   try {
     const model = graph;
-    const spec = { nodes: graphSpec(model), weights, logits: model.output, input_shape: model.inputShape, batch, warmup: 3, steps: 10, threads: 2 };
+    const spec = { nodes: graphSpec(model), weights, logits: model.output, input_shape: model.inputShape, batch, warmup: 3, steps: 10, threads };
     writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
     const run = spawnSync('/usr/bin/python3', ['bench/train_torch.py', join(dir, 'spec.json')], { encoding: 'utf8' });
     if (run.status !== 0) return `PyTorch failed: ${run.stderr.trim().split('\n').at(-1)}`;
@@ -94,18 +99,28 @@ async function main(): Promise<void> {
     const weights = await exporter.exportWeights();
     exporter.dispose();
     for (const batch of batches) {
-      const torch = torchImagesPerSecond(graph, weights, batch);
-      const torchText = typeof torch === 'number' ? fmt(torch) : torch;
-      console.log(`${graph.name} batch ${batch}: PyTorch CPU (2 threads) ${torchText} images/s`);
-      rows.push([graph.name, String(batch), 'pytorch-cpu-2t', torchText, '1.00']);
+      const torchRuns = threadCounts.map((threads) => ({ threads, ips: torchImagesPerSecond(graph, weights, batch, threads) }));
+      for (const { threads, ips } of torchRuns) {
+        const text = typeof ips === 'number' ? fmt(ips) : ips;
+        console.log(`${graph.name} batch ${batch}: PyTorch CPU (${threads} thread${threads === 1 ? '' : 's'}) ${text} images/s`);
+        rows.push([graph.name, String(batch), `pytorch-cpu-${threads}t`, text, typeof ips === 'number' && typeof torchRuns[0].ips === 'number' ? (ips / torchRuns[0].ips).toFixed(3) : '?']);
+      }
+      const torch = torchRuns[0].ips;
       for (const backend of backends) {
         await useBackend(backend);
         // tfjs's cpu backend (plain JavaScript loops) takes about a minute per ResNet-20 step at batch 32
         // here: one unwarmed step is plenty (there is nothing to compile on it).
-        const { perStep } = backend === 'cpu' ? await timeSteps(graph, batch, 0, 1, 0) : await timeSteps(graph, batch, 1, 5, 0);
+        let perStep: number;
+        try {
+          ({ perStep } = backend === 'cpu' ? await timeSteps(graph, batch, 0, 1, 0) : await timeSteps(graph, batch, 1, 5, 0));
+        } catch (error) {
+          console.log(`${graph.name} batch ${batch}: tfjs ${backend} failed: ${error instanceof Error ? error.message : String(error)}`);
+          rows.push([graph.name, String(batch), `tfjs-${backend}`, 'failed', '-']);
+          continue;
+        }
         const ips = batch / perStep;
         const ratio = typeof torch === 'number' ? (ips / torch).toFixed(3) : '?';
-        console.log(`${graph.name} batch ${batch}: tfjs ${backend} ${fmt(ips)} images/s (${ratio} × PyTorch)`);
+        console.log(`${graph.name} batch ${batch}: tfjs ${backend} ${fmt(ips)} images/s (${ratio} × PyTorch with ${threadCounts[0]} threads${torchRuns.slice(1).map((r) => (typeof r.ips === 'number' ? `, ${(ips / r.ips).toFixed(3)} × with ${r.threads}` : '')).join('')})`);
         rows.push([graph.name, String(batch), `tfjs-${backend}`, fmt(ips), ratio]);
       }
     }
@@ -114,7 +129,7 @@ async function main(): Promise<void> {
   // and statistics steps interleave and share whatever else the machine is doing.
   const statsBackend: PortableBackend = backends.includes('wasm') ? 'wasm' : backends[0];
   await useBackend(statsBackend);
-  for (const graph of models) {
+  for (const graph of skipStats ? [] : models) {
     const mixed = await timeSteps(graph, 32, 2, 8, 2);
     const plain = { perStep: mixed.perStep };
     const extra = (mixed.statsPerStep ?? mixed.perStep) - plain.perStep;
@@ -123,7 +138,7 @@ async function main(): Promise<void> {
       `${graph.name} statistics on ${statsBackend}: a statistics step costs ${(1000 * extra).toFixed(0)} ms more than a ${(1000 * plain.perStep).toFixed(0)} ms step → ${overhead.toFixed(2)}% of step time at the default interval (${DEFAULT_STATS_INTERVAL})`,
     );
   }
-  console.log('\nmodel | batch | engine | images/s | ratio to PyTorch');
+  console.log(`\nmodel | batch | engine | images/s | ratio to PyTorch with ${threadCounts[0]} threads`);
   for (const r of rows) console.log(r.join(' | '));
 }
 

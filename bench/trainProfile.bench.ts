@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../src/core';
-import { useBackend, type PortableBackend } from '../src/train/backend';
+import { useNodeBackend as useBackend, type PortableBackend } from '../src/train/nodeBackend';
 import { TfModel } from '../src/train/model';
 
 async function main(): Promise<void> {

@@ -40,7 +40,7 @@ if (args.has('--tests')) {
   // Test-only pages (*-page.ts) that mount webview parts on their own, served by test/webview/harness.ts.
   jobs.push(build({ ...common, platform: 'browser', format: 'iife', target: 'chrome120', entryPoints: entries('test/webview', '-page.ts'), outdir: 'out/webview-test/pages', loader: { '.css': 'text' } }));
 } else if (args.has('--bench')) {
-  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['playwright-core'], ...preferModules }));
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['esbuild', 'playwright-core'], ...preferModules }));
 } else {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', ...preferModules }));
   // elkjs for `skipnet render`, apart so the CLI's other commands start without parsing it (src/cli/render.ts).

@@ -22,6 +22,7 @@ export class Viewport {
   private readonly minimapUse: SVGUseElement;
   private readonly minimapWindow: SVGRectElement;
   private readonly disposers: (() => void)[] = [];
+  private lastSize = { width: 0, height: 0 };
 
   constructor(
     private readonly svg: SVGSVGElement,
@@ -38,7 +39,7 @@ export class Viewport {
     this.listen(minimap, 'pointermove', (e) => {
       if ((e as PointerEvent).buttons === 1) this.onMinimap(e as PointerEvent);
     });
-    const resize = new ResizeObserver(() => this.apply());
+    const resize = new ResizeObserver(() => this.onResize());
     resize.observe(svg);
     this.disposers.push(() => resize.disconnect());
   }
@@ -134,6 +135,24 @@ export class Viewport {
   private size(): { width: number; height: number } {
     const rect = this.svg.getBoundingClientRect();
     return { width: rect.width, height: rect.height };
+  }
+
+  /**
+   * Along an axis where the drawing fits, keep it where it was relative to the centre (an editor opening
+   * beside the graph must not push the graph against one edge); along an axis it overflows, keep the
+   * scroll position, like a document. The first size (from zero) has nothing to keep.
+   */
+  private onResize(): void {
+    const size = this.size();
+    const before = this.lastSize;
+    this.lastSize = size;
+    if (before.width > 0 && before.height > 0) {
+      const { x, y, scale } = this.transform;
+      const dx = this.contentWidth * scale <= size.width ? (size.width - before.width) / 2 : 0;
+      const dy = this.contentHeight * scale <= size.height ? (size.height - before.height) / 2 : 0;
+      this.transform = { x: x + dx, y: y + dy, scale };
+    }
+    this.apply();
   }
 
   private apply(): void {

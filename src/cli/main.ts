@@ -163,15 +163,9 @@ export async function runRenderCommand(argv: string[], io: CliIo = nodeIo): Prom
   if (expand !== 'all' && expand !== 'default') return usage(io, `--expand must be all or default, not '${expand}'`);
   const theme = flags.theme ?? 'print';
   if (theme !== 'print' && theme !== 'dark') return usage(io, `--theme must be print or dark, not '${theme}'`);
-  if (positional.length !== 1) return usage(io, 'expected exactly one .skipnet file');
-  const file = positional[0];
-  let text: string;
-  try {
-    text = io.readFile(file);
-  } catch (error) {
-    io.err(`skipnet: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    return 2;
-  }
+  const input = readOneFile(positional, io);
+  if (typeof input === 'number') return input;
+  const { file, text } = input;
   const result = await renderSvg(text, { model: flags.model, direction, expand, theme });
   if (!result.ok) {
     io.err(`skipnet: ${file}: ${result.message}`);
@@ -190,17 +184,21 @@ function usage(io: CliIo, message: string): number {
   return 2;
 }
 
-function withFile(positional: string[], io: CliIo, run: (file: string, analysis: Analysis) => number): number {
+/** The one .skipnet file a command works on, or the exit code after saying why it cannot be read. */
+function readOneFile(positional: string[], io: CliIo): { file: string; text: string } | number {
   if (positional.length !== 1) return usage(io, 'expected exactly one .skipnet file');
   const file = positional[0];
-  let text: string;
   try {
-    text = io.readFile(file);
+    return { file, text: io.readFile(file) };
   } catch (error) {
     io.err(`skipnet: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     return 2;
   }
-  return run(file, analyze(text));
+}
+
+function withFile(positional: string[], io: CliIo, run: (file: string, analysis: Analysis) => number): number {
+  const input = readOneFile(positional, io);
+  return typeof input === 'number' ? input : run(input.file, analyze(input.text));
 }
 
 function pickModels(analysis: Analysis, name: string | undefined, io: CliIo): ModelGraph[] | undefined {

@@ -263,7 +263,10 @@ export class GraphPanel implements vscode.Disposable {
     }
     const selection = new vscode.Selection(document.positionAt(range.start), document.positionAt(range.end));
     const visible = vscode.window.visibleTextEditors.find((e) => e.document === document);
-    const editor = await vscode.window.showTextDocument(document, { viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One, preserveFocus: false, selection });
+    // When no editor shows the document (the graph replaced it in its group), open it beside the graph,
+    // not over it: a person clicks node after node while reading the source.
+    const viewColumn = visible?.viewColumn ?? (this.panel.visible ? vscode.ViewColumn.Beside : vscode.ViewColumn.One);
+    const editor = await vscode.window.showTextDocument(document, { viewColumn, preserveFocus: false, selection });
     editor.revealRange(selection, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   }
 

@@ -3,16 +3,16 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 /**
- * Backend selection shared by the Node CLI, the tests and the benchmarks. The webview registers the
- * GPU backends itself; this module only knows the two that run anywhere (cpu and wasm).
+ * Backend selection for the two backends that run anywhere (cpu and wasm); the webview registers the
+ * GPU backends itself. No Node APIs here, so browser bundles can use it.
  */
 
 export type PortableBackend = 'cpu' | 'wasm';
 
 export interface BackendOptions {
   /**
-   * Folder (or URL prefix, ending in '/') holding tfjs-backend-wasm's .wasm files. In Node the
-   * default is the installed package's dist folder.
+   * Folder (or URL prefix, ending in '/') holding tfjs-backend-wasm's .wasm files; only the first
+   * wasm start uses it. In Node use `useNodeBackend` (./nodeBackend), which points at the installed package.
    */
   wasmPath?: string;
 }
@@ -27,22 +27,10 @@ export function backendVersions(): { core: string; cpu: string } {
   return { core: tf.version_core, cpu: version_cpu };
 }
 
-function defaultWasmPath(): string | undefined {
-  if (typeof process === 'undefined' || !process.versions?.node) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const path = require('node:path') as typeof import('node:path');
-  try {
-    return path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Makes `name` the active backend and waits until it is ready; a clear error if it cannot start. */
 export async function useBackend(name: PortableBackend, options: BackendOptions = {}): Promise<void> {
-  if (name === 'wasm' && !wasmPathSet) {
-    const prefix = options.wasmPath ?? defaultWasmPath();
-    if (prefix) setWasmPaths(prefix);
+  if (name === 'wasm' && !wasmPathSet && options.wasmPath) {
+    setWasmPaths(options.wasmPath);
     wasmPathSet = true;
   }
   // In Node the cpu backend suggests installing tfjs-node, which downloads binaries and is not an option here.

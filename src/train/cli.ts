@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelGraph } from '../core';
-import { useBackend, type PortableBackend } from './backend';
+import type { PortableBackend } from './backend';
+import { useNodeBackend as useBackend } from './nodeBackend';
 import { TrainingEngine, type TrainEvent, type TrainResult } from './engine';
 import { TrainError } from './model';
 import { datasetFor } from './nodeData';

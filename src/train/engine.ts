@@ -179,10 +179,30 @@ export class TrainingEngine {
     this.state = 'running';
     try {
       return await this.train();
+    } catch (error) {
+      throw this.explain(error);
     } finally {
-      this.dispose();
+      try {
+        this.dispose();
+      } catch {
+        // After a backend ran out of memory its heap may refuse even frees; the error above says why.
+      }
       this.state = 'finished';
     }
+  }
+
+  /** A backend running out of memory mid-step becomes a TrainError with the estimate and a smaller batch. */
+  private explain(error: unknown): unknown {
+    if (error instanceof TrainError || !(error instanceof Error)) return error;
+    if (!/memory access out of bounds|out of memory|cannot enlarge memory|failed to allocate|allocation failed/i.test(error.message)) return error;
+    const { graph } = this.options;
+    const { batch, optimizer } = this.config;
+    const estimate = trainingMemory(graph, batch, optimizer).total;
+    const smaller = batch > 1 ? ` try batch ${Math.max(1, Math.floor(batch / 2))}` : ' use a smaller model';
+    return new TrainError(
+      `The ${tf.getBackend()} backend ran out of memory training ${graph.name} at batch ${batch} (the estimate is ${formatBytes(estimate)}, before the backend's own temporaries):${smaller}. (${error.message})`,
+      'memory',
+    );
   }
 
   private dispose(): void {

@@ -157,6 +157,26 @@ export class Workbench {
     return (await hover.innerText()).trim();
   }
 
+  /** Clicks the CodeLens whose text contains `title` (e.g. `Show graph`), as a person clicks it. */
+  async clickCodeLens(title: string): Promise<void> {
+    const lens = this.activeEditor().locator('.codelens-decoration a', { hasText: title }).first();
+    await lens.waitFor({ state: 'visible', timeout: TIMEOUT });
+    await lens.click();
+  }
+
+  /** The status bar's cursor item, e.g. `Ln 18, Col 10 (39 selected)`, once it matches `pattern`. */
+  async waitForSelectionStatus(pattern: RegExp): Promise<string> {
+    const handle = await this.page.waitForFunction(
+      ({ source, flags }) => {
+        const text = document.querySelector('[id="status.editor.selection"]')?.textContent?.trim() ?? '';
+        return new RegExp(source, flags).test(text) ? text : null;
+      },
+      { source: pattern.source, flags: pattern.flags },
+      { timeout: TIMEOUT },
+    );
+    return (await handle.jsonValue()) as string;
+  }
+
   /** The content frame of the active webview (`iframe.webview` > `#active-frame`). */
   webviewFrame(): FrameLocator {
     return this.page.frameLocator('iframe.webview').frameLocator('#active-frame');

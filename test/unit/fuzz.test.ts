@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze, scan } from '../../src/core';
+import { SeededRandom } from '../../src/train/rng';
 import { exampleNames, readExample } from '../support/examples';
 
-/** A small seeded PRNG (mulberry32) so every run fuzzes the same inputs and a failure can be replayed. */
+/** Seeded, so every run fuzzes the same inputs and a failure can be replayed. */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = new SeededRandom(seed);
+  return () => source.next();
 }
 
 const FRAGMENTS = ['(', ')', '{', '}', ',', ':', ';', '=', '->', '-', '*', '//', '#', '"', '\n', 'repeat', 'block', 'model', 'train',

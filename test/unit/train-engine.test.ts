@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../../src/train/backend';
+import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
 import { TrainingEngine, type TrainEvent } from '../../src/train/engine';
 import { TrainError } from '../../src/train/model';
 import { graphOf, immediate, syntheticDataset } from './trainHelpers';

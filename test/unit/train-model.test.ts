@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../../src/core';
-import { useBackend } from '../../src/train/backend';
+import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
 import { TfModel } from '../../src/train/model';
 
 const examples = readdirSync('examples').filter((f) => f.endsWith('.skipnet'));

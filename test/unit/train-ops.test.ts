@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '../../src/train/backend';
+import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
 import { conv2d, convGradientPolicy, explicitPad, type ConvOptions } from '../../src/train/ops';
 import { SeededRandom } from '../../src/train/rng';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend, type PortableBackend } from '../../src/train/backend';
+import { useNodeBackend as useBackend, type PortableBackend } from '../../src/train/nodeBackend';
 import { TfModel } from '../../src/train/model';
 import { graphSpec } from '../../src/train/spec';
 import { SeededRandom } from '../../src/train/rng';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { useBackend } from '../../src/train/backend';
+import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
 import type { ImageDataset } from '../../src/train/data';
 import { TrainingEngine } from '../../src/train/engine';
 import type { TrainingStatistics } from '../../src/train/stats';

@@ -297,3 +297,24 @@ test('a tall graph opens readable at its start, with the minimap; Fit still show
   await noProblems(w);
   await w.page.context().close();
 });
+
+test('resizing the view keeps a graph that fits an axis centred on it, and the scroll position along the axis it overflows', async () => {
+  const w = await openWebview(browser);
+  await w.init(examplePayload('resnet20'));
+  const transform = (): Promise<string | null> => w.page.locator('#viewport').getAttribute('transform');
+  const place = async (): Promise<{ fromCentre: number; top: number }> => {
+    const stage = (await w.page.locator('#graph').boundingBox())!;
+    const input = (await w.page.locator('[data-id="input"]').boundingBox())!;
+    return { fromCentre: input.x + input.width / 2 - (stage.x + stage.width / 2), top: input.y - stage.y };
+  };
+  const before = await place();
+  const initial = await transform();
+  // As when an editor opens beside the graph: the panel loses half its width (and a little height).
+  await w.page.setViewportSize({ width: 600, height: 700 });
+  await w.page.waitForFunction((t) => document.querySelector('#viewport')!.getAttribute('transform') !== t, initial);
+  const after = await place();
+  assert.ok(Math.abs(after.fromCentre - before.fromCentre) <= 1, `input ${before.fromCentre} → ${after.fromCentre} px from the centre`);
+  assert.ok(Math.abs(after.top - before.top) <= 1, `the top of the tall graph stays in view: ${before.top} → ${after.top}`);
+  await noProblems(w);
+  await w.page.context().close();
+});
