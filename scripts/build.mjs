@@ -37,6 +37,8 @@ if (args.has('--tests')) {
   // Browser tests of the graph webview: Node files that drive headless Chromium (playwright-core stays external).
   rmSync('out/webview-test', { recursive: true, force: true });
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/webview', '.test.ts'), outdir: 'out/webview-test', external: ['vscode', 'playwright-core'] }));
+  // Test-only pages (*-page.ts) that mount webview parts on their own, served by test/webview/harness.ts.
+  jobs.push(build({ ...common, platform: 'browser', format: 'iife', target: 'chrome120', entryPoints: entries('test/webview', '-page.ts'), outdir: 'out/webview-test/pages', loader: { '.css': 'text' } }));
 } else if (args.has('--bench')) {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['esbuild', 'playwright-core'], ...preferModules }));
 } else {

@@ -8,6 +8,7 @@ import { accessibleText, describeGroup, describeNode, type Description } from '.
 import { toElkGraph } from '../src/drawing/elk-graph';
 import type { LayoutClient } from './layout-client';
 import { addDefinitions, type Rendering, renderGraph, type RenderedItem, svgElement } from './render';
+import { tooltipSections } from './stats-tooltip';
 import { type ViewTransform, Viewport } from './viewport';
 import { collapseState, computeVisible, type VisibleGraph } from '../src/drawing/visible';
 
@@ -306,8 +307,10 @@ export class GraphView {
       div.append(key, value);
       return div;
     });
-    this.tooltip.replaceChildren(title, ...rows);
-    this.tooltip.setAttribute('aria-label', accessibleText(description));
+    // Sections other views register (training statistics of this item while a run is on).
+    const extra = tooltipSections(item.id);
+    this.tooltip.replaceChildren(title, ...rows, ...extra.map((s) => s.element));
+    this.tooltip.setAttribute('aria-label', [accessibleText(description), ...extra.map((s) => s.text)].join('. '));
     this.tooltip.classList.add('visible');
     this.tooltip.dataset.for = item.id;
     this.placeTooltip(clientX, clientY);

@@ -76,6 +76,11 @@ const training = new TrainingUi({
   nonce: scriptNonce,
 });
 registerTrainingController(training);
+// A heat-map cell names the layer it reads into: show that node on the graph.
+app.addEventListener('statistics-reveal', (event) => {
+  const detail = (event as CustomEvent<{ id?: unknown }>).detail;
+  if (typeof detail?.id === 'string') view?.highlight([detail.id]);
+});
 // The page is going away (panel closed, window reloading): stop the run so the engine frees its tensors.
 window.addEventListener('pagehide', () => training.command('stop'));
 const stage = element('div', { id: 'stage' }, app);

@@ -18,6 +18,9 @@ export function examplePayload(name: string, collapseThreshold = 150): GraphPayl
   return buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold, models: analysis.models.map((m) => m.name) });
 }
 
+/** `script` argument of openWebview for a test-only page bundle (resolved against /dist/webview/). */
+export const TEST_PAGE_PREFIX = '../../out/webview-test/pages/';
+
 export const NO_DIAGNOSTICS = { errors: 0, warnings: 0, firstError: '', firstErrorLine: 0 };
 
 export async function launchBrowser(): Promise<Browser> {
@@ -83,6 +86,14 @@ export async function openWebview(browser: Browser, state?: unknown, viewport = 
       try {
         const contentType = path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript';
         return route.fulfill({ status: 200, contentType, body: readFileSync(join('dist/webview', path.slice('/dist/webview/'.length))) });
+      } catch {
+        return route.fulfill({ status: 404, body: 'missing' });
+      }
+    }
+    // Test-only pages (test/webview/*-page.ts): openWebview(browser, state, viewport, TEST_PAGE_PREFIX + 'stats-page.js').
+    if (path.startsWith('/out/webview-test/pages/') && !path.includes('..')) {
+      try {
+        return route.fulfill({ status: 200, contentType: 'text/javascript', body: readFileSync(path.slice(1)) });
       } catch {
         return route.fulfill({ status: 404, body: 'missing' });
       }

@@ -131,15 +131,18 @@ test('statistics colour the nodes; a new run clears them', async () => {
   assert.ok(conv.includes('res1/conv1'), `node ids: ${conv.join(', ')}`);
   assert.equal(await fill(), '');
   await start(w, run(tinyModel(), 'cpu', 2));
-  await w.page.waitForFunction(() => Number(document.getElementById('statistics-panel')?.dataset.step ?? 0) >= 2, undefined, { timeout: 60_000 });
+  await w.page.waitForFunction(() => (document.querySelector('[data-id="res1/conv1"] .stats-badge')?.textContent ?? '') !== '', undefined, { timeout: 60_000 });
   const first = await fill();
-  assert.match(first, /color-mix/);
-  const badge = await w.page.locator('[data-id="res1/conv1"] .badge').textContent();
+  assert.notEqual(first, '', 'the statistics overlay fills the node');
+  const badge = await w.page.locator('[data-id="res1/conv1"] .stats-badge').textContent();
   assert.match(badge ?? '', /^-?\d/);
-  await w.page.waitForFunction((before) => (document.querySelector('[data-id="res1/conv1"] .badge')?.textContent ?? before) !== before, badge, { timeout: 60_000 });
+  await w.page.waitForFunction((before) => (document.querySelector('[data-id="res1/conv1"] .stats-badge')?.textContent ?? before) !== before, badge, { timeout: 60_000 });
   // Another metric repaints at once.
-  await w.page.locator('#statistic-metric').selectOption('weightNorm');
-  assert.notEqual(await w.page.locator('[data-id="res1/conv1"] .badge').textContent(), badge);
+  const current = await w.page.locator('[data-id="res1/conv1"] .stats-badge').textContent();
+  await w.page.locator('.stats-metric').click();
+  await w.page.getByRole('option', { name: 'Weight norm ‖W‖', exact: true }).click();
+  await w.page.waitForFunction(() => document.querySelector<HTMLElement>('.stats-legend')?.dataset.metric === 'weightNorm');
+  assert.notEqual(await w.page.locator('[data-id="res1/conv1"] .stats-badge').textContent(), current);
   await w.page.locator('#train-stop').click();
   await waitForState(w, 'stopped');
   await start(w, run(tinyModel(), 'cpu', 1000));

@@ -10,7 +10,7 @@ import type { ProgressEvent } from '../../src/train/engine';
 import type { Rendering } from '../render';
 import { LineChart } from './charts';
 import type { RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
-import { StatisticsOverlay } from './statistics-adapter';
+import { StatisticsOverlay } from '../statistics-overlay';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
 
