@@ -81,7 +81,9 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   delete trainingRoot.dataset.tensors;
   setTrainingState('running', 'Starting…');
   const graphs = [sides?.[0].graph ?? null, sides?.[1].graph ?? null] as const;
-  const run = (training = new TrainBoth({
+  // The first status line arrives while the constructor runs, before `run` is assigned.
+  let run: TrainBoth | null = null;
+  run = training = new TrainBoth({
     runs: message.runs,
     config: message.config,
     graphs: [graphs[0], graphs[1]],
@@ -91,12 +93,13 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     onPoint: (side, point) => charts.addPoint(side, point),
     onDepthGradients: (side, _step, points) => charts.setDepthGradients(side, points),
     onStatus: (text) => {
-      if (training === run) trainingStatus.textContent = text;
+      if (run === null || training === run) trainingStatus.textContent = text;
     },
-  }));
-  void run.done.then((end) => {
+  });
+  const current = run;
+  void current.done.then((end) => {
     training = null;
-    const tensors = run.tensors();
+    const tensors = current.tensors();
     if (tensors !== null) trainingRoot.dataset.tensors = String(tensors);
     setTrainingState(end.state, end.message);
     post({ type: 'trainBothEnded', state: end.state, message: end.message });
