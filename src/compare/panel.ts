@@ -25,6 +25,8 @@ async function readText(uri: string): Promise<string> {
 export class ComparePanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
+  /** Set on dispose: answers still being prepared (Train both reads data) are then dropped. */
+  private disposed = false;
   private revision = 0;
   private updateTimer: ReturnType<typeof setTimeout> | undefined;
   /** Parameter counts on screen (what a suggestion aims at). */
@@ -72,6 +74,8 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     clearTimeout(this.updateTimer);
     this.onDisposeEmitter.fire();
     for (const disposable of this.disposables.splice(0)) disposable.dispose();
@@ -79,7 +83,7 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private post(message: HostToCompare): void {
-    if (this.ready) void this.panel.webview.postMessage(message);
+    if (this.ready && !this.disposed) void this.panel.webview.postMessage(message);
   }
 
   private scheduleUpdate(): void {
