@@ -12,10 +12,10 @@ import { type TrainEvent, TrainingEngine } from '../../src/train/engine';
 import { buildGraphPayload } from '../../src/protocol/payload';
 import { validateCompareHostMessage, validateCompareWebviewMessage } from '../../src/protocol/compare-validate';
 import type { TrainingStatistics } from '../../src/train/stats';
-import { depthGradients, layerDepths } from '../../webview/training/depth-gradients';
+import { countsForDepth, depthGradients, layerDepths } from '../../webview/training/depth-gradients';
 
 const residual = `block res() {
-  r: conv(4, 3, pad=1) -> relu -> conv(4, 3, pad=1)
+  r: conv(4, 3, pad=1) -> bn -> relu -> conv(4, 3, pad=1)
   add(r, in) -> relu
 }
 model net(8x8x1) {
@@ -47,13 +47,18 @@ test('layerDepths: weighted layers on the longest path; the shortcut does not ma
   const analysis = analyze(residual);
   const graph = buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150 });
   const depths = layerDepths(graph);
-  const named = Object.fromEntries(graph.nodes.filter((n) => n.params > 0).map((n) => [n.id, depths.get(n.id)]));
+  const named = Object.fromEntries(graph.nodes.filter(countsForDepth).map((n) => [n.id, depths.get(n.id)]));
   const ids = Object.keys(named);
   assert.equal(ids.length, 4);
   assert.deepEqual(Object.values(named), [1, 2, 3, 4], JSON.stringify(named));
+  const bn = graph.nodes.find((n) => n.kind === 'bn')!;
+  assert.ok(bn.params > 0);
   const statistics: TrainingStatistics = {
     step: 10,
-    layers: ids.map((node, i) => ({ node, kind: 'conv', gradNorm: 10 ** -i, activationMean: 0, activationStd: 1 })).reverse(),
+    layers: [
+      ...ids.map((node, i) => ({ node, kind: 'conv', gradNorm: 10 ** -i, activationMean: 0, activationStd: 1 })).reverse(),
+      { node: bn.id, kind: 'bn', gradNorm: 5, activationMean: 0, activationStd: 1 },
+    ],
     merges: [],
     reuse: [],
   };

@@ -218,10 +218,10 @@ test('train both, for real (cpu): a plain and a residual net draw loss curves an
   assert.equal(await w.page.locator('#training-status').getAttribute('data-state'), 'running');
   // Both run side A's train section: batch 8 of 8,000 images is 1,000 steps (B's own batch 64 would be 125).
   assert.match((await w.page.locator('#training-status').textContent()) ?? '', /^backend cpu · A: step \d+\/1000 · loss [\d.]+ · B: step \d+\/1000/);
-  // Depth counts weighted layers: plain is conv, bn, conv, bn, dense (1..5); residual is conv, bn, then the
-  // block's conv and bn (the add has no weights, the shortcut does not shorten the path), then dense: also 1..5.
-  assert.equal(await w.page.locator('#chart-depth path.series.side-0').getAttribute('data-points'), '5');
-  assert.equal(await w.page.locator('#chart-depth path.series.side-1').getAttribute('data-points'), '5');
+  // Depth counts convolutions and dense layers (bn is left out): plain is conv, conv, dense (1..3); residual is
+  // conv, the block's conv (the add has no weights, the shortcut does not shorten the path), dense: also 1..3.
+  assert.equal(await w.page.locator('#chart-depth path.series.side-0').getAttribute('data-points'), '3');
+  assert.equal(await w.page.locator('#chart-depth path.series.side-1').getAttribute('data-points'), '3');
   assert.equal(await w.page.locator('#train-both').getAttribute('disabled'), '');
   await w.page.locator('#train-both-stop').click();
   await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'stopped', undefined, { timeout: 60_000 });
