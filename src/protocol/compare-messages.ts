@@ -111,7 +111,10 @@ export type HostToCompare =
   | { type: 'suggestion'; revision: number; side: SideIndex; knob: string; suggestion: ParameterSuggestion | null; error: string }
   /** The outcome of `applySuggestion` (the edit itself arrives as the next `compare`). */
   | { type: 'applied'; revision: number; side: SideIndex; ok: boolean; message: string }
-  /** Train both: progress of one side, its final accuracy against parameters, gradient norms by depth. */
+  /**
+   * Train both: the state of the pair (refusals come from the host), a point of one side's curve and its
+   * gradient norms by depth. The page's own runs (after `startTrainBoth`) draw the same points directly.
+   */
   | { type: 'trainingState'; revision: number; state: CompareTrainingState; message: string }
   /**
    * The answer to `trainBoth`: the webview runs both models itself (train.js, like the graph view), on the
