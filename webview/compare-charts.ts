@@ -73,6 +73,15 @@ export class TrainingCharts {
     this.draw();
   }
 
+  /** Forgets every point (a new Train both run starts). */
+  clear(): void {
+    this.curves[0].length = 0;
+    this.curves[1].length = 0;
+    this.depth[0] = [];
+    this.depth[1] = [];
+    this.draw();
+  }
+
   setDepthGradients(side: SideIndex, points: DepthGradient[]): void {
     this.depth[side] = points.slice().sort((a, b) => a.depth - b.depth);
     this.draw();
@@ -81,7 +90,10 @@ export class TrainingCharts {
   private draw(): void {
     const any = this.curves.some((c) => c.length > 0) || this.depth.some((d) => d.length > 0);
     this.root.classList.toggle('visible', any);
-    if (!any) return;
+    if (!any) {
+      this.root.replaceChildren();
+      return;
+    }
     const legend = document.createElement('div');
     legend.className = 'chart-legend';
     this.labels.forEach((label, side) => {

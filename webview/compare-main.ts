@@ -9,15 +9,18 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import { formatCount } from '../src/core/memory';
 import { GRAPH_CSS } from '../src/drawing/graph-styles';
-import { COMPARE_PROTOCOL_VERSION, type CompareSidePayload, type CompareToHost, type CompareWebviewState, type HostToCompare, type SideIndex } from '../src/protocol/compare-messages';
+import { COMPARE_PROTOCOL_VERSION, type CompareSidePayload, type CompareTrainingState, type CompareToHost, type CompareWebviewState, type HostToCompare, type SideIndex } from '../src/protocol/compare-messages';
 import { validateCompareHostMessage } from '../src/protocol/compare-validate';
 import { TrainingCharts } from './compare-charts';
 import { COMPARE_CSS } from './compare-styles';
 import { GraphView } from './graph-view';
 import { LayoutClient, startLayoutWorker } from './layout-client';
+import { TrainBoth } from './training/train-both';
 import css from './styles.css';
 
 const vscode = acquireVsCodeApi();
+// Read while this script runs: train.js is loaded later with the same nonce.
+const scriptNonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
 const graphSheet = new CSSStyleSheet();
 graphSheet.replaceSync(`${css}\n${GRAPH_CSS}`);
 const compareSheet = new CSSStyleSheet();
@@ -57,9 +60,51 @@ element('span', { class: 'spacer' }, toolbar);
 const linkBox = custom('vscode-checkbox', { id: 'link-views', checked: '', title: 'Pan and zoom both graphs together, layers of equal depth side by side' }, 'Link views', toolbar);
 const fitButton = custom('vscode-button', { id: 'fit-both', secondary: '' }, 'Fit both', toolbar);
 const trainButton = custom('vscode-button', { id: 'train-both', title: 'Train both models on the same data, seed and batch order' }, 'Train both', toolbar);
+const stopButton = custom('vscode-button', { id: 'train-both-stop', secondary: '', disabled: '', title: 'Stop both runs' }, 'Stop', toolbar);
 const table = element('table', { id: 'metrics', 'aria-label': 'Comparison' }, app);
 const trainingStatus = element('div', { id: 'training-status', role: 'status', 'aria-live': 'polite' }, app);
-const charts = new TrainingCharts(element('div', { id: 'training' }, app));
+const trainingRoot = element('div', { id: 'training' }, app);
+const charts = new TrainingCharts(trainingRoot);
+let training: TrainBoth | null = null;
+
+function setTrainingState(state: CompareTrainingState, message: string): void {
+  trainingStatus.textContent = message;
+  trainingStatus.dataset.state = state;
+  trainButton.toggleAttribute('disabled', state === 'running');
+  stopButton.toggleAttribute('disabled', state !== 'running');
+}
+
+/** Runs both models here (the host sent the texts, the data and side A's train section). */
+function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>): void {
+  if (training) return; // one pair at a time; the button is disabled meanwhile
+  charts.clear();
+  delete trainingRoot.dataset.tensors;
+  setTrainingState('running', 'Starting…');
+  const graphs = [sides?.[0].graph ?? null, sides?.[1].graph ?? null] as const;
+  // The first status line arrives while the constructor runs, before `run` is assigned.
+  let run: TrainBoth | null = null;
+  run = training = new TrainBoth({
+    runs: message.runs,
+    config: message.config,
+    graphs: [graphs[0], graphs[1]],
+    runtimeUrl: document.body.dataset.trainUri ?? '',
+    wasmBase: document.body.dataset.wasmUri ?? '',
+    nonce: scriptNonce,
+    onPoint: (side, point) => charts.addPoint(side, point),
+    onDepthGradients: (side, _step, points) => charts.setDepthGradients(side, points),
+    onStatus: (text) => {
+      if (run === null || training === run) trainingStatus.textContent = text;
+    },
+  });
+  const current = run;
+  void current.done.then((end) => {
+    training = null;
+    const tensors = current.tensors();
+    if (tensors !== null) trainingRoot.dataset.tensors = String(tensors);
+    setTrainingState(end.state, end.message);
+    post({ type: 'trainBothEnded', state: end.state, message: end.message });
+  });
+}
 const columns = element('div', { id: 'sides' }, app);
 
 interface SidePanel {
@@ -249,9 +294,10 @@ function handle(message: HostToCompare): void {
       if (message.ok) panels[message.side].writeButton.setAttribute('disabled', '');
       return;
     case 'trainingState':
-      trainingStatus.textContent = message.message;
-      trainingStatus.dataset.state = message.state;
-      trainButton.toggleAttribute('disabled', message.state === 'running');
+      if (!training) setTrainingState(message.state, message.message);
+      return;
+    case 'startTrainBoth':
+      trainBoth(message);
       return;
     case 'trainingPoint':
       charts.addPoint(message.side, message.point);
@@ -284,7 +330,17 @@ async function start(): Promise<void> {
     });
   });
   fitButton.addEventListener('click', () => panels.forEach((p) => p.view?.fit()));
-  trainButton.addEventListener('click', () => post({ type: 'trainBoth', revision }));
+  trainButton.addEventListener('click', () => {
+    if (training || trainButton.hasAttribute('disabled')) return;
+    setTrainingState('running', 'Asking the editor for the data…');
+    post({ type: 'trainBoth', revision });
+  });
+  stopButton.addEventListener('click', () => {
+    if (!training) return;
+    stopButton.setAttribute('disabled', '');
+    trainingStatus.textContent = 'Stopping…';
+    training.stop();
+  });
   post({ type: 'ready', protocol: COMPARE_PROTOCOL_VERSION });
 }
 

@@ -7,9 +7,11 @@
 import * as vscode from 'vscode';
 import { graphHtml } from '../graph/html';
 import { readGraphSettings } from '../graph/panel';
+import { datasetSource, readTrainingSettings, TrainingRefusal } from '../graph/training';
 import { type CompareToHost, type HostToCompare, type SideIndex } from '../protocol/compare-messages';
 import { validateCompareWebviewMessage } from '../protocol/compare-validate';
 import { buildCompareMessage, type SideSpec, suggestMatch } from './model';
+import { planTrainBoth } from './training';
 
 export const COMPARE_VIEW_TYPE = 'skipnet.compare';
 const EDIT_THROTTLE_MS = 150;
@@ -23,6 +25,8 @@ async function readText(uri: string): Promise<string> {
 export class ComparePanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
+  /** Set on dispose: answers still being prepared (Train both reads data) are then dropped. */
+  private disposed = false;
   private revision = 0;
   private updateTimer: ReturnType<typeof setTimeout> | undefined;
   /** Parameter counts on screen (what a suggestion aims at). */
@@ -32,17 +36,20 @@ export class ComparePanel implements vscode.Disposable {
 
   constructor(
     readonly panel: vscode.WebviewPanel,
-    extensionUri: vscode.Uri,
+    private readonly extensionUri: vscode.Uri,
     private readonly specs: [SideSpec, SideSpec],
     private readonly log: vscode.LogOutputChannel,
   ) {
     const webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot] };
+    // Like the graph panel: the page bundles, train.js with tfjs's wasm binaries, and the bundled data sets.
+    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot, vscode.Uri.joinPath(extensionUri, 'media', 'data')] };
     panel.title = `Compare: ${specs[0].model} ↔ ${specs[1].model}`;
     panel.webview.html = graphHtml({
       cspSource: panel.webview.cspSource,
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'compare.js')).toString(),
       workerUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'layout-worker.js')).toString(),
+      trainUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'train.js')).toString(),
+      wasmUri: `${panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'wasm')).toString()}/`,
       documentUri: '',
       model: '',
       title: 'SkipNet: Compare Models',
@@ -67,6 +74,8 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     clearTimeout(this.updateTimer);
     this.onDisposeEmitter.fire();
     for (const disposable of this.disposables.splice(0)) disposable.dispose();
@@ -74,7 +83,7 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private post(message: HostToCompare): void {
-    if (this.ready) void this.panel.webview.postMessage(message);
+    if (this.ready && !this.disposed) void this.panel.webview.postMessage(message);
   }
 
   private scheduleUpdate(): void {
@@ -127,12 +136,36 @@ export class ComparePanel implements vscode.Disposable {
         await this.revealRange(message.side, message.range);
         return;
       case 'trainBoth':
-        // The training engine (issue 5) is not part of this build: say so instead of pretending.
-        this.post({ type: 'trainingState', revision: this.revision, state: 'unavailable', message: 'Train both needs the in-editor training engine, which this build does not include yet. Use `skipnet export --pytorch` to train elsewhere.' });
+        await this.trainBoth();
+        return;
+      case 'trainBothEnded':
+        this.log[message.state === 'error' ? 'warn' : 'info'](`compare: train both ${message.state}: ${message.message}`);
         return;
       case 'log':
         this.log[message.level](`compare webview: ${message.message}`);
         return;
+    }
+  }
+
+  /**
+   * Sends both runs to the webview, which trains them with the graph view's runtime. Both use side A's
+   * data set and train section; the backend and statistics interval come from the settings.
+   */
+  private async trainBoth(): Promise<void> {
+    try {
+      const texts: [string, string] = [await readText(this.specs[0].uri), await readText(this.specs[1].uri)];
+      const plan = planTrainBoth(this.specs, texts);
+      if (!plan.ok) throw new TrainingRefusal(plan.message);
+      const documentUri = vscode.Uri.parse(this.specs[0].uri, true);
+      const settings = readTrainingSettings(documentUri);
+      const dataset = await datasetSource(plan.training.dataset, documentUri, this.panel.webview, this.extensionUri);
+      const run = (index: 0 | 1) => ({ run: { model: this.specs[index].model, text: texts[index], backend: settings.backend, statsInterval: settings.statsInterval, dataset }, withoutSkips: this.specs[index].withoutSkips });
+      this.post({ type: 'startTrainBoth', revision: this.revision, runs: [run(0), run(1)], config: plan.shared });
+      this.log.info(`compare: train both ${this.specs[0].model} and ${this.specs[1].model} (batch ${plan.shared.batch}, seed ${plan.shared.seed}, backend ${settings.backend})`);
+    } catch (error) {
+      const message = error instanceof TrainingRefusal ? error.message : `Train both could not start: ${error instanceof Error ? error.message : String(error)}`;
+      this.log.warn(`compare: ${message}`);
+      this.post({ type: 'trainingState', revision: this.revision, state: 'error', message });
     }
   }
 

@@ -10,7 +10,8 @@
  * Handshake: the webview posts `ready`; the host answers with `compare`, and sends a new `compare` after
  * every (throttled) edit of either document or ablation switch.
  */
-import type { OffsetRange } from './messages';
+import type { TrainingConfig } from '../core/graph';
+import type { OffsetRange, TrainingRun } from './messages';
 import type { GraphPayload } from './payload';
 
 export const COMPARE_PROTOCOL_VERSION = 1;
@@ -93,6 +94,15 @@ export interface DepthGradient {
 
 export type CompareTrainingState = 'unavailable' | 'running' | 'finished' | 'stopped' | 'error';
 
+/** Side A's train section without its data set: both runs use it, so both see the same batches in the same order. */
+export type SharedTrainingConfig = Omit<TrainingConfig, 'dataset'>;
+
+/** One side of a Train both run: the graph view's run (text, model, backend, data) plus the side's ablation switch. */
+export interface CompareTrainingRun {
+  run: TrainingRun;
+  withoutSkips: boolean;
+}
+
 // ── Host → webview ──
 
 export type HostToCompare =
@@ -101,8 +111,16 @@ export type HostToCompare =
   | { type: 'suggestion'; revision: number; side: SideIndex; knob: string; suggestion: ParameterSuggestion | null; error: string }
   /** The outcome of `applySuggestion` (the edit itself arrives as the next `compare`). */
   | { type: 'applied'; revision: number; side: SideIndex; ok: boolean; message: string }
-  /** Train both: progress of one side, its final accuracy against parameters, gradient norms by depth. */
+  /**
+   * Train both: the state of the pair (refusals come from the host), a point of one side's curve and its
+   * gradient norms by depth. The page's own runs (after `startTrainBoth`) draw the same points directly.
+   */
   | { type: 'trainingState'; revision: number; state: CompareTrainingState; message: string }
+  /**
+   * The answer to `trainBoth`: the webview runs both models itself (train.js, like the graph view), on the
+   * same data set (side A's) with `config` (side A's train section), and draws their points as they come.
+   */
+  | { type: 'startTrainBoth'; revision: number; runs: [CompareTrainingRun, CompareTrainingRun]; config: SharedTrainingConfig }
   | { type: 'trainingPoint'; revision: number; side: SideIndex; point: CompareTrainingPoint }
   | { type: 'depthGradients'; revision: number; side: SideIndex; step: number; points: DepthGradient[] };
 
@@ -116,6 +134,8 @@ export type CompareToHost =
   | { type: 'applySuggestion'; revision: number; side: SideIndex; knob: string; values: number[] }
   | { type: 'reveal'; revision: number; side: SideIndex; id: string; range: OffsetRange }
   | { type: 'trainBoth'; revision: number }
+  /** A Train both run ended (or could not start); the host logs it. */
+  | { type: 'trainBothEnded'; state: Exclude<CompareTrainingState, 'unavailable' | 'running'>; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 /** What the compare webview keeps with `setState` so a reload restores the same pair. */

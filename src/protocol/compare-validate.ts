@@ -4,7 +4,7 @@
  */
 import type { CompareToHost, HostToCompare } from './compare-messages';
 import { array, boolean, type Checker, isRecord, literal, nullable, number, object, string } from './schema';
-import { graphPayloadChecker, type Validation } from './validate';
+import { graphPayloadChecker, trainingRunChecker, type Validation } from './validate';
 
 const revision = number({ integer: true, min: 0 });
 const side = literal(0, 1);
@@ -21,6 +21,7 @@ const webviewSchemas: Record<CompareToHost['type'], Checker> = {
   applySuggestion: object({ type: literal('applySuggestion'), revision, side, knob: knobId, values: array(positive, 10_000) }),
   reveal: object({ type: literal('reveal'), revision, side, id: string(1024), range: object({ start: offset, end: offset }) }),
   trainBoth: object({ type: literal('trainBoth'), revision }),
+  trainBothEnded: object({ type: literal('trainBothEnded'), state: literal('finished', 'stopped', 'error'), message: string(10_000) }),
   log: object({ type: literal('log'), level, message: string(10_000) }),
 };
 
@@ -64,6 +65,17 @@ const suggestion = object({
 const point = object({ step: count, epoch: count, loss: number(), accuracy: number({ min: 0, max: 1 }) });
 const depthPoint = object({ depth: count, layer: string(1024), norm: number({ min: 0 }) });
 
+const compareRun = object({ run: trainingRunChecker, withoutSkips: boolean });
+const sharedConfig = object({
+  epochs: number({ integer: true, min: 1, max: 1_000_000 }),
+  batch: positive,
+  optimizer: literal('sgd', 'momentum', 'adam'),
+  lr: number({ min: 0 }),
+  momentum: number({ min: 0 }),
+  weightDecay: number({ min: 0 }),
+  seed: number({ integer: true }),
+});
+
 const hostSchemas: Record<HostToCompare['type'], Checker> = {
   compare: object({
     type: literal('compare'),
@@ -77,6 +89,12 @@ const hostSchemas: Record<HostToCompare['type'], Checker> = {
   suggestion: object({ type: literal('suggestion'), revision, side, knob: knobId, suggestion: nullable(suggestion), error: string(10_000) }),
   applied: object({ type: literal('applied'), revision, side, ok: boolean, message: string(10_000) }),
   trainingState: object({ type: literal('trainingState'), revision, state: literal('unavailable', 'running', 'finished', 'stopped', 'error'), message: string(10_000) }),
+  startTrainBoth: object({
+    type: literal('startTrainBoth'),
+    revision,
+    runs: (value, path) => (Array.isArray(value) && value.length !== 2 ? `${path}: expected two runs` : array(compareRun, 2)(value, path)),
+    config: sharedConfig,
+  }),
   trainingPoint: object({ type: literal('trainingPoint'), revision, side, point }),
   depthGradients: object({ type: literal('depthGradients'), revision, side, step: count, points: array(depthPoint, 100_000) }),
 };

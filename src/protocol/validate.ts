@@ -117,7 +117,7 @@ const folderDataset = object({
 });
 /** The data source is a union on `kind`: check against the matching variant so the error names the real problem. */
 const datasetSource: Checker = (v, p) => (isRecord(v) && v.kind === 'folder' ? folderDataset(v, p) : builtinDataset(v, p));
-const trainingRun = object({ model: string(1024), text: string(16 << 20), backend: backendChoice, statsInterval: number({ integer: true, min: 1, max: 1_000_000 }), dataset: datasetSource });
+export const trainingRunChecker: Checker = object({ model: string(1024), text: string(16 << 20), backend: backendChoice, statsInterval: number({ integer: true, min: 1, max: 1_000_000 }), dataset: datasetSource });
 
 const hostSchemas: Record<HostToWebview['type'], Checker> = {
   init: object({ type: literal('init'), uri, version, protocol: number({ integer: true }), settings, graph: nullable(graph), diagnostics }),
@@ -127,7 +127,7 @@ const hostSchemas: Record<HostToWebview['type'], Checker> = {
   highlight: object({ type: literal('highlight'), uri, version, ids: array(id) }),
   exportRequest: object({ type: literal('exportRequest'), uri, version, requestId: number({ integer: true, min: 1 }), format: literal('svg', 'png'), theme: literal('current', 'print') }),
   train: object({ type: literal('train'), uri, version, action: literal('start', 'pause', 'resume', 'stop') }),
-  startTraining: object({ type: literal('startTraining'), uri, version, run: trainingRun }),
+  startTraining: object({ type: literal('startTraining'), uri, version, run: trainingRunChecker }),
   trainingRefused: object({ type: literal('trainingRefused'), uri, version, message: string(10_000) }),
   trainingStatistics: object({
     type: literal('trainingStatistics'),

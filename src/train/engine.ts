@@ -341,11 +341,11 @@ export class TrainingEngine {
         undefined,
         true,
       );
-      kept.push(value, ...grads.filter((g): g is tf.Tensor => g !== null));
+      kept.push(value, ...grads.filter((g): g is tf.Tensor => g != null));
       const head = tf.tidy(() => {
         const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), tf.argMax(batch.y, 1)), 'float32'));
         // Σ(g·0) is 0 when every gradient is finite and NaN otherwise (squares could overflow instead).
-        const gradCheck = tf.addN([tf.scalar(0), ...grads.filter((g): g is tf.Tensor => g !== null).map((g) => tf.sum(tf.mul(g, 0)))]);
+        const gradCheck = tf.addN([tf.scalar(0), ...grads.filter((g): g is tf.Tensor => g != null).map((g) => tf.sum(tf.mul(g, 0)))]);
         return tf.stack([value, correct, gradCheck]);
       });
       const [loss, correct, gradCheck] = await head.data();

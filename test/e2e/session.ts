@@ -102,3 +102,18 @@ export async function waitForExtensionHostLog(profile: Profile, pattern: RegExp,
     await delay(100);
   }
 }
+
+/** The text of SkipNet's own log channels (SkipNet Graph, SkipNet Compare) of a profile, every session. */
+export function skipnetLog(profile: Profile): string {
+  const logsDir = join(profile.userDataDir, 'logs');
+  if (!existsSync(logsDir)) return '';
+  let text = '';
+  for (const session of readdirSync(logsDir)) {
+    for (const host of readdirSync(join(logsDir, session)).filter((name) => name.startsWith('exthost'))) {
+      const dir = join(logsDir, session, host, 'skipnet.skipnet');
+      if (!existsSync(dir)) continue;
+      for (const file of readdirSync(dir).filter((name) => name.endsWith('.log'))) text += readFileSync(join(dir, file), 'utf8');
+    }
+  }
+  return text;
+}

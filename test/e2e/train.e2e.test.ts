@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { examplesDir, startVsCodeSession, type VsCodeSession } from './session';
+import { examplesDir, extensionHostLog, skipnetLog, startVsCodeSession, type VsCodeSession } from './session';
 
 const TIMEOUT = 120_000;
 
@@ -67,6 +67,52 @@ describe('SkipNet in VS Code: Train here', () => {
     await item.waitFor({ state: 'hidden', timeout: TIMEOUT });
     assert.equal(await stepText.textContent(), stoppedAt, 'no progress after stop');
     await workbench.screenshot('stopped');
+    assert.deepEqual(session.pageErrors, []);
+  });
+
+  it('closing the graph panel mid-training ends the run without an error in the logs; Train here again starts a new run that progresses', async () => {
+    const { workbench, page, profile } = session;
+    const errorLines = (): string[] => `${extensionHostLog(profile)}\n${skipnetLog(profile)}`.split('\n').filter((line) => /\[error\]/i.test(line));
+    assert.deepEqual(errorLines(), [], 'no errors before');
+    // The file is still open beside the stopped graph of the first test.
+    const lens = page.locator('.codelens-decoration a', { hasText: 'Train here' }).first();
+    await lens.waitFor({ state: 'visible', timeout: TIMEOUT });
+    await lens.click();
+    const frame = workbench.webviewFrame();
+    const stepText = frame.locator('#train-step');
+    // A new run (the panel of the first test is still open, stopped): running again, and the step moves.
+    await frame.locator('#training[data-state="running"]').waitFor({ timeout: TIMEOUT });
+    await stepText.filter({ hasText: /^step \d+\/4002$/ }).waitFor({ timeout: TIMEOUT });
+    const running = await stepText.textContent();
+    await stepText.filter({ hasNotText: running ?? '' }).waitFor({ timeout: TIMEOUT });
+    const item = page.locator('.statusbar-item', { hasText: /mnist_resnet · epoch 1\/1 · loss/ });
+    await item.waitFor({ timeout: TIMEOUT });
+
+    // Close the graph's tab while the run is going.
+    const tab = page.locator('.tabs-container .tab', { hasText: 'Graph: mnist_resnet.skipnet' });
+    await tab.hover();
+    await tab.locator('.tab-actions .action-label').first().click();
+    await tab.waitFor({ state: 'detached', timeout: TIMEOUT });
+    // The host saw the run end with its panel (the status bar clears, the channel says why), and nothing failed.
+    await item.waitFor({ state: 'hidden', timeout: TIMEOUT });
+    const deadline = Date.now() + TIMEOUT;
+    while (!/training mnist_resnet: stopped: The graph view closed\./.test(skipnetLog(profile))) {
+      if (Date.now() > deadline) throw new Error(`the SkipNet Graph log never recorded the close:\n${skipnetLog(profile)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(errorLines(), [], 'no errors after closing the panel mid-training');
+
+    // Train here again: a fresh panel, a fresh run that makes progress.
+    await lens.waitFor({ state: 'visible', timeout: TIMEOUT });
+    await lens.click();
+    const again = workbench.webviewFrame().locator('#train-step');
+    await again.filter({ hasText: /^step \d+\/4002$/ }).waitFor({ timeout: TIMEOUT });
+    const first = await again.textContent();
+    await again.filter({ hasNotText: first ?? '' }).waitFor({ timeout: TIMEOUT });
+    await item.waitFor({ timeout: TIMEOUT });
+    await workbench.runCommand('SkipNet: Stop Training');
+    await workbench.webviewFrame().locator('#training[data-state="stopped"]').waitFor({ timeout: TIMEOUT });
+    assert.deepEqual(errorLines(), [], 'no errors after the second run');
     assert.deepEqual(session.pageErrors, []);
   });
 });

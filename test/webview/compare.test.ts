@@ -8,9 +8,10 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser, Locator } from 'playwright-core';
 import { buildCompareMessage, type SideSpec, suggestMatch } from '../../src/compare/model';
+import { planTrainBoth } from '../../src/compare/training';
 import { computeVisible, collapseState } from '../../src/drawing/visible';
 import type { CompareToHost, HostToCompare } from '../../src/protocol/compare-messages';
-import { launchBrowser, openWebview, type WebviewPage } from './harness';
+import { launchBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
 
 let browser: Browser;
 before(async () => {
@@ -174,6 +175,84 @@ test('train both: the request is posted; curves, accuracy against parameters and
   // Malformed messages are dropped and reported.
   await w.page.evaluate(() => window.postMessage({ type: 'trainingPoint', revision: 1, side: 2, point: {} }, '*'));
   await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string; message?: string }).type === 'log' && /malformed/.test((m as { message: string }).message)));
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+// ── Train both, for real: train.js in the compare page, two tiny models on MNIST ──
+
+/** A net small enough for a cpu step in milliseconds; `skip` adds a residual block. */
+function tinyNet(name: string, skip: boolean, train: string): string {
+  const block = skip ? 'block res() {\n  r: conv(4, 3, pad=1, bias=false) -> bn -> relu\n  add(r, in) -> relu\n}\n' : '';
+  const body = skip ? 'res()' : 'conv(4, 3, pad=1, bias=false) -> bn -> relu';
+  return `${block}model ${name}(28x28x1) {\n  conv(4, 3, stride=2, pad=1) -> bn -> relu\n  ${body}\n  gap -> dense(10)\n  train { dataset: mnist; ${train} }\n}\n`;
+}
+
+const tinySpec = (model: string): SideSpec => ({ uri: `file:///work/${model}.skipnet`, file: `${model}.skipnet`, model, withoutSkips: false });
+
+/** Shows the pair, clicks Train both and answers the request as the panel does (src/compare/training.ts plans it). */
+async function trainPair(w: WebviewPage, specs: [SideSpec, SideSpec], texts: [string, string], backend: 'cpu' | 'wasm'): Promise<void> {
+  await send(w, buildCompareMessage(specs, texts, 1, OPTIONS));
+  await waitRenders(w, 0, 1);
+  await waitRenders(w, 1, 1);
+  await w.page.locator('#train-both').click();
+  await waitPosted(w, 'trainBoth');
+  const plan = planTrainBoth(specs, texts);
+  assert.ok(plan.ok);
+  const dataset = { kind: 'builtin' as const, name: 'mnist' as const, url: `${ORIGIN}/media/data/mnist.bin` };
+  const run = (i: 0 | 1) => ({ run: { model: specs[i].model, text: texts[i], backend, statsInterval: 2, dataset }, withoutSkips: specs[i].withoutSkips });
+  await send(w, { type: 'startTrainBoth', revision: 1, runs: [run(0), run(1)], config: plan.shared });
+}
+
+/** Loss points per side drawn so far, as [step, loss] pairs read from the page's chart data. */
+async function pointsDrawn(w: WebviewPage, side: 0 | 1): Promise<number> {
+  return Number((await w.page.locator(`#chart-loss path.series.side-${side}`).getAttribute('data-points')) ?? 0);
+}
+
+test('train both, for real (cpu): a plain and a residual net draw loss curves and gradient norm by depth for both sides; Stop ends both and frees every tensor', async () => {
+  const w = await openCompare();
+  const texts: [string, string] = [tinyNet('plain', false, 'optimizer: adam; lr: 0.01; batch: 8; epochs: 1; seed: 1'), tinyNet('residual', true, 'batch: 64; seed: 7')];
+  await trainPair(w, [tinySpec('plain'), tinySpec('residual')], texts, 'cpu');
+  await w.page.waitForFunction(() => ['0', '1'].every((s) => Number(document.querySelector(`#chart-loss path.series.side-${s}`)?.getAttribute('data-points') ?? 0) >= 4), undefined, { timeout: 60_000 });
+  await w.page.waitForFunction(() => ['0', '1'].every((s) => Number(document.querySelector(`#chart-depth path.series.side-${s}`)?.getAttribute('data-points') ?? 0) >= 2), undefined, { timeout: 60_000 });
+  assert.equal(await w.page.locator('#training-status').getAttribute('data-state'), 'running');
+  // Both run side A's train section: batch 8 of 8,000 images is 1,000 steps (B's own batch 64 would be 125).
+  assert.match((await w.page.locator('#training-status').textContent()) ?? '', /^backend cpu · A: step \d+\/1000 · loss [\d.]+ · B: step \d+\/1000/);
+  // Depth counts convolutions and dense layers (bn is left out): plain is conv, conv, dense (1..3); residual is
+  // conv, the block's conv (the add has no weights, the shortcut does not shorten the path), dense: also 1..3.
+  assert.equal(await w.page.locator('#chart-depth path.series.side-0').getAttribute('data-points'), '3');
+  assert.equal(await w.page.locator('#chart-depth path.series.side-1').getAttribute('data-points'), '3');
+  assert.equal(await w.page.locator('#train-both').getAttribute('disabled'), '');
+  await w.page.locator('#train-both-stop').click();
+  await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'stopped', undefined, { timeout: 60_000 });
+  assert.match((await w.page.locator('#training-status').textContent()) ?? '', /^Stopped: A after \d+ steps, B after \d+\.$/);
+  const stoppedAt = [await pointsDrawn(w, 0), await pointsDrawn(w, 1)];
+  assert.equal(await w.page.evaluate(() => document.getElementById('training')?.dataset.tensors), '0');
+  assert.equal(await w.page.locator('#train-both').getAttribute('disabled'), null);
+  assert.deepEqual([await pointsDrawn(w, 0), await pointsDrawn(w, 1)], stoppedAt, 'no points after stop');
+  const ended = (await posted(w)).filter((m) => m.type === 'trainBothEnded');
+  assert.equal(ended.length, 1);
+  assert.equal(ended[0].type === 'trainBothEnded' && ended[0].state, 'stopped');
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('train both (wasm): the same model on both sides, B written with another seed and batch, gives the same curve: same data, seed and batch order', async () => {
+  const w = await openCompare();
+  const a = tinyNet('twin', true, 'optimizer: adam; lr: 0.01; batch: 8; epochs: 1; seed: 3');
+  const b = tinyNet('twin', true, 'batch: 32; seed: 11');
+  await trainPair(w, [tinySpec('twin'), { ...tinySpec('twin'), uri: 'file:///work/twin-b.skipnet', file: 'twin-b.skipnet' }], [a, b], 'wasm');
+  await w.page.waitForFunction(() => ['0', '1'].every((s) => Number(document.querySelector(`#chart-loss path.series.side-${s}`)?.getAttribute('data-points') ?? 0) >= 6), undefined, { timeout: 60_000 });
+  await w.page.locator('#train-both-stop').click();
+  await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'stopped', undefined, { timeout: 60_000 });
+  const path = async (side: 0 | 1): Promise<string[]> => ((await w.page.locator(`#chart-loss path.series.side-${side}`).getAttribute('d')) ?? '').split(' ');
+  const [pa, pb] = [await path(0), await path(1)];
+  const common = Math.min(pa.length, pb.length);
+  assert.ok(common >= 6, `${common} points in common`);
+  // Equal losses at equal steps (the drawn coordinates share one scale); the longer curve may run on.
+  const coordinates = (segments: string[]) => segments.slice(0, common).map((s) => s.replace(/^[ML]/, ''));
+  assert.deepEqual(coordinates(pa), coordinates(pb));
+  assert.match((await w.page.locator('#training-status').textContent()) ?? '', /^Stopped/);
   await noProblems(w);
   await w.page.context().close();
 });

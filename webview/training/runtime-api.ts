@@ -4,6 +4,7 @@
  * `window.skipnetTrainingRuntime`; everything crossing this boundary is plain data and callbacks.
  */
 import type { TrainingBackendChoice, TrainingDatasetSource } from '../../src/protocol/messages';
+import type { TrainingConfig } from '../../src/core';
 import type { TrainEvent } from '../../src/train/engine';
 
 export type BackendName = Exclude<TrainingBackendChoice, 'auto'>;
@@ -26,6 +27,10 @@ export interface RunOptions {
   backend: TrainingBackendChoice;
   statsInterval: number;
   dataset: TrainingDatasetSource;
+  /** Overrides of the model's train section (Train both gives both models side A's, so data order and seed match). */
+  config?: Partial<Omit<TrainingConfig, 'dataset'>>;
+  /** Train the model with every skip connection removed (the Compare view's ablation). */
+  withoutSkips?: boolean;
   /** URL prefix (ending in '/') of tfjs-backend-wasm's .wasm files. */
   wasmBase: string;
   onEvent(event: RuntimeEvent): void;

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../../src/core/analyze';
+import { withoutSkipConnections } from '../../src/core/ablation';
 import type { TrainingDatasetSource } from '../../src/protocol/messages';
 import { type ImageDataset, parseDataset } from '../../src/train/data';
 import { TrainingEngine } from '../../src/train/engine';
@@ -82,7 +83,7 @@ class Run implements RunHandle {
 
   private async execute(): Promise<void> {
     const { options } = this;
-    const analysis = analyze(options.text);
+    const analysis = options.withoutSkips ? withoutSkipConnections(options.text) : analyze(options.text);
     const graph = analysis.models.find((m) => m.name === options.model) ?? (options.model ? undefined : analysis.models[0]);
     if (!graph) throw new TrainError(`The file declares no model named ${options.model || '(any)'}.`, 'data');
     const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
@@ -101,6 +102,7 @@ class Run implements RunHandle {
       const engine = new TrainingEngine({
         graph,
         dataset,
+        config: options.config,
         statsInterval: options.statsInterval,
         memoryBudget: MEMORY_BUDGET[backend],
         nextFrame,

@@ -11,6 +11,7 @@ import type { Rendering } from '../render';
 import { LineChart } from './charts';
 import type { RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import { StatisticsOverlay } from '../statistics-overlay';
+import { loadRuntime } from './runtime-loader';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
 
@@ -52,23 +53,6 @@ function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds <= 0) return '—';
   const s = Math.round(seconds);
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-let runtimeLoading: Promise<TrainingRuntime> | null = null;
-
-/** Loads train.js once, as a script with the page's nonce (the CSP allows nothing else). */
-function loadRuntime(url: string, nonce: string): Promise<TrainingRuntime> {
-  runtimeLoading ??= new Promise<TrainingRuntime>((resolve, reject) => {
-    if (window.skipnetTrainingRuntime) return resolve(window.skipnetTrainingRuntime);
-    const script = document.createElement('script');
-    script.nonce = nonce;
-    script.src = url;
-    script.addEventListener('load', () => (window.skipnetTrainingRuntime ? resolve(window.skipnetTrainingRuntime) : reject(new Error('train.js did not register the training runtime'))));
-    script.addEventListener('error', () => reject(new Error('train.js could not be loaded')));
-    document.head.appendChild(script);
-  });
-  runtimeLoading.catch(() => (runtimeLoading = null));
-  return runtimeLoading;
 }
 
 export class TrainingUi {

@@ -1,0 +1,159 @@
+/**
+ * "Train both" in the Compare view: the two models trained in this page by the graph view's runtime
+ * (train.js, loaded once), on the same data set with the same train section (side A's), so the seeded
+ * engine draws the same batches in the same order for both. Side B starts once side A has run its first
+ * step, on the backend A ended up on: TensorFlow.js has one active backend per page, and A's start may
+ * have moved along the backend chain. Steps of the two runs then interleave (each yields after a step).
+ */
+import type { CompareTrainingPoint, CompareTrainingRun, DepthGradient, SharedTrainingConfig, SideIndex } from '../../src/protocol/compare-messages';
+import { type DepthGraph, depthGradients } from './depth-gradients';
+import type { BackendName, RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
+import { loadRuntime } from './runtime-loader';
+
+export type TrainBothEnd = { state: 'finished' | 'stopped' | 'error'; message: string };
+
+export interface TrainBothOptions {
+  runs: [CompareTrainingRun, CompareTrainingRun];
+  config: SharedTrainingConfig;
+  /** Each side's drawn graph (for the depth of each layer); null when it has none. */
+  graphs: [DepthGraph | null, DepthGraph | null];
+  runtimeUrl: string;
+  wasmBase: string;
+  nonce: string;
+  onPoint(side: SideIndex, point: CompareTrainingPoint): void;
+  onDepthGradients(side: SideIndex, step: number, points: DepthGradient[]): void;
+  /** A line about both runs (backend, steps), for the status row. */
+  onStatus(text: string): void;
+}
+
+interface SideState {
+  handle: RunHandle | null;
+  step: number;
+  totalSteps: number;
+  backend: BackendName | null;
+  loss: number | null;
+  accuracy: number | null;
+  result: { reason: 'done' | 'stopped' | 'non-finite' | 'error'; message: string; steps: number; heldOut: number | null } | null;
+}
+
+const LABELS = ['A', 'B'] as const;
+
+export class TrainBoth {
+  private readonly sides: [SideState, SideState] = [TrainBoth.fresh(), TrainBoth.fresh()];
+  private stopped = false;
+  private runtime: TrainingRuntime | null = null;
+  private releaseB: (() => void) | null = null;
+  /** Settles when both runs have ended and freed their tensors, with how the pair ended. */
+  readonly done: Promise<TrainBothEnd>;
+
+  constructor(private readonly options: TrainBothOptions) {
+    this.done = this.execute().catch((error: unknown) => ({ state: 'error' as const, message: `Train both failed: ${error instanceof Error ? error.message : String(error)}` }));
+  }
+
+  private static fresh(): SideState {
+    return { handle: null, step: 0, totalSteps: 0, backend: null, loss: null, accuracy: null, result: null };
+  }
+
+  /** Ends both runs at their next step boundary. */
+  stop(): void {
+    this.stopped = true;
+    for (const side of this.sides) side.handle?.stop();
+    this.releaseB?.();
+  }
+
+  /** Tensors alive in the page (tf.memory().numTensors), once the runtime is loaded. */
+  tensors(): number | null {
+    return this.runtime ? this.runtime.tensors() : null;
+  }
+
+  private async execute(): Promise<TrainBothEnd> {
+    this.options.onStatus('Loading TensorFlow.js and the data…');
+    const runtime = (this.runtime = await loadRuntime(this.options.runtimeUrl, this.options.nonce));
+    if (this.stopped) return { state: 'stopped', message: 'Stopped before the first step.' };
+    const firstStep = new Promise<void>((resolve) => (this.releaseB = resolve));
+    const a = this.startSide(runtime, 0, null);
+    // B waits for A's first step (or A's end): by then the backend is settled and proven on this model.
+    await Promise.race([firstStep, a.done]);
+    const b = this.stopped ? null : this.startSide(runtime, 1, this.sides[0].backend);
+    await Promise.all([a.done, b?.done]);
+    return this.outcome();
+  }
+
+  private startSide(runtime: TrainingRuntime, side: SideIndex, backend: BackendName | null): RunHandle {
+    const { run, withoutSkips } = this.options.runs[side];
+    const state = this.sides[side];
+    let smoothedLoss: number | null = null;
+    let smoothedAccuracy: number | null = null;
+    const handle = runtime.start({
+      text: run.text,
+      model: run.model,
+      backend: backend ?? run.backend,
+      statsInterval: run.statsInterval,
+      dataset: run.dataset,
+      config: this.options.config,
+      withoutSkips,
+      wasmBase: this.options.wasmBase,
+      onEvent: (event: RuntimeEvent) => {
+        switch (event.type) {
+          case 'backend':
+            state.backend = event.backend;
+            break;
+          case 'restarting':
+            state.step = 0;
+            break;
+          case 'started':
+            state.totalSteps = event.totalSteps;
+            break;
+          case 'progress':
+            if (this.stopped) return;
+            state.step = event.step;
+            state.totalSteps = event.totalSteps;
+            // Single batches are noisy: the curves show a running mean, as the graph view's do.
+            smoothedLoss = smoothedLoss === null ? event.loss : 0.9 * smoothedLoss + 0.1 * event.loss;
+            smoothedAccuracy = smoothedAccuracy === null ? event.accuracy : 0.9 * smoothedAccuracy + 0.1 * event.accuracy;
+            state.loss = smoothedLoss;
+            state.accuracy = smoothedAccuracy;
+            if (Number.isFinite(smoothedLoss)) this.options.onPoint(side, { step: event.step, epoch: event.epoch, loss: smoothedLoss, accuracy: Math.min(1, Math.max(0, smoothedAccuracy)) });
+            if (side === 0) this.releaseB?.();
+            this.status();
+            break;
+          case 'statistics': {
+            const graph = this.options.graphs[side];
+            if (!graph || this.stopped) return;
+            this.options.onDepthGradients(side, event.statistics.step, depthGradients(graph, event.statistics));
+            break;
+          }
+          case 'finished': {
+            const { result } = event;
+            state.result = { reason: result.reason, message: result.message ?? '', steps: result.steps, heldOut: result.evaluation?.accuracy ?? null };
+            this.status();
+            break;
+          }
+          case 'error':
+            state.result = { reason: 'error', message: event.message, steps: state.step, heldOut: null };
+            if (side === 0) this.releaseB?.();
+            break;
+        }
+      },
+    });
+    state.handle = handle;
+    if (this.stopped) handle.stop();
+    return handle;
+  }
+
+  private status(): void {
+    const parts = this.sides.map((s, i) => `${LABELS[i]}: ${s.result ? `${s.result.reason === 'done' ? 'done' : s.result.reason} at step ${s.result.steps}` : `step ${s.step}/${s.totalSteps || '?'}`}${s.loss !== null ? ` · loss ${s.loss.toFixed(4)}` : ''}`);
+    const backend = this.sides[0].backend;
+    this.options.onStatus(`${backend ? `backend ${backend} · ` : ''}${parts.join(' · ')}`);
+  }
+
+  private outcome(): TrainBothEnd {
+    const failed = this.sides.map((s, i) => ({ s, i })).filter(({ s }) => s.result?.reason === 'error' || s.result?.reason === 'non-finite');
+    if (failed.length > 0) return { state: 'error', message: failed.map(({ s, i }) => `${LABELS[i]}: ${s.result!.message || 'the loss went non-finite'}`).join(' ') };
+    if (this.sides.every((s) => s.result?.reason === 'done')) {
+      const accuracy = this.sides.map((s, i) => `${LABELS[i]} ${s.result!.heldOut === null ? '—' : `${(s.result!.heldOut * 100).toFixed(2)}%`}`).join(', ');
+      return { state: 'finished', message: `Both models trained for ${this.sides[0].result!.steps} steps on the same batches. Held-out accuracy: ${accuracy}.` };
+    }
+    return { state: 'stopped', message: `Stopped: A after ${this.sides[0].step} steps, B after ${this.sides[1].step}.` };
+  }
+}
