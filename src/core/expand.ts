@@ -81,7 +81,29 @@ export function expandModel(
     if (!(error instanceof TooLarge)) throw error;
     complete = false;
   }
-  return { nodes, nodeById, groups, output: root.current ?? input.id, complete: complete && nodes.every((n) => n.shape !== null) };
+  const output = root.current ?? input.id;
+  if (options.withoutSkips) pruneUnused(output);
+  return { nodes, nodeById, groups, output, complete: complete && nodes.every((n) => n.shape !== null) };
+
+  /**
+   * Without its skips a model no longer uses its shortcut branches (a projection's conv and bn): drop every
+   * node the output does not depend on, so parameters, MACs and memory count only what is trained.
+   */
+  function pruneUnused(outputId: string): void {
+    const used = new Set<string>([input.id]);
+    const pending = [outputId];
+    while (pending.length > 0) {
+      const id = pending.pop()!;
+      if (used.has(id) && id !== input.id) continue;
+      used.add(id);
+      for (const source of nodeById.get(id)?.inputs ?? []) if (!used.has(source)) pending.push(source);
+    }
+    if (used.size === nodes.length) return;
+    const kept = nodes.filter((n) => used.has(n.id));
+    nodes.splice(0, nodes.length, ...kept);
+    for (const id of [...nodeById.keys()]) if (!used.has(id)) nodeById.delete(id);
+    for (const group of groups) group.nodes = group.nodes.filter((id) => used.has(id));
+  }
 
   function newFrame(prefix: string, group: BlockGroup | null, params: Map<string, Value>, inputId: string | null, outer: Frame | null, stack: string[] = []): Frame {
     return {

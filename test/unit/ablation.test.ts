@@ -78,3 +78,17 @@ describe('parameter-matched pairs', () => {
     assert.equal(match.values[1], match.values[0] * 2, 'stage 2 stays twice as wide as stage 1');
   });
 });
+
+describe('ablation drops what no longer feeds the output', () => {
+  it('a projection shortcut is gone with its add: its conv and bn no longer count', () => {
+    const text = readExample('mnist_resnet.skipnet');
+    const full = analyze(text).models[0];
+    const ablated = withoutSkipConnections(text).models[0];
+    const projections = full.nodes.filter((n) => n.id.includes('/shortcut') || /basic\d\/conv3$/.test(n.id));
+    const projectionParams = projections.reduce((sum, n) => sum + n.params, 0);
+    assert.ok(projectionParams > 0);
+    assert.equal(ablated.totals.params, full.totals.params - projectionParams);
+    assert.equal(ablated.nodeById.has('basic2/shortcut'), false);
+    assert.equal(ablated.groupById.get('basic2')!.nodes.some((id) => id.endsWith('conv3')), false);
+  });
+});
