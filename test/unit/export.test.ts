@@ -84,3 +84,25 @@ describe('PyTorch export', () => {
     });
   });
 });
+
+describe('PyTorch export under DistributedDataParallel', () => {
+  it('an exported model trains under DDP unchanged (gloo, one process)', async () => {
+    const { createServer } = await import('node:net');
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    const analysis = analyze(readExample('mnist_resnet.skipnet'));
+    const result = exportPyTorch(analysis, analysis.models[0], 'mnist_resnet.skipnet');
+    assert.ok(result.ok);
+    const path = join(mkdtempSync(join(tmpdir(), 'skipnet-ddp-')), 'mnist_resnet.py');
+    writeFileSync(path, result.code);
+    const stdout = execFileSync(PYTHON, [join(ROOT, 'test', 'reference', 'ddp_step.py'), path, result.className, String(port)], { encoding: 'utf8', timeout: 120_000 });
+    const report = JSON.parse(stdout) as { losses: number[]; allGradients: boolean };
+    assert.equal(report.losses.length, 2);
+    assert.ok(report.losses.every(Number.isFinite));
+    assert.equal(report.allGradients, true);
+  });
+});
