@@ -5,7 +5,7 @@
  * file as a WorkspaceEdit. Every message from the webview is validated before a field is read.
  */
 import * as vscode from 'vscode';
-import { graphHtml } from '../graph/html';
+import { setUpSkipNetWebview } from '../graph/webviewSetup';
 import { readGraphSettings } from '../graph/panel';
 import { datasetSource, readTrainingSettings, TrainingRefusal } from '../graph/training';
 import { type CompareToHost, type HostToCompare, type SideIndex } from '../protocol/compare-messages';
@@ -40,20 +40,8 @@ export class ComparePanel implements vscode.Disposable {
     private readonly specs: [SideSpec, SideSpec],
     private readonly log: vscode.LogOutputChannel,
   ) {
-    const webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    // Like the graph panel: the page bundles, train.js with tfjs's wasm binaries, and the bundled data sets.
-    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot, vscode.Uri.joinPath(extensionUri, 'media', 'data')] };
     panel.title = `Compare: ${specs[0].model} ↔ ${specs[1].model}`;
-    panel.webview.html = graphHtml({
-      cspSource: panel.webview.cspSource,
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'compare.js')).toString(),
-      workerUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'layout-worker.js')).toString(),
-      trainUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'train.js')).toString(),
-      wasmUri: `${panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'wasm')).toString()}/`,
-      documentUri: '',
-      model: '',
-      title: 'SkipNet: Compare Models',
-    });
+    setUpSkipNetWebview(panel.webview, extensionUri, { script: 'compare.js', documentUri: '', model: '', title: 'SkipNet: Compare Models' });
     this.disposables.push(
       this.onDisposeEmitter,
       panel.onDidDispose(() => this.dispose()),

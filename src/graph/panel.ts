@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { type Analysis, analyze, type ModelGraph } from '../core';
 import { buildGraphPayload, type DiagnosticsSummary, type ExportFormat, type ExportTheme, type GraphSettings, type HostToWebview, PROTOCOL_VERSION, type TrainingBackendChoice, validateWebviewMessage, type WebviewToHost } from '../protocol';
-import { graphHtml } from './html';
+import { setUpSkipNetWebview } from './webviewSetup';
 import { buildTrainingRun, TrainingRefusal } from './training';
 
 export const GRAPH_VIEW_TYPE = 'skipnet.graph';
@@ -60,19 +60,8 @@ export class GraphPanel implements vscode.Disposable {
     private model: string,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    const webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    // The page's bundles (and train.js's wasm binaries) and the bundled training data: nothing else is served.
-    panel.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot, vscode.Uri.joinPath(extensionUri, 'media', 'data')] };
     panel.title = `Graph: ${documentUri.path.split('/').pop() ?? 'model'}`;
-    panel.webview.html = graphHtml({
-      cspSource: panel.webview.cspSource,
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'main.js')).toString(),
-      workerUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'layout-worker.js')).toString(),
-      trainUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'train.js')).toString(),
-      wasmUri: `${panel.webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'wasm')).toString()}/`,
-      documentUri: documentUri.toString(),
-      model,
-    });
+    setUpSkipNetWebview(panel.webview, extensionUri, { script: 'main.js', documentUri: documentUri.toString(), model });
     this.disposables.push(
       this.onDisposeEmitter,
       this.onTrainingEmitter,
