@@ -59,6 +59,8 @@ export class TrainingCharts {
   private params: [number, number] = [0, 0];
   private readonly curves: [CompareTrainingPoint[], CompareTrainingPoint[]] = [[], []];
   private readonly depth: [DepthGradient[], DepthGradient[]] = [[], []];
+  /** Each side's latest held-out accuracy (null until its first evaluation). */
+  private readonly heldOut: [number | null, number | null] = [null, null];
 
   constructor(private readonly root: HTMLElement) {}
 
@@ -73,8 +75,15 @@ export class TrainingCharts {
     this.draw();
   }
 
+  setHeldOut(side: SideIndex, accuracy: number): void {
+    this.heldOut[side] = accuracy;
+    this.draw();
+  }
+
   /** Forgets every point (a new Train both run starts). */
   clear(): void {
+    this.heldOut[0] = null;
+    this.heldOut[1] = null;
     this.curves[0].length = 0;
     this.curves[1].length = 0;
     this.depth[0] = [];
@@ -107,8 +116,19 @@ export class TrainingCharts {
     const series = (pick: (p: CompareTrainingPoint) => { x: number; y: number }): [Series, Series] => [{ points: this.curves[0].map(pick) }, { points: this.curves[1].map(pick) }];
     drawChart(plots, 'chart-loss', 'Training loss', series((p) => ({ x: p.step, y: p.loss })), { xLabel: 'step' });
     drawChart(plots, 'chart-accuracy', 'Accuracy', series((p) => ({ x: p.step, y: p.accuracy })), { xLabel: 'step' });
-    const last = (side: 0 | 1): { x: number; y: number }[] => (this.curves[side].length ? [{ x: this.params[side], y: this.curves[side][this.curves[side].length - 1].accuracy }] : []);
-    drawChart(plots, 'chart-params', 'Accuracy against parameters', [{ points: last(0) }, { points: last(1) }], { logX: true, dots: true, xLabel: 'parameters (log)' });
+    // Held-out accuracy where a side has been evaluated; otherwise its (smoothed) training accuracy, and the title says which.
+    const last = (side: 0 | 1): { x: number; y: number }[] => {
+      const held = this.heldOut[side];
+      if (held !== null) return [{ x: this.params[side], y: held }];
+      return this.curves[side].length ? [{ x: this.params[side], y: this.curves[side][this.curves[side].length - 1].accuracy }] : [];
+    };
+    const evaluated = this.heldOut.filter((h) => h !== null).length;
+    const source = evaluated === 2 ? 'held-out' : evaluated === 0 ? 'training' : 'mixed';
+    const title = source === 'held-out' ? 'Held-out accuracy against parameters' : source === 'training' ? 'Training accuracy against parameters (no held-out evaluation yet)' : 'Accuracy against parameters (held-out where evaluated, else training)';
+    drawChart(plots, 'chart-params', title, [{ points: last(0) }, { points: last(1) }], { logX: true, dots: true, xLabel: 'parameters (log)' });
+    const chart = plots.querySelector('#chart-params');
+    chart?.setAttribute('data-accuracy', source);
+    chart?.setAttribute('data-values', [last(0), last(1)].map((p) => (p.length ? String(p[0].y) : '')).join(','));
     drawChart(plots, 'chart-depth', 'Gradient norm against depth', [{ points: this.depth[0].map((d) => ({ x: d.depth, y: d.norm })) }, { points: this.depth[1].map((d) => ({ x: d.depth, y: d.norm })) }], { logY: true, xLabel: 'depth (layers from the input)' });
     this.root.replaceChildren(legend, plots);
   }

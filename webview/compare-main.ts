@@ -1,7 +1,7 @@
 /**
  * The Compare view's page: two graphs side by side (each a GraphView in its own shadow root, so the
- * graph page's ids and styles apply unchanged), linked pan and zoom so both start at the input and
- * layers of equal depth sit at the same height, the comparison table, the "without skip connections"
+ * graph page's ids and styles apply unchanged) drawn on one shared row grid so items of equal depth
+ * sit at the same height, linked pan and zoom so they stay there, the comparison table, the "without skip connections"
  * switch per side, and parameter-matched suggestions that can be written back to the file. Every host
  * message is validated; requests carry the revision they were made against.
  */
@@ -12,6 +12,7 @@ import { GRAPH_CSS } from '../src/drawing/graph-styles';
 import { COMPARE_PROTOCOL_VERSION, type CompareSidePayload, type CompareTrainingState, type CompareToHost, type CompareWebviewState, type HostToCompare, type SideIndex } from '../src/protocol/compare-messages';
 import { validateCompareHostMessage } from '../src/protocol/compare-validate';
 import { TrainingCharts } from './compare-charts';
+import { RowAligner } from './compare-rows';
 import { COMPARE_CSS } from './compare-styles';
 import { GraphView } from './graph-view';
 import { LayoutClient, startLayoutWorker } from './layout-client';
@@ -92,6 +93,7 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     nonce: scriptNonce,
     onPoint: (side, point) => charts.addPoint(side, point),
     onDepthGradients: (side, _step, points) => charts.setDepthGradients(side, points),
+    onHeldOut: (side, _step, accuracy) => charts.setHeldOut(side, accuracy),
     onStatus: (text) => {
       if (run === null || training === run) trainingStatus.textContent = text;
     },
@@ -173,6 +175,21 @@ function persist(): void {
   vscode.setState(state);
 }
 
+// ── Rows by depth: both graphs share one row grid (see compare-rows.ts) ──
+const aligner = new RowAligner((side) => void panels[side].view?.relayout());
+
+/** Marks each drawn item with its row, so tests and styles can find items of equal depth. */
+function markRows(index: SideIndex): void {
+  const rendering = panels[index].view?.currentRendering;
+  const depths = aligner.depthsOf(index);
+  if (!rendering) return;
+  for (const [id, item] of rendering.items) {
+    const depth = depths?.get(id);
+    if (depth === undefined) delete item.element.dataset.row;
+    else item.element.dataset.row = String(depth);
+  }
+}
+
 // ── Linked views ──
 let syncing = false;
 const linked = (): boolean => (linkBox as unknown as { checked: boolean }).checked;
@@ -230,6 +247,7 @@ function showSide(index: SideIndex, side: CompareSidePayload): void {
   panel.writeButton.setAttribute('disabled', '');
   if (side.knobs.length === 0) panel.suggestionText.textContent = side.withoutSkips ? 'Turn the ablation off to resize this model.' : side.graph ? 'No size knob: no block parameter is written as a number.' : '';
   else panel.suggestionText.textContent = '';
+  if (!side.graph) aligner.clear(index);
   if (side.graph && panel.view) {
     const wasRendered = panel.rendered;
     void panel.view.update(side.graph).then((timing) => {
@@ -327,7 +345,9 @@ async function start(): Promise<void> {
     panel.view = new GraphView(panel.stage, panel.tooltip, panel.minimap, new LayoutClient(workers[i]), {
       reveal: (id, range) => post({ type: 'reveal', revision, side: index, id, range }),
       stateChanged: () => follow(index),
+      arrange: (visible, layout, direction) => aligner.arrange(index, visible, layout, direction),
     });
+    panel.stage.addEventListener('graph-rendered', () => markRows(index));
   });
   fitButton.addEventListener('click', () => panels.forEach((p) => p.view?.fit()));
   trainButton.addEventListener('click', () => {

@@ -5,7 +5,7 @@
 import type { LayoutDirection, OffsetRange } from '../src/protocol/messages';
 import type { GraphPayload } from '../src/protocol/payload';
 import { accessibleText, describeGroup, describeNode, type Description } from '../src/drawing/describe';
-import { toElkGraph } from '../src/drawing/elk-graph';
+import { type LayoutResult, toElkGraph } from '../src/drawing/elk-graph';
 import type { LayoutClient } from './layout-client';
 import { addDefinitions, type Rendering, renderGraph, type RenderedItem, svgElement } from './render';
 import { tooltipSections } from './stats-tooltip';
@@ -17,6 +17,11 @@ export interface GraphViewEvents {
   reveal(id: string, range: OffsetRange): void;
   /** View state worth persisting changed (zoom, collapse, selection). */
   stateChanged(): void;
+  /**
+   * Optional last step between ELK and drawing (the Compare view moves both graphs onto shared rows).
+   * Resolves null when this drawing has been superseded and should not be shown.
+   */
+  arrange?(visible: VisibleGraph, layout: LayoutResult, direction: LayoutDirection): Promise<LayoutResult | null>;
 }
 
 export interface RenderTiming {
@@ -131,6 +136,11 @@ export class GraphView {
     return this.redraw(true);
   }
 
+  /** Draws the current payload again, keeping the view (the layout comes from the cache). */
+  relayout(): Promise<RenderTiming | null> {
+    return this.redraw(false);
+  }
+
   fit(): void {
     this.viewport.fit();
   }
@@ -164,7 +174,9 @@ export class GraphView {
     const outcome = await this.layout.layout(toElkGraph(visible, this.direction));
     // A newer update started meanwhile: its drawing wins.
     if (!outcome || seq !== this.seq) return null;
-    const rendering = renderGraph({ payload, visible, layout: outcome.result, collapsed, direction: this.direction });
+    const layout = this.events.arrange ? await this.events.arrange(visible, outcome.result, this.direction) : outcome.result;
+    if (!layout || seq !== this.seq) return null;
+    const rendering = renderGraph({ payload, visible, layout, collapsed, direction: this.direction });
     const first = this.rendering === null;
     const focusedId = (document.activeElement as Element | null)?.closest?.('.node')?.getAttribute('data-id') ?? null;
     this.layer.replaceChildren(rendering.content);

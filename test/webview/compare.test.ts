@@ -166,6 +166,10 @@ test('train both: the request is posted; curves, accuracy against parameters and
   assert.equal(await w.page.locator('#chart-loss path.series').count(), 2);
   assert.equal(await w.page.locator('#chart-loss path.series.side-1').getAttribute('data-points'), '5');
   assert.equal(await w.page.locator('#chart-params circle.series').count(), 2);
+  // No held-out evaluation arrived: the chart plots the last (smoothed) training accuracy and says so.
+  assert.equal(await w.page.locator('#chart-params').getAttribute('data-accuracy'), 'training');
+  assert.equal(await w.page.locator('#chart-params .chart-title').textContent(), 'Training accuracy against parameters (no held-out evaluation yet)');
+  assert.equal(await w.page.locator('#chart-params').getAttribute('data-values'), '0.5,0.6');
   assert.equal(await w.page.locator('#chart-depth path.series.side-0').getAttribute('data-points'), '4');
   // Log scale: four decades fall on four equally spaced heights.
   const d = (await w.page.locator('#chart-depth path.series.side-0').getAttribute('d'))!;
@@ -255,4 +259,102 @@ test('train both (wasm): the same model on both sides, B written with another se
   assert.match((await w.page.locator('#training-status').textContent()) ?? '', /^Stopped/);
   await noProblems(w);
   await w.page.context().close();
+});
+
+test('train both to the end (wasm): accuracy against parameters plots the held-out accuracy of each model', async () => {
+  const w = await openCompare();
+  const texts: [string, string] = [tinyNet('plain', false, 'optimizer: adam; lr: 0.01; batch: 256; epochs: 1; seed: 1'), tinyNet('residual', true, 'batch: 256; seed: 1')];
+  await trainPair(w, [tinySpec('plain'), tinySpec('residual')], texts, 'cpu');
+  await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'finished', undefined, { timeout: 120_000 });
+  const status = (await w.page.locator('#training-status').textContent()) ?? '';
+  const held = /Held-out accuracy: A ([\d.]+)%, B ([\d.]+)%\.$/.exec(status);
+  assert.ok(held, status);
+  assert.equal(await w.page.locator('#chart-params').getAttribute('data-accuracy'), 'held-out');
+  assert.equal(await w.page.locator('#chart-params .chart-title').textContent(), 'Held-out accuracy against parameters');
+  const values = ((await w.page.locator('#chart-params').getAttribute('data-values')) ?? '').split(',').map(Number);
+  assert.deepEqual(values.map((v) => (v * 100).toFixed(2)), [held[1], held[2]]);
+  assert.equal(await w.page.locator('#chart-params circle.series').count(), 2);
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+/** Per drawn item of a pane: its row (depth) and its box on screen. */
+async function rowBoxes(w: WebviewPage, index: number): Promise<{ id: string; row: number; top: number; bottom: number; left: number; right: number }[]> {
+  return w.page.evaluate((i) => {
+    const root = document.querySelector(`.side[data-side="${i}"] .graph-host`)!.shadowRoot!;
+    return [...root.querySelectorAll<SVGGElement>('.nodes .node')].map((el) => {
+      const r = el.getBoundingClientRect();
+      return { id: el.dataset.id ?? '', row: Number(el.dataset.row ?? -1), top: r.top, bottom: r.bottom, left: r.left, right: r.right };
+    });
+  }, index);
+}
+
+/** Asserts both panes put every row at one screen height (centres within 1 px) and returns how many rows they share. */
+async function assertAlignedByDepth(w: WebviewPage): Promise<number> {
+  const panes = await Promise.all([0, 1].map((i) => rowBoxes(w, i)));
+  const centres = panes.map((boxes, i) => {
+    const byRow = new Map<number, number[]>();
+    for (const b of boxes) {
+      assert.ok(b.row >= 0, `pane ${i}: ${b.id} has no row`);
+      byRow.set(b.row, [...(byRow.get(b.row) ?? []), (b.top + b.bottom) / 2]);
+    }
+    const rows = new Map<number, number>();
+    for (const [row, ys] of byRow) {
+      assert.ok(Math.max(...ys) - Math.min(...ys) < 1, `pane ${i}, row ${row}: centres ${ys.join(', ')}`);
+      rows.set(row, ys[0]);
+    }
+    // Deeper rows lie lower, and no two items overlap (edges have room between rows).
+    const ordered = [...rows].sort((a, b) => a[0] - b[0]);
+    for (let k = 1; k < ordered.length; k++) assert.ok(ordered[k][1] > ordered[k - 1][1], `pane ${i}: row ${ordered[k][0]} not below row ${ordered[k - 1][0]}`);
+    for (let a = 0; a < boxes.length; a++)
+      for (let b = a + 1; b < boxes.length; b++) {
+        const p = boxes[a], q = boxes[b];
+        const overlap = Math.min(p.right, q.right) - Math.max(p.left, q.left) > 0.5 && Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top) > 0.5;
+        assert.ok(!overlap, `pane ${i}: ${p.id} overlaps ${q.id}`);
+      }
+    return rows;
+  });
+  let shared = 0;
+  for (const [row, y] of centres[0]) {
+    const other = centres[1].get(row);
+    if (other === undefined) continue;
+    shared++;
+    assert.ok(Math.abs(y - other) <= 1, `row ${row}: A at ${y}, B at ${other}`);
+  }
+  return shared;
+}
+
+test('aligned by depth: resnet20 vs plain20, items of equal depth at the same height in both panes', async () => {
+  const w = await openCompare();
+  const message = buildCompareMessage([spec('resnet20'), spec('plain20')], [read('resnet20'), read('plain20')], 1, OPTIONS);
+  await send(w, message);
+  await waitRenders(w, 0, 1);
+  await waitRenders(w, 1, 1);
+  const shared = await assertAlignedByDepth(w);
+  // plain20 is resnet20 without the adds: 9 rows fewer, every one of its rows has a partner.
+  const rowsOf = async (i: number): Promise<number> => new Set((await rowBoxes(w, i)).map((b) => b.row)).size;
+  const [rowsA, rowsB] = [await rowsOf(0), await rowsOf(1)];
+  assert.equal(shared, Math.min(rowsA, rowsB));
+  assert.ok(shared >= 40, `only ${shared} shared rows`);
+  // Both inputs on row 0, and the heads' depth differs by the adds ResNet has on its spine.
+  const rows = await Promise.all([0, 1].map((i) => rowBoxes(w, i)));
+  assert.equal(rows[0].find((b) => b.id === 'input')?.row ?? rows[0][0].row, 0);
+  assert.equal(Math.max(...rows[0].map((b) => b.row)) - Math.max(...rows[1].map((b) => b.row)), 9);
+  // Collapsing a block on one side changes the rows: the other side is drawn again on the new grid.
+  await side(w, 0).locator('.group[data-group="layer2"] > .toggle').dispatchEvent('click');
+  await waitRenders(w, 0, 2);
+  await waitRenders(w, 1, 2);
+  assert.ok((await assertAlignedByDepth(w)) >= 20);
+  assert.ok(Math.max(...(await rowBoxes(w, 0)).map((b) => b.row)) < Math.max(...rows[1].map((b) => b.row)), 'the collapsed block became one row');
+  await noProblems(w);
+  await w.page.close();
+});
+
+test('aligned by depth: resnet20 vs densenet40, rows line up across an add net and a concat net', async () => {
+  const w = await openCompare();
+  await showPair(w);
+  const shared = await assertAlignedByDepth(w);
+  assert.ok(shared >= 20, `only ${shared} shared rows`);
+  await noProblems(w);
+  await w.page.close();
 });

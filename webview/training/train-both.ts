@@ -22,6 +22,8 @@ export interface TrainBothOptions {
   nonce: string;
   onPoint(side: SideIndex, point: CompareTrainingPoint): void;
   onDepthGradients(side: SideIndex, step: number, points: DepthGradient[]): void;
+  /** A held-out evaluation finished (the engine evaluates at each epoch's end): its accuracy, 0..1. */
+  onHeldOut(side: SideIndex, step: number, accuracy: number): void;
   /** A line about both runs (backend, steps), for the status row. */
   onStatus(text: string): void;
 }
@@ -123,6 +125,10 @@ export class TrainBoth {
             this.options.onDepthGradients(side, event.statistics.step, depthGradients(graph, event.statistics));
             break;
           }
+          case 'evaluation':
+            if (this.stopped) return;
+            this.options.onHeldOut(side, event.step, event.accuracy);
+            break;
           case 'finished': {
             const { result } = event;
             state.result = { reason: result.reason, message: result.message ?? '', steps: result.steps, heldOut: result.evaluation?.accuracy ?? null };
