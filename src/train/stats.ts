@@ -213,8 +213,7 @@ export class StatisticsPlan {
       });
       const merges: MergeFlow[] = [];
       this.adds.forEach((add, i) => {
-        const fewest = Math.min(...add.branches.map((b) => b.layers));
-        const shortcutIndex = add.branches.length - 1 - [...add.branches].reverse().findIndex((b) => b.layers === fewest);
+        const shortcutIndex = shortcutBranch(add.branches);
         merges.push({
           node: add.node,
           kind: 'add',
@@ -280,4 +279,10 @@ function topGroup(graph: ModelGraph, id: string | null): string | null {
     current = group.parent;
   }
   return null;
+}
+
+/** Which input of an add is the shortcut: the one with the fewest layers since the fork (the last on a tie). */
+export function shortcutBranch(branches: readonly { layers: number }[]): number {
+  const fewest = Math.min(...branches.map((b) => b.layers));
+  return branches.length - 1 - [...branches].reverse().findIndex((b) => b.layers === fewest);
 }

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze, type ModelGraph } from '../../src/core';
 import type { TfModel } from '../../src/train/model';
-import { type LayerStatistics, type MergeFlow, type ReuseHeatMap, StatisticsPlan, type TrainingStatistics } from '../../src/train/stats';
+import { type LayerStatistics, type MergeFlow, type ReuseHeatMap, shortcutBranch, StatisticsPlan, type TrainingStatistics } from '../../src/train/stats';
 
 export function exampleGraph(name: string): ModelGraph {
   return analyze(readFileSync(join('examples', `${name}.skipnet`), 'utf8')).models[0];
@@ -45,8 +45,7 @@ export function syntheticStatistics(graph: ModelGraph, step: number): TrainingSt
   });
   const merges: MergeFlow[] = [];
   plan.adds.forEach((add, i) => {
-    const fewest = Math.min(...add.branches.map((b) => b.layers));
-    const shortcut = add.branches.length - 1 - [...add.branches].reverse().findIndex((b) => b.layers === fewest);
+    const shortcut = shortcutBranch(add.branches);
     merges.push({
       node: add.node,
       kind: 'add',
