@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered by this side-effect module only (tfjs-core's own index leaves them out).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { batchNormTraining, channelAffine } from './batchnorm';
 
 /**
  * Layer operations with exactly the semantics the core's shape inference assumes (and PyTorch uses):
@@ -141,7 +142,10 @@ export interface BatchNormResult {
   variance?: tf.Tensor1D;
 }
 
-/** Batch normalisation over every axis but the last (channels), with batch statistics when training. */
+/**
+ * Batch normalisation over every axis but the last (channels), with batch statistics when training
+ * (one kernel with a closed-form gradient, see ./batchnorm).
+ */
 export function batchNorm(
   x: tf.Tensor,
   gamma: tf.Tensor,
@@ -152,12 +156,9 @@ export function batchNorm(
 ): BatchNormResult {
   if (!training) {
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(running.variance, eps)));
-    return { output: tf.add(tf.mul(tf.sub(x, running.mean), scale), beta) };
+    return { output: channelAffine(x, scale, tf.sub(beta, tf.mul(running.mean, scale))) };
   }
-  const axes = x.shape.slice(0, -1).map((_, i) => i);
-  const { mean, variance } = tf.moments(x, axes);
-  const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
-  return { output: tf.add(tf.mul(normalised, gamma), beta), mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  return batchNormTraining(x, gamma, beta, eps);
 }
 
 /** Max pooling; padded positions never win (like PyTorch). */
