@@ -50,6 +50,13 @@ async function main(): Promise<void> {
     timeOp('concat 2 on channels', () => tf.concat([x, y], 3));
     timeOp('reluGrad-ish: mul(dy, step(x))', () => tf.mul(y, tf.step(x)));
     const v2 = tf.reshape(v, [1, c]) as tf.Tensor2D;
+    const fresh = () => tf.add(x2, 0) as tf.Tensor2D; // a new tensor each call, as in training
+    timeOp('add(x2, 0) alone (subtract from the next)', () => fresh());
+    timeOp('matMul(ones[1,M], fresh x[M,C])', () => tf.matMul(ones, fresh()));
+    const k = Math.max(1, 64 / c);
+    timeOp(`avgPool [1,${m / k / 32},32,${k * c}] whole window`, () => tf.avgPool(tf.reshape(fresh(), [1, m / k / 32, 32, k * c]) as tf.Tensor4D, [m / k / 32, 32], 1, 'valid'));
+    timeOp(`avgPool [1,${n},${(h * h) / k},${k * c}] whole window`, () => tf.avgPool(tf.reshape(fresh(), [1, n, (h * h) / k, k * c]) as tf.Tensor4D, [n, (h * h) / k], 1, 'valid'));
+    timeOp(`mean of [${m / k},${k * c}] over 0`, () => tf.mean(tf.reshape(fresh(), [m / k, k * c]), 0));
     const onesCol = tf.ones([m, 1]) as tf.Tensor2D;
     const diag = tf.reshape(tf.diag(v), [1, 1, c, c]) as tf.Tensor4D;
     timeOp('affine: add(mul(x2, s), t) broadcast', () => tf.add(tf.mul(x2, v2), v2));

@@ -44,6 +44,11 @@ async function main(): Promise<void> {
     entry.calls++;
     byKernel.set(k.name, entry);
   }
+  // BENCH_DETAIL=Slice,PadV2 lists every call of those kernels with its input shapes.
+  const detail = new Set((process.env.BENCH_DETAIL ?? '').split(',').filter(Boolean));
+  for (const k of info.kernels) {
+    if (detail.has(k.name)) console.log(`  ${k.name} ${Number(k.kernelTimeMs).toFixed(2)} ms ${JSON.stringify(k.inputShapes)} → ${JSON.stringify(k.outputShapes)}`);
+  }
   const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
   console.log(`${graph.name} batch ${batch} on ${backend}: one step ${wall.toFixed(0)} ms (profiled), kernels ${total.toFixed(0)} ms`);
   // A customGrad op is profiled under its scope's name (e.g. 'forward') and its time includes the kernels it

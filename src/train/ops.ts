@@ -73,64 +73,76 @@ function singleConv(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): 
  * dL/dx of a convolution as a forward convolution (fast on every backend, unlike the wasm backend's
  * Conv2DBackpropInput): dy with zeros inserted between rows/columns (stride), padded so the result
  * is x-sized, convolved with the kernel flipped and its channel axes swapped, at the same dilation.
+ * The padding is the convolution's own (explicit, per side: no separate pad pass over dy).
  */
 export function convInputGradient(dy: tf.Tensor4D, x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
   const { stride, pad, dilation } = options;
   const [kh, kw] = filter.shape;
   const [, h, w] = x.shape;
   const [, oh, ow] = dy.shape;
-  const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
   const spread = insertZeros(dy, stride);
   // Rows of x past the last window get no gradient: they are the extra padding at the bottom/right.
   const restH = h + 2 * pad - ((oh - 1) * stride[0] + dilation * (kh - 1) + 1);
   const restW = w + 2 * pad - ((ow - 1) * stride[1] + dilation * (kw - 1) + 1);
   const qh = dilation * (kh - 1) - pad;
   const qw = dilation * (kw - 1) - pad;
-  const padded = padOrCrop(spread, [qh, qh + restH], [qw, qw + restW]);
-  return tf.conv2d(padded, flipped, 1, 'valid', 'NHWC', dilation);
+  // insertZeros leaves stride − 1 zero rows (columns) after the last one: they count as bottom (right) padding.
+  const rows: [number, number] = [qh, qh + restH - (stride[0] - 1)];
+  const cols: [number, number] = [qw, qw + restW - (stride[1] - 1)];
+  const cropped = crop(spread, rows, cols);
+  const padding: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [Math.max(0, rows[0]), Math.max(0, rows[1])], [Math.max(0, cols[0]), Math.max(0, cols[1])], [0, 0]];
+  return tf.conv2d(cropped, flippedFilter(filter), 1, padding, 'NHWC', dilation);
 }
 
-/** dy[:, i, j, :] moved to (i·sh, j·sw) with zeros between: the input of a strided convolution's transpose. */
+/** The kernel rotated by 180° with its channel axes swapped: [kh, kw, cout, cin]. */
+function flippedFilter(filter: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, cin, cout] = filter.shape;
+  if (kh * kw === 1) return tf.transpose(filter, [0, 1, 3, 2]);
+  // Reversing both spatial axes reverses their flattened index; a gather of rows is far cheaper than
+  // the wasm backend's Reverse (1.2 ms for 3×3×64×64).
+  const order = tf.tensor1d(Array.from({ length: kh * kw }, (_, i) => kh * kw - 1 - i), 'int32');
+  const rotated = tf.reshape(tf.gather(tf.reshape(filter, [kh * kw, cin * cout]), order), [kh, kw, cin, cout]);
+  return tf.transpose(rotated, [0, 1, 3, 2]) as tf.Tensor4D;
+}
+
+/**
+ * dy[:, i, j, :] moved to (i·sh, j·sw) with zeros between and stride − 1 zero rows (columns) after the
+ * last: the input of a strided convolution's transpose. Pads and reshapes only (a slice here cost up to 29 ms on wasm).
+ */
 function insertZeros(dy: tf.Tensor4D, stride: [number, number]): tf.Tensor4D {
   const [n, oh, ow, c] = dy.shape;
   let out = dy;
   if (stride[0] > 1) {
     const rows = tf.pad(tf.reshape(out, [n * oh, 1, ow, c]), [[0, 0], [0, stride[0] - 1], [0, 0], [0, 0]]);
-    out = tf.slice(tf.reshape(rows, [n, oh * stride[0], ow, c]), [0, 0, 0, 0], [n, (oh - 1) * stride[0] + 1, ow, c]) as tf.Tensor4D;
+    out = tf.reshape(rows, [n, oh * stride[0], ow, c]);
   }
   if (stride[1] > 1) {
     const height = out.shape[1];
     const cols = tf.pad(tf.reshape(out, [n * height * ow, 1, c]), [[0, 0], [0, stride[1] - 1], [0, 0]]);
-    out = tf.slice(tf.reshape(cols, [n, height, ow * stride[1], c]), [0, 0, 0, 0], [n, height, (ow - 1) * stride[1] + 1, c]) as tf.Tensor4D;
+    out = tf.reshape(cols, [n, height, ow * stride[1], c]);
   }
   return out;
 }
 
-/** Pads (positive) or crops (negative) rows [before, after] and columns [before, after]. */
-function padOrCrop(x: tf.Tensor4D, rows: [number, number], cols: [number, number]): tf.Tensor4D {
-  const crop = [Math.max(0, -rows[0]), Math.max(0, -rows[1]), Math.max(0, -cols[0]), Math.max(0, -cols[1])];
-  let out = x;
-  if (crop.some((v) => v > 0)) {
-    out = tf.slice(out, [0, crop[0], crop[2], 0], [-1, out.shape[1] - crop[0] - crop[1], out.shape[2] - crop[2] - crop[3], -1]);
-  }
-  const padding = [Math.max(0, rows[0]), Math.max(0, rows[1]), Math.max(0, cols[0]), Math.max(0, cols[1])];
-  if (padding.some((v) => v > 0)) out = tf.pad(out, [[0, 0], [padding[0], padding[1]], [padding[2], padding[3]], [0, 0]]);
-  return out;
+/** Cuts rows [before, after] and columns [before, after] where those are negative (positive ones are padding). */
+function crop(x: tf.Tensor4D, rows: [number, number], cols: [number, number]): tf.Tensor4D {
+  const cut = [Math.max(0, -rows[0]), Math.max(0, -rows[1]), Math.max(0, -cols[0]), Math.max(0, -cols[1])];
+  if (!cut.some((v) => v > 0)) return x;
+  return tf.slice(x, [0, cut[0], cut[2], 0], [-1, x.shape[1] - cut[0] - cut[1], x.shape[2] - cut[2] - cut[3], -1]);
 }
 
 /**
  * dL/dW of a convolution as one forward convolution: the input with channels as the batch
  * ([cin, H, W, N]) convolved with dy as the kernel ([oh, ow, N, cout]), stride = the dilation and
- * dilation = the stride of the original. Uses only transpose, pad, slice and conv2d, which every
- * backend has, and runs on the wasm backend's fast (XNNPACK) convolution.
+ * dilation = the stride of the original, the padding the convolution's own. Uses only transpose,
+ * slice and conv2d, which every backend has, and runs on the wasm backend's fast (XNNPACK) convolution.
  */
 export function convFilterGradient(dy: tf.Tensor4D, x: tf.Tensor4D, filterShape: number[], options: ConvOptions): tf.Tensor4D {
   const { stride, pad, dilation } = options;
   const [kh, kw, cin, cout] = filterShape;
-  const padded = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
-  const channelsAsBatch = tf.transpose(padded, [3, 1, 2, 0]) as tf.Tensor4D; // [cin, Hp, Wp, N]
+  const channelsAsBatch = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [cin, H, W, N]
   const gradAsKernel = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [oh, ow, N, cout]
-  const full = tf.conv2d(channelsAsBatch, gradAsKernel, [dilation, dilation], 'valid', 'NHWC', stride); // [cin, ≥kh, ≥kw, cout]
+  const full = tf.conv2d(channelsAsBatch, gradAsKernel, [dilation, dilation], explicitPad(pad), 'NHWC', stride); // [cin, ≥kh, ≥kw, cout]
   const cut = full.shape[1] === kh && full.shape[2] === kw ? full : tf.slice(full, [0, 0, 0, 0], [cin, kh, kw, cout]);
   return tf.transpose(cut, [1, 2, 0, 3]) as tf.Tensor4D;
 }

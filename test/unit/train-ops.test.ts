@@ -20,6 +20,8 @@ interface Case {
 const cases: Case[] = [
   { name: '3×3 stride 1 pad 1', xShape: [2, 5, 5, 3], wShape: [3, 3, 3, 4], options: { stride: [1, 1], pad: 1, dilation: 1, groups: 1 } },
   { name: '3×3 stride 2 pad 1 (odd size)', xShape: [2, 7, 7, 2], wShape: [3, 3, 2, 3], options: { stride: [2, 2], pad: 1, dilation: 1, groups: 1 } },
+  { name: '1×1 stride 3 (input gradient cropped)', xShape: [1, 7, 7, 2], wShape: [1, 1, 2, 3], options: { stride: [3, 3], pad: 0, dilation: 1, groups: 1 } },
+  { name: '2×2 stride 2 pad 1', xShape: [2, 6, 5, 2], wShape: [2, 2, 2, 3], options: { stride: [2, 2], pad: 1, dilation: 1, groups: 1 } },
   { name: '1×1 stride 2', xShape: [1, 6, 6, 4], wShape: [1, 1, 4, 2], options: { stride: [2, 2], pad: 0, dilation: 1, groups: 1 } },
   { name: '1×3 stride 2×1', xShape: [1, 5, 6, 2], wShape: [1, 3, 2, 2], options: { stride: [2, 1], pad: 0, dilation: 1, groups: 1 } },
   { name: '3×3 groups 2', xShape: [2, 4, 4, 4], wShape: [3, 3, 2, 6], options: { stride: [1, 1], pad: 1, dilation: 1, groups: 2 } },
