@@ -63,6 +63,10 @@ async function main(): Promise<void> {
     timeOp('outer product ones[M,1]·s[1,C]', () => tf.matMul(onesCol, v2));
     timeOp('affine: via two outer products', () => tf.add(tf.mul(x2, tf.matMul(onesCol, v2)), tf.matMul(onesCol, v2)));
     timeOp('affine: 1x1 conv with diag + bias', () => tf.fused.conv2d({ x, filter: diag, strides: 1, pad: 'valid', bias: v }));
+    timeOp('slice: half the channels', () => tf.slice(x, [0, 0, 0, c / 4], [-1, -1, -1, c / 2]));
+    timeOp('stridedSlice: half the channels', () => tf.stridedSlice(x, [0, 0, 0, c / 4], [n, h, h, (3 * c) / 4], [1, 1, 1, 1]));
+    timeOp('slice: every other row (reshaped)', () => tf.slice(tf.reshape(x, [(n * h) / 2, 2, h, c]), [0, 0, 0, 0], [-1, 1, -1, -1]));
+    timeOp('stridedSlice: x[:, ::2, ::2, :]', () => tf.stridedSlice(x, [0, 0, 0, 0], [n, h, h, c], [1, 2, 2, 1]));
     timeOp('tile s to [M,C]', () => tf.tile(v2, [m, 1]));
     timeOp('broadcastTo s [M,C]', () => tf.broadcastTo(v2, [m, c]));
     timeOp('ones [1,M]', () => tf.ones([1, m]));

