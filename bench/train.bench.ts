@@ -4,35 +4,14 @@
 //
 //   npm run bench:train                       (batch 32, cpu + wasm + PyTorch)
 //   BENCH_BATCHES=32,128 BENCH_BACKENDS=wasm BENCH_MODELS=resnet20 BENCH_TORCH_THREADS=1 BENCH_STATS=0 npm run bench:train
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { analyze, type ModelGraph } from '../src/core';
 import { useNodeBackend as useBackend, type PortableBackend } from '../src/train/nodeBackend';
 import type { ImageDataset } from '../src/train/data';
 import { DEFAULT_STATS_INTERVAL, TrainingEngine } from '../src/train/engine';
 import { TfModel } from '../src/train/model';
 import { SeededRandom } from '../src/train/rng';
-import { graphSpec } from '../src/train/spec';
-
-const DENSENET_BC = `
-block bottleneck(k) {
-  bn -> relu -> conv(4 * k, 1, bias=false) -> bn -> relu -> conv(k, 3, pad=1, bias=false)
-  concat(in, _)
-}
-block transition(theta=0.5) {
-  bn -> relu -> conv(floor(theta * channels), 1, bias=false) -> avgpool(2)
-}
-model densenet_bc40(32x32x3) {
-  conv(24, 3, pad=1, bias=false)
-  block1: repeat 6 bottleneck(12)
-  transition()
-  block2: repeat 6 bottleneck(12)
-  transition()
-  block3: repeat 6 bottleneck(12)
-  bn -> relu -> gap -> dense(10)
-}`;
+import { DENSENET_BC, torchImagesPerSecond } from './torchReference';
 
 const batches = (process.env.BENCH_BATCHES ?? '32').split(',').map(Number);
 const backends = (process.env.BENCH_BACKENDS ?? 'cpu,wasm').split(',') as PortableBackend[];
@@ -74,20 +53,6 @@ async function timeSteps(graph: ModelGraph, batch: number, warmup: number, steps
   const plain = durations.filter((d) => !statsSteps.has(d.step)).map((d) => d.seconds);
   const withStats = durations.filter((d) => statsSteps.has(d.step)).map((d) => d.seconds);
   return { perStep: mean(plain.length ? plain : withStats), statsPerStep: withStats.length ? mean(withStats) : null };
-}
-
-function torchImagesPerSecond(graph: ModelGraph, weights: unknown, batch: number, threads: number): number | string {
-  const dir = mkdtempSync(join(tmpdir(), 'skipnet-bench-'));
-  try {
-    const model = graph;
-    const spec = { nodes: graphSpec(model), weights, logits: model.output, input_shape: model.inputShape, batch, warmup: 3, steps: 10, threads };
-    writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
-    const run = spawnSync('/usr/bin/python3', ['bench/train_torch.py', join(dir, 'spec.json')], { encoding: 'utf8' });
-    if (run.status !== 0) return `PyTorch failed: ${run.stderr.trim().split('\n').at(-1)}`;
-    return (JSON.parse(run.stdout) as { images_per_second: number }).images_per_second;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 async function main(): Promise<void> {

@@ -51,10 +51,10 @@ if (args.has('--tests')) {
   jobs.push(build({ ...browser, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', loader: { '.css': 'text' } }));
   jobs.push(build({ ...browser, entryPoints: ['webview/layout-worker.ts'], outfile: 'dist/webview/layout-worker.js' }));
   // Training runtime of the graph view (TensorFlow.js as ES modules: no eval), loaded on the first run,
-  // and the wasm backend's binaries it fetches from the extension (single-threaded ones: webviews are not cross-origin isolated).
+  // and the wasm backend's binaries it fetches from the extension (the threaded one serves cross-origin isolated webviews).
   jobs.push(build({ ...browser, entryPoints: ['webview/training/runtime.ts'], outfile: 'dist/webview/train.js', mainFields: ['module', 'browser', 'main'] }));
   mkdirSync('dist/webview/wasm', { recursive: true });
-  for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) copyFileSync(join('node_modules/@tensorflow/tfjs-backend-wasm/dist', file), join('dist/webview/wasm', file));
+  for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) copyFileSync(join('node_modules/@tensorflow/tfjs-backend-wasm/dist', file), join('dist/webview/wasm', file));
   // Compare view: its own page script (two graph views, the table, ablation and suggestions); same worker.
   jobs.push(build({ ...browser, entryPoints: ['webview/compare-main.ts'], outfile: 'dist/webview/compare.js', loader: { '.css': 'text' } }));
 }

@@ -1,12 +1,13 @@
 // Runs in headless Chromium (see bench/trainBrowser.bench.ts): times training steps of the engine on
-// a tfjs backend with random CIFAR-shaped data and reports images per second to the driver.
+// a tfjs backend started the way the webview starts it (webview/training/backends.ts: threaded wasm when
+// the page is cross-origin isolated) with random CIFAR-shaped data, and reports every step's duration.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-webgl';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { analyze } from '../../src/core';
 import type { ImageDataset } from '../../src/train/data';
 import { TrainingEngine } from '../../src/train/engine';
 import { SeededRandom } from '../../src/train/rng';
+import { tryBackend, wasmThreads } from '../../webview/training/backends';
+import type { BackendName } from '../../webview/training/runtime-api';
 
 function randomDataset(count: number): ImageDataset {
   const random = new SeededRandom(1);
@@ -18,15 +19,17 @@ function randomDataset(count: number): ImageDataset {
 
 export interface BrowserBenchResult {
   backend: string;
-  imagesPerSecond: number;
-  stepsTimed: number;
+  /** XNNPACK threads of the wasm backend (0 for other backends). */
+  threads: number;
+  crossOriginIsolated: boolean;
+  /** Milliseconds of each timed step (warm-up steps left out). */
+  stepMs: number[];
   renderer?: string;
 }
 
 async function run(modelText: string, backend: string, batch: number, warmup: number, steps: number): Promise<BrowserBenchResult> {
-  setWasmPaths(new URL('./', location.href).href);
-  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not start`);
-  await tf.ready();
+  const failure = await tryBackend(backend as BackendName, new URL('./', location.href).href);
+  if (failure) throw new Error(failure);
   const graph = analyze(modelText).models[0];
   const times: number[] = [];
   const engine = new TrainingEngine({
@@ -43,15 +46,14 @@ async function run(modelText: string, backend: string, batch: number, warmup: nu
   });
   const start = performance.now();
   await engine.run();
-  const durations = times.map((t, i) => t - (i === 0 ? start : times[i - 1])).slice(warmup);
-  const mean = durations.reduce((a, b) => a + b, 0) / durations.length;
+  const stepMs = times.map((t, i) => t - (i === 0 ? start : times[i - 1])).slice(warmup);
   let renderer: string | undefined;
   if (backend === 'webgl') {
     const gl = document.createElement('canvas').getContext('webgl2');
     const info = gl?.getExtension('WEBGL_debug_renderer_info');
     renderer = gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : undefined;
   }
-  return { backend: tf.getBackend(), imagesPerSecond: (batch * 1000) / mean, stepsTimed: durations.length, renderer };
+  return { backend: tf.getBackend(), threads: wasmThreads(), crossOriginIsolated: globalThis.crossOriginIsolated === true, stepMs, renderer };
 }
 
 (globalThis as unknown as { runTrainBench: typeof run }).runTrainBench = run;

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { version_webgl } from '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TrainingBackendChoice } from '../../src/protocol/messages';
 import type { BackendName } from './runtime-api';
 
@@ -22,6 +22,103 @@ export const MEMORY_BUDGET: Record<BackendName, number> = {
 };
 
 let wasmConfigured = false;
+/** Threads asked of the threaded wasm binary (0: the single-threaded binaries are configured). */
+let wasmThreadsWanted = 0;
+
+/** Most XNNPACK threads a run uses: more rarely pay off for these models and would starve the editor. */
+export const MAX_WASM_THREADS = 8;
+
+/** Threads for the threaded wasm binary on a machine with `cores` logical cores (all of them, up to the cap). */
+export function wasmThreadCount(cores: number | undefined): number {
+  return Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(cores ?? 1)));
+}
+
+/** How many threads the active wasm backend computes with (1: single-threaded; 0: wasm is not the active backend). */
+export function wasmThreads(): number {
+  if (tf.getBackend() !== 'wasm') return 0;
+  try {
+    return Math.max(1, getThreadsCount()); // XNNPACK's thread pool, the calling thread included
+  } catch {
+    return 1;
+  }
+}
+
+/**
+ * Runs `start` (the wasm backend's first start) with navigator.hardwareConcurrency reported doubled.
+ * tfjs-backend-wasm 4.22 caps its thread pool at hardwareConcurrency / 2, assuming two hyperthreads per
+ * core, read once while the module initialises: on a 2-core machine that is 1 thread whatever
+ * setThreadsCount asked. The page's own value is back as soon as the backend has started.
+ */
+async function withUncappedCores<T>(start: () => Promise<T>): Promise<T> {
+  const cores = navigator.hardwareConcurrency;
+  let overridden = false;
+  try {
+    Object.defineProperty(navigator, 'hardwareConcurrency', { configurable: true, get: () => 2 * cores });
+    overridden = true;
+  } catch {
+    // A browser that refuses: the backend keeps tfjs's own cap.
+  }
+  try {
+    return await start();
+  } finally {
+    if (overridden) delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
+}
+
+/**
+ * Whether the threaded wasm binary can run here: the page must be cross-origin isolated (SharedArrayBuffer;
+ * VS Code webviews are only with `--enable-coi` or `?vscode-coi`), and the CSP must let a blob: worker
+ * import a blob: script, which is how the backend starts its pthread workers. Without the second check a
+ * blocked worker would leave the backend's start waiting forever.
+ */
+async function threadedWasmUsable(): Promise<boolean> {
+  if (globalThis.crossOriginIsolated !== true || typeof SharedArrayBuffer === 'undefined' || typeof Worker === 'undefined') return false;
+  const urls: string[] = [];
+  let worker: Worker | undefined;
+  try {
+    const imported = URL.createObjectURL(new Blob(['self.skipnetImported = true;'], { type: 'text/javascript' }));
+    urls.push(imported);
+    const probe = URL.createObjectURL(
+      new Blob([`try { importScripts(${JSON.stringify(imported)}); postMessage(self.skipnetImported === true); } catch (e) { postMessage(false); }`], { type: 'text/javascript' }),
+    );
+    urls.push(probe);
+    const started = new Worker(probe);
+    worker = started;
+    return await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5000);
+      started.onmessage = (event: MessageEvent) => {
+        clearTimeout(timer);
+        resolve(event.data === true);
+      };
+      started.onerror = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+    });
+  } catch {
+    return false;
+  } finally {
+    worker?.terminate();
+    for (const url of urls) URL.revokeObjectURL(url);
+  }
+}
+
+/**
+ * Points the wasm backend at the extension's binaries, before its first start: the threaded SIMD binary
+ * with one thread per core (capped) where threads can run, else the single-threaded ones.
+ */
+async function configureWasm(wasmBase: string): Promise<void> {
+  const threaded = await threadedWasmUsable();
+  wasmThreadsWanted = threaded ? wasmThreadCount(navigator.hardwareConcurrency) : 0;
+  if (threaded) setThreadsCount(wasmThreadsWanted);
+  // Without threads tfjs must not even try the threaded binary (it would need SharedArrayBuffer).
+  else tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  setWasmPaths({
+    'tfjs-backend-wasm.wasm': `${wasmBase}tfjs-backend-wasm.wasm`,
+    'tfjs-backend-wasm-simd.wasm': `${wasmBase}tfjs-backend-wasm-simd.wasm`,
+    'tfjs-backend-wasm-threaded-simd.wasm': `${wasmBase}${threaded ? 'tfjs-backend-wasm-threaded-simd.wasm' : 'tfjs-backend-wasm-simd.wasm'}`,
+  });
+}
 
 /** Reading the versions keeps the backend modules (which register themselves on import) in the bundle. */
 export function bundledVersions(): string {
@@ -80,20 +177,14 @@ export async function tryBackend(name: BackendName, wasmBase: string): Promise<s
     if (missing) return missing;
   }
   if (name === 'wasm' && !wasmConfigured) {
-    // No SharedArrayBuffer in a webview (not cross-origin isolated): the single-threaded binaries serve.
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    setWasmPaths({
-      'tfjs-backend-wasm.wasm': `${wasmBase}tfjs-backend-wasm.wasm`,
-      'tfjs-backend-wasm-simd.wasm': `${wasmBase}tfjs-backend-wasm-simd.wasm`,
-      'tfjs-backend-wasm-threaded-simd.wasm': `${wasmBase}tfjs-backend-wasm-simd.wasm`,
-    });
+    await configureWasm(wasmBase);
     wasmConfigured = true;
   }
   // tfjs logs a backend that fails to initialise as a warning and answers false; keep that out of the console.
   const warn = console.warn;
   console.warn = () => undefined;
   try {
-    const ok = await tf.setBackend(name);
+    const ok = name === 'wasm' && wasmThreadsWanted > 1 && !tf.findBackend('wasm') ? await withUncappedCores(() => tf.setBackend(name)) : await tf.setBackend(name);
     if (!ok) return `${name} did not start here`;
     await tf.ready();
     return null;
