@@ -38,7 +38,8 @@ if (args.has('--tests')) {
   rmSync('out/webview-test', { recursive: true, force: true });
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('test/webview', '.test.ts'), outdir: 'out/webview-test', external: ['vscode', 'playwright-core'] }));
   // Test-only pages (*-page.ts) that mount webview parts on their own, served by test/webview/harness.ts.
-  jobs.push(build({ ...common, platform: 'browser', format: 'iife', target: 'chrome120', entryPoints: entries('test/webview', '-page.ts'), outdir: 'out/webview-test/pages', loader: { '.css': 'text' } }));
+  // TensorFlow.js as ES modules, like the training runtime (one copy of tfjs-core, its gradients included).
+  jobs.push(build({ ...common, platform: 'browser', format: 'iife', target: 'chrome120', entryPoints: entries('test/webview', '-page.ts'), outdir: 'out/webview-test/pages', loader: { '.css': 'text' }, mainFields: ['module', 'browser', 'main'] }));
 } else if (args.has('--bench')) {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['esbuild', 'playwright-core'], ...preferModules }));
 } else {

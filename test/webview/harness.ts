@@ -53,8 +53,18 @@ export interface WebviewPage {
   consoleErrors: string[];
 }
 
+export interface OpenOptions {
+  /**
+   * Serve every response with COOP/COEP headers, as VS Code serves webviews when started with `--enable-coi`:
+   * the page is then cross-origin isolated (SharedArrayBuffer, the threaded wasm backend).
+   */
+  crossOriginIsolated?: boolean;
+  /** Sources added to the page CSP's script-src (e.g. 'blob:'), for tests of what a CSP change would allow. */
+  extraScriptSources?: string;
+}
+
 /** Opens the webview page (`script`: main.js for the graph, compare.js for the Compare view); `state` preloads `getState()`. */
-export async function openWebview(browser: Browser, state?: unknown, viewport = { width: 1200, height: 800 }, script = 'main.js'): Promise<WebviewPage> {
+export async function openWebview(browser: Browser, state?: unknown, viewport = { width: 1200, height: 800 }, script = 'main.js', options: OpenOptions = {}): Promise<WebviewPage> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const consoleErrors: string[] = [];
@@ -62,7 +72,7 @@ export async function openWebview(browser: Browser, state?: unknown, viewport = 
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   page.on('pageerror', (error) => consoleErrors.push(String(error)));
-  const html = graphHtml({
+  let html = graphHtml({
     cspSource: ORIGIN,
     scriptUri: `${ORIGIN}/dist/webview/${script}`,
     workerUri: `${ORIGIN}/dist/webview/layout-worker.js`,
@@ -71,7 +81,11 @@ export async function openWebview(browser: Browser, state?: unknown, viewport = 
     documentUri: DOC_URI,
     model: '',
   });
-  await page.route(`${ORIGIN}/**`, async (route) => {
+  const isolation: Record<string, string> = options.crossOriginIsolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+  if (options.extraScriptSources) html = html.replace('script-src ', `script-src ${options.extraScriptSources} `);
+  await page.route(`${ORIGIN}/**`, async (unwrapped) => {
+    // Every answer carries the isolation headers (if any): fulfil through this wrapper.
+    const route = { request: () => unwrapped.request(), fulfill: (response: Parameters<typeof unwrapped.fulfill>[0] = {}) => unwrapped.fulfill({ ...response, headers: { ...response.headers, ...isolation } }) };
     const path = new URL(route.request().url()).pathname;
     if (path === '/index.html') return route.fulfill({ status: 200, contentType: 'text/html', body: html });
     // The training data sets, served like the extension's media/data through asWebviewUri.

@@ -1,0 +1,61 @@
+/// <reference path="../../webview/env.d.ts" />
+/**
+ * Test page for the wasm backend's set-up (bundled by `build.mjs --webview-tests`, served by the harness
+ * under the real CSP, with or without cross-origin isolation): starts wasm exactly as the webview's
+ * training does (webview/training/backends.ts) and trains a small residual net on fixed random data with
+ * a fixed seed, so that runs with and without threads can be compared. Not shipped.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { analyze } from '../../src/core';
+import type { ImageDataset } from '../../src/train/data';
+import { TrainingEngine } from '../../src/train/engine';
+import { SeededRandom } from '../../src/train/rng';
+import { tryBackend, wasmThreads } from '../../webview/training/backends';
+
+export interface WasmThreadsResult {
+  backend: string;
+  threads: number;
+  crossOriginIsolated: boolean;
+  losses: number[];
+  /** Tensors left after the run (the engine frees everything it made). */
+  tensorsAfter: number;
+  tensorsBefore: number;
+}
+
+declare global {
+  interface Window {
+    __wasmThreadsPage: { train(modelText: string, steps: number): Promise<WasmThreadsResult> };
+  }
+}
+
+function randomDataset(count: number): ImageDataset {
+  const random = new SeededRandom(7);
+  const pixels = new Uint8Array(count * 16 * 16 * 3).map(() => Math.floor(random.next() * 256));
+  const labels = new Uint8Array(count).map((_, i) => (i * 7) % 10);
+  const split = { count, labels, pixels };
+  return { name: 'random', height: 16, width: 16, channels: 3, classes: Array.from({ length: 10 }, (_, i) => String(i)), train: split, test: { count: 8, labels: labels.subarray(0, 8), pixels: pixels.subarray(0, 8 * 768) } };
+}
+
+window.__wasmThreadsPage = {
+  async train(modelText, steps) {
+    const failure = await tryBackend('wasm', new URL('/dist/webview/wasm/', location.href).href);
+    if (failure) throw new Error(failure);
+    const tensorsBefore = tf.memory().numTensors;
+    const losses: number[] = [];
+    const batch = 16;
+    const engine = new TrainingEngine({
+      graph: analyze(modelText).models[0],
+      dataset: randomDataset(batch * steps),
+      config: { batch, epochs: 1, optimizer: 'momentum', lr: 0.05, momentum: 0.9, seed: 3 },
+      statsInterval: 0,
+      evalSamples: 8,
+      onEvent: (e) => {
+        if (e.type === 'progress') losses.push(e.loss);
+      },
+    });
+    await engine.run();
+    return { backend: tf.getBackend(), threads: wasmThreads(), crossOriginIsolated: globalThis.crossOriginIsolated === true, losses, tensorsBefore, tensorsAfter: tf.memory().numTensors };
+  },
+};
+
+acquireVsCodeApi().postMessage({ type: 'ready' });
