@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode, ModelGraph, Value } from '../core';
-import { avgPool, batchNorm, conv2d, gelu, maxPool, zeroPadShortcut } from './ops';
+import { avgPool, batchNorm, concatChannels, conv2d, gelu, maxPool, zeroPadShortcut } from './ops';
 import { SeededRandom } from './rng';
 
 /**
@@ -258,7 +258,7 @@ export class TfModel {
       case 'add':
         return inputs.length === 2 ? tf.add(inputs[0], inputs[1]) : tf.addN(inputs);
       case 'concat':
-        return tf.concat(inputs, inputs[0].rank - 1);
+        return concatChannels(inputs);
       default:
         throw new TrainError(`Layer ${node.id}: training does not support '${node.kind}' layers.`, 'unsupported');
     }

@@ -44,7 +44,7 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions
     const wg = tf.slice(filter, [0, 0, 0, g * outPerGroup], [-1, -1, -1, outPerGroup]);
     outputs.push(singleConv(xg, wg, options));
   }
-  return tf.concat(outputs, 3);
+  return concatChannels(outputs) as tf.Tensor4D;
 }
 
 function singleConv(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
@@ -219,7 +219,52 @@ export function zeroPadShortcut(x: tf.Tensor4D, channels: number, stride: number
   const added = channels - c;
   if (added === 0) return sub;
   const before = Math.floor(added / 2);
-  return tf.pad(sub, [[0, 0], [0, 0], [0, 0], [before, added - before]]);
+  // The gradient of a pad is a slice, which tfjs's wasm backend copies row by row in JavaScript (5 ms at
+  // 32×16×16×32): here it is a strided slice, one wasm call.
+  const pad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor4D;
+    return {
+      value: tf.pad(input, [[0, 0], [0, 0], [0, 0], [before, added - before]]),
+      gradFunc: (dy: tf.Tensor) => [channelRange(dy, before, c)],
+    };
+  });
+  return pad(sub) as tf.Tensor4D;
+}
+
+/**
+ * Channels [begin, begin + size) along the last axis as a strided slice: 2–3× faster than tf.slice or
+ * tf.split on wasm. stridedSlice has no gradient in tfjs: only for use inside gradient functions.
+ */
+function channelRange(x: tf.Tensor, begin: number, size: number): tf.Tensor {
+  const last = x.rank - 1;
+  return tf.stridedSlice(
+    x,
+    x.shape.map((_, axis) => (axis === last ? begin : 0)),
+    x.shape.map((extent, axis) => (axis === last ? begin + size : extent)),
+    x.shape.map(() => 1),
+  );
+}
+
+/** Concatenation along the last (channel) axis; its gradient splits dy with strided slices (see channelRange). */
+export function concatChannels(inputs: tf.Tensor[]): tf.Tensor {
+  if (inputs.length === 1) return inputs[0];
+  const axis = inputs[0].rank - 1;
+  const sizes = inputs.map((t) => t.shape[axis]);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const parts = args.slice(0, inputs.length) as tf.Tensor[];
+    return {
+      value: tf.concat(parts, axis),
+      gradFunc: (dy: tf.Tensor) => {
+        let offset = 0;
+        return sizes.map((size) => {
+          const piece = channelRange(dy, offset, size);
+          offset += size;
+          return piece;
+        });
+      },
+    };
+  });
+  return op(...inputs);
 }
 
 /**
