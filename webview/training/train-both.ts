@@ -19,7 +19,6 @@ export interface TrainBothOptions {
   graphs: [DepthGraph | null, DepthGraph | null];
   runtimeUrl: string;
   wasmBase: string;
-  nonce: string;
   onPoint(side: SideIndex, point: CompareTrainingPoint): void;
   onDepthGradients(side: SideIndex, step: number, points: DepthGradient[]): void;
   /** A held-out evaluation finished (the engine evaluates at each epoch's end): its accuracy, 0..1. */
@@ -70,7 +69,7 @@ export class TrainBoth {
 
   private async execute(): Promise<TrainBothEnd> {
     this.options.onStatus('Loading TensorFlow.js and the data…');
-    const runtime = (this.runtime = await loadRuntime(this.options.runtimeUrl, this.options.nonce));
+    const runtime = (this.runtime = await loadRuntime(this.options.runtimeUrl));
     if (this.stopped) return { state: 'stopped', message: 'Stopped before the first step.' };
     const firstStep = new Promise<void>((resolve) => (this.releaseB = resolve));
     const a = this.startSide(runtime, 0, null);
