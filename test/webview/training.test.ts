@@ -332,7 +332,7 @@ test('a folder data set (images sent by the host) is decoded in the page and tra
   // 20 images: every fifth of each class held out → 16 to train on, 4 steps of 4 per epoch, 3 epochs.
   assert.match((await w.page.locator('#train-message').textContent()) ?? '', /^Finished 12 steps: held-out accuracy \d+\.\d\d%\.$/);
   assert.equal(await w.page.locator('#train-step').textContent(), 'step 12/12');
-  assert.equal(await w.page.locator('#chart-loss').getAttribute('data-points1'), '3', 'one held-out point per epoch');
+  assert.equal(await w.page.locator('#chart-loss').getAttribute('data-points1'), '12', 'four held-out points per epoch: three checks between epoch ends, then the whole held-out split');
   const ended = (await w.posted()).filter((m) => m.type === 'trainingEnded');
   assert.deepEqual(ended.map((m) => m.type === 'trainingEnded' && m.reason), ['finished']);
   await noProblems(w);

@@ -21,7 +21,7 @@ export interface TrainBothOptions {
   wasmBase: string;
   onPoint(side: SideIndex, point: CompareTrainingPoint): void;
   onDepthGradients(side: SideIndex, step: number, points: DepthGradient[]): void;
-  /** A held-out evaluation finished (the engine evaluates at each epoch's end): its accuracy, 0..1. */
+  /** A held-out evaluation finished (four per epoch: three on a spread subset, one on the whole split at its end): its accuracy, 0..1. */
   onHeldOut(side: SideIndex, step: number, accuracy: number): void;
   /** A line about both runs (backend, steps), for the status row. */
   onStatus(text: string): void;
