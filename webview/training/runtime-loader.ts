@@ -129,16 +129,24 @@ class WorkerRuntime implements TrainingRuntime {
   }
 }
 
-let runtimeLoading: Promise<TrainingRuntime> | null = null;
+/** Runtimes by slot: the graph view uses slot 0; Train both gives each side its own worker (slots 0 and 1). */
+const runtimes = new Map<number, Promise<TrainingRuntime>>();
 
-/** Starts the training worker from `url` (train.js) once; later calls get the same runtime until it ends. */
-export function loadRuntime(url: string): Promise<TrainingRuntime> {
-  runtimeLoading ??= startWorker(url);
-  runtimeLoading.catch(() => (runtimeLoading = null));
-  return runtimeLoading;
+/**
+ * Starts a training worker from `url` (train.js) for `slot` once; later calls for the slot get the same
+ * runtime until it ends. Separate slots are separate workers, so their runs use separate cores.
+ */
+export function loadRuntime(url: string, slot = 0): Promise<TrainingRuntime> {
+  let loading = runtimes.get(slot);
+  if (!loading) {
+    loading = startWorker(url, () => runtimes.delete(slot));
+    runtimes.set(slot, loading);
+    loading.catch(() => runtimes.delete(slot));
+  }
+  return loading;
 }
 
-async function startWorker(url: string): Promise<TrainingRuntime> {
+async function startWorker(url: string, onEnded: () => void): Promise<TrainingRuntime> {
   const response = await fetch(url).catch(() => null);
   if (!response?.ok) throw new Error(`The training runtime (train.js) could not be loaded${response ? ` (HTTP ${response.status})` : ''}.`);
   const blobUrl = URL.createObjectURL(new Blob([await response.text()], { type: 'text/javascript' }));
@@ -156,5 +164,5 @@ async function startWorker(url: string): Promise<TrainingRuntime> {
   }).finally(() => URL.revokeObjectURL(blobUrl));
   document.documentElement.dataset.trainingRuntime = versions;
   // An ended worker is not reused: the next Start starts a fresh one.
-  return new WorkerRuntime(worker, versions, () => (runtimeLoading = null));
+  return new WorkerRuntime(worker, versions, onEnded);
 }
