@@ -51,9 +51,9 @@ if (args.has('--tests')) {
   const browser = { ...common, platform: 'browser', format: 'iife', target: 'chrome120' };
   jobs.push(build({ ...browser, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', loader: { '.css': 'text' } }));
   jobs.push(build({ ...browser, entryPoints: ['webview/layout-worker.ts'], outfile: 'dist/webview/layout-worker.js' }));
-  // Training runtime of the graph view (TensorFlow.js as ES modules: no eval), loaded on the first run,
+  // Training worker of the graph and compare views (TensorFlow.js as ES modules: no eval), started on the first run,
   // and the wasm backend's binaries it fetches from the extension (the threaded one serves cross-origin isolated webviews).
-  jobs.push(build({ ...browser, entryPoints: ['webview/training/runtime.ts'], outfile: 'dist/webview/train.js', mainFields: ['module', 'browser', 'main'] }));
+  jobs.push(build({ ...browser, entryPoints: ['webview/training/training-worker.ts'], outfile: 'dist/webview/train.js', mainFields: ['module', 'browser', 'main'] }));
   mkdirSync('dist/webview/wasm', { recursive: true });
   for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) copyFileSync(join('node_modules/@tensorflow/tfjs-backend-wasm/dist', file), join('dist/webview/wasm', file));
   // Compare view: its own page script (two graph views, the table, ablation and suggestions); same worker.

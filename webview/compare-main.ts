@@ -20,8 +20,6 @@ import { TrainBoth } from './training/train-both';
 import css from './styles.css';
 
 const vscode = acquireVsCodeApi();
-// Read while this script runs: train.js is loaded later with the same nonce.
-const scriptNonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
 const graphSheet = new CSSStyleSheet();
 graphSheet.replaceSync(`${css}\n${GRAPH_CSS}`);
 const compareSheet = new CSSStyleSheet();
@@ -90,7 +88,6 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     graphs: [graphs[0], graphs[1]],
     runtimeUrl: document.body.dataset.trainUri ?? '',
     wasmBase: document.body.dataset.wasmUri ?? '',
-    nonce: scriptNonce,
     onPoint: (side, point) => charts.addPoint(side, point),
     onDepthGradients: (side, _step, points) => charts.setDepthGradients(side, points),
     onHeldOut: (side, _step, accuracy) => charts.setHeldOut(side, accuracy),

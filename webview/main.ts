@@ -22,8 +22,6 @@ type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; versio
 
 const vscode = acquireVsCodeApi();
 const body = document.body;
-// Read while this script runs: train.js is loaded later with the same nonce.
-const scriptNonce = (document.currentScript as HTMLScriptElement | null)?.nonce ?? '';
 const sheet = new CSSStyleSheet();
 sheet.replaceSync(`${css}\n${GRAPH_CSS}`);
 document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
@@ -73,7 +71,6 @@ const training = new TrainingUi({
   rendering: () => view?.currentRendering ?? null,
   runtimeUrl: body.dataset.trainUri ?? '',
   wasmBase: body.dataset.wasmUri ?? '',
-  nonce: scriptNonce,
 });
 registerTrainingController(training);
 // A heat-map cell names the layer it reads into: show that node on the graph.

@@ -52,7 +52,9 @@ function printer(options: TrainCommandOptions): (event: TrainEvent) => void {
         }
         break;
       case 'evaluation':
-        options.out(`held-out after epoch ${event.epoch}: loss ${event.loss.toFixed(4)} accuracy ${(event.accuracy * 100).toFixed(2)}% (${event.samples} images)`);
+        options.out(
+          `held-out ${event.full ? `after epoch ${event.epoch}` : `at step ${event.step}`}: loss ${event.loss.toFixed(4)} accuracy ${(event.accuracy * 100).toFixed(2)}% (${event.samples} images${event.full ? '' : ', a spread subset'})`,
+        );
         break;
       default:
         break;

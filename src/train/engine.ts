@@ -33,6 +33,11 @@ export interface EvaluationEvent {
   loss: number;
   accuracy: number;
   samples: number;
+  /**
+   * True at an epoch's end (the whole held-out split, or evalSamples of it); false for a check between
+   * epoch ends on an evenly spread subset (quickEvalSamples), which keeps the held-out curve moving.
+   */
+  full: boolean;
 }
 
 export type TrainEvent =
@@ -68,6 +73,10 @@ export interface EngineOptions {
   memoryBudget?: number;
   /** Held-out images evaluated at each epoch end (default: all). */
   evalSamples?: number;
+  /** Held-out points per epoch: checks between epoch ends plus the one at the end (default 4; 1 = epoch ends only). */
+  evalsPerEpoch?: number;
+  /** Held-out images in a check between epoch ends (default 256). */
+  quickEvalSamples?: number;
   /** Awaited between steps so the UI stays responsive (default: a macrotask). */
   nextFrame?: () => Promise<void>;
   onEvent?: (event: TrainEvent) => void;
@@ -78,6 +87,8 @@ export interface EngineOptions {
 }
 
 export const DEFAULT_STATS_INTERVAL = 25;
+export const DEFAULT_EVALS_PER_EPOCH = 4;
+export const DEFAULT_QUICK_EVAL_SAMPLES = 256;
 export const DEFAULT_MEMORY_BUDGET = 1.5 * 1024 ** 3;
 
 type State = 'idle' | 'running' | 'paused' | 'stopping' | 'finished';
@@ -234,6 +245,11 @@ export class TrainingEngine {
     if (stepsPerEpoch < 1) throw new TrainError(`Batch ${batch} is larger than the ${dataset.train.count} training images.`, 'data');
     const totalSteps = Math.min(this.options.maxSteps ?? Infinity, stepsPerEpoch * epochs);
     const epochCount = Math.ceil(totalSteps / stepsPerEpoch);
+    const evalsPerEpoch = Math.max(1, Math.floor(this.options.evalsPerEpoch ?? DEFAULT_EVALS_PER_EPOCH));
+    // Steps between held-out checks; none when an epoch is too short to split.
+    const evalEvery = evalsPerEpoch > 1 && stepsPerEpoch >= evalsPerEpoch ? Math.ceil(stepsPerEpoch / evalsPerEpoch) : 0;
+    const quickIndices = spreadIndices(dataset.test.count, this.options.quickEvalSamples ?? DEFAULT_QUICK_EVAL_SAMPLES);
+    const fullIndices = spreadIndices(dataset.test.count, this.options.evalSamples ?? dataset.test.count);
     this.emit({ type: 'started', backend: tf.getBackend(), params: model.paramCount, totalSteps, batch, notes: this.adapter.notes });
 
     const order = new SeededRandom(seed);
@@ -272,9 +288,14 @@ export class TrainingEngine {
         });
         if (outcome.statistics) this.emit({ type: 'statistics', statistics: outcome.statistics });
         await this.nextFrame();
+        if (evalEvery > 0 && (s + 1) % evalEvery === 0 && s + 1 < stepsPerEpoch && this.step < totalSteps) {
+          const check = await this.evaluate(epoch, quickIndices, false);
+          if (!check) return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
+          this.emit(check);
+        }
       }
       if (this.state === 'stopping') return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
-      const evaluation = await this.evaluate(epoch);
+      const evaluation = await this.evaluate(epoch, fullIndices, true);
       if (!evaluation) return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
       lastEvaluation = evaluation;
       this.emit(evaluation);
@@ -393,18 +414,17 @@ export class TrainingEngine {
     }
   }
 
-  /** Held-out loss and accuracy in inference mode (running bn statistics); undefined when stopped. */
-  private async evaluate(epoch: number): Promise<EvaluationEvent | undefined> {
+  /** Held-out loss and accuracy over `which` in inference mode (running bn statistics); undefined when stopped. */
+  private async evaluate(epoch: number, which: Int32Array, full: boolean): Promise<EvaluationEvent | undefined> {
     const { dataset } = this.options;
     const model = this.model!;
-    const samples = Math.min(dataset.test.count, this.options.evalSamples ?? dataset.test.count);
+    const samples = which.length;
     const batchSize = Math.max(this.config.batch, 64);
     let lossSum = 0;
     let correct = 0;
     for (let start = 0; start < samples; start += batchSize) {
       if (!(await this.waitWhilePaused())) return undefined;
-      const indices = new Int32Array(Math.min(batchSize, samples - start)).map((_, i) => start + i);
-      const batch = makeBatch(dataset, dataset.test, indices, this.adapter);
+      const batch = makeBatch(dataset, dataset.test, which.subarray(start, start + batchSize), this.adapter);
       const sums = tf.tidy(() => {
         const { logits } = model.forward(batch.x, { training: false });
         const loss = tf.neg(tf.sum(tf.mul(batch.y, tf.logSoftmax(logits))));
@@ -419,8 +439,14 @@ export class TrainingEngine {
       correct += r;
       await this.nextFrame();
     }
-    return { type: 'evaluation', epoch, step: this.step, loss: lossSum / samples, accuracy: correct / samples, samples };
+    return { type: 'evaluation', epoch, step: this.step, loss: lossSum / samples, accuracy: correct / samples, samples, full };
   }
+}
+
+/** `wanted` indices spread evenly over 0..count-1 (all of them when wanted ≥ count): splits may be ordered by class. */
+function spreadIndices(count: number, wanted: number): Int32Array {
+  const n = Math.max(0, Math.min(count, Math.floor(wanted)));
+  return new Int32Array(n).map((_, i) => Math.floor((i * count) / n));
 }
 
 /** Shapes (with batch) of the tensors a set of probe keys is added to. */

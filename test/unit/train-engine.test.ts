@@ -60,8 +60,17 @@ test('training lowers the loss and reports progress, statistics and a held-out e
   assert.equal(p.step, 150);
   assert.ok(p.imagesPerSecond > 0 && p.etaSeconds === 0);
   assert.equal(events.filter((e) => e.type === 'statistics').length, 15);
+  // Four held-out points per epoch: checks on a spread subset after steps 13, 26 and 39 of each 50-step epoch, then the whole split.
   const evaluations = events.filter((e) => e.type === 'evaluation');
-  assert.equal(evaluations.length, 3);
+  assert.deepEqual(
+    evaluations.map((e) => `${e.step}${e.full ? ' full' : ''}`),
+    ['13', '26', '39', '50 full', '63', '76', '89', '100 full', '113', '126', '139', '150 full'],
+  );
+  assert.ok(evaluations.every((e) => e.samples === 50 && e.accuracy >= 0 && e.accuracy <= 1));
+  // A check comes between its step's progress and the next step's (the curves append in order).
+  const firstCheck = events.findIndex((e) => e.type === 'evaluation');
+  assert.ok(firstCheck > events.findIndex((e) => e.type === 'progress' && e.step === 13));
+  assert.ok(firstCheck < events.findIndex((e) => e.type === 'progress' && e.step === 14));
   assert.ok(result.evaluation && result.evaluation.samples === 50 && result.evaluation.accuracy > 0.3, JSON.stringify(result.evaluation));
 });
 

@@ -181,7 +181,7 @@ test('a batch over the memory budget is refused before it starts, with the estim
   const message = (await w.page.locator('#train-message').textContent()) ?? '';
   assert.match(message, /^Training tiny at batch 4000 needs about [\d.]+ GiB \(activations [\d.]+ GiB\), more than the 1.50 GiB budget: try batch \d+ \(about [\d.]+ (MiB|GiB)\)\.$/);
   assert.equal(await step(w), 0, 'no step ran');
-  assert.equal(await w.page.evaluate(() => (window as unknown as { skipnetTrainingRuntime?: { tensors(): number } }).skipnetTrainingRuntime?.tensors()), 0);
+  assert.equal(await w.page.evaluate(() => document.getElementById('training')?.dataset.tensors), '0');
   await w.page.locator('#fit').click();
   await noProblems(w);
   await w.page.context().close();
@@ -232,7 +232,73 @@ test('inputs adapt to the model (the note says how) and training does not block 
   const before = await transform();
   await w.page.mouse.wheel(0, -300);
   await w.page.waitForFunction((t) => document.getElementById('viewport')?.getAttribute('transform') !== t, before, { timeout: 10_000 });
-  assert.ok((await step(w)) > 2, 'training went on meanwhile');
+  await waitForStep(w, 3); // and training goes on
+  await w.page.locator('#train-stop').click();
+  await waitForState(w, 'stopped');
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+/** A model with heavy steps: 32 channels at 28×28 (batch 128 takes about 0.5 s on wasm; batch 600 many seconds on cpu). */
+function heavyModel(): string {
+  return tinyModel('optimizer: sgd; lr: 0.01; batch: 32; epochs: 1; seed: 1').replace('conv(4, 3, stride=2, pad=1)', 'conv(32, 3, pad=1)').replace('conv(4, 3, pad=1, bias=false)', 'conv(32, 3, pad=1, bias=false)');
+}
+
+test('steps run in a worker: while long steps run, the page thread never stalls for more than a fraction of a step', async () => {
+  const text = heavyModel();
+  const w = await openWithModel(text);
+  // A heartbeat on the page's thread: the longest gap between ticks is how long the page was unresponsive.
+  await w.page.evaluate(() => {
+    const probe = { maxGap: 0, last: performance.now(), stepTimes: [] as number[] };
+    (window as unknown as { __probe: typeof probe }).__probe = probe;
+    setInterval(() => {
+      const now = performance.now();
+      probe.maxGap = Math.max(probe.maxGap, now - probe.last);
+      probe.last = now;
+    }, 10);
+    const training = document.getElementById('training')!;
+    new MutationObserver(() => probe.stepTimes.push(performance.now())).observe(training, { attributes: true, attributeFilter: ['data-step'] });
+  });
+  await start(w, run(text.replace('batch: 32', 'batch: 128'), 'wasm'));
+  await waitForStep(w, 1);
+  await w.page.evaluate(() => {
+    const probe = (window as unknown as { __probe: { maxGap: number; last: number; stepTimes: number[] } }).__probe;
+    probe.maxGap = 0;
+    probe.last = performance.now();
+    probe.stepTimes.length = 0;
+  });
+  await waitForStep(w, 4);
+  const { maxGap, stepTimes } = await w.page.evaluate(() => (window as unknown as { __probe: { maxGap: number; stepTimes: number[] } }).__probe);
+  const steps = stepTimes.slice(1).map((t, i) => t - stepTimes[i]);
+  const shortestStep = Math.min(...steps);
+  assert.ok(steps.length >= 2 && shortestStep > 300, `steps long enough to matter: ${steps.map((s) => s.toFixed(0)).join(', ')} ms`);
+  assert.ok(maxGap < shortestStep / 3, `longest stall of the page ${maxGap.toFixed(0)} ms against steps of ${shortestStep.toFixed(0)} ms or more`);
+  await w.page.locator('#train-stop').click();
+  await waitForState(w, 'stopped');
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('stop ends a run even in the middle of a long step, and the next run starts in a fresh worker', async () => {
+  // One step of this model takes many seconds on the cpu backend: Stop cannot wait for its end.
+  const text = heavyModel().replace('batch: 32', 'batch: 600');
+  const w = await openWithModel(text);
+  await start(w, run(text, 'cpu'));
+  // 'running' arrives with the engine's start: the first step is then under way in the worker.
+  await waitForState(w, 'running');
+  const stoppedIn = await w.page.evaluate(async () => {
+    const started = performance.now();
+    document.getElementById('train-stop')!.click();
+    const training = document.getElementById('training')!;
+    while (training.dataset.state !== 'stopped') await new Promise((resolve) => setTimeout(resolve, 20));
+    return performance.now() - started;
+  });
+  assert.ok(stoppedIn < 5000, `stopped after ${stoppedIn.toFixed(0)} ms`);
+  assert.equal(await step(w), 0, 'no step finished');
+  assert.equal(await w.page.evaluate(() => document.getElementById('training')?.dataset.tensors), '0');
+  const small = tinyModel();
+  await start(w, run(small, 'cpu'), 2);
+  await waitForStep(w, 3);
   await w.page.locator('#train-stop').click();
   await waitForState(w, 'stopped');
   await noProblems(w);
@@ -266,7 +332,7 @@ test('a folder data set (images sent by the host) is decoded in the page and tra
   // 20 images: every fifth of each class held out → 16 to train on, 4 steps of 4 per epoch, 3 epochs.
   assert.match((await w.page.locator('#train-message').textContent()) ?? '', /^Finished 12 steps: held-out accuracy \d+\.\d\d%\.$/);
   assert.equal(await w.page.locator('#train-step').textContent(), 'step 12/12');
-  assert.equal(await w.page.locator('#chart-loss').getAttribute('data-points1'), '3', 'one held-out point per epoch');
+  assert.equal(await w.page.locator('#chart-loss').getAttribute('data-points1'), '12', 'four held-out points per epoch: three checks between epoch ends, then the whole held-out split');
   const ended = (await w.posted()).filter((m) => m.type === 'trainingEnded');
   assert.deepEqual(ended.map((m) => m.type === 'trainingEnded' && m.reason), ['finished']);
   await noProblems(w);

@@ -1,7 +1,8 @@
 /**
- * The contract between the graph page (main.js, no TensorFlow.js) and the training runtime (train.js,
- * TensorFlow.js and the engine), which the page loads on the first Start. train.js sets
- * `window.skipnetTrainingRuntime`; everything crossing this boundary is plain data and callbacks.
+ * The contract between a page (graph or compare view, no TensorFlow.js) and the training runtime
+ * (train.js: TensorFlow.js and the engine), which runs in a Web Worker started on the first Start so a
+ * step never holds the page's thread. Everything crossing this boundary is plain, structured-cloneable data;
+ * the worker's messages are in worker-protocol.ts.
  */
 import type { TrainingBackendChoice, TrainingDatasetSource } from '../../src/protocol/messages';
 import type { TrainingConfig } from '../../src/core';
@@ -21,7 +22,8 @@ export type RuntimeEvent =
   /** Tensors alive after a progress event (tf.memory().numTensors), for the leak check. */
   | { type: 'memory'; step: number; tensors: number };
 
-export interface RunOptions {
+/** What a run needs, as sent to the worker. */
+export interface RunSettings {
   text: string;
   model: string;
   backend: TrainingBackendChoice;
@@ -31,15 +33,21 @@ export interface RunOptions {
   config?: Partial<Omit<TrainingConfig, 'dataset'>>;
   /** Train the model with every skip connection removed (the Compare view's ablation). */
   withoutSkips?: boolean;
-  /** URL prefix (ending in '/') of tfjs-backend-wasm's .wasm files. */
+  /** URL prefix (ending in '/') of tfjs-backend-wasm's .wasm files (absolute: the worker runs from a blob: URL). */
   wasmBase: string;
+}
+
+export interface RunOptions extends RunSettings {
   onEvent(event: RuntimeEvent): void;
 }
 
 export interface RunHandle {
   pause(): void;
   resume(): void;
-  /** Ends the run at the next step boundary (at once while loading or paused). */
+  /**
+   * Ends the run at the next step boundary (at once while loading or paused); a step that does not end
+   * soon is cut short by ending the worker (its tensors go with it).
+   */
   stop(): void;
   /** Settles when the run has ended and freed every tensor it made. */
   readonly done: Promise<void>;
@@ -47,12 +55,8 @@ export interface RunHandle {
 
 export interface TrainingRuntime {
   start(options: RunOptions): RunHandle;
-  /** tf.memory().numTensors now. */
+  /** tf.memory().numTensors in the worker, as last reported (after each step and at the end of each run). */
   tensors(): number;
-}
-
-declare global {
-  interface Window {
-    skipnetTrainingRuntime?: TrainingRuntime;
-  }
+  /** TensorFlow.js and backend versions the worker bundles. */
+  readonly versions: string;
 }

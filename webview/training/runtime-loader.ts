@@ -1,23 +1,168 @@
 /**
- * Loads the training runtime (train.js: TensorFlow.js and the engine) into a page, once, as a script
- * carrying the page's nonce (the CSP allows nothing else). Shared by the graph view's training bar and
- * the Compare view's "Train both".
+ * The page side of the training worker (train.js), shared by the graph view's training bar and the Compare
+ * view's "Train both". The worker starts once, on the first Start, from a blob: URL (a webview's resources
+ * live on another origin than the page; the CSP allows `worker-src blob:`), and every run after that goes to
+ * it. A run's events come back tagged with its number; a Stop that the worker does not answer in time (a
+ * long step on a slow backend) ends the worker itself, so Stop always stops.
  */
-import type { TrainingRuntime } from './runtime-api';
+import type { RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
+import { type FromTrainingWorker, isFromTrainingWorker, type ToTrainingWorker } from './worker-protocol';
 
-let runtimeLoading: Promise<TrainingRuntime> | null = null;
+/** How long a stopped run may take to reach its step boundary before the worker is ended instead. */
+export const STOP_GRACE_MS = 1500;
 
-export function loadRuntime(url: string, nonce: string): Promise<TrainingRuntime> {
-  runtimeLoading ??= new Promise<TrainingRuntime>((resolve, reject) => {
-    if (window.skipnetTrainingRuntime) return resolve(window.skipnetTrainingRuntime);
-    const script = document.createElement('script');
-    script.nonce = nonce;
-    script.src = url;
-    script.addEventListener('load', () => (window.skipnetTrainingRuntime ? resolve(window.skipnetTrainingRuntime) : reject(new Error('train.js did not register the training runtime'))));
-    script.addEventListener('error', () => reject(new Error('train.js could not be loaded')));
-    document.head.appendChild(script);
-  });
-  runtimeLoading.catch(() => (runtimeLoading = null));
-  return runtimeLoading;
+interface LiveRun {
+  options: RunOptions;
+  lastStep: number;
+  stopRequested: boolean;
+  finished: boolean;
+  resolve(): void;
 }
 
+class WorkerRuntime implements TrainingRuntime {
+  private nextRun = 1;
+  private readonly runs = new Map<number, LiveRun>();
+  private lastTensors = 0;
+  private stopTimer: ReturnType<typeof setTimeout> | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly worker: Worker,
+    readonly versions: string,
+    private readonly onEnded: () => void,
+  ) {
+    worker.onmessage = (event: MessageEvent<unknown>) => this.receive(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.end(`The training worker failed: ${event.message || 'unknown error'}.`);
+    };
+  }
+
+  start(options: RunOptions): RunHandle {
+    const id = this.nextRun++;
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const run: LiveRun = { options, lastStep: 0, stopRequested: false, finished: false, resolve };
+    if (this.ended) {
+      options.onEvent({ type: 'error', message: 'The training worker has ended; start again.', code: 'failed' });
+      resolve();
+      return { pause: () => undefined, resume: () => undefined, stop: () => undefined, done };
+    }
+    this.runs.set(id, run);
+    const { onEvent: _onEvent, ...settings } = options;
+    this.send({ type: 'start', run: id, settings });
+    return {
+      pause: () => this.send({ type: 'pause', run: id }),
+      resume: () => this.send({ type: 'resume', run: id }),
+      stop: () => {
+        if (!this.runs.has(id)) return;
+        run.stopRequested = true;
+        this.send({ type: 'stop', run: id });
+        this.armStopTimer();
+      },
+      done,
+    };
+  }
+
+  tensors(): number {
+    return this.lastTensors;
+  }
+
+  private send(message: ToTrainingWorker): void {
+    if (!this.ended) this.worker.postMessage(message);
+  }
+
+  private receive(data: unknown): void {
+    if (!isFromTrainingWorker(data)) {
+      console.error('SkipNet: a message from the training worker that fits no protocol message was dropped', data);
+      return;
+    }
+    const message: FromTrainingWorker = data;
+    if (message.type === 'ready') return;
+    const run = this.runs.get(message.run);
+    if (!run) return;
+    if (message.type === 'done') {
+      this.lastTensors = message.tensors;
+      this.runs.delete(message.run);
+      run.resolve();
+      if (this.runs.size === 0) this.clearStopTimer();
+      return;
+    }
+    const event: RuntimeEvent = message.event;
+    if (event.type === 'progress') run.lastStep = event.step;
+    if (event.type === 'memory') this.lastTensors = event.tensors;
+    if (event.type === 'finished') run.finished = true;
+    run.options.onEvent(event);
+  }
+
+  /** Once every live run was asked to stop, the worker gets STOP_GRACE_MS to let them reach a step boundary. */
+  private armStopTimer(): void {
+    if (this.stopTimer !== undefined) return;
+    this.stopTimer = setTimeout(() => {
+      this.stopTimer = undefined;
+      const live = [...this.runs.values()];
+      if (live.length === 0) return;
+      if (live.every((run) => run.stopRequested)) this.end(null);
+      else this.armStopTimer();
+    }, STOP_GRACE_MS);
+  }
+
+  private clearStopTimer(): void {
+    clearTimeout(this.stopTimer);
+    this.stopTimer = undefined;
+  }
+
+  /** Ends the worker (its tensors and memory go with it) and settles every run: stopped, or failed with `error`. */
+  private end(error: string | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.clearStopTimer();
+    this.worker.terminate();
+    this.lastTensors = 0;
+    this.onEnded();
+    for (const run of this.runs.values()) {
+      if (error) run.options.onEvent({ type: 'error', message: error, code: 'failed' });
+      else if (!run.finished) run.options.onEvent({ type: 'finished', result: { reason: 'stopped', steps: run.lastStep, loss: null } });
+      run.resolve();
+    }
+    this.runs.clear();
+  }
+}
+
+/** Runtimes by slot: the graph view uses slot 0; Train both gives each side its own worker (slots 0 and 1). */
+const runtimes = new Map<number, Promise<TrainingRuntime>>();
+
+/**
+ * Starts a training worker from `url` (train.js) for `slot` once; later calls for the slot get the same
+ * runtime until it ends. Separate slots are separate workers, so their runs use separate cores.
+ */
+export function loadRuntime(url: string, slot = 0): Promise<TrainingRuntime> {
+  let loading = runtimes.get(slot);
+  if (!loading) {
+    loading = startWorker(url, () => runtimes.delete(slot));
+    runtimes.set(slot, loading);
+    loading.catch(() => runtimes.delete(slot));
+  }
+  return loading;
+}
+
+async function startWorker(url: string, onEnded: () => void): Promise<TrainingRuntime> {
+  const response = await fetch(url).catch(() => null);
+  if (!response?.ok) throw new Error(`The training runtime (train.js) could not be loaded${response ? ` (HTTP ${response.status})` : ''}.`);
+  const blobUrl = URL.createObjectURL(new Blob([await response.text()], { type: 'text/javascript' }));
+  const worker = new Worker(blobUrl);
+  const versions = await new Promise<string>((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent<unknown>) => {
+      const data = event.data;
+      if (isFromTrainingWorker(data) && data.type === 'ready') resolve(data.versions);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      worker.terminate();
+      reject(new Error(`The training runtime did not start: ${event.message || 'unknown error'}.`));
+    };
+  }).finally(() => URL.revokeObjectURL(blobUrl));
+  document.documentElement.dataset.trainingRuntime = versions;
+  // An ended worker is not reused: the next Start starts a fresh one.
+  return new WorkerRuntime(worker, versions, onEnded);
+}

@@ -1,9 +1,8 @@
 /**
- * train.js: TensorFlow.js, its backends and the SkipNet training engine, loaded by the graph page on the
- * first Start. It analyses the document text itself (the core is DOM-free), loads the data, picks the
- * backend and runs the engine on the page's thread, yielding to the browser after every step so pan,
- * zoom and hover stay live. A kernel a backend lacks moves the run to the next backend; every failure
- * reaches the page as a sentence, never as a raw tfjs error.
+ * One training run inside the training worker: it analyses the document text itself (the core is
+ * DOM-free), loads the data, picks the backend and runs the engine, yielding between steps so the worker
+ * hears pause and stop. A kernel a backend lacks moves the run to the next backend; every failure reaches
+ * the page as a sentence, never as a raw tfjs error. No DOM: this runs in a dedicated worker.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../../src/core/analyze';
@@ -12,9 +11,9 @@ import type { TrainingDatasetSource } from '../../src/protocol/messages';
 import { type ImageDataset, parseDataset } from '../../src/train/data';
 import { TrainingEngine } from '../../src/train/engine';
 import { TrainError } from '../../src/train/model';
-import { activateBackend, backendChain, bundledVersions, MEMORY_BUDGET, missingKernel } from './backends';
+import { activateBackend, backendChain, MEMORY_BUDGET, missingKernel } from './backends';
 import { decodeFolder } from './folder-dataset';
-import type { BackendName, RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
+import type { BackendName, RunSettings, RuntimeEvent } from './runtime-api';
 
 const builtinCache = new Map<string, Promise<ImageDataset>>();
 
@@ -31,34 +30,25 @@ function loadBuiltin(source: Extract<TrainingDatasetSource, { kind: 'builtin' }>
   return pending;
 }
 
-/** Yields to the browser: the next frame when the page is visible (input and painting run first), else a task. */
-function nextFrame(): Promise<void> {
-  return new Promise((resolve) => {
-    if (document.hidden) {
-      setTimeout(resolve, 0);
-      return;
-    }
-    const timer = setTimeout(resolve, 50);
-    requestAnimationFrame(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 function sentence(error: unknown): { message: string; code: string } {
   if (error instanceof TrainError) return { message: error.message, code: error.code };
   const text = error instanceof Error ? error.message : String(error);
   return { message: `Training failed: ${text}`, code: 'failed' };
 }
 
-class Run implements RunHandle {
+export class TrainingRun {
   private engine: TrainingEngine | null = null;
   private stopped = false;
   private pausedBeforeStart = false;
+  /** Settles when the run has ended and freed every tensor it made. */
   readonly done: Promise<void>;
 
-  constructor(private readonly options: RunOptions) {
+  /** `yieldToMessages` lets the worker's queued messages (pause, stop) run between steps. */
+  constructor(
+    private readonly options: RunSettings,
+    private readonly emit: (event: RuntimeEvent) => void,
+    private readonly yieldToMessages: () => Promise<void>,
+  ) {
     this.done = this.execute().catch((error: unknown) => this.emit({ type: 'error', ...sentence(error) }));
   }
 
@@ -75,10 +65,6 @@ class Run implements RunHandle {
   stop(): void {
     this.stopped = true;
     this.engine?.stop();
-  }
-
-  private emit(event: RuntimeEvent): void {
-    this.options.onEvent(event);
   }
 
   private async execute(): Promise<void> {
@@ -105,7 +91,7 @@ class Run implements RunHandle {
         config: options.config,
         statsInterval: options.statsInterval,
         memoryBudget: MEMORY_BUDGET[backend],
-        nextFrame,
+        nextFrame: this.yieldToMessages,
         onEvent: (event) => {
           this.emit(event);
           if (event.type === 'progress') this.emit({ type: 'memory', step: event.step, tensors: tf.memory().numTensors });
@@ -134,11 +120,3 @@ class Run implements RunHandle {
     }
   }
 }
-
-const runtime: TrainingRuntime = {
-  start: (options) => new Run(options),
-  tensors: () => tf.memory().numTensors,
-};
-
-window.skipnetTrainingRuntime = runtime;
-document.documentElement.dataset.trainingRuntime = bundledVersions();

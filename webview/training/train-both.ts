@@ -1,9 +1,9 @@
 /**
- * "Train both" in the Compare view: the two models trained in this page by the graph view's runtime
- * (train.js, loaded once), on the same data set with the same train section (side A's), so the seeded
- * engine draws the same batches in the same order for both. Side B starts once side A has run its first
- * step, on the backend A ended up on: TensorFlow.js has one active backend per page, and A's start may
- * have moved along the backend chain. Steps of the two runs then interleave (each yields after a step).
+ * "Train both" in the Compare view: the two models trained by two training workers (train.js; one per
+ * side, so the runs proceed in parallel on separate cores), on the same data set with the same train
+ * section (side A's), so the seeded engine draws the same batches in the same order for both. Side B
+ * starts once side A has run its first step, on the backend A ended up on (A's start may have moved along
+ * the backend chain), so both sides are measured on the same backend.
  */
 import type { CompareTrainingPoint, CompareTrainingRun, DepthGradient, SharedTrainingConfig, SideIndex } from '../../src/protocol/compare-messages';
 import { type DepthGraph, depthGradients } from './depth-gradients';
@@ -19,10 +19,9 @@ export interface TrainBothOptions {
   graphs: [DepthGraph | null, DepthGraph | null];
   runtimeUrl: string;
   wasmBase: string;
-  nonce: string;
   onPoint(side: SideIndex, point: CompareTrainingPoint): void;
   onDepthGradients(side: SideIndex, step: number, points: DepthGradient[]): void;
-  /** A held-out evaluation finished (the engine evaluates at each epoch's end): its accuracy, 0..1. */
+  /** A held-out evaluation finished (four per epoch: three on a spread subset, one on the whole split at its end): its accuracy, 0..1. */
   onHeldOut(side: SideIndex, step: number, accuracy: number): void;
   /** A line about both runs (backend, steps), for the status row. */
   onStatus(text: string): void;
@@ -43,7 +42,7 @@ const LABELS = ['A', 'B'] as const;
 export class TrainBoth {
   private readonly sides: [SideState, SideState] = [TrainBoth.fresh(), TrainBoth.fresh()];
   private stopped = false;
-  private runtime: TrainingRuntime | null = null;
+  private runtimes: TrainingRuntime[] = [];
   private releaseB: (() => void) | null = null;
   /** Settles when both runs have ended and freed their tensors, with how the pair ended. */
   readonly done: Promise<TrainBothEnd>;
@@ -63,20 +62,20 @@ export class TrainBoth {
     this.releaseB?.();
   }
 
-  /** Tensors alive in the page (tf.memory().numTensors), once the runtime is loaded. */
+  /** Tensors alive in the two workers (tf.memory().numTensors, as last reported), once they are loaded. */
   tensors(): number | null {
-    return this.runtime ? this.runtime.tensors() : null;
+    return this.runtimes.length ? this.runtimes.reduce((sum, runtime) => sum + runtime.tensors(), 0) : null;
   }
 
   private async execute(): Promise<TrainBothEnd> {
     this.options.onStatus('Loading TensorFlow.js and the data…');
-    const runtime = (this.runtime = await loadRuntime(this.options.runtimeUrl, this.options.nonce));
+    this.runtimes = await Promise.all([loadRuntime(this.options.runtimeUrl, 0), loadRuntime(this.options.runtimeUrl, 1)]);
     if (this.stopped) return { state: 'stopped', message: 'Stopped before the first step.' };
     const firstStep = new Promise<void>((resolve) => (this.releaseB = resolve));
-    const a = this.startSide(runtime, 0, null);
+    const a = this.startSide(this.runtimes[0], 0, null);
     // B waits for A's first step (or A's end): by then the backend is settled and proven on this model.
     await Promise.race([firstStep, a.done]);
-    const b = this.stopped ? null : this.startSide(runtime, 1, this.sides[0].backend);
+    const b = this.stopped ? null : this.startSide(this.runtimes[1], 1, this.sides[0].backend);
     await Promise.all([a.done, b?.done]);
     return this.outcome();
   }

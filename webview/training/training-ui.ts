@@ -23,10 +23,9 @@ export interface TrainingUiOptions {
   /** Posts a message to the host. */
   post(message: Outgoing): void;
   rendering(): Rendering | null;
-  /** URLs of train.js and of the wasm binaries' folder, and the page's script nonce (to load train.js under the CSP). */
+  /** URLs of train.js (the training worker) and of the wasm binaries' folder. */
   runtimeUrl: string;
   wasmBase: string;
-  nonce: string;
 }
 
 const PROGRESS_POST_MS = 250;
@@ -183,7 +182,7 @@ export class TrainingUi {
     this.message(`Loading TensorFlow.js and the ${run.dataset.kind === 'builtin' ? run.dataset.name : 'folder'} data…`);
     let runtime: TrainingRuntime;
     try {
-      runtime = await loadRuntime(this.options.runtimeUrl, this.options.nonce);
+      runtime = await loadRuntime(this.options.runtimeUrl);
     } catch (error) {
       this.fail(error instanceof Error ? error.message : String(error));
       return;

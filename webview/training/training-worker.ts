@@ -1,0 +1,52 @@
+/**
+ * train.js: the training worker. A page starts it (from a blob: URL, see runtime-loader.ts) on the first
+ * Start; it holds TensorFlow.js, the backends and the engine, runs any number of runs (Train both runs
+ * two, interleaved step by step) and reports their events. Pause, resume and stop arrive as messages and
+ * are heard between steps.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { bundledVersions } from './backends';
+import { TrainingRun } from './runtime';
+import type { FromTrainingWorker, ToTrainingWorker } from './worker-protocol';
+
+interface WorkerScope {
+  postMessage(message: FromTrainingWorker): void;
+  onmessage: ((event: MessageEvent<ToTrainingWorker>) => void) | null;
+}
+const scope = self as unknown as WorkerScope;
+
+/**
+ * A macrotask without setTimeout's 4 ms clamp: the page's queued messages run before it resolves, and a
+ * small model's steps are not slowed by the yield.
+ */
+const yieldChannel = new MessageChannel();
+const yieldWaiters: (() => void)[] = [];
+yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
+function yieldToMessages(): Promise<void> {
+  return new Promise((resolve) => {
+    yieldWaiters.push(resolve);
+    yieldChannel.port2.postMessage(null);
+  });
+}
+
+const runs = new Map<number, TrainingRun>();
+
+scope.onmessage = (event) => {
+  const message = event.data;
+  if (message.type === 'start') {
+    const id = message.run;
+    const run = new TrainingRun(message.settings, (runEvent) => scope.postMessage({ type: 'event', run: id, event: runEvent }), yieldToMessages);
+    runs.set(id, run);
+    void run.done.then(() => {
+      runs.delete(id);
+      scope.postMessage({ type: 'done', run: id, tensors: tf.memory().numTensors });
+    });
+    return;
+  }
+  const run = runs.get(message.run);
+  if (message.type === 'pause') run?.pause();
+  else if (message.type === 'resume') run?.resume();
+  else if (message.type === 'stop') run?.stop();
+};
+
+scope.postMessage({ type: 'ready', versions: bundledVersions() });
