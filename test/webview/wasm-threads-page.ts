@@ -1,9 +1,10 @@
 /// <reference path="../../webview/env.d.ts" />
 /**
  * Test page for the wasm backend's set-up (bundled by `build.mjs --webview-tests`, served by the harness
- * under the real CSP, with or without cross-origin isolation): starts wasm exactly as the webview's
- * training does (webview/training/backends.ts) and trains a small residual net on fixed random data with
- * a fixed seed, so that runs with and without threads can be compared. Not shipped.
+ * under the real CSP, with or without cross-origin isolation). Like the webview's training, it runs in a
+ * worker started from a blob: URL of this very script, starts wasm with webview/training/backends.ts and
+ * trains a small residual net on fixed random data with a fixed seed, so that runs with and without
+ * threads can be compared. Not shipped.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../../src/core';
@@ -28,6 +29,8 @@ declare global {
   }
 }
 
+type Reply = { result: WasmThreadsResult } | { error: string };
+
 function randomDataset(count: number): ImageDataset {
   const random = new SeededRandom(7);
   const pixels = new Uint8Array(count * 16 * 16 * 3).map(() => Math.floor(random.next() * 256));
@@ -36,26 +39,59 @@ function randomDataset(count: number): ImageDataset {
   return { name: 'random', height: 16, width: 16, channels: 3, classes: Array.from({ length: 10 }, (_, i) => String(i)), train: split, test: { count: 8, labels: labels.subarray(0, 8), pixels: pixels.subarray(0, 8 * 768) } };
 }
 
-window.__wasmThreadsPage = {
-  async train(modelText, steps) {
-    const failure = await tryBackend('wasm', new URL('/dist/webview/wasm/', location.href).href);
-    if (failure) throw new Error(failure);
-    const tensorsBefore = tf.memory().numTensors;
-    const losses: number[] = [];
-    const batch = 16;
-    const engine = new TrainingEngine({
-      graph: analyze(modelText).models[0],
-      dataset: randomDataset(batch * steps),
-      config: { batch, epochs: 1, optimizer: 'momentum', lr: 0.05, momentum: 0.9, seed: 3 },
-      statsInterval: 0,
-      evalSamples: 8,
-      onEvent: (e) => {
-        if (e.type === 'progress') losses.push(e.loss);
-      },
-    });
-    await engine.run();
-    return { backend: tf.getBackend(), threads: wasmThreads(), crossOriginIsolated: globalThis.crossOriginIsolated === true, losses, tensorsBefore, tensorsAfter: tf.memory().numTensors };
-  },
-};
+async function train(modelText: string, steps: number, wasmBase: string): Promise<WasmThreadsResult> {
+  const failure = await tryBackend('wasm', wasmBase);
+  if (failure) throw new Error(failure);
+  const tensorsBefore = tf.memory().numTensors;
+  const losses: number[] = [];
+  const batch = 16;
+  const engine = new TrainingEngine({
+    graph: analyze(modelText).models[0],
+    dataset: randomDataset(batch * steps),
+    config: { batch, epochs: 1, optimizer: 'momentum', lr: 0.05, momentum: 0.9, seed: 3 },
+    statsInterval: 0,
+    evalSamples: 8,
+    onEvent: (e) => {
+      if (e.type === 'progress') losses.push(e.loss);
+    },
+  });
+  await engine.run();
+  return { backend: tf.getBackend(), threads: wasmThreads(), crossOriginIsolated: globalThis.crossOriginIsolated === true, losses, tensorsBefore, tensorsAfter: tf.memory().numTensors };
+}
 
-acquireVsCodeApi().postMessage({ type: 'ready' });
+if (typeof document === 'undefined') {
+  // In the worker: one request, one reply.
+  self.onmessage = async (event: MessageEvent<{ modelText: string; steps: number; wasmBase: string }>) => {
+    const { modelText, steps, wasmBase } = event.data;
+    let reply: Reply;
+    try {
+      reply = { result: await train(modelText, steps, wasmBase) };
+    } catch (error) {
+      reply = { error: error instanceof Error ? error.message : String(error) };
+    }
+    self.postMessage(reply);
+  };
+} else {
+  const scriptUrl = (document.currentScript as HTMLScriptElement).src;
+  window.__wasmThreadsPage = {
+    async train(modelText, steps) {
+      // Started the way webview/training/runtime-loader.ts starts train.js: fetched, then a blob: worker.
+      const source = await (await fetch(scriptUrl)).text();
+      const blobUrl = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+      const worker = new Worker(blobUrl);
+      try {
+        const reply = await new Promise<Reply>((resolve, reject) => {
+          worker.onmessage = (event: MessageEvent<Reply>) => resolve(event.data);
+          worker.onerror = (event) => reject(new Error(`worker: ${event.message}`));
+          worker.postMessage({ modelText, steps, wasmBase: new URL('/dist/webview/wasm/', location.href).href });
+        });
+        if ('error' in reply) throw new Error(reply.error);
+        return reply.result;
+      } finally {
+        worker.terminate();
+        URL.revokeObjectURL(blobUrl);
+      }
+    },
+  };
+  acquireVsCodeApi().postMessage({ type: 'ready' });
+}

@@ -1,5 +1,5 @@
 /**
- * The wasm backend as the webview starts it, in headless Chromium: single-threaded in a normal page; in a
+ * The wasm backend as the webview starts it (in a blob: worker), in headless Chromium: single-threaded in a normal page; in a
  * cross-origin isolated page (VS Code's `--enable-coi`) the threaded SIMD binary with more than one thread,
  * training to the same losses, where the CSP lets its pthread workers import their script (a blob: URL,
  * so script-src needs blob:); where it does not, the start falls back to one thread instead of hanging.
