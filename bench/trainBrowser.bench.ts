@@ -101,9 +101,18 @@ async function main(): Promise<void> {
           }
           for (const backend of backends) {
             for (const isolated of isolations) {
-              const result = await measure(browser, servers.get(isolated)!.url, text, backend, batch);
               const key = `${backend}/${isolated}`;
-              const entry = tfjs.get(key) ?? { ips: [], threads: result.threads, isolated: result.crossOriginIsolated, backend: result.backend };
+              let result: BrowserBenchResult;
+              try {
+                result = await measure(browser, servers.get(isolated)!.url, text, backend, batch);
+              } catch (error) {
+                const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+                console.log(`${graph.name} batch ${batch} round ${r + 1}: ${backend}${isolated ? ', isolated' : ''} failed: ${message}`);
+                if (!tfjs.has(key)) tfjs.set(key, { ips: [], threads: 0, isolated, backend: `${backend} (failed: ${message.slice(0, 80)})` });
+                continue;
+              }
+              const known = tfjs.get(key);
+              const entry = known && known.ips.length > 0 ? known : { ips: [], threads: result.threads, isolated: result.crossOriginIsolated, backend: result.backend };
               entry.ips.push((batch * 1000) / median(result.stepMs));
               tfjs.set(key, entry);
               console.log(`${graph.name} batch ${batch} round ${r + 1}: ${result.backend}${result.threads ? ` (${result.threads} thread${result.threads === 1 ? '' : 's'})` : ''}${result.crossOriginIsolated ? ', isolated' : ''}: steps ${result.stepMs.map((t) => t.toFixed(0)).join(' ')} ms${result.renderer ? ` (${result.renderer})` : ''}`);
@@ -114,6 +123,10 @@ async function main(): Promise<void> {
         const ratios = (ips: number) => reference.map((r) => (Number.isFinite(r.ips) ? (ips / r.ips).toFixed(3) : '?'));
         for (const r of reference) rows.push([graph.name, String(batch), `pytorch-cpu (${r.threads} thread${r.threads === 1 ? '' : 's'})`, Number.isFinite(r.ips) ? fmt(r.ips) : 'failed', ...ratios(r.ips)]);
         for (const e of tfjs.values()) {
+          if (e.ips.length === 0) {
+            rows.push([graph.name, String(batch), `chromium ${e.backend}${e.isolated ? ', COI' : ''}`, 'failed', ...reference.map(() => '-')]);
+            continue;
+          }
           const ips = median(e.ips);
           const name = `chromium ${e.backend}${e.threads ? ` (${e.threads} thread${e.threads === 1 ? '' : 's'})` : ''}${e.isolated ? ', COI' : ''}`;
           rows.push([graph.name, String(batch), name, fmt(ips), ...ratios(ips)]);
