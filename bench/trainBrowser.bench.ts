@@ -27,6 +27,7 @@ const isolations = process.env.BENCH_COI === '1' ? [true] : process.env.BENCH_CO
 const steps = Number(process.env.BENCH_STEPS ?? 5);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const torchThreads = (process.env.BENCH_TORCH_THREADS ?? '2,1').split(',').map(Number);
+const MEASURE_TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_S ?? 240);
 
 /** Serves OUT; with `isolated`, every response carries the headers that make the page cross-origin isolated. */
 async function serve(isolated: boolean): Promise<{ server: Server; url: string }> {
@@ -57,10 +58,19 @@ async function measure(browser: Browser, url: string, modelText: string, backend
     await page.goto(url);
     // SwiftShader makes webgl slow: one timed step after one warm-up step.
     const timed = backend === 'wasm' ? steps : 1;
-    return await page.evaluate(
+    const run = page.evaluate(
       ([text, b, n, s]) => (globalThis as unknown as { runTrainBench: (t: string, b: string, n: number, w: number, s: number) => Promise<BrowserBenchResult> }).runTrainBench(text, b, n, 1, s),
       [modelText, backend, batch, timed] as [string, string, number, number],
     );
+    // The threaded wasm binary can hang instead of aborting when its memory runs out.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no result after ${MEASURE_TIMEOUT_S} s`)), MEASURE_TIMEOUT_S * 1000)));
+    try {
+      return await Promise.race([run, limit]);
+    } finally {
+      clearTimeout(timer);
+      run.catch(() => undefined);
+    }
   } finally {
     await context.close();
   }
@@ -97,11 +107,13 @@ async function main(): Promise<void> {
           for (const threads of torchThreads) {
             const ips = torchImagesPerSecond(graph, weights, batch, threads);
             if (typeof ips === 'number') torch.get(threads)!.push(ips);
-            else console.log(`${graph.name} batch ${batch}: ${ips}`);
+            console.log(`${graph.name} batch ${batch} round ${r + 1}: PyTorch CPU (${threads} thread${threads === 1 ? '' : 's'}) ${typeof ips === 'number' ? `${fmt(ips)} images/s` : ips}`);
           }
           for (const backend of backends) {
             for (const isolated of isolations) {
               const key = `${backend}/${isolated}`;
+              const earlier = tfjs.get(key);
+              if (earlier && earlier.ips.length === 0) continue; // failed in an earlier round: not again
               let result: BrowserBenchResult;
               try {
                 result = await measure(browser, servers.get(isolated)!.url, text, backend, batch);
