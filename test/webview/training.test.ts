@@ -152,6 +152,8 @@ test('statistics colour the nodes; a new run clears them', async () => {
   await w.page.locator('#train-stop').click();
   await waitForState(w, 'stopped');
   await start(w, run(tinyModel(), 'cpu', 1000));
+  // The old run's step count stays on screen until the new run has started: wait for the new one.
+  await waitForState(w, 'running');
   await waitForStep(w, 1);
   assert.equal(await fill(), '', 'a new run starts without the old colours');
   await w.page.locator('#train-stop').click();

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../../src/core/analyze';
+import type { ModelGraph } from '../../src/core';
 import { withoutSkipConnections } from '../../src/core/ablation';
 import type { TrainingDatasetSource } from '../../src/protocol/messages';
 import { type ImageDataset, parseDataset } from '../../src/train/data';
@@ -85,6 +86,22 @@ export class TrainingRun {
     this.peerPort = undefined;
   }
 
+  private createEngine(graph: ModelGraph, dataset: ImageDataset, backend: BackendName, statsInterval: number, shard: ShardPeer | undefined): TrainingEngine {
+    return new TrainingEngine({
+      graph,
+      dataset,
+      config: this.options.config,
+      statsInterval,
+      memoryBudget: MEMORY_BUDGET[backend],
+      nextFrame: this.yieldToMessages,
+      shard,
+      onEvent: (event) => {
+        this.emit(event);
+        if (event.type === 'progress') this.emit({ type: 'memory', step: event.step, tensors: tf.memory().numTensors });
+      },
+    });
+  }
+
   private async execute(): Promise<void> {
     const { options } = this;
     const analysis = options.withoutSkips ? withoutSkipConnections(options.text) : analyze(options.text);
@@ -121,23 +138,23 @@ export class TrainingRun {
         else decline(port);
       }
       // The constructor checks the memory estimate and the data shape before anything is allocated.
-      const engine = new TrainingEngine({
-        graph,
-        dataset,
-        config: options.config,
-        statsInterval: follower ? 0 : options.statsInterval,
-        memoryBudget: MEMORY_BUDGET[backend],
-        nextFrame: this.yieldToMessages,
-        shard,
-        onEvent: (event) => {
-          this.emit(event);
-          if (event.type === 'progress') this.emit({ type: 'memory', step: event.step, tensors: tf.memory().numTensors });
-        },
-      });
+      let engine: TrainingEngine;
+      try {
+        engine = this.createEngine(graph, dataset, backend, follower ? 0 : options.statsInterval, shard);
+      } catch (error) {
+        // The other replica must not wait for this one: replica 0 then trains alone, and replica 1's
+        // refusal is replica 0's to make (it checks the same model and batch).
+        shard?.end();
+        if (follower) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
+        throw error;
+      }
       confirm();
       if (follower) this.peerPort = undefined;
       this.engine = engine;
-      if (this.stopped) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
+      if (this.stopped) {
+        shard?.end();
+        return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
+      }
       const running = engine.run();
       if (this.pausedBeforeStart) engine.pause();
       try {
