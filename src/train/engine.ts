@@ -4,6 +4,7 @@ import { adaptInputs, makeBatch, type ImageDataset, type InputAdapter } from './
 import { diagnoseNonFinite } from './diagnose';
 import { TfModel, TrainError } from './model';
 import { SeededRandom } from './rng';
+import { reduceStep, shardSlice, ShardEnded, type ShardPeer } from './shard';
 import { StatisticsPlan, type TrainingStatistics } from './stats';
 
 /**
@@ -41,7 +42,8 @@ export interface EvaluationEvent {
 }
 
 export type TrainEvent =
-  | { type: 'started'; backend: string; params: number; totalSteps: number; batch: number; notes: string[] }
+  /** `replicas`: how many workers share each batch (data-parallel; 1 when training alone). */
+  | { type: 'started'; backend: string; params: number; totalSteps: number; batch: number; notes: string[]; replicas: number }
   | ProgressEvent
   | { type: 'statistics'; statistics: TrainingStatistics }
   | EvaluationEvent
@@ -82,6 +84,11 @@ export interface EngineOptions {
   onEvent?: (event: TrainEvent) => void;
   /** Start from these parameter values (by parameter name, row-major) instead of the seeded initialisation. */
   initialWeights?: Readonly<Record<string, ArrayLike<number>>>;
+  /**
+   * Train as one replica of a data-parallel group (see shard.ts): each step runs on this replica's slice
+   * of the batch and the replicas sum gradients before the update. Only replica 0 evaluates.
+   */
+  shard?: ShardPeer;
   /** Milliseconds clock (default performance.now / Date.now). */
   now?: () => number;
 }
@@ -193,6 +200,7 @@ export class TrainingEngine {
     } catch (error) {
       throw this.explain(error);
     } finally {
+      this.options.shard?.end();
       try {
         this.dispose();
       } catch {
@@ -250,10 +258,13 @@ export class TrainingEngine {
     const evalEvery = evalsPerEpoch > 1 && stepsPerEpoch >= evalsPerEpoch ? Math.ceil(stepsPerEpoch / evalsPerEpoch) : 0;
     const quickIndices = spreadIndices(dataset.test.count, this.options.quickEvalSamples ?? DEFAULT_QUICK_EVAL_SAMPLES);
     const fullIndices = spreadIndices(dataset.test.count, this.options.evalSamples ?? dataset.test.count);
-    this.emit({ type: 'started', backend: tf.getBackend(), params: model.paramCount, totalSteps, batch, notes: this.adapter.notes });
+    this.emit({ type: 'started', backend: tf.getBackend(), params: model.paramCount, totalSteps, batch, notes: this.adapter.notes, replicas: this.options.shard?.size ?? 1 });
+    const shard = this.options.shard;
+    const evaluates = !shard || shard.rank === 0;
 
     const order = new SeededRandom(seed);
-    const dropout = new SeededRandom(seed + 1);
+    // Replicas share the batch order (same seed) but draw their own dropout masks.
+    const dropout = new SeededRandom(seed + 1 + 7919 * (this.options.shard?.rank ?? 0));
     const indices = new Int32Array(dataset.train.count);
     const recent: { time: number; images: number }[] = [];
     let lastLoss: number | null = null;
@@ -266,7 +277,13 @@ export class TrainingEngine {
         if (!(await this.waitWhilePaused())) return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
         const started = this.now();
         const withStats = this.plan !== null && (this.step + 1) % statsInterval === 0;
-        const outcome = await this.trainStep(indices.subarray(s * batch, (s + 1) * batch), dropout, withStats);
+        let outcome: Awaited<ReturnType<TrainingEngine['trainStep']>>;
+        try {
+          outcome = await this.trainStep(indices.subarray(s * batch, (s + 1) * batch), dropout, withStats);
+        } catch (error) {
+          if (error instanceof ShardEnded) return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
+          throw error;
+        }
         this.step++;
         if (outcome.kind === 'non-finite') return this.finish({ reason: 'non-finite', steps: this.step, loss: outcome.loss, message: outcome.message });
         lastLoss = outcome.loss;
@@ -288,13 +305,14 @@ export class TrainingEngine {
         });
         if (outcome.statistics) this.emit({ type: 'statistics', statistics: outcome.statistics });
         await this.nextFrame();
-        if (evalEvery > 0 && (s + 1) % evalEvery === 0 && s + 1 < stepsPerEpoch && this.step < totalSteps) {
+        if (evaluates && evalEvery > 0 && (s + 1) % evalEvery === 0 && s + 1 < stepsPerEpoch && this.step < totalSteps) {
           const check = await this.evaluate(epoch, quickIndices, false);
           if (!check) return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
           this.emit(check);
         }
       }
       if (this.state === 'stopping') return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
+      if (!evaluates) continue;
       const evaluation = await this.evaluate(epoch, fullIndices, true);
       if (!evaluation) return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
       lastEvaluation = evaluation;
@@ -326,8 +344,9 @@ export class TrainingEngine {
     const model = this.model!;
     const optimizer = this.optimizer!;
     const plan = withStats ? this.plan : null;
-    const { dataset } = this.options;
-    const batch = makeBatch(dataset, dataset.train, indices, this.adapter);
+    const { dataset, shard } = this.options;
+    const mine = shard ? shardSlice(indices, shard.rank, shard.size) : indices;
+    const batch = makeBatch(dataset, dataset.train, mine, this.adapter);
     const variables = model.variables;
     // Phase 1: loss and gradients, read back together with a finiteness check before anything is updated.
     const kept: tf.Tensor[] = [];
@@ -369,15 +388,29 @@ export class TrainingEngine {
         const gradCheck = tf.addN([tf.scalar(0), ...grads.filter((g): g is tf.Tensor => g != null).map((g) => tf.sum(tf.mul(g, 0)))]);
         return tf.stack([value, correct, gradCheck]);
       });
-      const [loss, correct, gradCheck] = await head.data();
-      head.dispose();
+      kept.push(head);
+      let paramGrads = model.params.map((p, i) => grads[i] ?? keep(tf.zerosLike(p.variable)));
+      let loss: number;
+      let correct: number;
+      let gradCheck: number;
+      if (shard) {
+        // One exchange with the other replicas: whole-batch loss, gradients and batch-norm moments.
+        const [localLoss, localCorrect, localCheck] = tf.unstack(head);
+        kept.push(localLoss, localCorrect, localCheck);
+        const reduced = await reduceStep(shard, { loss: localLoss, correct: localCorrect, gradCheck: localCheck, grads: paramGrads, moments: batchStats!, count: mine.length, total: indices.length });
+        kept.push(...reduced.grads);
+        for (const m of reduced.moments.values()) kept.push(m.mean, m.variance);
+        paramGrads = reduced.grads;
+        batchStats = reduced.moments;
+        ({ loss, correct, gradCheck } = reduced);
+      } else [loss, correct, gradCheck] = await head.data();
       if (!Number.isFinite(loss) || !Number.isFinite(gradCheck)) {
-        const message = await diagnoseNonFinite(model, batch.x, batch.y, this.step + 1, loss);
+        const message = shard && shard.rank > 0 ? 'the loss went non-finite' : await diagnoseNonFinite(model, batch.x, batch.y, this.step + 1, loss);
         return { kind: 'non-finite', loss, message };
       }
       // Phase 2: update (weight decay as L2 on every parameter, like PyTorch's weight_decay), running statistics.
       const named = new Map<string, tf.Tensor>();
-      model.params.forEach((p, i) => named.set(p.name, grads[i] ?? tf.zerosLike(p.variable)));
+      model.params.forEach((p, i) => named.set(p.name, paramGrads[i]));
       const before = plan ? new Map(model.params.map((p) => [p.name, keep(tf.clone(p.variable))])) : undefined;
       tf.tidy(() => {
         const update: tf.NamedTensorMap = {};

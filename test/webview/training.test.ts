@@ -59,6 +59,12 @@ async function waitForState(w: WebviewPage, wanted: string): Promise<void> {
   await w.page.waitForFunction((s) => document.getElementById('training')?.dataset.state === s, wanted, { timeout: 60_000 });
 }
 
+/** What the bar shows for a CPU backend: with two or more cores a second worker shares every batch. */
+async function backendText(w: WebviewPage, backend: string): Promise<string> {
+  const cores = await w.page.evaluate(() => navigator.hardwareConcurrency);
+  return cores >= 2 ? `backend: ${backend} · 2 workers` : `backend: ${backend}`;
+}
+
 async function noProblems(w: WebviewPage): Promise<void> {
   assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), [], 'CSP violations');
   assert.deepEqual(w.consoleErrors, [], 'console errors');
@@ -68,7 +74,7 @@ test('cpu: the step counter and the loss change on screen; stop stops at once an
   const w = await openWithModel(tinyModel());
   await start(w, run(tinyModel(), 'cpu'));
   await waitForStep(w, 3);
-  assert.equal(await w.page.locator('#train-backend-used').textContent(), 'backend: cpu');
+  assert.equal(await w.page.locator('#train-backend-used').textContent(), await backendText(w, 'cpu'));
   const firstStep = await w.page.locator('#train-step').textContent();
   const firstLoss = await w.page.locator('#train-loss').textContent();
   assert.match(firstStep ?? '', /^step \d+\/1000$/);
@@ -101,7 +107,7 @@ test('wasm: trains with the bundled binaries; pause holds the step, resume goes 
   const w = await openWithModel(tinyModel());
   await start(w, run(tinyModel(), 'wasm'));
   await waitForStep(w, 10);
-  assert.equal(await w.page.locator('#train-backend-used').textContent(), 'backend: wasm');
+  assert.equal(await w.page.locator('#train-backend-used').textContent(), await backendText(w, 'wasm'));
   await w.page.locator('#train-pause').click();
   await waitForState(w, 'paused');
   const pausedAt = await step(w);
@@ -146,6 +152,8 @@ test('statistics colour the nodes; a new run clears them', async () => {
   await w.page.locator('#train-stop').click();
   await waitForState(w, 'stopped');
   await start(w, run(tinyModel(), 'cpu', 1000));
+  // The old run's step count stays on screen until the new run has started: wait for the new one.
+  await waitForState(w, 'running');
   await waitForStep(w, 1);
   assert.equal(await fill(), '', 'a new run starts without the old colours');
   await w.page.locator('#train-stop').click();
@@ -343,9 +351,9 @@ test('auto: the software GPU (SwiftShader) is skipped for wasm, and the reasons 
   const w = await openWithModel(tinyModel());
   await start(w, run(tinyModel(), 'auto'));
   await waitForStep(w, 1);
-  assert.equal(await w.page.locator('#train-backend-used').textContent(), 'backend: wasm');
+  assert.equal(await w.page.locator('#train-backend-used').textContent(), await backendText(w, 'wasm'));
   const why = (await w.page.locator('#train-backend-used').getAttribute('title')) ?? '';
-  assert.match(why, /^Skipped: webgpu: (no WebGPU adapter|software renderer .*); webgl: software renderer \(.*SwiftShader.*\), slower than wasm$/);
+  assert.match(why.split('\n')[0], /^Skipped: webgpu: (no WebGPU adapter|software renderer .*); webgl: software renderer \(.*SwiftShader.*\), slower than wasm$/);
   await w.page.locator('#train-stop').click();
   await waitForState(w, 'stopped');
   await noProblems(w);

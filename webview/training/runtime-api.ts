@@ -35,6 +35,11 @@ export interface RunSettings {
   withoutSkips?: boolean;
   /** URL prefix (ending in '/') of tfjs-backend-wasm's .wasm files (absolute: the worker runs from a blob: URL). */
   wasmBase: string;
+  /**
+   * One of two workers sharing every batch (data-parallel, on CPU backends): replica 0 picks the backend
+   * and reports; replica 1 follows it silently. Absent: the run trains alone.
+   */
+  replica?: 0 | 1;
 }
 
 export interface RunOptions extends RunSettings {
@@ -54,7 +59,8 @@ export interface RunHandle {
 }
 
 export interface TrainingRuntime {
-  start(options: RunOptions): RunHandle;
+  /** Starts a run; `peer` links it to a replica of the run in another worker (see RunSettings.replica). */
+  start(options: RunOptions, peer?: MessagePort): RunHandle;
   /** tf.memory().numTensors in the worker, as last reported (after each step and at the end of each run). */
   tensors(): number;
   /** TensorFlow.js and backend versions the worker bundles. */

@@ -38,7 +38,8 @@ class WorkerRuntime implements TrainingRuntime {
     };
   }
 
-  start(options: RunOptions): RunHandle {
+  /** Starts a run; `peer` (transferred to the worker) links it to a replica in another worker. */
+  start(options: RunOptions, peer?: MessagePort): RunHandle {
     const id = this.nextRun++;
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
@@ -50,7 +51,7 @@ class WorkerRuntime implements TrainingRuntime {
     }
     this.runs.set(id, run);
     const { onEvent: _onEvent, ...settings } = options;
-    this.send({ type: 'start', run: id, settings });
+    if (!this.ended) this.worker.postMessage({ type: 'start', run: id, settings, peer } satisfies ToTrainingWorker, peer ? [peer] : []);
     return {
       pause: () => this.send({ type: 'pause', run: id }),
       resume: () => this.send({ type: 'resume', run: id }),
@@ -165,4 +166,35 @@ async function startWorker(url: string, onEnded: () => void): Promise<TrainingRu
   document.documentElement.dataset.trainingRuntime = versions;
   // An ended worker is not reused: the next Start starts a fresh one.
   return new WorkerRuntime(worker, versions, onEnded);
+}
+
+/**
+ * A run shared by two workers (data-parallel on CPU backends, so a second core works on every batch).
+ * Replica 0 reports as a lone run would; replica 1 is silent but for errors. If replica 0's backend is a
+ * GPU one, replica 1 ends at once and replica 0 trains alone.
+ */
+export function startReplicated(first: TrainingRuntime, second: TrainingRuntime, options: RunOptions): RunHandle {
+  const channel = new MessageChannel();
+  const lead = first.start({ ...options, replica: 0 }, channel.port1);
+  const follower = second.start(
+    {
+      ...options,
+      replica: 1,
+      onEvent: (event) => {
+        if (event.type === 'error') options.onEvent({ ...event, message: `The second training worker failed: ${event.message}` });
+      },
+    },
+    channel.port2,
+  );
+  // However the lead ends (also before inviting the follower), the follower ends with it.
+  void lead.done.then(() => follower.stop());
+  return {
+    pause: () => lead.pause(),
+    resume: () => lead.resume(),
+    stop: () => {
+      lead.stop();
+      follower.stop();
+    },
+    done: Promise.all([lead.done, follower.done]).then(() => undefined),
+  };
 }

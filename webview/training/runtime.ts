@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../../src/core/analyze';
+import type { ModelGraph } from '../../src/core';
 import { withoutSkipConnections } from '../../src/core/ablation';
 import type { TrainingDatasetSource } from '../../src/protocol/messages';
 import { type ImageDataset, parseDataset } from '../../src/train/data';
@@ -13,7 +14,9 @@ import { TrainingEngine } from '../../src/train/engine';
 import { TrainError } from '../../src/train/model';
 import { activateBackend, backendChain, MEMORY_BUDGET, missingKernel } from './backends';
 import { decodeFolder } from './folder-dataset';
+import { awaitInvitation, decline, invite, joiner } from './replica-link';
 import type { BackendName, RunSettings, RuntimeEvent } from './runtime-api';
+import type { ShardPeer } from '../../src/train/shard';
 
 const builtinCache = new Map<string, Promise<ImageDataset>>();
 
@@ -40,16 +43,24 @@ export class TrainingRun {
   private engine: TrainingEngine | null = null;
   private stopped = false;
   private pausedBeforeStart = false;
+  private stopSignal!: () => void;
+  private readonly stopped$ = new Promise<void>((resolve) => (this.stopSignal = resolve));
   /** Settles when the run has ended and freed every tensor it made. */
   readonly done: Promise<void>;
 
-  /** `yieldToMessages` lets the worker's queued messages (pause, stop) run between steps. */
+  /**
+   * `yieldToMessages` lets the worker's queued messages (pause, stop) run between steps. `peerPort` links
+   * this run to a run in another worker that shares its batches (settings.replica says which end this is).
+   */
   constructor(
     private readonly options: RunSettings,
     private readonly emit: (event: RuntimeEvent) => void,
     private readonly yieldToMessages: () => Promise<void>,
+    private peerPort?: MessagePort,
   ) {
-    this.done = this.execute().catch((error: unknown) => this.emit({ type: 'error', ...sentence(error) }));
+    this.done = this.execute()
+      .catch((error: unknown) => this.emit({ type: 'error', ...sentence(error) }))
+      .finally(() => this.unlink());
   }
 
   pause(): void {
@@ -64,7 +75,31 @@ export class TrainingRun {
 
   stop(): void {
     this.stopped = true;
+    this.stopSignal();
     this.engine?.stop();
+  }
+
+  /** Tells the other replica this run will not (or no longer) share batches, once. */
+  private unlink(): void {
+    if (!this.peerPort) return;
+    decline(this.peerPort);
+    this.peerPort = undefined;
+  }
+
+  private createEngine(graph: ModelGraph, dataset: ImageDataset, backend: BackendName, statsInterval: number, shard: ShardPeer | undefined): TrainingEngine {
+    return new TrainingEngine({
+      graph,
+      dataset,
+      config: this.options.config,
+      statsInterval,
+      memoryBudget: MEMORY_BUDGET[backend],
+      nextFrame: this.yieldToMessages,
+      shard,
+      onEvent: (event) => {
+        this.emit(event);
+        if (event.type === 'progress') this.emit({ type: 'memory', step: event.step, tensors: tf.memory().numTensors });
+      },
+    });
   }
 
   private async execute(): Promise<void> {
@@ -78,27 +113,48 @@ export class TrainingRun {
     const dataset = source.kind === 'builtin' ? await loadBuiltin(source) : await decodeFolder(source.path, source.classes, source.images, graph.inputShape);
     if (this.stopped) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
 
+    const follower = options.replica === 1 && this.peerPort;
     let chain = backendChain(options.backend);
+    if (follower) {
+      // Replica 1 trains on the backend replica 0 settled on, or not at all.
+      const invited = await awaitInvitation(this.peerPort!, this.stopped$);
+      if (!invited) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
+      chain = [invited];
+    }
+    const batch = options.config?.batch ?? graph.training.batch;
     const skippedEarlier: string[] = [];
     for (;;) {
       // 'auto' skips GPUs that are software renderers; a backend chosen by name is used as it is.
       const { backend, skipped } = await activateBackend(chain, options.wasmBase, options.backend === 'auto');
       this.emit({ type: 'backend', backend, skipped: [...skippedEarlier, ...skipped] });
+      let shard: ShardPeer | undefined;
+      let confirm = (): void => undefined;
+      if (follower && this.peerPort) ({ peer: shard, confirm } = joiner(this.peerPort));
+      else if (this.peerPort) {
+        // Replica 0 (on its first backend only): a second worker joins when it adds a core.
+        const port = this.peerPort;
+        this.peerPort = undefined;
+        if (batch >= 2) shard = (await invite(port, backend, this.stopped$)) ?? undefined;
+        else decline(port);
+      }
       // The constructor checks the memory estimate and the data shape before anything is allocated.
-      const engine = new TrainingEngine({
-        graph,
-        dataset,
-        config: options.config,
-        statsInterval: options.statsInterval,
-        memoryBudget: MEMORY_BUDGET[backend],
-        nextFrame: this.yieldToMessages,
-        onEvent: (event) => {
-          this.emit(event);
-          if (event.type === 'progress') this.emit({ type: 'memory', step: event.step, tensors: tf.memory().numTensors });
-        },
-      });
+      let engine: TrainingEngine;
+      try {
+        engine = this.createEngine(graph, dataset, backend, follower ? 0 : options.statsInterval, shard);
+      } catch (error) {
+        // The other replica must not wait for this one: replica 0 then trains alone, and replica 1's
+        // refusal is replica 0's to make (it checks the same model and batch).
+        shard?.end();
+        if (follower) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
+        throw error;
+      }
+      confirm();
+      if (follower) this.peerPort = undefined;
       this.engine = engine;
-      if (this.stopped) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
+      if (this.stopped) {
+        shard?.end();
+        return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
+      }
       const running = engine.run();
       if (this.pausedBeforeStart) engine.pause();
       try {

@@ -9,9 +9,9 @@ import type { TrainingBackendChoice, TrainingProgress, TrainingRun, WebviewToHos
 import type { ProgressEvent } from '../../src/train/engine';
 import type { Rendering } from '../render';
 import { LineChart } from './charts';
-import type { RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
+import type { RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import { StatisticsOverlay } from '../statistics-overlay';
-import { loadRuntime } from './runtime-loader';
+import { loadRuntime, startReplicated } from './runtime-loader';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
 
@@ -180,14 +180,16 @@ export class TrainingUi {
     this.resetDisplay();
     this.setState('loading');
     this.message(`Loading TensorFlow.js and the ${run.dataset.kind === 'builtin' ? run.dataset.name : 'folder'} data…`);
-    let runtime: TrainingRuntime;
+    // A second worker shares every batch when the run ends up on a CPU backend (a second core at work).
+    const replicated = (navigator.hardwareConcurrency ?? 1) >= 2;
+    let runtimes: TrainingRuntime[];
     try {
-      runtime = await loadRuntime(this.options.runtimeUrl);
+      runtimes = await Promise.all(replicated ? [loadRuntime(this.options.runtimeUrl, 0), loadRuntime(this.options.runtimeUrl, 1)] : [loadRuntime(this.options.runtimeUrl, 0)]);
     } catch (error) {
       this.fail(error instanceof Error ? error.message : String(error));
       return;
     }
-    const handle = runtime.start({
+    const options: RunOptions = {
       text: run.text,
       model: run.model,
       backend: run.backend,
@@ -195,13 +197,14 @@ export class TrainingUi {
       dataset: run.dataset,
       wasmBase: this.options.wasmBase,
       onEvent: (event) => this.onEvent(event, handle),
-    });
+    };
+    const handle = runtimes.length === 2 ? startReplicated(runtimes[0], runtimes[1], options) : runtimes[0].start(options);
     this.run = handle;
     if (this.state === 'paused') handle.pause();
     void handle.done.then(() => {
       if (this.run !== handle) return;
       this.run = null;
-      this.root.dataset.tensors = String(runtime.tensors());
+      this.root.dataset.tensors = String(runtimes.reduce((sum, runtime) => sum + runtime.tensors(), 0));
       if (ACTIVE.includes(this.state)) this.setState('stopped');
     });
   }
@@ -247,6 +250,11 @@ export class TrainingUi {
         break;
       case 'started':
         this.message('');
+        if (event.replicas > 1) {
+          this.fields.backend.textContent = `backend: ${this.backend} · ${event.replicas} workers`;
+          this.fields.backend.title += `\nEach batch is shared by ${event.replicas} workers (one core each); their gradients are summed before every update.`;
+        }
+        this.root.dataset.replicas = String(event.replicas);
         this.notes([`${event.params.toLocaleString('en-US')} parameters, ${event.totalSteps} steps of batch ${event.batch}`, ...(event.notes.length ? event.notes : ['the images fit the model input as they are'])].join(' · '));
         if (this.state === 'loading') this.setState('running');
         break;
@@ -340,6 +348,7 @@ export class TrainingUi {
     delete this.root.dataset.step;
     delete this.root.dataset.tensors;
     delete this.root.dataset.tensorStep;
+    delete this.root.dataset.replicas;
   }
 
   private message(text: string, error = false): void {

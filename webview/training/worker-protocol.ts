@@ -6,7 +6,8 @@
 import type { RunSettings, RuntimeEvent } from './runtime-api';
 
 export type ToTrainingWorker =
-  | { type: 'start'; run: number; settings: RunSettings }
+  /** `peer`: a port to the other replica's worker when settings.replica is given (transferred). */
+  | { type: 'start'; run: number; settings: RunSettings; peer?: MessagePort }
   | { type: 'pause'; run: number }
   | { type: 'resume'; run: number }
   | { type: 'stop'; run: number };
