@@ -11,11 +11,13 @@ import { analyze } from '../../src/core';
 import type { ImageDataset } from '../../src/train/data';
 import { TrainingEngine } from '../../src/train/engine';
 import { SeededRandom } from '../../src/train/rng';
-import { tryBackend, wasmThreads } from '../../webview/training/backends';
+import { tryBackend, wasmSingleThreadReason, wasmThreads } from '../../webview/training/backends';
 
 export interface WasmThreadsResult {
   backend: string;
   threads: number;
+  /** backends.ts's reason for one thread, if any. */
+  reason: string;
   crossOriginIsolated: boolean;
   losses: number[];
   /** Tensors left after the run (the engine frees everything it made). */
@@ -56,7 +58,7 @@ async function train(modelText: string, steps: number, wasmBase: string): Promis
     },
   });
   await engine.run();
-  return { backend: tf.getBackend(), threads: wasmThreads(), crossOriginIsolated: globalThis.crossOriginIsolated === true, losses, tensorsBefore, tensorsAfter: tf.memory().numTensors };
+  return { backend: tf.getBackend(), threads: wasmThreads(), reason: wasmSingleThreadReason, crossOriginIsolated: globalThis.crossOriginIsolated === true, losses, tensorsBefore, tensorsAfter: tf.memory().numTensors };
 }
 
 if (typeof document === 'undefined') {

@@ -57,6 +57,7 @@ test('wasm: more than one thread in a cross-origin isolated page whose CSP allow
   assert.equal(single.backend, 'wasm');
   assert.equal(single.crossOriginIsolated, false);
   assert.equal(single.threads, 1, 'no SharedArrayBuffer: the single-threaded binary');
+  assert.equal(single.reason, 'not cross-origin isolated');
   assert.equal(single.losses.length, 6);
   assert.ok(single.losses.every(Number.isFinite), `losses ${single.losses.join(', ')}`);
   assert.notEqual(single.losses[0], single.losses[5], 'the losses move (the model trains)');
@@ -64,14 +65,14 @@ test('wasm: more than one thread in a cross-origin isolated page whose CSP allow
   const threaded = await trainIn({ crossOriginIsolated: true, extraScriptSources: 'blob:' });
   assert.equal(threaded.backend, 'wasm');
   assert.equal(threaded.crossOriginIsolated, true, 'COOP/COEP make the page cross-origin isolated');
-  assert.ok(threaded.threads > 1, `threads in the isolated page: ${threaded.threads}`);
+  assert.ok(threaded.threads > 1, `threads in the isolated page: ${threaded.threads} (${threaded.reason || 'set up threaded'})`);
   assertSameLosses(threaded, single, 'threaded');
 
   // The webview's own CSP, isolated: threads exactly when its script-src allows blob: (else the fallback).
   const product = await trainIn({ crossOriginIsolated: true });
   const allowsBlobScripts = /script-src[^;]*\bblob:/.test(contentSecurityPolicy('https://webview.test', 'n'));
   assert.equal(product.crossOriginIsolated, true);
-  assert.equal(product.threads > 1, allowsBlobScripts, `threads under the webview CSP: ${product.threads}`);
+  assert.equal(product.threads > 1, allowsBlobScripts, `threads under the webview CSP: ${product.threads} (${product.reason || 'set up threaded'})`);
   assertSameLosses(product, single, 'webview CSP');
   for (const r of [single, threaded, product]) assert.equal(r.tensorsAfter, r.tensorsBefore, 'every tensor freed after the run');
 });

@@ -24,6 +24,8 @@ export const MEMORY_BUDGET: Record<BackendName, number> = {
 let wasmConfigured = false;
 /** Threads asked of the threaded wasm binary (0: the single-threaded binaries are configured). */
 let wasmThreadsWanted = 0;
+/** Why wasm runs single-threaded ('' when it was set up threaded, or not set up yet): for reports and tests. */
+export let wasmSingleThreadReason = '';
 
 /** Most XNNPACK threads a run uses: more rarely pay off for these models and would starve the editor. */
 export const MAX_WASM_THREADS = 8;
@@ -72,7 +74,11 @@ async function withUncappedCores<T>(start: () => Promise<T>): Promise<T> {
  * blocked worker would leave the backend's start waiting forever.
  */
 async function threadedWasmUsable(): Promise<boolean> {
-  if (globalThis.crossOriginIsolated !== true || typeof SharedArrayBuffer === 'undefined' || typeof Worker === 'undefined') return false;
+  if (globalThis.crossOriginIsolated !== true || typeof SharedArrayBuffer === 'undefined' || typeof Worker === 'undefined') {
+    wasmSingleThreadReason = 'not cross-origin isolated';
+    return false;
+  }
+  wasmSingleThreadReason = 'the CSP keeps blob: workers from importing blob: scripts';
   const urls: string[] = [];
   let worker: Worker | undefined;
   try {
@@ -109,6 +115,7 @@ async function threadedWasmUsable(): Promise<boolean> {
  */
 async function configureWasm(wasmBase: string): Promise<void> {
   const threaded = await threadedWasmUsable();
+  if (threaded) wasmSingleThreadReason = '';
   wasmThreadsWanted = threaded ? wasmThreadCount(navigator.hardwareConcurrency) : 0;
   if (threaded) setThreadsCount(wasmThreadsWanted);
   // Without threads tfjs must not even try the threaded binary (it would need SharedArrayBuffer).
