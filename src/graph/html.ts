@@ -36,7 +36,9 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   return [
     "default-src 'none'",
     // 'wasm-unsafe-eval' lets the training runtime compile tfjs's WebAssembly backend; plain eval stays forbidden.
-    `script-src 'nonce-${nonce}' 'wasm-unsafe-eval'`,
+    // blob: lets the threaded wasm backend's pthread workers import their script (only where VS Code runs
+    // cross-origin isolated); a blob: URL can only be made by a script that already runs here with the nonce.
+    `script-src 'nonce-${nonce}' 'wasm-unsafe-eval' blob:`,
     `style-src ${cspSource} 'nonce-${nonce}'`,
     `img-src ${cspSource} data: blob:`,
     `font-src ${cspSource}`,

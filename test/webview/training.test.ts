@@ -314,6 +314,22 @@ test('stop ends a run even in the middle of a long step, and the next run starts
   await w.page.context().close();
 });
 
+test('cross-origin isolated (code --enable-coi): wasm trains in one worker with a thread per core, not two workers', async () => {
+  const w = await openWebview(browser, undefined, undefined, undefined, { crossOriginIsolated: true });
+  const text = tinyModel();
+  const analysis = analyze(text);
+  await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
+  const cores = await w.page.evaluate(() => navigator.hardwareConcurrency);
+  await start(w, run(text, 'wasm'));
+  await waitForStep(w, 3);
+  assert.equal(await w.page.locator('#train-backend-used').textContent(), cores >= 2 ? `backend: wasm · ${Math.min(cores, 8)} threads` : 'backend: wasm');
+  assert.equal(await w.page.evaluate(() => document.getElementById('training')?.dataset.replicas), '1');
+  await w.page.locator('#train-stop').click();
+  await waitForState(w, 'stopped');
+  await noProblems(w);
+  await w.page.context().close();
+});
+
 test('a folder data set (images sent by the host) is decoded in the page and trained on to the end', async () => {
   const text = `model tiny(8x8x1) {
   conv(4, 3, pad=1) -> relu -> gap -> dense(2)

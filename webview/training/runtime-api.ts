@@ -14,7 +14,8 @@ export type BackendName = Exclude<TrainingBackendChoice, 'auto'>;
 export type RuntimeEvent =
   | TrainEvent
   /** The backend the run uses, and why the ones before it in the chain were skipped. */
-  | { type: 'backend'; backend: BackendName; skipped: string[] }
+  /** `threads`: XNNPACK threads of the wasm backend (more than 1 only where the page is cross-origin isolated). */
+  | { type: 'backend'; backend: BackendName; skipped: string[]; threads: number }
   /** The run starts over on another backend (a kernel was missing); the UI clears its curves. */
   | { type: 'restarting'; reason: string }
   /** The run could not start or failed: a sentence for the user (never a raw stack). */

@@ -12,7 +12,7 @@ import type { TrainingDatasetSource } from '../../src/protocol/messages';
 import { type ImageDataset, parseDataset } from '../../src/train/data';
 import { TrainingEngine } from '../../src/train/engine';
 import { TrainError } from '../../src/train/model';
-import { activateBackend, backendChain, MEMORY_BUDGET, missingKernel } from './backends';
+import { activateBackend, backendChain, MEMORY_BUDGET, missingKernel, wasmThreads } from './backends';
 import { decodeFolder } from './folder-dataset';
 import { awaitInvitation, decline, invite, joiner } from './replica-link';
 import type { BackendName, RunSettings, RuntimeEvent } from './runtime-api';
@@ -126,7 +126,8 @@ export class TrainingRun {
     for (;;) {
       // 'auto' skips GPUs that are software renderers; a backend chosen by name is used as it is.
       const { backend, skipped } = await activateBackend(chain, options.wasmBase, options.backend === 'auto');
-      this.emit({ type: 'backend', backend, skipped: [...skippedEarlier, ...skipped] });
+      const threads = backend === 'wasm' ? wasmThreads() : 1;
+      this.emit({ type: 'backend', backend, skipped: [...skippedEarlier, ...skipped], threads });
       let shard: ShardPeer | undefined;
       let confirm = (): void => undefined;
       if (follower && this.peerPort) ({ peer: shard, confirm } = joiner(this.peerPort));
@@ -134,7 +135,8 @@ export class TrainingRun {
         // Replica 0 (on its first backend only): a second worker joins when it adds a core.
         const port = this.peerPort;
         this.peerPort = undefined;
-        if (batch >= 2) shard = (await invite(port, backend, this.stopped$)) ?? undefined;
+        // Threaded wasm already keeps every core busy: a second worker would only compete with it.
+        if (batch >= 2 && threads === 1) shard = (await invite(port, backend, this.stopped$)) ?? undefined;
         else decline(port);
       }
       // The constructor checks the memory estimate and the data shape before anything is allocated.

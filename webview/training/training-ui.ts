@@ -240,7 +240,7 @@ export class TrainingUi {
     switch (event.type) {
       case 'backend':
         this.backend = event.backend;
-        this.fields.backend.textContent = `backend: ${event.backend}`;
+        this.fields.backend.textContent = `backend: ${event.backend}${event.threads > 1 ? ` · ${event.threads} threads` : ''}`;
         this.fields.backend.title = event.skipped.length ? `Skipped: ${event.skipped.join('; ')}` : 'The first backend tried started.';
         this.root.dataset.backend = event.backend;
         break;

@@ -31,6 +31,11 @@ function yieldToMessages(): Promise<void> {
 
 const runs = new Map<number, TrainingRun>();
 
+/** tf.memory().numTensors, or 0 before any backend started (asking then would start the default one). */
+function tensorsAlive(): number {
+  return tf.engine().backendName ? tf.memory().numTensors : 0;
+}
+
 scope.onmessage = (event) => {
   const message = event.data;
   if (message.type === 'start') {
@@ -39,7 +44,7 @@ scope.onmessage = (event) => {
     runs.set(id, run);
     void run.done.then(() => {
       runs.delete(id);
-      scope.postMessage({ type: 'done', run: id, tensors: tf.memory().numTensors });
+      scope.postMessage({ type: 'done', run: id, tensors: tensorsAlive() });
     });
     return;
   }
