@@ -243,6 +243,8 @@ export class TrainingEngine {
 
   private async train(): Promise<TrainResult> {
     const { graph, dataset } = this.options;
+    // A replica learns its rank from the group before anything is built; a group that ended means stop.
+    if (this.options.shard && !(await this.options.shard.ready)) return this.finish({ reason: 'stopped', steps: 0, loss: null });
     const { batch, epochs, seed } = this.config;
     const model = (this.model = new TfModel(graph, seed));
     if (this.options.initialWeights) model.loadWeights(this.options.initialWeights);

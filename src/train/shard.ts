@@ -19,6 +19,8 @@ export interface ShardPeer {
   allReduce(values: Float32Array): Promise<Float32Array>;
   /** Tells the other replicas this one has ended (they stop at their next exchange). */
   end(): void;
+  /** Settles true once rank and size are known (a spoke learns them from the hub), false if the group ended first. */
+  readonly ready: Promise<boolean>;
 }
 
 export class ShardEnded extends Error {
@@ -99,50 +101,131 @@ export async function reduceStep(peer: ShardPeer, local: LocalStep): Promise<Red
   return { loss: sum[0], correct: sum[1], gradCheck: sum[2], grads, moments };
 }
 
-/** The other end of a MessagePort-like channel, as the workers see it. */
+/** One end of a MessagePort-like channel between two workers. */
 export interface ShardPort {
   postMessage(message: ShardMessage): void;
   onmessage: ((event: { data: ShardMessage }) => void) | null;
 }
 
-export type ShardMessage = { type: 'values'; exchange: number; values: Float32Array } | { type: 'end' };
+/**
+ * Replica 0 (the hub) talks to every other replica (a spoke) over its own port: spokes send their values,
+ * the hub adds them in rank order and sends the sum back, so every replica applies the same bits. 'start'
+ * tells a spoke its rank and the group's size once the hub knows who joined.
+ */
+export type ShardMessage =
+  | { type: 'values'; exchange: number; values: Float32Array }
+  | { type: 'start'; rank: number; size: number }
+  | { type: 'end' };
 
-/** A ShardPeer for two replicas joined by a message port (replica 0 on one end, replica 1 on the other). */
-export function portPeer(port: ShardPort, rank: 0 | 1): ShardPeer {
-  const received = new Map<number, Float32Array>();
-  let ended = false;
-  let waiting: { exchange: number; resolve(values: Float32Array): void; reject(error: Error): void } | null = null;
-  let exchange = 0;
-  port.onmessage = ({ data }) => {
-    if (data.type === 'end') {
-      ended = true;
-      waiting?.reject(new ShardEnded());
-      waiting = null;
-      return;
+/** Messages of one port, by exchange number, and whether the other side ended. */
+class Inbox {
+  private readonly received = new Map<number, Float32Array>();
+  private waiting: { exchange: number; resolve(values: Float32Array): void; reject(error: Error): void } | null = null;
+  ended = false;
+
+  constructor(port: ShardPort, onStart?: (rank: number, size: number) => void) {
+    port.onmessage = ({ data }) => {
+      if (data.type === 'start') onStart?.(data.rank, data.size);
+      else if (data.type === 'end') this.end();
+      else if (this.waiting?.exchange === data.exchange) {
+        const waiter = this.waiting;
+        this.waiting = null;
+        waiter.resolve(data.values);
+      } else this.received.set(data.exchange, data.values);
+    };
+  }
+
+  end(): void {
+    this.ended = true;
+    this.waiting?.reject(new ShardEnded());
+    this.waiting = null;
+  }
+
+  take(exchange: number): Promise<Float32Array> {
+    const ready = this.received.get(exchange);
+    if (ready) {
+      this.received.delete(exchange);
+      return Promise.resolve(ready);
     }
-    if (waiting && waiting.exchange === data.exchange) {
-      const w = waiting;
-      waiting = null;
-      w.resolve(data.values);
-    } else received.set(data.exchange, data.values);
+    if (this.ended) return Promise.reject(new ShardEnded());
+    return new Promise((resolve, reject) => (this.waiting = { exchange, resolve, reject }));
+  }
+}
+
+function checkLength(mine: Float32Array, theirs: Float32Array): void {
+  if (theirs.length !== mine.length) throw new Error(`training replicas disagree on the model (${mine.length} vs ${theirs.length} values)`);
+}
+
+/** Replica 0 of a group whose other replicas are at the far ends of `ports` (in rank order 1, 2, …). */
+export function hubPeer(ports: ShardPort[]): ShardPeer {
+  const inboxes = ports.map((port) => new Inbox(port));
+  let exchange = 0;
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    for (const port of ports) port.postMessage({ type: 'end' });
   };
   return {
-    rank,
-    size: 2,
+    rank: 0,
+    size: ports.length + 1,
+    ready: Promise.resolve(true),
+    async allReduce(values) {
+      if (ended) throw new ShardEnded();
+      const id = exchange++;
+      const sum = values.slice();
+      try {
+        for (const inbox of inboxes) {
+          const theirs = await inbox.take(id);
+          checkLength(values, theirs);
+          for (let i = 0; i < sum.length; i++) sum[i] += theirs[i];
+        }
+      } catch (error) {
+        end();
+        throw error;
+      }
+      for (const port of ports) port.postMessage({ type: 'values', exchange: id, values: sum });
+      return sum;
+    },
+    end,
+  };
+}
+
+/**
+ * A replica other than 0, talking to the hub over `port`. Its rank and the group's size arrive in the hub's
+ * 'start' message: `ready` settles true then (false when the hub ended first); train only after it.
+ */
+export function spokePeer(port: ShardPort): ShardPeer {
+  let rank = -1;
+  let size = 0;
+  let ended = false;
+  let settle!: (ok: boolean) => void;
+  const started = new Promise<boolean>((resolve) => (settle = resolve));
+  const inbox = new Inbox(port, (r, n) => {
+    rank = r;
+    size = n;
+    settle(true);
+  });
+  const original = inbox.end.bind(inbox);
+  inbox.end = () => {
+    settle(false);
+    original();
+  };
+  let exchange = 0;
+  return {
+    get rank() {
+      return rank;
+    },
+    get size() {
+      return size;
+    },
+    ready: started,
     async allReduce(values) {
       if (ended) throw new ShardEnded();
       const id = exchange++;
       port.postMessage({ type: 'values', exchange: id, values: values.slice() });
-      const theirs =
-        received.get(id) ??
-        (await new Promise<Float32Array>((resolve, reject) => {
-          waiting = { exchange: id, resolve, reject };
-        }));
-      received.delete(id);
-      if (theirs.length !== values.length) throw new Error(`training replicas disagree on the model (${values.length} vs ${theirs.length} values)`);
-      const [first, second] = rank === 0 ? [values, theirs] : [theirs, values];
-      const sum = new Float32Array(values.length);
-      for (let i = 0; i < sum.length; i++) sum[i] = first[i] + second[i];
+      const sum = await inbox.take(id);
+      checkLength(values, sum);
       return sum;
     },
     end() {
@@ -151,4 +234,14 @@ export function portPeer(port: ShardPort, rank: 0 | 1): ShardPeer {
       port.postMessage({ type: 'end' });
     },
   };
+}
+
+/** Two replicas joined by one port: replica 0 is the hub, replica 1 starts at once. */
+export function portPeer(port: ShardPort, rank: 0 | 1): ShardPeer {
+  if (rank === 0) {
+    const hub = hubPeer([port]);
+    port.postMessage({ type: 'start', rank: 1, size: 2 });
+    return hub;
+  }
+  return spokePeer(port);
 }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
 import { TrainingEngine, type TrainEvent, type TrainResult } from '../../src/train/engine';
-import { portPeer, shardSlice, type ShardPort } from '../../src/train/shard';
+import { hubPeer, portPeer, shardSlice, spokePeer, type ShardPort } from '../../src/train/shard';
 import { graphOf, immediate, syntheticDataset } from './trainHelpers';
 
 const NO_BN = `
@@ -129,3 +129,27 @@ test('stopping replica 0 ends replica 1 at its next exchange, and every tensor i
   assert.ok(rb.steps <= ra.steps + 1, `replica 1 stopped at ${rb.steps}, replica 0 at ${ra.steps}`);
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('three replicas (a hub and two spokes) train like one and hold identical weights', async () => {
+  await useBackend('cpu');
+  const single = start(NO_BN, 6);
+  await single.result;
+  const channels = [new MessageChannel(), new MessageChannel()];
+  const hub = hubPeer(channels.map((c) => c.port1 as unknown as ShardPort));
+  const replicas = [start(NO_BN, 6, hub), ...channels.map((c) => start(NO_BN, 6, spokePeer(c.port2 as unknown as ShardPort)))];
+  // The hub tells each spoke its rank once it knows the group (as the webview's handshake does).
+  channels.forEach((c, i) => (c.port1 as unknown as ShardPort).postMessage({ type: 'start', rank: i + 1, size: 3 }));
+  const results = await Promise.all(replicas.map((r) => r.result));
+  for (const c of channels) {
+    c.port1.close();
+    c.port2.close();
+  }
+  assert.deepEqual(results.map((r) => r.reason), ['done', 'done', 'done']);
+  assert.deepEqual(replicas[0].events.filter((e) => e.type === 'started').map((e) => e.type === 'started' && e.replicas), [3]);
+  replicas[0].losses.forEach((loss, i) => assert.ok(Math.abs(loss - single.losses[i]) < 1e-4 * Math.max(1, Math.abs(loss)), `step ${i + 1}: ${loss} vs ${single.losses[i]}`));
+  for (const other of replicas.slice(1)) {
+    assert.deepEqual(other.losses, replicas[0].losses);
+    for (const [name, values] of replicas[0].weights) assert.deepEqual(other.weights.get(name), values, `${name} identical on every replica`);
+  }
+});
+
