@@ -59,10 +59,10 @@ async function waitForState(w: WebviewPage, wanted: string): Promise<void> {
   await w.page.waitForFunction((s) => document.getElementById('training')?.dataset.state === s, wanted, { timeout: 60_000 });
 }
 
-/** What the bar shows for a CPU backend: with two or more cores a second worker shares every batch. */
+/** What the bar shows for a CPU backend: with two or more cores, a worker per core (up to 4) shares every batch. */
 async function backendText(w: WebviewPage, backend: string): Promise<string> {
   const cores = await w.page.evaluate(() => navigator.hardwareConcurrency);
-  return cores >= 2 ? `backend: ${backend} · 2 workers` : `backend: ${backend}`;
+  return cores >= 2 ? `backend: ${backend} · ${Math.min(4, cores)} workers` : `backend: ${backend}`;
 }
 
 async function noProblems(w: WebviewPage): Promise<void> {
@@ -326,6 +326,30 @@ test('cross-origin isolated (code --enable-coi): wasm trains in one worker with 
   assert.equal(await w.page.evaluate(() => document.getElementById('training')?.dataset.replicas), '1');
   await w.page.locator('#train-stop').click();
   await waitForState(w, 'stopped');
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('with three cores three workers share every batch: the run trains, pauses, and stops, freeing every tensor', async () => {
+  const w = await openWebview(browser);
+  await w.page.addInitScript(() => Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => 3 }));
+  await w.page.reload();
+  await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'ready'));
+  const text = tinyModel('optimizer: adam; lr: 0.01; batch: 12; epochs: 1; seed: 1');
+  const analysis = analyze(text);
+  await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
+  await start(w, run(text, 'wasm'));
+  await waitForStep(w, 5);
+  assert.equal(await w.page.locator('#train-backend-used').textContent(), 'backend: wasm · 3 workers');
+  assert.equal(await w.page.evaluate(() => document.getElementById('training')?.dataset.replicas), '3');
+  await w.page.locator('#train-pause').click();
+  await waitForState(w, 'paused');
+  const paused = await step(w);
+  await w.page.locator('#train-resume').click();
+  await waitForStep(w, paused + 3);
+  await w.page.locator('#train-stop').click();
+  await waitForState(w, 'stopped');
+  await w.page.waitForFunction(() => document.getElementById('training')?.dataset.tensors === '0', undefined, { timeout: 10_000 });
   await noProblems(w);
   await w.page.context().close();
 });

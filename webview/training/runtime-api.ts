@@ -37,10 +37,10 @@ export interface RunSettings {
   /** URL prefix (ending in '/') of tfjs-backend-wasm's .wasm files (absolute: the worker runs from a blob: URL). */
   wasmBase: string;
   /**
-   * One of two workers sharing every batch (data-parallel, on CPU backends): replica 0 picks the backend
-   * and reports; replica 1 follows it silently. Absent: the run trains alone.
+   * One of several workers sharing every batch (data-parallel, on CPU backends): the lead picks the
+   * backend and reports; followers follow it silently. Absent: the run trains alone.
    */
-  replica?: 0 | 1;
+  replica?: 'lead' | 'follower';
 }
 
 export interface RunOptions extends RunSettings {
@@ -60,8 +60,8 @@ export interface RunHandle {
 }
 
 export interface TrainingRuntime {
-  /** Starts a run; `peer` links it to a replica of the run in another worker (see RunSettings.replica). */
-  start(options: RunOptions, peer?: MessagePort): RunHandle;
+  /** Starts a run; `peers` link it to replicas of the run in other workers (see RunSettings.replica). */
+  start(options: RunOptions, peers?: MessagePort[]): RunHandle;
   /** tf.memory().numTensors in the worker, as last reported (after each step and at the end of each run). */
   tensors(): number;
   /** TensorFlow.js and backend versions the worker bundles. */

@@ -38,8 +38,8 @@ class WorkerRuntime implements TrainingRuntime {
     };
   }
 
-  /** Starts a run; `peer` (transferred to the worker) links it to a replica in another worker. */
-  start(options: RunOptions, peer?: MessagePort): RunHandle {
+  /** Starts a run; `peers` (transferred to the worker) link it to replicas in other workers. */
+  start(options: RunOptions, peers: MessagePort[] = []): RunHandle {
     const id = this.nextRun++;
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
@@ -51,7 +51,7 @@ class WorkerRuntime implements TrainingRuntime {
     }
     this.runs.set(id, run);
     const { onEvent: _onEvent, ...settings } = options;
-    if (!this.ended) this.worker.postMessage({ type: 'start', run: id, settings, peer } satisfies ToTrainingWorker, peer ? [peer] : []);
+    if (!this.ended) this.worker.postMessage({ type: 'start', run: id, settings, peers } satisfies ToTrainingWorker, peers);
     return {
       pause: () => this.send({ type: 'pause', run: id }),
       resume: () => this.send({ type: 'resume', run: id }),
@@ -169,32 +169,31 @@ async function startWorker(url: string, onEnded: () => void): Promise<TrainingRu
 }
 
 /**
- * A run shared by two workers (data-parallel on CPU backends, so a second core works on every batch).
- * Replica 0 reports as a lone run would; replica 1 is silent but for errors. If replica 0's backend is a
- * GPU one, replica 1 ends at once and replica 0 trains alone.
+ * A run shared by several workers (data-parallel on CPU backends, so more cores work on every batch). The
+ * first runtime's run leads and reports as a lone run would; the others follow, silent but for errors. If
+ * the lead's backend is a GPU one, the followers end at once and the lead trains alone.
  */
-export function startReplicated(first: TrainingRuntime, second: TrainingRuntime, options: RunOptions): RunHandle {
-  const channel = new MessageChannel();
-  const lead = first.start({ ...options, replica: 0 }, channel.port1);
-  const follower = second.start(
-    {
-      ...options,
-      replica: 1,
-      onEvent: (event) => {
-        if (event.type === 'error') options.onEvent({ ...event, message: `The second training worker failed: ${event.message}` });
+export function startReplicated(runtimes: TrainingRuntime[], options: RunOptions): RunHandle {
+  const channels = runtimes.slice(1).map(() => new MessageChannel());
+  const lead = runtimes[0].start({ ...options, replica: 'lead' }, channels.map((c) => c.port1));
+  const followers = runtimes.slice(1).map((runtime, i) =>
+    runtime.start(
+      {
+        ...options,
+        replica: 'follower',
+        onEvent: (event) => {
+          if (event.type === 'error') options.onEvent({ ...event, message: `Training worker ${i + 2} failed: ${event.message}` });
+        },
       },
-    },
-    channel.port2,
+      [channels[i].port2],
+    ),
   );
-  // However the lead ends (also before inviting the follower), the follower ends with it.
-  void lead.done.then(() => follower.stop());
+  // However the lead ends (also before inviting the followers), they end with it.
+  void lead.done.then(() => followers.forEach((f) => f.stop()));
   return {
     pause: () => lead.pause(),
     resume: () => lead.resume(),
-    stop: () => {
-      lead.stop();
-      follower.stop();
-    },
-    done: Promise.all([lead.done, follower.done]).then(() => undefined),
+    stop: () => [lead, ...followers].forEach((run) => run.stop()),
+    done: Promise.all([lead.done, ...followers.map((f) => f.done)]).then(() => undefined),
   };
 }

@@ -49,14 +49,15 @@ export class TrainingRun {
   readonly done: Promise<void>;
 
   /**
-   * `yieldToMessages` lets the worker's queued messages (pause, stop) run between steps. `peerPort` links
-   * this run to a run in another worker that shares its batches (settings.replica says which end this is).
+   * `yieldToMessages` lets the worker's queued messages (pause, stop) run between steps. `peerPorts` link
+   * this run to runs in other workers that share its batches: the lead has one port per follower, a
+   * follower one port to the lead (settings.replica says which this is).
    */
   constructor(
     private readonly options: RunSettings,
     private readonly emit: (event: RuntimeEvent) => void,
     private readonly yieldToMessages: () => Promise<void>,
-    private peerPort?: MessagePort,
+    private peerPorts: MessagePort[] = [],
   ) {
     this.done = this.execute()
       .catch((error: unknown) => this.emit({ type: 'error', ...sentence(error) }))
@@ -79,11 +80,10 @@ export class TrainingRun {
     this.engine?.stop();
   }
 
-  /** Tells the other replica this run will not (or no longer) share batches, once. */
+  /** Tells the other replicas this run will not (or no longer) share batches, once. */
   private unlink(): void {
-    if (!this.peerPort) return;
-    decline(this.peerPort);
-    this.peerPort = undefined;
+    for (const port of this.peerPorts) decline(port);
+    this.peerPorts = [];
   }
 
   private createEngine(graph: ModelGraph, dataset: ImageDataset, backend: BackendName, statsInterval: number, shard: ShardPeer | undefined): TrainingEngine {
@@ -113,11 +113,11 @@ export class TrainingRun {
     const dataset = source.kind === 'builtin' ? await loadBuiltin(source) : await decodeFolder(source.path, source.classes, source.images, graph.inputShape);
     if (this.stopped) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
 
-    const follower = options.replica === 1 && this.peerPort;
+    const follower = options.replica === 'follower' && this.peerPorts.length === 1;
     let chain = backendChain(options.backend);
     if (follower) {
       // Replica 1 trains on the backend replica 0 settled on, or not at all.
-      const invited = await awaitInvitation(this.peerPort!, this.stopped$);
+      const invited = await awaitInvitation(this.peerPorts[0], this.stopped$);
       if (!invited) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
       chain = [invited];
     }
@@ -130,14 +130,14 @@ export class TrainingRun {
       this.emit({ type: 'backend', backend, skipped: [...skippedEarlier, ...skipped], threads });
       let shard: ShardPeer | undefined;
       let confirm = (): void => undefined;
-      if (follower && this.peerPort) ({ peer: shard, confirm } = joiner(this.peerPort));
-      else if (this.peerPort) {
+      if (follower && this.peerPorts.length) ({ peer: shard, confirm } = joiner(this.peerPorts[0]));
+      else if (this.peerPorts.length) {
         // Replica 0 (on its first backend only): a second worker joins when it adds a core.
-        const port = this.peerPort;
-        this.peerPort = undefined;
+        const ports = this.peerPorts;
+        this.peerPorts = [];
         // Threaded wasm already keeps every core busy: a second worker would only compete with it.
-        if (batch >= 2 && threads === 1) shard = (await invite(port, backend, this.stopped$)) ?? undefined;
-        else decline(port);
+        if (batch >= 2 && threads === 1) shard = (await invite(ports, backend, this.stopped$)) ?? undefined;
+        else for (const port of ports) decline(port);
       }
       // The constructor checks the memory estimate and the data shape before anything is allocated.
       let engine: TrainingEngine;
@@ -151,7 +151,7 @@ export class TrainingRun {
         throw error;
       }
       confirm();
-      if (follower) this.peerPort = undefined;
+      if (follower) this.peerPorts = [];
       this.engine = engine;
       if (this.stopped) {
         shard?.end();

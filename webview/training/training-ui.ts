@@ -29,6 +29,12 @@ export interface TrainingUiOptions {
 }
 
 const PROGRESS_POST_MS = 250;
+/**
+ * Most training workers a run uses on a CPU backend: each holds its own copy of the model and optimizer,
+ * and the gain per worker shrinks as the slices get small.
+ */
+export const MAX_TRAINING_WORKERS = 4;
+
 const ACTIVE: readonly TrainingState[] = ['requested', 'loading', 'running', 'paused', 'stopping'];
 
 function button(id: string, label: string, parent: HTMLElement, secondary = true): HTMLElement {
@@ -180,11 +186,11 @@ export class TrainingUi {
     this.resetDisplay();
     this.setState('loading');
     this.message(`Loading TensorFlow.js and the ${run.dataset.kind === 'builtin' ? run.dataset.name : 'folder'} data…`);
-    // A second worker shares every batch when the run ends up on a CPU backend (a second core at work).
-    const replicated = (navigator.hardwareConcurrency ?? 1) >= 2;
+    // One worker per core (up to MAX_TRAINING_WORKERS) shares every batch when the run ends up on a CPU backend.
+    const workers = Math.max(1, Math.min(MAX_TRAINING_WORKERS, Math.floor(navigator.hardwareConcurrency ?? 1)));
     let runtimes: TrainingRuntime[];
     try {
-      runtimes = await Promise.all(replicated ? [loadRuntime(this.options.runtimeUrl, 0), loadRuntime(this.options.runtimeUrl, 1)] : [loadRuntime(this.options.runtimeUrl, 0)]);
+      runtimes = await Promise.all(Array.from({ length: workers }, (_, slot) => loadRuntime(this.options.runtimeUrl, slot)));
     } catch (error) {
       this.fail(error instanceof Error ? error.message : String(error));
       return;
@@ -198,7 +204,7 @@ export class TrainingUi {
       wasmBase: this.options.wasmBase,
       onEvent: (event) => this.onEvent(event, handle),
     };
-    const handle = runtimes.length === 2 ? startReplicated(runtimes[0], runtimes[1], options) : runtimes[0].start(options);
+    const handle = runtimes.length > 1 ? startReplicated(runtimes, options) : runtimes[0].start(options);
     this.run = handle;
     if (this.state === 'paused') handle.pause();
     void handle.done.then(() => {
@@ -252,7 +258,7 @@ export class TrainingUi {
         this.message('');
         if (event.replicas > 1) {
           this.fields.backend.textContent = `backend: ${this.backend} · ${event.replicas} workers`;
-          this.fields.backend.title += `\nEach batch is shared by ${event.replicas} workers (one core each); their gradients are summed before every update.`;
+          this.fields.backend.title += `\nEach batch is shared by ${event.replicas} workers (a core each); their gradients are summed before every update.`;
         }
         this.root.dataset.replicas = String(event.replicas);
         this.notes([`${event.params.toLocaleString('en-US')} parameters, ${event.totalSteps} steps of batch ${event.batch}`, ...(event.notes.length ? event.notes : ['the images fit the model input as they are'])].join(' · '));

@@ -40,7 +40,7 @@ scope.onmessage = (event) => {
   const message = event.data;
   if (message.type === 'start') {
     const id = message.run;
-    const run = new TrainingRun(message.settings, (runEvent) => scope.postMessage({ type: 'event', run: id, event: runEvent }), yieldToMessages, message.peer);
+    const run = new TrainingRun(message.settings, (runEvent) => scope.postMessage({ type: 'event', run: id, event: runEvent }), yieldToMessages, message.peers);
     runs.set(id, run);
     void run.done.then(() => {
       runs.delete(id);

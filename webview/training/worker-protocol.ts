@@ -6,8 +6,8 @@
 import type { RunSettings, RuntimeEvent } from './runtime-api';
 
 export type ToTrainingWorker =
-  /** `peer`: a port to the other replica's worker when settings.replica is given (transferred). */
-  | { type: 'start'; run: number; settings: RunSettings; peer?: MessagePort }
+  /** `peers`: ports to the other replicas' workers when settings.replica is given (transferred). */
+  | { type: 'start'; run: number; settings: RunSettings; peers?: MessagePort[] }
   | { type: 'pause'; run: number }
   | { type: 'resume'; run: number }
   | { type: 'stop'; run: number };
