@@ -116,7 +116,7 @@ export class TrainingRun {
     const follower = options.replica === 'follower' && this.peerPorts.length === 1;
     let chain = backendChain(options.backend);
     if (follower) {
-      // Replica 1 trains on the backend replica 0 settled on, or not at all.
+      // A follower trains on the backend the lead settled on, or not at all.
       const invited = await awaitInvitation(this.peerPorts[0], this.stopped$);
       if (!invited) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
       chain = [invited];
@@ -132,10 +132,10 @@ export class TrainingRun {
       let confirm = (): void => undefined;
       if (follower && this.peerPorts.length) ({ peer: shard, confirm } = joiner(this.peerPorts[0]));
       else if (this.peerPorts.length) {
-        // Replica 0 (on its first backend only): a second worker joins when it adds a core.
+        // The lead (on its first backend only): followers join when they add cores.
         const ports = this.peerPorts;
         this.peerPorts = [];
-        // Threaded wasm already keeps every core busy: a second worker would only compete with it.
+        // Threaded wasm already keeps every core busy: more workers would only compete with it.
         if (batch >= 2 && threads === 1) shard = (await invite(ports, backend, this.stopped$)) ?? undefined;
         else for (const port of ports) decline(port);
       }
@@ -144,8 +144,8 @@ export class TrainingRun {
       try {
         engine = this.createEngine(graph, dataset, backend, follower ? 0 : options.statsInterval, shard);
       } catch (error) {
-        // The other replica must not wait for this one: replica 0 then trains alone, and replica 1's
-        // refusal is replica 0's to make (it checks the same model and batch).
+        // No replica may wait for this one: the lead then trains without it, and a follower's refusal
+        // is the lead's to report (it checks the same model and batch).
         shard?.end();
         if (follower) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
         throw error;
