@@ -37,8 +37,14 @@ function run(text: string, backend: TrainingBackendChoice = 'cpu', statsInterval
   return { model: 'tiny', text, backend, statsInterval, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` } };
 }
 
-async function openWithModel(text: string): Promise<WebviewPage> {
-  const w = await openWebview(browser);
+/** The graph page showing `text`'s model; `isolated` serves it cross-origin isolated, `cores` overrides navigator.hardwareConcurrency. */
+async function openWithModel(text: string, page: { isolated?: boolean; cores?: number } = {}): Promise<WebviewPage> {
+  const w = await openWebview(browser, undefined, undefined, undefined, { crossOriginIsolated: page.isolated });
+  if (page.cores !== undefined) {
+    await w.page.addInitScript((cores) => Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => cores }), page.cores);
+    await w.page.reload();
+    await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'ready'));
+  }
   const analysis = analyze(text);
   assert.deepEqual(analysis.diagnostics.filter((d) => d.severity === 'error'), []);
   await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
@@ -315,10 +321,8 @@ test('stop ends a run even in the middle of a long step, and the next run starts
 });
 
 test('cross-origin isolated (code --enable-coi): wasm trains in one worker with a thread per core, not two workers', async () => {
-  const w = await openWebview(browser, undefined, undefined, undefined, { crossOriginIsolated: true });
   const text = tinyModel();
-  const analysis = analyze(text);
-  await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
+  const w = await openWithModel(text, { isolated: true });
   const cores = await w.page.evaluate(() => navigator.hardwareConcurrency);
   await start(w, run(text, 'wasm'));
   await waitForStep(w, 3);
@@ -331,13 +335,8 @@ test('cross-origin isolated (code --enable-coi): wasm trains in one worker with 
 });
 
 test('with three cores three workers share every batch: the run trains, pauses, and stops, freeing every tensor', async () => {
-  const w = await openWebview(browser);
-  await w.page.addInitScript(() => Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => 3 }));
-  await w.page.reload();
-  await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'ready'));
   const text = tinyModel('optimizer: adam; lr: 0.01; batch: 12; epochs: 1; seed: 1');
-  const analysis = analyze(text);
-  await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
+  const w = await openWithModel(text, { cores: 3 });
   await start(w, run(text, 'wasm'));
   await waitForStep(w, 5);
   assert.equal(await w.page.locator('#train-backend-used').textContent(), 'backend: wasm · 3 workers');
