@@ -20,6 +20,8 @@ export interface WasmThreadsResult {
   reason: string;
   crossOriginIsolated: boolean;
   losses: number[];
+  /** How many times tfjs started a wasm module here (each one a heap and a pool of pthread workers): 1. */
+  wasmModulesStarted: number;
   /** Tensors left after the run (the engine frees everything it made). */
   tensorsAfter: number;
   tensorsBefore: number;
@@ -41,7 +43,20 @@ function randomDataset(count: number): ImageDataset {
   return { name: 'random', height: 16, width: 16, channels: 3, classes: Array.from({ length: 10 }, (_, i) => String(i)), train: split, test: { count: 8, labels: labels.subarray(0, 8), pixels: pixels.subarray(0, 8 * 768) } };
 }
 
+/** Counts starts of tfjs's wasm backend factory (a registry entry of tfjs-core's engine, internal but stable in 4.x). */
+function countWasmStarts(): () => number {
+  const entry = (tf.engine() as unknown as { registryFactory: Record<string, { factory: () => unknown }> }).registryFactory.wasm;
+  const factory = entry.factory;
+  let starts = 0;
+  entry.factory = () => {
+    starts++;
+    return factory();
+  };
+  return () => starts;
+}
+
 async function train(modelText: string, steps: number, wasmBase: string): Promise<WasmThreadsResult> {
+  const wasmStarts = countWasmStarts();
   const failure = await tryBackend('wasm', wasmBase);
   if (failure) throw new Error(failure);
   const tensorsBefore = tf.memory().numTensors;
@@ -58,7 +73,7 @@ async function train(modelText: string, steps: number, wasmBase: string): Promis
     },
   });
   await engine.run();
-  return { backend: tf.getBackend(), threads: wasmThreads(), reason: wasmSingleThreadReason, crossOriginIsolated: globalThis.crossOriginIsolated === true, losses, tensorsBefore, tensorsAfter: tf.memory().numTensors };
+  return { backend: tf.getBackend(), threads: wasmThreads(), reason: wasmSingleThreadReason, crossOriginIsolated: globalThis.crossOriginIsolated === true, losses, wasmModulesStarted: wasmStarts(), tensorsBefore, tensorsAfter: tf.memory().numTensors };
 }
 
 if (typeof document === 'undefined') {

@@ -74,5 +74,10 @@ test('wasm: more than one thread in a cross-origin isolated page whose CSP allow
   assert.equal(product.crossOriginIsolated, true);
   assert.equal(product.threads > 1, allowsBlobScripts, `threads under the webview CSP: ${product.threads} (${product.reason || 'set up threaded'})`);
   assertSameLosses(product, single, 'webview CSP');
-  for (const r of [single, threaded, product]) assert.equal(r.tensorsAfter, r.tensorsBefore, 'every tensor freed after the run');
+  for (const r of [single, threaded, product]) {
+    assert.equal(r.tensorsAfter, r.tensorsBefore, 'every tensor freed after the run');
+    // A second module once started beside the first (tf.findBackend initialises what it does not find) and, finishing
+    // late, reported 1 thread: the cause of this test's failures on loaded machines.
+    assert.equal(r.wasmModulesStarted, 1, 'one wasm module started per worker');
+  }
 });

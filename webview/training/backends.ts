@@ -22,6 +22,8 @@ export const MEMORY_BUDGET: Record<BackendName, number> = {
 };
 
 let wasmConfigured = false;
+/** The wasm backend has been started once in this worker (its module, and the thread pool it read the core count for, exist). */
+let wasmStarted = false;
 /** Threads asked of the threaded wasm binary (0: the single-threaded binaries are configured). */
 let wasmThreadsWanted = 0;
 /** Why wasm runs single-threaded ('' when it was set up threaded, or not set up yet): for reports and tests. */
@@ -191,8 +193,13 @@ export async function tryBackend(name: BackendName, wasmBase: string): Promise<s
   const warn = console.warn;
   console.warn = () => undefined;
   try {
-    const ok = name === 'wasm' && wasmThreadsWanted > 1 && !tf.findBackend('wasm') ? await withUncappedCores(() => tf.setBackend(name)) : await tf.setBackend(name);
+    // Not tf.findBackend('wasm') to ask whether wasm started before: it starts initialising a backend it does
+    // not find, outside the doubled core count, and that second module, finishing later, reset the thread count
+    // the backend reports to 1 (and kept a wasm heap and 8 pthread workers alive for nothing).
+    const firstWasmStart = name === 'wasm' && !wasmStarted;
+    const ok = firstWasmStart && wasmThreadsWanted > 1 ? await withUncappedCores(() => tf.setBackend(name)) : await tf.setBackend(name);
     if (!ok) return `${name} did not start here`;
+    if (name === 'wasm') wasmStarted = true;
     await tf.ready();
     return null;
   } catch (error) {
