@@ -28,6 +28,7 @@ describe('SkipNet in VS Code: editing a DenseNet', () => {
 
   it('shows a typed error in Problems with its line and column, and clears it on undo', async () => {
     const { workbench } = session;
+    await workbench.openFile('densenet121.skipnet');
     // Line 20 is `  relu0: relu`: type a `u` after `relu` to make it the unknown layer `reluu`.
     await workbench.goTo(20, 14);
     await workbench.type('u');
@@ -52,5 +53,18 @@ describe('SkipNet in VS Code: editing a DenseNet', () => {
     await workbench.undo();
     const cleared = await workbench.waitForProblems((all) => all.length === 0, 'no rows after undo');
     assert.deepEqual(cleared, []);
+  });
+
+  // Typed as a user types (keystrokes into the focused editor), so the result does not depend on focus or on when
+  // the line was tokenised: an API 'type' command could land before either and type a bare '('.
+  it('typing ( at the end of a line inserts the closing ) (the language configuration), and undo removes both', async () => {
+    const { workbench } = session;
+    await workbench.openFile('densenet121.skipnet');
+    await workbench.goTo(29, 12);
+    assert.equal(await workbench.lineText(29), '  norm5: bn');
+    await workbench.type('(');
+    assert.equal(await workbench.waitForLineText(29, '  norm5: bn()'), '  norm5: bn()');
+    await workbench.undo();
+    assert.equal(await workbench.waitForLineText(29, '  norm5: bn'), '  norm5: bn');
   });
 });

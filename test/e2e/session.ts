@@ -5,6 +5,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:f
 import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { describeWaits } from '../support/waits';
 import { launchChromium, openWorkbench } from '../../scripts/vscode/browser.mjs';
 import {
   cacheDir, installVsix, prepareProfile, projectRoot, startCodeServer, workbenchUrl, type Profile, type RunningCodeServer,
@@ -55,6 +56,7 @@ export async function startVsCodeSession(options: { name: string; folder?: strin
     const pageErrors: string[] = [];
     const page = await openWorkbench(browser, workbenchUrl(server, workspace), {
       beforeNavigate: async (p) => {
+        describeWaits(p);
         p.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
       },
     });

@@ -14,7 +14,7 @@ export interface ProblemRow {
   column: number;
 }
 
-const TIMEOUT = 30_000;
+const TIMEOUT = 120_000; // generous: a loaded 2-core machine is many times slower than an idle one
 
 export class Workbench {
   constructor(
@@ -110,6 +110,21 @@ export class Workbench {
       const firstVisible = Number(document.querySelector('.editor-group-container.active .monaco-editor .line-numbers')?.textContent ?? '1');
       return (lines[index - firstVisible]?.textContent ?? '').replace(/\u00a0/g, ' ');
     }, line);
+  }
+
+  /** Waits until editor line `line` (1-based, visible) reads `expected`, and returns it. */
+  async waitForLineText(line: number, expected: string): Promise<string> {
+    await this.page.waitForFunction(
+      ({ index, want }) => {
+        const lines = Array.from(document.querySelectorAll<HTMLElement>('.editor-group-container.active .monaco-editor .view-line'));
+        lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+        const firstVisible = Number(document.querySelector('.editor-group-container.active .monaco-editor .line-numbers')?.textContent ?? '1');
+        return (lines[index - firstVisible]?.textContent ?? '').replace(/\u00a0/g, ' ') === want;
+      },
+      { index: line, want: expected },
+      { timeout: TIMEOUT },
+    );
+    return this.lineText(line);
   }
 
   /** Opens the Problems panel (Ctrl+Shift+M) and waits for it. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { analyze } from '../../src/core';
 import { graphHtml } from '../../src/graph/html';
+import { describeWaits } from '../support/waits';
 import { buildGraphPayload, type GraphPayload, type HostToWebview, PROTOCOL_VERSION, type WebviewToHost } from '../../src/protocol';
 
 export const ORIGIN = 'https://webview.test';
@@ -67,6 +68,7 @@ export interface OpenOptions {
 export async function openWebview(browser: Browser, state?: unknown, viewport = { width: 1200, height: 800 }, script = 'main.js', options: OpenOptions = {}): Promise<WebviewPage> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
+  describeWaits(page);
   const consoleErrors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());

@@ -119,6 +119,7 @@ class WorkerRuntime implements TrainingRuntime {
     this.ended = true;
     this.clearStopTimer();
     this.worker.terminate();
+    countWorker('trainingWorkersEnded');
     this.lastTensors = 0;
     this.onEnded();
     for (const run of this.runs.values()) {
@@ -128,6 +129,15 @@ class WorkerRuntime implements TrainingRuntime {
     }
     this.runs.clear();
   }
+}
+
+/**
+ * Counts training workers started and ended early (terminated: a step outlived Stop, or the worker failed) on the
+ * document element, where tests and a bug report can read them.
+ */
+function countWorker(key: 'trainingWorkersStarted' | 'trainingWorkersEnded'): void {
+  const data = document.documentElement.dataset;
+  data[key] = String(Number(data[key] ?? 0) + 1);
 }
 
 /** Runtimes by slot: the graph view uses slot 0; Train both gives each side its own worker (slots 0 and 1). */
@@ -152,6 +162,7 @@ async function startWorker(url: string, onEnded: () => void): Promise<TrainingRu
   if (!response?.ok) throw new Error(`The training runtime (train.js) could not be loaded${response ? ` (HTTP ${response.status})` : ''}.`);
   const blobUrl = URL.createObjectURL(new Blob([await response.text()], { type: 'text/javascript' }));
   const worker = new Worker(blobUrl);
+  countWorker('trainingWorkersStarted');
   const versions = await new Promise<string>((resolve, reject) => {
     worker.onmessage = (event: MessageEvent<unknown>) => {
       const data = event.data;

@@ -97,7 +97,9 @@ export class TrainingRun {
       shard,
       onEvent: (event) => {
         this.emit(event);
-        if (event.type === 'progress') this.emit({ type: 'memory', step: event.step, tensors: tf.memory().numTensors });
+        // After a step (its tensors freed) and where a pause holds the run between steps: the defined points
+        // at which the count means what the run keeps (the model, the optimizer's state), nothing in flight.
+        if (event.type === 'progress' || event.type === 'paused') this.emit({ type: 'memory', step: event.step, tensors: tf.memory().numTensors });
       },
     });
   }

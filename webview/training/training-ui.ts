@@ -151,6 +151,7 @@ export class TrainingUi {
       this.run.pause();
       this.setState('paused');
     } else if (action === 'resume' && this.state === 'paused') {
+      delete this.root.dataset.pausedStep;
       this.run.resume();
       this.setState('running');
     } else if (action === 'stop' && ACTIVE.includes(this.state)) {
@@ -280,9 +281,13 @@ export class TrainingUi {
         this.fields.accuracy.textContent = `held-out ${(event.accuracy * 100).toFixed(1)}%`;
         break;
       case 'paused':
+        // The engine itself holds the run here (the bar says paused as soon as Pause is pressed; a step in flight
+        // may still finish): tests and the tensor count read at this point.
+        this.root.dataset.pausedStep = String(event.step);
         this.setState('paused');
         break;
       case 'resumed':
+        delete this.root.dataset.pausedStep;
         if (this.state === 'paused') this.setState('running');
         break;
       case 'finished': {
@@ -354,6 +359,7 @@ export class TrainingUi {
     delete this.root.dataset.step;
     delete this.root.dataset.tensors;
     delete this.root.dataset.tensorStep;
+    delete this.root.dataset.pausedStep;
     delete this.root.dataset.replicas;
   }
 
