@@ -1,4 +1,5 @@
 import type { Shape, Value } from './values';
+import { formatPadding, resolvePadding, windowOutput } from './padding';
 import { channelsOf, elementCount, formatShape, isSymbol } from './values';
 
 export type ArgType = 'int' | 'number' | 'bool' | 'padding' | 'kernel' | 'probability';
@@ -17,7 +18,13 @@ export type LayerArgs = Record<string, Value>;
 /** What a layer makes of its input shape(s): the output, or a message saying why it cannot. */
 export type Inference =
   | { ok: true; shape: Shape; params: number; buffers: number; macs: number; provenance: 'pass' | 'new' | 'concat' | 'zeropad' | 'scaled' }
-  | { ok: false; message: string; code: 'invalid-shape' | 'shape-mismatch' | 'spatial-mismatch' | 'invalid-size' };
+  | {
+      ok: false;
+      message: string;
+      code: 'invalid-shape' | 'shape-mismatch' | 'spatial-mismatch' | 'invalid-size' | 'invalid-padding';
+      /** The argument at fault, whose range the diagnostic then points at (default: the whole layer). */
+      argument?: string;
+    };
 
 export interface LayerSpec {
   kind: string;
@@ -41,21 +48,6 @@ const needImage = (kind: string, shape: Shape): Inference | undefined =>
     ? undefined
     : { ok: false, code: 'invalid-shape', message: `${kind} needs an image-shaped input (H×W×C) but gets ${formatShape(shape)}.` };
 
-function windowOutput(size: number, kernel: number, stride: number, pad: number, dilation: number): number {
-  return Math.floor((size + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
-}
-
-function resolvePadding(value: Value | undefined, kernel: number, stride: number, dilation: number): number | string {
-  if (typeof value === 'number') return value;
-  if (value && isSymbol(value) && value.symbol === 'valid') return 0;
-  if (value && isSymbol(value) && value.symbol === 'same') {
-    const total = dilation * (kernel - 1);
-    if (stride !== 1 || total % 2 !== 0) return "pad=same needs stride 1 and an odd kernel; give the padding as a number.";
-    return total / 2;
-  }
-  return 0;
-}
-
 function pooling(kind: string): LayerSpec {
   return {
     kind,
@@ -63,19 +55,23 @@ function pooling(kind: string): LayerSpec {
     args: [
       { name: 'kernel', type: 'kernel', doc: 'window size, e.g. 2 or 3x3' },
       { name: 'stride', type: 'kernel', default: { symbol: 'kernel' }, doc: 'step between windows (default: the kernel)' },
-      { name: 'pad', type: 'padding', default: 0, doc: 'padding on each side' },
+      { name: 'pad', type: 'padding', default: 0, doc: `${kind === 'maxpool' ? '−∞' : 'zero'} padding: N on every side, HxW per axis, same (stride 1) or valid` },
     ],
     infer([input], args) {
       const bad = needImage(kind, input);
       if (bad) return bad;
       const [kh, kw] = pair(args.kernel);
       const [sh, sw] = isSymbol(args.stride ?? 0) ? [kh, kw] : pair(args.stride);
-      const pad = resolvePadding(args.pad, kh, 1, 1);
-      if (typeof pad === 'string') return { ok: false, code: 'invalid-size', message: pad };
-      if (pad * 2 > Math.min(kh, kw)) return { ok: false, code: 'invalid-size', message: `Padding ${pad} is more than half the window ${kh}×${kw}.` };
-      const h = windowOutput(input[0], kh, sh, pad, 1);
-      const w = windowOutput(input[1], kw, sw, pad, 1);
-      if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} window does not fit the ${input[0]}×${input[1]} input.` };
+      const resolved = resolvePadding(args.pad, [kh, kw], [sh, sw]);
+      if (!resolved.ok) return { ok: false, code: 'invalid-padding', message: resolved.message, argument: 'pad' };
+      const pad = resolved.padding;
+      // PyTorch's MaxPool2d/AvgPool2d refuse more (a window could then hold padding only).
+      if (2 * Math.max(pad.top, pad.bottom) > kh || 2 * Math.max(pad.left, pad.right) > kw) {
+        return { ok: false, code: 'invalid-padding', argument: 'pad', message: `Padding ${formatPadding(pad)} is more than half the ${kh}×${kw} window on some side (PyTorch allows at most half the window per axis).` };
+      }
+      const h = windowOutput(input[0], kh, sh, pad.top, pad.bottom);
+      const w = windowOutput(input[1], kw, sw, pad.left, pad.right);
+      if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} window does not fit the ${input[0]}×${input[1]} input with padding ${formatPadding(pad)}.` };
       return { ok: true, shape: [h, w, input[2]], params: 0, buffers: 0, macs: 0, provenance: 'pass' };
     },
   };
@@ -128,7 +124,7 @@ const SPECS: LayerSpec[] = [
       { name: 'filters', type: 'int', doc: 'number of output feature maps' },
       { name: 'kernel', type: 'kernel', doc: 'kernel size, e.g. 3 or 1x7' },
       { name: 'stride', type: 'kernel', default: 1, doc: 'step of the kernel' },
-      { name: 'pad', type: 'padding', default: 0, doc: 'zero padding on each side, or same' },
+      { name: 'pad', type: 'padding', default: 0, doc: 'zero padding: N on every side, HxW per axis, same (stride 1) or valid' },
       { name: 'groups', type: 'int', default: 1, doc: 'grouped convolution: input and output channels split into this many groups' },
       { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias per output channel' },
       { name: 'dilation', type: 'int', default: 1, doc: 'spacing between kernel taps' },
@@ -145,11 +141,14 @@ const SPECS: LayerSpec[] = [
       if (cin % groups !== 0 || filters % groups !== 0) {
         return { ok: false, code: 'invalid-size', message: `groups=${groups} must divide both the input channels (${cin}) and the filters (${filters}).` };
       }
-      const pad = resolvePadding(args.pad, Math.max(kh, kw), Math.max(sh, sw), dilation);
-      if (typeof pad === 'string') return { ok: false, code: 'invalid-size', message: pad };
-      const h = windowOutput(input[0], kh, sh, pad, dilation);
-      const w = windowOutput(input[1], kw, sw, pad, dilation);
-      if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} kernel does not fit the ${input[0]}×${input[1]} input.` };
+      const resolved = resolvePadding(args.pad, [kh, kw], [sh, sw], dilation);
+      if (!resolved.ok) return { ok: false, code: 'invalid-padding', message: resolved.message, argument: 'pad' };
+      const pad = resolved.padding;
+      const h = windowOutput(input[0], kh, sh, pad.top, pad.bottom, dilation);
+      const w = windowOutput(input[1], kw, sw, pad.left, pad.right, dilation);
+      if (h < 1 || w < 1) {
+        return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} kernel${dilation > 1 ? ` (dilation ${dilation})` : ''} does not fit the ${input[0]}×${input[1]} input with padding ${formatPadding(pad)}.` };
+      }
       const perOutput = kh * kw * (cin / groups);
       const params = perOutput * filters + (args.bias === true ? filters : 0);
       return { ok: true, shape: [h, w, filters], params, buffers: 0, macs: h * w * filters * perOutput, provenance: 'new' };
