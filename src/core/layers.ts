@@ -66,8 +66,10 @@ function pooling(kind: string): LayerSpec {
       if (!resolved.ok) return { ok: false, code: 'invalid-padding', message: resolved.message, argument: 'pad' };
       const pad = resolved.padding;
       // PyTorch's MaxPool2d/AvgPool2d refuse more (a window could then hold padding only).
-      if (2 * Math.max(pad.top, pad.bottom) > kh || 2 * Math.max(pad.left, pad.right) > kw) {
-        return { ok: false, code: 'invalid-padding', argument: 'pad', message: `Padding ${formatPadding(pad)} is more than half the ${kh}×${kw} window on some side (PyTorch allows at most half the window per axis).` };
+      const [rows, columns] = [Math.max(pad.top, pad.bottom), Math.max(pad.left, pad.right)];
+      if (2 * rows > kh || 2 * columns > kw) {
+        const axis = 2 * rows > kh ? `${rows} row${rows > 1 ? 's' : ''} for its height ${kh}` : `${columns} column${columns > 1 ? 's' : ''} for its width ${kw}`;
+        return { ok: false, code: 'invalid-padding', argument: 'pad', message: `Padding ${formatPadding(pad)} is more than half the ${kh}×${kw} window (${axis}); PyTorch's pooling allows at most half the window per axis.` };
       }
       const h = windowOutput(input[0], kh, sh, pad.top, pad.bottom);
       const w = windowOutput(input[1], kw, sw, pad.left, pad.right);

@@ -60,6 +60,12 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions
 
 function singleConv(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
   const { stride, pad, dilation } = options;
+  if (dilation > 1 && (stride[0] > 1 || stride[1] > 1)) {
+    // tfjs's conv2d takes a stride or a dilation, not both (PyTorch takes both): the stride-1 output at
+    // every stride-th row and column is the strided one, and its gradient flows back through both.
+    const full = singleConv(x, filter, { ...options, stride: [1, 1] });
+    return tf.avgPool(full, 1, stride, 'valid');
+  }
   if (dilation === 1 && !convGradientPolicy.forceCustom && nativeFilterGradient()) {
     return tf.conv2d(x, filter, stride, explicitPad(pad), 'NHWC', 1);
   }

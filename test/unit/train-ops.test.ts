@@ -31,6 +31,9 @@ const cases: Case[] = [
   { name: '3×3 groups 2', xShape: [2, 4, 4, 4], wShape: [3, 3, 2, 6], options: { stride: [1, 1], pad: even(1), dilation: 1, groups: 2 } },
   { name: '3×3 dilation 2 pad 2', xShape: [2, 7, 7, 2], wShape: [3, 3, 2, 3], options: { stride: [1, 1], pad: even(2), dilation: 2, groups: 1 } },
   { name: '3×3 dilation 3 pad 1', xShape: [1, 9, 8, 2], wShape: [3, 3, 2, 2], options: { stride: [1, 1], pad: even(1), dilation: 3, groups: 1 } },
+  // tfjs's conv2d refuses a stride with a dilation; PyTorch (and so SkipNet) allows both.
+  { name: '3×3 stride 2 dilation 2 pad 1', xShape: [2, 9, 8, 2], wShape: [3, 3, 2, 3], options: { stride: [2, 2], pad: even(1), dilation: 2, groups: 1 } },
+  { name: '3×2 stride 2×1 dilation 2 pad (1, 0, 0, 1)', xShape: [1, 8, 7, 2], wShape: [3, 2, 2, 2], options: { stride: [2, 1], pad: { top: 1, bottom: 0, left: 0, right: 1 }, dilation: 2, groups: 1 } },
   // Per-axis and asymmetric padding (Inception's 1×7 with pad=0x3; pad=same with even kernels).
   { name: '1×7 pad 0x3', xShape: [2, 5, 9, 2], wShape: [1, 7, 2, 3], options: { stride: [1, 1], pad: { top: 0, bottom: 0, left: 3, right: 3 }, dilation: 1, groups: 1 } },
   { name: '2×4 same (top 0, bottom 1, left 1, right 2)', xShape: [2, 5, 6, 2], wShape: [2, 4, 2, 3], options: { stride: [1, 1], pad: { top: 0, bottom: 1, left: 1, right: 2 }, dilation: 1, groups: 1 } },
