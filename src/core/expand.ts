@@ -3,8 +3,7 @@ import { argumentRange, suggestion } from './checks';
 import type { DiagnosticSink, RelatedInformation } from './diagnostics';
 import { evaluate, type EvalScope } from './evaluate';
 import type { BlockGroup, ChannelSegment, GraphNode } from './graph';
-import { LAYERS, type LayerArgs, type LayerSpec } from './layers';
-import { paddingProblem } from './padding';
+import { LAYERS, paddingProblem, type LayerArgs, type LayerSpec } from './layers';
 import type { Range } from './text';
 import { channelsOf, elementCount, formatShape, formatValue, isSymbol, type Shape, type Value } from './values';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered by this side-effect module only (tfjs-core's own index leaves them out).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { Padding } from '../core/padding';
+import type { Padding } from '../core/layers';
 import { batchNormTraining, channelAffine } from './batchnorm';
 
 /**
@@ -12,7 +12,7 @@ import { batchNormTraining, channelAffine } from './batchnorm';
 
 export interface ConvOptions {
   stride: [number, number];
-  /** Rows above and below, columns left and right (see core/padding). */
+  /** Rows above and below, columns left and right (see resolvePadding in core/layers). */
   pad: Padding;
   dilation: number;
   groups: number;
