@@ -98,6 +98,9 @@ export function formatPadding(p: Padding): string {
   return p.top === p.left ? String(p.top) : `${p.top}x${p.left}`;
 }
 
+/** ` with padding 0x3` for messages, or nothing when there is none. */
+const paddedBy = (p: Padding): string => (p.top || p.bottom || p.left || p.right ? ` with padding ${formatPadding(p)}` : '');
+
 /**
  * Output size along one axis of a window sliding over `size` pixels padded by `before` and `after`:
  * ⌊(size + before + after − d·(k−1) − 1) / s⌋ + 1 (PyTorch's Conv2d/MaxPool2d formula, ceil_mode off).
@@ -150,7 +153,7 @@ function pooling(kind: string): LayerSpec {
       }
       const h = windowOutput(input[0], kh, sh, pad.top, pad.bottom);
       const w = windowOutput(input[1], kw, sw, pad.left, pad.right);
-      if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} window does not fit the ${input[0]}×${input[1]} input with padding ${formatPadding(pad)}.` };
+      if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} window does not fit the ${input[0]}×${input[1]} input${paddedBy(pad)}.` };
       return { ok: true, shape: [h, w, input[2]], params: 0, buffers: 0, macs: 0, provenance: 'pass' };
     },
   };
@@ -226,7 +229,7 @@ const SPECS: LayerSpec[] = [
       const h = windowOutput(input[0], kh, sh, pad.top, pad.bottom, dilation);
       const w = windowOutput(input[1], kw, sw, pad.left, pad.right, dilation);
       if (h < 1 || w < 1) {
-        return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} kernel${dilation > 1 ? ` (dilation ${dilation})` : ''} does not fit the ${input[0]}×${input[1]} input with padding ${formatPadding(pad)}.` };
+        return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} kernel${dilation > 1 ? ` (dilation ${dilation})` : ''} does not fit the ${input[0]}×${input[1]} input${paddedBy(pad)}.` };
       }
       const perOutput = kh * kw * (cin / groups);
       const params = perOutput * filters + (args.bias === true ? filters : 0);
