@@ -2,7 +2,8 @@ import type { BlockDecl, Element, ModelDecl, SkipnetFile, Statement } from './as
 import type { DiagnosticSink } from './diagnostics';
 import { evaluate } from './evaluate';
 import { DEFAULT_TRAINING, type TrainingConfig } from './graph';
-import { LAYERS, RESERVED_NAMES } from './layers';
+import { LAYERS, RESERVED_NAMES, type LayerSpec } from './layers';
+import type { Range } from './text';
 import { formatValue } from './values';
 
 /** Edit distance, used to suggest the name a person probably meant. */
@@ -35,6 +36,14 @@ function levenshtein(a: string, b: string): number {
 export function suggestion(name: string, candidates: Iterable<string>): string {
   const close = closestName(name, candidates);
   return close ? ` Did you mean '${close}'?` : '';
+}
+
+/** Where the argument `name` of a layer call is written (by keyword or by position), if it is. */
+export function argumentRange(spec: LayerSpec, element: Element, name: string | undefined): Range | undefined {
+  if (name === undefined) return undefined;
+  let position = 0;
+  for (const arg of element.args ?? []) if ((arg.name ?? spec.args[position++]?.name) === name) return arg.range;
+  return undefined;
 }
 
 export function forEachElement(statements: Statement[], visit: (element: Element) => void): void {

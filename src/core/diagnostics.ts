@@ -14,6 +14,7 @@ export type DiagnosticCode =
   | 'missing-argument'
   | 'duplicate-argument'
   | 'invalid-size'
+  | 'invalid-padding'
   | 'duplicate-name'
   | 'duplicate-definition'
   | 'reserved-name'

@@ -1,9 +1,9 @@
 import type { Argument, BlockDecl, ChainStatement, Element, ModelDecl, Statement } from './ast';
-import { suggestion } from './checks';
+import { argumentRange, suggestion } from './checks';
 import type { DiagnosticSink, RelatedInformation } from './diagnostics';
 import { evaluate, type EvalScope } from './evaluate';
 import type { BlockGroup, ChannelSegment, GraphNode } from './graph';
-import { LAYERS, type LayerArgs, type LayerSpec } from './layers';
+import { LAYERS, paddingProblem, type LayerArgs, type LayerSpec } from './layers';
 import type { Range } from './text';
 import { channelsOf, elementCount, formatShape, formatValue, isSymbol, type Shape, type Value } from './values';
 
@@ -338,7 +338,7 @@ export function expandModel(
         message: `input ${i + 1}${spec.merge ? ` '${element.args?.[i] ? describeArg(element.args[i]) : n.name}'` : ''} is ${formatShape(n.shape)} (from ${n.id})`,
       }));
       if (frame.group) related.push({ range: frame.group.callRange, message: `in block instance ${frame.group.id}` });
-      sink.add(result.code, result.message, element.range, related);
+      sink.add(result.code, result.message, argumentRange(spec, element, result.argument) ?? element.range, related);
       return node.id;
     }
     fillNode(node, result.shape, result.provenance, inputNodes);
@@ -456,8 +456,7 @@ function checkType(type: string, value: Value): string | undefined {
       if (typeof value === 'object' && 'dims' in value) return value.dims.length === 2 && value.dims.every(wholePositive) ? undefined : `must be a size like 3 or 3x3, not ${formatValue(value)}.`;
       return wholePositive(value) ? undefined : `must be a whole number ≥ 1, not ${formatValue(value)}.`;
     case 'padding':
-      if (isSymbol(value) && (value.symbol === 'same' || value.symbol === 'valid')) return undefined;
-      return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? undefined : `must be a whole number ≥ 0, same or valid, not ${formatValue(value)}.`;
+      return paddingProblem(value);
     case 'bool':
       return typeof value === 'boolean' ? undefined : `must be true or false, not ${formatValue(value)}.`;
     case 'probability':

@@ -4,6 +4,7 @@ export type * from './ast';
 export * from './diagnostics';
 export * from './graph';
 export { LAYERS, RESERVED_NAMES, type LayerSpec, type ArgSpec } from './layers';
+export { formatPadding, isSymmetricPadding, resolvePadding, windowOutput, type AxisPair, type Padding, type PaddingResult } from './layers';
 export * from './memory';
 export { parse } from './parser';
 export * from './provenance';

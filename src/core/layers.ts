@@ -1,5 +1,5 @@
 import type { Shape, Value } from './values';
-import { channelsOf, elementCount, formatShape, isSymbol } from './values';
+import { channelsOf, elementCount, formatShape, formatValue, isSymbol } from './values';
 
 export type ArgType = 'int' | 'number' | 'bool' | 'padding' | 'kernel' | 'probability';
 
@@ -17,7 +17,13 @@ export type LayerArgs = Record<string, Value>;
 /** What a layer makes of its input shape(s): the output, or a message saying why it cannot. */
 export type Inference =
   | { ok: true; shape: Shape; params: number; buffers: number; macs: number; provenance: 'pass' | 'new' | 'concat' | 'zeropad' | 'scaled' }
-  | { ok: false; message: string; code: 'invalid-shape' | 'shape-mismatch' | 'spatial-mismatch' | 'invalid-size' };
+  | {
+      ok: false;
+      message: string;
+      code: 'invalid-shape' | 'shape-mismatch' | 'spatial-mismatch' | 'invalid-size' | 'invalid-padding';
+      /** The argument at fault, whose range the diagnostic then points at (default: the whole layer). */
+      argument?: string;
+    };
 
 export interface LayerSpec {
   kind: string;
@@ -31,6 +37,87 @@ export interface LayerSpec {
   infer(inputs: Shape[], args: LayerArgs): Inference;
 }
 
+/**
+ * Zero (or, for max pooling, −∞) rows and columns added around an image before a window slides over it,
+ * in pixels per side: `top`/`bottom` are rows (H), `left`/`right` columns (W).
+ */
+export interface Padding {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+export type PaddingResult = { ok: true; padding: Padding } | { ok: false; message: string };
+
+/** A height and width pair, as `3` or `3x5` are written for kernels and strides: [H, W]. */
+export type AxisPair = [number, number];
+
+/**
+ * The padding `pad=` asks for, per side, for a window of `kernel` taps (H×W) moving by `stride` with
+ * `dilation` between taps:
+ * - `N`: N on every side; `AxB`: A rows above and below, B columns left and right (PyTorch's `padding=(A, B)`);
+ * - `valid`: none;
+ * - `same`: the output keeps the input's height and width. That needs stride 1 on both axes (PyTorch:
+ *   "padding='same' is not supported for strided convolutions"), and pads d·(k−1) per axis, half of it
+ *   (rounded down) before and the rest after, exactly as torch.nn.Conv2d(padding='same') does: an even
+ *   kernel gets its extra row at the bottom and its extra column at the right.
+ * Returns a message instead when `same` meets a stride other than 1.
+ */
+export function resolvePadding(value: Value | undefined, kernel: AxisPair, stride: AxisPair, dilation = 1): PaddingResult {
+  if (value === undefined) return { ok: true, padding: symmetric(0, 0) };
+  if (typeof value === 'number') return { ok: true, padding: symmetric(value, value) };
+  if (typeof value === 'object' && 'dims' in value) return { ok: true, padding: symmetric(value.dims[0], value.dims[1]) };
+  if (isSymbol(value) && value.symbol === 'same') {
+    if (stride[0] !== 1 || stride[1] !== 1) {
+      return {
+        ok: false,
+        message: `pad=same keeps the height and width, which needs stride 1 (as in PyTorch), not stride ${stride[0] === stride[1] ? stride[0] : stride.join('x')}; give the padding as a number or HxW.`,
+      };
+    }
+    const [th, tw] = [dilation * (kernel[0] - 1), dilation * (kernel[1] - 1)];
+    const [top, left] = [Math.floor(th / 2), Math.floor(tw / 2)];
+    return { ok: true, padding: { top, bottom: th - top, left, right: tw - left } };
+  }
+  // `valid`, and anything the argument check has already refused.
+  return { ok: true, padding: symmetric(0, 0) };
+}
+
+function symmetric(rows: number, columns: number): Padding {
+  return { top: rows, bottom: rows, left: columns, right: columns };
+}
+
+/** True when both sides of each axis get the same padding (what PyTorch layers' own padding= can express). */
+export function isSymmetricPadding(p: Padding): boolean {
+  return p.top === p.bottom && p.left === p.right;
+}
+
+/** `1`, `0x3`, or `top 0, bottom 1, left 1, right 2` for an asymmetric one. */
+export function formatPadding(p: Padding): string {
+  if (!isSymmetricPadding(p)) return `top ${p.top}, bottom ${p.bottom}, left ${p.left}, right ${p.right}`;
+  return p.top === p.left ? String(p.top) : `${p.top}x${p.left}`;
+}
+
+/** ` with padding 0x3` for messages, or nothing when there is none. */
+const paddedBy = (p: Padding): string => (p.top || p.bottom || p.left || p.right ? ` with padding ${formatPadding(p)}` : '');
+
+/**
+ * Output size along one axis of a window sliding over `size` pixels padded by `before` and `after`:
+ * ⌊(size + before + after − d·(k−1) − 1) / s⌋ + 1 (PyTorch's Conv2d/MaxPool2d formula, ceil_mode off).
+ */
+export function windowOutput(size: number, kernel: number, stride: number, before: number, after: number, dilation = 1): number {
+  return Math.floor((size + before + after - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+/** Why a `pad=` value is not padding (a whole number ≥ 0, HxW of those, `same` or `valid`), or undefined. */
+export function paddingProblem(value: Value): string | undefined {
+  if (isSymbol(value) && (value.symbol === 'same' || value.symbol === 'valid')) return undefined;
+  const whole = (v: number): boolean => Number.isInteger(v) && v >= 0;
+  if (typeof value === 'number' && whole(value)) return undefined;
+  if (typeof value === 'object' && 'dims' in value && value.dims.length === 2 && value.dims.every(whole)) return undefined;
+  return `must be a whole number ≥ 0, HxW of those (e.g. 0x3), same or valid, not ${formatValue(value)}.`;
+}
+
 const int = (value: Value | undefined): number => (typeof value === 'number' ? value : 0);
 const pair = (value: Value | undefined): [number, number] =>
   typeof value === 'object' && 'dims' in value ? [value.dims[0], value.dims[1]] : [int(value), int(value)];
@@ -41,21 +128,6 @@ const needImage = (kind: string, shape: Shape): Inference | undefined =>
     ? undefined
     : { ok: false, code: 'invalid-shape', message: `${kind} needs an image-shaped input (H×W×C) but gets ${formatShape(shape)}.` };
 
-function windowOutput(size: number, kernel: number, stride: number, pad: number, dilation: number): number {
-  return Math.floor((size + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
-}
-
-function resolvePadding(value: Value | undefined, kernel: number, stride: number, dilation: number): number | string {
-  if (typeof value === 'number') return value;
-  if (value && isSymbol(value) && value.symbol === 'valid') return 0;
-  if (value && isSymbol(value) && value.symbol === 'same') {
-    const total = dilation * (kernel - 1);
-    if (stride !== 1 || total % 2 !== 0) return "pad=same needs stride 1 and an odd kernel; give the padding as a number.";
-    return total / 2;
-  }
-  return 0;
-}
-
 function pooling(kind: string): LayerSpec {
   return {
     kind,
@@ -63,19 +135,25 @@ function pooling(kind: string): LayerSpec {
     args: [
       { name: 'kernel', type: 'kernel', doc: 'window size, e.g. 2 or 3x3' },
       { name: 'stride', type: 'kernel', default: { symbol: 'kernel' }, doc: 'step between windows (default: the kernel)' },
-      { name: 'pad', type: 'padding', default: 0, doc: 'padding on each side' },
+      { name: 'pad', type: 'padding', default: 0, doc: `${kind === 'maxpool' ? '−∞' : 'zero'} padding: N on every side, HxW per axis, same (stride 1) or valid` },
     ],
     infer([input], args) {
       const bad = needImage(kind, input);
       if (bad) return bad;
       const [kh, kw] = pair(args.kernel);
       const [sh, sw] = isSymbol(args.stride ?? 0) ? [kh, kw] : pair(args.stride);
-      const pad = resolvePadding(args.pad, kh, 1, 1);
-      if (typeof pad === 'string') return { ok: false, code: 'invalid-size', message: pad };
-      if (pad * 2 > Math.min(kh, kw)) return { ok: false, code: 'invalid-size', message: `Padding ${pad} is more than half the window ${kh}×${kw}.` };
-      const h = windowOutput(input[0], kh, sh, pad, 1);
-      const w = windowOutput(input[1], kw, sw, pad, 1);
-      if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} window does not fit the ${input[0]}×${input[1]} input.` };
+      const resolved = resolvePadding(args.pad, [kh, kw], [sh, sw]);
+      if (!resolved.ok) return { ok: false, code: 'invalid-padding', message: resolved.message, argument: 'pad' };
+      const pad = resolved.padding;
+      // PyTorch's MaxPool2d/AvgPool2d refuse more (a window could then hold padding only).
+      const [rows, columns] = [Math.max(pad.top, pad.bottom), Math.max(pad.left, pad.right)];
+      if (2 * rows > kh || 2 * columns > kw) {
+        const axis = 2 * rows > kh ? `${rows} row${rows > 1 ? 's' : ''} for its height ${kh}` : `${columns} column${columns > 1 ? 's' : ''} for its width ${kw}`;
+        return { ok: false, code: 'invalid-padding', argument: 'pad', message: `Padding ${formatPadding(pad)} is more than half the ${kh}×${kw} window (${axis}); PyTorch's pooling allows at most half the window per axis.` };
+      }
+      const h = windowOutput(input[0], kh, sh, pad.top, pad.bottom);
+      const w = windowOutput(input[1], kw, sw, pad.left, pad.right);
+      if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} window does not fit the ${input[0]}×${input[1]} input${paddedBy(pad)}.` };
       return { ok: true, shape: [h, w, input[2]], params: 0, buffers: 0, macs: 0, provenance: 'pass' };
     },
   };
@@ -128,7 +206,7 @@ const SPECS: LayerSpec[] = [
       { name: 'filters', type: 'int', doc: 'number of output feature maps' },
       { name: 'kernel', type: 'kernel', doc: 'kernel size, e.g. 3 or 1x7' },
       { name: 'stride', type: 'kernel', default: 1, doc: 'step of the kernel' },
-      { name: 'pad', type: 'padding', default: 0, doc: 'zero padding on each side, or same' },
+      { name: 'pad', type: 'padding', default: 0, doc: 'zero padding: N on every side, HxW per axis, same (stride 1) or valid' },
       { name: 'groups', type: 'int', default: 1, doc: 'grouped convolution: input and output channels split into this many groups' },
       { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias per output channel' },
       { name: 'dilation', type: 'int', default: 1, doc: 'spacing between kernel taps' },
@@ -145,11 +223,14 @@ const SPECS: LayerSpec[] = [
       if (cin % groups !== 0 || filters % groups !== 0) {
         return { ok: false, code: 'invalid-size', message: `groups=${groups} must divide both the input channels (${cin}) and the filters (${filters}).` };
       }
-      const pad = resolvePadding(args.pad, Math.max(kh, kw), Math.max(sh, sw), dilation);
-      if (typeof pad === 'string') return { ok: false, code: 'invalid-size', message: pad };
-      const h = windowOutput(input[0], kh, sh, pad, dilation);
-      const w = windowOutput(input[1], kw, sw, pad, dilation);
-      if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} kernel does not fit the ${input[0]}×${input[1]} input.` };
+      const resolved = resolvePadding(args.pad, [kh, kw], [sh, sw], dilation);
+      if (!resolved.ok) return { ok: false, code: 'invalid-padding', message: resolved.message, argument: 'pad' };
+      const pad = resolved.padding;
+      const h = windowOutput(input[0], kh, sh, pad.top, pad.bottom, dilation);
+      const w = windowOutput(input[1], kw, sw, pad.left, pad.right, dilation);
+      if (h < 1 || w < 1) {
+        return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} kernel${dilation > 1 ? ` (dilation ${dilation})` : ''} does not fit the ${input[0]}×${input[1]} input${paddedBy(pad)}.` };
+      }
       const perOutput = kh * kw * (cin / groups);
       const params = perOutput * filters + (args.bias === true ? filters : 0);
       return { ok: true, shape: [h, w, filters], params, buffers: 0, macs: h * w * filters * perOutput, provenance: 'new' };

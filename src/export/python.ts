@@ -6,7 +6,7 @@ const PYTHON_KEYWORDS = new Set(
 
 /** Names the generated code itself uses, or that nn.Module defines: a label with one of these gets a trailing `_`. */
 const TAKEN = new Set([
-  'self', 'x', 'torch', 'nn', 'F', 'math', 'in_shape', 'out_shape',
+  'self', 'x', 'torch', 'nn', 'F', 'math', 'in_shape', 'out_shape', 'conv_shape', 'pad_sides', 'flat_size',
   'forward', 'training', 'train', 'eval', 'parameters', 'modules', 'children', 'state_dict', 'apply', 'to', 'cuda', 'cpu',
   'float', 'half', 'double', 'type', 'zero_grad', 'register_buffer', 'add_module', 'named_modules', 'buffers',
 ]);
@@ -78,17 +78,29 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def pad_sides(padding, kernel, dilation=1):
+    """SkipNet's pad= (N, (H, W), "same" or "valid") as F.pad's (left, right, top, bottom).
+
+    "same" pads d*(k-1) per axis, the smaller half before, as torch.nn.Conv2d(padding="same") does.
+    """
+    kh, kw = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+    if padding == "same":
+        th, tw = dilation * (kh - 1), dilation * (kw - 1)
+        return (tw // 2, tw - tw // 2, th // 2, th - th // 2)
+    padding = 0 if padding == "valid" else padding
+    ph, pw = padding if isinstance(padding, tuple) else (padding, padding)
+    return (pw, pw, ph, ph)
+
+
 def conv_shape(shape, filters, kernel, stride=1, padding=0, dilation=1):
     """Output (C, H, W) of a convolution or pooling window over an input (C, H, W)."""
     kh, kw = kernel if isinstance(kernel, tuple) else (kernel, kernel)
     sh, sw = stride if isinstance(stride, tuple) else (stride, stride)
-    if padding == "same":
-        return (filters, shape[1], shape[2])
-    padding = 0 if padding == "valid" else padding
+    left, right, top, bottom = pad_sides(padding, kernel, dilation)
     return (
         filters,
-        (shape[1] + 2 * padding - dilation * (kh - 1) - 1) // sh + 1,
-        (shape[2] + 2 * padding - dilation * (kw - 1) - 1) // sw + 1,
+        (shape[1] + top + bottom - dilation * (kh - 1) - 1) // sh + 1,
+        (shape[2] + left + right - dilation * (kw - 1) - 1) // sw + 1,
     )
 
 

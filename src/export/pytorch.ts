@@ -256,10 +256,13 @@ function isConstant(expr: Expr): boolean {
 /** The nn module and output-shape expression of one layer, from the arguments as written. */
 function layerModule(spec: LayerSpec, element: Element, shape: string, params: Set<string>, ranks: Set<number> | undefined): [string, string] {
   const given = new Map<string, string>();
+  const written = new Map<string, Expr>();
   let position = 0;
   for (const arg of element.args ?? []) {
     const name = arg.name ?? spec.args[position++]?.name;
-    if (name) given.set(name, pythonExpr(arg.value, params, shape));
+    if (!name) continue;
+    given.set(name, pythonExpr(arg.value, params, shape));
+    written.set(name, arg.value);
   }
   const value = (name: string): string => given.get(name) ?? pythonValue(spec.args.find((a) => a.name === name)?.default);
   const keyword = (name: string, pyName = name): string[] => (given.has(name) ? [`${pyName}=${given.get(name)}`] : []);
@@ -290,7 +293,17 @@ function layerModule(spec: LayerSpec, element: Element, shape: string, params: S
     case 'avgpool': {
       const stride = given.get('stride') ?? value('kernel');
       const module = spec.kind === 'maxpool' ? 'nn.MaxPool2d' : 'nn.AvgPool2d';
-      return [`${module}(${[value('kernel'), ...keyword('stride'), ...keyword('pad', 'padding')].join(', ')})`, `conv_shape(${shape}, ${shape}[0], ${value('kernel')}, ${stride}, ${value('pad')})`];
+      const outShape = `conv_shape(${shape}, ${shape}[0], ${value('kernel')}, ${stride}, ${value('pad')})`;
+      const pad = written.get('pad');
+      // nn.MaxPool2d/AvgPool2d take numbers only (padding="same" is a TypeError) and pad both sides alike:
+      // `same`, `valid` and padding known only from block arguments become an explicit pad before the pool,
+      // −∞ for max (padding never wins) and 0 for average (counted, as count_include_pad=True does).
+      if (pad && pad.kind === 'name' && pad.name === 'valid') return [`${module}(${[value('kernel'), ...keyword('stride')].join(', ')})`, outShape];
+      if (pad && !(pad.kind === 'number' || pad.kind === 'shape')) {
+        const fill = spec.kind === 'maxpool' ? '-math.inf' : '0.0';
+        return [`nn.Sequential(nn.ConstantPad2d(pad_sides(${given.get('pad')}, ${value('kernel')}), ${fill}), ${module}(${[value('kernel'), stride].join(', ')}))`, outShape];
+      }
+      return [`${module}(${[value('kernel'), ...keyword('stride'), ...keyword('pad', 'padding')].join(', ')})`, outShape];
     }
     case 'gap':
       return ['GlobalAvgPool()', `(${shape}[0],)`];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GraphNode, ModelGraph, Value } from '../core';
+import { resolvePadding, type GraphNode, type ModelGraph, type Padding, type Value } from '../core';
 import { avgPool, batchNorm, concatChannels, conv2d, gelu, maxPool, zeroPadShortcut } from './ops';
 import { SeededRandom } from './rng';
 
@@ -66,11 +66,22 @@ export function pairOf(value: Value | undefined, fallback: number): [number, num
   return [fallback, fallback];
 }
 
-/** Numeric padding from `pad=` (a number, `same` or `valid`), as the core resolves it. */
-export function paddingOf(value: Value | undefined, kernel: number, dilation: number): number {
-  if (typeof value === 'number') return value;
-  if (value && typeof value === 'object' && 'symbol' in value && value.symbol === 'same') return (dilation * (kernel - 1)) / 2;
-  return 0;
+/**
+ * Padding per side from `pad=` (N, HxW, `same` or `valid`), resolved by the core's own rule. Throws a
+ * TrainError for what the core refuses (`same` with a stride), which a checked graph never holds.
+ */
+export function paddingOf(value: Value | undefined, kernel: [number, number], stride: [number, number], dilation: number): Padding {
+  const resolved = resolvePadding(value, kernel, stride, dilation);
+  if (!resolved.ok) throw new TrainError(resolved.message, 'incomplete-model');
+  return resolved.padding;
+}
+
+/** Kernel, stride (default: the kernel) and padding per side of a maxpool or avgpool node. */
+export function poolWindow(node: GraphNode): { kernel: [number, number]; stride: [number, number]; pad: Padding } {
+  const kernel = pairOf(node.args.kernel, 1);
+  const written = node.args.stride;
+  const stride = written && typeof written === 'object' && 'symbol' in written ? kernel : pairOf(written, kernel[0]);
+  return { kernel, stride, pad: paddingOf(node.args.pad, kernel, stride, 1) };
 }
 
 function numberArg(node: GraphNode, name: string, fallback: number): number {
@@ -199,11 +210,11 @@ export class TfModel {
     const [x] = inputs;
     switch (node.kind) {
       case 'conv': {
-        const [kh, kw] = pairOf(node.args.kernel, 1);
         const dilation = numberArg(node, 'dilation', 1);
+        const stride = pairOf(node.args.stride, 1);
         let y: tf.Tensor = conv2d(x as tf.Tensor4D, this.weight(node, 'kernel') as tf.Tensor4D, {
-          stride: pairOf(node.args.stride, 1),
-          pad: paddingOf(node.args.pad, Math.max(kh, kw), dilation),
+          stride,
+          pad: paddingOf(node.args.pad, pairOf(node.args.kernel, 1), stride, dilation),
           dilation,
           groups: numberArg(node, 'groups', 1),
         });
@@ -237,9 +248,7 @@ export class TfModel {
         return tf.softmax(x);
       case 'maxpool':
       case 'avgpool': {
-        const kernel = pairOf(node.args.kernel, 1);
-        const stride = node.args.stride && typeof node.args.stride === 'object' && 'symbol' in node.args.stride ? kernel : pairOf(node.args.stride, kernel[0]);
-        const pad = paddingOf(node.args.pad, kernel[0], 1);
+        const { kernel, stride, pad } = poolWindow(node);
         return node.kind === 'maxpool' ? maxPool(x as tf.Tensor4D, kernel, stride, pad) : avgPool(x as tf.Tensor4D, kernel, stride, pad);
       }
       case 'gap':

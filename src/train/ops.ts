@@ -1,27 +1,38 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered by this side-effect module only (tfjs-core's own index leaves them out).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import type { Padding } from '../core/layers';
 import { batchNormTraining, channelAffine } from './batchnorm';
 
 /**
  * Layer operations with exactly the semantics the core's shape inference assumes (and PyTorch uses):
- * symmetric explicit padding, floor output sizes, grouped and dilated convolutions, average pooling
- * that counts padded zeros. All tensors are NHWC.
+ * explicit padding per side (asymmetric for `same` with even kernels), floor output sizes, grouped and
+ * dilated convolutions, average pooling that counts padded zeros. All tensors are NHWC.
  */
 
 export interface ConvOptions {
   stride: [number, number];
-  pad: number;
+  /** Rows above and below, columns left and right (see resolvePadding in core/layers). */
+  pad: Padding;
   dilation: number;
   groups: number;
 }
 
+type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
+
 /**
- * Symmetric padding as tfjs's explicit form. (A plain number is not enough: tfjs 4.22 then computes
+ * Padding per side in tfjs's explicit NHWC form. (A plain number is not enough: tfjs 4.22 then computes
  * the output width with the kernel height and row stride, wrong for 1×3 kernels or 2×1 strides.)
  */
-export function explicitPad(pad: number): [[number, number], [number, number], [number, number], [number, number]] {
-  return [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+export function explicitPad(pad: Padding): ExplicitPadding {
+  return [[0, 0], [pad.top, pad.bottom], [pad.left, pad.right], [0, 0]];
+}
+
+/** No padding on any side. */
+export const NO_PADDING: Padding = { top: 0, bottom: 0, left: 0, right: 0 };
+
+function hasPadding(pad: Padding): boolean {
+  return pad.top > 0 || pad.bottom > 0 || pad.left > 0 || pad.right > 0;
 }
 
 /** Tests set this to check the hand-written convolution gradients against tfjs's own on the CPU backend. */
@@ -49,6 +60,12 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions
 
 function singleConv(x: tf.Tensor4D, filter: tf.Tensor4D, options: ConvOptions): tf.Tensor4D {
   const { stride, pad, dilation } = options;
+  if (dilation > 1 && (stride[0] > 1 || stride[1] > 1)) {
+    // tfjs's conv2d takes a stride or a dilation, not both (PyTorch takes both): the stride-1 output at
+    // every stride-th row and column is the strided one, and its gradient flows back through both.
+    const full = singleConv(x, filter, { ...options, stride: [1, 1] });
+    return tf.avgPool(full, 1, stride, 'valid');
+  }
   if (dilation === 1 && !convGradientPolicy.forceCustom && nativeFilterGradient()) {
     return tf.conv2d(x, filter, stride, explicitPad(pad), 'NHWC', 1);
   }
@@ -82,15 +99,15 @@ export function convInputGradient(dy: tf.Tensor4D, x: tf.Tensor4D, filter: tf.Te
   const [, oh, ow] = dy.shape;
   const spread = insertZeros(dy, stride);
   // Rows of x past the last window get no gradient: they are the extra padding at the bottom/right.
-  const restH = h + 2 * pad - ((oh - 1) * stride[0] + dilation * (kh - 1) + 1);
-  const restW = w + 2 * pad - ((ow - 1) * stride[1] + dilation * (kw - 1) + 1);
-  const qh = dilation * (kh - 1) - pad;
-  const qw = dilation * (kw - 1) - pad;
+  const restH = h + pad.top + pad.bottom - ((oh - 1) * stride[0] + dilation * (kh - 1) + 1);
+  const restW = w + pad.left + pad.right - ((ow - 1) * stride[1] + dilation * (kw - 1) + 1);
+  // The transposed convolution pads each side by d·(k−1) minus the forward padding of that side.
+  const [fh, fw] = [dilation * (kh - 1), dilation * (kw - 1)];
   // insertZeros leaves stride − 1 zero rows (columns) after the last one: they count as bottom (right) padding.
-  const rows: [number, number] = [qh, qh + restH - (stride[0] - 1)];
-  const cols: [number, number] = [qw, qw + restW - (stride[1] - 1)];
+  const rows: [number, number] = [fh - pad.top, fh - pad.bottom + restH - (stride[0] - 1)];
+  const cols: [number, number] = [fw - pad.left, fw - pad.right + restW - (stride[1] - 1)];
   const cropped = crop(spread, rows, cols);
-  const padding: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [Math.max(0, rows[0]), Math.max(0, rows[1])], [Math.max(0, cols[0]), Math.max(0, cols[1])], [0, 0]];
+  const padding: ExplicitPadding = [[0, 0], [Math.max(0, rows[0]), Math.max(0, rows[1])], [Math.max(0, cols[0]), Math.max(0, cols[1])], [0, 0]];
   return tf.conv2d(cropped, flippedFilter(filter), 1, padding, 'NHWC', dilation);
 }
 
@@ -176,24 +193,24 @@ export function batchNorm(
 }
 
 /** Max pooling; padded positions never win (like PyTorch). */
-export function maxPool(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: number): tf.Tensor4D {
+export function maxPool(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: Padding): tf.Tensor4D {
   // The wasm backend's MaxPoolGrad of tfjs 4.22 sends gradients to the wrong pixels (e.g. 2×2 stride 2).
   if (tf.getBackend() === 'wasm' || convGradientPolicy.forceCustom) return windowMax(x, kernel, stride, pad);
-  return tf.maxPool(x, kernel, stride, pad > 0 ? explicitPad(pad) : 'valid');
+  return tf.maxPool(x, kernel, stride, hasPadding(pad) ? explicitPad(pad) : 'valid');
 }
 
 /**
  * Max pooling as the element-wise maximum of the kh·kw shifted, subsampled views of the input. Its
  * gradient (through maximum, slice and reshape) goes to the first maximum of each window, like PyTorch's.
  */
-export function windowMax(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: number): tf.Tensor4D {
+export function windowMax(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: Padding): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  const oh = Math.floor((h + 2 * pad - kernel[0]) / stride[0]) + 1;
-  const ow = Math.floor((w + 2 * pad - kernel[1]) / stride[1]) + 1;
-  // Room for every view to be cut to a whole number of strides.
+  const oh = Math.floor((h + pad.top + pad.bottom - kernel[0]) / stride[0]) + 1;
+  const ow = Math.floor((w + pad.left + pad.right - kernel[1]) / stride[1]) + 1;
+  // Room for every view to be cut to a whole number of strides (rows past the bottom padding are never picked).
   const needH = (kernel[0] - 1) + oh * stride[0];
   const needW = (kernel[1] - 1) + ow * stride[1];
-  const padded = tf.pad(x, [[0, 0], [pad, Math.max(0, needH - h - pad)], [pad, Math.max(0, needW - w - pad)], [0, 0]], -3.4e38);
+  const padded = tf.pad(x, [[0, 0], [pad.top, Math.max(0, needH - h - pad.top)], [pad.left, Math.max(0, needW - w - pad.left)], [0, 0]], -3.4e38);
   let result: tf.Tensor4D | null = null;
   for (let i = 0; i < kernel[0]; i++) {
     for (let j = 0; j < kernel[1]; j++) {
@@ -207,8 +224,8 @@ export function windowMax(x: tf.Tensor4D, kernel: [number, number], stride: [num
 }
 
 /** Average pooling that counts padded zeros in the average (PyTorch's default count_include_pad). */
-export function avgPool(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: number): tf.Tensor4D {
-  const padded = pad > 0 ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
+export function avgPool(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: Padding): tf.Tensor4D {
+  const padded = hasPadding(pad) ? tf.pad(x, explicitPad(pad)) : x;
   return tf.avgPool(padded, kernel, stride, 'valid');
 }
 

@@ -1,5 +1,5 @@
-import type { GraphNode, ModelGraph } from '../core';
-import { paddingOf, pairOf } from './model';
+import { isSymbol, type GraphNode, type ModelGraph, type Padding, type Value } from '../core';
+import { paddingOf, pairOf, poolWindow } from './model';
 
 /**
  * A model's graph as plain JSON with every argument resolved to numbers, the form the PyTorch
@@ -9,6 +9,7 @@ export interface GraphSpecNode {
   id: string;
   kind: string;
   inputs: string[];
+  /** Numbers, pairs [H, W], `pad` as [top, bottom, left, right], and `same: 1` where `pad=same` was written. */
   args: Record<string, number | number[]>;
 }
 
@@ -17,15 +18,15 @@ export function resolvedArgs(node: GraphNode): GraphSpecNode['args'] {
   const num = (name: string, fallback: number) => (typeof a[name] === 'number' ? (a[name] as number) : fallback);
   switch (node.kind) {
     case 'conv': {
-      const kernel = pairOf(a.kernel, 1);
       const dilation = num('dilation', 1);
-      return { stride: pairOf(a.stride, 1), pad: paddingOf(a.pad, Math.max(...kernel), dilation), dilation, groups: num('groups', 1) };
+      const stride = pairOf(a.stride, 1);
+      const pad = sides(paddingOf(a.pad, pairOf(a.kernel, 1), stride, dilation));
+      return { stride, pad, dilation, groups: num('groups', 1), ...same(a.pad) };
     }
     case 'maxpool':
     case 'avgpool': {
-      const kernel = pairOf(a.kernel, 1);
-      const stride = a.stride && typeof a.stride === 'object' && 'symbol' in a.stride ? kernel : pairOf(a.stride, kernel[0]);
-      return { kernel, stride, pad: paddingOf(a.pad, kernel[0], 1) };
+      const { kernel, stride, pad } = poolWindow(node);
+      return { kernel, stride, pad: sides(pad), ...same(a.pad) };
     }
     case 'bn':
       return { eps: num('eps', 1e-5), momentum: num('momentum', 0.1) };
@@ -39,6 +40,10 @@ export function resolvedArgs(node: GraphNode): GraphSpecNode['args'] {
       return {};
   }
 }
+
+const sides = (p: Padding): number[] => [p.top, p.bottom, p.left, p.right];
+// The reference then asks PyTorch itself for 'same' where PyTorch defines it (convolutions).
+const same = (pad: Value | undefined): { same?: number } => (pad !== undefined && isSymbol(pad) && pad.symbol === 'same' ? { same: 1 } : {});
 
 export function graphSpec(graph: ModelGraph): GraphSpecNode[] {
   return graph.nodes.map((n) => ({ id: n.id, kind: n.kind, inputs: n.inputs, args: resolvedArgs(n) }));

@@ -1,6 +1,7 @@
 """Runs a SkipNet graph (as exported by the TypeScript tests and benchmarks) with torch.nn.functional.
 
-Nodes come as {id, kind, inputs, args} with numeric arguments already resolved; weights use the
+Nodes come as {id, kind, inputs, args} with numeric arguments already resolved (padding as
+[top, bottom, left, right], plus same=1 where pad=same was written); weights use the
 tfjs layouts (NHWC, conv kernels [kh, kw, cin/groups, cout], dense kernels [in, out]) and are
 converted here. Shared by grad_norms.py (the gradient reference) and bench/train_torch.py.
 """
@@ -23,6 +24,15 @@ def load_params(weights, dtype=torch.float64):
     return params
 
 
+def window_padding(a, fill):
+    """(x -> padded x, padding for the layer itself): PyTorch's own padding where it takes it (the
+    same on both sides), otherwise an explicit F.pad with `fill` and no padding in the layer."""
+    top, bottom, left, right = a["pad"]
+    if top == bottom and left == right:
+        return (lambda t: t), (top, left)
+    return (lambda t: F.pad(t, (left, right, top, bottom), value=fill)), 0
+
+
 def forward(nodes, params, x, watch=None):
     """Training-mode forward pass over NCHW x; returns every node's value by id.
 
@@ -38,8 +48,12 @@ def forward(nodes, params, x, watch=None):
         if kind == "input":
             y = x
         elif kind == "conv":
-            y = F.conv2d(x_in, params[f"{nid}/kernel"], params.get(f"{nid}/bias"), stride=tuple(a["stride"]),
-                         padding=a["pad"], dilation=a["dilation"], groups=a["groups"])
+            # pad=same is left to PyTorch's own definition (asymmetric for even kernels), not SkipNet's.
+            pad_input, padding = (lambda t: t), "same"
+            if not a.get("same"):
+                pad_input, padding = window_padding(a, 0.0)
+            y = F.conv2d(pad_input(x_in), params[f"{nid}/kernel"], params.get(f"{nid}/bias"), stride=tuple(a["stride"]),
+                         padding=padding, dilation=a["dilation"], groups=a["groups"])
         elif kind == "dense":
             y = x_in @ params[f"{nid}/kernel"]
             if f"{nid}/bias" in params:
@@ -60,9 +74,11 @@ def forward(nodes, params, x, watch=None):
         elif kind == "softmax":
             y = F.softmax(x_in, dim=1)
         elif kind == "maxpool":
-            y = F.max_pool2d(x_in, tuple(a["kernel"]), tuple(a["stride"]), a["pad"])
+            pad_input, padding = window_padding(a, float("-inf"))
+            y = F.max_pool2d(pad_input(x_in), tuple(a["kernel"]), tuple(a["stride"]), padding)
         elif kind == "avgpool":
-            y = F.avg_pool2d(x_in, tuple(a["kernel"]), tuple(a["stride"]), a["pad"], count_include_pad=True)
+            pad_input, padding = window_padding(a, 0.0)
+            y = F.avg_pool2d(pad_input(x_in), tuple(a["kernel"]), tuple(a["stride"]), padding, count_include_pad=True)
         elif kind == "gap":
             y = x_in.mean(dim=(2, 3))
         elif kind == "flatten":

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
-import { conv2d, convGradientPolicy, explicitPad, type ConvOptions } from '../../src/train/ops';
+import type { Padding } from '../../src/core';
+import { conv2d, convGradientPolicy, explicitPad, NO_PADDING, type ConvOptions } from '../../src/train/ops';
 import { SeededRandom } from '../../src/train/rng';
 
 const random = new SeededRandom(3);
@@ -17,16 +18,27 @@ interface Case {
   options: ConvOptions;
 }
 
+/** The same padding on every side. */
+const even = (p: number): Padding => ({ top: p, bottom: p, left: p, right: p });
+
 const cases: Case[] = [
-  { name: '3×3 stride 1 pad 1', xShape: [2, 5, 5, 3], wShape: [3, 3, 3, 4], options: { stride: [1, 1], pad: 1, dilation: 1, groups: 1 } },
-  { name: '3×3 stride 2 pad 1 (odd size)', xShape: [2, 7, 7, 2], wShape: [3, 3, 2, 3], options: { stride: [2, 2], pad: 1, dilation: 1, groups: 1 } },
-  { name: '1×1 stride 3 (input gradient cropped)', xShape: [1, 7, 7, 2], wShape: [1, 1, 2, 3], options: { stride: [3, 3], pad: 0, dilation: 1, groups: 1 } },
-  { name: '2×2 stride 2 pad 1', xShape: [2, 6, 5, 2], wShape: [2, 2, 2, 3], options: { stride: [2, 2], pad: 1, dilation: 1, groups: 1 } },
-  { name: '1×1 stride 2', xShape: [1, 6, 6, 4], wShape: [1, 1, 4, 2], options: { stride: [2, 2], pad: 0, dilation: 1, groups: 1 } },
-  { name: '1×3 stride 2×1', xShape: [1, 5, 6, 2], wShape: [1, 3, 2, 2], options: { stride: [2, 1], pad: 0, dilation: 1, groups: 1 } },
-  { name: '3×3 groups 2', xShape: [2, 4, 4, 4], wShape: [3, 3, 2, 6], options: { stride: [1, 1], pad: 1, dilation: 1, groups: 2 } },
-  { name: '3×3 dilation 2 pad 2', xShape: [2, 7, 7, 2], wShape: [3, 3, 2, 3], options: { stride: [1, 1], pad: 2, dilation: 2, groups: 1 } },
-  { name: '3×3 dilation 3 pad 1', xShape: [1, 9, 8, 2], wShape: [3, 3, 2, 2], options: { stride: [1, 1], pad: 1, dilation: 3, groups: 1 } },
+  { name: '3×3 stride 1 pad 1', xShape: [2, 5, 5, 3], wShape: [3, 3, 3, 4], options: { stride: [1, 1], pad: even(1), dilation: 1, groups: 1 } },
+  { name: '3×3 stride 2 pad 1 (odd size)', xShape: [2, 7, 7, 2], wShape: [3, 3, 2, 3], options: { stride: [2, 2], pad: even(1), dilation: 1, groups: 1 } },
+  { name: '1×1 stride 3 (input gradient cropped)', xShape: [1, 7, 7, 2], wShape: [1, 1, 2, 3], options: { stride: [3, 3], pad: even(0), dilation: 1, groups: 1 } },
+  { name: '2×2 stride 2 pad 1', xShape: [2, 6, 5, 2], wShape: [2, 2, 2, 3], options: { stride: [2, 2], pad: even(1), dilation: 1, groups: 1 } },
+  { name: '1×1 stride 2', xShape: [1, 6, 6, 4], wShape: [1, 1, 4, 2], options: { stride: [2, 2], pad: even(0), dilation: 1, groups: 1 } },
+  { name: '1×3 stride 2×1', xShape: [1, 5, 6, 2], wShape: [1, 3, 2, 2], options: { stride: [2, 1], pad: even(0), dilation: 1, groups: 1 } },
+  { name: '3×3 groups 2', xShape: [2, 4, 4, 4], wShape: [3, 3, 2, 6], options: { stride: [1, 1], pad: even(1), dilation: 1, groups: 2 } },
+  { name: '3×3 dilation 2 pad 2', xShape: [2, 7, 7, 2], wShape: [3, 3, 2, 3], options: { stride: [1, 1], pad: even(2), dilation: 2, groups: 1 } },
+  { name: '3×3 dilation 3 pad 1', xShape: [1, 9, 8, 2], wShape: [3, 3, 2, 2], options: { stride: [1, 1], pad: even(1), dilation: 3, groups: 1 } },
+  // tfjs's conv2d refuses a stride with a dilation; PyTorch (and so SkipNet) allows both.
+  { name: '3×3 stride 2 dilation 2 pad 1', xShape: [2, 9, 8, 2], wShape: [3, 3, 2, 3], options: { stride: [2, 2], pad: even(1), dilation: 2, groups: 1 } },
+  { name: '3×2 stride 2×1 dilation 2 pad (1, 0, 0, 1)', xShape: [1, 8, 7, 2], wShape: [3, 2, 2, 2], options: { stride: [2, 1], pad: { top: 1, bottom: 0, left: 0, right: 1 }, dilation: 2, groups: 1 } },
+  // Per-axis and asymmetric padding (Inception's 1×7 with pad=0x3; pad=same with even kernels).
+  { name: '1×7 pad 0x3', xShape: [2, 5, 9, 2], wShape: [1, 7, 2, 3], options: { stride: [1, 1], pad: { top: 0, bottom: 0, left: 3, right: 3 }, dilation: 1, groups: 1 } },
+  { name: '2×4 same (top 0, bottom 1, left 1, right 2)', xShape: [2, 5, 6, 2], wShape: [2, 4, 2, 3], options: { stride: [1, 1], pad: { top: 0, bottom: 1, left: 1, right: 2 }, dilation: 1, groups: 1 } },
+  { name: '2×2 dilation 3 same (1, 2, 1, 2)', xShape: [1, 7, 6, 2], wShape: [2, 2, 2, 2], options: { stride: [1, 1], pad: { top: 1, bottom: 2, left: 1, right: 2 }, dilation: 3, groups: 1 } },
+  { name: '3×2 stride 2×1 pad (2, 0, 0, 1)', xShape: [1, 7, 5, 2], wShape: [3, 2, 2, 2], options: { stride: [2, 1], pad: { top: 2, bottom: 0, left: 0, right: 1 }, dilation: 1, groups: 1 } },
 ].map((c) => ({ ...c, options: c.options as ConvOptions, xShape: c.xShape as Case['xShape'], wShape: c.wShape as Case['wShape'], x: values(c.xShape.reduce((a, b) => a * b)), w: values(c.wShape.reduce((a, b) => a * b)) }));
 
 /** Σ conv(x, w)·r for a fixed r, and its gradients with respect to x and w. */
@@ -123,17 +135,29 @@ test('the option-A shortcut keeps x[::s, ::s] and pads channels (c_out − c_in)
 test('max pooling written as a maximum of shifted views equals tfjs\'s, gradients included', async () => {
   await useBackend('cpu');
   const { windowMax } = await import('../../src/train/ops');
-  for (const [k, s, p, size] of [[3, 2, 1, 5], [2, 2, 0, 6], [3, 1, 1, 4], [3, 3, 0, 7], [2, 2, 1, 5]] as const) {
+  const cases: [[number, number], [number, number], Padding, number][] = [
+    [[3, 3], [2, 2], even(1), 5],
+    [[2, 2], [2, 2], NO_PADDING, 6],
+    [[3, 3], [1, 1], even(1), 4],
+    [[3, 3], [3, 3], NO_PADDING, 7],
+    [[2, 2], [2, 2], even(1), 5],
+    // pad=same of an even window (one row below, one column right) and per-axis padding.
+    [[2, 4], [1, 1], { top: 0, bottom: 1, left: 1, right: 2 }, 5],
+    [[3, 1], [2, 1], { top: 1, bottom: 1, left: 0, right: 0 }, 6],
+  ];
+  for (const [k, s, p, size] of cases) {
+    const what = `maxpool ${k.join('x')}/${s.join('x')}/${[p.top, p.bottom, p.left, p.right].join(',')}`;
     tf.tidy(() => {
       const x = tf.tensor4d(values(2 * size * size * 3), [2, size, size, 3]);
-      const pad = p > 0 ? explicitPad(p) : 'valid';
+      const pad = p === NO_PADDING ? 'valid' : explicitPad(p);
       const expected = tf.maxPool(x, k, s, pad);
-      const actual = windowMax(x, [k, k], [s, s], p);
-      assertClose(Array.from(actual.dataSync()), Array.from(expected.dataSync()), `maxpool ${k}/${s}/${p} forward`);
+      const actual = windowMax(x, k, s, p);
+      assert.deepEqual(actual.shape, expected.shape, what);
+      assertClose(Array.from(actual.dataSync()), Array.from(expected.dataSync()), `${what} forward`);
       const r = tf.tensor(values(expected.size), expected.shape);
       const gExpected = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, k, s, pad), r)))(x);
-      const gActual = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(windowMax(t as tf.Tensor4D, [k, k], [s, s], p), r)))(x);
-      assertClose(Array.from(gActual.dataSync()), Array.from(gExpected.dataSync()), `maxpool ${k}/${s}/${p} gradient`);
+      const gActual = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(windowMax(t as tf.Tensor4D, k, s, p), r)))(x);
+      assertClose(Array.from(gActual.dataSync()), Array.from(gExpected.dataSync()), `${what} gradient`);
     });
   }
 });

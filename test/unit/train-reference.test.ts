@@ -33,6 +33,9 @@ block dense_layer(k) {
 }
 model reference(9x9x3) {
   conv(4, 3, pad=1) -> bn -> relu
+  # Padding per axis (Inception's 1×7 and 7×1) and pad=same with dilation and even kernels (asymmetric).
+  conv(4, 1x7, pad=0x3) -> conv(4, 7x1, pad=3x0, bias=false) -> conv(4, 3, pad=same, dilation=2)
+  conv(4, 2x4, pad=same, dilation=3) -> maxpool(2, stride=1, pad=same) -> avgpool(2x3, stride=1, pad=same) -> relu
   basic(4)
   basic(8, stride=2)
   dense_layer(4)
