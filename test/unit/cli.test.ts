@@ -55,7 +55,7 @@ describe('skipnet CLI', () => {
     const summary = JSON.parse(result.out);
     assert.equal(summary.model, 'two');
     assert.deepEqual(summary.rows.map((r: { id: string }) => r.id), ['input', 'dense1']);
-    assert.equal(summary.totals.params, 33);
+    assert.equal(summary.totals.params, '33', 'counts are exact decimal strings in JSON');
     const both = JSON.parse(run(['summary', 'two.skipnet', '--json'], { 'two.skipnet': file }).out);
     assert.deepEqual(both.map((s: { model: string }) => s.model), ['one', 'two']);
     assert.deepEqual(both[0].rows.map((r: { id: string; shape: string }) => `${r.id} ${r.shape}`), ['input 8×8×3', 'b1/conv1 8×8×4', 'b1/relu1 8×8×4', 'gap1 4', 'dense1 2']);

@@ -54,16 +54,16 @@ describe('Compare view: host model', () => {
 
   it("suggests DenseNet-40's growth rate for ResNet-20's count; its edits give that count", () => {
     const text = readExample('densenet40.skipnet');
-    const answer = suggestMatch(text, spec('densenet40'), 'dense_block.k', 269_722);
+    const answer = suggestMatch(text, spec('densenet40'), 'dense_block.k', 269_722n);
     assert.ok('suggestion' in answer, JSON.stringify(answer));
     const s = answer.suggestion;
     assert.deepEqual(s.current, [12, 12, 12]);
     assert.ok(s.withinTolerance, `${s.params} vs 269,722`);
     assert.equal(s.values.length, 3);
     assert.ok(s.values.every((v) => v === s.values[0] && v < 12));
-    assert.equal(analyze(applyEdits(text, answer.edits)).models[0].totals.params, s.params);
-    assert.deepEqual(suggestMatch(text, spec('densenet40', true), 'dense_block.k', 269_722), { error: 'Turn the ablation off to resize this model: suggestions edit the model as written.' });
-    assert.deepEqual(suggestMatch(text, spec('densenet40'), 'dense_block.q', 269_722), { error: "Model 'densenet40' has no size knob 'dense_block.q'." });
+    assert.equal(analyze(applyEdits(text, answer.edits)).models[0].totals.params.toString(), s.params);
+    assert.deepEqual(suggestMatch(text, spec('densenet40', true), 'dense_block.k', 269_722n), { error: 'Turn the ablation off to resize this model: suggestions edit the model as written.' });
+    assert.deepEqual(suggestMatch(text, spec('densenet40'), 'dense_block.q', 269_722n), { error: "Model 'densenet40' has no size knob 'dense_block.q'." });
   });
 });
 

@@ -68,7 +68,7 @@ test('resnet20 payload: nodes, add merges, channels on edges, nothing collapsed'
   assert.equal(graph.groups.length, 12);
   assert.equal(graph.nodes.filter((n) => n.merge === 'add').length, 9);
   assert.equal(graph.groups.filter((g) => g.collapsed).length, 0);
-  assert.equal(graph.totals.params, 269722);
+  assert.equal(graph.totals.params, '269722', 'counts cross postMessage as exact decimal digits');
   const add = graph.nodes.find((n) => n.id === 'layer2/basic1/add1')!;
   assert.deepEqual(add.shape, [16, 16, 32]);
   const intoAdd = graph.edges.filter((e) => e.target === add.id);

@@ -125,7 +125,7 @@ test("parameter-matched suggestion: ResNet-20's widths for DenseNet-40's count, 
   await knob.selectOption('stage.planes');
   await side(w, 0).locator('.match-button').click();
   assert.deepEqual(await waitPosted(w, 'requestSuggestion'), { type: 'requestSuggestion', revision: 1, side: 0, knob: 'stage.planes' });
-  const result = suggestMatch(read('resnet20'), spec('resnet20'), 'stage.planes', 1_019_722);
+  const result = suggestMatch(read('resnet20'), spec('resnet20'), 'stage.planes', 1_019_722n);
   assert.ok('suggestion' in result);
   const s = result.suggestion;
   assert.ok(s.withinTolerance && Math.abs(s.difference) <= 0.05);
@@ -133,7 +133,7 @@ test("parameter-matched suggestion: ResNet-20's widths for DenseNet-40's count, 
   const text = side(w, 0).locator('.suggestion');
   await w.page.waitForFunction(() => /→/.test(document.querySelector('.side[data-side="0"] .suggestion')!.textContent ?? ''));
   const pct = `${s.difference >= 0 ? '+' : '−'}${Math.abs(s.difference * 100).toFixed(1)}%`;
-  assert.equal(await text.textContent(), `planes 16, 32, 64 → ${s.values.join(', ')}: ${s.params.toLocaleString('en-US')} params, ${pct} from densenet40’s 1,019,722 (within 5%)`);
+  assert.equal(await text.textContent(), `planes 16, 32, 64 → ${s.values.join(', ')}: ${BigInt(s.params).toLocaleString('en-US')} params, ${pct} from densenet40’s 1,019,722 (within 5%)`);
   await side(w, 0).locator('.write-button').click();
   assert.deepEqual(await waitPosted(w, 'applySuggestion'), { type: 'applySuggestion', revision: 1, side: 0, knob: 'stage.planes', values: s.values });
   await send(w, { type: 'applied', revision: 1, side: 0, ok: true, message: `Wrote planes = ${s.values.join(', ')} to resnet20.skipnet.` });
