@@ -66,7 +66,7 @@ describe('examples', () => {
     assert.equal(shape('gap1'), '64');
     const shortcut = graph.nodeById.get('layer2/basic1/shortcut')!;
     assert.equal(shortcut.kind, 'zeropad');
-    assert.equal(shortcut.params, 0);
+    assert.equal(shortcut.params, 0n);
     // Option A: 16 real channels in the middle, 8 zero channels each side.
     assert.deepEqual(shortcut.provenance, [
       { source: '', channels: 8 },
@@ -96,7 +96,7 @@ describe('examples', () => {
     assert.equal(formatShape(graph.nodeById.get('transition3/avgpool1')?.shape), '7×7×512');
     assert.equal(formatShape(graph.nodeById.get('norm5')?.shape), '7×7×1024');
     assert.equal(graph.nodeById.get('norm5')!.provenance.length, 17);
-    assert.equal(graph.nodeById.get('classifier')!.params, 1024 * 1000 + 1000);
+    assert.equal(graph.nodeById.get('classifier')!.params, BigInt(1024 * 1000 + 1000));
   });
 
   it('nodes keep their source range and block nesting', () => {

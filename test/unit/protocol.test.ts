@@ -48,7 +48,7 @@ test('host messages with a real payload validate; a corrupted one names the fiel
   (broken.nodes[3] as unknown as Record<string, unknown>).params = 'many';
   const result = validateHostMessage({ type: 'graph', uri: 'u', version: 1, graph: broken, diagnostics });
   assert.equal(result.ok, false);
-  if (!result.ok) assert.match(result.error, /graph\.nodes\[3\]\.params: expected a finite number/);
+  if (!result.ok) assert.match(result.error, /graph\.nodes\[3\]\.params: expected a whole number as a decimal string/);
 });
 
 test('staleness: older versions and other documents are dropped', () => {
