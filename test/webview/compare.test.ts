@@ -67,11 +67,11 @@ test('resnet20 vs densenet40: both graphs drawn, aligned at the input, and the t
   assert.equal(await cell(w, 'trainable params', 'a'), '269,722');
   assert.equal(await cell(w, 'trainable params', 'b'), '1,019,722');
   assert.equal(await cell(w, 'trainable params', 'ratio'), '3.78');
-  assert.equal(await cell(w, 'MACs per sample', 'a'), '40.55 M');
-  assert.equal(await cell(w, 'MACs per sample', 'b'), '264.81 M');
+  assert.equal(await cell(w, 'MACs per sample', 'a'), '40,551,040 (40.55 M)');
+  assert.equal(await cell(w, 'MACs per sample', 'b'), '264,812,928 (264.81 M)');
   assert.equal(await cell(w, 'activations per sample', 'b'), '27.5 MiB');
-  assert.equal(await cell(w, 'training memory (batch 32)', 'a'), '93.5 MiB');
-  assert.equal(await cell(w, 'training memory (batch 32)', 'b'), '892 MiB');
+  assert.equal(await cell(w, 'training memory (batch 32)', 'a'), '49.5 MiB');
+  assert.equal(await cell(w, 'training memory (batch 32)', 'b'), '593 MiB');
   // Aligned by depth: one zoom for both, readable, and both inputs on the same row at the top.
   const inputs = await Promise.all([0, 1].map((i) => side(w, i).locator('.node.kind-input').boundingBox()));
   assert.ok(inputs[0] && inputs[1]);
