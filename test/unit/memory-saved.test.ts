@@ -31,8 +31,18 @@ const EVERY_KIND = `model every_kind(12x12x3) {
 
 interface Measured {
   batch: number;
+  device: 'cpu' | 'meta';
   activations: number;
   weights: number;
+}
+
+function measure(args: string[]): Measured[] {
+  try {
+    const stdout = execFileSync(PYTHON, [join(ROOT, 'test', 'reference', 'saved_tensors.py'), ...args], { encoding: 'utf8', timeout: 300_000 });
+    return JSON.parse(stdout);
+  } catch (error) {
+    assert.fail(`PyTorch reference failed (needs Debian python3-torch: apt-get install -y python3-torch; .ci/run installs it): ${(error as Error).message}`);
+  }
 }
 
 describe("training memory's activation term against what PyTorch's autograd keeps", () => {
@@ -49,17 +59,15 @@ describe("training memory's activation term against what PyTorch's autograd keep
     return { file, model, arg: `${path}:${result.className}:${model.training.batch}` };
   });
 
+  it('the meta device keeps what the cpu keeps: every layer kind, and a small ResNet, with real tensors', () => {
+    const checked = cases.filter((c) => c.file === 'every_kind.skipnet' || c.file === 'mnist_resnet.skipnet');
+    const [cpu, meta] = [measure(checked.map((c) => `${c.arg}:cpu`)), measure(checked.map((c) => `${c.arg}:meta`))];
+    assert.deepEqual(meta.map((m) => m.activations), cpu.map((m) => m.activations));
+    assert.ok(cpu.every((m) => m.device === 'cpu' && m.activations > 0));
+  });
+
   it('every example at its batch size, and a model of every layer kind: the bytes of saved tensors, to the byte', () => {
-    let measured: Measured[];
-    try {
-      const stdout = execFileSync(PYTHON, [join(ROOT, 'test', 'reference', 'saved_tensors.py'), ...cases.map((c) => c.arg)], {
-        encoding: 'utf8',
-        timeout: 900_000,
-      });
-      measured = JSON.parse(stdout);
-    } catch (error) {
-      assert.fail(`PyTorch reference failed (needs Debian python3-torch: apt-get install -y python3-torch; .ci/run installs it): ${(error as Error).message}`);
-    }
+    const measured = measure(cases.map((c) => `${c.arg}:meta`));
     const report: string[] = [];
     cases.forEach(({ file, model }, i) => {
       const torch = measured[i];
