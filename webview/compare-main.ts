@@ -221,7 +221,7 @@ function alignStart(): void {
 function showSide(index: SideIndex, side: CompareSidePayload): void {
   const panel = panels[index];
   panel.root.dataset.model = side.model;
-  panel.header.textContent = `${index === 0 ? 'A' : 'B'}: ${side.label} · ${formatCount(side.params)} params · ${side.file}`;
+  panel.header.textContent = `${index === 0 ? 'A' : 'B'}: ${side.label} · ${formatCount(BigInt(side.params))} params · ${side.file}`;
   const box = panel.ablation as unknown as { checked: boolean };
   if (box.checked !== side.withoutSkips) box.checked = side.withoutSkips;
   panel.problems.replaceChildren();
@@ -283,7 +283,7 @@ function handle(message: HostToCompare): void {
     sides = message.sides;
     message.sides.forEach((side, i) => showSide(i as SideIndex, side));
     showTable(message);
-    charts.setLabels([message.sides[0].label, message.sides[1].label], [message.sides[0].params, message.sides[1].params]);
+    charts.setLabels([message.sides[0].label, message.sides[1].label], [Number(message.sides[0].params), Number(message.sides[1].params)]);
     document.body.dataset.revision = String(revision);
     persist();
     return;
@@ -299,7 +299,7 @@ function handle(message: HostToCompare): void {
       }
       const target = sides ? sides[other(message.side)].label : 'the other model';
       const [, param] = s.knob.split('.');
-      panel.suggestionText.textContent = `${param} ${s.current.join(', ')} → ${s.values.join(', ')}: ${formatCount(s.params)} params, ${percent(s.difference)} from ${target}’s ${formatCount(s.target)}${s.withinTolerance ? ' (within 5%)' : ' (closest possible; not within 5%)'}`;
+      panel.suggestionText.textContent = `${param} ${s.current.join(', ')} → ${s.values.join(', ')}: ${formatCount(BigInt(s.params))} params, ${percent(s.difference)} from ${target}’s ${formatCount(BigInt(s.target))}${s.withinTolerance ? ' (within 5%)' : ' (closest possible; not within 5%)'}`;
       panel.suggestion = { knob: s.knob, values: s.values };
       panel.writeButton.toggleAttribute('disabled', false);
       return;

@@ -131,7 +131,7 @@ function showDiagnostics(diagnostics: DiagnosticsSummary): void {
 function showGraphSummary(): void {
   const payload = view?.currentPayload;
   if (!payload) return;
-  summary.textContent = `${payload.model} · ${formatCount(payload.totals.params)} params · ${formatMacs(payload.totals.macs)}MACs · ${formatBytes(payload.totals.activationBytes)} activations/sample`;
+  summary.textContent = `${payload.model} · ${formatCount(BigInt(payload.totals.params))} params · ${formatMacs(BigInt(payload.totals.macs))}MACs · ${formatBytes(BigInt(payload.totals.activationBytes))} activations/sample`;
   if (payload.models.length > 1) {
     modelSelect.replaceChildren(
       ...payload.models.map((name) => {

@@ -1,4 +1,5 @@
-import { analyze, formatBytes, formatCount, formatMacs, trainingMemory, withoutSkipConnections, type Analysis, type ModelGraph } from '../core';
+import { analyze, formatBytes, formatCount, formatMacsExact, trainingMemory, withoutSkipConnections, type Analysis, type ModelGraph } from '../core';
+import type { CompareRow } from '../protocol/compare-messages';
 import { renderTable } from './table';
 
 export interface CompareSide {
@@ -6,22 +7,35 @@ export interface CompareSide {
   model: ModelGraph;
 }
 
-/** Rows of the side-by-side comparison: what the seed question is about, in numbers. */
-export function comparisonRows(a: CompareSide, b: CompareSide, batch: number): { metric: string; a: string; b: string; ratio: string }[] {
-  const ratio = (x: number, y: number): string => (x === 0 ? (y === 0 ? '1.00' : '∞') : (y / x).toFixed(2));
-  const memory = (m: ModelGraph): number => trainingMemory(m, batch).total;
-  const count = (m: ModelGraph, kind: string): number => m.nodes.filter((n) => n.kind === kind).length;
-  const metrics: [string, (m: ModelGraph) => number, (v: number) => string][] = [
+/** y / x to two decimals, rounded half up, computed exactly on the counts; "∞" when only x is 0. */
+export function exactRatio(x: bigint, y: bigint): string {
+  if (x === 0n) return y === 0n ? '1.00' : '∞';
+  const hundredths = (y * 200n + x) / (2n * x);
+  return `${hundredths / 100n}.${(hundredths % 100n).toString().padStart(2, '0')}`;
+}
+
+/**
+ * Rows of the side-by-side comparison: what the seed question is about, in numbers. `a` and `b` are the
+ * figures as shown (counts with every digit, bytes in IEC units); `values` the exact quantities as decimal
+ * digits (bytes in bytes), since the shown bytes are rounded.
+ */
+export function comparisonRows(a: CompareSide, b: CompareSide, batch: number): CompareRow[] {
+  const memory = (m: ModelGraph): bigint => trainingMemory(m, batch).total;
+  const count = (m: ModelGraph, kind: string): bigint => BigInt(m.nodes.filter((n) => n.kind === kind).length);
+  const metrics: [string, (m: ModelGraph) => bigint, (v: bigint) => string][] = [
     ['trainable params', (m) => m.totals.params, formatCount],
     ['BN buffers', (m) => m.totals.buffers, formatCount],
-    ['MACs per sample', (m) => m.totals.macs, (v) => `${formatMacs(v)}`],
-    ['layers', (m) => m.totals.layers, String],
+    ['MACs per sample', (m) => m.totals.macs, formatMacsExact],
+    ['layers', (m) => BigInt(m.totals.layers), String],
     ['add merges', (m) => count(m, 'add'), String],
     ['concat merges', (m) => count(m, 'concat'), String],
-    ['activations per sample', (m) => m.totals.activationElements * 4, formatBytes],
+    ['activations per sample', (m) => m.totals.activationElements * 4n, formatBytes],
     [`training memory (batch ${batch})`, memory, formatBytes],
   ];
-  return metrics.map(([metric, get, format]) => ({ metric, a: format(get(a.model)), b: format(get(b.model)), ratio: ratio(get(a.model), get(b.model)) }));
+  return metrics.map(([metric, get, format]) => {
+    const [x, y] = [get(a.model), get(b.model)];
+    return { metric, a: format(x), b: format(y), ratio: exactRatio(x, y), values: [x.toString(), y.toString()] };
+  });
 }
 
 export function renderComparison(a: CompareSide, b: CompareSide, batch: number): string {

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { analyze, formatBytes, formatCount, formatDiagnostic, formatMacs, summarize, type Analysis, type ModelGraph } from '../core';
+import { analyze, formatBytes, formatCount, formatDiagnostic, formatMacs, formatMacsExact, summarize, summaryJson, type Analysis, type ModelGraph } from '../core';
 import { exportPyTorch } from '../export/pytorch';
 import { compareSides, comparisonRows, renderComparison } from './compare';
 import { renderSvg } from './render';
@@ -94,7 +94,7 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
         const batch = flags.batch === undefined ? undefined : Number(flags.batch);
         if (batch !== undefined && (!Number.isInteger(batch) || batch < 1)) return usage(io, `--batch must be a whole number ≥ 1, not '${flags.batch}'`);
         const summaries = models.map((m) => summarize(m, batch ?? m.training.batch));
-        if (flags.json !== undefined) io.out(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2));
+        if (flags.json !== undefined) io.out(summaryJson(summaries.length === 1 ? summaries[0] : summaries));
         else summaries.forEach((s, i) => printSummary(io, s, i > 0));
         return analysis.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
       });
@@ -225,12 +225,13 @@ function printSummary(io: CliIo, summary: ReturnType<typeof summarize>, separate
   const t = summary.totals;
   io.out(`Trainable params: ${formatCount(t.params)}`);
   io.out(`Buffers (BN running statistics): ${formatCount(t.buffers)}`);
-  io.out(`MACs per sample: ${formatCount(t.macs)} (${formatMacs(t.macs)})`);
-  io.out(`Activations per sample: ${formatBytes(t.activationBytesPerSample)}`);
+  io.out(`MACs per sample: ${formatMacsExact(t.macs)}`);
+  io.out(`Activations per sample: ${formatBytes(t.activationBytesPerSample)} (layer outputs; ${formatBytes(t.savedBytesPerSample)} kept for the backward pass)`);
   const m = t.training;
   io.out(
-    `Training memory at batch ${m.batch}: ${formatBytes(m.total)} (weights ${formatBytes(m.weights)}, gradients ${formatBytes(m.gradients)}, optimizer ${formatBytes(m.optimizerState)}, activations ${formatBytes(m.activations)})`,
+    `Training memory at batch ${m.batch}: ${formatBytes(m.total)} (weights ${formatBytes(m.weights)}, buffers ${formatBytes(m.buffers)}, gradients ${formatBytes(m.gradients)}, optimizer ${formatBytes(m.optimizerState)}, activations ${formatBytes(m.activations)})`,
   );
+  io.out(`Training memory in bytes: ${formatCount(m.total)}`);
   if (!summary.complete) io.out('Note: errors left some shapes unknown; the totals cover only the known layers.');
 }
 

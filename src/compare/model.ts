@@ -64,7 +64,7 @@ export function buildSide(spec: SideSpec, text: string, collapseThreshold: numbe
       uri: spec.uri,
       model: spec.model,
       withoutSkips: spec.withoutSkips,
-      params: graph?.totals.params ?? 0,
+      params: (graph?.totals.params ?? 0n).toString(),
       graph: graph ? buildGraphPayload(graph, analysis.lines, { collapseThreshold, models: analysis.models.map((m) => m.name) }) : null,
       problems,
       knobs,
@@ -85,9 +85,9 @@ export function buildCompareMessage(specs: [SideSpec, SideSpec], texts: [string,
  * The knob value that gives this side the other side's parameter count (core `matchParameterCount`),
  * with the edits that write it back. `target` is the other side's count as shown.
  */
-export function suggestMatch(text: string, spec: SideSpec, knob: string, target: number): { suggestion: ParameterSuggestion; edits: ParameterMatch['edits'] } | { error: string } {
+export function suggestMatch(text: string, spec: SideSpec, knob: string, target: bigint): { suggestion: ParameterSuggestion; edits: ParameterMatch['edits'] } | { error: string } {
   if (spec.withoutSkips) return { error: 'Turn the ablation off to resize this model: suggestions edit the model as written.' };
-  if (!(target > 0)) return { error: 'The other model has no parameter count to match (it does not analyse).' };
+  if (target <= 0n) return { error: 'The other model has no parameter count to match (it does not analyse).' };
   const current = sizeKnobs(analyze(text), spec.model).find((k) => k.id === knob);
   if (!current) return { error: `Model '${spec.model}' has no size knob '${knob}'.` };
   const match = matchParameterCount(text, spec.model, knob, target);
@@ -98,8 +98,8 @@ export function suggestMatch(text: string, spec: SideSpec, knob: string, target:
       knob,
       current: current.literals.map((l) => l.value),
       values: match.values,
-      params: match.params,
-      target,
+      params: match.params.toString(),
+      target: target.toString(),
       difference: match.difference,
       withinTolerance: Math.abs(match.difference) <= MATCH_TOLERANCE,
     },

@@ -10,6 +10,7 @@ import { readGraphSettings } from '../graph/panel';
 import { datasetSource, readTrainingSettings, TrainingRefusal } from '../graph/training';
 import { type CompareToHost, type HostToCompare, type SideIndex } from '../protocol/compare-messages';
 import { validateCompareWebviewMessage } from '../protocol/compare-validate';
+import { formatCount } from '../core/format';
 import { buildCompareMessage, type SideSpec, suggestMatch } from './model';
 import { planTrainBoth } from './training';
 
@@ -30,7 +31,7 @@ export class ComparePanel implements vscode.Disposable {
   private revision = 0;
   private updateTimer: ReturnType<typeof setTimeout> | undefined;
   /** Parameter counts on screen (what a suggestion aims at). */
-  private shownParams: [number, number] = [0, 0];
+  private shownParams: [bigint, bigint] = [0n, 0n];
   private readonly onDisposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDisposeEmitter.event;
 
@@ -88,7 +89,7 @@ export class ComparePanel implements vscode.Disposable {
       const texts: [string, string] = [await readText(this.specs[0].uri), await readText(this.specs[1].uri)];
       const settings = readGraphSettings();
       const message = buildCompareMessage(this.specs, texts, ++this.revision, { collapseThreshold: settings.collapseThreshold, direction: settings.direction });
-      this.shownParams = [message.sides[0].params, message.sides[1].params];
+      this.shownParams = [BigInt(message.sides[0].params), BigInt(message.sides[1].params)];
       this.post(message);
     } catch (error) {
       this.log.error(`compare: cannot read the models: ${error instanceof Error ? error.message : String(error)}`);
@@ -175,7 +176,7 @@ export class ComparePanel implements vscode.Disposable {
     for (const change of answer.edits) edit.replace(uri, new vscode.Range(document.positionAt(change.range.start), document.positionAt(change.range.end)), change.newText);
     const ok = await vscode.workspace.applyEdit(edit);
     const [, param] = knob.split('.');
-    this.post({ type: 'applied', revision: this.revision, side, ok, message: ok ? `Wrote ${param} = ${values.join(', ')} to ${spec.file} (${answer.suggestion.params.toLocaleString('en-US')} params).` : `Could not edit ${spec.file}.` });
+    this.post({ type: 'applied', revision: this.revision, side, ok, message: ok ? `Wrote ${param} = ${values.join(', ')} to ${spec.file} (${formatCount(BigInt(answer.suggestion.params))} params).` : `Could not edit ${spec.file}.` });
     this.log.info(`compare: ${ok ? 'wrote' : 'failed to write'} ${knob} = ${values.join(', ')} in ${spec.uri}`);
   }
 

@@ -19,8 +19,9 @@ export interface ParameterMatch {
   /** Factor applied to every literal of the knob (1 = as written). */
   scale: number;
   values: number[];
-  params: number;
-  target: number;
+  /** Exact counts (bigint). */
+  params: bigint;
+  target: bigint;
   /** params / target − 1. */
   difference: number;
   edits: { range: Range; newText: string }[];
@@ -87,7 +88,7 @@ export function sizeKnobs(analysis: Analysis, modelName: string): SizeKnob[] {
  * Finds the scale of one knob that brings the model's parameter count closest to `target`
  * (e.g. the growth rate that gives a DenseNet as many parameters as a ResNet). The edits write it back.
  */
-export function matchParameterCount(text: string, modelName: string, knobId: string, target: number): ParameterMatch | { error: string } {
+export function matchParameterCount(text: string, modelName: string, knobId: string, target: bigint): ParameterMatch | { error: string } {
   const analysis = analyze(text);
   const knob = sizeKnobs(analysis, modelName).find((k) => k.id === knobId);
   if (!knob) return { error: `Model '${modelName}' has no size knob '${knobId}'.` };
@@ -101,18 +102,24 @@ export function matchParameterCount(text: string, modelName: string, knobId: str
     const result = analyze(edited);
     const model: ModelGraph | undefined = result.models.find((m) => m.name === modelName);
     if (!model || result.diagnostics.some((d) => d.severity === 'error')) return undefined;
-    return { knob: knobId, scale, values, params: model.totals.params, target, difference: model.totals.params / target - 1, edits: edits.reverse() };
+    return { knob: knobId, scale, values, params: model.totals.params, target, difference: relativeDifference(model.totals.params, target), edits: edits.reverse() };
   };
   // Parameter counts grow with width: double until past the target, then bisect on the smallest literal.
   let low = 1;
   let high = base;
-  while ((tryValue(high)?.params ?? Infinity) < target && high < 1 << 16) high *= 2;
+  const below = (match: ParameterMatch | undefined): boolean => match !== undefined && match.params < target;
+  while (below(tryValue(high)) && high < 1 << 16) high *= 2;
   while (high - low > 1) {
     const middle = (low + high) >> 1;
-    if ((tryValue(middle)?.params ?? Infinity) < target) low = middle;
+    if (below(tryValue(middle))) low = middle;
     else high = middle;
   }
   const candidates = [tryValue(low), tryValue(high)].filter((c): c is ParameterMatch => c !== undefined);
   if (candidates.length === 0) return { error: `No value of ${knobId} gives a valid model.` };
   return candidates.reduce((best, c) => (Math.abs(c.difference) < Math.abs(best.difference) ? c : best));
+}
+
+/** params / target − 1 as a double, from the exact counts: the quotient is taken in millionths first, so counts past 2^53 lose nothing that shows. */
+function relativeDifference(params: bigint, target: bigint): number {
+  return target === 0n ? Infinity : Number(((params - target) * 1_000_000n) / target) / 1_000_000;
 }

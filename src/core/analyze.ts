@@ -64,7 +64,7 @@ export function analyze(text: string, options: ExpansionOptions = {}): Analysis 
 }
 
 function totalsOf(nodes: ModelGraph['nodes']): ModelTotals {
-  const totals: ModelTotals = { params: 0, buffers: 0, macs: 0, activationElements: 0, layers: 0 };
+  const totals: ModelTotals = { params: 0n, buffers: 0n, macs: 0n, activationElements: 0n, layers: 0 };
   for (const node of nodes) {
     totals.params += node.params;
     totals.buffers += node.buffers;

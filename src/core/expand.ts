@@ -5,7 +5,9 @@ import { evaluate, type EvalScope } from './evaluate';
 import type { BlockGroup, ChannelSegment, GraphNode } from './graph';
 import { LAYERS, paddingProblem, type LayerArgs, type LayerSpec } from './layers';
 import type { Range } from './text';
-import { channelsOf, elementCount, formatShape, formatValue, isSymbol, type Shape, type Value } from './values';
+import { channelsOf, exactElementCount, formatShape, formatValue, isSymbol, MAX_DIMENSION, type Shape, type Value } from './values';
+
+const MAX_DIMENSION_TEXT = MAX_DIMENSION.toLocaleString('en-US');
 
 /** Expansion stops past this many nodes plus repeat iterations, so any input is analysed in bounded time. */
 export const DEFAULT_MAX_WORK = 50_000;
@@ -68,8 +70,8 @@ export function expandModel(
 
   const dims = model.inputDims;
   let inputShape: Shape | null = dims;
-  if ((dims.length !== 1 && dims.length !== 3) || dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    sink.add('invalid-size', 'The input shape must be H×W×C (e.g. 32x32x3) or a single size, all positive whole numbers.', model.inputRange);
+  if ((dims.length !== 1 && dims.length !== 3) || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
+    sink.add('invalid-size', `The input shape must be H×W×C (e.g. 32x32x3) or a single size, all whole numbers from 1 to ${MAX_DIMENSION_TEXT}.`, model.inputRange);
     inputShape = null;
   }
   const input = addNode({ id: 'input', name: 'input', kind: 'input', inputs: [], args: {}, range: model.inputRange, group: null }, inputShape, 'new', [], null);
@@ -235,7 +237,7 @@ export function expandModel(
   }
 
   function openGroup(frame: Frame, name: string, block: string, callRange: Range): BlockGroup {
-    const group: BlockGroup = { id: frame.prefix + name, name, block, parent: frame.group?.id ?? null, callRange, nodes: [], output: null, params: 0, macs: 0 };
+    const group: BlockGroup = { id: frame.prefix + name, name, block, parent: frame.group?.id ?? null, callRange, nodes: [], output: null, params: 0n, macs: 0n };
     groups.push(group);
     return group;
   }
@@ -341,6 +343,12 @@ export function expandModel(
       sink.add(result.code, result.message, argumentRange(spec, element, result.argument) ?? element.range, related);
       return node.id;
     }
+    // Shapes are doubles: a dimension past 2^53 − 1 could not be exact, so it is an error, not a rounding.
+    const huge = result.shape.find((dim) => !Number.isSafeInteger(dim));
+    if (huge !== undefined) {
+      sink.add('invalid-shape', `${spec.kind} would make a dimension of about ${huge.toPrecision(4)}, more than ${MAX_DIMENSION_TEXT} (2^53 − 1), the largest size computed exactly.`, element.range);
+      return node.id;
+    }
     fillNode(node, result.shape, result.provenance, inputNodes);
     node.params = result.params;
     node.buffers = result.buffers;
@@ -428,10 +436,10 @@ export function expandModel(
       group: base.group,
       shape: null,
       provenance: [],
-      params: 0,
-      buffers: 0,
-      macs: 0,
-      outputElements: 0,
+      params: 0n,
+      buffers: 0n,
+      macs: 0n,
+      outputElements: 0n,
       view: LAYERS.get(base.kind)?.view === true,
     };
     if (nodeById.has(node.id)) {
@@ -448,7 +456,12 @@ export function expandModel(
 }
 
 function checkType(type: string, value: Value): string | undefined {
-  const wholePositive = (v: Value): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
+  const wholePositive = (v: Value): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+  // Sizes are doubles: past 2^53 − 1 they are no longer exact, so larger ones are refused with their own message.
+  const tooLarge = (v: Value): boolean => typeof v === 'number' && Number.isInteger(v) && v > MAX_DIMENSION;
+  if ((type === 'int' || type === 'kernel' || type === 'padding') && (tooLarge(value) || (typeof value === 'object' && 'dims' in value && value.dims.some(tooLarge)))) {
+    return `must be a whole number ≤ ${MAX_DIMENSION_TEXT} (2^53 − 1), not ${formatValue(value)}.`;
+  }
   switch (type) {
     case 'int':
       return wholePositive(value) ? undefined : `must be a whole number ≥ 1, not ${formatValue(value)}.`;
@@ -468,7 +481,7 @@ function checkType(type: string, value: Value): string | undefined {
 
 function fillNode(node: GraphNode, shape: Shape, mode: 'pass' | 'new' | 'concat' | 'zeropad' | 'scaled', inputs: GraphNode[]): void {
   node.shape = shape;
-  node.outputElements = elementCount(shape);
+  node.outputElements = exactElementCount(shape);
   const channels = channelsOf(shape);
   switch (mode) {
     case 'new':

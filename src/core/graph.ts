@@ -24,11 +24,14 @@ export interface GraphNode {
   /** Output shape without the batch axis, or null if an error upstream left it unknown. */
   shape: Shape | null;
   provenance: ChannelSegment[];
-  params: number;
-  buffers: number;
-  macs: number;
+  /** Counts are bigint: exact past 2^53 (Number.MAX_SAFE_INTEGER). Trainable parameters, as PyTorch counts them. */
+  params: bigint;
+  /** Batch-norm running mean and variance (2·C), not trained. */
+  buffers: bigint;
+  /** Multiply-accumulates per sample. */
+  macs: bigint;
   /** Elements of the output for one sample (memory is this × 4 bytes in float32). */
-  outputElements: number;
+  outputElements: bigint;
   /** Views (identity, flatten) share their input's memory. */
   view: boolean;
 }
@@ -44,8 +47,9 @@ export interface BlockGroup {
   nodes: string[];
   /** The node whose output is the group's output. */
   output: string | null;
-  params: number;
-  macs: number;
+  /** Exact sums over the nodes inside, at any depth. */
+  params: bigint;
+  macs: bigint;
 }
 
 export interface TrainingConfig {
@@ -70,12 +74,13 @@ export const DEFAULT_TRAINING: TrainingConfig = {
   seed: 1,
 };
 
+/** Exact sums over the model's nodes (bigint: exact past 2^53). */
 export interface ModelTotals {
-  params: number;
-  buffers: number;
-  macs: number;
+  params: bigint;
+  buffers: bigint;
+  macs: bigint;
   /** Sum over nodes of output elements for one sample, views excluded. */
-  activationElements: number;
+  activationElements: bigint;
   layers: number;
 }
 

@@ -14,9 +14,12 @@ export interface ArgSpec {
 /** The resolved arguments of one layer, after defaults and type checks. */
 export type LayerArgs = Record<string, Value>;
 
-/** What a layer makes of its input shape(s): the output, or a message saying why it cannot. */
+/**
+ * What a layer makes of its input shape(s): the output, or a message saying why it cannot. Parameters,
+ * buffers and MACs (per sample) are bigint so they stay exact past 2^53.
+ */
 export type Inference =
-  | { ok: true; shape: Shape; params: number; buffers: number; macs: number; provenance: 'pass' | 'new' | 'concat' | 'zeropad' | 'scaled' }
+  | { ok: true; shape: Shape; params: bigint; buffers: bigint; macs: bigint; provenance: 'pass' | 'new' | 'concat' | 'zeropad' | 'scaled' }
   | {
       ok: false;
       message: string;
@@ -106,7 +109,10 @@ const paddedBy = (p: Padding): string => (p.top || p.bottom || p.left || p.right
  * ⌊(size + before + after − d·(k−1) − 1) / s⌋ + 1 (PyTorch's Conv2d/MaxPool2d formula, ceil_mode off).
  */
 export function windowOutput(size: number, kernel: number, stride: number, before: number, after: number, dilation = 1): number {
-  return Math.floor((size + before + after - dilation * (kernel - 1) - 1) / stride) + 1;
+  // Computed exactly (sizes may be near 2^53); BigInt division truncates toward zero, so floor negative spans.
+  const span = BigInt(size) + BigInt(before) + BigInt(after) - BigInt(dilation) * BigInt(kernel - 1) - 1n;
+  const quotient = span / BigInt(stride) - (span < 0n && span % BigInt(stride) !== 0n ? 1n : 0n);
+  return Number(quotient + 1n);
 }
 
 /** Why a `pad=` value is not padding (a whole number ≥ 0, HxW of those, `same` or `valid`), or undefined. */
@@ -122,7 +128,7 @@ const int = (value: Value | undefined): number => (typeof value === 'number' ? v
 const pair = (value: Value | undefined): [number, number] =>
   typeof value === 'object' && 'dims' in value ? [value.dims[0], value.dims[1]] : [int(value), int(value)];
 
-const pass = (shape: Shape): Inference => ({ ok: true, shape, params: 0, buffers: 0, macs: 0, provenance: 'pass' });
+const pass = (shape: Shape): Inference => ({ ok: true, shape, params: 0n, buffers: 0n, macs: 0n, provenance: 'pass' });
 const needImage = (kind: string, shape: Shape): Inference | undefined =>
   shape.length === 3
     ? undefined
@@ -154,7 +160,7 @@ function pooling(kind: string): LayerSpec {
       const h = windowOutput(input[0], kh, sh, pad.top, pad.bottom);
       const w = windowOutput(input[1], kw, sw, pad.left, pad.right);
       if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} window does not fit the ${input[0]}×${input[1]} input${paddedBy(pad)}.` };
-      return { ok: true, shape: [h, w, input[2]], params: 0, buffers: 0, macs: 0, provenance: 'pass' };
+      return { ok: true, shape: [h, w, input[2]], params: 0n, buffers: 0n, macs: 0n, provenance: 'pass' };
     },
   };
 }
@@ -181,7 +187,7 @@ function merge(kind: 'add' | 'concat'): LayerSpec {
             return { ok: false, code: 'shape-mismatch', message: `add needs inputs of one shape but gets ${inputs.map(formatShape).join(' and ')}.` };
           }
         }
-        return { ok: true, shape: first, params: 0, buffers: 0, macs: 0, provenance: 'new' };
+        return { ok: true, shape: first, params: 0n, buffers: 0n, macs: 0n, provenance: 'new' };
       }
       for (const shape of inputs) {
         if (shape.length !== first.length || shape.slice(0, -1).some((d, i) => d !== first[i])) {
@@ -193,7 +199,7 @@ function merge(kind: 'add' | 'concat'): LayerSpec {
         }
       }
       const channels = inputs.reduce((sum, shape) => sum + channelsOf(shape), 0);
-      return { ok: true, shape: [...first.slice(0, -1), channels], params: 0, buffers: 0, macs: 0, provenance: 'concat' };
+      return { ok: true, shape: [...first.slice(0, -1), channels], params: 0n, buffers: 0n, macs: 0n, provenance: 'concat' };
     },
   };
 }
@@ -231,9 +237,9 @@ const SPECS: LayerSpec[] = [
       if (h < 1 || w < 1) {
         return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} kernel${dilation > 1 ? ` (dilation ${dilation})` : ''} does not fit the ${input[0]}×${input[1]} input${paddedBy(pad)}.` };
       }
-      const perOutput = kh * kw * (cin / groups);
-      const params = perOutput * filters + (args.bias === true ? filters : 0);
-      return { ok: true, shape: [h, w, filters], params, buffers: 0, macs: h * w * filters * perOutput, provenance: 'new' };
+      const perOutput = BigInt(kh) * BigInt(kw) * BigInt(cin / groups);
+      const params = perOutput * BigInt(filters) + (args.bias === true ? BigInt(filters) : 0n);
+      return { ok: true, shape: [h, w, filters], params, buffers: 0n, macs: BigInt(h) * BigInt(w) * BigInt(filters) * perOutput, provenance: 'new' };
     },
   },
   {
@@ -244,8 +250,8 @@ const SPECS: LayerSpec[] = [
       { name: 'momentum', type: 'number', default: 0.1, doc: 'running-statistics momentum (PyTorch convention)' },
     ],
     infer([input]) {
-      const channels = channelsOf(input);
-      return { ok: true, shape: input, params: 2 * channels, buffers: 2 * channels, macs: 0, provenance: 'pass' };
+      const channels = BigInt(channelsOf(input));
+      return { ok: true, shape: input, params: 2n * channels, buffers: 2n * channels, macs: 0n, provenance: 'pass' };
     },
   },
   activation('relu', 'Rectified linear unit: max(0, x).'),
@@ -263,7 +269,7 @@ const SPECS: LayerSpec[] = [
     infer([input]) {
       const bad = needImage('gap', input);
       if (bad) return bad;
-      return { ok: true, shape: [input[2]], params: 0, buffers: 0, macs: 0, provenance: 'pass' };
+      return { ok: true, shape: [input[2]], params: 0n, buffers: 0n, macs: 0n, provenance: 'pass' };
     },
   },
   {
@@ -272,7 +278,7 @@ const SPECS: LayerSpec[] = [
     args: [],
     view: true,
     infer([input]) {
-      return { ok: true, shape: [elementCount(input)], params: 0, buffers: 0, macs: 0, provenance: 'scaled' };
+      return { ok: true, shape: [elementCount(input)], params: 0n, buffers: 0n, macs: 0n, provenance: 'scaled' };
     },
   },
   {
@@ -286,8 +292,9 @@ const SPECS: LayerSpec[] = [
       if (input.length !== 1) {
         return { ok: false, code: 'invalid-shape', message: `dense needs a flat input but gets ${formatShape(input)}; put gap or flatten before it.` };
       }
-      const units = int(args.units);
-      return { ok: true, shape: [units], params: input[0] * units + (args.bias === true ? units : 0), buffers: 0, macs: input[0] * units, provenance: 'new' };
+      const units = BigInt(int(args.units));
+      const macs = BigInt(input[0]) * units;
+      return { ok: true, shape: [int(args.units)], params: macs + (args.bias === true ? units : 0n), buffers: 0n, macs, provenance: 'new' };
     },
   },
   {
@@ -310,7 +317,7 @@ const SPECS: LayerSpec[] = [
       const channels = int(args.channels);
       const stride = int(args.stride);
       if (channels < input[2]) return { ok: false, code: 'invalid-size', message: `zeropad can only add channels: ${channels} is fewer than the input's ${input[2]}.` };
-      return { ok: true, shape: [Math.ceil(input[0] / stride), Math.ceil(input[1] / stride), channels], params: 0, buffers: 0, macs: 0, provenance: 'zeropad' };
+      return { ok: true, shape: [Math.ceil(input[0] / stride), Math.ceil(input[1] / stride), channels], params: 0n, buffers: 0n, macs: 0n, provenance: 'zeropad' };
     },
   },
   merge('add'),

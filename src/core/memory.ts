@@ -1,15 +1,31 @@
 import type { GraphNode, ModelGraph, TrainingConfig } from './graph';
 
-export const BYTES_PER_FLOAT = 4;
+export { formatBytes, formatCount, formatMacs, formatMacsExact, type Quantity } from './format';
 
+export const BYTES_PER_FLOAT = 4;
+/** max-pool indices and batch norm's num_batches_tracked are int64 in PyTorch. */
+const BYTES_PER_INT64 = 8;
+
+/** Bytes of one training step (bigint: exact past 2^53), float32 unless said. */
 export interface TrainingMemory {
   batch: number;
-  weights: number;
-  gradients: number;
-  optimizerState: number;
-  /** Activations kept for the backward pass: every non-view output (plus the input batch), × batch. */
-  activations: number;
-  total: number;
+  /** Trainable parameters × 4. */
+  weights: bigint;
+  /** Batch-norm running mean and variance (× 4) and num_batches_tracked (int64, 8 per layer): kept, not trained. */
+  buffers: bigint;
+  gradients: bigint;
+  optimizerState: bigint;
+  /** What autograd keeps for the backward pass (see `savedForBackward`): batch × per sample + per step. */
+  activations: bigint;
+  total: bigint;
+}
+
+/** The activation term of a training step, split by how it grows with the batch. */
+export interface SavedActivations {
+  /** Bytes kept per sample: layer inputs and outputs that backward reads, masks, max-pool indices. */
+  perSample: bigint;
+  /** Bytes kept once per step, whatever the batch: each batch norm's batch mean and inverse std (2·C floats). */
+  perStep: bigint;
 }
 
 /** Slots of optimizer state per parameter (SGD keeps none, momentum one velocity, Adam two moments). */
@@ -17,44 +33,84 @@ export function optimizerSlots(optimizer: TrainingConfig['optimizer']): number {
   return optimizer === 'adam' ? 2 : optimizer === 'momentum' ? 1 : 0;
 }
 
-/** Bytes of one node's output for one sample, in float32. */
-export function activationBytes(node: GraphNode): number {
-  return node.view ? 0 : node.outputElements * BYTES_PER_FLOAT;
+/** Bytes of one node's output for one sample, in float32 (0 for views, which share their input's memory). */
+export function activationBytes(node: GraphNode): bigint {
+  return node.view ? 0n : node.outputElements * BigInt(BYTES_PER_FLOAT);
+}
+
+/** Which of its tensors a layer kind hands to autograd, as PyTorch 1.13 does (measured with saved_tensors_hooks). */
+type Keeps = 'input' | 'output' | 'nothing';
+const KEEPS: Record<string, Keeps> = {
+  conv: 'input', // and its weight, a parameter
+  dense: 'input', // and its weight
+  bn: 'input', // and weight, running statistics (buffers) and the batch statistics, per step
+  relu: 'output',
+  sigmoid: 'output',
+  tanh: 'output',
+  softmax: 'output',
+  leakyrelu: 'input',
+  gelu: 'input',
+  maxpool: 'input', // and the int64 indices of every output element
+  avgpool: 'input',
+  gap: 'input', // x.mean(dim=(2, 3)) keeps x
+  dropout: 'nothing', // only its mask: float32 on the CPU, one per output element
+};
+
+/**
+ * The bytes autograd keeps for the backward pass of one training step in PyTorch 1.13 (float32, train
+ * mode): for each layer the tensors its backward reads (conv and linear their input; batch norm its input
+ * plus the batch mean and inverse std per channel; relu, sigmoid, tanh and softmax their output; leaky ReLU,
+ * GELU, average and global pooling their input; max pooling its input and int64 indices; dropout its mask),
+ * each distinct tensor counted once: a ReLU's output that the next convolution also keeps is one tensor,
+ * and views (identity, flatten, dropout with p = 0) are their input. add, concat and zeropad keep nothing.
+ * Layers before the first parameter keep nothing (no input requires grad), except that a conv, dense or
+ * batch norm keeps the input batch itself. Weights and buffers that autograd also keeps are not counted
+ * here: they are in `TrainingMemory.weights` and `buffers`. The loss is not part of the model and not counted.
+ * test/reference/saved_tensors.py measures the same thing on the PyTorch export.
+ */
+export function savedForBackward(model: ModelGraph): SavedActivations {
+  const float = BigInt(BYTES_PER_FLOAT);
+  /** Node id → the node whose output memory it is (itself, or its input's for a view). */
+  const storage = new Map<string, string>();
+  const requiresGrad = new Map<string, boolean>();
+  const kept = new Set<string>();
+  let extra = 0n;
+  let perStep = 0n;
+  const keep = (id: string): void => void kept.add(storage.get(id) ?? id);
+  for (const node of model.nodes) {
+    const input = node.inputs[0];
+    const aliased = node.view || (node.kind === 'dropout' && node.args.p === 0);
+    storage.set(node.id, aliased && input !== undefined ? (storage.get(input) ?? input) : node.id);
+    const gradIn = node.inputs.some((id) => requiresGrad.get(id) === true);
+    requiresGrad.set(node.id, gradIn || node.params > 0n);
+    if (node.shape === null || input === undefined) continue;
+    const keeps = KEEPS[node.kind];
+    const always = node.params > 0n; // conv, dense and bn keep their input for the weight's gradient
+    if (keeps === undefined || (!always && !gradIn)) continue;
+    if (keeps === 'input') keep(input);
+    else if (keeps === 'output') keep(node.id);
+    if (node.kind === 'maxpool') extra += node.outputElements * BigInt(BYTES_PER_INT64);
+    if (node.kind === 'dropout' && !aliased) extra += node.outputElements * float;
+    if (node.kind === 'bn') perStep += 2n * BigInt(node.shape[node.shape.length - 1]) * float;
+  }
+  let perSample = extra;
+  for (const id of kept) perSample += (model.nodeById.get(id)?.outputElements ?? 0n) * float;
+  return { perSample, perStep };
 }
 
 /**
- * Estimated memory of one training step in float32: weights (and BN buffers), gradients, optimizer
- * state, and the activations autograd keeps. Workspace of individual kernels is not included.
+ * Estimated memory of one training step at `batch`: weights, batch-norm buffers, gradients, optimizer
+ * state and the activations autograd keeps (`savedForBackward`), all in bytes. Kernel workspaces and the
+ * allocator's temporaries are not included.
  */
 export function trainingMemory(model: ModelGraph, batch = model.training.batch, optimizer = model.training.optimizer): TrainingMemory {
-  const weights = (model.totals.params + model.totals.buffers) * BYTES_PER_FLOAT;
-  const gradients = model.totals.params * BYTES_PER_FLOAT;
-  const optimizerState = model.totals.params * BYTES_PER_FLOAT * optimizerSlots(optimizer);
-  const activations = model.totals.activationElements * BYTES_PER_FLOAT * batch;
-  return { batch, weights, gradients, optimizerState, activations, total: weights + gradients + optimizerState + activations };
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = -1;
-  do {
-    value /= 1024;
-    unit++;
-  } while (value >= 1024 && unit < units.length - 1);
-  return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ${units[unit]}`;
-}
-
-/** 11689512 → "11,689,512". */
-export function formatCount(count: number): string {
-  return count.toLocaleString('en-US');
-}
-
-/** 1.82e9 → "1.82 G". */
-export function formatMacs(macs: number): string {
-  if (macs >= 1e9) return `${(macs / 1e9).toFixed(2)} G`;
-  if (macs >= 1e6) return `${(macs / 1e6).toFixed(2)} M`;
-  if (macs >= 1e3) return `${(macs / 1e3).toFixed(1)} K`;
-  return String(macs);
+  const float = BigInt(BYTES_PER_FLOAT);
+  const weights = model.totals.params * float;
+  const normLayers = BigInt(model.nodes.filter((n) => n.kind === 'bn' && n.shape !== null).length);
+  const buffers = model.totals.buffers * float + normLayers * BigInt(BYTES_PER_INT64);
+  const gradients = weights;
+  const optimizerState = weights * BigInt(optimizerSlots(optimizer));
+  const saved = savedForBackward(model);
+  const activations = BigInt(batch) * saved.perSample + saved.perStep;
+  return { batch, weights, buffers, gradients, optimizerState, activations, total: weights + buffers + gradients + optimizerState + activations };
 }

@@ -1,7 +1,7 @@
 import type { Analysis } from './analyze';
 import type { Diagnostic } from './diagnostics';
 import type { ModelGraph } from './graph';
-import { activationBytes, formatBytes, formatCount, formatMacs, trainingMemory } from './memory';
+import { activationBytes, formatBytes, formatCount, formatMacs, savedForBackward, trainingMemory } from './memory';
 import { describeProvenance } from './provenance';
 import { formatShape } from './values';
 
@@ -10,20 +10,25 @@ export interface SummaryRow {
   op: string;
   shape: string;
   featureMaps: string;
-  params: number;
-  macs: number;
-  activationBytes: number;
+  params: bigint;
+  macs: bigint;
+  /** The output's bytes per sample (0 for views). */
+  activationBytes: bigint;
 }
 
 export interface ModelSummary {
   model: string;
   input: string;
   rows: SummaryRow[];
+  /** Counts and bytes are bigint (exact past 2^53); `summaryJson` writes them as decimal strings. */
   totals: {
-    params: number;
-    buffers: number;
-    macs: number;
-    activationBytesPerSample: number;
+    params: bigint;
+    buffers: bigint;
+    macs: bigint;
+    /** Every non-view layer's output for one sample. */
+    activationBytesPerSample: bigint;
+    /** What autograd keeps per sample (the part of the training activations that scales with the batch). */
+    savedBytesPerSample: bigint;
     training: ReturnType<typeof trainingMemory>;
   };
   complete: boolean;
@@ -47,11 +52,20 @@ export function summarize(model: ModelGraph, batch = model.training.batch): Mode
       params: model.totals.params,
       buffers: model.totals.buffers,
       macs: model.totals.macs,
-      activationBytesPerSample: model.totals.activationElements * 4,
+      activationBytesPerSample: model.totals.activationElements * 4n,
+      savedBytesPerSample: savedForBackward(model).perSample,
       training: trainingMemory(model, batch),
     },
     complete: model.complete,
   };
+}
+
+/**
+ * JSON text of summaries (`skipnet summary --json`). JSON numbers are doubles, so every bigint (counts,
+ * bytes) is written as a decimal string of its exact digits: `"params": "269722"`.
+ */
+export function summaryJson(value: ModelSummary | ModelSummary[]): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
 }
 
 /** A one-line summary, as the CodeLens shows it. */

@@ -24,8 +24,19 @@ export function channelsOf(shape: Shape): number {
   return shape[shape.length - 1];
 }
 
+/** Elements of a tensor of this shape, as a double: exact only while the product stays below 2^53. */
 export function elementCount(shape: Shape): number {
   let count = 1;
   for (const dim of shape) count *= dim;
   return count;
 }
+
+/** Elements of a tensor of this shape, exact at any size (every dimension is a safe integer). */
+export function exactElementCount(shape: Shape): bigint {
+  let count = 1n;
+  for (const dim of shape) count *= BigInt(dim);
+  return count;
+}
+
+/** The largest size a dimension may have: every dimension is a double, so it must be a safe integer. */
+export const MAX_DIMENSION = Number.MAX_SAFE_INTEGER;

@@ -3,7 +3,7 @@
  * accessible label. Pure functions over the payload; every string is later set with `textContent`,
  * never parsed as HTML.
  */
-import { formatBytes, formatCount, formatMacs } from '../core/memory';
+import { formatBytes, formatCount, formatMacsExact } from '../core/format';
 import { formatShape } from '../core/values';
 import type { PayloadGroup, PayloadNode } from '../protocol/payload';
 
@@ -32,9 +32,9 @@ export function describeNode(node: PayloadNode): Description {
     rows: [
       { key: 'Feature maps', value: node.provenanceText },
       { key: 'Output shape', value: formatShape(node.shape) },
-      { key: 'Parameters', value: formatCount(node.params) },
-      { key: 'MACs', value: formatMacs(node.macs) },
-      { key: 'Activation memory', value: `${formatBytes(node.memoryBytes)} per sample` },
+      { key: 'Parameters', value: formatCount(BigInt(node.params)) },
+      { key: 'MACs', value: formatMacsExact(BigInt(node.macs)) },
+      { key: 'Activation memory', value: `${formatBytes(BigInt(node.memoryBytes))} per sample` },
       { key: 'Source', value: `line ${node.line} · ${node.id}` },
     ],
   };
@@ -45,10 +45,10 @@ export function describeGroup(group: PayloadGroup, output: PayloadNode | undefin
     { key: 'Block', value: `${group.block} · ${group.size} layer${group.size === 1 ? '' : 's'}${collapsed ? ' (collapsed)' : ''}` },
     { key: 'Feature maps', value: output ? output.provenanceText : 'unknown' },
     { key: 'Output shape', value: formatShape(group.outputShape) },
-    { key: 'Parameters', value: formatCount(group.params) },
-    { key: 'MACs', value: formatMacs(group.macs) },
+    { key: 'Parameters', value: formatCount(BigInt(group.params)) },
+    { key: 'MACs', value: formatMacsExact(BigInt(group.macs)) },
   ];
-  if (output) rows.push({ key: 'Activation memory', value: `${formatBytes(output.memoryBytes)} per sample (output)` });
+  if (output) rows.push({ key: 'Activation memory', value: `${formatBytes(BigInt(output.memoryBytes))} per sample (output)` });
   if (group.dense) rows.push({ key: 'Dense connections', value: `${group.dense.layers.length} layers, each reading the block input and every earlier layer` });
   rows.push({ key: 'Source', value: `line ${group.line} · ${group.id}` });
   return { title: `${group.label} (${group.block})`, rows };

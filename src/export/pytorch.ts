@@ -1,6 +1,7 @@
 import type { Analysis } from '../core/analyze';
 import type { BlockDecl, Element, Expr, Statement } from '../core/ast';
 import { forEachElement } from '../core/checks';
+import { formatCount } from '../core/format';
 import type { ModelGraph } from '../core/graph';
 import { LAYERS, type LayerSpec } from '../core/layers';
 import type { Range } from '../core/text';
@@ -78,7 +79,7 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
       `"""${model.name}: exported by SkipNet from ${sourceName}.`,
       '',
       'Plain PyTorch, no other dependency. Tensors are NCHW here (SkipNet writes shapes H×W×C).',
-      `Trainable parameters: ${model.totals.params.toLocaleString('en-US')} (SkipNet's count).`,
+      `Trainable parameters: ${formatCount(model.totals.params)} (SkipNet's count).`,
       'The module trains anywhere PyTorch does, e.g. under torchrun with DistributedDataParallel.',
       '"""',
       '',

@@ -45,8 +45,8 @@ export interface CompareSidePayload {
   uri: string;
   model: string;
   withoutSkips: boolean;
-  /** Trainable parameters of what is drawn (0 when there is no graph). */
-  params: number;
+  /** Trainable parameters of what is drawn ('0' when there is no graph), decimal digits: exact past 2^53. */
+  params: string;
   /** Null when the model cannot be drawn (no such model, or the file does not parse). */
   graph: GraphPayload | null;
   problems: CompareProblem[];
@@ -61,6 +61,8 @@ export interface CompareRow {
   b: string;
   /** b / a, two decimals, or "∞". */
   ratio: string;
+  /** The exact quantities of a and b as decimal digits (bytes for the memory rows, which `a` and `b` round). */
+  values: [string, string];
 }
 
 export interface ParameterSuggestion {
@@ -68,9 +70,9 @@ export interface ParameterSuggestion {
   /** The numbers as written now and as suggested, one per literal of the knob. */
   current: number[];
   values: number[];
-  /** Parameters with the suggested values, and the other side's count it aims at. */
-  params: number;
-  target: number;
+  /** Parameters with the suggested values, and the other side's count it aims at, as decimal digits. */
+  params: string;
+  target: string;
   /** params / target − 1. */
   difference: number;
   /** |difference| ≤ 5%. */

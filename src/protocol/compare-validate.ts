@@ -3,7 +3,7 @@
  * webview posts before reading a field, the webview drops malformed host messages.
  */
 import type { CompareToHost, HostToCompare } from './compare-messages';
-import { array, boolean, type Checker, isRecord, literal, nullable, number, object, string } from './schema';
+import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, string } from './schema';
 import { graphPayloadChecker, trainingRunChecker, type Validation } from './validate';
 
 const revision = number({ integer: true, min: 0 });
@@ -47,18 +47,18 @@ const sidePayload = object({
   uri: string(4096),
   model: string(1024),
   withoutSkips: boolean,
-  params: count,
+  params: decimal,
   graph: nullable(graphPayloadChecker),
   problems: array(problem, 10_000),
   knobs: array(knob, 1_000),
 });
-const row = object({ metric: string(256), a: string(256), b: string(256), ratio: string(64) });
+const row = object({ metric: string(256), a: string(256), b: string(256), ratio: string(64), values: (v, p) => (Array.isArray(v) && v.length !== 2 ? `${p}: expected two values` : array(decimal, 2)(v, p)) });
 const suggestion = object({
   knob: knobId,
   current: array(positive, 10_000),
   values: array(positive, 10_000),
-  params: count,
-  target: count,
+  params: decimal,
+  target: decimal,
   difference: number(),
   withinTolerance: boolean,
 });

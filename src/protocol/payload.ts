@@ -1,6 +1,8 @@
 /**
  * The graph payload: what the webview needs to draw one model, derived from the core's `ModelGraph`.
  * Plain JSON (it crosses `postMessage`), ids identical to the core's so view state survives edits.
+ * Parameter and MAC counts and byte sizes are decimal strings of the core's exact bigints (`BigInt(text)`
+ * reads them back): a JSON number would round them past 2^53.
  */
 import { activationBytes, describeProvenance, segmentLabel } from '../core/index';
 import type { GraphNode, ModelGraph } from '../core/graph';
@@ -26,10 +28,11 @@ export interface PayloadNode {
   /** e.g. "256 = pool0 64 + denselayer1/conv2 32 + …", the core's wording. */
   provenanceText: string;
   provenance: PayloadSegment[];
-  params: number;
-  macs: number;
-  /** Activation memory of one sample's output in bytes (0 for views). */
-  memoryBytes: number;
+  /** Decimal digits, exact. */
+  params: string;
+  macs: string;
+  /** Activation memory of one sample's output in bytes (0 for views), decimal digits. */
+  memoryBytes: string;
   range: OffsetRange;
   /** 1-based line of `range.start`, for display. */
   line: number;
@@ -55,8 +58,9 @@ export interface PayloadGroup {
   parent: string | null;
   /** Collapsed by default (the model is larger than the collapse threshold). */
   collapsed: boolean;
-  params: number;
-  macs: number;
+  /** Decimal digits, exact. */
+  params: string;
+  macs: string;
   /** The call site of this block instance. */
   range: OffsetRange;
   line: number;
@@ -90,7 +94,8 @@ export interface GraphPayload {
   /** Every model in the file, for the picker. */
   models: string[];
   inputShape: number[];
-  totals: { params: number; macs: number; activationBytes: number; layers: number };
+  /** params, macs and activationBytes (per sample) as decimal digits, exact. */
+  totals: { params: string; macs: string; activationBytes: string; layers: number };
   nodes: PayloadNode[];
   groups: PayloadGroup[];
   edges: PayloadEdge[];
@@ -118,9 +123,9 @@ export function buildGraphPayload(model: ModelGraph, lines: LineIndex, options: 
     featureMaps: node.shape ? node.shape[node.shape.length - 1] : null,
     provenanceText: describeProvenance(node),
     provenance: node.provenance.map((s) => ({ source: s.source, label: segmentLabel(s, node), channels: s.channels })),
-    params: node.params,
-    macs: node.macs,
-    memoryBytes: activationBytes(node),
+    params: node.params.toString(),
+    macs: node.macs.toString(),
+    memoryBytes: activationBytes(node).toString(),
     range: { start: node.range.start, end: node.range.end },
     line: lineOf(node.range.start),
     group: node.group,
@@ -133,7 +138,7 @@ export function buildGraphPayload(model: ModelGraph, lines: LineIndex, options: 
     model: model.name,
     models: options.models ?? [model.name],
     inputShape: model.inputShape.slice(),
-    totals: { params: model.totals.params, macs: model.totals.macs, activationBytes: model.totals.activationElements * 4, layers: model.totals.layers },
+    totals: { params: model.totals.params.toString(), macs: model.totals.macs.toString(), activationBytes: (model.totals.activationElements * 4n).toString(), layers: model.totals.layers },
     nodes,
     groups,
     edges,
@@ -200,8 +205,8 @@ function buildGroups(model: ModelGraph, lineOf: (offset: number) => number): Pay
     block: group.block,
     parent: group.parent,
     collapsed: false,
-    params: group.params,
-    macs: group.macs,
+    params: group.params.toString(),
+    macs: group.macs.toString(),
     range: { start: group.callRange.start, end: group.callRange.end },
     line: lineOf(group.callRange.start),
     output: group.output,

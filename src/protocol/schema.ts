@@ -23,6 +23,9 @@ export function number(options: { integer?: boolean; min?: number; max?: number 
   };
 }
 
+/** An exact count carried as its decimal digits (JSON numbers are doubles, exact only below 2^53). */
+export const decimal: Checker = (v, p) => (typeof v === 'string' && /^(0|[1-9][0-9]{0,99})$/.test(v) ? null : at(p, 'expected a whole number as a decimal string'));
+
 export const boolean: Checker = (v, p) => (typeof v === 'boolean' ? null : at(p, 'expected a boolean'));
 
 export function literal(...values: readonly (string | number)[]): Checker {

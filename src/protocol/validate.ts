@@ -5,7 +5,7 @@
  * dropped instead of breaking the view.
  */
 import type { HostToWebview, WebviewToHost } from './messages';
-import { array, boolean, type Checker, isRecord, literal, nullable, number, object, recordOf, string } from './schema';
+import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, recordOf, string } from './schema';
 
 export type Validation<T> = { ok: true; message: T } | { ok: false; error: string };
 
@@ -66,9 +66,9 @@ const node = object({
   featureMaps: nullable(count),
   provenanceText: string(1 << 16),
   provenance: array(segment),
-  params: count,
-  macs: count,
-  memoryBytes: count,
+  params: decimal,
+  macs: decimal,
+  memoryBytes: decimal,
   range,
   line: count,
   group: nullable(id),
@@ -81,8 +81,8 @@ const group = object({
   block: string(1024),
   parent: nullable(id),
   collapsed: boolean,
-  params: count,
-  macs: count,
+  params: decimal,
+  macs: decimal,
   range,
   line: count,
   output: nullable(id),
@@ -96,7 +96,7 @@ const graph = object({
   model: string(1024),
   models: array(string(1024)),
   inputShape: array(count, 8),
-  totals: object({ params: count, macs: count, activationBytes: count, layers: count }),
+  totals: object({ params: decimal, macs: decimal, activationBytes: decimal, layers: count }),
   nodes: array(node),
   groups: array(group),
   edges: array(edge),

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBytes, trainingMemory, type ModelGraph, type TrainingConfig } from '../core';
+import { formatBytes, savedForBackward, trainingMemory, type ModelGraph, type TrainingConfig } from '../core';
 import { adaptInputs, makeBatch, type ImageDataset, type InputAdapter } from './data';
 import { diagnoseNonFinite } from './diagnose';
 import { TfModel, TrainError } from './model';
@@ -102,13 +102,18 @@ type State = 'idle' | 'running' | 'paused' | 'stopping' | 'finished';
 
 const defaultNextFrame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** Checks the core's memory estimate against a budget; the error names the estimate and a batch that fits. */
+/**
+ * Checks the core's memory estimate (`trainingMemory`, what autograd keeps) against a budget in bytes;
+ * the error names the estimate and the largest power-of-two batch that fits.
+ */
 export function checkMemory(graph: ModelGraph, config: Pick<TrainingConfig, 'batch' | 'optimizer'>, budget: number): void {
   const estimate = trainingMemory(graph, config.batch, config.optimizer);
-  if (estimate.total <= budget) return;
-  const perSample = estimate.activations / config.batch;
-  const fixed = estimate.total - estimate.activations;
-  const fits = perSample > 0 ? Math.floor((budget - fixed) / perSample) : 0;
+  const limit = BigInt(Math.floor(budget));
+  if (estimate.total <= limit) return;
+  // The estimate is fixed + batch × per sample; the batch asked for does not fit, so `fits` is below it.
+  const perSample = savedForBackward(graph).perSample;
+  const fixed = trainingMemory(graph, 0, config.optimizer).total;
+  const fits = perSample > 0n && limit > fixed ? Number((limit - fixed) / perSample) : 0;
   let suggestion = 1;
   while (suggestion * 2 <= fits) suggestion *= 2;
   const hint = fits >= 1 ? `try batch ${suggestion} (about ${formatBytes(trainingMemory(graph, suggestion, config.optimizer).total)})` : 'even batch 1 does not fit; use a smaller model';

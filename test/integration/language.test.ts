@@ -69,7 +69,7 @@ suite('language features through the VS Code API', () => {
     assert.ok(lines.includes('`denseblock2`'));
     assert.ok(lines.includes('- Output: `28×28×512`'));
     assert.ok(lines.includes('- Parameters: 919,680'));
-    assert.ok(lines.includes('- MACs: 712.90 M'));
+    assert.ok(lines.includes('- MACs: 712,900,608 (712.90 M)'));
     assert.ok(lines.includes('- Layers: 84'));
     assert.ok(lines.includes('- Feature maps: 512 = transition1/conv1 128 + ' + Array.from({ length: 12 }, (_, i) => `denselayer${i + 1}/conv2 32`).join(' + ')));
   });
@@ -162,14 +162,14 @@ suite('language features through the VS Code API', () => {
       [16, '$(play) Train here', 'skipnet.train'],
       [16, '$(type-hierarchy) Show graph', 'skipnet.showGraph'],
       [16, '$(diff) Compare', 'skipnet.compareModels'],
-      [16, '7,978,856 params · 2.83 GMACs · 5.92 GiB to train at batch 32', ''],
+      [16, '7,978,856 params · 2.83 GMACs · 3.97 GiB to train at batch 32', ''],
     ]);
     const [uri, model] = lenses[1].command?.arguments ?? [];
     assert.equal(String(uri), densenet.uri.toString());
     assert.equal(model, 'densenet121');
 
     const resnetLenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', resnet.uri, 10);
-    assert.equal(resnetLenses.find((lens) => lens.command?.command === '')?.command?.title, '269,722 params · 40.55 MMACs · 93.5 MiB to train at batch 32');
+    assert.equal(resnetLenses.find((lens) => lens.command?.command === '')?.command?.title, '269,722 params · 40.55 MMACs · 49.5 MiB to train at batch 32');
   });
 
   test('a shape mismatch carries related information pointing at both inputs', async () => {

@@ -45,7 +45,9 @@ describe('skipnet CLI', () => {
     assert.match(concat ?? '', /concat\s+56×56×128\s+128 = conv0 64 \+ denselayer1\/conv2 32 \+ denselayer2\/conv2 32\s+0\s+0\s+1\.53 MiB$/);
     assert.match(result.out, /^Trainable params: 7,978,856$/m);
     assert.match(result.out, /^MACs per sample: 2,834,161,664 \(2\.83 G\)$/m);
-    assert.match(result.out, /^Training memory at batch 8: /m);
+    assert.match(result.out, /^Activations per sample: 187 MiB \(layer outputs; 124 MiB kept for the backward pass\)$/m);
+    assert.match(result.out, /^Training memory at batch 8: 1\.06 GiB \(weights 30\.4 MiB, buffers 328 KiB, gradients 30\.4 MiB, optimizer 30\.4 MiB, activations 995 MiB\)$/m);
+    assert.match(result.out, /^Training memory in bytes: 1,139,307,176$/m);
   });
 
   it('summary --json gives machine-readable rows and totals; --model picks one model', () => {
@@ -55,7 +57,7 @@ describe('skipnet CLI', () => {
     const summary = JSON.parse(result.out);
     assert.equal(summary.model, 'two');
     assert.deepEqual(summary.rows.map((r: { id: string }) => r.id), ['input', 'dense1']);
-    assert.equal(summary.totals.params, 33);
+    assert.equal(summary.totals.params, '33', 'counts are exact decimal strings in JSON');
     const both = JSON.parse(run(['summary', 'two.skipnet', '--json'], { 'two.skipnet': file }).out);
     assert.deepEqual(both.map((s: { model: string }) => s.model), ['one', 'two']);
     assert.deepEqual(both[0].rows.map((r: { id: string; shape: string }) => `${r.id} ${r.shape}`), ['input 8×8×3', 'b1/conv1 8×8×4', 'b1/relu1 8×8×4', 'gap1 4', 'dense1 2']);
@@ -103,9 +105,9 @@ describe('skipnet compare', () => {
     assert.equal(result.code, 0, result.err);
     const rows = JSON.parse(result.out) as { metric: string; a: string; b: string; ratio: string }[];
     const row = (metric: string) => rows.find((r) => r.metric === metric)!;
-    assert.deepEqual(row('trainable params'), { metric: 'trainable params', a: '269,722', b: '1,019,722', ratio: '3.78' });
+    assert.deepEqual(row('trainable params'), { metric: 'trainable params', a: '269,722', b: '1,019,722', ratio: '3.78', values: ['269722', '1019722'] });
     assert.deepEqual([row('add merges').a, row('concat merges').b], ['9', '36']);
-    assert.equal(row('training memory (batch 32)').ratio, '9.54');
+    assert.deepEqual(row('training memory (batch 32)'), { metric: 'training memory (batch 32)', a: '49.5 MiB', b: '593 MiB', ratio: '11.98', values: ['51883728', '621399600'] });
   });
 
   it('compares a model with itself without skip connections', () => {

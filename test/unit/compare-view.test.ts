@@ -13,16 +13,16 @@ describe('Compare view: host model', () => {
   it('resnet20 vs densenet40: sides, the rows of skipnet compare, knobs width-first; the message validates', () => {
     const message = buildCompareMessage([spec('resnet20'), spec('densenet40')], texts('resnet20', 'densenet40'), 7, OPTIONS);
     assert.deepEqual(message.sides.map((s) => [s.label, s.params, s.graph?.nodes.length, s.problems.length]), [
-      ['resnet20', 269_722, 78, 0],
-      ['densenet40', 1_019_722, 158, 0],
+      ['resnet20', '269722', 78, 0],
+      ['densenet40', '1019722', 158, 0],
     ]);
     const row = (metric: string): string[] => {
       const r = message.rows.find((x) => x.metric === metric)!;
       return [r.a, r.b, r.ratio];
     };
     assert.deepEqual(row('trainable params'), ['269,722', '1,019,722', '3.78']);
-    assert.deepEqual(row('MACs per sample'), ['40.55 M', '264.81 M', '6.53']);
-    assert.deepEqual(row('training memory (batch 32)'), ['93.5 MiB', '892 MiB', '9.54']);
+    assert.deepEqual(row('MACs per sample'), ['40,551,040 (40.55 M)', '264,812,928 (264.81 M)', '6.53']);
+    assert.deepEqual(row('training memory (batch 32)'), ['49.5 MiB', '593 MiB', '11.98']);
     assert.deepEqual(message.sides[0].knobs.map((k) => k.id), ['stage.planes', 'stage.n', 'stage.stride', 'basic.stride']);
     assert.deepEqual(message.sides[1].knobs.find((k) => k.id === 'dense_block.k')?.values, [12, 12, 12]);
     const checked = validateCompareHostMessage(JSON.parse(JSON.stringify(message)));
@@ -34,7 +34,7 @@ describe('Compare view: host model', () => {
     assert.equal(message.sides[0].label, 'resnet20 without skips');
     assert.equal(message.sides[0].graph!.nodes.filter((n) => n.merge === 'add').length, 0);
     assert.deepEqual(message.sides[0].knobs, []);
-    assert.equal(message.sides[1].params, 48_882);
+    assert.equal(message.sides[1].params, '48882');
     assert.deepEqual(message.rows.find((r) => r.metric === 'concat merges')?.b, '0');
     const grouped = 'model m(8x8x6) {\n  conv(4, 1)\n  c: concat(in, _) -> conv(5, 1, groups=5)\n}';
     const side: SideSpec = { uri: 'file:///g.skipnet', file: 'g.skipnet', model: 'm', withoutSkips: true };
@@ -54,16 +54,16 @@ describe('Compare view: host model', () => {
 
   it("suggests DenseNet-40's growth rate for ResNet-20's count; its edits give that count", () => {
     const text = readExample('densenet40.skipnet');
-    const answer = suggestMatch(text, spec('densenet40'), 'dense_block.k', 269_722);
+    const answer = suggestMatch(text, spec('densenet40'), 'dense_block.k', 269_722n);
     assert.ok('suggestion' in answer, JSON.stringify(answer));
     const s = answer.suggestion;
     assert.deepEqual(s.current, [12, 12, 12]);
     assert.ok(s.withinTolerance, `${s.params} vs 269,722`);
     assert.equal(s.values.length, 3);
     assert.ok(s.values.every((v) => v === s.values[0] && v < 12));
-    assert.equal(analyze(applyEdits(text, answer.edits)).models[0].totals.params, s.params);
-    assert.deepEqual(suggestMatch(text, spec('densenet40', true), 'dense_block.k', 269_722), { error: 'Turn the ablation off to resize this model: suggestions edit the model as written.' });
-    assert.deepEqual(suggestMatch(text, spec('densenet40'), 'dense_block.q', 269_722), { error: "Model 'densenet40' has no size knob 'dense_block.q'." });
+    assert.equal(analyze(applyEdits(text, answer.edits)).models[0].totals.params.toString(), s.params);
+    assert.deepEqual(suggestMatch(text, spec('densenet40', true), 'dense_block.k', 269_722n), { error: 'Turn the ablation off to resize this model: suggestions edit the model as written.' });
+    assert.deepEqual(suggestMatch(text, spec('densenet40'), 'dense_block.q', 269_722n), { error: "Model 'densenet40' has no size knob 'dense_block.q'." });
   });
 });
 
@@ -87,8 +87,8 @@ describe('Compare view: protocol validation', () => {
     const one = validateCompareHostMessage({ ...message, sides: [message.sides[0]] });
     assert.deepEqual(one, { ok: false, error: 'compare sides: expected two sides' });
     const copy = JSON.parse(JSON.stringify(message));
-    copy.sides[1].graph.nodes[3].params = -1;
+    copy.sides[1].graph.nodes[3].params = '-1';
     const corrupted = validateCompareHostMessage(copy);
-    assert.deepEqual(corrupted, { ok: false, error: 'compare sides[1].graph.nodes[3].params: below 0' });
+    assert.deepEqual(corrupted, { ok: false, error: 'compare sides[1].graph.nodes[3].params: expected a whole number as a decimal string' });
   });
 });

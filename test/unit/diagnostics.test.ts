@@ -34,7 +34,7 @@ describe('diagnostics', () => {
   it('non-positive and non-integer sizes', () => {
     assert.deepEqual(problems('model m(8x8x3) { conv(2.5, 3) }'), ['1:23 invalid-size conv: filters must be a whole number ≥ 1, not 2.5.']);
     assert.deepEqual(problems('model m(8x8x3) { conv(4 - 4, 3) }'), ['1:23 invalid-size conv: filters must be a whole number ≥ 1, not 0.']);
-    assert.deepEqual(problems('model m(8x8x0) { relu }'), ['1:9 invalid-size The input shape must be H×W×C (e.g. 32x32x3) or a single size, all positive whole numbers.']);
+    assert.deepEqual(problems('model m(8x8x0) { relu }'), ['1:9 invalid-size The input shape must be H×W×C (e.g. 32x32x3) or a single size, all whole numbers from 1 to 9,007,199,254,740,991.']);
     assert.deepEqual(problems('model m(8x8x3) { repeat -1 relu }'), ['1:25 invalid-size repeat needs a whole number ≥ 0, not -1.']);
   });
 

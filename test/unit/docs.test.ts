@@ -16,7 +16,7 @@ describe('docs/language.md', () => {
 
   it("the opening example is ResNet-20 with the paper's parameter count", () => {
     const model = analyze(snippets[0]).models.find((m) => m.name === 'resnet20');
-    assert.equal(model?.totals.params, 269_722);
+    assert.equal(model?.totals.params, 269_722n);
     assert.equal(model?.training.batch, 32);
   });
 

@@ -27,7 +27,7 @@ describe('examples', () => {
     it(`${name} has exactly ${params.toLocaleString('en-US')} trainable parameters`, () => {
       const graph = model(file);
       assert.equal(graph.name, name);
-      assert.equal(graph.totals.params, params);
+      assert.equal(graph.totals.params, BigInt(params));
       assert.equal(graph.complete, true);
     });
   }
@@ -45,16 +45,16 @@ describe('examples', () => {
   });
 
   it('MACs of the ImageNet ResNets match the published counts (conv + fc)', () => {
-    assert.equal(model('resnet18.skipnet').totals.macs, 1_814_073_344);
-    assert.equal(model('resnet50.skipnet').totals.macs, 4_089_184_256);
-    assert.equal(model('resnet20.skipnet').totals.macs, 40_551_040);
+    assert.equal(model('resnet18.skipnet').totals.macs, 1_814_073_344n);
+    assert.equal(model('resnet50.skipnet').totals.macs, 4_089_184_256n);
+    assert.equal(model('resnet20.skipnet').totals.macs, 40_551_040n);
   });
 
   it('BN running statistics are buffers, not parameters', () => {
     const graph = model('resnet20.skipnet');
     const bnChannels = graph.nodes.filter((n) => n.kind === 'bn').reduce((sum, n) => sum + n.shape![2], 0);
-    assert.equal(graph.totals.buffers, 2 * bnChannels);
-    assert.equal(graph.totals.buffers, 1_376);
+    assert.equal(graph.totals.buffers, BigInt(2 * bnChannels));
+    assert.equal(graph.totals.buffers, 1_376n);
   });
 
   it('ResNet-20 stages halve the size and double the channels; ids follow the block path', () => {
@@ -66,7 +66,7 @@ describe('examples', () => {
     assert.equal(shape('gap1'), '64');
     const shortcut = graph.nodeById.get('layer2/basic1/shortcut')!;
     assert.equal(shortcut.kind, 'zeropad');
-    assert.equal(shortcut.params, 0);
+    assert.equal(shortcut.params, 0n);
     // Option A: 16 real channels in the middle, 8 zero channels each side.
     assert.deepEqual(shortcut.provenance, [
       { source: '', channels: 8 },
@@ -76,7 +76,7 @@ describe('examples', () => {
     const group = graph.groupById.get('layer2/basic1')!;
     assert.equal(group.block, 'basic');
     assert.equal(group.parent, 'layer2');
-    assert.equal(group.params, 9 * 16 * 32 + 32 * 2 + 9 * 32 * 32 + 32 * 2);
+    assert.equal(group.params, BigInt(9 * 16 * 32 + 32 * 2 + 9 * 32 * 32 + 32 * 2));
   });
 
   it('DenseNet-121 feature maps carry their provenance through every concatenation', () => {
@@ -96,7 +96,7 @@ describe('examples', () => {
     assert.equal(formatShape(graph.nodeById.get('transition3/avgpool1')?.shape), '7×7×512');
     assert.equal(formatShape(graph.nodeById.get('norm5')?.shape), '7×7×1024');
     assert.equal(graph.nodeById.get('norm5')!.provenance.length, 17);
-    assert.equal(graph.nodeById.get('classifier')!.params, 1024 * 1000 + 1000);
+    assert.equal(graph.nodeById.get('classifier')!.params, BigInt(1024 * 1000 + 1000));
   });
 
   it('nodes keep their source range and block nesting', () => {

@@ -68,8 +68,8 @@ describe('PyTorch export', () => {
     }
     exported.forEach(({ file, model }, i) => {
       const torch = report[i];
-      assert.equal(torch.params, model.totals.params, `${file}: parameters`);
-      assert.equal(torch.buffers, model.totals.buffers, `${file}: BN running statistics`);
+      assert.equal(BigInt(torch.params), model.totals.params, `${file}: parameters`);
+      assert.equal(BigInt(torch.buffers), model.totals.buffers, `${file}: BN running statistics`);
       assert.deepEqual(torch.output, torchShape(model.nodeById.get(model.output)!.shape!), `${file}: output`);
       let matched = 0;
       for (const [path, shape] of Object.entries(torch.shapes)) {

@@ -25,7 +25,7 @@ test('hover on a block-call label shows the instance totals (denseblock1: 335,04
   assert.equal(lines[0], '**denseblock1**: label');
   assert.ok(lines.includes('- Output: `56×56×256`'));
   assert.ok(lines.includes('- Parameters: 335,040'));
-  assert.ok(lines.includes('- MACs: 1.04 G'));
+  assert.ok(lines.includes('- MACs: 1,040,449,536 (1.04 G)'));
   assert.ok(lines.includes('- Activation memory: 63.2 MiB per sample'));
   assert.ok(lines.includes('- Layers: 42'));
   // Provenance relative to the block instance: the six new layers of growth 32 on top of the 64 input maps.
@@ -45,10 +45,10 @@ test('hover on a block definition gives the totals of each instance', () => {
   assert.deepEqual(
     rows.map((row) => row.split(' | ').filter((_, i) => i !== 2)),
     [
-      ['| `denseblock1`', '56×56×256', '335,040', '1.04 G', '63.2 MiB |'],
-      ['| `denseblock2`', '28×28×512', '919,680', '712.90 M', '48.8 MiB |'],
-      ['| `denseblock3`', '14×14×1024', '2,837,760', '549.13 M', '41.6 MiB |'],
-      ['| `denseblock4`', '7×7×1024', '2,158,080', '104.37 M', '8.09 MiB |'],
+      ['| `denseblock1`', '56×56×256', '335,040', '1,040,449,536', '63.2 MiB |'],
+      ['| `denseblock2`', '28×28×512', '919,680', '712,900,608', '48.8 MiB |'],
+      ['| `denseblock3`', '14×14×1024', '2,837,760', '549,126,144', '41.6 MiB |'],
+      ['| `denseblock4`', '7×7×1024', '2,158,080', '104,366,080', '8.09 MiB |'],
     ],
   );
 });
@@ -70,7 +70,7 @@ test('hover on a model-level layer shows one instance as a list', () => {
       '- Output: `112×112×64`',
       '- Feature maps: 64 (new)',
       '- Parameters: 9,408',
-      '- MACs: 118.01 M',
+      '- MACs: 118,013,952 (118.01 M)',
       '- Activation memory: 3.06 MiB per sample',
     ].join('\n'),
   );
@@ -98,7 +98,11 @@ test('hover on a model name summarises the model', () => {
   const lines = hover.markdown.split('\n');
   assert.equal(lines[0], '**model resnet20**: input `32×32×3`, output `10`');
   assert.ok(lines.includes('- Parameters: 269,722 (+ 1,376 buffers)'));
-  assert.match(lines.find((l) => l.startsWith('- Training memory'))!, /^- Training memory at batch 32: [\d.]+ MiB \(weights /);
+  assert.ok(lines.includes('- MACs: 40,551,040 (40.55 M)'));
+  assert.ok(
+    lines.includes('- Training memory at batch 32: 49.5 MiB (weights 1.03 MiB, buffers 5.52 KiB, gradients 1.03 MiB, optimizer 1.03 MiB, activations kept for backward 46.4 MiB)'),
+    hover.markdown,
+  );
 });
 
 test('hover on arguments, parameters and train settings explains them', () => {

@@ -96,7 +96,7 @@ test('CodeLens summaries use the train section batch, else the default batch', (
   assert.match(resnet20[0].summary, /^269,722 params · 40\.\d\d MMACs · [\d.]+ MiB to train at batch 32$/);
   const resnet50 = modelLenses(example('resnet50.skipnet').analysis, 8)[0];
   assert.equal(resnet50.batch, 8);
-  assert.match(resnet50.summary, /^25,557,032 params · 4\.\d\d GMACs · [\d.]+ GiB to train at batch 8$/);
+  assert.match(resnet50.summary, /^25,557,032 params · 4\.09 GMACs · 948 MiB to train at batch 8$/);
   const broken = modelLenses(analyze('model m(8x8x3) {\n  conv(4, 3) -> dense(2) -> relu\n}\n'), 16)[0];
   assert.ok(broken.summary.endsWith('to train at batch 16 (partial: fix the errors first)'));
 });

@@ -34,8 +34,8 @@ describe('padding per axis in the core', () => {
   it("pad=same with a 1×7 kernel keeps 17×17×8: PyTorch's 23,586 parameters and 152,592 MACs", () => {
     const { model } = onlyModel('model m(17x17x8) { a: conv(8, 1x7, pad=same); flatten -> dense(10) }');
     assert.deepEqual(model.nodeById.get('a')!.shape, [17, 17, 8]);
-    assert.equal(model.totals.params, 23_586);
-    assert.equal(model.totals.macs, 152_592);
+    assert.equal(model.totals.params, 23_586n);
+    assert.equal(model.totals.macs, 152_592n);
   });
 
   it('pad=same pads d·(k−1) per axis, the smaller half before (as torch.nn.Conv2d does); pad=HxW per axis', () => {
@@ -57,7 +57,7 @@ describe('padding per axis in the core', () => {
     const { model } = onlyModel('model m(17x17x192) { in -> a: conv(192, 1x7, pad=0x3) -> b: conv(192, 7x1, pad=3x0) }');
     assert.deepEqual(model.nodeById.get('a')!.shape, [17, 17, 192]);
     assert.deepEqual(model.nodeById.get('b')!.shape, [17, 17, 192]);
-    assert.equal(model.totals.params, 2 * (7 * 192 * 192 + 192));
+    assert.equal(model.totals.params, 2n * (7n * 192n * 192n + 192n));
   });
 
   it('padding the core or PyTorch refuses gets a located diagnostic at the pad argument', () => {
@@ -183,8 +183,8 @@ describe('padding per axis: core = PyTorch export = TF.js training, for a table 
           const theirs = torch[i];
           const [h, w, ch] = c.node.shape!;
           assert.deepEqual(theirs.shapes.t, [ch, h, w], `${c.layer}: shape`);
-          assert.equal(theirs.params, c.model.totals.params, `${c.layer}: parameters`);
-          assert.equal(theirs.macs, c.model.totals.macs, `${c.layer}: MACs`);
+          assert.equal(BigInt(theirs.params), c.model.totals.params, `${c.layer}: parameters`);
+          assert.equal(BigInt(theirs.macs), c.model.totals.macs, `${c.layer}: MACs`);
           assert.deepEqual(theirs.inputGrad, [BATCH, c.model.inputShape[2], ...c.model.inputShape.slice(0, 2)], `${c.layer}: input gradient`);
           assert.deepEqual(theirs.badGrads, [], `${c.layer}: gradients`);
           const ours = tf.tidy(() => {

@@ -17,9 +17,9 @@ test('every example builds with exactly the core\'s trainable parameter count', 
     for (const graph of analysis.models) {
       const before = tf.memory().numTensors;
       const model = new TfModel(graph, 1);
-      assert.equal(model.paramCount, graph.totals.params, `${file} ${graph.name}`);
+      assert.equal(BigInt(model.paramCount), graph.totals.params, `${file} ${graph.name}`);
       const buffers = [...model.running.values()].reduce((s, r) => s + r.mean.size + r.variance.size, 0);
-      assert.equal(buffers, graph.totals.buffers, `${file} ${graph.name} buffers`);
+      assert.equal(BigInt(buffers), graph.totals.buffers, `${file} ${graph.name} buffers`);
       model.dispose();
       assert.equal(tf.memory().numTensors, before, `${file}: every variable disposed`);
     }

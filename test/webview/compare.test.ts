@@ -67,11 +67,11 @@ test('resnet20 vs densenet40: both graphs drawn, aligned at the input, and the t
   assert.equal(await cell(w, 'trainable params', 'a'), '269,722');
   assert.equal(await cell(w, 'trainable params', 'b'), '1,019,722');
   assert.equal(await cell(w, 'trainable params', 'ratio'), '3.78');
-  assert.equal(await cell(w, 'MACs per sample', 'a'), '40.55 M');
-  assert.equal(await cell(w, 'MACs per sample', 'b'), '264.81 M');
+  assert.equal(await cell(w, 'MACs per sample', 'a'), '40,551,040 (40.55 M)');
+  assert.equal(await cell(w, 'MACs per sample', 'b'), '264,812,928 (264.81 M)');
   assert.equal(await cell(w, 'activations per sample', 'b'), '27.5 MiB');
-  assert.equal(await cell(w, 'training memory (batch 32)', 'a'), '93.5 MiB');
-  assert.equal(await cell(w, 'training memory (batch 32)', 'b'), '892 MiB');
+  assert.equal(await cell(w, 'training memory (batch 32)', 'a'), '49.5 MiB');
+  assert.equal(await cell(w, 'training memory (batch 32)', 'b'), '593 MiB');
   // Aligned by depth: one zoom for both, readable, and both inputs on the same row at the top.
   const inputs = await Promise.all([0, 1].map((i) => side(w, i).locator('.node.kind-input').boundingBox()));
   assert.ok(inputs[0] && inputs[1]);
@@ -125,7 +125,7 @@ test("parameter-matched suggestion: ResNet-20's widths for DenseNet-40's count, 
   await knob.selectOption('stage.planes');
   await side(w, 0).locator('.match-button').click();
   assert.deepEqual(await waitPosted(w, 'requestSuggestion'), { type: 'requestSuggestion', revision: 1, side: 0, knob: 'stage.planes' });
-  const result = suggestMatch(read('resnet20'), spec('resnet20'), 'stage.planes', 1_019_722);
+  const result = suggestMatch(read('resnet20'), spec('resnet20'), 'stage.planes', 1_019_722n);
   assert.ok('suggestion' in result);
   const s = result.suggestion;
   assert.ok(s.withinTolerance && Math.abs(s.difference) <= 0.05);
@@ -133,7 +133,7 @@ test("parameter-matched suggestion: ResNet-20's widths for DenseNet-40's count, 
   const text = side(w, 0).locator('.suggestion');
   await w.page.waitForFunction(() => /→/.test(document.querySelector('.side[data-side="0"] .suggestion')!.textContent ?? ''));
   const pct = `${s.difference >= 0 ? '+' : '−'}${Math.abs(s.difference * 100).toFixed(1)}%`;
-  assert.equal(await text.textContent(), `planes 16, 32, 64 → ${s.values.join(', ')}: ${s.params.toLocaleString('en-US')} params, ${pct} from densenet40’s 1,019,722 (within 5%)`);
+  assert.equal(await text.textContent(), `planes 16, 32, 64 → ${s.values.join(', ')}: ${BigInt(s.params).toLocaleString('en-US')} params, ${pct} from densenet40’s 1,019,722 (within 5%)`);
   await side(w, 0).locator('.write-button').click();
   assert.deepEqual(await waitPosted(w, 'applySuggestion'), { type: 'applySuggestion', revision: 1, side: 0, knob: 'stage.planes', values: s.values });
   await send(w, { type: 'applied', revision: 1, side: 0, ok: true, message: `Wrote planes = ${s.values.join(', ')} to resnet20.skipnet.` });

@@ -36,7 +36,7 @@ export function syntheticStatistics(graph: ModelGraph, step: number): TrainingSt
     };
     if (node.kind === 'relu') stats.zeroFraction = 0.48 + 0.12 * wave;
     if (node.params > 0) {
-      stats.weightNorm = (node.kind === 'bn' ? 4 : 2 + Math.sqrt(node.params) / 20) * (1 + 0.001 * step);
+      stats.weightNorm = (node.kind === 'bn' ? 4 : 2 + Math.sqrt(Number(node.params)) / 20) * (1 + 0.001 * step);
       // Gradients shrink towards the input, over about two decades, and as training goes on.
       stats.gradNorm = 0.6 * Math.exp((depth - graph.nodes.length) / (graph.nodes.length / 4)) * (1 + 0.3 * wave) * decay;
       stats.updateRatio = 1e-3 * (1 + 0.5 * wave) * decay;

@@ -9,15 +9,15 @@
 import type { DepthGradient } from '../../src/protocol/compare-messages';
 import type { TrainingStatistics } from '../../src/train/stats';
 
-/** What is needed of a graph: nodes (with their parameter counts) and the edges between them. */
+/** What is needed of a graph: nodes (with their parameter counts, decimal digits as in the payload) and the edges between them. */
 export interface DepthGraph {
-  nodes: readonly { id: string; kind: string; params: number }[];
+  nodes: readonly { id: string; kind: string; params: string }[];
   edges: readonly { source: string; target: string }[];
 }
 
 /** Layers that count for depth: with parameters, normalisation excepted. */
-export function countsForDepth(node: { kind: string; params: number }): boolean {
-  return node.params > 0 && node.kind !== 'bn';
+export function countsForDepth(node: { kind: string; params: string }): boolean {
+  return node.params !== '0' && node.kind !== 'bn';
 }
 
 /** Depth of every node: weighted layers on the longest input→node path, the node itself included. */

@@ -2,7 +2,8 @@ import type { Analysis } from '../analyze';
 import type { BlockDecl, Element } from '../ast';
 import type { GraphNode } from '../graph';
 import { LAYERS } from '../layers';
-import { activationBytes, formatBytes, formatCount, formatMacs, trainingMemory } from '../memory';
+import { formatBytes, formatCount, formatMacsExact, type Quantity } from '../format';
+import { activationBytes, trainingMemory } from '../memory';
 import { describeProvenance } from '../provenance';
 import type { Range } from '../text';
 import { formatShape, formatValue } from '../values';
@@ -125,9 +126,9 @@ function modelHover(model: Analysis['models'][number]): string {
     '',
     `- Layers: ${formatCount(model.totals.layers)}`,
     `- Parameters: ${formatCount(model.totals.params)}${model.totals.buffers ? ` (+ ${formatCount(model.totals.buffers)} buffers)` : ''}`,
-    `- MACs: ${formatMacs(model.totals.macs)}`,
-    `- Activation memory: ${formatBytes(model.totals.activationElements * 4)} per sample`,
-    `- Training memory at batch ${memory.batch}: ${formatBytes(memory.total)} (weights ${formatBytes(memory.weights)}, gradients ${formatBytes(memory.gradients)}, optimizer ${formatBytes(memory.optimizerState)}, activations ${formatBytes(memory.activations)})`,
+    `- MACs: ${formatMacsExact(model.totals.macs)}`,
+    `- Activation memory: ${formatBytes(model.totals.activationElements * 4n)} per sample`,
+    `- Training memory at batch ${memory.batch}: ${formatBytes(memory.total)} (weights ${formatBytes(memory.weights)}, buffers ${formatBytes(memory.buffers)}, gradients ${formatBytes(memory.gradients)}, optimizer ${formatBytes(memory.optimizerState)}, activations kept for backward ${formatBytes(memory.activations)})`,
   ];
   if (!model.complete) lines.push('', '_Partial: errors leave some shapes unknown, so the totals cover only the known part._');
   return lines.join('\n');
@@ -158,16 +159,16 @@ function nodeSection(analysis: Analysis, instances: NodeInstance[], withTotals =
       `- Output: \`${formatShape(node.shape)}\``,
       `- Feature maps: ${featureMaps(node)}`,
       `- Parameters: ${formatCount(node.params)}`,
-      `- MACs: ${formatMacs(node.macs)}`,
+      `- MACs: ${formatMacsExact(node.macs)}`,
       `- Activation memory: ${formatBytes(activationBytes(node))} per sample`,
     ].join('\n');
   }
   const rows = instances.map(({ model, node }) =>
     row(instanceName(analysis, model, node.id), node, featureMaps(node), node.params, node.macs, activationBytes(node)),
   );
-  const params = instances.reduce((sum, i) => sum + i.node.params, 0);
-  const macs = instances.reduce((sum, i) => sum + i.node.macs, 0);
-  const together = withTotals ? `; together ${formatCount(params)} parameters, ${formatMacs(macs)} MACs` : '';
+  const params = instances.reduce((sum, i) => sum + i.node.params, 0n);
+  const macs = instances.reduce((sum, i) => sum + i.node.macs, 0n);
+  const together = withTotals ? `; together ${formatCount(params)} parameters, ${formatMacsExact(macs)} MACs` : '';
   return table(`${plural(instances.length, 'instance')}${together}:`, rows);
 }
 
@@ -183,7 +184,7 @@ function groupSection(analysis: Analysis, instances: GroupInstance[]): string {
       `- Output: \`${formatShape(output?.shape)}\``,
       `- Feature maps: ${output ? featureMaps(output) : 'unknown'}`,
       `- Parameters: ${formatCount(totals.params)}`,
-      `- MACs: ${formatMacs(totals.macs)}`,
+      `- MACs: ${formatMacsExact(totals.macs)}`,
       `- Activation memory: ${formatBytes(totals.activationBytes)} per sample`,
       `- Layers: ${formatCount(totals.layers)}`,
     ].join('\n');
@@ -198,12 +199,13 @@ function groupSection(analysis: Analysis, instances: GroupInstance[]): string {
       totals.activationBytes,
     ),
   );
-  const params = facts.reduce((sum, f) => sum + f.totals.params, 0);
+  const params = facts.reduce((sum, f) => sum + f.totals.params, 0n);
   return table(`${plural(facts.length, 'instance')}; together ${formatCount(params)} parameters:`, rows);
 }
 
-function row(name: string, node: GraphNode | undefined, maps: string, params: number, macs: number, bytes: number): string {
-  return `| \`${name}\` | ${formatShape(node?.shape)} | ${maps} | ${formatCount(params)} | ${formatMacs(macs)} | ${formatBytes(bytes)} |`;
+/** One instance's row; parameters and MACs with every digit (exact at any size). */
+function row(name: string, node: GraphNode | undefined, maps: string, params: Quantity, macs: Quantity, bytes: Quantity): string {
+  return `| \`${name}\` | ${formatShape(node?.shape)} | ${maps} | ${formatCount(params)} | ${formatCount(macs)} | ${formatBytes(bytes)} |`;
 }
 
 function table(caption: string, rows: string[]): string {

@@ -23,10 +23,10 @@ export interface GroupInstance {
 
 /** Totals of one block instance, nested instances included. */
 export interface GroupTotals {
-  params: number;
-  macs: number;
+  params: bigint;
+  macs: bigint;
   /** Bytes of activations for one sample, views excluded. */
-  activationBytes: number;
+  activationBytes: bigint;
   layers: number;
   output: GraphNode | undefined;
 }
@@ -78,7 +78,7 @@ export function groupTotals(model: ModelGraph, group: BlockGroup): GroupTotals {
   return {
     params: group.params,
     macs: group.macs,
-    activationBytes: nodes.reduce((sum, node) => sum + activationBytes(node), 0),
+    activationBytes: nodes.reduce((sum, node) => sum + activationBytes(node), 0n),
     layers: nodes.length,
     output: group.output ? model.nodeById.get(group.output) : undefined,
   };
