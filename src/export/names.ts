@@ -2,6 +2,7 @@ import type { Expr, Statement } from '../core/ast';
 import { scopeLabels } from '../core/checks';
 import type { Range } from '../core/text';
 import type { Value } from '../core/values';
+import { attributeName } from './python';
 
 /** A whole number: `k` when known at export time (`py` empty), else the Python expression `py + k`. */
 export interface Count {
@@ -119,7 +120,8 @@ export class ScopeNames {
     this.counters.set(key, { py: run.py, k: run.k + 1 });
     if (run.py) {
       this.check(key, range);
-      return { py: `copy_name(${JSON.stringify(label)}, ${countText(run)})` };
+      const first = attributeName(label);
+      return { py: `copy_name(${[JSON.stringify(label), countText(run), ...(first === label ? [] : [JSON.stringify(first)])].join(', ')})` };
     }
     if (!this.owners.has(label)) {
       this.owners.set(label, owner);

@@ -222,9 +222,10 @@ def flat_size(shape):
     return math.prod(shape)
 
 
-def copy_name(label, copy):
-    """SkipNet's name for run \`copy\` (from 0) of a labelled layer inside a repeat: label, label_2, label_3, ..."""
-    return label if copy == 0 else f"{label}_{copy + 1}"
+def copy_name(label, copy, first=None):
+    """SkipNet's name for run \`copy\` (from 0) of a labelled layer inside a repeat: label, label_2, label_3, ...
+    (\`first\` where nn.Module has the label as an attribute already)."""
+    return (first or label) if copy == 0 else f"{label}_{copy + 1}"
 
 
 class ZeroPad(nn.Module):
