@@ -262,22 +262,19 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
       init.push(`${i}for i in range(${countRef}):`);
       forward.push(`${i}for i in range(${countRef}):`);
       // The copies of a labelled chain take the repeat's names: only the layers before the last are numbered.
-      const counted = Array.isArray(statement.body) ? statement.body : [statement.label ? { ...statement.body, elements: statement.body.elements.slice(0, -1) } : statement.body];
+      const copies = !Array.isArray(statement.body) && statement.label !== undefined && statement.body.elements[statement.body.elements.length - 1].label === undefined;
+      const counted = Array.isArray(statement.body) ? statement.body : [copies ? { ...statement.body, elements: statement.body.elements.slice(0, -1) } : statement.body];
       const perCopy = namesPerRun(counted, (count) => constantValue(count, scopeAt('in_shape')), isBlock);
       const before = new Map([...perCopy.keys()].map((key) => [key, ctx.names.count(key)]));
       for (const [key, per] of perCopy) ctx.names.setCount(key, addCount(before.get(key)!, per, 'i'));
       const inner: Context = { ...ctx, indent: `${i}    `, loop: index, current: carried };
       if (Array.isArray(statement.body)) runStatements(statement.body, inner);
-      else if (statement.label) {
+      else if (copies) {
         const elements = statement.body.elements;
         const last = elements[elements.length - 1];
         runChain({ ...statement.body, elements: elements.slice(0, -1) }, inner, undefined, undefined);
         if (!LAYERS.has(last.name) && !isBlock(last.name)) runChain({ ...statement.body, elements: [last] }, inner, undefined, undefined);
-        else {
-          const name = ctx.names.repeatCopy(statement.label, 'i', `@${statement.range.start}`, statement.range);
-          inner.current = emitElement(last, inner, name);
-          if (last.label) inner.tensors.set(last.label, inner.current);
-        }
+        else inner.current = emitElement(last, inner, ctx.names.repeatCopy(statement.label!, 'i', `@${statement.range.start}`, statement.range));
       } else runChain(statement.body, inner, undefined, undefined);
       init.push(`${i}    ${carried.shape} = ${inner.current.shape}`);
       forward.push(`${i}    ${carried.value} = ${inner.current.value}`);

@@ -224,31 +224,35 @@ class Writer {
     const r = this.rng;
     const value = r.int(0, 3);
     const paramCount = [...scope.params].filter(([, v]) => v === value && Number.isInteger(v)).map(([name]) => name);
+    // In a block, `channels` is known only in PyTorch too: a count from it is a loop as well.
+    const channels = shape[shape.length - 1];
+    if (scope.inBlock && channels >= value) paramCount.push(channels === value ? 'channels' : `channels - ${channels - value}`);
     const dynamic = paramCount.length > 0 && r.chance(0.7);
     const count = dynamic ? r.pick(paramCount) : r.pick([`${value}`, `${2 * value} / 2`, `${value + 1} - 1`]);
-    // Loops over a parameter: no labels inside and no labelled body (refused by the export, see its tests).
-    const labelled = !dynamic || r.chance(0.3) ? r.chance(0.5) : false;
-    const label = labelled ? this.label({ ...scope, inBlock: scope.inBlock || dynamic }) : undefined;
+    // A loop's own labels are never of the form kind+digits, and a loop has no labelled body (both refused by the export, see its tests).
+    const label = r.chance(0.5) ? this.label({ ...scope, inBlock: scope.inBlock || dynamic }) : undefined;
     const head = `${label ? `${label}: ` : ''}repeat ${count}`;
     if (label) scope.tensors.set(label, shape);
-    if (r.chance(0.5) || (dynamic && label)) return [`${head} ${this.chain(shape, { ...scope, tensors: new Map(scope.tensors) }, true, !dynamic)[0]}`];
-    const inner: Scope = label ? { ...scope, tensors: new Map(scope.tensors), labels: new Set() } : { ...scope, tensors: new Map(scope.tensors) };
+    if (r.chance(0.5) || (dynamic && label)) return [`${head} ${this.chain(shape, { ...scope, tensors: new Map(scope.tensors), inBlock: scope.inBlock || dynamic }, true, true)[0]}`];
+    const inner: Scope = { ...scope, tensors: new Map(scope.tensors), inBlock: scope.inBlock || dynamic, ...(label ? { labels: new Set<string>() } : {}) };
     const lines: string[] = [];
-    if (!dynamic && r.chance(0.5)) {
+    if (r.chance(0.5)) {
       const name = this.label(inner);
       if (name) {
         lines.push(`${name}: ${this.layer(shape, inner, true)[0]}`, this.layer(shape, inner, true)[0], `add(${name}, _)`);
         inner.tensors.set(name, shape);
       }
     }
-    lines.push(this.chain(shape, inner, true, !dynamic)[0]);
+    lines.push(this.chain(shape, inner, true, true)[0]);
     return [`${head} {`, ...lines.map((l) => `  ${l}`), '}'];
   }
 
   /** Defines a new block for this input and calls it; returns the call's text and output shape. */
   blockCall(shape: Shape, scope: Scope, preserve: boolean): [string, Shape] {
     const r = this.rng;
-    const name = `${r.pick(BLOCK_NAMES)}${this.blockCount++ === 0 ? '' : this.blockCount}`;
+    // Distinct names that end in a letter: a block numbered inside a loop (name1, name2, …) never takes a label's name.
+    const index = this.blockCount++;
+    const name = `${r.pick(BLOCK_NAMES)}${index === 0 ? '' : `_${'abcdefgh'[index % 8]}${'abcdefgh'[Math.floor(index / 8) % 8]}`}`;
     const names = [...new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(PARAM_NAMES)))];
     const params = names.map((p) => ({ name: p, value: r.chance(0.2) ? r.pick([0.5, 0.25]) : r.int(0, 3), default: r.chance(0.5) }));
     const values = new Map(params.map((p) => [p.name, p.value]));

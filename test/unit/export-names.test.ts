@@ -76,9 +76,14 @@ describe('PyTorch export: names after repeats, labels, Python names and integer 
   const labelled = queue([
     'model m(1x1x1) {\n  base: repeat 1 bn -> leakyrelu\n}\n',
     'model m(1x1x2) {\n  residual: repeat 1 conv(1, 1) -> leakyrelu\n  gap -> dense(1)\n}\n',
+    'block b(n) {\n  r: repeat n bn -> last: relu\n  relu\n}\nmodel m(1x1x1) {\n  b(2)\n}\n',
   ]);
   it('a labelled repeat of a chain keeps every layer: parameters as the core counts them', () => {
-    const [bn, residual] = labelled.results();
+    const [bn, residual, linkLabel] = labelled.results();
+    // A link's own label wins over the repeat's, in a loop too: last, last_2 (found by the generator).
+    assert.deepEqual(linkLabel.ids, ['b1/bn1', 'b1/last', 'b1/bn2', 'b1/last_2', 'b1/relu1', 'b1']);
+    assert.deepEqual([...linkLabel.torch.modules].sort(), torchNames(linkLabel.ids));
+    assert.equal(linkLabel.torch.params, 4);
     assert.equal(bn.params, 2);
     assert.equal(bn.torch.params, 2);
     assert.deepEqual(bn.torch.modules.sort(), ['base1', 'bn1']);
