@@ -1,10 +1,10 @@
-import type { BlockDecl, Element, ModelDecl, SkipnetFile, Statement } from './ast';
+import type { BlockDecl, Element, Expr, ModelDecl, SkipnetFile, Statement } from './ast';
 import type { DiagnosticSink } from './diagnostics';
 import { evaluate } from './evaluate';
 import { DEFAULT_TRAINING, type TrainingConfig } from './graph';
 import { LAYERS, RESERVED_NAMES, type LayerSpec } from './layers';
 import type { Range } from './text';
-import { formatValue } from './values';
+import { formatValue, type Value } from './values';
 
 /** Edit distance, used to suggest the name a person probably meant. */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
@@ -52,6 +52,32 @@ export function forEachElement(statements: Statement[], visit: (element: Element
     else if (Array.isArray(statement.body)) forEachElement(statement.body, visit);
     else statement.body.elements.forEach(visit);
   }
+}
+
+/** More copies than this stop the expansion anyway (model-too-large). */
+const MAX_CLAIMED_COPIES = 50_000;
+
+/**
+ * The names the labels of one scope claim before it runs: every label written in it (an unlabelled
+ * repeat body shares its scope; a labelled `repeat N { … }` opens its own) and the copies `label1 … labelN`
+ * of a labelled repeat whose count `evaluateCount` can tell up front (it may return undefined).
+ */
+export function scopeLabels(statements: Statement[], evaluateCount: (count: Expr) => Value | undefined, claimed = new Set<string>()): Set<string> {
+  for (const statement of statements) {
+    if (statement.kind === 'chain') {
+      if (statement.label) claimed.add(statement.label);
+      for (const element of statement.elements) if (element.label) claimed.add(element.label);
+      continue;
+    }
+    if (statement.label) {
+      const count = evaluateCount(statement.count);
+      if (typeof count === 'number' && Number.isInteger(count)) for (let i = 1; i <= Math.min(count, MAX_CLAIMED_COPIES); i++) claimed.add(`${statement.label}${i}`);
+    }
+    if (!Array.isArray(statement.body)) {
+      for (const element of statement.body.elements) if (element.label) claimed.add(element.label);
+    } else if (!statement.label) scopeLabels(statement.body, evaluateCount, claimed);
+  }
+  return claimed;
 }
 
 /**

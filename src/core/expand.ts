@@ -1,6 +1,6 @@
 import type { Argument, BlockDecl, ChainStatement, Element, ModelDecl, Statement } from './ast';
-import { argumentRange, suggestion } from './checks';
-import type { DiagnosticSink, RelatedInformation } from './diagnostics';
+import { argumentRange, scopeLabels, suggestion } from './checks';
+import { DiagnosticSink, type RelatedInformation } from './diagnostics';
 import { evaluate, type EvalScope } from './evaluate';
 import type { BlockGroup, ChannelSegment, GraphNode } from './graph';
 import { LAYERS, paddingProblem, type LayerArgs, type LayerSpec } from './layers';
@@ -27,6 +27,8 @@ interface Frame {
   input: string | null;
   current: string | null;
   usedNames: Set<string>;
+  /** Labels written in this scope, claimed before it runs: an unlabelled layer above `conv1: …` is not numbered conv1. */
+  claimed: Set<string>;
   counters: Map<string, number>;
   /** Which statement first claimed a label here: a second statement with the same label is an error, a repeat is not. */
   labelOwners: Map<string, number>;
@@ -76,7 +78,7 @@ export function expandModel(
   }
   const input = addNode({ id: 'input', name: 'input', kind: 'input', inputs: [], args: {}, range: model.inputRange, group: null }, inputShape, 'new', [], null);
 
-  const root = newFrame('', null, new Map(), input.id, null);
+  const root = newFrame('', null, new Map(), input.id, null, [], model.body);
   try {
     runStatements(model.body, root);
   } catch (error) {
@@ -107,7 +109,7 @@ export function expandModel(
     for (const group of groups) group.nodes = group.nodes.filter((id) => used.has(id));
   }
 
-  function newFrame(prefix: string, group: BlockGroup | null, params: Map<string, Value>, inputId: string | null, outer: Frame | null, stack: string[] = []): Frame {
+  function newFrame(prefix: string, group: BlockGroup | null, params: Map<string, Value>, inputId: string | null, outer: Frame | null, stack: string[], body: Statement[]): Frame {
     return {
       prefix,
       group,
@@ -117,6 +119,7 @@ export function expandModel(
       input: inputId,
       current: inputId,
       usedNames: new Set(),
+      claimed: scopeLabels(body, (count) => evaluate(count, { lookup: (name) => params.get(name), channels: () => undefined }, new DiagnosticSink())),
       counters: new Map(),
       labelOwners: new Map(),
       labelUses: new Map(),
@@ -151,8 +154,8 @@ export function expandModel(
       if (!Array.isArray(statement.body)) {
         runChain(statement.body, frame, label, statement.labelRange);
       } else if (label) {
-        const group = openGroup(frame, label, 'repeat', statement.range);
-        const child = newFrame(`${group.id}/`, group, frame.params, frame.current, frame, frame.stack);
+        const group = openGroup(frame, localName(frame, 'repeat', label, statement.labelRange), 'repeat', statement.range);
+        const child = newFrame(`${group.id}/`, group, frame.params, frame.current, frame, frame.stack, statement.body);
         runStatements(statement.body, child);
         group.output = child.current;
         frame.current = child.current;
@@ -204,10 +207,13 @@ export function expandModel(
       const owner = frame.labelOwners.get(label);
       if (owner === undefined) {
         frame.labelOwners.set(label, labelRange.start);
-        frame.usedNames.add(label);
-        return label;
-      }
-      if (owner !== labelRange.start) sink.add('duplicate-name', `The name '${label}' is already used in this scope.`, labelRange);
+        if (!frame.usedNames.has(label)) {
+          frame.usedNames.add(label);
+          return label;
+        }
+        // Only a repeat copy (`conv: repeat N …` makes conv1 … convN) whose count was unknown before the scope ran.
+        sink.add('duplicate-name', `The name '${label}' is already used in this scope by a layer numbered before it; choose another label.`, labelRange);
+      } else if (owner !== labelRange.start) sink.add('duplicate-name', `The name '${label}' is already used in this scope.`, labelRange);
       // The same statement again (inside a repeat): number the copies.
       let uses = frame.labelUses.get(label) ?? 1;
       let name: string;
@@ -220,7 +226,7 @@ export function expandModel(
     let count = frame.counters.get(base) ?? 0;
     let name: string;
     do name = `${base}${++count}`;
-    while (frame.usedNames.has(name) || frame.labelOwners.has(name));
+    while (frame.usedNames.has(name) || frame.labelOwners.has(name) || frame.claimed.has(name));
     frame.counters.set(base, count);
     frame.usedNames.add(name);
     return name;
@@ -296,7 +302,7 @@ export function expandModel(
     }
     if (!ok) return null;
     const group = openGroup(frame, localName(frame, block.name, label, labelRange), block.name, element.range);
-    const child = newFrame(`${group.id}/`, group, params, current, null, [...frame.stack, block.name]);
+    const child = newFrame(`${group.id}/`, group, params, current, null, [...frame.stack, block.name], block.body);
     runStatements(block.body, child);
     group.output = child.current;
     return child.current;

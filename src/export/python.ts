@@ -1,21 +1,67 @@
 import type { Expr } from '../core/ast';
+import { DiagnosticSink } from '../core/diagnostics';
+import { evaluate } from '../core/evaluate';
+import type { Value } from '../core/values';
 
-const PYTHON_KEYWORDS = new Set(
-  'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield match case'.split(' '),
+/** Python 3 keywords and soft keywords: never usable as a variable (`match`, `case` and `_` are kept out for clarity). */
+const KEYWORDS = 'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield match case _'.split(' ');
+
+/** Python's builtins (`dir(builtins)`, 3.11): a local of one of these names would hide it from the generated code. */
+const BUILTINS = (
+  'ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup BlockingIOError BrokenPipeError BufferError BytesWarning ' +
+  'ChildProcessError ConnectionAbortedError ConnectionError ConnectionRefusedError ConnectionResetError DeprecationWarning EOFError Ellipsis ' +
+  'EncodingWarning EnvironmentError Exception ExceptionGroup FileExistsError FileNotFoundError FloatingPointError FutureWarning GeneratorExit ' +
+  'IOError ImportError ImportWarning IndentationError IndexError InterruptedError IsADirectoryError KeyError KeyboardInterrupt LookupError ' +
+  'MemoryError ModuleNotFoundError NameError NotADirectoryError NotImplemented NotImplementedError OSError OverflowError ' +
+  'PendingDeprecationWarning PermissionError ProcessLookupError RecursionError ReferenceError ResourceWarning RuntimeError RuntimeWarning ' +
+  'StopAsyncIteration StopIteration SyntaxError SyntaxWarning SystemError SystemExit TabError TimeoutError TypeError UnboundLocalError ' +
+  'UnicodeDecodeError UnicodeEncodeError UnicodeError UnicodeTranslateError UnicodeWarning UserWarning ValueError Warning ZeroDivisionError ' +
+  'abs aiter all anext any ascii bin bool breakpoint bytearray bytes callable chr classmethod compile complex copyright credits delattr dict ' +
+  'dir divmod enumerate eval exec exit filter float format frozenset getattr globals hasattr hash help hex id input int isinstance issubclass ' +
+  'iter len license list locals map max memoryview min next object oct open ord pow print property quit range repr reversed round set ' +
+  'setattr slice sorted staticmethod str sum super tuple type vars zip __name__ __file__ __doc__ __builtins__ __spec__ __loader__ __package__'
+).split(' ');
+
+/** Module-level names of the generated file (imports and the preamble's helpers). */
+const MODULE_NAMES = ['math', 'torch', 'nn', 'F', 'conv_shape', 'pad_sides', 'flat_size', 'copy_name', 'ZeroPad', 'GlobalAvgPool'];
+
+/** Names a SkipNet name must not take in the generated Python scope: keywords, builtins and the module's own names. */
+export const PYTHON_RESERVED: ReadonlySet<string> = new Set([...KEYWORDS, ...BUILTINS, ...MODULE_NAMES]);
+
+/**
+ * Attributes every generated module has (nn.Module's own, PyTorch 1.13, plus `in_shape`, `out_shape` and
+ * `counts`): a submodule cannot be registered under one of these names.
+ */
+const MODULE_ATTRIBUTES = new Set(
+  (
+    'T_destination add_module apply bfloat16 buffers children cpu cuda double dump_patches eval extra_repr float forward get_buffer ' +
+    'get_extra_state get_parameter get_submodule half ipu load_state_dict modules named_buffers named_children named_modules named_parameters ' +
+    'parameters register_backward_hook register_buffer register_forward_hook register_forward_pre_hook register_full_backward_hook ' +
+    'register_load_state_dict_post_hook register_module register_parameter requires_grad_ set_extra_state share_memory state_dict to to_empty ' +
+    'train training type xpu zero_grad in_shape out_shape counts'
+  ).split(' '),
 );
 
-/** Names the generated code itself uses, or that nn.Module defines: a label with one of these gets a trailing `_`. */
-const TAKEN = new Set([
-  'self', 'x', 'torch', 'nn', 'F', 'math', 'in_shape', 'out_shape', 'conv_shape', 'pad_sides', 'flat_size',
-  'forward', 'training', 'train', 'eval', 'parameters', 'modules', 'children', 'state_dict', 'apply', 'to', 'cuda', 'cpu',
-  'float', 'half', 'double', 'type', 'zero_grad', 'register_buffer', 'add_module', 'named_modules', 'buffers',
-]);
-
-export function pythonName(name: string): string {
-  return PYTHON_KEYWORDS.has(name) || TAKEN.has(name) ? `${name}_` : name;
+/**
+ * The submodule name PyTorch gets for a SkipNet node name: the same name, so `model.named_modules()` reads like
+ * SkipNet's node ids, except where nn.Module already has an attribute of that name (`forward`, `eval`, `to`):
+ * then a trailing `_`.
+ */
+export function attributeName(name: string): string {
+  return MODULE_ATTRIBUTES.has(name) ? `${name}_` : name;
 }
 
-/** `dense_layer` → `DenseLayer`; avoids the helper classes of the generated preamble. */
+/** `self.conv1`, or getattr where the name is not written as a plain attribute (`if`, `__x`: mangled in a class). */
+export function attributeRef(owner: string, name: string): string {
+  return KEYWORDS.includes(name) || name.startsWith('__') ? `getattr(${owner}, ${JSON.stringify(name)})` : `${owner}.${name}`;
+}
+
+/** A Python identifier for a SkipNet name used as a local or parameter: a trailing `_` where Python has the name already. */
+export function pythonName(name: string): string {
+  return PYTHON_RESERVED.has(name) ? `${name}_` : name;
+}
+
+/** `dense_layer` → `DenseLayer`, never a builtin or module-level name, nor one in `taken`. */
 export function className(name: string, taken: Set<string>): string {
   let result = name
     .split('_')
@@ -23,36 +69,114 @@ export function className(name: string, taken: Set<string>): string {
     .map((part) => part[0].toUpperCase() + part.slice(1))
     .join('');
   if (!/^[A-Za-z]/.test(result)) result = `Net${result}`;
-  while (taken.has(result)) result += 'Block';
+  while (taken.has(result) || PYTHON_RESERVED.has(result)) result += 'Block';
   return result;
 }
 
+/** What a SkipNet expression gives in Python: an int, a number that may be a float, or something else (tuple, bool, str). */
+export type PyType = 'int' | 'float' | 'other';
+
+/** The Python side of one scope: how block parameters are spelt and typed, and how `channels` reads. */
+export interface PyScope {
+  /** SkipNet parameter name → its Python name and type, for the parameters of the enclosing block. */
+  params: ReadonlyMap<string, { name: string; type: PyType }>;
+  /** The Python shape expression (C, H, W) or (N,) of the tensor flowing in: `channels` is its element 0. */
+  shape: string;
+}
+
+/** Folds an expression that needs no parameter and no `channels` into its value, exactly as SkipNet computes it. */
+export function constantValue(expr: Expr, scope: PyScope): Value | undefined {
+  if (mentions(expr, (name) => scope.params.has(name) || name === 'channels')) return undefined;
+  return evaluate(expr, { lookup: () => undefined, channels: () => undefined }, new DiagnosticSink());
+}
+
+function mentions(expr: Expr, test: (name: string) => boolean): boolean {
+  switch (expr.kind) {
+    case 'name':
+      return test(expr.name);
+    case 'unary':
+      return mentions(expr.operand, test);
+    case 'binary':
+      return mentions(expr.left, test) || mentions(expr.right, test);
+    case 'call':
+      return expr.args.some((a) => mentions(a.value, test));
+    default:
+      return false;
+  }
+}
+
+/** A SkipNet value as a Python literal. */
+export function pythonValue(value: Value | undefined): string {
+  if (value === undefined) return 'None';
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(value);
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if ('symbol' in value) return JSON.stringify(value.symbol);
+  if ('text' in value) return JSON.stringify(value.text);
+  return `(${value.dims.join(', ')})`;
+}
+
+/** The Python type of an expression: `int` where every value it can take is a Python int. */
+export function pythonType(expr: Expr, scope: PyScope): PyType {
+  const constant = constantValue(expr, scope);
+  if (constant !== undefined) return typeof constant === 'number' ? (Number.isInteger(constant) ? 'int' : 'float') : 'other';
+  switch (expr.kind) {
+    case 'name':
+      if (expr.name === 'channels') return 'int';
+      return scope.params.get(expr.name)?.type ?? 'other';
+    case 'unary':
+      return pythonType(expr.operand, scope);
+    case 'binary': {
+      if (expr.op === '/') return 'float';
+      if (expr.op === '//') return 'int';
+      const left = pythonType(expr.left, scope);
+      const right = pythonType(expr.right, scope);
+      return left === 'int' && right === 'int' ? 'int' : left === 'other' || right === 'other' ? 'other' : 'float';
+    }
+    case 'call':
+      if (['floor', 'ceil', 'round'].includes(expr.callee)) return 'int';
+      return expr.args.every((a) => pythonType(a.value, scope) === 'int') ? 'int' : 'float';
+    default:
+      return 'other';
+  }
+}
+
 /**
- * Translates a SkipNet argument expression to Python. `channels` becomes the channel count of the
- * shape variable flowing in; JavaScript's Math.round (half up) is kept exact with floor(x + 0.5).
+ * Translates a SkipNet argument expression to Python with SkipNet's value: constant parts are folded, `/` is
+ * real division, `//` and `%` are written with math.floor as SkipNet computes them (Python's float `//` and `%`
+ * differ at the edges), `round` is half up (JavaScript's Math.round). With `asInt`, a result that may be a
+ * float is wrapped in int(): SkipNet has already checked that it is a whole number.
  */
-export function pythonExpr(expr: Expr, params: Set<string>, shapeVar: string): string {
+export function pythonExpr(expr: Expr, scope: PyScope, asInt = false): string {
+  const text = translate(expr, scope);
+  return asInt && pythonType(expr, scope) === 'float' ? `int(${text})` : text;
+}
+
+function translate(expr: Expr, scope: PyScope): string {
+  const constant = constantValue(expr, scope);
+  if (constant !== undefined) return pythonValue(constant);
   switch (expr.kind) {
     case 'number':
-      return Number.isInteger(expr.value) ? String(expr.value) : String(expr.value);
     case 'shape':
-      return `(${expr.dims.join(', ')})`;
     case 'string':
-      return JSON.stringify(expr.value);
     case 'error':
-      return 'None';
-    case 'name':
-      if (expr.name === 'true') return 'True';
-      if (expr.name === 'false') return 'False';
-      if (params.has(expr.name)) return pythonName(expr.name);
-      if (expr.name === 'channels') return `${shapeVar}[0]`;
+      return pythonValue(undefined);
+    case 'name': {
+      const param = scope.params.get(expr.name);
+      if (param) return param.name;
+      if (expr.name === 'channels') return `${scope.shape}[0]`;
       return JSON.stringify(expr.name);
+    }
     case 'unary':
-      return `${expr.op}${wrap(expr.operand, params, shapeVar)}`;
-    case 'binary':
-      return `${wrap(expr.left, params, shapeVar)} ${expr.op} ${wrap(expr.right, params, shapeVar)}`;
+      return `${expr.op}${wrap(expr.operand, scope)}`;
+    case 'binary': {
+      const left = wrap(expr.left, scope);
+      const right = wrap(expr.right, scope);
+      if (expr.op === '//') return `math.floor(${left} / ${right})`;
+      if (expr.op === '%') return pythonType(expr, scope) === 'int' ? `${left} % ${right}` : `(${left} - ${right} * math.floor(${left} / ${right}))`;
+      return `${left} ${expr.op} ${right}`;
+    }
     case 'call': {
-      const args = expr.args.map((a) => pythonExpr(a.value, params, shapeVar));
+      const args = expr.args.map((a) => translate(a.value, scope));
       switch (expr.callee) {
         case 'floor':
         case 'ceil':
@@ -66,9 +190,11 @@ export function pythonExpr(expr: Expr, params: Set<string>, shapeVar: string): s
   }
 }
 
-function wrap(expr: Expr, params: Set<string>, shapeVar: string): string {
-  const text = pythonExpr(expr, params, shapeVar);
-  return expr.kind === 'binary' || expr.kind === 'unary' ? `(${text})` : text;
+/** An operand in parentheses unless it is atomic in Python (a literal ≥ 0, a name, a call). */
+function wrap(expr: Expr, scope: PyScope): string {
+  const text = translate(expr, scope);
+  const atomic = constantValue(expr, scope) !== undefined || expr.kind === 'name' || expr.kind === 'call' || (expr.kind === 'binary' && expr.op === '//');
+  return atomic && !text.startsWith('-') ? text : `(${text})`;
 }
 
 export const PREAMBLE = `import math
@@ -106,6 +232,12 @@ def conv_shape(shape, filters, kernel, stride=1, padding=0, dilation=1):
 
 def flat_size(shape):
     return math.prod(shape)
+
+
+def copy_name(label, copy, first=None):
+    """SkipNet's name for run \`copy\` (from 0) of a labelled layer inside a repeat: label, label_2, label_3, ...
+    (\`first\` where nn.Module has the label as an attribute already)."""
+    return (first or label) if copy == 0 else f"{label}_{copy + 1}"
 
 
 class ZeroPad(nn.Module):

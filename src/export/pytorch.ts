@@ -1,12 +1,12 @@
 import type { Analysis } from '../core/analyze';
-import type { BlockDecl, Element, Expr, Statement } from '../core/ast';
+import type { BlockDecl, ChainStatement, Element, Expr, Parameter, RepeatStatement, Statement } from '../core/ast';
 import { forEachElement } from '../core/checks';
-import { formatCount } from '../core/format';
 import type { ModelGraph } from '../core/graph';
 import { LAYERS, type LayerSpec } from '../core/layers';
+import { formatCount } from '../core/format';
 import type { Range } from '../core/text';
-import type { Value } from '../core/values';
-import { className, PREAMBLE, pythonExpr, pythonName } from './python';
+import { addCount, type Family, type Name, NamingError, ScopeNames } from './names';
+import { attributeName, attributeRef, className, constantValue, PREAMBLE, type PyScope, pythonExpr, pythonName, PYTHON_RESERVED, pythonType, type PyType, pythonValue } from './python';
 
 export interface ExportProblem {
   message: string;
@@ -15,26 +15,32 @@ export interface ExportProblem {
 
 export type PyTorchExport = { ok: true; code: string; className: string } | { ok: false; problems: ExportProblem[] };
 
-class ExportError {
-  constructor(readonly problem: ExportProblem) {}
-}
-
 interface TensorRef {
-  /** Python variable in forward() and in __init__ (its shape). */
+  /** Python variable in forward(), and the variable in __init__ that holds its shape (C, H, W) or (N,). */
   value: string;
   shape: string;
 }
 
-/** A name for a module attribute: static (`conv1`) or computed inside a loop (`f"basic{2 + i}"`). */
-interface Name {
-  text: string;
-  dynamic: boolean;
+/** Where statements are being written: one SkipNet scope inside one generated class. */
+interface Context {
+  names: ScopeNames;
+  /** Python expression of the module that owns this scope's submodules: `self`, or `self.stage1` for a labelled repeat's copy. */
+  owner: string;
+  indent: string;
+  /** Index of the enclosing loop's count in `self.counts`, when inside a repeat whose count is known only in PyTorch. */
+  loop?: number;
+  tensors: Map<string, TensorRef>;
+  outer?: Context;
+  input: TensorRef;
+  current: TensorRef;
 }
 
 /**
  * Writes a readable, dependency-free PyTorch module for one model: one class per block (constructor
- * arguments = block parameters plus the input shape), module names as SkipNet names its nodes, and the
- * forward pass in source order. The file imports only torch.
+ * arguments = the input shape (C, H, W) or (N,), then the block parameters), submodules named as SkipNet names
+ * its nodes, and the forward pass in source order. Repeats with a count known here are written out; a repeat
+ * over a block parameter becomes a loop. The file imports only torch. Returns the problems instead when the
+ * analysis has errors or a name cannot be reproduced in PyTorch (each with a source range).
  */
 export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName: string): PyTorchExport {
   const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
@@ -42,7 +48,6 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
   const decl = analysis.file.models.find((m) => m.name === model.name);
   if (!decl) return { ok: false, problems: [{ message: `No model '${model.name}'.`, range: { start: 0, end: 0 } }] };
 
-  // Ranks the analysis saw at each written layer (over all its instances): lets bn pick BatchNorm2d or 1d.
   const inputRanks = new Map<number, Set<number>>();
   for (const node of model.nodes) {
     const rank = node.inputs.length ? model.nodeById.get(node.inputs[0])?.shape?.length : undefined;
@@ -51,32 +56,35 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
     ranks.add(rank);
     inputRanks.set(node.range.start, ranks);
   }
-  const classNames = new Map<string, string>();
-  const taken = new Set(['ZeroPad', 'GlobalAvgPool']);
+  const isBlock = (name: string): boolean => !LAYERS.has(name) && analysis.blocks.has(name);
   const order: BlockDecl[] = [];
+  const seen = new Set<string>();
   const visit = (statements: Statement[]): void =>
     forEachElement(statements, (element) => {
       const block = analysis.blocks.get(element.name);
-      if (!block || LAYERS.has(element.name) || classNames.has(block.name)) return;
-      classNames.set(block.name, '');
+      if (!block || !isBlock(element.name) || seen.has(block.name)) return;
+      seen.add(block.name);
       visit(block.body);
       order.push(block);
     });
   visit(decl.body);
+  const taken = new Set<string>();
+  const classNames = new Map<string, string>();
   for (const block of order) {
     const name = className(block.name, taken);
     taken.add(name);
     classNames.set(block.name, name);
   }
   const modelClass = className(model.name, taken);
+  const types = parameterTypes(order, decl.body, analysis.blocks);
 
   try {
-    const classes = order.map((block) => writeClass(classNames.get(block.name)!, block.params.map((p) => ({ name: p.name, default: p.default })), block.body, `block ${block.name}(${block.params.map((p) => analysis.text.slice(p.range.start, p.range.end)).join(', ')})`));
+    const classes = order.map((block) => writeClass(classNames.get(block.name)!, block.params, block.body, `block ${block.name}(${block.params.map((p) => analysis.text.slice(p.range.start, p.range.end)).join(', ')})`, block.range, types.get(block.name)!));
     const [h, w, c] = model.inputShape;
     const inShape = model.inputShape.length === 3 ? `(${c}, ${h}, ${w})` : `(${h},)`;
-    classes.push(writeClass(modelClass, [], decl.body, `model ${model.name}, input ${model.inputShape.join('x')} (NCHW here: ${inShape})`, inShape));
+    classes.push(writeClass(modelClass, [], decl.body, `model ${model.name}, input ${model.inputShape.join('x')} (NCHW here: ${inShape})`, decl.range, new Map(), inShape));
     const header = [
-      `"""${model.name}: exported by SkipNet from ${sourceName}.`,
+      `"""${model.name}: exported by SkipNet from ${sourceName.replace(/\\/g, '/').replace(/"""/g, '')}.`,
       '',
       'Plain PyTorch, no other dependency. Tensors are NCHW here (SkipNet writes shapes H×W×C).',
       `Trainable parameters: ${formatCount(model.totals.params)} (SkipNet's count).`,
@@ -96,185 +104,333 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
     ].join('\n');
     return { ok: true, code: `${header}${PREAMBLE}\n\n${classes.join('\n\n\n')}${footer}`, className: modelClass };
   } catch (error) {
-    if (error instanceof ExportError) return { ok: false, problems: [error.problem] };
+    if (error instanceof NamingError) return { ok: false, problems: [{ message: error.message, range: error.range }] };
     throw error;
   }
 
-  function writeClass(name: string, params: { name: string; default?: Expr }[], body: Statement[], doc: string, fixedInput?: string): string {
-    const paramNames = new Set(params.map((p) => p.name));
+  function writeClass(name: string, params: Parameter[], body: Statement[], doc: string, range: Range, paramTypes: Map<string, PyType>, fixedInput?: string): string {
+    const locals = new Set<string>(['self', 'x', 'in_shape', 'i']);
+    const pyParams = new Map<string, { name: string; type: PyType }>();
+    for (const param of params) {
+      const py = parameterName(param.name);
+      locals.add(py);
+      pyParams.set(param.name, { name: py, type: paramTypes.get(param.name) ?? 'other' });
+    }
+    /** A fresh local variable, never a builtin, a module-level name or another local of this class. */
+    const local = (base: string): string => {
+      let name = PYTHON_RESERVED.has(base) ? `${base}_` : base;
+      for (let n = 2; locals.has(name); n++) name = `${base}_${n}`;
+      locals.add(name);
+      return name;
+    };
     const init: string[] = [];
     const forward: string[] = [];
-    const labels = new Set<string>();
-    for (const statement of body) if (statement.label) labels.add(statement.label);
-    forEachElement(body, (element) => element.label && labels.add(element.label));
-    const counters = new Map<string, string>();
-    const used = new Set<string>();
-    const tensors = new Map<string, TensorRef>();
-    const input: TensorRef = { value: 'x', shape: 'in_shape' };
-    let current = input;
-    let temp = 0;
-    let repeats = 0;
+    let counts = 0;
+    const scopeAt = (shape: string): PyScope => ({ params: pyParams, shape });
 
+    // Python requires parameters with defaults last: a required one after them becomes keyword-only.
     const signature = ['self', fixedInput ? `in_shape=${fixedInput}` : 'in_shape'];
-    for (const param of params) {
-      const constant = param.default && isConstant(param.default);
-      signature.push(param.default ? `${pythonName(param.name)}=${constant ? pythonExpr(param.default, paramNames, 'in_shape') : 'None'}` : pythonName(param.name));
-    }
+    const keywordOnly = keywordOnlyStart(params);
+    params.forEach((param, index) => {
+      if (index === keywordOnly) signature.push('*');
+      const py = pyParams.get(param.name)!.name;
+      const constant = param.default && constantValue(param.default, scopeAt('in_shape')) !== undefined;
+      signature.push(param.default ? `${py}=${constant ? pythonExpr(param.default, scopeAt('in_shape')) : 'None'}` : py);
+    });
     init.push(`def __init__(${signature.join(', ')}):`, '    super().__init__()', '    self.in_shape = in_shape');
     for (const param of params) {
-      if (param.default && !isConstant(param.default)) {
-        init.push(`    if ${pythonName(param.name)} is None:`, `        ${pythonName(param.name)} = ${pythonExpr(param.default, paramNames, 'in_shape')}`);
+      if (param.default && constantValue(param.default, scopeAt('in_shape')) === undefined) {
+        const py = pyParams.get(param.name)!.name;
+        init.push(`    if ${py} is None:`, `        ${py} = ${pythonExpr(param.default, scopeAt('in_shape'))}`);
+      }
+    }
+    const countsAt = init.length;
+    const input: TensorRef = { value: 'x', shape: 'in_shape' };
+    const root: Context = { names: newNames(body, range), owner: 'self', indent: '    ', tensors: new Map(), input, current: input };
+    runStatements(body, root);
+    if (counts > 0) init.splice(countsAt, 0, '    self.counts = []');
+    init.push(`    self.out_shape = ${root.current.shape}`);
+    forward.push(`    return ${root.current.value}`);
+    const indentAll = (lines: string[]): string[] => lines.map((line) => `    ${line}`);
+    return [`class ${name}(nn.Module):`, `    """${doc.replace(/"""/g, '')}"""`, '', ...indentAll(init), '', ...indentAll(['def forward(self, x):', ...forward])].join('\n');
+
+    function newNames(statements: Statement[], at: Range): ScopeNames {
+      const constantCount = (count: Expr): ReturnType<typeof constantValue> => constantValue(count, scopeAt('in_shape'));
+      return new ScopeNames(statements, scopeFamilies(statements, constantCount, isBlock), constantCount, at);
+    }
+
+    function runStatements(statements: Statement[], ctx: Context): void {
+      for (const statement of statements) {
+        if (statement.kind === 'chain') runChain(statement, ctx, statement.label, statement.labelRange?.start);
+        else runRepeat(statement, ctx);
       }
     }
 
-    const staticName = (kind: string, label: string | undefined): Name => {
-      if (label) {
-        used.add(label);
-        return { text: pythonName(label), dynamic: false };
+    function resolve(reference: string, ctx: Context, range: Range): TensorRef {
+      if (reference === '_') return ctx.current;
+      if (reference === 'in' || reference === 'input') return ctx.input;
+      for (let scope: Context | undefined = ctx; scope; scope = scope.outer) {
+        const found = scope.tensors.get(reference);
+        if (found) return found;
       }
-      let next = Number(counters.get(kind) ?? '0');
-      let name: string;
-      do name = `${kind}${++next}`;
-      while (used.has(name) || labels.has(name));
-      counters.set(kind, String(next));
-      used.add(name);
-      return { text: name, dynamic: false };
-    };
-    const moduleRef = (name: Name): string => (name.dynamic ? `getattr(self, ${name.text})` : `self.${name.text}`);
-    const assign = (name: Name, module: string, indent: string): string => (name.dynamic ? `${indent}self.add_module(${name.text}, ${module})` : `${indent}self.${name.text} = ${module}`);
+      throw new NamingError(`Cannot export: unknown tensor '${reference}'.`, range);
+    }
 
-    /** Emits one layer or block call; returns the tensor it makes. */
-    const emitElement = (element: Element, input: TensorRef, name: Name, indent: string, target?: TensorRef): TensorRef => {
+    function runChain(chain: ChainStatement, ctx: Context, label: string | undefined, owner: number | undefined): void {
+      chain.elements.forEach((element, index) => {
+        const spec = LAYERS.get(element.name);
+        if (!spec && !isBlock(element.name)) ctx.current = resolve(element.name, ctx, element.nameRange);
+        else {
+          const ownLabel = element.label ?? (index === chain.elements.length - 1 ? label : undefined);
+          const ownOwner = element.labelRange?.start ?? owner ?? element.range.start;
+          const name = ownLabel ? ctx.names.labelled(ownLabel, ownOwner, element.range) : ctx.names.numbered(spec?.kind ?? element.name, element.range);
+          ctx.current = emitElement(element, ctx, name);
+        }
+        if (element.label) ctx.tensors.set(element.label, ctx.current);
+      });
+      if (label) ctx.tensors.set(label, ctx.current);
+    }
+
+    /** Writes one layer or block call; returns the tensor it makes. */
+    function emitElement(element: Element, ctx: Context, name: Name): TensorRef {
       const spec = LAYERS.get(element.name);
-      const out: TensorRef = target ?? { value: name.dynamic ? `t${++temp}` : name.text, shape: `s_${name.dynamic ? `t${temp}` : name.text}` };
+      const base = name.text ?? spec?.kind ?? element.name;
+      const value = local(base);
+      const out: TensorRef = { value, shape: local(`s_${value}`) };
+      const i = ctx.indent;
       if (spec?.merge) {
-        const inputs = (element.args ?? []).map((arg) => resolve(arg.value.kind === 'name' ? arg.value.name : '', arg.range));
+        const inputs = (element.args ?? []).map((arg) => resolve(arg.value.kind === 'name' ? arg.value.name : '', ctx, arg.range));
         if (element.name === 'add') {
-          init.push(`${indent}${out.shape} = ${inputs[0].shape}`);
-          forward.push(`${indent}${out.value} = ${inputs.map((t) => t.value).join(' + ')}`);
+          init.push(`${i}${out.shape} = ${inputs[0].shape}`);
+          forward.push(`${i}${out.value} = ${inputs.map((t) => t.value).join(' + ')}`);
         } else {
-          init.push(`${indent}${out.shape} = (${inputs.map((t) => `${t.shape}[0]`).join(' + ')}, *${inputs[0].shape}[1:])`);
-          forward.push(`${indent}${out.value} = torch.cat([${inputs.map((t) => t.value).join(', ')}], dim=1)`);
+          init.push(`${i}${out.shape} = (${inputs.map((t) => `${t.shape}[0]`).join(' + ')}, *${inputs[0].shape}[1:])`);
+          forward.push(`${i}${out.value} = torch.cat([${inputs.map((t) => t.value).join(', ')}], dim=1)`);
         }
         return out;
       }
+      const scope = scopeAt(ctx.current.shape);
+      const attribute = name.text === undefined ? name.py : JSON.stringify(attributeName(name.text));
+      const ref = name.text === undefined ? `getattr(${ctx.owner}, ${name.py})` : attributeRef(ctx.owner, attributeName(name.text));
       let module: string;
       let shape: string;
-      if (spec) [module, shape] = layerModule(spec, element, input.shape, paramNames, inputRanks.get(element.range.start));
+      if (spec) [module, shape] = layerModule(spec, element, scope, inputRanks.get(element.range.start));
       else {
-        const block = analysis.blocks.get(element.name)!;
-        const args = (element.args ?? []).map((arg) => (arg.name ? `${pythonName(arg.name)}=` : '') + pythonExpr(arg.value, paramNames, input.shape));
-        module = `${classNames.get(block.name)}(${[input.shape, ...args].join(', ')})`;
-        shape = `${moduleRef(name)}.out_shape`;
+        module = `${classNames.get(element.name)}(${[ctx.current.shape, ...blockArguments(analysis.blocks.get(element.name)!, element, scope)].join(', ')})`;
+        shape = `${ref}.out_shape`;
       }
-      init.push(assign(name, module, indent));
-      init.push(`${indent}${out.shape} = ${shape}`);
-      forward.push(`${indent}${out.value} = ${moduleRef(name)}(${input.value})`);
+      init.push(`${i}${ref.startsWith('getattr(') ? `${ctx.owner}.add_module(${attribute}, ${module})` : `${ref} = ${module}`}`);
+      init.push(`${i}${out.shape} = ${shape}`);
+      forward.push(`${i}${out.value} = ${ref}(${ctx.current.value})`);
       return out;
-    };
-
-    const resolve = (reference: string, range: Range): TensorRef => {
-      if (reference === '_') return current;
-      if (reference === 'in' || reference === 'input') return input;
-      const found = tensors.get(reference);
-      if (!found) throw new ExportError({ message: `Cannot export: unknown tensor '${reference}'.`, range });
-      return found;
-    };
-
-    const emitChain = (elements: Element[], label: string | undefined): void => {
-      elements.forEach((element, index) => {
-        const isLast = index === elements.length - 1;
-        const spec = LAYERS.get(element.name);
-        if (!spec && !analysis.blocks.has(element.name)) {
-          current = resolve(element.name, element.nameRange);
-        } else {
-          const ownLabel = element.label ?? (isLast ? label : undefined);
-          current = emitElement(element, current, staticName(spec ? spec.kind : element.name, ownLabel), '    ');
-        }
-        if (element.label) tensors.set(element.label, current);
-      });
-      if (label) tensors.set(label, current);
-    };
-
-    for (const statement of body) {
-      if (statement.kind === 'chain') {
-        emitChain(statement.elements, statement.label);
-        continue;
-      }
-      // repeat: modules are added in a loop under computed names, as SkipNet numbers them.
-      const chains = Array.isArray(statement.body) ? statement.body : [statement.body];
-      const elements: Element[] = [];
-      for (const chain of chains) {
-        if (chain.kind !== 'chain' || chain.label || (Array.isArray(statement.body) && statement.label)) {
-          throw new ExportError({ message: 'Cannot export this repeat: PyTorch export supports repeated chains of layers and blocks without labels inside.', range: statement.range });
-        }
-        for (const element of chain.elements) {
-          if ((!LAYERS.has(element.name) && !analysis.blocks.has(element.name)) || LAYERS.get(element.name)?.merge || element.label) {
-            throw new ExportError({ message: `Cannot export this repeat: '${element.name}' refers to other tensors inside a repeated body.`, range: element.range });
-          }
-          elements.push(element);
-        }
-      }
-      const count = `self.repeat${++repeats}`;
-      init.push(`    ${count} = ${pythonExpr(statement.count, paramNames, current.shape)}`);
-      const loopVar: TensorRef = { value: `h${repeats}`, shape: `s_h${repeats}` };
-      init.push(`    ${loopVar.shape} = ${current.shape}`);
-      forward.push(`    ${loopVar.value} = ${current.value}`);
-      init.push(`    for i in range(${count}):`);
-      forward.push(`    for i in range(${count}):`);
-      const perIteration = new Map<string, number>();
-      for (const element of elements) {
-        const kind = LAYERS.get(element.name)?.kind ?? element.name;
-        perIteration.set(kind, (perIteration.get(kind) ?? 0) + 1);
-      }
-      const seen = new Map<string, number>();
-      for (const element of elements) {
-        const kind = LAYERS.get(element.name)?.kind ?? element.name;
-        const j = seen.get(kind) ?? 0;
-        seen.set(kind, j + 1);
-        const per = perIteration.get(kind)!;
-        const base = statement.label ?? kind;
-        const before = counters.get(kind) ?? '0';
-        const start = statement.label ? '1' : /^\d+$/.test(before) ? String(Number(before) + 1) : `${before} + 1`;
-        const index = `${start}${per > 1 ? ` + ${per} * i` : ' + i'}${j > 0 ? ` + ${j}` : ''}`;
-        emitElement(element, loopVar, { text: `f"${base}{${index}}"`, dynamic: true }, '        ', loopVar);
-      }
-      if (!statement.label) for (const [kind, per] of perIteration) counters.set(kind, `${counters.get(kind) ?? '0'} + ${per > 1 ? `${per} * ` : ''}${count}`);
-      current = loopVar;
-      if (statement.label) tensors.set(statement.label, current);
     }
-    init.push(`    self.out_shape = ${current.shape}`);
-    forward.push(`    return ${current.value}`);
-    const indentAll = (lines: string[]): string[] => lines.map((line) => `    ${line}`);
-    return [`class ${name}(nn.Module):`, `    """${doc}"""`, '', ...indentAll(init), '', ...indentAll(['def forward(self, x):', ...forward])].join('\n');
+
+    function runRepeat(statement: RepeatStatement, ctx: Context): void {
+      const count = constantValue(statement.count, scopeAt(ctx.current.shape));
+      if (typeof count === 'number') {
+        for (let copy = 1; copy <= count; copy++) runCopy(statement, ctx, statement.label ? `${statement.label}${copy}` : undefined);
+      } else runLoop(statement, ctx);
+      if (statement.label) ctx.tensors.set(statement.label, ctx.current);
+    }
+
+    /** One copy of a repeat whose count is known here. */
+    function runCopy(statement: RepeatStatement, ctx: Context, label: string | undefined): void {
+      const owner = statement.labelRange?.start;
+      if (!Array.isArray(statement.body)) return runChain(statement.body, ctx, label, owner);
+      if (!label) return runStatements(statement.body, ctx);
+      // A labelled repeat body: each copy is its own scope, a submodule holding that copy's layers.
+      const name = ctx.names.labelled(label, owner ?? statement.range.start, statement.range);
+      if (name.text === undefined) throw new NamingError('Cannot export: a labelled repeat with a body inside a repeat whose count is known only in PyTorch.', statement.range);
+      const ref = attributeRef(ctx.owner, attributeName(name.text));
+      init.push(`${ctx.indent}${ref.startsWith('getattr(') ? `${ctx.owner}.add_module(${JSON.stringify(name.text)}, nn.Module())` : `${ref} = nn.Module()`}`);
+      const child: Context = { names: newNames(statement.body, statement.range), owner: ref, indent: ctx.indent, tensors: new Map(), outer: ctx, input: ctx.current, current: ctx.current };
+      runStatements(statement.body, child);
+      ctx.current = child.current;
+    }
+
+    /** A repeat whose count is known only in PyTorch (it depends on a block parameter or on `channels`): a loop. */
+    function runLoop(statement: RepeatStatement, ctx: Context): void {
+      if (ctx.loop !== undefined) throw new NamingError('Cannot export: a repeat whose count is known only in PyTorch inside another such repeat; PyTorch export writes one level of such loops.', statement.range);
+      if (statement.label && Array.isArray(statement.body)) throw new NamingError('Cannot export: a labelled repeat with a body whose count is known only in PyTorch (a block parameter); write the count as a number.', statement.range);
+      const index = counts++;
+      const countRef = `self.counts[${index}]`;
+      const i = ctx.indent;
+      init.push(`${i}self.counts.append(${pythonExpr(statement.count, scopeAt(ctx.current.shape), true)})`);
+      const carried: TensorRef = { value: local('h'), shape: '' };
+      carried.shape = local(`s_${carried.value}`);
+      init.push(`${i}${carried.shape} = ${ctx.current.shape}`);
+      forward.push(`${i}${carried.value} = ${ctx.current.value}`);
+      init.push(`${i}for i in range(${countRef}):`);
+      forward.push(`${i}for i in range(${countRef}):`);
+      // The copies of a labelled chain take the repeat's names: only the layers before the last are numbered.
+      const copies = !Array.isArray(statement.body) && statement.label !== undefined && statement.body.elements[statement.body.elements.length - 1].label === undefined;
+      const counted = Array.isArray(statement.body) ? statement.body : [copies ? { ...statement.body, elements: statement.body.elements.slice(0, -1) } : statement.body];
+      const perCopy = namesPerRun(counted, (count) => constantValue(count, scopeAt('in_shape')), isBlock);
+      const before = new Map([...perCopy.keys()].map((key) => [key, ctx.names.count(key)]));
+      for (const [key, per] of perCopy) ctx.names.setCount(key, addCount(before.get(key)!, per, 'i'));
+      const inner: Context = { ...ctx, indent: `${i}    `, loop: index, current: carried };
+      if (Array.isArray(statement.body)) runStatements(statement.body, inner);
+      else if (copies) {
+        const elements = statement.body.elements;
+        const last = elements[elements.length - 1];
+        runChain({ ...statement.body, elements: elements.slice(0, -1) }, inner, undefined, undefined);
+        if (!LAYERS.has(last.name) && !isBlock(last.name)) runChain({ ...statement.body, elements: [last] }, inner, undefined, undefined);
+        else inner.current = emitElement(last, inner, ctx.names.repeatCopy(statement.label!, 'i', `@${statement.range.start}`, statement.range));
+      } else runChain(statement.body, inner, undefined, undefined);
+      init.push(`${i}    ${carried.shape} = ${inner.current.shape}`);
+      forward.push(`${i}    ${carried.value} = ${inner.current.value}`);
+      for (const [key, per] of perCopy) ctx.names.setCount(key, addCount(before.get(key)!, per, countRef));
+      ctx.current = carried;
+    }
+
+    /** Python arguments of a block call: positional as written while the signature allows, keywords after. */
+    function blockArguments(block: BlockDecl, element: Element, scope: PyScope): string[] {
+      const keywordOnly = keywordOnlyStart(block.params);
+      const calleeNames = new Map(block.params.map((p) => [p.name, parameterName(p.name)]));
+      let position = 0;
+      return (element.args ?? []).map((arg) => {
+        const index = arg.name ? -1 : position++;
+        const text = pythonExpr(arg.value, scope);
+        const param = arg.name ?? block.params[index]?.name;
+        return arg.name || (keywordOnly !== undefined && index >= keywordOnly) ? `${calleeNames.get(param)}=${text}` : text;
+      });
+    }
   }
 }
 
-function isConstant(expr: Expr): boolean {
-  return expr.kind === 'number' || expr.kind === 'shape' || expr.kind === 'string' || (expr.kind === 'name' && ['true', 'false'].includes(expr.name)) || (expr.kind === 'unary' && isConstant(expr.operand));
+/** A block parameter's Python name: not a Python name, nor one the generated constructor uses. */
+function parameterName(name: string): string {
+  const py = pythonName(name);
+  return ['self', 'x', 'in_shape', 'i'].includes(py) ? `${py}_` : py;
 }
 
-/** The nn module and output-shape expression of one layer, from the arguments as written. */
-function layerModule(spec: LayerSpec, element: Element, shape: string, params: Set<string>, ranks: Set<number> | undefined): [string, string] {
+/** Index of the first parameter that Python must take by keyword: a required one after one with a default. */
+function keywordOnlyStart(params: Parameter[]): number | undefined {
+  const firstDefault = params.findIndex((p) => p.default);
+  if (firstDefault < 0) return undefined;
+  const index = params.findIndex((p, i) => i > firstDefault && !p.default);
+  return index < 0 ? undefined : index;
+}
+
+/** How many names of each key (`#kind`, `=label`) one run of these statements makes in their scope. */
+function namesPerRun(statements: Statement[], constantCount: (count: Expr) => unknown, isBlock: (name: string) => boolean): Map<string, number> {
+  const per = new Map<string, number>();
+  const add = (key: string, n = 1): void => void per.set(key, (per.get(key) ?? 0) + n);
+  const chain = (c: ChainStatement, label: string | undefined): void =>
+    c.elements.forEach((element, index) => {
+      if (!LAYERS.has(element.name) && !isBlock(element.name)) return;
+      const own = element.label ?? (index === c.elements.length - 1 ? label : undefined);
+      add(own ? `=${own}` : `#${LAYERS.get(element.name)?.kind ?? element.name}`);
+    });
+  for (const statement of statements) {
+    if (statement.kind === 'chain') {
+      chain(statement, statement.label);
+      continue;
+    }
+    const count = constantCount(statement.count);
+    if (typeof count !== 'number') continue; // a nested loop: refused when it is written
+    for (let copy = 1; copy <= count; copy++) {
+      const label = statement.label ? `${statement.label}${copy}` : undefined;
+      if (!Array.isArray(statement.body)) chain(statement.body, label);
+      else if (label) add(`=${label}`);
+      else for (const [key, n] of namesPerRun(statement.body, constantCount, isBlock)) add(key, n);
+    }
+  }
+  return per;
+}
+
+/** Every family of names a scope can make, for the checks of ScopeNames. */
+function scopeFamilies(statements: Statement[], constantCount: (count: Expr) => unknown, isBlock: (name: string) => boolean, families: Family[] = [], repeated = false): Family[] {
+  const label = (name: string, again: boolean): void => void families.push({ form: again ? 'runs' : 'literal', stem: name, key: `=${name}` });
+  const chain = (c: ChainStatement, statementLabel: string | undefined, again: boolean, copies = false): void =>
+    c.elements.forEach((element, index) => {
+      if (!LAYERS.has(element.name) && !isBlock(element.name)) return;
+      const own = element.label ?? (index === c.elements.length - 1 ? statementLabel : undefined);
+      if (element.label || (own && !copies)) label(own!, again);
+      else if (own) return; // a copy of a labelled repeat: its family is the repeat's
+      else if (!families.some((f) => f.key === `#${LAYERS.get(element.name)?.kind ?? element.name}`)) {
+        const kind = LAYERS.get(element.name)?.kind ?? element.name;
+        families.push({ form: 'numbered', stem: kind, key: `#${kind}` });
+      }
+    });
+  for (const statement of statements) {
+    if (statement.kind === 'chain') {
+      chain(statement, statement.label, repeated);
+      continue;
+    }
+    if (statement.label) families.push({ form: 'numbered', stem: statement.label, key: `${typeof constantCount(statement.count) === 'number' ? '%' : '@'}${statement.range.start}` });
+    if (!Array.isArray(statement.body)) chain(statement.body, statement.label, true, true);
+    else if (!statement.label) scopeFamilies(statement.body, constantCount, isBlock, families, true);
+  }
+  return families;
+}
+
+/**
+ * Python types of block parameters over every call in the model (a fixed point: arguments may pass the caller's
+ * parameters on). A parameter is `int` when every value it gets is a Python int, so sizes need no int().
+ */
+function parameterTypes(order: BlockDecl[], modelBody: Statement[], blocks: Map<string, BlockDecl>): Map<string, Map<string, PyType>> {
+  const types = new Map(order.map((b) => [b.name, new Map(b.params.map((p) => [p.name, 'int' as PyType]))]));
+  const join = (a: PyType, b: PyType): PyType => (a === 'other' || b === 'other' ? 'other' : a === 'float' || b === 'float' ? 'float' : 'int');
+  const scopeOf = (block: BlockDecl | undefined): PyScope => ({ params: new Map((block?.params ?? []).map((p) => [p.name, { name: p.name, type: types.get(block!.name)!.get(p.name)! }])), shape: 'in_shape' });
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const caller of [undefined, ...order]) {
+      const callerScope = scopeOf(caller);
+      forEachElement(caller ? caller.body : modelBody, (element) => {
+        const callee = blocks.get(element.name);
+        const calleeTypes = types.get(element.name);
+        if (!callee || !calleeTypes || LAYERS.has(element.name)) return;
+        const given = new Set<string>();
+        let position = 0;
+        for (const arg of element.args ?? []) {
+          const param = arg.name ?? callee.params[position++]?.name;
+          if (!param || !calleeTypes.has(param)) continue;
+          given.add(param);
+          const type = join(calleeTypes.get(param)!, pythonType(arg.value, callerScope));
+          if (type !== calleeTypes.get(param)) (calleeTypes.set(param, type), (changed = true));
+        }
+        for (const param of callee.params) {
+          if (given.has(param.name) || !param.default) continue;
+          const type = join(calleeTypes.get(param.name)!, pythonType(param.default, scopeOf(callee)));
+          if (type !== calleeTypes.get(param.name)) (calleeTypes.set(param.name, type), (changed = true));
+        }
+      });
+    }
+  }
+  return types;
+}
+
+/**
+ * The nn module and the output-shape expression (C, H, W) or (N,) of one SkipNet layer, from its arguments as
+ * written. `scope.shape` is the Python shape of the input; sizes SkipNet computes with `/` are passed to PyTorch
+ * as ints (SkipNet has checked they are whole). `ranks` are the input ranks the analysis saw at this layer
+ * (over all its instances): bn is BatchNorm2d on images, BatchNorm1d on flat inputs.
+ * Throws NamingError for a layer kind PyTorch export does not know.
+ */
+export function layerModule(spec: LayerSpec, element: Element, scope: PyScope, ranks: ReadonlySet<number> | undefined): [string, string] {
+  const shape = scope.shape;
   const given = new Map<string, string>();
   const written = new Map<string, Expr>();
   let position = 0;
   for (const arg of element.args ?? []) {
-    const name = arg.name ?? spec.args[position++]?.name;
-    if (!name) continue;
-    given.set(name, pythonExpr(arg.value, params, shape));
-    written.set(name, arg.value);
+    const argSpec = arg.name ? spec.args.find((a) => a.name === arg.name) : spec.args[position++];
+    if (!argSpec) continue;
+    given.set(argSpec.name, pythonExpr(arg.value, scope, argSpec.type === 'int' || argSpec.type === 'kernel' || argSpec.type === 'padding'));
+    written.set(argSpec.name, arg.value);
   }
   const value = (name: string): string => given.get(name) ?? pythonValue(spec.args.find((a) => a.name === name)?.default);
   const keyword = (name: string, pyName = name): string[] => (given.has(name) ? [`${pyName}=${given.get(name)}`] : []);
   switch (spec.kind) {
     case 'conv': {
       const extra = [...keyword('stride'), ...keyword('pad', 'padding'), ...keyword('dilation'), ...keyword('groups'), ...keyword('bias')];
-      return [`nn.Conv2d(${[`${shape}[0]`, value('filters'), value('kernel'), ...extra].join(', ')})`, `conv_shape(${shape}, ${value('filters')}, ${value('kernel')}, ${value('stride')}, ${value('pad')}, ${value('dilation')})`];
+      return [
+        `nn.Conv2d(${[`${shape}[0]`, value('filters'), value('kernel'), ...extra].join(', ')})`,
+        `conv_shape(${shape}, ${value('filters')}, ${value('kernel')}, ${value('stride')}, ${value('pad')}, ${value('dilation')})`,
+      ];
     }
     case 'bn': {
-      const extra = [...keyword('eps'), ...keyword('momentum')];
-      const args = [`${shape}[0]`, ...extra].join(', ');
+      const args = [`${shape}[0]`, ...keyword('eps'), ...keyword('momentum')].join(', ');
       if (ranks?.size === 1) return [`nn.BatchNorm${ranks.has(3) ? '2d' : '1d'}(${args})`, shape];
       return [`(nn.BatchNorm2d if len(${shape}) == 3 else nn.BatchNorm1d)(${args})`, shape];
     }
@@ -319,15 +475,6 @@ function layerModule(spec: LayerSpec, element: Element, shape: string, params: S
     case 'zeropad':
       return [`ZeroPad(${value('channels')}, ${value('stride')})`, `conv_shape(${shape}, ${value('channels')}, 1, ${value('stride')})`];
     default:
-      throw new ExportError({ message: `Cannot export layer '${spec.kind}'.`, range: element.range });
+      throw new NamingError(`Cannot export layer '${spec.kind}'.`, element.range);
   }
-}
-
-function pythonValue(value: Value | undefined): string {
-  if (value === undefined) return 'None';
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'boolean') return value ? 'True' : 'False';
-  if ('symbol' in value) return JSON.stringify(value.symbol);
-  if ('text' in value) return JSON.stringify(value.text);
-  return `(${value.dims.join(', ')})`;
 }

@@ -50,7 +50,7 @@ describe('PyTorch export', () => {
     assert.deepEqual([...densenet.code.matchAll(/^class (\w+)\(nn\.Module\):/gm)].map((m) => m[1]), ['ZeroPad', 'GlobalAvgPool', 'Denselayer', 'Denseblock', 'Transition', 'Densenet121']);
     assert.match(densenet.code, /^ {8}self\.conv0 = nn\.Conv2d\(in_shape\[0\], 64, 7, stride=2, padding=3, bias=False\)$/m);
     assert.match(densenet.code, /^ {8}concat1 = torch\.cat\(\[x, conv2\], dim=1\)$/m);
-    assert.match(densenet.code, /self\.add_module\(f"denselayer\{1 \+ i\}", Denselayer\(s_h1, k\)\)/);
+    assert.match(densenet.code, /self\.add_module\(f"denselayer\{i \+ 1\}", Denselayer\(s_h, k\)\)/);
     assert.deepEqual([...densenet.code.matchAll(/^(?:import|from) (\S+)/gm)].map((m) => m[1]), ['math', 'torch', 'torch.nn.functional', 'torch']);
   });
 

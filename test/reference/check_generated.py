@@ -1,0 +1,61 @@
+"""Builds a batch of SkipNet PyTorch exports in one process and reports what PyTorch sees, for
+test/unit/export-generated.test.ts.
+
+usage: python3 check_generated.py < batch.json
+batch.json is a list of {"code": <exported module source>, "className": <model class>}. Prints a JSON list with,
+per export: trainable parameters, BN buffers, the output shape, the output shape of every named submodule that
+runs (dotted path, batch axis dropped), the names of all submodules, whether a forward and backward pass in
+training mode gave the input and every parameter a finite gradient, and the error if any step raised.
+"""
+import json
+import math
+import sys
+import traceback
+
+import torch
+
+
+def inspect(code, class_name):
+    namespace = {"__name__": "generated"}
+    exec(compile(code, "<export>", "exec"), namespace)
+    torch.manual_seed(0)
+    model = namespace[class_name]()
+    shapes = {}
+
+    def hook(name):
+        def record(_module, _inputs, output):
+            if isinstance(output, torch.Tensor):
+                shapes[name] = list(output.shape[1:])
+        return record
+
+    names = []
+    for name, sub in model.named_modules():
+        if name:
+            names.append(name)
+            sub.register_forward_hook(hook(name))
+    model.train()
+    # The input takes a gradient too, so a model without parameters still runs backward.
+    inputs = torch.randn(2, *model.in_shape, requires_grad=True)
+    output = model(inputs)
+    (output * torch.randn_like(output)).sum().backward()
+    tensors = [inputs, *model.parameters()]
+    grads = all(t.grad is not None and bool(torch.isfinite(t.grad).all()) for t in tensors)
+    return {
+        "params": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "buffers": sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked")),
+        "output": list(output.shape[1:]),
+        "shapes": shapes,
+        "modules": names,
+        "grads": grads,
+    }
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    results = []
+    for item in json.load(sys.stdin):
+        try:
+            results.append(inspect(item["code"], item["className"]))
+        except Exception:  # noqa: BLE001 - every failure is reported with its model
+            results.append({"error": traceback.format_exc(limit=3)})
+    print(json.dumps(results, allow_nan=True))
