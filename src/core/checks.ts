@@ -1,41 +1,13 @@
 import type { BlockDecl, Element, ModelDecl, SkipnetFile, Statement } from './ast';
+import { foreignName } from './aliases';
 import type { DiagnosticSink } from './diagnostics';
 import { evaluate } from './evaluate';
 import { DEFAULT_TRAINING, type TrainingConfig } from './graph';
 import { LAYERS, RESERVED_NAMES } from './layers';
+import { suggest } from './suggest';
 import { formatValue } from './values';
 
-/** Edit distance, used to suggest the name a person probably meant. */
-export function closestName(name: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const candidate of candidates) {
-    if (Math.abs(candidate.length - name.length) >= bestDistance) continue;
-    const distance = levenshtein(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
-export function suggestion(name: string, candidates: Iterable<string>): string {
-  const close = closestName(name, candidates);
-  return close ? ` Did you mean '${close}'?` : '';
-}
+export { closestName, suggestion } from './suggest';
 
 export function forEachElement(statements: Statement[], visit: (element: Element) => void): void {
   for (const statement of statements) {
@@ -72,12 +44,9 @@ export function checkDeclarations(file: SkipnetFile, blocks: Map<string, BlockDe
     modelNames.add(model.name);
   }
 
-  const known = [...LAYERS.keys(), ...blocks.keys()];
   const checkCalls = (statements: Statement[]): void =>
     forEachElement(statements, (element) => {
-      if (element.args && !LAYERS.has(element.name) && !blocks.has(element.name)) {
-        sink.add('unknown-layer-or-block', `Unknown layer or block '${element.name}'.${suggestion(element.name, known)}`, element.nameRange);
-      }
+      if (element.args && !LAYERS.has(element.name) && !blocks.has(element.name)) reportUnknownLayer(element, blocks, sink);
     });
   file.blocks.forEach((block) => checkCalls(block.body));
   file.models.forEach((model) => checkCalls(model.body));
@@ -117,6 +86,17 @@ export function checkDeclarations(file: SkipnetFile, blocks: Map<string, BlockDe
     }
   }
   return recursive;
+}
+
+/**
+ * "Unknown layer or block 'x'." with what the person probably meant: the SkipNet name of a PyTorch or
+ * Keras layer (the whole call translated), else the closest block or layer name; either way with a fix.
+ */
+export function reportUnknownLayer(element: Element, blocks: Map<string, BlockDecl>, sink: DiagnosticSink): void {
+  const foreign = foreignName(element, LAYERS);
+  // Blocks first, then layers in their table order: the order completion lists them in.
+  const { hint, fix } = foreign ?? suggest(element.name, [...blocks.keys(), ...LAYERS.keys()], element.nameRange);
+  sink.add('unknown-layer-or-block', `Unknown layer or block '${element.name}'.${hint}`, element.nameRange, undefined, 'error', fix);
 }
 
 const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
@@ -165,8 +145,10 @@ export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingCo
       case 'weight_decay':
         config.weightDecay = nonNegative() ?? config.weightDecay;
         break;
-      default:
-        sink.add('invalid-training', `Unknown training setting '${setting.key}'; the settings are ${keys.join(', ')}.${suggestion(setting.key, keys)}`, setting.keyRange);
+      default: {
+        const { hint, fix } = suggest(setting.key, keys, setting.keyRange);
+        sink.add('invalid-training', `Unknown training setting '${setting.key}'; the settings are ${keys.join(', ')}.${hint}`, setting.keyRange, undefined, 'error', fix);
+      }
     }
   }
   return config;

@@ -1,9 +1,11 @@
 import type { Argument, BlockDecl, ChainStatement, Element, ModelDecl, Statement } from './ast';
-import { suggestion } from './checks';
+import { foreignName } from './aliases';
+import { reportUnknownLayer } from './checks';
 import type { DiagnosticSink, RelatedInformation } from './diagnostics';
 import { evaluate, type EvalScope } from './evaluate';
 import type { BlockGroup, ChannelSegment, GraphNode } from './graph';
 import { LAYERS, type LayerArgs, type LayerSpec } from './layers';
+import { suggest } from './suggest';
 import type { Range } from './text';
 import { channelsOf, elementCount, formatShape, formatValue, isSymbol, type Shape, type Value } from './values';
 
@@ -19,7 +21,8 @@ interface Frame {
   prefix: string;
   group: BlockGroup | null;
   params: Map<string, Value>;
-  tensors: Map<string, string>;
+  /** Labels in scope; null for a label whose statement failed (already reported, so uses stay silent). */
+  tensors: Map<string, string | null>;
   /** Named repeat bodies see the names of the scope around them. */
   outer: Frame | null;
   input: string | null;
@@ -156,11 +159,13 @@ export function expandModel(
         frame.current = child.current;
       } else runStatements(statement.body, frame);
     }
-    if (statement.label && frame.current) frame.tensors.set(statement.label, frame.current);
+    if (statement.label) frame.tensors.set(statement.label, frame.current);
   }
 
   function runChain(chain: ChainStatement, frame: Frame, label: string | undefined, labelRange: Range | undefined): void {
     let current = frame.current;
+    // A statement the parser could not read (reported there): what follows starts from an unknown tensor.
+    if (chain.elements.length === 0) current = null;
     chain.elements.forEach((element, index) => {
       const isLast = index === chain.elements.length - 1;
       const elementLabel = element.label ?? (isLast ? label : undefined);
@@ -171,29 +176,38 @@ export function expandModel(
       else if (block) current = runBlock(block, element, frame, current, elementLabel, elementLabelRange);
       else if (element.args) current = null; // reported by checkDeclarations
       else if (index > 0) {
-        sink.add('reference-position', `'${element.name}' is not a layer or block; a tensor name can only start a chain (${element.name} -> ...).`, element.nameRange);
+        if (isTensor(element.name, frame)) sink.add('reference-position', `'${element.name}' is not a layer or block; a tensor name can only start a chain (${element.name} -> ...).`, element.nameRange);
+        else reportUnknownLayer(element, blocks, sink);
+        current = null;
+      } else if (!isTensor(element.name, frame) && foreignName(element, LAYERS)) {
+        reportUnknownLayer(element, blocks, sink);
         current = null;
       } else current = resolveTensor(element.name, element.nameRange, frame, current);
-      if (element.label && current) frame.tensors.set(element.label, current);
+      if (element.label) frame.tensors.set(element.label, current);
     });
     frame.current = current;
-    if (label && current) frame.tensors.set(label, current);
+    if (label) frame.tensors.set(label, current);
+  }
+
+  function isTensor(name: string, frame: Frame): boolean {
+    if (name === '_' || name === 'in' || name === 'input') return true;
+    for (let scope: Frame | null = frame; scope; scope = scope.outer) if (scope.tensors.has(name)) return true;
+    return false;
   }
 
   function resolveTensor(name: string, range: Range, frame: Frame, current: string | null, asMergeInput = false): string | null {
     if (name === '_') return current;
     if (name === 'in' || name === 'input') return frame.input;
     for (let scope: Frame | null = frame; scope; scope = scope.outer) {
-      const found = scope.tensors.get(name);
-      if (found) return found;
+      // A label whose statement failed maps to null: its error is already reported.
+      if (scope.tensors.has(name)) return scope.tensors.get(name) ?? null;
     }
-    // Suggest a tensor in scope first: a misspelt reference is likelier than a misspelt layer.
-    const tensors: string[] = [];
-    for (let scope: Frame | null = frame; scope; scope = scope.outer) tensors.push(...scope.tensors.keys());
-    tensors.push('in', '_');
-    // One list, tensors first: on a tie a name in scope wins, but a closer layer name still does (bnn → bn).
-    const hint = suggestion(name, asMergeInput ? tensors : [...tensors, ...LAYERS.keys(), ...blocks.keys()]);
-    sink.add('unknown-name', `Unknown ${asMergeInput ? 'tensor' : 'layer, block or tensor'} '${name}'.${hint}`, range);
+    const labels: string[] = [];
+    for (let scope: Frame | null = frame; scope; scope = scope.outer) labels.push(...scope.tensors.keys());
+    // The order completion lists names in (labels and blocks, layers, then in and _): ties go to the first.
+    const candidates = asMergeInput ? [...labels, 'in', '_'] : [...labels, ...blocks.keys(), ...LAYERS.keys(), 'in', '_'];
+    const { hint, fix } = suggest(name, candidates, range);
+    sink.add('unknown-name', `Unknown ${asMergeInput ? 'tensor' : 'layer, block or tensor'} '${name}'.${hint}`, range, undefined, 'error', fix);
     return null;
   }
 
@@ -258,7 +272,9 @@ export function expandModel(
       if (arg.name) {
         name = arg.name;
         if (!block.params.some((p) => p.name === name)) {
-          sink.add('unknown-argument', `Block '${block.name}' has no parameter '${name}'.${suggestion(name, block.params.map((p) => p.name))}`, arg.nameRange ?? arg.range);
+          const nameRange = arg.nameRange ?? arg.range;
+          const { hint, fix } = suggest(name, block.params.map((p) => p.name), nameRange);
+          sink.add('unknown-argument', `Block '${block.name}' has no parameter '${name}'.${hint}`, nameRange, undefined, 'error', fix);
           ok = false;
           continue;
         }
@@ -295,7 +311,13 @@ export function expandModel(
     if (!ok) return null;
     const group = openGroup(frame, localName(frame, block.name, label, labelRange), block.name, element.range);
     const child = newFrame(`${group.id}/`, group, params, current, null, [...frame.stack, block.name]);
-    runStatements(block.body, child);
+    // Errors in the body depend on this call's arguments and input: they name this call site.
+    sink.enter({ range: element.range, message: `in block instance ${group.id}` });
+    try {
+      runStatements(block.body, child);
+    } finally {
+      sink.leave();
+    }
     group.output = child.current;
     return child.current;
   }
@@ -337,7 +359,6 @@ export function expandModel(
         range: n.range,
         message: `input ${i + 1}${spec.merge ? ` '${element.args?.[i] ? describeArg(element.args[i]) : n.name}'` : ''} is ${formatShape(n.shape)} (from ${n.id})`,
       }));
-      if (frame.group) related.push({ range: frame.group.callRange, message: `in block instance ${frame.group.id}` });
       sink.add(result.code, result.message, element.range, related);
       return node.id;
     }
@@ -380,8 +401,11 @@ export function expandModel(
     for (const arg of element.args ?? []) {
       const argSpec = arg.name ? spec.args.find((a) => a.name === arg.name) : spec.args[position++];
       if (!argSpec) {
-        if (arg.name) sink.add('unknown-argument', `${spec.kind} has no argument '${arg.name}'.${suggestion(arg.name, spec.args.map((a) => a.name))}`, arg.nameRange ?? arg.range);
-        else sink.add('argument-count', spec.args.length ? `${spec.kind} takes at most ${spec.args.length} argument(s): ${spec.args.map((a) => a.name).join(', ')}.` : `${spec.kind} takes no arguments.`, arg.range);
+        if (arg.name) {
+          const nameRange = arg.nameRange ?? arg.range;
+          const { hint, fix } = suggest(arg.name, spec.args.map((a) => a.name), nameRange);
+          sink.add('unknown-argument', `${spec.kind} has no argument '${arg.name}'.${hint}`, nameRange, undefined, 'error', fix);
+        } else sink.add('argument-count', spec.args.length ? `${spec.kind} takes at most ${spec.args.length} argument(s): ${spec.args.map((a) => a.name).join(', ')}.` : `${spec.kind} takes no arguments.`, arg.range);
         ok = false;
         continue;
       }
