@@ -94,8 +94,8 @@ export function checkDeclarations(file: SkipnetFile, blocks: Map<string, BlockDe
  */
 export function reportUnknownLayer(element: Element, blocks: Map<string, BlockDecl>, sink: DiagnosticSink): void {
   const foreign = foreignName(element, LAYERS);
-  // Blocks first, then layers in their table order: the order completion lists them in.
-  const { hint, fix } = foreign ?? suggest(element.name, [...blocks.keys(), ...LAYERS.keys()], element.nameRange);
+  // Blocks by name, then layers in their table order: the order completion lists them in.
+  const { hint, fix } = foreign ?? suggest(element.name, [...[...blocks.keys()].sort(), ...LAYERS.keys()], element.nameRange);
   sink.add('unknown-layer-or-block', `Unknown layer or block '${element.name}'.${hint}`, element.nameRange, undefined, 'error', fix);
 }
 

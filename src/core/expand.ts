@@ -205,7 +205,7 @@ export function expandModel(
     const labels: string[] = [];
     for (let scope: Frame | null = frame; scope; scope = scope.outer) labels.push(...scope.tensors.keys());
     // The order completion lists names in (labels and blocks, layers, then in and _): ties go to the first.
-    const candidates = asMergeInput ? [...labels, 'in', '_'] : [...labels, ...blocks.keys(), ...LAYERS.keys(), 'in', '_'];
+    const candidates = asMergeInput ? [...labels.sort(), 'in', '_'] : [...[...labels, ...blocks.keys()].sort(), ...LAYERS.keys(), 'in', '_'];
     const { hint, fix } = suggest(name, candidates, range);
     sink.add('unknown-name', `Unknown ${asMergeInput ? 'tensor' : 'layer, block or tensor'} '${name}'.${hint}`, range, undefined, 'error', fix);
     return null;

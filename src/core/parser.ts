@@ -323,14 +323,24 @@ export function parse(text: string): ParseResult {
         continue;
       }
       statementStart = index;
-      const keyToken = expect('ident', ' (a setting such as epochs, batch or lr)');
-      if (at('colon') || at('equals')) next();
-      else fail("':' after the setting name");
-      const value = parseExpr();
-      settings.push({ key: keyToken.text, keyRange: range(keyToken), value, range: span(keyToken.start) });
-      const token = peek();
-      if (token.kind !== 'rbrace' && token.kind !== 'semicolon' && token.kind !== 'comma' && !token.newlineBefore) {
-        fail("a line break or ';' after the setting");
+      const before = index;
+      try {
+        const keyToken = expect('ident', ' (a setting such as epochs, batch or lr)');
+        if (at('colon') || at('equals')) next();
+        else fail("':' after the setting name");
+        // A setting is one line: a value on the next line belongs to the next setting.
+        if (peek().newlineBefore) fail('a value');
+        const value = parseExpr();
+        settings.push({ key: keyToken.text, keyRange: range(keyToken), value, range: span(keyToken.start) });
+        const token = peek();
+        if (token.kind !== 'rbrace' && token.kind !== 'semicolon' && token.kind !== 'comma' && !token.newlineBefore) {
+          fail("a line break or ';' after the setting");
+        }
+      } catch (abort) {
+        if (!(abort instanceof StatementAbort)) throw abort;
+        // Recover at the next setting inside these braces, so the section's '}' still closes the section.
+        if (index === before && !at('rbrace') && !at('eof')) next();
+        while (!at('rbrace') && !at('eof') && !at('semicolon') && !at('comma') && !(peek().newlineBefore && index > before)) next();
       }
     }
     next();

@@ -6,11 +6,12 @@ import type { Range } from './text';
  * suggests for `co` is the name completion lists first for `co`.
  *
  * 1. A name that differs only in case (`ReLU` → `relu`).
- * 2. A name the typed text begins (`co` → `conv`), at least two characters typed; the shortest wins.
+ * 2. The first name the typed text begins (`co` → `conv`, listed before `concat`), two characters typed or more.
  * 3. The smallest optimal-string-alignment distance (Levenshtein plus adjacent transpositions, so
  *    `rleu` → `relu` is one edit), at most max(1, ⌊length / 3⌋) edits so a short word is never "corrected"
  *    into an unrelated one (`co` is not `in`).
- * Ties go to the candidate listed first: callers list the names they prefer first.
+ * Ties go to the candidate listed first. Callers list names in completion's order (labels and blocks by
+ * name, then layers in their table order, then `in` and `_`), so both features agree.
  */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
   const typed = name.toLowerCase();
@@ -18,11 +19,8 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   const exact = list.find((c) => c.toLowerCase() === typed);
   if (exact !== undefined) return exact;
   if (typed.length >= 2) {
-    let best: string | undefined;
-    for (const candidate of list) {
-      if (candidate.toLowerCase().startsWith(typed) && (best === undefined || candidate.length < best.length)) best = candidate;
-    }
-    if (best !== undefined) return best;
+    const prefixed = list.find((c) => c.toLowerCase().startsWith(typed));
+    if (prefixed !== undefined) return prefixed;
   }
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
