@@ -115,3 +115,44 @@ describe('an error inside a block names every call site that reached it', () => 
     assert.deepEqual(d.related?.map((r) => `${lineCol(text, r.range.start)} ${r.message}`), ['5:3 in block instance b1']);
   });
 });
+
+describe('a statement cut short by the end of its line is reported on that line', () => {
+  it("an unclosed call: at the call, with a fix that adds the ')'; the next line still parses", () => {
+    const text = model('  conv(4, 3\n  relu');
+    assert.deepEqual(problems(text), ["2:3-2:12 syntax 'conv(' is never closed; add ')' after '3'. => 2:12-2:12 ')'"]);
+    const body = parse(text).file.models[0].body;
+    assert.deepEqual(body.map((s) => (s.kind === 'chain' ? s.elements.map((e) => e.name) : [])), [[], ['relu']]);
+  });
+
+  const cases: [string, string, string][] = [
+    ['a function call inside arguments', '  conv(floor(4 / 2, 3\n  relu', "2:8-2:22 syntax 'floor(' is never closed; add ')' after '3'. => 2:22-2:22 ')'"],
+    ['a parenthesis in an expression', '  dense(2 * (4 + 2\n  relu', "2:13-2:19 syntax '(' is never closed; add ')' after '2'. => 2:19-2:19 ')'"],
+    ["an arrow where ')' belongs", '  conv(4, 3 -> relu', "2:3-2:12 syntax 'conv(' is never closed; add ')' after '3'. => 2:12-2:12 ')'"],
+    ["a ';' where ')' belongs", '  conv(4, 3; relu', "2:3-2:12 syntax 'conv(' is never closed; add ')' after '3'. => 2:12-2:12 ')'"],
+    ['a dangling arrow', '  conv(4, 3) ->', "2:14-2:16 syntax Expected a name (a layer, block or tensor name) after '->', before the end of the line."],
+    ['a train setting without its value', '  relu\n  train { epochs:\n    batch: 4 }', "3:17-3:18 syntax Expected a value after ':', before the end of the line."],
+  ];
+  for (const [name, body, error] of cases) {
+    it(name, () => assert.deepEqual(problems(model(body)), [error]));
+  }
+
+  it('at the end of the file: the call and the body are both unfinished', () => {
+    assert.deepEqual(problems('model m(8x8x3) {\n  conv(4, 3'), [
+      "1:16-1:17 syntax This '{' is never closed; add a '}'.",
+      "2:3-2:12 syntax 'conv(' is never closed; add ')' after '3'. => 2:12-2:12 ')'",
+    ]);
+  });
+
+  it("a '}' where ')' belongs", () => {
+    assert.deepEqual(problems('model m(8x8x3) { conv(4, 3 }'), ["1:18-1:27 syntax 'conv(' is never closed; add ')' after '3'. => 1:27-1:27 ')'"]);
+  });
+
+  it("a missing comma is still reported where the comma belongs", () => {
+    assert.deepEqual(problems(model('  conv(16, 3 pad=1)')), ["2:14-2:17 syntax Expected ')' or ',' in the argument list but found 'pad'."]);
+  });
+
+  it('a broken statement leaves what follows unknown instead of mis-shaped (no knock-on errors)', () => {
+    // Without the placeholder, the add would see 8×8×3 and 8×8×16 and report a second, false mismatch.
+    assert.deepEqual(problems(model('  s: conv(16, 1)\n  in -> conv(16 3)\n  add(_, s)')), ["3:17-3:18 syntax Expected ')' or ',' in the argument list but found '3'."]);
+  });
+});
