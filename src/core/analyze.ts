@@ -36,7 +36,10 @@ export function analyze(text: string, options: ExpansionOptions = {}): Analysis 
     const errorsBefore = sink.errorReports;
     const expansion = expandModel(model, blocks, recursive, sink, options);
     // After an error, what reaches the output is unknown: dead layers are reported for sound models only.
-    if (expansion.complete && sink.errorReports === errorsBefore) reportDeadLayers(model, blocks, expansion, sink);
+    const sound = expansion.complete && expansion.outputKnown && sink.errorReports === errorsBefore;
+    if (sound && !sink.items.some((d) => d.severity === 'error' && d.range.start >= model.range.start && d.range.end <= model.range.end)) {
+      reportDeadLayers(model, blocks, expansion, sink);
+    }
     const groupById = new Map(expansion.groups.map((g) => [g.id, g]));
     // Roll each node's cost up through every enclosing block instance.
     for (const node of expansion.nodes) {

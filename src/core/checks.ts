@@ -9,6 +9,31 @@ import { formatValue } from './values';
 
 export { closestName, suggestion } from './suggest';
 
+const TENSOR_WORDS = new Set(['in', 'input', '_']);
+
+/** Every label written in these statements, nested repeat bodies included. */
+function labelsOf(statements: Statement[]): Set<string> {
+  const labels = new Set<string>();
+  const visit = (list: Statement[]): void => {
+    for (const statement of list) {
+      if (statement.label) labels.add(statement.label);
+      if (statement.kind === 'repeat' && Array.isArray(statement.body)) visit(statement.body);
+    }
+  };
+  visit(statements);
+  forEachElement(statements, (element) => element.label && labels.add(element.label));
+  return labels;
+}
+
+/** Calls `visit` with the elements of every chain, in repeat bodies too. */
+function forEachChain(statements: Statement[], visit: (elements: Element[]) => void): void {
+  for (const statement of statements) {
+    if (statement.kind === 'chain') visit(statement.elements);
+    else if (Array.isArray(statement.body)) forEachChain(statement.body, visit);
+    else visit(statement.body.elements);
+  }
+}
+
 export function forEachElement(statements: Statement[], visit: (element: Element) => void): void {
   for (const statement of statements) {
     if (statement.kind === 'chain') statement.elements.forEach(visit);
@@ -44,10 +69,19 @@ export function checkDeclarations(file: SkipnetFile, blocks: Map<string, BlockDe
     modelNames.add(model.name);
   }
 
-  const checkCalls = (statements: Statement[]): void =>
-    forEachElement(statements, (element) => {
-      if (element.args && !LAYERS.has(element.name) && !blocks.has(element.name)) reportUnknownLayer(element, blocks, sink);
-    });
+  const checkCalls = (statements: Statement[]): void => {
+    const labels = labelsOf(statements);
+    forEachChain(statements, (elements) =>
+      elements.forEach((element, index) => {
+        if (LAYERS.has(element.name) || blocks.has(element.name)) return;
+        if (element.args) reportUnknownLayer(element, blocks, sink);
+        // After an arrow only a layer or block can stand; checked here so blocks never called are checked too.
+        else if (index > 0 && (labels.has(element.name) || TENSOR_WORDS.has(element.name) || labels.has(element.name.replace(/\d+$/, '')))) {
+          sink.add('reference-position', `'${element.name}' is not a layer or block; a tensor name can only start a chain (${element.name} -> ...).`, element.nameRange);
+        } else if (index > 0) reportUnknownLayer(element, blocks, sink);
+      }),
+    );
+  };
   file.blocks.forEach((block) => checkCalls(block.body));
   file.models.forEach((model) => checkCalls(model.body));
 

@@ -49,6 +49,8 @@ export interface Expansion {
   nodeById: Map<string, GraphNode>;
   groups: BlockGroup[];
   output: string;
+  /** False when an error left the model's last tensor unknown (`output` is then the input). */
+  outputKnown: boolean;
   complete: boolean;
 }
 
@@ -86,7 +88,7 @@ export function expandModel(
   }
   const output = root.current ?? input.id;
   if (options.withoutSkips) pruneUnused(output);
-  return { nodes, nodeById, groups, output, complete: complete && nodes.every((n) => n.shape !== null) };
+  return { nodes, nodeById, groups, output, outputKnown: root.current !== null, complete: complete && nodes.every((n) => n.shape !== null) };
 
   /**
    * Without its skips a model no longer uses its shortcut branches (a projection's conv and bn): drop every
@@ -174,12 +176,9 @@ export function expandModel(
       const block = spec ? undefined : blocks.get(element.name);
       if (spec) current = runLayer(spec, element, frame, current, elementLabel, elementLabelRange);
       else if (block) current = runBlock(block, element, frame, current, elementLabel, elementLabelRange);
-      else if (element.args) current = null; // reported by checkDeclarations
-      else if (index > 0) {
-        if (isTensor(element.name, frame)) sink.add('reference-position', `'${element.name}' is not a layer or block; a tensor name can only start a chain (${element.name} -> ...).`, element.nameRange);
-        else reportUnknownLayer(element, blocks, sink);
-        current = null;
-      } else if (!isTensor(element.name, frame) && foreignName(element, LAYERS)) {
+      // Calls of unknown names and names after an arrow are reported by checkDeclarations.
+      else if (element.args || index > 0) current = null;
+      else if (!isTensor(element.name, frame) && foreignName(element, LAYERS)) {
         reportUnknownLayer(element, blocks, sink);
         current = null;
       } else current = resolveTensor(element.name, element.nameRange, frame, current);
