@@ -1,10 +1,9 @@
 import type { BlockDecl, Element, ModelDecl, SkipnetFile, Statement } from './ast';
-import { foreignName } from './aliases';
 import type { DiagnosticSink } from './diagnostics';
 import { evaluate } from './evaluate';
 import { DEFAULT_TRAINING, type TrainingConfig } from './graph';
 import { LAYERS, RESERVED_NAMES } from './layers';
-import { suggest } from './suggest';
+import { foreignName, suggest } from './suggest';
 import { formatValue } from './values';
 
 export { closestName, suggestion } from './suggest';
