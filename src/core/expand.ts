@@ -240,6 +240,7 @@ export function expandModel(
   function scopeOf(frame: Frame, current: string | null = frame.current): EvalScope {
     return {
       lookup: (name) => frame.params.get(name),
+      names: () => [...frame.params.keys()],
       channels: () => {
         const shape = current ? nodeById.get(current)?.shape : null;
         return shape ? channelsOf(shape) : undefined;
@@ -338,7 +339,7 @@ export function expandModel(
       }
     } else {
       inputs = [current];
-      args = layerArgs(spec, element, scopeOf(frame, current));
+      args = layerArgs(spec, element, scopeOf(frame, current), [...frame.params.keys()]);
     }
     const name = localName(frame, written.kind, label, labelRange);
     const known = inputs.every((id) => id !== null) && args !== undefined;
@@ -391,7 +392,7 @@ export function expandModel(
     });
   }
 
-  function layerArgs(spec: LayerSpec, element: Element, scope: EvalScope): LayerArgs | undefined {
+  function layerArgs(spec: LayerSpec, element: Element, scope: EvalScope, params: string[]): LayerArgs | undefined {
     const given = new Map<string, { value: Value; range: Range }>();
     // Arguments that were written but could not be evaluated: already reported, not "missing".
     const failed = new Set<string>();
@@ -432,7 +433,12 @@ export function expandModel(
       }
       const problem = checkType(argSpec.type, entry.value);
       if (problem) {
-        sink.add(isSymbol(entry.value) ? 'unknown-name' : problem.startsWith('must be a whole') ? 'invalid-size' : 'argument-type', isSymbol(entry.value) ? `Unknown name '${entry.value.symbol}'.` : `${spec.kind}: ${argSpec.name} ${problem}`, entry.range);
+        if (isSymbol(entry.value)) {
+          // A misspelt word (flase, sme) or block parameter (plane): the words this argument takes come first.
+          const words = argSpec.type === 'bool' ? ['true', 'false'] : argSpec.type === 'padding' ? ['same', 'valid'] : [];
+          const { hint, fix } = suggest(entry.value.symbol, [...words, ...params, 'channels'], entry.range);
+          sink.add('unknown-name', `Unknown name '${entry.value.symbol}'.${hint}`, entry.range, undefined, 'error', fix);
+        } else sink.add(problem.startsWith('must be a whole') ? 'invalid-size' : 'argument-type', `${spec.kind}: ${argSpec.name} ${problem}`, entry.range);
         ok = false;
       } else args[argSpec.name] = entry.value;
     }

@@ -72,7 +72,7 @@ describe('a label whose statement failed is reported once, never again where it 
     ['an unknown layer', '  a: foo(4)', "2:6-2:9 unknown-layer-or-block Unknown layer or block 'foo'."],
     ['an unknown bare name', '  a: qqqq', "2:6-2:10 unknown-name Unknown layer, block or tensor 'qqqq'."],
     ['a syntax error', '  a: conv(4, 3 pad=1)', "2:16-2:19 syntax Expected ')' or ',' in the argument list but found 'pad'."],
-    ['a bad argument', '  a: conv(4, 3, bias=flase)', "2:22-2:27 unknown-name Unknown name 'flase'."],
+    ['a bad argument', '  a: conv(4, 3, bias=flase)', "2:22-2:27 unknown-name Unknown name 'flase'. Did you mean 'false'? => 2:22-2:27 'false'"],
     ['a labelled repeat of an unknown layer', '  a: repeat 2 foo(1)', "2:15-2:18 unknown-layer-or-block Unknown layer or block 'foo'."],
   ];
   for (const [name, statement, error] of cases) {
@@ -154,5 +154,28 @@ describe('a statement cut short by the end of its line is reported on that line'
   it('a broken statement leaves what follows unknown instead of mis-shaped (no knock-on errors)', () => {
     // Without the placeholder, the add would see 8×8×3 and 8×8×16 and report a second, false mismatch.
     assert.deepEqual(problems(model('  s: conv(16, 1)\n  in -> conv(16 3)\n  add(_, s)')), ["3:17-3:18 syntax Expected ')' or ',' in the argument list but found '3'."]);
+  });
+});
+
+describe('misspelt words in arguments: a suggestion and its fix, wherever the word stands', () => {
+  it('argument words, block parameters, channels and functions', () => {
+    const text = 'block b(planes) {\n  conv(plane, 3, pad=sme, bias=flase)\n  conv(chanels // 2, 1)\n  conv(flor(planes / 2), 1)\n}\nmodel m(8x8x3) {\n  b(4)\n}';
+    assert.deepEqual(problems(text), [
+      "2:8-2:13 unknown-name Unknown name 'plane'. Did you mean 'planes'? => 2:8-2:13 'planes'",
+      "2:22-2:25 unknown-name Unknown name 'sme'. Did you mean 'same'? => 2:22-2:25 'same'",
+      "2:32-2:37 unknown-name Unknown name 'flase'. Did you mean 'false'? => 2:32-2:37 'false'",
+      "3:8-3:15 unknown-name Unknown name 'chanels'. Did you mean 'channels'? => 3:8-3:15 'channels'",
+      "4:8-4:12 unknown-name Unknown function 'flor'; the functions are floor, ceil, round, abs, min, max. Did you mean 'floor'? => 4:8-4:12 'floor'",
+    ]);
+  });
+
+  it('keyword names of layers and blocks, tensors in merges, train settings', () => {
+    const text = 'block b(planes, stride=1) {\n  conv(planes, 3, strid=stride)\n}\nmodel m(8x8x3) {\n  stem: relu\n  b(4)\n  b(4, strdie=2)\n  add(stme, in)\n  train { epoch: 2 }\n}';
+    assert.deepEqual(problems(text), [
+      "2:19-2:24 unknown-argument conv has no argument 'strid'. Did you mean 'stride'? => 2:19-2:24 'stride'",
+      "7:8-7:14 unknown-argument Block 'b' has no parameter 'strdie'. Did you mean 'stride'? => 7:8-7:14 'stride'",
+      "8:7-8:11 unknown-name Unknown tensor 'stme'. Did you mean 'stem'? => 8:7-8:11 'stem'",
+      "9:11-9:16 invalid-training Unknown training setting 'epoch'; the settings are dataset, epochs, batch, optimizer, lr, momentum, weight_decay, seed. Did you mean 'epochs'? => 9:11-9:16 'epochs'",
+    ]);
   });
 });
