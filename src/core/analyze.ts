@@ -1,5 +1,6 @@
 import type { BlockDecl, SkipnetFile } from './ast';
 import { checkDeclarations, readTraining } from './checks';
+import { reportDeadLayers } from './deadLayers';
 import type { Diagnostic } from './diagnostics';
 import { expandModel, type ExpansionOptions } from './expand';
 import type { ModelGraph, ModelTotals } from './graph';
@@ -32,7 +33,13 @@ export function analyze(text: string, options: ExpansionOptions = {}): Analysis 
   const models: ModelGraph[] = [];
   for (const model of file.models) {
     const training = readTraining(model, sink);
+    const errorsBefore = sink.errorReports;
     const expansion = expandModel(model, blocks, recursive, sink, options);
+    // After an error, what reaches the output is unknown: dead layers are reported for sound models only.
+    const sound = expansion.complete && expansion.outputKnown && sink.errorReports === errorsBefore;
+    if (sound && !sink.items.some((d) => d.severity === 'error' && d.range.start >= model.range.start && d.range.end <= model.range.end)) {
+      reportDeadLayers(model, blocks, expansion, sink);
+    }
     const groupById = new Map(expansion.groups.map((g) => [g.id, g]));
     // Roll each node's cost up through every enclosing block instance.
     for (const node of expansion.nodes) {

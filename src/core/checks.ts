@@ -3,39 +3,35 @@ import type { DiagnosticSink } from './diagnostics';
 import { evaluate } from './evaluate';
 import { DEFAULT_TRAINING, type TrainingConfig } from './graph';
 import { LAYERS, RESERVED_NAMES, type LayerSpec } from './layers';
+import { foreignName, suggest } from './suggest';
 import type { Range } from './text';
 import { formatValue, type Value } from './values';
 
-/** Edit distance, used to suggest the name a person probably meant. */
-export function closestName(name: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const candidate of candidates) {
-    if (Math.abs(candidate.length - name.length) >= bestDistance) continue;
-    const distance = levenshtein(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
+export { closestName, suggestion } from './suggest';
+
+const TENSOR_WORDS = new Set(['in', 'input', '_']);
+
+/** Every label written in these statements, nested repeat bodies included. */
+function labelsOf(statements: Statement[]): Set<string> {
+  const labels = new Set<string>();
+  const visit = (list: Statement[]): void => {
+    for (const statement of list) {
+      if (statement.label) labels.add(statement.label);
+      if (statement.kind === 'repeat' && Array.isArray(statement.body)) visit(statement.body);
     }
-  }
-  return best;
+  };
+  visit(statements);
+  forEachElement(statements, (element) => element.label && labels.add(element.label));
+  return labels;
 }
 
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
+/** Calls `visit` with the elements of every chain, in repeat bodies too. */
+function forEachChain(statements: Statement[], visit: (elements: Element[]) => void): void {
+  for (const statement of statements) {
+    if (statement.kind === 'chain') visit(statement.elements);
+    else if (Array.isArray(statement.body)) forEachChain(statement.body, visit);
+    else visit(statement.body.elements);
   }
-  return previous[b.length];
-}
-
-export function suggestion(name: string, candidates: Iterable<string>): string {
-  const close = closestName(name, candidates);
-  return close ? ` Did you mean '${close}'?` : '';
 }
 
 /** Where the argument `name` of a layer call is written (by keyword or by position), if it is. */
@@ -107,13 +103,19 @@ export function checkDeclarations(file: SkipnetFile, blocks: Map<string, BlockDe
     modelNames.add(model.name);
   }
 
-  const known = [...LAYERS.keys(), ...blocks.keys()];
-  const checkCalls = (statements: Statement[]): void =>
-    forEachElement(statements, (element) => {
-      if (element.args && !LAYERS.has(element.name) && !blocks.has(element.name)) {
-        sink.add('unknown-layer-or-block', `Unknown layer or block '${element.name}'.${suggestion(element.name, known)}`, element.nameRange);
-      }
-    });
+  const checkCalls = (statements: Statement[]): void => {
+    const labels = labelsOf(statements);
+    forEachChain(statements, (elements) =>
+      elements.forEach((element, index) => {
+        if (LAYERS.has(element.name) || blocks.has(element.name)) return;
+        if (element.args) reportUnknownLayer(element, blocks, sink);
+        // After an arrow only a layer or block can stand; checked here so blocks never called are checked too.
+        else if (index > 0 && (labels.has(element.name) || TENSOR_WORDS.has(element.name) || labels.has(element.name.replace(/\d+$/, '')))) {
+          sink.add('reference-position', `'${element.name}' is not a layer or block; a tensor name can only start a chain (${element.name} -> ...).`, element.nameRange);
+        } else if (index > 0) reportUnknownLayer(element, blocks, sink);
+      }),
+    );
+  };
   file.blocks.forEach((block) => checkCalls(block.body));
   file.models.forEach((model) => checkCalls(model.body));
 
@@ -152,6 +154,17 @@ export function checkDeclarations(file: SkipnetFile, blocks: Map<string, BlockDe
     }
   }
   return recursive;
+}
+
+/**
+ * "Unknown layer or block 'x'." with what the person probably meant: the SkipNet name of a PyTorch or
+ * Keras layer (the whole call translated), else the closest block or layer name; either way with a fix.
+ */
+export function reportUnknownLayer(element: Element, blocks: Map<string, BlockDecl>, sink: DiagnosticSink): void {
+  const foreign = foreignName(element, LAYERS);
+  // Blocks by name, then layers in their table order: the order completion lists them in.
+  const { hint, fix } = foreign ?? suggest(element.name, [...[...blocks.keys()].sort(), ...LAYERS.keys()], element.nameRange);
+  sink.add('unknown-layer-or-block', `Unknown layer or block '${element.name}'.${hint}`, element.nameRange, undefined, 'error', fix);
 }
 
 const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
@@ -200,8 +213,10 @@ export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingCo
       case 'weight_decay':
         config.weightDecay = nonNegative() ?? config.weightDecay;
         break;
-      default:
-        sink.add('invalid-training', `Unknown training setting '${setting.key}'; the settings are ${keys.join(', ')}.${suggestion(setting.key, keys)}`, setting.keyRange);
+      default: {
+        const { hint, fix } = suggest(setting.key, keys, setting.keyRange);
+        sink.add('invalid-training', `Unknown training setting '${setting.key}'; the settings are ${keys.join(', ')}.${hint}`, setting.keyRange, undefined, 'error', fix);
+      }
     }
   }
   return config;

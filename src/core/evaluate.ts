@@ -1,6 +1,7 @@
 import type { Expr } from './ast';
 import type { DiagnosticSink } from './diagnostics';
 import type { Value } from './values';
+import { suggest } from './suggest';
 import { formatValue } from './values';
 
 export interface EvalScope {
@@ -8,6 +9,8 @@ export interface EvalScope {
   lookup(name: string): Value | undefined;
   /** Channels of the tensor flowing into the layer or block being evaluated; undefined when unknown. */
   channels(): number | undefined;
+  /** The names `lookup` knows, for "Did you mean" on a misspelt one (none when absent). */
+  names?(): string[];
 }
 
 const FUNCTIONS: Record<string, { arity: [number, number]; apply: (args: number[]) => number }> = {
@@ -76,7 +79,8 @@ export function evaluate(expr: Expr, scope: EvalScope, sink: DiagnosticSink): Va
     case 'call': {
       const fn = FUNCTIONS[expr.callee];
       if (!fn) {
-        sink.add('unknown-name', `Unknown function '${expr.callee}'; the functions are ${EXPRESSION_FUNCTIONS.join(', ')}.`, expr.calleeRange);
+        const { hint, fix } = suggest(expr.callee, EXPRESSION_FUNCTIONS, expr.calleeRange);
+        sink.add('unknown-name', `Unknown function '${expr.callee}'; the functions are ${EXPRESSION_FUNCTIONS.join(', ')}.${hint}`, expr.calleeRange, undefined, 'error', fix);
         return undefined;
       }
       if (expr.args.length < fn.arity[0] || expr.args.length > fn.arity[1]) {
@@ -98,7 +102,8 @@ export function evaluate(expr: Expr, scope: EvalScope, sink: DiagnosticSink): Va
     if (value === undefined) return undefined;
     if (typeof value === 'number') return value;
     if (typeof value === 'object' && 'symbol' in value) {
-      sink.add('unknown-name', `Unknown name '${value.symbol}'.`, inner.range);
+      const { hint, fix } = suggest(value.symbol, [...(scope.names?.() ?? []), 'channels'], inner.range);
+      sink.add('unknown-name', `Unknown name '${value.symbol}'.${hint}`, inner.range, undefined, 'error', fix);
       return undefined;
     }
     sink.add('argument-type', `Arithmetic needs numbers, not ${formatValue(value)}.`, inner.range);

@@ -1,11 +1,13 @@
 import type { Argument, BlockDecl, ChainStatement, Element, ModelDecl, Statement } from './ast';
-import { argumentRange, scopeLabels, suggestion } from './checks';
+import { argumentRange, reportUnknownLayer, scopeLabels } from './checks';
 import { DiagnosticSink, type RelatedInformation } from './diagnostics';
 import { evaluate, type EvalScope } from './evaluate';
-import type { BlockGroup, ChannelSegment, GraphNode } from './graph';
-import { LAYERS, paddingProblem, type LayerArgs, type LayerSpec } from './layers';
+import type { BlockGroup, GraphNode } from './graph';
+import { LAYERS, type LayerArgs, type LayerSpec } from './layers';
+import { checkType, fillNode } from './nodes';
+import { foreignName, suggest } from './suggest';
 import type { Range } from './text';
-import { channelsOf, exactElementCount, formatShape, formatValue, isSymbol, MAX_DIMENSION, type Shape, type Value } from './values';
+import { channelsOf, formatShape, formatValue, isSymbol, MAX_DIMENSION, type Shape, type Value } from './values';
 
 const MAX_DIMENSION_TEXT = MAX_DIMENSION.toLocaleString('en-US');
 
@@ -21,7 +23,8 @@ interface Frame {
   prefix: string;
   group: BlockGroup | null;
   params: Map<string, Value>;
-  tensors: Map<string, string>;
+  /** Labels in scope; null for a label whose statement failed (already reported, so uses stay silent). */
+  tensors: Map<string, string | null>;
   /** Named repeat bodies see the names of the scope around them. */
   outer: Frame | null;
   input: string | null;
@@ -50,6 +53,8 @@ export interface Expansion {
   nodeById: Map<string, GraphNode>;
   groups: BlockGroup[];
   output: string;
+  /** False when an error left the model's last tensor unknown (`output` is then the input). */
+  outputKnown: boolean;
   complete: boolean;
 }
 
@@ -87,7 +92,7 @@ export function expandModel(
   }
   const output = root.current ?? input.id;
   if (options.withoutSkips) pruneUnused(output);
-  return { nodes, nodeById, groups, output, complete: complete && nodes.every((n) => n.shape !== null) };
+  return { nodes, nodeById, groups, output, outputKnown: root.current !== null, complete: complete && nodes.every((n) => n.shape !== null) };
 
   /**
    * Without its skips a model no longer uses its shortcut branches (a projection's conv and bn): drop every
@@ -161,11 +166,13 @@ export function expandModel(
         frame.current = child.current;
       } else runStatements(statement.body, frame);
     }
-    if (statement.label && frame.current) frame.tensors.set(statement.label, frame.current);
+    if (statement.label) frame.tensors.set(statement.label, frame.current);
   }
 
   function runChain(chain: ChainStatement, frame: Frame, label: string | undefined, labelRange: Range | undefined): void {
     let current = frame.current;
+    // A statement the parser could not read (reported there): what follows starts from an unknown tensor.
+    if (chain.elements.length === 0) current = null;
     chain.elements.forEach((element, index) => {
       const isLast = index === chain.elements.length - 1;
       const elementLabel = element.label ?? (isLast ? label : undefined);
@@ -174,31 +181,37 @@ export function expandModel(
       const block = spec ? undefined : blocks.get(element.name);
       if (spec) current = runLayer(spec, element, frame, current, elementLabel, elementLabelRange);
       else if (block) current = runBlock(block, element, frame, current, elementLabel, elementLabelRange);
-      else if (element.args) current = null; // reported by checkDeclarations
-      else if (index > 0) {
-        sink.add('reference-position', `'${element.name}' is not a layer or block; a tensor name can only start a chain (${element.name} -> ...).`, element.nameRange);
+      // Calls of unknown names and names after an arrow are reported by checkDeclarations.
+      else if (element.args || index > 0) current = null;
+      else if (!isTensor(element.name, frame) && foreignName(element, LAYERS)) {
+        reportUnknownLayer(element, blocks, sink);
         current = null;
       } else current = resolveTensor(element.name, element.nameRange, frame, current);
-      if (element.label && current) frame.tensors.set(element.label, current);
+      if (element.label) frame.tensors.set(element.label, current);
     });
     frame.current = current;
-    if (label && current) frame.tensors.set(label, current);
+    if (label) frame.tensors.set(label, current);
+  }
+
+  function isTensor(name: string, frame: Frame): boolean {
+    if (name === '_' || name === 'in' || name === 'input') return true;
+    for (let scope: Frame | null = frame; scope; scope = scope.outer) if (scope.tensors.has(name)) return true;
+    return false;
   }
 
   function resolveTensor(name: string, range: Range, frame: Frame, current: string | null, asMergeInput = false): string | null {
     if (name === '_') return current;
     if (name === 'in' || name === 'input') return frame.input;
     for (let scope: Frame | null = frame; scope; scope = scope.outer) {
-      const found = scope.tensors.get(name);
-      if (found) return found;
+      // A label whose statement failed maps to null: its error is already reported.
+      if (scope.tensors.has(name)) return scope.tensors.get(name) ?? null;
     }
-    // Suggest a tensor in scope first: a misspelt reference is likelier than a misspelt layer.
-    const tensors: string[] = [];
-    for (let scope: Frame | null = frame; scope; scope = scope.outer) tensors.push(...scope.tensors.keys());
-    tensors.push('in', '_');
-    // One list, tensors first: on a tie a name in scope wins, but a closer layer name still does (bnn → bn).
-    const hint = suggestion(name, asMergeInput ? tensors : [...tensors, ...LAYERS.keys(), ...blocks.keys()]);
-    sink.add('unknown-name', `Unknown ${asMergeInput ? 'tensor' : 'layer, block or tensor'} '${name}'.${hint}`, range);
+    const labels: string[] = [];
+    for (let scope: Frame | null = frame; scope; scope = scope.outer) labels.push(...scope.tensors.keys());
+    // The order completion lists names in (labels and blocks, layers, then in and _): ties go to the first.
+    const candidates = asMergeInput ? [...labels.sort(), 'in', '_'] : [...[...labels, ...blocks.keys()].sort(), ...LAYERS.keys(), 'in', '_'];
+    const { hint, fix } = suggest(name, candidates, range);
+    sink.add('unknown-name', `Unknown ${asMergeInput ? 'tensor' : 'layer, block or tensor'} '${name}'.${hint}`, range, undefined, 'error', fix);
     return null;
   }
 
@@ -235,6 +248,7 @@ export function expandModel(
   function scopeOf(frame: Frame, current: string | null = frame.current): EvalScope {
     return {
       lookup: (name) => frame.params.get(name),
+      names: () => [...frame.params.keys()],
       channels: () => {
         const shape = current ? nodeById.get(current)?.shape : null;
         return shape ? channelsOf(shape) : undefined;
@@ -266,7 +280,9 @@ export function expandModel(
       if (arg.name) {
         name = arg.name;
         if (!block.params.some((p) => p.name === name)) {
-          sink.add('unknown-argument', `Block '${block.name}' has no parameter '${name}'.${suggestion(name, block.params.map((p) => p.name))}`, arg.nameRange ?? arg.range);
+          const nameRange = arg.nameRange ?? arg.range;
+          const { hint, fix } = suggest(name, block.params.map((p) => p.name), nameRange);
+          sink.add('unknown-argument', `Block '${block.name}' has no parameter '${name}'.${hint}`, nameRange, undefined, 'error', fix);
           ok = false;
           continue;
         }
@@ -303,7 +319,13 @@ export function expandModel(
     if (!ok) return null;
     const group = openGroup(frame, localName(frame, block.name, label, labelRange), block.name, element.range);
     const child = newFrame(`${group.id}/`, group, params, current, null, [...frame.stack, block.name], block.body);
-    runStatements(block.body, child);
+    // Errors in the body depend on this call's arguments and input: they name this call site.
+    sink.enter({ range: element.range, message: `in block instance ${group.id}` });
+    try {
+      runStatements(block.body, child);
+    } finally {
+      sink.leave();
+    }
     group.output = child.current;
     return child.current;
   }
@@ -325,7 +347,7 @@ export function expandModel(
       }
     } else {
       inputs = [current];
-      args = layerArgs(spec, element, scopeOf(frame, current));
+      args = layerArgs(spec, element, scopeOf(frame, current), [...frame.params.keys()]);
     }
     const name = localName(frame, written.kind, label, labelRange);
     const known = inputs.every((id) => id !== null) && args !== undefined;
@@ -345,7 +367,6 @@ export function expandModel(
         range: n.range,
         message: `input ${i + 1}${spec.merge ? ` '${element.args?.[i] ? describeArg(element.args[i]) : n.name}'` : ''} is ${formatShape(n.shape)} (from ${n.id})`,
       }));
-      if (frame.group) related.push({ range: frame.group.callRange, message: `in block instance ${frame.group.id}` });
       sink.add(result.code, result.message, argumentRange(spec, element, result.argument) ?? element.range, related);
       return node.id;
     }
@@ -385,7 +406,7 @@ export function expandModel(
     });
   }
 
-  function layerArgs(spec: LayerSpec, element: Element, scope: EvalScope): LayerArgs | undefined {
+  function layerArgs(spec: LayerSpec, element: Element, scope: EvalScope, params: string[]): LayerArgs | undefined {
     const given = new Map<string, { value: Value; range: Range }>();
     // Arguments that were written but could not be evaluated: already reported, not "missing".
     const failed = new Set<string>();
@@ -394,8 +415,11 @@ export function expandModel(
     for (const arg of element.args ?? []) {
       const argSpec = arg.name ? spec.args.find((a) => a.name === arg.name) : spec.args[position++];
       if (!argSpec) {
-        if (arg.name) sink.add('unknown-argument', `${spec.kind} has no argument '${arg.name}'.${suggestion(arg.name, spec.args.map((a) => a.name))}`, arg.nameRange ?? arg.range);
-        else sink.add('argument-count', spec.args.length ? `${spec.kind} takes at most ${spec.args.length} argument(s): ${spec.args.map((a) => a.name).join(', ')}.` : `${spec.kind} takes no arguments.`, arg.range);
+        if (arg.name) {
+          const nameRange = arg.nameRange ?? arg.range;
+          const { hint, fix } = suggest(arg.name, spec.args.map((a) => a.name), nameRange);
+          sink.add('unknown-argument', `${spec.kind} has no argument '${arg.name}'.${hint}`, nameRange, undefined, 'error', fix);
+        } else sink.add('argument-count', spec.args.length ? `${spec.kind} takes at most ${spec.args.length} argument(s): ${spec.args.map((a) => a.name).join(', ')}.` : `${spec.kind} takes no arguments.`, arg.range);
         ok = false;
         continue;
       }
@@ -423,7 +447,12 @@ export function expandModel(
       }
       const problem = checkType(argSpec.type, entry.value);
       if (problem) {
-        sink.add(isSymbol(entry.value) ? 'unknown-name' : problem.startsWith('must be a whole') ? 'invalid-size' : 'argument-type', isSymbol(entry.value) ? `Unknown name '${entry.value.symbol}'.` : `${spec.kind}: ${argSpec.name} ${problem}`, entry.range);
+        if (isSymbol(entry.value)) {
+          // A misspelt word (flase, sme) or block parameter (plane): the words this argument takes come first.
+          const words = argSpec.type === 'bool' ? ['true', 'false'] : argSpec.type === 'padding' ? ['same', 'valid'] : [];
+          const { hint, fix } = suggest(entry.value.symbol, [...words, ...params, 'channels'], entry.range);
+          sink.add('unknown-name', `Unknown name '${entry.value.symbol}'.${hint}`, entry.range, undefined, 'error', fix);
+        } else sink.add(problem.startsWith('must be a whole') ? 'invalid-size' : 'argument-type', `${spec.kind}: ${argSpec.name} ${problem}`, entry.range);
         ok = false;
       } else args[argSpec.name] = entry.value;
     }
@@ -458,71 +487,5 @@ export function expandModel(
     group?.nodes.push(node.id);
     if (shape) fillNode(node, shape, provenance, inputNodes);
     return node;
-  }
-}
-
-function checkType(type: string, value: Value): string | undefined {
-  const wholePositive = (v: Value): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
-  // Sizes are doubles: past 2^53 − 1 they are no longer exact, so larger ones are refused with their own message.
-  const tooLarge = (v: Value): boolean => typeof v === 'number' && Number.isInteger(v) && v > MAX_DIMENSION;
-  if ((type === 'int' || type === 'kernel' || type === 'padding') && (tooLarge(value) || (typeof value === 'object' && 'dims' in value && value.dims.some(tooLarge)))) {
-    return `must be a whole number ≤ ${MAX_DIMENSION_TEXT} (2^53 − 1), not ${formatValue(value)}.`;
-  }
-  switch (type) {
-    case 'int':
-      return wholePositive(value) ? undefined : `must be a whole number ≥ 1, not ${formatValue(value)}.`;
-    case 'kernel':
-      if (typeof value === 'object' && 'dims' in value) return value.dims.length === 2 && value.dims.every(wholePositive) ? undefined : `must be a size like 3 or 3x3, not ${formatValue(value)}.`;
-      return wholePositive(value) ? undefined : `must be a whole number ≥ 1, not ${formatValue(value)}.`;
-    case 'padding':
-      return paddingProblem(value);
-    case 'bool':
-      return typeof value === 'boolean' ? undefined : `must be true or false, not ${formatValue(value)}.`;
-    case 'probability':
-      return typeof value === 'number' && value >= 0 && value < 1 ? undefined : `must be a number from 0 up to (not including) 1, not ${formatValue(value)}.`;
-    default:
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : `must be a number, not ${formatValue(value)}.`;
-  }
-}
-
-function fillNode(node: GraphNode, shape: Shape, mode: 'pass' | 'new' | 'concat' | 'zeropad' | 'scaled', inputs: GraphNode[]): void {
-  node.shape = shape;
-  node.outputElements = exactElementCount(shape);
-  const channels = channelsOf(shape);
-  switch (mode) {
-    case 'new':
-      node.provenance = [{ source: node.id, channels }];
-      break;
-    case 'pass':
-      node.provenance = inputs[0].provenance;
-      break;
-    case 'concat': {
-      const segments: ChannelSegment[] = [];
-      for (const input of inputs) {
-        for (const segment of input.provenance) {
-          const last = segments[segments.length - 1];
-          if (last && last.source === segment.source) segments[segments.length - 1] = { source: last.source, channels: last.channels + segment.channels };
-          else segments.push(segment);
-        }
-      }
-      node.provenance = segments;
-      break;
-    }
-    case 'zeropad': {
-      const added = channels - channelsOf(inputs[0].shape!);
-      const before = Math.floor(added / 2);
-      node.provenance = [
-        ...(before > 0 ? [{ source: '', channels: before }] : []),
-        ...inputs[0].provenance,
-        ...(added - before > 0 ? [{ source: '', channels: added - before }] : []),
-      ];
-      break;
-    }
-    case 'scaled': {
-      const inputShape = inputs[0].shape!;
-      const factor = inputShape.length === 3 ? inputShape[0] * inputShape[1] : 1;
-      node.provenance = factor === 1 ? inputs[0].provenance : inputs[0].provenance.map((s) => ({ source: s.source, channels: s.channels * factor }));
-      break;
-    }
   }
 }

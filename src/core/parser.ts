@@ -44,6 +44,8 @@ export function parse(text: string): ParseResult {
   let index = 0;
   const file: SkipnetFile = { blocks: [], models: [] };
 
+  /** The label of the statement being parsed, kept on its placeholder when the statement fails. */
+  let pendingLabel: { label: string; labelRange: Range } | undefined;
   /** Nesting of bodies, parentheses and unary operators; bounded so no input can exhaust the stack. */
   let nesting = 0;
   const MAX_NESTING = 64;
@@ -67,10 +69,38 @@ export function parse(text: string): ParseResult {
   const atIdent = (word: string, ahead = 0): boolean => peek(ahead).kind === 'ident' && peek(ahead).text === word;
   const span = (start: number): Range => ({ start, end: Math.max(start, tokens[Math.max(0, index - 1)].end) });
 
+  /** Index of the first token of the statement (or declaration, or train setting) being parsed. */
+  let statementStart = 0;
   const fail = (expected: string, token: Token = peek()): never => {
-    if (token.kind === 'invalid' || token.problem) sink.add('invalid-token', token.problem ?? `Unexpected ${describe(token)}.`, token);
-    else sink.add('syntax', `Expected ${expected} but found ${describe(token)}.`, token);
+    if (token.kind === 'invalid' || token.problem) sink.add('invalid-token', token.problem ?? `Unexpected ${describe(token)}.`, range(token), undefined, 'error', token.fix);
+    else if (token === peek() && token.newlineBefore && index > statementStart) {
+      // The statement stops at the end of its line: the mistake is there, not on the next line.
+      const last = tokens[index - 1];
+      sink.add('syntax', `Expected ${expected} after '${last.text}', before the end of the line.`, range(last));
+    } else sink.add('syntax', `Expected ${expected} but found ${describe(token)}.`, token);
     throw new StatementAbort(token);
+  };
+  /**
+   * The ')' of the call or parenthesis opened at `open` (`name` starts the call, when there is one). A line
+   * break, '->', ';', '}' or the end of the file where it belongs means it was never written: that is
+   * reported on the unfinished call, with a fix that adds the ')'.
+   */
+  const close = (open: Token, name: Token | undefined, context: string): void => {
+    if (at('rparen')) {
+      next();
+      return;
+    }
+    const found = peek();
+    const unfinished = found.newlineBefore || found.kind === 'arrow' || found.kind === 'semicolon' || found.kind === 'rbrace' || found.kind === 'eof';
+    if (!unfinished || found.kind === 'invalid' || found.problem) fail(`')'${context}`);
+    const last = tokens[index - 1];
+    const what = name ? `'${name.text}('` : "'('";
+    sink.add('syntax', `${what} is never closed; add ')' after '${last.text}'.`, { start: (name ?? open).start, end: last.end }, undefined, 'error', {
+      title: "Add the missing ')'",
+      range: { start: last.end, end: last.end },
+      text: ')',
+    });
+    throw new StatementAbort(found);
   };
   const expect = (kind: TokenKind, context = ''): Token => {
     if (at(kind)) return next();
@@ -103,6 +133,7 @@ export function parse(text: string): ParseResult {
   while (!at('eof')) {
     const token = peek();
     const start = index;
+    statementStart = index;
     try {
       if (atIdent('block')) file.blocks.push(parseBlock());
       else if (atIdent('model')) file.models.push(parseModel());
@@ -176,19 +207,32 @@ export function parse(text: string): ParseResult {
         continue;
       }
       const before = index;
+      let parsed = true;
       try {
+        statementStart = index;
         if (atIdent('train') && at('lbrace', 1)) {
           const section = parseTrain();
           if (!allowTrain) sink.add('syntax', "A 'train' section belongs in a model, not in a block.", section.range);
           else if (train) sink.add('duplicate-definition', "This model already has a 'train' section.", section.range);
           else train = section;
         } else {
+          pendingLabel = undefined;
+          parsed = false;
           statements.push(parseStatement());
+          parsed = true;
           endStatement();
         }
       } catch (abort) {
         if (!(abort instanceof StatementAbort)) throw abort;
+        if (!parsed) {
+          // Kept as an empty chain: the analysis treats its output (and its label) as unknown, so the
+          // statements after it report nothing that only follows from this one mistake.
+          const start = tokens[before].start;
+          statements.push({ kind: 'chain', ...pendingLabel, elements: [], range: { start, end: Math.max(start, tokens[Math.max(before, index - 1)].end) } });
+        }
         if (index === before && !at('rbrace')) next();
+        // A statement cut short by a line break: the next line is the next statement.
+        else if (abort.token === peek() && abort.token.newlineBefore && index > before) continue;
         skipStatement();
       }
     }
@@ -211,6 +255,7 @@ export function parse(text: string): ParseResult {
       next();
       label = labelToken.text;
       labelRange = range(labelToken);
+      pendingLabel = { label, labelRange };
     }
     if (atIdent('repeat') && !at('lparen', 1) && !at('arrow', 1)) {
       const keyword = next();
@@ -242,12 +287,12 @@ export function parse(text: string): ParseResult {
     const nameToken = expect('ident', ' (a layer, block or tensor name)');
     if (!at('lparen')) return { ...labelPart, name: nameToken.text, nameRange: range(nameToken), range: range(nameToken) };
     const argsStart = peek().start;
-    const args = parseArguments();
+    const args = parseArguments(nameToken);
     return { ...labelPart, name: nameToken.text, nameRange: range(nameToken), args, argsRange: span(argsStart), range: span(nameToken.start) };
   }
 
-  function parseArguments(): Argument[] {
-    expect('lparen');
+  function parseArguments(callee: Token): Argument[] {
+    const open = expect('lparen');
     const args: Argument[] = [];
     while (!at('rparen')) {
       const start = peek().start;
@@ -263,7 +308,7 @@ export function parse(text: string): ParseResult {
       if (!at('comma')) break;
       next();
     }
-    expect('rparen', " or ',' in the argument list");
+    close(open, callee, " or ',' in the argument list");
     return args;
   }
 
@@ -277,14 +322,25 @@ export function parse(text: string): ParseResult {
         next();
         continue;
       }
-      const keyToken = expect('ident', ' (a setting such as epochs, batch or lr)');
-      if (at('colon') || at('equals')) next();
-      else fail("':' after the setting name");
-      const value = parseExpr();
-      settings.push({ key: keyToken.text, keyRange: range(keyToken), value, range: span(keyToken.start) });
-      const token = peek();
-      if (token.kind !== 'rbrace' && token.kind !== 'semicolon' && token.kind !== 'comma' && !token.newlineBefore) {
-        fail("a line break or ';' after the setting");
+      statementStart = index;
+      const before = index;
+      try {
+        const keyToken = expect('ident', ' (a setting such as epochs, batch or lr)');
+        if (at('colon') || at('equals')) next();
+        else fail("':' after the setting name");
+        // A setting is one line: a value on the next line belongs to the next setting.
+        if (peek().newlineBefore) fail('a value');
+        const value = parseExpr();
+        settings.push({ key: keyToken.text, keyRange: range(keyToken), value, range: span(keyToken.start) });
+        const token = peek();
+        if (token.kind !== 'rbrace' && token.kind !== 'semicolon' && token.kind !== 'comma' && !token.newlineBefore) {
+          fail("a line break or ';' after the setting");
+        }
+      } catch (abort) {
+        if (!(abort instanceof StatementAbort)) throw abort;
+        // Recover at the next setting inside these braces, so the section's '}' still closes the section.
+        if (index === before && !at('rbrace') && !at('eof')) next();
+        while (!at('rbrace') && !at('eof') && !at('semicolon') && !at('comma') && !(peek().newlineBefore && index > before)) next();
       }
     }
     next();
@@ -354,13 +410,13 @@ export function parse(text: string): ParseResult {
       case 'ident': {
         next();
         if (!at('lparen')) return { kind: 'name', name: token.text, range: range(token) };
-        const args = parseArguments();
+        const args = parseArguments(token);
         return { kind: 'call', callee: token.text, calleeRange: range(token), args, range: span(token.start) };
       }
       case 'lparen': {
-        next();
+        const open = next();
         const inner = nest(parseAdditive);
-        expect('rparen', ' to close the parenthesis');
+        close(open, undefined, ' to close the parenthesis');
         return inner;
       }
       default:

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { modelLenses } from '../core/language';
 import { AnalysisCache, DiagnosticsController, SKIPNET_SELECTOR, toVsRange } from './documents';
 import { registerLanguageProviders } from './languageProviders';
+import { registerQuickFixes } from './quickFixes';
 import { TrainingStatusBar } from './trainingStatus';
 
 /** Command ids the CodeLens and editor title use; the graph and training code registers them. */
@@ -75,7 +76,7 @@ export interface EditorServices {
   trainingStatus: TrainingStatusBar;
 }
 
-/** Registers diagnostics, all language providers, the CodeLens and the training status bar item. */
+/** Registers diagnostics, all language providers, Quick Fixes, the CodeLens and the training status bar item. */
 export function registerEditorFeatures(context: vscode.ExtensionContext): EditorServices {
   const analyses = new AnalysisCache();
   const item = vscode.window.createStatusBarItem('skipnet.training', vscode.StatusBarAlignment.Left, 100);
@@ -85,6 +86,7 @@ export function registerEditorFeatures(context: vscode.ExtensionContext): Editor
     analyses,
     new DiagnosticsController(analyses),
     ...registerLanguageProviders(analyses),
+    registerQuickFixes(analyses),
     ...registerCodeLens(analyses),
     trainingStatus,
   );

@@ -93,7 +93,7 @@ describe('diagnostics', () => {
   });
 
   it('an error upstream does not cascade into errors downstream', () => {
-    assert.deepEqual(problems('model m(8x8x3) {\n  conv(4, 3, bias=flase)\n  dense(3)\n  add(_, in)\n}'), ["2:19 unknown-name Unknown name 'flase'."]);
+    assert.deepEqual(problems('model m(8x8x3) {\n  conv(4, 3, bias=flase)\n  dense(3)\n  add(_, in)\n}'), ["2:19 unknown-name Unknown name 'flase'. Did you mean 'false'?"]);
   });
 });
 

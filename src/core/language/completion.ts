@@ -100,14 +100,15 @@ function statementKeywords(context: CursorContext): CompletionEntry[] {
 
 /** Layers and blocks (and, at the start of a chain, tensor names) for the element being typed. */
 function elements(analysis: Analysis, context: CursorContext, offset: number, withReferences: boolean): CompletionEntry[] {
-  const items: CompletionEntry[] = allLayers().map((spec) => ({
+  // Layers in their table order (conv before concat), the order "Did you mean" suggestions follow too.
+  const items: CompletionEntry[] = allLayers().map((spec, index) => ({
     label: spec.kind,
     kind: 'layer',
     detail: 'layer',
     documentation: spec.doc,
     insertText: layerSnippet(spec),
     snippet: true,
-    sortText: `1${spec.kind}`,
+    sortText: `1${String(index).padStart(2, '0')}`,
   }));
   for (const block of analysis.file.blocks) {
     if (LAYERS.has(block.name) || context.declaration === block) continue;

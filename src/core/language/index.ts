@@ -7,3 +7,4 @@ export * from './navigation';
 export * from './outline';
 export * from './sourceIndex';
 export * from './vocabulary';
+export * from './quickFixes';
