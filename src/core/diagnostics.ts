@@ -23,6 +23,7 @@ export type DiagnosticCode =
   | 'recursive-block'
   | 'model-too-large'
   | 'invalid-training'
+  | 'bn-single-value'
   | 'reference-position';
 
 export interface RelatedInformation {
