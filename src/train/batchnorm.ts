@@ -67,6 +67,18 @@ export function meanPerChannel(x: tf.Tensor): tf.Tensor1D {
   return channelMeans(tf.reshape(x, [rows, k * channels]) as tf.Tensor2D, k, channels);
 }
 
+/** y = x·scale per channel, on the widened view (shape of x kept). */
+export function channelScale(x: tf.Tensor, scale: tf.Tensor): tf.Tensor {
+  const { rows, k, channels } = widenedShape(x.shape);
+  return tf.reshape(tf.mul(tf.reshape(x, [rows, k * channels]), tiled(scale, k)), x.shape);
+}
+
+/** y = x + shift per channel, on the widened view (shape of x kept). */
+export function channelShift(x: tf.Tensor, shift: tf.Tensor): tf.Tensor {
+  const { rows, k, channels } = widenedShape(x.shape);
+  return tf.reshape(tf.add(tf.reshape(x, [rows, k * channels]), tiled(shift, k)), x.shape);
+}
+
 /** y = x·scale + shift per channel, on the widened view (shape of x kept). */
 export function channelAffine(x: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor): tf.Tensor {
   const { rows, k, channels } = widenedShape(x.shape);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { channelAffine, meanPerChannel } from './batchnorm';
+import { channelAffine, channelScale, channelShift, meanPerChannel } from './batchnorm';
 import type { ShardPeer } from './shard';
 
 /**
@@ -10,12 +10,18 @@ import type { ShardPeer } from './shard';
  * backward one more (two per-channel gradient sums). Tensors are [n, ..., C] (NHWC, or [n, C] flat).
  */
 
-/** Whole-batch statistics of one bn layer's input. */
-export interface GlobalMoments {
-  /** Mean per channel [C]. */
+/** What one bn layer's synchronised forward leaves for its backward and for the running statistics. */
+export interface SyncedBatchNorm {
+  /** γ·x̂ + β, [n, ..., C]. */
+  output: tf.Tensor;
+  /** The normalised slice x̂ = (x − μ)/√(σ² + eps), [n, ..., C]. */
+  xhat: tf.Tensor;
+  /** The whole batch's mean μ per channel [C]. */
   mean: tf.Tensor1D;
-  /** Biased variance per channel [C] (divided by the count, as batch norm normalises). */
+  /** The whole batch's biased variance σ² per channel [C] (divided by the count, as batch norm normalises). */
   variance: tf.Tensor1D;
+  /** 1/√(σ² + eps) per channel [C]. */
+  invStd: tf.Tensor1D;
   /** Values per channel in the whole batch (batch × H × W). */
   count: number;
 }
@@ -26,95 +32,105 @@ function perChannelCount(x: tf.Tensor): number {
 }
 
 /**
- * The whole batch's mean and biased variance per channel of `x` (this replica's slice). Each replica sends
- * its count, mean and sum of squared deviations M2 into its own rank's slots of a zero vector, so the sum
- * all-reduce is an exact gather; every replica then combines them in float64 in rank order (Chan et al.'s
- * parallel variance: M2 = Σ M2ᵣ + Σ nᵣ(meanᵣ − mean)²), with no E[x²] − mean² cancellation, as
- * torch.batch_norm_gather_stats_with_counts does.
+ * The whole batch's moments from every replica's count n, mean and sum of squared deviations M2 (slot r of
+ * `all` holds [n, mean(C), M2(C)] of replica r), combined in float64 in rank order by Chan et al.'s parallel
+ * variance, M2 = Σ M2ᵣ + Σ nᵣ(meanᵣ − mean)² (no E[x²] − mean² cancellation), as
+ * torch.batch_norm_gather_stats_with_counts combines them.
  */
-export async function gatherMoments(peer: ShardPeer, x: tf.Tensor): Promise<GlobalMoments> {
-  const channels = x.shape[x.shape.length - 1];
-  const count = perChannelCount(x);
-  const local = tf.tidy(() => {
-    const mean = meanPerChannel(x);
-    // Two passes (mean first, then squared deviations), as the single-worker kernel computes them.
-    const centred = channelAffine(x, tf.onesLike(mean), tf.neg(mean));
-    return tf.concat([mean, tf.mul(meanPerChannel(tf.square(centred)), count)]);
-  });
-  const values = (await local.data()) as Float32Array;
-  local.dispose();
+export function combineMoments(all: Float32Array, size: number, channels: number): { count: number; mean: Float64Array; variance: Float64Array } {
   const slot = 1 + 2 * channels;
-  const send = new Float32Array(peer.size * slot);
-  send[peer.rank * slot] = count;
-  send.set(values, peer.rank * slot + 1);
-  const all = await peer.allReduce(send);
-  let total = 0;
-  const sum = new Float64Array(channels);
-  for (let r = 0; r < peer.size; r++) {
+  let count = 0;
+  const mean = new Float64Array(channels);
+  for (let r = 0; r < size; r++) {
     const n = all[r * slot];
-    total += n;
-    for (let c = 0; c < channels; c++) sum[c] += n * all[r * slot + 1 + c];
+    count += n;
+    for (let c = 0; c < channels; c++) mean[c] += n * all[r * slot + 1 + c];
   }
-  const mean = sum.map((s) => s / total);
-  const m2 = new Float64Array(channels);
-  for (let r = 0; r < peer.size; r++) {
+  for (let c = 0; c < channels; c++) mean[c] /= count;
+  const variance = new Float64Array(channels);
+  for (let r = 0; r < size; r++) {
     const n = all[r * slot];
     for (let c = 0; c < channels; c++) {
       const d = all[r * slot + 1 + c] - mean[c];
-      m2[c] += all[r * slot + 1 + channels + c] + n * d * d;
+      variance[c] += all[r * slot + 1 + channels + c] + n * d * d;
     }
   }
-  return { mean: tf.tensor1d(Float32Array.from(mean)), variance: tf.tensor1d(Float32Array.from(m2, (v) => v / total)), count: total };
+  for (let c = 0; c < channels; c++) variance[c] /= count;
+  return { count, mean, variance };
 }
 
-/** y = γ·(x − mean)/√(variance + eps) + β with the whole batch's statistics (not differentiated: see syncBatchNormBackward). */
-export function syncBatchNormForward(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, moments: GlobalMoments, eps: number): tf.Tensor {
-  return tf.tidy(() => {
-    const centred = channelAffine(x, tf.onesLike(moments.mean), tf.neg(moments.mean));
-    return channelAffine(centred, tf.mul(gamma, tf.rsqrt(tf.add(moments.variance, eps))), beta);
+/**
+ * The forward pass of synchronised batch norm on this replica's slice `x`. Each replica sends its count, mean
+ * and M2 into its own rank's slots of a zero vector, so the sum all-reduce is an exact gather and every
+ * replica combines the same numbers (combineMoments). The slice is centred on its own mean first (two passes,
+ * like the single-worker kernel) and shifted by (meanᵣ − μ) per channel afterwards.
+ */
+export async function syncBatchNormForward(peer: ShardPeer, x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): Promise<SyncedBatchNorm> {
+  const channels = x.shape[x.shape.length - 1];
+  const count = perChannelCount(x);
+  const [centred, local] = tf.tidy(() => {
+    const mean = meanPerChannel(x);
+    const centredSlice = channelShift(x, tf.neg(mean));
+    return [centredSlice, tf.concat([mean, tf.mul(meanPerChannel(tf.square(centredSlice)), count)])];
   });
+  let all: Float32Array;
+  try {
+    const values = (await local.data()) as Float32Array;
+    const slot = 1 + 2 * channels;
+    const send = new Float32Array(peer.size * slot);
+    send[peer.rank * slot] = count;
+    send.set(values, peer.rank * slot + 1);
+    all = await peer.allReduce(send);
+  } catch (error) {
+    centred.dispose();
+    throw error;
+  } finally {
+    local.dispose();
+  }
+  const global = combineMoments(all, peer.size, channels);
+  const ownMean = all.subarray(peer.rank * (1 + 2 * channels) + 1);
+  const invStd = global.variance.map((v) => 1 / Math.sqrt(v + eps));
+  // x̂ = (x − meanᵣ)·σ⁻¹ + (meanᵣ − μ)·σ⁻¹: the per-channel shift is formed in float64.
+  const shift = Float32Array.from(invStd, (s, c) => (ownMean[c] - global.mean[c]) * s);
+  const invStdTensor = tf.tensor1d(Float32Array.from(invStd));
+  const [xhat, output] = tf.tidy(() => {
+    const normalised = channelAffine(centred, invStdTensor, tf.tensor1d(shift));
+    return [normalised, channelAffine(normalised, gamma, beta)];
+  });
+  centred.dispose();
+  return { output, xhat, mean: tf.tensor1d(Float32Array.from(global.mean)), variance: tf.tensor1d(Float32Array.from(global.variance)), invStd: invStdTensor, count: global.count };
 }
 
 /**
  * The backward pass of synchronised batch norm for this replica's slice, given dy = ∂L/∂y on it:
  *
- *   x̂ = (x − μ)·σ⁻¹,  dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γσ⁻¹ · (dy − ΣB dy/M − x̂·ΣB dy·x̂/M)
+ *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γσ⁻¹ · (dy − ΣB dy/M − x̂·ΣB dy·x̂/M)
  *
- * where ΣB sums over the whole batch (one exchange of the two per-channel sums) and M = moments.count.
+ * where ΣB sums over the whole batch (one exchange of the two per-channel sums) and M = forward.count.
  * dγ and dβ are this slice's parts (the replicas' parameter gradients are summed afterwards).
  */
-export async function syncBatchNormBackward(
-  peer: ShardPeer,
-  dy: tf.Tensor,
-  x: tf.Tensor,
-  gamma: tf.Tensor,
-  moments: GlobalMoments,
-  eps: number,
-): Promise<{ dx: tf.Tensor; dgamma: tf.Tensor1D; dbeta: tf.Tensor1D }> {
-  const channels = x.shape[x.shape.length - 1];
-  const count = perChannelCount(x);
-  const [xhat, dbeta, dgamma, local] = tf.tidy(() => {
-    const invStd = tf.rsqrt(tf.add(moments.variance, eps));
-    const normalised = channelAffine(channelAffine(x, tf.onesLike(invStd), tf.neg(moments.mean)), invStd, tf.zerosLike(invStd));
+export async function syncBatchNormBackward(peer: ShardPeer, dy: tf.Tensor, forward: SyncedBatchNorm, gamma: tf.Tensor): Promise<{ dx: tf.Tensor; dgamma: tf.Tensor1D; dbeta: tf.Tensor1D }> {
+  const channels = dy.shape[dy.shape.length - 1];
+  const count = perChannelCount(dy);
+  const [dbeta, dgamma, local] = tf.tidy(() => {
     const sumDy = tf.mul(meanPerChannel(dy), count) as tf.Tensor1D;
-    const sumDyXhat = tf.mul(meanPerChannel(tf.mul(dy, normalised)), count) as tf.Tensor1D;
-    return [normalised, sumDy, sumDyXhat, tf.concat([sumDy, sumDyXhat])];
+    const sumDyXhat = tf.mul(meanPerChannel(tf.mul(dy, forward.xhat)), count) as tf.Tensor1D;
+    return [sumDy, sumDyXhat, tf.concat([sumDy, sumDyXhat])];
   });
-  const values = (await local.data()) as Float32Array;
-  local.dispose();
   let sums: Float32Array;
   try {
-    sums = await peer.allReduce(values);
+    sums = await peer.allReduce((await local.data()) as Float32Array);
   } catch (error) {
-    tf.dispose([xhat, dbeta, dgamma]);
+    tf.dispose([dbeta, dgamma]);
     throw error;
+  } finally {
+    local.dispose();
   }
   const dx = tf.tidy(() => {
-    const a = tf.mul(gamma, tf.rsqrt(tf.add(moments.variance, eps)));
-    const meanDy = tf.tensor1d(sums.subarray(0, channels).map((s) => s / moments.count));
-    const meanDyXhat = tf.tensor1d(sums.subarray(channels).map((s) => s / moments.count));
-    return tf.add(channelAffine(dy, a, tf.neg(tf.mul(a, meanDy))), channelAffine(xhat, tf.neg(tf.mul(a, meanDyXhat)), tf.zerosLike(a)));
+    const a = tf.mul(gamma, forward.invStd);
+    const meanDy = tf.tensor1d(sums.subarray(0, channels).map((s) => s / forward.count));
+    const meanDyXhat = tf.tensor1d(sums.subarray(channels).map((s) => s / forward.count));
+    return tf.add(channelScale(dy, a), channelAffine(forward.xhat, tf.neg(tf.mul(a, meanDyXhat)), tf.neg(tf.mul(a, meanDy))));
   });
-  xhat.dispose();
   return { dx, dgamma: dgamma as tf.Tensor1D, dbeta: dbeta as tf.Tensor1D };
 }

@@ -3,7 +3,7 @@ import type { GraphNode } from '../core';
 import type { ForwardOptions, ForwardResult, TfModel } from './model';
 import type { BatchMoments, ShardPeer } from './shard';
 import { crossEntropy, type StepGradients, type StepOptions } from './step';
-import { gatherMoments, syncBatchNormBackward, syncBatchNormForward, type GlobalMoments } from './syncbn';
+import { syncBatchNormBackward, syncBatchNormForward, type SyncedBatchNorm } from './syncbn';
 
 /**
  * One replica's training step with batch norm synchronised across the group (see syncbn.ts), so that the
@@ -48,9 +48,8 @@ async function segmentedStep(model: TfModel, peer: ShardPeer, x: tf.Tensor, y: t
   // applyNode records batch statistics only for bn layers, which never run through it here.
   const unused: ForwardResult['batchStats'] = new Map();
   const acts = new Map<string, tf.Tensor>();
-  const moments = new Map<string, GlobalMoments>();
-  /** Each bn layer's input as it normalised it (its edge probe added). */
-  const bnInputs = new Map<string, tf.Tensor>();
+  /** What each bn layer's forward left for its backward. */
+  const normalised = new Map<string, SyncedBatchNorm>();
   // Probes (zeros) are added in the forward too, as model.forward adds them: a probed output is its own tensor.
   const probed = (t: tf.Tensor, key: string): tf.Tensor => {
     const probe = probes.get(key);
@@ -70,13 +69,15 @@ async function segmentedStep(model: TfModel, peer: ShardPeer, x: tf.Tensor, y: t
     if (i === nodes.length) break;
     const node = nodes[i++];
     const input = own(probed(acts.get(node.inputs[0])!, `edge:${node.id}:0`));
-    const m = await gatherMoments(peer, input);
-    own(m.mean);
-    own(m.variance);
-    moments.set(node.id, m);
     const { gamma, beta, eps } = bnParams(model, node);
-    acts.set(node.id, own(tf.tidy(() => probed(syncBatchNormForward(input, gamma, beta, m, eps), `node:${node.id}`))));
-    bnInputs.set(node.id, input);
+    const synced = await syncBatchNormForward(peer, input, gamma, beta, eps);
+    own(synced.output);
+    own(synced.xhat);
+    own(synced.mean);
+    own(synced.variance);
+    own(synced.invStd);
+    normalised.set(node.id, synced);
+    acts.set(node.id, own(probed(synced.output, `node:${node.id}`)));
   }
 
   // Backward: cotangents (∂loss/∂output) of the outputs that later segments or bn layers read.
@@ -160,8 +161,7 @@ async function segmentedStep(model: TfModel, peer: ShardPeer, x: tf.Tensor, y: t
     cots.delete(bn.id);
     if (!dy) continue;
     if (probes.has(`node:${bn.id}`)) probeGrads.set(`node:${bn.id}`, retain(dy));
-    const { gamma, eps } = bnParams(model, bn);
-    const { dx, dgamma, dbeta } = await syncBatchNormBackward(peer, dy, bnInputs.get(bn.id)!, gamma, moments.get(bn.id)!, eps);
+    const { dx, dgamma, dbeta } = await syncBatchNormBackward(peer, dy, normalised.get(bn.id)!, bnParams(model, bn).gamma);
     release(dy);
     paramGrads.set(`${bn.id}/gamma`, own(dgamma));
     paramGrads.set(`${bn.id}/beta`, own(dbeta));
@@ -171,7 +171,7 @@ async function segmentedStep(model: TfModel, peer: ShardPeer, x: tf.Tensor, y: t
   for (const t of cots.values()) release(t);
 
   const zerosFor = (t: tf.Tensor): tf.Tensor => own(tf.zerosLike(t));
-  const batchMoments: BatchMoments = new Map([...moments].map(([id, m]) => [id, { mean: m.mean, variance: m.variance }]));
+  const batchMoments: BatchMoments = new Map([...normalised].map(([id, m]) => [id, { mean: m.mean, variance: m.variance }]));
   const activations = options.activations ? acts : undefined;
   return {
     loss: loss!,
