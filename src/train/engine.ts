@@ -412,10 +412,13 @@ export class TrainingEngine {
       model.updateRunningStats(step.moments, indices.length);
       let statistics: TrainingStatistics | undefined;
       if (plan && step.activations) {
-        const stepTensors = { activations: step.activations, grads: named, probeGrads: step.probeGrads, before };
+        // Replica 0 sees its rows only: its probe gradients, made rows of the whole batch's loss gradient
+        // (× weight), are scaled by √(batch / rows) so their norms estimate the whole batch's.
+        const probeScale = step.weight * Math.sqrt(indices.length / (end - start));
         let decode: ReturnType<StatisticsPlan['compute']>['decode'] | undefined;
         const values = tf.tidy(() => {
-          const computed = plan.compute(stepTensors);
+          const probeGrads = probeScale === 1 ? step.probeGrads : new Map([...step.probeGrads].map(([key, g]) => [key, tf.mul(g, probeScale)]));
+          const computed = plan.compute({ activations: step.activations!, grads: named, probeGrads, before });
           decode = computed.decode;
           return computed.values;
         });
