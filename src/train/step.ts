@@ -80,7 +80,7 @@ export function localGradients(model: TfModel, x: tf.Tensor, y: tf.Tensor, optio
     undefined,
     true,
   );
-  owned.push(value, ...grads.filter((g): g is tf.Tensor => g !== null));
+  owned.push(value, ...grads.filter((g): g is tf.Tensor => g != null));
   const zerosFor = (t: tf.Tensor): tf.Tensor => {
     const zeros = tf.zerosLike(t);
     owned.push(zeros);

@@ -27,11 +27,15 @@ model m(6x6x1) {
   train { optimizer: momentum; lr: 0.05; batch: 8; seed: 3 }
 }`;
 
-/** Skips across bn layers (an identity shortcut shares its input's tensor), max pooling, flatten, dropout, and a bn on dense outputs. */
+/**
+ * Skips across bn layers (an identity shortcut shares its input's tensor), a bn whose branch never reaches the
+ * output (no gradient, no backward exchange), max pooling, flatten, dropout, and a bn on dense outputs.
+ */
 const MIXED = `
 block basic(planes) {
   residual: conv(planes, 3, pad=1, bias=false) -> bn -> relu -> conv(planes, 3, pad=1, bias=false) -> bn
   shortcut: in -> identity
+  unused: in -> conv(planes, 1, bias=false) -> bn
   add(residual, shortcut) -> relu
 }
 model mixed(6x6x1) {
@@ -136,7 +140,7 @@ test('batch norm after gap: 2, 3 and 4 replicas train like one worker, also at b
   await compareWithOneWorker(GAP_BN, 8, 3, [2]);
 });
 
-test('skips across batch norm, dropout and bn on dense outputs: replicas train like one worker', async () => {
+test('skips across batch norm, an unused bn branch, dropout and bn on dense outputs: replicas train like one worker', async () => {
   await useBackend('cpu');
   await compareWithOneWorker(MIXED, 8, 8, [2, 3, 4]);
   await compareWithOneWorker(MIXED, 6, 4, [4]);
