@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { analyze, formatBytes, formatCount, formatDiagnostic, formatMacs, formatMacsExact, summarize, summaryJson, type Analysis, type ModelGraph } from '../core';
+import { analyze, checkBatchStatistics, DiagnosticSink, formatBytes, formatCount, formatDiagnostic, formatMacs, formatMacsExact, summarize, summaryJson, type Analysis, type ModelGraph } from '../core';
 import { exportPyTorch } from '../export/pytorch';
 import { compareSides, comparisonRows, renderComparison } from './compare';
 import { renderSvg } from './render';
@@ -58,13 +58,21 @@ export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<n
   if (backend !== 'cpu' && backend !== 'wasm') return usage(io, `--backend must be cpu or wasm, not '${backend}'`);
   let graph: ModelGraph | undefined;
   const code = withFile(positional, io, (file, analysis) => {
-    for (const diagnostic of analysis.diagnostics) io.err(formatDiagnostic(file, analysis, diagnostic));
-    if (analysis.diagnostics.some((d) => d.severity === 'error')) return 1;
+    // --batch replaces the train section's batch, so the batch-norm check runs again at the batch that trains.
+    const relevant = numbers.batch === undefined ? analysis.diagnostics : analysis.diagnostics.filter((d) => d.code !== 'bn-single-value');
+    for (const diagnostic of relevant) io.err(formatDiagnostic(file, analysis, diagnostic));
+    if (relevant.some((d) => d.severity === 'error')) return 1;
     const models = pickModels(analysis, flags.model, io);
     if (!models) return 1;
     if (models.length > 1) {
       io.err(`skipnet: the file has several models (${models.map((m) => m.name).join(', ')}); pick one with --model`);
       return 2;
+    }
+    if (numbers.batch !== undefined) {
+      const sink = new DiagnosticSink();
+      checkBatchStatistics(models[0], numbers.batch, sink, undefined, ' (from --batch)');
+      for (const diagnostic of sink.items) io.err(formatDiagnostic(file, analysis, diagnostic));
+      if (sink.errorCount > 0) return 1;
     }
     graph = models[0];
     return 0;

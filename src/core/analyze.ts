@@ -1,4 +1,5 @@
 import type { BlockDecl, SkipnetFile } from './ast';
+import { checkBatchStatistics } from './batchstats';
 import { checkDeclarations, readTraining } from './checks';
 import { reportDeadLayers } from './deadLayers';
 import type { Diagnostic } from './diagnostics';
@@ -65,6 +66,8 @@ export function analyze(text: string, options: ExpansionOptions = {}): Analysis 
       hasTrainSection: model.train !== undefined,
       complete: expansion.complete,
     });
+    const batchSetting = model.train?.settings.find((s) => s.key === 'batch');
+    checkBatchStatistics(models[models.length - 1], training.batch, sink, batchSetting?.value.range);
   }
   const diagnostics = sink.items.slice().sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
   return { text, lines: new LineIndex(text), tokens, file, blocks, models, diagnostics };

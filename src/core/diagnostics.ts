@@ -24,6 +24,7 @@ export type DiagnosticCode =
   | 'recursive-block'
   | 'model-too-large'
   | 'invalid-training'
+  | 'bn-single-value'
   | 'reference-position'
   | 'dead-layer';
 

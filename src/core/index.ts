@@ -1,5 +1,6 @@
 /** The SkipNet language and its analysis. Nothing here may import `vscode` or touch the DOM. */
 export * from './analyze';
+export * from './batchstats';
 export type * from './ast';
 export * from './diagnostics';
 export * from './graph';

@@ -61,6 +61,24 @@ function channelMeans(wide: tf.Tensor2D, k: number, channels: number): tf.Tensor
   return (k === 1 ? tf.reshape(columns, [channels]) : tf.mean(tf.reshape(columns, [k, channels]), 0)) as tf.Tensor1D;
 }
 
+/** Mean per channel over every axis but the last ([..., C] → [C]), by the backend's fastest route (see the note at the top). */
+export function meanPerChannel(x: tf.Tensor): tf.Tensor1D {
+  const { rows, k, channels } = widenedShape(x.shape);
+  return channelMeans(tf.reshape(x, [rows, k * channels]) as tf.Tensor2D, k, channels);
+}
+
+/** y = x·scale per channel, on the widened view (shape of x kept). */
+export function channelScale(x: tf.Tensor, scale: tf.Tensor): tf.Tensor {
+  const { rows, k, channels } = widenedShape(x.shape);
+  return tf.reshape(tf.mul(tf.reshape(x, [rows, k * channels]), tiled(scale, k)), x.shape);
+}
+
+/** y = x + shift per channel, on the widened view (shape of x kept). */
+export function channelShift(x: tf.Tensor, shift: tf.Tensor): tf.Tensor {
+  const { rows, k, channels } = widenedShape(x.shape);
+  return tf.reshape(tf.add(tf.reshape(x, [rows, k * channels]), tiled(shift, k)), x.shape);
+}
+
 /** y = x·scale + shift per channel, on the widened view (shape of x kept). */
 export function channelAffine(x: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor): tf.Tensor {
   const { rows, k, channels } = widenedShape(x.shape);

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBytes, savedForBackward, trainingMemory, type ModelGraph, type TrainingConfig } from '../core';
+import { formatBytes, savedForBackward, singleValueMessage, singleValueNorms, trainingMemory, type ModelGraph, type TrainingConfig } from '../core';
 import { adaptInputs, makeBatch, type ImageDataset, type InputAdapter } from './data';
 import { diagnoseNonFinite } from './diagnose';
 import { TfModel, TrainError } from './model';
 import { SeededRandom } from './rng';
-import { reduceStep, shardSlice, ShardEnded, type ShardPeer } from './shard';
+import { reduceStep, shardRange, ShardEnded, type ShardPeer } from './shard';
+import { localGradients } from './step';
+import { syncedGradients } from './syncstep';
 import { StatisticsPlan, type TrainingStatistics } from './stats';
 
 /**
@@ -141,6 +143,9 @@ export class TrainingEngine {
     if (!Number.isInteger(this.config.batch) || this.config.batch < 1) throw new TrainError(`Batch size must be a whole number ≥ 1, not ${this.config.batch}.`, 'unsupported');
     if (!graph.complete) throw new TrainError(`Model ${graph.name} has errors that leave some shapes unknown; fix them before training.`, 'incomplete-model');
     checkMemory(graph, this.config, options.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
+    // The core reports this at the train section's batch; a batch given here (CLI flag, Train both) is checked again.
+    const single = singleValueNorms(graph, this.config.batch)[0];
+    if (single) throw new TrainError(singleValueMessage(single, this.config.batch, '', single.id), 'batch-norm');
     this.adapter = adaptInputs(options.dataset, graph.inputShape, `model ${graph.name}`);
     const lastShape = graph.nodeById.get(graph.output)?.shape;
     if (!lastShape || lastShape.length !== 1 || lastShape[0] !== options.dataset.classes.length) {
@@ -251,6 +256,12 @@ export class TrainingEngine {
     // A replica learns its rank from the group before anything is built; a group that ended means stop.
     if (this.options.shard && !(await this.options.shard.ready)) return this.finish({ reason: 'stopped', steps: 0, loss: null });
     const { batch, epochs, seed } = this.config;
+    const shard = this.options.shard;
+    if (shard && batch < shard.size) {
+      // Batch statistics are the whole batch's (synchronised), but every replica needs an image to step on.
+      const idle = Array.from({ length: shard.size }, (_, r) => shardRange(batch, r, shard.size)).findIndex((r) => r.end === r.start);
+      throw new TrainError(`Batch ${batch} cannot be shared by ${shard.size} training workers: worker ${idle + 1} would get no image. Use batch ≥ ${shard.size}, or fewer workers.`, 'unsupported');
+    }
     const model = (this.model = new TfModel(graph, seed));
     if (this.options.initialWeights) model.loadWeights(this.options.initialWeights);
     this.optimizer = this.makeOptimizer();
@@ -265,13 +276,12 @@ export class TrainingEngine {
     const evalEvery = evalsPerEpoch > 1 && stepsPerEpoch >= evalsPerEpoch ? Math.ceil(stepsPerEpoch / evalsPerEpoch) : 0;
     const quickIndices = spreadIndices(dataset.test.count, this.options.quickEvalSamples ?? DEFAULT_QUICK_EVAL_SAMPLES);
     const fullIndices = spreadIndices(dataset.test.count, this.options.evalSamples ?? dataset.test.count);
-    this.emit({ type: 'started', backend: tf.getBackend(), params: model.paramCount, totalSteps, batch, notes: this.adapter.notes, replicas: this.options.shard?.size ?? 1 });
-    const shard = this.options.shard;
+    this.emit({ type: 'started', backend: tf.getBackend(), params: model.paramCount, totalSteps, batch, notes: this.adapter.notes, replicas: shard?.size ?? 1 });
     const evaluates = !shard || shard.rank === 0;
 
     const order = new SeededRandom(seed);
-    // Replicas share the batch order (same seed) but draw their own dropout masks.
-    const dropout = new SeededRandom(seed + 1 + 7919 * (this.options.shard?.rank ?? 0));
+    // Replicas share the batch order and the dropout seeds (same seed): each cuts its rows from the whole batch's mask.
+    const dropout = new SeededRandom(seed + 1);
     const indices = new Int32Array(dataset.train.count);
     const recent: { time: number; images: number }[] = [];
     let lastLoss: number | null = null;
@@ -352,73 +362,49 @@ export class TrainingEngine {
     const optimizer = this.optimizer!;
     const plan = withStats ? this.plan : null;
     const { dataset, shard } = this.options;
-    const mine = shard ? shardSlice(indices, shard.rank, shard.size) : indices;
-    const batch = makeBatch(dataset, dataset.train, mine, this.adapter);
-    const variables = model.variables;
+    const { start, end } = shard ? shardRange(indices.length, shard.rank, shard.size) : { start: 0, end: indices.length };
+    const batch = makeBatch(dataset, dataset.train, indices.subarray(start, end), this.adapter);
     // Phase 1: loss and gradients, read back together with a finiteness check before anything is updated.
     const kept: tf.Tensor[] = [];
-    const keep = <T extends tf.Tensor>(t: T): T => {
-      kept.push(tf.keep(t));
-      return t;
-    };
     try {
-      const probes = new Map<string, tf.Tensor>();
       const probeKeys = plan ? plan.probeKeys : [];
-      let activations: Map<string, tf.Tensor> | undefined;
-      let batchStats: ReturnType<TfModel['forward']>['batchStats'] | undefined;
-      let logits: tf.Tensor | undefined;
-      const forwardShapes = plan ? probeShapes(model, probeKeys, batch.x.shape[0]) : [];
-      probeKeys.forEach((key, i) => probes.set(key, keep(tf.zeros(forwardShapes[i]))));
-      const { value, grads } = tf.engine().gradients(
-        () => {
-          const result = model.forward(batch.x, { training: true, probes, random: dropout });
-          batchStats = result.batchStats;
-          for (const s of batchStats.values()) {
-            keep(s.mean);
-            keep(s.variance);
-          }
-          if (plan) {
-            activations = result.activations;
-            for (const t of activations.values()) keep(t);
-          }
-          logits = keep(result.logits);
-          return tf.neg(tf.mean(tf.sum(tf.mul(batch.y, tf.logSoftmax(logits)), -1))) as tf.Scalar;
-        },
-        [...variables, ...probes.values()],
-        undefined,
-        true,
-      );
-      kept.push(value, ...grads.filter((g): g is tf.Tensor => g != null));
+      const probeShapesNow = plan ? probeShapes(model, probeKeys, batch.x.shape[0]) : [];
+      const probes = new Map(probeKeys.map((key, i) => [key, tf.zeros(probeShapesNow[i])]));
+      kept.push(...probes.values());
+      const options = { probes, random: dropout, activations: plan !== null };
+      const rows = { start, total: indices.length };
+      // With batch norm the replicas exchange statistics at every bn layer (syncstep.ts); without, once at the end.
+      const step =
+        shard && model.running.size > 0
+          ? await syncedGradients(model, shard, batch.x, batch.y, { ...options, rows })
+          : localGradients(model, batch.x, batch.y, { ...options, rows: shard ? rows : undefined });
+      kept.push(...step.owned);
       const head = tf.tidy(() => {
-        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), tf.argMax(batch.y, 1)), 'float32'));
+        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(step.logits, 1), tf.argMax(batch.y, 1)), 'float32'));
         // Σ(g·0) is 0 when every gradient is finite and NaN otherwise (squares could overflow instead).
-        const gradCheck = tf.addN([tf.scalar(0), ...grads.filter((g): g is tf.Tensor => g != null).map((g) => tf.sum(tf.mul(g, 0)))]);
-        return tf.stack([value, correct, gradCheck]);
+        const gradCheck = tf.addN([tf.scalar(0), ...step.grads.map((g) => tf.sum(tf.mul(g, 0)))]);
+        return tf.stack([step.loss, correct, gradCheck]) as tf.Tensor1D;
       });
       kept.push(head);
-      let paramGrads = model.params.map((p, i) => grads[i] ?? keep(tf.zerosLike(p.variable)));
+      let paramGrads = step.grads;
       let loss: number;
       let correct: number;
       let gradCheck: number;
       if (shard) {
-        // One exchange with the other replicas: whole-batch loss, gradients and batch-norm moments.
-        const [localLoss, localCorrect, localCheck] = tf.unstack(head);
-        kept.push(localLoss, localCorrect, localCheck);
-        const reduced = await reduceStep(shard, { loss: localLoss, correct: localCorrect, gradCheck: localCheck, grads: paramGrads, moments: batchStats!, count: mine.length, total: indices.length });
+        // One exchange with the other replicas: whole-batch loss and gradients.
+        const reduced = await reduceStep(shard, { head, grads: step.grads, weight: step.weight });
         kept.push(...reduced.grads);
-        for (const m of reduced.moments.values()) kept.push(m.mean, m.variance);
         paramGrads = reduced.grads;
-        batchStats = reduced.moments;
         ({ loss, correct, gradCheck } = reduced);
       } else [loss, correct, gradCheck] = await head.data();
       if (!Number.isFinite(loss) || !Number.isFinite(gradCheck)) {
-        const message = shard && shard.rank > 0 ? 'the loss went non-finite' : await diagnoseNonFinite(model, batch.x, batch.y, this.step + 1, loss);
-        return { kind: 'non-finite', loss, message };
+        return { kind: 'non-finite', loss, message: await this.diagnose(indices, loss) };
       }
       // Phase 2: update (weight decay as L2 on every parameter, like PyTorch's weight_decay), running statistics.
       const named = new Map<string, tf.Tensor>();
       model.params.forEach((p, i) => named.set(p.name, paramGrads[i]));
-      const before = plan ? new Map(model.params.map((p) => [p.name, keep(tf.clone(p.variable))])) : undefined;
+      const before = plan ? new Map(model.params.map((p) => [p.name, tf.keep(tf.clone(p.variable))])) : undefined;
+      if (before) kept.push(...before.values());
       tf.tidy(() => {
         const update: tf.NamedTensorMap = {};
         const wd = this.config.weightDecay;
@@ -428,20 +414,19 @@ export class TrainingEngine {
         });
         optimizer.applyGradients(update);
       });
-      for (const g of named.values()) if (!kept.includes(g)) kept.push(g);
-      model.updateRunningStats(batchStats!, indices.length);
+      model.updateRunningStats(step.moments, indices.length);
       let statistics: TrainingStatistics | undefined;
-      if (plan && activations) {
-        const probeGrads = new Map(probeKeys.map((key, i) => [key, grads[variables.length + i] ?? tf.zerosLike(probes.get(key)!)]));
-        const gradsByName = new Map(model.params.map((p, i) => [p.name, named.get(p.name) ?? grads[i]!]));
-        const stepTensors = { activations, grads: gradsByName, probeGrads, before };
+      if (plan && step.activations) {
+        // Replica 0 sees its rows only: its probe gradients, made rows of the whole batch's loss gradient
+        // (× weight), are scaled by √(batch / rows) so their norms estimate the whole batch's.
+        const probeScale = step.weight * Math.sqrt(indices.length / (end - start));
         let decode: ReturnType<StatisticsPlan['compute']>['decode'] | undefined;
         const values = tf.tidy(() => {
-          const computed = plan.compute(stepTensors);
+          const probeGrads = probeScale === 1 ? step.probeGrads : new Map([...step.probeGrads].map(([key, g]) => [key, tf.mul(g, probeScale)]));
+          const computed = plan.compute({ activations: step.activations!, grads: named, probeGrads, before });
           decode = computed.decode;
           return computed.values;
         });
-        for (const g of probeGrads.values()) if (!kept.includes(g)) kept.push(g);
         const data = (await values.data()) as Float32Array;
         values.dispose();
         statistics = decode!(data, this.step + 1);
@@ -451,6 +436,19 @@ export class TrainingEngine {
       for (const t of kept) t.dispose();
       batch.x.dispose();
       batch.y.dispose();
+    }
+  }
+
+  /** Where the loss went non-finite, from a pass over the whole batch (replica 0 only; the others stop with it). */
+  private async diagnose(indices: Int32Array, loss: number): Promise<string> {
+    const { shard, dataset } = this.options;
+    if (shard && shard.rank > 0) return 'the loss went non-finite';
+    const whole = makeBatch(dataset, dataset.train, indices, this.adapter);
+    try {
+      return await diagnoseNonFinite(this.model!, whole.x, whole.y, this.step + 1, loss);
+    } finally {
+      whole.x.dispose();
+      whole.y.dispose();
     }
   }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { resolvePadding, type GraphNode, type ModelGraph, type Padding, type Value } from '../core';
-import { avgPool, batchNorm, concatChannels, conv2d, gelu, maxPool, zeroPadShortcut } from './ops';
+import { avgPool, batchNorm, concatChannels, conv2d, dropoutRows, gelu, maxPool, zeroPadShortcut } from './ops';
 import { SeededRandom } from './rng';
 
 /**
@@ -13,7 +13,7 @@ import { SeededRandom } from './rng';
 export class TrainError extends Error {
   constructor(
     message: string,
-    readonly code: 'incomplete-model' | 'unsupported' | 'memory' | 'data' | 'non-finite' | 'backend' = 'unsupported',
+    readonly code: 'incomplete-model' | 'unsupported' | 'memory' | 'data' | 'non-finite' | 'backend' | 'batch-norm' = 'unsupported',
   ) {
     super(message);
     this.name = 'TrainError';
@@ -46,6 +46,16 @@ export interface ForwardOptions {
   probes?: ReadonlyMap<string, tf.Tensor>;
   /** Dropout masks are drawn from this source (a fresh tfjs seed per layer and call). */
   random?: SeededRandom;
+  /**
+   * Dropout seeds by layer id: a layer with an entry uses it, one without draws from `random` and records it,
+   * so a second pass over the same batch (a recomputed segment) drops the same activations.
+   */
+  dropoutSeeds?: Map<string, number>;
+  /**
+   * This input is rows [start, start + n) of a batch of `total` images (a data-parallel replica's slice):
+   * dropout masks are drawn for the whole batch and cut, so every replica drops what one worker would.
+   */
+  rows?: { start: number; total: number };
 }
 
 export interface ForwardResult {
@@ -194,7 +204,7 @@ export class TfModel {
           const probe = probes?.get(`edge:${node.id}:${index}`);
           return probe ? tf.add(source, probe) : source;
         });
-        value = this.apply(node, inputs, options, batchStats);
+        value = this.applyNode(node, inputs, options, batchStats);
       }
       const probe = probes?.get(`node:${node.id}`);
       activations.set(node.id, probe ? tf.add(value, probe) : value);
@@ -206,7 +216,11 @@ export class TfModel {
     return this.paramsByNode.get(node.id)?.find((p) => p.role === role)?.variable;
   }
 
-  private apply(node: GraphNode, inputs: tf.Tensor[], options: ForwardOptions, batchStats: ForwardResult['batchStats']): tf.Tensor {
+  /**
+   * One layer on its input values ([N, ...shape] each), as in forward(); a training bn records its batch
+   * mean and variance in `batchStats`. Call inside tf.tidy (or a gradient function).
+   */
+  applyNode(node: GraphNode, inputs: tf.Tensor[], options: ForwardOptions, batchStats: ForwardResult['batchStats']): tf.Tensor {
     const [x] = inputs;
     switch (node.kind) {
       case 'conv': {
@@ -258,7 +272,9 @@ export class TfModel {
       case 'dropout': {
         const p = numberArg(node, 'p', 0.5);
         if (!options.training || p === 0) return x;
-        return tf.dropout(x, p, undefined, (options.random ?? new SeededRandom(1)).int());
+        const seed = options.dropoutSeeds?.get(node.id) ?? (options.random ?? new SeededRandom(1)).int();
+        options.dropoutSeeds?.set(node.id, seed);
+        return dropoutRows(x, p, seed, options.rows?.start ?? 0, options.rows?.total ?? x.shape[0]);
       }
       case 'identity':
         return x;

@@ -192,6 +192,20 @@ export function batchNorm(
   return batchNormTraining(x, gamma, beta, eps);
 }
 
+/**
+ * Dropout (rate p, survivors scaled by 1/(1−p)) of rows [start, start + n) of a batch of `total`: the mask
+ * is drawn for the whole [total, ...] batch from `seed`, as tf.dropout draws it, and cut to these rows, so
+ * replicas sharing a batch drop exactly the activations one worker would. The whole batch is tf.dropout itself.
+ */
+export function dropoutRows(x: tf.Tensor, p: number, seed: number, start: number, total: number): tf.Tensor {
+  if (start === 0 && total === x.shape[0]) return tf.dropout(x, p, undefined, seed);
+  const keep = 1 - p;
+  const uniform = tf.randomUniform([total, ...x.shape.slice(1)], 0, 1, 'float32', seed);
+  const rows = tf.slice(uniform, [start], [x.shape[0]]);
+  // tf.dropout's own formula: ⌊u + keep⌋ is 1 with probability keep.
+  return tf.mul(x, tf.div(tf.floor(tf.add(rows, keep)), keep));
+}
+
 /** Max pooling; padded positions never win (like PyTorch). */
 export function maxPool(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: Padding): tf.Tensor4D {
   // The wasm backend's MaxPoolGrad of tfjs 4.22 sends gradients to the wrong pixels (e.g. 2×2 stride 2).

@@ -1,10 +1,10 @@
 /**
- * Data-parallel training across replicas (two training workers in the webview): every replica holds the
- * same weights, steps on its slice of every batch, and the replicas sum their gradients, losses and
- * batch-norm moments before each applies the same update, so the weights stay identical. Batch norm
- * normalises with each slice's own statistics (like PyTorch's DistributedDataParallel without SyncBatchNorm);
- * the running statistics are updated from the whole batch's moments. No DOM, no Node: the peer is any
- * transport that can sum a Float32Array across replicas.
+ * Data-parallel training across replicas (training workers in the webview): every replica holds the same
+ * weights, steps on its slice of every batch, and the replicas sum their gradients and losses before each
+ * applies the same update, so the weights stay identical. Batch norm is synchronised (syncbn.ts, like
+ * PyTorch's SyncBatchNorm): every slice is normalised with the whole batch's statistics, so a group trains
+ * as one worker does on the whole batch. No DOM, no Node: the peer is any transport that can sum a
+ * Float32Array across replicas.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -29,76 +29,62 @@ export class ShardEnded extends Error {
   }
 }
 
-/** This replica's part of a batch: a contiguous slice, the first `batch % size` replicas one longer. */
+/** Where replica `rank` of `size` finds its images in a batch of `length`: a contiguous [start, end), the last `length % size` replicas one longer. */
+export function shardRange(length: number, rank: number, size: number): { start: number; end: number } {
+  return { start: Math.floor((rank * length) / size), end: Math.floor(((rank + 1) * length) / size) };
+}
+
+/** This replica's part of a batch (see shardRange). */
 export function shardSlice(indices: Int32Array, rank: number, size: number): Int32Array {
-  const start = Math.floor((rank * indices.length) / size);
-  const end = Math.floor(((rank + 1) * indices.length) / size);
+  const { start, end } = shardRange(indices.length, rank, size);
   return indices.subarray(start, end);
 }
 
+/** Mean and biased variance [C] per bn layer, by layer id. */
 export type BatchMoments = Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>;
 
 export interface LocalStep {
-  /** Mean loss over this replica's slice (a scalar). */
-  loss: tf.Tensor;
-  /** Correct predictions in the slice (a scalar). */
-  correct: tf.Tensor;
-  /** 0 when every local gradient is finite, else NaN (a scalar). */
-  gradCheck: tf.Tensor;
-  /** Gradients of the slice's mean loss, in parameter order. */
+  /** [loss, correct predictions, 0 or NaN (finiteness of the gradients)] of this replica's images. */
+  head: tf.Tensor1D;
+  /** Gradients of `head`'s loss, in parameter order. */
   grads: tf.Tensor[];
-  moments: BatchMoments;
-  /** Images in this slice and in the whole batch. */
-  count: number;
-  total: number;
+  /** Factor on the loss and gradients that makes them this replica's share of the whole batch's (see StepGradients.weight). */
+  weight: number;
 }
 
 export interface ReducedStep {
+  /** The whole batch's mean loss. */
   loss: number;
+  /** Correct predictions in the whole batch. */
   correct: number;
+  /** 0 when every replica's gradients are finite, else NaN. */
   gradCheck: number;
   /** Gradients of the whole batch's mean loss (new tensors; the caller disposes them). */
   grads: tf.Tensor[];
-  /** The whole batch's mean and (biased) variance per batch norm (new tensors). */
-  moments: BatchMoments;
 }
 
 /**
- * One exchange per step: the local results are packed on the backend into one vector (weighted by the
- * slice's share of the batch), read once, summed across replicas, and unpacked into tensors.
+ * One exchange per step: the local results are packed on the backend into one vector (loss and gradients
+ * times `weight`), read once, summed across replicas, and unpacked into tensors.
  */
 export async function reduceStep(peer: ShardPeer, local: LocalStep): Promise<ReducedStep> {
-  const share = local.count / local.total;
-  const momentIds = [...local.moments.keys()];
+  const { weight } = local;
   const packed = tf.tidy(() => {
-    const parts: tf.Tensor[] = [tf.stack([tf.mul(local.loss, share), local.correct, local.gradCheck])];
-    for (const g of local.grads) parts.push(tf.mul(tf.reshape(g, [-1]), share));
-    for (const id of momentIds) {
-      const { mean, variance } = local.moments.get(id)!;
-      // Σ share·mean is the batch mean; Σ share·(var + mean²) is the batch's E[x²].
-      parts.push(tf.mul(mean, share), tf.mul(tf.add(variance, tf.square(mean)), share));
-    }
+    const [loss, correct, gradCheck] = tf.unstack(local.head);
+    const parts: tf.Tensor[] = [tf.stack([tf.mul(loss, weight), correct, gradCheck])];
+    for (const g of local.grads) parts.push(tf.mul(tf.reshape(g, [-1]), weight));
     return tf.concat(parts);
   });
   const values = (await packed.data()) as Float32Array;
   packed.dispose();
   const sum = await peer.allReduce(values);
   let offset = 3;
-  const take = (size: number): Float32Array => {
-    const part = sum.subarray(offset, offset + size);
-    offset += size;
-    return part;
-  };
-  const grads = local.grads.map((g) => tf.tensor(take(g.size), g.shape, 'float32'));
-  const moments: BatchMoments = new Map();
-  for (const id of momentIds) {
-    const channels = local.moments.get(id)!.mean.size;
-    const mean = take(channels);
-    const meanSquare = take(channels);
-    const variance = meanSquare.map((m2, c) => Math.max(0, m2 - mean[c] * mean[c]));
-    moments.set(id, { mean: tf.tensor1d(mean), variance: tf.tensor1d(variance) });
-  }
-  return { loss: sum[0], correct: sum[1], gradCheck: sum[2], grads, moments };
+  const grads = local.grads.map((g) => {
+    const part = sum.subarray(offset, offset + g.size);
+    offset += g.size;
+    return tf.tensor(part, g.shape, 'float32');
+  });
+  return { loss: sum[0], correct: sum[1], gradCheck: sum[2], grads };
 }
 
 /** One end of a MessagePort-like channel between two workers. */

@@ -137,9 +137,11 @@ export class TrainingRun {
         // The lead (on its first backend only): followers join when they add cores.
         const ports = this.peerPorts;
         this.peerPorts = [];
-        // Threaded wasm already keeps every core busy: more workers would only compete with it.
-        if (batch >= 2 && threads === 1) shard = (await invite(ports, backend, this.stopped$)) ?? undefined;
-        else for (const port of ports) decline(port);
+        // Threaded wasm already keeps every core busy: more workers would only compete with it. Every worker
+        // needs at least one image of each batch, so a batch of B is shared by at most B workers.
+        const invited = threads === 1 ? ports.slice(0, batch - 1) : [];
+        for (const port of ports.slice(invited.length)) decline(port);
+        if (invited.length > 0) shard = (await invite(invited, backend, this.stopped$)) ?? undefined;
       }
       // The constructor checks the memory estimate and the data shape before anything is allocated.
       let engine: TrainingEngine;
