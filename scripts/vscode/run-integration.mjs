@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { launchChromium, openWorkbench } from './browser.mjs';
 import { cacheDir, prepareProfile, projectRoot, remoteUri, startCodeServer, workbenchUrl } from './code-server.mjs';
 
-const TIMEOUT_MS = Number(process.env.SKIPNET_INTEGRATION_TIMEOUT_MS ?? 180_000);
+const TIMEOUT_MS = Number(process.env.SKIPNET_INTEGRATION_TIMEOUT_MS ?? 600_000);
 const testsEntry = join(projectRoot, 'out', 'integration', 'index.js');
 const reportFile = join(projectRoot, 'test-results', 'integration.json');
 

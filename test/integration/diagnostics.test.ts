@@ -66,4 +66,23 @@ suite('diagnostics', () => {
     assert.equal(document.lineAt(19).text, '  relu0: relu');
     await waitForDiagnostics(document.uri, (all) => all.length === 0);
   });
+
+  test('Quick Fixes: a PyTorch name and a misspelt layer are fixed by their code actions, leaving no problem', async () => {
+    const document = await openSkipNetDocument('model m(8x8x1) {\n  Conv2d(1, 4, 3, padding=1) -> rleu\n  gap -> dense(10)\n}\n');
+    await vscode.window.showTextDocument(document);
+    const diagnostics = await waitForDiagnostics(document.uri, (all) => all.length === 2);
+    const titles: string[] = [];
+    // Asked for the last diagnostic first, so the first fix does not move the second's range.
+    for (const diagnostic of [...diagnostics].sort((a, b) => b.range.start.compareTo(a.range.start))) {
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', document.uri, diagnostic.range, vscode.CodeActionKind.QuickFix.value);
+      const skipnet = actions.filter((action) => action.diagnostics?.some((d) => d.source === 'skipnet'));
+      assert.equal(skipnet.length, 1, `one fix for: ${diagnostic.message}`);
+      titles.push(skipnet[0].title);
+      assert.ok(await vscode.workspace.applyEdit(skipnet[0].edit!));
+    }
+    assert.deepEqual(titles, ["Change 'rleu' to 'relu'", "Write 'conv(4, 3, pad=1)'"]);
+    assert.equal(document.lineAt(1).text, '  conv(4, 3, pad=1) -> relu');
+    await waitForDiagnostics(document.uri, (all) => all.length === 0);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
 });

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { activateSkipNet, exampleUris } from './helpers';
 
 /** Resolves with the first tab accepted by `accept`, waiting on tab changes; rejects after `timeoutMs`. */
-function waitForTab(accept: (tab: vscode.Tab) => boolean, timeoutMs = 15_000): Promise<vscode.Tab> {
+function waitForTab(accept: (tab: vscode.Tab) => boolean, timeoutMs = 120_000): Promise<vscode.Tab> {
   const find = (): vscode.Tab | undefined => vscode.window.tabGroups.all.flatMap((group) => group.tabs).find(accept);
   return new Promise((resolve, reject) => {
     const found = find();

@@ -30,7 +30,7 @@ export async function activateSkipNet(): Promise<vscode.Extension<unknown>> {
 export function waitForDiagnostics(
   uri: vscode.Uri,
   accept: (diagnostics: vscode.Diagnostic[]) => boolean,
-  timeoutMs = 15_000,
+  timeoutMs = 120_000,
 ): Promise<vscode.Diagnostic[]> {
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
