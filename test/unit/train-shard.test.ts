@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
-import { TrainingEngine, type TrainEvent, type TrainResult } from '../../src/train/engine';
+import { TrainingEngine, type TrainEvent } from '../../src/train/engine';
 import { hubPeer, portPeer, shardSlice, spokePeer, type ShardPort } from '../../src/train/shard';
-import { graphOf, immediate, syntheticDataset } from './trainHelpers';
+import { graphOf, immediate, type Replica, snapshot, syntheticDataset } from './trainHelpers';
 
 const NO_BN = `
 model flat(6x6x1) {
@@ -22,25 +22,7 @@ model normed(6x6x1) {
   train { optimizer: adam; lr: 0.01; batch: 8; epochs: 3; seed: 3 }
 }`;
 
-interface Replica {
-  losses: number[];
-  events: TrainEvent[];
-  weights: Map<string, Float32Array>;
-  result: Promise<TrainResult>;
-  engine: TrainingEngine;
-}
 
-/** Every parameter and running statistic of the engine's model, by name. */
-function snapshot(engine: TrainingEngine): Map<string, Float32Array> {
-  const model = engine.currentModel!;
-  const out = new Map<string, Float32Array>();
-  for (const p of model.params) out.set(p.name, p.variable.dataSync() as Float32Array);
-  for (const [id, r] of model.running) {
-    out.set(`${id}/running_mean`, r.mean.dataSync() as Float32Array);
-    out.set(`${id}/running_var`, r.variance.dataSync() as Float32Array);
-  }
-  return out;
-}
 
 function start(text: string, steps: number, shard?: ConstructorParameters<typeof TrainingEngine>[0]['shard']): Replica {
   const replica = { losses: [] as number[], events: [] as TrainEvent[], weights: new Map<string, Float32Array>() } as Replica;

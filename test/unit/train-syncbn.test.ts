@@ -3,10 +3,10 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainingConfig } from '../../src/core';
 import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
-import { TrainingEngine, type TrainEvent, type TrainResult } from '../../src/train/engine';
+import { TrainingEngine, type TrainEvent } from '../../src/train/engine';
 import { TrainError } from '../../src/train/model';
 import { hubPeer, spokePeer, type ShardPeer, type ShardPort } from '../../src/train/shard';
-import { graphOf, immediate, syntheticDataset } from './trainHelpers';
+import { graphOf, immediate, type Replica, snapshot, syntheticDataset } from './trainHelpers';
 
 // Data-parallel training with 1–4 replicas must equal one worker on the whole batch, batch norm included
 // (synchronised like PyTorch's SyncBatchNorm), at batches that split unevenly or into single images.
@@ -45,24 +45,7 @@ model mixed(6x6x1) {
   train { optimizer: momentum; lr: 0.05; batch: 8; seed: 5 }
 }`;
 
-interface Replica {
-  losses: number[];
-  events: TrainEvent[];
-  weights: Map<string, Float32Array>;
-  result: Promise<TrainResult>;
-  engine: TrainingEngine;
-}
 
-function snapshot(engine: TrainingEngine): Map<string, Float32Array> {
-  const model = engine.currentModel!;
-  const out = new Map<string, Float32Array>();
-  for (const p of model.params) out.set(p.name, p.variable.dataSync() as Float32Array);
-  for (const [id, r] of model.running) {
-    out.set(`${id}/running_mean`, r.mean.dataSync() as Float32Array);
-    out.set(`${id}/running_var`, r.variance.dataSync() as Float32Array);
-  }
-  return out;
-}
 
 function start(text: string, steps: number, config: Partial<TrainingConfig>, shard?: ShardPeer): Replica {
   const replica = { losses: [] as number[], events: [] as TrainEvent[], weights: new Map<string, Float32Array>() } as Replica;

@@ -1,5 +1,6 @@
 import { analyze, type ModelGraph } from '../../src/core';
 import type { ImageDataset } from '../../src/train/data';
+import type { TrainEvent, TrainingEngine, TrainResult } from '../../src/train/engine';
 import { SeededRandom } from '../../src/train/rng';
 
 /** Helpers shared by the training tests (not a test file itself). */
@@ -38,3 +39,24 @@ export function syntheticDataset(options: { size: number; channels?: number; cla
 }
 
 export const immediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** One data-parallel replica of a test run: its reported losses and events, its weights at the end, its result. */
+export interface Replica {
+  losses: number[];
+  events: TrainEvent[];
+  weights: Map<string, Float32Array>;
+  result: Promise<TrainResult>;
+  engine: TrainingEngine;
+}
+
+/** Every parameter and running statistic of the engine's model, by name. */
+export function snapshot(engine: TrainingEngine): Map<string, Float32Array> {
+  const model = engine.currentModel!;
+  const out = new Map<string, Float32Array>();
+  for (const p of model.params) out.set(p.name, p.variable.dataSync() as Float32Array);
+  for (const [id, r] of model.running) {
+    out.set(`${id}/running_mean`, r.mean.dataSync() as Float32Array);
+    out.set(`${id}/running_var`, r.variance.dataSync() as Float32Array);
+  }
+  return out;
+}
