@@ -14,3 +14,5 @@ export * from './text';
 export * from './values';
 export * from './summary';
 export * from './ablation';
+export * from './paths';
+export * from './efficientMemory';
