@@ -16,3 +16,5 @@ export * from './summary';
 export * from './ablation';
 export * from './paths';
 export * from './efficientMemory';
+export * from './width';
+export * from './findings';

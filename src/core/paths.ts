@@ -169,7 +169,7 @@ export function centralRange(lengths: PathLengthCount[], percent: number): PathR
   return best!;
 }
 
-/** count / total in percent for people: one decimal from 0.1 % up ("24.6%"), else three figures ("3.47e-16%"), "0%" for none. */
+/** count / total in percent for people: one decimal from 0.1 % up ("24.6%"), else three significant figures ("0.0977%", "3.47e-16%"), "0%" for none. */
 export function formatShare(count: bigint, total: bigint): string {
   if (count === 0n || total === 0n) return '0%';
   const tenths = (count * 2000n + total) / (2n * total);
@@ -187,7 +187,8 @@ export function formatShare(count: bigint, total: bigint): string {
     exponent++;
   }
   const text = figures.toString();
-  return `${text[0]}.${text.slice(1)}e${exponent}%`;
+  // Down to a thousandth of a percent the digits read plainly (0.0977%); below, in scientific notation.
+  return exponent >= -3 ? `0.${'0'.repeat(-exponent - 1)}${text}%` : `${text[0]}.${text.slice(1)}e${exponent}%`;
 }
 
 /** "1 path", "512 paths", with every digit. */
