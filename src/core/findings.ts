@@ -2,7 +2,7 @@ import { memoryEfficientSaved } from './efficientMemory';
 import { formatBytes, formatCount, formatMacs } from './format';
 import type { GraphNode, ModelGraph } from './graph';
 import { savedForBackward, trainingMemory } from './memory';
-import { describePaths, pathCounts, pathsWord, type PathStatistics } from './paths';
+import { describePaths, isWeighted, pathCounts, pathsWord, type PathStatistics } from './paths';
 import { stageWidths, type StageWidth } from './width';
 
 /** What a finding speaks of; a view can pick its drawing by topic. */
@@ -211,7 +211,7 @@ function mergeWords(stage: StageWidth): string {
 }
 
 function depthFinding(model: ModelGraph, paths: PathStatistics, label: string, index: number, count: number): Finding {
-  const weighted = (ids: string[]): GraphNode[] => ids.map((id) => model.nodeById.get(id)!).filter((n) => n.kind === 'conv' || n.kind === 'dense');
+  const weighted = (ids: string[]): GraphNode[] => ids.map((id) => model.nodeById.get(id)!).filter(isWeighted);
   const longest = weighted(paths.longestPath);
   const kinds = ['conv', 'dense'].map((k) => [k, longest.filter((n) => n.kind === k).length] as const).filter(([, n]) => n > 0);
   const shortest = weighted(paths.shortestPath);

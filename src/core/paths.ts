@@ -98,7 +98,7 @@ export function pathCounts(model: ModelGraph): PathStatistics {
   out.coeffs.forEach((count, i) => {
     if (count > 0n) lengths.push({ length: out.offset + i, count });
   });
-  return describe(lengths, trace(model.output, low), trace(model.output, high));
+  return pathStatistics(lengths, trace(model.output, low), trace(model.output, high));
 }
 
 function extreme(inputs: string[], best: Map<string, { length: number }>, w: number, better: (a: number, b: number) => boolean): { length: number; from: string } {
@@ -115,7 +115,7 @@ function trace(output: string, best: Map<string, { from: string | null }>): stri
 }
 
 /** Total, extremes, mean, median and central ranges of a length distribution (lengths ascending). */
-export function describe(lengths: PathLengthCount[], shortestPath: string[] = [], longestPath: string[] = []): PathStatistics {
+export function pathStatistics(lengths: PathLengthCount[], shortestPath: string[] = [], longestPath: string[] = []): PathStatistics {
   const total = lengths.reduce((s, l) => s + l.count, 0n);
   if (total === 0n) return { lengths, total, shortest: 0, longest: 0, mean: 0, median: 0, ranges: [], shortestPath, longestPath };
   const weighted = lengths.reduce((s, l) => s + BigInt(l.length) * l.count, 0n);
