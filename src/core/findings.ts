@@ -67,7 +67,7 @@ function single(model: ModelGraph, label: string, batch: number): Finding[] {
     nodes: [biggest?.ids ?? []],
   });
   const macs = model.totals.macs;
-  const heavy = largest(model, (n) => n.macs);
+  const heavy = largest(model, (n) => n.macs, 'cost');
   result.push({
     topic: 'macs',
     text: `${formatCount(macs)} multiply-accumulates per sample (${formatMacs(macs)})${heavy ? `; the costliest layer, ${heavy.text}, does ${formatCount(heavy.value)} (${percent(heavy.value, macs)})` : ''}.`,
@@ -149,13 +149,13 @@ function pair(models: [ModelGraph, ModelGraph], labels: [string, string], batch:
 
 const KIND_WORDS: Record<string, string> = { conv: 'conv layer', dense: 'dense layer', bn: 'batch norm' };
 
-/** The node(s) with the largest positive value: "layer3/basic1/conv2" or "layer3/basic1/conv2 and 4 more of the same size". */
-function largest(model: ModelGraph, get: (n: GraphNode) => bigint): { value: bigint; ids: string[]; text: string } | undefined {
+/** The node(s) with the largest positive value: "transition2/conv1" or "layer3/basic1/conv2 and 4 more of the same size" (or `noun`). */
+function largest(model: ModelGraph, get: (n: GraphNode) => bigint, noun = 'size'): { value: bigint; ids: string[]; text: string } | undefined {
   let value = 0n;
   for (const node of model.nodes) if (get(node) > value) value = get(node);
   if (value === 0n) return undefined;
   const ids = model.nodes.filter((n) => get(n) === value).map((n) => n.id);
-  return { value, ids, text: ids.length === 1 ? ids[0] : `${ids[0]} and ${ids.length - 1} more of the same size` };
+  return { value, ids, text: ids.length === 1 ? ids[0] : `${ids[0]} and ${ids.length - 1} more of the same ${noun}` };
 }
 
 /** At most two decimals, no trailing zeros: 11 → "11", 7.125 → "7.13". */
