@@ -1,17 +1,12 @@
-import { analyze, formatBytes, formatCount, formatMacsExact, trainingMemory, withoutSkipConnections, type Analysis, type ModelGraph } from '../core';
+import { analyze, exactRatio, formatBytes, formatCount, formatMacsExact, trainingMemory, withoutSkipConnections, type Analysis, type ModelGraph } from '../core';
+
+export { exactRatio } from '../core';
 import type { CompareRow } from '../protocol/compare-messages';
 import { renderTable } from './table';
 
 export interface CompareSide {
   label: string;
   model: ModelGraph;
-}
-
-/** y / x to two decimals, rounded half up, computed exactly on the counts; "∞" when only x is 0. */
-export function exactRatio(x: bigint, y: bigint): string {
-  if (x === 0n) return y === 0n ? '1.00' : '∞';
-  const hundredths = (y * 200n + x) / (2n * x);
-  return `${hundredths / 100n}.${(hundredths % 100n).toString().padStart(2, '0')}`;
 }
 
 /**

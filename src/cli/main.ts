@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { analyze, checkBatchStatistics, DiagnosticSink, formatBytes, formatCount, formatDiagnostic, formatMacs, formatMacsExact, summarize, summaryJson, type Analysis, type ModelGraph } from '../core';
 import { exportPyTorch } from '../export/pytorch';
 import { compareSides, comparisonRows, renderComparison } from './compare';
+import { explainOutput, explainSides, pathsOutput } from './explain';
 import { renderSvg } from './render';
 import { renderTable } from './table';
 import { trainCommand } from '../train/cli';
@@ -17,6 +18,12 @@ commands:
   compare FILE[:MODEL] [FILE2[:MODEL]] [--without-skips] [--batch N]
                                     two models side by side (or one file's first two models, or a
                                     model against itself with every skip connection removed)
+  paths FILE [--model NAME] [--json]
+                                    input → output paths by length in weighted layers (conv, dense),
+                                    exact counts and shares, and what they say
+  explain FILE[:MODEL] [FILE2[:MODEL]] [--without-skips] [--batch N] [--json]
+                                    the findings in words: width, parameters, MACs, memory, depth
+                                    and paths, for one model or a pair (or a model and its ablation)
   export --pytorch FILE [--model NAME] [-o OUT.py]
                                     a readable torch.nn.Module (one class per block), to stdout or OUT.py
   render FILE [--model NAME] [--direction down|right] [--expand all|default] [--theme print|dark]
@@ -120,6 +127,29 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
       result.problems.forEach((p) => io.err(p));
       if (flags.json !== undefined) io.out(JSON.stringify(comparisonRows(result.sides[0], result.sides[1], batch), null, 2));
       else io.out(renderComparison(result.sides[0], result.sides[1], batch));
+      return result.problems.length > 0 ? 1 : 0;
+    }
+    case 'paths':
+      return withFile(positional, io, (file, analysis) => {
+        for (const diagnostic of analysis.diagnostics) io.err(formatDiagnostic(file, analysis, diagnostic));
+        const models = pickModels(analysis, flags.model, io);
+        if (!models) return 1;
+        io.out(pathsOutput(models, flags.json !== undefined));
+        return analysis.diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+      });
+    case 'explain': {
+      const batch = flags.batch === undefined ? undefined : Number(flags.batch);
+      if (batch !== undefined && (!Number.isInteger(batch) || batch < 1)) return usage(io, `--batch must be a whole number ≥ 1, not '${flags.batch}'`);
+      let result: ReturnType<typeof explainSides>;
+      try {
+        result = explainSides(positional, io.readFile, flags['without-skips'] !== undefined, flags.model);
+      } catch (error) {
+        io.err(`skipnet: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        return 2;
+      }
+      if ('error' in result) return usage(io, result.error);
+      result.problems.forEach((p) => io.err(p));
+      io.out(explainOutput(result.sides, batch, flags.json !== undefined));
       return result.problems.length > 0 ? 1 : 0;
     }
     case 'export':

@@ -14,3 +14,7 @@ export * from './text';
 export * from './values';
 export * from './summary';
 export * from './ablation';
+export * from './paths';
+export * from './efficientMemory';
+export * from './width';
+export * from './findings';

@@ -69,8 +69,27 @@ const KEEPS: Record<string, Keeps> = {
  * test/reference/saved_tensors.py measures the same thing on the PyTorch export.
  */
 export function savedForBackward(model: ModelGraph): SavedActivations {
+  const saved = savedTensors(model);
+  let perSample = saved.extraPerSample;
+  for (const id of saved.kept) perSample += (model.nodeById.get(id)?.outputElements ?? 0n) * BigInt(BYTES_PER_FLOAT);
+  return { perSample, perStep: saved.perStep };
+}
+
+/** The tensors behind `savedForBackward`, for models of other ways to keep them (see `memoryEfficientSaved`). */
+export interface SavedTensors {
+  /** Ids of the nodes whose outputs autograd keeps (a view's storage is its input's node). */
+  kept: Set<string>;
+  /** Node id → the node whose output memory it is: itself, or its input's storage for a view. */
+  storage: Map<string, string>;
+  /** Bytes per sample kept besides layer outputs: max-pool indices and dropout masks. */
+  extraPerSample: bigint;
+  /** Bytes per step: each batch norm's batch mean and inverse std. */
+  perStep: bigint;
+}
+
+/** Which tensors autograd keeps for the backward pass (the rules of `savedForBackward`). */
+export function savedTensors(model: ModelGraph): SavedTensors {
   const float = BigInt(BYTES_PER_FLOAT);
-  /** Node id → the node whose output memory it is (itself, or its input's for a view). */
   const storage = new Map<string, string>();
   const requiresGrad = new Map<string, boolean>();
   const kept = new Set<string>();
@@ -93,9 +112,7 @@ export function savedForBackward(model: ModelGraph): SavedActivations {
     if (node.kind === 'dropout' && !aliased) extra += node.outputElements * float;
     if (node.kind === 'bn') perStep += 2n * BigInt(node.shape[node.shape.length - 1]) * float;
   }
-  let perSample = extra;
-  for (const id of kept) perSample += (model.nodeById.get(id)?.outputElements ?? 0n) * float;
-  return { perSample, perStep };
+  return { kept, storage, extraPerSample: extra, perStep };
 }
 
 /**
