@@ -1,10 +1,10 @@
-"""Builds a batch of SkipNet PyTorch exports in one process and reports what PyTorch sees, for
-test/unit/export-generated.test.ts.
+"""Builds a batch of SkipNet PyTorch exports in one process and reports what PyTorch sees, for the export tests
+(test/support/torch.ts: generated models, examples, the models in the docs).
 
 usage: python3 check_generated.py < batch.json
 batch.json is a list of {"code": <exported module source>, "className": <model class>}. Prints a JSON list with,
 per export: trainable parameters, BN buffers, the output shape, the output shape of every named submodule that
-runs (dotted path, batch axis dropped), the names of all submodules, whether a forward and backward pass in
+runs (dotted path, batch axis dropped), the names and class names of all submodules, whether a forward and backward pass in
 training mode gave the input and every parameter a finite gradient, and the error if any step raised.
 """
 import json
@@ -29,9 +29,11 @@ def inspect(code, class_name):
         return record
 
     names = []
+    types = {}
     for name, sub in model.named_modules():
         if name:
             names.append(name)
+            types[name] = type(sub).__name__
             sub.register_forward_hook(hook(name))
     model.train()
     # The input takes a gradient too, so a model without parameters still runs backward.
@@ -46,6 +48,7 @@ def inspect(code, class_name):
         "output": list(output.shape[1:]),
         "shapes": shapes,
         "modules": names,
+        "types": types,
         "grads": grads,
     }
 

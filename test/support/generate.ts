@@ -3,10 +3,14 @@
  * expressions that SkipNet evaluates to the intended whole number (`channels / 2`, `2 / 2`, `floor(0.5 * 4)`),
  * statement and link labels (including names Python or the generated module use: `range`, `super`, `self`,
  * `forward`, and names of the form `conv1`), blocks with defaults in any order, parameters used as sizes, repeat
- * counts and slopes, every `repeat` form and add/concat merges. It tracks shapes (H×W×C or N) as it writes,
- * so almost every model is valid; `generateModel` retries with the next sub-seed when the analysis disagrees.
+ * counts and slopes, every `repeat` form and add/concat merges, and every padding form of convolutions and
+ * pools (`pad=N`, `AxB`, `same` with odd, even and non-square kernels and dilation, `valid`, positional or by
+ * keyword, and through block parameters, passed on under other spellings when a block is called again). It
+ * tracks shapes (H×W×C or N) as it writes, so almost every model is valid; `generateModel` retries with the next
+ * sub-seed when the analysis disagrees.
  */
 import { analyze } from '../../src/core';
+import { padSides, padSpellings, type PadValue, type Pair, pairText, poolPaddingFits, samePadding, windowOutput } from './windows';
 
 /** mulberry32: a small, fast, well-mixed 32-bit PRNG; the same seed gives the same model on every machine. */
 export class Random {
@@ -40,8 +44,10 @@ interface Scope {
   tensors: Map<string, Shape>;
   /** Names labelled in this scope (labels must be unique in a scope). */
   labels: Set<string>;
-  /** Block parameters and their values in the instance being generated. */
+  /** Block parameters used as sizes, counts and slopes, and their values in the instance being generated. */
   params: Map<string, number>;
+  /** Block parameters used as padding (`pad=p`), and their values in the instance being generated. */
+  pads: Map<string, PadValue>;
   input: Shape;
   /** Inside a block: labels of the form kind+digits are avoided there when the block loops over a parameter. */
   inBlock: boolean;
@@ -51,11 +57,25 @@ interface Scope {
 const SAFE_LABELS = ['a', 'b', 'skip', 'branch', 'range', 'super', 'self', 'x', 'h', 'i', 'forward', 'eval', 'lambda', 'class', 'F', 'nn', 'torch', 'math', 'in_shape', 'out_shape', 'counts', 's_a', 'print', 'int', 'len', 'copy_name', 'conv_shape', 'ZeroPad', '__y', 'None', 'if', 'to', 'training'];
 const KIND_LABELS = ['conv1', 'conv2', 'relu1', 'relu2', 'bn1', 'add1', 'concat1', 'dense1', 'conv', 'relu', 'b1', 'b11'];
 const PARAM_NAMES = ['super', 'range', 'width', 'kernel_size', 'self', 'x', 'i', 'in_shape', 'lambda', 'n', 'k', 'torch', 'F', 'min', 'channels_out'];
+const PAD_NAMES = ['p', 'pad', 'padding', 'q', 'pool_pad', 'sides', 'same_pad', 'math', 'pad_sides'];
+const PAD_VALUES: PadValue[] = [0, 1, 2, [0, 1], [1, 0], [0, 3], [3, 0], [1, 2], 'same', 'same', 'valid'];
 const BLOCK_NAMES = ['b', 'f', 'zero_pad', 'global_avg_pool', 'range', 'torch', 'nn', 'int', 'forward', 'stage', 'unit', 'math'];
 const ACTIVATIONS = ['relu', 'gelu', 'sigmoid', 'tanh', 'identity', 'bn', 'leakyrelu', 'dropout(p=0.25)', 'leakyrelu(alpha=0.2)'];
 
+/** One parameter of a generated block: a size (or count, or slope) or a padding, with its value in every call. */
+type BlockParam = { name: string; default: boolean } & ({ kind: 'size'; value: number } | { kind: 'pad'; value: PadValue });
+
+/** A block already written, which a later call on the same input shape may use again. */
+interface BlockDef {
+  name: string;
+  params: BlockParam[];
+  input: Shape;
+  output: Shape;
+}
+
 class Writer {
   readonly blocks: string[] = [];
+  private readonly defined: BlockDef[] = [];
   private blockCount = 0;
   constructor(readonly rng: Random) {}
 
@@ -103,40 +123,19 @@ class Writer {
       return [r.pick([...ACTIVATIONS, 'softmax']), shape];
     }
     const [h, w, c] = shape;
-    const kind = preserve ? r.pick(['act', 'act', 'conv-same']) : r.pick(['act', 'conv', 'conv', 'conv-same', 'pool', 'zeropad', 'gap', 'flatten']);
+    // A block with padding parameters mostly uses them.
+    const windows = scope.pads.size > 0 ? 3 : 1;
+    const kinds = preserve ? ['act', 'act', ...Array<string>(windows).fill('conv-same'), 'conv-same', 'pool-same'] : ['act', 'conv', 'conv-same', 'pool-same', 'zeropad', 'gap', 'flatten', ...Array<string>(windows).fill('conv'), ...Array<string>(windows).fill('pool')];
+    const kind = r.pick(kinds);
     switch (kind) {
       case 'conv-same':
-        return [`conv(${this.intExpr(c, scope, c)}, ${r.pick(['1', '3'])}${r.chance(0.5) ? '' : ', bias=false'})`.replace(', 3', ', 3, pad=1'), shape];
-      case 'conv': {
-        const kh = r.int(1, Math.min(3, h));
-        const kw = r.chance(0.7) ? kh : r.int(1, Math.min(3, w));
-        if (kw > w) return [`conv(${this.intExpr(c, scope, c)}, 1)`, shape];
-        const pad = r.int(0, Math.floor(Math.min(kh, kw) / 2));
-        const stride = r.int(1, 2);
-        const filters = r.int(1, 4);
-        const divisors = [1, 2, 3, 4].filter((g) => c % g === 0 && filters % g === 0);
-        const groups = r.pick(divisors);
-        const dilation = r.chance(0.2) && 2 * (kh - 1) + 1 <= h + 2 * pad && 2 * (kw - 1) + 1 <= w + 2 * pad ? 2 : 1;
-        const kernel = kh === kw ? this.intExpr(kh, scope) : `${kh}x${kw}`;
-        const args = [this.intExpr(filters, scope, c), kernel];
-        if (stride > 1 || r.chance(0.2)) args.push(`stride=${this.intExpr(stride, scope)}`);
-        if (pad > 0 || r.chance(0.2)) args.push(`pad=${this.intExpr(pad, scope)}`);
-        if (groups > 1) args.push(`groups=${this.intExpr(groups, scope)}`);
-        if (dilation > 1) args.push(`dilation=${dilation}`);
-        if (r.chance(0.3)) args.push(`bias=${r.pick(['true', 'false'])}`);
-        const out = (size: number, k: number): number => Math.floor((size + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
-        return [`conv(${args.join(', ')})`, [out(h, kh), out(w, kw), filters]];
-      }
-      case 'pool': {
-        const k = r.int(1, Math.min(3, h, w));
-        const stride = r.chance(0.5) ? k : r.int(1, 2);
-        const pad = r.int(0, Math.floor(k / 2));
-        const args = [this.intExpr(k, scope)];
-        if (stride !== k || r.chance(0.3)) args.push(`stride=${this.intExpr(stride, scope)}`);
-        if (pad > 0) args.push(`pad=${pad}`);
-        const out = (size: number): number => Math.floor((size + 2 * pad - k) / stride) + 1;
-        return [`${r.pick(['maxpool', 'avgpool'])}(${args.join(', ')})`, [out(h), out(w), c]];
-      }
+        return [this.convKeep(c, scope), shape];
+      case 'pool-same':
+        return [this.poolKeep(c, scope), shape];
+      case 'conv':
+        return this.conv(shape, scope);
+      case 'pool':
+        return this.pool(shape, scope);
       case 'zeropad': {
         const channels = c + r.int(0, 3);
         const stride = r.int(1, 2);
@@ -148,6 +147,169 @@ class Writer {
         return ['flatten', [h * w * c]];
       default:
         return [r.pick(ACTIVATIONS), shape];
+    }
+  }
+
+  /** Text that SkipNet reads as the padding `pad` in this scope: a spelling of it, or a parameter that holds it. */
+  padText(pad: PadValue, scope: Scope, channels?: number): string {
+    const options = padSpellings(pad);
+    if (typeof pad === 'number') options.push(this.intExpr(pad, scope, channels), this.intExpr(pad, scope, channels));
+    // A float in Python that SkipNet has checked is whole.
+    if (typeof pad === 'number' && channels !== undefined) options.push(`${pad} * channels / channels`, `${pad} * channels / channels`);
+    for (const [name, value] of scope.pads) if (samePadding(value, pad)) options.push(name, name, name);
+    return this.rng.pick(options);
+  }
+
+  /** A kernel: square (odd or even), non-square, or Inception's 1×K / K×1. */
+  kernel(most: number): Pair {
+    const r = this.rng;
+    const k = r.int(1, most);
+    switch (r.pick(['square', 'square', 'even', 'pair', 'long'])) {
+      case 'even':
+        return r.pick([[2, 2], [4, 4]] as const);
+      case 'pair':
+        return [r.int(1, most), r.int(1, most)];
+      case 'long': {
+        const long = r.pick([3, 5, 7]);
+        return r.chance(0.5) ? [1, long] : [long, 1];
+      }
+      default:
+        return [k, k];
+    }
+  }
+
+  /**
+   * A padding for a window of `kernel` taps: a block parameter's (half the time when there is one), or none,
+   * `same`, `valid`, N or AxB (up to half the window per axis, d·(k−1)/2 for a convolution, k/2 for a pool).
+   */
+  padding(scope: Scope, kernel: Pair, dilation: number, channels: number): { value: PadValue; text: string } | undefined {
+    const r = this.rng;
+    if (scope.pads.size > 0 && r.chance(0.7)) {
+      const [name, value] = r.pick([...scope.pads]);
+      return { value, text: name };
+    }
+    const [mh, mw] = kernel.map((k) => Math.floor((dilation * (k - 1) + 1) / 2));
+    const choice = r.pick(['none', 'same', 'same', 'valid', 'n', 'pair', 'pair']);
+    let value: PadValue;
+    if (choice === 'none') return undefined;
+    if (choice === 'same' || choice === 'valid') value = choice;
+    else if (choice === 'n') value = r.int(0, Math.min(mh, mw));
+    else value = [r.int(0, mh), r.int(0, mw)];
+    return { value, text: this.padText(value, scope, channels) };
+  }
+
+  /** A convolution over H×W×C with any kernel, stride, dilation, groups and padding that fit; falls back to 1×1. */
+  conv(shape: Shape, scope: Scope): [string, Shape] {
+    const r = this.rng;
+    const [h, w, c] = shape;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const kernel = this.kernel(3);
+      const dilation = r.chance(0.7) ? 1 : r.int(2, 3);
+      const pad = this.padding(scope, kernel, dilation, c);
+      const s = r.int(2, 3);
+      const stride: Pair = pad?.value === 'same' || r.chance(0.45) ? [1, 1] : r.chance(0.8) ? [s, s] : r.pick([[1, 2], [2, 1]] as const);
+      const sides = padSides(pad?.value, kernel, stride, dilation);
+      const out = sides && windowOutput([h, w], kernel, stride, sides, dilation);
+      if (!out) continue;
+      const filters = r.int(1, 4);
+      const groups = r.pick([1, 2, 3, 4].filter((g) => c % g === 0 && filters % g === 0));
+      const kernelText = kernel[0] === kernel[1] ? this.intExpr(kernel[0], scope) : pairText(kernel);
+      const strideText = stride[0] === stride[1] ? this.intExpr(stride[0], scope) : pairText(stride);
+      const head = [this.intExpr(filters, scope, c), kernelText];
+      const rest: string[] = [];
+      if (pad && r.chance(0.15)) head.push(strideText, pad.text);
+      else {
+        if (stride[0] > 1 || stride[1] > 1 || r.chance(0.2)) rest.push(`stride=${strideText}`);
+        if (pad) rest.push(`pad=${pad.text}`);
+      }
+      if (groups > 1) rest.push(`groups=${this.intExpr(groups, scope)}`);
+      if (dilation > 1 || r.chance(0.1)) rest.push(`dilation=${this.intExpr(dilation, scope)}`);
+      if (r.chance(0.3)) rest.push(`bias=${r.pick(['true', 'false'])}`);
+      return [`conv(${[...head, ...rest].join(', ')})`, [out[0], out[1], filters]];
+    }
+    return [`conv(${this.intExpr(c, scope, c)}, 1)`, shape];
+  }
+
+  /** A max or average pool over H×W×C with a padding PyTorch's pools take (at most half the window); falls back to 1×1. */
+  pool(shape: Shape, scope: Scope): [string, Shape] {
+    const r = this.rng;
+    const [h, w, c] = shape;
+    const kind = r.pick(['maxpool', 'avgpool']);
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const k = r.int(1, 3);
+      const kernel: Pair = r.chance(0.75) ? [k, k] : this.kernel(3);
+      const pad = this.padding(scope, kernel, 1, c);
+      // The stride defaults to the window; `same` needs 1 written (unless the window is 1×1).
+      const s = r.int(1, 2);
+      let written: Pair | undefined = r.chance(0.5) ? undefined : r.chance(0.8) ? [s, s] : r.pick([[1, 2], [2, 1]] as const);
+      if (pad?.value === 'same') written = kernel[0] * kernel[1] === 1 && r.chance(0.5) ? undefined : [1, 1];
+      const stride = written ?? kernel;
+      const sides = padSides(pad?.value, kernel, stride);
+      if (!sides || !poolPaddingFits(sides, kernel)) continue;
+      const out = windowOutput([h, w], kernel, stride, sides);
+      if (!out) continue;
+      const kernelText = kernel[0] === kernel[1] ? this.intExpr(kernel[0], scope) : pairText(kernel);
+      const strideText = written && (written[0] === written[1] ? this.intExpr(written[0], scope) : pairText(written));
+      const args = [kernelText];
+      if (strideText && pad && r.chance(0.2)) args.push(strideText, pad.text);
+      else {
+        if (strideText) args.push(`stride=${strideText}`);
+        if (pad) args.push(`pad=${pad.text}`);
+      }
+      return [`${kind}(${args.join(', ')})`, [out[0], out[1], c]];
+    }
+    return [`${kind}(1)`, shape];
+  }
+
+  /**
+   * A convolution that keeps H×W and the C channels: 1×1, `same` (any kernel and dilation, stride 1 sometimes
+   * written), an odd kernel with half of it as padding (`3, pad=1`, `1x7, pad=0x3`, `3, dilation=2, pad=2`),
+   * or the kernel that a padding parameter keeps the shape with.
+   */
+  convKeep(c: number, scope: Scope): string {
+    const r = this.rng;
+    const filters = this.intExpr(c, scope, c);
+    const bias = r.chance(0.5) ? '' : ', bias=false';
+    const [kernel, dilation, pad] = this.keeping(scope, 3, c);
+    const args = [filters, pairText(kernel)];
+    if (pad === undefined) return `conv(${args.join(', ')}${bias})`;
+    if (r.chance(0.2)) args.push('stride=1');
+    args.push(`pad=${pad}`);
+    if (dilation > 1) args.push(`dilation=${dilation}`);
+    return `conv(${args.join(', ')}${bias})`;
+  }
+
+  /** A max or average pool that keeps the shape: stride 1 with `same` or half an odd window as padding. */
+  poolKeep(c: number, scope: Scope): string {
+    const r = this.rng;
+    const [kernel, , pad] = this.keeping(scope, 1, c);
+    const one = kernel[0] === 1 && kernel[1] === 1;
+    const stride = one && r.chance(0.5) ? '' : `, stride=${r.pick(['1', '1', '1x1', '2 / 2'])}`;
+    return `${r.pick(['maxpool', 'avgpool'])}(${pairText(kernel)}${stride}${pad === undefined ? '' : `, pad=${pad}`})`;
+  }
+
+  /** A kernel, dilation (up to `maxDilation`) and padding text that keep H×W at stride 1. */
+  keeping(scope: Scope, maxDilation: number, channels: number): [Pair, number, string | undefined] {
+    const r = this.rng;
+    if (scope.pads.size > 0 && r.chance(0.7)) {
+      const [name, value] = r.pick([...scope.pads]);
+      if (value === 'same') return [this.kernel(4), r.int(1, maxDilation), name];
+      if (value === 'valid') return [[1, 1], 1, name];
+      const [ph, pw] = typeof value === 'number' ? [value, value] : value;
+      return [[2 * ph + 1, 2 * pw + 1], 1, name];
+    }
+    const dilation = r.chance(0.7) ? 1 : r.int(1, maxDilation);
+    switch (r.pick(['one', 'same', 'same', 'odd'])) {
+      case 'one':
+        return [[1, 1], 1, r.chance(0.7) ? undefined : this.padText(r.pick(['valid', 0] as const), scope, channels)];
+      case 'same':
+        return [this.kernel(4), dilation, this.padText('same', scope)];
+      default: {
+        const [kh, kw] = this.kernel(3);
+        const kernel: Pair = [kh | 1, kw | 1];
+        const [ph, pw] = [(dilation * (kernel[0] - 1)) / 2, (dilation * (kernel[1] - 1)) / 2];
+        return [kernel, dilation, this.padText(ph === pw ? ph : [ph, pw], scope, channels)];
+      }
     }
   }
 
@@ -208,6 +370,12 @@ class Writer {
         lines.push(label ? `${label}: ${text}` : text);
         current = out;
         if (label) scope.tensors.set(label, current);
+        const again = this.defined.filter((d) => d.input.join('x') === current.join('x') && (!preserve || d.output.join('x') === current.join('x')));
+        if (again.length > 0 && r.chance(0.5)) {
+          const def = r.pick(again);
+          lines.push(`${def.name}(${this.blockArguments(def.params, scope, current, true).join(', ')})`);
+          current = def.output;
+        }
         continue;
       }
       const label = form === 'labelled' ? this.label(scope) : undefined;
@@ -250,16 +418,44 @@ class Writer {
   /** Defines a new block for this input and calls it; returns the call's text and output shape. */
   blockCall(shape: Shape, scope: Scope, preserve: boolean): [string, Shape] {
     const r = this.rng;
+    // A block written before for this input shape, called again: its arguments get other spellings (`1`, `1x1`,
+    // `2 / 2`), so a parameter may take an int, a float and a tuple in Python.
+    const again = this.defined.filter((d) => d.input.join('x') === shape.join('x') && (!preserve || d.output.join('x') === shape.join('x')));
+    if (again.length > 0 && r.chance(0.3)) {
+      const def = r.pick(again);
+      return [`${def.name}(${this.blockArguments(def.params, scope, shape, true).join(', ')})`, def.output];
+    }
     // Distinct names that end in a letter: a block numbered inside a loop (name1, name2, …) never takes a label's name.
     const index = this.blockCount++;
     const name = `${r.pick(BLOCK_NAMES)}${index === 0 ? '' : `_${'abcdefgh'[index % 8]}${'abcdefgh'[Math.floor(index / 8) % 8]}`}`;
     const names = [...new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(PARAM_NAMES)))];
-    const params = names.map((p) => ({ name: p, value: r.chance(0.2) ? r.pick([0.5, 0.25]) : r.int(0, 3), default: r.chance(0.5) }));
-    const values = new Map(params.map((p) => [p.name, p.value]));
-    const body: Scope = { tensors: new Map(), labels: new Set(), params: values, input: shape, inBlock: true, depth: scope.depth + 1 };
+    const params: BlockParam[] = names.map((p) => ({ name: p, kind: 'size', value: r.chance(0.2) ? r.pick([0.5, 0.25]) : r.int(0, 3), default: r.chance(0.5) }));
+    // Padding parameters, some passing the caller's padding on.
+    const padNames = shape.length === 3 && r.chance(0.6) ? [...new Set(Array.from({ length: r.int(1, 2) }, () => r.pick(PAD_NAMES)))].filter((p) => !names.includes(p)) : [];
+    for (const p of padNames) params.push({ name: p, kind: 'pad', value: scope.pads.size > 0 && r.chance(0.4) ? r.pick([...scope.pads.values()]) : r.pick(PAD_VALUES), default: r.chance(0.5) });
+    const sizes = new Map(params.flatMap((p) => (p.kind === 'size' ? [[p.name, p.value] as const] : [])));
+    const pads = new Map(params.flatMap((p) => (p.kind === 'pad' ? [[p.name, p.value] as const] : [])));
+    const body: Scope = { tensors: new Map(), labels: new Set(), params: sizes, pads, input: shape, inBlock: true, depth: scope.depth + 1 };
     const [lines, out] = this.statements(shape, body, r.int(1, 3), preserve);
-    const signature = params.map((p) => (p.default ? `${p.name}=${p.value}` : p.name));
+    const signature = params.map((p, i) => {
+      if (!p.default) return p.name;
+      if (p.kind === 'size') return `${p.name}=${p.value}`;
+      // A default may name an earlier parameter.
+      const earlier: Scope = { ...body, params: new Map(), pads: new Map([...pads].filter(([n]) => params.findIndex((q) => q.name === n) < i)) };
+      return `${p.name}=${this.padText(p.value, earlier)}`;
+    });
     this.blocks.push(`block ${name}(${signature.join(', ')}) {\n${lines.map((l) => `  ${l}`).join('\n')}\n}`);
+    this.defined.push({ name, params, input: shape, output: out });
+    return [`${name}(${this.blockArguments(params, scope, shape).join(', ')})`, out];
+  }
+
+  /**
+   * Arguments that give `params` their values from the caller's scope: positional while it can, defaults sometimes
+   * left out. `again` (a block called before) gives a whole-number padding half the time as a tuple or as a float
+   * (`1x1`, `1 * channels / channels`), so over its calls a parameter takes several Python types.
+   */
+  blockArguments(params: BlockParam[], scope: Scope, shape: Shape, again = false): string[] {
+    const r = this.rng;
     const args: string[] = [];
     let positional = true;
     for (const p of params) {
@@ -267,11 +463,13 @@ class Writer {
         positional = false;
         continue;
       }
-      const text = Number.isInteger(p.value) ? this.intExpr(p.value, scope, shape[shape.length - 1]) : String(p.value);
+      const whole = p.kind === 'pad' && (typeof p.value === 'number' || p.value === 'valid') ? (p.value === 'valid' ? 0 : p.value) : undefined;
+      const retyped = again && whole !== undefined && r.chance(0.5) ? r.pick([`${whole}x${whole}`, `${whole} * channels / channels`]) : undefined;
+      const text = retyped ?? (p.kind === 'pad' ? this.padText(p.value, scope, shape[shape.length - 1]) : Number.isInteger(p.value) ? this.intExpr(p.value, scope, shape[shape.length - 1]) : String(p.value));
       positional = positional && r.chance(0.6);
       args.push(positional ? text : `${p.name}=${text}`);
     }
-    return [`${name}(${args.join(', ')})`, out];
+    return args;
   }
 }
 
@@ -291,8 +489,8 @@ export function generateModel(seed: number): { text: string; rejected: number } 
 export function draft(seed: number): string {
   const rng = new Random(seed);
   const writer = new Writer(rng);
-  const shape: Shape = rng.chance(0.15) ? [rng.int(1, 6)] : [rng.int(1, 6), rng.int(1, 6), rng.int(1, 4)];
-  const scope: Scope = { tensors: new Map(), labels: new Set(), params: new Map(), input: shape, inBlock: false, depth: 0 };
+  const shape: Shape = rng.chance(0.15) ? [rng.int(1, 6)] : [rng.int(1, 8), rng.int(1, 8), rng.int(1, 4)];
+  const scope: Scope = { tensors: new Map(), labels: new Set(), params: new Map(), pads: new Map(), input: shape, inBlock: false, depth: 0 };
   const [lines] = writer.statements(shape, scope, rng.int(2, 6), false);
   const name = rng.pick(['m', 'f', 'nn', 'math', 'model_1', 'net']);
   return `${writer.blocks.join('\n\n')}\n\nmodel ${name}(${shape.join('x')}) {\n${lines.map((l) => `  ${l}`).join('\n')}\n}\n`;
