@@ -453,10 +453,13 @@ export function layerModule(spec: LayerSpec, element: Element, scope: PyScope, r
       const outShape = `conv_shape(${shape}, ${shape}[0], ${value('kernel')}, ${stride}, ${value('pad')})`;
       const pad = written.get('pad');
       // nn.MaxPool2d/AvgPool2d take numbers only (padding="same" is a TypeError) and pad both sides alike:
-      // `same`, `valid` and padding known only from block arguments become an explicit pad before the pool,
-      // −∞ for max (padding never wins) and 0 for average (counted, as count_include_pad=True does).
-      if (pad && pad.kind === 'name' && pad.name === 'valid') return [`${module}(${[value('kernel'), ...keyword('stride')].join(', ')})`, outShape];
-      if (pad && !(pad.kind === 'number' || pad.kind === 'shape')) {
+      // `same` and padding known only from block arguments become an explicit pad before the pool, −∞ for max
+      // (padding never wins) and 0 for average (counted, as count_include_pad=True does). `valid` is the word
+      // only where no parameter has that name.
+      const constant = pad && constantValue(pad, scope);
+      const fixed = typeof constant === 'number' || (typeof constant === 'object' && 'dims' in constant);
+      if (typeof constant === 'object' && 'symbol' in constant && constant.symbol === 'valid') return [`${module}(${[value('kernel'), ...keyword('stride')].join(', ')})`, outShape];
+      if (pad && !fixed) {
         const fill = spec.kind === 'maxpool' ? '-math.inf' : '0.0';
         return [`nn.Sequential(nn.ConstantPad2d(pad_sides(${given.get('pad')}, ${value('kernel')}), ${fill}), ${module}(${[value('kernel'), stride].join(', ')}))`, outShape];
       }

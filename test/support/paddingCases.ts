@@ -34,17 +34,21 @@ model m(9x9x6) {
     shapes: { 'b1/conv1': [5, 5, 4], 'b1/maxpool1': [3, 3, 4], 'b1/avgpool1': [2, 2, 4], 'b2/conv1': [2, 1, 4], 'b2/avgpool1': [2, 1, 4], 'b3/avgpool1': [2, 1, 4] },
   },
   {
-    title: 'parameters named same and valid',
+    title: 'parameters named same and valid, on convolutions and pools',
     text: `block b(same=1, valid=0x1) {
-  conv(4, 3, pad=same) -> maxpool(3, stride=1, pad=same) -> conv(4, 1x3, pad=valid)
+  conv(4, 3, pad=same) -> maxpool(3, stride=1, pad=same) -> conv(4, 1x3, pad=valid) -> avgpool(3, 1, valid)
 }
-model m(6x6x2) {
+model m(8x8x2) {
   b() -> b(same=0, valid=same)
 }
 `,
-    code: ["self.conv1 = nn.Conv2d(in_shape[0], 4, 3, padding=same)", "self.conv2 = nn.Conv2d(s_maxpool1[0], 4, (1, 3), padding=whole(valid))"],
-    // b2: same=0 shrinks 6 → 4 → 2; valid=same keeps 2×2.
-    shapes: { 'b1/conv2': [6, 6, 4], 'b2/conv1': [4, 4, 4], 'b2/maxpool1': [2, 2, 4], 'b2/conv2': [2, 2, 4] },
+    code: [
+      'self.conv1 = nn.Conv2d(in_shape[0], 4, 3, padding=same)',
+      'self.conv2 = nn.Conv2d(s_maxpool1[0], 4, (1, 3), padding=whole(valid))',
+      'self.avgpool1 = nn.Sequential(nn.ConstantPad2d(pad_sides(whole(valid), 3), 0.0), nn.AvgPool2d(3, 1))',
+    ],
+    // b1: valid=0x1 pads the last pool's columns only: 8×8 → 6×8. b2: same=0 shrinks 6×8 → 4×6 → 2×4; valid=same keeps 2×4.
+    shapes: { 'b1/conv2': [8, 8, 4], 'b1/avgpool1': [6, 8, 4], 'b2/conv1': [4, 6, 4], 'b2/maxpool1': [2, 4, 4], 'b2/conv2': [2, 4, 4], 'b2/avgpool1': [2, 4, 4] },
   },
   {
     title: 'same written positionally, on a 1×1 pool with its default stride, with an even kernel and a dilation parameter',
