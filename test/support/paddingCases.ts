@@ -1,10 +1,10 @@
 /**
  * Padding (and the kernels and strides beside it) passed every way SkipNet allows, for the PyTorch export test
  * (test/unit/export.test.ts): through block parameters that are an int in one call, a float (`channels / 6`) in
- * another and a tuple or `same` in a third, defaults naming earlier parameters, loops over a parameter,
- * parameters named like the padding words, positional `same`, and per-axis strides, padding and dilation around
- * tiny images. Each case lists lines its export must hold and SkipNet shapes (H×W×C) worked out by hand with
- * PyTorch's formula ⌊(H + top + bottom − d·(k−1) − 1)/s⌋ + 1.
+ * another and a tuple or `same` in a third, defaults naming earlier parameters (and a later one's name, a plain
+ * word there), loops over a parameter, parameters named like the padding words, positional `same`, and per-axis
+ * strides, padding and dilation around tiny images. Each case lists lines its export must hold and SkipNet shapes
+ * (H×W×C) worked out by hand with PyTorch's formula ⌊(H + top + bottom − d·(k−1) − 1)/s⌋ + 1.
  */
 export interface PaddingCase {
   title: string;
@@ -86,6 +86,19 @@ model m(4x4x1) {
 `,
     code: ['self.conv1 = nn.Conv2d(in_shape[0], 2, 3, padding=whole(q))', 'self.outer2 = Outer(s_outer1, (1 * s_outer1[0]) / s_outer1[0])'],
     shapes: { 'outer1/inner2/avgpool1': [4, 4, 2], 'outer2/inner1/conv1': [4, 4, 2], 'outer3/inner2/avgpool1': [4, 4, 2] },
+  },
+  {
+    title: 'a default naming a word that a later parameter has as its name (the word, whatever the call gives that parameter)',
+    text: `block b(q=valid, valid=1, r=same, same=0.5) {
+  conv(2, 3, pad=q) -> maxpool(3, stride=1, pad=q) -> avgpool(2, stride=1, pad=r) -> conv(2, floor(same * 4), pad=r)
+}
+model m(14x14x1) {
+  b() -> b(valid=2) -> b(valid=0x1, same=0.25)
+}
+`,
+    code: ['def __init__(self, in_shape, q="valid", valid=1, r="same", same=0.5):', 'self.conv2 = nn.Conv2d(s_avgpool1[0], 2, math.floor(same * 4), padding=whole(r))'],
+    // q is valid in every call: each b takes 4 rows and columns (3×3 conv, 3×3 pool); r keeps the size.
+    shapes: { 'b1/conv1': [12, 12, 2], 'b1/conv2': [10, 10, 2], 'b2/conv1': [8, 8, 2], 'b2/conv2': [6, 6, 2], 'b3/maxpool1': [2, 2, 2], 'b3/conv2': [2, 2, 2] },
   },
   {
     title: 'padding from a parameter inside loops over a parameter',
