@@ -57,7 +57,7 @@ interface Scope {
 const SAFE_LABELS = ['a', 'b', 'skip', 'branch', 'range', 'super', 'self', 'x', 'h', 'i', 'forward', 'eval', 'lambda', 'class', 'F', 'nn', 'torch', 'math', 'in_shape', 'out_shape', 'counts', 's_a', 'print', 'int', 'len', 'copy_name', 'conv_shape', 'ZeroPad', '__y', 'None', 'if', 'to', 'training'];
 const KIND_LABELS = ['conv1', 'conv2', 'relu1', 'relu2', 'bn1', 'add1', 'concat1', 'dense1', 'conv', 'relu', 'b1', 'b11'];
 const PARAM_NAMES = ['super', 'range', 'width', 'kernel_size', 'self', 'x', 'i', 'in_shape', 'lambda', 'n', 'k', 'torch', 'F', 'min', 'channels_out'];
-const PAD_NAMES = ['p', 'pad', 'padding', 'q', 'pool_pad', 'sides', 'same_pad', 'math', 'pad_sides'];
+const PAD_NAMES = ['p', 'pad', 'padding', 'q', 'pool_pad', 'sides', 'same_pad', 'math', 'pad_sides', 'same', 'valid'];
 const PAD_VALUES: PadValue[] = [0, 1, 2, [0, 1], [1, 0], [0, 3], [3, 0], [1, 2], 'same', 'same', 'valid'];
 const BLOCK_NAMES = ['b', 'f', 'zero_pad', 'global_avg_pool', 'range', 'torch', 'nn', 'int', 'forward', 'stage', 'unit', 'math'];
 const ACTIVATIONS = ['relu', 'gelu', 'sigmoid', 'tanh', 'identity', 'bn', 'leakyrelu', 'dropout(p=0.25)', 'leakyrelu(alpha=0.2)'];
@@ -150,14 +150,17 @@ class Writer {
     }
   }
 
-  /** Text that SkipNet reads as the padding `pad` in this scope: a spelling of it, or a parameter that holds it. */
-  padText(pad: PadValue, scope: Scope, channels?: number): string {
-    const options = padSpellings(pad);
+  /**
+   * Text that SkipNet reads as the padding `pad` in this scope: a spelling of it, or a parameter that holds it;
+   * undefined when there is none (`same` where a parameter named `same` holds another padding).
+   */
+  padText(pad: PadValue, scope: Scope, channels?: number): string | undefined {
+    const options = padSpellings(pad).filter((o) => !scope.params.has(o) && !scope.pads.has(o));
     if (typeof pad === 'number') options.push(this.intExpr(pad, scope, channels), this.intExpr(pad, scope, channels));
     // A float in Python that SkipNet has checked is whole.
     if (typeof pad === 'number' && channels !== undefined) options.push(`${pad} * channels / channels`, `${pad} * channels / channels`);
     for (const [name, value] of scope.pads) if (samePadding(value, pad)) options.push(name, name, name);
-    return this.rng.pick(options);
+    return options.length > 0 ? this.rng.pick(options) : undefined;
   }
 
   /** A kernel: square (odd or even), non-square, or Inception's 1×K / K×1. */
@@ -195,7 +198,8 @@ class Writer {
     if (choice === 'same' || choice === 'valid') value = choice;
     else if (choice === 'n') value = r.int(0, Math.min(mh, mw));
     else value = [r.int(0, mh), r.int(0, mw)];
-    return { value, text: this.padText(value, scope, channels) };
+    const text = this.padText(value, scope, channels);
+    return text === undefined ? undefined : { value, text };
   }
 
   /** A convolution over H×W×C with any kernel, stride, dilation, groups and padding that fit; falls back to 1×1. */
@@ -303,7 +307,8 @@ class Writer {
       case 'one':
         return [[1, 1], 1, r.chance(0.7) ? undefined : this.padText(r.pick(['valid', 0] as const), scope, channels)];
       case 'same':
-        return [this.kernel(4), dilation, this.padText('same', scope)];
+        const same = this.padText('same', scope);
+        return same === undefined ? [[1, 1], 1, undefined] : [this.kernel(4), dilation, same];
       default: {
         const [kh, kw] = this.kernel(3);
         const kernel: Pair = [kh | 1, kw | 1];
@@ -371,9 +376,10 @@ class Writer {
         current = out;
         if (label) scope.tensors.set(label, current);
         const again = this.defined.filter((d) => d.input.join('x') === current.join('x') && (!preserve || d.output.join('x') === current.join('x')));
-        if (again.length > 0 && r.chance(0.5)) {
-          const def = r.pick(again);
-          lines.push(`${def.name}(${this.blockArguments(def.params, scope, current, true).join(', ')})`);
+        const def = again.length > 0 && r.chance(0.5) ? r.pick(again) : undefined;
+        const args = def && this.blockArguments(def.params, scope, current, true);
+        if (def && args) {
+          lines.push(`${def.name}(${args.join(', ')})`);
           current = def.output;
         }
         continue;
@@ -421,10 +427,9 @@ class Writer {
     // A block written before for this input shape, called again: its arguments get other spellings (`1`, `1x1`,
     // `2 / 2`), so a parameter may take an int, a float and a tuple in Python.
     const again = this.defined.filter((d) => d.input.join('x') === shape.join('x') && (!preserve || d.output.join('x') === shape.join('x')));
-    if (again.length > 0 && r.chance(0.3)) {
-      const def = r.pick(again);
-      return [`${def.name}(${this.blockArguments(def.params, scope, shape, true).join(', ')})`, def.output];
-    }
+    const def = again.length > 0 && r.chance(0.3) ? r.pick(again) : undefined;
+    const args = def && this.blockArguments(def.params, scope, shape, true);
+    if (def && args) return [`${def.name}(${args.join(', ')})`, def.output];
     // Distinct names that end in a letter: a block numbered inside a loop (name1, name2, …) never takes a label's name.
     const index = this.blockCount++;
     const name = `${r.pick(BLOCK_NAMES)}${index === 0 ? '' : `_${'abcdefgh'[index % 8]}${'abcdefgh'[Math.floor(index / 8) % 8]}`}`;
@@ -432,7 +437,11 @@ class Writer {
     const params: BlockParam[] = names.map((p) => ({ name: p, kind: 'size', value: r.chance(0.2) ? r.pick([0.5, 0.25]) : r.int(0, 3), default: r.chance(0.5) }));
     // Padding parameters, some passing the caller's padding on.
     const padNames = shape.length === 3 && r.chance(0.6) ? [...new Set(Array.from({ length: r.int(1, 2) }, () => r.pick(PAD_NAMES)))].filter((p) => !names.includes(p)) : [];
-    for (const p of padNames) params.push({ name: p, kind: 'pad', value: scope.pads.size > 0 && r.chance(0.4) ? r.pick([...scope.pads.values()]) : r.pick(PAD_VALUES), default: r.chance(0.5) });
+    for (const p of padNames) {
+      const value = scope.pads.size > 0 && r.chance(0.4) ? r.pick([...scope.pads.values()]) : r.pick(PAD_VALUES);
+      // The caller must be able to write it (`same` is not, where its own parameter `same` holds another padding).
+      params.push({ name: p, kind: 'pad', value: this.padText(value, scope) === undefined ? 0 : value, default: r.chance(0.5) });
+    }
     const sizes = new Map(params.flatMap((p) => (p.kind === 'size' ? [[p.name, p.value] as const] : [])));
     const pads = new Map(params.flatMap((p) => (p.kind === 'pad' ? [[p.name, p.value] as const] : [])));
     const body: Scope = { tensors: new Map(), labels: new Set(), params: sizes, pads, input: shape, inBlock: true, depth: scope.depth + 1 };
@@ -440,32 +449,37 @@ class Writer {
     const signature = params.map((p, i) => {
       if (!p.default) return p.name;
       if (p.kind === 'size') return `${p.name}=${p.value}`;
-      // A default may name an earlier parameter.
+      // A default may name an earlier parameter; a later one's name is a plain word there (`q=valid, valid=1`).
       const earlier: Scope = { ...body, params: new Map(), pads: new Map([...pads].filter(([n]) => params.findIndex((q) => q.name === n) < i)) };
-      return `${p.name}=${this.padText(p.value, earlier)}`;
+      const text = this.padText(p.value, earlier);
+      if (text === undefined) p.default = false;
+      return text === undefined ? p.name : `${p.name}=${text}`;
     });
     this.blocks.push(`block ${name}(${signature.join(', ')}) {\n${lines.map((l) => `  ${l}`).join('\n')}\n}`);
     this.defined.push({ name, params, input: shape, output: out });
-    return [`${name}(${this.blockArguments(params, scope, shape).join(', ')})`, out];
+    return [`${name}(${this.blockArguments(params, scope, shape)!.join(', ')})`, out];
   }
 
   /**
    * Arguments that give `params` their values from the caller's scope: positional while it can, defaults sometimes
    * left out. `again` (a block called before) gives a whole-number padding half the time as a tuple or as a float
-   * (`1x1`, `1 * channels / channels`), so over its calls a parameter takes several Python types.
+   * (`1x1`, `1 * channels / channels`), so over its calls a parameter takes several Python types. Undefined when
+   * the caller cannot write a value its block needs (see padText).
    */
-  blockArguments(params: BlockParam[], scope: Scope, shape: Shape, again = false): string[] {
+  blockArguments(params: BlockParam[], scope: Scope, shape: Shape, again = false): string[] | undefined {
     const r = this.rng;
     const args: string[] = [];
     let positional = true;
     for (const p of params) {
-      if (p.default && r.chance(0.5)) {
+      const spelt = p.kind === 'pad' ? this.padText(p.value, scope, shape[shape.length - 1]) : '';
+      if (p.default && (spelt === undefined || r.chance(0.5))) {
         positional = false;
         continue;
       }
+      if (spelt === undefined) return undefined;
       const whole = p.kind === 'pad' && (typeof p.value === 'number' || p.value === 'valid') ? (p.value === 'valid' ? 0 : p.value) : undefined;
       const retyped = again && whole !== undefined && r.chance(0.5) ? r.pick([`${whole}x${whole}`, `${whole} * channels / channels`]) : undefined;
-      const text = retyped ?? (p.kind === 'pad' ? this.padText(p.value, scope, shape[shape.length - 1]) : Number.isInteger(p.value) ? this.intExpr(p.value, scope, shape[shape.length - 1]) : String(p.value));
+      const text = retyped ?? (p.kind === 'pad' ? spelt : Number.isInteger(p.value) ? this.intExpr(p.value, scope, shape[shape.length - 1]) : String(p.value));
       positional = positional && r.chance(0.6);
       args.push(positional ? text : `${p.name}=${text}`);
     }
