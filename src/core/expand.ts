@@ -305,14 +305,16 @@ export function expandModel(
         failedParams.add(name);
       } else params.set(name, value);
     }
-    for (const param of block.params) {
+    for (const [index, param] of block.params.entries()) {
       if (params.has(param.name) || failedParams.has(param.name)) continue;
       if (!param.default) {
         sink.add('missing-argument', `Block '${block.name}' needs a value for '${param.name}'.`, element.range);
         ok = false;
         continue;
       }
-      const value = evaluate(param.default, { lookup: (name) => params.get(name), channels: callerScope.channels }, sink);
+      // A default sees the parameters before it only, given or not: in `q=valid, valid=1`, q is the word valid.
+      const earlier = new Set(block.params.slice(0, index).map((p) => p.name));
+      const value = evaluate(param.default, { lookup: (name) => (earlier.has(name) ? params.get(name) : undefined), channels: callerScope.channels }, sink);
       if (value === undefined) ok = false;
       else params.set(param.name, value);
     }

@@ -23,7 +23,7 @@ const BUILTINS = (
 ).split(' ');
 
 /** Module-level names of the generated file (imports and the preamble's helpers). */
-const MODULE_NAMES = ['math', 'torch', 'nn', 'F', 'conv_shape', 'pad_sides', 'flat_size', 'copy_name', 'ZeroPad', 'GlobalAvgPool'];
+const MODULE_NAMES = ['math', 'torch', 'nn', 'F', 'whole', 'conv_shape', 'pad_sides', 'flat_size', 'copy_name', 'ZeroPad', 'GlobalAvgPool'];
 
 /** Names a SkipNet name must not take in the generated Python scope: keywords, builtins and the module's own names. */
 export const PYTHON_RESERVED: ReadonlySet<string> = new Set([...KEYWORDS, ...BUILTINS, ...MODULE_NAMES]);
@@ -143,12 +143,17 @@ export function pythonType(expr: Expr, scope: PyScope): PyType {
 /**
  * Translates a SkipNet argument expression to Python with SkipNet's value: constant parts are folded, `/` is
  * real division, `//` and `%` are written with math.floor as SkipNet computes them (Python's float `//` and `%`
- * differ at the edges), `round` is half up (JavaScript's Math.round). With `asInt`, a result that may be a
- * float is wrapped in int(): SkipNet has already checked that it is a whole number.
+ * differ at the edges), `round` is half up (JavaScript's Math.round). With `asInt` (a size: an int, kernel,
+ * stride or padding argument), a result that may be a float is wrapped in int(), SkipNet having checked that it
+ * is a whole number; one whose type is known only per call (a parameter that is `2 / channels` in one call and
+ * `1x1` or `same` in another) is wrapped in the preamble's whole(), which converts floats only.
  */
 export function pythonExpr(expr: Expr, scope: PyScope, asInt = false): string {
   const text = translate(expr, scope);
-  return asInt && pythonType(expr, scope) === 'float' ? `int(${text})` : text;
+  if (!asInt) return text;
+  const type = pythonType(expr, scope);
+  if (type === 'float') return `int(${text})`;
+  return type === 'other' && constantValue(expr, scope) === undefined ? `whole(${text})` : text;
 }
 
 function translate(expr: Expr, scope: PyScope): string {
@@ -202,6 +207,12 @@ export const PREAMBLE = `import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+def whole(size):
+    """A size SkipNet has checked is whole, as an int where Python holds it as a float (2 / 2 is 1.0); a tuple
+    (1, 7) or "same" passes unchanged."""
+    return int(size) if isinstance(size, float) else size
 
 
 def pad_sides(padding, kernel, dilation=1):

@@ -127,6 +127,8 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
     const forward: string[] = [];
     let counts = 0;
     const scopeAt = (shape: string): PyScope => ({ params: pyParams, shape });
+    // A default sees only the parameters before it (as in the core): a later one's name there is a word.
+    const defaultScope = (index: number): PyScope => ({ params: new Map([...pyParams].slice(0, index)), shape: 'in_shape' });
 
     // Python requires parameters with defaults last: a required one after them becomes keyword-only.
     const signature = ['self', fixedInput ? `in_shape=${fixedInput}` : 'in_shape'];
@@ -134,16 +136,16 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
     params.forEach((param, index) => {
       if (index === keywordOnly) signature.push('*');
       const py = pyParams.get(param.name)!.name;
-      const constant = param.default && constantValue(param.default, scopeAt('in_shape')) !== undefined;
-      signature.push(param.default ? `${py}=${constant ? pythonExpr(param.default, scopeAt('in_shape')) : 'None'}` : py);
+      const constant = param.default && constantValue(param.default, defaultScope(index)) !== undefined;
+      signature.push(param.default ? `${py}=${constant ? pythonExpr(param.default, defaultScope(index)) : 'None'}` : py);
     });
     init.push(`def __init__(${signature.join(', ')}):`, '    super().__init__()', '    self.in_shape = in_shape');
-    for (const param of params) {
-      if (param.default && constantValue(param.default, scopeAt('in_shape')) === undefined) {
+    params.forEach((param, index) => {
+      if (param.default && constantValue(param.default, defaultScope(index)) === undefined) {
         const py = pyParams.get(param.name)!.name;
-        init.push(`    if ${py} is None:`, `        ${py} = ${pythonExpr(param.default, scopeAt('in_shape'))}`);
+        init.push(`    if ${py} is None:`, `        ${py} = ${pythonExpr(param.default, defaultScope(index))}`);
       }
-    }
+    });
     const countsAt = init.length;
     const input: TensorRef = { value: 'x', shape: 'in_shape' };
     const root: Context = { names: newNames(body, range), owner: 'self', indent: '    ', tensors: new Map(), input, current: input };
@@ -372,7 +374,7 @@ function scopeFamilies(statements: Statement[], constantCount: (count: Expr) => 
 function parameterTypes(order: BlockDecl[], modelBody: Statement[], blocks: Map<string, BlockDecl>): Map<string, Map<string, PyType>> {
   const types = new Map(order.map((b) => [b.name, new Map(b.params.map((p) => [p.name, 'int' as PyType]))]));
   const join = (a: PyType, b: PyType): PyType => (a === 'other' || b === 'other' ? 'other' : a === 'float' || b === 'float' ? 'float' : 'int');
-  const scopeOf = (block: BlockDecl | undefined): PyScope => ({ params: new Map((block?.params ?? []).map((p) => [p.name, { name: p.name, type: types.get(block!.name)!.get(p.name)! }])), shape: 'in_shape' });
+  const scopeOf = (block: BlockDecl | undefined, before = Infinity): PyScope => ({ params: new Map((block?.params ?? []).slice(0, before).map((p) => [p.name, { name: p.name, type: types.get(block!.name)!.get(p.name)! }])), shape: 'in_shape' });
   for (let changed = true; changed; ) {
     changed = false;
     for (const caller of [undefined, ...order]) {
@@ -390,9 +392,9 @@ function parameterTypes(order: BlockDecl[], modelBody: Statement[], blocks: Map<
           const type = join(calleeTypes.get(param)!, pythonType(arg.value, callerScope));
           if (type !== calleeTypes.get(param)) (calleeTypes.set(param, type), (changed = true));
         }
-        for (const param of callee.params) {
+        for (const [index, param] of callee.params.entries()) {
           if (given.has(param.name) || !param.default) continue;
-          const type = join(calleeTypes.get(param.name)!, pythonType(param.default, scopeOf(callee)));
+          const type = join(calleeTypes.get(param.name)!, pythonType(param.default, scopeOf(callee, index)));
           if (type !== calleeTypes.get(param.name)) (calleeTypes.set(param.name, type), (changed = true));
         }
       });
@@ -453,10 +455,13 @@ export function layerModule(spec: LayerSpec, element: Element, scope: PyScope, r
       const outShape = `conv_shape(${shape}, ${shape}[0], ${value('kernel')}, ${stride}, ${value('pad')})`;
       const pad = written.get('pad');
       // nn.MaxPool2d/AvgPool2d take numbers only (padding="same" is a TypeError) and pad both sides alike:
-      // `same`, `valid` and padding known only from block arguments become an explicit pad before the pool,
-      // −∞ for max (padding never wins) and 0 for average (counted, as count_include_pad=True does).
-      if (pad && pad.kind === 'name' && pad.name === 'valid') return [`${module}(${[value('kernel'), ...keyword('stride')].join(', ')})`, outShape];
-      if (pad && !(pad.kind === 'number' || pad.kind === 'shape')) {
+      // `same` and padding known only from block arguments become an explicit pad before the pool, −∞ for max
+      // (padding never wins) and 0 for average (counted, as count_include_pad=True does). `valid` is the word
+      // only where no parameter has that name.
+      const constant = pad && constantValue(pad, scope);
+      const fixed = typeof constant === 'number' || (typeof constant === 'object' && 'dims' in constant);
+      if (typeof constant === 'object' && 'symbol' in constant && constant.symbol === 'valid') return [`${module}(${[value('kernel'), ...keyword('stride')].join(', ')})`, outShape];
+      if (pad && !fixed) {
         const fill = spec.kind === 'maxpool' ? '-math.inf' : '0.0';
         return [`nn.Sequential(nn.ConstantPad2d(pad_sides(${given.get('pad')}, ${value('kernel')}), ${fill}), ${module}(${[value('kernel'), stride].join(', ')}))`, outShape];
       }

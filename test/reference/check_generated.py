@@ -1,21 +1,25 @@
-"""Builds a batch of SkipNet PyTorch exports in one process and reports what PyTorch sees, for
-test/unit/export-generated.test.ts.
+"""Builds a batch of SkipNet PyTorch exports in one process and reports what PyTorch sees, for the export tests
+(test/support/torch.ts: generated models, examples, the models in the docs).
 
 usage: python3 check_generated.py < batch.json
-batch.json is a list of {"code": <exported module source>, "className": <model class>}. Prints a JSON list with,
-per export: trainable parameters, BN buffers, the output shape, the output shape of every named submodule that
-runs (dotted path, batch axis dropped), the names of all submodules, whether a forward and backward pass in
+batch.json is a list of {"code": <exported module source>, "className": <model class>, "batch": <images, default 2>}.
+Prints a JSON list with, per export: trainable parameters, BN buffers, the output shape, the output shape of every named submodule that
+runs (dotted path, batch axis dropped), the names and class names of all submodules, whether a forward and backward pass in
 training mode gave the input and every parameter a finite gradient, and the error if any step raised.
 """
 import json
 import math
 import sys
 import traceback
+import warnings
 
 import torch
 
+# PyTorch's note that an even kernel with padding="same" pads a copy of the input: about speed, not the result.
+warnings.filterwarnings("ignore", message="Using padding='same' with even kernel lengths")
 
-def inspect(code, class_name):
+
+def inspect(code, class_name, batch=2):
     namespace = {"__name__": "generated"}
     exec(compile(code, "<export>", "exec"), namespace)
     torch.manual_seed(0)
@@ -29,13 +33,15 @@ def inspect(code, class_name):
         return record
 
     names = []
+    types = {}
     for name, sub in model.named_modules():
         if name:
             names.append(name)
+            types[name] = type(sub).__name__
             sub.register_forward_hook(hook(name))
     model.train()
     # The input takes a gradient too, so a model without parameters still runs backward.
-    inputs = torch.randn(2, *model.in_shape, requires_grad=True)
+    inputs = torch.randn(batch, *model.in_shape, requires_grad=True)
     output = model(inputs)
     (output * torch.randn_like(output)).sum().backward()
     tensors = [inputs, *model.parameters()]
@@ -46,6 +52,7 @@ def inspect(code, class_name):
         "output": list(output.shape[1:]),
         "shapes": shapes,
         "modules": names,
+        "types": types,
         "grads": grads,
     }
 
@@ -55,7 +62,7 @@ if __name__ == "__main__":
     results = []
     for item in json.load(sys.stdin):
         try:
-            results.append(inspect(item["code"], item["className"]))
+            results.append(inspect(item["code"], item["className"], item.get("batch", 2)))
         except Exception:  # noqa: BLE001 - every failure is reported with its model
             results.append({"error": traceback.format_exc(limit=3)})
     print(json.dumps(results, allow_nan=True))

@@ -3,81 +3,40 @@
  * expressions that SkipNet evaluates to the intended whole number (`channels / 2`, `2 / 2`, `floor(0.5 * 4)`),
  * statement and link labels (including names Python or the generated module use: `range`, `super`, `self`,
  * `forward`, and names of the form `conv1`), blocks with defaults in any order, parameters used as sizes, repeat
- * counts and slopes, every `repeat` form and add/concat merges. It tracks shapes (H×W×C or N) as it writes,
- * so almost every model is valid; `generateModel` retries with the next sub-seed when the analysis disagrees.
+ * counts and slopes, every `repeat` form and add/concat merges, and every padding form of convolutions and
+ * pools (`pad=N`, `AxB`, `same` with odd, even and non-square kernels and dilation, `valid`, positional or by
+ * keyword, and through block parameters, passed on under other spellings when a block is called again). It
+ * tracks shapes (H×W×C or N) as it writes, so almost every model is valid; `generateModel` retries with the next
+ * sub-seed when the analysis disagrees.
  */
 import { analyze } from '../../src/core';
+import { type PadValue, Random, type Scope, type Shape, WindowWriter } from './generateWindows';
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG; the same seed gives the same model on every machine. */
-export class Random {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** A whole number in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
-
-type Shape = number[];
-
-interface Scope {
-  /** Visible tensor labels and their shapes. */
-  tensors: Map<string, Shape>;
-  /** Names labelled in this scope (labels must be unique in a scope). */
-  labels: Set<string>;
-  /** Block parameters and their values in the instance being generated. */
-  params: Map<string, number>;
-  input: Shape;
-  /** Inside a block: labels of the form kind+digits are avoided there when the block loops over a parameter. */
-  inBlock: boolean;
-  depth: number;
-}
+export { Random };
 
 const SAFE_LABELS = ['a', 'b', 'skip', 'branch', 'range', 'super', 'self', 'x', 'h', 'i', 'forward', 'eval', 'lambda', 'class', 'F', 'nn', 'torch', 'math', 'in_shape', 'out_shape', 'counts', 's_a', 'print', 'int', 'len', 'copy_name', 'conv_shape', 'ZeroPad', '__y', 'None', 'if', 'to', 'training'];
 const KIND_LABELS = ['conv1', 'conv2', 'relu1', 'relu2', 'bn1', 'add1', 'concat1', 'dense1', 'conv', 'relu', 'b1', 'b11'];
 const PARAM_NAMES = ['super', 'range', 'width', 'kernel_size', 'self', 'x', 'i', 'in_shape', 'lambda', 'n', 'k', 'torch', 'F', 'min', 'channels_out'];
+const PAD_NAMES = ['p', 'pad', 'padding', 'q', 'pool_pad', 'sides', 'same_pad', 'math', 'pad_sides', 'same', 'valid'];
+const PAD_VALUES: PadValue[] = [0, 1, 2, [0, 1], [1, 0], [0, 3], [3, 0], [1, 2], 'same', 'same', 'valid'];
 const BLOCK_NAMES = ['b', 'f', 'zero_pad', 'global_avg_pool', 'range', 'torch', 'nn', 'int', 'forward', 'stage', 'unit', 'math'];
 const ACTIVATIONS = ['relu', 'gelu', 'sigmoid', 'tanh', 'identity', 'bn', 'leakyrelu', 'dropout(p=0.25)', 'leakyrelu(alpha=0.2)'];
 
-class Writer {
-  readonly blocks: string[] = [];
-  private blockCount = 0;
-  constructor(readonly rng: Random) {}
+/** One parameter of a generated block: a size (or count, or slope) or a padding, with its value in every call. */
+type BlockParam = { name: string; default: boolean } & ({ kind: 'size'; value: number } | { kind: 'pad'; value: PadValue });
 
-  /** Text that SkipNet evaluates to the whole number `v` (≥ 0) in this scope. */
-  intExpr(v: number, scope: Scope, channels?: number): string {
-    const r = this.rng;
-    const options = [`${v}`, `${v}`, `${2 * v} / 2`, `${v + 1} - 1`, `${2 * v} // 2`, `floor(${v}.5)`, `round(${v} + 0.25)`, `ceil(${v} - 0.5)`, `max(${v}, 0)`, `min(${v}, ${v + 2})`, `abs(${v})`];
-    if (v < 7) options.push(`(${v + 7}) % 7`);
-    if (channels !== undefined) {
-      if (channels === v) options.push('channels', 'channels');
-      if (channels === 2 * v) options.push('channels / 2', 'channels // 2', 'floor(0.5 * channels)');
-      if (channels * 2 === v) options.push('channels * 2');
-    }
-    for (const [name, value] of scope.params) {
-      if (value === v) options.push(name, name);
-      if (Number.isInteger(value) && value * 2 === v) options.push(`${name} * 2`);
-      if (Number.isInteger(value) && value === 2 * v) options.push(`${name} / 2`);
-      if (Number.isInteger(value) && value > v) options.push(`${name} - ${value - v}`);
-      if (!Number.isInteger(value) && v > 0) options.push(`floor(${name} * ${v / value})`);
-    }
-    return r.pick(options.filter((o) => !o.includes('undefined')));
-  }
+/** A block already written, which a later call on the same input shape may use again. */
+interface BlockDef {
+  name: string;
+  params: BlockParam[];
+  input: Shape;
+  output: Shape;
+}
+
+class Writer extends WindowWriter {
+  readonly blocks: string[] = [];
+  private readonly defined: BlockDef[] = [];
+  private blockCount = 0;
 
   label(scope: Scope): string | undefined {
     const pool = scope.inBlock ? SAFE_LABELS : [...SAFE_LABELS, ...KIND_LABELS];
@@ -103,40 +62,19 @@ class Writer {
       return [r.pick([...ACTIVATIONS, 'softmax']), shape];
     }
     const [h, w, c] = shape;
-    const kind = preserve ? r.pick(['act', 'act', 'conv-same']) : r.pick(['act', 'conv', 'conv', 'conv-same', 'pool', 'zeropad', 'gap', 'flatten']);
+    // A block with padding parameters mostly uses them.
+    const windows = scope.pads.size > 0 ? 3 : 1;
+    const kinds = preserve ? ['act', 'act', ...Array<string>(windows).fill('conv-same'), 'conv-same', 'pool-same'] : ['act', 'conv', 'conv-same', 'pool-same', 'zeropad', 'gap', 'flatten', ...Array<string>(windows).fill('conv'), ...Array<string>(windows).fill('pool')];
+    const kind = r.pick(kinds);
     switch (kind) {
       case 'conv-same':
-        return [`conv(${this.intExpr(c, scope, c)}, ${r.pick(['1', '3'])}${r.chance(0.5) ? '' : ', bias=false'})`.replace(', 3', ', 3, pad=1'), shape];
-      case 'conv': {
-        const kh = r.int(1, Math.min(3, h));
-        const kw = r.chance(0.7) ? kh : r.int(1, Math.min(3, w));
-        if (kw > w) return [`conv(${this.intExpr(c, scope, c)}, 1)`, shape];
-        const pad = r.int(0, Math.floor(Math.min(kh, kw) / 2));
-        const stride = r.int(1, 2);
-        const filters = r.int(1, 4);
-        const divisors = [1, 2, 3, 4].filter((g) => c % g === 0 && filters % g === 0);
-        const groups = r.pick(divisors);
-        const dilation = r.chance(0.2) && 2 * (kh - 1) + 1 <= h + 2 * pad && 2 * (kw - 1) + 1 <= w + 2 * pad ? 2 : 1;
-        const kernel = kh === kw ? this.intExpr(kh, scope) : `${kh}x${kw}`;
-        const args = [this.intExpr(filters, scope, c), kernel];
-        if (stride > 1 || r.chance(0.2)) args.push(`stride=${this.intExpr(stride, scope)}`);
-        if (pad > 0 || r.chance(0.2)) args.push(`pad=${this.intExpr(pad, scope)}`);
-        if (groups > 1) args.push(`groups=${this.intExpr(groups, scope)}`);
-        if (dilation > 1) args.push(`dilation=${dilation}`);
-        if (r.chance(0.3)) args.push(`bias=${r.pick(['true', 'false'])}`);
-        const out = (size: number, k: number): number => Math.floor((size + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
-        return [`conv(${args.join(', ')})`, [out(h, kh), out(w, kw), filters]];
-      }
-      case 'pool': {
-        const k = r.int(1, Math.min(3, h, w));
-        const stride = r.chance(0.5) ? k : r.int(1, 2);
-        const pad = r.int(0, Math.floor(k / 2));
-        const args = [this.intExpr(k, scope)];
-        if (stride !== k || r.chance(0.3)) args.push(`stride=${this.intExpr(stride, scope)}`);
-        if (pad > 0) args.push(`pad=${pad}`);
-        const out = (size: number): number => Math.floor((size + 2 * pad - k) / stride) + 1;
-        return [`${r.pick(['maxpool', 'avgpool'])}(${args.join(', ')})`, [out(h), out(w), c]];
-      }
+        return [this.convKeep(c, scope), shape];
+      case 'pool-same':
+        return [this.poolKeep(c, scope), shape];
+      case 'conv':
+        return this.conv(shape, scope);
+      case 'pool':
+        return this.pool(shape, scope);
       case 'zeropad': {
         const channels = c + r.int(0, 3);
         const stride = r.int(1, 2);
@@ -208,6 +146,13 @@ class Writer {
         lines.push(label ? `${label}: ${text}` : text);
         current = out;
         if (label) scope.tensors.set(label, current);
+        const again = this.defined.filter((d) => d.input.join('x') === current.join('x') && (!preserve || d.output.join('x') === current.join('x')));
+        const def = again.length > 0 && r.chance(0.5) ? r.pick(again) : undefined;
+        const args = def && this.blockArguments(def.params, scope, current, true);
+        if (def && args) {
+          lines.push(`${def.name}(${args.join(', ')})`);
+          current = def.output;
+        }
         continue;
       }
       const label = form === 'labelled' ? this.label(scope) : undefined;
@@ -250,28 +195,66 @@ class Writer {
   /** Defines a new block for this input and calls it; returns the call's text and output shape. */
   blockCall(shape: Shape, scope: Scope, preserve: boolean): [string, Shape] {
     const r = this.rng;
+    // A block written before for this input shape, called again: its arguments get other spellings (`1`, `1x1`,
+    // `2 / 2`), so a parameter may take an int, a float and a tuple in Python.
+    const again = this.defined.filter((d) => d.input.join('x') === shape.join('x') && (!preserve || d.output.join('x') === shape.join('x')));
+    const def = again.length > 0 && r.chance(0.3) ? r.pick(again) : undefined;
+    const args = def && this.blockArguments(def.params, scope, shape, true);
+    if (def && args) return [`${def.name}(${args.join(', ')})`, def.output];
     // Distinct names that end in a letter: a block numbered inside a loop (name1, name2, …) never takes a label's name.
     const index = this.blockCount++;
     const name = `${r.pick(BLOCK_NAMES)}${index === 0 ? '' : `_${'abcdefgh'[index % 8]}${'abcdefgh'[Math.floor(index / 8) % 8]}`}`;
     const names = [...new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(PARAM_NAMES)))];
-    const params = names.map((p) => ({ name: p, value: r.chance(0.2) ? r.pick([0.5, 0.25]) : r.int(0, 3), default: r.chance(0.5) }));
-    const values = new Map(params.map((p) => [p.name, p.value]));
-    const body: Scope = { tensors: new Map(), labels: new Set(), params: values, input: shape, inBlock: true, depth: scope.depth + 1 };
+    const params: BlockParam[] = names.map((p) => ({ name: p, kind: 'size', value: r.chance(0.2) ? r.pick([0.5, 0.25]) : r.int(0, 3), default: r.chance(0.5) }));
+    // Padding parameters, some passing the caller's padding on.
+    const padNames = shape.length === 3 && r.chance(0.6) ? [...new Set(Array.from({ length: r.int(1, 2) }, () => r.pick(PAD_NAMES)))].filter((p) => !names.includes(p)) : [];
+    for (const p of padNames) {
+      const value = scope.pads.size > 0 && r.chance(0.4) ? r.pick([...scope.pads.values()]) : r.pick(PAD_VALUES);
+      // The caller must be able to write it (`same` is not, where its own parameter `same` holds another padding).
+      params.push({ name: p, kind: 'pad', value: this.padText(value, scope) === undefined ? 0 : value, default: r.chance(0.5) });
+    }
+    const sizes = new Map(params.flatMap((p) => (p.kind === 'size' ? [[p.name, p.value] as const] : [])));
+    const pads = new Map(params.flatMap((p) => (p.kind === 'pad' ? [[p.name, p.value] as const] : [])));
+    const body: Scope = { tensors: new Map(), labels: new Set(), params: sizes, pads, input: shape, inBlock: true, depth: scope.depth + 1 };
     const [lines, out] = this.statements(shape, body, r.int(1, 3), preserve);
-    const signature = params.map((p) => (p.default ? `${p.name}=${p.value}` : p.name));
+    const signature = params.map((p, i) => {
+      if (!p.default) return p.name;
+      if (p.kind === 'size') return `${p.name}=${p.value}`;
+      // A default may name an earlier parameter; a later one's name is a plain word there (`q=valid, valid=1`).
+      const earlier: Scope = { ...body, params: new Map(), pads: new Map([...pads].filter(([n]) => params.findIndex((q) => q.name === n) < i)) };
+      const text = this.padText(p.value, earlier);
+      if (text === undefined) p.default = false;
+      return text === undefined ? p.name : `${p.name}=${text}`;
+    });
     this.blocks.push(`block ${name}(${signature.join(', ')}) {\n${lines.map((l) => `  ${l}`).join('\n')}\n}`);
+    this.defined.push({ name, params, input: shape, output: out });
+    return [`${name}(${this.blockArguments(params, scope, shape)!.join(', ')})`, out];
+  }
+
+  /**
+   * Arguments that give `params` their values from the caller's scope: positional while it can, defaults sometimes
+   * left out. `again` (a block called before) gives a whole-number padding half the time as a tuple or as a float
+   * (`1x1`, `1 * channels / channels`), so over its calls a parameter takes several Python types. Undefined when
+   * the caller cannot write a value its block needs (see padText).
+   */
+  blockArguments(params: BlockParam[], scope: Scope, shape: Shape, again = false): string[] | undefined {
+    const r = this.rng;
     const args: string[] = [];
     let positional = true;
     for (const p of params) {
-      if (p.default && r.chance(0.5)) {
+      const spelt = p.kind === 'pad' ? this.padText(p.value, scope, shape[shape.length - 1]) : '';
+      if (p.default && (spelt === undefined || r.chance(0.5))) {
         positional = false;
         continue;
       }
-      const text = Number.isInteger(p.value) ? this.intExpr(p.value, scope, shape[shape.length - 1]) : String(p.value);
+      if (spelt === undefined) return undefined;
+      const whole = p.kind === 'pad' && (typeof p.value === 'number' || p.value === 'valid') ? (p.value === 'valid' ? 0 : p.value) : undefined;
+      const retyped = again && whole !== undefined && r.chance(0.5) ? r.pick([`${whole}x${whole}`, `${whole} * channels / channels`]) : undefined;
+      const text = retyped ?? (p.kind === 'pad' ? spelt : Number.isInteger(p.value) ? this.intExpr(p.value, scope, shape[shape.length - 1]) : String(p.value));
       positional = positional && r.chance(0.6);
       args.push(positional ? text : `${p.name}=${text}`);
     }
-    return [`${name}(${args.join(', ')})`, out];
+    return args;
   }
 }
 
@@ -291,8 +274,8 @@ export function generateModel(seed: number): { text: string; rejected: number } 
 export function draft(seed: number): string {
   const rng = new Random(seed);
   const writer = new Writer(rng);
-  const shape: Shape = rng.chance(0.15) ? [rng.int(1, 6)] : [rng.int(1, 6), rng.int(1, 6), rng.int(1, 4)];
-  const scope: Scope = { tensors: new Map(), labels: new Set(), params: new Map(), input: shape, inBlock: false, depth: 0 };
+  const shape: Shape = rng.chance(0.15) ? [rng.int(1, 6)] : [rng.int(1, 8), rng.int(1, 8), rng.int(1, 4)];
+  const scope: Scope = { tensors: new Map(), labels: new Set(), params: new Map(), pads: new Map(), input: shape, inBlock: false, depth: 0 };
   const [lines] = writer.statements(shape, scope, rng.int(2, 6), false);
   const name = rng.pick(['m', 'f', 'nn', 'math', 'model_1', 'net']);
   return `${writer.blocks.join('\n\n')}\n\nmodel ${name}(${shape.join('x')}) {\n${lines.map((l) => `  ${l}`).join('\n')}\n}\n`;

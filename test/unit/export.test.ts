@@ -1,52 +1,70 @@
+/**
+ * The PyTorch export of every example and of every model in the docs (README.md, docs/language.md), and of
+ * padding written every way a block parameter can pass it: each builds and runs one forward and backward pass in
+ * PyTorch with the core's counts, names and shapes. One python3 process runs them all.
+ */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze, type ModelGraph } from '../../src/core';
 import { exportPyTorch } from '../../src/export/pytorch';
 import { exampleNames, readExample, ROOT } from '../support/examples';
+import { assertMatchesCore, PYTHON, runInPyTorch, type TorchReport } from '../support/torch';
+import { PADDING_CASES } from '../support/paddingCases';
 
-/** Debian's python3 with python3-torch (PyTorch 1.13), installed by .ci/run. */
-const PYTHON = '/usr/bin/python3';
-
-interface TorchReport {
-  params: number;
-  buffers: number;
-  output: number[];
-  shapes: Record<string, number[]>;
+interface Exported {
+  /** Where the model comes from: `resnet20.skipnet`, `docs/language.md: resnet20`, or a padding case's title. */
+  where: string;
+  model: ModelGraph;
+  code: string;
+  className: string;
+  batch?: number;
 }
 
-/** SkipNet H×W×C (or N) → PyTorch's C×H×W (or N). */
-function torchShape(shape: number[]): number[] {
-  return shape.length === 3 ? [shape[2], shape[0], shape[1]] : shape;
+/** Exports every model of `text`, which must analyse without errors. */
+function exportAll(text: string, where: string): Exported[] {
+  const analysis = analyze(text);
+  assert.deepEqual(analysis.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), [], where);
+  return analysis.models.map((model) => {
+    const result = exportPyTorch(analysis, model, where);
+    assert.ok(result.ok, `${where}: ${JSON.stringify(!result.ok && result.problems)}`);
+    return { where: analysis.models.length > 1 ? `${where}: ${model.name}` : where, model, code: result.code, className: result.className };
+  });
 }
 
-/** The SkipNet shape PyTorch's module `path` should produce: a node, or a block instance's output. */
-function expectedShape(model: ModelGraph, path: string): number[] | undefined {
-  const id = path.replace(/\./g, '/');
-  const node = model.nodeById.get(id);
-  if (node?.shape) return torchShape(node.shape);
-  const group = model.groupById.get(id);
-  const output = group?.output ? model.nodeById.get(group.output) : undefined;
-  return output?.shape ? torchShape(output.shape) : undefined;
+/** Every ```skipnet snippet of a Markdown file that declares a model and passes the analysis. */
+function docModels(file: string): Exported[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  return [...text.matchAll(/```skipnet\n([\s\S]*?)```/g)]
+    .map((m) => m[1])
+    .filter((snippet) => {
+      const analysis = analyze(snippet);
+      return analysis.models.length > 0 && analysis.diagnostics.every((d) => d.severity !== 'error');
+    })
+    .flatMap((snippet) => exportAll(snippet, file));
+}
+
+// ImageNet-sized examples run one image (their batch norms still see 7×7 values and more), the others two.
+const examples = exampleNames().flatMap((file) => exportAll(readExample(file), file).map((e) => ({ ...e, batch: e.model.inputShape[0] * (e.model.inputShape[1] ?? 1) >= 128 * 128 ? 1 : 2 })));
+const docs = [...docModels('README.md'), ...docModels(join('docs', 'language.md'))];
+const padding = PADDING_CASES.flatMap((c) => exportAll(c.text, c.title));
+let reports: TorchReport[] | undefined;
+/** PyTorch's reports for examples, docs and padding cases, in that order, from one python3 process run on first use. */
+function torchReports(): TorchReport[] {
+  try {
+    reports ??= runInPyTorch([...examples, ...docs, ...padding]);
+  } catch (error) {
+    assert.fail(`PyTorch reference failed (needs Debian python3-torch: apt-get install -y python3-torch; .ci/run installs it): ${(error as Error).message}`);
+  }
+  return reports;
 }
 
 describe('PyTorch export', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'skipnet-export-'));
-  const exported = exampleNames().map((file) => {
-    const analysis = analyze(readExample(file));
-    const model = analysis.models[0];
-    const result = exportPyTorch(analysis, model, file);
-    assert.ok(result.ok, `${file}: ${JSON.stringify(!result.ok && result.problems)}`);
-    const path = join(dir, file.replace('.skipnet', '.py'));
-    writeFileSync(path, result.code);
-    return { file, model, path, className: result.className, code: result.code };
-  });
-
   it('writes readable code: one class per block, names from the source, only torch imported', () => {
-    const densenet = exported.find((e) => e.file === 'densenet121.skipnet')!;
+    const densenet = examples.find((e) => e.where === 'densenet121.skipnet')!;
     assert.deepEqual([...densenet.code.matchAll(/^class (\w+)\(nn\.Module\):/gm)].map((m) => m[1]), ['ZeroPad', 'GlobalAvgPool', 'Denselayer', 'Denseblock', 'Transition', 'Densenet121']);
     assert.match(densenet.code, /^ {8}self\.conv0 = nn\.Conv2d\(in_shape\[0\], 64, 7, stride=2, padding=3, bias=False\)$/m);
     assert.match(densenet.code, /^ {8}concat1 = torch\.cat\(\[x, conv2\], dim=1\)$/m);
@@ -54,34 +72,32 @@ describe('PyTorch export', () => {
     assert.deepEqual([...densenet.code.matchAll(/^(?:import|from) (\S+)/gm)].map((m) => m[1]), ['math', 'torch', 'torch.nn.functional', 'torch']);
   });
 
-  it("every example's export has SkipNet's parameter count and every named layer's shape in PyTorch", () => {
-    let report: TorchReport[];
-    try {
-      const stdout = execFileSync(PYTHON, [join(ROOT, 'test', 'reference', 'check_export.py'), ...exported.map((e) => `${e.path}:${e.className}`)], {
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-        timeout: 300_000,
-      });
-      report = JSON.parse(stdout);
-    } catch (error) {
-      assert.fail(`PyTorch reference failed (needs Debian python3-torch: apt-get install -y python3-torch; .ci/run installs it): ${(error as Error).message}`);
+  it("every example runs forward and backward in PyTorch with SkipNet's counts, names and every layer's shape", () => {
+    assert.equal(examples.length, exampleNames().length);
+    const all = torchReports();
+    examples.forEach((e, i) => assertMatchesCore(e.model, all[i], e.where));
+    const resnet50 = examples.findIndex((e) => e.where === 'resnet50.skipnet');
+    assert.equal(all[resnet50].params, 25_557_032);
+  });
+
+  it("every model in README.md and docs/language.md runs forward and backward in PyTorch with SkipNet's counts, names and shapes", () => {
+    const names = docs.map((d) => d.model.name);
+    assert.ok(names.includes('resnet20') && names.includes('inception_part'), names.join(', '));
+    const all = torchReports();
+    docs.forEach((d, i) => assertMatchesCore(d.model, all[examples.length + i], d.where));
+    const resnet20 = docs.findIndex((d) => d.model.name === 'resnet20');
+    assert.equal(all[examples.length + resnet20].params, 269_722);
+  });
+
+  it('padding from block parameters, whatever Python type each call gives it, builds and runs as the core computes', () => {
+    const all = torchReports();
+    const offset = examples.length + docs.length;
+    padding.forEach((p, i) => assertMatchesCore(p.model, all[offset + i], `${p.where}\n${PADDING_CASES[i].text}`));
+    for (const [i, c] of PADDING_CASES.entries()) {
+      for (const line of c.code) assert.ok(padding[i].code.includes(line), `${c.title}: the export writes ${line}\n${padding[i].code}`);
+      const model = padding[i].model;
+      assert.deepEqual(Object.fromEntries(Object.keys(c.shapes).map((id) => [id, model.nodeById.get(id)?.shape])), c.shapes, c.title);
     }
-    exported.forEach(({ file, model }, i) => {
-      const torch = report[i];
-      assert.equal(BigInt(torch.params), model.totals.params, `${file}: parameters`);
-      assert.equal(BigInt(torch.buffers), model.totals.buffers, `${file}: BN running statistics`);
-      assert.deepEqual(torch.output, torchShape(model.nodeById.get(model.output)!.shape!), `${file}: output`);
-      let matched = 0;
-      for (const [path, shape] of Object.entries(torch.shapes)) {
-        const expected = expectedShape(model, path);
-        if (!expected) continue;
-        assert.deepEqual(shape, expected, `${file}: ${path}`);
-        matched++;
-      }
-      // Every node and block instance that PyTorch names the same way is compared; that must be nearly all of them.
-      const comparable = model.nodes.filter((n) => !['input', 'add', 'concat'].includes(n.kind)).length + model.groups.length;
-      assert.ok(matched >= comparable * 0.95, `${file}: compared ${matched} of ${comparable} layers and blocks`);
-    });
   });
 });
 
