@@ -102,7 +102,7 @@ describe('SkipNet in VS Code: the DenseNet graph', () => {
       const reloaded = page.waitForEvent('domcontentloaded', { timeout: TIMEOUT });
       await workbench.runCommand('Developer: Reload Window');
       await reloaded;
-      await page.locator('.monaco-workbench .part.editor').waitFor({ state: 'visible', timeout: 60_000 });
+      await page.locator('.monaco-workbench .part.editor').waitFor({ state: 'visible', timeout: 120_000 });
       await graphTab().waitFor({ timeout: TIMEOUT });
       assert.equal(await waitForDenseNetGraph(), nodesBeforeReload);
       await workbench.screenshot('graph-restored');

@@ -35,7 +35,7 @@ const side = (w: WebviewPage, index: number): Locator => w.page.locator(`.side[d
 const renders = (w: WebviewPage, index: number): Promise<number> =>
   w.page.evaluate((i) => Number(document.querySelector(`.side[data-side="${i}"] .graph-host`)!.shadowRoot!.querySelector<HTMLElement>('#stage')!.dataset.renderCount ?? 0), index);
 async function waitRenders(w: WebviewPage, index: number, count: number): Promise<void> {
-  await w.page.waitForFunction(([i, n]) => Number(document.querySelector(`.side[data-side="${i}"] .graph-host`)!.shadowRoot!.querySelector<HTMLElement>('#stage')!.dataset.renderCount ?? 0) >= n, [index, count] as const, { timeout: 60_000 });
+  await w.page.waitForFunction(([i, n]) => Number(document.querySelector(`.side[data-side="${i}"] .graph-host`)!.shadowRoot!.querySelector<HTMLElement>('#stage')!.dataset.renderCount ?? 0) >= n, [index, count] as const, { timeout: 120_000 });
 }
 async function waitPosted(w: WebviewPage, type: CompareToHost['type']): Promise<CompareToHost> {
   await w.page.waitForFunction((t) => window.__posted.some((m) => (m as { type: string }).type === t), type);
@@ -217,8 +217,8 @@ test('train both, for real (cpu): a plain and a residual net draw loss curves an
   const w = await openCompare();
   const texts: [string, string] = [tinyNet('plain', false, 'optimizer: adam; lr: 0.01; batch: 8; epochs: 1; seed: 1'), tinyNet('residual', true, 'batch: 64; seed: 7')];
   await trainPair(w, [tinySpec('plain'), tinySpec('residual')], texts, 'cpu');
-  await w.page.waitForFunction(() => ['0', '1'].every((s) => Number(document.querySelector(`#chart-loss path.series.side-${s}`)?.getAttribute('data-points') ?? 0) >= 4), undefined, { timeout: 60_000 });
-  await w.page.waitForFunction(() => ['0', '1'].every((s) => Number(document.querySelector(`#chart-depth path.series.side-${s}`)?.getAttribute('data-points') ?? 0) >= 2), undefined, { timeout: 60_000 });
+  await w.page.waitForFunction(() => ['0', '1'].every((s) => Number(document.querySelector(`#chart-loss path.series.side-${s}`)?.getAttribute('data-points') ?? 0) >= 4), undefined, { timeout: 120_000 });
+  await w.page.waitForFunction(() => ['0', '1'].every((s) => Number(document.querySelector(`#chart-depth path.series.side-${s}`)?.getAttribute('data-points') ?? 0) >= 2), undefined, { timeout: 120_000 });
   assert.equal(await w.page.locator('#training-status').getAttribute('data-state'), 'running');
   // Both run side A's train section: batch 8 of 8,000 images is 1,000 steps (B's own batch 64 would be 125).
   assert.match((await w.page.locator('#training-status').textContent()) ?? '', /^backend cpu · A: step \d+\/1000 · loss [\d.]+ · B: step \d+\/1000/);
@@ -228,7 +228,7 @@ test('train both, for real (cpu): a plain and a residual net draw loss curves an
   assert.equal(await w.page.locator('#chart-depth path.series.side-1').getAttribute('data-points'), '3');
   assert.equal(await w.page.locator('#train-both').getAttribute('disabled'), '');
   await w.page.locator('#train-both-stop').click();
-  await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'stopped', undefined, { timeout: 60_000 });
+  await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'stopped', undefined, { timeout: 120_000 });
   assert.match((await w.page.locator('#training-status').textContent()) ?? '', /^Stopped: A after \d+ steps, B after \d+\.$/);
   const stoppedAt = [await pointsDrawn(w, 0), await pointsDrawn(w, 1)];
   assert.equal(await w.page.evaluate(() => document.getElementById('training')?.dataset.tensors), '0');
@@ -246,9 +246,9 @@ test('train both (wasm): the same model on both sides, B written with another se
   const a = tinyNet('twin', true, 'optimizer: adam; lr: 0.01; batch: 8; epochs: 1; seed: 3');
   const b = tinyNet('twin', true, 'batch: 32; seed: 11');
   await trainPair(w, [tinySpec('twin'), { ...tinySpec('twin'), uri: 'file:///work/twin-b.skipnet', file: 'twin-b.skipnet' }], [a, b], 'wasm');
-  await w.page.waitForFunction(() => ['0', '1'].every((s) => Number(document.querySelector(`#chart-loss path.series.side-${s}`)?.getAttribute('data-points') ?? 0) >= 6), undefined, { timeout: 60_000 });
+  await w.page.waitForFunction(() => ['0', '1'].every((s) => Number(document.querySelector(`#chart-loss path.series.side-${s}`)?.getAttribute('data-points') ?? 0) >= 6), undefined, { timeout: 120_000 });
   await w.page.locator('#train-both-stop').click();
-  await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'stopped', undefined, { timeout: 60_000 });
+  await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'stopped', undefined, { timeout: 120_000 });
   const path = async (side: 0 | 1): Promise<string[]> => ((await w.page.locator(`#chart-loss path.series.side-${side}`).getAttribute('d')) ?? '').split(' ');
   const [pa, pb] = [await path(0), await path(1)];
   const common = Math.min(pa.length, pb.length);
@@ -264,8 +264,10 @@ test('train both (wasm): the same model on both sides, B written with another se
 test('train both to the end (wasm): accuracy against parameters plots the held-out accuracy of each model', async () => {
   const w = await openCompare();
   const texts: [string, string] = [tinyNet('plain', false, 'optimizer: adam; lr: 0.01; batch: 256; epochs: 1; seed: 1'), tinyNet('residual', true, 'batch: 256; seed: 1')];
-  await trainPair(w, [tinySpec('plain'), tinySpec('residual')], texts, 'cpu');
-  await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'finished', undefined, { timeout: 120_000 });
+  await trainPair(w, [tinySpec('plain'), tinySpec('residual')], texts, 'wasm');
+  // A whole epoch (31 steps of 256 images) and the full held-out split for each side: minutes on a loaded
+  // 2-core machine, so the wait for the end is sized to that, not to an idle one.
+  await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'finished', undefined, { timeout: 600_000 });
   const status = (await w.page.locator('#training-status').textContent()) ?? '';
   const held = /Held-out accuracy: A ([\d.]+)%, B ([\d.]+)%\.$/.exec(status);
   assert.ok(held, status);

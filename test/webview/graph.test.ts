@@ -224,7 +224,7 @@ test('export: SVG with embedded print palette, PNG bytes; view state restores af
   assert.equal((svg.data.match(/class="node /g) ?? []).length, 78);
   writeFileSync('test-results/graph-resnet20-print.svg', svg.data);
   await w.send({ type: 'exportRequest', uri: DOC_URI, version: 1, requestId: 8, format: 'png', theme: 'current' });
-  await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string; requestId?: number }).type === 'exportResult' && (m as { requestId: number }).requestId === 8), undefined, { timeout: 60_000 });
+  await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string; requestId?: number }).type === 'exportResult' && (m as { requestId: number }).requestId === 8), undefined, { timeout: 120_000 });
   const png = (await w.posted()).find((m) => m.type === 'exportResult' && m.requestId === 8);
   assert.ok(png && png.type === 'exportResult');
   const bytes = Buffer.from(png.data, 'base64');

@@ -140,7 +140,7 @@ export async function openWebview(browser: Browser, state?: unknown, viewport = 
     send: (message) => page.evaluate((m) => window.postMessage(m, '*'), message),
     renderCount: () => page.evaluate(() => Number(document.getElementById('stage')?.dataset.renderCount ?? 0)),
     waitForRender: async (count) => {
-      await page.waitForFunction((n) => Number(document.getElementById('stage')?.dataset.renderCount ?? 0) >= n, count, { timeout: 60_000 });
+      await page.waitForFunction((n) => Number(document.getElementById('stage')?.dataset.renderCount ?? 0) >= n, count, { timeout: 120_000 });
     },
     init: async (graph, version = 1, direction = 'down') => {
       const before = await webview.renderCount();

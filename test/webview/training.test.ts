@@ -58,11 +58,11 @@ async function start(w: WebviewPage, training: TrainingRun, version = 1): Promis
 const step = (w: WebviewPage): Promise<number> => w.page.evaluate(() => Number(document.getElementById('training')?.dataset.step ?? 0));
 
 async function waitForStep(w: WebviewPage, atLeast: number): Promise<void> {
-  await w.page.waitForFunction((n) => Number(document.getElementById('training')?.dataset.step ?? 0) >= n, atLeast, { timeout: 60_000 });
+  await w.page.waitForFunction((n) => Number(document.getElementById('training')?.dataset.step ?? 0) >= n, atLeast, { timeout: 120_000 });
 }
 
 async function waitForState(w: WebviewPage, wanted: string): Promise<void> {
-  await w.page.waitForFunction((s) => document.getElementById('training')?.dataset.state === s, wanted, { timeout: 60_000 });
+  await w.page.waitForFunction((s) => document.getElementById('training')?.dataset.state === s, wanted, { timeout: 120_000 });
 }
 
 /** What the bar shows for a CPU backend: with two or more cores, a worker per core (up to 4) shares every batch. */
@@ -143,7 +143,7 @@ async function pauseAndRead(w: WebviewPage): Promise<{ step: number; tensors: nu
       return data?.pausedStep !== undefined && data.tensorStep === data.pausedStep;
     },
     undefined,
-    { timeout: 60_000 },
+    { timeout: 120_000 },
   );
   return w.page.evaluate(() => {
     const data = document.getElementById('training')!.dataset;
@@ -158,12 +158,12 @@ test('statistics colour the nodes; a new run clears them', async () => {
   assert.ok(conv.includes('res1/conv1'), `node ids: ${conv.join(', ')}`);
   assert.equal(await fill(), '');
   await start(w, run(tinyModel(), 'cpu', 2));
-  await w.page.waitForFunction(() => (document.querySelector('[data-id="res1/conv1"] .stats-badge')?.textContent ?? '') !== '', undefined, { timeout: 60_000 });
+  await w.page.waitForFunction(() => (document.querySelector('[data-id="res1/conv1"] .stats-badge')?.textContent ?? '') !== '', undefined, { timeout: 120_000 });
   const first = await fill();
   assert.notEqual(first, '', 'the statistics overlay fills the node');
   const badge = await w.page.locator('[data-id="res1/conv1"] .stats-badge').textContent();
   assert.match(badge ?? '', /^-?\d/);
-  await w.page.waitForFunction((before) => (document.querySelector('[data-id="res1/conv1"] .stats-badge')?.textContent ?? before) !== before, badge, { timeout: 60_000 });
+  await w.page.waitForFunction((before) => (document.querySelector('[data-id="res1/conv1"] .stats-badge')?.textContent ?? before) !== before, badge, { timeout: 120_000 });
   // Another metric repaints at once.
   const current = await w.page.locator('[data-id="res1/conv1"] .stats-badge').textContent();
   await w.page.locator('.stats-metric').click();
