@@ -1,23 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from '../../src/cli/main';
-import { ROOT } from '../support/examples';
+import { runCliIn as run } from './helpers';
 
-function run(args: string[], files: Record<string, string> = {}): { code: number; out: string; err: string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = runCli(args, {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    writeFile: (path, text) => {
-      files[path] = text;
-    },
-    readFile: (path) => (path in files ? files[path] : readFileSync(join(ROOT, path), 'utf8')),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('skipnet paths', () => {
   it('prints length → count → share and a reading for ResNet-20', () => {

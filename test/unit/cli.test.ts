@@ -3,24 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../../src/cli/main';
+import { runCliIn as run } from './helpers';
 import { ROOT } from '../support/examples';
 
-function run(args: string[], files: Record<string, string> = {}): { code: number; out: string; err: string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = runCli(args, {
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    writeFile: (path, text) => {
-      files[path] = text;
-    },
-    readFile: (path) => {
-      if (path in files) return files[path];
-      return readFileSync(join(ROOT, path), 'utf8');
-    },
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('skipnet CLI', () => {
   it('check prints file:line:col: severity: message and exits 1 on errors', () => {

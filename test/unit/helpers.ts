@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { analyze, type Analysis } from '../../src/core';
-import { readExample } from '../support/examples';
+import { runCli } from '../../src/cli/main';
+import { readExample, ROOT } from '../support/examples';
 
 /** An example from examples/ with its analysis. */
 export function example(name: string): { text: string; analysis: Analysis } {
@@ -20,4 +23,22 @@ export function offsetOf(text: string, needle: string, delta = 0, occurrence = 0
 /** The text a range covers. */
 export function slice(text: string, range: { start: number; end: number }): string {
   return text.slice(range.start, range.end);
+}
+
+/**
+ * Runs the CLI in-process on `args`: `files` are read before the checkout (paths relative to its root) and
+ * receive what the CLI writes. Returns the exit code and the printed lines joined.
+ */
+export function runCliIn(args: string[], files: Record<string, string> = {}): { code: number; out: string; err: string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = runCli(args, {
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    writeFile: (path, text) => {
+      files[path] = text;
+    },
+    readFile: (path) => (path in files ? files[path] : readFileSync(join(ROOT, path), 'utf8')),
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
 }

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
 import { TrainingEngine, type TrainEvent } from '../../src/train/engine';
 import { hubPeer, portPeer, shardSlice, spokePeer, type ShardPort } from '../../src/train/shard';
-import { graphOf, immediate, type Replica, snapshot, syntheticDataset } from './trainHelpers';
+import { graphOf, immediate, recordReplica, type Replica, syntheticDataset } from './trainHelpers';
 
 const NO_BN = `
 model flat(6x6x1) {
@@ -33,13 +33,7 @@ function start(text: string, steps: number, shard?: ConstructorParameters<typeof
     statsInterval: shard?.rank ? 0 : 4,
     nextFrame: immediate,
     shard,
-    onEvent: (e) => {
-      replica.events.push(e);
-      if (e.type === 'progress') {
-        replica.losses.push(e.loss);
-        if (e.step === steps) replica.weights = snapshot(replica.engine);
-      }
-    },
+    onEvent: recordReplica(replica, steps),
   });
   replica.result = replica.engine.run();
   return replica;

@@ -6,7 +6,7 @@ import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
 import { TrainingEngine, type TrainEvent } from '../../src/train/engine';
 import { TrainError } from '../../src/train/model';
 import { hubPeer, spokePeer, type ShardPeer, type ShardPort } from '../../src/train/shard';
-import { graphOf, immediate, type Replica, snapshot, syntheticDataset } from './trainHelpers';
+import { graphOf, immediate, recordReplica, type Replica, syntheticDataset } from './trainHelpers';
 
 // Data-parallel training with 1–4 replicas must equal one worker on the whole batch, batch norm included
 // (synchronised like PyTorch's SyncBatchNorm), at batches that split unevenly or into single images.
@@ -58,13 +58,7 @@ function start(text: string, steps: number, config: Partial<TrainingConfig>, sha
     statsInterval: shard && shard.rank !== 0 ? 0 : 3,
     nextFrame: immediate,
     shard,
-    onEvent: (e) => {
-      replica.events.push(e);
-      if (e.type === 'progress') {
-        replica.losses.push(e.loss);
-        if (e.step === steps) replica.weights = snapshot(replica.engine);
-      }
-    },
+    onEvent: recordReplica(replica, steps),
   });
   replica.result = replica.engine.run();
   return replica;

@@ -60,3 +60,14 @@ export function snapshot(engine: TrainingEngine): Map<string, Float32Array> {
   }
   return out;
 }
+
+/** An onEvent that records a replica's events and losses, and its weights when it reports step `steps`. */
+export function recordReplica(replica: Replica, steps: number): (event: TrainEvent) => void {
+  return (event) => {
+    replica.events.push(event);
+    if (event.type === 'progress') {
+      replica.losses.push(event.loss);
+      if (event.step === steps) replica.weights = snapshot(replica.engine);
+    }
+  };
+}
