@@ -3,8 +3,9 @@ import { resolvePadding, type GraphNode, type ModelGraph, type Padding, type Val
 import { avgPool, batchNorm, concatChannels, conv2d, dropoutRows, gelu, maxPool, zeroPadShortcut } from './ops';
 import { initialParameters, pairOf, type ParamRole } from './init';
 import { SeededRandom } from './rng';
+import { TrainError } from './errors';
 
-export { pairOf, type ParamRole };
+export { pairOf, TrainError, type ParamRole };
 
 /**
  * A TensorFlow.js model built from the core's expanded graph: our own variables and a functional
@@ -12,16 +13,6 @@ export { pairOf, type ParamRole };
  * probes, every intermediate gradient) is reachable for statistics.
  */
 
-/** A model the engine cannot build or run, with a message for the user. */
-export class TrainError extends Error {
-  constructor(
-    message: string,
-    readonly code: 'incomplete-model' | 'unsupported' | 'memory' | 'data' | 'non-finite' | 'backend' | 'batch-norm' = 'unsupported',
-  ) {
-    super(message);
-    this.name = 'TrainError';
-  }
-}
 
 export interface ModelParam {
   /** `${node id}/${role}`: unique, stable, and the key used by optimizers and exported weights. */
