@@ -7,13 +7,11 @@ The same images in the same order as SkipNet's TensorFlow.js engine (src/train/e
 - Batches: images normalised with the training pixels' mean and std (given by the caller, who computed them
   like data.ts's adaptInputs), centred zero padding, grey repeated to RGB; NCHW, or flat in H, W, C order.
 
-Run as a script it prints the labels of the first batches an order gives (a reproducibility check):
-    python3 skipnet_data.py FILE.bin SEED BATCH [BATCHES]
+first_batches(path, seed, batch, batches) gives the labels of the first batches of an order (a reproducibility
+check: test/unit/train-pytorch-reference.test.ts compares them with the TensorFlow.js engine's).
 """
-import json
 import math
 import struct
-import sys
 
 import torch
 
@@ -159,8 +157,3 @@ def first_batches(path, seed, batch, batches):
             result.append([int(dataset.train.labels[i]) for i in order[s * batch:(s + 1) * batch]])
     return result
 
-
-if __name__ == "__main__":
-    if len(sys.argv) not in (4, 5):
-        sys.exit("usage: skipnet_data.py FILE.bin SEED BATCH [BATCHES]")
-    print(json.dumps(first_batches(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) == 5 else 1)))

@@ -20,13 +20,11 @@ export function modulePath(id: string): string {
     .join('.');
 }
 
-const TORCH_NAMES: Record<ParamRole | 'running_mean' | 'running_var', string> = {
-  kernel: 'weight',
-  bias: 'bias',
-  gamma: 'weight',
-  beta: 'bias',
-  running_mean: 'running_mean',
-  running_var: 'running_var',
+/** PyTorch's name of each SkipNet weight, by layer kind. */
+const TORCH_NAMES: Readonly<Record<string, Readonly<Partial<Record<ParamRole | 'running_mean' | 'running_var', string>>>>> = {
+  conv: { kernel: 'weight', bias: 'bias' },
+  dense: { kernel: 'weight', bias: 'bias' },
+  bn: { gamma: 'weight', beta: 'bias', running_mean: 'running_mean', running_var: 'running_var' },
 };
 
 /** A tensor of the exported module's state_dict: its key, shape and values in PyTorch's layout (row-major). */
@@ -96,12 +94,13 @@ export function torchTensors(graph: ModelGraph, weights: readonly SkipNetWeight[
   return weights.map(({ name, shape, values }) => {
     const cut = name.lastIndexOf('/');
     const id = name.slice(0, cut);
-    const role = name.slice(cut + 1) as keyof typeof TORCH_NAMES;
+    const role = name.slice(cut + 1);
     const node = graph.nodeById.get(id);
-    if (!node || !Object.prototype.hasOwnProperty.call(TORCH_NAMES, role)) throw new TrainError(`No parameter named ${name} in model ${graph.name}.`, 'unsupported');
+    const torchName = node ? Object.entries(TORCH_NAMES[node.kind] ?? {}).find(([r]) => r === role)?.[1] : undefined;
+    if (!node || torchName === undefined || (role === 'bias' && node.args.bias !== true)) throw new TrainError(`No parameter named ${name} in model ${graph.name}.`, 'unsupported');
     const size = shape.reduce((a, b) => a * b, 1);
     if (values.length !== size) throw new TrainError(`${name} has ${size} values, not ${values.length}.`, 'unsupported');
-    const key = `${modulePath(id)}.${TORCH_NAMES[role]}`;
+    const key = `${modulePath(id)}.${torchName}`;
     const input = node.inputs[0];
     const flatInput = graph.nodeById.get(input)?.shape?.length === 1;
     if (flatInput && conflicts.has(input) && (node.kind === 'dense' || node.kind === 'bn')) {
