@@ -69,7 +69,7 @@ test('the runner draws the same data order as the TensorFlow.js engine for a see
     'from skipnet_data import first_batches, spread_indices',
     `print(json.dumps({"batches": [first_batches(${JSON.stringify(file)}, seed, 3000, 3) for seed in ${JSON.stringify(seeds)}], "spread": [spread_indices(2000, 256), spread_indices(7, 3), spread_indices(5, 9)]}))`,
   ].join('\n');
-  const theirs = JSON.parse(execFileSync(PYTHON, ['-c', script], { encoding: 'utf8' })) as { batches: number[][][]; spread: number[][] };
+  const theirs = JSON.parse(execFileSync(PYTHON, ['-c', script], { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } })) as { batches: number[][][]; spread: number[][] };
   seeds.forEach((seed, k) => {
     const random = new SeededRandom(seed);
     const ours: number[][] = [];

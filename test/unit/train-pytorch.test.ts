@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -168,6 +168,16 @@ test('missing Python or PyTorch: one message naming every interpreter tried and 
   ] as const) {
     await assert.rejects(findPython({ python }), (error: unknown) => error instanceof TrainError && why.test(error.message.split('\n')[1]));
   }
+  // Without a choice: python3, then python, on PATH; the first with PyTorch wins.
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  fakeInterpreter(bin, 'python3', `exec ${PYTHON} -S "$@"`);
+  await assert.rejects(findPython({ env: { PATH: bin } }), (error: unknown) => {
+    const lines = (error as Error).message.split('\n');
+    return /^ {2}python3 \(.*\): no PyTorch/.test(lines[1]) && lines[2] === '  python: not found';
+  });
+  fakeInterpreter(bin, 'python', `exec ${PYTHON} "$@"`);
+  assert.deepEqual([(await findPython({ env: { PATH: bin } })).command], ['python']);
   // The runner says the same when it is started with an interpreter that cannot import torch.
   const log = new EventLog();
   const run = await PyTorchTraining.start(options(TINY, syntheticFile, log, { python: { ...DEBIAN_TORCH, executable: bare } }));

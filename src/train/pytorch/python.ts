@@ -27,6 +27,8 @@ export interface FindPythonOptions {
   python?: string;
   /** Milliseconds one interpreter may take to import torch and answer (default 60 s: a CUDA build is slow to import). */
   timeoutMs?: number;
+  /** Environment of the probes, PATH included (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 // Prints one marked line, so whatever a sitecustomize or a warning prints around it does not matter.
@@ -59,9 +61,9 @@ export function torchVersion(version: string): [number, number] | undefined {
   return match ? [Number(match[1]), Number(match[2])] : undefined;
 }
 
-function probe(command: string, timeoutMs: number): Promise<{ probe: Probe } | { failure: string }> {
+function probe(command: string, timeoutMs: number, env: NodeJS.ProcessEnv | undefined): Promise<{ probe: Probe } | { failure: string }> {
   return new Promise((resolve) => {
-    execFile(command, ['-c', PROBE], { timeout: timeoutMs, encoding: 'utf8', windowsHide: true }, (error, stdout, stderr) => {
+    execFile(command, ['-c', PROBE], { timeout: timeoutMs, encoding: 'utf8', windowsHide: true, env }, (error, stdout, stderr) => {
       const line = stdout.split('\n').find((l) => l.startsWith('SKIPNET_PROBE '));
       if (line) {
         try {
@@ -90,7 +92,7 @@ export async function findPython(options: FindPythonOptions = {}): Promise<Pytho
   const timeoutMs = options.timeoutMs ?? 60_000;
   const tried: string[] = [];
   for (const command of candidates) {
-    const answer = await probe(command, timeoutMs);
+    const answer = await probe(command, timeoutMs, options.env);
     if ('failure' in answer) {
       tried.push(`${command}: ${answer.failure}`);
       continue;
