@@ -127,6 +127,8 @@ export class PyTorchTraining {
     // The promise may be dropped by a caller that only listens to events; its rejection is not an unhandled one.
     this.result.catch(() => undefined);
     child.stdin.on('error', () => undefined); // EPIPE once the runner has gone: commands then have nothing to reach
+    // A failed kill or pipe is reported with the exit ('close' still follows); unhandled, it would end this process.
+    child.on('error', (error) => this.stderr.push(`(${error.message})`));
     createInterface({ input: child.stdout }).on('line', (line) => this.onLine(line));
     createInterface({ input: child.stderr }).on('line', (line) => {
       this.stderr.push(line);
@@ -170,6 +172,7 @@ export class PyTorchTraining {
     const datasetName = basename(options.datasetFile).replace(/\.bin$/, '');
     const dataset = parseDataset(datasetName, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const adapter = checkDataFits(graph, dataset);
+    if (dataset.test.count < 1) throw new TrainError(`Data set ${datasetName} has no held-out images to evaluate on.`, 'data');
     for (const [name, value] of [['maxSteps', options.maxSteps], ['evalSamples', options.evalSamples], ['quickEvalSamples', options.quickEvalSamples], ['evalsPerEpoch', options.evalsPerEpoch]] as const) {
       if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new TrainError(`${name} must be a whole number ≥ 1, not ${value}.`, 'unsupported');
     }
