@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative as relativePath, resolve } from 'node:path';
 import { test } from 'node:test';
 import { runCliAsync, type CliIo } from '../../src/cli/main';
 import { analyze } from '../../src/core';
@@ -14,6 +15,7 @@ import { PyTorchTraining } from '../../src/train/pytorch/runner';
 import { featureOrders, modulePath, torchTensors } from '../../src/train/pytorch/weights';
 import { epochOrder, SeededRandom } from '../../src/train/rng';
 import { spreadIndices } from '../../src/train/schedule';
+import { ROOT } from '../support/examples';
 import { DEBIAN_TORCH, EventLog, PYTHON } from './torchHelpers';
 import { graphOf, immediate } from './trainHelpers';
 
@@ -209,4 +211,26 @@ test('skipnet train --engine pytorch prints the TensorFlow.js CLI lines; wrong c
   io = capture();
   assert.equal(await runCliAsync(['train', 'examples/mnist_resnet.skipnet', '--engine', 'pytorch', '--python', '/nonexistent/python3'], io), 2);
   assert.equal(io.errors[0].split('\n').slice(0, 2).join('\n'), 'skipnet: Training with PyTorch needs a Python with PyTorch 1.13 or newer. Tried:\n  /nonexistent/python3: not found');
+});
+
+test('the Node side loads neither vscode nor TensorFlow.js: every import it reaches is relative or a node: built-in', () => {
+  const seen = new Set<string>();
+  const outside: string[] = [];
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    // Type-only imports are erased by the build: they load nothing.
+    for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^;]*?\bfrom\s*['"]([^'"]+)['"]/gm)) {
+      const [, , typeOnly, spec] = m;
+      if (typeOnly) continue;
+      if (spec.startsWith('node:')) continue;
+      if (!spec.startsWith('.')) outside.push(`${relativePath(ROOT, file)} imports '${spec}'`);
+      else visit([`${resolve(dirname(file), spec)}.ts`, join(resolve(dirname(file), spec), 'index.ts')].find((f) => existsSync(f))!);
+    }
+  };
+  visit(join(ROOT, 'src', 'train', 'pytorch', 'index.ts'));
+  assert.deepEqual(outside, []);
+  assert.ok(seen.has(join(ROOT, 'src', 'export', 'pytorch.ts')) && seen.size >= 20, `${seen.size} files reached`);
+  assert.ok(![...seen].some((f) => /src\/train\/(model|engine|data|ops|stats)\.ts$/.test(f)), 'no tfjs module of src/train');
 });
