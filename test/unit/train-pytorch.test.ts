@@ -160,8 +160,6 @@ test('missing Python or PyTorch: one message naming every interpreter tried and 
   // -S leaves out site-packages, where Debian's torch lives: a Python without torch.
   const bare = fakeInterpreter(dir, 'bare-python', `exec ${PYTHON} -S "$@"`);
   const old = fakeInterpreter(dir, 'old-torch', `echo 'SKIPNET_PROBE {"executable": "/opt/old/python", "python": "3.8.10", "torch": "1.12.1"}'`);
-  const found = await findPython({ python: PYTHON });
-  assert.match(found.torch, /^1\.13/);
   for (const [python, why] of [
     [bare, / \(.*Python 3\.\d+\.\d+\): no PyTorch \(ModuleNotFoundError: No module named 'torch'\)$/],
     [old, /^ {2}\S+old-torch \(\/opt\/old\/python, Python 3\.8\.10\): PyTorch 1\.12\.1 is older than 1\.13$/],
@@ -177,7 +175,9 @@ test('missing Python or PyTorch: one message naming every interpreter tried and 
     return /^ {2}python3 \(.*\): no PyTorch/.test(lines[1]) && lines[2] === '  python: not found';
   });
   fakeInterpreter(bin, 'python', `exec ${PYTHON} "$@"`);
-  assert.deepEqual([(await findPython({ env: { PATH: bin } })).command], ['python']);
+  const found = await findPython({ env: { PATH: bin } });
+  assert.deepEqual([found.command, found.executable, found.cuda, found.mps], ['python', PYTHON, false, false]);
+  assert.match(found.torch, /^1\.13/);
   // The runner says the same when it is started with an interpreter that cannot import torch.
   const log = new EventLog();
   const run = await PyTorchTraining.start(options(TINY, syntheticFile, log, { python: { ...DEBIAN_TORCH, executable: bare } }));
