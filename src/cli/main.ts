@@ -7,6 +7,7 @@ import { explainOutput, explainSides, pathsOutput } from './explain';
 import { renderSvg } from './render';
 import { renderTable } from './table';
 import { trainCommand } from '../train/cli';
+import { torchTrainCommand } from '../train/pytorch/cli';
 
 const USAGE = `usage: skipnet <command> [options]
 
@@ -31,8 +32,10 @@ commands:
                                     stdout or GRAPH.svg
   train FILE [--model NAME] [--backend cpu|wasm] [--steps N] [--epochs N] [--batch N]
              [--eval-samples N] [--json]
-                                    train the model on its data set in Node, printing progress
-                                    and the final held-out accuracy (--json: one event per line)
+             [--engine tfjs|pytorch] [--python PATH] [--device auto|cpu|cuda|mps]
+                                    train the model on its data set in Node (TensorFlow.js) or on
+                                    your PyTorch, printing progress and the final held-out
+                                    accuracy (--json: one event per line)
   help                              this text`;
 
 export interface CliIo {
@@ -52,7 +55,7 @@ const nodeIo: CliIo = {
 /** Like runCli, but also runs the asynchronous commands (train). */
 export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<number> {
   if (argv[0] !== 'train') return runCli(argv, io);
-  const { positional, flags, error } = parseFlags(argv.slice(1), ['model', 'backend', 'steps', 'epochs', 'batch', 'eval-samples'], ['json']);
+  const { positional, flags, error } = parseFlags(argv.slice(1), ['model', 'backend', 'steps', 'epochs', 'batch', 'eval-samples', 'engine', 'python', 'device'], ['json']);
   if (error) return usage(io, error);
   const numbers: Record<string, number | undefined> = {};
   for (const name of ['steps', 'epochs', 'batch', 'eval-samples']) {
@@ -63,6 +66,13 @@ export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<n
   }
   const backend = flags.backend ?? 'cpu';
   if (backend !== 'cpu' && backend !== 'wasm') return usage(io, `--backend must be cpu or wasm, not '${backend}'`);
+  const engine = flags.engine ?? 'tfjs';
+  if (engine !== 'tfjs' && engine !== 'pytorch') return usage(io, `--engine must be tfjs or pytorch, not '${engine}'`);
+  if (engine === 'pytorch' && flags.backend !== undefined) return usage(io, '--backend chooses a TensorFlow.js backend; with --engine pytorch use --device');
+  if (engine === 'tfjs' && (flags.python !== undefined || flags.device !== undefined)) return usage(io, `--${flags.python !== undefined ? 'python' : 'device'} needs --engine pytorch`);
+  const device = flags.device ?? 'auto';
+  if (device !== 'auto' && device !== 'cpu' && device !== 'cuda' && device !== 'mps') return usage(io, `--device must be auto, cpu, cuda or mps, not '${device}'`);
+  let source: { file: string; analysis: Analysis } | undefined;
   let graph: ModelGraph | undefined;
   const code = withFile(positional, io, (file, analysis) => {
     // --batch replaces the train section's batch, so the batch-norm check runs again at the batch that trains.
@@ -82,9 +92,14 @@ export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<n
       if (sink.errorCount > 0) return 1;
     }
     graph = models[0];
+    source = { file, analysis };
     return 0;
   });
-  if (code !== 0 || !graph) return code;
+  if (code !== 0 || !graph || !source) return code;
+  if (engine === 'pytorch') {
+    const { file, analysis } = source;
+    return torchTrainCommand({ analysis, graph, sourceName: basename(file), python: flags.python, device, steps: numbers.steps, epochs: numbers.epochs, batch: numbers.batch, evalSamples: numbers['eval-samples'], json: flags.json !== undefined, out: io.out, err: io.err });
+  }
   return trainCommand(graph, { backend, steps: numbers.steps, epochs: numbers.epochs, batch: numbers.batch, evalSamples: numbers['eval-samples'], json: flags.json !== undefined, out: io.out, err: io.err });
 }
 

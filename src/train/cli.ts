@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelGraph } from '../core';
 import type { PortableBackend } from './backend';
 import { useNodeBackend as useBackend } from './nodeBackend';
-import { TrainingEngine, type TrainEvent, type TrainResult } from './engine';
+import { TrainingEngine, type TrainResult } from './engine';
 import { TrainError } from './model';
 import { datasetFor } from './nodeData';
+import { finalLine, printer } from './printer';
 
 /** `skipnet train`: trains one model in Node on the cpu or wasm backend, printing progress lines. */
 
@@ -19,47 +20,6 @@ export interface TrainCommandOptions {
   dataDir?: string;
   out(line: string): void;
   err(line: string): void;
-}
-
-const pad = (value: number, width: number) => String(value).padStart(width);
-
-function formatSeconds(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  return `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
-}
-
-/** Progress lines roughly every tenth of the run (and the first and last step). */
-function printer(options: TrainCommandOptions): (event: TrainEvent) => void {
-  let every = 10;
-  return (event) => {
-    if (options.json) {
-      if (event.type !== 'statistics') options.out(JSON.stringify(event));
-      return;
-    }
-    switch (event.type) {
-      case 'started':
-        every = Math.max(1, Math.round(event.totalSteps / 10));
-        options.out(`backend ${event.backend}, ${event.params.toLocaleString('en-US')} parameters, ${event.totalSteps} steps of batch ${event.batch}`);
-        for (const note of event.notes) options.out(`note: ${note}`);
-        break;
-      case 'progress':
-        if (event.step === 1 || event.step % every === 0 || event.step === event.totalSteps) {
-          const width = String(event.totalSteps).length;
-          options.out(
-            `epoch ${event.epoch}/${event.epochs} step ${pad(event.step, width)}/${event.totalSteps} loss ${event.loss.toFixed(4)} acc ${event.accuracy.toFixed(3)} ${event.imagesPerSecond.toFixed(1)} img/s ETA ${formatSeconds(event.etaSeconds)}`,
-          );
-        }
-        break;
-      case 'evaluation':
-        options.out(
-          `held-out ${event.full ? `after epoch ${event.epoch}` : `at step ${event.step}`}: loss ${event.loss.toFixed(4)} accuracy ${(event.accuracy * 100).toFixed(2)}% (${event.samples} images${event.full ? '' : ', a spread subset'})`,
-        );
-        break;
-      default:
-        break;
-    }
-  };
 }
 
 /** Exit code: 0 trained, 1 the model or data cannot train (message printed), 2 backend failure. */
@@ -98,7 +58,7 @@ export async function trainCommand(graph: ModelGraph, options: TrainCommandOptio
     return 1;
   }
   if (!options.json && result.evaluation) {
-    options.out(`final held-out accuracy ${(result.evaluation.accuracy * 100).toFixed(2)}% after ${result.steps} steps (${tf.getBackend()})`);
+    options.out(finalLine(result.evaluation, result.steps, tf.getBackend()));
   }
   return 0;
 }

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBytes, savedForBackward, singleValueMessage, singleValueNorms, trainingMemory, type ModelGraph, type TrainingConfig } from '../core';
-import { adaptInputs, makeBatch, type ImageDataset, type InputAdapter } from './data';
+import { formatBytes, savedForBackward, trainingMemory, type ModelGraph, type TrainingConfig } from '../core';
+import { makeBatch, type ImageDataset, type InputAdapter } from './data';
+import { checkDataFits, checkTrainable } from './dataset';
 import { diagnoseNonFinite } from './diagnose';
 import { TfModel, TrainError } from './model';
-import { SeededRandom } from './rng';
+import { epochOrder, SeededRandom } from './rng';
+import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL, spreadIndices } from './schedule';
 import { reduceStep, shardRange, ShardEnded, type ShardPeer } from './shard';
 import { localGradients } from './step';
 import { syncedGradients } from './syncstep';
@@ -95,9 +97,7 @@ export interface EngineOptions {
   now?: () => number;
 }
 
-export const DEFAULT_STATS_INTERVAL = 25;
-export const DEFAULT_EVALS_PER_EPOCH = 4;
-export const DEFAULT_QUICK_EVAL_SAMPLES = 256;
+export { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL, spreadIndices };
 export const DEFAULT_MEMORY_BUDGET = 1.5 * 1024 ** 3;
 
 type State = 'idle' | 'running' | 'paused' | 'stopping' | 'finished';
@@ -140,20 +140,9 @@ export class TrainingEngine {
   constructor(private readonly options: EngineOptions) {
     const { graph } = options;
     this.config = { ...graph.training, ...options.config };
-    if (!Number.isInteger(this.config.batch) || this.config.batch < 1) throw new TrainError(`Batch size must be a whole number ≥ 1, not ${this.config.batch}.`, 'unsupported');
-    if (!graph.complete) throw new TrainError(`Model ${graph.name} has errors that leave some shapes unknown; fix them before training.`, 'incomplete-model');
+    checkTrainable(graph, this.config);
     checkMemory(graph, this.config, options.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
-    // The core reports this at the train section's batch; a batch given here (CLI flag, Train both) is checked again.
-    const single = singleValueNorms(graph, this.config.batch)[0];
-    if (single) throw new TrainError(singleValueMessage(single, this.config.batch, '', single.id), 'batch-norm');
-    this.adapter = adaptInputs(options.dataset, graph.inputShape, `model ${graph.name}`);
-    const lastShape = graph.nodeById.get(graph.output)?.shape;
-    if (!lastShape || lastShape.length !== 1 || lastShape[0] !== options.dataset.classes.length) {
-      throw new TrainError(
-        `Model ${graph.name} ends in ${lastShape ? lastShape.join('×') : '?'} outputs but ${options.dataset.name} has ${options.dataset.classes.length} classes: end the model with dense(${options.dataset.classes.length}).`,
-        'data',
-      );
-    }
+    this.adapter = checkDataFits(graph, options.dataset);
     this.nextFrame = options.nextFrame ?? defaultNextFrame;
     this.now = options.now ?? (() => (typeof performance !== 'undefined' ? performance.now() : Date.now()));
   }
@@ -288,8 +277,7 @@ export class TrainingEngine {
     let lastEvaluation: EvaluationEvent | undefined;
 
     for (let epoch = 1; epoch <= epochCount; epoch++) {
-      for (let i = 0; i < indices.length; i++) indices[i] = i;
-      order.shuffle(indices);
+      epochOrder(order, indices);
       for (let s = 0; s < stepsPerEpoch && this.step < totalSteps; s++) {
         if (!(await this.waitWhilePaused())) return this.finish({ reason: 'stopped', steps: this.step, loss: lastLoss });
         const started = this.now();
@@ -479,12 +467,6 @@ export class TrainingEngine {
     }
     return { type: 'evaluation', epoch, step: this.step, loss: lossSum / samples, accuracy: correct / samples, samples, full };
   }
-}
-
-/** `wanted` indices spread evenly over 0..count-1 (all of them when wanted ≥ count): splits may be ordered by class. */
-function spreadIndices(count: number, wanted: number): Int32Array {
-  const n = Math.max(0, Math.min(count, Math.floor(wanted)));
-  return new Int32Array(n).map((_, i) => Math.floor((i * count) / n));
 }
 
 /** Shapes (with batch) of the tensors a set of probe keys is added to. */

@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { resolvePadding, type GraphNode, type ModelGraph, type Padding, type Value } from '../core';
 import { avgPool, batchNorm, concatChannels, conv2d, dropoutRows, gelu, maxPool, zeroPadShortcut } from './ops';
+import { initialParameters, pairOf, type ParamRole } from './init';
 import { SeededRandom } from './rng';
+import { TrainError } from './errors';
+
+export { pairOf, TrainError, type ParamRole };
 
 /**
  * A TensorFlow.js model built from the core's expanded graph: our own variables and a functional
@@ -9,18 +13,6 @@ import { SeededRandom } from './rng';
  * probes, every intermediate gradient) is reachable for statistics.
  */
 
-/** A model the engine cannot build or run, with a message for the user. */
-export class TrainError extends Error {
-  constructor(
-    message: string,
-    readonly code: 'incomplete-model' | 'unsupported' | 'memory' | 'data' | 'non-finite' | 'backend' | 'batch-norm' = 'unsupported',
-  ) {
-    super(message);
-    this.name = 'TrainError';
-  }
-}
-
-export type ParamRole = 'kernel' | 'bias' | 'gamma' | 'beta';
 
 export interface ModelParam {
   /** `${node id}/${role}`: unique, stable, and the key used by optimizers and exported weights. */
@@ -69,12 +61,6 @@ export interface ForwardResult {
   batchStats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>;
 }
 
-/** [a, b] from a kernel/stride value (`3` or `3x5`). */
-export function pairOf(value: Value | undefined, fallback: number): [number, number] {
-  if (typeof value === 'number') return [value, value];
-  if (value && typeof value === 'object' && 'dims' in value) return [value.dims[0], value.dims[1] ?? value.dims[0]];
-  return [fallback, fallback];
-}
 
 /**
  * Padding per side from `pad=` (N, HxW, `same` or `valid`), resolved by the core's own rule. Throws a
@@ -113,12 +99,12 @@ export class TfModel {
     seed: number,
   ) {
     if (!graph.complete) throw new TrainError(`Model ${graph.name} has errors that leave some shapes unknown; fix them before training.`, 'incomplete-model');
-    const random = new SeededRandom(seed);
     for (const node of graph.nodes) {
       if (!node.shape) throw new TrainError(`Layer ${node.id} has no known shape.`, 'incomplete-model');
       for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
-      this.createParams(node, random);
+      if (node.kind === 'bn') this.addRunningStats(node);
     }
+    for (const p of initialParameters(graph, seed)) this.addParam(p.node, p.role, p.shape, p.values);
     const output = graph.nodeById.get(graph.output);
     this.logitsNode = output && output.kind === 'softmax' ? output.inputs[0] : graph.output;
   }
@@ -138,55 +124,24 @@ export class TfModel {
     return node.shape;
   }
 
-  private addParam(node: GraphNode, role: ParamRole, shape: number[], values: (i: number) => number): void {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(size);
-    for (let i = 0; i < size; i++) data[i] = values(i);
+  private addParam(node: string, role: ParamRole, shape: number[], values: Float32Array): void {
     // tidy frees the initial tensor; variable names stay engine-generated so several models can coexist.
-    const variable = tf.tidy(() => tf.variable(tf.tensor(data, shape), true));
-    const param: ModelParam = { name: `${node.id}/${role}`, node: node.id, role, variable };
+    const variable = tf.tidy(() => tf.variable(tf.tensor(values, shape), true));
+    const param: ModelParam = { name: `${node}/${role}`, node, role, variable };
     this.params.push(param);
-    const list = this.paramsByNode.get(node.id) ?? [];
+    const list = this.paramsByNode.get(node) ?? [];
     list.push(param);
-    this.paramsByNode.set(node.id, list);
+    this.paramsByNode.set(node, list);
   }
 
-  private createParams(node: GraphNode, random: SeededRandom): void {
-    switch (node.kind) {
-      case 'conv': {
-        const cin = this.shapeOf(node.inputs[0]).at(-1)!;
-        const [kh, kw] = pairOf(node.args.kernel, 1);
-        const groups = numberArg(node, 'groups', 1);
-        const filters = numberArg(node, 'filters', 1);
-        const fanIn = kh * kw * (cin / groups);
-        const std = Math.sqrt(2 / fanIn); // He et al. initialisation for ReLU networks
-        this.addParam(node, 'kernel', [kh, kw, cin / groups, filters], () => random.normal() * std);
-        if (node.args.bias === true) this.addParam(node, 'bias', [filters], () => 0);
-        break;
-      }
-      case 'dense': {
-        const fanIn = this.shapeOf(node.inputs[0])[0];
-        const units = numberArg(node, 'units', 1);
-        const bound = 1 / Math.sqrt(fanIn); // PyTorch's default for nn.Linear
-        this.addParam(node, 'kernel', [fanIn, units], () => (2 * random.next() - 1) * bound);
-        if (node.args.bias === true) this.addParam(node, 'bias', [units], () => (2 * random.next() - 1) * bound);
-        break;
-      }
-      case 'bn': {
-        const channels = node.shape!.at(-1)!;
-        this.addParam(node, 'gamma', [channels], () => 1);
-        this.addParam(node, 'beta', [channels], () => 0);
-        this.running.set(node.id, {
-          mean: tf.tidy(() => tf.variable(tf.zeros([channels]), false)),
-          variance: tf.tidy(() => tf.variable(tf.ones([channels]), false)),
-          momentum: numberArg(node, 'momentum', 0.1),
-          eps: numberArg(node, 'eps', 1e-5),
-        });
-        break;
-      }
-      default:
-        break;
-    }
+  private addRunningStats(node: GraphNode): void {
+    const channels = node.shape!.at(-1)!;
+    this.running.set(node.id, {
+      mean: tf.tidy(() => tf.variable(tf.zeros([channels]), false)),
+      variance: tf.tidy(() => tf.variable(tf.ones([channels]), false)),
+      momentum: numberArg(node, 'momentum', 0.1),
+      eps: numberArg(node, 'eps', 1e-5),
+    });
   }
 
   /** Runs the graph on a batch [N, ...inputShape]. Call inside tf.tidy (or a gradient function). */

@@ -40,3 +40,13 @@ export class SeededRandom {
     }
   }
 }
+
+/**
+ * One epoch's training order: `into` (0..into.length-1, overwritten) shuffled by `random`, whose stream the
+ * next epoch continues. The PyTorch runner (python/skipnet_data.py, epoch_order) draws the same order.
+ */
+export function epochOrder(random: SeededRandom, into: Int32Array): Int32Array {
+  for (let i = 0; i < into.length; i++) into[i] = i;
+  random.shuffle(into);
+  return into;
+}

@@ -1,4 +1,4 @@
-// The .vsix holds only what runs in VS Code (see .vscodeignore): bundles, media, grammar, examples, docs.
+// The .vsix holds only what runs in VS Code (see .vscodeignore): bundles, media, grammar, examples, docs, the PyTorch runner.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { projectRoot } from '../../scripts/vscode/code-server.mjs';
 
 /** What may ship, by path prefix or exact name. */
-const ALLOWED = [/^package\.json$/, /^LICENSE$/, /^README\.md$/, /^CHANGELOG\.md$/, /^language-configuration\.json$/, /^dist\//, /^media\//, /^syntaxes\//, /^examples\//, /^docs\//];
+const ALLOWED = [/^package\.json$/, /^LICENSE$/, /^README\.md$/, /^CHANGELOG\.md$/, /^language-configuration\.json$/, /^dist\//, /^media\//, /^syntaxes\//, /^examples\//, /^docs\//, /^python\/skipnet_(train|data|stats)\.py$/];
 
 describe('packaging', () => {
   it('lists only runtime files in the .vsix, with the extension bundle and no sources or maps', () => {
@@ -18,6 +18,8 @@ describe('packaging', () => {
       assert.ok(files.includes(bundle), `${bundle} is packaged: ${files.join(', ')}`);
     }
     assert.ok(files.includes('examples/densenet121.skipnet'));
+    // The PyTorch engine's runner and the modules it imports (src/train/pytorch/runner.ts finds them above dist/).
+    assert.deepEqual(files.filter((file) => file.startsWith('python/')).sort(), ['python/skipnet_data.py', 'python/skipnet_stats.py', 'python/skipnet_train.py']);
     assert.ok(files.includes('LICENSE'));
     assert.deepEqual(files.filter((file) => !ALLOWED.some((pattern) => pattern.test(file))), [], 'nothing outside the allow-list');
     assert.deepEqual(files.filter((file) => file.endsWith('.map') || file.endsWith('.ts') || file === 'dist/cli.js'), [], 'no maps, sources or CLI');

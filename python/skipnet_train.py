@@ -1,0 +1,320 @@
+"""SkipNet's PyTorch training runner: trains a model exported by `skipnet export --pytorch` as SkipNet's
+TensorFlow.js engine does (src/train/engine.ts), on the user's own PyTorch (CUDA, then MPS, else every CPU core).
+
+usage: python3 skipnet_train.py CONFIG.json
+
+The Node side (src/train/pytorch/) writes CONFIG.json: the exported module's file and class, the graph's nodes
+with their module paths, the data set file and how to adapt its images, the train settings, and a file of
+initial weights in PyTorch layouts. Events go to stdout as JSON lines, the engine's own types: started,
+progress, statistics, evaluation, paused, resumed, finished; and error (then exit code 1). Commands come on
+stdin as JSON lines, {"command": "pause" | "resume" | "stop"}, obeyed at the next step boundary; end of input
+(the parent went away) stops the run. Anything else printed (warnings, a stray print) goes to stderr, so
+stdout holds events only. Exit codes: 0 finished (done, stopped or non-finite), 1 error, 2 usage,
+3 PyTorch missing or too old.
+"""
+import json
+import math
+import os
+import queue
+import sys
+import threading
+import time
+
+EVENTS = None  # the real stdout, once redirected
+
+
+def emit(event):
+    """One event as a JSON line (no NaN: JSON has none); a closed pipe (parent gone) ends the process."""
+    try:
+        EVENTS.write(json.dumps(event, allow_nan=False, separators=(",", ":")) + "\n")
+        EVENTS.flush()
+    except BrokenPipeError:
+        os._exit(1)
+
+
+def fail(message, code=1):
+    emit({"type": "error", "message": message})
+    sys.exit(code)
+
+
+def redirect_stdout():
+    """Keeps fd 1 for events and sends everything else written to stdout (Python or C) to stderr."""
+    global EVENTS
+    EVENTS = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+
+class Commands:
+    """pause / resume / stop from stdin, read by a thread; `state` changes only at the boundaries that call poll()."""
+
+    def __init__(self):
+        self.queue = queue.Queue()
+        self.state = "running"
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in sys.stdin:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                command = json.loads(line).get("command")
+            except (ValueError, AttributeError):
+                command = None
+            if command in ("pause", "resume", "stop"):
+                self.queue.put(command)
+            else:
+                print(f"skipnet_train: ignored command line {line[:200]!r}", file=sys.stderr)
+        self.queue.put("stop")  # end of input: the parent is gone or wants the run over
+
+    def _apply(self, command):
+        if command == "pause" and self.state == "running":
+            self.state = "paused"
+        elif command == "resume" and self.state == "paused":
+            self.state = "running"
+        elif command == "stop" and self.state in ("running", "paused"):
+            self.state = "stopping"
+
+    def drain(self):
+        """Applies the commands that came, without waiting; returns the state."""
+        while True:
+            try:
+                self._apply(self.queue.get_nowait())
+            except queue.Empty:
+                return self.state
+
+    def poll(self, step):
+        """Applies the commands that came; waits while paused (with paused/resumed events). True: keep running."""
+        if self.drain() == "paused":
+            emit({"type": "paused", "step": step})
+            while self.state == "paused":
+                self._apply(self.queue.get())
+            if self.state == "running":
+                emit({"type": "resumed", "step": step})
+        return self.state == "running"
+
+
+def import_torch():
+    try:
+        import torch
+    except Exception as error:  # ImportError, or a broken install raising anything
+        fail(f"PyTorch cannot be imported by {sys.executable} ({type(error).__name__}: {error}). Install it (https://pytorch.org/get-started/locally/) or choose another Python.", 3)
+    major, minor = (int(part) for part in torch.__version__.split(".")[:2])
+    if (major, minor) < (1, 13):
+        fail(f"PyTorch {torch.__version__} at {sys.executable} is too old: SkipNet needs 1.13 or newer.", 3)
+    return torch
+
+
+def pick_device(torch, wanted):
+    """(device, description): CUDA when available, then MPS, else the CPU with a thread per core."""
+    mps = getattr(torch.backends, "mps", None)
+    if wanted in ("auto", "cuda") and torch.cuda.is_available():
+        return torch.device("cuda"), f"cuda ({torch.cuda.get_device_name(0)})"
+    if wanted in ("auto", "mps") and mps is not None and mps.is_available():
+        return torch.device("mps"), "mps"
+    if wanted != "auto" and wanted != "cpu":
+        fail(f"Device {wanted} was asked for, but this PyTorch ({torch.__version__}) cannot use it here.")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    torch.set_num_threads(cores)
+    return torch.device("cpu"), f"cpu · {cores} thread{'' if cores == 1 else 's'}"
+
+
+def load_model(torch, config):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("skipnet_exported_model", config["module"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, config["className"])()
+
+
+def load_weights(torch, model, weights):
+    """Copies the initial weights (float32, little-endian, PyTorch layouts) into the model's state."""
+    from array import array
+    with open(weights["file"], "rb") as f:
+        values = array("f")
+        values.frombytes(f.read())
+    if sys.byteorder != "little":
+        values.byteswap()
+    flat = torch.frombuffer(values, dtype=torch.float32) if len(values) else torch.zeros(0)
+    state = model.state_dict(keep_vars=True)
+    with torch.no_grad():
+        for entry in weights["tensors"]:
+            target = state.get(entry["key"])
+            if target is None or list(target.shape) != entry["shape"]:
+                found = "none" if target is None else f"shape {list(target.shape)}"
+                fail(f"The exported module does not match the graph: {entry['key']} should have shape {entry['shape']}, found {found}.")
+            size = math.prod(entry["shape"])
+            target.copy_(flat[entry["offset"]:entry["offset"] + size].view(entry["shape"]))
+
+
+class Logits:
+    """The model's pre-softmax scores: its output, or the input of a final softmax (captured by a hook)."""
+
+    def __init__(self, model, softmax_module):
+        self.model = model
+        self.captured = None
+        if softmax_module is not None:
+            softmax_module.register_forward_hook(self._capture)
+        self.from_softmax = softmax_module is not None
+
+    def _capture(self, _module, inputs, _output):
+        self.captured = inputs[0]
+
+    def __call__(self, x):
+        out = self.model(x)
+        return self.captured if self.from_softmax else out
+
+
+def make_optimizer(torch, params, t):
+    """The train section's optimizer; weight decay is L2 added to the gradient, as in the TensorFlow.js engine."""
+    if t["optimizer"] == "sgd":
+        return torch.optim.SGD(params, lr=t["lr"], weight_decay=t["weightDecay"])
+    if t["optimizer"] == "momentum":
+        return torch.optim.SGD(params, lr=t["lr"], momentum=t["momentum"], weight_decay=t["weightDecay"])
+    return torch.optim.Adam(params, lr=t["lr"], betas=(0.9, 0.999), eps=1e-8, weight_decay=t["weightDecay"])
+
+
+def main(argv):
+    redirect_stdout()
+    if len(argv) != 2:
+        fail("usage: skipnet_train.py CONFIG.json", 2)
+    torch = import_torch()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from skipnet_data import Batches, SeededRandom, epoch_order, read_dataset, spread_indices
+    from skipnet_stats import LayerWatch, diagnose_non_finite, find_module
+    import torch.nn.functional as F
+
+    with open(argv[1], encoding="utf-8") as f:
+        config = json.load(f)
+    commands = Commands()
+    t = config["training"]
+    device, described = pick_device(torch, config.get("device", "auto"))
+    torch.manual_seed(t["seed"] + 1)  # dropout masks: PyTorch's generator (the browser draws its own)
+    try:
+        dataset = read_dataset(config["dataset"]["path"], config["dataset"]["name"])
+    except (OSError, ValueError) as error:
+        fail(f"Data set {config['dataset']['name']}: {error}")
+    model = load_model(torch, config)
+    load_weights(torch, model, config["weights"])
+    model.to(device).train()
+    watch = LayerWatch(model, config["nodes"])
+    logits_of = Logits(model, find_module(model, config["softmaxModule"]) if config.get("softmaxModule") else None)
+    optimizer = make_optimizer(torch, [p for p in model.parameters() if p.requires_grad], t)
+    batches = Batches(dataset, config["adapter"], device)
+    batch = t["batch"]
+    steps_per_epoch = dataset.train.count // batch
+    if steps_per_epoch < 1:
+        fail(f"Batch {batch} is larger than the {dataset.train.count} training images.")
+    max_steps = config.get("maxSteps")
+    total_steps = min(max_steps if max_steps is not None else math.inf, steps_per_epoch * t["epochs"])
+    epoch_count = math.ceil(total_steps / steps_per_epoch)
+    evals_per_epoch = max(1, math.floor(config["evalsPerEpoch"]))
+    eval_every = math.ceil(steps_per_epoch / evals_per_epoch) if evals_per_epoch > 1 and steps_per_epoch >= evals_per_epoch else 0
+    quick = spread_indices(dataset.test.count, config["quickEvalSamples"])
+    full = spread_indices(dataset.test.count, config["evalSamples"] if config.get("evalSamples") is not None else dataset.test.count)
+    stats_interval = config["statsInterval"]
+    notes = list(config.get("notes", []))
+    if watch.missing:
+        notes.append(f"no statistics for {len(watch.missing)} layer(s) the export names differently: {', '.join(watch.missing[:5])}")
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    emit({"type": "started", "backend": f"pytorch {torch.__version__} · {described}", "params": params, "totalSteps": total_steps, "batch": batch, "notes": notes, "replicas": 1})
+
+    def evaluate(epoch, which, is_full, step):
+        model.eval()
+        loss_sum, correct = 0.0, 0
+        size = max(batch, 64)
+        try:
+            with torch.no_grad():
+                for start in range(0, len(which), size):
+                    if not commands.poll(step):
+                        return None
+                    x, y = batches.make(dataset.test, which[start:start + size])
+                    logits = logits_of(x)
+                    sums = torch.stack([F.cross_entropy(logits, y, reduction="sum"), (logits.argmax(1) == y).sum().to(logits.dtype)]).tolist()
+                    loss_sum += sums[0]
+                    correct += sums[1]
+        finally:
+            model.train()
+        return {"type": "evaluation", "epoch": epoch, "step": step, "loss": loss_sum / len(which), "accuracy": correct / len(which), "samples": len(which), "full": is_full}
+
+    def finish(reason, step, loss, evaluation=None, message=None):
+        result = {"reason": reason, "steps": step, "loss": loss if loss is not None and math.isfinite(loss) else None}
+        if evaluation is not None:
+            result["evaluation"] = evaluation
+        if message is not None:
+            result["message"] = message
+        emit({"type": "finished", "result": result})
+
+    order = SeededRandom(t["seed"])
+    step = 0
+    last_loss = None
+    last_evaluation = None
+    recent = []
+    for epoch in range(1, epoch_count + 1):
+        indices = epoch_order(order, dataset.train.count)
+        for s in range(steps_per_epoch):
+            if step >= total_steps:
+                break
+            if not commands.poll(step):
+                return finish("stopped", step, last_loss)
+            started = time.perf_counter()
+            with_stats = stats_interval > 0 and (step + 1) % stats_interval == 0
+            x, y = batches.make(dataset.train, indices[s * batch:(s + 1) * batch])
+            watch.recording = with_stats
+            watch.clear()
+            logits = logits_of(x)
+            loss = F.cross_entropy(logits, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            watch.recording = False
+            # Σ(g·0) is 0 when every gradient is finite and NaN otherwise; one read back for all three.
+            grads = [p.grad for p in model.parameters() if p.grad is not None]
+            check = sum(((g * 0).sum() for g in grads), torch.zeros((), device=device))
+            loss_value, correct, grad_check = torch.stack([loss.detach(), (logits.argmax(1) == y).sum().to(loss.dtype), check.to(loss.dtype)]).tolist()
+            step += 1
+            if not (math.isfinite(loss_value) and math.isfinite(grad_check)):
+                message = diagnose_non_finite(model, watch, logits_of, x, y, step, loss_value)
+                return finish("non-finite", step, loss_value, message=message)
+            before = watch.snapshot() if with_stats else None
+            optimizer.step()
+            statistics = watch.statistics(step, before) if with_stats else None
+            watch.clear()
+            last_loss = loss_value
+            recent.append((time.perf_counter() - started, batch))
+            del recent[:-20]
+            seconds = sum(r[0] for r in recent)
+            images_per_second = sum(r[1] for r in recent) / seconds if seconds > 0 else 0.0
+            emit({
+                "type": "progress", "epoch": epoch, "epochs": epoch_count, "step": step, "totalSteps": total_steps,
+                "loss": loss_value, "accuracy": correct / batch, "imagesPerSecond": images_per_second,
+                "etaSeconds": (total_steps - step) * batch / images_per_second if images_per_second > 0 else 0.0,
+            })
+            if statistics is not None:
+                emit({"type": "statistics", "statistics": statistics})
+            if eval_every > 0 and (s + 1) % eval_every == 0 and s + 1 < steps_per_epoch and step < total_steps:
+                check_event = evaluate(epoch, quick, False, step)
+                if check_event is None:
+                    return finish("stopped", step, last_loss)
+                emit(check_event)
+        if commands.drain() == "stopping":
+            return finish("stopped", step, last_loss)
+        evaluation = evaluate(epoch, full, True, step)
+        if evaluation is None:
+            return finish("stopped", step, last_loss)
+        last_evaluation = evaluation
+        emit(evaluation)
+    return finish("done", step, last_loss, evaluation=last_evaluation)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv)
+    except SystemExit:
+        raise
+    except BaseException as error:  # noqa: BLE001 - every failure becomes one error event, the traceback on stderr
+        import traceback
+        traceback.print_exc()
+        if EVENTS is not None:
+            emit({"type": "error", "message": f"{type(error).__name__}: {error}"})
+        sys.exit(1)

@@ -1,0 +1,144 @@
+import { singleValueMessage, singleValueNorms, type ModelGraph, type Shape, type TrainingConfig } from '../core';
+import { TrainError } from './errors';
+
+/**
+ * Image classification data in the compact format written by scripts/data/convert.mjs, and the
+ * adaptation of its images to a model's input shape (centred zero padding, channel repetition,
+ * flattening) where that is sound. No TensorFlow.js here (data.ts builds the tfjs batches), so the
+ * PyTorch engine's Node side reads and checks data sets with the same code.
+ */
+
+export interface ImageSplit {
+  count: number;
+  /** u8 labels, one per image. */
+  labels: Uint8Array;
+  /** u8 pixels, H·W·C per image, NHWC. */
+  pixels: Uint8Array;
+}
+
+export interface ImageDataset {
+  name: string;
+  height: number;
+  width: number;
+  channels: number;
+  classes: string[];
+  train: ImageSplit;
+  test: ImageSplit;
+}
+
+const MAGIC = 'SKND';
+
+/** Reads a dataset file; a clear error when the bytes are not one. */
+export function parseDataset(name: string, bytes: Uint8Array): ImageDataset {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 32 || String.fromCharCode(...bytes.subarray(0, 4)) !== MAGIC) {
+    throw new TrainError(`Data set ${name}: not a SkipNet data file (expected the ${MAGIC} header; run npm run build to regenerate it).`, 'data');
+  }
+  const [version, trainCount, testCount, height, width, channels, classCount] = [1, 2, 3, 4, 5, 6, 7].map((i) => view.getUint32(4 * i, true));
+  if (version !== 1) throw new TrainError(`Data set ${name}: unsupported format version ${version}.`, 'data');
+  let offset = 32;
+  const classes: string[] = [];
+  const decoder = new TextDecoder();
+  for (let c = 0; c < classCount; c++) {
+    const length = bytes[offset];
+    classes.push(decoder.decode(bytes.subarray(offset + 1, offset + 1 + length)));
+    offset += 1 + length;
+  }
+  const total = trainCount + testCount;
+  const imageSize = height * width * channels;
+  if (bytes.length !== offset + total * (1 + imageSize)) throw new TrainError(`Data set ${name}: the file is truncated or corrupt.`, 'data');
+  const labels = bytes.subarray(offset, offset + total);
+  const pixels = bytes.subarray(offset + total);
+  return {
+    name,
+    height,
+    width,
+    channels,
+    classes,
+    train: { count: trainCount, labels: labels.subarray(0, trainCount), pixels: pixels.subarray(0, trainCount * imageSize) },
+    test: { count: testCount, labels: labels.subarray(trainCount), pixels: pixels.subarray(trainCount * imageSize) },
+  };
+}
+
+/** How images become model inputs: padding and channel repetition, with a note for the user. */
+export interface InputAdapter {
+  modelShape: Shape;
+  /** Zero rows/columns added before the image (the rest after). */
+  padTop: number;
+  padLeft: number;
+  repeatChannels: number;
+  flatten: boolean;
+  /** e.g. "28×28×1 images padded to 32×32 and repeated to 3 channels"; empty when they fit as they are. */
+  notes: string[];
+  /** Per-dataset normalisation (mean and std of the training pixels in [0, 1]). */
+  mean: number;
+  std: number;
+}
+
+/** Plans how to feed a data set to a model, or explains why it cannot. */
+export function adaptInputs(dataset: ImageDataset, modelShape: Shape, modelName = 'the model'): InputAdapter {
+  const { height: h, width: w, channels: c } = dataset;
+  const { mean, std } = pixelStatistics(dataset.train);
+  const dataDesc = `${dataset.name} images are ${h}×${w}×${c}`;
+  if (modelShape.length === 1) {
+    if (modelShape[0] !== h * w * c) {
+      throw new TrainError(`${dataDesc} (${h * w * c} values) but ${modelName} takes ${modelShape[0]} features.`, 'data');
+    }
+    return { modelShape, padTop: 0, padLeft: 0, repeatChannels: 1, flatten: true, notes: [`${h}×${w}×${c} images flattened to ${h * w * c} features`], mean, std };
+  }
+  if (modelShape.length !== 3) throw new TrainError(`${dataDesc}; ${modelName}'s input ${modelShape.join('×')} is not an image shape.`, 'data');
+  const [mh, mw, mc] = modelShape;
+  if (mh < h || mw < w) {
+    throw new TrainError(`${dataDesc} but ${modelName} takes ${mh}×${mw}×${mc}: images would have to be cropped; give the model an input of at least ${h}×${w}.`, 'data');
+  }
+  if (mc !== c && !(c === 1 && mc === 3)) {
+    throw new TrainError(`${dataDesc} but ${modelName} takes ${mc} channels: only 1 → 3 (grey repeated to RGB) is converted.`, 'data');
+  }
+  const notes: string[] = [];
+  const parts: string[] = [];
+  if (mh !== h || mw !== w) parts.push(`padded with zeros to ${mh}×${mw}`);
+  if (mc !== c) parts.push(`repeated to ${mc} channels`);
+  if (parts.length > 0) notes.push(`${dataset.name} ${h}×${w}×${c} images ${parts.join(' and ')}`);
+  return { modelShape, padTop: Math.floor((mh - h) / 2), padLeft: Math.floor((mw - w) / 2), repeatChannels: mc / c, flatten: false, notes, mean, std };
+}
+
+function pixelStatistics(split: ImageSplit): { mean: number; std: number } {
+  let sum = 0;
+  let sumSq = 0;
+  const n = split.pixels.length;
+  for (let i = 0; i < n; i++) {
+    const v = split.pixels[i] / 255;
+    sum += v;
+    sumSq += v * v;
+  }
+  const mean = sum / n;
+  return { mean, std: Math.sqrt(Math.max(1e-12, sumSq / n - mean * mean)) };
+}
+
+/**
+ * What every engine checks of a model before training it at `config.batch`: a whole batch ≥ 1, every shape known,
+ * and no bn normalising a single value per channel at this batch (the core reports that at the train section's
+ * batch; a batch given elsewhere, a CLI flag or Train both, is checked here again). Throws a TrainError.
+ */
+export function checkTrainable(graph: ModelGraph, config: Pick<TrainingConfig, 'batch'>): void {
+  if (!Number.isInteger(config.batch) || config.batch < 1) throw new TrainError(`Batch size must be a whole number ≥ 1, not ${config.batch}.`, 'unsupported');
+  if (!graph.complete) throw new TrainError(`Model ${graph.name} has errors that leave some shapes unknown; fix them before training.`, 'incomplete-model');
+  const single = singleValueNorms(graph, config.batch)[0];
+  if (single) throw new TrainError(singleValueMessage(single, config.batch, '', single.id), 'batch-norm');
+}
+
+/**
+ * Whether `dataset` can train `graph`: images that fit its input (adaptInputs) and one output per class. Returns
+ * how the images are fed; throws a TrainError saying what to change.
+ */
+export function checkDataFits(graph: ModelGraph, dataset: ImageDataset): InputAdapter {
+  const adapter = adaptInputs(dataset, graph.inputShape, `model ${graph.name}`);
+  const lastShape = graph.nodeById.get(graph.output)?.shape;
+  if (!lastShape || lastShape.length !== 1 || lastShape[0] !== dataset.classes.length) {
+    throw new TrainError(
+      `Model ${graph.name} ends in ${lastShape ? lastShape.join('×') : '?'} outputs but ${dataset.name} has ${dataset.classes.length} classes: end the model with dense(${dataset.classes.length}).`,
+      'data',
+    );
+  }
+  return adapter;
+}

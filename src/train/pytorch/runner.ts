@@ -1,0 +1,323 @@
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Analysis } from '../../core/analyze';
+import type { ModelGraph, TrainingConfig } from '../../core/graph';
+import { exportPyTorch } from '../../export/pytorch';
+import type { TrainResult } from '../engine';
+import { checkDataFits, checkTrainable, parseDataset } from '../dataset';
+import { TrainError } from '../errors';
+import { initialParameters } from '../init';
+import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL } from '../schedule';
+import { commandLine, parseRunnerLine, type RunnerCommand, type RunnerEvent } from './protocol';
+import { findPython, type PythonWithTorch } from './python';
+import { modulePath, packTensors, torchTensors, type SkipNetWeight, type TorchTensor } from './weights';
+
+/**
+ * The PyTorch engine's Node side: trains a model on the user's own PyTorch through python/skipnet_train.py, with
+ * the TensorFlow.js engine's events and controls. No vscode and no tfjs: the CLI and the extension host use it
+ * as it is. The runner runs in its own process group; stop, dispose, a crash or this process exiting end the
+ * whole group, so no Python process outlives the run.
+ */
+
+/** Where PyTorch computes: 'auto' is CUDA when available, then MPS, else the CPU with a thread per core. */
+export type TorchDevice = 'auto' | 'cpu' | 'cuda' | 'mps';
+
+export interface PyTorchTrainingOptions {
+  /** The analysis of the file holding the model (the export is written from its syntax). */
+  analysis: Analysis;
+  graph: ModelGraph;
+  /** The file's name, written into the exported module's docstring. */
+  sourceName?: string;
+  /** A SkipNet data file (scripts/data/convert.mjs's format, e.g. media/data/mnist.bin), read on both sides. */
+  datasetFile: string;
+  /** Overrides of the model's train section (e.g. from CLI flags), as for the TensorFlow.js engine. */
+  config?: Partial<Omit<TrainingConfig, 'dataset'>>;
+  /** Stop after this many steps in total (default: epochs × steps per epoch). */
+  maxSteps?: number;
+  /** Steps between statistics events; 0 turns them off (default 25). */
+  statsInterval?: number;
+  /** Held-out images evaluated at each epoch end (default: all). */
+  evalSamples?: number;
+  /** Held-out points per epoch, the epoch end included (default 4; 1 = epoch ends only). */
+  evalsPerEpoch?: number;
+  /** Held-out images in a check between epoch ends (default 256). */
+  quickEvalSamples?: number;
+  /** Start from these values (SkipNet names and tfjs layouts, as TrainingEngine's initialWeights) instead of the seeded initialisation. */
+  initialWeights?: Readonly<Record<string, ArrayLike<number>>>;
+  /** An interpreter path (only it is tried), or one findPython already answered; default: python3, then python, on PATH. */
+  python?: string | PythonWithTorch;
+  device?: TorchDevice;
+  onEvent?: (event: RunnerEvent) => void;
+  /** python/skipnet_train.py (default: found above this bundle's folder). */
+  runnerScript?: string;
+  /** Milliseconds stop() waits for the next step boundary before ending the process group (default 1500, as the graph view). */
+  stopGraceMs?: number;
+}
+
+const STDERR_LINES = 30;
+const live = new Set<PyTorchTraining>();
+let exitGuard = false;
+
+/** Ends a process group (the runner and anything it started); nothing when it is gone already. */
+function killGroup(pid: number): void {
+  if (process.platform === 'win32') {
+    spawnSync('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true });
+    return;
+  }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: every process of the group has exited.
+  }
+}
+
+/** The runner script nearest above `start`: python/skipnet_train.py at the extension's or the checkout's root. */
+export function findRunnerScript(start: string = __dirname): string {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'python', 'skipnet_train.py');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new TrainError('The PyTorch runner (python/skipnet_train.py) is missing from this installation.', 'backend');
+  }
+}
+
+/** The weights the run starts from, in PyTorch's layouts; a note when PyTorch's own initialisation is used instead. */
+function startingWeights(graph: ModelGraph, seed: number, given: PyTorchTrainingOptions['initialWeights']): { tensors: TorchTensor[]; note?: string } {
+  const seeded: SkipNetWeight[] = initialParameters(graph, seed);
+  const byName = new Map(seeded.map((w) => [w.name, w]));
+  for (const [name, values] of Object.entries(given ?? {})) {
+    const running = /^(.*)\/running_(mean|var)$/.exec(name);
+    const channels = running ? graph.nodeById.get(running[1])?.shape?.at(-1) : undefined;
+    const shape = byName.get(name)?.shape ?? (running && graph.nodeById.get(running[1])?.kind === 'bn' && channels !== undefined ? [channels] : undefined);
+    if (!shape) throw new TrainError(`No parameter named ${name} in model ${graph.name}.`, 'unsupported');
+    byName.set(name, { name, shape, values });
+  }
+  try {
+    return { tensors: torchTensors(graph, [...byName.values()]) };
+  } catch (error) {
+    if (given || !(error instanceof TrainError)) throw error;
+    return { tensors: [], note: `PyTorch's own initialisation (seed ${seed}): ${error.message}` };
+  }
+}
+
+/** One training run in PyTorch. Create with `PyTorchTraining.start`; events arrive through `onEvent`. */
+export class PyTorchTraining {
+  /** Resolves when the runner has exited: done, stopped (also after dispose) or non-finite; rejects with a TrainError on an error or a crash. */
+  readonly result: Promise<TrainResult>;
+  private settle!: { resolve: (result: TrainResult) => void; reject: (error: Error) => void };
+  private readonly stderr: string[] = [];
+  private finished: TrainResult | undefined;
+  private failure: string | undefined;
+  private ended = false;
+  private disposed = false;
+  private killedForStop = false;
+  private stopTimer: NodeJS.Timeout | undefined;
+  private lastStep = 0;
+  private lastLoss: number | null = null;
+
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly dir: string,
+    private readonly options: PyTorchTrainingOptions,
+    readonly python: PythonWithTorch,
+  ) {
+    this.result = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    // The promise may be dropped by a caller that only listens to events; its rejection is not an unhandled one.
+    this.result.catch(() => undefined);
+    child.stdin.on('error', () => undefined); // EPIPE once the runner has gone: commands then have nothing to reach
+    // A failed kill or pipe is reported with the exit ('close' still follows); unhandled, it would end this process.
+    child.on('error', (error) => this.stderr.push(`(${error.message})`));
+    createInterface({ input: child.stdout }).on('line', (line) => this.onLine(line));
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      this.stderr.push(line);
+      if (this.stderr.length > STDERR_LINES) this.stderr.shift();
+    });
+    child.on('exit', () => {
+      // Anything the runner started dies with it; the pipes it held then close, and 'close' settles the run.
+      killGroup(child.pid!);
+      clearTimeout(this.stopTimer);
+      // A process that left the group (setsid) could hold the pipes open for ever: close them ourselves.
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, 2000).unref();
+    });
+    child.on('close', (code, signal) => this.onClose(code, signal));
+    live.add(this);
+    if (!exitGuard) {
+      exitGuard = true;
+      process.on('exit', () => {
+        for (const run of live) killGroup(run.pid);
+      });
+    }
+  }
+
+  /**
+   * Checks the model and data (as the TensorFlow.js engine does), finds Python with PyTorch, writes the export,
+   * its starting weights and the run's settings to a temporary folder, and starts the runner. Throws a TrainError
+   * for anything that stops the run from starting: untrainable model or data, a failed export, no usable PyTorch.
+   */
+  static async start(options: PyTorchTrainingOptions): Promise<PyTorchTraining> {
+    const { graph } = options;
+    const config = { ...graph.training, ...options.config };
+    checkTrainable(graph, config);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(options.datasetFile);
+    } catch (error) {
+      throw new TrainError(`Data set file ${options.datasetFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, 'data');
+    }
+    const datasetName = basename(options.datasetFile).replace(/\.bin$/, '');
+    const dataset = parseDataset(datasetName, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const adapter = checkDataFits(graph, dataset);
+    if (dataset.test.count < 1) throw new TrainError(`Data set ${datasetName} has no held-out images to evaluate on.`, 'data');
+    for (const [name, value] of [['maxSteps', options.maxSteps], ['evalSamples', options.evalSamples], ['quickEvalSamples', options.quickEvalSamples], ['evalsPerEpoch', options.evalsPerEpoch]] as const) {
+      if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new TrainError(`${name} must be a whole number ≥ 1, not ${value}.`, 'unsupported');
+    }
+    const exported = exportPyTorch(options.analysis, graph, options.sourceName ?? `${graph.name}.skipnet`);
+    if (!exported.ok) throw new TrainError(`Model ${graph.name} cannot be exported to PyTorch: ${exported.problems.map((p) => p.message).join(' ')}`, 'unsupported');
+    const weights = startingWeights(graph, config.seed, options.initialWeights);
+    const python = typeof options.python === 'object' ? options.python : await findPython({ python: options.python });
+    const script = options.runnerScript ?? findRunnerScript();
+
+    const dir = mkdtempSync(join(tmpdir(), 'skipnet-torch-'));
+    const packed = packTensors(weights.tensors);
+    const output = graph.nodeById.get(graph.output)!;
+    const runConfig = {
+      module: join(dir, 'model.py'),
+      className: exported.className,
+      dataset: { path: resolve(options.datasetFile), name: datasetName },
+      adapter: { flatten: adapter.flatten, height: adapter.modelShape[0], width: adapter.modelShape[1], channels: adapter.modelShape[2], padTop: adapter.padTop, padLeft: adapter.padLeft, mean: adapter.mean, std: adapter.std },
+      training: { epochs: config.epochs, batch: config.batch, optimizer: config.optimizer, lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay, seed: config.seed },
+      maxSteps: options.maxSteps ?? null,
+      statsInterval: options.statsInterval ?? DEFAULT_STATS_INTERVAL,
+      evalSamples: options.evalSamples ?? null,
+      evalsPerEpoch: options.evalsPerEpoch ?? DEFAULT_EVALS_PER_EPOCH,
+      quickEvalSamples: options.quickEvalSamples ?? DEFAULT_QUICK_EVAL_SAMPLES,
+      nodes: graph.nodes.map((n) => ({ id: n.id, kind: n.kind, view: n.view, module: ['input', 'add', 'concat'].includes(n.kind) ? null : modulePath(n.id) })),
+      softmaxModule: output.kind === 'softmax' ? modulePath(output.id) : null,
+      weights: { file: join(dir, 'weights.bin'), tensors: packed.index },
+      device: options.device ?? 'auto',
+      notes: [...adapter.notes, ...(weights.note ? [weights.note] : [])],
+    };
+    try {
+      writeFileSync(runConfig.module, exported.code);
+      writeFileSync(runConfig.weights.file, packed.bytes);
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(runConfig));
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new TrainError(`Cannot write the PyTorch run's files to ${dir}: ${(error as Error).message}`, 'backend');
+    }
+    // detached: a process group of its own, which stop and dispose end as a whole.
+    const child = spawn(python.executable || python.command, [script, join(dir, 'config.json')], {
+      cwd: dir,
+      detached: true,
+      windowsHide: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', PYTHONIOENCODING: 'utf-8' },
+    });
+    if (child.pid === undefined) {
+      const error = await new Promise<Error>((resolveError) => child.once('error', resolveError));
+      rmSync(dir, { recursive: true, force: true });
+      throw new TrainError(`Cannot start ${python.executable || python.command}: ${error.message}`, 'backend');
+    }
+    return new PyTorchTraining(child, dir, options, python);
+  }
+
+  /** The runner's process id, which is also its process group's id. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** True until the runner has exited. */
+  get running(): boolean {
+    return !this.ended;
+  }
+
+  /** Pauses at the next step boundary (a `paused` event says when). */
+  pause(): void {
+    this.send('pause');
+  }
+
+  resume(): void {
+    this.send('resume');
+  }
+
+  /**
+   * Ends the run at the next step boundary (at once when paused), with a `finished` event of reason 'stopped'.
+   * A step still running after stopGraceMs has its process group ended instead, with the same event.
+   */
+  stop(): void {
+    if (this.ended || this.stopTimer) return;
+    this.send('stop');
+    this.stopTimer = setTimeout(() => {
+      this.killedForStop = true;
+      killGroup(this.pid);
+    }, this.options.stopGraceMs ?? 1500);
+    this.stopTimer.unref();
+  }
+
+  /** Ends the process group now and deletes the run's files; no event follows, and `result` resolves as stopped. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (!this.ended) killGroup(this.pid);
+    this.child.stdin.destroy();
+  }
+
+  private send(command: RunnerCommand): void {
+    if (!this.ended && !this.disposed && this.child.stdin.writable) this.child.stdin.write(commandLine(command));
+  }
+
+  private emit(event: RunnerEvent): void {
+    if (!this.disposed) this.options.onEvent?.(event);
+  }
+
+  private onLine(line: string): void {
+    if (this.failure !== undefined || line.trim() === '') return;
+    const parsed = parseRunnerLine(line);
+    if (!parsed.ok) {
+      // The runner keeps stdout for events only, so a bad line means the stream cannot be trusted: end the run.
+      this.fail(`The PyTorch runner sent a line that is not a valid event (${parsed.error}).`);
+      killGroup(this.pid);
+      return;
+    }
+    const event = parsed.event;
+    if (event.type === 'progress') {
+      this.lastStep = event.step;
+      this.lastLoss = event.loss;
+    } else if (event.type === 'finished') this.finished = event.result;
+    else if (event.type === 'error') {
+      this.failure = event.message;
+    }
+    this.emit(event);
+  }
+
+  private fail(message: string): void {
+    this.failure = message;
+    this.emit({ type: 'error', message });
+  }
+
+  private onClose(code: number | null, signal: NodeJS.Signals | null): void {
+    this.ended = true;
+    clearTimeout(this.stopTimer);
+    live.delete(this);
+    rmSync(this.dir, { recursive: true, force: true });
+    const stopped: TrainResult = { reason: 'stopped', steps: this.lastStep, loss: this.lastLoss };
+    if (this.disposed) return this.settle.resolve(this.finished ?? stopped);
+    if (this.finished && this.failure === undefined) return this.settle.resolve(this.finished);
+    if (this.killedForStop && this.failure === undefined) {
+      this.emit({ type: 'finished', result: stopped });
+      return this.settle.resolve(stopped);
+    }
+    const tail = this.stderr.length > 0 ? `\nLast lines of its error output:\n${this.stderr.join('\n')}` : '';
+    if (this.failure === undefined) {
+      const how = code !== null ? `with exit code ${code}` : `by signal ${signal}`;
+      this.fail(`The PyTorch runner (${this.python.executable || this.python.command}) ended ${how} before finishing.${tail}`);
+      return this.settle.reject(new TrainError(this.failure!, 'backend'));
+    }
+    this.settle.reject(new TrainError(`${this.failure}${code !== 0 && code !== 3 ? tail : ''}`, 'backend'));
+  }
+}
