@@ -32,7 +32,7 @@ export async function openWorkbench(browser, url, { viewport = { width: 1400, he
   const page = await context.newPage();
   if (beforeNavigate) await beforeNavigate(page);
   await page.goto(url);
-  await page.locator('.monaco-workbench .part.editor').waitFor({ state: 'visible', timeout: 60_000 });
-  await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
+  await page.locator('.monaco-workbench .part.editor').waitFor({ state: 'visible', timeout: 120_000 });
+  await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 120_000 });
   return page;
 }
