@@ -44,7 +44,7 @@ export function parse(text: string): ParseResult {
   let index = 0;
   const file: SkipnetFile = { blocks: [], models: [] };
 
-  /** The label of the statement being parsed, kept on its placeholder when the statement fails. */
+  /** The label of the statement being parsed, kept on the empty stand-in chain the parser leaves when the statement fails (so reading the label reports nothing more). */
   let pendingLabel: { label: string; labelRange: Range } | undefined;
   /** Nesting of bodies, parentheses and unary operators; bounded so no input can exhaust the stack. */
   let nesting = 0;

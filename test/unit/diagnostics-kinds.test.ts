@@ -152,7 +152,7 @@ describe('a statement cut short by the end of its line is reported on that line'
   });
 
   it('a broken statement leaves what follows unknown instead of mis-shaped (no knock-on errors)', () => {
-    // Without the placeholder, the add would see 8×8×3 and 8×8×16 and report a second, false mismatch.
+    // Without the empty stand-in chain for the broken statement, the add would see 8×8×3 and 8×8×16 and report a second, false mismatch.
     assert.deepEqual(problems(model('  s: conv(16, 1)\n  in -> conv(16 3)\n  add(_, s)')), ["3:17-3:18 syntax Expected ')' or ',' in the argument list but found '3'."]);
   });
 });
