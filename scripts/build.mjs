@@ -49,14 +49,14 @@ if (args.has('--tests')) {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }));
   // Graph webview: the page script and its elkjs layout worker (browser bundles, no Node built-ins).
   const browser = { ...common, platform: 'browser', format: 'iife', target: 'chrome120' };
-  jobs.push(build({ ...browser, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', loader: { '.css': 'text' } }));
-  jobs.push(build({ ...browser, entryPoints: ['webview/layout-worker.ts'], outfile: 'dist/webview/layout-worker.js' }));
+  jobs.push(build({ ...browser, entryPoints: ['webview/graph/main.ts'], outfile: 'dist/webview/main.js', loader: { '.css': 'text' } }));
+  jobs.push(build({ ...browser, entryPoints: ['webview/graph/layout-worker.ts'], outfile: 'dist/webview/layout-worker.js' }));
   // Training worker of the graph and compare views (TensorFlow.js as ES modules: no eval), started on the first run,
   // and the wasm backend's binaries it fetches from the extension (the threaded one serves cross-origin isolated webviews).
   jobs.push(build({ ...browser, entryPoints: ['webview/training/training-worker.ts'], outfile: 'dist/webview/train.js', mainFields: ['module', 'browser', 'main'] }));
   mkdirSync('dist/webview/wasm', { recursive: true });
   for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) copyFileSync(join('node_modules/@tensorflow/tfjs-backend-wasm/dist', file), join('dist/webview/wasm', file));
   // Compare view: its own page script (two graph views, the table, ablation and suggestions); same worker.
-  jobs.push(build({ ...browser, entryPoints: ['webview/compare-main.ts'], outfile: 'dist/webview/compare.js', loader: { '.css': 'text' } }));
+  jobs.push(build({ ...browser, entryPoints: ['webview/compare/main.ts'], outfile: 'dist/webview/compare.js', loader: { '.css': 'text' } }));
 }
 await Promise.all(jobs);

@@ -1,6 +1,6 @@
 /**
  * Styles of the drawn graph (also embedded in every exported or rendered SVG). Colours come from the
- * --g-* palette: in the webview it maps VS Code's theme variables (webview/styles.css); a standalone SVG
+ * --g-* palette: in the webview it maps VS Code's theme variables (webview/shared/styles.css); a standalone SVG
  * defines it from PRINT_PALETTE or the palette the page resolved.
  */
 export const GRAPH_CSS = `.graph-content text { font-family: var(--g-font); fill: var(--g-fg); font-size: 11px; }

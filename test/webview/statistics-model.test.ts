@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LayerStatistics } from '../../src/train/stats';
-import { StatisticsHistory } from '../../webview/stats-history';
-import { combinedValue, formatValue, makeScale, rampGradient } from '../../webview/stats-metrics';
+import { StatisticsHistory } from '../../webview/statistics/history';
+import { combinedValue, formatValue, makeScale, rampGradient } from '../../webview/statistics/metrics';
 
 test('scales: log for magnitudes spanning a decade, linear otherwise, fixed 0–1 for fractions, symmetric for means', () => {
   const log = makeScale('gradNorm', [0.001, 0.01, 0.1])!;

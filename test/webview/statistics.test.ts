@@ -1,5 +1,5 @@
 /**
- * The statistics overlay (webview/statistics-overlay.ts) in headless Chromium under the real CSP, mounted
+ * The statistics overlay (webview/statistics/overlay.ts) in headless Chromium under the real CSP, mounted
  * with the real GraphView on a test page (stats-page.ts), fed synthetic statistics whose structure is the
  * engine's own for the example models (statistics-fixtures.ts).
  */

@@ -8,10 +8,10 @@
 import { GRAPH_CSS } from '../../src/drawing/graph-styles';
 import type { GraphPayload } from '../../src/protocol/payload';
 import type { TrainingStatistics } from '../../src/train/stats';
-import css from '../../webview/styles.css';
-import { GraphView } from '../../webview/graph-view';
-import { LayoutClient, startLayoutWorker } from '../../webview/layout-client';
-import { StatisticsOverlay, type StatisticsRevealDetail } from '../../webview/statistics-overlay';
+import css from '../../webview/shared/styles.css';
+import { GraphView } from '../../webview/graph/graph-view';
+import { LayoutClient, startLayoutWorker } from '../../webview/graph/layout-client';
+import { StatisticsOverlay, type StatisticsRevealDetail } from '../../webview/statistics/overlay';
 
 export interface StatsPageDriver {
   show(payload: GraphPayload): Promise<void>;

@@ -3,7 +3,7 @@
  * the drawing is refreshed at most a few times a second, so long runs cost little. Values only ever become
  * attributes and text, never markup.
  */
-import { svgElement } from '../render';
+import { svgElement } from '../shared/render';
 
 export interface SeriesStyle {
   name: string;

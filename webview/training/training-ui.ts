@@ -7,10 +7,10 @@
  */
 import type { TrainingBackendChoice, TrainingProgress, TrainingRun, WebviewToHost } from '../../src/protocol/messages';
 import type { ProgressEvent } from '../../src/train/engine';
-import type { Rendering } from '../render';
+import type { Rendering } from '../shared/render';
 import { LineChart } from './charts';
 import type { RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
-import { StatisticsOverlay } from '../statistics-overlay';
+import { StatisticsOverlay } from '../statistics/overlay';
 import { loadRuntime, startReplicated } from './runtime-loader';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;

@@ -7,16 +7,16 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import { formatBytes, formatCount, formatMacs } from '../src/core/memory';
-import { type DiagnosticsSummary, type ExportFormat, type ExportTheme, type HostToWebview, PROTOCOL_VERSION, type WebviewState, type WebviewToHost } from '../src/protocol/messages';
-import { StalenessFilter, validateHostMessage } from '../src/protocol/validate';
-import { GRAPH_CSS } from '../src/drawing/graph-styles';
-import css from './styles.css';
+import { formatBytes, formatCount, formatMacs } from '../../src/core/memory';
+import { type DiagnosticsSummary, type ExportFormat, type ExportTheme, type HostToWebview, PROTOCOL_VERSION, type WebviewState, type WebviewToHost } from '../../src/protocol/messages';
+import { StalenessFilter, validateHostMessage } from '../../src/protocol/validate';
+import { GRAPH_CSS } from '../../src/drawing/graph-styles';
+import css from '../shared/styles.css';
 import { buildSvgText, svgToPngBase64 } from './export';
 import { GraphView } from './graph-view';
 import { LayoutClient, startLayoutWorker } from './layout-client';
-import { paintStatistics, registerTrainingController, trainingController } from './training-hook';
-import { TrainingUi } from './training/training-ui';
+import { paintStatistics, registerTrainingController, trainingController } from '../training/hook';
+import { TrainingUi } from '../training/training-ui';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
 

@@ -3,8 +3,8 @@
  * accuracy against parameters, and gradient norm against depth (log scale: the vanishing-gradient
  * picture). Plain SVG built with createElementNS/textContent; hidden until the first data arrives.
  */
-import type { CompareTrainingPoint, DepthGradient, SideIndex } from '../src/protocol/compare-messages';
-import { svgElement } from './render';
+import type { CompareTrainingPoint, DepthGradient, SideIndex } from '../../src/protocol/compare-messages';
+import { svgElement } from '../shared/render';
 
 interface Series {
   points: { x: number; y: number }[];

@@ -1,5 +1,5 @@
 /** Messages between the webview and its layout worker (same origin, our own code on both sides). */
-import type { ElkInputNode } from '../src/drawing/elk-graph';
+import type { ElkInputNode } from '../../src/drawing/elk-graph';
 
 export interface LayoutRequest {
   id: number;

@@ -2,15 +2,15 @@
  * The interactive graph: turns a payload into layout (worker) and SVG, and owns what survives edits —
  * zoom, selection, collapse choices — plus hover/focus tooltips, keyboard navigation and highlights.
  */
-import type { LayoutDirection, OffsetRange } from '../src/protocol/messages';
-import type { GraphPayload } from '../src/protocol/payload';
-import { accessibleText, describeGroup, describeNode, type Description } from '../src/drawing/describe';
-import { type LayoutResult, toElkGraph } from '../src/drawing/elk-graph';
+import type { LayoutDirection, OffsetRange } from '../../src/protocol/messages';
+import type { GraphPayload } from '../../src/protocol/payload';
+import { accessibleText, describeGroup, describeNode, type Description } from '../../src/drawing/describe';
+import { type LayoutResult, toElkGraph } from '../../src/drawing/elk-graph';
 import type { LayoutClient } from './layout-client';
-import { addDefinitions, type Rendering, renderGraph, type RenderedItem, svgElement } from './render';
-import { tooltipSections } from './stats-tooltip';
+import { addDefinitions, type Rendering, renderGraph, type RenderedItem, svgElement } from '../shared/render';
+import { tooltipSections } from '../statistics/tooltip';
 import { type ViewTransform, Viewport } from './viewport';
-import { collapseState, computeVisible, type VisibleGraph } from '../src/drawing/visible';
+import { collapseState, computeVisible, type VisibleGraph } from '../../src/drawing/visible';
 
 export interface GraphViewEvents {
   /** A node or block was activated (click/Enter): reveal its source. */

@@ -3,10 +3,10 @@
  * render`) builds an SVG tree, and this turns it into elements with createElementNS + setAttribute +
  * textContent only, so any text in the payload stays text.
  */
-import { definitions, type DrawContext, drawGraph, type Drawing } from '../src/drawing/draw';
-import type { LaidOutBox } from '../src/drawing/elk-graph';
-import type { SvgNode } from '../src/drawing/svg-tree';
-import type { PayloadGroup } from '../src/protocol/payload';
+import { definitions, type DrawContext, drawGraph, type Drawing } from '../../src/drawing/draw';
+import type { LaidOutBox } from '../../src/drawing/elk-graph';
+import type { SvgNode } from '../../src/drawing/svg-tree';
+import type { PayloadGroup } from '../../src/protocol/payload';
 
 const SVG = 'http://www.w3.org/2000/svg';
 

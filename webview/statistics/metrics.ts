@@ -5,7 +5,7 @@
  * expressions over theme variables (see stats-styles.ts), so dark, light and high-contrast themes each
  * get their own ramp without any JavaScript knowing the theme.
  */
-import type { LayerStatistics } from '../src/train/stats';
+import type { LayerStatistics } from '../../src/train/stats';
 
 export type MetricName = 'gradNorm' | 'weightNorm' | 'updateRatio' | 'activationMean' | 'activationStd' | 'zeroFraction';
 

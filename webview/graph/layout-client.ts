@@ -3,7 +3,7 @@
  * one (only the latest graph matters while typing), and results are cached by the ELK input so an edit
  * that changes numbers but not structure skips the layout.
  */
-import { type ElkInputNode, type LayoutResult, readElkResult, structureKey } from '../src/drawing/elk-graph';
+import { type ElkInputNode, type LayoutResult, readElkResult, structureKey } from '../../src/drawing/elk-graph';
 import type { LayoutRequest, LayoutResponse } from './layout-protocol';
 
 export interface LayoutOutcome {

@@ -7,17 +7,17 @@
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
-import { formatCount } from '../src/core/memory';
-import { GRAPH_CSS } from '../src/drawing/graph-styles';
-import { COMPARE_PROTOCOL_VERSION, type CompareSidePayload, type CompareTrainingState, type CompareToHost, type CompareWebviewState, type HostToCompare, type SideIndex } from '../src/protocol/compare-messages';
-import { validateCompareHostMessage } from '../src/protocol/compare-validate';
-import { TrainingCharts } from './compare-charts';
-import { RowAligner } from './compare-rows';
-import { COMPARE_CSS } from './compare-styles';
-import { GraphView } from './graph-view';
-import { LayoutClient, startLayoutWorker } from './layout-client';
-import { TrainBoth } from './training/train-both';
-import css from './styles.css';
+import { formatCount } from '../../src/core/memory';
+import { GRAPH_CSS } from '../../src/drawing/graph-styles';
+import { COMPARE_PROTOCOL_VERSION, type CompareSidePayload, type CompareTrainingState, type CompareToHost, type CompareWebviewState, type HostToCompare, type SideIndex } from '../../src/protocol/compare-messages';
+import { validateCompareHostMessage } from '../../src/protocol/compare-validate';
+import { TrainingCharts } from './charts';
+import { RowAligner } from './rows';
+import { COMPARE_CSS } from './styles';
+import { GraphView } from '../graph/graph-view';
+import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
+import { TrainBoth } from '../training/train-both';
+import css from '../shared/styles.css';
 
 const vscode = acquireVsCodeApi();
 const graphSheet = new CSSStyleSheet();

@@ -7,9 +7,9 @@
  * Hover or keyboard focus names the target and source with the value; click (or Enter) reveals the target.
  * Figures are built once per block structure and only recoloured on later updates.
  */
-import type { ReuseHeatMap } from '../src/train/stats';
-import { svgElement } from './render';
-import { formatValue, strokeColour } from './stats-metrics';
+import type { ReuseHeatMap } from '../../src/train/stats';
+import { svgElement } from '../shared/render';
+import { formatValue, strokeColour } from './metrics';
 
 interface Figure {
   signature: string;

@@ -2,7 +2,7 @@
  * Pan and zoom of the graph SVG (mouse wheel, trackpad pinch and scroll, drag, keyboard + − 0 and
  * arrows), fit-to-view, and the overview minimap for graphs larger than the window.
  */
-import { svgElement } from './render';
+import { svgElement } from '../shared/render';
 
 export interface ViewTransform {
   x: number;

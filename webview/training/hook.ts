@@ -3,9 +3,9 @@
  * the host's start/pause/resume/stop commands, and per-layer statistics are painted onto the drawing as
  * a node tint and a value badge.
  */
-import type { LayerStatistics, StatisticName } from '../src/protocol/messages';
-import type { Rendering } from './render';
-import { svgElement } from './render';
+import type { LayerStatistics, StatisticName } from '../../src/protocol/messages';
+import type { Rendering } from '../shared/render';
+import { svgElement } from '../shared/render';
 
 export interface TrainingController {
   command(action: 'start' | 'pause' | 'resume' | 'stop'): void;

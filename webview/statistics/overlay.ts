@@ -13,14 +13,14 @@
  */
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
-import type { LayerStatistics, MergeFlow, TrainingStatistics } from '../src/train/stats';
-import type { Rendering } from './render';
-import { branchDescription, GraphPainter, type IndexedStatistics, membersOf } from './stats-graph-paint';
-import { ReuseHeatMaps } from './stats-heatmap';
-import { StatisticsHistory } from './stats-history';
-import { type ColourScale, combinedValue, formatValue, isMetricName, METRICS, type MetricName, rampGradient } from './stats-metrics';
-import { adoptStatsStyles } from './stats-styles';
-import { registerTooltipProvider, sparkline, type TooltipSection } from './stats-tooltip';
+import type { LayerStatistics, MergeFlow, TrainingStatistics } from '../../src/train/stats';
+import type { Rendering } from '../shared/render';
+import { branchDescription, GraphPainter, type IndexedStatistics, membersOf } from './graph-paint';
+import { ReuseHeatMaps } from './heatmap';
+import { StatisticsHistory } from './history';
+import { type ColourScale, combinedValue, formatValue, isMetricName, METRICS, type MetricName, rampGradient } from './metrics';
+import { adoptStatsStyles } from './styles';
+import { registerTooltipProvider, sparkline, type TooltipSection } from './tooltip';
 
 export interface StatisticsOverlayOptions {
   /** Where the metric picker, legend and heat maps go. */

@@ -2,9 +2,9 @@
  * Export of the current drawing as a standalone SVG (src/drawing/standalone.ts, the same document
  * `skipnet render` writes) or as a PNG rendered from that SVG on a canvas.
  */
-import type { Drawing } from '../src/drawing/draw';
-import { PRINT_PALETTE, standaloneSvg } from '../src/drawing/standalone';
-import type { ExportTheme } from '../src/protocol/messages';
+import type { Drawing } from '../../src/drawing/draw';
+import { PRINT_PALETTE, standaloneSvg } from '../../src/drawing/standalone';
+import type { ExportTheme } from '../../src/protocol/messages';
 
 /** The palette as the page currently resolves it (the editor theme). */
 export function currentPalette(element: Element = document.body): Record<string, string> {

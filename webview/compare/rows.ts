@@ -4,10 +4,10 @@
  * drawn again when the other side's change alters the grid (a collapse toggled, an ablation switched).
  * Until both sides have a layout the first one waits, so the first drawings are aligned already.
  */
-import type { LayoutDirection } from '../src/protocol/messages';
-import type { LayoutResult } from '../src/drawing/elk-graph';
-import { alignRows, itemDepths, type RowGrid, type RowProfile, rowProfile, sharedGrid } from '../src/drawing/row-align';
-import type { VisibleGraph } from '../src/drawing/visible';
+import type { LayoutDirection } from '../../src/protocol/messages';
+import type { LayoutResult } from '../../src/drawing/elk-graph';
+import { alignRows, itemDepths, type RowGrid, type RowProfile, rowProfile, sharedGrid } from '../../src/drawing/row-align';
+import type { VisibleGraph } from '../../src/drawing/visible';
 
 type Side = 0 | 1;
 

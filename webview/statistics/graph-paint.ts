@@ -6,10 +6,10 @@
  * are inline style properties (CSSOM, allowed by the CSP), badges and strokes are extra elements that are
  * reused while the rendering stays and vanish with it, so repeated updates keep the element count fixed.
  */
-import type { AddBranchFlow, LayerStatistics, MergeFlow } from '../src/train/stats';
-import type { Rendering, RenderedItem } from './render';
-import { svgElement } from './render';
-import { type ColourScale, combinedValue, formatValue, makeScale, metricValue, type MetricName, scaleColour, strokeColour } from './stats-metrics';
+import type { AddBranchFlow, LayerStatistics, MergeFlow } from '../../src/train/stats';
+import type { Rendering, RenderedItem } from '../shared/render';
+import { svgElement } from '../shared/render';
+import { type ColourScale, combinedValue, formatValue, makeScale, metricValue, type MetricName, scaleColour, strokeColour } from './metrics';
 
 /** The statistics of one update, indexed for painting and tooltips. */
 export interface IndexedStatistics {
