@@ -25,9 +25,12 @@ export interface FindingsOptions {
   batch?: number;
 }
 
-/** y / x to two decimals, rounded half up, exactly from the counts; "∞" when only x is 0. */
+/**
+ * y / x to two decimals, rounded half up, exactly from the counts; "∞" when only x is 0, and
+ * "n/a (0 / 0)" when both are: no ratio exists, and "1.00" would claim they scale alike.
+ */
 export function exactRatio(x: bigint, y: bigint): string {
-  if (x === 0n) return y === 0n ? '1.00' : '∞';
+  if (x === 0n) return y === 0n ? 'n/a (0 / 0)' : '∞';
   const hundredths = (y * 200n + x) / (2n * x);
   return `${hundredths / 100n}.${(hundredths % 100n).toString().padStart(2, '0')}`;
 }

@@ -17,7 +17,8 @@ export function segmentLabel(segment: ChannelSegment, reader?: GraphNode): strin
 
 /**
  * "256 = conv0 64 + denseblock1/layer1/conv2 32 + …": where a tensor's feature maps come from.
- * Long lists keep the first and last few segments so a hover stays readable.
+ * Long lists keep the first and last few segments so a hover stays readable. An add reads
+ * "32 = conv2 32 + zeropad 32, summed": each input is as wide as the output, and the add sums them channel by channel.
  */
 export function describeProvenance(node: GraphNode, maxSegments = 12): string {
   if (!node.shape) return 'unknown';
@@ -29,6 +30,10 @@ export function describeProvenance(node: GraphNode, maxSegments = 12): string {
     parts.splice(keep, parts.length - 2 * keep, `… ${parts.length - 2 * keep} more`);
   }
   if (node.kind === 'input') return `${total} (the input)`;
+  // An add's channels are new sums, one per channel, of equally wide inputs: name what is summed.
+  if (node.kind === 'add' && node.inputs.length > 0) {
+    return `${total} = ${node.inputs.map((id) => `${segmentLabel({ source: id, channels: total }, node)} ${total}`).join(' + ')}, summed`;
+  }
   return parts.length === 1 && node.provenance[0].source === node.id ? `${total} (new)` : `${total} = ${parts.join(' + ')}`;
 }
 

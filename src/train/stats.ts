@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ChannelSegment, ModelGraph } from '../core';
-import type { TfModel } from './model';
+import type { ChannelSegment, GraphNode, ModelGraph } from '../core';
+import { residualShares, residualStages, type ResidualStage } from '../core/algebra';
+import { pairOf } from './init';
+import { paddingOf, type TfModel } from './model';
+import { conv2d } from './ops';
 
 /**
  * Live training statistics: what the graph view paints. Everything is computed on the backend and
@@ -54,7 +57,35 @@ export interface ReuseHeatMap {
   groups: string[];
   /** Sources in channel order (columns). */
   sources: string[];
-  rows: { conv: string; values: (number | null)[] }[];
+  /**
+   * values[s]: mean |w| of the target's kernel over source s's input channels (after this step's update).
+   * contributions[s]: ‖H_ℓ^s * X_s‖, the per-sample L2 norm (√(Σ y² / batch)) of what source s adds to the
+   * target's convolution in this step's forward pass (DenseNet's f_ℓ = Σ_s H_ℓ^s * X_s; Huang et al. 2017,
+   * section 3), with the kernel before the update and without the bias; null where the target reads nothing
+   * from s, or for a grouped convolution, whose kernel slices do not line up with the sources. Absent from
+   * engines that do not measure it (the PyTorch runner).
+   */
+  rows: { conv: string; values: (number | null)[]; contributions?: (number | null)[] }[];
+}
+
+/**
+ * One identity-shortcut stage of a ResNet as a target × source matrix (core `residualStages`): row i is
+ * the stream after block i's add, x_{i+1} = x_0 + Σ_{j≤i} F_j(x_j) (He et al. 2016, "Identity Mappings",
+ * eq. 4); column 0 is x_0, column j + 1 is F_j.
+ */
+export interface ResidualShareMap {
+  /** Top-level block instance holding the first add: the map's title. */
+  block: string;
+  /** Row labels: the adds, in order. */
+  adds: string[];
+  /** Column nodes: x_0's node, then each block's residual output F_i's node. */
+  sources: string[];
+  /** Per-sample L2 norms (√(Σ v² / batch)) of x_0 and each F_i(x_i) in this step's forward pass. */
+  norms: number[];
+  /** shares[i][s] = norms[s] / Σ_{t≤i+1} norms[t], null above the diagonal (core `residualShares`). */
+  shares: (number | null)[][];
+  /** True when a ReLU after the adds makes x_0 + Σ F_i only approximately the stream (the original ResNet). */
+  approximate: boolean;
 }
 
 export interface TrainingStatistics {
@@ -62,6 +93,8 @@ export interface TrainingStatistics {
   layers: LayerStatistics[];
   merges: MergeFlow[];
   reuse: ReuseHeatMap[];
+  /** Identity-shortcut stages (absent from engines that do not measure them, the PyTorch runner). */
+  residual?: ResidualShareMap[];
 }
 
 /** Tensors of one training step that statistics need. */
@@ -94,6 +127,7 @@ export class StatisticsPlan {
   readonly adds: AddPlan[] = [];
   readonly concats: string[] = [];
   readonly reuseTargets: ReuseTarget[] = [];
+  readonly residualStages: ResidualStage[];
 
   constructor(
     private readonly model: TfModel,
@@ -104,6 +138,7 @@ export class StatisticsPlan {
       if (node.kind === 'concat') this.concats.push(node.id);
       if (node.kind === 'conv') this.planReuse(node.id);
     }
+    this.residualStages = residualStages(graph);
   }
 
   /** Probe keys whose gradients the statistics need (see ForwardOptions.probes). */
@@ -192,6 +227,14 @@ export class StatisticsPlan {
       const kernel = this.model.paramsByNode.get(target.conv)!.find((p) => p.role === 'kernel')!.variable;
       return push(tf.mean(tf.abs(kernel), [0, 1, 3]));
     });
+    const contributionSlots = this.reuseTargets.map((target) => this.contributions(target, step, push));
+    const perSampleNorm = (t: tf.Tensor): tf.Tensor => tf.sqrt(tf.div(tf.sum(tf.square(t)), t.shape[0] ?? 1));
+    const residualSlots = this.residualStages.map((stage) =>
+      [stage.input, ...stage.residuals].map((id) => {
+        const activation = step.activations.get(id);
+        return activation ? push(perSampleNorm(activation)) : undefined;
+      }),
+    );
 
     const offsets: number[] = [];
     let total = 0;
@@ -230,12 +273,53 @@ export class StatisticsPlan {
       this.concats.forEach((id, i) => {
         merges.push({ node: id, kind: 'concat', slices: concatSlots[i].map((s) => ({ source: s.segment.source, offset: s.offset, channels: s.segment.channels, gradNorm: at(s.index) })) });
       });
-      return { step: stepNumber, layers, merges, reuse: this.decodeReuse((slot, c) => at(reuseSlots[slot], c)) };
+      const contribution = (target: number, source: string): number | null => {
+        const slot = contributionSlots[target]?.get(source);
+        return slot === undefined ? null : at(slot);
+      };
+      const residual = this.residualStages.flatMap((stage, i): ResidualShareMap[] => {
+        const slots = residualSlots[i];
+        if (slots.some((slot) => slot === undefined)) return [];
+        const norms = slots.map((slot) => at(slot!));
+        if (!norms.every((n) => Number.isFinite(n) && n >= 0)) return [];
+        const block = topGroup(this.graph, this.graph.nodeById.get(stage.adds[0])?.group ?? null) ?? stage.adds[0];
+        return [{ block, adds: stage.adds, sources: [stage.input, ...stage.residuals], norms, shares: residualShares(norms[0], norms.slice(1)), approximate: stage.approximate }];
+      });
+      return { step: stepNumber, layers, merges, reuse: this.decodeReuse((slot, c) => at(reuseSlots[slot], c), contribution), residual };
     };
     return { values, decode };
   }
 
-  private decodeReuse(channelMean: (target: number, channel: number) => number): ReuseHeatMap[] {
+  /**
+   * Queues ‖H^s * X_s‖ for each source s of one reuse target: the target's input channels from s convolved
+   * with the matching kernel slice (the weights this step's forward pass used), as a per-sample L2 norm.
+   */
+  private contributions(target: ReuseTarget, step: StepTensors, push: (t: tf.Tensor) => number): Map<string, number> {
+    const slots = new Map<string, number>();
+    const conv = this.graph.nodeById.get(target.conv)!;
+    const input = step.activations.get(conv.inputs[0]);
+    const param = this.model.paramsByNode.get(target.conv)!.find((p) => p.role === 'kernel')!;
+    const kernel = step.before?.get(param.name) ?? param.variable;
+    if (!input || input.rank !== 4 || numberArg(conv, 'groups', 1) !== 1) return slots;
+    const options = convOptions(conv);
+    const channelsOf = new Map<string, number[]>();
+    let channel = 0;
+    for (const segment of target.segments) {
+      const list = channelsOf.get(segment.source) ?? [];
+      for (let c = 0; c < segment.channels; c++) list.push(channel + c);
+      channelsOf.set(segment.source, list);
+      channel += segment.channels;
+    }
+    for (const [source, channels] of channelsOf) {
+      if (source === '') continue;
+      const indices = tf.tensor1d(channels, 'int32');
+      const y = conv2d(tf.gather(input, indices, 3) as tf.Tensor4D, tf.gather(kernel, indices, 2) as tf.Tensor4D, options);
+      slots.set(source, push(tf.sqrt(tf.div(tf.sum(tf.square(y)), input.shape[0]))));
+    }
+    return slots;
+  }
+
+  private decodeReuse(channelMean: (target: number, channel: number) => number, contribution: (target: number, source: string) => number | null): ReuseHeatMap[] {
     const maps = new Map<string, { targets: number[] }>();
     this.reuseTargets.forEach((t, i) => {
       const entry = maps.get(t.key) ?? { targets: [] };
@@ -257,7 +341,11 @@ export class StatisticsPlan {
           sums.set(segment.source, entry);
           channel += segment.channels;
         }
-        return { conv: target.conv, values: sources.map((s) => (sums.has(s) ? sums.get(s)!.sum / sums.get(s)!.count : null)) };
+        return {
+          conv: target.conv,
+          values: sources.map((s) => (sums.has(s) ? sums.get(s)!.sum / sums.get(s)!.count : null)),
+          contributions: sources.map((s) => (sums.has(s) ? contribution(i, s) : null)),
+        };
       });
       const groups: string[] = [];
       for (const i of targets) {
@@ -269,6 +357,18 @@ export class StatisticsPlan {
     }
     return result;
   }
+}
+
+function numberArg(node: GraphNode, name: string, fallback: number): number {
+  const value = node.args[name];
+  return typeof value === 'number' ? value : fallback;
+}
+
+/** The convolution the model runs for this node (see TfModel.applyNode), groups aside. */
+function convOptions(node: GraphNode): Parameters<typeof conv2d>[2] {
+  const dilation = numberArg(node, 'dilation', 1);
+  const stride = pairOf(node.args.stride, 1);
+  return { stride, pad: paddingOf(node.args.pad, pairOf(node.args.kernel, 1), stride, dilation), dilation, groups: 1 };
 }
 
 function topGroup(graph: ModelGraph, id: string | null): string | null {
