@@ -7,6 +7,7 @@
 import { comparisonRows } from '../cli/compare';
 import { type Analysis, analyze, type ModelGraph, matchParameterCount, type ParameterMatch, sizeKnobs, withoutSkipConnections } from '../core';
 import { buildGraphPayload } from '../protocol/payload';
+import { buildPairFindings } from '../protocol/answers';
 import { COMPARE_PROTOCOL_VERSION, type CompareSidePayload, type HostToCompare, MATCH_TOLERANCE, type ParameterSuggestion } from '../protocol/compare-messages';
 
 export interface SideSpec {
@@ -78,7 +79,8 @@ export function buildCompareMessage(specs: [SideSpec, SideSpec], texts: [string,
   const b = buildSide(specs[1], texts[1], options.collapseThreshold);
   const batch = options.batch ?? a.graph?.training.batch ?? b.graph?.training.batch ?? 32;
   const rows = a.graph && b.graph ? comparisonRows({ label: a.payload.label, model: a.graph }, { label: b.payload.label, model: b.graph }, batch) : [];
-  return { type: 'compare', revision, protocol: COMPARE_PROTOCOL_VERSION, direction: options.direction, batch, sides: [a.payload, b.payload], rows };
+  const findings = a.graph && b.graph ? buildPairFindings(a.graph, b.graph, [a.payload.label, b.payload.label], batch) : undefined;
+  return { type: 'compare', revision, protocol: COMPARE_PROTOCOL_VERSION, direction: options.direction, batch, sides: [a.payload, b.payload], rows, ...(findings ? { findings } : {}) };
 }
 
 /**

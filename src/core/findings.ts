@@ -6,7 +6,7 @@ import { describePaths, isWeighted, pathCounts, pathsWord, type PathStatistics }
 import { stageWidths, type StageWidth } from './width';
 
 /** What a finding speaks of; a view can pick its drawing by topic. */
-export type FindingTopic = 'width' | 'parameters' | 'macs' | 'activations' | 'training-memory' | 'efficient-memory' | 'depth' | 'paths' | 'skips';
+export type FindingTopic = 'width' | 'parameters' | 'macs' | 'activations' | 'training-memory' | 'efficient-memory' | 'depth' | 'paths' | 'skips' | 'accuracy' | 'gradients';
 
 /** One plain sentence computed from the analysis, with the figures it states and the nodes it is about. */
 export interface Finding {
@@ -251,4 +251,76 @@ function efficientFinding(model: ModelGraph, label: string, batch: number, index
     values: { savedBytes: naive.perSample.toString(), efficientBytes: efficient.perSample.toString(), trainingBytes: step.total.toString(), efficientTrainingBytes: efficientStep.toString() },
     nodes: slot(efficient.recomputed.filter((id) => model.nodeById.get(id)?.kind === 'concat'), index, count),
   };
+}
+
+/** What one finished (or running) training run tells, for `runFindings`. */
+export interface RunSummary {
+  label: string;
+  /** Trainable parameters. */
+  params: bigint;
+  /** Held-out accuracy in [0, 1]; null before the first evaluation. */
+  heldOutAccuracy: number | null;
+  /** Gradient L2 norm of each weighted layer with its depth (weighted layers from the input, 1 = first). */
+  gradients: { layer: string; depth: number; norm: number }[];
+}
+
+/**
+ * Sentences about training runs: held-out accuracy per million parameters (and, for two runs, which
+ * is more parameter-efficient), and the gradient norm at the first weighted layer relative to the last,
+ * ‖∂L/∂W_first‖ / ‖∂L/∂W_last‖ (the vanishing-gradient ratio; Glorot & Bengio 2010, section 4.2, read
+ * it across depth). A ratio whose denominator is 0 reads "n/a" with the reason. nodes[i] are run i's ids.
+ * Pure; runs without an evaluation or gradients give no sentence of that kind.
+ */
+export function runFindings(runs: readonly RunSummary[]): Finding[] {
+  const result: Finding[] = [];
+  const count = runs.length;
+  const perMillion = (run: RunSummary): number | null => (run.heldOutAccuracy === null || run.params === 0n ? null : (run.heldOutAccuracy * 100) / (Number(run.params) / 1e6));
+  runs.forEach((run, i) => {
+    const efficiency = perMillion(run);
+    if (run.heldOutAccuracy === null) return;
+    const points = (run.heldOutAccuracy * 100).toFixed(1);
+    result.push({
+      topic: 'accuracy',
+      text:
+        efficiency === null
+          ? `${run.label} reaches ${points}% held-out accuracy with no trainable parameters: accuracy per parameter is n/a (0 parameters).`
+          : `${run.label} reaches ${points}% held-out accuracy with ${formatCount(run.params)} parameters: ${significant(efficiency)} percentage points per million parameters.`,
+      values: { accuracy: String(run.heldOutAccuracy), params: run.params.toString(), ...(efficiency === null ? {} : { perMillion: String(efficiency) }) },
+      nodes: slot([], i, count),
+    });
+  });
+  if (count === 2) {
+    const [a, b] = runs.map(perMillion);
+    if (a !== null && b !== null) {
+      const ratio = a === 0 ? (b === 0 ? 'n/a (0 / 0)' : '∞') : (b / a).toFixed(2);
+      result.push({
+        topic: 'accuracy',
+        text: `Per parameter, ${runs[1].label} earns ${ratio}× the held-out accuracy of ${runs[0].label}.`,
+        values: { ratio },
+        nodes: [[], []],
+      });
+    }
+  }
+  runs.forEach((run, i) => {
+    const layers = run.gradients.filter((g) => Number.isFinite(g.norm) && g.norm >= 0);
+    if (layers.length < 2) return;
+    const first = layers.reduce((best, g) => (g.depth < best.depth ? g : best));
+    const last = layers.reduce((best, g) => (g.depth > best.depth ? g : best));
+    const ratio = last.norm === 0 ? (first.norm === 0 ? 'n/a (both gradients are 0)' : 'n/a (the last layer\'s gradient is 0)') : significant(first.norm / last.norm);
+    result.push({
+      topic: 'gradients',
+      text: `In ${run.label} the gradient norm at the first layer (${first.layer}) is ${ratio}${ratio.startsWith('n/a') ? '' : '×'} that at the last (${last.layer}): ${significant(first.norm)} against ${significant(last.norm)}.`,
+      values: { first: String(first.norm), last: String(last.norm), ratio },
+      nodes: slot([first.layer, last.layer], i, count),
+    });
+  });
+  return result;
+}
+
+/** Three significant figures, plain for 0.001 ≤ |v| < 10⁶, else scientific: 0.0123, 338, 1.23e-7. */
+function significant(value: number): string {
+  const magnitude = Math.abs(value);
+  if (value === 0) return '0';
+  if (magnitude >= 1e-3 && magnitude < 1e6) return String(Number(value.toPrecision(3)));
+  return value.toExponential(2);
 }

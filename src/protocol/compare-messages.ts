@@ -11,6 +11,7 @@
  * every (throttled) edit of either document or ablation switch.
  */
 import type { TrainingConfig } from '../core/graph';
+import type { FindingPayload } from './answers';
 import type { OffsetRange, TrainingRun } from './messages';
 import type { GraphPayload } from './payload';
 
@@ -108,7 +109,8 @@ export interface CompareTrainingRun {
 // ── Host → webview ──
 
 export type HostToCompare =
-  | { type: 'compare'; revision: number; protocol: number; direction: 'down' | 'right'; batch: number; sides: [CompareSidePayload, CompareSidePayload]; rows: CompareRow[] }
+  /** `findings`: sentences about the pair (core `findings(a, b)`), absent when either side does not analyse. */
+  | { type: 'compare'; revision: number; protocol: number; direction: 'down' | 'right'; batch: number; sides: [CompareSidePayload, CompareSidePayload]; rows: CompareRow[]; findings?: FindingPayload[] }
   /** The answer to `requestSuggestion`; `error` is '' when `suggestion` is set. */
   | { type: 'suggestion'; revision: number; side: SideIndex; knob: string; suggestion: ParameterSuggestion | null; error: string }
   /** The outcome of `applySuggestion` (the edit itself arrives as the next `compare`). */

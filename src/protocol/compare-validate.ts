@@ -4,6 +4,7 @@
  */
 import type { CompareToHost, HostToCompare } from './compare-messages';
 import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, string } from './schema';
+import { findingChecker } from './answers';
 import { graphPayloadChecker, trainingRunChecker, type Validation } from './validate';
 
 const revision = number({ integer: true, min: 0 });
@@ -85,7 +86,7 @@ const hostSchemas: Record<HostToCompare['type'], Checker> = {
     batch: positive,
     sides: (value, path) => (Array.isArray(value) && value.length !== 2 ? `${path}: expected two sides` : array(sidePayload, 2)(value, path)),
     rows: array(row, 100),
-  }),
+  }, { findings: array(findingChecker, 1000) }),
   suggestion: object({ type: literal('suggestion'), revision, side, knob: knobId, suggestion: nullable(suggestion), error: string(10_000) }),
   applied: object({ type: literal('applied'), revision, side, ok: boolean, message: string(10_000) }),
   trainingState: object({ type: literal('trainingState'), revision, state: literal('unavailable', 'running', 'finished', 'stopped', 'error'), message: string(10_000) }),

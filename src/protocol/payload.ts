@@ -7,6 +7,7 @@
 import { activationBytes, describeProvenance, segmentLabel } from '../core/index';
 import type { GraphNode, ModelGraph } from '../core/graph';
 import type { LineIndex } from '../core/text';
+import { type AnswersPayload, buildAnswers } from './answers';
 import type { OffsetRange } from './messages';
 
 export type MergeKind = 'add' | 'concat';
@@ -100,6 +101,8 @@ export interface GraphPayload {
   groups: PayloadGroup[];
   edges: PayloadEdge[];
   complete: boolean;
+  /** Findings and path counts for the answer panel (absent from payloads built without them). */
+  answers?: AnswersPayload;
 }
 
 export interface PayloadOptions {
@@ -143,6 +146,7 @@ export function buildGraphPayload(model: ModelGraph, lines: LineIndex, options: 
     groups,
     edges,
     complete: model.complete,
+    answers: buildAnswers(model),
   };
 }
 

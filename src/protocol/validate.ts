@@ -4,6 +4,7 @@
  * `validateHostMessage` (the envelope and the payload's shape) so a malformed or foreign message is
  * dropped instead of breaking the view.
  */
+import { answersChecker } from './answers';
 import type { HostToWebview, WebviewToHost } from './messages';
 import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, recordOf, string } from './schema';
 
@@ -101,7 +102,7 @@ const graph = object({
   groups: array(group),
   edges: array(edge),
   complete: boolean,
-});
+}, { answers: answersChecker });
 /** The graph payload's schema, for other views that carry graphs (the Compare view). */
 export const graphPayloadChecker: Checker = graph;
 const diagnostics = object({ errors: count, warnings: count, firstError: string(10_000), firstErrorLine: count });

@@ -93,6 +93,15 @@ test('layer statistics and add gradient flow match hand-computed values', async 
   assert.deepEqual([residual.role, residual.start, residual.layers, shortcut.role, shortcut.start, shortcut.layers], ['residual', 'c', 1, 'shortcut', add.node, 0]);
   close(shortcut.gradNorm, norm(da), 'identity branch gradient');
   close(residual.gradNorm, norm(timesT(W, da)), 'residual branch gradient');
+
+  // x_1 = x_0 + F_0 with x_0 the input and F_0 = c: one stage, one row, shares ‖x‖ : ‖c‖.
+  assert.equal(s.residual?.length, 1);
+  const stage = s.residual![0];
+  assert.deepEqual([stage.adds, stage.sources, stage.approximate], [[add.node], ['input', 'c'], false]);
+  close(stage.norms[0], norm(x), 'norm of x_0');
+  close(stage.norms[1], norm(c), 'norm of F_0 = c');
+  close(stage.shares[0][0]!, norm(x) / (norm(x) + norm(c)), 'share of x_0');
+  close(stage.shares[0][1]!, norm(c) / (norm(x) + norm(c)), 'share of F_0');
 });
 
 test('concat slice gradients and the feature-reuse heat map match hand-computed values', async () => {
@@ -139,6 +148,11 @@ test('concat slice gradients and the feature-reuse heat map match hand-computed 
   close(map.rows[1].values[0]!, meanAbs(WbAfter.slice(0, 2)), 'b reads the input');
   close(map.rows[1].values[1]!, meanAbs(WbAfter.slice(2)), 'b reads a');
   assert.equal(map.rows[0].values[1], null);
+  // ‖H_ℓ^s * X_s‖ with this step's (pre-update) kernels: b's 1×1 conv splits into x·Wb[0:2] + A·Wb[2:4].
+  close(map.rows[0].contributions![0]!, norm(A), 'a reads the input: x · Wa');
+  assert.equal(map.rows[0].contributions![1], null);
+  close(map.rows[1].contributions![0]!, norm(times(x, Wb.slice(0, 2))), 'H_b^input * x');
+  close(map.rows[1].contributions![1]!, norm(times(A, Wb.slice(2))), 'H_b^a * A');
 });
 
 test('mnist_densenet gets one feature-reuse heat map per dense block, transition included', async () => {

@@ -18,13 +18,19 @@ import { GraphView } from '../graph/graph-view';
 import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
 import { TrainBoth } from '../training/train-both';
 import css from '../shared/styles.css';
+import { runFindings } from '../../src/core/findings';
+import type { DepthGradient } from '../../src/protocol/compare-messages';
+import { ANSWERS_CSS, AnswersPanel } from '../shared/answers-panel';
+import { PLOT_CSS, seriesColours } from '../shared/plot-theme';
 
 const vscode = acquireVsCodeApi();
 const graphSheet = new CSSStyleSheet();
 graphSheet.replaceSync(`${css}\n${GRAPH_CSS}`);
 const compareSheet = new CSSStyleSheet();
 compareSheet.replaceSync(COMPARE_CSS);
-document.adoptedStyleSheets = [...document.adoptedStyleSheets, graphSheet, compareSheet];
+const answersSheet = new CSSStyleSheet();
+answersSheet.replaceSync(`${PLOT_CSS}\n${ANSWERS_CSS}`);
+document.adoptedStyleSheets = [...document.adoptedStyleSheets, graphSheet, compareSheet, answersSheet];
 
 let revision = 0;
 let sides: [CompareSidePayload, CompareSidePayload] | null = null;
@@ -61,6 +67,32 @@ const fitButton = custom('vscode-button', { id: 'fit-both', secondary: '' }, 'Fi
 const trainButton = custom('vscode-button', { id: 'train-both', title: 'Train both models on the same data, seed and batch order' }, 'Train both', toolbar);
 const stopButton = custom('vscode-button', { id: 'train-both-stop', secondary: '', disabled: '', title: 'Stop both runs' }, 'Stop', toolbar);
 const table = element('table', { id: 'metrics', 'aria-label': 'Comparison' }, app);
+// Pair findings: a click highlights the nodes each sentence names, A's on the left and B's on the right.
+const answers = new AnswersPanel('compare-answers', (nodes) => panels.forEach((panel, i) => panel.view?.highlight(nodes[i] ?? [])));
+app.appendChild(answers.element);
+/** What each side's Train both run has told so far, for the run findings. */
+const runs: [{ accuracy: number | null; gradients: DepthGradient[] }, { accuracy: number | null; gradients: DepthGradient[] }] = [
+  { accuracy: null, gradients: [] },
+  { accuracy: null, gradients: [] },
+];
+
+function showRunFindings(): void {
+  if (!sides) return;
+  const current = sides;
+  answers.setRunFindings(runFindings(runs.map((run, i) => ({ label: current[i].label, params: BigInt(current[i].params), heldOutAccuracy: run.accuracy, gradients: run.gradients }))));
+}
+
+function runHeldOut(side: SideIndex, accuracy: number): void {
+  runs[side].accuracy = accuracy;
+  charts.setHeldOut(side, accuracy);
+  showRunFindings();
+}
+
+function runGradients(side: SideIndex, points: DepthGradient[]): void {
+  runs[side].gradients = points;
+  charts.setDepthGradients(side, points);
+  showRunFindings();
+}
 const trainingStatus = element('div', { id: 'training-status', role: 'status', 'aria-live': 'polite' }, app);
 const trainingRoot = element('div', { id: 'training' }, app);
 const charts = new TrainingCharts(trainingRoot);
@@ -77,6 +109,8 @@ function setTrainingState(state: CompareTrainingState, message: string): void {
 function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>): void {
   if (training) return; // one pair at a time; the button is disabled meanwhile
   charts.clear();
+  for (const run of runs) [run.accuracy, run.gradients] = [null, []];
+  showRunFindings();
   delete trainingRoot.dataset.tensors;
   setTrainingState('running', 'Starting…');
   const graphs = [sides?.[0].graph ?? null, sides?.[1].graph ?? null] as const;
@@ -89,8 +123,8 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     runtimeUrl: document.body.dataset.trainUri ?? '',
     wasmBase: document.body.dataset.wasmUri ?? '',
     onPoint: (side, point) => charts.addPoint(side, point),
-    onDepthGradients: (side, _step, points) => charts.setDepthGradients(side, points),
-    onHeldOut: (side, _step, accuracy) => charts.setHeldOut(side, accuracy),
+    onDepthGradients: (side, _step, points) => runGradients(side, points),
+    onHeldOut: (side, _step, accuracy) => runHeldOut(side, accuracy),
     onStatus: (text) => {
       if (run === null || training === run) trainingStatus.textContent = text;
     },
@@ -283,6 +317,9 @@ function handle(message: HostToCompare): void {
     sides = message.sides;
     message.sides.forEach((side, i) => showSide(i as SideIndex, side));
     showTable(message);
+    answers.setFindings(message.findings ?? []);
+    const colours = seriesColours();
+    answers.setPaths(message.sides.flatMap((side, i) => (side.graph?.answers ? [{ label: `${i === 0 ? 'A' : 'B'}: ${side.label}`, paths: side.graph.answers.paths, colour: colours[i] }] : [])));
     charts.setLabels([message.sides[0].label, message.sides[1].label], [Number(message.sides[0].params), Number(message.sides[1].params)]);
     document.body.dataset.revision = String(revision);
     persist();
@@ -318,7 +355,7 @@ function handle(message: HostToCompare): void {
       charts.addPoint(message.side, message.point);
       return;
     case 'depthGradients':
-      charts.setDepthGradients(message.side, message.points);
+      runGradients(message.side, message.points);
       return;
   }
 }

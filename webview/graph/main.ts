@@ -17,6 +17,8 @@ import { GraphView } from './graph-view';
 import { LayoutClient, startLayoutWorker } from './layout-client';
 import { paintStatistics, registerTrainingController, trainingController } from '../training/hook';
 import { TrainingUi } from '../training/training-ui';
+import { ANSWERS_CSS, AnswersPanel } from '../shared/answers-panel';
+import { PLOT_CSS, seriesColours } from '../shared/plot-theme';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
 
@@ -24,7 +26,9 @@ const vscode = acquireVsCodeApi();
 const body = document.body;
 const sheet = new CSSStyleSheet();
 sheet.replaceSync(`${css}\n${GRAPH_CSS}`);
-document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+const answersSheet = new CSSStyleSheet();
+answersSheet.replaceSync(`${PLOT_CSS}\n${ANSWERS_CSS}`);
+document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet, answersSheet];
 
 const saved = vscode.getState() as Partial<WebviewState> | undefined;
 let uri = saved?.uri || body.dataset.uri || '';
@@ -80,6 +84,8 @@ app.addEventListener('statistics-reveal', (event) => {
 });
 // The page is going away (panel closed, window reloading): stop the run so the engine frees its tensors.
 window.addEventListener('pagehide', () => training.command('stop'));
+const answers = new AnswersPanel('answers', (nodes) => view?.highlight(nodes[0] ?? []));
+app.appendChild(answers.element);
 const stage = element('div', { id: 'stage' }, app);
 const empty = element('div', { id: 'empty' }, stage);
 empty.textContent = 'Waiting for the model…';
@@ -145,6 +151,14 @@ function showGraphSummary(): void {
     modelSelect.style.display = '';
   } else modelSelect.style.display = 'none';
   empty.textContent = '';
+  showAnswers();
+}
+
+function showAnswers(): void {
+  const payload = view?.currentPayload;
+  if (!payload?.answers) return;
+  answers.setFindings(payload.answers.findings);
+  answers.setPaths([{ label: payload.model, paths: payload.answers.paths, colour: seriesColours()[0] }]);
 }
 
 async function exportGraph(format: ExportFormat, theme: ExportTheme): Promise<string> {
