@@ -1,57 +1,31 @@
 /**
- * The "Train both" plots of the Compare view: loss and accuracy of both models overlaid by step, final
- * accuracy against parameters, and gradient norm against depth (log scale: the vanishing-gradient
- * picture). Plain SVG built with createElementNS/textContent; hidden until the first data arrives.
+ * The "Train both" plots of the Compare view, drawn with Observable Plot (webview/shared/plot-theme.ts):
+ * loss and accuracy of both models overlaid by step, accuracy against parameters, and gradient norm
+ * against depth (log scale: the vanishing-gradient picture; Glorot & Bengio 2010, section 4.2). Side A
+ * and side B keep one colour each across the charts; hovering a point names it. Hidden until the first
+ * data arrives.
  */
 import type { CompareTrainingPoint, DepthGradient, SideIndex } from '../../src/protocol/compare-messages';
-import { svgElement } from '../shared/render';
+import { chart, Plot, seriesColours } from '../shared/plot-theme';
 
-interface Series {
-  points: { x: number; y: number }[];
+/**
+ * Tick labels for a log axis through the given values: each value's own label, with as many significant
+ * figures as it takes for the labels to differ (20,480 and 20,992 read "20.5k" and "21k", never "2e+4" twice).
+ */
+export function distinctTicks(values: readonly number[]): { ticks: number[]; format: (v: number) => string } {
+  const ticks = [...new Set(values.filter((v) => Number.isFinite(v) && v > 0))].sort((a, b) => a - b);
+  for (let digits = 2; digits <= 12; digits++) {
+    const format = (v: number): string => compact(v, digits);
+    if (new Set(ticks.map(format)).size === ticks.length) return { ticks, format };
+  }
+  return { ticks, format: (v) => String(v) };
 }
 
-const WIDTH = 320;
-const HEIGHT = 170;
-const PAD = { left: 44, right: 10, top: 20, bottom: 28 };
-
-function niceNumber(value: number): string {
-  const magnitude = Math.abs(value);
-  if (magnitude !== 0 && (magnitude < 1e-2 || magnitude >= 1e4)) return value.toExponential(0);
-  return Number(value.toPrecision(2)).toString();
-}
-
-/** One small line (or dot) chart with two series, A and B. */
-function drawChart(parent: Element, id: string, title: string, series: [Series, Series], options: { logX?: boolean; logY?: boolean; dots?: boolean; xLabel: string }): void {
-  const svg = svgElement('svg', { id, class: 'chart', width: WIDTH, height: HEIGHT, viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-label': title }, parent);
-  const label = svgElement('text', { x: PAD.left, y: 13, class: 'chart-title' }, svg);
-  label.textContent = title;
-  const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!options.logX || p.x > 0) && (!options.logY || p.y > 0));
-  if (all.length === 0) return;
-  const tx = (v: number): number => (options.logX ? Math.log10(v) : v);
-  const ty = (v: number): number => (options.logY ? Math.log10(v) : v);
-  let [x0, x1] = [Math.min(...all.map((p) => tx(p.x))), Math.max(...all.map((p) => tx(p.x)))];
-  let [y0, y1] = [Math.min(...all.map((p) => ty(p.y))), Math.max(...all.map((p) => ty(p.y)))];
-  if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
-  if (y1 === y0) [y0, y1] = [y0 - 1, y1 + 1];
-  const sx = (v: number): number => PAD.left + ((tx(v) - x0) / (x1 - x0)) * (WIDTH - PAD.left - PAD.right);
-  const sy = (v: number): number => HEIGHT - PAD.bottom - ((ty(v) - y0) / (y1 - y0)) * (HEIGHT - PAD.top - PAD.bottom);
-  svgElement('path', { class: 'axis', d: `M${PAD.left},${PAD.top} V${HEIGHT - PAD.bottom} H${WIDTH - PAD.right}` }, svg);
-  const tick = (x: number, y: number, text: string, anchor: string): void => {
-    const t = svgElement('text', { x, y, class: 'tick', 'text-anchor': anchor }, svg);
-    t.textContent = text;
-  };
-  const back = (v: number, log?: boolean): number => (log ? 10 ** v : v);
-  tick(PAD.left - 4, HEIGHT - PAD.bottom, niceNumber(back(y0, options.logY)), 'end');
-  tick(PAD.left - 4, PAD.top + 8, niceNumber(back(y1, options.logY)), 'end');
-  tick(PAD.left, HEIGHT - PAD.bottom + 12, niceNumber(back(x0, options.logX)), 'start');
-  tick(WIDTH - PAD.right, HEIGHT - PAD.bottom + 12, niceNumber(back(x1, options.logX)), 'end');
-  tick((PAD.left + WIDTH - PAD.right) / 2, HEIGHT - 4, options.xLabel, 'middle');
-  series.forEach((s, side) => {
-    const points = s.points.filter((p) => all.includes(p));
-    if (points.length === 0) return;
-    if (options.dots || points.length === 1) for (const p of points) svgElement('circle', { class: `series side-${side}`, cx: sx(p.x).toFixed(1), cy: sy(p.y).toFixed(1), r: 4 }, svg);
-    else svgElement('path', { class: `series side-${side}`, 'data-points': points.length, d: points.map((p, i) => `${i ? 'L' : 'M'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ') }, svg);
-  });
+/** 269722 → "270k" (3 figures), 1019722 → "1.02M", 512 → "512". */
+export function compact(value: number, digits: number): string {
+  const units: [number, string][] = [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  for (const [size, suffix] of units) if (Math.abs(value) >= size) return `${Number((value / size).toPrecision(digits))}${suffix}`;
+  return String(Number(value.toPrecision(digits)));
 }
 
 export class TrainingCharts {
@@ -103,33 +77,92 @@ export class TrainingCharts {
       this.root.replaceChildren();
       return;
     }
-    const legend = document.createElement('div');
-    legend.className = 'chart-legend';
-    this.labels.forEach((label, side) => {
-      const entry = document.createElement('span');
-      entry.className = `legend-${side}`;
-      entry.textContent = `${side === 0 ? 'A' : 'B'}: ${label}`;
-      legend.appendChild(entry);
-    });
+    const colours = seriesColours();
+    const name = (side: number): string => `${side === 0 ? 'A' : 'B'}: ${this.labels[side]}`;
+    const legend = [0, 1].map((side) => ({ name: name(side), colour: colours[side] }));
     const plots = document.createElement('div');
     plots.className = 'charts';
-    const series = (pick: (p: CompareTrainingPoint) => { x: number; y: number }): [Series, Series] => [{ points: this.curves[0].map(pick) }, { points: this.curves[1].map(pick) }];
-    drawChart(plots, 'chart-loss', 'Training loss', series((p) => ({ x: p.step, y: p.loss })), { xLabel: 'step' });
-    drawChart(plots, 'chart-accuracy', 'Accuracy', series((p) => ({ x: p.step, y: p.accuracy })), { xLabel: 'step' });
-    // Held-out accuracy where a side has been evaluated; otherwise its (smoothed) training accuracy, and the title says which.
-    const last = (side: 0 | 1): { x: number; y: number }[] => {
-      const held = this.heldOut[side];
-      if (held !== null) return [{ x: this.params[side], y: held }];
-      return this.curves[side].length ? [{ x: this.params[side], y: this.curves[side][this.curves[side].length - 1].accuracy }] : [];
+    const curve = (id: string, title: string, pick: (p: CompareTrainingPoint) => number, yLabel: string, top?: number): HTMLElement => {
+      const values = this.curves.flatMap((c) => c.map(pick)).filter(Number.isFinite);
+      const high = top ?? Math.max(1e-9, ...values);
+      return chart(
+        { id, title, legend },
+        {
+          x: { label: 'step', grid: true },
+          // Loss and accuracy are never negative: the axis starts at 0 and ends at the largest value (1 for accuracy).
+          y: { label: yLabel, domain: [0, high], nice: top === undefined, grid: true },
+          marks: [0, 1].map((side) =>
+            Plot.line(
+              this.curves[side].filter((p) => Number.isFinite(pick(p))).map((p) => ({ step: p.step, value: pick(p) })),
+              { x: 'step', y: 'value', stroke: colours[side], strokeWidth: 1.5, className: `series side-${side}` },
+            ),
+          ),
+        },
+      );
     };
+    const loss = curve('chart-loss', 'Training loss', (p) => p.loss, 'cross-entropy');
+    const accuracy = curve('chart-accuracy', 'Training accuracy', (p) => p.accuracy, 'accuracy', 1);
+    for (const [figure, pick] of [[loss, (p: CompareTrainingPoint) => p.loss], [accuracy, (p: CompareTrainingPoint) => p.accuracy]] as const) {
+      this.curves.forEach((c, side) => (figure.dataset[`points${side}`] = String(c.filter((p) => Number.isFinite(pick(p))).length)));
+    }
+    plots.append(loss, accuracy, this.parameterChart(colours, name), this.depthChart(colours, legend));
+    this.root.replaceChildren(plots);
+  }
+
+  /** Held-out accuracy where a side has been evaluated; otherwise its latest training accuracy, and the title says which. */
+  private parameterChart(colours: [string, string], name: (side: number) => string): HTMLElement {
+    const last = (side: 0 | 1): { params: number; accuracy: number; side: number } | null => {
+      const held = this.heldOut[side];
+      const accuracy = held ?? this.curves[side].at(-1)?.accuracy;
+      return accuracy === undefined || !(this.params[side] > 0) ? null : { params: this.params[side], accuracy, side };
+    };
+    const points = [last(0), last(1)].filter((p) => p !== null);
     const evaluated = this.heldOut.filter((h) => h !== null).length;
     const source = evaluated === 2 ? 'held-out' : evaluated === 0 ? 'training' : 'mixed';
     const title = source === 'held-out' ? 'Held-out accuracy against parameters' : source === 'training' ? 'Training accuracy against parameters (no held-out evaluation yet)' : 'Accuracy against parameters (held-out where evaluated, else training)';
-    drawChart(plots, 'chart-params', title, [{ points: last(0) }, { points: last(1) }], { logX: true, dots: true, xLabel: 'parameters (log)' });
-    const chart = plots.querySelector('#chart-params');
-    chart?.setAttribute('data-accuracy', source);
-    chart?.setAttribute('data-values', [last(0), last(1)].map((p) => (p.length ? String(p[0].y) : '')).join(','));
-    drawChart(plots, 'chart-depth', 'Gradient norm against depth', [{ points: this.depth[0].map((d) => ({ x: d.depth, y: d.norm })) }, { points: this.depth[1].map((d) => ({ x: d.depth, y: d.norm })) }], { logY: true, xLabel: 'depth (layers from the input)' });
-    this.root.replaceChildren(legend, plots);
+    const { ticks, format } = distinctTicks(points.map((p) => p.params));
+    // A log axis padded by a factor of two each way keeps both dots inside the frame, even for equal counts.
+    const low = Math.min(...ticks, Infinity);
+    const high = Math.max(...ticks, -Infinity);
+    const figure = chart(
+      { id: 'chart-params', title, legend: points.map((p) => ({ name: name(p.side), colour: colours[p.side] })) },
+      {
+        x: { type: 'log', label: 'trainable parameters (log)', domain: ticks.length ? [low / 2, high * 2] : [1, 10], ticks, tickFormat: format },
+        y: { label: 'accuracy', domain: [0, 1], grid: true },
+        marks: [
+          Plot.dot(points, { x: 'params', y: 'accuracy', fill: (p: { side: number }) => colours[p.side], r: 5, className: 'series', title: (p: { side: number; params: number; accuracy: number }) => `${name(p.side)}: ${(p.accuracy * 100).toFixed(1)}% with ${format(p.params)} parameters` }),
+        ],
+      },
+    );
+    figure.dataset.accuracy = source;
+    figure.dataset.values = [last(0), last(1)].map((p) => (p ? String(p.accuracy) : '')).join(',');
+    return figure;
+  }
+
+  /** Each weighted layer's gradient norm at its depth, log scale, both sides overlaid; a dot's tooltip names its layer. */
+  private depthChart(colours: [string, string], legend: { name: string; colour: string }[]): HTMLElement {
+    const data = [0, 1].flatMap((side) => this.depth[side].filter((d) => Number.isFinite(d.norm) && d.norm > 0).map((d) => ({ ...d, side })));
+    const dropped = this.depth[0].length + this.depth[1].length - data.length;
+    const figure = chart(
+      {
+        id: 'chart-depth',
+        title: 'Gradient norm against depth',
+        note: `Each dot a weighted layer (hover for its name), depth = weighted layers from the input; log scale.${dropped > 0 ? ` ${dropped} layer${dropped === 1 ? '' : 's'} with a zero gradient left out (no log).` : ''}`,
+        legend,
+      },
+      {
+        x: { label: 'depth (weighted layers from the input)', grid: true },
+        y: { type: 'log', label: '‖∂L/∂W‖', grid: true, tickFormat: '.0e' },
+        marks: [0, 1].flatMap((side) => {
+          const points = data.filter((d) => d.side === side);
+          return [
+            Plot.line(points, { x: 'depth', y: 'norm', stroke: colours[side], strokeOpacity: 0.5, className: `series side-${side}` }),
+            Plot.dot(points, { x: 'depth', y: 'norm', fill: colours[side], r: 2.5, className: `layers side-${side}`, title: (d: DepthGradient) => `${d.layer} (depth ${d.depth}): ${d.norm.toExponential(2)}` }),
+          ];
+        }),
+      },
+    );
+    [0, 1].forEach((side) => (figure.dataset[`points${side}`] = String(data.filter((d) => d.side === side).length)));
+    return figure;
   }
 }

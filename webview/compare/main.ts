@@ -251,6 +251,30 @@ function alignStart(): void {
   syncing = false;
 }
 
+/**
+ * Fit both: each side fitted on its own would get its own zoom, and the linked views would then hand one
+ * side the other's zoom at its own offset (side A ended off screen). Both take the smaller fitting zoom,
+ * each centred across its pane, at the same height so rows of equal depth stay level.
+ */
+function fitBoth(): void {
+  syncing = true;
+  for (const panel of panels) panel.view?.fit();
+  const fitted = panels.filter((p) => p.view?.currentRendering).map((p) => p.view!.viewTransform);
+  if (fitted.length > 0) {
+    const scale = Math.min(...fitted.map((t) => t.scale));
+    const tallest = Math.max(...panels.map((p) => p.view?.currentRendering?.height ?? 0));
+    const height = Math.min(...panels.map((p) => p.stage.getBoundingClientRect().height));
+    const y = Math.max(12, (height - tallest * scale) / 2);
+    for (const panel of panels) {
+      const rendering = panel.view?.currentRendering;
+      if (!rendering) continue;
+      const width = panel.stage.getBoundingClientRect().width;
+      panel.view!.setViewTransform({ scale, x: (width - rendering.width * scale) / 2, y });
+    }
+  }
+  syncing = false;
+}
+
 // ── Host messages ──
 function showSide(index: SideIndex, side: CompareSidePayload): void {
   const panel = panels[index];
@@ -383,7 +407,7 @@ async function start(): Promise<void> {
     });
     panel.stage.addEventListener('graph-rendered', () => markRows(index));
   });
-  fitButton.addEventListener('click', () => panels.forEach((p) => p.view?.fit()));
+  fitButton.addEventListener('click', fitBoth);
   trainButton.addEventListener('click', () => {
     if (training || trainButton.hasAttribute('disabled')) return;
     setTrainingState('running', 'Asking the editor for the data…');

@@ -14,20 +14,6 @@ html, body { margin: 0; padding: 0; height: 100%; overflow: hidden; background: 
 #training-status[data-state="error"], #training-status[data-state="unavailable"] { color: var(--g-error); }
 #training { display: none; padding: 2px 8px; }
 #training.visible { display: block; }
-#training .charts { display: flex; flex-wrap: wrap; gap: 8px; }
-#training .chart { background: var(--g-node-fill); border: 1px solid var(--g-group-stroke); }
-#training .chart text { fill: var(--g-fg); font-size: 10px; }
-#training .chart .chart-title { font-weight: 600; font-size: 11px; }
-#training .chart .tick { fill: var(--g-muted); }
-#training .chart .axis { fill: none; stroke: var(--g-muted); }
-#training .series { fill: none; stroke-width: 1.8; }
-#training .series.side-0 { stroke: var(--g-add); }
-#training .series.side-1 { stroke: var(--g-concat); }
-#training circle.series.side-0 { fill: var(--g-add); }
-#training circle.series.side-1 { fill: var(--g-concat); }
-#training .chart-legend { display: flex; gap: 14px; margin-bottom: 2px; }
-#training .legend-0 { color: var(--g-add); }
-#training .legend-1 { color: var(--g-concat); }
 #sides { flex: 1; min-height: 0; display: flex; gap: 4px; }
 .side { flex: 1; min-width: 0; display: flex; flex-direction: column; border-top: 1px solid var(--g-group-stroke); }
 .side + .side { border-left: 1px solid var(--g-group-stroke); }

@@ -29,7 +29,7 @@ export function seriesColours(): [string, string] {
 }
 
 export interface ChartFrame {
-  /** Element id of the figure (tests and styles find the chart by it). */
+  /** Element id of the figure (tests and styles find the chart by it); '' for none. */
   id: string;
   title: string;
   /** A line under the title: what a value means, or why a chart is empty. */
@@ -44,7 +44,7 @@ export interface ChartFrame {
  */
 export function chart(frame: ChartFrame, options: Plot.PlotOptions): HTMLElement {
   const figure = document.createElement('figure');
-  figure.id = frame.id;
+  if (frame.id !== '') figure.id = frame.id;
   figure.className = 'skipnet-chart';
   const title = document.createElement('figcaption');
   title.className = 'chart-title';

@@ -17,6 +17,7 @@ import type { LayerStatistics, MergeFlow, TrainingStatistics } from '../../src/t
 import type { Rendering } from '../shared/render';
 import { branchDescription, GraphPainter, type IndexedStatistics, membersOf } from './graph-paint';
 import { ReuseHeatMaps } from './heatmap';
+import { AlgebraMatrices } from './algebra';
 import { StatisticsHistory } from './history';
 import { type ColourScale, combinedValue, formatValue, isMetricName, METRICS, type MetricName, rampGradient } from './metrics';
 import { adoptStatsStyles } from './styles';
@@ -47,6 +48,7 @@ export class StatisticsOverlay {
   private readonly legendType: HTMLSpanElement;
   private readonly flowLegend: HTMLDivElement;
   private readonly heatMaps: ReuseHeatMaps;
+  private readonly algebra = new AlgebraMatrices();
   private readonly painter = new GraphPainter();
   private readonly history = new StatisticsHistory();
   private readonly disposers: (() => void)[] = [];
@@ -94,6 +96,7 @@ export class StatisticsOverlay {
     }
     this.heatMaps = new ReuseHeatMaps((id) => this.reveal(id));
     this.root.appendChild(this.heatMaps.element);
+    this.root.appendChild(this.algebra.element);
 
     const onChange = (): void => this.setMetric((this.select as unknown as { value: string }).value);
     this.select.addEventListener('change', onChange);
@@ -115,6 +118,7 @@ export class StatisticsOverlay {
     this.last = { step, layers, merges };
     this.history.append(step, historyEntries(layers, merges));
     this.heatMaps.update(statistics.reuse);
+    this.algebra.update(statistics);
     this.flowLegend.hidden = !statistics.merges.some((m) => m.kind === 'add');
     this.stepText.textContent = `Step ${step}`;
     this.root.hidden = false;
@@ -136,6 +140,7 @@ export class StatisticsOverlay {
   clear(): void {
     this.painter.clear();
     this.heatMaps.clear();
+    this.algebra.clear();
     this.history.clear();
     this.last = null;
     this.live = null;

@@ -3,6 +3,7 @@
  * <style>). Colours are VS Code theme variables with fallbacks; high-contrast themes get stronger
  * outlines and a weaker fill mix so the node labels keep their contrast.
  */
+import { PLOT_CSS } from '../shared/plot-theme';
 export const STATS_CSS = `:root {
   --stats-low: var(--vscode-charts-blue, #3794ff);
   --stats-high: var(--vscode-charts-red, #f14c4c);
@@ -58,7 +59,8 @@ let users = 0;
 export function adoptStatsStyles(): () => void {
   if (!sheet) {
     sheet = new CSSStyleSheet();
-    sheet.replaceSync(STATS_CSS);
+    // The algebra matrices are Plot charts: Plot's own rules come with them (its inline <style> is removed).
+    sheet.replaceSync(`${STATS_CSS}\n${PLOT_CSS}`);
   }
   if (users++ === 0) document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
   let released = false;
