@@ -306,10 +306,14 @@ export function runFindings(runs: readonly RunSummary[]): Finding[] {
     if (layers.length < 2) return;
     const first = layers.reduce((best, g) => (g.depth < best.depth ? g : best));
     const last = layers.reduce((best, g) => (g.depth > best.depth ? g : best));
-    const ratio = last.norm === 0 ? (first.norm === 0 ? 'n/a (both gradients are 0)' : 'n/a (the last layer\'s gradient is 0)') : significant(first.norm / last.norm);
+    const figures = `${significant(first.norm)} against ${significant(last.norm)}`;
+    const ratio = last.norm === 0 ? (first.norm === 0 ? 'n/a (both gradients are 0)' : "n/a (the last layer's gradient is 0)") : significant(first.norm / last.norm);
     result.push({
       topic: 'gradients',
-      text: `In ${run.label} the gradient norm at the first layer (${first.layer}) is ${ratio}${ratio.startsWith('n/a') ? '' : '×'} that at the last (${last.layer}): ${significant(first.norm)} against ${significant(last.norm)}.`,
+      text:
+        last.norm === 0
+          ? `In ${run.label} the gradient norm at the first layer (${first.layer}) relative to the last (${last.layer}) is ${ratio}: ${figures}.`
+          : `In ${run.label} the gradient norm at the first layer (${first.layer}) is ${ratio}× that at the last (${last.layer}): ${figures}.`,
       values: { first: String(first.norm), last: String(last.norm), ratio },
       nodes: slot([first.layer, last.layer], i, count),
     });

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze, type ModelGraph } from '../../src/core';
+import { residualShares } from '../../src/core/algebra';
 import type { TfModel } from '../../src/train/model';
 import { type LayerStatistics, type MergeFlow, type ReuseHeatMap, shortcutBranch, StatisticsPlan, type TrainingStatistics } from '../../src/train/stats';
 
@@ -72,7 +73,18 @@ export function syntheticStatistics(graph: ModelGraph, step: number): TrainingSt
       }),
     });
   }
-  return { step, layers, merges, reuse: reuseMaps(graph, plan, step) };
+  const residual = plan.residualStages.map((stage) => {
+    // x_0 dominates and each F_i adds a little less than the last, as in a trained ResNet.
+    const norms = [4, ...stage.residuals.map((_, i) => 2 / (i + 1))];
+    return { block: topOf(graph, stage.adds[0]), adds: stage.adds, sources: [stage.input, ...stage.residuals], norms, shares: residualShares(norms[0], norms.slice(1)), approximate: stage.approximate };
+  });
+  return { step, layers, merges, reuse: reuseMaps(graph, plan, step), residual };
+}
+
+function topOf(graph: ModelGraph, id: string): string {
+  let group = graph.nodeById.get(id)?.group ?? null;
+  while (group && graph.groupById.get(group)?.parent) group = graph.groupById.get(group)!.parent;
+  return group ?? id;
 }
 
 /** The engine's heat-map grouping (targets by the source of their first channels), synthetic values. */
@@ -85,7 +97,9 @@ function reuseMaps(graph: ModelGraph, plan: StatisticsPlan, step: number): Reuse
     const rows = targets.map((i, r) => {
       const present = new Set(plan.reuseTargets[i].segments.map((s) => s.source));
       // Recent sources and the block input weigh most, as in the paper's figure.
-      return { conv: plan.reuseTargets[i].conv, values: sources.map((s, c) => (present.has(s) ? 0.01 + (c === 0 ? 0.03 : 0.04 * Math.exp(-(r - c + 1) / 3)) * (1 + 0.001 * step) : null)) };
+      const values = sources.map((s, c) => (present.has(s) ? 0.01 + (c === 0 ? 0.03 : 0.04 * Math.exp(-(r - c + 1) / 3)) * (1 + 0.001 * step) : null));
+      // ‖H^s * X_s‖ grows with the weights and with how many channels s brings: a smooth stand-in.
+      return { conv: plan.reuseTargets[i].conv, values, contributions: values.map((v, c) => (v === null ? null : 10 * v * (1 + 0.1 * c))) };
     });
     const groups: string[] = [];
     for (const i of targets) {

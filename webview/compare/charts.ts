@@ -28,6 +28,18 @@ export function compact(value: number, digits: number): string {
   return String(Number(value.toPrecision(digits)));
 }
 
+/**
+ * Marks side `side`'s line path as `path.series.side-N` with data-points (the count drawn), so tests and
+ * the e2e suite find a side's curve; the figure carries data-points0/1 as well (0 when nothing is drawn).
+ */
+function tagLine(figure: HTMLElement, side: number, points: number): void {
+  figure.dataset[`points${side}`] = String(points);
+  const path = figure.querySelector(`g.series.side-${side} path`);
+  if (!path) return;
+  path.classList.add('series', `side-${side}`);
+  path.setAttribute('data-points', String(points));
+}
+
 export class TrainingCharts {
   private labels: [string, string] = ['A', 'B'];
   private params: [number, number] = [0, 0];
@@ -103,7 +115,7 @@ export class TrainingCharts {
     const loss = curve('chart-loss', 'Training loss', (p) => p.loss, 'cross-entropy');
     const accuracy = curve('chart-accuracy', 'Training accuracy', (p) => p.accuracy, 'accuracy', 1);
     for (const [figure, pick] of [[loss, (p: CompareTrainingPoint) => p.loss], [accuracy, (p: CompareTrainingPoint) => p.accuracy]] as const) {
-      this.curves.forEach((c, side) => (figure.dataset[`points${side}`] = String(c.filter((p) => Number.isFinite(pick(p))).length)));
+      this.curves.forEach((c, side) => tagLine(figure, side, c.filter((p) => Number.isFinite(pick(p))).length));
     }
     plots.append(loss, accuracy, this.parameterChart(colours, name), this.depthChart(colours, legend));
     this.root.replaceChildren(plots);
@@ -134,6 +146,7 @@ export class TrainingCharts {
         ],
       },
     );
+    for (const dot of figure.querySelectorAll('g.series circle')) dot.classList.add('series');
     figure.dataset.accuracy = source;
     figure.dataset.values = [last(0), last(1)].map((p) => (p ? String(p.accuracy) : '')).join(',');
     return figure;
@@ -162,7 +175,7 @@ export class TrainingCharts {
         }),
       },
     );
-    [0, 1].forEach((side) => (figure.dataset[`points${side}`] = String(data.filter((d) => d.side === side).length)));
+    [0, 1].forEach((side) => tagLine(figure, side, data.filter((d) => d.side === side).length));
     return figure;
   }
 }
