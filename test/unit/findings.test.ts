@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze, exactRatio, findings, immediateDominators, stageWidths, withoutSkipConnections } from '../../src/core';
+import { runFindings } from '../../src/core/findings';
 import { readExample } from '../support/examples';
 
 const resnet20 = analyze(readExample('resnet20.skipnet')).models[0];
@@ -117,4 +118,32 @@ describe('findings in words', () => {
     assert.deepEqual(stageWidths(mixed).map((s) => [s.label, s.entry, s.input, s.output, s.growth]), [['8×8', 'conv1', 4, 9, [2, 3]]]);
     assert.equal(immediateDominators(resnet20).get('layer2/basic1/add1'), 'layer1/basic3/relu2', 'where the residual and the shortcut split');
   });
+});
+
+it('a ratio of 0 / 0 is no ratio: "n/a (0 / 0)", not "1.00"', () => {
+  assert.equal(exactRatio(0n, 0n), 'n/a (0 / 0)');
+  assert.equal(exactRatio(0n, 5n), '∞');
+  assert.equal(exactRatio(4n, 4n), '1.00');
+});
+
+it('run findings: accuracy per million parameters and the first/last gradient ratio, by hand', () => {
+  const result = runFindings([
+    { label: 'A', params: 250_000n, heldOutAccuracy: 0.9, gradients: [{ layer: 'c1', depth: 1, norm: 0.002 }, { layer: 'c2', depth: 2, norm: 0.01 }, { layer: 'fc', depth: 3, norm: 0.04 }] },
+    { label: 'B', params: 1_000_000n, heldOutAccuracy: 0.92, gradients: [{ layer: 'd1', depth: 1, norm: 0.5 }, { layer: 'fc', depth: 2, norm: 0 }] },
+  ]);
+  assert.deepEqual(
+    result.map((f) => f.text),
+    [
+      // 90 points / 0.25 million = 360; 92 / 1 = 92; 92 / 360 = 0.2555… → 0.26.
+      'A reaches 90.0% held-out accuracy with 250,000 parameters: 360 percentage points per million parameters.',
+      'B reaches 92.0% held-out accuracy with 1,000,000 parameters: 92 percentage points per million parameters.',
+      'Per parameter, B earns 0.26× the held-out accuracy of A.',
+      // 0.002 / 0.04 = 0.05.
+      'In A the gradient norm at the first layer (c1) is 0.05× that at the last (fc): 0.002 against 0.04.',
+      "In B the gradient norm at the first layer (d1) relative to the last (fc) is n/a (the last layer's gradient is 0): 0.5 against 0.",
+    ],
+  );
+  assert.deepEqual(result[3].nodes, [['c1', 'fc'], []]);
+  assert.deepEqual(result[4].nodes, [[], ['d1', 'fc']]);
+  assert.deepEqual(runFindings([{ label: 'A', params: 10n, heldOutAccuracy: null, gradients: [] }]), []);
 });

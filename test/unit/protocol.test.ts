@@ -116,3 +116,40 @@ test('a high threshold keeps everything expanded; a low one collapses to the top
   assert.equal(tiny.groups.filter((g) => g.collapsed).length, tiny.groups.length);
   assert.equal(visibleCount(tiny.groups, tiny.nodes.length), 8 + 8); // 8 model-level nodes + 4 dense blocks + 4 transitions
 });
+
+test('answers: resnet20 payload carries its findings and the exact path counts; corrupted answers are named', () => {
+  const payload = payloadOf('resnet20');
+  assert.deepEqual(
+    payload.answers!.paths.map((p) => [p.length, p.count]),
+    [[2, '1'], [4, '9'], [6, '36'], [8, '84'], [10, '126'], [12, '126'], [14, '84'], [16, '36'], [18, '9'], [20, '1']],
+  );
+  assert.ok(payload.answers!.findings.some((f) => f.topic === 'paths' && f.values.total === '512'));
+  const message = { type: 'graph', uri: 'file:///a.skipnet', version: 1, graph: payload, diagnostics: { errors: 0, warnings: 0, firstError: '', firstErrorLine: 0 } };
+  assert.equal(validateHostMessage(message).ok, true);
+  const corrupt = (answers: unknown): string => {
+    const result = validateHostMessage({ ...message, graph: { ...payload, answers } });
+    return result.ok ? 'ok' : result.error;
+  };
+  assert.match(corrupt({ ...payload.answers, paths: [{ length: 2, count: 1 }] }), /graph\.answers\.paths\[0\]\.count: expected a whole number as a decimal string/);
+  assert.match(corrupt({ ...payload.answers, paths: [{ length: 2, count: '1e3' }] }), /count: expected a whole number/);
+  assert.match(corrupt({ ...payload.answers, findings: [{ ...payload.answers!.findings[0], topic: 'gossip' }] }), /graph\.answers\.findings\[0\]\.topic: expected one of/);
+  assert.match(corrupt({ ...payload.answers, findings: [{ ...payload.answers!.findings[0], nodes: [[1]] }] }), /findings\[0\]\.nodes\[0\]\[0\]: expected a string/);
+  // DenseNet-121's path count is past 2^53: the digits are exact.
+  const dense = payloadOf('densenet121').answers!.paths;
+  const total = dense.reduce((s, p) => s + BigInt(p.count), 0n);
+  assert.ok(total > 2n ** 53n, String(total));
+});
+
+test('compare message: pair findings validate, with node ids per side; a malformed finding is rejected', async () => {
+  const { buildCompareMessage } = await import('../../src/compare/model');
+  const { validateCompareHostMessage } = await import('../../src/protocol/compare-validate');
+  const text = readFileSync(join('examples', 'resnet20.skipnet'), 'utf8');
+  const spec = (withoutSkips: boolean) => ({ uri: 'file:///r.skipnet', file: 'r.skipnet', model: 'resnet20', withoutSkips });
+  const message = buildCompareMessage([spec(false), spec(true)], [text, text], 1, { collapseThreshold: 150, direction: 'down' });
+  const skips = message.findings!.find((f) => f.topic === 'skips')!;
+  assert.equal(skips.values.removed, '9');
+  assert.equal(skips.nodes.length, 2);
+  assert.equal(validateCompareHostMessage(message).ok, true);
+  const bad = validateCompareHostMessage({ ...message, findings: [{ ...skips, values: { removed: 9 } }] });
+  assert.ok(!bad.ok && /findings\[0\]\.values\.removed: expected a string/.test(bad.error), JSON.stringify(bad));
+});
