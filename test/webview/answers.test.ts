@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
 import type { HostToCompare } from '../../src/protocol/compare-messages';
+import { distinctTicks } from '../../webview/compare/charts';
 import type { TrainingStatistics } from '../../src/train/stats';
 import { examplePayload, launchBrowser, NO_DIAGNOSTICS, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from './harness';
 import { exampleGraph, syntheticStatistics } from './statistics-fixtures';
@@ -104,9 +105,10 @@ test('graph view: an add node tooltip says what is summed', async () => {
   await w.init(examplePayload('resnet20', 10_000));
   await w.waitForRender(1);
   const add = examplePayload('resnet20', 10_000).nodes.find((n) => n.kind === 'add')!;
-  await w.page.locator(`#graph [data-id="${add.id}"]`).hover({ force: true });
-  await w.page.waitForSelector('#tooltip.visible');
-  assert.match(add.provenanceText, /^16 = basic1\/\S+ 16 \+ basic1\/zeropad\S* 16, summed$/);
+  // Keyboard focus shows the same tooltip as hover, wherever the node is on the page.
+  await w.page.locator(`#graph [data-id="${add.id}"]`).focus();
+  await w.page.waitForFunction((id) => document.getElementById('tooltip')?.dataset.for === id, add.id);
+  assert.equal(add.provenanceText, '16 = basic1/residual 16 + basic1/shortcut 16, summed');
   assert.equal(await w.page.locator('#tooltip [data-key="Feature maps"]').textContent(), add.provenanceText);
   await w.send({ type: 'status', uri: 'file:///work/model.skipnet', version: 2, diagnostics: NO_DIAGNOSTICS });
   await noProblems(w);
@@ -200,6 +202,9 @@ test('compare charts: distinct parameter ticks, points inside the frame, accurac
   const params = w.page.locator('#chart-params');
   const ticks = await params.locator('[aria-label="x-axis tick label"] text').allTextContents();
   assert.deepEqual(ticks, ['270k', '1.02M'], 'resnet20 269,722 and densenet40 1,019,722 parameters');
+  // Close counts get as many figures as it takes to tell them apart (both read "2e+4" before).
+  const close = distinctTicks([20_480, 20_500]);
+  assert.deepEqual(close.ticks.map(close.format), ['20.48k', '20.5k']);
   const frame = await params.locator('svg').boundingBox();
   const dots = await params.locator('g.series circle').evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect()).map((r) => ({ x: r.x, y: r.y, right: r.right, bottom: r.bottom })));
   assert.equal(dots.length, 2);

@@ -10,11 +10,11 @@ import { chart, Plot, seriesColours } from '../shared/plot-theme';
 
 /**
  * Tick labels for a log axis through the given values: each value's own label, with as many significant
- * figures as it takes for the labels to differ (20,480 and 20,992 read "20.5k" and "21k", never "2e+4" twice).
+ * figures as it takes, three at least, for the labels to differ (20,480 and 20,500 read "20.48k" and "20.5k", never "2e+4" twice).
  */
 export function distinctTicks(values: readonly number[]): { ticks: number[]; format: (v: number) => string } {
   const ticks = [...new Set(values.filter((v) => Number.isFinite(v) && v > 0))].sort((a, b) => a - b);
-  for (let digits = 2; digits <= 12; digits++) {
+  for (let digits = 3; digits <= 12; digits++) {
     const format = (v: number): string => compact(v, digits);
     if (new Set(ticks.map(format)).size === ticks.length) return { ticks, format };
   }
