@@ -6,8 +6,7 @@
  */
 import { comparisonRows } from '../cli/compare';
 import { type Analysis, analyze, type ModelGraph, matchParameterCount, type ParameterMatch, sizeKnobs, withoutSkipConnections } from '../core';
-import { buildGraphPayload } from '../protocol/payload';
-import { buildPairFindings } from '../protocol/answers';
+import { buildGraphPayload, buildPairFindings } from '../protocol/payload';
 import { COMPARE_PROTOCOL_VERSION, type CompareSidePayload, type HostToCompare, MATCH_TOLERANCE, type ParameterSuggestion } from '../protocol/compare-messages';
 
 export interface SideSpec {

@@ -11,9 +11,8 @@
  * every (throttled) edit of either document or ablation switch.
  */
 import type { TrainingConfig } from '../core/graph';
-import type { FindingPayload } from './answers';
 import type { OffsetRange, TrainingRun } from './messages';
-import type { GraphPayload } from './payload';
+import type { FindingPayload, GraphPayload } from './payload';
 
 export const COMPARE_PROTOCOL_VERSION = 1;
 

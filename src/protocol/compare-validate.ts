@@ -4,8 +4,7 @@
  */
 import type { CompareToHost, HostToCompare } from './compare-messages';
 import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, string } from './schema';
-import { findingChecker } from './answers';
-import { graphPayloadChecker, trainingRunChecker, type Validation } from './validate';
+import { findingChecker, graphPayloadChecker, trainingRunChecker, type Validation } from './validate';
 
 const revision = number({ integer: true, min: 0 });
 const side = literal(0, 1);

@@ -4,4 +4,3 @@ export * from './payload';
 export * from './validate';
 export * from './compare-messages';
 export * from './compare-validate';
-export * from './answers';

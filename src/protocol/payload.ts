@@ -7,7 +7,8 @@
 import { activationBytes, describeProvenance, segmentLabel } from '../core/index';
 import type { GraphNode, ModelGraph } from '../core/graph';
 import type { LineIndex } from '../core/text';
-import { type AnswersPayload, buildAnswers } from './answers';
+import { findings, type Finding } from '../core/findings';
+import { pathCounts } from '../core/paths';
 import type { OffsetRange } from './messages';
 
 export type MergeKind = 'add' | 'concat';
@@ -276,4 +277,39 @@ export function visibleCount(groups: PayloadGroup[], nodeCount: number): number 
     }
   }
   return nodeCount - hidden + shown;
+}
+
+// ── Answers: the findings and path counts the answer panels show ──
+
+/** One finding as it crosses postMessage: the core's `Finding` (already plain strings). */
+export type FindingPayload = Finding;
+
+/** How many input → output paths have `length` weighted layers (conv, dense); `count` as decimal digits, exact. */
+export interface PathLengthPayload {
+  length: number;
+  count: string;
+}
+
+/**
+ * What the answer panel shows for one model: the core's findings and the exact input → output path counts
+ * by length (Veit, Wilber & Belongie 2016, section 4). Counts travel as decimal digits: DenseNet-121 has
+ * more paths than a double holds exactly.
+ */
+export interface AnswersPayload {
+  findings: FindingPayload[];
+  /** Path counts by length, shortest first; empty when no path joins the input to the output. */
+  paths: PathLengthPayload[];
+}
+
+/** Findings and path counts of one model (core `findings`, `pathCounts`). Pure. */
+export function buildAnswers(model: ModelGraph): AnswersPayload {
+  return {
+    findings: findings(model),
+    paths: pathCounts(model).lengths.map((l) => ({ length: l.length, count: l.count.toString() })),
+  };
+}
+
+/** Findings about a pair (core `findings(a, b)`): "B has 3.78× the parameters of A", the ablation's effect, …; nodes[0] are A's ids, nodes[1] B's. */
+export function buildPairFindings(a: ModelGraph, b: ModelGraph, labels: [string, string], batch: number): FindingPayload[] {
+  return findings(a, b, { labels, batch });
 }

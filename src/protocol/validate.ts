@@ -4,7 +4,7 @@
  * `validateHostMessage` (the envelope and the payload's shape) so a malformed or foreign message is
  * dropped instead of breaking the view.
  */
-import { answersChecker } from './answers';
+import type { FindingTopic } from '../core/findings';
 import type { HostToWebview, WebviewToHost } from './messages';
 import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, recordOf, string } from './schema';
 
@@ -91,6 +91,18 @@ const group = object({
   size: count,
   depth: count,
   dense: nullable(dense),
+});
+const TOPICS: readonly FindingTopic[] = ['width', 'parameters', 'macs', 'activations', 'training-memory', 'efficient-memory', 'depth', 'paths', 'skips', 'accuracy', 'gradients'];
+/** A finding (payload `FindingPayload`): nodes[i] are model i's ids, at most two models. */
+export const findingChecker: Checker = object({
+  topic: literal(...TOPICS),
+  text: string(10_000),
+  values: recordOf(string(1024), 1000),
+  nodes: array(array(id, 100_000), 2),
+});
+const answersChecker: Checker = object({
+  findings: array(findingChecker, 1000),
+  paths: array(object({ length: number({ integer: true, min: 0 }), count: decimal }), 100_000),
 });
 const edge = object({ id: string(4096), source: id, target: id, channels: nullable(count), kind: literal('data', 'dense', 'chain') });
 const graph = object({

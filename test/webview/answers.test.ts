@@ -4,12 +4,12 @@
  * Fit both and the Plot charts of Compare, and the algebra matrices of the statistics panel.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
 import type { HostToCompare } from '../../src/protocol/compare-messages';
-import { distinctTicks } from '../../webview/compare/charts';
+import { distinctTicks } from '../../webview/shared/plot-theme';
 import type { TrainingStatistics } from '../../src/train/stats';
 import { examplePayload, launchBrowser, NO_DIAGNOSTICS, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from './harness';
 import { exampleGraph, syntheticStatistics } from './statistics-fixtures';
@@ -17,6 +17,7 @@ import { exampleGraph, syntheticStatistics } from './statistics-fixtures';
 let browser: Browser;
 before(async () => {
   browser = await launchBrowser();
+  mkdirSync('test-results', { recursive: true });
 });
 after(async () => {
   await browser?.close();
@@ -56,6 +57,7 @@ test('graph view, resnet20: the findings list with its numbers; a click highligh
   const drawn = await w.page.locator('#graph .node').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')!));
   assert.deepEqual(highlighted.sort(), named.filter((id) => drawn.includes(id)).sort());
   assert.equal(await w.page.locator(`#finding-${depth}`).getAttribute('class'), 'finding active');
+  await w.page.screenshot({ path: 'test-results/answers-resnet20.png' });
   // The first named node is brought into view: its box lies inside the stage.
   const stage = (await w.page.locator('#stage').boundingBox())!;
   const first = (await w.page.locator(`#graph .node.highlighted[data-id="${named.find((id) => drawn.includes(id))}"]`).boundingBox())!;
@@ -225,6 +227,7 @@ test('compare charts: distinct parameter ticks, points inside the frame, accurac
   const names = await w.page.locator('#chart-depth g.layers.side-0 circle title').allTextContents();
   assert.deepEqual(names, ['layer1/conv1 (depth 1): 1.00e-1', 'layer2/conv1 (depth 2): 1.00e-2', 'layer3/conv1 (depth 3): 1.00e-3']);
   assert.match((await w.page.locator('#chart-depth .chart-note').textContent()) ?? '', /1 layer with a zero gradient left out/);
+  await w.page.locator('#training').screenshot({ path: 'test-results/answers-compare-charts.png' });
   // Run findings: the first/last gradient ratio, with n/a and its reason for B (its last gradient is 0).
   const runTexts = await w.page.locator('#compare-answers .run-findings .finding').allTextContents();
   assert.deepEqual(runTexts, [
@@ -258,6 +261,7 @@ test('algebra: resnet20 draws one share matrix per identity stage (3, 2 and 2 bl
   row.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-12, `${v} ≠ ${expected[i]}`));
   assert.match((await w.page.locator('#algebra-residual-0 .chart-note').textContent()) ?? '', /A ReLU follows each add, so x_0 \+ Σ F_i is the stream only approximately\./);
   assert.equal(await w.page.locator('#algebra-residual-0 .chart-title').textContent(), 'layer1: f_ℓ = H_ℓ * (x_0 + F_0 + … + F_{ℓ-1})');
+  await w.page.locator('.stats-algebra').screenshot({ path: 'test-results/answers-algebra-resnet20.png' });
   await noProblems(w);
   await w.page.context().close();
 });

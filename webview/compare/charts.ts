@@ -6,27 +6,7 @@
  * data arrives.
  */
 import type { CompareTrainingPoint, DepthGradient, SideIndex } from '../../src/protocol/compare-messages';
-import { chart, Plot, seriesColours } from '../shared/plot-theme';
-
-/**
- * Tick labels for a log axis through the given values: each value's own label, with as many significant
- * figures as it takes, three at least, for the labels to differ (20,480 and 20,500 read "20.48k" and "20.5k", never "2e+4" twice).
- */
-export function distinctTicks(values: readonly number[]): { ticks: number[]; format: (v: number) => string } {
-  const ticks = [...new Set(values.filter((v) => Number.isFinite(v) && v > 0))].sort((a, b) => a - b);
-  for (let digits = 3; digits <= 12; digits++) {
-    const format = (v: number): string => compact(v, digits);
-    if (new Set(ticks.map(format)).size === ticks.length) return { ticks, format };
-  }
-  return { ticks, format: (v) => String(v) };
-}
-
-/** 269722 → "270k" (3 figures), 1019722 → "1.02M", 512 → "512". */
-export function compact(value: number, digits: number): string {
-  const units: [number, string][] = [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
-  for (const [size, suffix] of units) if (Math.abs(value) >= size) return `${Number((value / size).toPrecision(digits))}${suffix}`;
-  return String(Number(value.toPrecision(digits)));
-}
+import { chart, distinctTicks, Plot, seriesColours } from '../shared/plot-theme';
 
 /**
  * Marks side `side`'s line path as `path.series.side-N` with data-points (the count drawn), so tests and

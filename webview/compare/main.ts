@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import { formatCount } from '../../src/core/memory';
 import { GRAPH_CSS } from '../../src/drawing/graph-styles';
-import { COMPARE_PROTOCOL_VERSION, type CompareSidePayload, type CompareTrainingState, type CompareToHost, type CompareWebviewState, type HostToCompare, type SideIndex } from '../../src/protocol/compare-messages';
+import { COMPARE_PROTOCOL_VERSION, type CompareSidePayload, type CompareTrainingState, type CompareToHost, type CompareWebviewState, type DepthGradient, type HostToCompare, type SideIndex } from '../../src/protocol/compare-messages';
 import { validateCompareHostMessage } from '../../src/protocol/compare-validate';
 import { TrainingCharts } from './charts';
 import { RowAligner } from './rows';
@@ -19,7 +19,6 @@ import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
 import { TrainBoth } from '../training/train-both';
 import css from '../shared/styles.css';
 import { runFindings } from '../../src/core/findings';
-import type { DepthGradient } from '../../src/protocol/compare-messages';
 import { ANSWERS_CSS, AnswersPanel } from '../shared/answers-panel';
 import { PLOT_CSS, seriesColours } from '../shared/plot-theme';
 

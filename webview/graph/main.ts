@@ -16,7 +16,9 @@ import { buildSvgText, svgToPngBase64 } from './export';
 import { GraphView } from './graph-view';
 import { LayoutClient, startLayoutWorker } from './layout-client';
 import { paintStatistics, registerTrainingController, trainingController } from '../training/hook';
-import { TrainingUi } from '../training/training-ui';
+import { type TrainingReportDetail, TrainingUi } from '../training/training-ui';
+import { runFindings } from '../../src/core/findings';
+import { depthGradients } from '../training/depth-gradients';
 import { ANSWERS_CSS, AnswersPanel } from '../shared/answers-panel';
 import { PLOT_CSS, seriesColours } from '../shared/plot-theme';
 
@@ -81,6 +83,17 @@ registerTrainingController(training);
 app.addEventListener('statistics-reveal', (event) => {
   const detail = (event as CustomEvent<{ id?: unknown }>).detail;
   if (typeof detail?.id === 'string') view?.highlight([detail.id]);
+});
+// What the run measured feeds the answer panel's run findings (accuracy per parameter, first/last gradient).
+const run: { accuracy: number | null; statistics: TrainingReportDetail['statistics'] | null } = { accuracy: null, statistics: null };
+app.addEventListener('training-report', (event) => {
+  const detail = (event as CustomEvent<TrainingReportDetail>).detail;
+  if (detail.accuracy !== undefined) run.accuracy = detail.accuracy;
+  if (detail.statistics) run.statistics = detail.statistics;
+  const payload = view?.currentPayload;
+  if (!payload) return;
+  const gradients = run.statistics ? depthGradients(payload, run.statistics) : [];
+  answers.setRunFindings(runFindings([{ label: payload.model, params: BigInt(payload.totals.params), heldOutAccuracy: run.accuracy, gradients }]));
 });
 // The page is going away (panel closed, window reloading): stop the run so the engine frees its tensors.
 window.addEventListener('pagehide', () => training.command('stop'));
@@ -217,6 +230,8 @@ function handle(message: HostToWebview): void {
       else post({ type: 'trainingEnded', reason: 'error', message: 'Training is not available in this build of the graph view.' });
       break;
     case 'startTraining':
+      [run.accuracy, run.statistics] = [null, null];
+      answers.setRunFindings([]);
       void training.start(message.run, message.version);
       break;
     case 'trainingRefused':

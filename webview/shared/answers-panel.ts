@@ -5,7 +5,7 @@
  * with n skip-connected blocks is an ensemble of 2^n paths of different lengths). All text is set with
  * textContent.
  */
-import type { FindingPayload, PathLengthPayload } from '../../src/protocol/answers';
+import type { FindingPayload, PathLengthPayload } from '../../src/protocol/payload';
 import { chart, Plot } from './plot-theme';
 
 export const ANSWERS_CSS = `

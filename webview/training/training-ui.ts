@@ -7,6 +7,7 @@
  */
 import type { TrainingBackendChoice, TrainingProgress, TrainingRun, WebviewToHost } from '../../src/protocol/messages';
 import type { ProgressEvent } from '../../src/train/engine';
+import type { TrainingStatistics } from '../../src/train/stats';
 import type { Rendering } from '../shared/render';
 import { LineChart } from './charts';
 import type { RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
@@ -16,6 +17,12 @@ import { loadRuntime, startReplicated } from './runtime-loader';
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
 
 export type TrainingState = 'idle' | 'requested' | 'loading' | 'running' | 'paused' | 'stopping' | 'done' | 'stopped' | 'failed';
+
+/** Detail of the `training-report` event: this step's statistics, or a held-out accuracy in [0, 1]. */
+export interface TrainingReportDetail {
+  statistics?: TrainingStatistics;
+  accuracy?: number;
+}
 
 export interface TrainingUiOptions {
   /** Where the bar goes (above the graph). */
@@ -240,6 +247,11 @@ export class TrainingUi {
     this.root.remove();
   }
 
+  /** Tells the page what the run measured (a bubbling `training-report` event), for the answer panel's run findings. */
+  private report(detail: TrainingReportDetail): void {
+    this.root.dispatchEvent(new CustomEvent<TrainingReportDetail>('training-report', { detail, bubbles: true }));
+  }
+
   private onEvent(event: RuntimeEvent, handle: RunHandle): void {
     if (this.run !== handle) return; // a run that was replaced still winds down
     // Stop freezes the display at once; the step in flight (if any) finishes unseen and frees its tensors.
@@ -274,8 +286,10 @@ export class TrainingUi {
         break;
       case 'statistics':
         this.overlay.update(event.statistics.step, event.statistics);
+        this.report({ statistics: event.statistics });
         break;
       case 'evaluation':
+        this.report({ accuracy: event.accuracy });
         this.lossChart.append(1, event.step, event.loss);
         this.accuracyChart.append(1, event.step, event.accuracy);
         this.fields.accuracy.textContent = `held-out ${(event.accuracy * 100).toFixed(1)}%`;
