@@ -101,21 +101,43 @@ function residualMatrix(map: ResidualShareMap, index: number): HTMLElement {
   );
 }
 
-/** The algebra matrices of one statistics update, DenseNet blocks first, then ResNet stages. */
+/** Plot redraws a whole matrix: at most one redraw per this many ms, the latest statistics winning. */
+const REDRAW_MS = 250;
+
+/** The algebra matrices of the latest statistics update, DenseNet blocks first, then ResNet stages. */
 export class AlgebraMatrices {
   readonly element: HTMLDivElement;
+  private latest: Pick<TrainingStatistics, 'reuse' | 'residual'> | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private drawnAt = -Infinity;
 
   constructor() {
     this.element = document.createElement('div');
     this.element.className = 'stats-algebra';
   }
 
+  /** Draws now when the last drawing is older than REDRAW_MS, else once that much time has passed. */
   update(statistics: Pick<TrainingStatistics, 'reuse' | 'residual'>): void {
-    const figures = [...statistics.reuse.map(denseMatrix), ...(statistics.residual ?? []).map(residualMatrix)].filter((f) => f !== null);
-    this.element.replaceChildren(...figures);
+    this.latest = statistics;
+    if (this.timer !== undefined) return;
+    const wait = this.drawnAt + REDRAW_MS - performance.now();
+    if (wait <= 0) this.draw();
+    else this.timer = setTimeout(() => this.draw(), wait);
   }
 
   clear(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.latest = null;
     this.element.replaceChildren();
+  }
+
+  private draw(): void {
+    this.timer = undefined;
+    this.drawnAt = performance.now();
+    const statistics = this.latest;
+    if (!statistics) return;
+    const figures = [...statistics.reuse.map(denseMatrix), ...(statistics.residual ?? []).map(residualMatrix)].filter((f) => f !== null);
+    this.element.replaceChildren(...figures);
   }
 }
