@@ -267,7 +267,7 @@ export interface RunSummary {
 /**
  * Sentences about training runs: held-out accuracy per million parameters (and, for two runs, which
  * is more parameter-efficient), and the gradient norm at the first weighted layer relative to the last,
- * ‖∂L/∂W_first‖ / ‖∂L/∂W_last‖ (the vanishing-gradient ratio; Glorot & Bengio 2010, section 4.2, read
+ * ‖∂L/∂W_first‖ / ‖∂L/∂W_last‖ (the vanishing-gradient ratio; Glorot & Bengio 2010, section 4, read
  * it across depth). A ratio whose denominator is 0 reads "n/a" with the reason. nodes[i] are run i's ids.
  * Pure; runs without an evaluation or gradients give no sentence of that kind.
  */

@@ -1,7 +1,7 @@
 /**
  * The "Train both" plots of the Compare view, drawn with Observable Plot (webview/shared/plot-theme.ts):
  * loss and accuracy of both models overlaid by step, accuracy against parameters, and gradient norm
- * against depth (log scale: the vanishing-gradient picture; Glorot & Bengio 2010, section 4.2). Side A
+ * against depth (log scale: the vanishing-gradient picture; Glorot & Bengio 2010, section 4). Side A
  * and side B keep one colour each across the charts; hovering a point names it. Hidden until the first
  * data arrives.
  */
@@ -18,6 +18,17 @@ function tagLine(figure: HTMLElement, side: number, points: number): void {
   if (!path) return;
   path.classList.add('series', `side-${side}`);
   path.setAttribute('data-points', String(points));
+}
+
+/** Whole-number ticks over the depths drawn: each depth up to 12 of them, else every k-th with k a whole step. */
+function depthTicks(depths: number[]): number[] {
+  if (depths.length === 0) return [];
+  const low = Math.min(...depths);
+  const high = Math.max(...depths);
+  const step = Math.max(1, Math.ceil((high - low) / 12));
+  const ticks: number[] = [];
+  for (let d = low; d <= high; d += step) ticks.push(d);
+  return ticks;
 }
 
 export class TrainingCharts {
@@ -144,7 +155,8 @@ export class TrainingCharts {
         legend,
       },
       {
-        x: { label: 'depth (weighted layers from the input)', grid: true },
+        // Depths are whole layers: ticks at the depths drawn (every few when there are many), never 1.5.
+        x: { label: 'depth (weighted layers from the input)', grid: true, ticks: depthTicks(data.map((d) => d.depth)), tickFormat: 'd' },
         y: { type: 'log', label: '‖∂L/∂W‖', grid: true, tickFormat: '.0e' },
         marks: [0, 1].flatMap((side) => {
           const points = data.filter((d) => d.side === side);

@@ -13,12 +13,14 @@ export const ANSWERS_CSS = `
 .answers > summary { cursor: pointer; padding: 2px 0; font-weight: 600; }
 .answers .findings { margin: 4px 0; padding-left: 20px; }
 .answers .findings li { margin: 2px 0; }
-.answers .finding { all: unset; cursor: pointer; color: var(--vscode-foreground, #cccccc); line-height: 1.4; }
+.answers .answers-body { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 8px 24px; }
+.answers .answers-text { flex: 1 1 420px; min-width: 0; }
+.answers .finding { all: unset; display: block; text-align: left; cursor: pointer; color: var(--vscode-foreground, #cccccc); line-height: 1.4; }
 .answers .finding:hover { color: var(--vscode-textLink-activeForeground, #3794ff); text-decoration: underline; }
 .answers .finding:focus-visible { outline: 1px solid var(--vscode-focusBorder, #007fd4); }
 .answers .finding.active { color: var(--vscode-textLink-foreground, #3794ff); }
 .answers .group-title { margin: 6px 0 0; font-size: 11px; text-transform: uppercase; color: var(--vscode-descriptionForeground, #9d9d9d); }
-.answers .answers-charts { display: flex; flex-wrap: wrap; gap: 16px; }
+.answers .answers-charts { flex: 0 1 auto; display: flex; flex-wrap: wrap; gap: 16px; }
 `;
 
 export interface PathSeries {
@@ -55,6 +57,7 @@ export function pathsChart(id: string, series: PathSeries): HTMLElement {
     { id, title: `${series.label}: input → output paths by length`, note },
     {
       width: Math.max(240, Math.min(640, 40 + 22 * data.length)),
+      height: 170,
       x: { type: 'band', label: 'weighted layers on the path', domain: lengths, tickFormat: (d: number) => String(d) },
       y: { label: exact ? 'paths' : 'log₁₀ paths', grid: true, nice: true, ...(exact ? {} : { tickFormat: (d: number) => `1e${d}` }) },
       marks: [Plot.barY(data, { x: 'length', y: 'value', fill: series.colour, title: 'title', className: 'paths-bars' }), Plot.ruleY([0])],
@@ -92,7 +95,14 @@ export class AnswersPanel {
     this.runList.className = 'findings run-findings';
     this.charts = document.createElement('div');
     this.charts.className = 'answers-charts';
-    this.element.append(summary, this.list, this.runTitle, this.runList, this.charts);
+    // Sentences on the left, the path charts beside them (below them in a narrow panel).
+    const body = document.createElement('div');
+    body.className = 'answers-body';
+    const text = document.createElement('div');
+    text.className = 'answers-text';
+    text.append(this.list, this.runTitle, this.runList);
+    body.append(text, this.charts);
+    this.element.append(summary, body);
   }
 
   /** Sentences computed from the models (replace the previous ones). */
@@ -119,6 +129,7 @@ export class AnswersPanel {
     button.className = 'finding';
     button.dataset.topic = finding.topic;
     button.dataset.nodes = JSON.stringify(finding.nodes);
+    button.dataset.values = JSON.stringify(finding.values);
     button.textContent = finding.text;
     const named = finding.nodes.reduce((n, ids) => n + ids.length, 0);
     button.title = named === 0 ? 'Speaks of the whole model' : `Click to highlight the ${named} node${named === 1 ? '' : 's'} it speaks of`;

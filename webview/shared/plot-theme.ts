@@ -40,7 +40,8 @@ export interface ChartFrame {
 
 /**
  * Draws `options` with Plot inside a titled figure. Width and height default to 320 × 180 CSS pixels;
- * margins leave room for the tick labels, so every mark lies inside the SVG.
+ * margins leave room for the tick labels and the axis labels (the top margin holds the y label above the
+ * highest tick), so every mark and label lies inside the SVG.
  */
 export function chart(frame: ChartFrame, options: Plot.PlotOptions): HTMLElement {
   const figure = document.createElement('figure');
@@ -69,7 +70,7 @@ export function chart(frame: ChartFrame, options: Plot.PlotOptions): HTMLElement
     }
     figure.appendChild(legend);
   }
-  const plot = Plot.plot({ width: 320, height: 180, marginLeft: 48, marginBottom: 32, marginRight: 16, marginTop: 12, ...options, className: 'skipnet-plot', figure: false, style: { background: 'transparent' } });
+  const plot = Plot.plot({ width: 320, height: 180, marginLeft: 48, marginBottom: 32, marginRight: 16, marginTop: 22, ...options, className: 'skipnet-plot', figure: false, style: { background: 'transparent' } });
   for (const style of plot.querySelectorAll('style')) style.remove();
   figure.appendChild(plot);
   return figure;
