@@ -13,6 +13,8 @@ import { distinctTicks } from '../../webview/shared/plot-theme';
 import type { TrainingStatistics } from '../../src/train/stats';
 import { examplePayload, launchBrowser, NO_DIAGNOSTICS, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from './harness';
 import { exampleGraph, syntheticStatistics } from './statistics-fixtures';
+import { runFindings } from '../../src/core/findings';
+import { depthGradients } from '../../webview/training/depth-gradients';
 
 let browser: Browser;
 before(async () => {
@@ -62,6 +64,34 @@ test('graph view, resnet20: the findings list with its numbers; a click highligh
   const stage = (await w.page.locator('#stage').boundingBox())!;
   const first = (await w.page.locator(`#graph .node.highlighted[data-id="${named.find((id) => drawn.includes(id))}"]`).boundingBox())!;
   assert.ok(first.x >= stage.x && first.x + first.width <= stage.x + stage.width && first.y >= stage.y && first.y + first.height <= stage.y + stage.height, JSON.stringify({ stage, first }));
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('graph view: the reports of a training run add run findings (accuracy per parameter, first/last gradient)', async () => {
+  const w = await openGraph('resnet20');
+  const payload = examplePayload('resnet20');
+  const statistics = syntheticStatistics(exampleGraph('resnet20'), 10);
+  // The training bar reports what the engine measured as bubbling `training-report` events.
+  await w.page.evaluate((s) => {
+    const bar = document.getElementById('training')!;
+    bar.dispatchEvent(new CustomEvent('training-report', { detail: { statistics: s }, bubbles: true }));
+    bar.dispatchEvent(new CustomEvent('training-report', { detail: { accuracy: 0.5 }, bubbles: true }));
+  }, statistics);
+  await w.page.waitForFunction(() => document.querySelectorAll('#answers .run-findings .finding').length === 2);
+  const texts = await w.page.locator('#answers .run-findings .finding').allTextContents();
+  // 50 points over 0.269722 million parameters = 185.4.
+  assert.equal(texts[0], 'resnet20 reaches 50.0% held-out accuracy with 269,722 parameters: 185 percentage points per million parameters.');
+  const gradients = depthGradients(payload, statistics);
+  const first = gradients.reduce((a, b) => (b.depth < a.depth ? b : a));
+  const last = gradients.reduce((a, b) => (b.depth > a.depth ? b : a));
+  assert.equal([first.layer, last.layer].join(), 'conv1,dense1');
+  assert.equal(texts[1], runFindings([{ label: 'resnet20', params: 269_722n, heldOutAccuracy: null, gradients }])[0].text);
+  assert.match(texts[1], /^In resnet20 the gradient norm at the first layer \(conv1\) is [\d.e-]+× that at the last \(dense1\)/);
+  // Clicking it highlights both layers.
+  await w.page.locator('#answers .run-findings .finding').nth(1).click();
+  await w.page.waitForFunction(() => document.querySelectorAll('#graph .node.highlighted').length === 2);
+  assert.equal(await w.page.locator('#answers .group-title').isVisible(), true);
   await noProblems(w);
   await w.page.context().close();
 });
