@@ -23,6 +23,8 @@ export interface FindingsOptions {
   labels?: [string, string];
   /** Batch of the training-memory figures; default the first model's training batch. */
   batch?: number;
+  /** The first model's `pathCounts`, when the caller has it already (it is the costliest figure: polynomial in the depth). */
+  paths?: PathStatistics;
 }
 
 /**
@@ -43,14 +45,14 @@ export function exactRatio(x: bigint, y: bigint): string {
  */
 export function findings(model: ModelGraph, other?: ModelGraph, options: FindingsOptions = {}): Finding[] {
   const batch = options.batch ?? model.training.batch;
-  if (!other) return single(model, model.name, batch);
+  if (!other) return single(model, model.name, batch, options.paths);
   const ablation = other.nodes.some((n) => n.args.removedSkip !== undefined);
   const labels = options.labels ?? [model.name, ablation && other.name === model.name ? `${model.name} without skips` : other.name];
   return pair([model, other], labels, batch, ablation);
 }
 
-function single(model: ModelGraph, label: string, batch: number): Finding[] {
-  const paths = pathCounts(model);
+function single(model: ModelGraph, label: string, batch: number, known?: PathStatistics): Finding[] {
+  const paths = known ?? pathCounts(model);
   const result = [widthFinding(model, label, 0, 1), depthFinding(model, paths, label, 0, 1), pathsFinding(model, paths, 0, 1)];
   const params = model.totals.params;
   const byKind = (get: (n: GraphNode) => bigint): string =>

@@ -303,9 +303,10 @@ export interface AnswersPayload {
 
 /** Findings and path counts of one model (core `findings`, `pathCounts`). Pure. */
 export function buildAnswers(model: ModelGraph): AnswersPayload {
+  const paths = pathCounts(model);
   return {
-    findings: findings(model),
-    paths: pathCounts(model).lengths.map((l) => ({ length: l.length, count: l.count.toString() })),
+    findings: findings(model, undefined, { paths }),
+    paths: paths.lengths.map((l) => ({ length: l.length, count: l.count.toString() })),
   };
 }
 
