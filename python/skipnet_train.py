@@ -192,7 +192,11 @@ def main(argv):
     device, described = pick_device(torch, config.get("device", "auto"))
     torch.manual_seed(t["seed"] + 1)  # dropout masks: PyTorch's generator (the browser draws its own)
     try:
-        dataset = read_dataset(config["dataset"]["path"], config["dataset"]["name"])
+        if config["dataset"].get("kind") == "cifar":
+            from skipnet_cifar import read_cifar
+            dataset = read_cifar(config["dataset"])
+        else:
+            dataset = read_dataset(config["dataset"]["path"], config["dataset"]["name"])
     except (OSError, ValueError) as error:
         fail(f"Data set {config['dataset']['name']}: {error}")
     model = load_model(torch, config)
