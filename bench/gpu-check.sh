@@ -46,8 +46,7 @@ echo "== TensorFlow.js on WebGPU and WebGL in headless Chromium (batch $BATCH; l
 if [ ! -x "$CHROMIUM" ]; then
   echo "no Chromium at $CHROMIUM: skipped"
 else
-  # The PyTorch columns of this run are the CPU's (for the ratio to the browser on the same machine).
-  BENCH_DEVICE=cpu BENCH_BROWSER_BACKENDS=webgpu,webgl BENCH_CHROMIUM_FLAGS="$CHROMIUM_FLAGS" BENCH_PYTHON="$PYTHON" \
+  BENCH_TORCH=0 BENCH_BROWSER_BACKENDS=webgpu,webgl BENCH_CHROMIUM_FLAGS="$CHROMIUM_FLAGS" BENCH_PYTHON="$PYTHON" \
     BENCH_MODELS=resnet20,densenet40 BENCH_BATCHES="$BATCH" BENCH_STEPS=5 BENCH_WARMUP=1 BENCH_BROWSER_STEPS=5 \
     timeout "$LIMIT_BROWSER" node out/bench/trainEngines.bench.js || echo "Chromium on the GPU: did not finish (exit $?)"
 fi

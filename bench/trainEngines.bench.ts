@@ -12,7 +12,7 @@
 //   BENCH_MODELS=resnet20,mnist_resnet BENCH_BATCHES=32 BENCH_STEPS=25 BENCH_WARMUP=2 BENCH_BROWSER_STEPS=3
 //   BENCH_DEVICE=cpu|cuda (the PyTorch side; default cpu)
 //   BENCH_BROWSER_BACKENDS=wasm,webgpu,webgl BENCH_CHROMIUM_FLAGS="--enable-unsafe-webgpu …" (bench/gpu-check.sh)
-//   BENCH_BROWSER=0 (PyTorch only)
+//   BENCH_BROWSER=0 (PyTorch only), BENCH_TORCH=0 (browser only)
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +37,7 @@ const warmup = Number(process.env.BENCH_WARMUP ?? 2);
 const browserSteps = Number(process.env.BENCH_BROWSER_STEPS ?? 3);
 const device = (process.env.BENCH_DEVICE ?? 'cpu') as TorchDevice;
 const withBrowser = process.env.BENCH_BROWSER !== '0';
+const withTorch = process.env.BENCH_TORCH !== '0';
 const browserBackends = (process.env.BENCH_BROWSER_BACKENDS ?? 'wasm').split(',');
 const chromiumFlags = (process.env.BENCH_CHROMIUM_FLAGS ?? '').split(' ').filter((f) => f !== '');
 const OUT = 'out/bench/engines';
@@ -126,8 +127,8 @@ async function main(): Promise<void> {
       for (const batch of batches) {
         const datasetFile = join(dir, `${name}-${batch}.bin`);
         writeFileSync(datasetFile, encodeDataset(randomDataset(graph.inputShape, batch * (warmup + steps))));
-        const plain = plainImagesPerSecond(text, dir, batch);
-        const engine = await engineImagesPerSecond(text, datasetFile, batch);
+        const plain = withTorch ? plainImagesPerSecond(text, dir, batch) : NaN;
+        const engine = withTorch ? await engineImagesPerSecond(text, datasetFile, batch) : { ips: NaN, backend: 'not run' };
         // The best browser backend of those asked for is the one compared.
         let browserIps = NaN;
         const browserNames: string[] = [];

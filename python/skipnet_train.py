@@ -52,10 +52,11 @@ def redirect_stdout():
 class Commands:
     """pause / resume / stop from stdin, read by a thread; `state` changes only at the boundaries that call poll()."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, stop_at_end=True):
         self.queue = queue.Queue()
         self.state = "running"
         self.stream = stream if stream is not None else sys.stdin
+        self.stop_at_end = stop_at_end
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -71,7 +72,8 @@ class Commands:
                 self.queue.put(command)
             else:
                 print(f"skipnet_train: ignored command line {line[:200]!r}", file=sys.stderr)
-        self.queue.put("stop")  # end of input: the parent is gone or wants the run over
+        if self.stop_at_end:
+            self.queue.put("stop")  # end of input: the parent is gone or wants the run over
 
     def _apply(self, command):
         if command == "pause" and self.state == "running":
@@ -239,7 +241,9 @@ def main(argv):
         ranks = Ranks(torch, device)
     rank0 = ranks is None or ranks.rank == 0
     # A spawned rank's sys.stdin is /dev/null; fd 0 is still the parent's pipe.
-    commands = SharedCommands(Commands(os.fdopen(os.dup(0), encoding="utf-8") if ranks is not None else None) if rank0 else None, ranks)
+    # Started by a cluster's own torchrun (no SKIPNET_LAUNCHER), stdin may be /dev/null: its end stops nothing.
+    started_by_skipnet = ranks is None or "SKIPNET_LAUNCHER" in os.environ
+    commands = SharedCommands(Commands(os.fdopen(os.dup(0), encoding="utf-8") if ranks is not None else None, started_by_skipnet) if rank0 else None, ranks)
     t = config["training"]
     if ranks is None:
         device, described = pick_device(torch, config.get("device", "auto"))

@@ -18,6 +18,8 @@ export interface TorchTrainCommandOptions {
   device?: TorchDevice;
   /** Processes sharing each batch (--nproc; default 1). */
   nproc?: number;
+  /** Keep the run's files in this folder (--run-dir), e.g. to start the runner under a cluster's torchrun. */
+  runDir?: string;
   /** The CIFAR folder when the train section has no `data` (--data). */
   cifarFolder?: string;
   /** The .skipnet file's folder: a relative `data: "…"` starts there. */
@@ -51,6 +53,7 @@ export async function torchTrainCommand(options: TorchTrainCommandOptions): Prom
       sourceName: options.sourceName,
       ...dataSourceFor(options.graph.training, { dataDir: options.dataDir, base: options.base, cifarFolder: options.cifarFolder }),
       nproc: options.nproc,
+      runDir: options.runDir,
       config,
       maxSteps: options.steps,
       evalSamples: options.evalSamples,

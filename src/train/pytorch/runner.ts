@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -42,6 +42,8 @@ export interface PyTorchTrainingOptions {
    * DistributedDataParallel with gloo on the CPU, NCCL on GPUs; batch norm over the whole batch. See docs/engines.md.
    */
   nproc?: number;
+  /** Write the run's files (config.json, model.py, weights.bin) here and keep them, e.g. for a cluster's own torchrun; default: a temporary folder, deleted at the end. */
+  runDir?: string;
   /** Overrides of the model's train section (e.g. from CLI flags), as for the TensorFlow.js engine. */
   config?: Partial<Omit<TrainingConfig, 'dataset'>>;
   /** Stop after this many steps in total (default: epochs × steps per epoch). */
@@ -207,7 +209,8 @@ export class PyTorchTraining {
     const python = typeof options.python === 'object' ? options.python : await findPython({ python: options.python });
     const script = options.runnerScript ?? findRunnerScript();
 
-    const dir = mkdtempSync(join(tmpdir(), 'skipnet-torch-'));
+    const dir = options.runDir !== undefined ? resolve(options.runDir) : mkdtempSync(join(tmpdir(), 'skipnet-torch-'));
+    if (options.runDir !== undefined) mkdirSync(dir, { recursive: true });
     const packed = packTensors(weights.tensors);
     const output = graph.nodeById.get(graph.output)!;
     const runConfig = {
@@ -233,7 +236,7 @@ export class PyTorchTraining {
       writeFileSync(runConfig.weights.file, packed.bytes);
       writeFileSync(join(dir, 'config.json'), JSON.stringify(runConfig));
     } catch (error) {
-      rmSync(dir, { recursive: true, force: true });
+      if (options.runDir === undefined) rmSync(dir, { recursive: true, force: true });
       throw new TrainError(`Cannot write the PyTorch run's files to ${dir}: ${(error as Error).message}`, 'backend');
     }
     // detached: a process group of its own, which stop and dispose end as a whole.
@@ -246,7 +249,7 @@ export class PyTorchTraining {
     });
     if (child.pid === undefined) {
       const error = await new Promise<Error>((resolveError) => child.once('error', resolveError));
-      rmSync(dir, { recursive: true, force: true });
+      if (options.runDir === undefined) rmSync(dir, { recursive: true, force: true });
       throw new TrainError(`Cannot start ${python.executable || python.command}: ${error.message}`, 'backend');
     }
     return new PyTorchTraining(child, dir, options, python);
@@ -330,7 +333,7 @@ export class PyTorchTraining {
     this.ended = true;
     clearTimeout(this.stopTimer);
     live.delete(this);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.options.runDir === undefined) rmSync(this.dir, { recursive: true, force: true });
     const stopped: TrainResult = { reason: 'stopped', steps: this.lastStep, loss: this.lastLoss };
     if (this.disposed) return this.settle.resolve(this.finished ?? stopped);
     if (this.finished && this.failure === undefined) return this.settle.resolve(this.finished);
