@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { runCliAsync } from '../../src/cli/main';
 import { analyze } from '../../src/core';
 import { loadCifar, locateCifar, readCifar, type CifarFiles } from '../../src/train/cifar';
 import type { ImageDataset } from '../../src/train/dataset';
@@ -239,4 +240,27 @@ test('a folder in the wrong format: one message naming the folder, what was expe
   writePythonFolder(notPickle, 'cifar10', 'py2');
   writeFileSync(join(notPickle, 'test_batch'), 'not a pickle at all');
   assert.match(message('cifar10', notPickle), new RegExp(`^${join(notPickle, 'test_batch').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: expected a CIFAR python pickle, found bytes that do not unpickle \\(`));
+});
+
+test('skipnet train on a CIFAR folder: the TensorFlow.js engine and the PyTorch engine in 2 processes see the same batches (same losses)', async () => {
+  const folder = join(dir, 'cli', 'cifar-10-batches-bin');
+  writeBinaryFolder(folder, 'cifar10');
+  const file = join(dir, 'cli', 'net.skipnet');
+  writeFileSync(file, `model net(32x32x3) {
+  conv(4, 3, stride=2, bias=false) -> bn -> relu -> gap -> dense(10)
+  train { dataset: cifar10; data: "cifar-10-batches-bin"; batch: 5; optimizer: sgd; lr: 0.1; seed: 2 }
+}`);
+  const run = async (args: string[]): Promise<number[]> => {
+    const lines: string[] = [];
+    const errors: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => errors.push(l), readFile: (p: string) => readFileSync(p, 'utf8'), writeFile: () => assert.fail('train writes no files') };
+    assert.equal(await runCliAsync(['train', file, '--json', '--eval-samples', '4', ...args], io), 0, errors.join('\n'));
+    return lines.map((l) => JSON.parse(l) as { type: string; loss?: number }).flatMap((e) => (e.type === 'progress' ? [e.loss!] : []));
+  };
+  const tfjs = await run([]);
+  const torch = await run(['--engine', 'pytorch', '--python', PYTHON, '--nproc', '2']);
+  // 15 training images at batch 5: three steps, each on the images the seed's order gives.
+  assert.equal(tfjs.length, 3);
+  assert.equal(torch.length, 3);
+  for (const [i, loss] of tfjs.entries()) assert.ok(Math.abs(torch[i] - loss) < 1e-4, `step ${i + 1}: tfjs ${loss}, PyTorch ${torch[i]}`);
 });
