@@ -133,8 +133,9 @@ async function main(): Promise<void> {
         let browserIps = NaN;
         const browserNames: string[] = [];
         for (const backend of browser && served ? browserBackends : []) {
-          const context = await browser!.newContext();
+          let context: Awaited<ReturnType<NonNullable<typeof browser>['newContext']>> | undefined;
           try {
+            context = await browser!.newContext();
             const page = await context.newPage();
             await page.goto(served!.url);
             const result = await page.evaluate(
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
           } catch (error) {
             browserNames.push(`${backend} failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0].slice(0, 80)}`);
           } finally {
-            await context.close();
+            await context?.close().catch(() => undefined);
           }
         }
         const browserName = browserNames.length > 0 ? browserNames.join('; ') : 'not run';
