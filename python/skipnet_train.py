@@ -24,7 +24,10 @@ EVENTS = None  # the real stdout, once redirected
 
 
 def emit(event):
-    """One event as a JSON line (no NaN: JSON has none); a closed pipe (parent gone) ends the process."""
+    """One event as a JSON line (no NaN: JSON has none); a closed pipe (parent gone) ends the process. Ranks
+    other than 0 of a shared run have no events to write."""
+    if EVENTS is None:
+        return
     try:
         EVENTS.write(json.dumps(event, allow_nan=False, separators=(",", ":")) + "\n")
         EVENTS.flush()
@@ -40,7 +43,8 @@ def fail(message, code=1):
 def redirect_stdout():
     """Keeps fd 1 for events and sends everything else written to stdout (Python or C) to stderr."""
     global EVENTS
-    EVENTS = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    if int(os.environ.get("RANK", "0")) == 0:
+        EVENTS = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
 
@@ -48,13 +52,15 @@ def redirect_stdout():
 class Commands:
     """pause / resume / stop from stdin, read by a thread; `state` changes only at the boundaries that call poll()."""
 
-    def __init__(self):
+    def __init__(self, stream=None, stop_at_end=True):
         self.queue = queue.Queue()
         self.state = "running"
+        self.stream = stream if stream is not None else sys.stdin
+        self.stop_at_end = stop_at_end
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
-        for line in sys.stdin:
+        for line in self.stream:
             line = line.strip()
             if not line:
                 continue
@@ -66,7 +72,8 @@ class Commands:
                 self.queue.put(command)
             else:
                 print(f"skipnet_train: ignored command line {line[:200]!r}", file=sys.stderr)
-        self.queue.put("stop")  # end of input: the parent is gone or wants the run over
+        if self.stop_at_end:
+            self.queue.put("stop")  # end of input: the parent is gone or wants the run over
 
     def _apply(self, command):
         if command == "pause" and self.state == "running":
@@ -175,6 +182,40 @@ def make_optimizer(torch, params, t):
     return torch.optim.Adam(params, lr=t["lr"], betas=(0.9, 0.999), eps=1e-8, weight_decay=t["weightDecay"])
 
 
+def pick_rank_device(torch, wanted):
+    """A rank's device in a shared run: its LOCAL_RANK's GPU, else the CPU with its share of the cores."""
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
+    if wanted in ("auto", "cuda") and torch.cuda.is_available():
+        index = local_rank % torch.cuda.device_count()
+        torch.cuda.set_device(index)
+        return torch.device("cuda", index), f"cuda ({torch.cuda.get_device_name(index)})"
+    if wanted not in ("auto", "cpu"):
+        fail(f"Device {wanted} was asked for, but this PyTorch ({torch.__version__}) cannot use it in a shared run here.")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threads = max(1, cores // local_world)
+    torch.set_num_threads(threads)
+    return torch.device("cpu"), f"cpu · {threads} thread{'' if threads == 1 else 's'} each"
+
+
+class SharedCommands:
+    """The commands as every rank obeys them: rank 0 reads them, each boundary broadcasts its decision."""
+
+    def __init__(self, commands, ranks):
+        self.commands = commands
+        self.ranks = ranks
+
+    def poll(self, step):
+        keep = self.commands.poll(step) if self.commands is not None else True
+        return keep if self.ranks is None else bool(self.ranks.agree(int(keep)))
+
+    def drain(self):
+        state = self.commands.drain() if self.commands is not None else "running"
+        if self.ranks is None:
+            return state
+        return "stopping" if self.ranks.agree(int(state == "stopping")) else "running"
+
+
 def main(argv):
     redirect_stdout()
     if len(argv) != 2:
@@ -187,19 +228,49 @@ def main(argv):
 
     with open(argv[1], encoding="utf-8") as f:
         config = json.load(f)
-    commands = Commands()
+    nproc = int(config.get("nproc", 1))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if nproc > 1 and "RANK" not in os.environ:
+        from skipnet_dist import launch
+        sys.exit(launch([os.path.abspath(__file__), argv[1]], nproc, EVENTS.fileno(), main))
+    ranks = None
+    if world > 1:
+        from skipnet_dist import Ranks, die_with_parent, global_batch_norm
+        die_with_parent()
+        device, described = pick_rank_device(torch, config.get("device", "auto"))
+        ranks = Ranks(torch, device)
+    rank0 = ranks is None or ranks.rank == 0
+    # A spawned rank's sys.stdin is /dev/null; fd 0 is still the parent's pipe.
+    # Started by a cluster's own torchrun (no SKIPNET_LAUNCHER), stdin may be /dev/null: its end stops nothing.
+    started_by_skipnet = ranks is None or "SKIPNET_LAUNCHER" in os.environ
+    commands = SharedCommands(Commands(os.fdopen(os.dup(0), encoding="utf-8") if ranks is not None else None, started_by_skipnet) if rank0 else None, ranks)
     t = config["training"]
-    device, described = pick_device(torch, config.get("device", "auto"))
+    if ranks is None:
+        device, described = pick_device(torch, config.get("device", "auto"))
     torch.manual_seed(t["seed"] + 1)  # dropout masks: PyTorch's generator (the browser draws its own)
     try:
-        dataset = read_dataset(config["dataset"]["path"], config["dataset"]["name"])
+        if config["dataset"].get("kind") == "cifar":
+            from skipnet_cifar import read_cifar
+            dataset = read_cifar(config["dataset"])
+        else:
+            dataset = read_dataset(config["dataset"]["path"], config["dataset"]["name"])
     except (OSError, ValueError) as error:
         fail(f"Data set {config['dataset']['name']}: {error}")
     model = load_model(torch, config)
     load_weights(torch, model, config["weights"])
     model.to(device).train()
+    notes = list(config.get("notes", []))
+    trained = model
+    if ranks is not None:
+        bn_note = global_batch_norm(torch, model, ranks)
+        trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None, broadcast_buffers=False)
+        notes.append(f"{ranks.world} processes ({ranks.backend}), started by {ranks.launcher}; each takes 1/{ranks.world} of every batch")
+        if bn_note:
+            notes.append(bn_note)
     watch = LayerWatch(model, config["nodes"])
-    logits_of = Logits(model, find_module(model, config["softmaxModule"]) if config.get("softmaxModule") else None)
+    softmax = find_module(model, config["softmaxModule"]) if config.get("softmaxModule") else None
+    logits_of = Logits(model, softmax)
+    train_logits_of = Logits(trained, softmax) if ranks is not None else logits_of
     optimizer = make_optimizer(torch, [p for p in model.parameters() if p.requires_grad], t)
     batches = Batches(dataset, config["adapter"], device)
     batch = t["batch"]
@@ -213,12 +284,13 @@ def main(argv):
     eval_every = math.ceil(steps_per_epoch / evals_per_epoch) if evals_per_epoch > 1 and steps_per_epoch >= evals_per_epoch else 0
     quick = spread_indices(dataset.test.count, config["quickEvalSamples"])
     full = spread_indices(dataset.test.count, config["evalSamples"] if config.get("evalSamples") is not None else dataset.test.count)
-    stats_interval = config["statsInterval"]
-    notes = list(config.get("notes", []))
+    stats_interval = config["statsInterval"] if rank0 else 0
+    if ranks is not None and stats_interval > 0:
+        notes.append("layer statistics: activations of rank 0's share of each batch, gradients of the whole batch")
     if watch.missing:
         notes.append(f"no statistics for {len(watch.missing)} layer(s) the export names differently: {', '.join(watch.missing[:5])}")
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    emit({"type": "started", "backend": f"pytorch {torch.__version__} · {described}", "params": params, "totalSteps": total_steps, "batch": batch, "notes": notes, "replicas": 1})
+    emit({"type": "started", "backend": f"pytorch {torch.__version__} · {described}", "params": params, "totalSteps": total_steps, "batch": batch, "notes": notes, "replicas": 1 if ranks is None else ranks.world})
 
     def evaluate(epoch, which, is_full, step):
         model.eval()
@@ -260,19 +332,30 @@ def main(argv):
                 return finish("stopped", step, last_loss)
             started = time.perf_counter()
             with_stats = stats_interval > 0 and (step + 1) % stats_interval == 0
-            x, y = batches.make(dataset.train, indices[s * batch:(s + 1) * batch])
+            batch_indices = indices[s * batch:(s + 1) * batch]
+            x, y = batches.make(dataset.train, batch_indices if ranks is None else ranks.shard(batch_indices))
             watch.recording = with_stats
             watch.clear()
-            logits = logits_of(x)
-            loss = F.cross_entropy(logits, y)
+            logits = train_logits_of(x)
+            if ranks is None:
+                loss = F.cross_entropy(logits, y)
+            else:
+                # DDP averages the ranks' gradients: a rank's Σ loss · world / batch averages to the batch's mean loss.
+                loss_sum = F.cross_entropy(logits, y, reduction="sum")
+                loss = loss_sum * (ranks.world / batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             watch.recording = False
             # Σ(g·0) is 0 when every gradient is finite and NaN otherwise; one read back for all three.
             grads = [p.grad for p in model.parameters() if p.grad is not None]
             check = sum(((g * 0).sum() for g in grads), torch.zeros((), device=device))
-            loss_value, correct, grad_check = torch.stack([loss.detach(), (logits.argmax(1) == y).sum().to(loss.dtype), check.to(loss.dtype)]).tolist()
+            loss_value, correct, grad_check = torch.stack([loss.detach() if ranks is None else loss_sum.detach(), (logits.argmax(1) == y).sum().to(loss.dtype), check.to(loss.dtype)]).tolist()
+            if ranks is not None:
+                loss_value, correct, grad_check = ranks.total([loss_value, correct, grad_check])
+                loss_value /= batch
             step += 1
+            if not (math.isfinite(loss_value) and math.isfinite(grad_check)) and ranks is not None:
+                return finish("non-finite", step, loss_value, message=f"Training stopped at step {step}: the loss is {loss_value} (a run shared by {ranks.world} processes; train with one process to see where it comes from).")
             if not (math.isfinite(loss_value) and math.isfinite(grad_check)):
                 message = diagnose_non_finite(model, watch, logits_of, x, y, step, loss_value)
                 return finish("non-finite", step, loss_value, message=message)

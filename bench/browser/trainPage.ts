@@ -9,12 +9,14 @@ import { SeededRandom } from '../../src/train/rng';
 import { tryBackend, wasmThreads } from '../../webview/training/backends';
 import type { BackendName } from '../../webview/training/runtime-api';
 
-function randomDataset(count: number): ImageDataset {
+/** Random images of the model's input shape (32×32×3 for the CIFAR models, 28×28×1 for the MNIST ones). */
+function randomDataset(count: number, [height, width, channels]: number[] = [32, 32, 3]): ImageDataset {
   const random = new SeededRandom(1);
-  const pixels = new Uint8Array(count * 32 * 32 * 3).map(() => Math.floor(random.next() * 256));
+  const size = height * width * channels;
+  const pixels = new Uint8Array(count * size).map(() => Math.floor(random.next() * 256));
   const labels = new Uint8Array(count).map((_, i) => i % 10);
   const split = { count, labels, pixels };
-  return { name: 'random', height: 32, width: 32, channels: 3, classes: Array.from({ length: 10 }, (_, i) => String(i)), train: split, test: { count: 10, labels: labels.subarray(0, 10), pixels: pixels.subarray(0, 10 * 3072) } };
+  return { name: 'random', height, width, channels, classes: Array.from({ length: 10 }, (_, i) => String(i)), train: split, test: { count: 10, labels: labels.subarray(0, 10), pixels: pixels.subarray(0, 10 * size) } };
 }
 
 export interface BrowserBenchResult {
@@ -34,7 +36,7 @@ async function run(modelText: string, backend: string, batch: number, warmup: nu
   const times: number[] = [];
   const engine = new TrainingEngine({
     graph,
-    dataset: randomDataset(batch * (warmup + steps)),
+    dataset: randomDataset(batch * (warmup + steps), graph.inputShape.length === 3 ? graph.inputShape : undefined),
     config: { batch, epochs: 1, optimizer: 'momentum', lr: 0.01 },
     statsInterval: 0,
     evalSamples: 1,

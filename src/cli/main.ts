@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { analyze, checkBatchStatistics, DiagnosticSink, formatBytes, formatCount, formatDiagnostic, formatMacs, formatMacsExact, summarize, summaryJson, type Analysis, type ModelGraph } from '../core';
 import { exportPyTorch } from '../export/pytorch';
 import { compareSides, comparisonRows, renderComparison } from './compare';
@@ -32,10 +32,14 @@ commands:
                                     stdout or GRAPH.svg
   train FILE [--model NAME] [--backend cpu|wasm] [--steps N] [--epochs N] [--batch N]
              [--eval-samples N] [--json]
-             [--engine tfjs|pytorch] [--python PATH] [--device auto|cpu|cuda|mps]
+             [--engine tfjs|pytorch] [--python PATH] [--device auto|cpu|cuda|mps] [--nproc N]
+             [--data CIFAR_FOLDER] [--run-dir DIR]
                                     train the model on its data set in Node (TensorFlow.js) or on
                                     your PyTorch, printing progress and the final held-out
-                                    accuracy (--json: one event per line)
+                                    accuracy (--json: one event per line); --nproc N shares each
+                                    batch among N PyTorch processes (torchrun); --data is the
+                                    CIFAR folder when the train section has no data: "…";
+                                    --run-dir keeps the PyTorch run's files there
   help                              this text`;
 
 export interface CliIo {
@@ -55,10 +59,10 @@ const nodeIo: CliIo = {
 /** Like runCli, but also runs the asynchronous commands (train). */
 export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<number> {
   if (argv[0] !== 'train') return runCli(argv, io);
-  const { positional, flags, error } = parseFlags(argv.slice(1), ['model', 'backend', 'steps', 'epochs', 'batch', 'eval-samples', 'engine', 'python', 'device'], ['json']);
+  const { positional, flags, error } = parseFlags(argv.slice(1), ['model', 'backend', 'steps', 'epochs', 'batch', 'eval-samples', 'engine', 'python', 'device', 'nproc', 'data', 'run-dir'], ['json']);
   if (error) return usage(io, error);
   const numbers: Record<string, number | undefined> = {};
-  for (const name of ['steps', 'epochs', 'batch', 'eval-samples']) {
+  for (const name of ['steps', 'epochs', 'batch', 'eval-samples', 'nproc']) {
     if (flags[name] === undefined) continue;
     const value = Number(flags[name]);
     if (!Number.isInteger(value) || value < 1) return usage(io, `--${name} must be a whole number ≥ 1, not '${flags[name]}'`);
@@ -70,6 +74,7 @@ export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<n
   if (engine !== 'tfjs' && engine !== 'pytorch') return usage(io, `--engine must be tfjs or pytorch, not '${engine}'`);
   if (engine === 'pytorch' && flags.backend !== undefined) return usage(io, '--backend chooses a TensorFlow.js backend; with --engine pytorch use --device');
   if (engine === 'tfjs' && (flags.python !== undefined || flags.device !== undefined)) return usage(io, `--${flags.python !== undefined ? 'python' : 'device'} needs --engine pytorch`);
+  if (engine === 'tfjs' && (flags.nproc !== undefined || flags['run-dir'] !== undefined)) return usage(io, `--${flags.nproc !== undefined ? 'nproc' : 'run-dir'} needs --engine pytorch`);
   const device = flags.device ?? 'auto';
   if (device !== 'auto' && device !== 'cpu' && device !== 'cuda' && device !== 'mps') return usage(io, `--device must be auto, cpu, cuda or mps, not '${device}'`);
   let source: { file: string; analysis: Analysis } | undefined;
@@ -98,9 +103,9 @@ export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<n
   if (code !== 0 || !graph || !source) return code;
   if (engine === 'pytorch') {
     const { file, analysis } = source;
-    return torchTrainCommand({ analysis, graph, sourceName: basename(file), python: flags.python, device, steps: numbers.steps, epochs: numbers.epochs, batch: numbers.batch, evalSamples: numbers['eval-samples'], json: flags.json !== undefined, out: io.out, err: io.err });
+    return torchTrainCommand({ analysis, graph, sourceName: basename(file), python: flags.python, device, nproc: numbers.nproc, runDir: flags['run-dir'], cifarFolder: flags.data, base: dirname(resolve(file)), steps: numbers.steps, epochs: numbers.epochs, batch: numbers.batch, evalSamples: numbers['eval-samples'], json: flags.json !== undefined, out: io.out, err: io.err });
   }
-  return trainCommand(graph, { backend, steps: numbers.steps, epochs: numbers.epochs, batch: numbers.batch, evalSamples: numbers['eval-samples'], json: flags.json !== undefined, out: io.out, err: io.err });
+  return trainCommand(graph, { backend, cifarFolder: flags.data, base: dirname(resolve(source.file)), steps: numbers.steps, epochs: numbers.epochs, batch: numbers.batch, evalSamples: numbers['eval-samples'], json: flags.json !== undefined, out: io.out, err: io.err });
 }
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 problems in the input, 2 wrong usage. */

@@ -1,4 +1,4 @@
-import type { BlockDecl, Element, Expr, ModelDecl, SkipnetFile, Statement } from './ast';
+import type { BlockDecl, Element, Expr, ModelDecl, SkipnetFile, Statement, TrainSetting } from './ast';
 import type { DiagnosticSink } from './diagnostics';
 import { evaluate } from './evaluate';
 import { DEFAULT_TRAINING, type TrainingConfig } from './graph';
@@ -168,13 +168,14 @@ export function reportUnknownLayer(element: Element, blocks: Map<string, BlockDe
 }
 
 const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
-const DATASETS = ['mnist', 'fashion_mnist'] as const;
+const DATASETS = ['mnist', 'fashion_mnist', 'cifar10', 'cifar100'] as const;
 
 /** Reads a model's train section into a full configuration, reporting unknown keys and bad values. */
 export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingConfig {
   const config: TrainingConfig = { ...DEFAULT_TRAINING };
   const noScope = { lookup: () => undefined, channels: () => undefined };
-  const keys = ['dataset', 'epochs', 'batch', 'optimizer', 'lr', 'momentum', 'weight_decay', 'seed'];
+  const keys = ['dataset', 'data', 'epochs', 'batch', 'optimizer', 'lr', 'momentum', 'weight_decay', 'seed'];
+  let dataFolder: { path: string; setting: TrainSetting } | undefined;
   for (const setting of model.train?.settings ?? []) {
     const value = evaluate(setting.value, noScope, sink);
     if (value === undefined) continue;
@@ -185,10 +186,15 @@ export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingCo
     switch (setting.key) {
       case 'dataset':
         if (typeof value === 'object' && 'symbol' in value && (DATASETS as readonly string[]).includes(value.symbol)) {
-          config.dataset = { kind: 'builtin', name: value.symbol === 'mnist' ? 'mnist' : 'fashion-mnist' };
+          const name = value.symbol;
+          config.dataset = name === 'cifar10' || name === 'cifar100' ? { kind: 'cifar', name } : { kind: 'builtin', name: name === 'mnist' ? 'mnist' : 'fashion-mnist' };
         } else if (typeof value === 'object' && 'text' in value) {
           config.dataset = { kind: 'folder', path: value.text };
         } else bad(`one of ${DATASETS.join(', ')} or a folder path in quotes`);
+        break;
+      case 'data':
+        if (typeof value === 'object' && 'text' in value && value.text.trim() !== '') dataFolder = { path: value.text, setting };
+        else bad('the CIFAR folder as a path in quotes, e.g. "data/cifar-10-batches-py"');
         break;
       case 'epochs':
         config.epochs = positiveInt() ?? config.epochs;
@@ -218,6 +224,11 @@ export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingCo
         sink.add('invalid-training', `Unknown training setting '${setting.key}'; the settings are ${keys.join(', ')}.${hint}`, setting.keyRange, undefined, 'error', fix);
       }
     }
+  }
+  if (dataFolder) {
+    // `data` only says where CIFAR lives; with any other data set it would be silently ignored.
+    if (config.dataset.kind === 'cifar') config.dataset = { ...config.dataset, folder: dataFolder.path };
+    else sink.add('invalid-training', `data names the CIFAR folder and goes with dataset: cifar10 or cifar100; this model trains on ${config.dataset.kind === 'folder' ? `the folder '${config.dataset.path}'` : config.dataset.name}.`, dataFolder.setting.keyRange);
   }
   return config;
 }

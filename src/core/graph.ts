@@ -52,8 +52,20 @@ export interface BlockGroup {
   macs: bigint;
 }
 
+/** The CIFAR sets a train section can name: 32×32×3 images, 10 classes or 100 fine classes. */
+export type CifarName = 'cifar10' | 'cifar100';
+
 export interface TrainingConfig {
-  dataset: { kind: 'builtin'; name: 'mnist' | 'fashion-mnist' } | { kind: 'folder'; path: string };
+  /**
+   * What to train on: a bundled set, a folder of images (one sub-folder per class), or CIFAR-10/100 read from a
+   * folder the user already has (torchvision's python pickles or the binary version; `folder` from the train
+   * section's `data`, else the skipnet.data.cifarFolder setting). Krizhevsky 2009, "Learning Multiple Layers of
+   * Features from Tiny Images", ch. 3 (the data sets).
+   */
+  dataset:
+    | { kind: 'builtin'; name: 'mnist' | 'fashion-mnist' }
+    | { kind: 'folder'; path: string }
+    | { kind: 'cifar'; name: CifarName; folder?: string };
   epochs: number;
   batch: number;
   optimizer: 'sgd' | 'momentum' | 'adam';

@@ -8,6 +8,7 @@ import { type ExportFormat, type ExportTheme } from '../protocol';
 import type { TrainingStatusBar } from '../editor/trainingStatus';
 import { GRAPH_VIEW_TYPE, GraphPanel, saveExport } from './panel';
 import { TrainingStatusFollower } from './training';
+import { CIFAR_CACHE } from './cifarSource';
 
 const panels = new Set<GraphPanel>();
 let lastActive: GraphPanel | undefined;
@@ -63,7 +64,7 @@ export function showGraph(context: vscode.ExtensionContext, log: vscode.LogOutpu
     GRAPH_VIEW_TYPE,
     'Graph',
     { viewColumn: toSide ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preserveFocus: toSide },
-    { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(context.extensionUri, 'media', 'data')] },
+    { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(context.extensionUri, 'media', 'data'), CIFAR_CACHE] },
   );
   return track(new GraphPanel(panel, context.extensionUri, uri, model, log));
 }

@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { TrainingConfig } from '../core';
 import type { TrainingStatusBar } from '../editor/trainingStatus';
+import { cifarSource } from './cifarSource';
 import { type FolderImage, TRAINING_BACKEND_CHOICES, type TrainingBackendChoice, type TrainingDatasetSource, type TrainingRun, type WebviewToHost } from '../protocol';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp'];
@@ -27,6 +28,15 @@ export function readTrainingSettings(scope?: vscode.Uri): TrainingSettings {
     backend: (TRAINING_BACKEND_CHOICES as readonly string[]).includes(backend) ? (backend as TrainingBackendChoice) : 'auto',
     statsInterval: typeof interval === 'number' && Number.isInteger(interval) && interval >= 1 ? interval : 10,
   };
+}
+
+/**
+ * skipnet.train.processes: how many PyTorch processes share each batch (the PyTorch runner's `nproc`; 1 when the
+ * setting is unset or not a whole number ≥ 1).
+ */
+export function readTrainProcesses(scope?: vscode.Uri): number {
+  const value = vscode.workspace.getConfiguration('skipnet.train', scope).get<number>('processes', 1);
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : 1;
 }
 
 /** Thrown for anything that keeps a run from starting; the message is shown as it is. */
@@ -73,6 +83,7 @@ export async function datasetSource(dataset: TrainingConfig['dataset'], document
     const url = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'data', `${dataset.name}.bin`)).toString();
     return { kind: 'builtin', name: dataset.name, url };
   }
+  if (dataset.kind === 'cifar') return cifarSource(dataset, documentUri, webview);
   if (!vscode.workspace.isTrusted) {
     throw new TrainingRefusal(`Training on the data folder '${dataset.path}' reads files of this workspace, which needs a trusted workspace. Trust it (Manage Workspace Trust), or train on a bundled set (dataset: mnist or fashion_mnist).`);
   }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { CIFAR_CACHE } from './cifarSource';
 import { graphHtml } from './html';
 
 /**
@@ -12,7 +13,7 @@ export function setUpSkipNetWebview(
 ): void {
   const webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const uri = (...path: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, ...path)).toString();
-  webview.options = { enableScripts: true, localResourceRoots: [webviewRoot, vscode.Uri.joinPath(extensionUri, 'media', 'data')] };
+  webview.options = { enableScripts: true, localResourceRoots: [webviewRoot, vscode.Uri.joinPath(extensionUri, 'media', 'data'), CIFAR_CACHE] };
   webview.html = graphHtml({
     cspSource: webview.cspSource,
     scriptUri: uri(page.script),

@@ -88,7 +88,9 @@ export interface FolderImage {
 /** Where a run's images come from: a bundled data set served from the extension, or a workspace folder. */
 export type TrainingDatasetSource =
   | { kind: 'builtin'; name: 'mnist' | 'fashion-mnist'; url: string }
-  | { kind: 'folder'; path: string; classes: string[]; images: FolderImage[] };
+  | { kind: 'folder'; path: string; classes: string[]; images: FolderImage[] }
+  /** CIFAR read by the host from the user's folder and served as an SKND file (src/graph/cifarSource.ts). */
+  | { kind: 'cifar'; name: 'cifar10' | 'cifar100'; url: string };
 
 /** Everything the webview needs to train one model: the file's text (it analyses it itself), settings and data. */
 export interface TrainingRun {

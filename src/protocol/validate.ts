@@ -128,8 +128,9 @@ const folderDataset = object({
   classes: array(string(1024), 1000),
   images: array(object({ label: number({ integer: true, min: 0, max: 999 }), name: string(4096), data: string(64 << 20) }), 200_000),
 });
+const cifarDataset = object({ kind: literal('cifar'), name: literal('cifar10', 'cifar100'), url: string(8192) });
 /** The data source is a union on `kind`: check against the matching variant so the error names the real problem. */
-const datasetSource: Checker = (v, p) => (isRecord(v) && v.kind === 'folder' ? folderDataset(v, p) : builtinDataset(v, p));
+const datasetSource: Checker = (v, p) => (isRecord(v) && v.kind === 'folder' ? folderDataset(v, p) : isRecord(v) && v.kind === 'cifar' ? cifarDataset(v, p) : builtinDataset(v, p));
 export const trainingRunChecker: Checker = object({ model: string(1024), text: string(16 << 20), backend: backendChoice, statsInterval: number({ integer: true, min: 1, max: 1_000_000 }), dataset: datasetSource });
 
 const hostSchemas: Record<HostToWebview['type'], Checker> = {

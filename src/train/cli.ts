@@ -18,6 +18,10 @@ export interface TrainCommandOptions {
   evalSamples?: number;
   /** Folder with mnist.bin / fashion-mnist.bin (default: found next to the bundle). */
   dataDir?: string;
+  /** The .skipnet file's folder: a relative `data: "…"` starts there. */
+  base?: string;
+  /** The CIFAR folder when the train section has no `data` (--data). */
+  cifarFolder?: string;
   out(line: string): void;
   err(line: string): void;
 }
@@ -37,7 +41,7 @@ export async function trainCommand(graph: ModelGraph, options: TrainCommandOptio
     if (options.epochs !== undefined) config.epochs = options.epochs;
     const engine = new TrainingEngine({
       graph,
-      dataset: datasetFor(graph.training, options.dataDir),
+      dataset: datasetFor(graph.training, { dataDir: options.dataDir, base: options.base, cifarFolder: options.cifarFolder }),
       config,
       maxSteps: options.steps,
       evalSamples: options.evalSamples,

@@ -60,6 +60,31 @@ export function parseDataset(name: string, bytes: Uint8Array): ImageDataset {
   };
 }
 
+/** The SKND bytes of a data set (the format parseDataset reads, scripts/data/convert.mjs writes). */
+export function encodeDataset(dataset: ImageDataset): Uint8Array {
+  const encoder = new TextEncoder();
+  const names = dataset.classes.map((c) => encoder.encode(c));
+  const total = dataset.train.count + dataset.test.count;
+  const image = dataset.height * dataset.width * dataset.channels;
+  const header = 32 + names.reduce((sum, n) => sum + 1 + n.length, 0);
+  const bytes = new Uint8Array(header + total * (1 + image));
+  const view = new DataView(bytes.buffer);
+  bytes.set(encoder.encode(MAGIC), 0);
+  [1, dataset.train.count, dataset.test.count, dataset.height, dataset.width, dataset.channels, names.length].forEach((v, i) => view.setUint32(4 + 4 * i, v, true));
+  let offset = 32;
+  for (const name of names) {
+    if (name.length > 255) throw new TrainError(`Data set ${dataset.name}: class name ${new TextDecoder().decode(name)} is longer than 255 bytes.`, 'data');
+    bytes[offset] = name.length;
+    bytes.set(name, offset + 1);
+    offset += 1 + name.length;
+  }
+  bytes.set(dataset.train.labels, offset);
+  bytes.set(dataset.test.labels, offset + dataset.train.count);
+  bytes.set(dataset.train.pixels, offset + total);
+  bytes.set(dataset.test.pixels, offset + total + dataset.train.count * image);
+  return bytes;
+}
+
 /** How images become model inputs: padding and channel repetition, with a note for the user. */
 export interface InputAdapter {
   modelShape: Shape;

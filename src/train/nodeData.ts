@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TrainingConfig } from '../core';
+import { cifarFolder, locateCifar, readCifar, type CifarFiles } from './cifar';
 import { parseDataset, type ImageDataset } from './dataset';
 import { TrainError } from './errors';
 
@@ -29,11 +30,30 @@ export function loadBuiltinDataset(name: 'mnist' | 'fashion-mnist', dataDir: str
 /** The bundled data set a model's train section names, as its name and file; folders of images are read by the extension host, not here. */
 export function datasetFileFor(config: TrainingConfig, dataDir?: string): { name: 'mnist' | 'fashion-mnist'; file: string } {
   if (config.dataset.kind === 'folder') throw new TrainError(`Data set folder '${config.dataset.path}': folders of images are not supported by the CLI yet; use mnist or fashion_mnist.`, 'data');
+  if (config.dataset.kind === 'cifar') throw new TrainError(`dataset: ${config.dataset.name} is read from a folder, not a bundled file (use dataSourceFor).`, 'data');
   return { name: config.dataset.name, file: builtinDatasetFile(config.dataset.name, dataDir) };
 }
 
-/** The data set a model's train section names (see datasetFileFor). */
-export function datasetFor(config: TrainingConfig, dataDir?: string): ImageDataset {
-  const { name, file } = datasetFileFor(config, dataDir);
-  return parseDataset(name, new Uint8Array(readFileSync(file)));
+/** Where the CLI finds data: the bundled sets' folder, the folder relative `data` paths start at, and a CIFAR folder given outside the file. */
+export interface DataLocations {
+  /** Folder with mnist.bin / fashion-mnist.bin (default: found next to the bundle). */
+  dataDir?: string;
+  /** The .skipnet file's folder: relative `data: "…"` paths start there (default: the working folder). */
+  base?: string;
+  /** The CIFAR folder when the train section has no `data` (the skipnet.data.cifarFolder setting, the CLI's --data). */
+  cifarFolder?: string;
+}
+
+/** A train section's data as files: a bundled SKND file, or the located CIFAR files. Throws a TrainError. */
+export function dataSourceFor(config: TrainingConfig, where: DataLocations = {}): { datasetFile: string } | { cifar: CifarFiles } {
+  if (config.dataset.kind === 'cifar') return { cifar: locateCifar(config.dataset.name, cifarFolder(config.dataset, where.cifarFolder), where.base) };
+  return { datasetFile: datasetFileFor(config, where.dataDir).file };
+}
+
+/** The data set a model's train section names (see dataSourceFor). */
+export function datasetFor(config: TrainingConfig, dataDir?: string | DataLocations): ImageDataset {
+  const source = dataSourceFor(config, typeof dataDir === 'string' ? { dataDir } : dataDir);
+  if ('cifar' in source) return readCifar(source.cifar);
+  const { name } = datasetFileFor(config, typeof dataDir === 'string' ? dataDir : dataDir?.dataDir);
+  return parseDataset(name, new Uint8Array(readFileSync(source.datasetFile)));
 }

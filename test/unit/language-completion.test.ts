@@ -54,10 +54,10 @@ test('arguments: keyword names not yet given, values of the argument, parameters
 
 test('train sections: the keys not yet set, and the values of dataset and optimizer', () => {
   const keys = complete(at('    seed: 1', '    seed: 1\n    |'));
-  assert.equal(keys.labels, 'momentum weight_decay');
-  assert.equal(keys.items[1].insertText, 'weight_decay: ${1:0}');
+  assert.equal(keys.labels, 'data momentum weight_decay');
+  assert.equal(keys.items[2].insertText, 'weight_decay: ${1:0}');
   assert.equal(complete(at('    optimizer: momentum', '    optimizer: |')).labels, 'sgd momentum adam');
-  assert.equal(complete(at('    dataset: mnist', '    dataset: |')).labels, 'mnist fashion_mnist "folder"');
+  assert.equal(complete(at('    dataset: mnist', '    dataset: |')).labels, 'mnist fashion_mnist cifar10 cifar100 "folder"');
 });
 
 test('top level offers block and model; a model without a train section offers one', () => {

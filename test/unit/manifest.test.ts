@@ -61,6 +61,8 @@ test('settings have defaults and descriptions', () => {
     'skipnet.graph.direction': 'down',
     'skipnet.graph.collapseThreshold': 150,
     'skipnet.diagnostics.debounceMs': 150,
+    'skipnet.data.cifarFolder': '',
+    'skipnet.train.processes': 1,
   });
   assert.deepEqual(properties['skipnet.training.backend'].enum, ['auto', 'webgpu', 'webgl', 'wasm', 'cpu']);
   assert.deepEqual(properties['skipnet.graph.direction'].enum, ['down', 'right']);

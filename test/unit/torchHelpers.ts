@@ -1,6 +1,5 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ImageDataset } from '../../src/train/dataset';
 import type { RunnerEvent } from '../../src/train/pytorch/protocol';
 import type { PythonWithTorch } from '../../src/train/pytorch/python';
 
@@ -13,26 +12,7 @@ export const PYTHON = '/usr/bin/python3';
 export const DEBIAN_TORCH: PythonWithTorch = { command: PYTHON, executable: PYTHON, python: '3', torch: '1.13', cuda: false, mps: false };
 
 /** A data set in the SKND format of scripts/data/convert.mjs (what parseDataset reads). */
-export function encodeDataset(dataset: ImageDataset): Uint8Array {
-  const names = dataset.classes.map((c) => Buffer.from(c, 'utf8'));
-  const total = dataset.train.count + dataset.test.count;
-  const image = dataset.height * dataset.width * dataset.channels;
-  const header = 32 + names.reduce((sum, n) => sum + 1 + n.length, 0);
-  const bytes = Buffer.alloc(header + total * (1 + image));
-  bytes.write('SKND', 0, 'ascii');
-  [1, dataset.train.count, dataset.test.count, dataset.height, dataset.width, dataset.channels, names.length].forEach((v, i) => bytes.writeUInt32LE(v, 4 + 4 * i));
-  let offset = 32;
-  for (const name of names) {
-    bytes.writeUInt8(name.length, offset);
-    name.copy(bytes, offset + 1);
-    offset += 1 + name.length;
-  }
-  bytes.set(dataset.train.labels, offset);
-  bytes.set(dataset.test.labels, offset + dataset.train.count);
-  bytes.set(dataset.train.pixels, offset + total);
-  bytes.set(dataset.test.pixels, offset + total + dataset.train.count * image);
-  return bytes;
-}
+export { encodeDataset } from '../../src/train/dataset';
 
 /** An executable shell script standing in for an interpreter. */
 export function fakeInterpreter(dir: string, name: string, body: string): string {

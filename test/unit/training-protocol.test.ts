@@ -17,8 +17,10 @@ const folderRun = {
   dataset: { kind: 'folder', path: 'data/shapes', classes: ['circle', 'square'], images: [{ label: 0, name: 'circle/a.png', data: 'iVBORw0KGgo=' }] },
 };
 
-test('startTraining with a bundled or a folder data set validates', () => {
-  for (const run of [builtinRun, folderRun]) {
+const cifarRun = { ...builtinRun, dataset: { kind: 'cifar', name: 'cifar100', url: 'https://file+.vscode-resource.vscode-cdn.net/tmp/skipnet-cifar-cache/cifar100-0123456789abcdef.bin' } };
+
+test('startTraining with a bundled, a folder or a CIFAR data set validates', () => {
+  for (const run of [builtinRun, folderRun, cifarRun]) {
     const result = validateHostMessage({ type: 'startTraining', uri, version: 4, run });
     assert.equal(result.ok, true, result.ok ? '' : result.error);
     if (result.ok && result.message.type === 'startTraining') assert.equal(result.message.run.dataset.kind, run.dataset.kind);
@@ -30,6 +32,7 @@ test('malformed training messages are rejected with the path of the problem', ()
   const host: [unknown, RegExp][] = [
     [{ type: 'startTraining', uri, version: 1, run: { ...builtinRun, backend: 'tpu' } }, /run\.backend: expected one of "auto", "webgpu", "webgl", "wasm", "cpu"/],
     [{ type: 'startTraining', uri, version: 1, run: { ...builtinRun, statsInterval: 0 } }, /run\.statsInterval: below 1/],
+    [{ type: 'startTraining', uri, version: 1, run: { ...cifarRun, dataset: { kind: 'cifar', name: 'svhn', url: 'x' } } }, /run\.dataset\.name: expected one of "cifar10", "cifar100"/],
     [{ type: 'startTraining', uri, version: 1, run: { ...builtinRun, dataset: { kind: 'builtin', name: 'cifar10', url: 'x' } } }, /run\.dataset\.name: expected one of "mnist", "fashion-mnist"/],
     [{ type: 'startTraining', uri, version: 1, run: { ...folderRun, dataset: { ...folderRun.dataset, images: [{ label: -1, name: 'a', data: '' }] } } }, /run\.dataset\.images\[0\]\.label: below 0/],
     [{ type: 'startTraining', uri, version: 1, run: { ...builtinRun, eval: 'x' } }, /run\.eval: unexpected field/],

@@ -20,11 +20,11 @@ import type { ShardPeer } from '../../src/train/shard';
 
 const builtinCache = new Map<string, Promise<ImageDataset>>();
 
-function loadBuiltin(source: Extract<TrainingDatasetSource, { kind: 'builtin' }>): Promise<ImageDataset> {
+function loadBuiltin(source: Extract<TrainingDatasetSource, { kind: 'builtin' | 'cifar' }>): Promise<ImageDataset> {
   let pending = builtinCache.get(source.url);
   if (!pending) {
     pending = fetch(source.url).then(async (response) => {
-      if (!response.ok) throw new TrainError(`The bundled data set ${source.name} could not be loaded (HTTP ${response.status}).`, 'data');
+      if (!response.ok) throw new TrainError(`The ${source.kind === 'cifar' ? '' : 'bundled '}data set ${source.name} could not be loaded (HTTP ${response.status}).`, 'data');
       return parseDataset(source.name, new Uint8Array(await response.arrayBuffer()));
     });
     pending.catch(() => builtinCache.delete(source.url));
@@ -112,7 +112,7 @@ export class TrainingRun {
     const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0) throw new TrainError(`The file has ${errors.length} error${errors.length === 1 ? '' : 's'} (first: ${errors[0].message}); fix them before training.`, 'incomplete-model');
     const source = options.dataset;
-    const dataset = source.kind === 'builtin' ? await loadBuiltin(source) : await decodeFolder(source.path, source.classes, source.images, graph.inputShape);
+    const dataset = source.kind !== 'folder' ? await loadBuiltin(source) : await decodeFolder(source.path, source.classes, source.images, graph.inputShape);
     if (this.stopped) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
 
     const follower = options.replica === 'follower' && this.peerPorts.length === 1;

@@ -193,7 +193,7 @@ export class TrainingUi {
     this.backend = '';
     this.resetDisplay();
     this.setState('loading');
-    this.message(`Loading TensorFlow.js and the ${run.dataset.kind === 'builtin' ? run.dataset.name : 'folder'} data…`);
+    this.message(`Loading TensorFlow.js and the ${run.dataset.kind === 'folder' ? 'folder' : run.dataset.name} data…`);
     // One worker per core (up to MAX_TRAINING_WORKERS) shares every batch when the run ends up on a CPU backend.
     const workers = Math.max(1, Math.min(MAX_TRAINING_WORKERS, Math.floor(navigator.hardwareConcurrency ?? 1)));
     let runtimes: TrainingRuntime[];

@@ -90,7 +90,7 @@ function statementKeywords(context: CursorContext): CompletionEntry[] {
   const items = [keyword('repeat', 'repeat ${1:n} ', 'repeat an element or a { body } n times')];
   const declaration = context.declaration;
   if (declaration?.kind === 'model' && !declaration.train) {
-    const body = TRAIN_SETTINGS.filter((s) => s.key !== 'momentum' && s.key !== 'weight_decay')
+    const body = TRAIN_SETTINGS.filter((s) => s.key !== 'momentum' && s.key !== 'weight_decay' && s.key !== 'data')
       .map((s, i) => `\t${s.key}: \${${i + 1}:${s.example}}`)
       .join('\n');
     items.push(keyword('train', `train {\n${body}\n}`, 'how "Train here" trains this model'));

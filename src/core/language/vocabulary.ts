@@ -22,12 +22,19 @@ export interface TrainSettingInfo {
 export const TRAIN_SETTINGS: readonly TrainSettingInfo[] = [
   {
     key: 'dataset',
-    doc: 'what to train on: mnist, fashion_mnist, or a folder of images in quotes (one sub-folder per class; needs a trusted workspace).',
+    doc: 'what to train on: mnist, fashion_mnist, cifar10, cifar100 (from a folder you have: `data`), or a folder of images in quotes (one sub-folder per class; needs a trusted workspace).',
     example: 'mnist',
     values: [
       { value: 'mnist', doc: '28×28×1 handwritten digits, 10 classes' },
       { value: 'fashion_mnist', doc: '28×28×1 clothing images, 10 classes' },
+      { value: 'cifar10', doc: '32×32×3 photos, 10 classes, read from your CIFAR-10 folder (never downloaded)' },
+      { value: 'cifar100', doc: '32×32×3 photos, 100 fine classes, read from your CIFAR-100 folder (never downloaded)' },
     ],
+  },
+  {
+    key: 'data',
+    doc: 'the CIFAR folder for dataset: cifar10 or cifar100, in quotes: torchvision\'s cifar-10-batches-py / cifar-100-python, the binary cifar-10-batches-bin / cifar-100-binary, or a folder holding one (default: the skipnet.data.cifarFolder setting).',
+    example: '"data/cifar-10-batches-py"',
   },
   { key: 'epochs', doc: 'passes over the training set.', example: String(DEFAULT_TRAINING.epochs) },
   { key: 'batch', doc: 'samples per step; the training-memory estimate scales with it.', example: String(DEFAULT_TRAINING.batch) },

@@ -2,7 +2,7 @@ import type { Analysis } from '../../core/analyze';
 import type { ModelGraph } from '../../core/graph';
 import type { TrainResult } from '../engine';
 import { TrainError } from '../errors';
-import { datasetFileFor } from '../nodeData';
+import { dataSourceFor } from '../nodeData';
 import { finalLine, printer } from '../printer';
 import { PyTorchTraining, type TorchDevice } from './runner';
 
@@ -16,6 +16,14 @@ export interface TorchTrainCommandOptions {
   /** Interpreter path (--python); default python3, then python, on PATH. */
   python?: string;
   device?: TorchDevice;
+  /** Processes sharing each batch (--nproc; default 1). */
+  nproc?: number;
+  /** Keep the run's files in this folder (--run-dir), e.g. to start the runner under a cluster's torchrun. */
+  runDir?: string;
+  /** The CIFAR folder when the train section has no `data` (--data). */
+  cifarFolder?: string;
+  /** The .skipnet file's folder: a relative `data: "…"` starts there. */
+  base?: string;
   steps?: number;
   epochs?: number;
   batch?: number;
@@ -43,7 +51,9 @@ export async function torchTrainCommand(options: TorchTrainCommandOptions): Prom
       analysis: options.analysis,
       graph: options.graph,
       sourceName: options.sourceName,
-      datasetFile: datasetFileFor(options.graph.training, options.dataDir).file,
+      ...dataSourceFor(options.graph.training, { dataDir: options.dataDir, base: options.base, cifarFolder: options.cifarFolder }),
+      nproc: options.nproc,
+      runDir: options.runDir,
       config,
       maxSteps: options.steps,
       evalSamples: options.evalSamples,

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,7 +7,8 @@ import type { Analysis } from '../../core/analyze';
 import type { ModelGraph, TrainingConfig } from '../../core/graph';
 import { exportPyTorch } from '../../export/pytorch';
 import type { TrainResult } from '../engine';
-import { checkDataFits, checkTrainable, parseDataset } from '../dataset';
+import { readCifar, type CifarFiles } from '../cifar';
+import { checkDataFits, checkTrainable, parseDataset, type ImageDataset } from '../dataset';
 import { TrainError } from '../errors';
 import { initialParameters } from '../init';
 import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL } from '../schedule';
@@ -31,8 +32,18 @@ export interface PyTorchTrainingOptions {
   graph: ModelGraph;
   /** The file's name, written into the exported module's docstring. */
   sourceName?: string;
-  /** A SkipNet data file (scripts/data/convert.mjs's format, e.g. media/data/mnist.bin), read on both sides. */
-  datasetFile: string;
+  /** A SkipNet data file (scripts/data/convert.mjs's format, e.g. media/data/mnist.bin), read on both sides; or give `cifar`. */
+  datasetFile?: string;
+  /** CIFAR files found by locateCifar (instead of datasetFile): read here for the checks and by python/skipnet_cifar.py for training. */
+  cifar?: CifarFiles;
+  /**
+   * Processes that share every batch (default 1): torchrun --nproc_per_node N where it works, else
+   * torch.multiprocessing.spawn under the same environment (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT);
+   * DistributedDataParallel with gloo on the CPU, NCCL on GPUs; batch norm over the whole batch. See docs/engines.md.
+   */
+  nproc?: number;
+  /** Write the run's files (config.json, model.py, weights.bin) here and keep them, e.g. for a cluster's own torchrun; default: a temporary folder, deleted at the end. */
+  runDir?: string;
   /** Overrides of the model's train section (e.g. from CLI flags), as for the TensorFlow.js engine. */
   config?: Partial<Omit<TrainingConfig, 'dataset'>>;
   /** Stop after this many steps in total (default: epochs × steps per epoch). */
@@ -102,6 +113,25 @@ function startingWeights(graph: ModelGraph, seed: number, given: PyTorchTraining
   }
 }
 
+/** The run's data set, read here for the checks, and how the runner reads it: an SKND file or the CIFAR files. */
+function readRunData(options: PyTorchTrainingOptions): { dataset: ImageDataset; source: Record<string, unknown> } {
+  if (options.cifar) {
+    const files = options.cifar;
+    const dataset = readCifar(files);
+    return { dataset, source: { kind: 'cifar', name: files.name, format: files.format, train: files.train, test: files.test, classes: dataset.classes } };
+  }
+  const file = options.datasetFile;
+  if (file === undefined) throw new TrainError('No data set was given to the PyTorch engine (datasetFile or cifar).', 'data');
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new TrainError(`Data set file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, 'data');
+  }
+  const name = basename(file).replace(/\.bin$/, '');
+  return { dataset: parseDataset(name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)), source: { path: resolve(file), name } };
+}
+
 /** One training run in PyTorch. Create with `PyTorchTraining.start`; events arrive through `onEvent`. */
 export class PyTorchTraining {
   /** Resolves when the runner has exited: done, stopped (also after dispose) or non-finite; rejects with a TrainError on an error or a crash. */
@@ -163,14 +193,11 @@ export class PyTorchTraining {
     const { graph } = options;
     const config = { ...graph.training, ...options.config };
     checkTrainable(graph, config);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(options.datasetFile);
-    } catch (error) {
-      throw new TrainError(`Data set file ${options.datasetFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, 'data');
-    }
-    const datasetName = basename(options.datasetFile).replace(/\.bin$/, '');
-    const dataset = parseDataset(datasetName, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const { dataset, source } = readRunData(options);
+    const datasetName = dataset.name;
+    const nproc = options.nproc ?? 1;
+    if (!Number.isInteger(nproc) || nproc < 1) throw new TrainError(`nproc must be a whole number ≥ 1, not ${nproc}.`, 'unsupported');
+    if (nproc > config.batch) throw new TrainError(`${nproc} processes cannot share a batch of ${config.batch}: each needs at least one image.`, 'unsupported');
     const adapter = checkDataFits(graph, dataset);
     if (dataset.test.count < 1) throw new TrainError(`Data set ${datasetName} has no held-out images to evaluate on.`, 'data');
     for (const [name, value] of [['maxSteps', options.maxSteps], ['evalSamples', options.evalSamples], ['quickEvalSamples', options.quickEvalSamples], ['evalsPerEpoch', options.evalsPerEpoch]] as const) {
@@ -182,13 +209,15 @@ export class PyTorchTraining {
     const python = typeof options.python === 'object' ? options.python : await findPython({ python: options.python });
     const script = options.runnerScript ?? findRunnerScript();
 
-    const dir = mkdtempSync(join(tmpdir(), 'skipnet-torch-'));
+    const dir = options.runDir !== undefined ? resolve(options.runDir) : mkdtempSync(join(tmpdir(), 'skipnet-torch-'));
+    if (options.runDir !== undefined) mkdirSync(dir, { recursive: true });
     const packed = packTensors(weights.tensors);
     const output = graph.nodeById.get(graph.output)!;
     const runConfig = {
       module: join(dir, 'model.py'),
       className: exported.className,
-      dataset: { path: resolve(options.datasetFile), name: datasetName },
+      dataset: source,
+      nproc,
       adapter: { flatten: adapter.flatten, height: adapter.modelShape[0], width: adapter.modelShape[1], channels: adapter.modelShape[2], padTop: adapter.padTop, padLeft: adapter.padLeft, mean: adapter.mean, std: adapter.std },
       training: { epochs: config.epochs, batch: config.batch, optimizer: config.optimizer, lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay, seed: config.seed },
       maxSteps: options.maxSteps ?? null,
@@ -207,7 +236,7 @@ export class PyTorchTraining {
       writeFileSync(runConfig.weights.file, packed.bytes);
       writeFileSync(join(dir, 'config.json'), JSON.stringify(runConfig));
     } catch (error) {
-      rmSync(dir, { recursive: true, force: true });
+      if (options.runDir === undefined) rmSync(dir, { recursive: true, force: true });
       throw new TrainError(`Cannot write the PyTorch run's files to ${dir}: ${(error as Error).message}`, 'backend');
     }
     // detached: a process group of its own, which stop and dispose end as a whole.
@@ -220,7 +249,7 @@ export class PyTorchTraining {
     });
     if (child.pid === undefined) {
       const error = await new Promise<Error>((resolveError) => child.once('error', resolveError));
-      rmSync(dir, { recursive: true, force: true });
+      if (options.runDir === undefined) rmSync(dir, { recursive: true, force: true });
       throw new TrainError(`Cannot start ${python.executable || python.command}: ${error.message}`, 'backend');
     }
     return new PyTorchTraining(child, dir, options, python);
@@ -304,7 +333,7 @@ export class PyTorchTraining {
     this.ended = true;
     clearTimeout(this.stopTimer);
     live.delete(this);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.options.runDir === undefined) rmSync(this.dir, { recursive: true, force: true });
     const stopped: TrainResult = { reason: 'stopped', steps: this.lastStep, loss: this.lastLoss };
     if (this.disposed) return this.settle.resolve(this.finished ?? stopped);
     if (this.finished && this.failure === undefined) return this.settle.resolve(this.finished);
