@@ -233,7 +233,9 @@ export async function runLesionStudy(model: TfModel, dataset: ImageDataset, adap
   };
   const measure = async (removed: LesionUnit[]): Promise<number | undefined> => {
     const accuracy = await gatedAccuracy(model, dataset, adapter, which, lesionGates(removed), options);
-    if (accuracy !== undefined) options.onProgress?.(++result.evaluations, total);
+    if (accuracy === undefined) return undefined;
+    result.evaluations++;
+    options.onProgress?.(result.evaluations, total);
     return accuracy;
   };
   const baseline = await measure([]);
