@@ -1,0 +1,100 @@
+/**
+ * The lesion study panel (webview/training/lesion-panel.ts) in headless Chromium under the real CSP, on a test
+ * page (lesion-page.ts) fed results shaped like the worker's: the cost before starting, Measure and Cancel, and
+ * the Observable Plot chart of accuracy against blocks removed for a model and its no-skip ablation.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import type { LesionResult } from '../../src/train/experiments/lesionPlan';
+import { launchBrowser, openWebview, TEST_PAGE_PREFIX } from './harness';
+
+let browser: Browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+function result(model: string, baseline: number, removed: [number, number][]): LesionResult {
+  return {
+    model,
+    baseline,
+    chance: 0.1,
+    samples: 500,
+    draws: 5,
+    seed: 1,
+    singles: removed.map((_, i) => ({ node: `basic${i + 1}/add1`, label: `basic${i + 1}`, kind: 'residual', accuracy: removed[0][0] })),
+    removed: removed.map(([mean, sd], i) => ({ k: i + 1, accuracies: [mean], mean, sd, removed: [[`basic${i + 1}`]] })),
+    evaluations: 1 + 3 + 2 * 5 + 1,
+    complete: true,
+  };
+}
+
+test('the lesion chart: both series, one dot per k from 0 to n, spreads as rules, axis labels, theme colours, cost, Measure and Cancel', async () => {
+  const w = await openWebview(browser, undefined, { width: 900, height: 700 }, `${TEST_PAGE_PREFIX}lesion-page.js`);
+  const page = w.page;
+  await page.waitForFunction(() => window.__lesionPage !== undefined);
+  await page.evaluate(() => window.__lesionPage.plan(9, 10_000));
+  assert.equal(await page.textContent('.lesion-cost'), '9 blocks: 51 evaluations × 500 images = 25,500 forward passes');
+  assert.equal(await page.getAttribute('.lesion-measure', 'disabled'), '', 'Measure waits for a paused run');
+  await page.click('.lesion-measure', { force: true });
+  await page.evaluate(() => window.__lesionPage.setState('ready', ''));
+  await page.click('.lesion-measure');
+  assert.deepEqual(await page.evaluate(() => window.__lesionPage.measured), [{ samples: 500, draws: 5, seed: 1 }]);
+  await page.evaluate(() => {
+    window.__lesionPage.setState('running');
+    window.__lesionPage.progress(7, 51);
+  });
+  assert.equal(await page.textContent('.lesion-status'), 'Measuring: 7 of 51 evaluations');
+  assert.equal(await page.isVisible('.lesion-progress'), true);
+  await page.click('.lesion-cancel');
+  assert.equal(await page.evaluate(() => window.__lesionPage.cancels), 1);
+
+  const model = result('resnet', 0.9, [
+    [0.7, 0.1],
+    [0.5, 0.05],
+    [0.3, 0],
+  ]);
+  const ablation = result('resnet without skips', 0.85, [
+    [0.1, 0],
+    [0.1, 0],
+    [0.1, 0],
+  ]);
+  await page.evaluate(([a, b]) => window.__lesionPage.show([{ name: 'resnet', result: a }, { name: 'resnet without skips', result: b }]), [model, ablation] as const);
+  await page.waitForSelector('svg.lesion-plot');
+  const dots = (i: number) =>
+    page.$$eval(`.lesion-series-${i}.lesion-dots circle`, (cs) => cs.map((c) => ({ x: Number(c.getAttribute('cx')), y: Number(c.getAttribute('cy')), fill: getComputedStyle(c).fill })));
+  const model$ = await dots(0);
+  const ablation$ = await dots(1);
+  assert.equal(model$.length, 4, 'nothing removed, then k = 1, 2, 3');
+  assert.equal(ablation$.length, 4);
+  // x: equal steps per block removed; y: linear in accuracy (0.9 → 0.7 → 0.5 → 0.3 are equal drops).
+  const step = model$[1].x - model$[0].x;
+  assert.ok(step > 20, `x step ${step}`);
+  for (let i = 1; i < 4; i++) assert.ok(Math.abs(model$[i].x - model$[i - 1].x - step) < 0.5, 'x steps are equal');
+  const drop = model$[1].y - model$[0].y;
+  assert.ok(drop > 10, 'accuracy falls as blocks are removed (y grows downwards)');
+  for (let i = 1; i < 4; i++) assert.ok(Math.abs(model$[i].y - model$[i - 1].y - drop) < 0.5, `equal accuracy drops give equal heights (${model$.map((d) => d.y)})`);
+  // The ablation sits at 0.1 once a block is removed: the dots of k = 1…3 share one height, 3 drops of 0.2 below 0.7.
+  assert.deepEqual(new Set(ablation$.slice(1).map((d) => d.y.toFixed(1))).size, 1);
+  assert.ok(Math.abs(ablation$[1].y - model$[1].y - 3 * drop) < 0.5, `ablation at 0.1 (${ablation$[1].y}) vs model at 0.7 (${model$[1].y})`);
+  assert.equal(model$[0].fill, 'rgb(55, 148, 255)', 'series 0 in --vscode-charts-blue (fallback)');
+  assert.equal(ablation$[0].fill, 'rgb(209, 134, 22)', 'series 1 in --vscode-charts-orange (fallback)');
+  // The spread of k = 1 (0.7 ± 0.1) is a rule as tall as one accuracy drop of 0.2.
+  const spreads = await page.$$eval('.lesion-series-0.lesion-spread line', (ls) => ls.map((l) => Math.abs(Number(l.getAttribute('y2')) - Number(l.getAttribute('y1')))));
+  assert.equal(spreads.length, 4);
+  assert.ok(Math.abs(spreads[1] - drop) < 0.5, `spread ${spreads[1]} vs drop ${drop}`);
+  assert.equal(spreads[0], 0);
+  const texts = await page.$$eval('svg.lesion-plot text', (ts) => ts.map((t) => t.textContent ?? ''));
+  assert.ok(texts.some((t) => t.includes('blocks removed')), texts.join('|'));
+  assert.ok(texts.some((t) => t.includes('held-out accuracy')), texts.join('|'));
+  assert.ok(texts.includes('100%') && texts.includes('0%'), `percent ticks: ${texts.join('|')}`);
+  assert.equal(await page.$$eval('.lesion-chance line', (ls) => ls.length), 1, 'the chance line');
+  assert.deepEqual(await page.$$eval('.lesion-legend span', (ss) => ss.map((s) => s.textContent)), ['resnet', 'resnet without skips']);
+  assert.match((await page.textContent('.lesion-singles')) ?? '', /resnet, one block removed: basic1 70\.0% · basic2 70\.0% · basic3 70\.0%/);
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations (Plot’s own <style> must not reach the page)');
+  assert.deepEqual(w.consoleErrors, []);
+  await page.context().close();
+});
