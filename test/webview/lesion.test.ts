@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { analyze } from '../../src/core';
+import { buildGraphPayload, type TrainingRun } from '../../src/protocol';
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
-import { launchBrowser, openWebview, TEST_PAGE_PREFIX } from './harness';
+import { DOC_URI, launchBrowser, openWebview, ORIGIN, TEST_PAGE_PREFIX } from './harness';
 
 let browser: Browser;
 before(async () => {
@@ -95,6 +97,62 @@ test('the lesion chart: both series, one dot per k from 0 to n, spreads as rules
   assert.deepEqual(await page.$$eval('.lesion-legend span', (ss) => ss.map((s) => s.textContent)), ['resnet', 'resnet without skips']);
   assert.match((await page.textContent('.lesion-singles')) ?? '', /resnet, one block removed: basic1 70\.0% · basic2 70\.0% · basic3 70\.0%/);
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations (Plot’s own <style> must not reach the page)');
+  assert.deepEqual(w.consoleErrors, []);
+  await page.context().close();
+});
+
+/** Two residual blocks, small enough for a step in a few milliseconds on the cpu backend. */
+const TINY = `block res() {
+  r: conv(4, 3, pad=1, bias=false) -> bn -> relu
+  add(r, in) -> relu
+}
+model tiny(28x28x1) {
+  conv(4, 3, stride=2, pad=1) -> bn -> relu
+  res()
+  res()
+  gap -> dense(10)
+  train { dataset: mnist; optimizer: adam; lr: 0.01; batch: 8; epochs: 1; seed: 1 }
+}
+`;
+
+test('graph view: pause a run, measure its lesion study in the worker, see the chart; no tensor is left behind and Resume trains on', async () => {
+  const w = await openWebview(browser);
+  const page = w.page;
+  const analysis = analyze(TINY);
+  await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
+  const run: TrainingRun = { model: 'tiny', text: TINY, backend: 'cpu', statsInterval: 5, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` } };
+  await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run });
+  await page.waitForFunction(() => Number(document.getElementById('training')?.dataset.step ?? 0) >= 5, undefined, { timeout: 120_000 });
+  assert.equal(await page.getAttribute('#lesion-panel .lesion-measure', 'disabled'), '', 'Measure waits for the engine to hold the run');
+  // 2 blocks, 5 draws: 1 + 2 + 1·5 + 1 passes over 500 held-out images.
+  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), '2 blocks: 9 evaluations × 500 images = 4,500 forward passes');
+  await page.locator('#train-pause').click();
+  await page.waitForFunction(
+    () => {
+      const data = document.getElementById('training')?.dataset;
+      return data?.pausedStep !== undefined && data.tensorStep === data.pausedStep;
+    },
+    undefined,
+    { timeout: 120_000 },
+  );
+  const paused = await page.evaluate(() => ({ step: Number(document.getElementById('training')!.dataset.pausedStep), tensors: Number(document.getElementById('training')!.dataset.tensors) }));
+  await page.waitForFunction(() => document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 120_000 });
+  await page.locator('#lesion-panel .lesion-measure').click();
+  await page.waitForFunction(() => document.querySelector('#lesion-panel svg.lesion-plot') !== null && document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 120_000 });
+  const panel = await page.evaluate(() => ({ ...document.getElementById('lesion-panel')!.dataset }));
+  assert.equal(panel.done, '9');
+  assert.equal(panel.total, '9');
+  assert.equal(panel.series, '1');
+  assert.equal(await page.$$eval('#lesion-panel .lesion-series-0.lesion-dots circle', (cs) => cs.length), 3, 'nothing removed, one, both');
+  assert.equal(Number(await page.evaluate(() => document.getElementById('training')!.dataset.lesionTensors)), paused.tensors, 'the study leaves the tensor count where the paused run had it');
+  assert.match((await page.textContent('#lesion-panel .lesion-singles')) ?? '', /^tiny, one block removed: res1 \d+\.\d% · res2 \d+\.\d%$/);
+  assert.equal(await page.evaluate(() => Number(document.getElementById('training')!.dataset.step)), paused.step, 'no step ran while measuring');
+  await page.locator('#train-resume').click();
+  await page.waitForFunction((s) => Number(document.getElementById('training')?.dataset.step ?? 0) > s, paused.step, { timeout: 120_000 });
+  assert.equal(await page.getAttribute('#lesion-panel .lesion-measure', 'disabled'), '', 'a running run cannot be measured');
+  await page.locator('#train-stop').click();
+  await page.waitForFunction(() => document.getElementById('training')?.dataset.state === 'stopped', undefined, { timeout: 120_000 });
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
   assert.deepEqual(w.consoleErrors, []);
   await page.context().close();
 });

@@ -6,6 +6,7 @@
 export const LESION_CSS = `
 .lesion-panel { --lesion-series-0: var(--vscode-charts-blue, #3794ff); --lesion-series-1: var(--vscode-charts-orange, #d18616);
   display: flex; flex-direction: column; gap: 3px; padding: 4px 0; border-top: 1px solid var(--g-group-stroke, var(--vscode-panel-border, #80808059)); }
+#training[data-state="idle"] > .lesion-panel { display: none; }
 .lesion-panel .lesion-heading { font-weight: 600; }
 .lesion-panel .lesion-row { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
 .lesion-panel .lesion-cost, .lesion-panel .lesion-status, .lesion-panel .lesion-singles { color: var(--g-muted, var(--vscode-descriptionForeground, #999)); }
