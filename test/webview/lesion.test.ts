@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
+import { planTrainBoth } from '../../src/compare/training';
 import { analyze } from '../../src/core';
+import type { CompareTrainingRun, HostToCompare } from '../../src/protocol/compare-messages';
+import { loadBuiltinDataset } from '../../src/train/nodeData';
+import { spreadIndices } from '../../src/train/schedule';
 import { buildGraphPayload, type TrainingRun } from '../../src/protocol';
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
 import { DOC_URI, launchBrowser, openWebview, ORIGIN, TEST_PAGE_PREFIX } from './harness';
@@ -138,7 +143,8 @@ test('graph view: pause a run, measure its lesion study in the worker, see the c
   const paused = await page.evaluate(() => ({ step: Number(document.getElementById('training')!.dataset.pausedStep), tensors: Number(document.getElementById('training')!.dataset.tensors) }));
   await page.waitForFunction(() => document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 120_000 });
   await page.locator('#lesion-panel .lesion-measure').click();
-  await page.waitForFunction(() => document.querySelector('#lesion-panel svg.lesion-plot') !== null && document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 120_000 });
+  // A study of 9 passes over 500 images on a shared machine: a generous wait.
+  await page.waitForFunction(() => document.querySelector('#lesion-panel svg.lesion-plot') !== null && document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 600_000 });
   const panel = await page.evaluate(() => ({ ...document.getElementById('lesion-panel')!.dataset }));
   assert.equal(panel.done, '9');
   assert.equal(panel.total, '9');
@@ -152,6 +158,61 @@ test('graph view: pause a run, measure its lesion study in the worker, see the c
   assert.equal(await page.getAttribute('#lesion-panel .lesion-measure', 'disabled'), '', 'a running run cannot be measured');
   await page.locator('#train-stop').click();
   await page.waitForFunction(() => document.getElementById('training')?.dataset.state === 'stopped', undefined, { timeout: 120_000 });
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
+  assert.deepEqual(w.consoleErrors, []);
+  await page.context().close();
+});
+
+test('Compare: Train both a model and its no-skip ablation, Pause, measure both: two curves, the ablation at one class’s share', async () => {
+  const w = await openWebview(browser, undefined, { width: 1400, height: 900 }, 'compare.js');
+  const page = w.page;
+  const specs: [SideSpec, SideSpec] = [
+    { uri: 'file:///work/tiny.skipnet', file: 'tiny.skipnet', model: 'tiny', withoutSkips: false },
+    { uri: 'file:///work/tiny.skipnet', file: 'tiny.skipnet', model: 'tiny', withoutSkips: true },
+  ];
+  await page.evaluate((m) => window.postMessage(m, '*'), buildCompareMessage(specs, [TINY, TINY], 1, { collapseThreshold: 150, direction: 'down' }));
+  await page.waitForFunction(() => !document.getElementById('train-both')?.hasAttribute('disabled'), undefined, { timeout: 120_000 });
+  await page.locator('#train-both').click();
+  await page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'trainBoth'), undefined, { timeout: 120_000 });
+  const plan = planTrainBoth(specs, [TINY, TINY]);
+  assert.ok(plan.ok);
+  const dataset = { kind: 'builtin' as const, name: 'mnist' as const, url: `${ORIGIN}/media/data/mnist.bin` };
+  const runs = specs.map((s) => ({ run: { model: 'tiny', text: TINY, backend: 'cpu' as const, statsInterval: 5, dataset }, withoutSkips: s.withoutSkips })) as [CompareTrainingRun, CompareTrainingRun];
+  await page.evaluate((m) => window.postMessage(m, '*'), { type: 'startTrainBoth', revision: 1, runs, config: plan.shared } satisfies HostToCompare);
+  // 2 blocks a side, 5 draws: 9 evaluations each.
+  await page.waitForFunction(() => document.querySelector('#lesion-panel .lesion-cost')?.textContent?.startsWith('A: '), undefined, { timeout: 120_000 });
+  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), 'A: 2 blocks, B: 2 blocks: 18 evaluations × 500 images = 9,000 forward passes');
+  await page.waitForFunction(() => !document.getElementById('train-both-pause')?.hasAttribute('disabled'), undefined, { timeout: 120_000 });
+  // Fewer images and draws than the defaults: the choice reaches the cost line and the study.
+  await page.evaluate(() => {
+    for (const [id, value] of [['lesion-samples', '200'], ['lesion-draws', '3']]) {
+      const el = document.getElementById(id) as HTMLElement & { value: string };
+      el.value = value;
+      el.dispatchEvent(new Event('change'));
+    }
+  });
+  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), 'A: 2 blocks, B: 2 blocks: 14 evaluations × 200 images = 2,800 forward passes');
+  await page.locator('#train-both-pause').click();
+  await page.waitForFunction(() => document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 120_000 });
+  await page.locator('#lesion-panel .lesion-measure').click();
+  // Two studies at once on a shared machine: a generous wait.
+  await page.waitForFunction(() => document.getElementById('lesion-panel')?.dataset.series === '2' && document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 600_000 });
+  assert.equal(await page.getAttribute('#lesion-panel', 'data-done'), '14');
+  assert.deepEqual(await page.$$eval('#lesion-panel .lesion-legend span', (ss) => ss.map((s) => s.textContent)), ['A: tiny', 'B: tiny without skips']);
+  assert.equal(await page.$$eval('#lesion-panel .lesion-series-0.lesion-dots circle', (cs) => cs.length), 3);
+  assert.equal(await page.$$eval('#lesion-panel .lesion-series-1.lesion-dots circle', (cs) => cs.length), 3);
+  const singles = (await page.textContent('#lesion-panel .lesion-singles')) ?? '';
+  const ablated = /B: tiny without skips, one block removed: res1 ([\d.]+)% · res2 ([\d.]+)%/.exec(singles);
+  assert.ok(ablated, singles);
+  const mnist = loadBuiltinDataset('mnist');
+  const labels = Array.from(spreadIndices(mnist.test.count, 200), (i) => mnist.test.labels[i]);
+  const shares = Array.from({ length: 10 }, (_, c) => ((labels.filter((l) => l === c).length / 200) * 100).toFixed(1));
+  for (const value of ablated.slice(1)) assert.ok(shares.includes(value), `${value}% is one class's share of the 200 images (${shares})`);
+  await page.locator('#train-both-resume').click();
+  await page.waitForFunction(() => document.getElementById('lesion-panel')?.dataset.state === 'unavailable', undefined, { timeout: 120_000 });
+  await page.locator('#train-both-stop').click();
+  await page.waitForFunction(() => document.getElementById('training-status')?.dataset.state === 'stopped', undefined, { timeout: 120_000 });
+  assert.equal(await page.evaluate(() => document.getElementById('training')?.dataset.tensors), '0');
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
   assert.deepEqual(w.consoleErrors, []);
   await page.context().close();

@@ -28,6 +28,8 @@ html, body { margin: 0; padding: 0; height: 100%; overflow: hidden; background: 
 #training .chart-legend { display: flex; gap: 14px; margin-bottom: 2px; }
 #training .legend-0 { color: var(--g-add); }
 #training .legend-1 { color: var(--g-concat); }
+#compare-lesion { padding: 0 8px; }
+#compare-lesion[hidden] { display: none; }
 #sides { flex: 1; min-height: 0; display: flex; gap: 4px; }
 .side { flex: 1; min-width: 0; display: flex; flex-direction: column; border-top: 1px solid var(--g-group-stroke); }
 .side + .side { border-left: 1px solid var(--g-group-stroke); }

@@ -76,7 +76,7 @@ export class LesionPanel {
   private readonly progressBar: HTMLElement;
   private readonly chart: HTMLElement;
   private readonly singles: HTMLElement;
-  private units = 0;
+  private units: number[] = [0];
   private testImages = Infinity;
   private readonly releaseStyles = adoptLesionStyles();
 
@@ -136,9 +136,12 @@ export class LesionPanel {
     return { samples: Number(this.samples.value) || 500, draws: Number(this.draws.value) || 5, seed: 1 };
   }
 
-  /** The blocks the model has to remove and the held-out images there are, for the cost shown before starting. */
-  plan(units: number, testImages: number): void {
-    this.units = units;
+  /**
+   * The blocks each studied model has to remove (one number, or one per Compare side) and the held-out images there
+   * are, for the cost shown before starting.
+   */
+  plan(units: number | number[], testImages: number): void {
+    this.units = typeof units === 'number' ? [units] : units;
     this.testImages = testImages;
     this.showCost();
   }
@@ -223,8 +226,10 @@ export class LesionPanel {
   private showCost(): void {
     const { samples, draws } = this.settings();
     const images = Math.min(samples, this.testImages);
-    const cost = lesionCost(this.units, draws, images);
-    this.element.dataset.evaluations = String(cost.evaluations);
-    this.cost.textContent = `${cost.units} blocks: ${cost.evaluations} evaluations × ${images} images = ${cost.images.toLocaleString('en-US')} forward passes`;
+    const costs = this.units.map((units) => lesionCost(units, draws, images));
+    const evaluations = costs.reduce((sum, c) => sum + c.evaluations, 0);
+    this.element.dataset.evaluations = String(evaluations);
+    const blocks = costs.length === 1 ? `${costs[0].units} blocks` : costs.map((c, i) => `${'AB'[i] ?? i + 1}: ${c.units} blocks`).join(', ');
+    this.cost.textContent = `${blocks}: ${evaluations} evaluations × ${images} images = ${(evaluations * images).toLocaleString('en-US')} forward passes`;
   }
 }
