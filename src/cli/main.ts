@@ -7,6 +7,9 @@ import { explainOutput, explainSides, pathsOutput } from './explain';
 import { renderSvg } from './render';
 import { renderTable } from './table';
 import { trainCommand } from '../train/cli';
+import { lesionCommand, parseWeights } from './lesion';
+import { withoutSkipConnections } from '../core/ablation';
+import { TrainError } from '../train/errors';
 import { torchTrainCommand } from '../train/pytorch/cli';
 
 const USAGE = `usage: skipnet <command> [options]
@@ -40,6 +43,12 @@ commands:
                                     batch among N PyTorch processes (torchrun); --data is the
                                     CIFAR folder when the train section has no data: "…";
                                     --run-dir keeps the PyTorch run's files there
+  experiment lesion FILE [--model NAME] [--steps N | --weights W.json] [--with-ablation]
+             [--samples N] [--draws N] [--seed N] [--backend cpu|wasm] [--json]
+                                    trains (or loads) the model, then removes each residual block
+                                    or dense layer alone and k random ones (k = 1…n, mean ± sd over
+                                    the draws) and prints held-out accuracy (Veit et al. 2016);
+                                    --with-ablation also studies the model without skip connections
   help                              this text`;
 
 export interface CliIo {
@@ -58,6 +67,7 @@ const nodeIo: CliIo = {
 
 /** Like runCli, but also runs the asynchronous commands (train). */
 export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<number> {
+  if (argv[0] === 'experiment') return experimentCommand(argv.slice(1), io);
   if (argv[0] !== 'train') return runCli(argv, io);
   const { positional, flags, error } = parseFlags(argv.slice(1), ['model', 'backend', 'steps', 'epochs', 'batch', 'eval-samples', 'engine', 'python', 'device', 'nproc', 'data', 'run-dir'], ['json']);
   if (error) return usage(io, error);
@@ -106,6 +116,48 @@ export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<n
     return torchTrainCommand({ analysis, graph, sourceName: basename(file), python: flags.python, device, nproc: numbers.nproc, runDir: flags['run-dir'], cifarFolder: flags.data, base: dirname(resolve(file)), steps: numbers.steps, epochs: numbers.epochs, batch: numbers.batch, evalSamples: numbers['eval-samples'], json: flags.json !== undefined, out: io.out, err: io.err });
   }
   return trainCommand(graph, { backend, cifarFolder: flags.data, base: dirname(resolve(source.file)), steps: numbers.steps, epochs: numbers.epochs, batch: numbers.batch, evalSamples: numbers['eval-samples'], json: flags.json !== undefined, out: io.out, err: io.err });
+}
+
+/** `skipnet experiment lesion …` (see USAGE). */
+async function experimentCommand(argv: string[], io: CliIo): Promise<number> {
+  const [experiment, ...rest] = argv;
+  if (experiment !== 'lesion') return usage(io, experiment === undefined ? 'experiment needs a name: lesion' : `unknown experiment '${experiment}' (known: lesion)`);
+  const { positional, flags, error } = parseFlags(rest, ['model', 'backend', 'steps', 'weights', 'samples', 'draws', 'seed'], ['json', 'with-ablation']);
+  if (error) return usage(io, error);
+  const numbers: Record<string, number | undefined> = {};
+  for (const name of ['steps', 'samples', 'draws', 'seed']) {
+    if (flags[name] === undefined) continue;
+    const value = Number(flags[name]);
+    if (!Number.isInteger(value) || value < (name === 'seed' ? 0 : 1)) return usage(io, `--${name} must be a whole number ≥ ${name === 'seed' ? 0 : 1}, not '${flags[name]}'`);
+    numbers[name] = value;
+  }
+  if (flags.weights !== undefined && numbers.steps !== undefined) return usage(io, '--steps trains the model and --weights loads it: give one');
+  if (flags.weights !== undefined && flags['with-ablation'] !== undefined) return usage(io, '--weights holds the model\'s weights only; to study the no-skip ablation too, train both with --steps');
+  const backend = flags.backend ?? 'cpu';
+  if (backend !== 'cpu' && backend !== 'wasm') return usage(io, `--backend must be cpu or wasm, not '${backend}'`);
+  const input = readOneFile(positional, io);
+  if (typeof input === 'number') return input;
+  const { file, text } = input;
+  const analysis = analyze(text);
+  for (const diagnostic of analysis.diagnostics) io.err(formatDiagnostic(file, analysis, diagnostic));
+  if (analysis.diagnostics.some((d) => d.severity === 'error')) return 1;
+  const models = pickModels(analysis, flags.model, io);
+  if (!models) return 1;
+  if (models.length > 1) {
+    io.err(`skipnet: the file has several models (${models.map((m) => m.name).join(', ')}); pick one with --model`);
+    return 2;
+  }
+  let weights: Record<string, number[]> | undefined;
+  if (flags.weights !== undefined) {
+    try {
+      weights = parseWeights(io.readFile(flags.weights), flags.weights);
+    } catch (error) {
+      io.err(`skipnet: ${error instanceof TrainError ? error.message : `cannot read ${flags.weights}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`}`);
+      return 1;
+    }
+  }
+  const ablation = flags['with-ablation'] === undefined ? undefined : withoutSkipConnections(text).models.find((m) => m.name === models[0].name);
+  return lesionCommand(models[0], { backend, steps: numbers.steps, weights, ablation, samples: numbers.samples ?? 500, draws: numbers.draws ?? 5, seed: numbers.seed ?? 1, json: flags.json !== undefined, out: io.out, err: io.err });
 }
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 problems in the input, 2 wrong usage. */
@@ -199,7 +251,8 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
     case 'render':
       return usage(io, 'render lays out asynchronously: call runRenderCommand');
     case 'train':
-      return usage(io, 'train runs asynchronously: call runCliAsync');
+    case 'experiment':
+      return usage(io, `${command} runs asynchronously: call runCliAsync`);
     case undefined:
     case 'help':
     case '--help':

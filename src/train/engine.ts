@@ -95,6 +95,11 @@ export interface EngineOptions {
   shard?: ShardPeer;
   /** Milliseconds clock (default performance.now / Date.now). */
   now?: () => number;
+  /**
+   * Keep the model (its weights and running statistics) after run() returns, for experiments on the final
+   * weights (a lesion study); the caller frees it with releaseModel(). The optimizer is freed either way.
+   */
+  keepModel?: boolean;
 }
 
 export { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL, spreadIndices };
@@ -159,7 +164,7 @@ export class TrainingEngine {
     return this.step;
   }
 
-  /** The built model while a run is in progress (for the webview's weight inspection). */
+  /** The built model while a run is in progress, or after it with keepModel (for weight inspection and experiments). */
   get currentModel(): TfModel | null {
     return this.model;
   }
@@ -201,7 +206,8 @@ export class TrainingEngine {
     } finally {
       this.options.shard?.end();
       try {
-        this.dispose();
+        if (this.options.keepModel) this.disposeOptimizer();
+        else this.dispose();
       } catch {
         // After a backend ran out of memory its heap may refuse even frees; the error above says why.
       }
@@ -223,12 +229,21 @@ export class TrainingEngine {
     );
   }
 
-  private dispose(): void {
+  /** Frees a model kept after the run (EngineOptions.keepModel); nothing while a run is in progress. */
+  releaseModel(): void {
+    if (this.state === 'finished') this.dispose();
+  }
+
+  private disposeOptimizer(): void {
     const optimizer = this.optimizer;
     optimizer?.dispose();
     // tfjs 4.22's MomentumOptimizer.dispose() skips SGDOptimizer's, leaking its learning-rate scalar.
     if (optimizer instanceof tf.MomentumOptimizer) (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
     this.optimizer = null;
+  }
+
+  private dispose(): void {
+    this.disposeOptimizer();
     this.model?.dispose();
     this.model = null;
   }

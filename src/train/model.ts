@@ -48,6 +48,12 @@ export interface ForwardOptions {
    * dropout masks are drawn for the whole batch and cut, so every replica drops what one worker would.
    */
   rows?: { start: number; total: number };
+  /**
+   * Multipliers on single inputs of nodes, key `edge:ID:INDEX` (as probes): 0 replaces that input by zeros of its
+   * shape, which is how a lesion study removes a residual branch or a dense layer's new channels without touching
+   * the weights (Veit, Wilber & Belongie 2016, Sec. 4). Inputs without an entry pass unchanged.
+   */
+  gates?: ReadonlyMap<string, number>;
 }
 
 export interface ForwardResult {
@@ -149,14 +155,18 @@ export class TfModel {
     if (this.disposed) throw new TrainError('The model was disposed.', 'unsupported');
     const activations = new Map<string, tf.Tensor>();
     const batchStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
-    const probes = options.probes;
+    const { probes, gates } = options;
     for (const node of this.graph.nodes) {
       let value: tf.Tensor;
       if (node.kind === 'input') value = input;
       else {
         const inputs = node.inputs.map((id, index) => {
-          const source = activations.get(id)!;
-          const probe = probes?.get(`edge:${node.id}:${index}`);
+          const key = `edge:${node.id}:${index}`;
+          let source = activations.get(id)!;
+          const gate = gates?.get(key);
+          // Exact zeros for a removed input: a branch that overflowed must not leak NaN (0 × ∞) into the sum.
+          if (gate !== undefined) source = gate === 0 ? tf.zerosLike(source) : tf.mul(source, gate);
+          const probe = probes?.get(key);
           return probe ? tf.add(source, probe) : source;
         });
         value = this.applyNode(node, inputs, options, batchStats);

@@ -17,6 +17,7 @@ import { COMPARE_CSS } from './styles';
 import { GraphView } from '../graph/graph-view';
 import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
 import { TrainBoth } from '../training/train-both';
+import { CompareLesion } from './lesion';
 import css from '../shared/styles.css';
 import { runFindings } from '../../src/core/findings';
 import { ANSWERS_CSS, AnswersPanel } from '../shared/answers-panel';
@@ -64,6 +65,8 @@ element('span', { class: 'spacer' }, toolbar);
 const linkBox = custom('vscode-checkbox', { id: 'link-views', checked: '', title: 'Pan and zoom both graphs together, layers of equal depth side by side' }, 'Link views', toolbar);
 const fitButton = custom('vscode-button', { id: 'fit-both', secondary: '' }, 'Fit both', toolbar);
 const trainButton = custom('vscode-button', { id: 'train-both', title: 'Train both models on the same data, seed and batch order' }, 'Train both', toolbar);
+const pauseButton = custom('vscode-button', { id: 'train-both-pause', secondary: '', disabled: '', title: 'Pause both runs (to measure their lesion study)' }, 'Pause', toolbar);
+const resumeButton = custom('vscode-button', { id: 'train-both-resume', secondary: '', disabled: '', title: 'Resume both runs' }, 'Resume', toolbar);
 const stopButton = custom('vscode-button', { id: 'train-both-stop', secondary: '', disabled: '', title: 'Stop both runs' }, 'Stop', toolbar);
 const table = element('table', { id: 'metrics', 'aria-label': 'Comparison' }, app);
 // Pair findings: a click highlights the nodes each sentence names, A's on the left and B's on the right.
@@ -95,6 +98,9 @@ function runGradients(side: SideIndex, points: DepthGradient[]): void {
 const trainingStatus = element('div', { id: 'training-status', role: 'status', 'aria-live': 'polite' }, app);
 const trainingRoot = element('div', { id: 'training' }, app);
 const charts = new TrainingCharts(trainingRoot);
+// Its own container: the charts redraw #training's children wholesale.
+const lesionRoot = element('div', { id: 'compare-lesion', hidden: '' }, app);
+const lesion = new CompareLesion(lesionRoot, pauseButton, resumeButton);
 let training: TrainBoth | null = null;
 
 function setTrainingState(state: CompareTrainingState, message: string): void {
@@ -127,10 +133,14 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     onStatus: (text) => {
       if (run === null || training === run) trainingStatus.textContent = text;
     },
+    ...lesion.callbacks(),
   });
   const current = run;
+  lesionRoot.hidden = false;
+  lesion.attach(current, message.runs);
   void current.done.then((end) => {
     training = null;
+    lesion.ended();
     const tensors = current.tensors();
     if (tensors !== null) trainingRoot.dataset.tensors = String(tensors);
     setTrainingState(end.state, end.message);

@@ -14,6 +14,8 @@ html, body { margin: 0; padding: 0; height: 100%; overflow: hidden; background: 
 #training-status[data-state="error"], #training-status[data-state="unavailable"] { color: var(--g-error); }
 #training { display: none; padding: 2px 8px; }
 #training.visible { display: block; }
+#compare-lesion { padding: 0 8px; }
+#compare-lesion[hidden] { display: none; }
 #sides { flex: 1; min-height: 0; display: flex; gap: 4px; }
 .side { flex: 1; min-width: 0; display: flex; flex-direction: column; border-top: 1px solid var(--g-group-stroke); }
 .side + .side { border-left: 1px solid var(--g-group-stroke); }

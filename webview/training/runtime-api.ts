@@ -7,6 +7,7 @@
 import type { TrainingBackendChoice, TrainingDatasetSource } from '../../src/protocol/messages';
 import type { TrainingConfig } from '../../src/core';
 import type { TrainEvent } from '../../src/train/engine';
+import type { LesionResult } from '../../src/train/experiments/lesionPlan';
 
 export type BackendName = Exclude<TrainingBackendChoice, 'auto'>;
 
@@ -21,7 +22,24 @@ export type RuntimeEvent =
   /** The run could not start or failed: a sentence for the user (never a raw stack). */
   | { type: 'error'; message: string; code: string }
   /** Tensors alive after a progress event (tf.memory().numTensors), for the leak check. */
-  | { type: 'memory'; step: number; tensors: number };
+  | { type: 'memory'; step: number; tensors: number }
+  /** A lesion study on the paused run: `done` of `total` passes over the held-out images finished. */
+  | { type: 'lesion-progress'; done: number; total: number }
+  /**
+   * The lesion study ended: its result (complete: false when cancelled, holding what was measured), or why it could
+   * not run. `tensors`: tf.memory().numTensors afterwards (the paused run's own, nothing left by the study).
+   */
+  | { type: 'lesion'; result: LesionResult; tensors: number }
+  | { type: 'lesion-failed'; message: string };
+
+/** What the page asks of a lesion study (see src/train/experiments/lesion.ts). */
+export interface LesionSettings {
+  /** Held-out images per evaluation. */
+  samples: number;
+  /** Random draws per number of blocks removed. */
+  draws: number;
+  seed: number;
+}
 
 /** What a run needs, as sent to the worker. */
 export interface RunSettings {
@@ -55,6 +73,13 @@ export interface RunHandle {
    * soon is cut short by ending the worker (its tensors go with it).
    */
   stop(): void;
+  /**
+   * Runs a lesion study on the run's current weights; only while the engine holds the run paused (a 'paused' event
+   * came), otherwise a 'lesion-failed' event says why. Events: lesion-progress, then lesion or lesion-failed.
+   */
+  lesion(settings: LesionSettings): void;
+  /** Ends a lesion study in progress at its next batch (Resume and Stop end it too). */
+  cancelLesion(): void;
   /** Settles when the run has ended and freed every tensor it made. */
   readonly done: Promise<void>;
 }

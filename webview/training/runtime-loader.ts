@@ -47,7 +47,7 @@ class WorkerRuntime implements TrainingRuntime {
     if (this.ended) {
       options.onEvent({ type: 'error', message: 'The training worker has ended; start again.', code: 'failed' });
       resolve();
-      return { pause: () => undefined, resume: () => undefined, stop: () => undefined, done };
+      return { pause: () => undefined, resume: () => undefined, stop: () => undefined, lesion: () => undefined, cancelLesion: () => undefined, done };
     }
     this.runs.set(id, run);
     const { onEvent: _onEvent, ...settings } = options;
@@ -61,6 +61,8 @@ class WorkerRuntime implements TrainingRuntime {
         this.send({ type: 'stop', run: id });
         this.armStopTimer();
       },
+      lesion: (lesionSettings) => this.send({ type: 'lesion', run: id, settings: lesionSettings }),
+      cancelLesion: () => this.send({ type: 'lesion-cancel', run: id }),
       done,
     };
   }
@@ -205,6 +207,9 @@ export function startReplicated(runtimes: TrainingRuntime[], options: RunOptions
     pause: () => lead.pause(),
     resume: () => lead.resume(),
     stop: () => [lead, ...followers].forEach((run) => run.stop()),
+    // The lead holds the whole model (the followers hold copies of the same weights).
+    lesion: (settings) => lead.lesion(settings),
+    cancelLesion: () => lead.cancelLesion(),
     done: Promise.all([lead.done, ...followers.map((f) => f.done)]).then(() => undefined),
   };
 }

@@ -12,10 +12,11 @@ import type { TrainingDatasetSource } from '../../src/protocol/messages';
 import { type ImageDataset, parseDataset } from '../../src/train/data';
 import { TrainingEngine } from '../../src/train/engine';
 import { TrainError } from '../../src/train/model';
+import { runLesionStudy } from '../../src/train/experiments/lesion';
 import { activateBackend, backendChain, MEMORY_BUDGET, missingKernel, wasmThreads } from './backends';
 import { decodeFolder } from './folder-dataset';
 import { awaitInvitation, decline, invite, joiner } from './replica-link';
-import type { BackendName, RunSettings, RuntimeEvent } from './runtime-api';
+import type { BackendName, LesionSettings, RunSettings, RuntimeEvent } from './runtime-api';
 import type { ShardPeer } from '../../src/train/shard';
 
 const builtinCache = new Map<string, Promise<ImageDataset>>();
@@ -44,6 +45,10 @@ export class TrainingRun {
   private stopped = false;
   private pausedBeforeStart = false;
   private stopSignal!: () => void;
+  /** The engine acknowledged a pause (its 'paused' event) and holds the run between steps. */
+  private holding = false;
+  private dataset: ImageDataset | null = null;
+  private lesionStudy: AbortController | null = null;
   private readonly stopped$ = new Promise<void>((resolve) => (this.stopSignal = resolve));
   /** Settles when the run has ended and freed every tensor it made. */
   readonly done: Promise<void>;
@@ -71,13 +76,53 @@ export class TrainingRun {
 
   resume(): void {
     this.pausedBeforeStart = false;
+    // The study reads the weights the next step would change: it ends first (at its next batch).
+    this.cancelLesion();
     this.engine?.resume();
   }
 
   stop(): void {
+    this.cancelLesion();
     this.stopped = true;
     this.stopSignal();
     this.engine?.stop();
+  }
+
+  cancelLesion(): void {
+    this.lesionStudy?.abort();
+  }
+
+  /**
+   * A lesion study on the paused run's current weights (Veit et al. 2016): only where the engine holds the run, so
+   * no step changes the weights underneath; Resume and Stop cancel it before the run moves on.
+   */
+  lesion(settings: LesionSettings): void {
+    const engine = this.engine;
+    const model = engine?.currentModel;
+    if (!engine || !model || !this.holding || !this.dataset || this.stopped) {
+      this.emit({ type: 'lesion-failed', message: 'Pause the run first: the lesion study measures the weights of a paused run.' });
+      return;
+    }
+    if (this.lesionStudy) {
+      this.emit({ type: 'lesion-failed', message: 'A lesion study is already running.' });
+      return;
+    }
+    const controller = (this.lesionStudy = new AbortController());
+    const { samples, draws, seed } = settings;
+    runLesionStudy(model, this.dataset, engine.adapter, {
+      samples,
+      draws,
+      seed,
+      batch: Math.max(engine.config.batch, 64),
+      nextFrame: this.yieldToMessages,
+      signal: controller.signal,
+      onProgress: (done, total) => this.emit({ type: 'lesion-progress', done, total }),
+    })
+      .then((result) => this.emit({ type: 'lesion', result, tensors: tf.memory().numTensors }))
+      .catch((error: unknown) => this.emit({ type: 'lesion-failed', message: `The lesion study failed: ${sentence(error).message}` }))
+      .finally(() => {
+        if (this.lesionStudy === controller) this.lesionStudy = null;
+      });
   }
 
   /** Tells the other replicas this run will not (or no longer) share batches, once. */
@@ -96,6 +141,8 @@ export class TrainingRun {
       nextFrame: this.yieldToMessages,
       shard,
       onEvent: (event) => {
+        if (event.type === 'paused') this.holding = true;
+        else if (event.type === 'resumed' || event.type === 'finished') this.holding = false;
         this.emit(event);
         // After a step (its tensors freed) and where a pause holds the run between steps: the defined points
         // at which the count means what the run keeps (the model, the optimizer's state), nothing in flight.
@@ -113,6 +160,7 @@ export class TrainingRun {
     if (errors.length > 0) throw new TrainError(`The file has ${errors.length} error${errors.length === 1 ? '' : 's'} (first: ${errors[0].message}); fix them before training.`, 'incomplete-model');
     const source = options.dataset;
     const dataset = source.kind !== 'folder' ? await loadBuiltin(source) : await decodeFolder(source.path, source.classes, source.images, graph.inputShape);
+    this.dataset = dataset;
     if (this.stopped) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
 
     const follower = options.replica === 'follower' && this.peerPorts.length === 1;

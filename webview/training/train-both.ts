@@ -7,7 +7,8 @@
  */
 import type { CompareTrainingPoint, CompareTrainingRun, DepthGradient, SharedTrainingConfig, SideIndex } from '../../src/protocol/compare-messages';
 import { type DepthGraph, depthGradients } from './depth-gradients';
-import type { BackendName, RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
+import type { BackendName, LesionSettings, RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
+import type { LesionResult } from '../../src/train/experiments/lesionPlan';
 import { loadRuntime } from './runtime-loader';
 
 export type TrainBothEnd = { state: 'finished' | 'stopped' | 'error'; message: string };
@@ -25,12 +26,20 @@ export interface TrainBothOptions {
   onHeldOut(side: SideIndex, step: number, accuracy: number): void;
   /** A line about both runs (backend, steps), for the status row. */
   onStatus(text: string): void;
+  /** Whether both engines now hold their runs paused (their 'paused' events came), so a lesion study may run. */
+  onHeld?(held: boolean): void;
+  /** Lesion study events of one side (see RuntimeEvent). */
+  onLesionProgress?(side: SideIndex, done: number, total: number): void;
+  onLesion?(side: SideIndex, result: LesionResult, tensors: number): void;
+  onLesionFailed?(side: SideIndex, message: string): void;
 }
 
 interface SideState {
   handle: RunHandle | null;
   step: number;
   totalSteps: number;
+  /** The engine acknowledged a pause and holds the run. */
+  held: boolean;
   backend: BackendName | null;
   loss: number | null;
   accuracy: number | null;
@@ -42,6 +51,7 @@ const LABELS = ['A', 'B'] as const;
 export class TrainBoth {
   private readonly sides: [SideState, SideState] = [TrainBoth.fresh(), TrainBoth.fresh()];
   private stopped = false;
+  private pauseWanted = false;
   private runtimes: TrainingRuntime[] = [];
   private releaseB: (() => void) | null = null;
   /** Settles when both runs have ended and freed their tensors, with how the pair ended. */
@@ -52,7 +62,7 @@ export class TrainBoth {
   }
 
   private static fresh(): SideState {
-    return { handle: null, step: 0, totalSteps: 0, backend: null, loss: null, accuracy: null, result: null };
+    return { handle: null, step: 0, totalSteps: 0, held: false, backend: null, loss: null, accuracy: null, result: null };
   }
 
   /** Ends both runs at their next step boundary. */
@@ -60,6 +70,31 @@ export class TrainBoth {
     this.stopped = true;
     for (const side of this.sides) side.handle?.stop();
     this.releaseB?.();
+  }
+
+  /** Pauses both runs at their next step boundary (B pauses as it starts, if it has not yet). */
+  pause(): void {
+    this.pauseWanted = true;
+    for (const side of this.sides) side.handle?.pause();
+  }
+
+  resume(): void {
+    this.pauseWanted = false;
+    for (const side of this.sides) side.handle?.resume();
+  }
+
+  /** True when both engines hold their runs paused. */
+  get held(): boolean {
+    return this.sides.every((s) => s.held && s.result === null);
+  }
+
+  /** A lesion study of both sides' paused weights, each in its own worker (so both at once). */
+  lesion(settings: LesionSettings): void {
+    for (const side of this.sides) side.handle?.lesion(settings);
+  }
+
+  cancelLesion(): void {
+    for (const side of this.sides) side.handle?.cancelLesion();
   }
 
   /** Tensors alive in the two workers (tf.memory().numTensors, as last reported), once they are loaded. */
@@ -128,8 +163,25 @@ export class TrainBoth {
             if (this.stopped) return;
             this.options.onHeldOut(side, event.step, event.accuracy);
             break;
+          case 'paused':
+          case 'resumed': {
+            state.held = event.type === 'paused';
+            this.options.onHeld?.(this.held);
+            break;
+          }
+          case 'lesion-progress':
+            this.options.onLesionProgress?.(side, event.done, event.total);
+            break;
+          case 'lesion':
+            this.options.onLesion?.(side, event.result, event.tensors);
+            break;
+          case 'lesion-failed':
+            this.options.onLesionFailed?.(side, event.message);
+            break;
           case 'finished': {
             const { result } = event;
+            state.held = false;
+            this.options.onHeld?.(false);
             state.result = { reason: result.reason, message: result.message ?? '', steps: result.steps, heldOut: result.evaluation?.accuracy ?? null };
             this.status();
             break;
@@ -143,6 +195,7 @@ export class TrainBoth {
     });
     state.handle = handle;
     if (this.stopped) handle.stop();
+    else if (this.pauseWanted) handle.pause();
     return handle;
   }
 

@@ -13,6 +13,9 @@ import { LineChart } from './charts';
 import type { RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import { StatisticsOverlay } from '../statistics/overlay';
 import { loadRuntime, startReplicated } from './runtime-loader';
+import { LesionPanel } from './lesion-panel';
+import { analyze } from '../../src/core/analyze';
+import { lesionUnits } from '../../src/train/experiments/lesionPlan';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
 
@@ -80,6 +83,9 @@ export class TrainingUi {
   private readonly lossChart: LineChart;
   private readonly accuracyChart: LineChart;
   readonly overlay: StatisticsOverlay;
+  private readonly lesion: LesionPanel;
+  private lesionRunning = false;
+  private modelName = '';
   private smoothedLoss: number | null = null;
   private smoothedAccuracy: number | null = null;
 
@@ -139,6 +145,17 @@ export class TrainingUi {
     statisticsPanel.id = 'statistics-panel';
     charts.appendChild(statisticsPanel);
     this.overlay = new StatisticsOverlay({ panel: statisticsPanel, rendering: options.rendering });
+    this.lesion = new LesionPanel({
+      parent: root,
+      onMeasure: (settings) => {
+        if (!this.run || this.state !== 'paused' || this.root.dataset.pausedStep === undefined) return;
+        this.lesionRunning = true;
+        this.lesion.setState('running', 'Measuring…');
+        this.run.lesion(settings);
+      },
+      onCancel: () => this.run?.cancelLesion(),
+    });
+    this.lesion.element.id = 'lesion-panel';
     this.buttons.start.addEventListener('click', () => this.request());
     this.buttons.pause.addEventListener('click', () => this.command('pause'));
     this.buttons.resume.addEventListener('click', () => this.command('resume'));
@@ -192,6 +209,7 @@ export class TrainingUi {
     this.runVersion = version;
     this.backend = '';
     this.resetDisplay();
+    this.planLesion(run);
     this.setState('loading');
     this.message(`Loading TensorFlow.js and the ${run.dataset.kind === 'folder' ? 'folder' : run.dataset.name} data…`);
     // One worker per core (up to MAX_TRAINING_WORKERS) shares every batch when the run ends up on a CPU backend.
@@ -244,6 +262,7 @@ export class TrainingUi {
     this.lossChart.dispose();
     this.accuracyChart.dispose();
     this.overlay.dispose();
+    this.lesion.dispose();
     this.root.remove();
   }
 
@@ -322,7 +341,41 @@ export class TrainingUi {
       case 'error':
         this.fail(event.message);
         break;
+      case 'lesion-progress':
+        this.lesion.progress(event.done, event.total);
+        break;
+      case 'lesion':
+        this.lesionRunning = false;
+        this.root.dataset.lesionTensors = String(event.tensors);
+        this.lesion.show([{ name: this.modelName, result: event.result }]);
+        this.lesionAvailability(
+          event.result.complete
+            ? `Measured at step ${this.root.dataset.pausedStep ?? '?'} on ${event.result.samples} held-out images. The no-skip ablation's curve: Compare, with "without skip connections" on one side.`
+            : `Cancelled after ${event.result.evaluations} evaluations; the chart shows what was measured.`,
+        );
+        break;
+      case 'lesion-failed':
+        this.lesionRunning = false;
+        this.lesionAvailability(event.message);
+        break;
     }
+    if (event.type === 'paused' || event.type === 'resumed' || event.type === 'finished' || event.type === 'error') this.lesionAvailability();
+  }
+
+  /** The blocks a lesion study of this run's model removes, for the cost shown before it starts. */
+  private planLesion(run: TrainingRun): void {
+    const analysis = analyze(run.text);
+    const graph = analysis.models.find((m) => m.name === run.model) ?? (run.model ? undefined : analysis.models[0]);
+    this.modelName = graph?.name ?? run.model;
+    this.lesion.plan(graph ? lesionUnits(graph).length : 0, Infinity);
+    this.lesion.clear();
+  }
+
+  /** Measure is offered where the engine holds the run paused (its 'paused' event), and no study runs. */
+  private lesionAvailability(message?: string): void {
+    if (this.lesionRunning) return;
+    const held = this.state === 'paused' && this.root.dataset.pausedStep !== undefined;
+    this.lesion.setState(held ? 'ready' : 'unavailable', message ?? (held ? 'Measures the paused weights; Resume continues training afterwards.' : 'Pause the run to measure its current weights.'));
   }
 
   private onProgress(event: ProgressEvent): void {

@@ -52,6 +52,8 @@ scope.onmessage = (event) => {
   if (message.type === 'pause') run?.pause();
   else if (message.type === 'resume') run?.resume();
   else if (message.type === 'stop') run?.stop();
+  else if (message.type === 'lesion') run?.lesion(message.settings);
+  else if (message.type === 'lesion-cancel') run?.cancelLesion();
 };
 
 scope.postMessage({ type: 'ready', versions: bundledVersions() });

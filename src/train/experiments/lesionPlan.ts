@@ -1,0 +1,132 @@
+import type { ModelGraph } from '../../core';
+import { TrainError } from '../errors';
+import { SeededRandom } from '../rng';
+
+/**
+ * The plan of a lesion study (Veit, Wilber & Belongie 2016, Sec. 4): which blocks a model has to remove, the seeded
+ * random removals, the cost, and the shapes of the results. No TensorFlow.js here, so a page that only shows the
+ * study (the graph and Compare views) can import it; lesion.ts runs it.
+ */
+
+/** One removable block: a merge of a branch with a skip, or what is left of it in a no-skip ablation. */
+export interface LesionUnit {
+  /** The merge node (add, concat; an identity where the ablation removed the skip). */
+  node: string;
+  /** What tables and charts call it: the block instance holding the merge, or the node id when that is ambiguous. */
+  label: string;
+  /**
+   * residual: an add whose branch is removed (only the shortcut stays); dense: a concat whose new channels become
+   * zeros; plain: a no-skip ablation's block, whose removal leaves no path from input to output.
+   */
+  kind: 'residual' | 'dense' | 'plain';
+  /** Inputs replaced by zeros when the unit is removed (gate keys `edge:ID:INDEX`, see ForwardOptions.gates). */
+  edges: string[];
+}
+
+/** Accuracy with one unit removed. */
+export interface LesionSingle {
+  node: string;
+  label: string;
+  kind: LesionUnit['kind'];
+  /** Fraction of the held-out images classified correctly, in [0, 1]. */
+  accuracy: number;
+}
+
+/** Accuracy with k random units removed, over several draws. */
+export interface LesionRemoved {
+  k: number;
+  /** One accuracy per draw, in draw order. */
+  accuracies: number[];
+  mean: number;
+  /** Sample standard deviation over the draws (0 with one draw). */
+  sd: number;
+  /** Labels of the units each draw removed. */
+  removed: string[][];
+}
+
+export interface LesionResult {
+  model: string;
+  /** Accuracy with nothing removed. */
+  baseline: number;
+  /** 1 / number of classes: what a model that lost every path scores on a balanced held-out split. */
+  chance: number;
+  /** Held-out images per evaluation. */
+  samples: number;
+  draws: number;
+  seed: number;
+  singles: LesionSingle[];
+  removed: LesionRemoved[];
+  /** Passes over the held-out images made. */
+  evaluations: number;
+  /** False when the study was cancelled: the arrays then hold what was measured before. */
+  complete: boolean;
+}
+
+export interface LesionCost {
+  units: number;
+  /** Passes over the held-out images: 1 (nothing removed) + n (one at a time) + draws per k < n + 1 (all n). */
+  evaluations: number;
+  /** evaluations × held-out images: forward passes of one image each. */
+  images: number;
+}
+
+export const DEFAULT_LESION_SAMPLES = 500;
+export const DEFAULT_LESION_DRAWS = 5;
+
+/** Longest path from the input, in layers (the core's rule in expand.ts: at a merge the shallowest input is the skip). */
+function depths(graph: ModelGraph): Map<string, number> {
+  const depth = new Map<string, number>();
+  for (const node of graph.nodes) depth.set(node.id, 1 + node.inputs.reduce((deepest, id) => Math.max(deepest, depth.get(id) ?? 0), 0));
+  return depth;
+}
+
+/** The removable blocks of a model graph, in graph order (see LesionUnit). */
+export function lesionUnits(graph: ModelGraph): LesionUnit[] {
+  const depth = depths(graph);
+  const units: LesionUnit[] = [];
+  for (const node of graph.nodes) {
+    if ((node.kind === 'add' || node.kind === 'concat') && node.inputs.length >= 2) {
+      // The deepest input is the branch (the new feature maps); the core's ablation keeps the same one.
+      let branch = 0;
+      node.inputs.forEach((id, i) => {
+        if ((depth.get(id) ?? 0) > (depth.get(node.inputs[branch]) ?? 0)) branch = i;
+      });
+      units.push({ node: node.id, label: node.group ?? node.id, kind: node.kind === 'add' ? 'residual' : 'dense', edges: [`edge:${node.id}:${branch}`] });
+    } else if (node.kind === 'identity' && node.args.removedSkip !== undefined) {
+      units.push({ node: node.id, label: node.group ?? node.id, kind: 'plain', edges: [`edge:${node.id}:0`] });
+    }
+  }
+  const perLabel = new Map<string, number>();
+  for (const unit of units) perLabel.set(unit.label, (perLabel.get(unit.label) ?? 0) + 1);
+  for (const unit of units) if (perLabel.get(unit.label)! > 1) unit.label = unit.node;
+  return units;
+}
+
+/** What a study of `units` blocks costs (see LesionCost). */
+export function lesionCost(units: number, draws: number, samples: number): LesionCost {
+  const evaluations = units === 0 ? 1 : 1 + units + (units - 1) * draws + 1;
+  return { units, evaluations, images: evaluations * samples };
+}
+
+/**
+ * The random removals: for k = 1…n, `draws` sets of k distinct unit indices (sorted), one set for k = n (there is
+ * only one). One seeded stream in that order (a partial Fisher–Yates shuffle per draw), so a seed gives the same sets.
+ */
+export function drawLesions(units: number, draws: number, seed: number): number[][][] {
+  if (!Number.isInteger(draws) || draws < 1) throw new TrainError(`Lesion draws must be a whole number ≥ 1, not ${draws}.`, 'unsupported');
+  const random = new SeededRandom(seed);
+  const out: number[][][] = [];
+  for (let k = 1; k <= units; k++) {
+    const sets: number[][] = [];
+    for (let d = 0; d < (k === units ? 1 : draws); d++) {
+      const pool = Array.from({ length: units }, (_, i) => i);
+      for (let i = 0; i < k; i++) {
+        const j = i + Math.floor(random.next() * (units - i));
+        [pool[i], pool[j]] = [pool[j], pool[i]];
+      }
+      sets.push(pool.slice(0, k).sort((a, b) => a - b));
+    }
+    out.push(sets);
+  }
+  return out;
+}

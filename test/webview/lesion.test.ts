@@ -1,0 +1,219 @@
+/**
+ * The lesion study panel (webview/training/lesion-panel.ts) in headless Chromium under the real CSP, on a test
+ * page (lesion-page.ts) fed results shaped like the worker's: the cost before starting, Measure and Cancel, and
+ * the Observable Plot chart of accuracy against blocks removed for a model and its no-skip ablation.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
+import { planTrainBoth } from '../../src/compare/training';
+import { analyze } from '../../src/core';
+import type { CompareTrainingRun, HostToCompare } from '../../src/protocol/compare-messages';
+import { loadBuiltinDataset } from '../../src/train/nodeData';
+import { spreadIndices } from '../../src/train/schedule';
+import { buildGraphPayload, type TrainingRun } from '../../src/protocol';
+import type { LesionResult } from '../../src/train/experiments/lesionPlan';
+import { DOC_URI, launchBrowser, openWebview, ORIGIN, TEST_PAGE_PREFIX } from './harness';
+
+let browser: Browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+function result(model: string, baseline: number, removed: [number, number][]): LesionResult {
+  return {
+    model,
+    baseline,
+    chance: 0.1,
+    samples: 500,
+    draws: 5,
+    seed: 1,
+    singles: removed.map((_, i) => ({ node: `basic${i + 1}/add1`, label: `basic${i + 1}`, kind: 'residual', accuracy: removed[0][0] })),
+    removed: removed.map(([mean, sd], i) => ({ k: i + 1, accuracies: [mean], mean, sd, removed: [[`basic${i + 1}`]] })),
+    evaluations: 1 + 3 + 2 * 5 + 1,
+    complete: true,
+  };
+}
+
+test('the lesion chart: both series, one dot per k from 0 to n, spreads as rules, axis labels, theme colours, cost, Measure and Cancel', async () => {
+  const w = await openWebview(browser, undefined, { width: 900, height: 700 }, `${TEST_PAGE_PREFIX}lesion-page.js`);
+  const page = w.page;
+  await page.waitForFunction(() => window.__lesionPage !== undefined);
+  await page.evaluate(() => window.__lesionPage.plan(9, 10_000));
+  assert.equal(await page.textContent('.lesion-cost'), '9 blocks: 51 evaluations × 500 images = 25,500 forward passes');
+  assert.equal(await page.getAttribute('.lesion-measure', 'disabled'), '', 'Measure waits for a paused run');
+  await page.click('.lesion-measure', { force: true });
+  await page.evaluate(() => window.__lesionPage.setState('ready', ''));
+  await page.click('.lesion-measure');
+  assert.deepEqual(await page.evaluate(() => window.__lesionPage.measured), [{ samples: 500, draws: 5, seed: 1 }]);
+  await page.evaluate(() => {
+    window.__lesionPage.setState('running');
+    window.__lesionPage.progress(7, 51);
+  });
+  assert.equal(await page.textContent('.lesion-status'), 'Measuring: 7 of 51 evaluations');
+  assert.equal(await page.isVisible('.lesion-progress'), true);
+  await page.click('.lesion-cancel');
+  assert.equal(await page.evaluate(() => window.__lesionPage.cancels), 1);
+
+  const model = result('resnet', 0.9, [
+    [0.7, 0.1],
+    [0.5, 0.05],
+    [0.3, 0],
+  ]);
+  const ablation = result('resnet without skips', 0.85, [
+    [0.1, 0],
+    [0.1, 0],
+    [0.1, 0],
+  ]);
+  await page.evaluate(([a, b]) => window.__lesionPage.show([{ name: 'resnet', result: a }, { name: 'resnet without skips', result: b }]), [model, ablation] as const);
+  await page.waitForSelector('svg.lesion-plot');
+  const dots = (i: number) =>
+    page.$$eval(`.lesion-series-${i}.lesion-dots circle`, (cs) => cs.map((c) => ({ x: Number(c.getAttribute('cx')), y: Number(c.getAttribute('cy')), fill: getComputedStyle(c).fill })));
+  const model$ = await dots(0);
+  const ablation$ = await dots(1);
+  assert.equal(model$.length, 4, 'nothing removed, then k = 1, 2, 3');
+  assert.equal(ablation$.length, 4);
+  // x: equal steps per block removed; y: linear in accuracy (0.9 → 0.7 → 0.5 → 0.3 are equal drops).
+  const step = model$[1].x - model$[0].x;
+  assert.ok(step > 20, `x step ${step}`);
+  for (let i = 1; i < 4; i++) assert.ok(Math.abs(model$[i].x - model$[i - 1].x - step) < 0.5, 'x steps are equal');
+  const drop = model$[1].y - model$[0].y;
+  assert.ok(drop > 10, 'accuracy falls as blocks are removed (y grows downwards)');
+  for (let i = 1; i < 4; i++) assert.ok(Math.abs(model$[i].y - model$[i - 1].y - drop) < 0.5, `equal accuracy drops give equal heights (${model$.map((d) => d.y)})`);
+  // The ablation sits at 0.1 once a block is removed: the dots of k = 1…3 share one height, 3 drops of 0.2 below 0.7.
+  assert.deepEqual(new Set(ablation$.slice(1).map((d) => d.y.toFixed(1))).size, 1);
+  assert.ok(Math.abs(ablation$[1].y - model$[1].y - 3 * drop) < 0.5, `ablation at 0.1 (${ablation$[1].y}) vs model at 0.7 (${model$[1].y})`);
+  assert.equal(model$[0].fill, 'rgb(55, 148, 255)', 'series 0 in --vscode-charts-blue (fallback)');
+  assert.equal(ablation$[0].fill, 'rgb(209, 134, 22)', 'series 1 in --vscode-charts-orange (fallback)');
+  // The spread of k = 1 (0.7 ± 0.1) is a rule as tall as one accuracy drop of 0.2.
+  const spreads = await page.$$eval('.lesion-series-0.lesion-spread line', (ls) => ls.map((l) => Math.abs(Number(l.getAttribute('y2')) - Number(l.getAttribute('y1')))));
+  assert.equal(spreads.length, 4);
+  assert.ok(Math.abs(spreads[1] - drop) < 0.5, `spread ${spreads[1]} vs drop ${drop}`);
+  assert.equal(spreads[0], 0);
+  const texts = await page.$$eval('svg.lesion-plot text', (ts) => ts.map((t) => t.textContent ?? ''));
+  assert.ok(texts.some((t) => t.includes('blocks removed')), texts.join('|'));
+  assert.ok(texts.some((t) => t.includes('held-out accuracy')), texts.join('|'));
+  assert.ok(texts.includes('100%') && texts.includes('0%'), `percent ticks: ${texts.join('|')}`);
+  assert.equal(await page.$$eval('.lesion-chance line', (ls) => ls.length), 1, 'the chance line');
+  assert.deepEqual(await page.$$eval('.lesion-legend span', (ss) => ss.map((s) => s.textContent)), ['resnet', 'resnet without skips']);
+  assert.match((await page.textContent('.lesion-singles')) ?? '', /resnet, one block removed: basic1 70\.0% · basic2 70\.0% · basic3 70\.0%/);
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations (Plot’s own <style> must not reach the page)');
+  assert.deepEqual(w.consoleErrors, []);
+  await page.context().close();
+});
+
+/** Two residual blocks, small enough for a step in a few milliseconds on the cpu backend. */
+const TINY = `block res() {
+  r: conv(4, 3, pad=1, bias=false) -> bn -> relu
+  add(r, in) -> relu
+}
+model tiny(28x28x1) {
+  conv(4, 3, stride=2, pad=1) -> bn -> relu
+  res()
+  res()
+  gap -> dense(10)
+  train { dataset: mnist; optimizer: adam; lr: 0.01; batch: 8; epochs: 1; seed: 1 }
+}
+`;
+
+test('graph view: pause a run, measure its lesion study in the worker, see the chart; no tensor is left behind and Resume trains on', async () => {
+  const w = await openWebview(browser);
+  const page = w.page;
+  const analysis = analyze(TINY);
+  await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
+  const run: TrainingRun = { model: 'tiny', text: TINY, backend: 'cpu', statsInterval: 5, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` } };
+  await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run });
+  await page.waitForFunction(() => Number(document.getElementById('training')?.dataset.step ?? 0) >= 5, undefined, { timeout: 120_000 });
+  assert.equal(await page.getAttribute('#lesion-panel .lesion-measure', 'disabled'), '', 'Measure waits for the engine to hold the run');
+  // 2 blocks, 5 draws: 1 + 2 + 1·5 + 1 passes over 500 held-out images.
+  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), '2 blocks: 9 evaluations × 500 images = 4,500 forward passes');
+  await page.locator('#train-pause').click();
+  await page.waitForFunction(
+    () => {
+      const data = document.getElementById('training')?.dataset;
+      return data?.pausedStep !== undefined && data.tensorStep === data.pausedStep;
+    },
+    undefined,
+    { timeout: 120_000 },
+  );
+  const paused = await page.evaluate(() => ({ step: Number(document.getElementById('training')!.dataset.pausedStep), tensors: Number(document.getElementById('training')!.dataset.tensors) }));
+  await page.waitForFunction(() => document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 120_000 });
+  await page.locator('#lesion-panel .lesion-measure').click();
+  // A study of 9 passes over 500 images on a shared machine: a generous wait.
+  await page.waitForFunction(() => document.querySelector('#lesion-panel svg.lesion-plot') !== null && document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 600_000 });
+  const panel = await page.evaluate(() => ({ ...document.getElementById('lesion-panel')!.dataset }));
+  assert.equal(panel.done, '9');
+  assert.equal(panel.total, '9');
+  assert.equal(panel.series, '1');
+  assert.equal(await page.$$eval('#lesion-panel .lesion-series-0.lesion-dots circle', (cs) => cs.length), 3, 'nothing removed, one, both');
+  assert.equal(Number(await page.evaluate(() => document.getElementById('training')!.dataset.lesionTensors)), paused.tensors, 'the study leaves the tensor count where the paused run had it');
+  assert.match((await page.textContent('#lesion-panel .lesion-singles')) ?? '', /^tiny, one block removed: res1 \d+\.\d% · res2 \d+\.\d%$/);
+  assert.equal(await page.evaluate(() => Number(document.getElementById('training')!.dataset.step)), paused.step, 'no step ran while measuring');
+  await page.locator('#train-resume').click();
+  await page.waitForFunction((s) => Number(document.getElementById('training')?.dataset.step ?? 0) > s, paused.step, { timeout: 120_000 });
+  assert.equal(await page.getAttribute('#lesion-panel .lesion-measure', 'disabled'), '', 'a running run cannot be measured');
+  await page.locator('#train-stop').click();
+  await page.waitForFunction(() => document.getElementById('training')?.dataset.state === 'stopped', undefined, { timeout: 120_000 });
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
+  assert.deepEqual(w.consoleErrors, []);
+  await page.context().close();
+});
+
+test('Compare: Train both a model and its no-skip ablation, Pause, measure both: two curves, the ablation at one class’s share', async () => {
+  const w = await openWebview(browser, undefined, { width: 1400, height: 900 }, 'compare.js');
+  const page = w.page;
+  const specs: [SideSpec, SideSpec] = [
+    { uri: 'file:///work/tiny.skipnet', file: 'tiny.skipnet', model: 'tiny', withoutSkips: false },
+    { uri: 'file:///work/tiny.skipnet', file: 'tiny.skipnet', model: 'tiny', withoutSkips: true },
+  ];
+  await page.evaluate((m) => window.postMessage(m, '*'), buildCompareMessage(specs, [TINY, TINY], 1, { collapseThreshold: 150, direction: 'down' }));
+  await page.waitForFunction(() => !document.getElementById('train-both')?.hasAttribute('disabled'), undefined, { timeout: 120_000 });
+  await page.locator('#train-both').click();
+  await page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'trainBoth'), undefined, { timeout: 120_000 });
+  const plan = planTrainBoth(specs, [TINY, TINY]);
+  assert.ok(plan.ok);
+  const dataset = { kind: 'builtin' as const, name: 'mnist' as const, url: `${ORIGIN}/media/data/mnist.bin` };
+  const runs = specs.map((s) => ({ run: { model: 'tiny', text: TINY, backend: 'cpu' as const, statsInterval: 5, dataset }, withoutSkips: s.withoutSkips })) as [CompareTrainingRun, CompareTrainingRun];
+  await page.evaluate((m) => window.postMessage(m, '*'), { type: 'startTrainBoth', revision: 1, runs, config: plan.shared } satisfies HostToCompare);
+  // 2 blocks a side, 5 draws: 9 evaluations each.
+  await page.waitForFunction(() => document.querySelector('#lesion-panel .lesion-cost')?.textContent?.startsWith('A: '), undefined, { timeout: 120_000 });
+  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), 'A: 2 blocks, B: 2 blocks: 18 evaluations × 500 images = 9,000 forward passes');
+  await page.waitForFunction(() => !document.getElementById('train-both-pause')?.hasAttribute('disabled'), undefined, { timeout: 120_000 });
+  // Fewer images and draws than the defaults: the choice reaches the cost line and the study.
+  await page.evaluate(() => {
+    for (const [id, value] of [['lesion-samples', '200'], ['lesion-draws', '3']]) {
+      const el = document.getElementById(id) as HTMLElement & { value: string };
+      el.value = value;
+      el.dispatchEvent(new Event('change'));
+    }
+  });
+  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), 'A: 2 blocks, B: 2 blocks: 14 evaluations × 200 images = 2,800 forward passes');
+  await page.locator('#train-both-pause').click();
+  await page.waitForFunction(() => document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 120_000 });
+  await page.locator('#lesion-panel .lesion-measure').click();
+  // Two studies at once on a shared machine: a generous wait.
+  await page.waitForFunction(() => document.getElementById('lesion-panel')?.dataset.series === '2' && document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 600_000 });
+  assert.equal(await page.getAttribute('#lesion-panel', 'data-done'), '14');
+  assert.deepEqual(await page.$$eval('#lesion-panel .lesion-legend span', (ss) => ss.map((s) => s.textContent)), ['A: tiny', 'B: tiny without skips']);
+  assert.equal(await page.$$eval('#lesion-panel .lesion-series-0.lesion-dots circle', (cs) => cs.length), 3);
+  assert.equal(await page.$$eval('#lesion-panel .lesion-series-1.lesion-dots circle', (cs) => cs.length), 3);
+  const singles = (await page.textContent('#lesion-panel .lesion-singles')) ?? '';
+  const ablated = /B: tiny without skips, one block removed: res1 ([\d.]+)% · res2 ([\d.]+)%/.exec(singles);
+  assert.ok(ablated, singles);
+  const mnist = loadBuiltinDataset('mnist');
+  const labels = Array.from(spreadIndices(mnist.test.count, 200), (i) => mnist.test.labels[i]);
+  const shares = Array.from({ length: 10 }, (_, c) => ((labels.filter((l) => l === c).length / 200) * 100).toFixed(1));
+  for (const value of ablated.slice(1)) assert.ok(shares.includes(value), `${value}% is one class's share of the 200 images (${shares})`);
+  await page.locator('#train-both-resume').click();
+  await page.waitForFunction(() => document.getElementById('lesion-panel')?.dataset.state === 'unavailable', undefined, { timeout: 120_000 });
+  await page.locator('#train-both-stop').click();
+  await page.waitForFunction(() => document.getElementById('training-status')?.dataset.state === 'stopped', undefined, { timeout: 120_000 });
+  assert.equal(await page.evaluate(() => document.getElementById('training')?.dataset.tensors), '0');
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
+  assert.deepEqual(w.consoleErrors, []);
+  await page.context().close();
+});
