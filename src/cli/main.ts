@@ -6,6 +6,8 @@ import { compareSides, comparisonRows, renderComparison } from './compare';
 import { explainOutput, explainSides, pathsOutput } from './explain';
 import { renderSvg } from './render';
 import { renderTable } from './table';
+import { runExperiment } from './experiment';
+import { LANDSCAPE_USAGE } from '../train/experiments/landscapeCli';
 import { trainCommand } from '../train/cli';
 import { torchTrainCommand } from '../train/pytorch/cli';
 
@@ -36,6 +38,7 @@ commands:
                                     train the model on its data set in Node (TensorFlow.js) or on
                                     your PyTorch, printing progress and the final held-out
                                     accuracy (--json: one event per line)
+${LANDSCAPE_USAGE}
   help                              this text`;
 
 export interface CliIo {
@@ -52,8 +55,9 @@ const nodeIo: CliIo = {
   writeFile: (path, text) => writeFileSync(path, text),
 };
 
-/** Like runCli, but also runs the asynchronous commands (train). */
+/** Like runCli, but also runs the asynchronous commands (train, experiment). */
 export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<number> {
+  if (argv[0] === 'experiment') return runExperiment(argv.slice(1), io);
   if (argv[0] !== 'train') return runCli(argv, io);
   const { positional, flags, error } = parseFlags(argv.slice(1), ['model', 'backend', 'steps', 'epochs', 'batch', 'eval-samples', 'engine', 'python', 'device'], ['json']);
   if (error) return usage(io, error);
@@ -194,7 +198,8 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
     case 'render':
       return usage(io, 'render lays out asynchronously: call runRenderCommand');
     case 'train':
-      return usage(io, 'train runs asynchronously: call runCliAsync');
+    case 'experiment':
+      return usage(io, `${command} runs asynchronously: call runCliAsync`);
     case undefined:
     case 'help':
     case '--help':
@@ -232,7 +237,7 @@ export async function runRenderCommand(argv: string[], io: CliIo = nodeIo): Prom
   return 0;
 }
 
-function usage(io: CliIo, message: string): number {
+export function usage(io: CliIo, message: string): number {
   io.err(`skipnet: ${message}\n\n${USAGE}`);
   return 2;
 }
@@ -249,12 +254,12 @@ function readOneFile(positional: string[], io: CliIo): { file: string; text: str
   }
 }
 
-function withFile(positional: string[], io: CliIo, run: (file: string, analysis: Analysis) => number): number {
+export function withFile(positional: string[], io: CliIo, run: (file: string, analysis: Analysis) => number): number {
   const input = readOneFile(positional, io);
   return typeof input === 'number' ? input : run(input.file, analyze(input.text));
 }
 
-function pickModels(analysis: Analysis, name: string | undefined, io: CliIo): ModelGraph[] | undefined {
+export function pickModels(analysis: Analysis, name: string | undefined, io: CliIo): ModelGraph[] | undefined {
   if (analysis.models.length === 0) {
     io.err('skipnet: the file defines no model');
     return undefined;
@@ -288,7 +293,7 @@ function printSummary(io: CliIo, summary: ReturnType<typeof summarize>, separate
   if (!summary.complete) io.out('Note: errors left some shapes unknown; the totals cover only the known layers.');
 }
 
-function parseFlags(args: string[], valued: string[], bare: string[]): { positional: string[]; flags: Record<string, string | undefined>; error?: string } {
+export function parseFlags(args: string[], valued: string[], bare: string[]): { positional: string[]; flags: Record<string, string | undefined>; error?: string } {
   const positional: string[] = [];
   const flags: Record<string, string | undefined> = {};
   for (let i = 0; i < args.length; i++) {
