@@ -7,6 +7,7 @@
 import type { TrainingBackendChoice, TrainingDatasetSource } from '../../src/protocol/messages';
 import type { TrainingConfig } from '../../src/core';
 import type { TrainEvent } from '../../src/train/engine';
+import type { LandscapeRequest, LandscapeResult } from '../../src/train/experiments/landscape';
 
 export type BackendName = Exclude<TrainingBackendChoice, 'auto'>;
 
@@ -21,7 +22,20 @@ export type RuntimeEvent =
   /** The run could not start or failed: a sentence for the user (never a raw stack). */
   | { type: 'error'; message: string; code: string }
   /** Tensors alive after a progress event (tf.memory().numTensors), for the leak check. */
-  | { type: 'memory'; step: number; tensors: number };
+  | { type: 'memory'; step: number; tensors: number }
+  /** One evaluation of the paused model on the landscape's subset took `secondsPerEvaluation`: the cost to show before starting. */
+  | { type: 'landscape-cost'; evaluations: number; samples: number; secondsPerEvaluation: number }
+  | { type: 'landscape-progress'; kind: LandscapeRequest['kind']; done: number; total: number; secondsPerEvaluation: number }
+  /** One slice finished (a request for both gives two). */
+  | { type: 'landscape'; result: LandscapeResult }
+  /** The landscape work ended; the weights are back where the run paused. `message` says why it failed. */
+  | { type: 'landscape-ended'; reason: 'estimated' | 'done' | 'cancelled' | 'failed'; message?: string };
+
+/**
+ * Loss-landscape work on a paused run (src/train/experiments/landscape.ts): estimate its cost from one evaluation,
+ * compute the slices, or cancel between two evaluations.
+ */
+export type LandscapeAction = { type: 'estimate'; requests: LandscapeRequest[] } | { type: 'compute'; requests: LandscapeRequest[] } | { type: 'cancel' };
 
 /** What a run needs, as sent to the worker. */
 export interface RunSettings {
@@ -55,6 +69,8 @@ export interface RunHandle {
    * soon is cut short by ending the worker (its tensors go with it).
    */
   stop(): void;
+  /** Loss-landscape work on the paused run (answered by landscape-* events). */
+  landscape(action: LandscapeAction): void;
   /** Settles when the run has ended and freed every tensor it made. */
   readonly done: Promise<void>;
 }

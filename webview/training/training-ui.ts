@@ -12,6 +12,7 @@ import { LineChart } from './charts';
 import type { RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import { StatisticsOverlay } from '../statistics/overlay';
 import { loadRuntime, startReplicated } from './runtime-loader';
+import { isLandscapeEvent, LandscapePanel } from './landscape-panel';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
 
@@ -73,6 +74,8 @@ export class TrainingUi {
   private readonly lossChart: LineChart;
   private readonly accuracyChart: LineChart;
   readonly overlay: StatisticsOverlay;
+  readonly landscape: LandscapePanel;
+  private modelName = '';
   private smoothedLoss: number | null = null;
   private smoothedAccuracy: number | null = null;
 
@@ -132,6 +135,7 @@ export class TrainingUi {
     statisticsPanel.id = 'statistics-panel';
     charts.appendChild(statisticsPanel);
     this.overlay = new StatisticsOverlay({ panel: statisticsPanel, rendering: options.rendering });
+    this.landscape = new LandscapePanel(root);
     this.buttons.start.addEventListener('click', () => this.request());
     this.buttons.pause.addEventListener('click', () => this.command('pause'));
     this.buttons.resume.addEventListener('click', () => this.command('resume'));
@@ -183,6 +187,7 @@ export class TrainingUi {
       await previous.done;
     }
     this.runVersion = version;
+    this.modelName = run.model;
     this.backend = '';
     this.resetDisplay();
     this.setState('loading');
@@ -242,6 +247,7 @@ export class TrainingUi {
 
   private onEvent(event: RuntimeEvent, handle: RunHandle): void {
     if (this.run !== handle) return; // a run that was replaced still winds down
+    if (isLandscapeEvent(event)) return this.landscape.onEvent(0, event);
     // Stop freezes the display at once; the step in flight (if any) finishes unseen and frees its tensors.
     if (this.state === 'stopping' && (event.type === 'progress' || event.type === 'statistics' || event.type === 'evaluation')) return;
     switch (event.type) {
@@ -285,13 +291,16 @@ export class TrainingUi {
         // may still finish): tests and the tensor count read at this point.
         this.root.dataset.pausedStep = String(event.step);
         this.setState('paused');
+        this.landscape.setTargets([{ label: this.modelName || 'model', send: (action) => handle.landscape(action) }]);
         break;
       case 'resumed':
+        this.landscape.setTargets(null);
         delete this.root.dataset.pausedStep;
         if (this.state === 'paused') this.setState('running');
         break;
       case 'finished': {
         const { result } = event;
+        this.landscape.setTargets(null);
         this.lossChart.draw();
         this.accuracyChart.draw();
         if (result.reason === 'non-finite') {
@@ -350,6 +359,8 @@ export class TrainingUi {
   }
 
   private resetDisplay(): void {
+    this.landscape.setTargets(null);
+    this.landscape.clear();
     this.lossChart.clear();
     this.accuracyChart.clear();
     this.overlay.clear();

@@ -52,6 +52,7 @@ scope.onmessage = (event) => {
   if (message.type === 'pause') run?.pause();
   else if (message.type === 'resume') run?.resume();
   else if (message.type === 'stop') run?.stop();
+  else if (message.type === 'landscape') run?.landscape(message.action);
 };
 
 scope.postMessage({ type: 'ready', versions: bundledVersions() });
