@@ -45,6 +45,7 @@ export class LandscapePanel {
   private state: LandscapePanelState = 'unavailable';
   private targets: LandscapeTarget[] = [];
   private readonly kind: HTMLSelectElement;
+  private readonly samplesSelect: HTMLSelectElement;
   private readonly buttons: Record<'estimate' | 'start' | 'cancel', HTMLElement>;
   private readonly status: HTMLElement;
   private readonly charts: HTMLElement;
@@ -55,7 +56,7 @@ export class LandscapePanel {
   private ended: (LandscapeEvent & { type: 'landscape-ended' })[] = [];
   private requests: LandscapeRequest[] = [];
 
-  constructor(parent: HTMLElement, private readonly samples = DEFAULT_LANDSCAPE_SAMPLES) {
+  constructor(parent: HTMLElement) {
     adoptLandscapeStyles();
     const root = (this.root = document.createElement('div'));
     root.id = 'landscape';
@@ -74,6 +75,16 @@ export class LandscapePanel {
       option.value = value;
       option.textContent = label;
       this.kind.appendChild(option);
+    }
+    this.samplesSelect = control('select', 'landscape-samples', row) as HTMLSelectElement;
+    this.samplesSelect.title = 'Held-out images every point is evaluated on (the same fixed subset for all points)';
+    row.insertBefore(this.samplesSelect, this.buttons.start);
+    for (const count of [32, 64, 128, DEFAULT_LANDSCAPE_SAMPLES, 1024]) {
+      const option = document.createElement('option');
+      option.value = String(count);
+      option.textContent = `${count} images`;
+      option.selected = count === DEFAULT_LANDSCAPE_SAMPLES;
+      this.samplesSelect.appendChild(option);
     }
     this.status = document.createElement('span');
     this.status.id = 'landscape-status';
@@ -119,8 +130,9 @@ export class LandscapePanel {
 
   private requestsFor(): LandscapeRequest[] {
     const seed = 1;
-    const line: LandscapeRequest = { kind: 'line', points: DEFAULT_LINE_POINTS, seed, samples: this.samples };
-    const surface: LandscapeRequest = { kind: 'surface', grid: DEFAULT_GRID, seed, samples: this.samples };
+    const samples = Number(this.samplesSelect.value);
+    const line: LandscapeRequest = { kind: 'line', points: DEFAULT_LINE_POINTS, seed, samples };
+    const surface: LandscapeRequest = { kind: 'surface', grid: DEFAULT_GRID, seed, samples };
     return this.kind.value === 'line' ? [line] : this.kind.value === 'surface' ? [surface] : [line, surface];
   }
 
@@ -226,6 +238,7 @@ export class LandscapePanel {
     const idle = state !== 'unavailable' && !this.busy && state !== 'estimated';
     toggle(this.buttons.estimate, idle);
     toggle(this.kind, idle);
+    toggle(this.samplesSelect, idle);
     toggle(this.buttons.start, state === 'estimated');
     toggle(this.buttons.cancel, this.busy || state === 'estimated');
   }
