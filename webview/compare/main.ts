@@ -17,6 +17,7 @@ import { COMPARE_CSS } from './styles';
 import { GraphView } from '../graph/graph-view';
 import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
 import { TrainBoth } from '../training/train-both';
+import { LandscapePanel } from '../training/landscape-panel';
 import css from '../shared/styles.css';
 
 const vscode = acquireVsCodeApi();
@@ -59,24 +60,41 @@ element('span', { class: 'spacer' }, toolbar);
 const linkBox = custom('vscode-checkbox', { id: 'link-views', checked: '', title: 'Pan and zoom both graphs together, layers of equal depth side by side' }, 'Link views', toolbar);
 const fitButton = custom('vscode-button', { id: 'fit-both', secondary: '' }, 'Fit both', toolbar);
 const trainButton = custom('vscode-button', { id: 'train-both', title: 'Train both models on the same data, seed and batch order' }, 'Train both', toolbar);
+const pauseButton = custom('vscode-button', { id: 'train-both-pause', secondary: '', disabled: '', title: 'Pause both runs (then take their loss landscapes)' }, 'Pause', toolbar);
+const resumeButton = custom('vscode-button', { id: 'train-both-resume', secondary: '', disabled: '', title: 'Resume both runs' }, 'Resume', toolbar);
 const stopButton = custom('vscode-button', { id: 'train-both-stop', secondary: '', disabled: '', title: 'Stop both runs' }, 'Stop', toolbar);
 const table = element('table', { id: 'metrics', 'aria-label': 'Comparison' }, app);
 const trainingStatus = element('div', { id: 'training-status', role: 'status', 'aria-live': 'polite' }, app);
 const trainingRoot = element('div', { id: 'training' }, app);
 const charts = new TrainingCharts(trainingRoot);
+// The loss landscape of both paused runs side by side (the paper's Fig. 1 on the user's model and its ablation).
+const landscape = new LandscapePanel(app);
 let training: TrainBoth | null = null;
+pauseButton.addEventListener('click', () => {
+  training?.pause();
+  pauseButton.setAttribute('disabled', '');
+  resumeButton.removeAttribute('disabled');
+});
+resumeButton.addEventListener('click', () => {
+  training?.resume();
+  resumeButton.setAttribute('disabled', '');
+  pauseButton.removeAttribute('disabled');
+});
 
 function setTrainingState(state: CompareTrainingState, message: string): void {
   trainingStatus.textContent = message;
   trainingStatus.dataset.state = state;
   trainButton.toggleAttribute('disabled', state === 'running');
   stopButton.toggleAttribute('disabled', state !== 'running');
+  pauseButton.toggleAttribute('disabled', state !== 'running');
+  resumeButton.setAttribute('disabled', '');
 }
 
 /** Runs both models here (the host sent the texts, the data and side A's train section). */
 function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>): void {
   if (training) return; // one pair at a time; the button is disabled meanwhile
   charts.clear();
+  landscape.clear();
   delete trainingRoot.dataset.tensors;
   setTrainingState('running', 'Starting…');
   const graphs = [sides?.[0].graph ?? null, sides?.[1].graph ?? null] as const;
@@ -94,6 +112,11 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     onStatus: (text) => {
       if (run === null || training === run) trainingStatus.textContent = text;
     },
+    onBothPaused: (send) => {
+      const label = (side: 0 | 1): string => `${message.runs[side].run.model}${message.runs[side].withoutSkips ? ' without skips' : ''}`;
+      landscape.setTargets(send && [{ label: `A: ${label(0)}`, send: send[0] }, { label: `B: ${label(1)}`, send: send[1] }]);
+    },
+    onLandscape: (side, event) => landscape.onEvent(side, event),
   });
   const current = run;
   void current.done.then((end) => {

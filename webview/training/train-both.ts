@@ -7,7 +7,7 @@
  */
 import type { CompareTrainingPoint, CompareTrainingRun, DepthGradient, SharedTrainingConfig, SideIndex } from '../../src/protocol/compare-messages';
 import { type DepthGraph, depthGradients } from './depth-gradients';
-import type { BackendName, RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
+import type { BackendName, LandscapeAction, RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import { loadRuntime } from './runtime-loader';
 
 export type TrainBothEnd = { state: 'finished' | 'stopped' | 'error'; message: string };
@@ -25,6 +25,13 @@ export interface TrainBothOptions {
   onHeldOut(side: SideIndex, step: number, accuracy: number): void;
   /** A line about both runs (backend, steps), for the status row. */
   onStatus(text: string): void;
+  /**
+   * Both runs are held paused by their engines (each side's landscape actions go to `send[side]`), or no longer
+   * (null): the Compare view's loss landscape measures both at once.
+   */
+  onBothPaused?(send: [(action: LandscapeAction) => void, (action: LandscapeAction) => void] | null): void;
+  /** A loss-landscape event of one side's run. */
+  onLandscape?(side: SideIndex, event: Extract<RuntimeEvent, { type: 'landscape-cost' | 'landscape-progress' | 'landscape' | 'landscape-ended' }>): void;
 }
 
 interface SideState {
@@ -35,6 +42,8 @@ interface SideState {
   loss: number | null;
   accuracy: number | null;
   result: { reason: 'done' | 'stopped' | 'non-finite' | 'error'; message: string; steps: number; heldOut: number | null } | null;
+  /** The engine acknowledged a pause and holds the run. */
+  paused: boolean;
 }
 
 const LABELS = ['A', 'B'] as const;
@@ -44,6 +53,8 @@ export class TrainBoth {
   private stopped = false;
   private runtimes: TrainingRuntime[] = [];
   private releaseB: (() => void) | null = null;
+  /** Pause was pressed: a side that starts later (B) starts paused. */
+  private pauseWanted = false;
   /** Settles when both runs have ended and freed their tensors, with how the pair ended. */
   readonly done: Promise<TrainBothEnd>;
 
@@ -52,7 +63,27 @@ export class TrainBoth {
   }
 
   private static fresh(): SideState {
-    return { handle: null, step: 0, totalSteps: 0, backend: null, loss: null, accuracy: null, result: null };
+    return { handle: null, step: 0, totalSteps: 0, backend: null, loss: null, accuracy: null, result: null, paused: false };
+  }
+
+  /** Pauses both runs at their next step boundary (each engine reports when it holds). */
+  pause(): void {
+    this.pauseWanted = true;
+    for (const side of this.sides) side.handle?.pause();
+  }
+
+  resume(): void {
+    this.pauseWanted = false;
+    for (const side of this.sides) side.handle?.resume();
+  }
+
+  /** Tells the page whether both runs are held paused (and can be measured) after a side's pause state changed. */
+  private pausedChanged(): void {
+    const [a, b] = this.sides;
+    if (a.paused && b.paused && a.handle && b.handle && !a.result && !b.result) {
+      const [ha, hb] = [a.handle, b.handle];
+      this.options.onBothPaused?.([(action) => ha.landscape(action), (action) => hb.landscape(action)]);
+    } else this.options.onBothPaused?.(null);
   }
 
   /** Ends both runs at their next step boundary. */
@@ -96,6 +127,17 @@ export class TrainBoth {
       wasmBase: this.options.wasmBase,
       onEvent: (event: RuntimeEvent) => {
         switch (event.type) {
+          case 'landscape-cost':
+          case 'landscape-progress':
+          case 'landscape':
+          case 'landscape-ended':
+            this.options.onLandscape?.(side, event);
+            break;
+          case 'paused':
+          case 'resumed':
+            state.paused = event.type === 'paused';
+            this.pausedChanged();
+            break;
           case 'backend':
             state.backend = event.backend;
             break;
@@ -131,6 +173,8 @@ export class TrainBoth {
           case 'finished': {
             const { result } = event;
             state.result = { reason: result.reason, message: result.message ?? '', steps: result.steps, heldOut: result.evaluation?.accuracy ?? null };
+            state.paused = false;
+            this.pausedChanged();
             this.status();
             break;
           }
@@ -143,6 +187,7 @@ export class TrainBoth {
     });
     state.handle = handle;
     if (this.stopped) handle.stop();
+    else if (this.pauseWanted) handle.pause();
     return handle;
   }
 
