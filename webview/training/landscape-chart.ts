@@ -49,6 +49,11 @@ function withoutInlineStyles<T extends Element>(element: T): T {
   return element;
 }
 
+/** The plot's own svg: Plot returns it alone, or in a <figure> after its legend. */
+function plotSvg(chart: Element): Element {
+  return chart.tagName.toLowerCase() === 'svg' ? chart : (chart.querySelector(':scope > svg.landscape-plot') ?? chart);
+}
+
 function figure(title: string, chart: Element, kind: 'line' | 'surface'): HTMLElement {
   const wrapper = document.createElement('figure');
   wrapper.className = 'landscape-figure';
@@ -79,8 +84,8 @@ export function lineChart(result: LandscapeLine, title: string, scale: SharedSca
     marks: [Plot.line(points, { x: 'alpha', y: 'loss', stroke: 'var(--vscode-charts-blue, currentColor)', strokeWidth: 1.5 }), ...(centre ? [Plot.dot([centre], { x: 'alpha', y: 'loss', fill: 'var(--vscode-charts-orange, currentColor)', r: 3 })] : [])],
   });
   withoutInlineStyles(chart);
-  chart.classList.add('landscape-line');
-  chart.setAttribute('data-points', String(points.length));
+  plotSvg(chart).classList.add('landscape-line');
+  plotSvg(chart).setAttribute('data-points', String(points.length));
   const caption = centre ? `${title} · loss ${centre.loss.toFixed(3)}, accuracy ${(centre.accuracy * 100).toFixed(1)}% at α = 0` : title;
   return figure(caption, chart, 'line');
 }
@@ -121,8 +126,8 @@ export function surfaceChart(result: LandscapeSurface, title: string, scale: Sha
     ],
   });
   withoutInlineStyles(chart);
-  chart.classList.add('landscape-surface');
-  chart.setAttribute('data-grid', `${n}x${result.betas.length}`);
+  plotSvg(chart).classList.add('landscape-surface');
+  plotSvg(chart).setAttribute('data-grid', `${n}x${result.betas.length}`);
   const centre = result.loss[Math.floor(result.betas.length / 2) * n + Math.floor(n / 2)];
   return figure(`${title} · ${n}×${result.betas.length}, loss ${centre.toFixed(3)} at the centre`, chart, 'surface');
 }
