@@ -32,8 +32,9 @@ model residual(28x28x1) {
 
 const send = (w: WebviewPage, message: HostToCompare): Promise<void> => w.page.evaluate((m) => window.postMessage(m, '*'), message);
 
-async function waitFor(w: WebviewPage, predicate: string): Promise<void> {
-  await w.page.waitForFunction(predicate, undefined, { timeout: 300_000 });
+/** Waits for the landscape panel's state (a function, not a string: the page's CSP refuses eval). */
+async function waitForPanel(w: WebviewPage, state: string): Promise<void> {
+  await w.page.waitForFunction((s) => document.getElementById('landscape')?.dataset.state === s, state, { timeout: 300_000 });
 }
 
 test('Compare: the model and its no-skip ablation, paused, get their landscapes side by side on one scale; Resume trains both on', async () => {
@@ -50,20 +51,20 @@ test('Compare: the model and its no-skip ablation, paused, get their landscapes 
   const dataset = { kind: 'builtin' as const, name: 'mnist' as const, url: `${ORIGIN}/media/data/mnist.bin` };
   const run = (i: 0 | 1) => ({ run: { model: 'residual', text: TEXT, backend: 'cpu' as const, statsInterval: 5, dataset }, withoutSkips: specs[i].withoutSkips });
   await send(w, { type: 'startTrainBoth', revision: 1, runs: [run(0), run(1)], config: plan.shared });
-  await waitFor(w, `['0', '1'].every((s) => Number(document.querySelector('#chart-loss path.series.side-' + s)?.getAttribute('data-points') ?? 0) >= 3)`);
+  await w.page.waitForFunction(() => ['0', '1'].every((s) => Number(document.querySelector(`#chart-loss path.series.side-${s}`)?.getAttribute('data-points') ?? 0) >= 3), undefined, { timeout: 300_000 });
   assert.equal(await w.page.locator('#landscape').getAttribute('data-state'), 'unavailable');
   await w.page.locator('#train-both-pause').click();
   // Both engines hold their runs: the panel is offered both.
-  await waitFor(w, `document.getElementById('landscape')?.dataset.state === 'ready'`);
+  await waitForPanel(w, 'ready');
   await w.page.locator('#landscape-kind').selectOption('both');
   await w.page.locator('#landscape-samples').selectOption('32');
   await w.page.locator('#landscape-estimate').click();
-  await waitFor(w, `document.getElementById('landscape')?.dataset.state === 'estimated'`);
+  await waitForPanel(w, 'estimated');
   assert.match((await w.page.locator('#landscape-status').textContent()) ?? '', /^41 \+ 441 evaluations, × 2 models = 964 × 32 held-out images \(30,848 image passes\); one evaluation took /);
   await w.page.locator('#landscape-start').click();
-  await waitFor(w, `document.getElementById('landscape')?.dataset.state === 'done'`);
+  await waitForPanel(w, 'done');
   const figures = await w.page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('#landscape-charts figure')].map((f) => {
+    [...document.querySelectorAll<HTMLElement>('#landscape-charts figure.landscape-figure')].map((f) => {
       const svg = f.querySelector('svg.landscape-line, svg.landscape-surface')!;
       const ticks = [...svg.querySelectorAll('[aria-label="y-axis tick label"] text')].map((t) => t.textContent);
       return { side: f.dataset.side, kind: f.dataset.kind, caption: f.querySelector('figcaption')!.textContent ?? '', points: svg.getAttribute('data-points'), grid: svg.getAttribute('data-grid'), ticks, box: f.getBoundingClientRect().toJSON() as DOMRect };
@@ -81,7 +82,7 @@ test('Compare: the model and its no-skip ablation, paused, get their landscapes 
   assert.ok(figures[1].box.left >= figures[0].box.right - 1 && Math.abs(figures[1].box.top - figures[0].box.top) < 1, JSON.stringify([figures[0].box, figures[1].box]));
   assert.ok(figures[3].box.left >= figures[2].box.right - 1, JSON.stringify([figures[2].box, figures[3].box]));
   await w.page.locator('#train-both-resume').click();
-  await waitFor(w, `document.getElementById('landscape')?.dataset.state === 'unavailable'`);
+  await waitForPanel(w, 'unavailable');
   const before = await w.page.evaluate(() => Number(document.querySelector('#chart-loss path.series.side-1')?.getAttribute('data-points') ?? 0));
   await w.page.waitForFunction((n) => Number(document.querySelector('#chart-loss path.series.side-1')?.getAttribute('data-points') ?? 0) > n, before, { timeout: 120_000 });
   assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), [], 'CSP violations');

@@ -63,7 +63,7 @@ test('paused: the cost comes first, then a 41-point line and a 21×21 heat map w
   await waitForPanel(w, 'done');
   assert.equal(await w.page.evaluate(() => document.getElementById('landscape')!.dataset.progress), '441');
   const chart = await w.page.evaluate(() => {
-    const figures = [...document.querySelectorAll<HTMLElement>('#landscape-charts figure')];
+    const figures = [...document.querySelectorAll<HTMLElement>('#landscape-charts figure.landscape-figure')];
     const line = document.querySelector('#landscape-charts svg.landscape-line')!;
     const path = line.querySelector('path[d*="L"]')!.getAttribute('d')!;
     const surfaceFigure = figures.find((f) => f.dataset.kind === 'surface')!;
@@ -129,7 +129,7 @@ test('Cancel stops a 2-D landscape between evaluations; the run can take another
   await waitForPanel(w, 'cancelled');
   const progress = await w.page.evaluate(() => Number(document.getElementById('landscape')!.dataset.progress));
   assert.ok(progress >= 3 && progress < 441, `stopped after ${progress} evaluations`);
-  assert.equal(await w.page.locator('#landscape-charts figure').count(), 0);
+  assert.equal(await w.page.locator('#landscape-charts figure.landscape-figure').count(), 0);
   // A 1-D landscape after the cancelled one draws on the same paused weights.
   await estimate(w, 'line');
   await w.page.locator('#landscape-start').click();
