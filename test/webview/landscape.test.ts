@@ -65,7 +65,7 @@ test('paused: the cost comes first, then a 41-point line and a 21×21 heat map w
   const chart = await w.page.evaluate(() => {
     const figures = [...document.querySelectorAll<HTMLElement>('#landscape-charts figure.landscape-figure')];
     const line = document.querySelector('#landscape-charts svg.landscape-line')!;
-    const path = line.querySelector('path[d*="L"]')!.getAttribute('d')!;
+    const path = line.querySelector('g[aria-label="line"] path')!.getAttribute('d')!;
     const surfaceFigure = figures.find((f) => f.dataset.kind === 'surface')!;
     const surface = surfaceFigure.querySelector('svg.landscape-surface')!;
     const raster = surface.querySelector('image')!;
