@@ -6,10 +6,9 @@ import { compareSides, comparisonRows, renderComparison } from './compare';
 import { explainOutput, explainSides, pathsOutput } from './explain';
 import { renderSvg } from './render';
 import { renderTable } from './table';
+import { runExperiment } from './experiment';
+import { LANDSCAPE_USAGE } from '../train/experiments/landscapeCli';
 import { trainCommand } from '../train/cli';
-import { lesionCommand, parseWeights } from './lesion';
-import { withoutSkipConnections } from '../core/ablation';
-import { TrainError } from '../train/errors';
 import { torchTrainCommand } from '../train/pytorch/cli';
 
 const USAGE = `usage: skipnet <command> [options]
@@ -49,6 +48,7 @@ commands:
                                     or dense layer alone and k random ones (k = 1…n, mean ± sd over
                                     the draws) and prints held-out accuracy (Veit et al. 2016);
                                     --with-ablation also studies the model without skip connections
+${LANDSCAPE_USAGE}
   help                              this text`;
 
 export interface CliIo {
@@ -65,9 +65,9 @@ const nodeIo: CliIo = {
   writeFile: (path, text) => writeFileSync(path, text),
 };
 
-/** Like runCli, but also runs the asynchronous commands (train). */
+/** Like runCli, but also runs the asynchronous commands (train, experiment). */
 export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<number> {
-  if (argv[0] === 'experiment') return experimentCommand(argv.slice(1), io);
+  if (argv[0] === 'experiment') return runExperiment(argv.slice(1), io);
   if (argv[0] !== 'train') return runCli(argv, io);
   const { positional, flags, error } = parseFlags(argv.slice(1), ['model', 'backend', 'steps', 'epochs', 'batch', 'eval-samples', 'engine', 'python', 'device', 'nproc', 'data', 'run-dir'], ['json']);
   if (error) return usage(io, error);
@@ -116,48 +116,6 @@ export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<n
     return torchTrainCommand({ analysis, graph, sourceName: basename(file), python: flags.python, device, nproc: numbers.nproc, runDir: flags['run-dir'], cifarFolder: flags.data, base: dirname(resolve(file)), steps: numbers.steps, epochs: numbers.epochs, batch: numbers.batch, evalSamples: numbers['eval-samples'], json: flags.json !== undefined, out: io.out, err: io.err });
   }
   return trainCommand(graph, { backend, cifarFolder: flags.data, base: dirname(resolve(source.file)), steps: numbers.steps, epochs: numbers.epochs, batch: numbers.batch, evalSamples: numbers['eval-samples'], json: flags.json !== undefined, out: io.out, err: io.err });
-}
-
-/** `skipnet experiment lesion …` (see USAGE). */
-async function experimentCommand(argv: string[], io: CliIo): Promise<number> {
-  const [experiment, ...rest] = argv;
-  if (experiment !== 'lesion') return usage(io, experiment === undefined ? 'experiment needs a name: lesion' : `unknown experiment '${experiment}' (known: lesion)`);
-  const { positional, flags, error } = parseFlags(rest, ['model', 'backend', 'steps', 'weights', 'samples', 'draws', 'seed'], ['json', 'with-ablation']);
-  if (error) return usage(io, error);
-  const numbers: Record<string, number | undefined> = {};
-  for (const name of ['steps', 'samples', 'draws', 'seed']) {
-    if (flags[name] === undefined) continue;
-    const value = Number(flags[name]);
-    if (!Number.isInteger(value) || value < (name === 'seed' ? 0 : 1)) return usage(io, `--${name} must be a whole number ≥ ${name === 'seed' ? 0 : 1}, not '${flags[name]}'`);
-    numbers[name] = value;
-  }
-  if (flags.weights !== undefined && numbers.steps !== undefined) return usage(io, '--steps trains the model and --weights loads it: give one');
-  if (flags.weights !== undefined && flags['with-ablation'] !== undefined) return usage(io, '--weights holds the model\'s weights only; to study the no-skip ablation too, train both with --steps');
-  const backend = flags.backend ?? 'cpu';
-  if (backend !== 'cpu' && backend !== 'wasm') return usage(io, `--backend must be cpu or wasm, not '${backend}'`);
-  const input = readOneFile(positional, io);
-  if (typeof input === 'number') return input;
-  const { file, text } = input;
-  const analysis = analyze(text);
-  for (const diagnostic of analysis.diagnostics) io.err(formatDiagnostic(file, analysis, diagnostic));
-  if (analysis.diagnostics.some((d) => d.severity === 'error')) return 1;
-  const models = pickModels(analysis, flags.model, io);
-  if (!models) return 1;
-  if (models.length > 1) {
-    io.err(`skipnet: the file has several models (${models.map((m) => m.name).join(', ')}); pick one with --model`);
-    return 2;
-  }
-  let weights: Record<string, number[]> | undefined;
-  if (flags.weights !== undefined) {
-    try {
-      weights = parseWeights(io.readFile(flags.weights), flags.weights);
-    } catch (error) {
-      io.err(`skipnet: ${error instanceof TrainError ? error.message : `cannot read ${flags.weights}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`}`);
-      return 1;
-    }
-  }
-  const ablation = flags['with-ablation'] === undefined ? undefined : withoutSkipConnections(text).models.find((m) => m.name === models[0].name);
-  return lesionCommand(models[0], { backend, steps: numbers.steps, weights, ablation, samples: numbers.samples ?? 500, draws: numbers.draws ?? 5, seed: numbers.seed ?? 1, json: flags.json !== undefined, out: io.out, err: io.err });
 }
 
 /** Runs the CLI and returns its exit code: 0 ok, 1 problems in the input, 2 wrong usage. */
@@ -290,13 +248,13 @@ export async function runRenderCommand(argv: string[], io: CliIo = nodeIo): Prom
   return 0;
 }
 
-function usage(io: CliIo, message: string): number {
+export function usage(io: CliIo, message: string): number {
   io.err(`skipnet: ${message}\n\n${USAGE}`);
   return 2;
 }
 
 /** The one .skipnet file a command works on, or the exit code after saying why it cannot be read. */
-function readOneFile(positional: string[], io: CliIo): { file: string; text: string } | number {
+export function readOneFile(positional: string[], io: CliIo): { file: string; text: string } | number {
   if (positional.length !== 1) return usage(io, 'expected exactly one .skipnet file');
   const file = positional[0];
   try {
@@ -307,12 +265,12 @@ function readOneFile(positional: string[], io: CliIo): { file: string; text: str
   }
 }
 
-function withFile(positional: string[], io: CliIo, run: (file: string, analysis: Analysis) => number): number {
+export function withFile(positional: string[], io: CliIo, run: (file: string, analysis: Analysis) => number): number {
   const input = readOneFile(positional, io);
   return typeof input === 'number' ? input : run(input.file, analyze(input.text));
 }
 
-function pickModels(analysis: Analysis, name: string | undefined, io: CliIo): ModelGraph[] | undefined {
+export function pickModels(analysis: Analysis, name: string | undefined, io: CliIo): ModelGraph[] | undefined {
   if (analysis.models.length === 0) {
     io.err('skipnet: the file defines no model');
     return undefined;
@@ -346,7 +304,7 @@ function printSummary(io: CliIo, summary: ReturnType<typeof summarize>, separate
   if (!summary.complete) io.out('Note: errors left some shapes unknown; the totals cover only the known layers.');
 }
 
-function parseFlags(args: string[], valued: string[], bare: string[]): { positional: string[]; flags: Record<string, string | undefined>; error?: string } {
+export function parseFlags(args: string[], valued: string[], bare: string[]): { positional: string[]; flags: Record<string, string | undefined>; error?: string } {
   const positional: string[] = [];
   const flags: Record<string, string | undefined> = {};
   for (let i = 0; i < args.length; i++) {

@@ -87,8 +87,8 @@ test('skipnet experiment lesion prints both tables and the sentence about the ab
 test('skipnet experiment lesion reports bad usage, unknown weights and bad weight files clearly', async () => {
   const files = { 'tiny.skipnet': TINY, 'bad.json': '{"stem": 3', 'wrong.json': '{"nope/kernel": [1, 2]}' };
   const cases: [string[], number, RegExp][] = [
-    [['experiment'], 2, /experiment needs a name: lesion/],
-    [['experiment', 'landslide', 'tiny.skipnet'], 2, /unknown experiment 'landslide' \(known: lesion\)/],
+    [['experiment'], 2, /experiment needs a name: lesion or landscape/],
+    [['experiment', 'landslide', 'tiny.skipnet'], 2, /unknown experiment 'landslide' \(known: lesion, landscape\)/],
     [['experiment', 'lesion', 'tiny.skipnet', '--draws', '0'], 2, /--draws must be a whole number ≥ 1, not '0'/],
     [['experiment', 'lesion', 'tiny.skipnet', '--steps', '2', '--weights', 'w.json'], 2, /--steps trains the model and --weights loads it: give one/],
     [['experiment', 'lesion', 'tiny.skipnet', '--weights', 'bad.json'], 1, /bad\.json is not JSON/],

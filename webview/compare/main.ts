@@ -18,6 +18,7 @@ import { GraphView } from '../graph/graph-view';
 import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
 import { TrainBoth } from '../training/train-both';
 import { CompareLesion } from './lesion';
+import { LandscapePanel } from '../training/landscape-panel';
 import css from '../shared/styles.css';
 import { runFindings } from '../../src/core/findings';
 import { ANSWERS_CSS, AnswersPanel } from '../shared/answers-panel';
@@ -65,7 +66,7 @@ element('span', { class: 'spacer' }, toolbar);
 const linkBox = custom('vscode-checkbox', { id: 'link-views', checked: '', title: 'Pan and zoom both graphs together, layers of equal depth side by side' }, 'Link views', toolbar);
 const fitButton = custom('vscode-button', { id: 'fit-both', secondary: '' }, 'Fit both', toolbar);
 const trainButton = custom('vscode-button', { id: 'train-both', title: 'Train both models on the same data, seed and batch order' }, 'Train both', toolbar);
-const pauseButton = custom('vscode-button', { id: 'train-both-pause', secondary: '', disabled: '', title: 'Pause both runs (to measure their lesion study)' }, 'Pause', toolbar);
+const pauseButton = custom('vscode-button', { id: 'train-both-pause', secondary: '', disabled: '', title: 'Pause both runs (to measure their lesion study or take their loss landscapes)' }, 'Pause', toolbar);
 const resumeButton = custom('vscode-button', { id: 'train-both-resume', secondary: '', disabled: '', title: 'Resume both runs' }, 'Resume', toolbar);
 const stopButton = custom('vscode-button', { id: 'train-both-stop', secondary: '', disabled: '', title: 'Stop both runs' }, 'Stop', toolbar);
 const table = element('table', { id: 'metrics', 'aria-label': 'Comparison' }, app);
@@ -101,6 +102,8 @@ const charts = new TrainingCharts(trainingRoot);
 // Its own container: the charts redraw #training's children wholesale.
 const lesionRoot = element('div', { id: 'compare-lesion', hidden: '' }, app);
 const lesion = new CompareLesion(lesionRoot, pauseButton, resumeButton);
+// The loss landscape of both paused runs side by side (the paper's Fig. 1 on the user's model and its ablation).
+const landscape = new LandscapePanel(app);
 let training: TrainBoth | null = null;
 
 function setTrainingState(state: CompareTrainingState, message: string): void {
@@ -116,6 +119,7 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   charts.clear();
   for (const run of runs) [run.accuracy, run.gradients] = [null, []];
   showRunFindings();
+  landscape.clear();
   delete trainingRoot.dataset.tensors;
   setTrainingState('running', 'Starting…');
   const graphs = [sides?.[0].graph ?? null, sides?.[1].graph ?? null] as const;
@@ -134,6 +138,11 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
       if (run === null || training === run) trainingStatus.textContent = text;
     },
     ...lesion.callbacks(),
+    onBothPaused: (send) => {
+      const label = (side: 0 | 1): string => `${message.runs[side].run.model}${message.runs[side].withoutSkips ? ' without skips' : ''}`;
+      landscape.setTargets(send && [{ label: `A: ${label(0)}`, send: send[0] }, { label: `B: ${label(1)}`, send: send[1] }]);
+    },
+    onLandscape: (side, event) => landscape.onEvent(side, event),
   });
   const current = run;
   lesionRoot.hidden = false;

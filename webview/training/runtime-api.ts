@@ -8,6 +8,7 @@ import type { TrainingBackendChoice, TrainingDatasetSource } from '../../src/pro
 import type { TrainingConfig } from '../../src/core';
 import type { TrainEvent } from '../../src/train/engine';
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
+import type { LandscapeRequest, LandscapeResult } from '../../src/train/experiments/landscape';
 
 export type BackendName = Exclude<TrainingBackendChoice, 'auto'>;
 
@@ -30,7 +31,14 @@ export type RuntimeEvent =
    * not run. `tensors`: tf.memory().numTensors afterwards (the paused run's own, nothing left by the study).
    */
   | { type: 'lesion'; result: LesionResult; tensors: number }
-  | { type: 'lesion-failed'; message: string };
+  | { type: 'lesion-failed'; message: string }
+  /** One evaluation of the paused model on the landscape's subset took `secondsPerEvaluation`: the cost to show before starting. */
+  | { type: 'landscape-cost'; evaluations: number; samples: number; secondsPerEvaluation: number }
+  | { type: 'landscape-progress'; kind: LandscapeRequest['kind']; done: number; total: number; secondsPerEvaluation: number }
+  /** One slice finished (a request for both gives two). */
+  | { type: 'landscape'; result: LandscapeResult }
+  /** The landscape work ended; the weights are back where the run paused. `message` says why it failed. */
+  | { type: 'landscape-ended'; reason: 'estimated' | 'done' | 'cancelled' | 'failed'; message?: string };
 
 /** What the page asks of a lesion study (see src/train/experiments/lesion.ts). */
 export interface LesionSettings {
@@ -40,6 +48,12 @@ export interface LesionSettings {
   draws: number;
   seed: number;
 }
+
+/**
+ * Loss-landscape work on a paused run (src/train/experiments/landscape.ts): estimate its cost from one evaluation,
+ * compute the slices, or cancel between two evaluations.
+ */
+export type LandscapeAction = { type: 'estimate'; requests: LandscapeRequest[] } | { type: 'compute'; requests: LandscapeRequest[] } | { type: 'cancel' };
 
 /** What a run needs, as sent to the worker. */
 export interface RunSettings {
@@ -80,6 +94,8 @@ export interface RunHandle {
   lesion(settings: LesionSettings): void;
   /** Ends a lesion study in progress at its next batch (Resume and Stop end it too). */
   cancelLesion(): void;
+  /** Loss-landscape work on the paused run (answered by landscape-* events). */
+  landscape(action: LandscapeAction): void;
   /** Settles when the run has ended and freed every tensor it made. */
   readonly done: Promise<void>;
 }

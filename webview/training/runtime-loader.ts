@@ -47,7 +47,7 @@ class WorkerRuntime implements TrainingRuntime {
     if (this.ended) {
       options.onEvent({ type: 'error', message: 'The training worker has ended; start again.', code: 'failed' });
       resolve();
-      return { pause: () => undefined, resume: () => undefined, stop: () => undefined, lesion: () => undefined, cancelLesion: () => undefined, done };
+      return { pause: () => undefined, resume: () => undefined, stop: () => undefined, lesion: () => undefined, cancelLesion: () => undefined, landscape: () => undefined, done };
     }
     this.runs.set(id, run);
     const { onEvent: _onEvent, ...settings } = options;
@@ -55,6 +55,7 @@ class WorkerRuntime implements TrainingRuntime {
     return {
       pause: () => this.send({ type: 'pause', run: id }),
       resume: () => this.send({ type: 'resume', run: id }),
+      landscape: (action) => this.send({ type: 'landscape', run: id, action }),
       stop: () => {
         if (!this.runs.has(id)) return;
         run.stopRequested = true;
@@ -206,6 +207,8 @@ export function startReplicated(runtimes: TrainingRuntime[], options: RunOptions
   return {
     pause: () => lead.pause(),
     resume: () => lead.resume(),
+    // The lead holds the whole model: the landscape runs there while the followers wait at the paused step.
+    landscape: (action) => lead.landscape(action),
     stop: () => [lead, ...followers].forEach((run) => run.stop()),
     // The lead holds the whole model (the followers hold copies of the same weights).
     lesion: (settings) => lead.lesion(settings),

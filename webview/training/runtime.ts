@@ -16,7 +16,8 @@ import { runLesionStudy } from '../../src/train/experiments/lesion';
 import { activateBackend, backendChain, MEMORY_BUDGET, missingKernel, wasmThreads } from './backends';
 import { decodeFolder } from './folder-dataset';
 import { awaitInvitation, decline, invite, joiner } from './replica-link';
-import type { BackendName, LesionSettings, RunSettings, RuntimeEvent } from './runtime-api';
+import type { BackendName, LandscapeAction, LesionSettings, RunSettings, RuntimeEvent } from './runtime-api';
+import { computeLandscape, evaluationCount, timeOneEvaluation } from '../../src/train/experiments/landscape';
 import type { ShardPeer } from '../../src/train/shard';
 
 const builtinCache = new Map<string, Promise<ImageDataset>>();
@@ -42,12 +43,14 @@ function sentence(error: unknown): { message: string; code: string } {
 
 export class TrainingRun {
   private engine: TrainingEngine | null = null;
+  private dataset: ImageDataset | null = null;
+  /** Landscape work in progress on the paused model, and how to cancel it. */
+  private landscapeWork: { abort: AbortController; done: Promise<void> } | null = null;
   private stopped = false;
   private pausedBeforeStart = false;
   private stopSignal!: () => void;
   /** The engine acknowledged a pause (its 'paused' event) and holds the run between steps. */
   private holding = false;
-  private dataset: ImageDataset | null = null;
   private lesionStudy: AbortController | null = null;
   private readonly stopped$ = new Promise<void>((resolve) => (this.stopSignal = resolve));
   /** Settles when the run has ended and freed every tensor it made. */
@@ -78,14 +81,67 @@ export class TrainingRun {
     this.pausedBeforeStart = false;
     // The study reads the weights the next step would change: it ends first (at its next batch).
     this.cancelLesion();
-    this.engine?.resume();
+    const work = this.landscapeWork;
+    // Training must not step on perturbed weights: the landscape stops and restores them first.
+    if (work) {
+      work.abort.abort();
+      void work.done.then(() => this.engine?.resume());
+    } else this.engine?.resume();
   }
 
   stop(): void {
     this.cancelLesion();
     this.stopped = true;
     this.stopSignal();
-    this.engine?.stop();
+    const work = this.landscapeWork;
+    // The model is freed when the run ends: the landscape restores the weights and lets go of it first.
+    if (work) {
+      work.abort.abort();
+      void work.done.then(() => this.engine?.stop());
+    } else this.engine?.stop();
+  }
+
+  /**
+   * Loss-landscape work on the paused run's model (its held-out split): an estimate from one timed evaluation, the
+   * slices themselves, or a cancel heard between two evaluations (the worker yields to messages after each).
+   */
+  landscape(action: LandscapeAction): void {
+    if (action.type === 'cancel') {
+      this.landscapeWork?.abort.abort();
+      return;
+    }
+    const engine = this.engine;
+    const model = engine?.currentModel;
+    if (!engine || !model || !engine.paused || !this.dataset) {
+      this.emit({ type: 'landscape-ended', reason: 'failed', message: 'Pause the run first: the landscape is taken around the weights of a paused run.' });
+      return;
+    }
+    if (this.landscapeWork) return;
+    const abort = new AbortController();
+    const data = { dataset: this.dataset, adapter: engine.adapter };
+    const work = async (): Promise<void> => {
+      if (action.type === 'estimate') {
+        const samples = Math.max(...action.requests.map((r) => r.samples));
+        const { seconds } = await timeOneEvaluation(model, data, samples);
+        this.emit({ type: 'landscape-cost', evaluations: action.requests.reduce((a, r) => a + evaluationCount(r), 0), samples, secondsPerEvaluation: seconds });
+        this.emit({ type: 'landscape-ended', reason: 'estimated' });
+        return;
+      }
+      for (const request of action.requests) {
+        const result = await computeLandscape(model, data, request, {
+          signal: abort.signal,
+          nextFrame: this.yieldToMessages,
+          onProgress: (p) => this.emit({ type: 'landscape-progress', kind: request.kind, ...p }),
+        });
+        if (!result) return this.emit({ type: 'landscape-ended', reason: 'cancelled' });
+        this.emit({ type: 'landscape', result });
+      }
+      this.emit({ type: 'landscape-ended', reason: 'done' });
+    };
+    const done = work()
+      .catch((error: unknown) => this.emit({ type: 'landscape-ended', reason: 'failed', message: sentence(error).message }))
+      .finally(() => (this.landscapeWork = null));
+    this.landscapeWork = { abort, done };
   }
 
   cancelLesion(): void {

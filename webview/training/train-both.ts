@@ -7,7 +7,7 @@
  */
 import type { CompareTrainingPoint, CompareTrainingRun, DepthGradient, SharedTrainingConfig, SideIndex } from '../../src/protocol/compare-messages';
 import { type DepthGraph, depthGradients } from './depth-gradients';
-import type { BackendName, LesionSettings, RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
+import type { BackendName, LandscapeAction, LesionSettings, RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
 import { loadRuntime } from './runtime-loader';
 
@@ -32,6 +32,13 @@ export interface TrainBothOptions {
   onLesionProgress?(side: SideIndex, done: number, total: number): void;
   onLesion?(side: SideIndex, result: LesionResult, tensors: number): void;
   onLesionFailed?(side: SideIndex, message: string): void;
+  /**
+   * Both runs are held paused by their engines (each side's landscape actions go to `send[side]`), or no longer
+   * (null): the Compare view's loss landscape measures both at once.
+   */
+  onBothPaused?(send: [(action: LandscapeAction) => void, (action: LandscapeAction) => void] | null): void;
+  /** A loss-landscape event of one side's run. */
+  onLandscape?(side: SideIndex, event: Extract<RuntimeEvent, { type: 'landscape-cost' | 'landscape-progress' | 'landscape' | 'landscape-ended' }>): void;
 }
 
 interface SideState {
@@ -51,9 +58,10 @@ const LABELS = ['A', 'B'] as const;
 export class TrainBoth {
   private readonly sides: [SideState, SideState] = [TrainBoth.fresh(), TrainBoth.fresh()];
   private stopped = false;
-  private pauseWanted = false;
   private runtimes: TrainingRuntime[] = [];
   private releaseB: (() => void) | null = null;
+  /** Pause was pressed: a side that starts later (B) starts paused. */
+  private pauseWanted = false;
   /** Settles when both runs have ended and freed their tensors, with how the pair ended. */
   readonly done: Promise<TrainBothEnd>;
 
@@ -63,6 +71,15 @@ export class TrainBoth {
 
   private static fresh(): SideState {
     return { handle: null, step: 0, totalSteps: 0, held: false, backend: null, loss: null, accuracy: null, result: null };
+  }
+
+  /** Tells the page whether both runs are held paused (and can be measured) after a side's pause state changed. */
+  private pausedChanged(): void {
+    const [a, b] = this.sides;
+    if (a.held && b.held && a.handle && b.handle && !a.result && !b.result) {
+      const [ha, hb] = [a.handle, b.handle];
+      this.options.onBothPaused?.([(action) => ha.landscape(action), (action) => hb.landscape(action)]);
+    } else this.options.onBothPaused?.(null);
   }
 
   /** Ends both runs at their next step boundary. */
@@ -131,6 +148,18 @@ export class TrainBoth {
       wasmBase: this.options.wasmBase,
       onEvent: (event: RuntimeEvent) => {
         switch (event.type) {
+          case 'landscape-cost':
+          case 'landscape-progress':
+          case 'landscape':
+          case 'landscape-ended':
+            this.options.onLandscape?.(side, event);
+            break;
+          case 'paused':
+          case 'resumed':
+            state.held = event.type === 'paused';
+            this.options.onHeld?.(this.held);
+            this.pausedChanged();
+            break;
           case 'backend':
             state.backend = event.backend;
             break;
@@ -163,12 +192,6 @@ export class TrainBoth {
             if (this.stopped) return;
             this.options.onHeldOut(side, event.step, event.accuracy);
             break;
-          case 'paused':
-          case 'resumed': {
-            state.held = event.type === 'paused';
-            this.options.onHeld?.(this.held);
-            break;
-          }
           case 'lesion-progress':
             this.options.onLesionProgress?.(side, event.done, event.total);
             break;
@@ -183,6 +206,7 @@ export class TrainBoth {
             state.held = false;
             this.options.onHeld?.(false);
             state.result = { reason: result.reason, message: result.message ?? '', steps: result.steps, heldOut: result.evaluation?.accuracy ?? null };
+            this.pausedChanged();
             this.status();
             break;
           }

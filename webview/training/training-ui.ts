@@ -16,6 +16,7 @@ import { loadRuntime, startReplicated } from './runtime-loader';
 import { LesionPanel } from './lesion-panel';
 import { analyze } from '../../src/core/analyze';
 import { lesionUnits } from '../../src/train/experiments/lesionPlan';
+import { isLandscapeEvent, LandscapePanel } from './landscape-panel';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
 
@@ -85,6 +86,7 @@ export class TrainingUi {
   readonly overlay: StatisticsOverlay;
   private readonly lesion: LesionPanel;
   private lesionRunning = false;
+  readonly landscape: LandscapePanel;
   private modelName = '';
   private smoothedLoss: number | null = null;
   private smoothedAccuracy: number | null = null;
@@ -156,6 +158,7 @@ export class TrainingUi {
       onCancel: () => this.run?.cancelLesion(),
     });
     this.lesion.element.id = 'lesion-panel';
+    this.landscape = new LandscapePanel(root);
     this.buttons.start.addEventListener('click', () => this.request());
     this.buttons.pause.addEventListener('click', () => this.command('pause'));
     this.buttons.resume.addEventListener('click', () => this.command('resume'));
@@ -207,6 +210,7 @@ export class TrainingUi {
       await previous.done;
     }
     this.runVersion = version;
+    this.modelName = run.model;
     this.backend = '';
     this.resetDisplay();
     this.planLesion(run);
@@ -273,6 +277,7 @@ export class TrainingUi {
 
   private onEvent(event: RuntimeEvent, handle: RunHandle): void {
     if (this.run !== handle) return; // a run that was replaced still winds down
+    if (isLandscapeEvent(event)) return this.landscape.onEvent(0, event);
     // Stop freezes the display at once; the step in flight (if any) finishes unseen and frees its tensors.
     if (this.state === 'stopping' && (event.type === 'progress' || event.type === 'statistics' || event.type === 'evaluation')) return;
     switch (event.type) {
@@ -318,13 +323,16 @@ export class TrainingUi {
         // may still finish): tests and the tensor count read at this point.
         this.root.dataset.pausedStep = String(event.step);
         this.setState('paused');
+        this.landscape.setTargets([{ label: this.modelName || 'model', send: (action) => handle.landscape(action) }]);
         break;
       case 'resumed':
+        this.landscape.setTargets(null);
         delete this.root.dataset.pausedStep;
         if (this.state === 'paused') this.setState('running');
         break;
       case 'finished': {
         const { result } = event;
+        this.landscape.setTargets(null);
         this.lossChart.draw();
         this.accuracyChart.draw();
         if (result.reason === 'non-finite') {
@@ -417,6 +425,8 @@ export class TrainingUi {
   }
 
   private resetDisplay(): void {
+    this.landscape.setTargets(null);
+    this.landscape.clear();
     this.lossChart.clear();
     this.accuracyChart.clear();
     this.overlay.clear();

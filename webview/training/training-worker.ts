@@ -54,6 +54,7 @@ scope.onmessage = (event) => {
   else if (message.type === 'stop') run?.stop();
   else if (message.type === 'lesion') run?.lesion(message.settings);
   else if (message.type === 'lesion-cancel') run?.cancelLesion();
+  else if (message.type === 'landscape') run?.landscape(message.action);
 };
 
 scope.postMessage({ type: 'ready', versions: bundledVersions() });

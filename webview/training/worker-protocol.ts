@@ -3,7 +3,7 @@
  * about a run carries the run's number, so events of a run the page has replaced are recognised and
  * dropped. The page checks what it receives (isFromTrainingWorker) before acting on it.
  */
-import type { LesionSettings, RunSettings, RuntimeEvent } from './runtime-api';
+import type { LandscapeAction, LesionSettings, RunSettings, RuntimeEvent } from './runtime-api';
 
 export type ToTrainingWorker =
   /** `peers`: ports to the other replicas' workers when settings.replica is given (transferred). */
@@ -12,7 +12,8 @@ export type ToTrainingWorker =
   | { type: 'resume'; run: number }
   | { type: 'stop'; run: number }
   | { type: 'lesion'; run: number; settings: LesionSettings }
-  | { type: 'lesion-cancel'; run: number };
+  | { type: 'lesion-cancel'; run: number }
+  | { type: 'landscape'; run: number; action: LandscapeAction };
 
 export type FromTrainingWorker =
   /** The worker loaded TensorFlow.js and listens. */
@@ -21,7 +22,7 @@ export type FromTrainingWorker =
   /** The run ended and freed its tensors; `tensors` is tf.memory().numTensors afterwards. */
   | { type: 'done'; run: number; tensors: number };
 
-const EVENT_TYPES = new Set<RuntimeEvent['type']>(['started', 'progress', 'statistics', 'evaluation', 'paused', 'resumed', 'finished', 'backend', 'restarting', 'error', 'memory', 'lesion-progress', 'lesion', 'lesion-failed']);
+const EVENT_TYPES = new Set<RuntimeEvent['type']>(['started', 'progress', 'statistics', 'evaluation', 'paused', 'resumed', 'finished', 'backend', 'restarting', 'error', 'memory', 'lesion-progress', 'lesion', 'lesion-failed', 'landscape-cost', 'landscape-progress', 'landscape', 'landscape-ended']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
