@@ -12,4 +12,5 @@ export { findPython, MIN_TORCH, type FindPythonOptions, type PythonWithTorch } f
 export { commandLine, parseRunnerLine, type LineParse, type RunnerCommand, type RunnerErrorEvent, type RunnerEvent } from './protocol';
 export { findRunnerScript, PyTorchTraining, type PyTorchTrainingOptions, type TorchDevice } from './runner';
 export { featureOrders, modulePath, packTensors, torchTensors, type SkipNetWeight, type TorchTensor } from './weights';
+export { torchStatisticsPlan, type GradientPart, type GradientSource, type TorchStatisticsPlan } from './mergePlan';
 export { torchTrainCommand, type TorchTrainCommandOptions } from './cli';
