@@ -1,0 +1,149 @@
+/**
+ * Host side of "Train here" on the PyTorch engine, for one graph panel: chooses the engine (skipnet.train.engine,
+ * the workspace's trust, the Python found), runs the user's PyTorch in a child process of the extension host
+ * (src/train/pytorch, its own process group) and streams the runner's events to the webview as `trainingEvent`
+ * lines, where the training bar shows them as it shows the browser engine's. Pause, resume and stop go to the
+ * runner at once; closing the panel, editing the file and deactivating the extension end the process group.
+ * It also remembers each engine's measured images/s per model (workspaceState) for the bar's speed note.
+ */
+import * as vscode from 'vscode';
+import type { Analysis, ModelGraph } from '../core';
+import type { TrainingEngineChoice, TrainingEngineInfo } from '../protocol';
+import { TrainError } from '../train/errors';
+import { PyTorchTraining } from '../train/pytorch/runner';
+import type { RunnerEvent } from '../train/pytorch/protocol';
+import { chooseEngine, type EngineDecision, type EngineSetting, ENGINE_SETTINGS, type MeasuredSpeeds, speedNote } from './engineChoice';
+import { findTorch } from './python';
+
+const SPEEDS_KEY = 'skipnet.train.measuredSpeeds';
+
+/** skipnet.train.engine for a document ('browser' when unset or not one of the choices). */
+export function engineSetting(resource: vscode.Uri): EngineSetting {
+  const value = vscode.workspace.getConfiguration('skipnet.train', resource).get<string>('engine', 'browser');
+  return (ENGINE_SETTINGS as readonly string[]).includes(value) ? (value as EngineSetting) : 'browser';
+}
+
+/** The engine a run of this document uses: the view's choice, else the setting; Python is looked for unless the browser is asked for. */
+export async function decideEngine(resource: vscode.Uri, choice: TrainingEngineChoice | null): Promise<EngineDecision> {
+  const setting = choice ?? engineSetting(resource);
+  const trusted = vscode.workspace.isTrusted;
+  // The browser engine needs no Python, but the bar's speed note does when one is there: look only when trusted.
+  const discovery = trusted ? await findTorch(resource) : null;
+  return chooseEngine(setting, trusted, discovery);
+}
+
+export interface TorchRunHostOptions {
+  documentUri: vscode.Uri;
+  /** Posts one runner event (a JSON line) to the webview. */
+  postEvent(line: string): void;
+  log: vscode.LogOutputChannel;
+  /** Where measured speeds are kept (the extension's workspaceState); none: no speed notes. */
+  state?: vscode.Memento;
+}
+
+/** One panel's PyTorch runs (at most one at a time) and the speed records of its models. */
+export class TorchRunHost implements vscode.Disposable {
+  private run: PyTorchTraining | null = null;
+  private closed = false;
+
+  constructor(private readonly options: TorchRunHostOptions) {}
+
+  /** True while a PyTorch run's process group is alive. */
+  get active(): boolean {
+    return this.run?.running ?? false;
+  }
+
+  /** The runner's process id (its process group's id) while a run is alive. */
+  get pid(): number | undefined {
+    return this.active ? this.run!.pid : undefined;
+  }
+
+  /** The bar's line for `decision`, with the speed note of this model. */
+  info(decision: EngineDecision, model: string): TrainingEngineInfo {
+    if (decision.engine === 'none') return { engine: 'none', reason: decision.message, speed: null };
+    return { engine: decision.engine, reason: decision.reason, speed: speedNote(decision, this.speeds(model)) };
+  }
+
+  /** Records the latest images/s an engine reached on a model. */
+  recordSpeed(model: string, engine: 'browser' | 'pytorch', imagesPerSecond: number): void {
+    const state = this.options.state;
+    if (!state || !(imagesPerSecond > 0)) return;
+    const all = { ...state.get<Record<string, MeasuredSpeeds>>(SPEEDS_KEY, {}) };
+    all[this.speedKey(model)] = { ...all[this.speedKey(model)], [engine]: imagesPerSecond };
+    void state.update(SPEEDS_KEY, all);
+  }
+
+  private speeds(model: string): MeasuredSpeeds | undefined {
+    return this.options.state?.get<Record<string, MeasuredSpeeds>>(SPEEDS_KEY, {})[this.speedKey(model)];
+  }
+
+  private speedKey(model: string): string {
+    return `${this.options.documentUri.toString()}#${model}`;
+  }
+
+  /**
+   * Starts training `graph` on `python` (ending a run in progress first). The webview learns everything from the
+   * events: a refusal before the runner starts (a model PyTorch cannot run, a data folder) arrives as one `error`.
+   */
+  async start(options: { analysis: Analysis; graph: ModelGraph; decision: Extract<EngineDecision, { engine: 'pytorch' }>; datasetFile: string; statsInterval: number }): Promise<void> {
+    this.kill();
+    let run: PyTorchTraining;
+    try {
+      run = await PyTorchTraining.start({
+        analysis: options.analysis,
+        graph: options.graph,
+        sourceName: this.options.documentUri.path.split('/').pop(),
+        datasetFile: options.datasetFile,
+        statsInterval: options.statsInterval,
+        python: options.decision.python,
+        onEvent: (event) => this.forward(event),
+      });
+    } catch (error) {
+      this.send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    this.run = run;
+    this.options.log.info(`graph: PyTorch run of ${options.graph.name} started (pid ${run.pid}, ${run.python.executable || run.python.command})`);
+    run.result.then(
+      (result) => {
+        // After dispose (an edit, a closed panel) the runner says nothing more: the bar still needs the end.
+        if (this.disposedRuns.has(run)) this.send({ type: 'finished', result });
+      },
+      (error: unknown) => this.send({ type: 'error', message: error instanceof TrainError || error instanceof Error ? error.message : String(error) }),
+    );
+  }
+
+  private readonly disposedRuns = new WeakSet<PyTorchTraining>();
+
+  private forward(event: RunnerEvent): void {
+    // Errors are sent once, from the rejected result: its message carries the last lines of stderr.
+    if (event.type !== 'error') this.send(event);
+  }
+
+  private send(event: RunnerEvent): void {
+    if (!this.closed) this.options.postEvent(JSON.stringify(event));
+  }
+
+  control(action: 'pause' | 'resume' | 'stop'): void {
+    if (!this.active) return;
+    this.run![action]();
+  }
+
+  /** The file changed: the run trains old text, so its process group ends now. */
+  documentEdited(): void {
+    this.kill();
+  }
+
+  private kill(): void {
+    const run = this.run;
+    if (!run) return;
+    this.run = null;
+    if (run.running) this.disposedRuns.add(run);
+    run.dispose();
+  }
+
+  dispose(): void {
+    this.closed = true;
+    this.kill();
+  }
+}
