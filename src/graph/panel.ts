@@ -66,7 +66,7 @@ export class GraphPanel implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     state?: vscode.Memento,
   ) {
-    this.torch = new TorchRunHost({ documentUri, log, state, postEvent: (line) => this.post({ type: 'trainingEvent', line }) });
+    this.torch = new TorchRunHost({ documentUri, log, state, postEvent: (run, line) => this.post({ type: 'trainingEvent', run, line }) });
     panel.title = `Graph: ${documentUri.path.split('/').pop() ?? 'model'}`;
     setUpSkipNetWebview(panel.webview, extensionUri, { script: 'main.js', documentUri: documentUri.toString(), model });
     this.disposables.push(
@@ -180,9 +180,10 @@ export class GraphPanel implements vscode.Disposable {
         this.post({ type: 'startTraining', run: { ...run, text: document.getText(), engine: 'browser' } });
         return;
       }
-      this.post({ type: 'startTraining', run: { ...run, text: document.getText(), engine: 'pytorch' } });
+      const runId = this.torch.nextRunId();
+      this.post({ type: 'startTraining', run: { ...run, text: document.getText(), engine: 'pytorch', runId } });
       const datasetFile = vscode.Uri.joinPath(this.extensionUri, 'media', 'data', `${current.training.dataset.name}.bin`).fsPath;
-      await this.torch.start({ analysis, graph: current, decision, datasetFile, statsInterval: readTrainingSettings(this.documentUri).statsInterval });
+      await this.torch.start({ id: runId, analysis, graph: current, decision, datasetFile, statsInterval: readTrainingSettings(this.documentUri).statsInterval });
     } catch (error) {
       const message = error instanceof TrainingRefusal ? error.message : `Training could not start: ${error instanceof Error ? error.message : String(error)}`;
       this.log.warn(`graph: ${message}`);

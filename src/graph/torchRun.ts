@@ -34,8 +34,8 @@ export async function decideEngine(resource: vscode.Uri, choice: TrainingEngineC
 
 export interface TorchRunHostOptions {
   documentUri: vscode.Uri;
-  /** Posts one runner event (a JSON line) to the webview. */
-  postEvent(line: string): void;
+  /** Posts one runner event (a JSON line) of run `run` to the webview. */
+  postEvent(run: number, line: string): void;
   log: vscode.LogOutputChannel;
   /** Where measured speeds are kept (the extension's workspaceState); none: no speed notes. */
   state?: vscode.Memento;
@@ -45,6 +45,9 @@ export interface TorchRunHostOptions {
 export class TorchRunHost implements vscode.Disposable {
   private run: PyTorchTraining | null = null;
   private closed = false;
+  /** Set while a run is starting (Python is found, files written); a stop that comes then applies once it runs. */
+  private starting: { stop: boolean } | null = null;
+  private lastId = 0;
 
   constructor(private readonly options: TorchRunHostOptions) {}
 
@@ -85,8 +88,15 @@ export class TorchRunHost implements vscode.Disposable {
    * Starts training `graph` on `python` (ending a run in progress first). The webview learns everything from the
    * events: a refusal before the runner starts (a model PyTorch cannot run, a data folder) arrives as one `error`.
    */
-  async start(options: { analysis: Analysis; graph: ModelGraph; decision: Extract<EngineDecision, { engine: 'pytorch' }>; datasetFile: string; statsInterval: number }): Promise<void> {
+  /** The id of the next run (the webview's startTraining carries it; its events name it). */
+  nextRunId(): number {
+    return ++this.lastId;
+  }
+
+  async start(options: { id: number; analysis: Analysis; graph: ModelGraph; decision: Extract<EngineDecision, { engine: 'pytorch' }>; datasetFile: string; statsInterval: number }): Promise<void> {
     this.kill();
+    const id = options.id;
+    const starting = (this.starting = { stop: false });
     let run: PyTorchTraining;
     try {
       run = await PyTorchTraining.start({
@@ -96,37 +106,46 @@ export class TorchRunHost implements vscode.Disposable {
         datasetFile: options.datasetFile,
         statsInterval: options.statsInterval,
         python: options.decision.python,
-        onEvent: (event) => this.forward(event),
+        onEvent: (event) => this.forward(id, event),
       });
     } catch (error) {
-      this.send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+      if (this.starting === starting) this.starting = null;
+      this.send(id, { type: 'error', message: error instanceof Error ? error.message : String(error) });
       return;
     }
+    if (this.starting !== starting || this.closed) {
+      // Replaced, closed or edited while starting: this run ends before it trains.
+      run.dispose();
+      this.send(id, { type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
+      return;
+    }
+    this.starting = null;
     this.run = run;
+    if (starting.stop) run.stop();
     this.options.log.info(`graph: PyTorch run of ${options.graph.name} started (pid ${run.pid}, ${run.python.executable || run.python.command})`);
     run.result.then(
       (result) => {
         // After dispose (an edit, a closed panel) the runner says nothing more: the bar still needs the end.
-        if (this.disposedRuns.has(run)) this.send({ type: 'finished', result });
+        if (this.disposedRuns.has(run)) this.send(id, { type: 'finished', result });
       },
-      (error: unknown) => this.send({ type: 'error', message: error instanceof TrainError || error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => this.send(id, { type: 'error', message: error instanceof TrainError || error instanceof Error ? error.message : String(error) }),
     );
   }
 
   private readonly disposedRuns = new WeakSet<PyTorchTraining>();
 
-  private forward(event: RunnerEvent): void {
+  private forward(id: number, event: RunnerEvent): void {
     // Errors are sent once, from the rejected result: its message carries the last lines of stderr.
-    if (event.type !== 'error') this.send(event);
+    if (event.type !== 'error') this.send(id, event);
   }
 
-  private send(event: RunnerEvent): void {
-    if (!this.closed) this.options.postEvent(JSON.stringify(event));
+  private send(id: number, event: RunnerEvent): void {
+    if (!this.closed) this.options.postEvent(id, JSON.stringify(event));
   }
 
   control(action: 'pause' | 'resume' | 'stop'): void {
-    if (!this.active) return;
-    this.run![action]();
+    if (this.starting && action === 'stop') this.starting.stop = true;
+    if (this.active) this.run![action]();
   }
 
   /** The file changed: the run trains old text, so its process group ends now. */
@@ -135,6 +154,7 @@ export class TorchRunHost implements vscode.Disposable {
   }
 
   private kill(): void {
+    this.starting = null;
     const run = this.run;
     if (!run) return;
     this.run = null;

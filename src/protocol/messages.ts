@@ -117,6 +117,8 @@ export interface TrainingRun {
    * and sends `trainingControl`. Absent or 'browser': the webview trains with TensorFlow.js.
    */
   engine?: 'browser' | 'pytorch';
+  /** With engine 'pytorch': the id the host's `trainingEvent` messages of this run carry. */
+  runId?: number;
   /** Steps between statistics updates (skipnet.training.statsInterval). */
   statsInterval: number;
   dataset: TrainingDatasetSource;
@@ -159,7 +161,7 @@ export type HostToWebview =
    * One event of a run the host trains (engine 'pytorch'): a JSON line of the PyTorch runner's protocol
    * (src/train/pytorch/protocol.ts; the engine's TrainEvent or `error`), checked again by the webview.
    */
-  | (Tagged & { type: 'trainingEvent'; line: string })
+  | (Tagged & { type: 'trainingEvent'; run: number; line: string })
   | (Tagged & { type: 'trainingStatistics'; step: number; layers: Record<string, LayerStatistics>; merges: MergeGradientFlow[]; reuse: FeatureReuseMatrix[] });
 
 // ── Webview → host ──

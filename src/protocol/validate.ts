@@ -134,7 +134,7 @@ const folderDataset = object({
 const datasetSource: Checker = (v, p) => (isRecord(v) && v.kind === 'folder' ? folderDataset(v, p) : builtinDataset(v, p));
 export const trainingRunChecker: Checker = object(
   { model: string(1024), text: string(16 << 20), backend: backendChoice, statsInterval: number({ integer: true, min: 1, max: 1_000_000 }), dataset: datasetSource },
-  { engine: literal('browser', 'pytorch') },
+  { engine: literal('browser', 'pytorch'), runId: number({ integer: true, min: 1 }) },
 );
 
 const hostSchemas: Record<HostToWebview['type'], Checker> = {
@@ -148,7 +148,7 @@ const hostSchemas: Record<HostToWebview['type'], Checker> = {
   startTraining: object({ type: literal('startTraining'), uri, version, run: trainingRunChecker }),
   trainingRefused: object({ type: literal('trainingRefused'), uri, version, message: string(10_000) }, { offerBrowser: boolean }),
   trainingEngine: object({ type: literal('trainingEngine'), uri, version, info: object({ engine: literal('browser', 'pytorch', 'none'), reason: string(10_000), speed: nullable(string(1000)) }) }),
-  trainingEvent: object({ type: literal('trainingEvent'), uri, version, line: string(16 << 20) }),
+  trainingEvent: object({ type: literal('trainingEvent'), uri, version, run: number({ integer: true, min: 1 }), line: string(16 << 20) }),
   trainingStatistics: object({
     type: literal('trainingStatistics'),
     uri,
