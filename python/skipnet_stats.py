@@ -2,9 +2,8 @@
 
 SkipNet's graph nodes are found in the exported module by name: node `stage1/basic2/conv1` is submodule
 `stage1.basic2.conv1` (the Node side sends each node's module path). Forward hooks on those modules see every
-layer's output. Merges (add, concat) are expressions in forward(), not modules, so they have no hook: their
-activations are not measured here, and the gradient flow through them is assembled from their consumers'
-hooks (MergeWatch, at the end of this file).
+layer's output. Merges (add, concat) are expressions in forward(), not modules, so they have no hook: their activations
+and the gradient flow through them are read from their consumers' hooks (MergeWatch, at the end of this file).
 
 Statistics follow src/train/stats.ts (LayerStatistics), in float32 like the TensorFlow.js engine:
 - weightNorm: L2 norm of all the layer's trainable parameters after this step's update;
@@ -60,6 +59,7 @@ class LayerWatch:
         self.missing = []
         self.recording = False
         self.keep_grad = False
+        self.order = {node["id"]: index for index, node in enumerate(nodes)}
         for node in nodes:
             if node["kind"] in _NO_MODULE or not node.get("module"):
                 continue
@@ -133,7 +133,8 @@ class LayerWatch:
                 if "d" in slot:
                     stats["updateRatio"] = math.sqrt(values[slot["d"]]) / weight if weight > 0 else 0.0
             layers.append({k: v for k, v in stats.items() if not isinstance(v, float) or math.isfinite(v)})
-        merges, reuse = decode_extra(lambda slot, count: values[starts[slot]:starts[slot] + count]) if decode_extra else ([], [])
+        merge_layers, merges, reuse = decode_extra(lambda slot, count: values[starts[slot]:starts[slot] + count]) if decode_extra else ([], [], [])
+        layers = sorted(layers + merge_layers, key=lambda stats: self.order.get(stats["node"], len(self.order)))
         return {"step": step, "layers": layers, "merges": merges, "reuse": reuse}
 
 
@@ -172,8 +173,8 @@ def diagnose_non_finite(model, watch, forward, x, labels, step, loss):
 
 
 class MergeWatch:
-    """Merge statistics (src/train/statsPlan.ts): the gradient each add branch sends back to its fork, the
-    gradient over each concat slice, and the feature-reuse maps, from the plan the Node side writes
+    """Merge statistics (src/train/statsPlan.ts): each merge's activation mean and spread, the gradient each add
+    branch sends back to its fork, the gradient over each concat slice, and the feature-reuse maps, from the plan the Node side writes
     (src/train/pytorch/mergePlan.ts, config "statisticsPlan").
 
     Merges are expressions in forward(), so their gradients are assembled from module hooks: while `recording`,
@@ -181,24 +182,27 @@ class MergeWatch:
     view's gradient, which is the gradient entering the module (its share, not the whole gradient of the
     tensor). A merge's output gradient is the sum of its consumers' parts (a module's entering gradient, a
     consuming add's whole gradient, a consuming concat's channel slice, or the loss's gradient at the output).
+    A merge's output value is the input its first consumer module sees (or a slice of a consuming concat's value).
     `missing` lists the module paths the export lacks; merges that would need one are left out.
     """
 
     def __init__(self, model, plan):
-        self.plan = plan or {"adds": [], "concats": [], "merges": {}, "reuse": []}
+        self.plan = plan or {"adds": [], "concats": [], "merges": {}, "values": [], "reuse": []}
         self.recording = False
         self.grads = {}
-        self.output_grad = None
+        self.inputs = {}
         self.missing = []
         paths = [b["gradient"]["module"] for add in self.plan["adds"] for b in add["branches"] if "module" in b["gradient"]]
         paths += [part["module"] for parts in self.plan["merges"].values() for part in parts if "module" in part]
-        for path in dict.fromkeys(paths):
+        self.grad_paths = set(paths)
+        self.value_paths = {v["source"]["module"] for v in self.plan.get("values", []) if "module" in v["source"]}
+        for path in dict.fromkeys(paths + sorted(self.value_paths)):
             module = find_module(model, path)
             if module is None:
                 self.missing.append(path)
                 continue
             module.register_forward_pre_hook(self._entering(path))
-        if any("output" in part for parts in self.plan["merges"].values() for part in parts):
+        if any("output" in part for parts in self.plan["merges"].values() for part in parts) or any("output" in v["source"] for v in self.plan.get("values", [])):
             model.register_forward_hook(self._output)
         self.kernels = {}
         for heat_map in self.plan["reuse"]:
@@ -216,7 +220,11 @@ class MergeWatch:
 
     def _entering(self, path):
         def probe(_module, inputs):
-            if not self.recording or not inputs or not isinstance(inputs[0], torch.Tensor) or not inputs[0].requires_grad:
+            if not self.recording or not inputs or not isinstance(inputs[0], torch.Tensor):
+                return None
+            if path in self.value_paths:
+                self.inputs[path] = inputs[0].detach()
+            if path not in self.grad_paths or not inputs[0].requires_grad:
                 return None
             view = inputs[0].view_as(inputs[0])
             self._keep(path, view)
@@ -224,11 +232,24 @@ class MergeWatch:
         return probe
 
     def _output(self, _module, _inputs, output):
-        if self.recording and isinstance(output, torch.Tensor) and output.requires_grad:
-            self._keep(None, output)
+        if self.recording and isinstance(output, torch.Tensor):
+            self.inputs[None] = output.detach()
+            if output.requires_grad:
+                self._keep(None, output)
 
     def clear(self):
         self.grads = {}
+        self.inputs = {}
+
+    def _merge_value(self, source):
+        """A merge's output value from where the plan says it is seen, or None."""
+        if "module" in source:
+            return self.inputs.get(source["module"])
+        if "concat" in source:
+            whole = next((v["source"] for v in self.plan["values"] if v["node"] == source["concat"]), None)
+            value = self._merge_value(whole) if whole is not None else None
+            return value.narrow(1, source["offset"], source["channels"]) if value is not None else None
+        return self.inputs.get(None)
 
     def _merge_grad(self, merge, memo):
         """dL/d(merge output), or None when no consumer's part is known (nothing flowed back)."""
@@ -268,6 +289,12 @@ class MergeWatch:
         """Pushes every merge statistic (call after backward and the update); returns decode(read), which turns
         the values read back (read(slot, count) -> list of floats) into (merges, reuse) as the events carry them."""
         memo = {}
+        value_slots = []
+        for merge in self.plan.get("values", []):
+            value = self._merge_value(merge["source"])
+            if value is not None:
+                value = value.to(torch.float32)
+                value_slots.append((merge, push(torch.stack([value.mean(), value.var(unbiased=False).sqrt()]))))
 
         def norm(grad):
             if grad is None:
@@ -295,6 +322,11 @@ class MergeWatch:
             reuse_slots.append((heat_map, rows))
 
         def decode(read):
+            merge_layers = []
+            for merge, slot in value_slots:
+                mean, std = read(slot, 2)
+                if math.isfinite(mean) and math.isfinite(std):
+                    merge_layers.append({"node": merge["node"], "kind": merge["kind"], "activationMean": mean, "activationStd": std})
             merges = []
             for add, slots in add_slots:
                 norms = [read(slot, 1)[0] for slot in slots]
@@ -319,5 +351,5 @@ class MergeWatch:
                     values = [sums[i][0] / sums[i][1] if i in sums and sums[i][1] > 0 else None for i in range(len(heat_map["sources"]))]
                     out_rows.append({"conv": row["conv"], "values": [v if v is None or math.isfinite(v) else None for v in values]})
                 reuse.append({"block": heat_map["block"], "groups": heat_map["groups"], "sources": heat_map["sources"], "rows": out_rows})
-            return merges, reuse
+            return merge_layers, merges, reuse
         return decode

@@ -38,7 +38,7 @@ model merges(28x28x1) {
   flatten -> dense(10)
 }`;
 
-test('the runner is sent where each merge gradient is read: entering modules, whole adds, concat slices', () => {
+test('the runner is sent where each merge value and gradient is read: entering modules, whole adds, concat slices', () => {
   const plan = torchStatisticsPlan(analyze(MODEL).models[0]);
   assert.deepEqual(
     plan.adds.map((a) => [a.node, a.fork, a.branches.map((b) => [b.start, b.role, b.layers, b.gradient])]),
@@ -52,6 +52,13 @@ test('the runner is sent where each merge gradient is read: entering modules, wh
     'block11/concat1': [{ module: 'block12.bn1' }, { concat: 'block12/concat1', offset: 0, channels: 7 }],
     'block12/concat1': [{ module: 'bn4' }],
   });
+  // Each merge's value is the input of its first consumer module.
+  assert.deepEqual(plan.values, [
+    { node: 'a1', kind: 'add', source: { module: 'conv3' } },
+    { node: 'add1', kind: 'add', source: { module: 'tanh1' } },
+    { node: 'block11/concat1', kind: 'concat', source: { module: 'block12.bn1' } },
+    { node: 'block12/concat1', kind: 'concat', source: { module: 'bn4' } },
+  ]);
   assert.deepEqual(plan.concats.map((c) => [c.node, c.slices]), [
     ['block11/concat1', [{ source: 'add1', offset: 0, channels: 4 }, { source: 'block11/conv1', offset: 4, channels: 3 }]],
     ['block12/concat1', [{ source: 'add1', offset: 0, channels: 4 }, { source: 'block11/conv1', offset: 4, channels: 3 }, { source: 'block12/conv1', offset: 7, channels: 3 }]],
@@ -65,7 +72,7 @@ test('the runner is sent where each merge gradient is read: entering modules, wh
   ]);
 });
 
-test('one step from the same weights: add splits, concat slices and reuse maps equal the TensorFlow.js engine to 1e-4', async () => {
+test('one step from the same weights: merge activations, add splits, concat slices and reuse maps equal the TensorFlow.js engine to 1e-4', async () => {
   const analysis = analyze(MODEL);
   const graph = analysis.models[0];
   const random = new SeededRandom(4);
@@ -91,6 +98,8 @@ test('one step from the same weights: add splits, concat slices and reuse maps e
   const layout = (maps: ReuseHeatMap[]) => maps.map((m) => ({ ...m, rows: m.rows.map((r) => ({ conv: r.conv, read: r.values.map((v) => v !== null) })) }));
   assert.deepEqual(layout(ours.reuse), layout(theirs.reuse));
 
+  // Every layer of the TensorFlow.js engine's statistics, the merges included, in the same (graph) order.
+  assert.deepEqual(ours.layers.map((l) => l.node), theirs.layers.map((l) => l.node));
   const mismatches: string[] = [];
   let compared = 0;
   const check = (what: string, a: number, b: number): void => {
@@ -102,10 +111,16 @@ test('one step from the same weights: add splits, concat slices and reuse maps e
     if (m.kind === 'add' && t.kind === 'add') m.branches.forEach((b, j) => check(`${m.node} branch ${b.start}`, b.gradNorm, t.branches[j].gradNorm));
     if (m.kind === 'concat' && t.kind === 'concat') m.slices.forEach((s, j) => check(`${m.node} slice ${s.source}`, s.gradNorm, t.slices[j].gradNorm));
   });
+  for (const id of ['a1', 'add1', 'block11/concat1', 'block12/concat1']) {
+    const [a, b] = [ours.layers.find((l) => l.node === id)!, theirs.layers.find((l) => l.node === id)!];
+    check(`${id} activationStd`, a.activationStd, b.activationStd);
+    compared++;
+    if (!(Math.abs(a.activationMean - b.activationMean) < 1e-4 * Math.max(Math.abs(b.activationMean), b.activationStd))) mismatches.push(`${id} activationMean: PyTorch ${a.activationMean}, tfjs ${b.activationMean}`);
+  }
   ours.reuse.forEach((map, i) =>
     map.rows.forEach((row, r) => row.values.forEach((v, c) => v !== null && check(`${map.block} ${row.conv} × ${map.sources[c]}`, v, theirs.reuse[i].rows[r].values[c]!))),
   );
   assert.deepEqual(mismatches, []);
-  // 2 + 2 add branches, 2 + 3 concat slices, 2 + 3 reuse cells.
-  assert.equal(compared, 4 + 5 + 5);
+  // 2 + 2 add branches, 2 + 3 concat slices, 4 merge activation means and spreads, 2 + 3 reuse cells.
+  assert.equal(compared, 4 + 5 + 8 + 5);
 });

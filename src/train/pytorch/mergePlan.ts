@@ -21,11 +21,16 @@ export type GradientSource = { module: string } | { merge: string };
 /** One consumer's part of dL/d(merge output). `offset`/`channels`: the merge's channels within a consuming concat (NCHW axis 1). */
 export type GradientPart = { module: string } | { add: string } | { concat: string; offset: number; channels: number } | { output: true };
 
+/** Where a merge's output value is read: a consumer module's input, a slice of a consuming concat's value, or the model's output. */
+export type ValueSource = { module: string } | { concat: string; offset: number; channels: number } | { output: true };
+
 export interface TorchStatisticsPlan {
   adds: { node: string; fork: string | null; branches: { input: string; start: string; role: 'shortcut' | 'residual'; layers: number; gradient: GradientSource }[] }[];
   concats: { node: string; slices: { source: string; offset: number; channels: number }[] }[];
   /** dL/d(output) of every merge the statistics read, as the sum of its consumers' parts. */
   merges: Record<string, GradientPart[]>;
+  /** In graph order, each merge whose output value the hooks can see, for its activation mean and spread (as every layer has). */
+  values: { node: string; kind: 'add' | 'concat'; source: ValueSource }[];
   /** Heat maps: per row the conv's module and its input channels as runs of one source (index into `sources`, -1 for zero padding). */
   reuse: { block: string; groups: string[]; sources: string[]; rows: { conv: string; module: string; runs: { source: number; channels: number }[] }[] }[];
 }
@@ -57,6 +62,27 @@ export function torchStatisticsPlan(graph: ModelGraph): TorchStatisticsPlan {
     if (id === graph.output) parts.push({ output: true });
     merges[id] = parts;
   };
+  const sources: Record<string, ValueSource | null> = {};
+  const valueOf = (id: string): ValueSource | null => {
+    if (id in sources) return sources[id];
+    sources[id] = null; // a repeated visit (never a cycle in a graph) finds nothing
+    const uses = consumers.get(id) ?? [];
+    const module = uses.find((u) => !MODULELESS.has(graph.nodeById.get(u.id)!.kind));
+    let source: ValueSource | null = module ? { module: modulePath(module.id) } : id === graph.output ? { output: true } : null;
+    for (const use of uses) {
+      const node = graph.nodeById.get(use.id)!;
+      if (source || node.kind !== 'concat' || valueOf(use.id) === null) continue;
+      const offset = node.inputs.slice(0, use.index).reduce((sum, input) => sum + (graph.nodeById.get(input)?.shape?.at(-1) ?? 0), 0);
+      source = { concat: use.id, offset, channels: graph.nodeById.get(id)?.shape?.at(-1) ?? 0 };
+    }
+    return (sources[id] = source);
+  };
+  const values: TorchStatisticsPlan['values'] = [];
+  for (const node of graph.nodes) {
+    if (node.kind !== 'add' && node.kind !== 'concat') continue;
+    const source = valueOf(node.id);
+    if (source) values.push({ node: node.id, kind: node.kind, source });
+  }
   const adds = plan.adds.map((add) => {
     const shortcut = shortcutBranch(add.branches);
     return {
@@ -87,5 +113,5 @@ export function torchStatisticsPlan(graph: ModelGraph): TorchStatisticsPlan {
       return { conv: target.conv, module: modulePath(target.conv), runs: target.segments.map((s) => ({ source: sources.indexOf(s.source), channels: s.channels })) };
     }),
   }));
-  return { adds, concats, merges, reuse };
+  return { adds, concats, merges, values, reuse };
 }
