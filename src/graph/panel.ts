@@ -158,7 +158,7 @@ export class GraphPanel implements vscode.Disposable {
       return;
     }
     try {
-      const decision = this.dataFits(await decideEngine(this.documentUri, engine), model.training.dataset.kind, engine);
+      const decision = this.dataFits(await decideEngine(this.documentUri, engine, this.torch.knowsTorchSpeed(model.name)), model.training.dataset.kind, engine);
       this.post({ type: 'trainingEngine', info: this.torch.info(decision, model.name) });
       if (decision.engine === 'none') {
         this.post({ type: 'trainingRefused', message: decision.message, offerBrowser: true });
@@ -196,8 +196,9 @@ export class GraphPanel implements vscode.Disposable {
     const document = await this.openDocument();
     if (!document || !this.ready) return;
     const { model } = this.analyse(document);
-    const decision = this.dataFits(await decideEngine(this.documentUri, null), model?.training.dataset.kind ?? 'builtin', null);
-    this.post({ type: 'trainingEngine', info: this.torch.info(decision, model?.name ?? this.model) });
+    const name = model?.name ?? this.model;
+    const decision = this.dataFits(await decideEngine(this.documentUri, null, this.torch.knowsTorchSpeed(name)), model?.training.dataset.kind ?? 'builtin', null);
+    this.post({ type: 'trainingEngine', info: this.torch.info(decision, name) });
   }
 
   /** The PyTorch engine reads the bundled data sets only: a data folder trains in the browser (or is refused when PyTorch was asked for by name). */

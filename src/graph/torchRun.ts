@@ -23,12 +23,15 @@ export function engineSetting(resource: vscode.Uri): EngineSetting {
   return (ENGINE_SETTINGS as readonly string[]).includes(value) ? (value as EngineSetting) : 'browser';
 }
 
-/** The engine a run of this document uses: the view's choice, else the setting; Python is looked for unless the browser is asked for. */
-export async function decideEngine(resource: vscode.Uri, choice: TrainingEngineChoice | null): Promise<EngineDecision> {
+/**
+ * The engine a run of this document uses: the view's choice, else the setting. Python is looked for (in a trusted
+ * workspace only) unless the browser is asked for; then only when `forSpeed` (a past PyTorch run of the model
+ * makes a speed note possible), so that a browser user without PyTorch never waits for a probe.
+ */
+export async function decideEngine(resource: vscode.Uri, choice: TrainingEngineChoice | null, forSpeed: boolean): Promise<EngineDecision> {
   const setting = choice ?? engineSetting(resource);
   const trusted = vscode.workspace.isTrusted;
-  // The browser engine needs no Python, but the bar's speed note does when one is there: look only when trusted.
-  const discovery = trusted ? await findTorch(resource) : null;
+  const discovery = trusted && (setting !== 'browser' || forSpeed) ? await findTorch(resource) : null;
   return chooseEngine(setting, trusted, discovery);
 }
 
@@ -74,6 +77,11 @@ export class TorchRunHost implements vscode.Disposable {
     const all = { ...state.get<Record<string, MeasuredSpeeds>>(SPEEDS_KEY, {}) };
     all[this.speedKey(model)] = { ...all[this.speedKey(model)], [engine]: imagesPerSecond };
     void state.update(SPEEDS_KEY, all);
+  }
+
+  /** Whether PyTorch has trained this model before (its speed is known), so a speed note can be made. */
+  knowsTorchSpeed(model: string): boolean {
+    return (this.speeds(model)?.pytorch ?? 0) > 0;
   }
 
   private speeds(model: string): MeasuredSpeeds | undefined {

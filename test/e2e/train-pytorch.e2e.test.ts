@@ -1,7 +1,8 @@
 // End to end: "Train here" with the PyTorch engine on examples/mnist_resnet.skipnet in VS Code (code-server) in
 // Chromium. The settings choose the engine and name Debian's python3 with python3-torch (PATH's python3 may lack
 // torch); the runner is a child process of the extension host. Checked: the bar names the engine and why,
-// statistics colour the nodes, Stop stops, and neither Stop nor closing the panel leaves the Python process alive.
+// statistics colour the nodes, Stop stops, and neither Stop, closing the panel nor editing the file leaves the
+// Python process alive.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,7 +68,7 @@ describe('SkipNet in VS Code: Train here with PyTorch', () => {
   });
 
   // One scenario: the second step trains again in the file and panel the first leaves.
-  it('Train here with PyTorch, step by step: train and stop, then close the panel mid-training', async (t) => {
+  it('Train here with PyTorch, step by step: train and stop, close the panel mid-training, edit the file mid-training', async (t) => {
     await t.test('the bar names PyTorch and why; steps progress; a node takes a statistic colour; Stop stops and the runner exits', async () => {
       const { workbench, page } = session;
       await workbench.openFile('mnist_resnet.skipnet');
@@ -126,6 +127,26 @@ describe('SkipNet in VS Code: Train here with PyTorch', () => {
       await tab.locator('.tab-actions .action-label').first().click();
       await tab.waitFor({ state: 'detached', timeout: TIMEOUT });
       await gone(pid);
+      assert.deepEqual(session.pageErrors, []);
+    });
+
+    await t.test('editing the file mid-training ends the PyTorch process; the bar says why', async () => {
+      const { workbench, page } = session;
+      const lens = page.locator('.codelens-decoration a', { hasText: 'Train here' }).first();
+      await lens.waitFor({ state: 'visible', timeout: TIMEOUT });
+      await lens.click();
+      const pid = await runnerPid(session, 2);
+      const frame = workbench.webviewFrame();
+      await frame.locator('#training[data-state="running"]').waitFor({ state: 'attached', timeout: TIMEOUT });
+      await frame.locator('#train-step').filter({ hasText: /^step \d+\/\d+$/ }).waitFor({ timeout: TIMEOUT });
+      assert.ok(alive(pid), `runner ${pid} is running`);
+      // Changed on disk while open and unmodified: VS Code reloads the text, which is an edit of the document.
+      const file = join(session.workspace, 'mnist_resnet.skipnet');
+      writeFileSync(file, `${readFileSync(file, 'utf8')}\n# edited while training\n`);
+      await gone(pid);
+      await frame.locator('#training[data-state="stopped"]').waitFor({ state: 'attached', timeout: TIMEOUT });
+      // Which sentence depends on whether the run's end or the new graph reached the view first.
+      assert.match((await frame.locator('#train-message').textContent()) ?? '', /^The file changed(, so this run stopped| since this run)\. Restart trains the edited model\.$/);
       assert.deepEqual(session.pageErrors, []);
     });
   });
