@@ -8,7 +8,7 @@ import { type Analysis, analyze, type ModelGraph } from '../core';
 import { buildGraphPayload, type DiagnosticsSummary, type ExportFormat, type ExportTheme, type GraphSettings, type HostToWebview, PROTOCOL_VERSION, type TrainingBackendChoice, type TrainingEngineChoice, validateWebviewMessage, type WebviewToHost } from '../protocol';
 import { setUpSkipNetWebview } from './webviewSetup';
 import { buildTrainingRun, readTrainingSettings, TrainingRefusal } from './training';
-import type { EngineDecision } from './engineChoice';
+import type { EngineDecision } from '../train/pytorch/discover';
 import { decideEngine, engineSetting, TorchRunHost } from './torchRun';
 
 export const GRAPH_VIEW_TYPE = 'skipnet.graph';

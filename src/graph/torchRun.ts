@@ -5,17 +5,59 @@
  * lines, where the training bar shows them as it shows the browser engine's. Pause, resume and stop go to the
  * runner at once; closing the panel, editing the file and deactivating the extension end the process group.
  * It also remembers each engine's measured images/s per model (workspaceState) for the bar's speed note.
+ *
+ * Python is the Python extension's active interpreter for the file when that extension is installed (through its
+ * typed API, @vscode/python-extension), then skipnet.python, then python3 / python on PATH. A Python found is kept
+ * until the setting or the Python extension's active interpreter changes (importing torch takes seconds). Nothing
+ * is ever installed.
  */
+import { PythonExtension } from '@vscode/python-extension';
 import * as vscode from 'vscode';
 import type { Analysis, ModelGraph } from '../core';
 import type { TrainingEngineChoice, TrainingEngineInfo } from '../protocol';
 import { TrainError } from '../train/errors';
 import { PyTorchTraining } from '../train/pytorch/runner';
 import type { RunnerEvent } from '../train/pytorch/protocol';
-import { chooseEngine, type EngineDecision, type EngineSetting, ENGINE_SETTINGS, type MeasuredSpeeds, speedNote } from './engineChoice';
-import { findTorch } from './python';
+import { chooseEngine, discoverPython, type EngineDecision, type EngineSetting, ENGINE_SETTINGS, type MeasuredSpeeds, type PythonDiscovery, speedNote } from '../train/pytorch/discover';
 
 const SPEEDS_KEY = 'skipnet.train.measuredSpeeds';
+
+/** The Python extension's interpreter for `resource`; undefined when the extension is absent or answers nothing. */
+export async function activeInterpreter(resource: vscode.Uri): Promise<string | undefined> {
+  if (!vscode.extensions.getExtension('ms-python.python')) return undefined;
+  const api = await PythonExtension.api();
+  const active = api.environments.getActiveEnvironmentPath(resource);
+  const resolved = await api.environments.resolveEnvironment(active);
+  return resolved?.executable.uri?.fsPath ?? active.path;
+}
+
+/** skipnet.python for `resource` ('' when unset). In an untrusted workspace only the user's own value counts (restrictedConfigurations). */
+export function pythonSetting(resource: vscode.Uri): string {
+  const value = vscode.workspace.getConfiguration('skipnet', resource).get<string>('python', '');
+  return typeof value === 'string' ? value : '';
+}
+
+const cache = new Map<string, Promise<PythonDiscovery>>();
+
+/** What discovery finds for a file (cached per active interpreter and setting; see the file's comment). */
+export async function findTorch(resource: vscode.Uri): Promise<PythonDiscovery> {
+  let active: string | undefined;
+  try {
+    active = await activeInterpreter(resource);
+  } catch {
+    active = undefined; // an extension that fails to answer is treated as absent
+  }
+  const setting = pythonSetting(resource);
+  const key = JSON.stringify([active ?? null, setting]);
+  let found = cache.get(key);
+  if (!found) {
+    found = discoverPython({ activeInterpreter: async () => active, setting });
+    cache.set(key, found);
+    // Nothing found is not kept: PyTorch installed meanwhile is seen at the next run, without a reload.
+    void found.then((answer) => answer.found === null && cache.delete(key));
+  }
+  return found;
+}
 
 /** skipnet.train.engine for a document ('browser' when unset or not one of the choices). */
 export function engineSetting(resource: vscode.Uri): EngineSetting {

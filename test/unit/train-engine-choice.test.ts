@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { analyze } from '../../src/core';
-import { chooseEngine, describeTorch, speedNote } from '../../src/graph/engineChoice';
 import { builtinDatasetFile } from '../../src/train/nodeData';
-import { discoverPython, type PythonDiscovery } from '../../src/train/pytorch/discover';
+import { chooseEngine, describeTorch, discoverPython, type PythonDiscovery, speedNote } from '../../src/train/pytorch/discover';
 import { PyTorchTraining } from '../../src/train/pytorch/runner';
 import { alive, DEBIAN_TORCH, EventLog, fakeInterpreter, PYTHON } from './torchHelpers';
 
