@@ -342,7 +342,7 @@ export class GraphPanel implements vscode.Disposable {
         void this.startTraining(message.backend, message.engine ?? null);
         break;
       case 'trainingControl':
-        this.torch.control(message.action);
+        this.torch.control(message.run, message.action);
         break;
       case 'trainingProgress':
         this.torch.recordSpeed(this.model, this.runEngine, message.progress.imagesPerSecond);

@@ -15,7 +15,6 @@ import { PythonExtension } from '@vscode/python-extension';
 import * as vscode from 'vscode';
 import type { Analysis, ModelGraph } from '../core';
 import type { TrainingEngineChoice, TrainingEngineInfo } from '../protocol';
-import { TrainError } from '../train/errors';
 import { PyTorchTraining } from '../train/pytorch/runner';
 import type { RunnerEvent } from '../train/pytorch/protocol';
 import { chooseEngine, discoverPython, type EngineDecision, type EngineSetting, ENGINE_SETTINGS, type MeasuredSpeeds, type PythonDiscovery, speedNote } from '../train/pytorch/discover';
@@ -90,9 +89,11 @@ export interface TorchRunHostOptions {
 export class TorchRunHost implements vscode.Disposable {
   private run: PyTorchTraining | null = null;
   private closed = false;
-  /** Set while a run is starting (Python is found, files written); a stop that comes then applies once it runs. */
-  private starting: { stop: boolean } | null = null;
+  /** Set while a run is starting (files written, the runner spawned); a pause or stop that comes then applies once it runs. */
+  private starting: { stop: boolean; paused: boolean } | null = null;
   private lastId = 0;
+  /** The id of the run starting or running (controls for another id are about a run that has ended). */
+  private currentId = 0;
 
   constructor(private readonly options: TorchRunHostOptions) {}
 
@@ -134,19 +135,20 @@ export class TorchRunHost implements vscode.Disposable {
     return `${this.options.documentUri.toString()}#${model}`;
   }
 
-  /**
-   * Starts training `graph` on `python` (ending a run in progress first). The webview learns everything from the
-   * events: a refusal before the runner starts (a model PyTorch cannot run, a data folder) arrives as one `error`.
-   */
   /** The id of the next run (the webview's startTraining carries it; its events name it). */
   nextRunId(): number {
     return ++this.lastId;
   }
 
+  /**
+   * Starts training `graph` on the decision's Python (ending a run in progress first). The webview learns everything
+   * from the events of run `id`: a refusal before the runner starts (a model PyTorch cannot export) arrives as one
+   * `error`; a run ended by dispose (an edit, a new run) still gets its `finished`.
+   */
   async start(options: { id: number; analysis: Analysis; graph: ModelGraph; decision: Extract<EngineDecision, { engine: 'pytorch' }>; datasetFile: string; statsInterval: number }): Promise<void> {
     this.kill();
-    const id = options.id;
-    const starting = (this.starting = { stop: false });
+    const id = (this.currentId = options.id);
+    const starting = (this.starting = { stop: false, paused: false });
     let run: PyTorchTraining;
     try {
       run = await PyTorchTraining.start({
@@ -172,13 +174,14 @@ export class TorchRunHost implements vscode.Disposable {
     this.starting = null;
     this.run = run;
     if (starting.stop) run.stop();
+    else if (starting.paused) run.pause();
     this.options.log.info(`graph: PyTorch run of ${options.graph.name} started (pid ${run.pid}, ${run.python.executable || run.python.command})`);
     run.result.then(
       (result) => {
         // After dispose (an edit, a closed panel) the runner says nothing more: the bar still needs the end.
         if (this.disposedRuns.has(run)) this.send(id, { type: 'finished', result });
       },
-      (error: unknown) => this.send(id, { type: 'error', message: error instanceof TrainError || error instanceof Error ? error.message : String(error) }),
+      (error: unknown) => this.send(id, { type: 'error', message: error instanceof Error ? error.message : String(error) }),
     );
   }
 
@@ -193,8 +196,13 @@ export class TorchRunHost implements vscode.Disposable {
     if (!this.closed) this.options.postEvent(id, JSON.stringify(event));
   }
 
-  control(action: 'pause' | 'resume' | 'stop'): void {
-    if (this.starting && action === 'stop') this.starting.stop = true;
+  /** Pause, resume or stop run `id` at once (the runner obeys at its next step boundary); other ids are ignored. */
+  control(id: number, action: 'pause' | 'resume' | 'stop'): void {
+    if (id !== this.currentId) return;
+    if (this.starting) {
+      if (action === 'stop') this.starting.stop = true;
+      else this.starting.paused = action === 'pause';
+    }
     if (this.active) this.run![action]();
   }
 

@@ -176,8 +176,8 @@ export type WebviewToHost =
   | (Tagged & { type: 'log'; level: 'info' | 'warn' | 'error'; message: string })
   /** The view's Start/Restart button: the host answers with `startTraining` (or `trainingRefused`). null: the setting's backend (engine: the setting's engine). */
   | (Tagged & { type: 'trainingRequest'; backend: TrainingBackendChoice | null; engine?: TrainingEngineChoice | null })
-  /** Pause, resume or stop a run the host trains (engine 'pytorch'); the host answers with the runner's events. */
-  | (Tagged & { type: 'trainingControl'; action: 'pause' | 'resume' | 'stop' })
+  /** Pause, resume or stop run `run` the host trains (engine 'pytorch'); the host answers with the runner's events. */
+  | (Tagged & { type: 'trainingControl'; run: number; action: 'pause' | 'resume' | 'stop' })
   | (Tagged & { type: 'trainingProgress'; progress: TrainingProgress })
   | (Tagged & { type: 'trainingEnded'; reason: 'finished' | 'stopped' | 'error'; message: string });
 

@@ -41,7 +41,7 @@ const webviewSchemas: Record<WebviewToHost['type'], Checker> = {
   exportResult: object({ type: literal('exportResult'), uri, version, requestId: number({ integer: true, min: 0 }), format: literal('svg', 'png'), data: string(256 << 20) }),
   log: object({ type: literal('log'), uri, version, level: literal('info', 'warn', 'error'), message: string(10_000) }),
   trainingRequest: object({ type: literal('trainingRequest'), uri, version, backend: nullable(backendChoice) }, { engine: nullable(engineChoice) }),
-  trainingControl: object({ type: literal('trainingControl'), uri, version, action: literal('pause', 'resume', 'stop') }),
+  trainingControl: object({ type: literal('trainingControl'), uri, version, run: number({ integer: true, min: 1 }), action: literal('pause', 'resume', 'stop') }),
   trainingProgress: object({ type: literal('trainingProgress'), uri, version, progress }),
   trainingEnded: object({ type: literal('trainingEnded'), uri, version, reason: literal('finished', 'stopped', 'error'), message: string(10_000) }),
 };

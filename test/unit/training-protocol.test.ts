@@ -61,7 +61,7 @@ test('the PyTorch engine\'s messages: engine choice, host-run events and control
   for (const value of [
     { type: 'trainingRequest', uri, version: 1, backend: null, engine: 'pytorch' },
     { type: 'trainingRequest', uri, version: 1, backend: 'wasm', engine: null },
-    { type: 'trainingControl', uri, version: 1, action: 'stop' },
+    { type: 'trainingControl', uri, version: 1, run: 3, action: 'stop' },
   ]) {
     const result = validateWebviewMessage(value);
     assert.equal(result.ok, true, result.ok ? '' : result.error);
@@ -76,7 +76,7 @@ test('the PyTorch engine\'s messages: engine choice, host-run events and control
     const result = validateHostMessage(value);
     assert.ok(!result.ok && pattern.test(result.error), JSON.stringify(result));
   }
-  const control = validateWebviewMessage({ type: 'trainingControl', uri, version: 1, action: 'restart' });
+  const control = validateWebviewMessage({ type: 'trainingControl', uri, version: 1, run: 3, action: 'restart' });
   assert.ok(!control.ok && /action: expected one of "pause", "resume", "stop"/.test(control.error));
   const engine = validateWebviewMessage({ type: 'trainingRequest', uri, version: 1, backend: null, engine: 'tfjs' });
   assert.ok(!engine.ok && /engine: expected one of "browser", "pytorch", "auto"/.test(engine.error));

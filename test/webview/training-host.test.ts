@@ -66,7 +66,7 @@ async function waitFor(w: WebviewPage, predicate: string): Promise<void> {
 }
 
 async function controls(w: WebviewPage): Promise<string[]> {
-  return (await w.posted()).filter((m): m is Extract<WebviewToHost, { type: 'trainingControl' }> => m.type === 'trainingControl').map((m) => m.action);
+  return (await w.posted()).filter((m): m is Extract<WebviewToHost, { type: 'trainingControl' }> => m.type === 'trainingControl').map((m) => `${m.action} ${m.run}`);
 }
 
 async function noProblems(w: WebviewPage): Promise<void> {
@@ -105,7 +105,7 @@ test('a host run: the engine line, progress, statistic colours, controls sent to
   await event(w, { type: 'resumed', step: 1 });
   await w.page.locator('#train-stop').click();
   await waitFor(w, `document.getElementById('training')?.dataset.state === 'stopping'`);
-  assert.deepEqual(await controls(w), ['pause', 'resume', 'stop']);
+  assert.deepEqual(await controls(w), ['pause 7', 'resume 7', 'stop 7']);
   await event(w, { type: 'finished', result: { reason: 'stopped', steps: 1, loss: 2.25 } });
   await waitFor(w, `document.getElementById('training')?.dataset.state === 'stopped'`);
   assert.equal(await w.page.locator('#train-message').textContent(), 'Stopped after 1 steps.');
@@ -151,6 +151,27 @@ test('no PyTorch: the refusal says what was tried and offers the browser engine,
   await w.send({ type: 'trainingEngine', uri: DOC_URI, version: 1, info: { engine: 'browser', reason: 'browser (skipnet.train.engine is browser)', speed: 'PyTorch would be about 12.5× faster here (1500 vs 120 img/s in past runs of this model)' } });
   await waitFor(w, `document.getElementById('training')?.dataset.engine === 'browser'`);
   assert.equal(await w.page.locator('#train-engine-info').textContent(), 'engine: browser (skipnet.train.engine is browser) · PyTorch would be about 12.5× faster here (1500 vs 120 img/s in past runs of this model)');
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('a new host run replaces a running one: the old run is stopped by its own id and winds down, the new one shows', async () => {
+  const w = await open();
+  await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run: RUN });
+  await event(w, progress(3, 1.5));
+  await waitFor(w, `document.getElementById('training')?.dataset.step === '3'`);
+  await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run: { ...RUN, runId: 8 } });
+  await waitFor(w, `window.__posted.some((m) => m.type === 'trainingControl')`);
+  assert.deepEqual(await controls(w), ['stop 7']);
+  // The host ends run 7 and starts run 8; the new run's events show once the old one has ended.
+  await event(w, { type: 'finished', result: { reason: 'stopped', steps: 3, loss: 1.5 } }, 7);
+  await event(w, { type: 'started', backend: 'pytorch 1.13.0 · cpu · 2 threads', params: 1234, totalSteps: 100, batch: 8, notes: [], replicas: 1 }, 8);
+  await event(w, progress(1, 2.5), 8);
+  await waitFor(w, `document.getElementById('training')?.dataset.step === '1' && document.getElementById('training')?.dataset.state === 'running'`);
+  assert.equal(await w.page.locator('#train-loss').textContent(), 'loss 2.5000');
+  await w.page.locator('#train-pause').click();
+  await waitFor(w, `window.__posted.filter((m) => m.type === 'trainingControl').length === 2`);
+  assert.deepEqual(await controls(w), ['stop 7', 'pause 8']);
   await noProblems(w);
   await w.page.context().close();
 });

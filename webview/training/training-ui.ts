@@ -80,8 +80,8 @@ export class TrainingUi {
   private readonly engineSelect: HTMLSelectElement;
   private readonly engineInfo: HTMLElement;
   private readonly useBrowser: HTMLElement;
-  /** The run the host trains (PyTorch), from its startTraining until its end; its events arrive through hostEvent. */
-  private hostRun: HostRun | null = null;
+  /** Runs the host trains (PyTorch), by id, from their startTraining until their end (a replaced one still winds down). */
+  private readonly hostRuns = new Map<number, HostRun>();
   private readonly fields: Record<'backend' | 'epoch' | 'step' | 'speed' | 'eta' | 'loss' | 'accuracy' | 'message' | 'notes', HTMLElement>;
   private readonly lossChart: LineChart;
   private readonly accuracyChart: LineChart;
@@ -220,14 +220,14 @@ export class TrainingUi {
 
   /** One event line of the run the host trains. */
   hostEvent(run: number, line: string): void {
-    if (this.hostRun?.id === run) this.hostRun.receive(line);
+    this.hostRuns.get(run)?.receive(line);
   }
 
   /** Starts `run` (text of document `version`), ending any run in progress first. */
   async start(run: TrainingRun, version: number): Promise<void> {
     // The host starts its run right after this message: its first events may come while the previous run ends.
-    const host = run.engine === 'pytorch' ? new HostRun(run.runId ?? 0, (action) => this.options.post({ type: 'trainingControl', action })) : null;
-    this.hostRun = host;
+    const host = run.engine === 'pytorch' ? new HostRun(run.runId ?? 0, (action) => this.options.post({ type: 'trainingControl', run: run.runId ?? 0, action })) : null;
+    if (host) this.hostRuns.set(host.id, host);
     const previous = this.run;
     if (previous) {
       previous.stop();
@@ -277,7 +277,7 @@ export class TrainingUi {
     if (this.state === 'paused') host.pause();
     host.attach((event) => this.onEvent(event, host));
     void host.done.then(() => {
-      if (this.hostRun === host) this.hostRun = null;
+      this.hostRuns.delete(host.id);
       if (this.run !== host) return;
       this.run = null;
       if (ACTIVE.includes(this.state)) this.setState('stopped');
