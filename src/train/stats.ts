@@ -4,7 +4,7 @@ import { residualShares, residualStages, type ResidualStage } from '../core/alge
 import { pairOf } from './init';
 import { paddingOf, type TfModel } from './model';
 import { conv2d } from './ops';
-import { type AddPlan, type LayerStatistics, MergePlan, type MergeFlow, type ResidualShareMap, type ReuseHeatMap, type ReuseTarget, shortcutBranch, topGroup, type TrainingStatistics } from './statsPlan';
+import { type AddPlan, type LayerStatistics, MergePlan, type MergeFlow, type ResidualShareMap, type ReuseTarget, shortcutBranch, topGroup, type TrainingStatistics } from './statsPlan';
 
 /**
  * Live training statistics: what the graph view paints. Everything is computed on the backend and
