@@ -2,8 +2,8 @@
 
 SkipNet's graph nodes are found in the exported module by name: node `stage1/basic2/conv1` is submodule
 `stage1.basic2.conv1` (the Node side sends each node's module path). Forward hooks on those modules see every
-layer's output. Merges (add, concat) are expressions in forward(), not modules, so they have no hook:
-their activations and the gradient flow through them are not measured here.
+layer's output. Merges (add, concat) are expressions in forward(), not modules, so they have no hook: their activations
+and the gradient flow through them are read from their consumers' hooks (MergeWatch, at the end of this file).
 
 Statistics follow src/train/stats.ts (LayerStatistics), in float32 like the TensorFlow.js engine:
 - weightNorm: L2 norm of all the layer's trainable parameters after this step's update;
@@ -59,6 +59,7 @@ class LayerWatch:
         self.missing = []
         self.recording = False
         self.keep_grad = False
+        self.order = {node["id"]: index for index, node in enumerate(nodes)}
         for node in nodes:
             if node["kind"] in _NO_MODULE or not node.get("module"):
                 continue
@@ -86,9 +87,10 @@ class LayerWatch:
         """Each layer's parameters before an update (for update ratios)."""
         return {id(p): p.detach().clone() for layer in self.layers for _, p in layer.params}
 
-    def statistics(self, step, before):
+    def statistics(self, step, before, extra=None):
         """TrainingStatistics for this step (call after the optimizer's update): every layer with an output,
-        in graph order, views (identity, flatten) left out as the TensorFlow.js engine leaves them out."""
+        in graph order, views (identity, flatten) left out as the TensorFlow.js engine leaves them out.
+        `extra` (MergeWatch.queue) adds the merge statistics to the same single read back."""
         slots = []
         pieces = []
 
@@ -111,7 +113,11 @@ class LayerWatch:
                 if before is not None:
                     slot["d"] = push(sum(((p.detach().to(torch.float32) - before[id(p)].to(torch.float32)) ** 2).sum() for _, p in layer.params))
             slots.append(slot)
-        values = torch.cat(pieces).tolist() if pieces else []
+        decode_extra = extra(push) if extra is not None else None
+        starts = [0]
+        for piece in pieces:
+            starts.append(starts[-1] + piece.numel())
+        values = torch.cat([p.to(pieces[0].device) for p in pieces]).tolist() if pieces else []
         layers = []
         for slot in slots:
             mean, std = values[slot["mean"]], values[slot["std"]]
@@ -127,7 +133,9 @@ class LayerWatch:
                 if "d" in slot:
                     stats["updateRatio"] = math.sqrt(values[slot["d"]]) / weight if weight > 0 else 0.0
             layers.append({k: v for k, v in stats.items() if not isinstance(v, float) or math.isfinite(v)})
-        return {"step": step, "layers": layers, "merges": [], "reuse": []}
+        merge_layers, merges, reuse = decode_extra(lambda slot, count: values[starts[slot]:starts[slot] + count]) if decode_extra else ([], [], [])
+        layers = sorted(layers + merge_layers, key=lambda stats: self.order.get(stats["node"], len(self.order)))
+        return {"step": step, "layers": layers, "merges": merges, "reuse": reuse}
 
 
 def _all_finite(t):
@@ -162,3 +170,186 @@ def diagnose_non_finite(model, watch, forward, x, labels, step, loss):
             if not _all_finite(p.grad):
                 return f"Training stopped at step {step}: the gradient of {layer.param_name(name)} went non-finite."
     return f"Training stopped at step {step}: the loss is {loss_text}, although every activation and gradient of the batch is finite."
+
+
+class MergeWatch:
+    """Merge statistics (src/train/statsPlan.ts): each merge's activation mean and spread, the gradient each add
+    branch sends back to its fork, the gradient over each concat slice, and the feature-reuse maps, from the plan the Node side writes
+    (src/train/pytorch/mergePlan.ts, config "statisticsPlan").
+
+    Merges are expressions in forward(), so their gradients are assembled from module hooks: while `recording`,
+    a forward pre-hook on each module the plan names replaces the module's input by a view of it and keeps that
+    view's gradient, which is the gradient entering the module (its share, not the whole gradient of the
+    tensor). A merge's output gradient is the sum of its consumers' parts (a module's entering gradient, a
+    consuming add's whole gradient, a consuming concat's channel slice, or the loss's gradient at the output).
+    A merge's output value is the input its first consumer module sees (or a slice of a consuming concat's value).
+    `missing` lists the module paths the export lacks; merges that would need one are left out.
+    """
+
+    def __init__(self, model, plan):
+        self.plan = plan or {"adds": [], "concats": [], "merges": {}, "values": [], "reuse": []}
+        self.recording = False
+        self.grads = {}
+        self.inputs = {}
+        self.missing = []
+        paths = [b["gradient"]["module"] for add in self.plan["adds"] for b in add["branches"] if "module" in b["gradient"]]
+        paths += [part["module"] for parts in self.plan["merges"].values() for part in parts if "module" in part]
+        self.grad_paths = set(paths)
+        self.value_paths = {v["source"]["module"] for v in self.plan.get("values", []) if "module" in v["source"]}
+        for path in dict.fromkeys(paths + sorted(self.value_paths)):
+            module = find_module(model, path)
+            if module is None:
+                self.missing.append(path)
+                continue
+            module.register_forward_pre_hook(self._entering(path))
+        if any("output" in part for parts in self.plan["merges"].values() for part in parts) or any("output" in v["source"] for v in self.plan.get("values", [])):
+            model.register_forward_hook(self._output)
+        self.kernels = {}
+        for heat_map in self.plan["reuse"]:
+            for row in heat_map["rows"]:
+                module = find_module(model, row["module"])
+                if module is None or getattr(module, "weight", None) is None:
+                    self.missing.append(row["module"])
+                else:
+                    self.kernels[row["module"]] = module.weight
+
+    def _keep(self, key, tensor):
+        def store(grad):
+            self.grads[key] = grad
+        tensor.register_hook(store)
+
+    def _entering(self, path):
+        def probe(_module, inputs):
+            if not self.recording or not inputs or not isinstance(inputs[0], torch.Tensor):
+                return None
+            if path in self.value_paths:
+                self.inputs[path] = inputs[0].detach()
+            if path not in self.grad_paths or not inputs[0].requires_grad:
+                return None
+            view = inputs[0].view_as(inputs[0])
+            self._keep(path, view)
+            return (view,) + tuple(inputs[1:])
+        return probe
+
+    def _output(self, _module, _inputs, output):
+        if self.recording and isinstance(output, torch.Tensor):
+            self.inputs[None] = output.detach()
+            if output.requires_grad:
+                self._keep(None, output)
+
+    def clear(self):
+        self.grads = {}
+        self.inputs = {}
+
+    def _merge_value(self, source):
+        """A merge's output value from where the plan says it is seen, or None."""
+        if "module" in source:
+            return self.inputs.get(source["module"])
+        if "concat" in source:
+            whole = next((v["source"] for v in self.plan["values"] if v["node"] == source["concat"]), None)
+            value = self._merge_value(whole) if whole is not None else None
+            return value.narrow(1, source["offset"], source["channels"]) if value is not None else None
+        return self.inputs.get(None)
+
+    def _merge_grad(self, merge, memo):
+        """dL/d(merge output), or None when no consumer's part is known (nothing flowed back)."""
+        if merge in memo:
+            return memo[merge]
+        memo[merge] = None  # a cycle cannot occur in a graph, but a repeated visit must not recurse
+        total = None
+        for part in self.plan["merges"].get(merge, []):
+            if "module" in part:
+                grad = self.grads.get(part["module"])
+            elif "add" in part:
+                grad = self._merge_grad(part["add"], memo)
+            elif "concat" in part:
+                grad = self._merge_grad(part["concat"], memo)
+                grad = grad.narrow(1, part["offset"], part["channels"]) if grad is not None else None
+            else:
+                grad = self.grads.get(None)
+            if grad is not None:
+                total = grad if total is None else total + grad
+        memo[merge] = total
+        return total
+
+    def _complete(self, merge, seen=None):
+        """False when a module the merge's gradient needs is missing from the export."""
+        seen = set() if seen is None else seen
+        if merge in seen:
+            return True
+        seen.add(merge)
+        for part in self.plan["merges"].get(merge, []):
+            if "module" in part and part["module"] in self.missing:
+                return False
+            if ("add" in part and not self._complete(part["add"], seen)) or ("concat" in part and not self._complete(part["concat"], seen)):
+                return False
+        return True
+
+    def queue(self, push):
+        """Pushes every merge statistic (call after backward and the update); returns decode(read), which turns
+        the values read back (read(slot, count) -> list of floats) into (merges, reuse) as the events carry them."""
+        memo = {}
+        value_slots = []
+        for merge in self.plan.get("values", []):
+            value = self._merge_value(merge["source"])
+            if value is not None:
+                value = value.to(torch.float32)
+                value_slots.append((merge, push(torch.stack([value.mean(), value.var(unbiased=False).sqrt()]))))
+
+        def norm(grad):
+            if grad is None:
+                return push(torch.zeros(()))
+            return push(grad.detach().to(torch.float32).pow(2).sum().sqrt())
+
+        add_slots = []
+        for add in self.plan["adds"]:
+            sources = [b["gradient"] for b in add["branches"]]
+            if any(("module" in s and s["module"] in self.missing) or ("merge" in s and not self._complete(s["merge"])) for s in sources):
+                continue
+            add_slots.append((add, [norm(self.grads.get(s["module"]) if "module" in s else self._merge_grad(s["merge"], memo)) for s in sources]))
+        concat_slots = []
+        for concat in self.plan["concats"]:
+            if not self._complete(concat["node"]):
+                continue
+            grad = self._merge_grad(concat["node"], memo)
+            concat_slots.append((concat, [norm(grad.narrow(1, s["offset"], s["channels"]) if grad is not None else None) for s in concat["slices"]]))
+        reuse_slots = []
+        for heat_map in self.plan["reuse"]:
+            if any(row["module"] not in self.kernels for row in heat_map["rows"]):
+                continue
+            # mean |w| per input channel: PyTorch's conv weight is (out, in, kh, kw).
+            rows = [(row, push(self.kernels[row["module"]].detach().to(torch.float32).abs().mean(dim=(0, 2, 3))), sum(r["channels"] for r in row["runs"])) for row in heat_map["rows"]]
+            reuse_slots.append((heat_map, rows))
+
+        def decode(read):
+            merge_layers = []
+            for merge, slot in value_slots:
+                mean, std = read(slot, 2)
+                if math.isfinite(mean) and math.isfinite(std):
+                    merge_layers.append({"node": merge["node"], "kind": merge["kind"], "activationMean": mean, "activationStd": std})
+            merges = []
+            for add, slots in add_slots:
+                norms = [read(slot, 1)[0] for slot in slots]
+                if all(math.isfinite(n) for n in norms):
+                    merges.append({"node": add["node"], "kind": "add", "fork": add["fork"], "branches": [
+                        {"input": b["input"], "start": b["start"], "role": b["role"], "layers": b["layers"], "gradNorm": n} for b, n in zip(add["branches"], norms)]})
+            for concat, slots in concat_slots:
+                norms = [read(slot, 1)[0] for slot in slots]
+                if all(math.isfinite(n) for n in norms):
+                    merges.append({"node": concat["node"], "kind": "concat", "slices": [dict(s, gradNorm=n) for s, n in zip(concat["slices"], norms)]})
+            reuse = []
+            for heat_map, rows in reuse_slots:
+                out_rows = []
+                for row, slot, channels in rows:
+                    means = read(slot, channels)
+                    sums = {}
+                    channel = 0
+                    for run in row["runs"]:
+                        total, count = sums.get(run["source"], (0.0, 0))
+                        sums[run["source"]] = (total + sum(means[channel:channel + run["channels"]]), count + run["channels"])
+                        channel += run["channels"]
+                    values = [sums[i][0] / sums[i][1] if i in sums and sums[i][1] > 0 else None for i in range(len(heat_map["sources"]))]
+                    out_rows.append({"conv": row["conv"], "values": [v if v is None or math.isfinite(v) else None for v in values]})
+                reuse.append({"block": heat_map["block"], "groups": heat_map["groups"], "sources": heat_map["sources"], "rows": out_rows})
+            return merge_layers, merges, reuse
+        return decode

@@ -223,7 +223,7 @@ def main(argv):
     torch = import_torch()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from skipnet_data import Batches, SeededRandom, epoch_order, read_dataset, spread_indices
-    from skipnet_stats import LayerWatch, diagnose_non_finite, find_module
+    from skipnet_stats import LayerWatch, MergeWatch, diagnose_non_finite, find_module
     import torch.nn.functional as F
 
     with open(argv[1], encoding="utf-8") as f:
@@ -268,6 +268,7 @@ def main(argv):
         if bn_note:
             notes.append(bn_note)
     watch = LayerWatch(model, config["nodes"])
+    merge_watch = MergeWatch(model, config.get("statisticsPlan"))
     softmax = find_module(model, config["softmaxModule"]) if config.get("softmaxModule") else None
     logits_of = Logits(model, softmax)
     train_logits_of = Logits(trained, softmax) if ranks is not None else logits_of
@@ -289,6 +290,8 @@ def main(argv):
         notes.append("layer statistics: activations of rank 0's share of each batch, gradients of the whole batch")
     if watch.missing:
         notes.append(f"no statistics for {len(watch.missing)} layer(s) the export names differently: {', '.join(watch.missing[:5])}")
+    if merge_watch.missing:
+        notes.append(f"no merge statistics through {len(merge_watch.missing)} module(s) the export lacks: {', '.join(merge_watch.missing[:5])}")
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     emit({"type": "started", "backend": f"pytorch {torch.__version__} · {described}", "params": params, "totalSteps": total_steps, "batch": batch, "notes": notes, "replicas": 1 if ranks is None else ranks.world})
 
@@ -334,8 +337,9 @@ def main(argv):
             with_stats = stats_interval > 0 and (step + 1) % stats_interval == 0
             batch_indices = indices[s * batch:(s + 1) * batch]
             x, y = batches.make(dataset.train, batch_indices if ranks is None else ranks.shard(batch_indices))
-            watch.recording = with_stats
+            watch.recording = merge_watch.recording = with_stats
             watch.clear()
+            merge_watch.clear()
             logits = train_logits_of(x)
             if ranks is None:
                 loss = F.cross_entropy(logits, y)
@@ -345,7 +349,7 @@ def main(argv):
                 loss = loss_sum * (ranks.world / batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            watch.recording = False
+            watch.recording = merge_watch.recording = False
             # Σ(g·0) is 0 when every gradient is finite and NaN otherwise; one read back for all three.
             grads = [p.grad for p in model.parameters() if p.grad is not None]
             check = sum(((g * 0).sum() for g in grads), torch.zeros((), device=device))
@@ -361,8 +365,9 @@ def main(argv):
                 return finish("non-finite", step, loss_value, message=message)
             before = watch.snapshot() if with_stats else None
             optimizer.step()
-            statistics = watch.statistics(step, before) if with_stats else None
+            statistics = watch.statistics(step, before, merge_watch.queue) if with_stats else None
             watch.clear()
+            merge_watch.clear()
             last_loss = loss_value
             recent.append((time.perf_counter() - started, batch))
             del recent[:-20]

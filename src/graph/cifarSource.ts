@@ -61,3 +61,16 @@ export async function cifarSource(dataset: { name: CifarName; folder?: string },
     throw error;
   }
 }
+
+/**
+ * The CIFAR files the PyTorch engine reads for `dataset: cifar10 | cifar100` (the same folder rules as the
+ * webview's source). Throws a TrainingRefusal with the reader's message for a missing or wrong folder.
+ */
+export function cifarFilesFor(dataset: { name: CifarName; folder?: string }, documentUri: vscode.Uri): CifarFiles {
+  try {
+    return locateCifar(dataset.name, cifarFolder(dataset, cifarFolderSetting(documentUri)), dirname(documentUri.fsPath));
+  } catch (error) {
+    if (error instanceof TrainError) throw new TrainingRefusal(error.message);
+    throw error;
+  }
+}

@@ -5,9 +5,12 @@
  */
 import * as vscode from 'vscode';
 import { type Analysis, analyze, type ModelGraph } from '../core';
-import { buildGraphPayload, type DiagnosticsSummary, type ExportFormat, type ExportTheme, type GraphSettings, type HostToWebview, PROTOCOL_VERSION, type TrainingBackendChoice, validateWebviewMessage, type WebviewToHost } from '../protocol';
+import { buildGraphPayload, type DiagnosticsSummary, type ExportFormat, type ExportTheme, type GraphSettings, type HostToWebview, PROTOCOL_VERSION, type TrainingBackendChoice, type TrainingEngineChoice, validateWebviewMessage, type WebviewToHost } from '../protocol';
 import { setUpSkipNetWebview } from './webviewSetup';
-import { buildTrainingRun, TrainingRefusal } from './training';
+import { buildTrainingRun, readTrainingSettings, readTrainProcesses, TrainingRefusal } from './training';
+import { cifarFilesFor } from './cifarSource';
+import type { EngineDecision } from '../train/pytorch/discover';
+import { decideEngine, engineSetting, TorchRunHost } from './torchRun';
 
 export const GRAPH_VIEW_TYPE = 'skipnet.graph';
 const EDIT_THROTTLE_MS = 120;
@@ -50,8 +53,11 @@ export class GraphPanel implements vscode.Disposable {
   /** Training progress and end reports from the webview (for the training commands of issue 5). */
   readonly onTrainingMessage = this.onTrainingEmitter.event;
   /** A start asked for before the webview was ready (skipnet.train on a new panel): sent after `init`. */
-  private pendingStart: { backend: TrainingBackendChoice | null } | null = null;
+  private pendingStart: { backend: TrainingBackendChoice | null; engine: TrainingEngineChoice | null } | null = null;
   private trainingNow = false;
+  /** The engine of the latest run (for the speeds remembered per model). */
+  private runEngine: 'browser' | 'pytorch' = 'browser';
+  private readonly torch: TorchRunHost;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -59,7 +65,9 @@ export class GraphPanel implements vscode.Disposable {
     readonly documentUri: vscode.Uri,
     private model: string,
     private readonly log: vscode.LogOutputChannel,
+    state?: vscode.Memento,
   ) {
+    this.torch = new TorchRunHost({ documentUri, log, state, postEvent: (run, line) => this.post({ type: 'trainingEvent', run, line }) });
     panel.title = `Graph: ${documentUri.path.split('/').pop() ?? 'model'}`;
     setUpSkipNetWebview(panel.webview, extensionUri, { script: 'main.js', documentUri: documentUri.toString(), model });
     this.disposables.push(
@@ -68,7 +76,10 @@ export class GraphPanel implements vscode.Disposable {
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       vscode.workspace.onDidChangeTextDocument((event) => {
-        if (event.document.uri.toString() === this.documentUri.toString() && event.contentChanges.length > 0) this.scheduleUpdate();
+        if (event.document.uri.toString() !== this.documentUri.toString() || event.contentChanges.length === 0) return;
+        // A PyTorch run trains the old text: its process group ends at the first edit (the view says why).
+        this.torch.documentEdited();
+        this.scheduleUpdate();
       }),
       vscode.window.onDidChangeTextEditorSelection((event) => {
         if (event.textEditor.document.uri.toString() === this.documentUri.toString()) this.scheduleHighlight(event.textEditor);
@@ -79,7 +90,9 @@ export class GraphPanel implements vscode.Disposable {
           this.analysedVersion = -1;
           void this.update();
         }
+        if (event.affectsConfiguration('skipnet.train') || event.affectsConfiguration('skipnet.python')) void this.sendEngineInfo();
       }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.sendEngineInfo()),
     );
   }
 
@@ -117,6 +130,11 @@ export class GraphPanel implements vscode.Disposable {
     this.post({ type: 'train', action });
   }
 
+  /** The PyTorch runner's process id while a PyTorch run of this panel is alive (tests check it is gone after). */
+  get torchPid(): number | undefined {
+    return this.torch.pid;
+  }
+
   /** True between a run's first progress report and its end. */
   get isTraining(): boolean {
     return this.trainingNow;
@@ -127,9 +145,9 @@ export class GraphPanel implements vscode.Disposable {
    * the setting). Waits for the webview if it is still loading. Refusals (untrusted folder data, …) are
    * shown in the view.
    */
-  async startTraining(backend: TrainingBackendChoice | null = null): Promise<void> {
+  async startTraining(backend: TrainingBackendChoice | null = null, engine: TrainingEngineChoice | null = null): Promise<void> {
     if (!this.ready) {
-      this.pendingStart = { backend };
+      this.pendingStart = { backend, engine };
       return;
     }
     const document = await this.openDocument();
@@ -141,6 +159,12 @@ export class GraphPanel implements vscode.Disposable {
       return;
     }
     try {
+      const decision = this.dataFits(await decideEngine(this.documentUri, engine, this.torch.knowsTorchSpeed(model.name)), model.training.dataset.kind, engine);
+      this.post({ type: 'trainingEngine', info: this.torch.info(decision, model.name) });
+      if (decision.engine === 'none') {
+        this.post({ type: 'trainingRefused', message: decision.message, offerBrowser: true });
+        return;
+      }
       const run = await buildTrainingRun({
         documentUri: this.documentUri,
         text: document.getText(),
@@ -151,7 +175,17 @@ export class GraphPanel implements vscode.Disposable {
         extensionUri: this.extensionUri,
       });
       if (this.analysedVersion !== document.version) this.analyse(document); // edited while the data was read
-      this.post({ type: 'startTraining', run: { ...run, text: document.getText() } });
+      const { analysis, model: current } = this.analyse(document);
+      this.runEngine = decision.engine;
+      if (decision.engine === 'browser' || !current || current.training.dataset.kind === 'folder') {
+        this.post({ type: 'startTraining', run: { ...run, text: document.getText(), engine: 'browser' } });
+        return;
+      }
+      const runId = this.torch.nextRunId();
+      this.post({ type: 'startTraining', run: { ...run, text: document.getText(), engine: 'pytorch', runId } });
+      const dataset = current.training.dataset;
+      const data = dataset.kind === 'cifar' ? { cifar: cifarFilesFor(dataset, this.documentUri) } : { datasetFile: vscode.Uri.joinPath(this.extensionUri, 'media', 'data', `${dataset.name}.bin`).fsPath };
+      await this.torch.start({ id: runId, analysis, graph: current, decision, ...data, nproc: readTrainProcesses(this.documentUri), statsInterval: readTrainingSettings(this.documentUri).statsInterval });
     } catch (error) {
       const message = error instanceof TrainingRefusal ? error.message : `Training could not start: ${error instanceof Error ? error.message : String(error)}`;
       this.log.warn(`graph: ${message}`);
@@ -159,7 +193,26 @@ export class GraphPanel implements vscode.Disposable {
     }
   }
 
+  /** The engine bar's line, sent when the view opens and when the engine settings or the workspace's trust change. */
+  private async sendEngineInfo(): Promise<void> {
+    const document = await this.openDocument();
+    if (!document || !this.ready) return;
+    const { model } = this.analyse(document);
+    const name = model?.name ?? this.model;
+    const decision = this.dataFits(await decideEngine(this.documentUri, null, this.torch.knowsTorchSpeed(name)), model?.training.dataset.kind ?? 'builtin', null);
+    this.post({ type: 'trainingEngine', info: this.torch.info(decision, name) });
+  }
+
+  /** The PyTorch engine reads the bundled data sets and CIFAR: an image folder trains in the browser (or is refused when PyTorch was asked for by name). */
+  private dataFits(decision: EngineDecision, dataset: 'builtin' | 'folder' | 'cifar', choice: TrainingEngineChoice | null): EngineDecision {
+    if (decision.engine !== 'pytorch' || dataset !== 'folder') return decision;
+    const why = 'the PyTorch engine trains on the bundled data sets (mnist, fashion_mnist) and CIFAR, not on an image folder';
+    if ((choice ?? engineSetting(this.documentUri)) === 'auto') return { engine: 'browser', reason: `browser: ${why}`, python: decision.python };
+    return { engine: 'none', message: `This model cannot train with PyTorch: ${why}. Train it in the browser.` };
+  }
+
   dispose(): void {
+    this.torch.dispose();
     // Closing the panel ends the page and with it any run; report the end so the status bar clears.
     if (this.trainingNow) this.onTrainingEmitter.fire({ type: 'trainingEnded', uri: this.documentUri.toString(), version: Math.max(0, this.analysedVersion), reason: 'stopped', message: 'The graph view closed.' });
     this.trainingNow = false;
@@ -242,7 +295,8 @@ export class GraphPanel implements vscode.Disposable {
     if (editor) this.scheduleHighlight(editor);
     const pending = this.pendingStart;
     this.pendingStart = null;
-    if (pending) await this.startTraining(pending.backend);
+    if (pending) await this.startTraining(pending.backend, pending.engine);
+    else void this.sendEngineInfo();
   }
 
   private scheduleHighlight(editor: vscode.TextEditor): void {
@@ -287,9 +341,13 @@ export class GraphPanel implements vscode.Disposable {
         this.log[message.level](`graph webview: ${message.message}`);
         break;
       case 'trainingRequest':
-        void this.startTraining(message.backend);
+        void this.startTraining(message.backend, message.engine ?? null);
+        break;
+      case 'trainingControl':
+        this.torch.control(message.run, message.action);
         break;
       case 'trainingProgress':
+        this.torch.recordSpeed(this.model, this.runEngine, message.progress.imagesPerSecond);
         this.trainingNow = true;
         this.onTrainingEmitter.fire(message);
         break;

@@ -66,7 +66,7 @@ export function showGraph(context: vscode.ExtensionContext, log: vscode.LogOutpu
     { viewColumn: toSide ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preserveFocus: toSide },
     { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(context.extensionUri, 'media', 'data'), CIFAR_CACHE] },
   );
-  return track(new GraphPanel(panel, context.extensionUri, uri, model, log));
+  return track(new GraphPanel(panel, context.extensionUri, uri, model, log, context.workspaceState));
 }
 
 async function exportCommand(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, format: ExportFormat, uriArg: unknown, modelArg: unknown): Promise<vscode.Uri | undefined> {
@@ -137,7 +137,7 @@ export function registerGraphView(context: vscode.ExtensionContext, trainingStat
           webviewPanel.dispose();
           return;
         }
-        track(new GraphPanel(webviewPanel, context.extensionUri, vscode.Uri.parse(uri, true), model, log));
+        track(new GraphPanel(webviewPanel, context.extensionUri, vscode.Uri.parse(uri, true), model, log, context.workspaceState));
       },
     }),
     { dispose: () => [...panels].forEach((p) => p.dispose()) },

@@ -75,6 +75,22 @@ export interface TrainingProgress {
 export type TrainingBackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const TRAINING_BACKEND_CHOICES: readonly TrainingBackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
 
+/**
+ * Which engine trains (skipnet.train.engine): 'browser' is TensorFlow.js in the webview, 'pytorch' the user's
+ * PyTorch in a child process of the extension host, 'auto' PyTorch when a Python with torch ≥ 1.13 is found.
+ */
+export type TrainingEngineChoice = 'browser' | 'pytorch' | 'auto';
+export const TRAINING_ENGINE_CHOICES: readonly TrainingEngineChoice[] = ['browser', 'pytorch', 'auto'];
+
+/** The engine the next run uses and why, for the training bar; 'none' where PyTorch was asked for and cannot run. */
+export interface TrainingEngineInfo {
+  engine: 'browser' | 'pytorch' | 'none';
+  /** "PyTorch 1.13 at /usr/bin/python3, cpu", "browser: torch not found — tried: …". */
+  reason: string;
+  /** How much faster PyTorch would be on this model, from past runs of both engines; null when unknown or not useful. */
+  speed: string | null;
+}
+
 /** One image of a workspace data folder (`dataset: "path"`), read by the extension host and decoded by the webview. */
 export interface FolderImage {
   /** Index into the folder's `classes` (its sub-folder). */
@@ -98,6 +114,13 @@ export interface TrainingRun {
   /** The document text at the message's `version`. */
   text: string;
   backend: TrainingBackendChoice;
+  /**
+   * 'pytorch': the host runs the engine and streams its events (`trainingEvent`); the webview only displays them
+   * and sends `trainingControl`. Absent or 'browser': the webview trains with TensorFlow.js.
+   */
+  engine?: 'browser' | 'pytorch';
+  /** With engine 'pytorch': the id the host's `trainingEvent` messages of this run carry. */
+  runId?: number;
   /** Steps between statistics updates (skipnet.training.statsInterval). */
   statsInterval: number;
   dataset: TrainingDatasetSource;
@@ -133,7 +156,14 @@ export type HostToWebview =
   /** Starts training `run` (the answer to `trainingRequest`, or the skipnet.train command). */
   | (Tagged & { type: 'startTraining'; run: TrainingRun })
   /** The host cannot start a run (untrusted workspace, unreadable data folder, …): show why. */
-  | (Tagged & { type: 'trainingRefused'; message: string })
+  | (Tagged & { type: 'trainingRefused'; message: string; offerBrowser?: boolean })
+  /** The engine the next run uses and why (sent when the view opens, when settings change, and with each start). */
+  | (Tagged & { type: 'trainingEngine'; info: TrainingEngineInfo })
+  /**
+   * One event of a run the host trains (engine 'pytorch'): a JSON line of the PyTorch runner's protocol
+   * (src/train/pytorch/protocol.ts; the engine's TrainEvent or `error`), checked again by the webview.
+   */
+  | (Tagged & { type: 'trainingEvent'; run: number; line: string })
   | (Tagged & { type: 'trainingStatistics'; step: number; layers: Record<string, LayerStatistics>; merges: MergeGradientFlow[]; reuse: FeatureReuseMatrix[] });
 
 // ── Webview → host ──
@@ -146,8 +176,10 @@ export type WebviewToHost =
   /** Export data: an SVG text or a PNG as base64. `requestId` 0 when started from the view's button. */
   | (Tagged & { type: 'exportResult'; requestId: number; format: ExportFormat; data: string })
   | (Tagged & { type: 'log'; level: 'info' | 'warn' | 'error'; message: string })
-  /** The view's Start/Restart button: the host answers with `startTraining` (or `trainingRefused`). null: the setting's backend. */
-  | (Tagged & { type: 'trainingRequest'; backend: TrainingBackendChoice | null })
+  /** The view's Start/Restart button: the host answers with `startTraining` (or `trainingRefused`). null: the setting's backend (engine: the setting's engine). */
+  | (Tagged & { type: 'trainingRequest'; backend: TrainingBackendChoice | null; engine?: TrainingEngineChoice | null })
+  /** Pause, resume or stop run `run` the host trains (engine 'pytorch'); the host answers with the runner's events. */
+  | (Tagged & { type: 'trainingControl'; run: number; action: 'pause' | 'resume' | 'stop' })
   | (Tagged & { type: 'trainingProgress'; progress: TrainingProgress })
   | (Tagged & { type: 'trainingEnded'; reason: 'finished' | 'stopped' | 'error'; message: string });
 

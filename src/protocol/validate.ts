@@ -31,6 +31,7 @@ const progress = object({
 });
 
 const backendChoice = literal('auto', 'webgpu', 'webgl', 'wasm', 'cpu');
+const engineChoice = literal('browser', 'pytorch', 'auto');
 
 /** Webview → host: one schema per message type. Fields are exact; unknown fields are rejected. */
 const webviewSchemas: Record<WebviewToHost['type'], Checker> = {
@@ -39,7 +40,8 @@ const webviewSchemas: Record<WebviewToHost['type'], Checker> = {
   selectModel: object({ type: literal('selectModel'), uri, version, model: string(256) }),
   exportResult: object({ type: literal('exportResult'), uri, version, requestId: number({ integer: true, min: 0 }), format: literal('svg', 'png'), data: string(256 << 20) }),
   log: object({ type: literal('log'), uri, version, level: literal('info', 'warn', 'error'), message: string(10_000) }),
-  trainingRequest: object({ type: literal('trainingRequest'), uri, version, backend: nullable(backendChoice) }),
+  trainingRequest: object({ type: literal('trainingRequest'), uri, version, backend: nullable(backendChoice) }, { engine: nullable(engineChoice) }),
+  trainingControl: object({ type: literal('trainingControl'), uri, version, run: number({ integer: true, min: 1 }), action: literal('pause', 'resume', 'stop') }),
   trainingProgress: object({ type: literal('trainingProgress'), uri, version, progress }),
   trainingEnded: object({ type: literal('trainingEnded'), uri, version, reason: literal('finished', 'stopped', 'error'), message: string(10_000) }),
 };
@@ -131,7 +133,10 @@ const folderDataset = object({
 const cifarDataset = object({ kind: literal('cifar'), name: literal('cifar10', 'cifar100'), url: string(8192) });
 /** The data source is a union on `kind`: check against the matching variant so the error names the real problem. */
 const datasetSource: Checker = (v, p) => (isRecord(v) && v.kind === 'folder' ? folderDataset(v, p) : isRecord(v) && v.kind === 'cifar' ? cifarDataset(v, p) : builtinDataset(v, p));
-export const trainingRunChecker: Checker = object({ model: string(1024), text: string(16 << 20), backend: backendChoice, statsInterval: number({ integer: true, min: 1, max: 1_000_000 }), dataset: datasetSource });
+export const trainingRunChecker: Checker = object(
+  { model: string(1024), text: string(16 << 20), backend: backendChoice, statsInterval: number({ integer: true, min: 1, max: 1_000_000 }), dataset: datasetSource },
+  { engine: literal('browser', 'pytorch'), runId: number({ integer: true, min: 1 }) },
+);
 
 const hostSchemas: Record<HostToWebview['type'], Checker> = {
   init: object({ type: literal('init'), uri, version, protocol: number({ integer: true }), settings, graph: nullable(graph), diagnostics }),
@@ -142,7 +147,9 @@ const hostSchemas: Record<HostToWebview['type'], Checker> = {
   exportRequest: object({ type: literal('exportRequest'), uri, version, requestId: number({ integer: true, min: 1 }), format: literal('svg', 'png'), theme: literal('current', 'print') }),
   train: object({ type: literal('train'), uri, version, action: literal('start', 'pause', 'resume', 'stop') }),
   startTraining: object({ type: literal('startTraining'), uri, version, run: trainingRunChecker }),
-  trainingRefused: object({ type: literal('trainingRefused'), uri, version, message: string(10_000) }),
+  trainingRefused: object({ type: literal('trainingRefused'), uri, version, message: string(10_000) }, { offerBrowser: boolean }),
+  trainingEngine: object({ type: literal('trainingEngine'), uri, version, info: object({ engine: literal('browser', 'pytorch', 'none'), reason: string(10_000), speed: nullable(string(1000)) }) }),
+  trainingEvent: object({ type: literal('trainingEvent'), uri, version, run: number({ integer: true, min: 1 }), line: string(16 << 20) }),
   trainingStatistics: object({
     type: literal('trainingStatistics'),
     uri,

@@ -1,101 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ChannelSegment, GraphNode, ModelGraph } from '../core';
+import type { GraphNode, ModelGraph } from '../core';
 import { residualShares, residualStages, type ResidualStage } from '../core/algebra';
 import { pairOf } from './init';
 import { paddingOf, type TfModel } from './model';
 import { conv2d } from './ops';
+import { type AddPlan, type LayerStatistics, MergePlan, type MergeFlow, type ResidualShareMap, type ReuseTarget, shortcutBranch, topGroup, type TrainingStatistics } from './statsPlan';
 
 /**
  * Live training statistics: what the graph view paints. Everything is computed on the backend and
  * concatenated into one vector, so an update costs one read back (see `StatisticsPlan.compute`).
  */
 
-export interface LayerStatistics {
-  node: string;
-  kind: string;
-  /** L2 norm of all the layer's trainable parameters after this step's update; absent for layers without any. */
-  weightNorm?: number;
-  gradNorm?: number;
-  /** ‖ΔW‖ / ‖W‖ of this step's update. */
-  updateRatio?: number;
-  activationMean: number;
-  activationStd: number;
-  /** Fraction of exactly-zero outputs (relu layers only). */
-  zeroFraction?: number;
-}
-
-export interface AddBranchFlow {
-  /** The add's input this branch ends in. */
-  input: string;
-  /** First layer of the branch after the fork (the add itself for a bare identity shortcut). */
-  start: string;
-  /** The branch with fewer layers is the shortcut (identity, option-A or projection); the other the residual. */
-  role: 'shortcut' | 'residual';
-  layers: number;
-  /** Norm of the gradient this branch sends back to the fork (its share of dL/d(fork output)). */
-  gradNorm: number;
-}
-
-export interface ConcatSliceFlow {
-  /** Node that produced these channels ('' for zero padding). */
-  source: string;
-  offset: number;
-  channels: number;
-  /** Norm of dL/d(concat output) over these channels. */
-  gradNorm: number;
-}
-
-export type MergeFlow =
-  | { node: string; kind: 'add'; fork: string | null; branches: AddBranchFlow[] }
-  | { node: string; kind: 'concat'; slices: ConcatSliceFlow[] };
-
-/** The DenseNet paper's Figure 5 for one dense block: mean |w| of each layer's first conv per source. */
-export interface ReuseHeatMap {
-  /** Top-level block instance holding the first target: the map's title. */
-  block: string;
-  /** Every top-level block instance the rows come from, in order (e.g. the dense layers of a labelled repeat, then the transition). */
-  groups: string[];
-  /** Sources in channel order (columns). */
-  sources: string[];
-  /**
-   * values[s]: mean |w| of the target's kernel over source s's input channels (after this step's update).
-   * contributions[s]: ‖H_ℓ^s * X_s‖, the per-sample L2 norm (√(Σ y² / batch)) of what source s adds to the
-   * target's convolution in this step's forward pass (DenseNet's f_ℓ = Σ_s H_ℓ^s * X_s; Huang et al. 2017,
-   * section 3), with the kernel before the update and without the bias; null where the target reads nothing
-   * from s, or for a grouped convolution, whose kernel slices do not line up with the sources. Absent from
-   * engines that do not measure it (the PyTorch runner).
-   */
-  rows: { conv: string; values: (number | null)[]; contributions?: (number | null)[] }[];
-}
-
-/**
- * One identity-shortcut stage of a ResNet as a target × source matrix (core `residualStages`): row i is
- * the stream after block i's add, x_{i+1} = x_0 + Σ_{j≤i} F_j(x_j) (He et al. 2016, "Identity Mappings",
- * eq. 4); column 0 is x_0, column j + 1 is F_j.
- */
-export interface ResidualShareMap {
-  /** Top-level block instance holding the first add: the map's title. */
-  block: string;
-  /** Row labels: the adds, in order. */
-  adds: string[];
-  /** Column nodes: x_0's node, then each block's residual output F_i's node. */
-  sources: string[];
-  /** Per-sample L2 norms (√(Σ v² / batch)) of x_0 and each F_i(x_i) in this step's forward pass. */
-  norms: number[];
-  /** shares[i][s] = norms[s] / Σ_{t≤i+1} norms[t], null above the diagonal (core `residualShares`). */
-  shares: (number | null)[][];
-  /** True when a ReLU after the adds makes x_0 + Σ F_i only approximately the stream (the original ResNet). */
-  approximate: boolean;
-}
-
-export interface TrainingStatistics {
-  step: number;
-  layers: LayerStatistics[];
-  merges: MergeFlow[];
-  reuse: ReuseHeatMap[];
-  /** Identity-shortcut stages (absent from engines that do not measure them, the PyTorch runner). */
-  residual?: ResidualShareMap[];
-}
+export type { AddBranchFlow, ConcatSliceFlow, LayerStatistics, MergeFlow, ResidualShareMap, ReuseHeatMap, TrainingStatistics } from './statsPlan';
+export { shortcutBranch } from './statsPlan';
 
 /** Tensors of one training step that statistics need. */
 export interface StepTensors {
@@ -108,77 +25,34 @@ export interface StepTensors {
   before?: ReadonlyMap<string, tf.Tensor>;
 }
 
-interface AddPlan {
-  node: string;
-  fork: string | null;
-  branches: { input: string; start: string; probe: string; layers: number }[];
-}
-
-interface ReuseTarget {
-  conv: string;
-  segments: ChannelSegment[];
-  key: string;
-}
-
-const PASS_THROUGH = new Set(['bn', 'relu', 'leakyrelu', 'gelu', 'sigmoid', 'tanh', 'dropout', 'identity']);
-
 /** What to measure for one model, worked out once from its graph. */
 export class StatisticsPlan {
-  readonly adds: AddPlan[] = [];
-  readonly concats: string[] = [];
-  readonly reuseTargets: ReuseTarget[] = [];
   readonly residualStages: ResidualStage[];
+  private readonly plan: MergePlan;
 
   constructor(
     private readonly model: TfModel,
     private readonly graph: ModelGraph = model.graph,
   ) {
-    for (const node of graph.nodes) {
-      if (node.kind === 'add') this.planAdd(node.id);
-      if (node.kind === 'concat') this.concats.push(node.id);
-      if (node.kind === 'conv') this.planReuse(node.id);
-    }
+    this.plan = new MergePlan(graph);
     this.residualStages = residualStages(graph);
+  }
+
+  get adds(): readonly AddPlan[] {
+    return this.plan.adds;
+  }
+
+  get concats(): readonly string[] {
+    return this.plan.concats;
+  }
+
+  get reuseTargets(): readonly ReuseTarget[] {
+    return this.plan.reuseTargets;
   }
 
   /** Probe keys whose gradients the statistics need (see ForwardOptions.probes). */
   get probeKeys(): string[] {
     return [...this.adds.flatMap((a) => a.branches.map((b) => b.probe)), ...this.concats.map((id) => `node:${id}`)];
-  }
-
-  /** Walks back from an add's inputs along single-input chains to the tensor both branches start from. */
-  private planAdd(id: string): void {
-    const node = this.graph.nodeById.get(id)!;
-    const chains = node.inputs.map((input) => {
-      const chain = [input];
-      for (let current = this.graph.nodeById.get(input); current && current.inputs.length === 1; current = this.graph.nodeById.get(current.inputs[0])) {
-        chain.push(current.inputs[0]);
-      }
-      return chain;
-    });
-    const shared = chains.slice(1).reduce((set, chain) => new Set(chain.filter((n) => set.has(n))), new Set(chains[0]));
-    const fork = chains[0].find((n) => shared.has(n)) ?? null;
-    const branches = chains.map((chain, index) => {
-      const at = fork ? chain.indexOf(fork) : -1;
-      if (at <= 0) return { input: node.inputs[index], start: id, probe: `edge:${id}:${index}`, layers: 0 };
-      const start = chain[at - 1];
-      return { input: node.inputs[index], start, probe: `edge:${start}:0`, layers: at };
-    });
-    this.adds.push({ node: id, fork, branches });
-  }
-
-  /** A conv reads several sources when its input (through bn/relu/…) has several provenance segments. */
-  private planReuse(id: string): void {
-    const conv = this.graph.nodeById.get(id)!;
-    let reading = this.graph.nodeById.get(conv.inputs[0]);
-    while (reading && PASS_THROUGH.has(reading.kind) && reading.inputs.length === 1) reading = this.graph.nodeById.get(reading.inputs[0]);
-    const segments = this.graph.nodeById.get(conv.inputs[0])?.provenance ?? [];
-    if (!reading) return;
-    // The first layer of a dense block reads only the block's input, which later layers concatenate.
-    const startsBlock = this.graph.nodes.some((n) => n.kind === 'concat' && n.inputs.includes(reading!.id));
-    if (reading.kind !== 'concat' && !startsBlock) return;
-    // Layers of one dense block and the transition after it all read channels starting with the block's input.
-    this.reuseTargets.push({ conv: id, segments, key: segments[0].source });
   }
 
   /** Queues every statistic as one flat tensor; `decode` turns its values into typed results. */
@@ -285,7 +159,7 @@ export class StatisticsPlan {
         const block = topGroup(this.graph, this.graph.nodeById.get(stage.adds[0])?.group ?? null) ?? stage.adds[0];
         return [{ block, adds: stage.adds, sources: [stage.input, ...stage.residuals], norms, shares: residualShares(norms[0], norms.slice(1)), approximate: stage.approximate }];
       });
-      return { step: stepNumber, layers, merges, reuse: this.decodeReuse((slot, c) => at(reuseSlots[slot], c), contribution), residual };
+      return { step: stepNumber, layers, merges, reuse: this.plan.reuseHeatMaps((slot, c) => at(reuseSlots[slot], c), contribution), residual };
     };
     return { values, decode };
   }
@@ -318,45 +192,6 @@ export class StatisticsPlan {
     }
     return slots;
   }
-
-  private decodeReuse(channelMean: (target: number, channel: number) => number, contribution: (target: number, source: string) => number | null): ReuseHeatMap[] {
-    const maps = new Map<string, { targets: number[] }>();
-    this.reuseTargets.forEach((t, i) => {
-      const entry = maps.get(t.key) ?? { targets: [] };
-      entry.targets.push(i);
-      maps.set(t.key, entry);
-    });
-    const result: ReuseHeatMap[] = [];
-    for (const { targets } of maps.values()) {
-      const sources: string[] = [];
-      for (const i of targets) for (const s of this.reuseTargets[i].segments) if (s.source !== '' && !sources.includes(s.source)) sources.push(s.source);
-      const rows = targets.map((i) => {
-        const target = this.reuseTargets[i];
-        const sums = new Map<string, { sum: number; count: number }>();
-        let channel = 0;
-        for (const segment of target.segments) {
-          const entry = sums.get(segment.source) ?? { sum: 0, count: 0 };
-          for (let c = 0; c < segment.channels; c++) entry.sum += channelMean(i, channel + c);
-          entry.count += segment.channels;
-          sums.set(segment.source, entry);
-          channel += segment.channels;
-        }
-        return {
-          conv: target.conv,
-          values: sources.map((s) => (sums.has(s) ? sums.get(s)!.sum / sums.get(s)!.count : null)),
-          contributions: sources.map((s) => (sums.has(s) ? contribution(i, s) : null)),
-        };
-      });
-      const groups: string[] = [];
-      for (const i of targets) {
-        const conv = this.reuseTargets[i].conv;
-        const group = topGroup(this.graph, this.graph.nodeById.get(conv)?.group ?? null) ?? conv;
-        if (!groups.includes(group)) groups.push(group);
-      }
-      result.push({ block: groups[0], groups, sources, rows });
-    }
-    return result;
-  }
 }
 
 function numberArg(node: GraphNode, name: string, fallback: number): number {
@@ -369,20 +204,4 @@ function convOptions(node: GraphNode): Parameters<typeof conv2d>[2] {
   const dilation = numberArg(node, 'dilation', 1);
   const stride = pairOf(node.args.stride, 1);
   return { stride, pad: paddingOf(node.args.pad, pairOf(node.args.kernel, 1), stride, dilation), dilation, groups: 1 };
-}
-
-function topGroup(graph: ModelGraph, id: string | null): string | null {
-  let current = id;
-  while (current) {
-    const group = graph.groupById.get(current);
-    if (!group?.parent) return current;
-    current = group.parent;
-  }
-  return null;
-}
-
-/** Which input of an add is the shortcut: the one with the fewest layers since the fork (the last on a tie). */
-export function shortcutBranch(branches: readonly { layers: number }[]): number {
-  const fewest = Math.min(...branches.map((b) => b.layers));
-  return branches.length - 1 - [...branches].reverse().findIndex((b) => b.layers === fewest);
 }

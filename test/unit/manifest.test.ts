@@ -12,7 +12,7 @@ interface Manifest {
     menus: Record<string, { command: string; when?: string; group?: string }[]>;
     configuration: { title: string; properties: Record<string, { default: unknown; enum?: string[]; description?: string; markdownDescription?: string }> };
   };
-  capabilities: { untrustedWorkspaces: { supported: boolean | 'limited'; description?: string } };
+  capabilities: { untrustedWorkspaces: { supported: boolean | 'limited'; description?: string; restrictedConfigurations?: string[] } };
 }
 
 const root = process.cwd();
@@ -56,6 +56,8 @@ test('settings have defaults and descriptions', () => {
   const defaults = Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, value.default]));
   assert.deepEqual(defaults, {
     'skipnet.training.backend': 'auto',
+    'skipnet.train.engine': 'browser',
+    'skipnet.python': '',
     'skipnet.training.defaultBatchSize': 32,
     'skipnet.training.statsInterval': 10,
     'skipnet.graph.direction': 'down',
@@ -66,6 +68,7 @@ test('settings have defaults and descriptions', () => {
   });
   assert.deepEqual(properties['skipnet.training.backend'].enum, ['auto', 'webgpu', 'webgl', 'wasm', 'cpu']);
   assert.deepEqual(properties['skipnet.graph.direction'].enum, ['down', 'right']);
+  assert.deepEqual(properties['skipnet.train.engine'].enum, ['browser', 'pytorch', 'auto']);
   for (const [key, value] of Object.entries(properties)) assert.ok((value.description ?? value.markdownDescription ?? '').length > 20, `${key} is described`);
 });
 
@@ -73,4 +76,7 @@ test('untrusted workspaces get limited support, explained', () => {
   const untrusted = manifest.capabilities.untrustedWorkspaces;
   assert.equal(untrusted.supported, 'limited');
   assert.match(untrusted.description!, /needs trust/);
+  assert.match(untrusted.description!, /PyTorch/);
+  // A workspace that is not trusted must not name the interpreter SkipNet starts, nor switch it to PyTorch.
+  assert.deepEqual(untrusted.restrictedConfigurations, ['skipnet.python', 'skipnet.train.engine']);
 });

@@ -49,3 +49,38 @@ test('malformed training messages are rejected with the path of the problem', ()
   assert.equal(bad.ok, false);
   if (!bad.ok) assert.match(bad.error, /backend: expected one of/);
 });
+
+test('the PyTorch engine\'s messages: engine choice, host-run events and controls validate; wrong values are named', () => {
+  const good: unknown[] = [
+    { type: 'startTraining', uri, version: 2, run: { ...builtinRun, engine: 'pytorch', runId: 3 } },
+    { type: 'trainingEngine', uri, version: 2, info: { engine: 'pytorch', reason: 'PyTorch 1.13 at /usr/bin/python3, cpu', speed: null } },
+    { type: 'trainingEvent', uri, version: 2, run: 3, line: '{"type":"paused","step":4}' },
+    { type: 'trainingRefused', uri, version: 2, message: 'PyTorch engine: torch 1.13 or newer not found — tried: python3: not found (from PATH).', offerBrowser: true },
+  ];
+  for (const value of good) {
+    const result = validateHostMessage(value);
+    assert.equal(result.ok, true, result.ok ? '' : result.error);
+  }
+  for (const value of [
+    { type: 'trainingRequest', uri, version: 1, backend: null, engine: 'pytorch' },
+    { type: 'trainingRequest', uri, version: 1, backend: 'wasm', engine: null },
+    { type: 'trainingControl', uri, version: 1, run: 3, action: 'stop' },
+  ]) {
+    const result = validateWebviewMessage(value);
+    assert.equal(result.ok, true, result.ok ? '' : result.error);
+  }
+  const bad: [unknown, RegExp][] = [
+    [{ type: 'startTraining', uri, version: 1, run: { ...builtinRun, engine: 'jax' } }, /run\.engine: expected one of "browser", "pytorch"/],
+    [{ type: 'startTraining', uri, version: 1, run: { ...builtinRun, engine: 'pytorch', runId: 0 } }, /run\.runId: below 1/],
+    [{ type: 'trainingEngine', uri, version: 1, info: { engine: 'cuda', reason: '', speed: null } }, /info\.engine: expected one of "browser", "pytorch", "none"/],
+    [{ type: 'trainingEvent', uri, version: 1, run: 2, line: 42 }, /line: expected a string/],
+  ];
+  for (const [value, pattern] of bad) {
+    const result = validateHostMessage(value);
+    assert.ok(!result.ok && pattern.test(result.error), JSON.stringify(result));
+  }
+  const control = validateWebviewMessage({ type: 'trainingControl', uri, version: 1, run: 3, action: 'restart' });
+  assert.ok(!control.ok && /action: expected one of "pause", "resume", "stop"/.test(control.error));
+  const engine = validateWebviewMessage({ type: 'trainingRequest', uri, version: 1, backend: null, engine: 'tfjs' });
+  assert.ok(!engine.ok && /engine: expected one of "browser", "pytorch", "auto"/.test(engine.error));
+});

@@ -235,7 +235,13 @@ function handle(message: HostToWebview): void {
       void training.start(message.run, message.version);
       break;
     case 'trainingRefused':
-      training.refused(message.message);
+      training.refused(message.message, message.offerBrowser === true);
+      break;
+    case 'trainingEngine':
+      training.engine(message.info);
+      break;
+    case 'trainingEvent':
+      training.hostEvent(message.run, message.line);
       break;
     case 'trainingStatistics':
       if (view?.currentRendering) paintStatistics(view.currentRendering, message.layers);

@@ -5,11 +5,12 @@
  * which carries the file's text, the settings and the data); the runtime (train.js, TensorFlow.js) is
  * loaded on the first run. Progress goes back to the host for the status bar.
  */
-import type { TrainingBackendChoice, TrainingProgress, TrainingRun, WebviewToHost } from '../../src/protocol/messages';
+import type { TrainingBackendChoice, TrainingEngineChoice, TrainingEngineInfo, TrainingProgress, TrainingRun, WebviewToHost } from '../../src/protocol/messages';
 import type { ProgressEvent } from '../../src/train/engine';
 import type { TrainingStatistics } from '../../src/train/stats';
 import type { Rendering } from '../shared/render';
 import { LineChart } from './charts';
+import { HostRun } from './host-run';
 import type { RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import { StatisticsOverlay } from '../statistics/overlay';
 import { loadRuntime, startReplicated } from './runtime-loader';
@@ -80,6 +81,11 @@ export class TrainingUi {
   private lastPost = 0;
   private readonly buttons: Record<'start' | 'pause' | 'resume' | 'stop', HTMLElement>;
   private readonly backendSelect: HTMLSelectElement;
+  private readonly engineSelect: HTMLSelectElement;
+  private readonly engineInfo: HTMLElement;
+  private readonly useBrowser: HTMLElement;
+  /** Runs the host trains (PyTorch), by id, from their startTraining until their end (a replaced one still winds down). */
+  private readonly hostRuns = new Map<number, HostRun>();
   private readonly fields: Record<'backend' | 'epoch' | 'step' | 'speed' | 'eta' | 'loss' | 'accuracy' | 'message' | 'notes', HTMLElement>;
   private readonly lossChart: LineChart;
   private readonly accuracyChart: LineChart;
@@ -118,6 +124,19 @@ export class TrainingUi {
     }
     backendLabel.appendChild(this.backendSelect);
     controls.appendChild(backendLabel);
+    const engineLabel = document.createElement('label');
+    engineLabel.textContent = 'Engine ';
+    this.engineSelect = document.createElement('select');
+    this.engineSelect.id = 'train-engine';
+    this.engineSelect.title = 'Training engine for the next run (the setting skipnet.train.engine unless chosen here)';
+    for (const [value, label] of [['', 'from settings'], ['browser', 'browser (TensorFlow.js)'], ['pytorch', 'PyTorch'], ['auto', 'auto']]) {
+      const option = document.createElement('option');
+      option.value = value;
+      option.textContent = label;
+      this.engineSelect.appendChild(option);
+    }
+    engineLabel.appendChild(this.engineSelect);
+    controls.appendChild(engineLabel);
     this.fields = {
       backend: span('train-backend-used', controls, 'pill'),
       epoch: span('train-epoch', controls),
@@ -130,6 +149,11 @@ export class TrainingUi {
       notes: span('train-notes', root, 'training-notes'),
     };
     this.fields.message.setAttribute('role', 'status');
+    // Which engine the next run uses and why ("PyTorch 1.13 at /usr/bin/python3, cpu"), and PyTorch's speed-up.
+    this.engineInfo = span('train-engine-info', root, 'training-notes');
+    this.useBrowser = button('train-use-browser', 'Train in the browser instead', root);
+    this.useBrowser.hidden = true;
+    this.useBrowser.addEventListener('click', () => this.request('browser'));
     const charts = document.createElement('div');
     charts.className = 'training-charts';
     root.appendChild(charts);
@@ -187,23 +211,43 @@ export class TrainingUi {
     }
   }
 
-  /** Asks the host for a run (it sends the text, the settings and the data back). */
-  request(): void {
+  /** Asks the host for a run (it sends the text, the settings and the data back); `engine` overrides the picker. */
+  request(engine?: TrainingEngineChoice): void {
     if (this.state === 'requested') return;
     const choice = this.backendSelect.value as TrainingBackendChoice | '';
+    const engineChoice = engine ?? (this.engineSelect.value as TrainingEngineChoice | '');
     this.setState('requested');
     this.message('');
-    this.options.post({ type: 'trainingRequest', backend: choice === '' ? null : choice });
+    this.useBrowser.hidden = true;
+    this.options.post({ type: 'trainingRequest', backend: choice === '' ? null : choice, engine: engineChoice === '' ? null : engineChoice });
   }
 
-  /** The host refused to start (e.g. a data folder in an untrusted workspace). */
-  refused(message: string): void {
+  /** The host refused to start (e.g. a data folder in an untrusted workspace, or no PyTorch: then the browser is offered). */
+  refused(message: string, offerBrowser = false): void {
     this.setState('failed');
     this.message(message, true);
+    this.useBrowser.hidden = !offerBrowser;
+  }
+
+  /** The engine the next run uses and why, with PyTorch's measured speed-up when the browser is chosen. */
+  engine(info: TrainingEngineInfo): void {
+    this.engineInfo.textContent = `engine: ${info.engine === 'none' ? 'none' : info.reason}${info.speed ? ` · ${info.speed}` : ''}`;
+    this.root.dataset.engine = info.engine;
+    this.root.dataset.engineReason = info.reason;
+    if (info.speed) this.root.dataset.engineSpeed = info.speed;
+    else delete this.root.dataset.engineSpeed;
+  }
+
+  /** One event line of the run the host trains. */
+  hostEvent(run: number, line: string): void {
+    this.hostRuns.get(run)?.receive(line);
   }
 
   /** Starts `run` (text of document `version`), ending any run in progress first. */
   async start(run: TrainingRun, version: number): Promise<void> {
+    // The host starts its run right after this message: its first events may come while the previous run ends.
+    const host = run.engine === 'pytorch' ? new HostRun(run.runId ?? 0, (action) => this.options.post({ type: 'trainingControl', run: run.runId ?? 0, action })) : null;
+    if (host) this.hostRuns.set(host.id, host);
     const previous = this.run;
     if (previous) {
       previous.stop();
@@ -215,6 +259,9 @@ export class TrainingUi {
     this.resetDisplay();
     this.planLesion(run);
     this.setState('loading');
+    this.useBrowser.hidden = true;
+    if (host) return this.startHosted(host);
+    this.root.dataset.runEngine = 'browser';
     this.message(`Loading TensorFlow.js and the ${run.dataset.kind === 'folder' ? 'folder' : run.dataset.name} data…`);
     // One worker per core (up to MAX_TRAINING_WORKERS) shares every batch when the run ends up on a CPU backend.
     const workers = Math.max(1, Math.min(MAX_TRAINING_WORKERS, Math.floor(navigator.hardwareConcurrency ?? 1)));
@@ -241,6 +288,20 @@ export class TrainingUi {
       if (this.run !== handle) return;
       this.run = null;
       this.root.dataset.tensors = String(runtimes.reduce((sum, runtime) => sum + runtime.tensors(), 0));
+      if (ACTIVE.includes(this.state)) this.setState('stopped');
+    });
+  }
+
+  private startHosted(host: HostRun): void {
+    this.message('Starting PyTorch…');
+    this.root.dataset.runEngine = 'pytorch';
+    this.run = host;
+    if (this.state === 'paused') host.pause();
+    host.attach((event) => this.onEvent(event, host));
+    void host.done.then(() => {
+      this.hostRuns.delete(host.id);
+      if (this.run !== host) return;
+      this.run = null;
       if (ACTIVE.includes(this.state)) this.setState('stopped');
     });
   }
@@ -293,6 +354,13 @@ export class TrainingUi {
         break;
       case 'started':
         this.message('');
+        if (handle instanceof HostRun) {
+          // The host's engine names itself ("pytorch 1.13 · cpu · 2 threads"); the status bar shows it too.
+          this.backend = event.backend.slice(0, 64);
+          this.fields.backend.textContent = `engine: ${event.backend}`;
+          this.fields.backend.title = 'PyTorch trains in a process of VS Code; this view shows its events.';
+          this.root.dataset.backend = event.backend;
+        }
         if (event.replicas > 1) {
           this.fields.backend.textContent = `backend: ${this.backend} · ${event.replicas} workers`;
           this.fields.backend.title += `\nEach batch is shared by ${event.replicas} workers (a core each); their gradients are summed before every update.`;

@@ -83,36 +83,42 @@ function probe(command: string, timeoutMs: number, env: NodeJS.ProcessEnv | unde
 }
 
 /**
+ * One interpreter: PythonWithTorch when it runs and imports PyTorch ≥ MIN_TORCH, else why it was passed over
+ * (not found, not executable, no answer, no torch and the import error, torch too old), in words for a list.
+ */
+export async function tryPython(command: string, options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ python: PythonWithTorch } | { reason: string }> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const answer = await probe(command, timeoutMs, options.env);
+  if ('failure' in answer) return { reason: `${command}: ${answer.failure}` };
+  const { executable, python, torch, error } = answer.probe;
+  const where = executable && executable !== command ? `${command} (${executable}, Python ${python})` : `${command} (Python ${python})`;
+  if (torch === undefined) return { reason: `${where}: no PyTorch (${error ?? 'import torch failed'})` };
+  const version = torchVersion(torch);
+  if (!version || version[0] < MIN_TORCH[0] || (version[0] === MIN_TORCH[0] && version[1] < MIN_TORCH[1])) return { reason: `${where}: PyTorch ${torch} is older than ${MIN_TORCH.join('.')}` };
+  return { python: { command, executable, python, torch, cuda: answer.probe.cuda === true, mps: answer.probe.mps === true } };
+}
+
+/** The TrainError for no usable interpreter: each one tried and why, and how to fix it. */
+export function noTorchError(tried: readonly string[]): TrainError {
+  return new TrainError(
+    `Training with PyTorch needs a Python with PyTorch ${MIN_TORCH.join('.')} or newer. Tried:\n${tried.map((t) => `  ${t}`).join('\n')}\n` +
+      `Install PyTorch into one of them (https://pytorch.org/get-started/locally/), or name a Python that has it.`,
+    'backend',
+  );
+}
+
+/**
  * The first interpreter with PyTorch ≥ MIN_TORCH: `options.python` alone when given, else `python3`, then
  * `python` on PATH. Throws a TrainError (code 'backend') listing every interpreter tried and why it was
  * passed over (not found, no torch and the import error, torch too old), with how to fix it.
  */
 export async function findPython(options: FindPythonOptions = {}): Promise<PythonWithTorch> {
   const candidates = options.python !== undefined ? [options.python] : ['python3', 'python'];
-  const timeoutMs = options.timeoutMs ?? 60_000;
   const tried: string[] = [];
   for (const command of candidates) {
-    const answer = await probe(command, timeoutMs, options.env);
-    if ('failure' in answer) {
-      tried.push(`${command}: ${answer.failure}`);
-      continue;
-    }
-    const { executable, python, torch, error } = answer.probe;
-    const where = executable && executable !== command ? `${command} (${executable}, Python ${python})` : `${command} (Python ${python})`;
-    if (torch === undefined) {
-      tried.push(`${where}: no PyTorch (${error ?? 'import torch failed'})`);
-      continue;
-    }
-    const version = torchVersion(torch);
-    if (!version || version[0] < MIN_TORCH[0] || (version[0] === MIN_TORCH[0] && version[1] < MIN_TORCH[1])) {
-      tried.push(`${where}: PyTorch ${torch} is older than ${MIN_TORCH.join('.')}`);
-      continue;
-    }
-    return { command, executable, python, torch, cuda: answer.probe.cuda === true, mps: answer.probe.mps === true };
+    const answer = await tryPython(command, options);
+    if ('python' in answer) return answer.python;
+    tried.push(answer.reason);
   }
-  throw new TrainError(
-    `Training with PyTorch needs a Python with PyTorch ${MIN_TORCH.join('.')} or newer. Tried:\n${tried.map((t) => `  ${t}`).join('\n')}\n` +
-      `Install PyTorch into one of them (https://pytorch.org/get-started/locally/), or name a Python that has it.`,
-    'backend',
-  );
+  throw noTorchError(tried);
 }

@@ -12,6 +12,7 @@ import { checkDataFits, checkTrainable, parseDataset, type ImageDataset } from '
 import { TrainError } from '../errors';
 import { initialParameters } from '../init';
 import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL } from '../schedule';
+import { torchStatisticsPlan } from './mergePlan';
 import { commandLine, parseRunnerLine, type RunnerCommand, type RunnerEvent } from './protocol';
 import { findPython, type PythonWithTorch } from './python';
 import { modulePath, packTensors, torchTensors, type SkipNetWeight, type TorchTensor } from './weights';
@@ -227,6 +228,7 @@ export class PyTorchTraining {
       quickEvalSamples: options.quickEvalSamples ?? DEFAULT_QUICK_EVAL_SAMPLES,
       nodes: graph.nodes.map((n) => ({ id: n.id, kind: n.kind, view: n.view, module: ['input', 'add', 'concat'].includes(n.kind) ? null : modulePath(n.id) })),
       softmaxModule: output.kind === 'softmax' ? modulePath(output.id) : null,
+      statisticsPlan: torchStatisticsPlan(graph),
       weights: { file: join(dir, 'weights.bin'), tensors: packed.index },
       device: options.device ?? 'auto',
       notes: [...adapter.notes, ...(weights.note ? [weights.note] : [])],
