@@ -62,6 +62,8 @@ const trainButton = custom('vscode-button', { id: 'train-both', title: 'Train bo
 const stopButton = custom('vscode-button', { id: 'train-both-stop', secondary: '', disabled: '', title: 'Stop both runs' }, 'Stop', toolbar);
 const table = element('table', { id: 'metrics', 'aria-label': 'Comparison' }, app);
 const trainingStatus = element('div', { id: 'training-status', role: 'status', 'aria-live': 'polite' }, app);
+// How the pair fits the memory budget (together, one after the other, a smaller batch, or refused): stays up while it trains.
+const trainingPlan = element('div', { id: 'training-plan', role: 'note' }, app);
 const trainingRoot = element('div', { id: 'training' }, app);
 const charts = new TrainingCharts(trainingRoot);
 let training: TrainBoth | null = null;
@@ -78,6 +80,8 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   if (training) return; // one pair at a time; the button is disabled meanwhile
   charts.clear();
   delete trainingRoot.dataset.tensors;
+  trainingPlan.textContent = '';
+  delete trainingPlan.dataset.mode;
   setTrainingState('running', 'Starting…');
   const graphs = [sides?.[0].graph ?? null, sides?.[1].graph ?? null] as const;
   // The first status line arrives while the constructor runs, before `run` is assigned.
@@ -93,6 +97,11 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     onHeldOut: (side, _step, accuracy) => charts.setHeldOut(side, accuracy),
     onStatus: (text) => {
       if (run === null || training === run) trainingStatus.textContent = text;
+    },
+    onPlan: (plan) => {
+      trainingPlan.textContent = plan.message;
+      trainingPlan.dataset.mode = plan.mode;
+      trainingPlan.dataset.batch = String(plan.batch);
     },
   });
   const current = run;
