@@ -7,6 +7,7 @@
 import type { TrainingBackendChoice, TrainingDatasetSource } from '../../src/protocol/messages';
 import type { TrainingConfig } from '../../src/core';
 import type { TrainEvent } from '../../src/train/engine';
+import type { PathLengthGradient } from '../../src/train/experiments/pathGradients';
 
 export type BackendName = Exclude<TrainingBackendChoice, 'auto'>;
 
@@ -21,7 +22,12 @@ export type RuntimeEvent =
   /** The run could not start or failed: a sentence for the user (never a raw stack). */
   | { type: 'error'; message: string; code: string }
   /** Tensors alive after a progress event (tf.memory().numTensors), for the leak check. */
-  | { type: 'memory'; step: number; tensors: number };
+  | { type: 'memory'; step: number; tensors: number }
+  /**
+   * Gradient magnitude at the input by path length (Veit et al. 2016 §4.2), every PATH_GRADIENT_INTERVAL steps
+   * from a small batch; `residualAdds` is n (0: the model has no residual adds and `lengths` holds its one path).
+   */
+  | { type: 'pathGradients'; step: number; residualAdds: number; lengths: PathLengthGradient[] };
 
 /** What a run needs, as sent to the worker. */
 export interface RunSettings {

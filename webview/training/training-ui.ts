@@ -9,6 +9,7 @@ import type { TrainingBackendChoice, TrainingProgress, TrainingRun, WebviewToHos
 import type { ProgressEvent } from '../../src/train/engine';
 import type { Rendering } from '../shared/render';
 import { LineChart } from './charts';
+import { PathGradientChart } from './path-chart';
 import type { RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import { StatisticsOverlay } from '../statistics/overlay';
 import { loadRuntime, startReplicated } from './runtime-loader';
@@ -71,6 +72,7 @@ export class TrainingUi {
   private readonly backendSelect: HTMLSelectElement;
   private readonly fields: Record<'backend' | 'epoch' | 'step' | 'speed' | 'eta' | 'loss' | 'accuracy' | 'message' | 'notes', HTMLElement>;
   private readonly lossChart: LineChart;
+  private readonly pathChart: PathGradientChart;
   private readonly accuracyChart: LineChart;
   readonly overlay: StatisticsOverlay;
   private smoothedLoss: number | null = null;
@@ -128,6 +130,7 @@ export class TrainingUi {
       { name: 'held-out', className: 'series-test', dots: true },
     ], [0, 1]);
     this.accuracyChart.element.id = 'chart-accuracy';
+    this.pathChart = new PathGradientChart(charts);
     const statisticsPanel = document.createElement('div');
     statisticsPanel.id = 'statistics-panel';
     charts.appendChild(statisticsPanel);
@@ -275,6 +278,9 @@ export class TrainingUi {
       case 'statistics':
         this.overlay.update(event.statistics.step, event.statistics);
         break;
+      case 'pathGradients':
+        this.pathChart.update(event.step, event.residualAdds, event.lengths);
+        break;
       case 'evaluation':
         this.lossChart.append(1, event.step, event.loss);
         this.accuracyChart.append(1, event.step, event.accuracy);
@@ -353,6 +359,7 @@ export class TrainingUi {
     this.lossChart.clear();
     this.accuracyChart.clear();
     this.overlay.clear();
+    this.pathChart.clear();
     this.smoothedLoss = null;
     this.smoothedAccuracy = null;
     for (const key of ['epoch', 'step', 'speed', 'eta', 'loss', 'accuracy', 'notes'] as const) this.fields[key].textContent = '';
