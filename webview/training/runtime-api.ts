@@ -35,6 +35,8 @@ export interface RunSettings {
   model: string;
   backend: TrainingBackendChoice;
   statsInterval: number;
+  /** Measure the gradient by path length (`pathGradients` events); the graph view asks for it, Train both does not. */
+  pathGradients?: boolean;
   dataset: TrainingDatasetSource;
   /** Overrides of the model's train section (Train both gives both models side A's, so data order and seed match). */
   config?: Partial<Omit<TrainingConfig, 'dataset'>>;

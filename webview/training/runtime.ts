@@ -106,8 +106,8 @@ export class TrainingRun {
       shard,
       onEvent: (event) => {
         this.emit(event);
-        // Only the reporting run emits progress (a follower replica does not), so only it measures.
-        if (event.type === 'progress' && (event.step === 1 || event.step % PATH_GRADIENT_INTERVAL === 0)) this.measurePaths(graph, dataset, event.step);
+        // Only the reporting run measures: a follower replica's events are not shown, and it would hold up the group.
+        if (this.options.pathGradients === true && this.options.replica !== 'follower' && event.type === 'progress' && (event.step === 1 || event.step % PATH_GRADIENT_INTERVAL === 0)) this.measurePaths(graph, dataset, event.step);
         // After a step (its tensors freed) and where a pause holds the run between steps: the defined points
         // at which the count means what the run keeps (the model, the optimizer's state), nothing in flight.
         if (event.type === 'progress' || event.type === 'paused') this.emit({ type: 'memory', step: event.step, tensors: tf.memory().numTensors });

@@ -204,6 +204,7 @@ export class TrainingUi {
       model: run.model,
       backend: run.backend,
       statsInterval: run.statsInterval,
+      pathGradients: true,
       dataset: run.dataset,
       wasmBase: this.options.wasmBase,
       onEvent: (event) => this.onEvent(event, handle),
