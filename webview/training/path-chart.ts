@@ -43,7 +43,7 @@ export class PathGradientChart {
       this.body.replaceChildren(note);
       return;
     }
-    this.title.textContent = `Gradient by path length, step ${step} (${residualAdds} residual blocks, ${2 ** Math.min(residualAdds, 52) >= 1e6 ? (2 ** residualAdds).toExponential(2) : 2 ** residualAdds} paths)`;
+    this.title.textContent = `Gradient by path length, step ${step} (${residualAdds} residual block${residualAdds === 1 ? '' : 's'}, ${2 ** Math.min(residualAdds, 52) >= 1e6 ? (2 ** residualAdds).toExponential(2) : 2 ** residualAdds} paths)`;
     const width = Math.max(240, Math.min(520, 40 + 24 * lengths.length));
     const chart = Plot.plot({
       width,
