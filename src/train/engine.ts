@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBytes, savedForBackward, trainingMemory, type ModelGraph, type TrainingConfig } from '../core';
+import { formatBytes, savedForBackward, type ModelGraph, type TrainingConfig } from '../core';
+import { TFJS_SAVED_FACTOR, tfjsStepBytes } from './memoryPlan';
 import { makeBatch, type ImageDataset, type InputAdapter } from './data';
 import { checkDataFits, checkTrainable } from './dataset';
 import { diagnoseNonFinite } from './diagnose';
@@ -110,22 +111,23 @@ type State = 'idle' | 'running' | 'paused' | 'stopping' | 'finished';
 const defaultNextFrame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
- * Checks the core's memory estimate (`trainingMemory`, what autograd keeps) against a budget in bytes;
- * the error names the estimate and the largest power-of-two batch that fits.
+ * Checks the memory of a TensorFlow.js step (`tfjsStepBytes`: the core's estimate with tfjs's larger
+ * per-image share, see memoryPlan.ts) against a budget in bytes; the error names the estimate and the
+ * largest power-of-two batch that fits.
  */
 export function checkMemory(graph: ModelGraph, config: Pick<TrainingConfig, 'batch' | 'optimizer'>, budget: number): void {
-  const estimate = trainingMemory(graph, config.batch, config.optimizer);
+  const total = tfjsStepBytes(graph, config.batch, config.optimizer);
   const limit = BigInt(Math.floor(budget));
-  if (estimate.total <= limit) return;
+  if (total <= limit) return;
   // The estimate is fixed + batch × per sample; the batch asked for does not fit, so `fits` is below it.
-  const perSample = savedForBackward(graph).perSample;
-  const fixed = trainingMemory(graph, 0, config.optimizer).total;
+  const perSample = savedForBackward(graph).perSample * TFJS_SAVED_FACTOR;
+  const fixed = tfjsStepBytes(graph, 0, config.optimizer);
   const fits = perSample > 0n && limit > fixed ? Number((limit - fixed) / perSample) : 0;
   let suggestion = 1;
   while (suggestion * 2 <= fits) suggestion *= 2;
-  const hint = fits >= 1 ? `try batch ${suggestion} (about ${formatBytes(trainingMemory(graph, suggestion, config.optimizer).total)})` : 'even batch 1 does not fit; use a smaller model';
+  const hint = fits >= 1 ? `try batch ${suggestion} (about ${formatBytes(tfjsStepBytes(graph, suggestion, config.optimizer))})` : 'even batch 1 does not fit; use a smaller model';
   throw new TrainError(
-    `Training ${graph.name} at batch ${config.batch} needs about ${formatBytes(estimate.total)} (activations ${formatBytes(estimate.activations)}), more than the ${formatBytes(budget)} budget: ${hint}.`,
+    `Training ${graph.name} at batch ${config.batch} needs about ${formatBytes(total)} (activations ${formatBytes(total - fixed)}), more than the ${formatBytes(budget)} budget: ${hint}.`,
     'memory',
   );
 }
@@ -218,13 +220,14 @@ export class TrainingEngine {
   /** A backend running out of memory mid-step becomes a TrainError with the estimate and a smaller batch. */
   private explain(error: unknown): unknown {
     if (error instanceof TrainError || !(error instanceof Error)) return error;
-    if (!/memory access out of bounds|out of memory|cannot enlarge memory|failed to allocate|allocation failed/i.test(error.message)) return error;
+    // A threaded wasm heap that cannot grow aborts the module: its error is a bare "Aborted()".
+    if (!/memory access out of bounds|out of memory|cannot enlarge memory|failed to allocate|allocation failed|^Aborted\(/i.test(error.message)) return error;
     const { graph } = this.options;
     const { batch, optimizer } = this.config;
-    const estimate = trainingMemory(graph, batch, optimizer).total;
+    const estimate = tfjsStepBytes(graph, batch, optimizer);
     const smaller = batch > 1 ? ` try batch ${Math.max(1, Math.floor(batch / 2))}` : ' use a smaller model';
     return new TrainError(
-      `The ${tf.getBackend()} backend ran out of memory training ${graph.name} at batch ${batch} (the estimate is ${formatBytes(estimate)}, before the backend's own temporaries):${smaller}. (${error.message})`,
+      `The ${tf.getBackend()} backend ran out of memory training ${graph.name} at batch ${batch} (the estimate of a TensorFlow.js step is ${formatBytes(estimate)}):${smaller}. (${error.message})`,
       'memory',
     );
   }

@@ -91,6 +91,10 @@ test('cpu: the step counter and the loss change on screen; stop stops at once an
   assert.match((await w.page.locator('#train-epoch').textContent()) ?? '', /^epoch 1\/1$/);
   assert.match((await w.page.locator('#train-speed').textContent()) ?? '', /^[\d.]+ img\/s$/);
   assert.match((await w.page.locator('#train-eta').textContent()) ?? '', /^ETA /);
+  // Gradient by path length, measured after step 1: one residual block, so lengths 0 and 1 (one path each).
+  await w.page.waitForSelector('#chart-path-gradients[data-step="1"]');
+  assert.equal(await w.page.locator('#chart-path-gradients svg [aria-label="bar"] rect').count(), 2);
+  assert.equal(await w.page.locator('#chart-path-gradients .chart-title').textContent(), 'Gradient by path length, step 1 (1 residual block, 2 paths)');
 
   await w.page.locator('#train-stop').click();
   const stoppedAt = await step(w);

@@ -97,6 +97,8 @@ function runGradients(side: SideIndex, points: DepthGradient[]): void {
   showRunFindings();
 }
 const trainingStatus = element('div', { id: 'training-status', role: 'status', 'aria-live': 'polite' }, app);
+// How the pair fits the memory budget (together, one after the other, a smaller batch, or refused): stays up while it trains.
+const trainingPlan = element('div', { id: 'training-plan', role: 'note' }, app);
 const trainingRoot = element('div', { id: 'training' }, app);
 const charts = new TrainingCharts(trainingRoot);
 // Its own container: the charts redraw #training's children wholesale.
@@ -121,6 +123,8 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   showRunFindings();
   landscape.clear();
   delete trainingRoot.dataset.tensors;
+  trainingPlan.textContent = '';
+  delete trainingPlan.dataset.mode;
   setTrainingState('running', 'Starting…');
   const graphs = [sides?.[0].graph ?? null, sides?.[1].graph ?? null] as const;
   // The first status line arrives while the constructor runs, before `run` is assigned.
@@ -143,6 +147,11 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
       landscape.setTargets(send && [{ label: `A: ${label(0)}`, send: send[0] }, { label: `B: ${label(1)}`, send: send[1] }]);
     },
     onLandscape: (side, event) => landscape.onEvent(side, event),
+    onPlan: (plan) => {
+      trainingPlan.textContent = plan.message;
+      trainingPlan.dataset.mode = plan.mode;
+      trainingPlan.dataset.batch = String(plan.batch);
+    },
   });
   const current = run;
   lesionRoot.hidden = false;

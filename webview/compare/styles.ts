@@ -12,6 +12,10 @@ html, body { margin: 0; padding: 0; height: 100%; overflow: hidden; background: 
 #training-status:empty { display: none; }
 #training-status { padding: 2px 8px; color: var(--g-muted); }
 #training-status[data-state="error"], #training-status[data-state="unavailable"] { color: var(--g-error); }
+#training-plan:empty { display: none; }
+#training-plan { padding: 2px 8px; color: var(--g-muted); }
+#training-plan[data-mode="smaller-batch"], #training-plan[data-mode="one-after-the-other"] { color: var(--vscode-editorWarning-foreground, var(--g-fg)); }
+#training-plan[data-mode="refused"] { color: var(--g-error); }
 #training { display: none; padding: 2px 8px; }
 #training.visible { display: block; }
 #compare-lesion { padding: 0 8px; }

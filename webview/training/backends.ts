@@ -13,13 +13,8 @@ import type { BackendName } from './runtime-api';
 
 export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
-/** Largest training memory estimate accepted per backend (GPU memory in a webview is shared with the editor). */
-export const MEMORY_BUDGET: Record<BackendName, number> = {
-  webgpu: 1024 ** 3,
-  webgl: 1024 ** 3,
-  wasm: 1.5 * 1024 ** 3,
-  cpu: 1.5 * 1024 ** 3,
-};
+/** Largest training memory estimate accepted per backend: one table with the Compare view's pair plan. */
+export { MEMORY_BUDGET } from '../../src/train/memoryPlan';
 
 let wasmConfigured = false;
 /** The wasm backend has been started once in this worker (its module, and the thread pool it read the core count for, exist). */

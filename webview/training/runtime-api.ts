@@ -9,6 +9,7 @@ import type { TrainingConfig } from '../../src/core';
 import type { TrainEvent } from '../../src/train/engine';
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
 import type { LandscapeRequest, LandscapeResult } from '../../src/train/experiments/landscape';
+import type { PathLengthGradient } from '../../src/train/experiments/pathGradients';
 
 export type BackendName = Exclude<TrainingBackendChoice, 'auto'>;
 
@@ -38,7 +39,12 @@ export type RuntimeEvent =
   /** One slice finished (a request for both gives two). */
   | { type: 'landscape'; result: LandscapeResult }
   /** The landscape work ended; the weights are back where the run paused. `message` says why it failed. */
-  | { type: 'landscape-ended'; reason: 'estimated' | 'done' | 'cancelled' | 'failed'; message?: string };
+  | { type: 'landscape-ended'; reason: 'estimated' | 'done' | 'cancelled' | 'failed'; message?: string }
+  /**
+   * Gradient magnitude at the input by path length (Veit et al. 2016 §4.2), every PATH_GRADIENT_INTERVAL steps
+   * from a small batch; `residualAdds` is n (0: the model has no residual adds and `lengths` holds its one path).
+   */
+  | { type: 'pathGradients'; step: number; residualAdds: number; lengths: PathLengthGradient[] };
 
 /** What the page asks of a lesion study (see src/train/experiments/lesion.ts). */
 export interface LesionSettings {
@@ -61,6 +67,8 @@ export interface RunSettings {
   model: string;
   backend: TrainingBackendChoice;
   statsInterval: number;
+  /** Measure the gradient by path length (`pathGradients` events); the graph view asks for it, Train both does not. */
+  pathGradients?: boolean;
   dataset: TrainingDatasetSource;
   /** Overrides of the model's train section (Train both gives both models side A's, so data order and seed match). */
   config?: Partial<Omit<TrainingConfig, 'dataset'>>;

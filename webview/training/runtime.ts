@@ -19,6 +19,15 @@ import { awaitInvitation, decline, invite, joiner } from './replica-link';
 import type { BackendName, LandscapeAction, LesionSettings, RunSettings, RuntimeEvent } from './runtime-api';
 import { computeLandscape, evaluationCount, timeOneEvaluation } from '../../src/train/experiments/landscape';
 import type { ShardPeer } from '../../src/train/shard';
+import { makeBatch } from '../../src/train/data';
+import { pathGradients, residualAdds } from '../../src/train/experiments/pathGradients';
+
+/** Steps between gradient-by-path-length measurements (and one after the first step): each costs 2^min(n,…) backward passes. */
+export const PATH_GRADIENT_INTERVAL = 50;
+/** Images the path-gradient measurement runs on: a small batch, so it costs about a step. */
+const PATH_GRADIENT_IMAGES = 2;
+/** Paths sampled per length (all where there are fewer). */
+const PATH_GRADIENT_SAMPLES = 2;
 
 const builtinCache = new Map<string, Promise<ImageDataset>>();
 
@@ -200,11 +209,28 @@ export class TrainingRun {
         if (event.type === 'paused') this.holding = true;
         else if (event.type === 'resumed' || event.type === 'finished') this.holding = false;
         this.emit(event);
+        // Only the reporting run measures: a follower replica's events are not shown, and it would hold up the group.
+        if (this.options.pathGradients === true && this.options.replica !== 'follower' && event.type === 'progress' && (event.step === 1 || event.step % PATH_GRADIENT_INTERVAL === 0)) this.measurePaths(graph, dataset, event.step);
         // After a step (its tensors freed) and where a pause holds the run between steps: the defined points
         // at which the count means what the run keeps (the model, the optimizer's state), nothing in flight.
         if (event.type === 'progress' || event.type === 'paused') this.emit({ type: 'memory', step: event.step, tensors: tf.memory().numTensors });
       },
     });
+  }
+
+  /** Gradient by path length on the first images of the training split, between two steps (every tensor freed). */
+  private measurePaths(graph: ModelGraph, dataset: ImageDataset, step: number): void {
+    const model = this.engine?.currentModel;
+    if (!model || !this.engine) return;
+    const count = Math.min(PATH_GRADIENT_IMAGES, dataset.train.count);
+    const batch = makeBatch(dataset, dataset.train, Array.from({ length: count }, (_, i) => i), this.engine.adapter);
+    try {
+      const lengths = pathGradients(model, batch.x, batch.y, { samples: PATH_GRADIENT_SAMPLES, seed: step });
+      this.emit({ type: 'pathGradients', step, residualAdds: residualAdds(graph).length, lengths });
+    } finally {
+      batch.x.dispose();
+      batch.y.dispose();
+    }
   }
 
   private async execute(): Promise<void> {

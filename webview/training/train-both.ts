@@ -4,8 +4,16 @@
  * section (side A's), so the seeded engine draws the same batches in the same order for both. Side B
  * starts once side A has run its first step, on the backend A ended up on (A's start may have moved along
  * the backend chain), so both sides are measured on the same backend.
+ *
+ * Before anything loads, the pair is planned against one memory budget (src/train/memoryPlan.ts): both at
+ * once, one after the other in one worker, both at a smaller batch, or refused; the plan's sentence is
+ * shown in the panel either way.
  */
+import { withoutSkipConnections } from '../../src/core/ablation';
+import { analyze } from '../../src/core/analyze';
+import type { ModelGraph } from '../../src/core';
 import type { CompareTrainingPoint, CompareTrainingRun, DepthGradient, SharedTrainingConfig, SideIndex } from '../../src/protocol/compare-messages';
+import { budgetFor, type PairPlan, planPair } from '../../src/train/memoryPlan';
 import { type DepthGraph, depthGradients } from './depth-gradients';
 import type { BackendName, LandscapeAction, LesionSettings, RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
@@ -24,7 +32,7 @@ export interface TrainBothOptions {
   onDepthGradients(side: SideIndex, step: number, points: DepthGradient[]): void;
   /** A held-out evaluation finished (four per epoch: three on a spread subset, one on the whole split at its end): its accuracy, 0..1. */
   onHeldOut(side: SideIndex, step: number, accuracy: number): void;
-  /** A line about both runs (backend, steps), for the status row. */
+  /** A line about both runs (backend, steps, a side's error and its reason), for the status row. */
   onStatus(text: string): void;
   /** Whether both engines now hold their runs paused (their 'paused' events came), so a lesion study may run. */
   onHeld?(held: boolean): void;
@@ -39,6 +47,8 @@ export interface TrainBothOptions {
   onBothPaused?(send: [(action: LandscapeAction) => void, (action: LandscapeAction) => void] | null): void;
   /** A loss-landscape event of one side's run. */
   onLandscape?(side: SideIndex, event: Extract<RuntimeEvent, { type: 'landscape-cost' | 'landscape-progress' | 'landscape' | 'landscape-ended' }>): void;
+  /** How the pair fits the memory budget (before anything loads); a refused plan ends the pair with its message. */
+  onPlan(plan: PairPlan): void;
 }
 
 interface SideState {
@@ -62,6 +72,8 @@ export class TrainBoth {
   private releaseB: (() => void) | null = null;
   /** Pause was pressed: a side that starts later (B) starts paused. */
   private pauseWanted = false;
+  /** The plan runs B after A (see memoryPlan.ts): until then B's status says it waits. */
+  private sequential = false;
   /** Settles when both runs have ended and freed their tensors, with how the pair ended. */
   readonly done: Promise<TrainBothEnd>;
 
@@ -119,20 +131,38 @@ export class TrainBoth {
     return this.runtimes.length ? this.runtimes.reduce((sum, runtime) => sum + runtime.tensors(), 0) : null;
   }
 
+  /** The pair's memory plan, from the two texts as each side trains them (the analysis the worker repeats). */
+  private plan(): PairPlan | null {
+    const graphs = this.options.runs.map(({ run, withoutSkips }) => {
+      const analysis = withoutSkips ? withoutSkipConnections(run.text) : analyze(run.text);
+      return analysis.models.find((m) => m.name === run.model) ?? null;
+    });
+    // A side that does not analyse is the worker's to report, located; the plan needs both models.
+    if (!graphs[0] || !graphs[1]) return null;
+    return planPair([graphs[0], graphs[1]] as [ModelGraph, ModelGraph], this.options.config, budgetFor(this.options.runs[0].run.backend));
+  }
+
   private async execute(): Promise<TrainBothEnd> {
+    const plan = this.plan();
+    if (plan) this.options.onPlan(plan);
+    if (plan?.mode === 'refused') return { state: 'error', message: plan.message };
+    const config = plan ? { ...this.options.config, batch: plan.batch } : this.options.config;
+    const sequential = (this.sequential = plan?.mode === 'one-after-the-other');
     this.options.onStatus('Loading TensorFlow.js and the data…');
-    this.runtimes = await Promise.all([loadRuntime(this.options.runtimeUrl, 0), loadRuntime(this.options.runtimeUrl, 1)]);
+    // One after the other, B reuses A's worker: its wasm heap, grown for A, is then B's (a heap never shrinks).
+    this.runtimes = sequential ? [await loadRuntime(this.options.runtimeUrl, 0)] : await Promise.all([loadRuntime(this.options.runtimeUrl, 0), loadRuntime(this.options.runtimeUrl, 1)]);
     if (this.stopped) return { state: 'stopped', message: 'Stopped before the first step.' };
     const firstStep = new Promise<void>((resolve) => (this.releaseB = resolve));
-    const a = this.startSide(this.runtimes[0], 0, null);
+    const a = this.startSide(this.runtimes[0], 0, null, config);
     // B waits for A's first step (or A's end): by then the backend is settled and proven on this model.
-    await Promise.race([firstStep, a.done]);
-    const b = this.stopped ? null : this.startSide(this.runtimes[1], 1, this.sides[0].backend);
+    // One after the other, it waits for A's end.
+    await (sequential ? a.done : Promise.race([firstStep, a.done]));
+    const b = this.stopped ? null : this.startSide(this.runtimes[sequential ? 0 : 1], 1, this.sides[0].backend, config);
     await Promise.all([a.done, b?.done]);
     return this.outcome();
   }
 
-  private startSide(runtime: TrainingRuntime, side: SideIndex, backend: BackendName | null): RunHandle {
+  private startSide(runtime: TrainingRuntime, side: SideIndex, backend: BackendName | null, config: SharedTrainingConfig): RunHandle {
     const { run, withoutSkips } = this.options.runs[side];
     const state = this.sides[side];
     let smoothedLoss: number | null = null;
@@ -143,7 +173,7 @@ export class TrainBoth {
       backend: backend ?? run.backend,
       statsInterval: run.statsInterval,
       dataset: run.dataset,
-      config: this.options.config,
+      config,
       withoutSkips,
       wasmBase: this.options.wasmBase,
       onEvent: (event: RuntimeEvent) => {
@@ -213,6 +243,7 @@ export class TrainBoth {
           case 'error':
             state.result = { reason: 'error', message: event.message, steps: state.step, heldOut: null };
             if (side === 0) this.releaseB?.();
+            this.status();
             break;
         }
       },
@@ -224,7 +255,13 @@ export class TrainBoth {
   }
 
   private status(): void {
-    const parts = this.sides.map((s, i) => `${LABELS[i]}: ${s.result ? `${s.result.reason === 'done' ? 'done' : s.result.reason} at step ${s.result.steps}` : `step ${s.step}/${s.totalSteps || '?'}`}${s.loss !== null ? ` · loss ${s.loss.toFixed(4)}` : ''}`);
+    // A side that failed says why right here, while the other side trains on (not only when both have ended).
+    const parts = this.sides.map((s, i) => {
+      if (s.result?.reason === 'error') return `${LABELS[i]}: error at step ${s.result.steps}: ${s.result.message}`;
+      if (i === 1 && this.sequential && !s.handle) return `${LABELS[i]}: waits for A`;
+      const where = s.result ? `${s.result.reason === 'done' ? 'done' : s.result.reason} at step ${s.result.steps}` : `step ${s.step}/${s.totalSteps || '?'}`;
+      return `${LABELS[i]}: ${where}${s.loss !== null ? ` · loss ${s.loss.toFixed(4)}` : ''}`;
+    });
     const backend = this.sides[0].backend;
     this.options.onStatus(`${backend ? `backend ${backend} · ` : ''}${parts.join(' · ')}`);
   }

@@ -11,6 +11,7 @@ import type { TrainingStatistics } from '../../src/train/stats';
 import type { Rendering } from '../shared/render';
 import { LineChart } from './charts';
 import { HostRun } from './host-run';
+import { PathGradientChart } from './path-chart';
 import type { RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import { StatisticsOverlay } from '../statistics/overlay';
 import { loadRuntime, startReplicated } from './runtime-loader';
@@ -88,6 +89,7 @@ export class TrainingUi {
   private readonly hostRuns = new Map<number, HostRun>();
   private readonly fields: Record<'backend' | 'epoch' | 'step' | 'speed' | 'eta' | 'loss' | 'accuracy' | 'message' | 'notes', HTMLElement>;
   private readonly lossChart: LineChart;
+  private readonly pathChart: PathGradientChart;
   private readonly accuracyChart: LineChart;
   readonly overlay: StatisticsOverlay;
   private readonly lesion: LesionPanel;
@@ -167,6 +169,7 @@ export class TrainingUi {
       { name: 'held-out', className: 'series-test', dots: true },
     ], [0, 1]);
     this.accuracyChart.element.id = 'chart-accuracy';
+    this.pathChart = new PathGradientChart(charts);
     const statisticsPanel = document.createElement('div');
     statisticsPanel.id = 'statistics-panel';
     charts.appendChild(statisticsPanel);
@@ -277,6 +280,7 @@ export class TrainingUi {
       model: run.model,
       backend: run.backend,
       statsInterval: run.statsInterval,
+      pathGradients: true,
       dataset: run.dataset,
       wasmBase: this.options.wasmBase,
       onEvent: (event) => this.onEvent(event, handle),
@@ -379,6 +383,9 @@ export class TrainingUi {
       case 'statistics':
         this.overlay.update(event.statistics.step, event.statistics);
         this.report({ statistics: event.statistics });
+        break;
+      case 'pathGradients':
+        this.pathChart.update(event.step, event.residualAdds, event.lengths);
         break;
       case 'evaluation':
         this.report({ accuracy: event.accuracy });
@@ -498,6 +505,7 @@ export class TrainingUi {
     this.lossChart.clear();
     this.accuracyChart.clear();
     this.overlay.clear();
+    this.pathChart.clear();
     this.smoothedLoss = null;
     this.smoothedAccuracy = null;
     for (const key of ['epoch', 'step', 'speed', 'eta', 'loss', 'accuracy', 'notes'] as const) this.fields[key].textContent = '';

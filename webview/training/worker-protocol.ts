@@ -22,7 +22,7 @@ export type FromTrainingWorker =
   /** The run ended and freed its tensors; `tensors` is tf.memory().numTensors afterwards. */
   | { type: 'done'; run: number; tensors: number };
 
-const EVENT_TYPES = new Set<RuntimeEvent['type']>(['started', 'progress', 'statistics', 'evaluation', 'paused', 'resumed', 'finished', 'backend', 'restarting', 'error', 'memory', 'lesion-progress', 'lesion', 'lesion-failed', 'landscape-cost', 'landscape-progress', 'landscape', 'landscape-ended']);
+const EVENT_TYPES = new Set<RuntimeEvent['type']>(['started', 'progress', 'statistics', 'evaluation', 'paused', 'resumed', 'finished', 'backend', 'restarting', 'error', 'memory', 'lesion-progress', 'lesion', 'lesion-failed', 'landscape-cost', 'landscape-progress', 'landscape', 'landscape-ended', 'pathGradients']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;

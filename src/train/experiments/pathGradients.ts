@@ -1,0 +1,160 @@
+/**
+ * Gradient magnitude at the input by path length (Veit, Wilber & Belongie 2016, "Residual Networks Behave
+ * Like Ensembles of Relatively Shallow Networks", §4.2 and Fig. 6). A ResNet with n residual blocks is a
+ * collection of 2^n paths; a path of length k enters k residual branches and takes the skip connection of
+ * the other n − k blocks. The paper's sampling method: run the forward pass as usual, then run the
+ * backward pass through one path only (at each residual add the gradient goes either to the branch or to
+ * the skip, never both), and take the norm of the gradient that reaches the input. The mean over sampled
+ * paths of length k, times the number of such paths C(n, k), is the total gradient magnitude of length k.
+ *
+ * The forward values are those of the whole network (the masks act on the backward only, through a stop
+ * gradient on the other input of each add), so the 2^n path gradients of a chain of residual blocks sum to
+ * the network's own input gradient. DOM-free: the training worker and Node tests run it alike.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { GraphNode, ModelGraph } from '../../core';
+import type { ForwardResult, TfModel } from '../model';
+import { SeededRandom } from '../rng';
+import { crossEntropy } from '../step';
+
+/** A residual add: the input index of its branch (weighted layers) and of its skip (identity, zeropad or projection). */
+export interface ResidualAdd {
+  id: string;
+  branch: number;
+  skip: number;
+}
+
+/** Total gradient magnitude of the paths of one length (Veit et al. 2016, Fig. 6 (b)). */
+export interface PathLengthGradient {
+  /** Residual branches the path enters, 0..n. */
+  length: number;
+  /** Paths of this length: C(n, length) (a float: exact below 2^53, which n ≤ 56 keeps). */
+  paths: number;
+  /** Paths whose backward pass was run (all of them when there are at most `samples`). */
+  sampled: number;
+  /** Mean over the sampled paths of ‖∂loss/∂input‖₂ over the batch, the loss being the batch's mean cross-entropy. */
+  meanNorm: number;
+  /** paths × meanNorm. */
+  total: number;
+}
+
+/** C(n, k) as a float (exact while the result is below 2^53). */
+export function binomial(n: number, k: number): number {
+  if (k < 0 || k > n) return 0;
+  let result = 1;
+  for (let i = 1; i <= Math.min(k, n - k); i++) result = (result * (n - Math.min(k, n - k) + i)) / i;
+  return Math.round(result);
+}
+
+/** Weighted layers (conv, dense) on the longest path from the input to each node. */
+function weightedDepths(graph: ModelGraph): Map<string, number> {
+  const depth = new Map<string, number>();
+  for (const node of graph.nodes) {
+    const from = node.inputs.length ? Math.max(...node.inputs.map((id) => depth.get(id) ?? 0)) : 0;
+    depth.set(node.id, from + (node.kind === 'conv' || node.kind === 'dense' ? 1 : 0));
+  }
+  return depth;
+}
+
+/**
+ * The residual adds of a graph, in graph order: two-input adds whose inputs differ in weighted depth (the
+ * deeper input is the branch). Adds of two equally deep inputs are not residual blocks in Veit's sense and
+ * are left out (their gradient always flows through both).
+ */
+export function residualAdds(graph: ModelGraph): ResidualAdd[] {
+  const depth = weightedDepths(graph);
+  const adds: ResidualAdd[] = [];
+  for (const node of graph.nodes) {
+    if (node.kind !== 'add' || node.inputs.length !== 2) continue;
+    const [a, b] = node.inputs.map((id) => depth.get(id) ?? 0);
+    if (a !== b) adds.push({ id: node.id, branch: a > b ? 0 : 1, skip: a > b ? 1 : 0 });
+  }
+  return adds;
+}
+
+/** The value of x forward, no gradient backward (tfjs has no stop-gradient op). */
+const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const x = args[0] as tf.Tensor;
+  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(Array.isArray(dy) ? dy[0] : dy) };
+});
+
+/** The forward pass with, at each residual add, the gradient kept on `through` (branch or skip) only. */
+function maskedForward(model: TfModel, x: tf.Tensor, masks: ReadonlyMap<string, number>): tf.Tensor {
+  const activations = new Map<string, tf.Tensor>();
+  const batchStats: ForwardResult['batchStats'] = new Map();
+  const graph = model.graph;
+  for (const node of graph.nodes as readonly GraphNode[]) {
+    if (node.kind === 'input') {
+      activations.set(node.id, x);
+      continue;
+    }
+    const through = masks.get(node.id);
+    const inputs = node.inputs.map((id, index) => {
+      const value = activations.get(id)!;
+      return through === undefined || index === through ? value : (stopGradient(value) as tf.Tensor);
+    });
+    // Evaluation mode: the running statistics, so every path's forward is the same function of the input.
+    activations.set(node.id, model.applyNode(node, inputs, { training: false }, batchStats));
+  }
+  const output = graph.nodeById.get(graph.output);
+  return activations.get(output && output.kind === 'softmax' ? output.inputs[0] : graph.output)!;
+}
+
+/** k distinct indices of 0..n−1 drawn with `random` (a partial Fisher–Yates shuffle). */
+function drawSubset(n: number, k: number, random: SeededRandom): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(random.next() * (n - i));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order.slice(0, k);
+}
+
+/** Every k-subset of 0..n−1 in lexicographic order. */
+function allSubsets(n: number, k: number): number[][] {
+  const out: number[][] = [];
+  const walk = (start: number, chosen: number[]): void => {
+    if (chosen.length === k) return void out.push([...chosen]);
+    for (let i = start; i < n; i++) walk(i + 1, [...chosen, i]);
+  };
+  walk(0, []);
+  return out;
+}
+
+export interface PathGradientOptions {
+  /** Paths sampled per length (all of them where there are fewer); default 4. */
+  samples?: number;
+  /** Seed of the path draws; default 1. */
+  seed?: number;
+}
+
+/**
+ * Gradient magnitude at the input by path length for `model` on images `x` [N, H, W, C] with one-hot labels
+ * `y` [N, classes]: for each length k = 0..n (n = residual adds), up to `samples` paths of that length
+ * (all when C(n, k) ≤ samples, else drawn), each a backward pass through that path only. Frees every
+ * tensor it makes. A model without residual adds has the one path of length 0 (the network itself).
+ */
+export function pathGradients(model: TfModel, x: tf.Tensor, y: tf.Tensor, options: PathGradientOptions = {}): PathLengthGradient[] {
+  const adds = residualAdds(model.graph);
+  const n = adds.length;
+  const samples = Math.max(1, Math.floor(options.samples ?? 4));
+  const random = new SeededRandom(options.seed ?? 1);
+  const result: PathLengthGradient[] = [];
+  for (let k = 0; k <= n; k++) {
+    const paths = binomial(n, k);
+    const subsets = paths <= samples ? allSubsets(n, k) : Array.from({ length: samples }, () => drawSubset(n, k, random));
+    let sum = 0;
+    for (const subset of subsets) {
+      const chosen = new Set(subset);
+      const masks = new Map(adds.map((add, i) => [add.id, chosen.has(i) ? add.branch : add.skip]));
+      const norm = tf.tidy(() => {
+        const gradient = tf.grad((input: tf.Tensor) => crossEntropy(maskedForward(model, input, masks), y))(x);
+        return tf.norm(gradient).dataSync()[0];
+      });
+      sum += norm;
+    }
+    const meanNorm = sum / subsets.length;
+    result.push({ length: k, paths, sampled: subsets.length, meanNorm, total: paths * meanNorm });
+  }
+  return result;
+}
