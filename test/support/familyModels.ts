@@ -15,7 +15,7 @@ model every_new(9x9x4) {
   u: up -> upsample(2, mode=bilinear) -> avgpool(3, stride=2, ceil=true)
   s: down -> gap -> dense(8) -> sigmoid
   v: mul(down, s, down)
-  g: gate(v, s, down) -> softmax(axis=0) -> gap
+  g: gate(v, s, down) -> softmax(axis=0) -> flatten
   bg: b -> gap
   ug: u -> gap
   concat(bg, ug, g) -> dense(10)
