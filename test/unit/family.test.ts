@@ -103,6 +103,17 @@ describe('the family’s errors are located and name what to change', () => {
   });
 });
 
+describe('PyTorch and Keras spellings of the new layers', () => {
+  it('say how SkipNet writes them, with the call rewritten as the fix', () => {
+    const text = "model m(8x8x4) {\n  ConvTranspose2d(4, 8, 2, stride=2, output_padding=1)\n  Upsample(scale_factor=2, mode='bilinear', align_corners=False)\n  ReLU6()\n}";
+    const fixes = analyze(text).diagnostics.map((d) => d.fix?.text);
+    assert.deepEqual(fixes, ['convtranspose(8, 2, stride=2, output_pad=1)', 'upsample(scale=2, mode=bilinear)', 'relu6']);
+    const fixed = analyze('model m(8x8x4) {\n  convtranspose(8, 2, stride=2, output_pad=1) -> upsample(scale=2, mode=bilinear) -> relu6\n}');
+    assert.deepEqual(fixed.diagnostics, []);
+    assert.equal(formatShape(fixed.models[0].nodeById.get(fixed.models[0].output)!.shape), '34×34×8');
+  });
+});
+
 describe('examples of the family, counted as torchvision 0.14 does', () => {
   const expected: [string, string, string][] = [
     ['mobilenet_v2', '3,504,872', '300,774,272'],
