@@ -10,6 +10,7 @@ import { exportPyTorch } from '../../src/export/pytorch';
 import { lineCol, readExample } from '../support/examples';
 import { assertMatchesCore, runInPyTorch } from '../support/torch';
 import { runCliIn as run } from './helpers';
+import { renderSvg } from '../../src/cli/render';
 import { EVERY_NEW_LAYER } from '../support/familyModels';
 
 function graph(text: string): ModelGraph {
@@ -153,5 +154,34 @@ describe('every new layer in PyTorch 1.13', () => {
     assert.match(result.code, /nn\.MaxPool2d\(2, ceil_mode=True\)/);
     const [report] = runInPyTorch([{ code: result.code, className: result.className }]);
     assertMatchesCore(model, report, 'every_new');
+  });
+});
+
+describe('the U-Net drawn by elk (skipnet render, the graph view\'s layout)', () => {
+  it('runs the encoder down to the bottleneck, the decoder after it, and no long skip through a layer', async () => {
+    const result = await renderSvg(readExample('unet.skipnet'), { direction: 'down', expand: 'all', theme: 'print' });
+    assert.ok(result.ok);
+    const { boxes, edges } = result.drawing.layout;
+    const top = (id: string): number => boxes.find((b) => b.id === id)!.y;
+    const order = ['enc1', 'enc2', 'enc3', 'bottleneck', 'dec3', 'dec2', 'dec1', 'classes'].map(top);
+    assert.deepEqual([...order].sort((a, b) => a - b), order, `block tops ${order.join(', ')}`);
+    const layers = boxes.filter((b) => result.payload.nodes.some((n) => n.id === b.id));
+    const skips = edges.filter((e) => /^enc\d\/relu2->concat\d#0$/.test(e.id));
+    assert.equal(skips.length, 3);
+    const through: string[] = [];
+    for (const edge of skips) {
+      const [source, target] = edge.id.replace(/#\d+$/, '').split('->');
+      for (const box of layers.filter((b) => b.id !== source && b.id !== target)) {
+        // Sample every segment: a point strictly inside a layer's box is a skip drawn through it.
+        const inside = edge.points.slice(1).some((q, i) => {
+          const p = edge.points[i];
+          return Array.from({ length: 41 }, (_, s) => [p.x + ((q.x - p.x) * s) / 40, p.y + ((q.y - p.y) * s) / 40]).some(
+            ([x, y]) => x > box.x + 1 && x < box.x + box.width - 1 && y > box.y + 1 && y < box.y + box.height - 1,
+          );
+        });
+        if (inside) through.push(`${edge.id} through ${box.id}`);
+      }
+    }
+    assert.deepEqual(through, []);
   });
 });
