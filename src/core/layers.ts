@@ -1,7 +1,6 @@
 import type { Shape, Value } from './values';
 import { channelsOf, elementCount, formatShape, formatValue, isSymbol } from './values';
-import { int, needImage, pair, pass } from './layerTools';
-import { ACTIVATIONS, CONV_TRANSPOSE, GATE_MERGES, UPSAMPLE } from './familyLayers';
+import { ACTIVATIONS, CONV_TRANSPOSE, GATE_MERGES, int, needImage, pair, pass, UPSAMPLE } from './familyLayers';
 
 /**
  * `choice`: one of the bare words in `choices` (`mode=bilinear`); `axis`: a whole number, negative from the end

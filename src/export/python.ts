@@ -205,6 +205,38 @@ function wrap(expr: Expr, scope: PyScope): string {
   return atomic && !text.startsWith('-') ? text : `(${text})`;
 }
 
+/**
+ * The nn module and output-shape expression of a layer of the skip-connection family that maps to one PyTorch
+ * module (convtranspose, upsample, relu6, silu, hardswish, hardsigmoid): `value(name)` is an argument's Python text
+ * (given or default), `keyword(name, pyName)` its `pyName=…` when written, `shape` the input's (C, H, W).
+ */
+export function familyModule(kind: string, value: (name: string) => string, keyword: (name: string, pyName?: string) => string[], shape: string): [string, string] {
+  switch (kind) {
+    case 'convtranspose': {
+      const extra = [...keyword('stride'), ...keyword('pad', 'padding'), ...keyword('output_pad', 'output_padding'), ...keyword('groups'), ...keyword('bias'), ...keyword('dilation')];
+      return [
+        `nn.ConvTranspose2d(${[`${shape}[0]`, value('filters'), value('kernel'), ...extra].join(', ')})`,
+        `transpose_shape(${shape}, ${value('filters')}, ${value('kernel')}, ${value('stride')}, ${value('pad')}, ${value('output_pad')}, ${value('dilation')})`,
+      ];
+    }
+    case 'upsample': {
+      const mode = value('mode');
+      return [`nn.Upsample(scale_factor=${value('scale')}, mode=${mode}${mode === '"nearest"' ? '' : ', align_corners=False'})`, `upsample_shape(${shape}, ${value('scale')})`];
+    }
+    case 'relu6':
+      return ['nn.ReLU6()', shape];
+    case 'silu':
+      return ['nn.SiLU()', shape];
+    case 'hardswish':
+      return ['nn.Hardswish()', shape];
+    case 'hardsigmoid':
+      return ['nn.Hardsigmoid()', shape];
+    default:
+      // Only the kinds above are routed here (layerModule's switch).
+      throw new Error(`familyModule: '${kind}' is not one of the family's single-module layers.`);
+  }
+}
+
 export const PREAMBLE = `import math
 
 import torch

@@ -6,7 +6,7 @@ import { LAYERS, type LayerSpec } from '../core/layers';
 import { formatCount } from '../core/format';
 import type { Range } from '../core/text';
 import { addCount, type Family, type Name, NamingError, ScopeNames } from './names';
-import { attributeName, attributeRef, className, constantValue, PREAMBLE, type PyScope, pythonExpr, pythonName, PYTHON_RESERVED, pythonType, type PyType, pythonValue } from './python';
+import { attributeName, attributeRef, className, constantValue, familyModule, PREAMBLE, type PyScope, pythonExpr, pythonName, PYTHON_RESERVED, pythonType, type PyType, pythonValue } from './python';
 
 export interface ExportProblem {
   message: string;
@@ -441,25 +441,13 @@ export function layerModule(spec: LayerSpec, element: Element, scope: PyScope, r
       if (ranks?.size === 1) return [`nn.BatchNorm${ranks.has(3) ? '2d' : '1d'}(${args})`, shape];
       return [`(nn.BatchNorm2d if len(${shape}) == 3 else nn.BatchNorm1d)(${args})`, shape];
     }
-    case 'convtranspose': {
-      const extra = [...keyword('stride'), ...keyword('pad', 'padding'), ...keyword('output_pad', 'output_padding'), ...keyword('groups'), ...keyword('bias'), ...keyword('dilation')];
-      return [
-        `nn.ConvTranspose2d(${[`${shape}[0]`, value('filters'), value('kernel'), ...extra].join(', ')})`,
-        `transpose_shape(${shape}, ${value('filters')}, ${value('kernel')}, ${value('stride')}, ${value('pad')}, ${value('output_pad')}, ${value('dilation')})`,
-      ];
-    }
-    case 'upsample': {
-      const mode = value('mode');
-      return [`nn.Upsample(scale_factor=${value('scale')}, mode=${mode}${mode === '"nearest"' ? '' : ', align_corners=False'})`, `upsample_shape(${shape}, ${value('scale')})`];
-    }
+    case 'convtranspose':
+    case 'upsample':
     case 'relu6':
-      return ['nn.ReLU6()', shape];
     case 'silu':
-      return ['nn.SiLU()', shape];
     case 'hardswish':
-      return ['nn.Hardswish()', shape];
     case 'hardsigmoid':
-      return ['nn.Hardsigmoid()', shape];
+      return familyModule(spec.kind, value, keyword, shape);
     case 'relu':
       return ['nn.ReLU()', shape];
     case 'leakyrelu':
