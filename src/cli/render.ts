@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ELK as ElkEngine, ElkNode } from 'elkjs/lib/elk-api';
 import { analyze } from '../core';
 import type { Drawing } from '../drawing/draw';
+import type { LayoutResult } from '../drawing/elk-graph';
 import { type DrawOptions, drawPayload } from '../drawing/pipeline';
 import { DARK_PALETTE, PRINT_PALETTE, standaloneSvg } from '../drawing/standalone';
 import { buildGraphPayload, type GraphPayload } from '../protocol';
@@ -41,7 +42,7 @@ export interface RenderOptions extends DrawOptions {
   theme: 'print' | 'dark';
 }
 
-export type RenderResult = { ok: true; svg: string; payload: GraphPayload; drawing: Drawing } | { ok: false; message: string; exitCode: 1 | 2 };
+export type RenderResult = { ok: true; svg: string; payload: GraphPayload; drawing: Drawing & { layout: LayoutResult } } | { ok: false; message: string; exitCode: 1 | 2 };
 
 /** The payload the graph view would receive for this model. */
 export function payloadFor(text: string, model?: string): { payload: GraphPayload } | { message: string; exitCode: 1 | 2 } {

@@ -447,11 +447,11 @@ export function expandModel(
         } else args[argSpec.name] = argSpec.default;
         continue;
       }
-      const problem = checkType(argSpec.type, entry.value);
+      const problem = checkType(argSpec.type, entry.value, argSpec.choices);
       if (problem) {
         if (isSymbol(entry.value)) {
           // A misspelt word (flase, sme) or block parameter (plane): the words this argument takes come first.
-          const words = argSpec.type === 'bool' ? ['true', 'false'] : argSpec.type === 'padding' ? ['same', 'valid'] : [];
+          const words = argSpec.type === 'bool' ? ['true', 'false'] : argSpec.type === 'padding' ? ['same', 'valid'] : (argSpec.choices ?? []);
           const { hint, fix } = suggest(entry.value.symbol, [...words, ...params, 'channels'], entry.range);
           sink.add('unknown-name', `Unknown name '${entry.value.symbol}'.${hint}`, entry.range, undefined, 'error', fix);
         } else sink.add(problem.startsWith('must be a whole') ? 'invalid-size' : 'argument-type', `${spec.kind}: ${argSpec.name} ${problem}`, entry.range);

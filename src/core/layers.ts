@@ -1,7 +1,12 @@
 import type { Shape, Value } from './values';
 import { channelsOf, elementCount, formatShape, formatValue, isSymbol } from './values';
+import { ACTIVATIONS, CONV_TRANSPOSE, GATE_MERGES, int, needImage, pair, pass, UPSAMPLE } from './familyLayers';
 
-export type ArgType = 'int' | 'number' | 'bool' | 'padding' | 'kernel' | 'probability';
+/**
+ * `choice`: one of the bare words in `choices` (`mode=bilinear`); `axis`: a whole number, negative from the end
+ * (`softmax(axis=-1)`).
+ */
+export type ArgType = 'int' | 'number' | 'bool' | 'padding' | 'kernel' | 'probability' | 'choice' | 'axis';
 
 export interface ArgSpec {
   name: string;
@@ -9,6 +14,8 @@ export interface ArgSpec {
   /** Undefined: the argument is required. */
   default?: Value;
   doc: string;
+  /** The words a `choice` argument takes. */
+  choices?: string[];
 }
 
 /** The resolved arguments of one layer, after defaults and type checks. */
@@ -19,7 +26,7 @@ export type LayerArgs = Record<string, Value>;
  * buffers and MACs (per sample) are bigint so they stay exact past 2^53.
  */
 export type Inference =
-  | { ok: true; shape: Shape; params: bigint; buffers: bigint; macs: bigint; provenance: 'pass' | 'new' | 'concat' | 'zeropad' | 'scaled' }
+  | { ok: true; shape: Shape; params: bigint; buffers: bigint; macs: bigint; provenance: Provenance }
   | {
       ok: false;
       message: string;
@@ -27,6 +34,12 @@ export type Inference =
       /** The argument at fault, whose range the diagnostic then points at (default: the whole layer). */
       argument?: string;
     };
+
+/**
+ * How a layer's output channels relate to its inputs' (see fillNode): `pass` keeps the first input's, `same`
+ * keeps those of the input whose shape is the output's (a gate's feature map, not its C-vector).
+ */
+export type Provenance = 'pass' | 'new' | 'concat' | 'zeropad' | 'scaled' | 'same';
 
 export interface LayerSpec {
   kind: string;
@@ -106,13 +119,18 @@ const paddedBy = (p: Padding): string => (p.top || p.bottom || p.left || p.right
 
 /**
  * Output size along one axis of a window sliding over `size` pixels padded by `before` and `after`:
- * ⌊(size + before + after − d·(k−1) − 1) / s⌋ + 1 (PyTorch's Conv2d/MaxPool2d formula, ceil_mode off).
+ * ⌊(size + before + after − d·(k−1) − 1) / s⌋ + 1 (PyTorch's Conv2d/MaxPool2d formula). With `ceil` (pooling's
+ * ceil_mode) the division rounds up, and a last window that would start past the input and its leading padding
+ * is dropped: PyTorch's pooling_output_shape, ATen/native/Pool.h (1.13), "ensure that the last pooling starts
+ * inside the image".
  */
-export function windowOutput(size: number, kernel: number, stride: number, before: number, after: number, dilation = 1): number {
+export function windowOutput(size: number, kernel: number, stride: number, before: number, after: number, dilation = 1, ceil = false): number {
   // Computed exactly (sizes may be near 2^53); BigInt division truncates toward zero, so floor negative spans.
-  const span = BigInt(size) + BigInt(before) + BigInt(after) - BigInt(dilation) * BigInt(kernel - 1) - 1n;
+  const span = BigInt(size) + BigInt(before) + BigInt(after) - BigInt(dilation) * BigInt(kernel - 1) - 1n + (ceil ? BigInt(stride - 1) : 0n);
   const quotient = span / BigInt(stride) - (span < 0n && span % BigInt(stride) !== 0n ? 1n : 0n);
-  return Number(quotient + 1n);
+  let out = quotient + 1n;
+  if (ceil && (out - 1n) * BigInt(stride) >= BigInt(size) + BigInt(before)) out -= 1n;
+  return Number(out);
 }
 
 /** Why a `pad=` value is not padding (a whole number ≥ 0, HxW of those, `same` or `valid`), or undefined. */
@@ -124,15 +142,6 @@ export function paddingProblem(value: Value): string | undefined {
   return `must be a whole number ≥ 0, HxW of those (e.g. 0x3), same or valid, not ${formatValue(value)}.`;
 }
 
-const int = (value: Value | undefined): number => (typeof value === 'number' ? value : 0);
-const pair = (value: Value | undefined): [number, number] =>
-  typeof value === 'object' && 'dims' in value ? [value.dims[0], value.dims[1]] : [int(value), int(value)];
-
-const pass = (shape: Shape): Inference => ({ ok: true, shape, params: 0n, buffers: 0n, macs: 0n, provenance: 'pass' });
-const needImage = (kind: string, shape: Shape): Inference | undefined =>
-  shape.length === 3
-    ? undefined
-    : { ok: false, code: 'invalid-shape', message: `${kind} needs an image-shaped input (H×W×C) but gets ${formatShape(shape)}.` };
 
 function pooling(kind: string): LayerSpec {
   return {
@@ -142,6 +151,7 @@ function pooling(kind: string): LayerSpec {
       { name: 'kernel', type: 'kernel', doc: 'window size, e.g. 2 or 3x3' },
       { name: 'stride', type: 'kernel', default: { symbol: 'kernel' }, doc: 'step between windows (default: the kernel)' },
       { name: 'pad', type: 'padding', default: 0, doc: `${kind === 'maxpool' ? '−∞' : 'zero'} padding: N on every side, HxW per axis, same (stride 1) or valid` },
+      { name: 'ceil', type: 'bool', default: false, doc: "round the output size up (PyTorch's ceil_mode): a last, partial window is kept" },
     ],
     infer([input], args) {
       const bad = needImage(kind, input);
@@ -157,8 +167,9 @@ function pooling(kind: string): LayerSpec {
         const axis = 2 * rows > kh ? `${rows} row${rows > 1 ? 's' : ''} for its height ${kh}` : `${columns} column${columns > 1 ? 's' : ''} for its width ${kw}`;
         return { ok: false, code: 'invalid-padding', argument: 'pad', message: `Padding ${formatPadding(pad)} is more than half the ${kh}×${kw} window (${axis}); PyTorch's pooling allows at most half the window per axis.` };
       }
-      const h = windowOutput(input[0], kh, sh, pad.top, pad.bottom);
-      const w = windowOutput(input[1], kw, sw, pad.left, pad.right);
+      const ceil = args.ceil === true;
+      const h = windowOutput(input[0], kh, sh, pad.top, pad.bottom, 1, ceil);
+      const w = windowOutput(input[1], kw, sw, pad.left, pad.right, 1, ceil);
       if (h < 1 || w < 1) return { ok: false, code: 'invalid-shape', message: `A ${kh}×${kw} window does not fit the ${input[0]}×${input[1]} input${paddedBy(pad)}.` };
       return { ok: true, shape: [h, w, input[2]], params: 0n, buffers: 0n, macs: 0n, provenance: 'pass' };
     },
@@ -194,7 +205,7 @@ function merge(kind: 'add' | 'concat'): LayerSpec {
           return {
             ok: false,
             code: 'spatial-mismatch',
-            message: `concat joins channels, so the other sizes must agree, but it gets ${inputs.map(formatShape).join(' and ')}.`,
+            message: `concat joins channels, so the other sizes must agree, but it gets ${inputs.map(formatShape).join(' and ')}; crop the larger or pad the smaller to one height and width (in a U-Net, an input size divisible by 2 at every pooling keeps them equal).`,
           };
         }
       }
@@ -242,6 +253,7 @@ const SPECS: LayerSpec[] = [
       return { ok: true, shape: [h, w, filters], params, buffers: 0n, macs: BigInt(h) * BigInt(w) * BigInt(filters) * perOutput, provenance: 'new' };
     },
   },
+  CONV_TRANSPOSE,
   {
     kind: 'bn',
     doc: 'Batch normalization: learned scale γ and shift β per channel (trainable), running mean and variance (buffers).',
@@ -259,17 +271,18 @@ const SPECS: LayerSpec[] = [
   activation('gelu', 'Gaussian error linear unit.'),
   activation('sigmoid', 'Logistic sigmoid.'),
   activation('tanh', 'Hyperbolic tangent.'),
-  activation('softmax', 'Softmax over the last axis.'),
+  ...ACTIVATIONS,
   pooling('maxpool'),
   pooling('avgpool'),
+  UPSAMPLE,
   {
     kind: 'gap',
-    doc: 'Global average pooling: H×W×C → C.',
-    args: [],
-    infer([input]) {
+    doc: 'Global average pooling: H×W×C → C, or 1×1×C with keep=true.',
+    args: [{ name: 'keep', type: 'bool', default: false, doc: 'keep the height and width as 1×1 (for a 1×1 conv after it, as in squeeze-and-excitation)' }],
+    infer([input], args) {
       const bad = needImage('gap', input);
       if (bad) return bad;
-      return { ok: true, shape: [input[2]], params: 0n, buffers: 0n, macs: 0n, provenance: 'pass' };
+      return { ok: true, shape: args.keep === true ? [1, 1, input[2]] : [input[2]], params: 0n, buffers: 0n, macs: 0n, provenance: 'pass' };
     },
   },
   {
@@ -322,6 +335,7 @@ const SPECS: LayerSpec[] = [
   },
   merge('add'),
   merge('concat'),
+  ...GATE_MERGES,
 ];
 
 export const LAYERS: ReadonlyMap<string, LayerSpec> = new Map(SPECS.map((spec) => [spec.kind, spec]));

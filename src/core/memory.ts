@@ -1,4 +1,6 @@
+import { broadcastShapes } from './familyLayers';
 import type { GraphNode, ModelGraph, TrainingConfig } from './graph';
+import { exactElementCount } from './values';
 
 export { formatBytes, formatCount, formatMacs, formatMacsExact, type Quantity } from './format';
 
@@ -42,6 +44,7 @@ export function activationBytes(node: GraphNode): bigint {
 type Keeps = 'input' | 'output' | 'nothing';
 const KEEPS: Record<string, Keeps> = {
   conv: 'input', // and its weight, a parameter
+  convtranspose: 'input', // and its weight
   dense: 'input', // and its weight
   bn: 'input', // and weight, running statistics (buffers) and the batch statistics, per step
   relu: 'output',
@@ -50,6 +53,10 @@ const KEEPS: Record<string, Keeps> = {
   softmax: 'output',
   leakyrelu: 'input',
   gelu: 'input',
+  relu6: 'input', // nn.ReLU6 is hardtanh(0, 6), whose backward reads its input
+  silu: 'input',
+  hardswish: 'input',
+  hardsigmoid: 'input',
   maxpool: 'input', // and the int64 indices of every output element
   avgpool: 'input',
   gap: 'input', // x.mean(dim=(2, 3)) keeps x
@@ -60,7 +67,8 @@ const KEEPS: Record<string, Keeps> = {
  * The bytes autograd keeps for the backward pass of one training step in PyTorch 1.13 (float32, train
  * mode): for each layer the tensors its backward reads (conv and linear their input; batch norm its input
  * plus the batch mean and inverse std per channel; relu, sigmoid, tanh and softmax their output; leaky ReLU,
- * GELU, average and global pooling their input; max pooling its input and int64 indices; dropout its mask),
+ * GELU, ReLU6, SiLU, hard swish, hard sigmoid, average and global pooling and transposed convolutions their input
+ * (upsampling keeps nothing; products see `productSaved`); max pooling its input and int64 indices; dropout its mask),
  * each distinct tensor counted once: a ReLU's output that the next convolution also keeps is one tensor,
  * and views (identity, flatten, dropout with p = 0) are their input. add, concat and zeropad keep nothing.
  * Layers before the first parameter keep nothing (no input requires grad), except that a conv, dense or
@@ -105,6 +113,10 @@ export function savedTensors(model: ModelGraph): SavedTensors {
     if (node.shape === null || input === undefined) continue;
     const keeps = KEEPS[node.kind];
     const always = node.params > 0n; // conv, dense and bn keep their input for the weight's gradient
+    if (node.kind === 'mul' || node.kind === 'gate') {
+      extra += productSaved(model, node.kind, node.inputs, (id) => requiresGrad.get(id) === true, keep);
+      continue;
+    }
     if (keeps === undefined || (!always && !gradIn)) continue;
     if (keeps === 'input') keep(input);
     else if (keeps === 'output') keep(node.id);
@@ -113,6 +125,35 @@ export function savedTensors(model: ModelGraph): SavedTensors {
     if (node.kind === 'bn') perStep += 2n * BigInt(node.shape[node.shape.length - 1]) * float;
   }
   return { kept, storage, extraPerSample: extra, perStep };
+}
+
+/**
+ * What the products of `mul` and `gate` keep. `mul(a, b, c)` is exported as (a·b)·c: each product keeps one
+ * factor where the other requires grad, and a running product (a·b) it keeps is a temporary of its own, whose
+ * bytes this returns. `gate(h, t, x)` is torch.lerp(x, h, t), whose backward reads t where h or x requires grad
+ * and h and x where t does (derivatives.yaml, lerp.Tensor).
+ */
+function productSaved(model: ModelGraph, kind: 'mul' | 'gate', inputs: string[], requiresGrad: (id: string) => boolean, keep: (id: string) => void): bigint {
+  if (kind === 'gate') {
+    const [h, t, x] = inputs;
+    if (requiresGrad(h) || requiresGrad(x)) keep(t);
+    if (requiresGrad(t)) (keep(h), keep(x));
+    return 0n;
+  }
+  let temporary = 0n;
+  let leftGrad = requiresGrad(inputs[0]);
+  let leftShape = model.nodeById.get(inputs[0])?.shape ?? [];
+  inputs.slice(1).forEach((right, index) => {
+    const rightGrad = requiresGrad(right);
+    if (rightGrad) {
+      if (index === 0) keep(inputs[0]);
+      else temporary += exactElementCount(leftShape) * BigInt(BYTES_PER_FLOAT);
+    }
+    if (leftGrad) keep(right);
+    leftGrad ||= rightGrad;
+    leftShape = broadcastShapes([leftShape, model.nodeById.get(right)?.shape ?? []]) ?? leftShape;
+  });
+  return temporary;
 }
 
 /**

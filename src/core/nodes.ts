@@ -1,6 +1,6 @@
 import type { ChannelSegment, GraphNode } from './graph';
-import { paddingProblem } from './layers';
-import { channelsOf, exactElementCount, formatValue, MAX_DIMENSION, type Shape, type Value } from './values';
+import { paddingProblem, type Provenance } from './layers';
+import { channelsOf, exactElementCount, formatValue, isSymbol, MAX_DIMENSION, type Shape, type Value } from './values';
 
 const MAX_DIMENSION_TEXT = MAX_DIMENSION.toLocaleString('en-US');
 
@@ -10,7 +10,7 @@ const MAX_DIMENSION_TEXT = MAX_DIMENSION.toLocaleString('en-US');
  * Why `value` does not fit an argument of this type (`int`, `kernel`, `padding`, `bool`, `probability`,
  * otherwise any finite number), as the end of a message; undefined when it fits.
  */
-export function checkType(type: string, value: Value): string | undefined {
+export function checkType(type: string, value: Value, choices: readonly string[] = []): string | undefined {
   const wholePositive = (v: Value): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
   // Sizes are doubles: past 2^53 − 1 they are no longer exact, so larger ones are refused with their own message.
   const tooLarge = (v: Value): boolean => typeof v === 'number' && Number.isInteger(v) && v > MAX_DIMENSION;
@@ -27,6 +27,10 @@ export function checkType(type: string, value: Value): string | undefined {
       return paddingProblem(value);
     case 'bool':
       return typeof value === 'boolean' ? undefined : `must be true or false, not ${formatValue(value)}.`;
+    case 'choice':
+      return isSymbol(value) && choices.includes(value.symbol) ? undefined : `must be ${choices.join(' or ')}, not ${formatValue(value)}.`;
+    case 'axis':
+      return typeof value === 'number' && Number.isSafeInteger(value) ? undefined : `must be a whole number (negative counts from the end), not ${formatValue(value)}.`;
     case 'probability':
       return typeof value === 'number' && value >= 0 && value < 1 ? undefined : `must be a number from 0 up to (not including) 1, not ${formatValue(value)}.`;
     default:
@@ -36,10 +40,10 @@ export function checkType(type: string, value: Value): string | undefined {
 
 /**
  * Gives a node its output shape (NHWC without the batch axis), element count and channel provenance:
- * a new segment, its input's segments (`pass`), the inputs' segments joined (`concat`), zero segments around
+ * a new segment, its input's segments (`pass`), those of the input with the output's shape (`same`: a gated map), the inputs' segments joined (`concat`), zero segments around
  * the input's (`zeropad`), or the input's scaled by H·W (`scaled`, for flatten).
  */
-export function fillNode(node: GraphNode, shape: Shape, mode: 'pass' | 'new' | 'concat' | 'zeropad' | 'scaled', inputs: GraphNode[]): void {
+export function fillNode(node: GraphNode, shape: Shape, mode: Provenance, inputs: GraphNode[]): void {
   node.shape = shape;
   node.outputElements = exactElementCount(shape);
   const channels = channelsOf(shape);
@@ -50,6 +54,11 @@ export function fillNode(node: GraphNode, shape: Shape, mode: 'pass' | 'new' | '
     case 'pass':
       node.provenance = inputs[0].provenance;
       break;
+    case 'same': {
+      const own = inputs.find((input) => input.shape !== null && input.shape.length === shape.length && input.shape.every((d, i) => d === shape[i]));
+      node.provenance = own ? own.provenance : [{ source: node.id, channels }];
+      break;
+    }
     case 'concat': {
       const segments: ChannelSegment[] = [];
       for (const input of inputs) {

@@ -120,6 +120,15 @@ const EXACT: Record<string, Alias> = {
   LazyBatchNorm2d: { layer: 'bn', library: 'PyTorch' },
   BatchNormalization: { layer: 'bn', library: 'Keras', keywords: { epsilon: 'eps' }, complement: ['momentum'] },
   ReLU: ACTIVATION('relu'),
+  ReLU6: ACTIVATION('relu6'),
+  SiLU: ACTIVATION('silu'),
+  Hardswish: ACTIVATION('hardswish'),
+  Hardsigmoid: ACTIVATION('hardsigmoid'),
+  ConvTranspose2d: { ...CONV_TORCH, layer: 'convtranspose', keywords: { ...CONV_TORCH.keywords, output_padding: 'output_pad' } },
+  Conv2DTranspose: { layer: 'convtranspose', library: 'Keras', keywords: { kernel_size: 'kernel', strides: 'stride', padding: 'pad', use_bias: 'bias', dilation_rate: 'dilation', output_padding: 'output_pad' } },
+  Upsample: { layer: 'upsample', library: 'PyTorch', keywords: { scale_factor: 'scale', align_corners: null } },
+  UpSampling2D: { layer: 'upsample', library: 'Keras', keywords: { size: 'scale', interpolation: 'mode' } },
+  Multiply: MERGE('mul', 'Keras'),
   GELU: { layer: 'gelu', library: 'PyTorch' },
   Sigmoid: { layer: 'sigmoid', library: 'PyTorch' },
   Tanh: { layer: 'tanh', library: 'PyTorch' },
@@ -163,6 +172,10 @@ const LOOSE: Record<string, string> = {
   cat: 'concat',
   concatenate: 'concat',
   sum: 'add',
+  convtranspose2d: 'convtranspose',
+  conv2dtranspose: 'convtranspose',
+  upsampling2d: 'upsample',
+  multiply: 'mul',
 };
 
 const loose = (name: string): string => name.toLowerCase().replace(/_/g, '');
@@ -220,8 +233,8 @@ function translate(args: Argument[], alias: Alias, drop: number): string[] {
 const PRECEDENCE = { '+': 1, '-': 1, '*': 2, '/': 2, '//': 2, '%': 2 } as const;
 
 /**
- * An argument as SkipNet text: Python's True/False become true/false and the strings 'same'/'valid'
- * bare words; parentheses only where precedence needs them (`outer` is the precedence around it).
+ * An argument as SkipNet text: Python's True/False become true/false and the strings 'same', 'valid', 'nearest'
+ * and 'bilinear' bare words; parentheses only where precedence needs them (`outer` is the precedence around it).
  */
 export function printExpr(expr: Expr, outer = 0): string {
   switch (expr.kind) {
@@ -230,7 +243,7 @@ export function printExpr(expr: Expr, outer = 0): string {
     case 'shape':
       return expr.dims.join('x');
     case 'string':
-      return expr.value === 'same' || expr.value === 'valid' ? expr.value : JSON.stringify(expr.value);
+      return ['same', 'valid', 'nearest', 'bilinear'].includes(expr.value) ? expr.value : JSON.stringify(expr.value);
     case 'name':
       return expr.name === 'True' ? 'true' : expr.name === 'False' ? 'false' : expr.name;
     case 'unary':

@@ -23,7 +23,10 @@ const BUILTINS = (
 ).split(' ');
 
 /** Module-level names of the generated file (imports and the preamble's helpers). */
-const MODULE_NAMES = ['math', 'torch', 'nn', 'F', 'whole', 'conv_shape', 'pad_sides', 'flat_size', 'copy_name', 'ZeroPad', 'GlobalAvgPool'];
+const MODULE_NAMES = [
+  'math', 'torch', 'nn', 'F', 'whole', 'conv_shape', 'pad_sides', 'flat_size', 'copy_name', 'ZeroPad', 'GlobalAvgPool',
+  'transpose_shape', 'upsample_shape', 'softmax_dim', 'as_maps', 'broadcast_mul', 'broadcast_shape',
+];
 
 /** Names a SkipNet name must not take in the generated Python scope: keywords, builtins and the module's own names. */
 export const PYTHON_RESERVED: ReadonlySet<string> = new Set([...KEYWORDS, ...BUILTINS, ...MODULE_NAMES]);
@@ -202,6 +205,38 @@ function wrap(expr: Expr, scope: PyScope): string {
   return atomic && !text.startsWith('-') ? text : `(${text})`;
 }
 
+/**
+ * The nn module and output-shape expression of a layer of the skip-connection family that maps to one PyTorch
+ * module (convtranspose, upsample, relu6, silu, hardswish, hardsigmoid): `value(name)` is an argument's Python text
+ * (given or default), `keyword(name, pyName)` its `pyName=…` when written, `shape` the input's (C, H, W).
+ */
+export function familyModule(kind: string, value: (name: string) => string, keyword: (name: string, pyName?: string) => string[], shape: string): [string, string] {
+  switch (kind) {
+    case 'convtranspose': {
+      const extra = [...keyword('stride'), ...keyword('pad', 'padding'), ...keyword('output_pad', 'output_padding'), ...keyword('groups'), ...keyword('bias'), ...keyword('dilation')];
+      return [
+        `nn.ConvTranspose2d(${[`${shape}[0]`, value('filters'), value('kernel'), ...extra].join(', ')})`,
+        `transpose_shape(${shape}, ${value('filters')}, ${value('kernel')}, ${value('stride')}, ${value('pad')}, ${value('output_pad')}, ${value('dilation')})`,
+      ];
+    }
+    case 'upsample': {
+      const mode = value('mode');
+      return [`nn.Upsample(scale_factor=${value('scale')}, mode=${mode}${mode === '"nearest"' ? '' : ', align_corners=False'})`, `upsample_shape(${shape}, ${value('scale')})`];
+    }
+    case 'relu6':
+      return ['nn.ReLU6()', shape];
+    case 'silu':
+      return ['nn.SiLU()', shape];
+    case 'hardswish':
+      return ['nn.Hardswish()', shape];
+    case 'hardsigmoid':
+      return ['nn.Hardsigmoid()', shape];
+    default:
+      // Only the kinds above are routed here (layerModule's switch).
+      throw new Error(`familyModule: '${kind}' is not one of the family's single-module layers.`);
+  }
+}
+
 export const PREAMBLE = `import math
 
 import torch
@@ -229,16 +264,56 @@ def pad_sides(padding, kernel, dilation=1):
     return (pw, pw, ph, ph)
 
 
-def conv_shape(shape, filters, kernel, stride=1, padding=0, dilation=1):
-    """Output (C, H, W) of a convolution or pooling window over an input (C, H, W)."""
+def conv_shape(shape, filters, kernel, stride=1, padding=0, dilation=1, ceil=False):
+    """Output (C, H, W) of a convolution or pooling window over an input (C, H, W); ceil is pooling's ceil_mode
+    (round up, but the last window must start inside the input or its leading padding)."""
     kh, kw = kernel if isinstance(kernel, tuple) else (kernel, kernel)
     sh, sw = stride if isinstance(stride, tuple) else (stride, stride)
     left, right, top, bottom = pad_sides(padding, kernel, dilation)
-    return (
-        filters,
-        (shape[1] + top + bottom - dilation * (kh - 1) - 1) // sh + 1,
-        (shape[2] + left + right - dilation * (kw - 1) - 1) // sw + 1,
-    )
+
+    def axis(size, before, after, k, s):
+        out = (size + before + after - dilation * (k - 1) - 1 + (s - 1 if ceil else 0)) // s + 1
+        return out - 1 if ceil and (out - 1) * s >= size + before else out
+
+    return (filters, axis(shape[1], top, bottom, kh, sh), axis(shape[2], left, right, kw, sw))
+
+
+def transpose_shape(shape, filters, kernel, stride=1, padding=0, output_padding=0, dilation=1):
+    """Output (C, H, W) of nn.ConvTranspose2d: (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1."""
+    pairs = [v if isinstance(v, tuple) else (v, v) for v in (kernel, stride, padding, output_padding)]
+    return (filters, *((shape[1 + a] - 1) * pairs[1][a] - 2 * pairs[2][a] + dilation * (pairs[0][a] - 1) + pairs[3][a] + 1 for a in (0, 1)))
+
+
+def upsample_shape(shape, scale):
+    sh, sw = scale if isinstance(scale, tuple) else (scale, scale)
+    return (shape[0], shape[1] * sh, shape[2] * sw)
+
+
+def softmax_dim(axis, shape):
+    """SkipNet's softmax axis (of H, W, C without the batch axis; negative from the end) as an NCHW dim."""
+    return (2, 3, 1)[axis % 3] if len(shape) == 3 else 1
+
+
+def as_maps(tensors):
+    """Flat (N, C) gates beside images (N, C, H, W) as views (N, C, 1, 1), so that they scale every pixel."""
+    rank = max(t.dim() for t in tensors)
+    return [t[:, :, None, None] if t.dim() == 2 and rank == 4 else t for t in tensors]
+
+
+def broadcast_mul(tensors):
+    """SkipNet's mul: the product of its inputs, left to right, broadcast as as_maps lines them up."""
+    tensors = as_maps(tensors)
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = out * t
+    return out
+
+
+def broadcast_shape(shapes):
+    """The (C, H, W) or (N,) shape of mul and gate: a flat C-vector beside an image counts as (C, 1, 1)."""
+    rank = max(len(s) for s in shapes)
+    shapes = [(s[0], 1, 1) if len(s) == 1 and rank == 3 else s for s in shapes]
+    return tuple(max(d) for d in zip(*shapes))
 
 
 def flat_size(shape):
@@ -266,8 +341,12 @@ class ZeroPad(nn.Module):
 
 
 class GlobalAvgPool(nn.Module):
-    """Global average pooling: (N, C, H, W) -> (N, C)."""
+    """Global average pooling: (N, C, H, W) -> (N, C), or (N, C, 1, 1) with keep."""
+
+    def __init__(self, keep=False):
+        super().__init__()
+        self.keep = keep
 
     def forward(self, x):
-        return x.mean(dim=(2, 3))
+        return x.mean(dim=(2, 3), keepdim=self.keep)
 `;

@@ -6,7 +6,7 @@ import { LAYERS, type LayerSpec } from '../core/layers';
 import { formatCount } from '../core/format';
 import type { Range } from '../core/text';
 import { addCount, type Family, type Name, NamingError, ScopeNames } from './names';
-import { attributeName, attributeRef, className, constantValue, PREAMBLE, type PyScope, pythonExpr, pythonName, PYTHON_RESERVED, pythonType, type PyType, pythonValue } from './python';
+import { attributeName, attributeRef, className, constantValue, familyModule, PREAMBLE, type PyScope, pythonExpr, pythonName, PYTHON_RESERVED, pythonType, type PyType, pythonValue } from './python';
 
 export interface ExportProblem {
   message: string;
@@ -205,6 +205,11 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
         if (element.name === 'add') {
           init.push(`${i}${out.shape} = ${inputs[0].shape}`);
           forward.push(`${i}${out.value} = ${inputs.map((t) => t.value).join(' + ')}`);
+        } else if (element.name === 'mul' || element.name === 'gate') {
+          init.push(`${i}${out.shape} = broadcast_shape([${inputs.map((t) => t.shape).join(', ')}])`);
+          // gate(h, t, x) = h·t + x·(1 − t) is lerp from x to h by t.
+          const [h, t, x] = inputs.map((ref) => ref.value);
+          forward.push(`${i}${out.value} = ${element.name === 'mul' ? `broadcast_mul([${inputs.map((ref) => ref.value).join(', ')}])` : `torch.lerp(*as_maps([${x}, ${h}, ${t}]))`}`);
         } else {
           init.push(`${i}${out.shape} = (${inputs.map((t) => `${t.shape}[0]`).join(' + ')}, *${inputs[0].shape}[1:])`);
           forward.push(`${i}${out.value} = torch.cat([${inputs.map((t) => t.value).join(', ')}], dim=1)`);
@@ -436,6 +441,13 @@ export function layerModule(spec: LayerSpec, element: Element, scope: PyScope, r
       if (ranks?.size === 1) return [`nn.BatchNorm${ranks.has(3) ? '2d' : '1d'}(${args})`, shape];
       return [`(nn.BatchNorm2d if len(${shape}) == 3 else nn.BatchNorm1d)(${args})`, shape];
     }
+    case 'convtranspose':
+    case 'upsample':
+    case 'relu6':
+    case 'silu':
+    case 'hardswish':
+    case 'hardsigmoid':
+      return familyModule(spec.kind, value, keyword, shape);
     case 'relu':
       return ['nn.ReLU()', shape];
     case 'leakyrelu':
@@ -447,12 +459,13 @@ export function layerModule(spec: LayerSpec, element: Element, scope: PyScope, r
     case 'tanh':
       return ['nn.Tanh()', shape];
     case 'softmax':
-      return ['nn.Softmax(dim=1)', shape];
+      return [given.has('axis') ? `nn.Softmax(dim=softmax_dim(${value('axis')}, ${shape}))` : 'nn.Softmax(dim=1)', shape];
     case 'maxpool':
     case 'avgpool': {
       const stride = given.get('stride') ?? value('kernel');
       const module = spec.kind === 'maxpool' ? 'nn.MaxPool2d' : 'nn.AvgPool2d';
-      const outShape = `conv_shape(${shape}, ${shape}[0], ${value('kernel')}, ${stride}, ${value('pad')})`;
+      const outShape = `conv_shape(${shape}, ${shape}[0], ${value('kernel')}, ${stride}, ${value('pad')}${given.has('ceil') ? `, 1, ${value('ceil')}` : ''})`;
+      const ceil = keyword('ceil', 'ceil_mode');
       const pad = written.get('pad');
       // nn.MaxPool2d/AvgPool2d take numbers only (padding="same" is a TypeError) and pad both sides alike:
       // `same` and padding known only from block arguments become an explicit pad before the pool, −∞ for max
@@ -460,15 +473,21 @@ export function layerModule(spec: LayerSpec, element: Element, scope: PyScope, r
       // only where no parameter has that name.
       const constant = pad && constantValue(pad, scope);
       const fixed = typeof constant === 'number' || (typeof constant === 'object' && 'dims' in constant);
-      if (typeof constant === 'object' && 'symbol' in constant && constant.symbol === 'valid') return [`${module}(${[value('kernel'), ...keyword('stride')].join(', ')})`, outShape];
+      if (typeof constant === 'object' && 'symbol' in constant && constant.symbol === 'valid') return [`${module}(${[value('kernel'), ...keyword('stride'), ...ceil].join(', ')})`, outShape];
+      // `same` needs stride 1, where ceil_mode changes nothing; other padding from a block argument would be
+      // padded before the pool, where ceil_mode's "last window starts inside the leading padding" reads differently.
+      if (pad && !fixed && ceil.length > 0 && !(typeof constant === 'object' && 'symbol' in constant)) {
+        throw new NamingError('Cannot export: ceil=true with padding from a block argument; write the pool\'s padding as a number or HxW.', element.range);
+      }
       if (pad && !fixed) {
         const fill = spec.kind === 'maxpool' ? '-math.inf' : '0.0';
         return [`nn.Sequential(nn.ConstantPad2d(pad_sides(${given.get('pad')}, ${value('kernel')}), ${fill}), ${module}(${[value('kernel'), stride].join(', ')}))`, outShape];
       }
-      return [`${module}(${[value('kernel'), ...keyword('stride'), ...keyword('pad', 'padding')].join(', ')})`, outShape];
+      return [`${module}(${[value('kernel'), ...keyword('stride'), ...keyword('pad', 'padding'), ...ceil].join(', ')})`, outShape];
     }
     case 'gap':
-      return ['GlobalAvgPool()', `(${shape}[0],)`];
+      if (!given.has('keep')) return ['GlobalAvgPool()', `(${shape}[0],)`];
+      return [`GlobalAvgPool(${value('keep')})`, `((${shape}[0], 1, 1) if ${value('keep')} else (${shape}[0],))`];
     case 'flatten':
       return ['nn.Flatten()', `(flat_size(${shape}),)`];
     case 'dense':

@@ -26,7 +26,7 @@ export interface InitialParameter {
  * Every trainable parameter of `graph` in node order (kernel before bias, gamma before beta), drawn from one
  * SeededRandom(seed) stream:
  * - conv kernel: normal with std √(2 / fan_in), fan_in = kh·kw·cin/groups (He et al. 2015, "Delving Deep into
- *   Rectifiers"); conv bias: 0;
+ *   Rectifiers"); conv bias: 0; convtranspose alike with fan_in = kh·kw·filters/groups (kernel [kh, kw, filters/groups, cin]);
  * - dense kernel and bias: uniform in ±1/√fan_in (PyTorch's nn.Linear default bound);
  * - bn gamma 1, beta 0.
  * Throws Error when a node's or an input's shape is unknown (check `graph.complete` first).
@@ -53,6 +53,18 @@ export function initialParameters(graph: ModelGraph, seed: number): InitialParam
         const filters = numberArg(node, 'filters', 1);
         const std = Math.sqrt(2 / (kh * kw * (cin / groups)));
         add(node, 'kernel', [kh, kw, cin / groups, filters], () => random.normal() * std);
+        if (node.args.bias === true) add(node, 'bias', [filters], () => 0);
+        break;
+      }
+      case 'convtranspose': {
+        // Kernel [kh, kw, filters/groups, cin]: PyTorch's (cin, filters/groups, kh, kw) read as a conv's. Fan-in as
+        // PyTorch computes it for this weight (dimension 1 times the taps).
+        const cin = shapeOf(node.inputs[0]).at(-1)!;
+        const [kh, kw] = pairOf(node.args.kernel, 1);
+        const groups = numberArg(node, 'groups', 1);
+        const filters = numberArg(node, 'filters', 1);
+        const std = Math.sqrt(2 / (kh * kw * (filters / groups)));
+        add(node, 'kernel', [kh, kw, filters / groups, cin], () => random.normal() * std);
         if (node.args.bias === true) add(node, 'bias', [filters], () => 0);
         break;
       }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { resolvePadding, type GraphNode, type ModelGraph, type Padding, type Value } from '../core';
-import { avgPool, batchNorm, concatChannels, conv2d, dropoutRows, gelu, maxPool, zeroPadShortcut } from './ops';
+import { isSymbol, resolvePadding, type GraphNode, type ModelGraph, type Padding, type Value } from '../core';
+import { asMaps, avgPool, avgPoolCeil, batchNorm, ceilExtra, concatChannels, conv2d, convTranspose2d, dropoutRows, gelu, maxPool, softmaxAxis, upsample, zeroPadShortcut } from './ops';
 import { initialParameters, pairOf, type ParamRole } from './init';
 import { SeededRandom } from './rng';
 import { TrainError } from './errors';
@@ -201,6 +201,18 @@ export class TfModel {
         if (bias) y = tf.add(y, bias);
         return y;
       }
+      case 'convtranspose': {
+        let y: tf.Tensor = convTranspose2d(x as tf.Tensor4D, this.weight(node, 'kernel') as tf.Tensor4D, {
+          stride: pairOf(node.args.stride, 1),
+          pad: pairOf(node.args.pad, 0),
+          outputPad: pairOf(node.args.output_pad, 0),
+          dilation: numberArg(node, 'dilation', 1),
+          groups: numberArg(node, 'groups', 1),
+        });
+        const bias = this.weight(node, 'bias');
+        if (bias) y = tf.add(y, bias);
+        return y;
+      }
       case 'dense': {
         let y: tf.Tensor = tf.matMul(x as tf.Tensor2D, this.weight(node, 'kernel') as tf.Tensor2D);
         const bias = this.weight(node, 'bias');
@@ -223,15 +235,35 @@ export class TfModel {
         return tf.sigmoid(x);
       case 'tanh':
         return tf.tanh(x);
-      case 'softmax':
-        return tf.softmax(x);
+      case 'softmax': {
+        const axis = numberArg(node, 'axis', -1);
+        // The axis of H×W×C (or of a flat tensor) without the batch: tensor axis + 1.
+        return softmaxAxis(x, (axis < 0 ? axis + x.rank - 1 : axis) + 1);
+      }
+      case 'relu6':
+        return tf.clipByValue(x, 0, 6);
+      case 'silu':
+        return tf.mul(x, tf.sigmoid(x));
+      case 'hardswish':
+        return tf.div(tf.mul(x, tf.clipByValue(tf.add(x, 3), 0, 6)), 6);
+      case 'hardsigmoid':
+        return tf.div(tf.clipByValue(tf.add(x, 3), 0, 6), 6);
+      case 'upsample':
+        return upsample(x as tf.Tensor4D, pairOf(node.args.scale, 1), isSymbol(node.args.mode ?? 0) && (node.args.mode as { symbol: string }).symbol === 'bilinear');
       case 'maxpool':
       case 'avgpool': {
         const { kernel, stride, pad } = poolWindow(node);
-        return node.kind === 'maxpool' ? maxPool(x as tf.Tensor4D, kernel, stride, pad) : avgPool(x as tf.Tensor4D, kernel, stride, pad);
+        const image = x as tf.Tensor4D;
+        if (node.args.ceil === true) {
+          const out: [number, number] = [node.shape![0], node.shape![1]];
+          if (node.kind === 'avgpool') return avgPoolCeil(image, kernel, stride, pad, out);
+          const [eh, ew] = ceilExtra([image.shape[1], image.shape[2]], out, kernel, stride, pad);
+          return maxPool(image, kernel, stride, { ...pad, bottom: pad.bottom + eh, right: pad.right + ew });
+        }
+        return node.kind === 'maxpool' ? maxPool(image, kernel, stride, pad) : avgPool(image, kernel, stride, pad);
       }
       case 'gap':
-        return tf.mean(x, [1, 2]);
+        return tf.mean(x, [1, 2], node.args.keep === true);
       case 'flatten':
         return tf.reshape(x, [x.shape[0], -1]);
       case 'dropout': {
@@ -249,6 +281,13 @@ export class TfModel {
         return inputs.length === 2 ? tf.add(inputs[0], inputs[1]) : tf.addN(inputs);
       case 'concat':
         return concatChannels(inputs);
+      case 'mul':
+        return asMaps(inputs).reduce((product, factor) => tf.mul(product, factor));
+      case 'gate': {
+        // Highway: h·t + x·(1 − t).
+        const [h, t, carried] = asMaps(inputs);
+        return tf.add(tf.mul(h, t), tf.mul(carried, tf.sub(1, t)));
+      }
       default:
         throw new TrainError(`Layer ${node.id}: training does not support '${node.kind}' layers.`, 'unsupported');
     }

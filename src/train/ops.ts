@@ -311,3 +311,111 @@ export function subsample(x: tf.Tensor4D, s: number): tf.Tensor4D {
 export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 }
+
+/** What a transposed convolution takes besides its input and kernel (PyTorch's nn.ConvTranspose2d arguments). */
+export interface TransposeOptions {
+  stride: [number, number];
+  /** Rows (columns) removed from each side of the full output: PyTorch's `padding`. */
+  pad: [number, number];
+  /** Rows (columns) added at the bottom (right): PyTorch's `output_padding`. */
+  outputPad: [number, number];
+  dilation: number;
+  groups: number;
+}
+
+/**
+ * Transposed convolution (nn.ConvTranspose2d) of x [N, H, W, C_in] with a kernel [kh, kw, filters/groups, C_in]:
+ * output (H − 1)·s − 2p + d(k − 1) + output_pad + 1 per axis. Written as the convolution it is the input gradient
+ * of (Dumoulin & Visin 2016, "A guide to convolution arithmetic", section 4): x with s − 1 zeros between pixels,
+ * padded by d(k − 1) − p (plus output_pad at the bottom and right), convolved with the kernel rotated by 180° and its
+ * channel axes swapped, at dilation d. Only pads, reshapes, slices and convolutions, so it trains on every backend.
+ */
+export function convTranspose2d(x: tf.Tensor4D, kernel: tf.Tensor4D, options: TransposeOptions): tf.Tensor4D {
+  const { stride, pad, outputPad, dilation, groups } = options;
+  const [kh, kw, outPerGroup, cin] = kernel.shape;
+  // insertZeros leaves stride − 1 zero rows (columns) after the last pixel: they count towards the bottom (right).
+  const rows: [number, number] = [dilation * (kh - 1) - pad[0], dilation * (kh - 1) - pad[0] + outputPad[0] - (stride[0] - 1)];
+  const cols: [number, number] = [dilation * (kw - 1) - pad[1], dilation * (kw - 1) - pad[1] + outputPad[1] - (stride[1] - 1)];
+  const spread = crop(insertZeros(x, stride), rows, cols);
+  const padding: Padding = { top: Math.max(0, rows[0]), bottom: Math.max(0, rows[1]), left: Math.max(0, cols[0]), right: Math.max(0, cols[1]) };
+  const inPerGroup = cin / groups;
+  const outputs: tf.Tensor4D[] = [];
+  for (let g = 0; g < groups; g++) {
+    const xg = groups === 1 ? spread : tf.slice(spread, [0, 0, 0, g * inPerGroup], [-1, -1, -1, inPerGroup]);
+    const kg = groups === 1 ? kernel : tf.slice(kernel, [0, 0, 0, g * inPerGroup], [-1, -1, outPerGroup, inPerGroup]);
+    outputs.push(conv2d(xg, flippedFilter(kg), { stride: [1, 1], pad: padding, dilation, groups: 1 }));
+  }
+  return concatChannels(outputs) as tf.Tensor4D;
+}
+
+/**
+ * The (out × in) matrix of one axis of nn.Upsample(scale_factor=s): `nearest` takes source ⌊o/s⌋; `bilinear`
+ * with align_corners=False reads source (o + 0.5)/s − 0.5, clamped at 0, between its two neighbours
+ * (ATen's area_pixel_compute_source_index and upsample_bilinear2d).
+ */
+export function upsampleMatrix(size: number, scale: number, bilinear: boolean): number[][] {
+  return Array.from({ length: size * scale }, (_, o) => {
+    const row = new Array<number>(size).fill(0);
+    if (!bilinear) {
+      row[Math.floor(o / scale)] = 1;
+      return row;
+    }
+    const source = Math.max(0, (o + 0.5) / scale - 0.5);
+    const low = Math.floor(source);
+    const high = Math.min(low + 1, size - 1);
+    const frac = source - low;
+    row[low] += 1 - frac;
+    row[high] += frac;
+    return row;
+  });
+}
+
+/** nn.Upsample over NHWC: each spatial axis multiplied by its interpolation matrix (exact, differentiable anywhere). */
+export function upsample(x: tf.Tensor4D, scale: [number, number], bilinear: boolean): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const rows = tf.tensor2d(upsampleMatrix(h, scale[0], bilinear));
+  const cols = tf.tensor2d(upsampleMatrix(w, scale[1], bilinear));
+  // H last, times rowsᵀ; then W last, times colsᵀ.
+  const byRow = tf.matMul(tf.reshape(tf.transpose(x, [0, 2, 3, 1]), [n * w * c, h]), rows, false, true);
+  const tall = tf.transpose(tf.reshape(byRow, [n, w, c, h * scale[0]]), [0, 3, 2, 1]); // [n, H', c, w]
+  const byCol = tf.matMul(tf.reshape(tall, [n * h * scale[0] * c, w]), cols, false, true);
+  return tf.transpose(tf.reshape(byCol, [n, h * scale[0], c, w * scale[1]]), [0, 1, 3, 2]) as tf.Tensor4D;
+}
+
+/** Softmax over any axis (tfjs's own takes the last only): exp(x − logsumexp(x)). */
+export function softmaxAxis(x: tf.Tensor, axis: number): tf.Tensor {
+  if (axis === x.rank - 1) return tf.softmax(x);
+  return tf.exp(tf.sub(x, tf.logSumExp(x, axis, true)));
+}
+
+/**
+ * Rows and columns a ceil-mode pool adds at the bottom and right so that a floor-mode window over them makes its
+ * `out` × `out` output (PyTorch's ceil_mode: the last window may hang over the input's end).
+ */
+export function ceilExtra(size: [number, number], out: [number, number], kernel: [number, number], stride: [number, number], pad: Padding): [number, number] {
+  const extra = (axis: 0 | 1, before: number, after: number): number => Math.max(0, (out[axis] - 1) * stride[axis] + kernel[axis] - (size[axis] + before + after));
+  return [extra(0, pad.top, pad.bottom), extra(1, pad.left, pad.right)];
+}
+
+/**
+ * Average pooling in ceil mode, counting padded zeros but not the overhang past the padding: PyTorch's
+ * avg_pool2d divides each window by (min(start + k, H + pad) − start) per axis (count_include_pad=True).
+ */
+export function avgPoolCeil(x: tf.Tensor4D, kernel: [number, number], stride: [number, number], pad: Padding, out: [number, number]): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  const [eh, ew] = ceilExtra([h, w], out, kernel, stride, pad);
+  const pooled = avgPool(x, kernel, stride, { ...pad, bottom: pad.bottom + eh, right: pad.right + ew });
+  if (eh === 0 && ew === 0) return pooled;
+  const counted = (n: number, k: number, s: number, before: number, limit: number): number[] =>
+    Array.from({ length: n }, (_, i) => Math.min(i * s - before + k, limit) - (i * s - before));
+  const rows = counted(out[0], kernel[0], stride[0], pad.top, h + pad.bottom);
+  const cols = counted(out[1], kernel[1], stride[1], pad.left, w + pad.right);
+  const scale = tf.tensor4d(rows.flatMap((r) => cols.map((c) => (kernel[0] * kernel[1]) / (r * c))), [1, out[0], out[1], 1]);
+  return tf.mul(pooled, scale) as tf.Tensor4D;
+}
+
+/** A flat [N, C] gate as [N, 1, 1, C] beside NHWC maps, so that it scales every pixel (SkipNet's mul and gate). */
+export function asMaps(inputs: tf.Tensor[]): tf.Tensor[] {
+  const rank = Math.max(...inputs.map((t) => t.rank));
+  return inputs.map((t) => (t.rank === 2 && rank === 4 ? tf.reshape(t, [t.shape[0], 1, 1, t.shape[1] ?? 1]) : t));
+}

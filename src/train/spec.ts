@@ -26,8 +26,16 @@ export function resolvedArgs(node: GraphNode): GraphSpecNode['args'] {
     case 'maxpool':
     case 'avgpool': {
       const { kernel, stride, pad } = poolWindow(node);
-      return { kernel, stride, pad: sides(pad), ...same(a.pad) };
+      return { kernel, stride, pad: sides(pad), ceil: a.ceil === true ? 1 : 0, ...same(a.pad) };
     }
+    case 'convtranspose':
+      return { stride: pairOf(a.stride, 1), pad: pairOf(a.pad, 0), output_pad: pairOf(a.output_pad, 0), dilation: num('dilation', 1), groups: num('groups', 1) };
+    case 'upsample':
+      return { scale: pairOf(a.scale, 1), bilinear: a.mode !== undefined && isSymbol(a.mode) && a.mode.symbol === 'bilinear' ? 1 : 0 };
+    case 'softmax':
+      return { axis: num('axis', -1) };
+    case 'gap':
+      return { keep: a.keep === true ? 1 : 0 };
     case 'bn':
       return { eps: num('eps', 1e-5), momentum: num('momentum', 0.1) };
     case 'leakyrelu':

@@ -33,6 +33,12 @@ def window_padding(a, fill):
     return (lambda t: F.pad(t, (left, right, top, bottom), value=fill)), 0
 
 
+def as_maps(tensors):
+    """Flat (N, C) gates beside images as (N, C, 1, 1), so that they scale every pixel."""
+    rank = max(t.dim() for t in tensors)
+    return [t[:, :, None, None] if t.dim() == 2 and rank == 4 else t for t in tensors]
+
+
 def forward(nodes, params, x, watch=None):
     """Training-mode forward pass over NCHW x; returns every node's value by id.
 
@@ -72,15 +78,34 @@ def forward(nodes, params, x, watch=None):
         elif kind == "tanh":
             y = torch.tanh(x_in)
         elif kind == "softmax":
-            y = F.softmax(x_in, dim=1)
+            # SkipNet's axis counts H, W, C (or a flat tensor's features) without the batch axis.
+            axis = a["axis"] % (x_in.dim() - 1)
+            y = F.softmax(x_in, dim=(2, 3, 1)[axis] if x_in.dim() == 4 else 1)
+        elif kind == "relu6":
+            y = F.relu6(x_in)
+        elif kind == "silu":
+            y = F.silu(x_in)
+        elif kind == "hardswish":
+            y = F.hardswish(x_in)
+        elif kind == "hardsigmoid":
+            y = F.hardsigmoid(x_in)
+        elif kind == "upsample":
+            mode = "bilinear" if a["bilinear"] else "nearest"
+            y = F.interpolate(x_in, scale_factor=tuple(float(s) for s in a["scale"]), mode=mode,
+                              align_corners=False if a["bilinear"] else None)
+        elif kind == "convtranspose":
+            y = F.conv_transpose2d(x_in, params[f"{nid}/kernel"], params.get(f"{nid}/bias"), stride=tuple(a["stride"]),
+                                   padding=tuple(a["pad"]), output_padding=tuple(a["output_pad"]), groups=a["groups"],
+                                   dilation=a["dilation"])
         elif kind == "maxpool":
             pad_input, padding = window_padding(a, float("-inf"))
-            y = F.max_pool2d(pad_input(x_in), tuple(a["kernel"]), tuple(a["stride"]), padding)
+            y = F.max_pool2d(pad_input(x_in), tuple(a["kernel"]), tuple(a["stride"]), padding, ceil_mode=bool(a.get("ceil")))
         elif kind == "avgpool":
             pad_input, padding = window_padding(a, 0.0)
-            y = F.avg_pool2d(pad_input(x_in), tuple(a["kernel"]), tuple(a["stride"]), padding, count_include_pad=True)
+            y = F.avg_pool2d(pad_input(x_in), tuple(a["kernel"]), tuple(a["stride"]), padding, count_include_pad=True,
+                             ceil_mode=bool(a.get("ceil")))
         elif kind == "gap":
-            y = x_in.mean(dim=(2, 3))
+            y = x_in.mean(dim=(2, 3), keepdim=bool(a.get("keep")))
         elif kind == "flatten":
             y = x_in.permute(0, 2, 3, 1).reshape(x_in.shape[0], -1)  # SkipNet flattens in H, W, C order
         elif kind in ("dropout", "identity"):
@@ -93,6 +118,14 @@ def forward(nodes, params, x, watch=None):
             y = ins[0]
             for t in ins[1:]:
                 y = y + t
+        elif kind == "mul":
+            ins = as_maps(ins)
+            y = ins[0]
+            for t in ins[1:]:
+                y = y * t
+        elif kind == "gate":
+            h, t, carried = as_maps(ins)
+            y = h * t + carried * (1 - t)
         elif kind == "concat":
             y = torch.cat(ins, dim=1)
             if watch:

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { resolvePadding, type ModelGraph } from '../../src/core';
+import { LAYERS, resolvePadding, type ModelGraph } from '../../src/core';
 import type { AxisPair } from '../../src/core/layers';
 import type { Value } from '../../src/core/values';
 import { attributeName } from '../../src/export/python';
@@ -63,7 +63,8 @@ export const torchPath = (id: string): string => id.split('/').map(attributeName
 /** Every module PyTorch should have, with the shape of its output (undefined for a labelled repeat's copy: a container). */
 export function expectedModules(model: ModelGraph): Map<string, number[] | undefined> {
   const expected = new Map<string, number[] | undefined>();
-  for (const node of model.nodes) if (!['input', 'add', 'concat'].includes(node.kind)) expected.set(torchPath(node.id), torchShape(node.shape!));
+  // Merges (add, concat, mul, gate) are expressions in forward(), not submodules.
+  for (const node of model.nodes) if (node.kind !== 'input' && LAYERS.get(node.kind)?.merge !== true) expected.set(torchPath(node.id), torchShape(node.shape!));
   for (const group of model.groups) {
     const output = group.output ? model.nodeById.get(group.output)?.shape : undefined;
     expected.set(torchPath(group.id), group.block === 'repeat' || !output ? undefined : torchShape(output));

@@ -54,7 +54,7 @@ describe('diagnostics', () => {
 
   it('concat of mismatched spatial sizes', () => {
     assert.deepEqual(problems('model m(8x8x3) {\n  a: conv(4, 3)\n  concat(a, in)\n}'), [
-      '3:3 spatial-mismatch concat joins channels, so the other sizes must agree, but it gets 6×6×4 and 8×8×3.',
+      '3:3 spatial-mismatch concat joins channels, so the other sizes must agree, but it gets 6×6×4 and 8×8×3; crop the larger or pad the smaller to one height and width (in a U-Net, an input size divisible by 2 at every pooling keeps them equal).',
     ]);
   });
 

@@ -4,7 +4,7 @@ import { analyze } from '../../src/core';
 import { completionsAt, cursorContext, signatureHelpAt, type CompletionEntry } from '../../src/core/language';
 import { example } from './helpers';
 
-const LAYER_NAMES = 'conv bn relu leakyrelu gelu sigmoid tanh softmax maxpool avgpool gap flatten dense dropout identity zeropad add concat';
+const LAYER_NAMES = 'conv convtranspose bn relu leakyrelu gelu sigmoid tanh relu6 silu hardswish hardsigmoid softmax maxpool avgpool upsample gap flatten dense dropout identity zeropad add concat mul gate';
 
 /** Completions where '|' stands in the text (the marker is removed before analysis). */
 function complete(textWithCursor: string): { labels: string; items: CompletionEntry[]; offset: number; text: string } {

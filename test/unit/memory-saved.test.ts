@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { analyze, formatBytes, savedForBackward, trainingMemory } from '../../src/core';
 import { exportPyTorch } from '../../src/export/pytorch';
 import { exampleNames, readExample, ROOT } from '../support/examples';
+import { EVERY_NEW_LAYER } from '../support/familyModels';
 
 /** Debian's python3 with python3-torch (PyTorch 1.13), installed by .ci/run. */
 const PYTHON = '/usr/bin/python3';
@@ -47,7 +48,11 @@ function measure(args: string[]): Measured[] {
 
 describe("training memory's activation term against what PyTorch's autograd keeps", () => {
   const dir = mkdtempSync(join(tmpdir(), 'skipnet-saved-'));
-  const sources = [...exampleNames().map((file) => ({ file, text: readExample(file) })), { file: 'every_kind.skipnet', text: EVERY_KIND }];
+  const sources = [
+    ...exampleNames().map((file) => ({ file, text: readExample(file) })),
+    { file: 'every_kind.skipnet', text: EVERY_KIND },
+    { file: 'every_new.skipnet', text: `${EVERY_NEW_LAYER.replace(/\}\n$/, '  train { batch: 4 }\n}\n')}` },
+  ];
   const cases = sources.map(({ file, text }) => {
     const analysis = analyze(text);
     assert.deepEqual(analysis.diagnostics, [], file);
@@ -60,7 +65,7 @@ describe("training memory's activation term against what PyTorch's autograd keep
   });
 
   it('the meta device keeps what the cpu keeps: every layer kind, and a small ResNet, with real tensors', () => {
-    const checked = cases.filter((c) => c.file === 'every_kind.skipnet' || c.file === 'mnist_resnet.skipnet');
+    const checked = cases.filter((c) => c.file === 'every_kind.skipnet' || c.file === 'every_new.skipnet' || c.file === 'mnist_resnet.skipnet');
     const [cpu, meta] = [measure(checked.map((c) => `${c.arg}:cpu`)), measure(checked.map((c) => `${c.arg}:meta`))];
     assert.deepEqual(meta.map((m) => m.activations), cpu.map((m) => m.activations));
     assert.ok(cpu.every((m) => m.device === 'cpu' && m.activations > 0));

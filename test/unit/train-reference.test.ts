@@ -10,6 +10,7 @@ import { TfModel } from '../../src/train/model';
 import { graphSpec } from '../../src/train/spec';
 import { SeededRandom } from '../../src/train/rng';
 import { graphOf } from './trainHelpers';
+import { EVERY_NEW_LAYER } from '../support/familyModels';
 
 // Per-layer gradient norms of tfjs against PyTorch's autograd (Debian python3-torch, float64) for a
 // fixed model holding every kind of layer, fixed weights and a fixed batch.
@@ -82,12 +83,22 @@ async function tfjsGradients(model: TfModel, input: tf.Tensor, labels: number[])
   return result;
 }
 
-for (const backend of ['cpu', 'wasm'] as PortableBackend[]) {
-  test(`per-layer gradient norms on ${backend} match PyTorch autograd to 1e-4 relative`, async () => {
+/**
+ * The models checked: every kind of ResNet and DenseNet layer, then every layer of the wider family (transposed
+ * convolution, upsampling, ceil pooling, squeeze-and-excitation mul, Highway gate, relu6, silu, hardswish,
+ * hardsigmoid, softmax over an axis), each with the least number of parameters it must hold.
+ */
+const MODELS: [string, string, number][] = [
+  ['ResNet and DenseNet layers', MODEL, 30],
+  ['the skip-connection family', EVERY_NEW_LAYER.replace('every_new(9x9x4)', 'every_new(9x9x3)'), 14],
+];
+
+for (const [backend, [what, text, minParams]] of (['cpu', 'wasm'] as PortableBackend[]).flatMap((b) => MODELS.map((m) => [b, m] as const))) {
+  test(`per-layer gradient norms of ${what} on ${backend} match PyTorch autograd to 1e-4 relative`, async () => {
     // Like the export test: a missing reference is a failure with the fix in the message, never a silent skip.
     if (!torchAvailable()) assert.fail('PyTorch (Debian python3-torch) is missing: apt-get install -y python3-torch (.ci/run installs it)');
     await useBackend(backend);
-    const graph = graphOf(MODEL);
+    const graph = graphOf(text);
     const model = new TfModel(graph, 11);
     const random = new SeededRandom(12);
     // Non-trivial bn parameters and running statistics, so that every weight matters.
@@ -120,7 +131,7 @@ for (const backend of ['cpu', 'wasm'] as PortableBackend[]) {
       const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-8);
       assert.ok(relative(ours.loss, theirs.loss) < 1e-4, `loss ${ours.loss} vs ${theirs.loss}`);
       assert.deepEqual(Object.keys(ours.grads).sort(), Object.keys(theirs.grads).sort());
-      assert.ok(Object.keys(ours.grads).length >= 30, `${Object.keys(ours.grads).length} parameters`);
+      assert.ok(Object.keys(ours.grads).length >= minParams, `${Object.keys(ours.grads).length} parameters`);
       // A conv bias just before bn gets (mathematically) no gradient; everything else must be non-trivial.
       const trivial = Object.entries(theirs.grads).filter(([, norm]) => norm < 1e-6).map(([name]) => name);
       assert.ok(trivial.every((name) => name.endsWith('/bias')) && trivial.length <= 2, `trivial gradients: ${trivial.join(', ')}`);

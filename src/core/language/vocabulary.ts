@@ -69,7 +69,7 @@ export const FUNCTIONS = EXPRESSION_FUNCTIONS;
 export function argumentWords(arg: ArgSpec): string[] {
   if (arg.type === 'bool') return ['true', 'false'];
   if (arg.type === 'padding') return ['same', 'valid'];
-  return [];
+  return arg.choices ?? [];
 }
 
 /** `conv(${1:filters}, ${2:kernel})`: the required arguments as tab stops; a bare name when none are required. */

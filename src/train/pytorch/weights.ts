@@ -23,6 +23,7 @@ export function modulePath(id: string): string {
 /** PyTorch's name of each SkipNet weight, by layer kind. */
 const TORCH_NAMES: Readonly<Record<string, Readonly<Partial<Record<ParamRole | 'running_mean' | 'running_var', string>>>>> = {
   conv: { kernel: 'weight', bias: 'bias' },
+  convtranspose: { kernel: 'weight', bias: 'bias' },
   dense: { kernel: 'weight', bias: 'bias' },
   bn: { gamma: 'weight', beta: 'bias', running_mean: 'running_mean', running_var: 'running_var' },
 };
@@ -107,7 +108,8 @@ export function torchTensors(graph: ModelGraph, weights: readonly SkipNetWeight[
       throw new TrainError(`Layer ${id} reads flat features that PyTorch orders differently from SkipNet (after ${input}), so ${name} cannot be carried over to PyTorch.`, 'unsupported');
     }
     const order = flatInput ? (orders.get(input) ?? null) : null;
-    if (node.kind === 'conv' && role === 'kernel') {
+    // A convtranspose kernel [kh, kw, filters/groups, cin] goes to PyTorch's (cin, filters/groups, kh, kw) the same way.
+    if ((node.kind === 'conv' || node.kind === 'convtranspose') && role === 'kernel') {
       const [kh, kw, cin, cout] = shape;
       const out = new Float32Array(size);
       for (let o = 0; o < cout; o++)
