@@ -71,10 +71,16 @@ export class GraphView {
     on('pointerover', (e) => this.onHover(e as PointerEvent));
     on('pointermove', (e) => this.moveTooltip(e as PointerEvent));
     on('pointerout', (e) => {
-      if (!(e as PointerEvent).relatedTarget || !this.itemOf((e as PointerEvent).relatedTarget as Element)) this.hideTooltip();
+      if (!(e as PointerEvent).relatedTarget || !this.itemOf((e as PointerEvent).relatedTarget as Element)) {
+        this.hideTooltip();
+        this.trace(this.selectedItem());
+      }
     });
     on('focusin', (e) => this.onFocus(e));
-    on('focusout', () => this.hideTooltip());
+    on('focusout', () => {
+      this.hideTooltip();
+      this.trace(this.selectedItem());
+    });
   }
 
   dispose(): void {
@@ -200,8 +206,31 @@ export class GraphView {
   private applySelection(): void {
     if (!this.rendering || !this.visible) return;
     for (const element of this.layer.querySelectorAll('.node.selected')) element.classList.remove('selected');
-    const owner = this.selected ? this.visible.ownerOf.get(this.selected) : undefined;
+    const owner = this.selectedItem();
     if (owner) this.rendering.items.get(owner)?.element.classList.add('selected');
+    this.trace(owner);
+  }
+
+  /** The visible item showing the selection, if any. */
+  private selectedItem(): string | null {
+    return (this.selected && this.visible?.ownerOf.get(this.selected)) || null;
+  }
+
+  /**
+   * Brings the edges into and out of one item forward and fades the others, so a dense block's arcs can
+   * be followed one layer at a time; null restores every edge.
+   */
+  private trace(id: string | null): void {
+    const content = this.rendering?.content;
+    if (!content) return;
+    for (const edge of content.querySelectorAll('.edge.related')) edge.classList.remove('related');
+    content.classList.toggle('tracing', id !== null);
+    if (id === null) return;
+    for (const edge of content.querySelectorAll<SVGPathElement>('.edge')) {
+      if (edge.dataset.source !== id && edge.dataset.target !== id) continue;
+      edge.classList.add('related');
+      edge.parentNode?.appendChild(edge);
+    }
   }
 
   private applyHighlight(bringIntoView: boolean): void {
@@ -290,12 +319,15 @@ export class GraphView {
 
   private onHover(event: PointerEvent): void {
     const item = this.itemOf(event.target as Element);
-    if (item) this.showTooltip(item, event.clientX, event.clientY);
+    if (!item) return;
+    this.trace(item.id);
+    this.showTooltip(item, event.clientX, event.clientY);
   }
 
   private onFocus(event: Event): void {
     const item = this.itemOf(event.target as Element);
     if (!item) return;
+    this.trace(item.id);
     const rect = item.element.getBoundingClientRect();
     this.showTooltip(item, rect.right, rect.top);
   }
