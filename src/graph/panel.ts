@@ -47,7 +47,7 @@ export class GraphPanel implements vscode.Disposable {
   private readonly onTrainingEmitter = new vscode.EventEmitter<Extract<WebviewToHost, { type: 'trainingProgress' | 'trainingEnded' }>>();
   /** Fires when the panel closes. */
   readonly onDidDispose = this.onDisposeEmitter.event;
-  /** Training progress and end reports from the webview (for the training commands of issue 5). */
+  /** Training progress and end reports from the webview (for the Train and Stop Training commands and the status bar). */
   readonly onTrainingMessage = this.onTrainingEmitter.event;
   /** A start asked for before the webview was ready (skipnet.train on a new panel): sent after `init`. */
   private pendingStart: { backend: TrainingBackendChoice | null } | null = null;
