@@ -123,9 +123,14 @@ function drawNode(parent: Element, node: PayloadNode, box: LaidOutBox): SvgNode 
   const detail = `${formatShape(node.shape)} · ${featureMapText(node.featureMaps)}`;
   if (node.merge === 'add') {
     svgElement('ellipse', { class: 'shape', cx: w / 2, cy: h / 2, rx: w / 2, ry: h / 2 }, g);
-    text(g, 14, h / 2 - 2, '+', 'merge-sign');
-    text(g, w / 2 + 4, h / 2 - 3, truncate(node.label, 12), 'label', 'middle');
-    text(g, w / 2, h / 2 + 11, truncate(detail, 20), 'detail', 'middle');
+    // Each line gets as many characters as the ellipse's chord holds at that line's far edge (cap top
+    // of the label, descenders of the detail); the "+" takes the label line's left end.
+    const label = truncate(node.label, Math.floor((ellipseChord(w, h, 10) - SIGN_ROOM) / LABEL_CHAR));
+    const labelWidth = label.length * LABEL_CHAR_TYPICAL;
+    text(g, w / 2 - labelWidth / 2 + SIGN_ROOM / 2 - 3, h / 2 - 2, '+', 'merge-sign', 'end');
+    text(g, w / 2 + SIGN_ROOM / 2, h / 2 - 2, label, 'label', 'middle');
+    const detailChars = Math.floor(ellipseChord(w, h, 12) / DETAIL_CHAR);
+    text(g, w / 2, h / 2 + 10, detail.length <= detailChars ? detail : truncate(formatShape(node.shape), detailChars), 'detail', 'middle');
     return g;
   }
   svgElement('rect', { class: 'shape', width: w, height: h, rx: node.kind === 'input' ? 12 : 4 }, g);
@@ -141,6 +146,18 @@ function drawNode(parent: Element, node: PayloadNode, box: LaidOutBox): SvgNode 
   if (node.label !== node.kind) text(g, w - 6, 17, truncate(node.kind, 9), 'kind', 'end');
   text(g, 8, 34, truncate(detail, 26), 'detail');
   return g;
+}
+
+/** Widths of one character, px, wide enough for DejaVu Sans (the widest of the fonts a webview falls back to). */
+const LABEL_CHAR = 7.6; // 11 px bold
+const LABEL_CHAR_TYPICAL = 6.6;
+const DETAIL_CHAR = 6.4; // 10 px
+/** Room the add node's "+" takes on the label line, px. */
+const SIGN_ROOM = 16;
+
+/** Width of an ellipse inscribed in w × h at `dy` px above or below its centre. */
+function ellipseChord(w: number, h: number, dy: number): number {
+  return w * Math.sqrt(Math.max(0, 1 - (dy / (h / 2)) ** 2));
 }
 
 /** A concat node's bar: one slice per provenance segment, widths by channels, colours cycling by source. */

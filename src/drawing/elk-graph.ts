@@ -44,8 +44,8 @@ export interface LayoutResult {
 
 export const NODE_WIDTH = 156;
 export const NODE_HEIGHT = 44;
-export const MERGE_WIDTH = 120;
-export const MERGE_HEIGHT = 40;
+export const MERGE_WIDTH = 144;
+export const MERGE_HEIGHT = 44;
 export const CONCAT_HEIGHT = 52;
 export const GROUP_HEADER = 26;
 export const COLLAPSED_WIDTH = 176;

@@ -91,20 +91,31 @@ stage.appendChild(minimap);
 const tooltip = element('div', { id: 'tooltip', role: 'tooltip' }, stage);
 buildLegend(legend);
 
+/** What each mark of the drawing means; one entry per kind of mark, each kept on one line. */
 function buildLegend(parent: HTMLElement): void {
-  const entry = (shape: string, label: string): void => {
-    const span = element('span', {}, parent);
+  const entry = (shape: string, label: string, title: string): void => {
+    const span = element('span', { class: 'entry', title }, parent);
     const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     svg.setAttribute('width', '26');
     svg.setAttribute('height', '14');
+    svg.setAttribute('aria-hidden', 'true');
     svg.classList.add('graph-content');
     svg.innerHTML = shape; // constant markup from this file, no data
     span.append(svg, ` ${label}`);
   };
-  entry('<g class="node merge-add"><ellipse class="shape" cx="13" cy="7" rx="12" ry="6"/></g>', 'add (sum, same channels)');
-  entry('<g class="node merge-concat"><rect class="shape" x="1" y="1" width="24" height="12" rx="2"/><rect class="seg-0" x="4" y="4" width="9" height="6"/><rect class="seg-1" x="13" y="4" width="9" height="6"/></g>', 'concat (channels stacked)');
-  entry('<path class="edge arc" d="M2,12 C24,12 24,2 2,2" stroke-width="2"/>', 'dense edge');
-  entry('<path class="edge" d="M1,7 L25,7" stroke-width="4"/>', 'width = channels');
+  entry('<g class="node merge-add"><ellipse class="shape" cx="13" cy="7" rx="12" ry="6"/></g>', 'add', 'add: element-wise sum of inputs with the same channels (a residual connection)');
+  entry(
+    '<g class="node merge-concat"><rect class="shape" x="1" y="1" width="24" height="12" rx="2"/><rect class="seg-0" x="4" y="4" width="10" height="6"/><rect class="seg-1" x="14" y="4" width="5" height="6"/><rect class="seg-2" x="19" y="4" width="4" height="6"/></g>',
+    'concat: a colour per source, width by its channels',
+    'concat: channels stacked; the bar has one segment per input source, its width proportional to the channels that source contributes',
+  );
+  entry(
+    '<g class="glyph"><rect class="frame" x="4" y="1" width="16" height="12"/><rect class="cell input" x="4.5" y="1.5" width="3" height="3"/><rect class="cell input" x="4.5" y="5.5" width="3" height="3"/><rect class="cell" x="8.5" y="5.5" width="3" height="3"/><rect class="cell input" x="4.5" y="9.5" width="3" height="3"/><rect class="cell" x="8.5" y="9.5" width="3" height="3"/><rect class="cell" x="12.5" y="9.5" width="3" height="3"/></g>',
+    'dense block: row reads column',
+    'dense block glyph: row ℓ is a layer, column s a source (first column, in the input colour: the block input, then each earlier layer); a filled cell means layer ℓ reads the feature maps of s',
+  );
+  entry('<path class="edge arc" d="M2,3 L20,3 L20,11 L6,11" stroke-width="2"/>', 'dense edge', 'dense edge: a layer reads an earlier layer’s feature maps through the concatenations (runs beside the block)');
+  entry('<path class="edge" d="M1,7 L25,7" stroke-width="4"/>', 'width = channels', 'edge width grows with the number of channels it carries');
 }
 
 // ── Graph ──
