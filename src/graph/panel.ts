@@ -351,6 +351,11 @@ export async function saveExport(documentUri: vscode.Uri, model: string, format:
   const bytes = format === 'svg' ? new TextEncoder().encode(data) : Uint8Array.from(Buffer.from(data, 'base64'));
   await vscode.workspace.fs.writeFile(target, bytes);
   log.info(`graph: exported ${format.toUpperCase()} to ${target.toString()}`);
-  void vscode.window.showInformationMessage(`Graph exported to ${target.fsPath || target.toString()}`);
+  // Like the PyTorch export: the file is one click away, in an editor or in the system's file manager.
+  const reveal = target.scheme === 'file' ? ['Reveal in File Explorer'] : [];
+  void vscode.window.showInformationMessage(`Graph exported to ${target.fsPath || target.toString()}`, 'Open', ...reveal).then((choice) => {
+    if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', target, { viewColumn: vscode.ViewColumn.Beside });
+    else if (choice) void vscode.commands.executeCommand('revealFileInOS', target);
+  });
   return target;
 }

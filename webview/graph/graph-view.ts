@@ -151,6 +151,15 @@ export class GraphView {
     this.viewport.fit();
   }
 
+  /** Fits the graph's width (its height when laid out left-to-right), from its start. */
+  fitAcross(): void {
+    this.viewport.fitAcross(this.direction);
+  }
+
+  get layoutDirection(): LayoutDirection {
+    return this.direction;
+  }
+
   /** The current pan and zoom (the Compare view links two views through these). */
   get viewTransform(): ViewTransform {
     return this.viewport.current;

@@ -58,12 +58,28 @@ const modelSelect = custom('vscode-single-select', { id: 'model-select', 'aria-l
 modelSelect.style.display = 'none';
 const summary = element('span', { id: 'summary' }, toolbar);
 element('span', { class: 'spacer' }, toolbar);
-const fitButton = custom('vscode-button', { id: 'fit', secondary: '', title: 'Fit to view (0)' }, 'Fit', toolbar);
-const expandButton = custom('vscode-button', { id: 'expand-all', secondary: '' }, 'Expand all', toolbar);
-const collapseButton = custom('vscode-button', { id: 'collapse-all', secondary: '' }, 'Collapse all', toolbar);
-const printBox = custom('vscode-checkbox', { id: 'print-theme', title: 'Export dark ink on white' }, 'Print theme', toolbar);
-const svgButton = custom('vscode-button', { id: 'export-svg' }, 'Export SVG', toolbar);
-const pngButton = custom('vscode-button', { id: 'export-png' }, 'Export PNG', toolbar);
+// Every toolbar action is a secondary button: none is the view's main action (VS Code keeps the primary
+// style for that), and the row may wrap between groups but never inside one.
+const viewGroup = element('span', { class: 'group', role: 'group', 'aria-label': 'View' }, toolbar);
+const directionButton = custom('vscode-button', { id: 'direction', secondary: '' }, 'Left to right', viewGroup);
+const fitButton = custom('vscode-button', { id: 'fit', secondary: '', title: 'Fit the whole graph (0)' }, 'Fit', viewGroup);
+const fitAcrossButton = custom('vscode-button', { id: 'fit-across', secondary: '' }, 'Fit width', viewGroup);
+const blockGroup = element('span', { class: 'group', role: 'group', 'aria-label': 'Blocks' }, toolbar);
+const expandButton = custom('vscode-button', { id: 'expand-all', secondary: '' }, 'Expand all', blockGroup);
+const collapseButton = custom('vscode-button', { id: 'collapse-all', secondary: '' }, 'Collapse all', blockGroup);
+const exportGroup = element('span', { class: 'group', role: 'group', 'aria-label': 'Export' }, toolbar);
+const printBox = custom('vscode-checkbox', { id: 'print-theme', title: 'Export dark ink on white' }, 'Print theme', exportGroup);
+const svgButton = custom('vscode-button', { id: 'export-svg', secondary: '', title: 'Export the graph as SVG, in the direction shown' }, 'Export SVG', exportGroup);
+const pngButton = custom('vscode-button', { id: 'export-png', secondary: '', title: 'Export the graph as PNG, in the direction shown' }, 'Export PNG', exportGroup);
+
+/** The direction button offers the other direction; "Fit width" becomes "Fit height" left-to-right. */
+function showDirection(direction: 'down' | 'right'): void {
+  directionButton.textContent = direction === 'down' ? 'Left to right' : 'Top down';
+  directionButton.title = direction === 'down' ? 'Lay the graph out left to right (also for exports)' : 'Lay the graph out top down (also for exports)';
+  fitAcrossButton.textContent = direction === 'down' ? 'Fit width' : 'Fit height';
+  fitAcrossButton.title = direction === 'down' ? 'Fit the graph’s width, from its start' : 'Fit the graph’s height, from its start';
+}
+showDirection('down');
 const status = element('div', { id: 'status', role: 'status', 'aria-live': 'polite' }, app);
 const training = new TrainingUi({
   parent: app,
@@ -180,6 +196,7 @@ function handle(message: HostToWebview): void {
     filter.accept(message);
     version = message.version;
     void view?.setDirection(message.settings.direction);
+    showDirection(message.settings.direction);
     showDiagnostics(message.diagnostics);
     if (message.graph) {
       model = message.graph.model;
@@ -202,6 +219,7 @@ function handle(message: HostToWebview): void {
       break;
     case 'settings':
       void view?.setDirection(message.settings.direction);
+      showDirection(message.settings.direction);
       break;
     case 'highlight':
       view?.highlight(message.ids);
@@ -245,6 +263,12 @@ async function start(): Promise<void> {
   });
   if (saved) view.restore({ view: saved.view ?? null, collapsed: saved.collapsed ?? {}, selected: saved.selected ?? null });
   fitButton.addEventListener('click', () => view?.fit());
+  fitAcrossButton.addEventListener('click', () => view?.fitAcross());
+  directionButton.addEventListener('click', () => {
+    const next = view?.layoutDirection === 'right' ? 'down' : 'right';
+    showDirection(next);
+    void view?.setDirection(next);
+  });
   expandButton.addEventListener('click', () => void view?.setAllCollapsed(false));
   collapseButton.addEventListener('click', () => void view?.setAllCollapsed(true));
   const theme = (): ExportTheme => ((printBox as unknown as { checked: boolean }).checked ? 'print' : 'current');
