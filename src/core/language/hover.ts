@@ -185,7 +185,8 @@ function groupSection(analysis: Analysis, instances: GroupInstance[]): string {
       `- Feature maps: ${output ? featureMaps(output) : 'unknown'}`,
       `- Parameters: ${formatCount(totals.params)}`,
       `- MACs: ${formatMacsExact(totals.macs)}`,
-      `- Activation memory: ${formatBytes(totals.activationBytes)} per sample`,
+      // Named apart from the graph tooltip's figure, which is the block's output alone.
+      `- Activation memory, all ${formatCount(totals.layers)} layers' outputs: ${formatBytes(totals.activationBytes)} per sample (the block's output alone: ${output ? formatBytes(activationBytes(output)) : 'unknown'})`,
       `- Layers: ${formatCount(totals.layers)}`,
     ].join('\n');
   }
