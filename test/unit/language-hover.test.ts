@@ -140,3 +140,17 @@ test('the graph tooltip of a block names its memory figure as the output alone, 
   assert.equal(rows.find((r) => r.key === 'Output activation memory')?.value, "3.06 MiB per sample (the block's output only)");
   assert.equal(rows.filter((r) => r.key === 'Activation memory').length, 0, 'no second figure under the hover\'s name');
 });
+
+test('hover on `channels` gives the count flowing into that call, per instance where they differ', () => {
+  const small = example('mnist_densenet.skipnet');
+  const one = hoverAt(small.analysis, offsetOf(small.text, 'channels)', 2))!;
+  assert.equal(slice(small.text, one.range), 'channels');
+  // 16 stem maps + 4 dense layers of growth 8 reach the one transition.
+  assert.equal(one.markdown, '**channels**: the channel count flowing into `conv` at this call: **48**.');
+  const big = example('densenet121.skipnet');
+  const three = hoverAt(big.analysis, offsetOf(big.text, 'channels)', 2))!;
+  const lines = three.markdown.split('\n');
+  assert.equal(lines[0], '**channels**: the channel count flowing into `conv` at this call, per instance:');
+  // 64 + 6·32, 128 + 12·32, 256 + 24·32: what each transition's 1×1 convolution halves.
+  assert.deepEqual(lines.slice(2).map((l) => l.replace(/^- `[^`]*`: /, '')), ['256', '512', '1,024']);
+});
