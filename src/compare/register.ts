@@ -1,5 +1,5 @@
 /**
- * Commands of issue 7 in the editor: `skipnet.compareModels` (pick two models, of one file or two, or a
+ * The Compare and export commands in the editor: `skipnet.compareModels` (pick two models, of one file or two, or a
  * model and its no-skip ablation; opens the Compare view) and `skipnet.exportPyTorch` (writes the model
  * as a torch.nn.Module next to the file). Both take `(uri?, modelName?)` so a CodeLens can pass the
  * model it sits on. Call `registerCompareView(context)` once from `activate`.

@@ -48,7 +48,8 @@ export function describeGroup(group: PayloadGroup, output: PayloadNode | undefin
     { key: 'Parameters', value: formatCount(BigInt(group.params)) },
     { key: 'MACs', value: formatMacsExact(BigInt(group.macs)) },
   ];
-  if (output) rows.push({ key: 'Activation memory', value: `${formatBytes(BigInt(output.memoryBytes))} per sample (output)` });
+  // The block's output alone; the editor's hover on the block sums the outputs of all its layers, and says so.
+  if (output) rows.push({ key: 'Output activation memory', value: `${formatBytes(BigInt(output.memoryBytes))} per sample (the block's output only)` });
   if (group.dense) rows.push({ key: 'Dense connections', value: `${group.dense.layers.length} layers, each reading the block input and every earlier layer` });
   rows.push({ key: 'Source', value: `line ${group.line} · ${group.id}` });
   return { title: `${group.label} (${group.block})`, rows };

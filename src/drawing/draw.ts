@@ -8,9 +8,10 @@ import type { LayoutDirection } from '../protocol/messages';
 import type { GraphPayload, PayloadGroup, PayloadNode } from '../protocol/payload';
 import { formatShape } from '../core/values';
 import { accessibleText, describeGroup, describeNode, featureMapText, truncate } from './describe';
-import { arcOffset, glyphCell, GROUP_HEADER, type LaidOutBox, type LayoutResult, type Point } from './elk-graph';
+import { routeArcs } from './arcs';
+import { arcRoom, glyphCell, GROUP_HEADER, type LaidOutBox, type LayoutResult, type Point } from './elk-graph';
 import { type SvgNode, svgNode as svgElement, textNode } from './svg-tree';
-import type { VisibleEdge, VisibleGraph, VisibleItem } from './visible';
+import type { VisibleGraph, VisibleItem } from './visible';
 
 type Element = SvgNode;
 
@@ -63,18 +64,18 @@ export function drawGraph(context: DrawContext): Drawing {
   const compounds = visible.compounds.slice().sort((a, b) => a.group.depth - b.group.depth);
   for (const compound of compounds) {
     const box = boxes.get(compound.id);
-    if (box) drawCompound(groupsLayer, compound.group, box, nodeById);
+    if (box) drawCompound(groupsLayer, compound.group, box, nodeById, context.direction);
   }
   const routes = new Map(layout.edges.map((e) => [e.id, e.points]));
+  const arcs = routeArcs(visible, boxes, payload.groups, context.direction);
   const showLabels = visible.edges.length <= 400;
   for (const edge of visible.edges) {
     if (edge.draw === 'hidden') continue;
     const target = nodeById.get(edge.target);
     const into = target?.merge ? ` into-${target.merge}` : '';
-    const points = edge.draw === 'arc' ? arcPoints(edge, boxes, context) : routes.get(edge.id);
+    const points = edge.draw === 'arc' ? arcs.routes.get(edge.id) : routes.get(edge.id);
     if (!points || points.length < 2) continue;
-    const d = edge.draw === 'arc' ? arcPath(points) : polylinePath(points);
-    const path = svgElement('path', { d, class: `edge${edge.draw === 'arc' ? ' arc' : ''}${into}`, 'stroke-width': edgeWidth(edge.channels).toFixed(2), 'marker-end': 'url(#arrow)', 'data-edge': edge.id }, edgesLayer);
+    const path = svgElement('path', { d: polylinePath(points), class: `edge${edge.draw === 'arc' ? ' arc' : ''}${into}`, 'stroke-width': edgeWidth(edge.channels).toFixed(2), 'marker-end': 'url(#arrow)', 'data-edge': edge.id, 'data-source': edge.source, 'data-target': edge.target }, edgesLayer);
     textNode('title', {}, `${edge.source} → ${edge.target}: ${edge.channels ?? '?'} channels`, path);
     if (showLabels && edge.draw === 'routed' && edge.channels !== null) drawEdgeLabel(labelsLayer, points, edge.channels);
   }
@@ -84,7 +85,8 @@ export function drawGraph(context: DrawContext): Drawing {
     const node = item.kind === 'node' ? drawNode(nodesLayer, item.node, box) : drawCollapsed(nodesLayer, item.group, box, nodeById.get(item.group.output ?? ''));
     items.set(item.id, { id: item.id, node, box, range: rangeOf(item), group: item.kind === 'collapsed' ? item.group : null });
   }
-  return { content, items, width: layout.width, height: layout.height };
+  // Lanes of model-level arcs may run beyond ELK's drawing, which had no room reserved for them.
+  return { content, items, width: Math.max(layout.width, arcs.extent.x + 12), height: Math.max(layout.height, arcs.extent.y + 12) };
 }
 
 function rangeOf(item: VisibleItem): { start: number; end: number } {
@@ -93,48 +95,6 @@ function rangeOf(item: VisibleItem): { start: number; end: number } {
 
 function polylinePath(points: Point[]): string {
   return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-}
-
-/** Arcs: start, two control points, end: a cubic curve bulging out of the block's column. */
-function arcPath(points: Point[]): string {
-  const [a, c1, c2, b] = points;
-  return `M${a.x.toFixed(1)},${a.y.toFixed(1)} C${c1.x.toFixed(1)},${c1.y.toFixed(1)} ${c2.x.toFixed(1)},${c2.y.toFixed(1)} ${b.x.toFixed(1)},${b.y.toFixed(1)}`;
-}
-
-/**
- * A dense edge leaves the source's right side (bottom when laid out left-to-right) and re-enters the
- * target's, bulging further the more layers it skips, like the curves of DenseNet's Figure 1.
- */
-function arcPoints(edge: VisibleEdge, boxes: Map<string, LaidOutBox>, context: DrawContext): Point[] | undefined {
-  const source = boxes.get(edge.source);
-  const target = boxes.get(edge.target);
-  if (!source || !target) return undefined;
-  const block = denseBlockAround(edge.target, context);
-  const layers = block?.dense?.layers.length ?? 8;
-  if (context.direction === 'right') {
-    const span = Math.abs(target.x - source.x) / Math.max(1, source.width + 28);
-    const base = Math.max(source.y + source.height, target.y + target.height);
-    const bulge = base + arcOffset(span, layers);
-    const a = { x: source.x + source.width * 0.6, y: source.y + source.height };
-    const b = { x: target.x + target.width * 0.4, y: target.y + target.height };
-    return [a, { x: a.x, y: bulge }, { x: b.x, y: bulge }, b];
-  }
-  const span = Math.abs(target.y - source.y) / Math.max(1, source.height + 28);
-  const base = Math.max(source.x + source.width, target.x + target.width);
-  const bulge = base + arcOffset(span, layers);
-  const a = { x: source.x + source.width, y: source.y + source.height * 0.6 };
-  const b = { x: target.x + target.width, y: target.y + target.height * 0.4 };
-  return [a, { x: bulge, y: a.y }, { x: bulge, y: b.y }, b];
-}
-
-function denseBlockAround(id: string, context: DrawContext): PayloadGroup | undefined {
-  const groups = new Map(context.payload.groups.map((g) => [g.id, g]));
-  const node = context.payload.nodes.find((n) => n.id === id);
-  for (let g = node ? node.group : (groups.get(id)?.parent ?? null); g; g = groups.get(g)?.parent ?? null) {
-    const group = groups.get(g);
-    if (group?.dense) return group;
-  }
-  return undefined;
 }
 
 function drawEdgeLabel(parent: Element, points: Point[], channels: number): void {
@@ -163,9 +123,14 @@ function drawNode(parent: Element, node: PayloadNode, box: LaidOutBox): SvgNode 
   const detail = `${formatShape(node.shape)} · ${featureMapText(node.featureMaps)}`;
   if (node.merge === 'add') {
     svgElement('ellipse', { class: 'shape', cx: w / 2, cy: h / 2, rx: w / 2, ry: h / 2 }, g);
-    text(g, 14, h / 2 - 2, '+', 'merge-sign');
-    text(g, w / 2 + 4, h / 2 - 3, truncate(node.label, 12), 'label', 'middle');
-    text(g, w / 2, h / 2 + 11, truncate(detail, 20), 'detail', 'middle');
+    // Each line gets as many characters as the ellipse's chord holds at that line's far edge (cap top
+    // of the label, descenders of the detail); the "+" takes the label line's left end.
+    const label = truncate(node.label, Math.floor((ellipseChord(w, h, 10) - SIGN_ROOM) / LABEL_CHAR));
+    const labelWidth = label.length * LABEL_CHAR_TYPICAL;
+    text(g, w / 2 - labelWidth / 2 + SIGN_ROOM / 2 - 3, h / 2 - 2, '+', 'merge-sign', 'end');
+    text(g, w / 2 + SIGN_ROOM / 2, h / 2 - 2, label, 'label', 'middle');
+    const detailChars = Math.floor(ellipseChord(w, h, 12) / DETAIL_CHAR);
+    text(g, w / 2, h / 2 + 10, detail.length <= detailChars ? detail : truncate(formatShape(node.shape), detailChars), 'detail', 'middle');
     return g;
   }
   svgElement('rect', { class: 'shape', width: w, height: h, rx: node.kind === 'input' ? 12 : 4 }, g);
@@ -181,6 +146,18 @@ function drawNode(parent: Element, node: PayloadNode, box: LaidOutBox): SvgNode 
   if (node.label !== node.kind) text(g, w - 6, 17, truncate(node.kind, 9), 'kind', 'end');
   text(g, 8, 34, truncate(detail, 26), 'detail');
   return g;
+}
+
+/** Widths of one character, px, wide enough for DejaVu Sans (the widest of the fonts a webview falls back to). */
+const LABEL_CHAR = 7.6; // 11 px bold
+const LABEL_CHAR_TYPICAL = 6.6;
+const DETAIL_CHAR = 6.4; // 10 px
+/** Room the add node's "+" takes on the label line, px. */
+const SIGN_ROOM = 16;
+
+/** Width of an ellipse inscribed in w × h at `dy` px above or below its centre. */
+function ellipseChord(w: number, h: number, dy: number): number {
+  return w * Math.sqrt(Math.max(0, 1 - (dy / (h / 2)) ** 2));
 }
 
 /** A concat node's bar: one slice per provenance segment, widths by channels, colours cycling by source. */
@@ -234,12 +211,14 @@ function drawGlyph(parent: Element, group: PayloadGroup, x: number, y: number): 
   });
 }
 
-function drawCompound(parent: Element, group: PayloadGroup, box: LaidOutBox, nodeById: Map<string, PayloadNode>): void {
+function drawCompound(parent: Element, group: PayloadGroup, box: LaidOutBox, nodeById: Map<string, PayloadNode>, direction: LayoutDirection): void {
   const g = svgElement('g', { class: `group${group.dense ? ' dense-block' : ''}`, 'data-group': group.id, transform: `translate(${box.x},${box.y})` }, parent);
   svgElement('rect', { width: box.width, height: box.height, rx: 8 }, g);
   drawToggle(g, 6, 6, group, false);
   const output = nodeById.get(group.output ?? '');
-  text(g, 28, GROUP_HEADER - 8, truncate(`${group.label} · ${group.block} → ${formatShape(group.outputShape)}${output ? ` (${featureMapText(output.featureMaps)})` : ''}`, Math.max(8, Math.floor((box.width - 34) / 6.2))), 'title');
+  // The title ends before the gutter where a dense block's arc lanes enter (src/drawing/arcs.ts).
+  const lanes = group.dense && direction === 'down' ? arcRoom(group.dense.layers.length) : 0;
+  text(g, 28, GROUP_HEADER - 8, truncate(`${group.label} · ${group.block} → ${formatShape(group.outputShape)}${output ? ` (${featureMapText(output.featureMaps)})` : ''}`, Math.max(8, Math.floor((box.width - 34 - lanes) / 6.2))), 'title');
 }
 
 /** Arrow marker and such; one <defs> per SVG. */

@@ -44,8 +44,8 @@ export interface LayoutResult {
 
 export const NODE_WIDTH = 156;
 export const NODE_HEIGHT = 44;
-export const MERGE_WIDTH = 120;
-export const MERGE_HEIGHT = 40;
+export const MERGE_WIDTH = 144;
+export const MERGE_HEIGHT = 44;
 export const CONCAT_HEIGHT = 52;
 export const GROUP_HEADER = 26;
 export const COLLAPSED_WIDTH = 176;
@@ -96,14 +96,9 @@ export function rootLayoutOptions(direction: LayoutDirection, edgeCount: number)
   };
 }
 
-/** Room beside a dense block for its arcs: they bulge by up to this much (see `arcOffset`). */
+/** Room beside a dense block for the lanes of its arcs, px (see src/drawing/arcs.ts). */
 export function arcRoom(layers: number): number {
   return 24 + 4 * layers;
-}
-
-/** How far an arc spanning `span` layers bulges out of the column. */
-export function arcOffset(span: number, layers: number): number {
-  return 12 + (arcRoom(layers) - 16) * Math.min(1, span / Math.max(1, layers));
 }
 
 function groupPadding(dense: number, direction: LayoutDirection): string {

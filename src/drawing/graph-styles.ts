@@ -32,6 +32,9 @@ export const GRAPH_CSS = `.graph-content text { font-family: var(--g-font); fill
 .graph-content .edge.into-concat { stroke: var(--g-concat); }
 .graph-content .edge.arc { stroke: var(--g-dense); stroke-opacity: 0.7; }
 .graph-content .edge-label { fill: var(--g-muted); font-size: 9px; }
+.graph-content.tracing .edge { stroke-opacity: 0.12; }
+.graph-content.tracing .edge.related { stroke-opacity: 1; }
+.graph-content.tracing .edge-labels { opacity: 0.25; }
 .graph-content .node { cursor: pointer; outline: none; }
 .graph-content .node.highlighted > .shape { fill: var(--g-highlight); }
 .graph-content .node.selected > .shape, .graph-content .node:focus > .shape { stroke: var(--g-focus); stroke-width: 2.5; }

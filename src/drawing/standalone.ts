@@ -62,8 +62,14 @@ export function standaloneTree(drawing: Drawing, palette: Record<string, string>
   svg.children.push(definitions());
   svgNode('rect', { x: -MARGIN, y: -MARGIN, width: outerWidth, height: outerHeight, fill: palette['--g-bg'] }, svg);
   // The page's copy carries an id (the minimap <use>s it); an export does not.
-  svg.children.push({ ...drawing.content, attributes: drawing.content.attributes.filter(([name]) => name !== 'id') });
+  svg.children.push(withoutControls({ ...drawing.content, attributes: drawing.content.attributes.filter(([name]) => name !== 'id') }));
   return svg;
+}
+
+/** The tree without the view's controls (the blocks' +/− toggles): a picture has nothing to click. */
+function withoutControls(node: SvgNode): SvgNode {
+  const isControl = (child: SvgNode): boolean => child.attributes.some(([name, value]) => name === 'class' && value.split(' ').includes('toggle'));
+  return { ...node, children: node.children.filter((child) => !isControl(child)).map(withoutControls) };
 }
 
 export function standaloneSvg(drawing: Drawing, palette: Record<string, string> = PRINT_PALETTE): string {

@@ -50,7 +50,7 @@ export class GraphPanel implements vscode.Disposable {
   private readonly onTrainingEmitter = new vscode.EventEmitter<Extract<WebviewToHost, { type: 'trainingProgress' | 'trainingEnded' }>>();
   /** Fires when the panel closes. */
   readonly onDidDispose = this.onDisposeEmitter.event;
-  /** Training progress and end reports from the webview (for the training commands of issue 5). */
+  /** Training progress and end reports from the webview (for the Train and Stop Training commands and the status bar). */
   readonly onTrainingMessage = this.onTrainingEmitter.event;
   /** A start asked for before the webview was ready (skipnet.train on a new panel): sent after `init`. */
   private pendingStart: { backend: TrainingBackendChoice | null; engine: TrainingEngineChoice | null } | null = null;
@@ -409,6 +409,11 @@ export async function saveExport(documentUri: vscode.Uri, model: string, format:
   const bytes = format === 'svg' ? new TextEncoder().encode(data) : Uint8Array.from(Buffer.from(data, 'base64'));
   await vscode.workspace.fs.writeFile(target, bytes);
   log.info(`graph: exported ${format.toUpperCase()} to ${target.toString()}`);
-  void vscode.window.showInformationMessage(`Graph exported to ${target.fsPath || target.toString()}`);
+  // Like the PyTorch export: the file is one click away, in an editor or in the system's file manager.
+  const reveal = target.scheme === 'file' ? ['Reveal in File Explorer'] : [];
+  void vscode.window.showInformationMessage(`Graph exported to ${target.fsPath || target.toString()}`, 'Open', ...reveal).then((choice) => {
+    if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', target, { viewColumn: vscode.ViewColumn.Beside });
+    else if (choice) void vscode.commands.executeCommand('revealFileInOS', target);
+  });
   return target;
 }

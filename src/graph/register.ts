@@ -46,7 +46,12 @@ function findPanel(uri: vscode.Uri, model?: string): GraphPanel | undefined {
   return matches.find((p) => !model || p.modelName === model) ?? matches[0];
 }
 
-export function showGraph(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, uriArg: unknown, modelArg: unknown, toSide: boolean): GraphPanel | undefined {
+/**
+ * Opens (or reveals) the graph of a document beside its editor, like Markdown's "Open Preview to the
+ * Side": the source stays in view while the graph follows it. `keepFocus`: the editor keeps the focus
+ * (the title-bar button, Train); otherwise the graph takes it (Show Graph, its CodeLens).
+ */
+export function showGraph(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, uriArg: unknown, modelArg: unknown, keepFocus: boolean): GraphPanel | undefined {
   const uri = targetUri(uriArg);
   if (!uri) {
     void vscode.window.showWarningMessage('Open a .skipnet file to see its graph.');
@@ -56,14 +61,14 @@ export function showGraph(context: vscode.ExtensionContext, log: vscode.LogOutpu
   const existing = findPanel(uri, model || undefined);
   if (existing) {
     if (model) existing.showModel(model);
-    existing.reveal(toSide);
+    existing.reveal(true);
     return existing;
   }
   // retainContextWhenHidden: a run (and its tensors) lives in the page; hiding the tab must not end it.
   const panel = vscode.window.createWebviewPanel(
     GRAPH_VIEW_TYPE,
     'Graph',
-    { viewColumn: toSide ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preserveFocus: toSide },
+    { viewColumn: vscode.ViewColumn.Beside, preserveFocus: keepFocus },
     { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(context.extensionUri, 'media', 'data'), CIFAR_CACHE] },
   );
   return track(new GraphPanel(panel, context.extensionUri, uri, model, log, context.workspaceState));

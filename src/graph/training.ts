@@ -1,5 +1,5 @@
 /**
- * Host side of "Train here" (issue 5). The engine runs inside the graph webview; the host decides what a
+ * Host side of "Train here". The engine runs inside the graph webview; the host decides what a
  * run gets: the document's text, the settings (skipnet.training.backend, skipnet.training.statsInterval)
  * and the data (a bundled set served from the extension, or a workspace folder of images, read here and
  * only in a trusted workspace). It also keeps the status bar in step with the progress the webview reports.

@@ -79,7 +79,7 @@ export interface ParameterSuggestion {
   withinTolerance: boolean;
 }
 
-/** One step of a "Train both" run (issue 5's engine), for the overlaid curves. */
+/** One step of a "Train both" run (the same training engine as Train here), for the overlaid curves. */
 export interface CompareTrainingPoint {
   step: number;
   epoch: number;

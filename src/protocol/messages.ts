@@ -28,7 +28,7 @@ interface Tagged {
   version: number;
 }
 
-// ── Training (issue 5): the engine runs in the webview; these carry its progress and statistics ──
+// ── Training: the engine runs in the webview; these carry its progress and statistics ──
 
 /** One layer's statistics at one training step; every field optional so engines can send what they compute. */
 export interface LayerStatistics {

@@ -1,5 +1,5 @@
 /// <reference types="mocha" />
-// Issue 7's editor commands as VS Code runs them.
+// The Compare and PyTorch export commands as VS Code runs them.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { activateSkipNet, exampleUris } from './helpers';

@@ -42,4 +42,15 @@ suite('graph command', () => {
     assert.equal(vscode.window.tabGroups.all.flatMap((group) => group.tabs).filter(isGraphTab).length, 1);
     await vscode.window.tabGroups.close(tab);
   });
+
+  test('skipnet.showGraph (the CodeLens) also opens beside the source, which stays in view, and focuses the graph', async () => {
+    const [uri] = (await exampleUris()).filter((candidate) => candidate.path.endsWith('/resnet18.skipnet'));
+    const editor = await vscode.window.showTextDocument(uri);
+    await vscode.commands.executeCommand('skipnet.showGraph', uri);
+    const tab = await waitForTab((candidate) => isGraphTab(candidate) && candidate.label === 'Graph: resnet18.skipnet');
+    assert.notEqual(tab.group.viewColumn, editor.viewColumn, 'the graph opens beside the editor, not over it');
+    assert.ok(vscode.window.visibleTextEditors.some((e) => e.document.uri.toString() === uri.toString()), 'the source is still visible');
+    assert.equal(tab.isActive && tab.group.isActive, true, 'the graph has the focus');
+    await vscode.window.tabGroups.close(tab);
+  });
 });

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze } from '../../src/core';
 import { hoverAt, MAX_HOVER_ROWS } from '../../src/core/language';
+import { describeGroup } from '../../src/drawing/describe';
+import { buildGraphPayload } from '../../src/protocol';
 import { example, offsetOf, slice } from './helpers';
 
 test('hover on the concat of densenet121 denselayer lists the feature maps of all 58 instances', () => {
@@ -26,7 +28,8 @@ test('hover on a block-call label shows the instance totals (denseblock1: 335,04
   assert.ok(lines.includes('- Output: `56×56×256`'));
   assert.ok(lines.includes('- Parameters: 335,040'));
   assert.ok(lines.includes('- MACs: 1,040,449,536 (1.04 G)'));
-  assert.ok(lines.includes('- Activation memory: 63.2 MiB per sample'));
+  // Says which figure it is: the graph tooltip gives the output alone (3.06 MiB), labelled as such.
+  assert.ok(lines.includes("- Activation memory, all 42 layers' outputs: 63.2 MiB per sample (the block's output alone: 3.06 MiB)"), lines.join('\n'));
   assert.ok(lines.includes('- Layers: 42'));
   // Provenance relative to the block instance: the six new layers of growth 32 on top of the 64 input maps.
   assert.ok(
@@ -127,4 +130,27 @@ test('hovers of blocks used thousands of times stay bounded', () => {
   const hover = hoverAt(analyze(text), offsetOf(text, 'conv', 1))!;
   assert.equal(hover.markdown.split('\n').filter((line) => line.startsWith('| `')).length, MAX_HOVER_ROWS);
   assert.ok(hover.markdown.endsWith('…and 400 more.'));
+});
+
+test('the graph tooltip of a block names its memory figure as the output alone, apart from the hover\'s sum over layers', () => {
+  const { analysis } = example('densenet121.skipnet');
+  const payload = buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: [analysis.models[0].name] });
+  const group = payload.groups.find((g) => g.id === 'denseblock1')!;
+  const rows = describeGroup(group, payload.nodes.find((n) => n.id === group.output), false).rows;
+  assert.equal(rows.find((r) => r.key === 'Output activation memory')?.value, "3.06 MiB per sample (the block's output only)");
+  assert.equal(rows.filter((r) => r.key === 'Activation memory').length, 0, 'no second figure under the hover\'s name');
+});
+
+test('hover on `channels` gives the count flowing into that call, per instance where they differ', () => {
+  const small = example('mnist_densenet.skipnet');
+  const one = hoverAt(small.analysis, offsetOf(small.text, 'channels)', 2))!;
+  assert.equal(slice(small.text, one.range), 'channels');
+  // 16 stem maps + 4 dense layers of growth 8 reach the one transition.
+  assert.equal(one.markdown, '**channels**: the channel count flowing into `conv` at this call: **48**.');
+  const big = example('densenet121.skipnet');
+  const three = hoverAt(big.analysis, offsetOf(big.text, 'channels)', 2))!;
+  const lines = three.markdown.split('\n');
+  assert.equal(lines[0], '**channels**: the channel count flowing into `conv` at this call, per instance:');
+  // 64 + 6·32, 128 + 12·32, 256 + 24·32: what each transition's 1×1 convolution halves.
+  assert.deepEqual(lines.slice(2).map((l) => l.replace(/^- `[^`]*`: /, '')), ['256', '512', '1,024']);
 });

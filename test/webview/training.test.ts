@@ -101,6 +101,9 @@ test('cpu: the step counter and the loss change on screen; stop stops at once an
   await waitForState(w, 'stopped');
   assert.equal(await step(w), stoppedAt, 'no progress after stop');
   assert.match((await w.page.locator('#train-message').textContent()) ?? '', /^Stopped after \d+ steps\.$/);
+  // A stopped run has no time left and no speed on screen.
+  assert.equal(await w.page.locator('#train-eta').textContent(), '');
+  assert.equal(await w.page.locator('#train-speed').textContent(), '');
   // Every tensor the run made is freed: only what the backend itself keeps remains (none on cpu).
   assert.equal(await w.page.evaluate(() => document.getElementById('training')?.dataset.tensors), '0');
   const posted = await w.posted();

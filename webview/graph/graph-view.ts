@@ -71,10 +71,16 @@ export class GraphView {
     on('pointerover', (e) => this.onHover(e as PointerEvent));
     on('pointermove', (e) => this.moveTooltip(e as PointerEvent));
     on('pointerout', (e) => {
-      if (!(e as PointerEvent).relatedTarget || !this.itemOf((e as PointerEvent).relatedTarget as Element)) this.hideTooltip();
+      if (!(e as PointerEvent).relatedTarget || !this.itemOf((e as PointerEvent).relatedTarget as Element)) {
+        this.hideTooltip();
+        this.trace(this.selectedItem());
+      }
     });
     on('focusin', (e) => this.onFocus(e));
-    on('focusout', () => this.hideTooltip());
+    on('focusout', () => {
+      this.hideTooltip();
+      this.trace(this.selectedItem());
+    });
   }
 
   dispose(): void {
@@ -145,6 +151,15 @@ export class GraphView {
     this.viewport.fit();
   }
 
+  /** Fits the graph's width (its height when laid out left-to-right), from its start. */
+  fitAcross(): void {
+    this.viewport.fitAcross(this.direction);
+  }
+
+  get layoutDirection(): LayoutDirection {
+    return this.direction;
+  }
+
   /** The current pan and zoom (the Compare view links two views through these). */
   get viewTransform(): ViewTransform {
     return this.viewport.current;
@@ -200,21 +215,51 @@ export class GraphView {
   private applySelection(): void {
     if (!this.rendering || !this.visible) return;
     for (const element of this.layer.querySelectorAll('.node.selected')) element.classList.remove('selected');
-    const owner = this.selected ? this.visible.ownerOf.get(this.selected) : undefined;
+    const owner = this.selectedItem();
     if (owner) this.rendering.items.get(owner)?.element.classList.add('selected');
+    this.trace(owner);
   }
 
+  /** The visible item showing the selection, if any. */
+  private selectedItem(): string | null {
+    return (this.selected && this.visible?.ownerOf.get(this.selected)) || null;
+  }
+
+  /**
+   * Brings the edges into and out of one item forward and fades the others, so a dense block's arcs can
+   * be followed one layer at a time; null restores every edge.
+   */
+  private trace(id: string | null): void {
+    const content = this.rendering?.content;
+    if (!content) return;
+    for (const edge of content.querySelectorAll('.edge.related')) edge.classList.remove('related');
+    content.classList.toggle('tracing', id !== null);
+    if (id === null) return;
+    for (const edge of content.querySelectorAll<SVGPathElement>('.edge')) {
+      if (edge.dataset.source !== id && edge.dataset.target !== id) continue;
+      edge.classList.add('related');
+      edge.parentNode?.appendChild(edge);
+    }
+  }
+
+  /**
+   * Marks the highlighted items and, when asked, brings one into view: the selected item when it is among
+   * them (a click inside a repeated block selects its definition line, which every instance shares: the
+   * clicked instance must stay where it is), else the first.
+   */
   private applyHighlight(bringIntoView: boolean): void {
     if (!this.rendering || !this.visible) return;
     for (const element of this.layer.querySelectorAll('.node.highlighted')) element.classList.remove('highlighted');
-    let first: RenderedItem | undefined;
+    const selected = this.selectedItem();
+    let shown: RenderedItem | undefined;
     for (const id of this.highlighted) {
       const item = this.rendering.items.get(this.visible.ownerOf.get(id) ?? id);
       if (!item) continue;
       item.element.classList.add('highlighted');
-      first ??= item;
+      if (item.id === selected) shown = item;
+      else shown ??= item;
     }
-    if (bringIntoView && first) this.viewport.reveal(first.box);
+    if (bringIntoView && shown) this.viewport.reveal(shown.box);
   }
 
   private itemOf(target: Element | null): RenderedItem | undefined {
@@ -290,12 +335,15 @@ export class GraphView {
 
   private onHover(event: PointerEvent): void {
     const item = this.itemOf(event.target as Element);
-    if (item) this.showTooltip(item, event.clientX, event.clientY);
+    if (!item) return;
+    this.trace(item.id);
+    this.showTooltip(item, event.clientX, event.clientY);
   }
 
   private onFocus(event: Event): void {
     const item = this.itemOf(event.target as Element);
     if (!item) return;
+    this.trace(item.id);
     const rect = item.element.getBoundingClientRect();
     this.showTooltip(item, rect.right, rect.top);
   }
@@ -325,22 +373,42 @@ export class GraphView {
     this.tooltip.setAttribute('aria-label', [accessibleText(description), ...extra.map((s) => s.text)].join('. '));
     this.tooltip.classList.add('visible');
     this.tooltip.dataset.for = item.id;
-    this.placeTooltip(clientX, clientY);
+    this.placeTooltip(item, clientX, clientY);
   }
 
   private moveTooltip(event: PointerEvent): void {
-    if (this.tooltip.classList.contains('visible') && this.itemOf(event.target as Element)) this.placeTooltip(event.clientX, event.clientY);
+    const item = this.itemOf(event.target as Element);
+    if (this.tooltip.classList.contains('visible') && item) this.placeTooltip(item, event.clientX, event.clientY);
   }
 
-  private placeTooltip(clientX: number, clientY: number): void {
+  /**
+   * Puts the tooltip beside the item, never over it: right of it at the pointer's height, else left, else
+   * below or above; clamped to the stage, the side that still covers the least of the item wins.
+   */
+  private placeTooltip(item: RenderedItem, clientX: number, clientY: number): void {
     const stage = this.stage.getBoundingClientRect();
     const tip = this.tooltip.getBoundingClientRect();
-    let x = clientX - stage.left + 14;
-    let y = clientY - stage.top + 14;
-    if (x + tip.width > stage.width) x = Math.max(0, clientX - stage.left - tip.width - 14);
-    if (y + tip.height > stage.height) y = Math.max(0, stage.height - tip.height - 4);
-    this.tooltip.style.left = `${x}px`;
-    this.tooltip.style.top = `${y}px`;
+    const node = item.element.getBoundingClientRect();
+    const gap = 8;
+    const clampX = (x: number): number => Math.min(Math.max(0, x), Math.max(0, stage.width - tip.width));
+    const clampY = (y: number): number => Math.min(Math.max(0, y), Math.max(0, stage.height - tip.height));
+    const pointerY = clientY - stage.top - 8;
+    const pointerX = clientX - stage.left - tip.width / 2;
+    const candidates = [
+      { x: node.right - stage.left + gap, y: pointerY },
+      { x: node.left - stage.left - gap - tip.width, y: pointerY },
+      { x: pointerX, y: node.bottom - stage.top + gap },
+      { x: pointerX, y: node.top - stage.top - gap - tip.height },
+    ].map((c) => ({ x: clampX(c.x), y: clampY(c.y) }));
+    const covered = (c: { x: number; y: number }): number => {
+      const w = Math.min(c.x + tip.width, node.right - stage.left) - Math.max(c.x, node.left - stage.left);
+      const h = Math.min(c.y + tip.height, node.bottom - stage.top) - Math.max(c.y, node.top - stage.top);
+      return Math.max(0, w) * Math.max(0, h);
+    };
+    let best = candidates[0];
+    for (const c of candidates) if (covered(c) < covered(best)) best = c;
+    this.tooltip.style.left = `${best.x}px`;
+    this.tooltip.style.top = `${best.y}px`;
   }
 
   private hideTooltip(): void {

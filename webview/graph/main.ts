@@ -64,12 +64,28 @@ const modelSelect = custom('vscode-single-select', { id: 'model-select', 'aria-l
 modelSelect.style.display = 'none';
 const summary = element('span', { id: 'summary' }, toolbar);
 element('span', { class: 'spacer' }, toolbar);
-const fitButton = custom('vscode-button', { id: 'fit', secondary: '', title: 'Fit to view (0)' }, 'Fit', toolbar);
-const expandButton = custom('vscode-button', { id: 'expand-all', secondary: '' }, 'Expand all', toolbar);
-const collapseButton = custom('vscode-button', { id: 'collapse-all', secondary: '' }, 'Collapse all', toolbar);
-const printBox = custom('vscode-checkbox', { id: 'print-theme', title: 'Export dark ink on white' }, 'Print theme', toolbar);
-const svgButton = custom('vscode-button', { id: 'export-svg' }, 'Export SVG', toolbar);
-const pngButton = custom('vscode-button', { id: 'export-png' }, 'Export PNG', toolbar);
+// Every toolbar action is a secondary button: none is the view's main action (VS Code keeps the primary
+// style for that), and the row may wrap between groups but never inside one.
+const viewGroup = element('span', { class: 'group', role: 'group', 'aria-label': 'View' }, toolbar);
+const directionButton = custom('vscode-button', { id: 'direction', secondary: '' }, 'Left to right', viewGroup);
+const fitButton = custom('vscode-button', { id: 'fit', secondary: '', title: 'Fit the whole graph (0)' }, 'Fit', viewGroup);
+const fitAcrossButton = custom('vscode-button', { id: 'fit-across', secondary: '' }, 'Fit width', viewGroup);
+const blockGroup = element('span', { class: 'group', role: 'group', 'aria-label': 'Blocks' }, toolbar);
+const expandButton = custom('vscode-button', { id: 'expand-all', secondary: '' }, 'Expand all', blockGroup);
+const collapseButton = custom('vscode-button', { id: 'collapse-all', secondary: '' }, 'Collapse all', blockGroup);
+const exportGroup = element('span', { class: 'group', role: 'group', 'aria-label': 'Export' }, toolbar);
+const printBox = custom('vscode-checkbox', { id: 'print-theme', title: 'Export dark ink on white' }, 'Print theme', exportGroup);
+const svgButton = custom('vscode-button', { id: 'export-svg', secondary: '', title: 'Export the graph as SVG, in the direction shown' }, 'Export SVG', exportGroup);
+const pngButton = custom('vscode-button', { id: 'export-png', secondary: '', title: 'Export the graph as PNG, in the direction shown' }, 'Export PNG', exportGroup);
+
+/** The direction button offers the other direction; "Fit width" becomes "Fit height" left-to-right. */
+function showDirection(direction: 'down' | 'right'): void {
+  directionButton.textContent = direction === 'down' ? 'Left to right' : 'Top down';
+  directionButton.title = direction === 'down' ? 'Lay the graph out left to right (also for exports)' : 'Lay the graph out top down (also for exports)';
+  fitAcrossButton.textContent = direction === 'down' ? 'Fit width' : 'Fit height';
+  fitAcrossButton.title = direction === 'down' ? 'Fit the graph’s width, from its start' : 'Fit the graph’s height, from its start';
+}
+showDirection('down');
 const status = element('div', { id: 'status', role: 'status', 'aria-live': 'polite' }, app);
 const training = new TrainingUi({
   parent: app,
@@ -110,20 +126,31 @@ stage.appendChild(minimap);
 const tooltip = element('div', { id: 'tooltip', role: 'tooltip' }, stage);
 buildLegend(legend);
 
+/** What each mark of the drawing means; one entry per kind of mark, each kept on one line. */
 function buildLegend(parent: HTMLElement): void {
-  const entry = (shape: string, label: string): void => {
-    const span = element('span', {}, parent);
+  const entry = (shape: string, label: string, title: string): void => {
+    const span = element('span', { class: 'entry', title }, parent);
     const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     svg.setAttribute('width', '26');
     svg.setAttribute('height', '14');
+    svg.setAttribute('aria-hidden', 'true');
     svg.classList.add('graph-content');
     svg.innerHTML = shape; // constant markup from this file, no data
     span.append(svg, ` ${label}`);
   };
-  entry('<g class="node merge-add"><ellipse class="shape" cx="13" cy="7" rx="12" ry="6"/></g>', 'add (sum, same channels)');
-  entry('<g class="node merge-concat"><rect class="shape" x="1" y="1" width="24" height="12" rx="2"/><rect class="seg-0" x="4" y="4" width="9" height="6"/><rect class="seg-1" x="13" y="4" width="9" height="6"/></g>', 'concat (channels stacked)');
-  entry('<path class="edge arc" d="M2,12 C24,12 24,2 2,2" stroke-width="2"/>', 'dense edge');
-  entry('<path class="edge" d="M1,7 L25,7" stroke-width="4"/>', 'width = channels');
+  entry('<g class="node merge-add"><ellipse class="shape" cx="13" cy="7" rx="12" ry="6"/></g>', 'add', 'add: element-wise sum of inputs with the same channels (a residual connection)');
+  entry(
+    '<g class="node merge-concat"><rect class="shape" x="1" y="1" width="24" height="12" rx="2"/><rect class="seg-0" x="4" y="4" width="10" height="6"/><rect class="seg-1" x="14" y="4" width="5" height="6"/><rect class="seg-2" x="19" y="4" width="4" height="6"/></g>',
+    'concat: a colour per source, width by its channels',
+    'concat: channels stacked; the bar has one segment per input source, its width proportional to the channels that source contributes',
+  );
+  entry(
+    '<g class="glyph"><rect class="frame" x="4" y="1" width="16" height="12"/><rect class="cell input" x="4.5" y="1.5" width="3" height="3"/><rect class="cell input" x="4.5" y="5.5" width="3" height="3"/><rect class="cell" x="8.5" y="5.5" width="3" height="3"/><rect class="cell input" x="4.5" y="9.5" width="3" height="3"/><rect class="cell" x="8.5" y="9.5" width="3" height="3"/><rect class="cell" x="12.5" y="9.5" width="3" height="3"/></g>',
+    'dense block: row reads column',
+    'dense block glyph: row ℓ is a layer, column s a source (first column, in the input colour: the block input, then each earlier layer); a filled cell means layer ℓ reads the feature maps of s',
+  );
+  entry('<path class="edge arc" d="M2,3 L20,3 L20,11 L6,11" stroke-width="2"/>', 'dense edge', 'dense edge: a layer reads an earlier layer’s feature maps through the concatenations (runs beside the block)');
+  entry('<path class="edge" d="M1,7 L25,7" stroke-width="4"/>', 'width = channels', 'edge width grows with the number of channels it carries');
 }
 
 // ── Graph ──
@@ -196,6 +223,7 @@ function handle(message: HostToWebview): void {
     filter.accept(message);
     version = message.version;
     void view?.setDirection(message.settings.direction);
+    showDirection(message.settings.direction);
     showDiagnostics(message.diagnostics);
     if (message.graph) {
       model = message.graph.model;
@@ -218,6 +246,7 @@ function handle(message: HostToWebview): void {
       break;
     case 'settings':
       void view?.setDirection(message.settings.direction);
+      showDirection(message.settings.direction);
       break;
     case 'highlight':
       view?.highlight(message.ids);
@@ -269,6 +298,12 @@ async function start(): Promise<void> {
   });
   if (saved) view.restore({ view: saved.view ?? null, collapsed: saved.collapsed ?? {}, selected: saved.selected ?? null });
   fitButton.addEventListener('click', () => view?.fit());
+  fitAcrossButton.addEventListener('click', () => view?.fitAcross());
+  directionButton.addEventListener('click', () => {
+    const next = view?.layoutDirection === 'right' ? 'down' : 'right';
+    showDirection(next);
+    void view?.setDirection(next);
+  });
   expandButton.addEventListener('click', () => void view?.setAllCollapsed(false));
   collapseButton.addEventListener('click', () => void view?.setAllCollapsed(true));
   const theme = (): ExportTheme => ((printBox as unknown as { checked: boolean }).checked ? 'print' : 'current');

@@ -77,6 +77,22 @@ export class Viewport {
   }
 
   /**
+   * Fits the cross axis (the width of a top-down graph, the height of a left-to-right one) and shows the
+   * graph's start: a long model at a readable size instead of the sliver a whole-graph fit gives.
+   */
+  fitAcross(direction: 'down' | 'right'): void {
+    const { width, height } = this.size();
+    if (!this.contentWidth || !this.contentHeight || !width || !height) return;
+    if (direction === 'down') {
+      const scale = clamp((width - 24) / this.contentWidth, MIN_SCALE, 1.5);
+      this.set({ scale, x: (width - this.contentWidth * scale) / 2, y: 12 });
+    } else {
+      const scale = clamp((height - 24) / this.contentHeight, MIN_SCALE, 1.5);
+      this.set({ scale, x: 12, y: (height - this.contentHeight * scale) / 2 });
+    }
+  }
+
+  /**
    * The first view of a graph: everything when that is still readable, else about 1:1 (fitting the
    * cross axis, never below READABLE_SCALE) at the start of the graph (top, or left when laid out
    * left-to-right), with the minimap giving the overview. `fit()` (the Fit button, key 0) shows it all.

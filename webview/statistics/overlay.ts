@@ -1,5 +1,5 @@
 /**
- * Live training statistics on the graph (issue 5): node colours and value badges for a chosen metric with
+ * Live training statistics on the graph: node colours and value badges for a chosen metric with
  * a legend, statistics and sparklines in the hover/focus tooltip, gradient flow at adds and concats, and
  * the DenseNet feature-reuse heat maps. Whoever runs the engine owns an instance:
  *

@@ -1,5 +1,5 @@
 /**
- * Where the training engine (issue 5) plugs into the graph view: it registers a controller that receives
+ * Where the training engine plugs into the graph view: it registers a controller that receives
  * the host's start/pause/resume/stop commands, and per-layer statistics are painted onto the drawing as
  * a node tint and a value badge.
  */

@@ -534,6 +534,8 @@ export class TrainingUi {
     toggle(this.buttons.pause, state === 'running' || state === 'loading');
     toggle(this.buttons.resume, state === 'paused');
     toggle(this.buttons.stop, active && state !== 'stopping');
+    // Speed and time left describe a run in progress; a finished, stopped or failed run has neither.
+    if (!active) for (const key of ['speed', 'eta'] as const) this.fields[key].textContent = '';
     if (!active && this.buttons.start.textContent !== 'Restart') this.buttons.start.textContent = state === 'idle' ? 'Train' : 'Train again';
     if (state === 'loading') this.buttons.start.textContent = 'Train';
   }

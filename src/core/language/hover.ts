@@ -6,11 +6,12 @@ import { formatBytes, formatCount, formatMacsExact, type Quantity } from '../for
 import { activationBytes, trainingMemory } from '../memory';
 import { describeProvenance } from '../provenance';
 import type { Range } from '../text';
-import { formatShape, formatValue } from '../values';
+import { channelsOf, formatShape, formatValue } from '../values';
 import {
   blockGroups,
   elementGroups,
   elementNodes,
+  groupInput,
   groupTotals,
   instanceName,
   labelTensors,
@@ -65,11 +66,32 @@ export function hoverAt(analysis: Analysis, offset: number): HoverResult | undef
       const fallback = arg.default === undefined ? 'required' : `default \`${formatValue(arg.default)}\``;
       return { range, markdown: `**${arg.name}**: argument of \`${target.layer}\`: ${arg.doc} (${fallback})` };
     }
+    case 'channels':
+      return { range, markdown: channelsHover(analysis, target.element) };
     case 'train-setting': {
       const setting = TRAIN_SETTINGS.find((s) => s.key === target.setting.key);
       return setting ? { range, markdown: `**${setting.key}**: training setting: ${setting.doc}` } : undefined;
     }
   }
+}
+
+/**
+ * `channels` in a call's arguments: the channel count of the tensor flowing into that call, for each
+ * instance (a block body runs once per call, and each call may see a different count).
+ */
+function channelsHover(analysis: Analysis, element: Element): string {
+  const counts: { name: string; channels: number | undefined }[] = [];
+  const channelsOfNode = (node: GraphNode | undefined): number | undefined => (node?.shape ? channelsOf(node.shape) : undefined);
+  for (const { model, node } of elementNodes(analysis, element)) counts.push({ name: instanceName(analysis, model, node.id), channels: channelsOfNode(node.inputs[0] ? model.nodeById.get(node.inputs[0]) : undefined) });
+  for (const { model, group } of elementGroups(analysis, element)) counts.push({ name: instanceName(analysis, model, group.id), channels: channelsOfNode(groupInput(model, group)) });
+  const head = `**channels**: the channel count flowing into \`${element.name}\` at this call`;
+  if (counts.length === 0) return `${head}; unknown here (no model runs this line).`;
+  const values = new Set(counts.map((c) => c.channels));
+  const text = (n: number | undefined): string => (n === undefined ? 'unknown' : formatCount(BigInt(n)));
+  if (values.size === 1) return `${head}: **${text(counts[0].channels)}**${counts.length > 1 ? ` in all ${formatCount(BigInt(counts.length))} instances` : ''}.`;
+  const shown = counts.slice(0, MAX_HOVER_ROWS).map((c) => `- \`${c.name}\`: ${text(c.channels)}`);
+  if (counts.length > shown.length) shown.push(`- …and ${formatCount(BigInt(counts.length - shown.length))} more.`);
+  return [`${head}, per instance:`, '', ...shown].join('\n');
 }
 
 function sourceText(analysis: Analysis, range: Range): string {
@@ -185,7 +207,8 @@ function groupSection(analysis: Analysis, instances: GroupInstance[]): string {
       `- Feature maps: ${output ? featureMaps(output) : 'unknown'}`,
       `- Parameters: ${formatCount(totals.params)}`,
       `- MACs: ${formatMacsExact(totals.macs)}`,
-      `- Activation memory: ${formatBytes(totals.activationBytes)} per sample`,
+      // Named apart from the graph tooltip's figure, which is the block's output alone.
+      `- Activation memory, all ${formatCount(totals.layers)} layers' outputs: ${formatBytes(totals.activationBytes)} per sample (the block's output alone: ${output ? formatBytes(activationBytes(output)) : 'unknown'})`,
       `- Layers: ${formatCount(totals.layers)}`,
     ].join('\n');
   }

@@ -53,6 +53,8 @@ function symbolOf(analysis: Analysis, target: SymbolTarget): NamedSymbol | strin
       return 'A model name is used by nothing else in the file; edit it in place.';
     case 'train-setting':
       return `'${target.setting.key}' is a training setting and cannot be renamed.`;
+    case 'channels':
+      return `'channels' is built into the language (the channel count flowing into the call) and cannot be renamed.`;
   }
 }
 

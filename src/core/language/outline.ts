@@ -92,7 +92,10 @@ export interface ModelLens {
   range: Range;
   nameRange: Range;
   batch: number;
-  /** "269,722 params · 40.55 MMACs · 12.3 MiB to train at batch 32", marked when errors leave it partial. */
+  /**
+   * "269,722 params · 40.55 MMACs · 12.3 MiB to train at batch 32"; when errors leave it partial it starts
+   * with "partial (fix the errors first) · ", so a lens cut off in a narrow editor still says so first.
+   */
   summary: string;
 }
 
@@ -107,7 +110,7 @@ export function modelLenses(analysis: Analysis, defaultBatch: number): ModelLens
     if (!declaration) continue;
     const batch = hasBatchSetting(declaration) ? graph.training.batch : defaultBatch;
     const summary = oneLineSummary(graph, batch);
-    lenses.push({ model: graph.name, range: graph.range, nameRange: graph.nameRange, batch, summary: graph.complete ? summary : `${summary} (partial: fix the errors first)` });
+    lenses.push({ model: graph.name, range: graph.range, nameRange: graph.nameRange, batch, summary: graph.complete ? summary : `partial (fix the errors first) · ${summary}` });
   }
   return lenses;
 }

@@ -59,6 +59,8 @@ export type SymbolTarget =
   | { kind: 'reference'; reference: TensorReference; range: Range }
   | { kind: 'parameter'; block: BlockDecl; name: string; range: Range; use?: ParameterUse }
   | { kind: 'layer-argument'; layer: string; name: string; range: Range }
+  /** `channels` in a call's arguments: the channel count flowing into that call (per instance). */
+  | { kind: 'channels'; element: Element; range: Range }
   | { kind: 'train-setting'; model: ModelDecl; setting: TrainSetting; range: Range };
 
 export interface SourceIndex {
@@ -90,20 +92,22 @@ function buildIndex(analysis: Analysis): SourceIndex {
   const index: SourceIndex = { scopes: [], labels: [], references: [], blockCalls: [], layerUses: [], parameterUses: [], targets: [] };
   const { blocks, file } = analysis;
 
-  const visitExpr = (expr: Expr, block: BlockDecl | undefined): void => {
+  // `call`: the layer or block call whose arguments hold the expression (where `channels` has a value).
+  const visitExpr = (expr: Expr, block: BlockDecl | undefined, call?: Element): void => {
     switch (expr.kind) {
       case 'name':
         if (block?.params.some((p) => p.name === expr.name)) index.parameterUses.push({ block, name: expr.name, range: expr.range, kind: 'value' });
+        else if (expr.name === 'channels' && call) index.targets.push({ kind: 'channels', element: call, range: expr.range });
         break;
       case 'unary':
-        visitExpr(expr.operand, block);
+        visitExpr(expr.operand, block, call);
         break;
       case 'binary':
-        visitExpr(expr.left, block);
-        visitExpr(expr.right, block);
+        visitExpr(expr.left, block, call);
+        visitExpr(expr.right, block, call);
         break;
       case 'call':
-        expr.args.forEach((arg) => visitExpr(arg.value, block));
+        expr.args.forEach((arg) => visitExpr(arg.value, block, call));
         break;
     }
   };
@@ -122,7 +126,7 @@ function buildIndex(analysis: Analysis): SourceIndex {
           index.parameterUses.push({ block: callee, name: arg.name, range: arg.nameRange, kind: 'keyword' });
         } else if (spec) index.targets.push({ kind: 'layer-argument', layer: spec.kind, name: arg.name, range: arg.nameRange });
       }
-      visitExpr(arg.value, block);
+      visitExpr(arg.value, block, element);
     });
   };
 

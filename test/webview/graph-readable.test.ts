@@ -1,0 +1,130 @@
+/**
+ * Readable pictures in the graph webview: the legend explains every mark and stays clear of the minimap,
+ * an add node's text stays inside its ellipse, the tooltip never covers the node it describes, and a click
+ * inside a repeated block keeps the clicked instance on screen when the editor highlights every instance.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { DOC_URI, examplePayload, launchBrowser, openWebview, type WebviewPage } from './harness';
+
+let browser: Browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+interface Rect {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+function rectOf(w: WebviewPage, selector: string): Promise<Rect> {
+  return w.page.locator(selector).first().evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+  });
+}
+
+const overlap = (a: Rect, b: Rect): number => Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+
+for (const width of [1200, 600, 420]) {
+  test(`legend at ${width} px: explains the dense-block glyph and concat colours, every entry whole, clear of the minimap`, async () => {
+    const w = await openWebview(browser, undefined, { width, height: 700 });
+    await w.init(examplePayload('resnet20'));
+    await w.page.waitForSelector('#minimap.visible');
+    const entries = await w.page.locator('#legend .entry').evaluateAll((spans) =>
+      spans.map((s) => {
+        const r = s.getBoundingClientRect();
+        const legend = s.parentElement!.getBoundingClientRect();
+        return { text: s.textContent?.trim() ?? '', title: s.getAttribute('title') ?? '', inside: r.left >= legend.left - 0.5 && r.right <= legend.right + 0.5 && r.bottom <= legend.bottom + 0.5, lines: Math.round(r.height / 14) };
+      }),
+    );
+    assert.deepEqual(
+      entries.map((e) => e.text),
+      ['add', 'concat: a colour per source, width by its channels', 'dense block: row reads column', 'dense edge', 'width = channels'],
+    );
+    assert.ok(entries.every((e) => e.inside && e.lines <= 1), `every entry whole, on one line: ${JSON.stringify(entries)}`);
+    assert.match(entries[2].title, /filled cell means layer ℓ reads the feature maps of s/);
+    assert.equal(await w.page.locator('#legend .glyph .cell').count(), 6);
+    assert.equal(overlap(await rectOf(w, '#legend'), await rectOf(w, '#minimap')), 0, 'legend and minimap apart');
+    await w.page.context().close();
+  });
+}
+
+test('add nodes: label, sign and shape stay inside the ellipse (resnet20, resnet50 expanded)', async () => {
+  for (const name of ['resnet20', 'resnet50']) {
+    const w = await openWebview(browser);
+    await w.init(examplePayload(name, 100_000));
+    const outside = await w.page.evaluate(() => {
+      const found: string[] = [];
+      for (const node of document.querySelectorAll<SVGGElement>('#graph .node.merge-add')) {
+        const ellipse = node.querySelector('ellipse')!;
+        const cx = ellipse.cx.baseVal.value;
+        const cy = ellipse.cy.baseVal.value;
+        const rx = ellipse.rx.baseVal.value;
+        const ry = ellipse.ry.baseVal.value;
+        for (const text of node.querySelectorAll('text')) {
+          const b = text.getBBox();
+          // The glyph box's corners, a pixel in from the font's line box.
+          for (const [x, y] of [[b.x + 1, b.y + 2], [b.x + b.width - 1, b.y + 2], [b.x + 1, b.y + b.height - 2], [b.x + b.width - 1, b.y + b.height - 2]]) {
+            if (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 > 1) found.push(`${node.dataset.id}: "${text.textContent}" at ${x.toFixed(1)},${y.toFixed(1)}`);
+          }
+        }
+      }
+      return found;
+    });
+    assert.ok((await w.page.locator('#graph .node.merge-add').count()) >= 9);
+    assert.deepEqual(outside, [], name);
+    await w.page.context().close();
+  }
+});
+
+test('the tooltip sits beside the hovered node, never over it (top, middle and rightmost node)', async () => {
+  const w = await openWebview(browser, undefined, { width: 700, height: 500 });
+  await w.init(examplePayload('mnist_resnet'));
+  await w.page.locator('#fit').click();
+  const nodes = await w.page.locator('#graph .nodes .node').evaluateAll((all) => all.map((n) => ({ id: n.getAttribute('data-id') ?? '', right: n.getBoundingClientRect().right })));
+  const rightmost = nodes.reduce((a, b) => (b.right > a.right ? b : a));
+  for (const id of [nodes[0].id, nodes[Math.floor(nodes.length / 2)].id, rightmost.id]) {
+    const node = w.page.locator(`[data-id="${id}"]`);
+    await node.hover({ force: true });
+    await w.page.waitForFunction((id) => document.getElementById('tooltip')?.classList.contains('visible') && document.getElementById('tooltip')?.dataset.for === id, id);
+    const tip = await rectOf(w, '#tooltip');
+    const box = await rectOf(w, `[data-id="${id}"]`);
+    assert.equal(overlap(tip, box), 0, `${id}: tooltip ${JSON.stringify(tip)} over node ${JSON.stringify(box)}`);
+  }
+  await w.page.context().close();
+});
+
+test('clicking a layer inside a repeated block keeps that instance on screen when the editor highlights every instance', async () => {
+  const payload = examplePayload('resnet20');
+  const first = await openWebview(browser);
+  await first.init(payload);
+  const id = 'layer3/basic2/conv1';
+  const box = await first.page.locator(`[data-id="${id}"]`).evaluate((g) => {
+    const m = (g as SVGGElement).transform.baseVal.consolidate()!.matrix;
+    return { x: m.e, y: m.f };
+  });
+  await first.page.context().close();
+  // The view as a user leaves it after scrolling down to layer 3 at 1:1.
+  const view = { scale: 1, x: 400 - box.x, y: 300 - box.y };
+  const w = await openWebview(browser, { uri: DOC_URI, model: payload.model, view, collapsed: {}, selected: null });
+  await w.init(payload, 5);
+  await w.page.locator(`[data-id="${id}"]`).click();
+  const before = await rectOf(w, `[data-id="${id}"]`);
+  // The host answers the click by selecting the definition line, which every instance of the block shares.
+  const instances = payload.nodes.filter((n) => n.range.start === payload.nodes.find((m) => m.id === id)!.range.start).map((n) => n.id);
+  assert.ok(instances.length >= 9 && instances[0] !== id, `${instances.length} instances, the first elsewhere`);
+  await w.send({ type: 'highlight', uri: DOC_URI, version: 5, ids: instances });
+  await w.page.waitForFunction((n) => document.querySelectorAll('.node.highlighted').length === n, instances.length);
+  const afterwards = await rectOf(w, `[data-id="${id}"]`);
+  const stage = await rectOf(w, '#stage');
+  assert.ok(afterwards.top >= stage.top && afterwards.bottom <= stage.bottom, `the clicked instance stays on screen: ${JSON.stringify(afterwards)} in ${JSON.stringify(stage)}`);
+  assert.deepEqual(afterwards, before, 'the view did not move');
+  await w.page.context().close();
+});

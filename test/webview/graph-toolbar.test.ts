@@ -1,0 +1,80 @@
+/**
+ * The graph view's toolbar and exports: secondary actions only, groups that never split when the row
+ * wraps, fit-to-width for long models, a layout-direction toggle that exports follow, and exported
+ * pictures without the view's +/− toggles.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { DOC_URI, examplePayload, launchBrowser, openWebview, type WebviewPage } from './harness';
+
+let browser: Browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function exportSvg(w: WebviewPage, requestId: number): Promise<string> {
+  await w.send({ type: 'exportRequest', uri: DOC_URI, version: 1, requestId, format: 'svg', theme: 'print' });
+  await w.page.waitForFunction((id) => window.__posted.some((m) => (m as { type: string; requestId?: number }).type === 'exportResult' && (m as { requestId?: number }).requestId === id), requestId);
+  const result = (await w.posted()).find((m) => m.type === 'exportResult' && m.requestId === requestId);
+  assert.ok(result && result.type === 'exportResult');
+  return result.data;
+}
+
+function svgSize(svg: string): { width: number; height: number } {
+  const match = /<svg[^>]* width="(\d+)" height="(\d+)"/.exec(svg);
+  assert.ok(match, 'an <svg> with a size');
+  return { width: Number(match[1]), height: Number(match[2]) };
+}
+
+test('toolbar at half width: only secondary buttons, each group on one row', async () => {
+  const w = await openWebview(browser, undefined, { width: 560, height: 700 });
+  await w.init(examplePayload('resnet20'));
+  const buttons = await w.page.locator('#toolbar vscode-button').evaluateAll((all) => all.map((b) => ({ id: b.id, secondary: b.hasAttribute('secondary') })));
+  assert.deepEqual(buttons.map((b) => b.id), ['direction', 'fit', 'fit-across', 'expand-all', 'collapse-all', 'export-svg', 'export-png']);
+  assert.ok(buttons.every((b) => b.secondary), 'no primary button in the toolbar');
+  const rows = await w.page.locator('#toolbar .group').evaluateAll((groups) => groups.map((g) => new Set([...g.children].map((c) => Math.round(c.getBoundingClientRect().top))).size));
+  assert.deepEqual(rows, [1, 1, 1], 'no group wraps inside itself');
+  await w.page.context().close();
+});
+
+test('Fit width on a tall model: the graph spans the width from its start, readable', async () => {
+  const w = await openWebview(browser, undefined, { width: 900, height: 600 });
+  await w.init(examplePayload('resnet20'));
+  await w.page.locator('#fit').click();
+  const fitted = await w.page.locator('#graph-content').evaluate((g) => g.getBoundingClientRect().width);
+  await w.page.locator('#fit-across').click();
+  const stage = await w.page.locator('#stage').evaluate((s) => s.getBoundingClientRect());
+  const content = await w.page.locator('#graph-content').evaluate((g) => g.getBoundingClientRect());
+  // The drawing's own width (its layout box) fills the stage less the 12 px margins; Fit shows a sliver.
+  const layoutWidth = await w.page.evaluate(() => Number(document.getElementById('minimap')!.getAttribute('viewBox')!.split(' ')[2]));
+  const scale = await w.page.evaluate(() => Number(/scale\(([\d.]+)\)/.exec(document.getElementById('viewport')!.getAttribute('transform')!)![1]));
+  assert.ok(Math.abs(layoutWidth * scale - (stage.width - 24)) < 1 || scale === 1.5, `width ${layoutWidth * scale} vs ${stage.width - 24}`);
+  assert.ok(scale >= 0.6, `readable scale ${scale}`);
+  assert.ok(content.width > 3 * fitted, `fit-width ${content.width} px against a whole-graph fit of ${fitted} px`);
+  // The view's 12 px margin plus the layout's own 12 px padding, scaled.
+  assert.ok(content.top - stage.top >= 0 && content.top - stage.top <= 12 + 12 * scale + 2, `from the top of the graph: ${content.top - stage.top} px down`);
+  await w.page.context().close();
+});
+
+test('direction toggle: left to right on screen and in the export; exports carry no +/− toggles', async () => {
+  const w = await openWebview(browser);
+  await w.init(examplePayload('resnet20'));
+  assert.ok((await w.page.locator('#graph .toggle').count()) >= 12, 'the view has toggles');
+  const down = await exportSvg(w, 1);
+  assert.equal((down.match(/class="toggle"/g) ?? []).length, 0, 'no toggles in the export');
+  assert.ok(svgSize(down).height > 5 * svgSize(down).width, `top-down export ${JSON.stringify(svgSize(down))}`);
+  const renders = await w.renderCount();
+  await w.page.locator('#direction').click();
+  await w.waitForRender(renders + 1);
+  assert.equal((await w.page.locator('#direction').textContent())?.trim(), 'Top down');
+  assert.equal((await w.page.locator('#fit-across').textContent())?.trim(), 'Fit height');
+  const right = await exportSvg(w, 2);
+  assert.equal((right.match(/class="toggle"/g) ?? []).length, 0);
+  assert.ok(svgSize(right).width > 5 * svgSize(right).height, `left-to-right export ${JSON.stringify(svgSize(right))}`);
+  assert.equal((right.match(/class="node /g) ?? []).length, 78);
+  await w.page.context().close();
+});
