@@ -21,6 +21,22 @@ export async function runExperiment(argv: string[], io: CliIo): Promise<number> 
   return usage(io, name === undefined ? 'experiment needs a name: lesion or landscape' : `unknown experiment '${name}' (known: lesion, landscape)`);
 }
 
+/**
+ * The one model an experiment runs on: prints the file's diagnostics, and returns 1 when it has errors or no such
+ * model, 2 when it holds several and --model did not pick one.
+ */
+function oneModel(file: string, analysis: Analysis, name: string | undefined, io: CliIo): ModelGraph | number {
+  for (const diagnostic of analysis.diagnostics) io.err(formatDiagnostic(file, analysis, diagnostic));
+  if (analysis.diagnostics.some((d) => d.severity === 'error')) return 1;
+  const models = pickModels(analysis, name, io);
+  if (!models) return 1;
+  if (models.length > 1) {
+    io.err(`skipnet: the file has several models (${models.map((m) => m.name).join(', ')}); pick one with --model`);
+    return 2;
+  }
+  return models[0];
+}
+
 function wholeNumber(flags: Record<string, string | undefined>, name: string, min: number, max: number): number | string | undefined {
   const text = flags[name];
   if (text === undefined) return undefined;
@@ -43,15 +59,9 @@ async function landscape(argv: string[], io: CliIo): Promise<number> {
   if (backend !== 'cpu' && backend !== 'wasm') return usage(io, `--backend must be cpu or wasm, not '${backend}'`);
   let graph: ModelGraph | undefined;
   const code = withFile(positional, io, (file: string, analysis: Analysis) => {
-    for (const diagnostic of analysis.diagnostics) io.err(formatDiagnostic(file, analysis, diagnostic));
-    if (analysis.diagnostics.some((d) => d.severity === 'error')) return 1;
-    const models = pickModels(analysis, flags.model, io);
-    if (!models) return 1;
-    if (models.length > 1) {
-      io.err(`skipnet: the file has several models (${models.map((m) => m.name).join(', ')}); pick one with --model`);
-      return 2;
-    }
-    graph = models[0];
+    const picked = oneModel(file, analysis, flags.model, io);
+    if (typeof picked === 'number') return picked;
+    graph = picked;
     return 0;
   });
   if (code !== 0 || !graph) return code;
@@ -88,15 +98,8 @@ async function lesion(rest: string[], io: CliIo): Promise<number> {
   const input = readOneFile(positional, io);
   if (typeof input === 'number') return input;
   const { file, text } = input;
-  const analysis = analyze(text);
-  for (const diagnostic of analysis.diagnostics) io.err(formatDiagnostic(file, analysis, diagnostic));
-  if (analysis.diagnostics.some((d) => d.severity === 'error')) return 1;
-  const models = pickModels(analysis, flags.model, io);
-  if (!models) return 1;
-  if (models.length > 1) {
-    io.err(`skipnet: the file has several models (${models.map((m) => m.name).join(', ')}); pick one with --model`);
-    return 2;
-  }
+  const picked = oneModel(file, analyze(text), flags.model, io);
+  if (typeof picked === 'number') return picked;
   let weights: Record<string, number[]> | undefined;
   if (flags.weights !== undefined) {
     try {
@@ -106,6 +109,6 @@ async function lesion(rest: string[], io: CliIo): Promise<number> {
       return 1;
     }
   }
-  const ablation = flags['with-ablation'] === undefined ? undefined : withoutSkipConnections(text).models.find((m) => m.name === models[0].name);
-  return lesionCommand(models[0], { backend, steps: numbers.steps, weights, ablation, samples: numbers.samples ?? 500, draws: numbers.draws ?? 5, seed: numbers.seed ?? 1, json: flags.json !== undefined, out: io.out, err: io.err });
+  const ablation = flags['with-ablation'] === undefined ? undefined : withoutSkipConnections(text).models.find((m) => m.name === picked.name);
+  return lesionCommand(picked, { backend, steps: numbers.steps, weights, ablation, samples: numbers.samples ?? 500, draws: numbers.draws ?? 5, seed: numbers.seed ?? 1, json: flags.json !== undefined, out: io.out, err: io.err });
 }
