@@ -175,7 +175,7 @@ describe('misspelt words in arguments: a suggestion and its fix, wherever the wo
       "2:19-2:24 unknown-argument conv has no argument 'strid'. Did you mean 'stride'? => 2:19-2:24 'stride'",
       "7:8-7:14 unknown-argument Block 'b' has no parameter 'strdie'. Did you mean 'stride'? => 7:8-7:14 'stride'",
       "8:7-8:11 unknown-name Unknown tensor 'stme'. Did you mean 'stem'? => 8:7-8:11 'stem'",
-      "9:11-9:16 invalid-training Unknown training setting 'epoch'; the settings are dataset, epochs, batch, optimizer, lr, momentum, weight_decay, seed. Did you mean 'epochs'? => 9:11-9:16 'epochs'",
+      "9:11-9:16 invalid-training Unknown training setting 'epoch'; the settings are dataset, data, epochs, batch, optimizer, lr, momentum, weight_decay, seed. Did you mean 'epochs'? => 9:11-9:16 'epochs'",
     ]);
   });
 });
