@@ -320,7 +320,7 @@ test('steps run in a worker: while long steps run, the page thread never stalls 
 
 test('stop ends a run even in the middle of a long step, and the next run starts in a fresh worker', async () => {
   // One step of this model takes many seconds on the cpu backend: Stop cannot wait for its end.
-  const text = heavyModel().replace('batch: 32', 'batch: 600');
+  const text = heavyModel().replace('batch: 32', 'batch: 128');
   const w = await openWithModel(text);
   await start(w, run(text, 'cpu'));
   // 'running' arrives with the engine's start: the first step is then under way in the worker.

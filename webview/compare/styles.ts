@@ -2,7 +2,7 @@
 export const COMPARE_CSS = `
 html, body { margin: 0; padding: 0; height: 100%; overflow: hidden; background: var(--g-bg); color: var(--g-fg); font-family: var(--g-font); font-size: 12px; }
 #compare-app { display: flex; flex-direction: column; height: 100%; }
-#compare-toolbar { display: flex; align-items: center; gap: 8px; padding: 4px 8px; border-bottom: 1px solid var(--g-group-stroke); }
+#compare-toolbar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 8px; padding: 4px 8px; border-bottom: 1px solid var(--g-group-stroke); }
 #compare-toolbar .spacer { flex: 1; }
 #compare-title { font-weight: 600; }
 #metrics { border-collapse: collapse; margin: 4px 8px; align-self: flex-start; font-variant-numeric: tabular-nums; }
