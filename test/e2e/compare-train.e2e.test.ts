@@ -42,7 +42,7 @@ describe('SkipNet in VS Code: Compare, Train both', () => {
     await status.filter({ hasText: /^backend (webgpu|webgl|wasm|cpu) · A: step \d+\/\d+/ }).waitFor({ timeout: TIMEOUT });
     // Side A's train section for both: batch 2 over the bundled MNIST subset is 4,002 steps for each (as Train here shows).
     // B starts after A's first step (on A's backend), in its own worker: its first loss comes a little later.
-    await status.filter({ hasText: /A: step \d+\/4002 · loss [\d.]+ · B: step \d+\/4002 · loss [\d.]+$/ }).waitFor({ timeout: TIMEOUT });
+    await workbench.waitForText(status, /A: step \d+\/4002 · loss [\d.]+ · B: step \d+\/4002 · loss [\d.]+$/);
     for (const side of [0, 1]) {
       await frame.locator(`#chart-loss path.series.side-${side}[data-points]`).waitFor({ timeout: TIMEOUT });
       await frame.locator(`#chart-depth path.series.side-${side}[data-points]`).waitFor({ timeout: TIMEOUT });

@@ -192,6 +192,21 @@ export class Workbench {
     return (await handle.jsonValue()) as string;
   }
 
+  /**
+   * Waits until `locator`'s text matches `pattern` and returns it. Polls the text (a state, not a delay), so a
+   * timeout can say what the element showed last: the first thing a failing CI run needs.
+   */
+  async waitForText(locator: Locator, pattern: RegExp, timeoutMs = TIMEOUT): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last: string | null = null;
+    for (;;) {
+      last = await locator.first().textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => last);
+      if (last !== null && pattern.test(last)) return last;
+      if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for text ${pattern}; it read: ${JSON.stringify(last)}`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
   /** The content frame of the active webview (`iframe.webview` > `#active-frame`). */
   webviewFrame(): FrameLocator {
     return this.page.frameLocator('iframe.webview').frameLocator('#active-frame');

@@ -7,6 +7,10 @@
  */
 import type { CompareTrainingPoint, DepthGradient, SideIndex } from '../../src/protocol/compare-messages';
 import { chart, distinctTicks, Plot, seriesColours } from '../shared/plot-theme';
+import { RedrawThrottle } from '../shared/throttle';
+
+/** The shortest time between two drawings of the four charts (ms): events come per step from two workers. */
+const REDRAW_MS = 250;
 
 /**
  * Marks side `side`'s line path as `path.series.side-N` with data-points (the count drawn), so tests and
@@ -39,22 +43,24 @@ export class TrainingCharts {
   /** Each side's latest held-out accuracy (null until its first evaluation). */
   private readonly heldOut: [number | null, number | null] = [null, null];
 
+  private readonly redraw = new RedrawThrottle(() => this.draw(), REDRAW_MS);
+
   constructor(private readonly root: HTMLElement) {}
 
   setLabels(labels: [string, string], params: [number, number]): void {
     this.labels = labels;
     this.params = params;
-    this.draw();
+    this.redraw.request();
   }
 
   addPoint(side: SideIndex, point: CompareTrainingPoint): void {
     this.curves[side].push(point);
-    this.draw();
+    this.redraw.request();
   }
 
   setHeldOut(side: SideIndex, accuracy: number): void {
     this.heldOut[side] = accuracy;
-    this.draw();
+    this.redraw.request();
   }
 
   /** Forgets every point (a new Train both run starts). */
@@ -65,12 +71,17 @@ export class TrainingCharts {
     this.curves[1].length = 0;
     this.depth[0] = [];
     this.depth[1] = [];
-    this.draw();
+    this.redraw.flush();
   }
 
   setDepthGradients(side: SideIndex, points: DepthGradient[]): void {
     this.depth[side] = points.slice().sort((a, b) => a.depth - b.depth);
-    this.draw();
+    this.redraw.request();
+  }
+
+  /** Draws the latest data now (a run has ended: its last points show at once). */
+  flush(): void {
+    this.redraw.flush();
   }
 
   private draw(): void {

@@ -158,6 +158,7 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   lesion.attach(current, message.runs);
   void current.done.then((end) => {
     training = null;
+    charts.flush();
     lesion.ended();
     const tensors = current.tensors();
     if (tensors !== null) trainingRoot.dataset.tensors = String(tensors);
@@ -397,6 +398,7 @@ function handle(message: HostToCompare): void {
       if (message.ok) panels[message.side].writeButton.setAttribute('disabled', '');
       return;
     case 'trainingState':
+      if (message.state !== 'running') charts.flush();
       if (!training) setTrainingState(message.state, message.message);
       return;
     case 'startTrainBoth':

@@ -13,6 +13,7 @@
  */
 import type { ResidualShareMap, ReuseHeatMap, TrainingStatistics } from '../../src/train/stats';
 import { chart, Plot, themeColour } from '../shared/plot-theme';
+import { RedrawThrottle } from '../shared/throttle';
 
 interface Cell {
   row: string;
@@ -108,8 +109,7 @@ const REDRAW_MS = 250;
 export class AlgebraMatrices {
   readonly element: HTMLDivElement;
   private latest: Pick<TrainingStatistics, 'reuse' | 'residual'> | null = null;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private drawnAt = -Infinity;
+  private readonly redraw = new RedrawThrottle(() => this.draw(), REDRAW_MS);
 
   constructor() {
     this.element = document.createElement('div');
@@ -119,22 +119,16 @@ export class AlgebraMatrices {
   /** Draws now when the last drawing is older than REDRAW_MS, else once that much time has passed. */
   update(statistics: Pick<TrainingStatistics, 'reuse' | 'residual'>): void {
     this.latest = statistics;
-    if (this.timer !== undefined) return;
-    const wait = this.drawnAt + REDRAW_MS - performance.now();
-    if (wait <= 0) this.draw();
-    else this.timer = setTimeout(() => this.draw(), wait);
+    this.redraw.request();
   }
 
   clear(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.redraw.cancel();
     this.latest = null;
     this.element.replaceChildren();
   }
 
   private draw(): void {
-    this.timer = undefined;
-    this.drawnAt = performance.now();
     const statistics = this.latest;
     if (!statistics) return;
     const figures = [...statistics.reuse.map(denseMatrix), ...(statistics.residual ?? []).map(residualMatrix)].filter((f) => f !== null);

@@ -5,6 +5,7 @@
  * at 0 (accuracy spans [0, 1]).
  */
 import { chart, Plot, themeColour } from '../shared/plot-theme';
+import { RedrawThrottle } from '../shared/throttle';
 
 export interface SeriesStyle {
   name: string;
@@ -21,7 +22,7 @@ export class LineChart {
   /** The chart's container: it stays while each redraw replaces the Plot figure inside it. */
   readonly element: HTMLDivElement;
   private readonly points: [number, number][][];
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly redraw = new RedrawThrottle(() => this.render(), REFRESH_MS);
 
   constructor(
     parent: HTMLElement,
@@ -50,7 +51,7 @@ export class LineChart {
     // Long runs: keep every other point of the older half, so the curve keeps its shape at bounded cost.
     if (list.length > MAX_POINTS) this.points[seriesIndex] = [...list.slice(0, MAX_POINTS / 2).filter((_, i) => i % 2 === 0), ...list.slice(MAX_POINTS / 2)];
     this.element.dataset[`points${seriesIndex}`] = String(this.points[seriesIndex].length);
-    this.timer ??= setTimeout(() => this.draw(), REFRESH_MS);
+    this.redraw.request();
   }
 
   clear(): void {
@@ -61,8 +62,10 @@ export class LineChart {
 
   /** Draws now (the end of a run shows its last points at once). */
   draw(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.redraw.flush();
+  }
+
+  private render(): void {
     const colours = [themeColour('--vscode-charts-blue', '#3794ff'), themeColour('--vscode-charts-orange', '#d18616')];
     const all = this.points.flat();
     const high = this.fixedRange?.[1] ?? Math.max(1e-9, ...all.map((p) => p[1]));
@@ -89,7 +92,7 @@ export class LineChart {
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    this.redraw.cancel();
     this.element.remove();
   }
 }
