@@ -93,3 +93,16 @@ export function writeBinaryFolder(folder: string, name: 'cifar10' | 'cifar100'):
   if (name === 'cifar100') writeFileSync(join(folder, 'coarse_label_names.txt'), names.split('\n').slice(0, 20).join('\n'));
 }
 
+/** The data set the generator describes, HWC, by the definition of the layout (not by the reader's code). */
+export function expected(name: 'cifar10' | 'cifar100'): { train: { labels: number[]; pixels: Uint8Array }; test: { labels: number[]; pixels: Uint8Array } } {
+  const classes = name === 'cifar10' ? 10 : 100;
+  const files = fileImages(name);
+  const build = (images: number[]) => {
+    const pixels = new Uint8Array(images.length * 3072);
+    for (const [k, n] of images.entries()) {
+      for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) for (let c = 0; c < 3; c++) pixels[k * 3072 + (y * 32 + x) * 3 + c] = pixel(n, c * 1024 + y * 32 + x);
+    }
+    return { labels: images.map((n) => fineLabel(n, classes)), pixels };
+  };
+  return { train: build(files.slice(0, -1).flat()), test: build(files.at(-1)!) };
+}

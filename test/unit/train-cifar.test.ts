@@ -12,27 +12,13 @@ import { TrainError } from '../../src/train/errors';
 import { datasetFor } from '../../src/train/nodeData';
 import { ROOT } from '../support/examples';
 import { PYTHON } from './torchHelpers';
-import { fileImages, fineLabel, pixel, writeBinaryFolder, writePythonFolder, type Layout } from '../support/cifarFolders';
+import { expected, writeBinaryFolder, writePythonFolder, type Layout } from '../support/cifarFolders';
 
 // CIFAR-10/100 from the folders users have (torchvision's pickles, the binary records), written small by the test:
 // the Node reader against hand-computed pixels and labels, and against python/skipnet_cifar.py.
 
 const dir = mkdtempSync(join(tmpdir(), 'skipnet-cifar-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The data set the generator describes, HWC, by the definition of the layout (not by the reader's code). */
-function expected(name: 'cifar10' | 'cifar100'): { train: { labels: number[]; pixels: Uint8Array }; test: { labels: number[]; pixels: Uint8Array } } {
-  const classes = name === 'cifar10' ? 10 : 100;
-  const files = fileImages(name);
-  const build = (images: number[]) => {
-    const pixels = new Uint8Array(images.length * 3072);
-    for (const [k, n] of images.entries()) {
-      for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) for (let c = 0; c < 3; c++) pixels[k * 3072 + (y * 32 + x) * 3 + c] = pixel(n, c * 1024 + y * 32 + x);
-    }
-    return { labels: images.map((n) => fineLabel(n, classes)), pixels };
-  };
-  return { train: build(files.slice(0, -1).flat()), test: build(files.at(-1)!) };
-}
 
 function assertMatches(dataset: ImageDataset, name: 'cifar10' | 'cifar100'): void {
   const want = expected(name);
