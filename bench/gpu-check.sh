@@ -36,7 +36,7 @@ echo "== PyTorch engine on CUDA (batch $BATCH; limit ${LIMIT_TORCH}s)"
 cuda="$("$PYTHON" -c 'import torch; print(torch.__version__, torch.cuda.is_available())' 2>&1 | tail -1)"
 case "$cuda" in
   *True)
-    BENCH_DEVICE=cuda BENCH_BROWSER=0 BENCH_PYTHON="$PYTHON" BENCH_MODELS=resnet20,densenet40 BENCH_BATCHES="$BATCH" BENCH_STEPS=25 BENCH_WARMUP=5 \
+    BENCH_DEVICE=cuda BENCH_BROWSER=0 BENCH_PYTHON="$PYTHON" BENCH_MODELS=resnet20,densenet40 BENCH_BATCHES="$BATCH" BENCH_ROUNDS=2 BENCH_STEPS=10 BENCH_WARMUP=5 \
       timeout "$LIMIT_TORCH" node out/bench/trainEngines.bench.js || echo "PyTorch on CUDA: did not finish (exit $?)"
     ;;
   *) echo "PyTorch at $PYTHON cannot use CUDA ($cuda): skipped" ;;
@@ -47,7 +47,7 @@ if [ ! -x "$CHROMIUM" ]; then
   echo "no Chromium at $CHROMIUM: skipped"
 else
   BENCH_TORCH=0 BENCH_BROWSER_BACKENDS=webgpu,webgl BENCH_CHROMIUM_FLAGS="$CHROMIUM_FLAGS" BENCH_PYTHON="$PYTHON" \
-    BENCH_MODELS=resnet20,densenet40 BENCH_BATCHES="$BATCH" BENCH_STEPS=5 BENCH_WARMUP=1 BENCH_BROWSER_STEPS=5 \
+    BENCH_MODELS=resnet20,densenet40 BENCH_BATCHES="$BATCH" BENCH_ROUNDS=1 BENCH_STEPS=5 BENCH_WARMUP=1 BENCH_BROWSER_STEPS=5 \
     timeout "$LIMIT_BROWSER" node out/bench/trainEngines.bench.js || echo "Chromium on the GPU: did not finish (exit $?)"
 fi
 echo "== done"

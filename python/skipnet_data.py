@@ -113,7 +113,7 @@ class Batches:
 
     adapter: {"flatten": bool, "height", "width", "channels" (the model's input when not flat), "padTop",
     "padLeft", "mean", "std"}. Values are computed in float64, then rounded once to float32, so they equal
-    the TensorFlow.js engine's Float32Array to the bit.
+    the TensorFlow.js engine's Float32Array to the bit (the padding value too: torch.full rounds it once).
     """
 
     def __init__(self, dataset, adapter, device):
@@ -121,12 +121,15 @@ class Batches:
         self.adapter = adapter
         self.device = device
         self.background = (0.0 - adapter["mean"]) / adapter["std"]
+        # Pixels are bytes, so every input value is one of 256: a table of them, each computed in float64 and
+        # rounded once, turns a batch into a single gather with the same bits as the arithmetic on the batch.
+        self.table = ((torch.arange(256, dtype=torch.float64) / 255 - adapter["mean"]) / adapter["std"]).to(torch.float32)
 
     def make(self, split, indices):
         """(x float32 [n, C, H, W] or [n, H·W·C], labels int64 [n]) on the device, for `indices` of `split`."""
         a = self.adapter
         index = torch.tensor(indices, dtype=torch.long)
-        values = (split.pixels[index].to(torch.float64) / 255 - a["mean"]) / a["std"]
+        values = self.table[split.pixels[index].to(torch.long)]
         n = values.shape[0]
         if a["flatten"]:
             x = values.reshape(n, -1)
@@ -135,12 +138,12 @@ class Batches:
             if a["channels"] != d.channels:
                 values = values.repeat_interleave(a["channels"] // d.channels, dim=3)
             if (a["height"], a["width"]) != (d.height, d.width):
-                padded = torch.full((n, a["height"], a["width"], a["channels"]), self.background, dtype=torch.float64)
+                padded = torch.full((n, a["height"], a["width"], a["channels"]), self.background, dtype=torch.float32)
                 padded[:, a["padTop"]:a["padTop"] + d.height, a["padLeft"]:a["padLeft"] + d.width, :] = values
                 values = padded
             x = values.permute(0, 3, 1, 2)
         labels = split.labels[index].to(torch.long)
-        return x.to(torch.float32).contiguous().to(self.device), labels.to(self.device)
+        return x.contiguous().to(self.device), labels.to(self.device)
 
 
 def first_batches(path, seed, batch, batches):

@@ -47,8 +47,35 @@ def find_module(model, path):
     return module
 
 
-class LayerWatch:
-    """Forward hooks on the module of every graph node that has one; outputs are kept only while `recording`.
+class _Hooks:
+    """Hooks that exist only while `recording`: a hook costs a Python call per module per pass, which on small
+    models is a measurable share of a step (bench/trainEngines.bench.ts), so steps without statistics run the
+    bare model. `install(handles)` registers them and appends the handles."""
+
+    _recording = False
+
+    @property
+    def recording(self):
+        return self._recording
+
+    @recording.setter
+    def recording(self, on):
+        on = bool(on)
+        if on == self._recording:
+            return
+        self._recording = on
+        if on:
+            self._handles = []
+            self.install(self._handles)
+        else:
+            for handle in getattr(self, "_handles", []):
+                handle.remove()
+            self._handles = []
+
+
+class LayerWatch(_Hooks):
+    """Forward hooks on the module of every graph node that has one, installed only while `recording`, when
+    they keep each layer's output.
 
     `missing` lists the ids of nodes whose module the export does not have (none for SkipNet's own exports).
     With `keep_grad`, kept outputs also keep their gradient (retain_grad), for the non-finite diagnosis.
@@ -57,7 +84,6 @@ class LayerWatch:
     def __init__(self, model, nodes):
         self.layers = []
         self.missing = []
-        self.recording = False
         self.keep_grad = False
         self.order = {node["id"]: index for index, node in enumerate(nodes)}
         for node in nodes:
@@ -67,13 +93,15 @@ class LayerWatch:
             if module is None:
                 self.missing.append(node["id"])
                 continue
-            layer = Layer(node, module)
-            module.register_forward_hook(self._hook(layer))
-            self.layers.append(layer)
+            self.layers.append(Layer(node, module))
+
+    def install(self, handles):
+        for layer in self.layers:
+            handles.append(layer.module.register_forward_hook(self._hook(layer)))
 
     def _hook(self, layer):
         def record(_module, _inputs, output):
-            if self.recording and isinstance(output, torch.Tensor):
+            if isinstance(output, torch.Tensor):
                 if self.keep_grad and output.requires_grad:
                     output.retain_grad()
                 layer.output = output
@@ -102,7 +130,9 @@ class LayerWatch:
             if layer.view or layer.output is None:
                 continue
             out = layer.output.detach().to(torch.float32)
-            slot = {"layer": layer, "mean": push(out.mean()), "std": push(out.var(unbiased=False).sqrt())}
+            mean = out.mean()
+            # Two passes, as tf.moments: PyTorch 1.13's var() (Welford) costs twice as much on the CPU.
+            slot = {"layer": layer, "mean": push(mean), "std": push((out - mean).pow(2).mean().sqrt())}
             if layer.kind == "relu":
                 slot["zero"] = push((out == 0).to(torch.float32).mean())
             if layer.params:
@@ -172,7 +202,7 @@ def diagnose_non_finite(model, watch, forward, x, labels, step, loss):
     return f"Training stopped at step {step}: the loss is {loss_text}, although every activation and gradient of the batch is finite."
 
 
-class MergeWatch:
+class MergeWatch(_Hooks):
     """Merge statistics (src/train/statsPlan.ts): each merge's activation mean and spread, the gradient each add
     branch sends back to its fork, the gradient over each concat slice, and the feature-reuse maps, from the plan the Node side writes
     (src/train/pytorch/mergePlan.ts, config "statisticsPlan").
@@ -188,7 +218,8 @@ class MergeWatch:
 
     def __init__(self, model, plan):
         self.plan = plan or {"adds": [], "concats": [], "merges": {}, "values": [], "reuse": []}
-        self.recording = False
+        self.model = model
+        self.probed = []
         self.grads = {}
         self.inputs = {}
         self.missing = []
@@ -201,9 +232,8 @@ class MergeWatch:
             if module is None:
                 self.missing.append(path)
                 continue
-            module.register_forward_pre_hook(self._entering(path))
-        if any("output" in part for parts in self.plan["merges"].values() for part in parts) or any("output" in v["source"] for v in self.plan.get("values", [])):
-            model.register_forward_hook(self._output)
+            self.probed.append((path, module))
+        self.watch_output = any("output" in part for parts in self.plan["merges"].values() for part in parts) or any("output" in v["source"] for v in self.plan.get("values", []))
         self.kernels = {}
         for heat_map in self.plan["reuse"]:
             for row in heat_map["rows"]:
@@ -213,6 +243,12 @@ class MergeWatch:
                 else:
                     self.kernels[row["module"]] = module.weight
 
+    def install(self, handles):
+        for path, module in self.probed:
+            handles.append(module.register_forward_pre_hook(self._entering(path)))
+        if self.watch_output:
+            handles.append(self.model.register_forward_hook(self._output))
+
     def _keep(self, key, tensor):
         def store(grad):
             self.grads[key] = grad
@@ -220,7 +256,7 @@ class MergeWatch:
 
     def _entering(self, path):
         def probe(_module, inputs):
-            if not self.recording or not inputs or not isinstance(inputs[0], torch.Tensor):
+            if not inputs or not isinstance(inputs[0], torch.Tensor):
                 return None
             if path in self.value_paths:
                 self.inputs[path] = inputs[0].detach()
@@ -232,7 +268,7 @@ class MergeWatch:
         return probe
 
     def _output(self, _module, _inputs, output):
-        if self.recording and isinstance(output, torch.Tensor):
+        if isinstance(output, torch.Tensor):
             self.inputs[None] = output.detach()
             if output.requires_grad:
                 self._keep(None, output)
@@ -294,7 +330,8 @@ class MergeWatch:
             value = self._merge_value(merge["source"])
             if value is not None:
                 value = value.to(torch.float32)
-                value_slots.append((merge, push(torch.stack([value.mean(), value.var(unbiased=False).sqrt()]))))
+                mean = value.mean()
+                value_slots.append((merge, push(torch.stack([mean, (value - mean).pow(2).mean().sqrt()]))))
 
         def norm(grad):
             if grad is None:

@@ -272,7 +272,8 @@ def main(argv):
     softmax = find_module(model, config["softmaxModule"]) if config.get("softmaxModule") else None
     logits_of = Logits(model, softmax)
     train_logits_of = Logits(trained, softmax) if ranks is not None else logits_of
-    optimizer = make_optimizer(torch, [p for p in model.parameters() if p.requires_grad], t)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = make_optimizer(torch, trainable, t)
     batches = Batches(dataset, config["adapter"], device)
     batch = t["batch"]
     steps_per_epoch = dataset.train.count // batch
@@ -350,9 +351,10 @@ def main(argv):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             watch.recording = merge_watch.recording = False
-            # Σ(g·0) is 0 when every gradient is finite and NaN otherwise; one read back for all three.
-            grads = [p.grad for p in model.parameters() if p.grad is not None]
-            check = sum(((g * 0).sum() for g in grads), torch.zeros((), device=device))
+            # Σ(g·0) is 0 when every gradient is finite and NaN otherwise; one read back for all three. One
+            # multiply and one sum over all gradients at once: per-tensor ops cost a Python round trip each.
+            grads = [p.grad.reshape(-1) for p in trainable if p.grad is not None]
+            check = torch.cat(grads).mul_(0).sum() if grads else torch.zeros((), device=device)
             loss_value, correct, grad_check = torch.stack([loss.detach() if ranks is None else loss_sum.detach(), (logits.argmax(1) == y).sum().to(loss.dtype), check.to(loss.dtype)]).tolist()
             if ranks is not None:
                 loss_value, correct, grad_check = ranks.total([loss_value, correct, grad_check])

@@ -5,15 +5,12 @@
  * folder the webview may load from. The webview then fetches it like a bundled set: a message never carries the
  * 180 MB of pixels. Nothing is downloaded.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CifarName } from '../core';
 import type { TrainingDatasetSource } from '../protocol';
-import { cifarFolder, locateCifar, readCifar, type CifarFiles } from '../train/cifar';
-import { encodeDataset } from '../train/dataset';
+import { cachedCifar, cifarFolder, locateCifar, type CifarFiles } from '../train/cifar';
 import { TrainError } from '../train/errors';
 import { TrainingRefusal } from './training';
 
@@ -24,16 +21,6 @@ export const CIFAR_CACHE = vscode.Uri.file(join(tmpdir(), 'skipnet-cifar-cache')
 export function cifarFolderSetting(scope?: vscode.Uri): string {
   const value = vscode.workspace.getConfiguration('skipnet.data', scope).get<string>('cifarFolder', '');
   return typeof value === 'string' ? value.trim() : '';
-}
-
-/** A name for the converted file that changes when any source file does (path, size, modification time). */
-function cacheName(files: CifarFiles): string {
-  const hash = createHash('sha256');
-  for (const file of [...files.train, files.test, files.meta]) {
-    const stat = statSync(file);
-    hash.update(`${file}\0${stat.size}\0${stat.mtimeMs}\0`);
-  }
-  return `${files.name}-${hash.digest('hex').slice(0, 16)}.bin`;
 }
 
 /**
@@ -47,14 +34,7 @@ export async function cifarSource(dataset: { name: CifarName; folder?: string },
   }
   try {
     const files = locateCifar(dataset.name, cifarFolder(dataset, cifarFolderSetting(documentUri)), dirname(documentUri.fsPath));
-    const target = join(CIFAR_CACHE.fsPath, cacheName(files));
-    if (!existsSync(target)) {
-      mkdirSync(CIFAR_CACHE.fsPath, { recursive: true });
-      // Written under another name first: a page never fetches half a file.
-      const partial = `${target}.${process.pid}.partial`;
-      writeFileSync(partial, encodeDataset(readCifar(files)));
-      renameSync(partial, target);
-    }
+    const target = cachedCifar(files, CIFAR_CACHE.fsPath);
     return { kind: 'cifar', name: dataset.name, url: webview.asWebviewUri(vscode.Uri.file(target)).toString() };
   } catch (error) {
     if (error instanceof TrainError) throw new TrainingRefusal(error.message);

@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { NameRegistry, Parser } from 'pickleparser';
 import type { CifarName } from '../core';
-import type { ImageDataset, ImageSplit } from './dataset';
+import { encodeDataset, type ImageDataset, type ImageSplit } from './dataset';
 import { TrainError } from './errors';
 
 /**
@@ -259,4 +260,26 @@ export function cifarFolder(dataset: { name: CifarName; folder?: string }, fallb
     throw new TrainError(`dataset: ${dataset.name} is read from a folder you already have (nothing is downloaded): add data: "path/to/${LAYOUTS[dataset.name][0].child}" to the train section, or set skipnet.data.cifarFolder.`, 'data');
   }
   return folder;
+}
+
+/**
+ * The located folder converted once to an SKND file (src/train/dataset.ts) in `cacheFolder`, for a page that cannot
+ * read the user's disk: the file's name changes when any source file does (path, size, modification time), so an
+ * existing file is reused as it is. Returns its path. Throws the reader's TrainError for a folder that does not read.
+ */
+export function cachedCifar(files: CifarFiles, cacheFolder: string): string {
+  const hash = createHash('sha256');
+  for (const file of [...files.train, files.test, files.meta]) {
+    const stat = statSync(file);
+    hash.update(`${file}\0${stat.size}\0${stat.mtimeMs}\0`);
+  }
+  const target = join(cacheFolder, `${files.name}-${hash.digest('hex').slice(0, 16)}.bin`);
+  if (!existsSync(target)) {
+    mkdirSync(cacheFolder, { recursive: true });
+    // Written under another name first: a page never fetches half a file.
+    const partial = `${target}.${process.pid}.partial`;
+    writeFileSync(partial, encodeDataset(readCifar(files)));
+    renameSync(partial, target);
+  }
+  return target;
 }
