@@ -35,6 +35,15 @@ function withRowScaled(statistics: TrainingStatistics, row: number, factor: numb
   return { ...statistics, step, reuse: statistics.reuse.map((m) => ({ ...m, rows: m.rows.map((r, i) => (i === row ? { ...r, values: r.values.map((v) => (v === null ? null : v * factor)) } : r)) })) };
 }
 
+/** 0–255 channels of a computed colour, `rgb(…)` or `color(srgb …)` (what color-mix computes to). */
+function channels(colour: string): number[] {
+  const srgb = /^color\(srgb ([\d.]+) ([\d.]+) ([\d.]+)/.exec(colour);
+  if (srgb) return srgb.slice(1, 4).map((v) => Math.round(255 * Number(v)));
+  const rgb = /^rgba?\((\d+), (\d+), (\d+)/.exec(colour);
+  assert.ok(rgb, `a colour: ${colour}`);
+  return rgb.slice(1, 4).map(Number);
+}
+
 interface Box {
   x: number;
   y: number;
@@ -122,16 +131,17 @@ test('densenet40 heat maps: own scale and colour bar, axis titles, readable tick
         document.body.className = c;
         for (const [k, value] of Object.entries(v)) document.documentElement.style.setProperty(k, value);
       }, [className, vars] as const);
-      const fill = await topCell.evaluate((e) => getComputedStyle(e).fill);
-      assert.equal(fill, await computed(w, 'var(--reuse-high)'), `${className}: largest cell is the bar's top`);
-      assert.notEqual(fill, await computed(w, 'var(--stats-high)'), `${className}: not the gradient ramp`);
-      // The bar's gradient is drawn from the same two colours.
+      const fill = channels(await topCell.evaluate((e) => getComputedStyle(e).fill));
+      const high = await computed(w, 'var(--reuse-high)');
+      assert.deepEqual(fill, channels(high), `${className}: largest cell is the bar's top`);
+      assert.notDeepEqual(fill, channels(await computed(w, 'var(--stats-high)')), `${className}: not the gradient ramp`);
+      // The bar's gradient is drawn up to the same colour.
       const bar = await w.page.locator(`${block1} .heat-bar`).evaluate((e) => getComputedStyle(e).backgroundImage);
       assert.match(bar, /^linear-gradient\(to right, /);
-      assert.ok(bar.includes(fill.replace(/\)$/, '')), `${className}: bar ${bar} ends in ${fill}`);
+      assert.ok(bar.endsWith(`${high})`), `${className}: bar ${bar} ends in ${high}`);
       const lowest = await w.page.locator(`${block1} .heat-cell`).evaluateAll((cells) => cells.map((c) => getComputedStyle(c).fill));
       assert.ok(new Set(lowest).size > 10, `${className}: ${new Set(lowest).size} distinct cell colours`);
-      fills.push(fill);
+      fills.push(fill.join(','));
       await w.page.screenshot({ path: `test-results/heatmap-densenet40-${className}.png` });
     }
     assert.equal(new Set(fills).size, 2, 'green follows the theme (dark and high contrast share it)');
