@@ -206,4 +206,6 @@ export interface WebviewState {
   /** Collapse choices the user made (group id → collapsed), applied over the defaults. */
   collapsed: Record<string, boolean>;
   selected: string | null;
+  /** The training panel folded to its control row, and its height in CSS pixels (null: natural). */
+  training?: { collapsed: boolean; height: number | null };
 }

@@ -287,7 +287,7 @@ test('hostile ids in statistics stay text in the heat map, tooltips and titles',
   const figure = w.page.locator('.stats-heatmap').first();
   await figure.locator('.heat-cell[data-row="0"][data-col="0"]').hover();
   assert.equal(await figure.locator('.heat-hover').textContent(), `target <script>alert(3)</script> ← source ${hostile}: mean |w| ${fmt(stats.reuse[0].rows[0].values[0]!)} (${Math.round((100 * stats.reuse[0].rows[0].values[0]!) / Math.max(...stats.reuse[0].rows.flatMap((r) => r.values.filter((v): v is number => v !== null))))}% of the block’s largest)`);
-  assert.equal(await figure.locator('figcaption').textContent(), `"><svg onload=alert(2)>: feature reuse`);
+  assert.equal(await figure.locator('figcaption > span').first().textContent(), `"><svg onload=alert(2)>: feature reuse`);
   await w.page.evaluate(() => window.__statsPage.toggle('block1/layer2'));
   await w.page.locator('[data-id="block1/layer2/concat1"]').hover({ force: true });
   await w.page.waitForSelector('#tooltip.visible .stats-section');

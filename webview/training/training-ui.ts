@@ -100,6 +100,7 @@ export class TrainingUi {
   private smoothedAccuracy: number | null = null;
   /** The newest progress event the row and the status bar have not shown yet. */
   private pendingProgress: ProgressEvent | null = null;
+  private progressTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: TrainingUiOptions) {
     const root = (this.root = document.createElement('div'));
@@ -474,7 +475,10 @@ export class TrainingUi {
     this.lossChart.append(0, event.step, this.smoothedLoss);
     this.accuracyChart.append(0, event.step, this.smoothedAccuracy);
     this.pendingProgress = event;
-    if (performance.now() - this.lastPost >= PROGRESS_POST_MS || event.step === event.totalSteps) this.showProgress();
+    const wait = PROGRESS_POST_MS - (performance.now() - this.lastPost);
+    if (wait <= 0 || event.step === event.totalSteps) this.showProgress();
+    // A run that slows down or stalls still shows its newest step within one interval.
+    else this.progressTimer ??= setTimeout(() => this.showProgress(), wait);
   }
 
   /**
@@ -482,6 +486,8 @@ export class TrainingUi {
    * one step and one loss; the row is throttled with the status bar and flushed where a run pauses or ends.
    */
   private showProgress(): void {
+    clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
     const event = this.pendingProgress;
     if (!event) return;
     this.pendingProgress = null;
@@ -538,6 +544,8 @@ export class TrainingUi {
     this.smoothedLoss = null;
     this.smoothedAccuracy = null;
     this.pendingProgress = null;
+    clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
     // A new run's first progress shows at once, whenever the last run posted.
     this.lastPost = 0;
     for (const key of ['epoch', 'step', 'speed', 'eta', 'loss', 'accuracy', 'notes'] as const) this.fields[key].textContent = '';
