@@ -54,8 +54,22 @@ export function forEachElement(statements: Statement[], visit: (element: Element
 const MAX_CLAIMED_COPIES = 50_000;
 
 /**
+ * The name of copy `i` (1-based) of `label: repeat N …`: `conv` gives conv1 … convN (torchvision's
+ * `denselayer1 … denselayer6`); a label ending in a digit gets an underscore first, so `block1` gives
+ * block1_1 … block1_N and copy 1 of block1 can never read as copy 11 of block.
+ */
+export function copyName(label: string, i: number): string {
+  return `${copyStem(label)}${i}`;
+}
+
+/** What the copy numbers of `label: repeat N …` follow: the label, with an underscore when it ends in a digit. */
+export function copyStem(label: string): string {
+  return /[0-9]$/.test(label) ? `${label}_` : label;
+}
+
+/**
  * The names the labels of one scope claim before it runs: every label written in it (an unlabelled
- * repeat body shares its scope; a labelled `repeat N { … }` opens its own) and the copies `label1 … labelN`
+ * repeat body shares its scope; a labelled `repeat N { … }` opens its own) and the copies (`copyName`)
  * of a labelled repeat whose count `evaluateCount` can tell up front (it may return undefined).
  */
 export function scopeLabels(statements: Statement[], evaluateCount: (count: Expr) => Value | undefined, claimed = new Set<string>()): Set<string> {
@@ -67,7 +81,7 @@ export function scopeLabels(statements: Statement[], evaluateCount: (count: Expr
     }
     if (statement.label) {
       const count = evaluateCount(statement.count);
-      if (typeof count === 'number' && Number.isInteger(count)) for (let i = 1; i <= Math.min(count, MAX_CLAIMED_COPIES); i++) claimed.add(`${statement.label}${i}`);
+      if (typeof count === 'number' && Number.isInteger(count)) for (let i = 1; i <= Math.min(count, MAX_CLAIMED_COPIES); i++) claimed.add(copyName(statement.label, i));
     }
     if (!Array.isArray(statement.body)) {
       for (const element of statement.body.elements) if (element.label) claimed.add(element.label);

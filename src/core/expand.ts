@@ -1,5 +1,5 @@
 import type { Argument, BlockDecl, ChainStatement, Element, ModelDecl, Statement } from './ast';
-import { argumentRange, reportUnknownLayer, scopeLabels } from './checks';
+import { argumentRange, copyName, reportUnknownLayer, scopeLabels } from './checks';
 import { DiagnosticSink, type RelatedInformation } from './diagnostics';
 import { evaluate, type EvalScope } from './evaluate';
 import type { BlockGroup, GraphNode } from './graph';
@@ -37,6 +37,8 @@ interface Frame {
   labelOwners: Map<string, number>;
   labelUses: Map<string, number>;
   stack: string[];
+  /** The statements of this scope: a labelled repeat that is all of a block's body needs no group of its own. */
+  body: Statement[];
 }
 
 export interface ExpansionOptions {
@@ -129,6 +131,7 @@ export function expandModel(
       labelOwners: new Map(),
       labelUses: new Map(),
       stack,
+      body,
     };
   }
 
@@ -153,9 +156,17 @@ export function expandModel(
       sink.add('invalid-size', `repeat needs a whole number ≥ 0, not ${formatValue(count)}.`, statement.count.range);
       return;
     }
+    // `label: repeat N stmt` draws as one group holding its copies, like a block call; ids keep the scope's
+    // prefix (copies stay `block1_1/conv1`, as torchvision names them), so membership is by `group`, not by id.
+    const outer = frame.group;
+    const whole = frame.group !== null && frame.body.length === 1 && frame.body[0] === statement;
+    const wrapper = statement.label && statement.labelRange && !Array.isArray(statement.body) && count > 0 && !whole
+      ? openGroup(frame, localName(frame, 'repeat', statement.label, statement.labelRange), 'repeat', statement.range, true)
+      : null;
+    if (wrapper) frame.group = wrapper;
     for (let i = 1; i <= count; i++) {
       spend(statement.keywordRange);
-      const label = statement.label ? `${statement.label}${i}` : undefined;
+      const label = statement.label ? copyName(statement.label, i) : undefined;
       if (!Array.isArray(statement.body)) {
         runChain(statement.body, frame, label, statement.labelRange);
       } else if (label) {
@@ -165,6 +176,10 @@ export function expandModel(
         group.output = child.current;
         frame.current = child.current;
       } else runStatements(statement.body, frame);
+    }
+    if (wrapper) {
+      wrapper.output = frame.current;
+      frame.group = outer;
     }
     if (statement.label) frame.tensors.set(statement.label, frame.current);
   }
@@ -224,7 +239,7 @@ export function expandModel(
           frame.usedNames.add(label);
           return label;
         }
-        // Only a repeat copy (`conv: repeat N …` makes conv1 … convN) whose count was unknown before the scope ran.
+        // Only a repeat copy (`conv: repeat N …` makes conv1 … convN, `block1: …` block1_1 …) whose count was unknown before the scope ran.
         sink.add('duplicate-name', `The name '${label}' is already used in this scope by a layer numbered before it; choose another label.`, labelRange);
       } else if (owner !== labelRange.start) sink.add('duplicate-name', `The name '${label}' is already used in this scope.`, labelRange);
       // The same statement again (inside a repeat): number the copies.
@@ -256,8 +271,8 @@ export function expandModel(
     };
   }
 
-  function openGroup(frame: Frame, name: string, block: string, callRange: Range): BlockGroup {
-    const group: BlockGroup = { id: frame.prefix + name, name, block, parent: frame.group?.id ?? null, callRange, nodes: [], output: null, params: 0n, macs: 0n };
+  function openGroup(frame: Frame, name: string, block: string, callRange: Range, copies = false): BlockGroup {
+    const group: BlockGroup = { id: frame.prefix + name, name, block, parent: frame.group?.id ?? null, callRange, nodes: [], output: null, params: 0n, macs: 0n, copies };
     groups.push(group);
     return group;
   }

@@ -50,6 +50,11 @@ export interface BlockGroup {
   /** Exact sums over the nodes inside, at any depth. */
   params: bigint;
   macs: bigint;
+  /**
+   * True for the group of `label: repeat N stmt`, which only gathers the copies for the drawing: the copies'
+   * ids keep the scope's path (`block1_2/conv1`), so no id and no PyTorch module is named after it.
+   */
+  copies: boolean;
 }
 
 /** The CIFAR sets a train section can name: 32×32×3 images, 10 classes or 100 fine classes. */

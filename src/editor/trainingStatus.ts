@@ -1,5 +1,6 @@
 // Type-only import: this file runs in plain Node tests too, with a stand-in for the status-bar item.
 import type * as vscode from 'vscode';
+import { formatLoss } from '../protocol/messages';
 
 /**
  * The status-bar item shown while a model trains ("$(sync~spin) resnet20 · epoch 1/3 · loss 0.4321 ·
@@ -37,13 +38,8 @@ export interface StatusItem {
 
 export const SHOW_GRAPH_COMMAND = 'skipnet.showGraph';
 
-/** Loss with four significant digits (0.004321, 2.303), or a word when there is none. */
-export function formatLoss(loss: number | undefined): string {
-  if (loss === undefined) return '…';
-  if (Number.isNaN(loss)) return 'NaN (diverged)';
-  if (!Number.isFinite(loss)) return loss > 0 ? '∞' : '-∞';
-  return loss === 0 ? '0' : String(Number(loss.toPrecision(4)));
-}
+// The training panel prints the loss with the same function.
+export { formatLoss };
 
 /** The item's text and tooltip for one progress report. */
 export function formatTrainingStatus(progress: TrainingProgress): { text: string; tooltip: string } {

@@ -1,5 +1,5 @@
 import type { Expr, Statement } from '../core/ast';
-import { scopeLabels } from '../core/checks';
+import { copyStem, scopeLabels } from '../core/checks';
 import type { Range } from '../core/text';
 import type { Value } from '../core/values';
 import { attributeName } from './python';
@@ -137,10 +137,10 @@ export class ScopeNames {
     return { py: JSON.stringify(name), text: name };
   }
 
-  /** The copies `label1 … labelN` of a labelled repeat whose count is known only in PyTorch, for copy `index` (from 0). */
+  /** The copies `label1 … labelN` (`block1_1 …`: `copyName`) of a labelled repeat whose count is known only in PyTorch, for copy `index` (from 0). */
   repeatCopy(label: string, index: string, key: string, range: Range): Name {
     this.check(key, range);
-    return { py: `f"${label}{${index} + 1}"` };
+    return { py: `f"${copyStem(label)}{${index} + 1}"` };
   }
 
   private check(key: string, range: Range): void {

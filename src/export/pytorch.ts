@@ -1,6 +1,6 @@
 import type { Analysis } from '../core/analyze';
 import type { BlockDecl, ChainStatement, Element, Expr, Parameter, RepeatStatement, Statement } from '../core/ast';
-import { forEachElement } from '../core/checks';
+import { copyName, copyStem, forEachElement } from '../core/checks';
 import type { ModelGraph } from '../core/graph';
 import { LAYERS, type LayerSpec } from '../core/layers';
 import { formatCount } from '../core/format';
@@ -235,7 +235,7 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
     function runRepeat(statement: RepeatStatement, ctx: Context): void {
       const count = constantValue(statement.count, scopeAt(ctx.current.shape));
       if (typeof count === 'number') {
-        for (let copy = 1; copy <= count; copy++) runCopy(statement, ctx, statement.label ? `${statement.label}${copy}` : undefined);
+        for (let copy = 1; copy <= count; copy++) runCopy(statement, ctx, statement.label ? copyName(statement.label, copy) : undefined);
       } else runLoop(statement, ctx);
       if (statement.label) ctx.tensors.set(statement.label, ctx.current);
     }
@@ -337,7 +337,7 @@ function namesPerRun(statements: Statement[], constantCount: (count: Expr) => un
     const count = constantCount(statement.count);
     if (typeof count !== 'number') continue; // a nested loop: refused when it is written
     for (let copy = 1; copy <= count; copy++) {
-      const label = statement.label ? `${statement.label}${copy}` : undefined;
+      const label = statement.label ? copyName(statement.label, copy) : undefined;
       if (!Array.isArray(statement.body)) chain(statement.body, label);
       else if (label) add(`=${label}`);
       else for (const [key, n] of namesPerRun(statement.body, constantCount, isBlock)) add(key, n);
@@ -365,7 +365,7 @@ function scopeFamilies(statements: Statement[], constantCount: (count: Expr) => 
       chain(statement, statement.label, repeated);
       continue;
     }
-    if (statement.label) families.push({ form: 'numbered', stem: statement.label, key: `${typeof constantCount(statement.count) === 'number' ? '%' : '@'}${statement.range.start}` });
+    if (statement.label) families.push({ form: 'numbered', stem: copyStem(statement.label), key: `${typeof constantCount(statement.count) === 'number' ? '%' : '@'}${statement.range.start}` });
     if (!Array.isArray(statement.body)) chain(statement.body, statement.label, true, true);
     else if (!statement.label) scopeFamilies(statement.body, constantCount, isBlock, families, true);
   }

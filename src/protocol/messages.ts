@@ -59,6 +59,18 @@ export interface FeatureReuseMatrix {
   values: number[][];
 }
 
+/**
+ * The one loss format of a run, four significant digits (0.004321, 2.303) or a word when there is none: the
+ * status bar and the training panel print the same event's loss with it, so they read alike.
+ */
+export function formatLoss(loss: number | undefined): string {
+  if (loss === undefined) return '…';
+  if (Number.isNaN(loss)) return 'NaN (diverged)';
+  if (!Number.isFinite(loss)) return loss > 0 ? '∞' : '-∞';
+  return loss === 0 ? '0' : String(Number(loss.toPrecision(4)));
+}
+
+/** One progress report of a run as the status bar gets it: `step` counts within the epoch, loss is the batch's. */
 export interface TrainingProgress {
   epoch: number;
   epochs: number;
@@ -194,4 +206,6 @@ export interface WebviewState {
   /** Collapse choices the user made (group id → collapsed), applied over the defaults. */
   collapsed: Record<string, boolean>;
   selected: string | null;
+  /** The training panel folded to its control row, and its height in CSS pixels (null: natural). */
+  training?: { collapsed: boolean; height: number | null };
 }

@@ -66,6 +66,8 @@ export function expectedModules(model: ModelGraph): Map<string, number[] | undef
   // Merges (add, concat, mul, gate) are expressions in forward(), not submodules.
   for (const node of model.nodes) if (node.kind !== 'input' && LAYERS.get(node.kind)?.merge !== true) expected.set(torchPath(node.id), torchShape(node.shape!));
   for (const group of model.groups) {
+    // The group of `label: repeat N stmt` only gathers its copies in the drawing: no module bears its name.
+    if (group.copies) continue;
     const output = group.output ? model.nodeById.get(group.output)?.shape : undefined;
     expected.set(torchPath(group.id), group.block === 'repeat' || !output ? undefined : torchShape(output));
   }

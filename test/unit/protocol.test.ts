@@ -153,3 +153,38 @@ test('compare message: pair findings validate, with node ids per side; a malform
   const bad = validateCompareHostMessage({ ...message, findings: [{ ...skips, values: { removed: 9 } }] });
   assert.ok(!bad.ok && /findings\[0\]\.values\.removed: expected a string/.test(bad.error), JSON.stringify(bad));
 });
+
+test('mnist_densenet: `block1: repeat 4 dense_layer(8)` is one group block1 of copies block1_1 … block1_4 with a dense glyph', () => {
+  const graph = payloadOf('mnist_densenet');
+  const block1 = graph.groups.find((g) => g.id === 'block1')!;
+  assert.equal(block1.block, 'repeat');
+  assert.equal(block1.parent, null);
+  assert.deepEqual(graph.groups.filter((g) => g.parent === 'block1').map((g) => g.id), ['block1_1', 'block1_2', 'block1_3', 'block1_4']);
+  assert.deepEqual(graph.groups.filter((g) => g.parent === 'block2').map((g) => g.id), ['block2_1', 'block2_2', 'block2_3', 'block2_4']);
+  // Ids keep the scope's path (PyTorch's module names): no id starts with the wrapper's name and a slash.
+  assert.ok(graph.nodes.some((n) => n.id === 'block1_2/conv1' && n.group === 'block1_2'));
+  assert.ok(!graph.nodes.some((n) => n.id.startsWith('block1/') || /^block1[1-4]\//.test(n.id)));
+  // The glyph: 16 stem channels, then 8 new ones per layer; layer ℓ reads the input and the ℓ−1 before it.
+  assert.deepEqual(block1.dense?.sources, ['conv1', 'block1_1', 'block1_2', 'block1_3', 'block1_4']);
+  assert.deepEqual(block1.dense?.channels, [
+    [16, 0, 0, 0, 0],
+    [16, 8, 0, 0, 0],
+    [16, 8, 8, 0, 0],
+    [16, 8, 8, 8, 0],
+  ]);
+  assert.equal(block1.output, 'block1_4/concat1');
+  assert.deepEqual(block1.outputShape, [28, 28, 48]);
+  // 4 layers × (bn 2·16…40 + conv 9·C·8) summed by the core: the group holds its copies' parameters.
+  const copies = graph.groups.filter((g) => g.parent === 'block1').reduce((sum, g) => sum + BigInt(g.params), 0n);
+  assert.equal(BigInt(block1.params), copies);
+  assert.equal(block1.size, 4 * 4);
+});
+
+test('copy names: a label ending in a digit gets an underscore, others keep torchvision’s numbering', () => {
+  const ids = (text: string): string[] => analyze(text).models[0].nodes.map((n) => n.id).filter((id) => id !== 'input');
+  assert.deepEqual(ids('model m(4x4x1) {\n  conv: repeat 3 conv(2, 1)\n}\n'), ['conv1', 'conv2', 'conv3']);
+  assert.deepEqual(ids('model m(4x4x1) {\n  stage2: repeat 12 relu\n}\n').slice(0, 2).concat(ids('model m(4x4x1) {\n  stage2: repeat 12 relu\n}\n').slice(-2)), ['stage2_1', 'stage2_2', 'stage2_11', 'stage2_12']);
+  // A label that could be read as another copy is claimed: `b1_2` beside `b1: repeat 2 …` is reported, not renamed.
+  const clash = analyze('model m(4x4x1) {\n  b1: repeat 2 relu\n  b1_2: relu\n}\n');
+  assert.ok(clash.diagnostics.some((d) => d.severity === 'error' && /b1_2/.test(d.message)), clash.diagnostics.map((d) => d.message).join('\n'));
+});

@@ -19,7 +19,7 @@ const relative = (a: number, b: number): number => Math.abs(a - b) / Math.max(Ma
 
 // Smooth activations only (gelu, tanh): a relu mask of a value within float32 rounding of 0 may differ between
 // two float32 implementations. a1 has a bare identity branch (its gradient is the add's own, read from a1's two
-// consumers); add1 a projection shortcut; block11/concat1 feeds a module and another concat.
+// consumers); add1 a projection shortcut; block1_1/concat1 feeds a module and another concat.
 const MODEL = `block dl(k) {
   bn -> gelu -> conv(k, 3, pad=1, bias=false)
   concat(in, _)
@@ -49,24 +49,24 @@ test('the runner is sent where each merge value and gradient is read: entering m
   );
   assert.deepEqual(plan.merges, {
     a1: [{ module: 'conv3' }, { module: 'p2' }],
-    'block11/concat1': [{ module: 'block12.bn1' }, { concat: 'block12/concat1', offset: 0, channels: 7 }],
-    'block12/concat1': [{ module: 'bn4' }],
+    'block1_1/concat1': [{ module: 'block1_2.bn1' }, { concat: 'block1_2/concat1', offset: 0, channels: 7 }],
+    'block1_2/concat1': [{ module: 'bn4' }],
   });
   // Each merge's value is the input of its first consumer module.
   assert.deepEqual(plan.values, [
     { node: 'a1', kind: 'add', source: { module: 'conv3' } },
     { node: 'add1', kind: 'add', source: { module: 'tanh1' } },
-    { node: 'block11/concat1', kind: 'concat', source: { module: 'block12.bn1' } },
-    { node: 'block12/concat1', kind: 'concat', source: { module: 'bn4' } },
+    { node: 'block1_1/concat1', kind: 'concat', source: { module: 'block1_2.bn1' } },
+    { node: 'block1_2/concat1', kind: 'concat', source: { module: 'bn4' } },
   ]);
   assert.deepEqual(plan.concats.map((c) => [c.node, c.slices]), [
-    ['block11/concat1', [{ source: 'add1', offset: 0, channels: 4 }, { source: 'block11/conv1', offset: 4, channels: 3 }]],
-    ['block12/concat1', [{ source: 'add1', offset: 0, channels: 4 }, { source: 'block11/conv1', offset: 4, channels: 3 }, { source: 'block12/conv1', offset: 7, channels: 3 }]],
+    ['block1_1/concat1', [{ source: 'add1', offset: 0, channels: 4 }, { source: 'block1_1/conv1', offset: 4, channels: 3 }]],
+    ['block1_2/concat1', [{ source: 'add1', offset: 0, channels: 4 }, { source: 'block1_1/conv1', offset: 4, channels: 3 }, { source: 'block1_2/conv1', offset: 7, channels: 3 }]],
   ]);
   assert.deepEqual(plan.reuse.map((m) => [m.block, m.sources, m.rows.map((r) => [r.module, r.runs])]), [
-    // block11/conv1 reads tanh1 through bn and gelu, not a concat's input: no row (as in the TensorFlow.js engine).
-    ['block12', ['add1', 'block11/conv1', 'block12/conv1'], [
-      ['block12.conv1', [{ source: 0, channels: 4 }, { source: 1, channels: 3 }]],
+    // block1_1/conv1 reads tanh1 through bn and gelu, not a concat's input: no row (as in the TensorFlow.js engine).
+    ['block1', ['add1', 'block1_1/conv1', 'block1_2/conv1'], [
+      ['block1_2.conv1', [{ source: 0, channels: 4 }, { source: 1, channels: 3 }]],
       ['conv4', [{ source: 0, channels: 4 }, { source: 1, channels: 3 }, { source: 2, channels: 3 }]],
     ]],
   ]);
@@ -111,7 +111,7 @@ test('one step from the same weights: merge activations, add splits, concat slic
     if (m.kind === 'add' && t.kind === 'add') m.branches.forEach((b, j) => check(`${m.node} branch ${b.start}`, b.gradNorm, t.branches[j].gradNorm));
     if (m.kind === 'concat' && t.kind === 'concat') m.slices.forEach((s, j) => check(`${m.node} slice ${s.source}`, s.gradNorm, t.slices[j].gradNorm));
   });
-  for (const id of ['a1', 'add1', 'block11/concat1', 'block12/concat1']) {
+  for (const id of ['a1', 'add1', 'block1_1/concat1', 'block1_2/concat1']) {
     const [a, b] = [ours.layers.find((l) => l.node === id)!, theirs.layers.find((l) => l.node === id)!];
     check(`${id} activationStd`, a.activationStd, b.activationStd);
     compared++;

@@ -175,10 +175,11 @@ test('mnist_densenet gets one feature-reuse heat map per dense block, transition
   }).run();
   assert.ok(statistics);
   const maps = statistics.reuse;
-  assert.deepEqual(maps.map((m) => m.block), ['block11', 'block21']);
-  assert.deepEqual(maps[0].groups, ['block11', 'block12', 'block13', 'block14', 'transition1']);
-  assert.deepEqual(maps[0].sources, ['conv1', 'block11/conv1', 'block12/conv1', 'block13/conv1', 'block14/conv1']);
-  assert.deepEqual(maps[0].rows.map((r) => r.conv), ['block11/conv1', 'block12/conv1', 'block13/conv1', 'block14/conv1', 'transition1/conv1']);
+  // `block1: repeat 4 …` is one group named block1 (copies block1_1 … block1_4), so the maps speak of block1 and block2.
+  assert.deepEqual(maps.map((m) => m.block), ['block1', 'block2']);
+  assert.deepEqual(maps[0].groups, ['block1', 'transition1']);
+  assert.deepEqual(maps[0].sources, ['conv1', 'block1_1/conv1', 'block1_2/conv1', 'block1_3/conv1', 'block1_4/conv1']);
+  assert.deepEqual(maps[0].rows.map((r) => r.conv), ['block1_1/conv1', 'block1_2/conv1', 'block1_3/conv1', 'block1_4/conv1', 'transition1/conv1']);
   // Row ℓ reads the block input and the ℓ−1 layers before it: a lower triangle.
   maps[0].rows.forEach((row, l) => row.values.forEach((v, s) => assert.equal(v === null, s > l, `row ${l} source ${s}`)));
   assert.ok(maps[0].rows.flatMap((r) => r.values).every((v) => v === null || (v > 0 && v < 2)));

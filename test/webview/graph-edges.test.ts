@@ -45,13 +45,13 @@ test('mnist_densenet expanded: hovering a layer brings its edges forward and fad
   // Tall enough that the second dense layer is on screen at the initial 1:1 view.
   const w = await openWebview(browser, undefined, { width: 1000, height: 1400 });
   await w.init(examplePayload('mnist_densenet', 100_000));
-  const id = 'block12/concat1';
+  const id = 'block1_2/concat1';
   const before = await edgeStates(w);
   assert.ok(before.length > 40);
   assert.ok(before.every((e) => e.opacity >= 0.69 && !e.related), 'nothing faded before hovering');
   const ends = before.filter((e) => e.source === id || e.target === id);
   assert.ok(ends.filter((e) => e.arc && e.target === id).length >= 2, 'dense arcs from earlier layers');
-  // Its concat input from conv1, the edge on to block13, and dense arcs from earlier layers and to later ones.
+  // Its concat input from conv1, the edge on to block1_3, and dense arcs from earlier layers and to later ones.
   assert.ok(ends.length >= 4, `${ends.length} edges touch ${id}`);
 
   for (const [className, vars] of THEMES) {

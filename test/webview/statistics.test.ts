@@ -179,7 +179,7 @@ test('densenet40: a heat map per dense block with the engine’s cells, hover na
   await cell.hover();
   const value = map.rows[4].values[2]!;
   const largest = Math.max(...map.rows.flatMap((r) => r.values.filter((v): v is number => v !== null)));
-  assert.equal(await w.page.locator('.stats-heatmap[data-block="block1"] .heat-hover').textContent(), `${map.rows[4].conv} ← ${map.sources[2]}: mean |w| ${fmt(value)} (${Math.round((100 * value) / largest)}% of the block’s largest)`);
+  assert.equal(await w.page.locator('.stats-heatmap[data-block="block1"] .heat-hover').textContent(), `target ${map.rows[4].conv} ← source ${map.sources[2]}: mean |w| ${fmt(value)} (${Math.round((100 * value) / largest)}% of the block’s largest)`);
   assert.equal(map.rows[4].conv, 'block1/layer5/conv1');
   assert.equal(map.sources[2], 'block1/layer2/conv1');
   const colours = await w.page.locator('.stats-heatmap[data-block="block1"] .heat-cell').evaluateAll((cells) => new Set(cells.map((c) => getComputedStyle(c).fill)).size);
@@ -286,8 +286,8 @@ test('hostile ids in statistics stay text in the heat map, tooltips and titles',
   await update(w, 2, stats);
   const figure = w.page.locator('.stats-heatmap').first();
   await figure.locator('.heat-cell[data-row="0"][data-col="0"]').hover();
-  assert.equal(await figure.locator('.heat-hover').textContent(), `<script>alert(3)</script> ← ${hostile}: mean |w| ${fmt(stats.reuse[0].rows[0].values[0]!)} (${Math.round((100 * stats.reuse[0].rows[0].values[0]!) / Math.max(...stats.reuse[0].rows.flatMap((r) => r.values.filter((v): v is number => v !== null))))}% of the block’s largest)`);
-  assert.equal(await figure.locator('figcaption').textContent(), `"><svg onload=alert(2)>: feature reuse`);
+  assert.equal(await figure.locator('.heat-hover').textContent(), `target <script>alert(3)</script> ← source ${hostile}: mean |w| ${fmt(stats.reuse[0].rows[0].values[0]!)} (${Math.round((100 * stats.reuse[0].rows[0].values[0]!) / Math.max(...stats.reuse[0].rows.flatMap((r) => r.values.filter((v): v is number => v !== null))))}% of the block’s largest)`);
+  assert.equal(await figure.locator('figcaption > span').first().textContent(), `"><svg onload=alert(2)>: feature reuse`);
   await w.page.evaluate(() => window.__statsPage.toggle('block1/layer2'));
   await w.page.locator('[data-id="block1/layer2/concat1"]').hover({ force: true });
   await w.page.waitForSelector('#tooltip.visible .stats-section');

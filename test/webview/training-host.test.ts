@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { analyze } from '../../src/core';
-import { buildGraphPayload, type TrainingRun, type WebviewToHost } from '../../src/protocol';
+import { buildGraphPayload, formatLoss, type TrainingRun, type WebviewToHost } from '../../src/protocol';
 import { DOC_URI, launchBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
 
 let browser: Browser;
@@ -89,7 +89,7 @@ test('a host run: the engine line, progress, statistic colours, controls sent to
   await waitFor(w, `document.getElementById('training')?.dataset.step === '1'`);
   assert.equal(await w.page.locator('#train-backend-used').textContent(), 'engine: pytorch 1.13.0 · cpu · 2 threads');
   assert.equal(await w.page.locator('#train-step').textContent(), 'step 1/100');
-  assert.equal(await w.page.locator('#train-loss').textContent(), 'loss 2.2500');
+  assert.equal(await w.page.locator('#train-loss').textContent(), 'loss 2.25');
   assert.equal(await w.page.evaluate(() => document.getElementById('training')?.dataset.state), 'running');
   // The statistics colour the graph's nodes.
   await waitFor(w, `(document.querySelector('[data-id="conv1"] .shape')?.style.fill ?? '').includes('color-mix')`);
@@ -168,10 +168,45 @@ test('a new host run replaces a running one: the old run is stopped by its own i
   await event(w, { type: 'started', backend: 'pytorch 1.13.0 · cpu · 2 threads', params: 1234, totalSteps: 100, batch: 8, notes: [], replicas: 1 }, 8);
   await event(w, progress(1, 2.5), 8);
   await waitFor(w, `document.getElementById('training')?.dataset.step === '1' && document.getElementById('training')?.dataset.state === 'running'`);
-  assert.equal(await w.page.locator('#train-loss').textContent(), 'loss 2.5000');
+  assert.equal(await w.page.locator('#train-loss').textContent(), 'loss 2.5');
   await w.page.locator('#train-pause').click();
   await waitFor(w, `window.__posted.filter((m) => m.type === 'trainingControl').length === 2`);
   assert.deepEqual(await controls(w), ['stop 7', 'pause 8']);
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('the row and the status bar read the same event: at a pause both show its step and loss; after Stop the row shows the finished step', async () => {
+  const w = await open();
+  await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run: RUN });
+  await waitFor(w, `document.getElementById('training')?.dataset.runEngine === 'pytorch'`);
+  await event(w, { type: 'started', backend: 'pytorch 1.13.0 · cpu · 2 threads', params: 1234, totalSteps: 100, batch: 8, notes: [], replicas: 1 });
+  // Steps far quicker than the status bar's 250 ms: most are never posted.
+  for (let s = 1; s <= 60; s++) await event(w, progress(s, 3 - s / 40 + (s % 3) * 0.01234));
+  await waitFor(w, `document.getElementById('training')?.dataset.step === '60'`);
+  await w.page.locator('#train-pause').click();
+  await event(w, { type: 'paused', step: 60 });
+  await waitFor(w, `document.getElementById('training')?.dataset.pausedStep === '60'`);
+  const posted = (await w.posted()).filter((m): m is Extract<WebviewToHost, { type: 'trainingProgress' }> => m.type === 'trainingProgress');
+  const last = posted[posted.length - 1].progress;
+  assert.equal(last.step, 60);
+  assert.equal(await w.page.locator('#train-step').textContent(), `step ${last.step}/100`);
+  assert.equal(await w.page.locator('#train-loss').textContent(), `loss ${formatLoss(last.loss)}`);
+  assert.equal(formatLoss(last.loss), formatLoss(3 - 60 / 40));
+
+  // Stop while step 96 is in flight: its progress comes after Stop and is dropped, the finished event counts it.
+  await w.page.locator('#train-resume').click();
+  await event(w, { type: 'resumed', step: 60 });
+  for (let s = 61; s <= 95; s++) await event(w, progress(s, 1.5 - s / 400));
+  await waitFor(w, `document.getElementById('training')?.dataset.step === '95'`);
+  await w.page.locator('#train-stop').click();
+  await waitFor(w, `document.getElementById('training')?.dataset.state === 'stopping'`);
+  await event(w, progress(96, 1.2345678));
+  await event(w, { type: 'finished', result: { reason: 'stopped', steps: 96, loss: 1.2345678 } });
+  await waitFor(w, `document.getElementById('training')?.dataset.state === 'stopped'`);
+  assert.equal(await w.page.locator('#train-message').textContent(), 'Stopped after 96 steps.');
+  assert.equal(await w.page.locator('#train-step').textContent(), 'step 96/100');
+  assert.equal(await w.page.locator('#train-loss').textContent(), 'loss 1.235');
   await noProblems(w);
   await w.page.context().close();
 });

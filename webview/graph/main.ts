@@ -17,6 +17,7 @@ import { GraphView } from './graph-view';
 import { LayoutClient, startLayoutWorker } from './layout-client';
 import { paintStatistics, registerTrainingController, trainingController } from '../training/hook';
 import { type TrainingReportDetail, TrainingUi } from '../training/training-ui';
+import { readPanelState, TrainingPanelSize } from '../training/panel-size';
 import { runFindings } from '../../src/core/findings';
 import { depthGradients } from '../training/depth-gradients';
 import { ANSWERS_CSS, AnswersPanel } from '../shared/answers-panel';
@@ -95,6 +96,7 @@ const training = new TrainingUi({
   wasmBase: body.dataset.wasmUri ?? '',
 });
 registerTrainingController(training);
+const trainingSize = new TrainingPanelSize(training.root, training.root.querySelector<HTMLElement>('.training-row')!, readPanelState(saved?.training), () => persist());
 // A heat-map cell names the layer it reads into: show that node on the graph.
 app.addEventListener('statistics-reveal', (event) => {
   const detail = (event as CustomEvent<{ id?: unknown }>).detail;
@@ -157,7 +159,7 @@ function buildLegend(parent: HTMLElement): void {
 let view: GraphView | null = null;
 
 function persist(): void {
-  const state: WebviewState = { uri, model, ...(view?.state ?? { view: null, collapsed: {}, selected: null }) };
+  const state: WebviewState = { uri, model, ...(view?.state ?? { view: null, collapsed: {}, selected: null }), training: trainingSize.state };
   vscode.setState(state);
 }
 

@@ -6,10 +6,15 @@
  * normalised by the number of input feature maps, as in the paper), scaled to the largest in the block.
  * Hover or keyboard focus names the target and source with the value; click (or Enter) reveals the target.
  * Figures are built once per block structure and only recoloured on later updates.
+ *
+ * The maps have their own sequential scale (the theme's chart green over the background, `--reuse-low` →
+ * `--reuse-high`, from 0 to the block's largest mean |w|) with a colour bar, never the gradient-norm ramp of
+ * the graph. A map reads "at initialisation" until training has moved some cell by a visible step of that
+ * bar (`MOVED`): before then the pattern is the initialiser's (He et al. 2015, fan-in scaling), not reuse.
  */
 import type { ReuseHeatMap } from '../../src/train/stats';
 import { svgElement } from '../shared/render';
-import { formatValue, strokeColour } from './metrics';
+import { formatValue } from './metrics';
 
 interface Figure {
   signature: string;
@@ -21,21 +26,46 @@ interface Figure {
   map: ReuseHeatMap;
   largest: number;
   current: { row: number; col: number } | null;
+  status: HTMLElement;
+  scaleHigh: HTMLElement;
 }
 
-const LABEL_WIDTH = 18;
-const AXIS_HEIGHT = 12;
+/** Room for the rotated "target layer" title, then for the row numbers. */
+const TITLE_SIZE = 14;
+const LABEL_WIDTH = 22;
+/** Tick labels are 10 px: a cell is never smaller than 12 px, so it stays a hover target. */
+const TICK_FONT = 10;
+const MIN_CELL = 12;
+const MAX_CELL = 18;
+/** A map wider than this many pixels of cells takes MIN_CELL cells (DenseNet-121's block 3: 25 sources). */
+const GRID_WIDTH = 360;
+/** One twentieth of the colour bar: a change any cell must exceed before the map counts as trained. */
+const MOVED = 0.05;
+
+/** Every `step`-th tick is labelled, the smallest of 1, 2, 5, 10, … whose labels cannot touch at this cell size. */
+export function tickStep(count: number, cell: number): number {
+  const width = String(count).length * TICK_FONT * 0.62 + 3;
+  for (let decade = 1; ; decade *= 10) for (const step of [1, 2, 5]) if (step * decade * cell >= width) return step * decade;
+}
+
+/** The fill of a cell at `position` (0–1) on the reuse scale. */
+export function reuseColour(position: number): string {
+  return `color-mix(in srgb, var(--reuse-high) ${Math.round(100 * Math.min(1, Math.max(0, position)))}%, var(--reuse-low))`;
+}
 
 export class ReuseHeatMaps {
   readonly element: HTMLDivElement;
   private readonly figures = new Map<string, Figure>();
+  /** Each block's cell positions on the scale when first seen in this run, and whether training has moved them since. */
+  private readonly initial = new Map<string, { positions: (number | null)[][]; moved: boolean }>();
 
   constructor(private readonly reveal: (conv: string) => void) {
     this.element = document.createElement('div');
     this.element.className = 'stats-heatmaps';
   }
 
-  update(maps: readonly ReuseHeatMap[]): void {
+  /** Shows the maps of training step `step` (updates done so far). */
+  update(maps: readonly ReuseHeatMap[], step: number): void {
     const seen = new Set<string>();
     for (const map of maps) {
       seen.add(map.block);
@@ -48,7 +78,7 @@ export class ReuseHeatMaps {
         figure = next;
         this.figures.set(map.block, figure);
       }
-      this.recolour(figure, map);
+      this.recolour(figure, map, step);
     }
     for (const [block, figure] of this.figures) {
       if (seen.has(block)) continue;
@@ -59,20 +89,29 @@ export class ReuseHeatMaps {
 
   clear(): void {
     this.figures.clear();
+    this.initial.clear();
     this.element.replaceChildren();
   }
 
   private build(map: ReuseHeatMap, signature: string): Figure {
     const rows = map.rows.length;
     const cols = map.sources.length;
-    const cell = Math.max(6, Math.min(14, Math.floor(200 / Math.max(1, cols))));
+    const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(GRID_WIDTH / Math.max(1, cols, rows))));
+    const left = TITLE_SIZE + LABEL_WIDTH;
+    const gridBottom = rows * cell;
     const element = document.createElement('figure');
     element.className = 'stats-heatmap';
     element.dataset.block = map.block;
     const caption = document.createElement('figcaption');
-    caption.textContent = `${map.block}: feature reuse`;
-    caption.title = 'Mean |w| of each target layer’s first convolution over the channels from each source (0 = block input), scaled to the block’s largest';
-    const svg = svgElement('svg', { width: LABEL_WIDTH + cols * cell + 2, height: rows * cell + AXIS_HEIGHT + 2, tabindex: 0, role: 'img' });
+    const title = document.createElement('span');
+    title.textContent = `${map.block}: feature reuse`;
+    title.title = 'Mean |w| of each target layer’s first convolution over the channels from each source (0 = block input), scaled to the block’s largest';
+    const status = document.createElement('span');
+    status.className = 'heat-status';
+    caption.append(title, status);
+    const width = left + cols * cell + 2;
+    const height = gridBottom + TICK_FONT + 4 + TITLE_SIZE;
+    const svg = svgElement('svg', { width, height, tabindex: 0, role: 'img' });
     svg.setAttribute('aria-label', `${map.block} feature reuse heat map: ${rows} target layers by ${cols} sources. Arrow keys move between cells, Enter reveals the target layer.`);
     const hover = document.createElement('div');
     hover.className = 'heat-hover';
@@ -80,14 +119,38 @@ export class ReuseHeatMaps {
     const cells: (SVGRectElement | undefined)[][] = map.rows.map((row, r) =>
       row.values.map((value, c) => {
         if (value === null) return undefined;
-        return svgElement('rect', { class: 'heat-cell', x: LABEL_WIDTH + c * cell, y: r * cell, width: cell - 1, height: cell - 1, 'data-row': r, 'data-col': c }, svg);
+        return svgElement('rect', { class: 'heat-cell', x: left + c * cell, y: r * cell, width: cell - 1, height: cell - 1, 'data-row': r, 'data-col': c }, svg);
       }),
     );
-    const tick = (i: number, count: number): boolean => i === 0 || i === count - 1 || (i + 1) % 4 === 0;
-    for (let r = 0; r < rows; r++) if (tick(r, rows)) svgElement('text', { class: 'heat-axis', x: LABEL_WIDTH - 3, y: r * cell + cell - 2, 'text-anchor': 'end' }, svg).textContent = String(r + 1);
-    for (let c = 0; c < cols; c++) if (tick(c, cols)) svgElement('text', { class: 'heat-axis', x: LABEL_WIDTH + c * cell + cell / 2, y: rows * cell + AXIS_HEIGHT - 2, 'text-anchor': 'middle' }, svg).textContent = String(c);
-    element.append(caption, svg, hover);
-    const figure: Figure = { signature, element, svg, hover, cells, map, largest: 0, current: null };
+    const rowStep = tickStep(rows, cell);
+    const colStep = tickStep(cols, cell);
+    // Row ℓ is target layer ℓ (from 1); column 0 is the block input, column s the s-th layer.
+    for (let r = 0; r < rows; r++) {
+      if ((r + 1) % rowStep !== 0 && r !== 0) continue;
+      svgElement('text', { class: 'heat-axis row-tick', x: left - 3, y: r * cell + cell / 2, 'dominant-baseline': 'central', 'text-anchor': 'end' }, svg).textContent = String(r + 1);
+    }
+    for (let c = 0; c < cols; c++) {
+      if (c % colStep !== 0) continue;
+      svgElement('text', { class: 'heat-axis col-tick', x: left + c * cell + (cell - 1) / 2, y: gridBottom + TICK_FONT + 1, 'text-anchor': 'middle' }, svg).textContent = String(c);
+    }
+    svgElement('text', { class: 'heat-title x-title', x: left + (cols * cell) / 2, y: height - 3, 'text-anchor': 'middle' }, svg).textContent = 'source layer (0 = block input)';
+    const yTitle = svgElement('text', { class: 'heat-title y-title', x: 0, y: 0, 'text-anchor': 'middle', transform: `translate(${TITLE_SIZE - 4},${gridBottom / 2}) rotate(-90)` }, svg);
+    yTitle.textContent = 'target layer';
+    const scale = document.createElement('div');
+    scale.className = 'heat-scale';
+    const low = document.createElement('span');
+    low.className = 'heat-scale-low';
+    low.textContent = '0';
+    const bar = document.createElement('span');
+    bar.className = 'heat-bar';
+    const scaleHigh = document.createElement('span');
+    scaleHigh.className = 'heat-scale-high';
+    const unit = document.createElement('span');
+    unit.className = 'heat-scale-unit';
+    unit.textContent = 'mean |w|';
+    scale.append(low, bar, scaleHigh, unit);
+    element.append(caption, svg, scale, hover);
+    const figure: Figure = { signature, element, svg, hover, cells, map, largest: 0, current: null, status, scaleHigh };
     const cellOf = (target: EventTarget | null): { row: number; col: number } | null => {
       const rect = (target as Element | null)?.closest?.('.heat-cell');
       return rect ? { row: Number(rect.getAttribute('data-row')), col: Number(rect.getAttribute('data-col')) } : null;
@@ -106,19 +169,30 @@ export class ReuseHeatMaps {
     return figure;
   }
 
-  private recolour(figure: Figure, map: ReuseHeatMap): void {
+  private recolour(figure: Figure, map: ReuseHeatMap, step: number): void {
     figure.map = map;
     let largest = 0;
     for (const row of map.rows) for (const v of row.values) if (v !== null && Number.isFinite(v)) largest = Math.max(largest, Math.abs(v));
     figure.largest = largest;
+    const positions = map.rows.map((row) => row.values.map((v) => (v === null || !Number.isFinite(v) ? null : largest > 0 ? Math.abs(v) / largest : 0)));
     map.rows.forEach((row, r) =>
       row.values.forEach((value, c) => {
         const rect = figure.cells[r][c];
         if (!rect || value === null) return;
-        rect.style.setProperty('fill', strokeColour(largest > 0 ? Math.abs(value) / largest : 0));
+        rect.style.setProperty('fill', reuseColour(positions[r][c] ?? 0));
         rect.dataset.value = String(value);
       }),
     );
+    figure.scaleHigh.textContent = formatValue(largest);
+    const initial = this.initial.get(map.block);
+    if (!initial || initial.positions.length !== positions.length) this.initial.set(map.block, { positions, moved: false });
+    else if (!initial.moved) initial.moved = positions.some((row, r) => row.some((p, c) => p !== null && Math.abs(p - (initial.positions[r]?.[c] ?? p)) >= MOVED));
+    const moved = this.initial.get(map.block)!.moved;
+    figure.element.dataset.state = moved ? 'trained' : 'initial';
+    figure.status.textContent = moved ? `after ${step} step${step === 1 ? '' : 's'}` : 'at initialisation';
+    figure.status.title = moved
+      ? 'Training has moved the weights: the pattern shows which earlier layers each layer relies on'
+      : 'No cell has moved by a twentieth of the colour bar since the first step: the pattern is the initialiser’s, not learned reuse';
     if (figure.current) this.describe(figure, figure.current);
   }
 
@@ -128,7 +202,7 @@ export class ReuseHeatMaps {
     const value = row?.values[at.col];
     if (value === null || value === undefined) return;
     const share = figure.largest > 0 ? Math.round((100 * Math.abs(value)) / figure.largest) : 0;
-    figure.hover.textContent = `${row.conv} ← ${figure.map.sources[at.col]}: mean |w| ${formatValue(value)} (${share}% of the block’s largest)`;
+    figure.hover.textContent = `target ${row.conv} ← source ${figure.map.sources[at.col]}: mean |w| ${formatValue(value)} (${share}% of the block’s largest)`;
   }
 
   private select(figure: Figure, at: { row: number; col: number }): void {

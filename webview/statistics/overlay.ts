@@ -117,7 +117,7 @@ export class StatisticsOverlay {
     for (const merge of statistics.merges) merges.set(merge.node, merge);
     this.last = { step, layers, merges };
     this.history.append(step, historyEntries(layers, merges));
-    this.heatMaps.update(statistics.reuse);
+    this.heatMaps.update(statistics.reuse, step);
     this.algebra.update(statistics);
     this.flowLegend.hidden = !statistics.merges.some((m) => m.kind === 'add');
     this.stepText.textContent = `Step ${step}`;

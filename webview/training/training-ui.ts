@@ -5,7 +5,7 @@
  * which carries the file's text, the settings and the data); the runtime (train.js, TensorFlow.js) is
  * loaded on the first run. Progress goes back to the host for the status bar.
  */
-import type { TrainingBackendChoice, TrainingEngineChoice, TrainingEngineInfo, TrainingProgress, TrainingRun, WebviewToHost } from '../../src/protocol/messages';
+import { formatLoss, type TrainingBackendChoice, type TrainingEngineChoice, type TrainingEngineInfo, type TrainingProgress, type TrainingRun, type WebviewToHost } from '../../src/protocol/messages';
 import type { ProgressEvent } from '../../src/train/engine';
 import type { TrainingStatistics } from '../../src/train/stats';
 import type { Rendering } from '../shared/render';
@@ -98,6 +98,9 @@ export class TrainingUi {
   private modelName = '';
   private smoothedLoss: number | null = null;
   private smoothedAccuracy: number | null = null;
+  /** The newest progress event the row and the status bar have not shown yet. */
+  private pendingProgress: ProgressEvent | null = null;
+  private progressTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: TrainingUiOptions) {
     const root = (this.root = document.createElement('div'));
@@ -397,6 +400,7 @@ export class TrainingUi {
         // The engine itself holds the run here (the bar says paused as soon as Pause is pressed; a step in flight
         // may still finish): tests and the tensor count read at this point.
         this.root.dataset.pausedStep = String(event.step);
+        this.showProgress();
         this.setState('paused');
         this.landscape.setTargets([{ label: this.modelName || 'model', send: (action) => handle.landscape(action) }]);
         break;
@@ -415,6 +419,8 @@ export class TrainingUi {
           return;
         }
         const done = result.reason === 'done';
+        this.showProgress();
+        this.showFinalStep(result.steps, result.loss);
         this.setState(done ? 'done' : 'stopped');
         if (done) this.message(`Finished ${result.steps} steps${result.evaluation ? `: held-out accuracy ${(result.evaluation.accuracy * 100).toFixed(2)}%` : ''}.`);
         else if (!this.fields.message.textContent) this.message(`Stopped after ${result.steps} steps.`);
@@ -463,20 +469,37 @@ export class TrainingUi {
 
   private onProgress(event: ProgressEvent): void {
     this.root.dataset.step = String(event.step);
-    this.fields.epoch.textContent = `epoch ${event.epoch}/${event.epochs}`;
-    this.fields.step.textContent = `step ${event.step}/${event.totalSteps}`;
-    this.fields.speed.textContent = `${event.imagesPerSecond.toFixed(event.imagesPerSecond < 10 ? 1 : 0)} img/s`;
-    this.fields.eta.textContent = `ETA ${formatDuration(event.etaSeconds)}`;
-    this.fields.loss.textContent = `loss ${event.loss.toFixed(4)}`;
-    this.fields.accuracy.textContent = `acc ${(event.accuracy * 100).toFixed(1)}%`;
     // The curves show a running mean (single batches are noisy); the text shows the batch itself.
     this.smoothedLoss = this.smoothedLoss === null ? event.loss : 0.9 * this.smoothedLoss + 0.1 * event.loss;
     this.smoothedAccuracy = this.smoothedAccuracy === null ? event.accuracy : 0.9 * this.smoothedAccuracy + 0.1 * event.accuracy;
     this.lossChart.append(0, event.step, this.smoothedLoss);
     this.accuracyChart.append(0, event.step, this.smoothedAccuracy);
-    const now = performance.now();
-    if (now - this.lastPost >= PROGRESS_POST_MS || event.step === event.totalSteps) {
-      this.lastPost = now;
+    this.pendingProgress = event;
+    const wait = PROGRESS_POST_MS - (performance.now() - this.lastPost);
+    if (wait <= 0 || event.step === event.totalSteps) this.showProgress();
+    // A run that slows down or stalls still shows its newest step within one interval.
+    else this.progressTimer ??= setTimeout(() => this.showProgress(), wait);
+  }
+
+  /**
+   * Shows the latest progress event in the row and sends the very same event to the status bar, so both read
+   * one step and one loss; the row is throttled with the status bar and flushed where a run pauses or ends.
+   */
+  private showProgress(): void {
+    clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
+    const event = this.pendingProgress;
+    if (!event) return;
+    this.pendingProgress = null;
+    this.fields.epoch.textContent = `epoch ${event.epoch}/${event.epochs}`;
+    this.fields.step.textContent = `step ${event.step}/${event.totalSteps}`;
+    this.fields.speed.textContent = `${event.imagesPerSecond.toFixed(event.imagesPerSecond < 10 ? 1 : 0)} img/s`;
+    this.fields.eta.textContent = `ETA ${formatDuration(event.etaSeconds)}`;
+    this.fields.loss.textContent = `loss ${formatLoss(event.loss)}`;
+    this.fields.accuracy.textContent = `acc ${(event.accuracy * 100).toFixed(1)}%`;
+    this.root.dataset.shownStep = String(event.step);
+    {
+      this.lastPost = performance.now();
       const stepsPerEpoch = Math.max(1, Math.ceil(event.totalSteps / event.epochs));
       const progress: TrainingProgress = {
         epoch: event.epoch,
@@ -491,6 +514,18 @@ export class TrainingUi {
       };
       this.options.post({ type: 'trainingProgress', progress });
     }
+  }
+
+  /**
+   * The row at the end of a run reads the `finished` event, as the message does: a step that was in flight when
+   * Stop was pressed finishes unseen (its progress is dropped), yet it counts in `steps`.
+   */
+  private showFinalStep(steps: number, loss: number | null): void {
+    const total = /\/(\d+)$/.exec(this.fields.step.textContent ?? '')?.[1];
+    this.fields.step.textContent = total ? `step ${steps}/${total}` : `step ${steps}`;
+    if (loss !== null) this.fields.loss.textContent = `loss ${formatLoss(loss)}`;
+    this.root.dataset.step = String(steps);
+    this.root.dataset.shownStep = String(steps);
   }
 
   private fail(message: string): void {
@@ -508,8 +543,14 @@ export class TrainingUi {
     this.pathChart.clear();
     this.smoothedLoss = null;
     this.smoothedAccuracy = null;
+    this.pendingProgress = null;
+    clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
+    // A new run's first progress shows at once, whenever the last run posted.
+    this.lastPost = 0;
     for (const key of ['epoch', 'step', 'speed', 'eta', 'loss', 'accuracy', 'notes'] as const) this.fields[key].textContent = '';
     delete this.root.dataset.step;
+    delete this.root.dataset.shownStep;
     delete this.root.dataset.tensors;
     delete this.root.dataset.tensorStep;
     delete this.root.dataset.pausedStep;

@@ -67,10 +67,15 @@ export function repeatGroups(analysis: Analysis, statement: RepeatStatement): Gr
   return found;
 }
 
-/** Nodes inside a group, nested groups included (ids share the group's path). */
+/**
+ * Nodes inside a group, nested groups included. Membership follows each node's group chain, not its id: the
+ * group of `block1: repeat N …` holds copies whose ids do not start with `block1/`.
+ */
 export function groupNodes(model: ModelGraph, group: BlockGroup): GraphNode[] {
-  const prefix = `${group.id}/`;
-  return model.nodes.filter((node) => node.id.startsWith(prefix));
+  return model.nodes.filter((node) => {
+    for (let id = node.group; id; id = model.groupById.get(id)?.parent ?? null) if (id === group.id) return true;
+    return false;
+  });
 }
 
 export function groupTotals(model: ModelGraph, group: BlockGroup): GroupTotals {
@@ -86,9 +91,10 @@ export function groupTotals(model: ModelGraph, group: BlockGroup): GroupTotals {
 
 /** The tensor flowing into a block instance: the outside input read by its first node. */
 export function groupInput(model: ModelGraph, group: BlockGroup): GraphNode | undefined {
-  const prefix = `${group.id}/`;
-  for (const node of groupNodes(model, group)) {
-    const outside = node.inputs.find((id) => !id.startsWith(prefix));
+  const nodes = groupNodes(model, group);
+  const inside = new Set(nodes.map((node) => node.id));
+  for (const node of nodes) {
+    const outside = node.inputs.find((id) => !inside.has(id));
     if (outside) return model.nodeById.get(outside);
   }
   return undefined;

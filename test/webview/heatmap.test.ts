@@ -1,0 +1,162 @@
+/**
+ * The feature-reuse heat maps (webview/statistics/heatmap.ts) read on their own: their own colour scale and
+ * bar (not the gradient ramp), axis titles, tick labels that do not touch at 13 sources, cells big
+ * enough to hover, and the "at initialisation" mark until training moves the weights. Fed synthetic
+ * statistics with the engine's structure for densenet40 (statistics-fixtures.ts) on the statistics test page.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import type { TrainingStatistics } from '../../src/train/stats';
+import { examplePayload, launchBrowser, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from './harness';
+import { exampleGraph, syntheticStatistics } from './statistics-fixtures';
+
+let browser: Browser;
+before(async () => {
+  browser = await launchBrowser();
+  mkdirSync('test-results', { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function openDensenet40(): Promise<WebviewPage> {
+  const w = await openWebview(browser, undefined, { width: 1200, height: 900 }, `${TEST_PAGE_PREFIX}stats-page.js`);
+  await w.page.waitForFunction(() => window.__statsPage !== undefined);
+  await w.page.evaluate((p) => window.__statsPage.show(p), examplePayload('densenet40'));
+  return w;
+}
+
+const update = (w: WebviewPage, step: number, statistics: TrainingStatistics): Promise<void> => w.page.evaluate(([s, stats]) => window.__statsPage.update(s, stats), [step, statistics] as const);
+
+/** The statistics with row `row` of every map scaled by `factor` (its cells move along the colour bar). */
+function withRowScaled(statistics: TrainingStatistics, row: number, factor: number, step: number): TrainingStatistics {
+  return { ...statistics, step, reuse: statistics.reuse.map((m) => ({ ...m, rows: m.rows.map((r, i) => (i === row ? { ...r, values: r.values.map((v) => (v === null ? null : v * factor)) } : r)) })) };
+}
+
+/** 0–255 channels of a computed colour, `rgb(…)` or `color(srgb …)` (what color-mix computes to). */
+function channels(colour: string): number[] {
+  const srgb = /^color\(srgb ([\d.]+) ([\d.]+) ([\d.]+)/.exec(colour);
+  if (srgb) return srgb.slice(1, 4).map((v) => Math.round(255 * Number(v)));
+  const rgb = /^rgba?\((\d+), (\d+), (\d+)/.exec(colour);
+  assert.ok(rgb, `a colour: ${colour}`);
+  return rgb.slice(1, 4).map(Number);
+}
+
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+const boxes = (w: WebviewPage, selector: string): Promise<Box[]> =>
+  w.page.locator(selector).evaluateAll((elements) =>
+    elements.map((e) => {
+      const r = e.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    }),
+  );
+
+/** The colour a CSS colour expression computes to on this page, as rgb(…). */
+const computed = (w: WebviewPage, colour: string): Promise<string> =>
+  w.page.evaluate((c) => {
+    const probe = document.createElement('div');
+    probe.style.color = c;
+    document.querySelector('.stats-overlay')!.appendChild(probe);
+    const value = getComputedStyle(probe).color;
+    probe.remove();
+    return value;
+  }, colour);
+
+test('densenet40 heat maps: own scale and colour bar, axis titles, readable ticks at 13 sources, hoverable cells, initialisation mark', async (t) => {
+  const w = await openDensenet40();
+  const stats = syntheticStatistics(exampleGraph('densenet40'), 1);
+  const block1 = '.stats-heatmap[data-block="block1"]';
+
+  await t.test('at step 1 every map says it shows the initial weights', async () => {
+    await update(w, 1, stats);
+    assert.deepEqual(await w.page.locator('.stats-heatmap').evaluateAll((f) => f.map((e) => (e as HTMLElement).dataset.state)), ['initial', 'initial', 'initial']);
+    assert.equal(await w.page.locator(`${block1} .heat-status`).textContent(), 'at initialisation');
+    // A later step whose pattern only scales (every cell keeps its place on the bar) has not moved the weights.
+    await update(w, 2, { ...stats, step: 2, reuse: stats.reuse.map((m) => ({ ...m, rows: m.rows.map((r) => ({ ...r, values: r.values.map((v) => (v === null ? null : v * 1.5)) })) })) });
+    assert.equal(await w.page.locator(`${block1} .heat-status`).textContent(), 'at initialisation');
+  });
+
+  await t.test('axis titles name source and target; the 13 source and 13 target ticks are all labelled, 10 px, apart', async () => {
+    assert.equal(await w.page.locator(`${block1} .x-title`).textContent(), 'source layer (0 = block input)');
+    assert.equal(await w.page.locator(`${block1} .y-title`).textContent(), 'target layer');
+    assert.deepEqual(await w.page.locator(`${block1} .col-tick`).allTextContents(), Array.from({ length: 13 }, (_, i) => String(i)));
+    assert.deepEqual(await w.page.locator(`${block1} .row-tick`).allTextContents(), Array.from({ length: 13 }, (_, i) => String(i + 1)));
+    const size = await w.page.locator(`${block1} .col-tick`).first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+    assert.ok(size >= 10, `tick font ${size}px`);
+    const columns = await boxes(w, `${block1} .col-tick`);
+    for (let i = 1; i < columns.length; i++) assert.ok(columns[i].x >= columns[i - 1].x + columns[i - 1].width, `column ticks ${i - 1} and ${i} overlap`);
+    const rows = await boxes(w, `${block1} .row-tick`);
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i].y >= rows[i - 1].y + rows[i - 1].height - 0.5, `row ticks ${i - 1} and ${i} overlap`);
+    // The x title sits below the tick labels, the y title left of the row labels.
+    const [xTitle] = await boxes(w, `${block1} .x-title`);
+    const [yTitle] = await boxes(w, `${block1} .y-title`);
+    assert.ok(xTitle.y >= Math.max(...columns.map((b) => b.y + b.height)) - 0.5, 'x title below the ticks');
+    assert.ok(yTitle.x + yTitle.width <= Math.min(...rows.map((b) => b.x)) + 0.5, 'y title left of the row labels');
+  });
+
+  await t.test('cells are at least 12 px square and a hover names target, source and value', async () => {
+    const cells = await boxes(w, `${block1} .heat-cell`);
+    assert.equal(cells.length, 78 + 13);
+    assert.ok(cells.every((c) => c.width >= 11 && c.height >= 11), `smallest cell ${Math.min(...cells.map((c) => c.width))} px`);
+    await w.page.locator(`${block1} .heat-cell[data-row="12"][data-col="12"]`).hover();
+    const map = stats.reuse[0];
+    const text = await w.page.locator(`${block1} .heat-hover`).textContent();
+    assert.match(text ?? '', new RegExp(`^target ${map.rows[12].conv} ← source ${map.sources[12].replace(/\//g, '\\/')}: mean \\|w\\| [0-9.e-]+ \\([0-9]+% of the block’s largest\\)$`));
+    assert.equal(map.rows[12].conv, 'transition1/conv1');
+  });
+
+  await t.test('the colour bar runs from 0 to the block’s largest; the largest cell is the bar’s top colour, in every theme', async () => {
+    const largest = Math.max(...stats.reuse[0].rows.flatMap((r) => r.values.filter((v): v is number => v !== null))) * 1.5;
+    assert.equal(await w.page.locator(`${block1} .heat-scale-low`).textContent(), '0');
+    assert.equal(await w.page.locator(`${block1} .heat-scale-high`).textContent(), largest.toPrecision(3));
+    const top = await w.page.locator(`${block1} .heat-cell`).evaluateAll((cells, max) => cells.find((c) => Math.abs(Number((c as SVGRectElement).dataset.value) - max) < 1e-12)!.getAttribute('data-row') + ',' + cells.find((c) => Math.abs(Number((c as SVGRectElement).dataset.value) - max) < 1e-12)!.getAttribute('data-col'), largest);
+    const [row, col] = top.split(',');
+    const topCell = w.page.locator(`${block1} .heat-cell[data-row="${row}"][data-col="${col}"]`);
+    const themes: [string, Record<string, string>][] = [
+      ['vscode-dark', { '--vscode-charts-green': '#89d185', '--vscode-charts-red': '#f14c4c', '--vscode-editor-background': '#1e1e1e' }],
+      ['vscode-light', { '--vscode-charts-green': '#388a34', '--vscode-charts-red': '#e51400', '--vscode-editor-background': '#ffffff' }],
+      ['vscode-high-contrast', { '--vscode-charts-green': '#89d185', '--vscode-charts-red': '#f48771', '--vscode-editor-background': '#000000' }],
+    ];
+    const fills: string[] = [];
+    for (const [className, vars] of themes) {
+      await w.page.evaluate(([c, v]) => {
+        document.body.className = c;
+        for (const [k, value] of Object.entries(v)) document.documentElement.style.setProperty(k, value);
+      }, [className, vars] as const);
+      const fill = channels(await topCell.evaluate((e) => getComputedStyle(e).fill));
+      const high = await computed(w, 'var(--reuse-high)');
+      assert.deepEqual(fill, channels(high), `${className}: largest cell is the bar's top`);
+      assert.notDeepEqual(fill, channels(await computed(w, 'var(--stats-high)')), `${className}: not the gradient ramp`);
+      // The bar's gradient is drawn up to the same colour.
+      const bar = await w.page.locator(`${block1} .heat-bar`).evaluate((e) => getComputedStyle(e).backgroundImage);
+      assert.match(bar, /^linear-gradient\(to right, /);
+      assert.ok(bar.endsWith(`${high})`), `${className}: bar ${bar} ends in ${high}`);
+      const lowest = await w.page.locator(`${block1} .heat-cell`).evaluateAll((cells) => cells.map((c) => getComputedStyle(c).fill));
+      assert.ok(new Set(lowest).size > 10, `${className}: ${new Set(lowest).size} distinct cell colours`);
+      fills.push(fill.join(','));
+      await w.page.screenshot({ path: `test-results/heatmap-densenet40-${className}.png` });
+    }
+    assert.equal(new Set(fills).size, 2, 'green follows the theme (dark and high contrast share it)');
+  });
+
+  await t.test('once a row moves by more than a twentieth of the bar the maps say how many steps trained them', async () => {
+    await update(w, 50, withRowScaled(stats, 3, 0.5, 50));
+    assert.equal(await w.page.locator(`${block1} .heat-status`).textContent(), 'after 50 steps');
+    assert.equal(await w.page.locator(block1).getAttribute('data-state'), 'trained');
+    // The mark stays once the weights have moved.
+    await update(w, 51, { ...stats, step: 51 });
+    assert.equal(await w.page.locator(`${block1} .heat-status`).textContent(), 'after 51 steps');
+  });
+
+  assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), [], 'CSP violations');
+  assert.deepEqual(w.consoleErrors, [], 'console errors');
+  await w.page.context().close();
+});

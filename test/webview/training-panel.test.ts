@@ -1,0 +1,131 @@
+/**
+ * The training panel's size in the graph webview (webview/training/panel-size.ts), on the real main.js under the
+ * real CSP in headless Chromium at 1200×800, with a run the host trains (its events sent as the host forwards
+ * them, so no engine runs): the header toggle folds the panel to its control row, the handle under it resizes
+ * it by keyboard and by drag, the charts scale with it, and a view reopened from the saved state keeps both.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { analyze } from '../../src/core';
+import { buildGraphPayload, type TrainingRun, type WebviewState } from '../../src/protocol';
+import { DOC_URI, launchBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
+
+let browser: Browser;
+before(async () => {
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const MODEL = `model tiny(28x28x1) {
+  conv(4, 3, stride=2, pad=1) -> bn -> relu
+  gap -> dense(10)
+  train { dataset: mnist; batch: 8; epochs: 1 }
+}
+`;
+
+const RUN: TrainingRun = { model: 'tiny', text: MODEL, backend: 'auto', statsInterval: 1, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` }, engine: 'pytorch', runId: 3 };
+
+/** The graph page (restored from `state` when given) with a host run at step 2, so the charts show. */
+async function openRunning(state?: unknown): Promise<WebviewPage> {
+  const w = await openWebview(browser, state);
+  const analysis = analyze(MODEL);
+  await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
+  await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run: RUN });
+  await w.page.waitForFunction(() => document.getElementById('training')?.dataset.runEngine === 'pytorch');
+  const line = (value: unknown): Promise<void> => w.send({ type: 'trainingEvent', uri: DOC_URI, version: 1, run: 3, line: JSON.stringify(value) });
+  await line({ type: 'started', backend: 'pytorch 1.13.0 · cpu', params: 100, totalSteps: 100, batch: 8, notes: [], replicas: 1 });
+  for (const step of [1, 2]) await line({ type: 'progress', epoch: 1, epochs: 1, step, totalSteps: 100, loss: 2 / step, accuracy: 0.2, imagesPerSecond: 100, etaSeconds: 5 });
+  await w.page.waitForFunction(() => document.getElementById('training')?.dataset.state === 'running' && document.querySelector('#chart-loss svg') !== null && document.getElementById('train-step')?.textContent === 'step 2/100');
+  return w;
+}
+
+const height = (w: WebviewPage, selector: string): Promise<number> => w.page.locator(selector).first().evaluate((e) => e.getBoundingClientRect().height);
+const saved = (w: WebviewPage): Promise<WebviewState> => w.page.evaluate(() => window.__state as WebviewState);
+
+test('training panel: the toggle folds it to its row, the handle resizes it (keys and drag), charts follow, the state survives a reopen', async (t) => {
+  const w = await openRunning();
+  const natural = await height(w, '#training');
+  // Unsized, the panel never takes more than 35% of the 800 px window.
+  assert.ok(natural <= 0.35 * 800 + 1, `natural height ${natural}`);
+
+  await t.test('the toggle folds the panel to its control row and back', async () => {
+    const toggle = w.page.locator('#train-toggle');
+    assert.equal(await toggle.textContent(), 'Hide charts');
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    assert.equal(await toggle.textContent(), 'Show charts');
+    assert.equal(await w.page.locator('.training-charts').isVisible(), false);
+    assert.equal(await w.page.locator('.training-resize').isVisible(), false);
+    // The row (with the step and the loss) stays; the panel is that row's height plus padding.
+    assert.equal(await w.page.locator('#train-step').textContent(), 'step 2/100');
+    const row = await height(w, '#training .training-row');
+    const folded = await height(w, '#training');
+    assert.ok(folded <= row + 12, `folded ${folded} px for a ${row} px row`);
+    assert.equal((await saved(w)).training?.collapsed, true);
+    await toggle.click();
+    assert.equal(await w.page.locator('.training-charts').isVisible(), true);
+    assert.equal((await saved(w)).training?.collapsed, false);
+  });
+
+  await t.test('arrow keys on the handle resize by 16 px a press; the charts grow with the panel', async () => {
+    const before = await height(w, '#training');
+    const chartBefore = await height(w, '#chart-loss svg');
+    const handle = w.page.locator('.training-resize');
+    assert.equal(await handle.getAttribute('role'), 'separator');
+    await handle.focus();
+    for (let i = 0; i < 5; i++) await w.page.keyboard.press('ArrowDown');
+    const after = await height(w, '#training');
+    assert.ok(Math.abs(after - (Math.round(before) + 80)) <= 1, `${before} → ${after}`);
+    assert.equal(Number(await handle.getAttribute('aria-valuenow')), Math.round(after));
+    assert.equal((await saved(w)).training?.height, Math.round(before) + 80);
+    const chartAfter = await height(w, '#chart-loss svg');
+    assert.ok(chartAfter > chartBefore + 40, `chart ${chartBefore} → ${chartAfter} px`);
+    // The chart keeps inside the panel: its bottom is above the handle.
+    const chartBottom = await w.page.locator('#chart-loss svg').evaluate((e) => e.getBoundingClientRect().bottom);
+    const handleTop = await handle.evaluate((e) => e.getBoundingClientRect().top);
+    assert.ok(chartBottom <= handleTop + 1, `chart bottom ${chartBottom}, handle top ${handleTop}`);
+    await w.page.keyboard.press('Home');
+    assert.equal(Math.round(await height(w, '#training')), 120);
+  });
+
+  await t.test('dragging the handle down by 150 px makes the panel 150 px taller; the graph keeps the rest', async () => {
+    const before = await height(w, '#training');
+    const box = (await w.page.locator('.training-resize').boundingBox())!;
+    await w.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await w.page.mouse.down();
+    await w.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 + 75);
+    await w.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 + 150);
+    await w.page.mouse.up();
+    const after = await height(w, '#training');
+    assert.ok(Math.abs(after - before - 150) <= 1, `${before} → ${after}`);
+    const stage = await height(w, '#stage');
+    assert.ok(stage > 200, `graph keeps ${stage} px`);
+    assert.equal((await saved(w)).training?.height, Math.round(after));
+  });
+
+  await t.test('a view reopened from the saved state has the same height and fold', async () => {
+    const state = await saved(w);
+    const size = await height(w, '#training');
+    const again = await openRunning({ ...state, training: { collapsed: false, height: state.training?.height ?? null } });
+    assert.ok(Math.abs((await height(again, '#training')) - size) <= 1);
+    await again.page.context().close();
+    const folded = await openRunning({ ...state, training: { collapsed: true, height: state.training?.height ?? null } });
+    assert.equal(await folded.page.locator('.training-charts').isVisible(), false);
+    assert.equal(await folded.page.locator('#train-toggle').getAttribute('aria-expanded'), 'false');
+    // A stored value from an older or damaged state is ignored, not applied.
+    await folded.page.context().close();
+    const damaged = await openRunning({ ...state, training: { collapsed: 'yes', height: -5 } });
+    assert.equal(await damaged.page.locator('.training-charts').isVisible(), true);
+    assert.ok((await height(damaged, '#training')) <= 0.35 * 800 + 1);
+    assert.deepEqual(damaged.consoleErrors, [], 'console errors');
+    await damaged.page.context().close();
+  });
+
+  assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), [], 'CSP violations');
+  assert.deepEqual(w.consoleErrors, [], 'console errors');
+  await w.page.context().close();
+});
