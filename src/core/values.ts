@@ -27,7 +27,8 @@ export function formatShape(shape: Shape | null | undefined): string {
 
 /** What a shape is, for messages: `a 14×14×768 feature map`, `a flat vector of 10`, `a sequence of 197 tokens × 768`. */
 export function describeShape(shape: Shape): string {
-  if (shape.length === 3) return `a ${shape.join('×')} feature map`;
+  // "an 8×8×3", "an 11×11×…", "an 18×…": the article as the number is spoken.
+  if (shape.length === 3) return `${/^(8|11|18)/.test(String(shape[0])) ? 'an' : 'a'} ${shape.join('×')} feature map`;
   if (shape.length === 2) return `a sequence of ${formatShape(shape)}`;
   return `a flat vector of ${shape.join('×')}`;
 }

@@ -2,7 +2,7 @@ import type { Expr } from '../core/ast';
 import { DiagnosticSink } from '../core/diagnostics';
 import { evaluate } from '../core/evaluate';
 import type { Value } from '../core/values';
-import { SEQUENCE_MODULE_NAMES, SEQUENCE_PREAMBLE } from './sequenceModules';
+import { SEQUENCE_MODULE_NAMES } from './sequenceModules';
 
 /** Python 3 keywords and soft keywords: never usable as a variable (`match`, `case` and `_` are kept out for clarity). */
 const KEYWORDS = 'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield match case _'.split(' ');
@@ -26,7 +26,7 @@ const BUILTINS = (
 /** Module-level names of the generated file (imports and the preamble's helpers). */
 const MODULE_NAMES = [
   'math', 'torch', 'nn', 'F', 'whole', 'conv_shape', 'pad_sides', 'flat_size', 'copy_name', 'ZeroPad', 'GlobalAvgPool',
-  'transpose_shape', 'upsample_shape', 'softmax_dim', 'as_maps', 'broadcast_mul', 'broadcast_shape', ...SEQUENCE_MODULE_NAMES,
+  'transpose_shape', 'upsample_shape', 'softmax_dim', 'as_maps', 'broadcast_mul', 'broadcast_shape', 'channels_of', ...SEQUENCE_MODULE_NAMES,
 ];
 
 /** Names a SkipNet name must not take in the generated Python scope: keywords, builtins and the module's own names. */
@@ -318,6 +318,11 @@ def broadcast_shape(shapes):
     return tuple(max(d) for d in zip(*shapes))
 
 
+def channels_of(shape):
+    """SkipNet's \`channels\`: C of an image (C, H, W), D of a sequence (T, D), N of a flat (N,)."""
+    return shape[0] if len(shape) == 3 else shape[-1]
+
+
 def flat_size(shape):
     return math.prod(shape)
 
@@ -351,4 +356,4 @@ class GlobalAvgPool(nn.Module):
 
     def forward(self, x):
         return x.mean(dim=(2, 3), keepdim=self.keep)
-${SEQUENCE_PREAMBLE}`;
+`;

@@ -5,7 +5,7 @@ import type { ModelGraph } from '../core/graph';
 import { LAYERS, type LayerSpec } from '../core/layers';
 import { formatCount } from '../core/format';
 import type { Range } from '../core/text';
-import { sequenceModule } from './sequenceModules';
+import { SEQUENCE_KINDS, SEQUENCE_PREAMBLE, sequenceModule } from './sequenceModules';
 import { addCount, type Family, type Name, NamingError, ScopeNames } from './names';
 import { attributeName, attributeRef, className, constantValue, familyModule, PREAMBLE, type PyScope, pythonExpr, pythonName, PYTHON_RESERVED, pythonType, type PyType, pythonValue } from './python';
 
@@ -103,7 +103,8 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
       `    print("output:", tuple(model(torch.zeros(2, *model.in_shape)).shape))`,
       '',
     ].join('\n');
-    return { ok: true, code: `${header}${PREAMBLE}\n\n${classes.join('\n\n\n')}${footer}`, className: modelClass };
+    const sequences = model.nodes.some((n) => SEQUENCE_KINDS.has(n.kind)) ? SEQUENCE_PREAMBLE : '';
+    return { ok: true, code: `${header}${PREAMBLE}${sequences}\n\n${classes.join('\n\n\n')}${footer}`, className: modelClass };
   } catch (error) {
     if (error instanceof NamingError) return { ok: false, problems: [{ message: error.message, range: error.range }] };
     throw error;

@@ -6,7 +6,10 @@
  */
 
 /** Module-level names the sequence preamble defines (kept out of the generated code's own names). */
-export const SEQUENCE_MODULE_NAMES = ['Patchify', 'ClassToken', 'PosEmbed', 'SelfAttention', 'TokenSelect', 'MeanTokens', 'patch_shape', 'channels_of'];
+/** Kinds whose modules the sequence preamble defines. */
+export const SEQUENCE_KINDS: ReadonlySet<string> = new Set(['patchify', 'cls_token', 'pos_embed', 'attention', 'token', 'mean_tokens']);
+
+export const SEQUENCE_MODULE_NAMES = ['Patchify', 'ClassToken', 'PosEmbed', 'SelfAttention', 'TokenSelect', 'MeanTokens', 'patch_shape'];
 
 /**
  * The nn module and output-shape expression of one sequence layer, or undefined for another kind. `value(name)`
@@ -34,11 +37,8 @@ export function sequenceModule(kind: string, value: (name: string) => string, ke
   }
 }
 
+/** The helpers of the sequence modules, written into an export only when its model has a sequence layer. */
 export const SEQUENCE_PREAMBLE = `
-
-def channels_of(shape):
-    """SkipNet's \`channels\`: C of an image (C, H, W), D of a sequence (T, D), N of a flat (N,)."""
-    return shape[0] if len(shape) == 3 else shape[-1]
 
 def patch_shape(shape, patch, dim):
     """Tokens (T, dim) of Patchify over an input (C, H, W): T = (H / patch) * (W / patch)."""
