@@ -1,5 +1,5 @@
 import type { ArgSpec, Inference, LayerSpec } from './layers';
-import { formatShape, isSymbol, type Shape, type Value } from './values';
+import { describeShape, formatShape, isSymbol, type Shape, type Value } from './values';
 
 /*
  * The skip-connection family's layers beyond ResNet and DenseNet: resampling (U-Net's decoder), gates
@@ -18,11 +18,15 @@ export const pair = (value: Value | undefined): [number, number] =>
 /** A layer that keeps its input's shape and channels and has no weights. */
 export const pass = (shape: Shape): Inference => ({ ok: true, shape, params: 0n, buffers: 0n, macs: 0n, provenance: 'pass' });
 
-/** The error for a layer that needs H×W×C but gets a flat tensor, or undefined. */
+/** The error for a layer that needs H×W×C but gets a flat tensor or a sequence, or undefined. */
 export const needImage = (kind: string, shape: Shape): Inference | undefined =>
   shape.length === 3
     ? undefined
-    : { ok: false, code: 'invalid-shape', message: `${kind} needs an image-shaped input (H×W×C) but gets ${formatShape(shape)}; it cannot follow gap, flatten or dense.` };
+    : {
+        ok: false,
+        code: 'invalid-shape',
+        message: `${kind} needs an image-shaped input (H×W×C) but gets ${describeShape(shape)}; ${shape.length === 2 ? 'a sequence takes dense, layernorm, attention, token or mean_tokens (mean_tokens is its gap)' : 'it cannot follow gap, flatten or dense'}.`,
+      };
 
 function activation(kind: string, doc: string, args: ArgSpec[] = []): LayerSpec {
   return { kind, doc, args, infer: ([input]) => pass(input) };

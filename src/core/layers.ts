@@ -1,6 +1,7 @@
 import type { Shape, Value } from './values';
-import { channelsOf, elementCount, formatShape, formatValue, isSymbol } from './values';
+import { channelsOf, describeShape, elementCount, formatShape, formatValue, isSymbol } from './values';
 import { ACTIVATIONS, CONV_TRANSPOSE, GATE_MERGES, int, needImage, pair, pass, UPSAMPLE } from './familyLayers';
+import { SEQUENCE_LAYERS } from './sequenceLayers';
 
 /**
  * `choice`: one of the bare words in `choices` (`mode=bilinear`); `axis`: a whole number, negative from the end
@@ -262,6 +263,9 @@ const SPECS: LayerSpec[] = [
       { name: 'momentum', type: 'number', default: 0.1, doc: 'running-statistics momentum (PyTorch convention)' },
     ],
     infer([input]) {
+      if (input.length === 2) {
+        return { ok: false, code: 'invalid-shape', message: `bn normalises channels over the batch and the image but gets ${describeShape(input)}; use layernorm on tokens.` };
+      }
       const channels = BigInt(channelsOf(input));
       return { ok: true, shape: input, params: 2n * channels, buffers: 2n * channels, macs: 0n, provenance: 'pass' };
     },
@@ -296,18 +300,21 @@ const SPECS: LayerSpec[] = [
   },
   {
     kind: 'dense',
-    doc: 'Fully connected layer: dense(units, bias=true).',
+    doc: 'Fully connected layer: dense(units, bias=true); on a sequence, applied to each token (nn.Linear).',
     args: [
       { name: 'units', type: 'int', doc: 'number of outputs' },
       { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias per output' },
     ],
     infer([input], args) {
-      if (input.length !== 1) {
-        return { ok: false, code: 'invalid-shape', message: `dense needs a flat input but gets ${formatShape(input)}; put gap or flatten before it.` };
+      if (input.length === 3) {
+        return { ok: false, code: 'invalid-shape', message: `dense needs a flat input or a sequence but gets ${describeShape(input)}; put gap or flatten before it.` };
       }
+      // On a sequence T×D: the same weights for every token, T times the MACs (nn.Linear on the last axis).
       const units = BigInt(int(args.units));
-      const macs = BigInt(input[0]) * units;
-      return { ok: true, shape: [int(args.units)], params: macs + (args.bias === true ? units : 0n), buffers: 0n, macs, provenance: 'new' };
+      const weights = BigInt(channelsOf(input)) * units;
+      const tokens = input.length === 2 ? input[0] : 1;
+      const shape = input.length === 2 ? [input[0], int(args.units)] : [int(args.units)];
+      return { ok: true, shape, params: weights + (args.bias === true ? units : 0n), buffers: 0n, macs: weights * BigInt(tokens), provenance: 'new' };
     },
   },
   {
@@ -336,6 +343,7 @@ const SPECS: LayerSpec[] = [
   merge('add'),
   merge('concat'),
   ...GATE_MERGES,
+  ...SEQUENCE_LAYERS,
 ];
 
 export const LAYERS: ReadonlyMap<string, LayerSpec> = new Map(SPECS.map((spec) => [spec.kind, spec]));

@@ -61,7 +61,22 @@ const KEEPS: Record<string, Keeps> = {
   avgpool: 'input',
   gap: 'input', // x.mean(dim=(2, 3)) keeps x
   dropout: 'nothing', // only its mask: float32 on the CPU, one per output element
+  patchify: 'input', // a convolution
+  layernorm: 'input', // and the mean and 1/std of each token
+  attention: 'input', // and q, k, v, the attention weights and the heads' output (sequenceSaved)
 };
+
+/**
+ * Bytes per sample a sequence layer keeps beyond its input, by nn.MultiheadAttention's training path in PyTorch
+ * 1.13 (F.multi_head_attention_forward): attention keeps q, k and v (3·T·D), the softmax's heads·T·T weights and
+ * the T·D heads' output that out_proj reads; layernorm keeps a mean and 1/std per token (2·T).
+ */
+function sequenceSaved(kind: string, shape: number[], heads: number): bigint {
+  const [t, d] = shape.map(BigInt);
+  if (kind === 'attention') return (4n * t * d + BigInt(heads) * t * t) * BigInt(BYTES_PER_FLOAT);
+  if (kind === 'layernorm' && shape.length === 2) return 2n * t * BigInt(BYTES_PER_FLOAT);
+  return 0n;
+}
 
 /**
  * The bytes autograd keeps for the backward pass of one training step in PyTorch 1.13 (float32, train
@@ -123,6 +138,7 @@ export function savedTensors(model: ModelGraph): SavedTensors {
     if (node.kind === 'maxpool') extra += node.outputElements * BigInt(BYTES_PER_INT64);
     if (node.kind === 'dropout' && !aliased) extra += node.outputElements * float;
     if (node.kind === 'bn') perStep += 2n * BigInt(node.shape[node.shape.length - 1]) * float;
+    extra += sequenceSaved(node.kind, node.shape, typeof node.args.heads === 'number' ? node.args.heads : 1);
   }
   return { kept, storage, extraPerSample: extra, perStep };
 }

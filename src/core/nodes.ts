@@ -83,7 +83,8 @@ export function fillNode(node: GraphNode, shape: Shape, mode: Provenance, inputs
     }
     case 'scaled': {
       const inputShape = inputs[0].shape!;
-      const factor = inputShape.length === 3 ? inputShape[0] * inputShape[1] : 1;
+      // Each feature map (or token feature) becomes H·W (or T) flat features.
+      const factor = inputShape.slice(0, -1).reduce((a, b) => a * b, 1);
       node.provenance = factor === 1 ? inputs[0].provenance : inputs[0].provenance.map((s) => ({ source: s.source, channels: s.channels * factor }));
       break;
     }

@@ -13,11 +13,24 @@ export function formatValue(value: Value): string {
   return value.dims.join('x');
 }
 
-/** Tensor shapes are NHWC without the batch axis: [H, W, C] for images, [N] for flat vectors. */
+/**
+ * Tensor shapes are NHWC without the batch axis: [H, W, C] for images, [N] for flat vectors, [T, D] for sequences
+ * (T tokens of D features, as a Vision Transformer's).
+ */
 export type Shape = number[];
 
+/** `32×32×3`, `10`, or `197 tokens × 768` for a sequence. */
 export function formatShape(shape: Shape | null | undefined): string {
-  return shape ? shape.join('×') : '?';
+  if (!shape) return '?';
+  return shape.length === 2 ? `${shape[0]} token${shape[0] === 1 ? '' : 's'} × ${shape[1]}` : shape.join('×');
+}
+
+/** What a shape is, for messages: `a 14×14×768 feature map`, `a flat vector of 10`, `a sequence of 197 tokens × 768`. */
+export function describeShape(shape: Shape): string {
+  // "an 8×8×3", "an 11×11×…", "an 18×…": the article as the number is spoken.
+  if (shape.length === 3) return `${/^(8|11|18)/.test(String(shape[0])) ? 'an' : 'a'} ${shape.join('×')} feature map`;
+  if (shape.length === 2) return `a sequence of ${formatShape(shape)}`;
+  return `a flat vector of ${shape.join('×')}`;
 }
 
 export function channelsOf(shape: Shape): number {

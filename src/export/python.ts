@@ -2,6 +2,7 @@ import type { Expr } from '../core/ast';
 import { DiagnosticSink } from '../core/diagnostics';
 import { evaluate } from '../core/evaluate';
 import type { Value } from '../core/values';
+import { SEQUENCE_MODULE_NAMES } from './sequenceModules';
 
 /** Python 3 keywords and soft keywords: never usable as a variable (`match`, `case` and `_` are kept out for clarity). */
 const KEYWORDS = 'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield match case _'.split(' ');
@@ -25,7 +26,7 @@ const BUILTINS = (
 /** Module-level names of the generated file (imports and the preamble's helpers). */
 const MODULE_NAMES = [
   'math', 'torch', 'nn', 'F', 'whole', 'conv_shape', 'pad_sides', 'flat_size', 'copy_name', 'ZeroPad', 'GlobalAvgPool',
-  'transpose_shape', 'upsample_shape', 'softmax_dim', 'as_maps', 'broadcast_mul', 'broadcast_shape',
+  'transpose_shape', 'upsample_shape', 'softmax_dim', 'as_maps', 'broadcast_mul', 'broadcast_shape', 'channels_of', ...SEQUENCE_MODULE_NAMES,
 ];
 
 /** Names a SkipNet name must not take in the generated Python scope: keywords, builtins and the module's own names. */
@@ -171,7 +172,7 @@ function translate(expr: Expr, scope: PyScope): string {
     case 'name': {
       const param = scope.params.get(expr.name);
       if (param) return param.name;
-      if (expr.name === 'channels') return `${scope.shape}[0]`;
+      if (expr.name === 'channels') return `channels_of(${scope.shape})`;
       return JSON.stringify(expr.name);
     }
     case 'unary':
@@ -290,8 +291,9 @@ def upsample_shape(shape, scale):
 
 
 def softmax_dim(axis, shape):
-    """SkipNet's softmax axis (of H, W, C without the batch axis; negative from the end) as an NCHW dim."""
-    return (2, 3, 1)[axis % 3] if len(shape) == 3 else 1
+    """SkipNet's softmax axis (of H, W, C without the batch axis; negative from the end) as an NCHW dim; a
+    flat or (T, D) tensor keeps its axes."""
+    return (2, 3, 1)[axis % 3] if len(shape) == 3 else axis % len(shape) + 1
 
 
 def as_maps(tensors):
@@ -314,6 +316,11 @@ def broadcast_shape(shapes):
     rank = max(len(s) for s in shapes)
     shapes = [(s[0], 1, 1) if len(s) == 1 and rank == 3 else s for s in shapes]
     return tuple(max(d) for d in zip(*shapes))
+
+
+def channels_of(shape):
+    """SkipNet's \`channels\`: C of an image (C, H, W), D of a sequence (T, D), N of a flat (N,)."""
+    return shape[0] if len(shape) == 3 else shape[-1]
 
 
 def flat_size(shape):

@@ -5,6 +5,7 @@ import type { ModelGraph } from '../core/graph';
 import { LAYERS, type LayerSpec } from '../core/layers';
 import { formatCount } from '../core/format';
 import type { Range } from '../core/text';
+import { SEQUENCE_KINDS, SEQUENCE_PREAMBLE, sequenceModule } from './sequenceModules';
 import { addCount, type Family, type Name, NamingError, ScopeNames } from './names';
 import { attributeName, attributeRef, className, constantValue, familyModule, PREAMBLE, type PyScope, pythonExpr, pythonName, PYTHON_RESERVED, pythonType, type PyType, pythonValue } from './python';
 
@@ -86,7 +87,7 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
     const header = [
       `"""${model.name}: exported by SkipNet from ${sourceName.replace(/\\/g, '/').replace(/"""/g, '')}.`,
       '',
-      'Plain PyTorch, no other dependency. Tensors are NCHW here (SkipNet writes shapes H×W×C).',
+      'Plain PyTorch, no other dependency. Tensors are NCHW here (SkipNet writes shapes H×W×C); sequences are (N, T, D).',
       `Trainable parameters: ${formatCount(model.totals.params)} (SkipNet's count).`,
       'The module trains anywhere PyTorch does, e.g. under torchrun with DistributedDataParallel.',
       '"""',
@@ -102,7 +103,8 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
       `    print("output:", tuple(model(torch.zeros(2, *model.in_shape)).shape))`,
       '',
     ].join('\n');
-    return { ok: true, code: `${header}${PREAMBLE}\n\n${classes.join('\n\n\n')}${footer}`, className: modelClass };
+    const sequences = model.nodes.some((n) => SEQUENCE_KINDS.has(n.kind)) ? SEQUENCE_PREAMBLE : '';
+    return { ok: true, code: `${header}${PREAMBLE}${sequences}\n\n${classes.join('\n\n\n')}${footer}`, className: modelClass };
   } catch (error) {
     if (error instanceof NamingError) return { ok: false, problems: [{ message: error.message, range: error.range }] };
     throw error;
@@ -459,7 +461,9 @@ export function layerModule(spec: LayerSpec, element: Element, scope: PyScope, r
     case 'tanh':
       return ['nn.Tanh()', shape];
     case 'softmax':
-      return [given.has('axis') ? `nn.Softmax(dim=softmax_dim(${value('axis')}, ${shape}))` : 'nn.Softmax(dim=1)', shape];
+      if (given.has('axis')) return [`nn.Softmax(dim=softmax_dim(${value('axis')}, ${shape}))`, shape];
+      // The default axis is the last one: channels (dim 1) of an image or a flat tensor, a sequence's features.
+      return [ranks?.size === 1 && ranks.has(2) ? 'nn.Softmax(dim=-1)' : ranks?.has(2) ? `nn.Softmax(dim=softmax_dim(-1, ${shape}))` : 'nn.Softmax(dim=1)', shape];
     case 'maxpool':
     case 'avgpool': {
       const stride = given.get('stride') ?? value('kernel');
@@ -491,14 +495,18 @@ export function layerModule(spec: LayerSpec, element: Element, scope: PyScope, r
     case 'flatten':
       return ['nn.Flatten()', `(flat_size(${shape}),)`];
     case 'dense':
-      return [`nn.Linear(${[`${shape}[0]`, value('units'), ...keyword('bias')].join(', ')})`, `(${value('units')},)`];
+      // On a sequence (T, D), nn.Linear acts on the last axis of each token.
+      return [`nn.Linear(${[`${shape}[-1]`, value('units'), ...keyword('bias')].join(', ')})`, `(*${shape}[:-1], ${value('units')})`];
     case 'dropout':
       return [`nn.Dropout(${value('p')})`, shape];
     case 'identity':
       return ['nn.Identity()', shape];
     case 'zeropad':
       return [`ZeroPad(${value('channels')}, ${value('stride')})`, `conv_shape(${shape}, ${value('channels')}, 1, ${value('stride')})`];
-    default:
+    default: {
+      const sequence = sequenceModule(spec.kind, value, keyword, shape);
+      if (sequence) return sequence;
       throw new NamingError(`Cannot export layer '${spec.kind}'.`, element.range);
+    }
   }
 }

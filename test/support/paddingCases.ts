@@ -28,7 +28,7 @@ model m(9x9x6) {
     code: [
       'self.conv1 = nn.Conv2d(in_shape[0], 4, whole(k), stride=whole(s), padding=whole(p))',
       'nn.Sequential(nn.ConstantPad2d(pad_sides(whole(p), whole(k)), -math.inf), nn.MaxPool2d(whole(k), whole(s)))',
-      'self.b1 = B(in_shape, in_shape[0] / 2, in_shape[0] / 3, in_shape[0] / 6)',
+      'self.b1 = B(in_shape, channels_of(in_shape) / 2, channels_of(in_shape) / 3, channels_of(in_shape) / 6)',
     ],
     // b1: k=3, s=2, p=1: 9 → 5 → 3 → 2. b2: 1×3 window, stride 1×2, padding 0×1: W 2 → 1.
     shapes: { 'b1/conv1': [5, 5, 4], 'b1/maxpool1': [3, 3, 4], 'b1/avgpool1': [2, 2, 4], 'b2/conv1': [2, 1, 4], 'b2/avgpool1': [2, 1, 4], 'b3/avgpool1': [2, 1, 4] },
@@ -84,7 +84,7 @@ model m(4x4x1) {
   outer() -> outer(1 * channels / channels) -> outer(1)
 }
 `,
-    code: ['self.conv1 = nn.Conv2d(in_shape[0], 2, 3, padding=whole(q))', 'self.outer2 = Outer(s_outer1, (1 * s_outer1[0]) / s_outer1[0])'],
+    code: ['self.conv1 = nn.Conv2d(in_shape[0], 2, 3, padding=whole(q))', 'self.outer2 = Outer(s_outer1, (1 * channels_of(s_outer1)) / channels_of(s_outer1))'],
     shapes: { 'outer1/inner2/avgpool1': [4, 4, 2], 'outer2/inner1/conv1': [4, 4, 2], 'outer3/inner2/avgpool1': [4, 4, 2] },
   },
   {

@@ -64,7 +64,16 @@ export const torchPath = (id: string): string => id.split('/').map(attributeName
 export function expectedModules(model: ModelGraph): Map<string, number[] | undefined> {
   const expected = new Map<string, number[] | undefined>();
   // Merges (add, concat, mul, gate) are expressions in forward(), not submodules.
-  for (const node of model.nodes) if (node.kind !== 'input' && LAYERS.get(node.kind)?.merge !== true) expected.set(torchPath(node.id), torchShape(node.shape!));
+  for (const node of model.nodes) {
+    if (node.kind === 'input' || LAYERS.get(node.kind)?.merge === true) continue;
+    expected.set(torchPath(node.id), torchShape(node.shape!));
+    // Patchify holds its convolution (C, H/p, W/p); nn.MultiheadAttention its out_proj, whose weights it reads
+    // without calling it (so no shape).
+    const input = model.nodeById.get(node.inputs[0])?.shape;
+    const patch = typeof node.args.patch === 'number' ? node.args.patch : 1;
+    if (node.kind === 'patchify' && input) expected.set(`${torchPath(node.id)}.proj`, [node.shape![1], input[0] / patch, input[1] / patch]);
+    if (node.kind === 'attention') expected.set(`${torchPath(node.id)}.out_proj`, undefined);
+  }
   for (const group of model.groups) {
     // The group of `label: repeat N stmt` only gathers its copies in the drawing: no module bears its name.
     if (group.copies) continue;

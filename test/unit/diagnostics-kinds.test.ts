@@ -89,7 +89,7 @@ describe('an error inside a block names every call site that reached it', () => 
     const text = 'block b(c) {\n  conv(c, 3)\n  dense(3)\n}\nmodel m(8x8x3) {\n  x: b(4)\n  in -> b(4)\n}';
     const [d, ...rest] = analyze(text).diagnostics;
     assert.deepEqual(rest, []);
-    assert.equal(`${lineCol(text, d.range.start)} ${d.code} ${d.message}`, '3:3 invalid-shape dense needs a flat input but gets 6×6×4; put gap or flatten before it.');
+    assert.equal(`${lineCol(text, d.range.start)} ${d.code} ${d.message}`, '3:3 invalid-shape dense needs a flat input or a sequence but gets a 6×6×4 feature map; put gap or flatten before it.');
     assert.deepEqual(d.related?.map((r) => `${lineCol(text, r.range.start)} ${r.message}`), [
       '2:3 input 1 is 6×6×4 (from x/conv1)',
       '6:6 in block instance x',

@@ -60,7 +60,7 @@ describe('diagnostics', () => {
 
   it('impossible shapes', () => {
     assert.deepEqual(problems('model m(4x4x3) { conv(8, 5) }'), ['1:18 invalid-shape A 5×5 kernel does not fit the 4×4 input.']);
-    assert.deepEqual(problems('model m(4x4x3) { dense(8) }'), ['1:18 invalid-shape dense needs a flat input but gets 4×4×3; put gap or flatten before it.']);
+    assert.deepEqual(problems('model m(4x4x3) { dense(8) }'), ['1:18 invalid-shape dense needs a flat input or a sequence but gets a 4×4×3 feature map; put gap or flatten before it.']);
     assert.deepEqual(problems('model m(4x4x6) { conv(8, 1, groups=4) }'), ['1:18 invalid-size groups=4 must divide both the input channels (6) and the filters (8).']);
   });
 

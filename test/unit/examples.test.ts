@@ -18,6 +18,7 @@ const PUBLISHED_PARAMS: Record<string, [string, number]> = {
   'wide_resnet50_2.skipnet': ['wide_resnet50_2', 68_883_240],
   'googlenet.skipnet': ['googlenet', 6_624_904],
   'unet.skipnet': ['unet', 482_466],
+  'vit_b_16.skipnet': ['vit_b_16', 86_567_656],
 };
 
 function model(file: string): ModelGraph {

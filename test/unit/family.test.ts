@@ -90,7 +90,7 @@ describe('the family’s errors are located and name what to change', () => {
 
   it('upsample on a flat tensor, output_pad not below the stride, a softmax axis outside the tensor, a misspelt mode', () => {
     assert.deepEqual(errors('model m(8x8x4) {\n  gap -> upsample(2)\n}'), [
-      '2:10 invalid-shape upsample needs an image-shaped input (H×W×C) but gets 4; it cannot follow gap, flatten or dense.',
+      '2:10 invalid-shape upsample needs an image-shaped input (H×W×C) but gets a flat vector of 4; it cannot follow gap, flatten or dense.',
     ]);
     assert.deepEqual(errors('model m(8x8x4) {\n  convtranspose(4, 3, stride=2, output_pad=2)\n}'), [
       '2:33 invalid-padding output_pad 2 must be smaller than the stride 2 (or the dilation 1) on each axis, as PyTorch requires.',

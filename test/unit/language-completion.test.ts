@@ -4,7 +4,7 @@ import { analyze } from '../../src/core';
 import { completionsAt, cursorContext, signatureHelpAt, type CompletionEntry } from '../../src/core/language';
 import { example } from './helpers';
 
-const LAYER_NAMES = 'conv convtranspose bn relu leakyrelu gelu sigmoid tanh relu6 silu hardswish hardsigmoid softmax maxpool avgpool upsample gap flatten dense dropout identity zeropad add concat mul gate';
+const LAYER_NAMES = 'conv convtranspose bn relu leakyrelu gelu sigmoid tanh relu6 silu hardswish hardsigmoid softmax maxpool avgpool upsample gap flatten dense dropout identity zeropad add concat mul gate patchify cls_token pos_embed layernorm attention token mean_tokens';
 
 /** Completions where '|' stands in the text (the marker is removed before analysis). */
 function complete(textWithCursor: string): { labels: string; items: CompletionEntry[]; offset: number; text: string } {
