@@ -142,9 +142,9 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
       if (run === null || training === run) trainingStatus.textContent = text;
     },
     ...lesion.callbacks(),
-    onBothPaused: (send) => {
+    onBothPaused: (send, held) => {
       const label = (side: 0 | 1): string => `${message.runs[side].run.model}${message.runs[side].withoutSkips ? ' without skips' : ''}`;
-      landscape.setTargets(send && [{ label: `A: ${label(0)}`, send: send[0] }, { label: `B: ${label(1)}`, send: send[1] }]);
+      landscape.setTargets(send && [{ label: `A: ${label(0)}`, send: send[0] }, { label: `B: ${label(1)}`, send: send[1] }], held);
     },
     onLandscape: (side, event) => landscape.onEvent(side, event),
     onPlan: (plan) => {
