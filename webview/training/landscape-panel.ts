@@ -100,7 +100,7 @@ export class LandscapePanel {
     this.buttons.estimate.addEventListener('click', () => this.estimate());
     this.buttons.start.addEventListener('click', () => this.start());
     this.buttons.cancel.addEventListener('click', () => this.cancel());
-    this.setState('unavailable', 'The loss landscape is taken around the weights of a paused run: pause training first.');
+    this.setState('unavailable', 'The loss landscape is taken around the weights of a paused run, or of one that ended: train first.');
   }
 
   get current(): LandscapePanelState {
