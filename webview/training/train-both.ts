@@ -17,6 +17,7 @@ import { budgetFor, type PairPlan, planPair } from '../../src/train/memoryPlan';
 import { type DepthGraph, depthGradients } from './depth-gradients';
 import type { BackendName, LandscapeAction, LesionSettings, RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
+import type { PathLengthGradient } from '../../src/train/experiments/pathGradients';
 import { loadRuntime } from './runtime-loader';
 
 export type TrainBothEnd = { state: 'finished' | 'stopped' | 'error'; message: string };
@@ -49,6 +50,11 @@ export interface TrainBothOptions {
    * measures both at once.
    */
   onBothPaused?(send: [(action: LandscapeAction) => void, (action: LandscapeAction) => void] | null, held?: 'paused' | 'ended'): void;
+  /**
+   * Gradient magnitude at the input by path length (Veit et al. 2016 §4.2) of one side, measured by its worker at the
+   * same steps as the graph view's (see RuntimeEvent 'pathGradients'); `residualAdds` 0: one path, no decomposition.
+   */
+  onPathGradients?(side: SideIndex, step: number, residualAdds: number, lengths: PathLengthGradient[]): void;
   /** A loss-landscape event of one side's run. */
   onLandscape?(side: SideIndex, event: Extract<RuntimeEvent, { type: 'landscape-cost' | 'landscape-progress' | 'landscape' | 'landscape-ended' }>): void;
   /** How the pair fits the memory budget (before anything loads); a refused plan ends the pair with its message. */
@@ -188,9 +194,14 @@ export class TrainBoth {
       dataset: run.dataset,
       config,
       withoutSkips,
+      // Both sides measure at the same steps on the same first training images: their charts compare.
+      pathGradients: this.options.onPathGradients !== undefined,
       wasmBase: this.options.wasmBase,
       onEvent: (event: RuntimeEvent) => {
         switch (event.type) {
+          case 'pathGradients':
+            if (!this.stopped) this.options.onPathGradients?.(side, event.step, event.residualAdds, event.lengths);
+            break;
           case 'landscape-cost':
           case 'landscape-progress':
           case 'landscape':
