@@ -6,6 +6,10 @@
  * normalised by the number of input feature maps, as in the paper), scaled to the largest in the block.
  * Hover or keyboard focus names the target and source with the value; click (or Enter) reveals the target.
  * Figures are built once per block structure and only recoloured on later updates.
+ *
+ * Where the engine measures it, a toggle colours the cells by the contribution ‖H_ℓ^s * X_s‖ instead (what source s
+ * adds to layer ℓ's convolution in the step's forward pass, f_ℓ = Σ_s H_ℓ^s * X_s; Huang et al. 2017, section 3,
+ * eq. 2): the weights say what a layer could read, the contribution what it does read. The hover gives both.
  */
 import type { ReuseHeatMap } from '../../src/train/stats';
 import { svgElement } from '../shared/render';
@@ -23,19 +27,57 @@ interface Figure {
   current: { row: number; col: number } | null;
 }
 
+/** What colours the cells: the paper's mean |w| (Fig. 5), or the contribution norm ‖H_ℓ^s * X_s‖. */
+export type HeatMeasure = 'weights' | 'contribution';
+
+const MEASURE_NAMES: Record<HeatMeasure, string> = { weights: 'mean |w|', contribution: '‖H^s * X_s‖' };
+
+/** A cell's value in `measure`; null where the target reads nothing from the source or the engine did not measure it. */
+export function cellValue(row: ReuseHeatMap['rows'][number], col: number, measure: HeatMeasure): number | null {
+  return measure === 'weights' ? row.values[col] : row.values[col] === null ? null : (row.contributions?.[col] ?? null);
+}
+
 const LABEL_WIDTH = 18;
 const AXIS_HEIGHT = 12;
 
 export class ReuseHeatMaps {
   readonly element: HTMLDivElement;
   private readonly figures = new Map<string, Figure>();
+  private measure: HeatMeasure = 'weights';
+  private readonly measureSelect: HTMLSelectElement;
 
   constructor(private readonly reveal: (conv: string) => void) {
     this.element = document.createElement('div');
     this.element.className = 'stats-heatmaps';
+    this.element.dataset.measure = this.measure;
+    const select = (this.measureSelect = document.createElement('select'));
+    select.className = 'heat-measure';
+    select.setAttribute('aria-label', 'Feature-reuse heat map measure');
+    select.title = 'Colour the cells by the mean |w| of the kernel slice (Huang et al. 2017, Fig. 5) or by the contribution ‖H_ℓ^s * X_s‖ that source s adds to layer ℓ (eq. 2)';
+    for (const measure of ['weights', 'contribution'] as const) {
+      const option = document.createElement('option');
+      option.value = measure;
+      option.textContent = measure === 'weights' ? 'Colour by mean |w|' : 'Colour by contribution ‖H^s * X_s‖';
+      select.appendChild(option);
+    }
+    select.hidden = true;
+    select.addEventListener('change', () => this.setMeasure(select.value === 'contribution' ? 'contribution' : 'weights'));
+    this.element.appendChild(select);
+  }
+
+  /** Recolours every map by `measure` (the toggle calls this). */
+  setMeasure(measure: HeatMeasure): void {
+    this.measure = measure;
+    this.measureSelect.value = measure;
+    this.element.dataset.measure = measure;
+    for (const figure of this.figures.values()) this.recolour(figure, figure.map);
   }
 
   update(maps: readonly ReuseHeatMap[]): void {
+    // The toggle is offered where the engine measured contributions (the PyTorch runner does not).
+    const measured = maps.some((m) => m.rows.some((r) => r.contributions !== undefined));
+    this.measureSelect.hidden = !measured;
+    if (!measured && this.measure !== 'weights') this.setMeasure('weights');
     const seen = new Set<string>();
     for (const map of maps) {
       seen.add(map.block);
@@ -59,7 +101,7 @@ export class ReuseHeatMaps {
 
   clear(): void {
     this.figures.clear();
-    this.element.replaceChildren();
+    this.element.replaceChildren(this.measureSelect);
   }
 
   private build(map: ReuseHeatMap, signature: string): Figure {
@@ -109,14 +151,20 @@ export class ReuseHeatMaps {
   private recolour(figure: Figure, map: ReuseHeatMap): void {
     figure.map = map;
     let largest = 0;
-    for (const row of map.rows) for (const v of row.values) if (v !== null && Number.isFinite(v)) largest = Math.max(largest, Math.abs(v));
+    for (const row of map.rows)
+      row.values.forEach((_, c) => {
+        const v = cellValue(row, c, this.measure);
+        if (v !== null && Number.isFinite(v)) largest = Math.max(largest, Math.abs(v));
+      });
     figure.largest = largest;
     map.rows.forEach((row, r) =>
-      row.values.forEach((value, c) => {
+      row.values.forEach((weights, c) => {
         const rect = figure.cells[r][c];
-        if (!rect || value === null) return;
-        rect.style.setProperty('fill', strokeColour(largest > 0 ? Math.abs(value) / largest : 0));
-        rect.dataset.value = String(value);
+        if (!rect || weights === null) return;
+        const value = cellValue(row, c, this.measure);
+        // A cell the engine did not measure in this measure is drawn empty, not as zero.
+        rect.style.setProperty('fill', value === null ? 'transparent' : strokeColour(largest > 0 ? Math.abs(value) / largest : 0));
+        rect.dataset.value = value === null ? '' : String(value);
       }),
     );
     if (figure.current) this.describe(figure, figure.current);
@@ -125,10 +173,14 @@ export class ReuseHeatMaps {
   /** The hover line: names set as text, never markup. */
   private describe(figure: Figure, at: { row: number; col: number }): void {
     const row = figure.map.rows[at.row];
-    const value = row?.values[at.col];
-    if (value === null || value === undefined) return;
-    const share = figure.largest > 0 ? Math.round((100 * Math.abs(value)) / figure.largest) : 0;
-    figure.hover.textContent = `${row.conv} ← ${figure.map.sources[at.col]}: mean |w| ${formatValue(value)} (${share}% of the block’s largest)`;
+    if (!row || row.values[at.col] === null || row.values[at.col] === undefined) return;
+    const shown = this.measure;
+    const other: HeatMeasure = shown === 'weights' ? 'contribution' : 'weights';
+    const value = cellValue(row, at.col, shown);
+    const otherValue = cellValue(row, at.col, other);
+    const share = value !== null && figure.largest > 0 ? ` (${Math.round((100 * Math.abs(value)) / figure.largest)}% of the block’s largest)` : '';
+    const main = `${MEASURE_NAMES[shown]} ${value === null ? 'not measured' : formatValue(value)}${share}`;
+    figure.hover.textContent = `${row.conv} ← ${figure.map.sources[at.col]}: ${main}${otherValue === null ? '' : ` · ${MEASURE_NAMES[other]} ${formatValue(otherValue)}`}`;
   }
 
   private select(figure: Figure, at: { row: number; col: number }): void {
