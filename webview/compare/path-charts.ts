@@ -17,7 +17,8 @@ interface Measurement {
 
 /** The largest total gradient magnitude over both sides' latest measurements: the shared top of the y axis. */
 export function sharedPathMax(measurements: readonly (Measurement | null)[]): number {
-  return Math.max(0, ...measurements.flatMap((m) => (m && m.residualAdds > 0 ? m.lengths.map((l) => l.total) : [])));
+  // A non-finite total (an overflowed gradient) would make the axis infinite; that bar is left to Plot, which skips it.
+  return Math.max(0, ...measurements.flatMap((m) => (m && m.residualAdds > 0 ? m.lengths.map((l) => l.total).filter(Number.isFinite) : [])));
 }
 
 export class ComparePathCharts {

@@ -62,7 +62,7 @@ export class PathGradientChart {
       marginLeft: 56,
       style: { background: 'transparent', color: 'var(--vscode-foreground)', fontSize: '10px' },
       x: { label: 'path length (residual branches entered)', type: 'band' },
-      y: { label: 'total gradient magnitude', grid: true, ...(yMax !== undefined && yMax > 0 ? { domain: [0, yMax] } : {}) },
+      y: { label: 'total gradient magnitude', grid: true, ...(yMax !== undefined && Number.isFinite(yMax) && yMax > 0 ? { domain: [0, yMax] } : {}) },
       marks: [
         Plot.barY(lengths, { x: 'length', y: 'total', fill: 'var(--vscode-charts-blue, currentColor)', title: (d: PathLengthGradient) => `length ${d.length}: ${d.paths} paths × mean ${d.meanNorm.toPrecision(3)} = ${d.total.toPrecision(3)} (${d.sampled} sampled)` }),
         Plot.ruleY([0]),
