@@ -8,7 +8,7 @@ if (!fs.existsSync(bundle)) {
   process.exit(2);
 }
 const cli = require(bundle);
-if (process.argv[2] === 'train' || process.argv[2] === 'experiment') cli.runCliAsync(process.argv.slice(2)).then((code) => (process.exitCode = code));
+if (process.argv[2] === 'train' || process.argv[2] === 'experiment' || process.argv[2] === 'algebra') cli.runCliAsync(process.argv.slice(2)).then((code) => (process.exitCode = code));
 else if (process.argv[2] === 'render') cli.runRenderCommand(process.argv.slice(2)).then((code) => (process.exitCode = code));
 else process.exitCode = cli.runCli(process.argv.slice(2));
 // `skipnet summary big.skipnet | head` closes the pipe early: that is not an error.

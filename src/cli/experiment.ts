@@ -6,6 +6,7 @@ import { analyze } from '../core';
 import { withoutSkipConnections } from '../core/ablation';
 import { TrainError } from '../train/errors';
 import { lesionCommand, parseWeights } from './lesion';
+import { algebraCommand } from './algebra';
 import { parseFlags, pickModels, readOneFile, usage, withFile, type CliIo } from './main';
 
 /**
@@ -111,4 +112,21 @@ async function lesion(rest: string[], io: CliIo): Promise<number> {
   }
   const ablation = flags['with-ablation'] === undefined ? undefined : withoutSkipConnections(text).models.find((m) => m.name === picked.name);
   return lesionCommand(picked, { backend, steps: numbers.steps, weights, ablation, samples: numbers.samples ?? 500, draws: numbers.draws ?? 5, seed: numbers.seed ?? 1, json: flags.json !== undefined, out: io.out, err: io.err });
+}
+
+/** `skipnet algebra FILE …`: the merge algebra's matrices at initialisation (src/cli/algebra.ts). */
+export async function runAlgebra(argv: string[], io: CliIo): Promise<number> {
+  const { positional, flags, error } = parseFlags(argv, ['model', 'backend', 'seed', 'batch'], ['json']);
+  if (error) return usage(io, error);
+  const seed = wholeNumber(flags, 'seed', 0, 2 ** 31 - 1);
+  if (typeof seed === 'string') return usage(io, seed);
+  const batch = wholeNumber(flags, 'batch', 1, 4096);
+  if (typeof batch === 'string') return usage(io, batch);
+  const backend = flags.backend ?? 'cpu';
+  if (backend !== 'cpu' && backend !== 'wasm') return usage(io, `--backend must be cpu or wasm, not '${backend}'`);
+  const input = readOneFile(positional, io);
+  if (typeof input === 'number') return input;
+  const picked = oneModel(input.file, analyze(input.text), flags.model, io);
+  if (typeof picked === 'number') return picked;
+  return algebraCommand(picked, { backend, seed, batch, json: flags.json !== undefined, out: io.out, err: io.err });
 }

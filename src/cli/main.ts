@@ -6,7 +6,7 @@ import { compareSides, comparisonRows, renderComparison } from './compare';
 import { explainOutput, explainSides, pathsOutput } from './explain';
 import { renderSvg } from './render';
 import { renderTable } from './table';
-import { runExperiment } from './experiment';
+import { runAlgebra, runExperiment } from './experiment';
 import { LANDSCAPE_USAGE } from '../train/experiments/landscapeCli';
 import { trainCommand } from '../train/cli';
 import { torchTrainCommand } from '../train/pytorch/cli';
@@ -27,6 +27,10 @@ commands:
   explain FILE[:MODEL] [FILE2[:MODEL]] [--without-skips] [--batch N] [--json]
                                     the findings in words: width, parameters, MACs, memory, depth
                                     and paths, for one model or a pair (or a model and its ablation)
+  algebra FILE [--model NAME] [--seed N] [--batch N] [--backend cpu|wasm] [--json]
+                                    the merge algebra at initialisation (seeded), from one batch:
+                                    DenseNet's source × target matrix ‖H_ℓ^s * X_s‖ (and mean |w|),
+                                    ResNet's residual shares of the stream after each add
   export --pytorch FILE [--model NAME] [-o OUT.py]
                                     a readable torch.nn.Module (one class per block), to stdout or OUT.py
   render FILE [--model NAME] [--direction down|right] [--expand all|default] [--theme print|dark]
@@ -68,6 +72,7 @@ const nodeIo: CliIo = {
 /** Like runCli, but also runs the asynchronous commands (train, experiment). */
 export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<number> {
   if (argv[0] === 'experiment') return runExperiment(argv.slice(1), io);
+  if (argv[0] === 'algebra') return runAlgebra(argv.slice(1), io);
   if (argv[0] !== 'train') return runCli(argv, io);
   const { positional, flags, error } = parseFlags(argv.slice(1), ['model', 'backend', 'steps', 'epochs', 'batch', 'eval-samples', 'engine', 'python', 'device', 'nproc', 'data', 'run-dir'], ['json']);
   if (error) return usage(io, error);
@@ -210,6 +215,7 @@ export function runCli(argv: string[], io: CliIo = nodeIo): number {
       return usage(io, 'render lays out asynchronously: call runRenderCommand');
     case 'train':
     case 'experiment':
+    case 'algebra':
       return usage(io, `${command} runs asynchronously: call runCliAsync`);
     case undefined:
     case 'help':

@@ -239,7 +239,9 @@ export class TrainingEngine {
 
   private disposeOptimizer(): void {
     const optimizer = this.optimizer;
-    optimizer?.dispose();
+    // tfjs's Optimizer[Symbol.hasInstance] reads `instance.minimize`, so `null instanceof` below would throw.
+    if (!optimizer) return;
+    optimizer.dispose();
     // tfjs 4.22's MomentumOptimizer.dispose() skips SGDOptimizer's, leaking its learning-rate scalar.
     if (optimizer instanceof tf.MomentumOptimizer) (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
     this.optimizer = null;

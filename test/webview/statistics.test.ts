@@ -179,7 +179,8 @@ test('densenet40: a heat map per dense block with the engine’s cells, hover na
   await cell.hover();
   const value = map.rows[4].values[2]!;
   const largest = Math.max(...map.rows.flatMap((r) => r.values.filter((v): v is number => v !== null)));
-  assert.equal(await w.page.locator('.stats-heatmap[data-block="block1"] .heat-hover').textContent(), `target ${map.rows[4].conv} ← source ${map.sources[2]}: mean |w| ${fmt(value)} (${Math.round((100 * value) / largest)}% of the block’s largest)`);
+  const contribution = map.rows[4].contributions![2]!;
+  assert.equal(await w.page.locator('.stats-heatmap[data-block="block1"] .heat-hover').textContent(), `target ${map.rows[4].conv} ← source ${map.sources[2]}: mean |w| ${fmt(value)} (${Math.round((100 * value) / largest)}% of the block’s largest) · ‖H^s * X_s‖ ${fmt(contribution)}`);
   assert.equal(map.rows[4].conv, 'block1/layer5/conv1');
   assert.equal(map.sources[2], 'block1/layer2/conv1');
   const colours = await w.page.locator('.stats-heatmap[data-block="block1"] .heat-cell').evaluateAll((cells) => new Set(cells.map((c) => getComputedStyle(c).fill)).size);
@@ -196,6 +197,25 @@ test('densenet40: a heat map per dense block with the engine’s cells, hover na
   await w.page.keyboard.press('Enter');
   assert.deepEqual(await w.page.evaluate(() => window.__statsPage.reveals), ['block1/layer5/conv1', 'block1/layer6/conv1']);
   assert.equal(await w.page.locator('.stats-heatmap[data-block="block1"] .heat-cell.current').getAttribute('data-row'), '5');
+
+  // The measure toggle: the same cells coloured by the contribution ‖H^s * X_s‖, scaled to the block's largest contribution.
+  const measure = w.page.locator('.stats-heatmaps .heat-measure');
+  assert.equal(await measure.isVisible(), true, 'offered: the statistics carry contributions');
+  const fillOf = (row: number, col: number) => w.page.locator(`.stats-heatmap[data-block="block1"] .heat-cell[data-row="${row}"][data-col="${col}"]`).evaluate((c) => getComputedStyle(c).fill);
+  const weightFill = await fillOf(4, 2);
+  await measure.selectOption('contribution');
+  assert.equal(await w.page.locator('.stats-heatmaps').getAttribute('data-measure'), 'contribution');
+  assert.equal(Number(await cell.getAttribute('data-value')), contribution);
+  const largestContribution = Math.max(...map.rows.flatMap((r) => (r.contributions ?? []).filter((v): v is number => v !== null)));
+  // The pointer is still on this cell from the click: leave it, so hovering it again is a new pointerover.
+  await w.page.mouse.move(1, 1);
+  await cell.hover();
+  assert.equal(await w.page.locator('.stats-heatmap[data-block="block1"] .heat-hover').textContent(), `${map.rows[4].conv} ← ${map.sources[2]}: ‖H^s * X_s‖ ${fmt(contribution)} (${Math.round((100 * contribution) / largestContribution)}% of the block’s largest) · mean |w| ${fmt(value)}`);
+  // The fixture's contribution is 10 · |w| · (1 + 0.1 · column): relative to its block's largest, the cell's share
+  // differs from its share of mean |w|, so its colour changes.
+  assert.notEqual(await fillOf(4, 2), weightFill);
+  await measure.selectOption('weights');
+  assert.equal(await fillOf(4, 2), weightFill, 'back to mean |w|: the colours are the paper’s again');
 
   // Concats: each source slice's gradient on the edge it arrives by (dense arcs between the layer boxes).
   const concat = stats.merges.find((m) => m.node === 'block1/layer3/concat1')!;
@@ -286,7 +306,7 @@ test('hostile ids in statistics stay text in the heat map, tooltips and titles',
   await update(w, 2, stats);
   const figure = w.page.locator('.stats-heatmap').first();
   await figure.locator('.heat-cell[data-row="0"][data-col="0"]').hover();
-  assert.equal(await figure.locator('.heat-hover').textContent(), `target <script>alert(3)</script> ← source ${hostile}: mean |w| ${fmt(stats.reuse[0].rows[0].values[0]!)} (${Math.round((100 * stats.reuse[0].rows[0].values[0]!) / Math.max(...stats.reuse[0].rows.flatMap((r) => r.values.filter((v): v is number => v !== null))))}% of the block’s largest)`);
+  assert.equal(await figure.locator('.heat-hover').textContent(), `target <script>alert(3)</script> ← source ${hostile}: mean |w| ${fmt(stats.reuse[0].rows[0].values[0]!)} (${Math.round((100 * stats.reuse[0].rows[0].values[0]!) / Math.max(...stats.reuse[0].rows.flatMap((r) => r.values.filter((v): v is number => v !== null))))}% of the block’s largest) · ‖H^s * X_s‖ ${fmt(stats.reuse[0].rows[0].contributions![0]!)}`);
   assert.equal(await figure.locator('figcaption > span').first().textContent(), `"><svg onload=alert(2)>: feature reuse`);
   await w.page.evaluate(() => window.__statsPage.toggle('block1/layer2'));
   await w.page.locator('[data-id="block1/layer2/concat1"]').hover({ force: true });

@@ -28,6 +28,8 @@ export class CompareLesion {
   ];
   private running = 0;
   private held = false;
+  /** The pair has ended and both sides' final weights are kept: `held` then means measurable, not paused. */
+  private finalWeights = false;
 
   constructor(
     parent: HTMLElement,
@@ -70,7 +72,8 @@ export class CompareLesion {
     return {
       onHeld: (held) => {
         this.held = held;
-        this.resumeButton.toggleAttribute('disabled', !held);
+        // Resume is for paused runs; runs that ended (measurable on their final weights) have nothing to resume.
+        this.resumeButton.toggleAttribute('disabled', !held || this.pair?.endedWithWeights === true);
         this.availability();
       },
       onLesionProgress: (side, done, total) => {
@@ -89,8 +92,12 @@ export class CompareLesion {
 
   /** A Train both run started: plan the cost of studying both models. */
   attach(pair: TrainBoth, runs: [CompareTrainingRun, CompareTrainingRun]): void {
+    // The earlier pair's final weights are replaced: a study still measuring them ends.
+    if (this.pair !== pair) this.pair?.cancelLesion();
     this.pair = pair;
     this.held = false;
+    this.finalWeights = false;
+    this.running = 0;
     this.names = [sideName(0, runs[0]), sideName(1, runs[1])];
     const units = runs.map(({ run, withoutSkips }) => {
       const analysis = withoutSkips ? withoutSkipConnections(run.text) : analyze(run.text);
@@ -104,11 +111,18 @@ export class CompareLesion {
     this.availability();
   }
 
-  /** The pair ended: its weights are gone. */
+  /**
+   * The pair ended. Where both runs ended after a step their workers keep the final weights, and the study measures
+   * those; otherwise (a side failed, or stopped before its first step) there is nothing to measure.
+   */
   ended(): void {
-    this.pair = null;
-    this.held = false;
-    this.running = 0;
+    const pair = this.pair;
+    this.finalWeights = pair?.endedWithWeights === true;
+    if (!this.finalWeights) {
+      this.pair = null;
+      this.running = 0;
+    }
+    this.held = this.finalWeights;
     this.pauseButton.setAttribute('disabled', '');
     this.resumeButton.setAttribute('disabled', '');
     this.availability();
@@ -122,12 +136,19 @@ export class CompareLesion {
     this.running = Math.max(0, this.running - 1);
     const series = this.results.flatMap((result, i) => (result ? [{ name: this.names[i], result }] : []));
     if (series.length > 0) this.panel.show(series);
-    if (this.running === 0) this.availability(message ?? (series.every((s) => s.result.complete) ? 'Measured both sides on their paused weights.' : 'Cancelled; the chart shows what was measured.'));
+    const which = this.pair?.endedWithWeights ? 'the weights their runs ended with' : 'their paused weights';
+    if (this.running === 0) this.availability(message ?? (series.every((s) => s.result.complete) ? `Measured both sides on ${which}.` : 'Cancelled; the chart shows what was measured.'));
   }
 
   private availability(message?: string): void {
     if (this.running > 0) return;
     const ready = this.pair !== null && this.held;
-    this.panel.setState(ready ? 'ready' : 'unavailable', message ?? (ready ? 'Measures both paused runs; Resume continues training.' : 'Train both, then Pause to measure both models’ current weights.'));
+    const ended = this.pair?.endedWithWeights === true;
+    const why = ready
+      ? ended
+        ? 'Measures the weights both runs ended with.'
+        : 'Measures both paused runs; Resume continues training.'
+      : 'Train both, then Pause (or let both runs finish) to measure both models’ weights.';
+    this.panel.setState(ready ? 'ready' : 'unavailable', message ?? why);
   }
 }

@@ -18,6 +18,7 @@ import { GraphView } from '../graph/graph-view';
 import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
 import { TrainBoth } from '../training/train-both';
 import { CompareLesion } from './lesion';
+import { ComparePathCharts } from './path-charts';
 import { LandscapePanel } from '../training/landscape-panel';
 import css from '../shared/styles.css';
 import { runFindings } from '../../src/core/findings';
@@ -103,6 +104,9 @@ const trainingRoot = element('div', { id: 'training' }, app);
 const charts = new TrainingCharts(trainingRoot);
 // Its own container: the charts redraw #training's children wholesale.
 const lesionRoot = element('div', { id: 'compare-lesion', hidden: '' }, app);
+// Gradient by path length of both sides (Veit et al. 2016 Fig. 6 (b)), on one scale; shown once Train both starts.
+const pathCharts = new ComparePathCharts(app);
+pathCharts.element.hidden = true;
 const lesion = new CompareLesion(lesionRoot, pauseButton, resumeButton);
 // The loss landscape of both paused runs side by side (the paper's Fig. 1 on the user's model and its ablation).
 const landscape = new LandscapePanel(app);
@@ -122,6 +126,8 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   for (const run of runs) [run.accuracy, run.gradients] = [null, []];
   showRunFindings();
   landscape.clear();
+  pathCharts.clear();
+  pathCharts.element.hidden = false;
   delete trainingRoot.dataset.tensors;
   trainingPlan.textContent = '';
   delete trainingPlan.dataset.mode;
@@ -142,11 +148,14 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
       if (run === null || training === run) trainingStatus.textContent = text;
     },
     ...lesion.callbacks(),
-    onBothPaused: (send) => {
+    onBothPaused: (send, held) => {
       const label = (side: 0 | 1): string => `${message.runs[side].run.model}${message.runs[side].withoutSkips ? ' without skips' : ''}`;
-      landscape.setTargets(send && [{ label: `A: ${label(0)}`, send: send[0] }, { label: `B: ${label(1)}`, send: send[1] }]);
+      landscape.setTargets(send && [{ label: `A: ${label(0)}`, send: send[0] }, { label: `B: ${label(1)}`, send: send[1] }], held);
     },
     onLandscape: (side, event) => landscape.onEvent(side, event),
+    onPathGradients: (side, step, residualAdds, lengths) => {
+      if (training === run) pathCharts.update(side, step, residualAdds, lengths);
+    },
     onPlan: (plan) => {
       trainingPlan.textContent = plan.message;
       trainingPlan.dataset.mode = plan.mode;

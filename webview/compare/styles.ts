@@ -19,6 +19,10 @@ html, body { margin: 0; padding: 0; height: 100%; overflow: hidden; background: 
 #training { display: none; padding: 2px 8px; }
 #training.visible { display: block; }
 #compare-lesion { padding: 0 8px; }
+#compare-path-gradients { display: flex; flex-wrap: wrap; gap: 4px 16px; padding: 0 8px; }
+#compare-path-gradients[hidden] { display: none; }
+#compare-path-gradients .chart { flex: 1; min-width: 240px; }
+#compare-path-gradients .chart-title { color: var(--g-muted); }
 #compare-lesion[hidden] { display: none; }
 #sides { flex: 1; min-height: 0; display: flex; gap: 4px; }
 .side { flex: 1; min-width: 0; display: flex; flex-direction: column; border-top: 1px solid var(--g-group-stroke); }

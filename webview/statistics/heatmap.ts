@@ -11,6 +11,9 @@
  * `--reuse-high`, from 0 to the block's largest mean |w|) with a colour bar, never the gradient-norm ramp of
  * the graph. A map reads "at initialisation" until training has moved some cell by a visible step of that
  * bar (`MOVED`): before then the pattern is the initialiser's (He et al. 2015, fan-in scaling), not reuse.
+ * Where the engine measures it, a toggle colours the cells by the contribution ‖H_ℓ^s * X_s‖ instead (what source s
+ * adds to layer ℓ's convolution in the step's forward pass, f_ℓ = Σ_s H_ℓ^s * X_s; Huang et al. 2017, section 3,
+ * eq. 2): the weights say what a layer could read, the contribution what it does read. The hover gives both.
  */
 import type { ReuseHeatMap } from '../../src/train/stats';
 import { svgElement } from '../shared/render';
@@ -28,6 +31,7 @@ interface Figure {
   current: { row: number; col: number } | null;
   status: HTMLElement;
   scaleHigh: HTMLElement;
+  scaleUnit: HTMLElement;
 }
 
 /** Room for the rotated "target layer" title, then for the row numbers. */
@@ -53,19 +57,61 @@ export function reuseColour(position: number): string {
   return `color-mix(in srgb, var(--reuse-high) ${Math.round(100 * Math.min(1, Math.max(0, position)))}%, var(--reuse-low))`;
 }
 
+/** What colours the cells: the paper's mean |w| (Fig. 5), or the contribution norm ‖H_ℓ^s * X_s‖. */
+export type HeatMeasure = 'weights' | 'contribution';
+
+const MEASURE_NAMES: Record<HeatMeasure, string> = { weights: 'mean |w|', contribution: '‖H^s * X_s‖' };
+
+/** A cell's value in `measure`; null where the target reads nothing from the source or the engine did not measure it. */
+export function cellValue(row: ReuseHeatMap['rows'][number], col: number, measure: HeatMeasure): number | null {
+  return measure === 'weights' ? row.values[col] : row.values[col] === null ? null : (row.contributions?.[col] ?? null);
+}
+
+
 export class ReuseHeatMaps {
   readonly element: HTMLDivElement;
   private readonly figures = new Map<string, Figure>();
   /** Each block's cell positions on the scale when first seen in this run, and whether training has moved them since. */
   private readonly initial = new Map<string, { positions: (number | null)[][]; moved: boolean }>();
+  private measure: HeatMeasure = 'weights';
+  /** The training step of the maps shown (for the "after N steps" mark when the measure is switched). */
+  private step = 0;
+  private readonly measureSelect: HTMLSelectElement;
 
   constructor(private readonly reveal: (conv: string) => void) {
     this.element = document.createElement('div');
     this.element.className = 'stats-heatmaps';
+    this.element.dataset.measure = this.measure;
+    const select = (this.measureSelect = document.createElement('select'));
+    select.className = 'heat-measure';
+    select.setAttribute('aria-label', 'Feature-reuse heat map measure');
+    select.title = 'Colour the cells by the mean |w| of the kernel slice (Huang et al. 2017, Fig. 5) or by the contribution ‖H_ℓ^s * X_s‖ that source s adds to layer ℓ (eq. 2)';
+    for (const measure of ['weights', 'contribution'] as const) {
+      const option = document.createElement('option');
+      option.value = measure;
+      option.textContent = measure === 'weights' ? 'Colour by mean |w|' : 'Colour by contribution ‖H^s * X_s‖';
+      select.appendChild(option);
+    }
+    select.hidden = true;
+    select.addEventListener('change', () => this.setMeasure(select.value === 'contribution' ? 'contribution' : 'weights'));
+    this.element.appendChild(select);
+  }
+
+  /** Recolours every map by `measure` (the toggle calls this). */
+  setMeasure(measure: HeatMeasure): void {
+    this.measure = measure;
+    this.measureSelect.value = measure;
+    this.element.dataset.measure = measure;
+    for (const figure of this.figures.values()) this.recolour(figure, figure.map, this.step);
   }
 
   /** Shows the maps of training step `step` (updates done so far). */
   update(maps: readonly ReuseHeatMap[], step: number): void {
+    this.step = step;
+    // The toggle is offered where the engine measured contributions (the PyTorch runner does not).
+    const measured = maps.some((m) => m.rows.some((r) => r.contributions !== undefined));
+    this.measureSelect.hidden = !measured;
+    if (!measured && this.measure !== 'weights') this.setMeasure('weights');
     const seen = new Set<string>();
     for (const map of maps) {
       seen.add(map.block);
@@ -90,7 +136,7 @@ export class ReuseHeatMaps {
   clear(): void {
     this.figures.clear();
     this.initial.clear();
-    this.element.replaceChildren();
+    this.element.replaceChildren(this.measureSelect);
   }
 
   private build(map: ReuseHeatMap, signature: string): Figure {
@@ -150,7 +196,7 @@ export class ReuseHeatMaps {
     unit.textContent = 'mean |w|';
     scale.append(low, bar, scaleHigh, unit);
     element.append(caption, svg, scale, hover);
-    const figure: Figure = { signature, element, svg, hover, cells, map, largest: 0, current: null, status, scaleHigh };
+    const figure: Figure = { signature, element, svg, hover, cells, map, largest: 0, current: null, status, scaleHigh, scaleUnit: unit };
     const cellOf = (target: EventTarget | null): { row: number; col: number } | null => {
       const rect = (target as Element | null)?.closest?.('.heat-cell');
       return rect ? { row: Number(rect.getAttribute('data-row')), col: Number(rect.getAttribute('data-col')) } : null;
@@ -172,21 +218,35 @@ export class ReuseHeatMaps {
   private recolour(figure: Figure, map: ReuseHeatMap, step: number): void {
     figure.map = map;
     let largest = 0;
-    for (const row of map.rows) for (const v of row.values) if (v !== null && Number.isFinite(v)) largest = Math.max(largest, Math.abs(v));
+    for (const row of map.rows)
+      row.values.forEach((_, c) => {
+        const v = cellValue(row, c, this.measure);
+        if (v !== null && Number.isFinite(v)) largest = Math.max(largest, Math.abs(v));
+      });
     figure.largest = largest;
-    const positions = map.rows.map((row) => row.values.map((v) => (v === null || !Number.isFinite(v) ? null : largest > 0 ? Math.abs(v) / largest : 0)));
+    const positions = map.rows.map((row) => row.values.map((_, c) => {
+      const v = cellValue(row, c, this.measure);
+      return v === null || !Number.isFinite(v) ? null : largest > 0 ? Math.abs(v) / largest : 0;
+    }));
     map.rows.forEach((row, r) =>
-      row.values.forEach((value, c) => {
+      row.values.forEach((weights, c) => {
         const rect = figure.cells[r][c];
-        if (!rect || value === null) return;
-        rect.style.setProperty('fill', reuseColour(positions[r][c] ?? 0));
-        rect.dataset.value = String(value);
+        if (!rect || weights === null) return;
+        const value = cellValue(row, c, this.measure);
+        // A cell the engine did not measure in this measure is drawn empty, not as zero.
+        rect.style.setProperty('fill', value === null ? 'transparent' : reuseColour(positions[r][c] ?? 0));
+        rect.dataset.value = value === null ? '' : String(value);
       }),
     );
     figure.scaleHigh.textContent = formatValue(largest);
+    figure.scaleUnit.textContent = MEASURE_NAMES[this.measure];
+    // Whether training has moved the map is judged on the weights, whichever measure colours it.
+    let largestWeight = 0;
+    for (const row of map.rows) for (const v of row.values) if (v !== null && Number.isFinite(v)) largestWeight = Math.max(largestWeight, Math.abs(v));
+    const weightPositions = map.rows.map((row) => row.values.map((v) => (v === null || !Number.isFinite(v) ? null : largestWeight > 0 ? Math.abs(v) / largestWeight : 0)));
     const initial = this.initial.get(map.block);
-    if (!initial || initial.positions.length !== positions.length) this.initial.set(map.block, { positions, moved: false });
-    else if (!initial.moved) initial.moved = positions.some((row, r) => row.some((p, c) => p !== null && Math.abs(p - (initial.positions[r]?.[c] ?? p)) >= MOVED));
+    if (!initial || initial.positions.length !== weightPositions.length) this.initial.set(map.block, { positions: weightPositions, moved: false });
+    else if (!initial.moved) initial.moved = weightPositions.some((row, r) => row.some((p, c) => p !== null && Math.abs(p - (initial.positions[r]?.[c] ?? p)) >= MOVED));
     const moved = this.initial.get(map.block)!.moved;
     figure.element.dataset.state = moved ? 'trained' : 'initial';
     figure.status.textContent = moved ? `after ${step} step${step === 1 ? '' : 's'}` : 'at initialisation';
@@ -199,10 +259,14 @@ export class ReuseHeatMaps {
   /** The hover line: names set as text, never markup. */
   private describe(figure: Figure, at: { row: number; col: number }): void {
     const row = figure.map.rows[at.row];
-    const value = row?.values[at.col];
-    if (value === null || value === undefined) return;
-    const share = figure.largest > 0 ? Math.round((100 * Math.abs(value)) / figure.largest) : 0;
-    figure.hover.textContent = `target ${row.conv} ← source ${figure.map.sources[at.col]}: mean |w| ${formatValue(value)} (${share}% of the block’s largest)`;
+    if (!row || row.values[at.col] === null || row.values[at.col] === undefined) return;
+    const shown = this.measure;
+    const other: HeatMeasure = shown === 'weights' ? 'contribution' : 'weights';
+    const value = cellValue(row, at.col, shown);
+    const otherValue = cellValue(row, at.col, other);
+    const share = value !== null && figure.largest > 0 ? ` (${Math.round((100 * Math.abs(value)) / figure.largest)}% of the block’s largest)` : '';
+    const main = `${MEASURE_NAMES[shown]} ${value === null ? 'not measured' : formatValue(value)}${share}`;
+    figure.hover.textContent = `target ${row.conv} ← source ${figure.map.sources[at.col]}: ${main}${otherValue === null ? '' : ` · ${MEASURE_NAMES[other]} ${formatValue(otherValue)}`}`;
   }
 
   private select(figure: Figure, at: { row: number; col: number }): void {

@@ -35,6 +35,8 @@ body.vscode-high-contrast .graph-content .stats-flows .stats-flow, body.vscode-h
 .stats-overlay .stats-flow-legend .swatch.shortcut { background: var(--stats-shortcut); }
 .stats-overlay .stats-flow-legend .swatch.residual { background: var(--stats-residual); }
 .stats-overlay .stats-heatmaps { display: flex; flex-wrap: wrap; gap: 10px; }
+.stats-overlay .stats-heatmaps .heat-measure { flex-basis: 100%; align-self: flex-start; max-width: 260px; background: var(--vscode-dropdown-background, var(--g-node-fill)); color: var(--vscode-dropdown-foreground, var(--g-fg)); border: 1px solid var(--vscode-dropdown-border, var(--g-node-stroke)); font: inherit; padding: 2px; }
+.stats-overlay .stats-heatmaps .heat-measure[hidden] { display: none; }
 .stats-overlay .stats-heatmap { margin: 0; display: flex; flex-direction: column; gap: 2px; }
 .stats-overlay .stats-heatmap figcaption { font-weight: 600; display: flex; gap: 8px; align-items: baseline; }
 .stats-overlay .stats-heatmap .heat-status { font-weight: normal; color: var(--g-muted); }

@@ -55,6 +55,8 @@ export class LandscapePanel {
   private results: LandscapeResult[][] = [];
   private ended: (LandscapeEvent & { type: 'landscape-ended' })[] = [];
   private requests: LandscapeRequest[] = [];
+  /** Whether the targets are paused runs (measured in place, then trained on) or ended ones (their final weights). */
+  private held: 'paused' | 'ended' = 'paused';
 
   constructor(parent: HTMLElement) {
     adoptLandscapeStyles();
@@ -98,7 +100,7 @@ export class LandscapePanel {
     this.buttons.estimate.addEventListener('click', () => this.estimate());
     this.buttons.start.addEventListener('click', () => this.start());
     this.buttons.cancel.addEventListener('click', () => this.cancel());
-    this.setState('unavailable', 'The loss landscape is taken around the weights of a paused run: pause training first.');
+    this.setState('unavailable', 'The loss landscape is taken around the weights of a paused run, or of one that ended: train first.');
   }
 
   get current(): LandscapePanelState {
@@ -110,16 +112,21 @@ export class LandscapePanel {
     return this.state === 'estimating' || this.state === 'computing';
   }
 
-  /** The runs to measure: given when they pause, none (null) when they run or end. */
-  setTargets(targets: LandscapeTarget[] | null): void {
+  /**
+   * The runs to measure: given when they pause (`held` 'paused') or end with weights kept ('ended'), none (null)
+   * while they train or once they are replaced.
+   */
+  setTargets(targets: LandscapeTarget[] | null, held: 'paused' | 'ended' = 'paused'): void {
     if (targets === null) {
       if (this.busy) this.cancel();
       this.targets = [];
-      if (this.state !== 'unavailable') this.setState('unavailable', 'The run is not paused: pause it to take a landscape.');
+      if (this.state !== 'unavailable') this.setState('unavailable', 'The run is not paused: pause it, or let it finish, to take a landscape.');
       return;
     }
     this.targets = targets;
-    if (this.state === 'unavailable') this.setState('ready', 'Around the paused weights, along seeded filter-normalised random directions (Li et al. 2018).');
+    this.held = held;
+    const around = held === 'paused' ? 'the paused weights' : 'the weights the run ended with';
+    if (this.state === 'unavailable') this.setState('ready', `Around ${around}, along seeded filter-normalised random directions (Li et al. 2018).`);
   }
 
   /** Forgets the charts (a new run starts). */
@@ -204,6 +211,7 @@ export class LandscapePanel {
         }
         if (this.ended.filter(Boolean).length < this.targets.length || this.state === 'failed') return;
         if (event.reason === 'estimated') return;
+        if (this.held === 'ended') return this.setState(this.ended.some((e) => e.reason === 'cancelled') ? 'cancelled' : 'done', this.ended.some((e) => e.reason === 'cancelled') ? 'Cancelled.' : 'Done, around the weights the run ended with.');
         if (this.ended.some((e) => e.reason === 'cancelled')) return this.setState('cancelled', 'Cancelled; the weights are back where the run paused.');
         this.setState('done', 'Done; the weights are back where the run paused: Resume continues training.');
         return;

@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import * as Plot from '@observablehq/plot';
-import { lesionCost, type LesionResult } from '../../src/train/experiments/lesionPlan';
+import { lesionCost, NO_WEIGHTS_MESSAGE, type LesionResult } from '../../src/train/experiments/lesionPlan';
 import type { LesionSettings } from './runtime-api';
 import { adoptLesionStyles } from './lesion-styles';
 
@@ -128,7 +128,7 @@ export class LesionPanel {
       if (!this.cancel.hasAttribute('disabled')) this.options.onCancel();
     });
     for (const el of [this.samples, this.draws]) el.addEventListener('change', () => this.showCost());
-    this.setState('unavailable', 'Pause the run to measure its current weights.');
+    this.setState('unavailable', NO_WEIGHTS_MESSAGE);
   }
 
   /** The settings chosen in the panel (seed 1: the same draws every time). */

@@ -8,6 +8,9 @@
 import type { RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import { type FromTrainingWorker, isFromTrainingWorker, type ToTrainingWorker } from './worker-protocol';
 
+/** What an experiment asked of a run whose worker was ended (Stop cut a long step short, or it failed) hears. */
+const WORKER_GONE = 'The training worker has ended (a step outlived Stop, or it failed), and the run’s weights went with it: train again to measure.';
+
 /** How long a stopped run may take to reach its step boundary before the worker is ended instead. */
 export const STOP_GRACE_MS = 1500;
 
@@ -16,8 +19,13 @@ interface LiveRun {
   lastStep: number;
   stopRequested: boolean;
   finished: boolean;
+  /** The worker reported the run's end ('done'); it may still answer experiments on the final weights. */
+  ended: boolean;
   resolve(): void;
 }
+
+/** Ended runs the page still routes events for (experiments on their final weights), as many as the worker keeps. */
+const KEPT_ENDED_RUNS = 2;
 
 class WorkerRuntime implements TrainingRuntime {
   private nextRun = 1;
@@ -43,7 +51,7 @@ class WorkerRuntime implements TrainingRuntime {
     const id = this.nextRun++;
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
-    const run: LiveRun = { options, lastStep: 0, stopRequested: false, finished: false, resolve };
+    const run: LiveRun = { options, lastStep: 0, stopRequested: false, finished: false, ended: false, resolve };
     if (this.ended) {
       options.onEvent({ type: 'error', message: 'The training worker has ended; start again.', code: 'failed' });
       resolve();
@@ -55,14 +63,22 @@ class WorkerRuntime implements TrainingRuntime {
     return {
       pause: () => this.send({ type: 'pause', run: id }),
       resume: () => this.send({ type: 'resume', run: id }),
-      landscape: (action) => this.send({ type: 'landscape', run: id, action }),
+      landscape: (action) => {
+        if (this.ended) run.options.onEvent({ type: 'landscape-ended', reason: 'failed', message: WORKER_GONE });
+        else this.send({ type: 'landscape', run: id, action });
+      },
       stop: () => {
         if (!this.runs.has(id)) return;
+        // An ended run only has experiments to cancel: nothing is left for the grace timer to wait for.
+        if (run.ended) return this.send({ type: 'stop', run: id });
         run.stopRequested = true;
         this.send({ type: 'stop', run: id });
         this.armStopTimer();
       },
-      lesion: (lesionSettings) => this.send({ type: 'lesion', run: id, settings: lesionSettings }),
+      lesion: (lesionSettings) => {
+        if (this.ended) run.options.onEvent({ type: 'lesion-failed', message: WORKER_GONE });
+        else this.send({ type: 'lesion', run: id, settings: lesionSettings });
+      },
       cancelLesion: () => this.send({ type: 'lesion-cancel', run: id }),
       done,
     };
@@ -87,9 +103,11 @@ class WorkerRuntime implements TrainingRuntime {
     if (!run) return;
     if (message.type === 'done') {
       this.lastTensors = message.tensors;
-      this.runs.delete(message.run);
+      run.ended = true;
+      const ended = [...this.runs].filter(([, r]) => r.ended).map(([id]) => id);
+      for (const id of ended.slice(0, Math.max(0, ended.length - KEPT_ENDED_RUNS))) this.runs.delete(id);
       run.resolve();
-      if (this.runs.size === 0) this.clearStopTimer();
+      if (this.live().length === 0) this.clearStopTimer();
       return;
     }
     const event: RuntimeEvent = message.event;
@@ -104,11 +122,16 @@ class WorkerRuntime implements TrainingRuntime {
     if (this.stopTimer !== undefined) return;
     this.stopTimer = setTimeout(() => {
       this.stopTimer = undefined;
-      const live = [...this.runs.values()];
+      const live = this.live();
       if (live.length === 0) return;
       if (live.every((run) => run.stopRequested)) this.end(null);
       else this.armStopTimer();
     }, STOP_GRACE_MS);
+  }
+
+  /** Runs that have not ended yet. */
+  private live(): LiveRun[] {
+    return [...this.runs.values()].filter((run) => !run.ended);
   }
 
   private clearStopTimer(): void {
@@ -125,7 +148,7 @@ class WorkerRuntime implements TrainingRuntime {
     countWorker('trainingWorkersEnded');
     this.lastTensors = 0;
     this.onEnded();
-    for (const run of this.runs.values()) {
+    for (const run of this.live()) {
       if (error) run.options.onEvent({ type: 'error', message: error, code: 'failed' });
       else if (!run.finished) run.options.onEvent({ type: 'finished', result: { reason: 'stopped', steps: run.lastStep, loss: null } });
       run.resolve();

@@ -21,6 +21,8 @@ import { computeLandscape, evaluationCount, timeOneEvaluation } from '../../src/
 import type { ShardPeer } from '../../src/train/shard';
 import { makeBatch } from '../../src/train/data';
 import { pathGradients, residualAdds } from '../../src/train/experiments/pathGradients';
+import { type FinalRun, NO_WEIGHTS_MESSAGE, snapshotWeights, withFinalModel } from '../../src/train/experiments/finalWeights';
+import type { TfModel } from '../../src/train/model';
 
 /** Steps between gradient-by-path-length measurements (and one after the first step): each costs 2^min(n,…) backward passes. */
 export const PATH_GRADIENT_INTERVAL = 50;
@@ -61,6 +63,15 @@ export class TrainingRun {
   /** The engine acknowledged a pause (its 'paused' event) and holds the run between steps. */
   private holding = false;
   private lesionStudy: AbortController | null = null;
+  /** Settles when the lesion study in progress (if any) has let go of the model. */
+  private lesionDone: Promise<void> = Promise.resolve();
+  /**
+   * The weights the run ended with (finished or stopped), copied out of its tensors so experiments can still run
+   * on them after the engine freed everything; null before the end, for a follower replica, and after a failure.
+   */
+  private final: FinalRun | null = null;
+  /** The run has ended (its `done` settled or is about to): experiments use `final` or say there is none. */
+  private ended = false;
   private readonly stopped$ = new Promise<void>((resolve) => (this.stopSignal = resolve));
   /** Settles when the run has ended and freed every tensor it made. */
   readonly done: Promise<void>;
@@ -78,7 +89,10 @@ export class TrainingRun {
   ) {
     this.done = this.execute()
       .catch((error: unknown) => this.emit({ type: 'error', ...sentence(error) }))
-      .finally(() => this.unlink());
+      .finally(() => {
+        this.ended = true;
+        this.unlink();
+      });
   }
 
   pause(): void {
@@ -119,16 +133,23 @@ export class TrainingRun {
       this.landscapeWork?.abort.abort();
       return;
     }
+    if (this.copyingFinal()) {
+      void this.done.then(() => this.landscape(action));
+      return;
+    }
     const engine = this.engine;
-    const model = engine?.currentModel;
-    if (!engine || !model || !engine.paused || !this.dataset) {
-      this.emit({ type: 'landscape-ended', reason: 'failed', message: 'Pause the run first: the landscape is taken around the weights of a paused run.' });
+    const paused = !this.ended && engine?.paused === true ? engine.currentModel : null;
+    const final = this.final;
+    if (!paused && !final) {
+      this.emit({ type: 'landscape-ended', reason: 'failed', message: this.ended ? NO_WEIGHTS_MESSAGE : 'Pause the run first: the landscape is taken around the weights of a paused run.' });
       return;
     }
     if (this.landscapeWork) return;
     const abort = new AbortController();
-    const data = { dataset: this.dataset, adapter: engine.adapter };
-    const work = async (): Promise<void> => {
+    const data = paused && engine && this.dataset ? { dataset: this.dataset, adapter: engine.adapter } : { dataset: final!.dataset, adapter: final!.adapter };
+    // A paused run is measured in place (and restored); an ended one on a model rebuilt from its final weights.
+    const onModel = (measure: (model: TfModel) => Promise<void>): Promise<void> => (paused ? measure(paused) : withFinalModel(final!, measure));
+    const work = (): Promise<void> => onModel(async (model) => {
       if (action.type === 'estimate') {
         const samples = Math.max(...action.requests.map((r) => r.samples));
         const { seconds } = await timeOneEvaluation(model, data, samples);
@@ -146,7 +167,7 @@ export class TrainingRun {
         this.emit({ type: 'landscape', result });
       }
       this.emit({ type: 'landscape-ended', reason: 'done' });
-    };
+    });
     const done = work()
       .catch((error: unknown) => this.emit({ type: 'landscape-ended', reason: 'failed', message: sentence(error).message }))
       .finally(() => (this.landscapeWork = null));
@@ -162,10 +183,15 @@ export class TrainingRun {
    * no step changes the weights underneath; Resume and Stop cancel it before the run moves on.
    */
   lesion(settings: LesionSettings): void {
+    if (this.copyingFinal()) {
+      void this.done.then(() => this.lesion(settings));
+      return;
+    }
     const engine = this.engine;
-    const model = engine?.currentModel;
-    if (!engine || !model || !this.holding || !this.dataset || this.stopped) {
-      this.emit({ type: 'lesion-failed', message: 'Pause the run first: the lesion study measures the weights of a paused run.' });
+    const paused = !this.ended && engine && this.holding && !this.stopped && this.dataset ? engine.currentModel : null;
+    const final = this.final;
+    if (!paused && !final) {
+      this.emit({ type: 'lesion-failed', message: this.ended ? NO_WEIGHTS_MESSAGE : 'Pause the run first: the lesion study measures the weights of a paused run.' });
       return;
     }
     if (this.lesionStudy) {
@@ -174,20 +200,54 @@ export class TrainingRun {
     }
     const controller = (this.lesionStudy = new AbortController());
     const { samples, draws, seed } = settings;
-    runLesionStudy(model, this.dataset, engine.adapter, {
-      samples,
-      draws,
-      seed,
-      batch: Math.max(engine.config.batch, 64),
-      nextFrame: this.yieldToMessages,
-      signal: controller.signal,
-      onProgress: (done, total) => this.emit({ type: 'lesion-progress', done, total }),
-    })
+    const dataset = paused ? this.dataset! : final!.dataset;
+    const adapter = paused ? engine!.adapter : final!.adapter;
+    const study = (model: TfModel) =>
+      runLesionStudy(model, dataset, adapter, {
+        samples,
+        draws,
+        seed,
+        batch: Math.max(paused ? engine!.config.batch : final!.batch, 64),
+        nextFrame: this.yieldToMessages,
+        signal: controller.signal,
+        onProgress: (done, total) => this.emit({ type: 'lesion-progress', done, total }),
+      });
+    // After the end the model is rebuilt for the study and freed before the result is sent, so `tensors` reads 0.
+    this.lesionDone = (paused ? study(paused) : withFinalModel(final!, study))
       .then((result) => this.emit({ type: 'lesion', result, tensors: tf.memory().numTensors }))
       .catch((error: unknown) => this.emit({ type: 'lesion-failed', message: `The lesion study failed: ${sentence(error).message}` }))
       .finally(() => {
         if (this.lesionStudy === controller) this.lesionStudy = null;
       });
+  }
+
+  /** Lets go of the final weights (a newer run replaces this one); experiments in progress end at their next batch. */
+  release(): void {
+    this.cancelLesion();
+    this.landscapeWork?.abort.abort();
+    this.final = null;
+  }
+
+  /** The engine's run is over but its weights are still being copied out: an experiment asked now waits for the copy. */
+  private copyingFinal(): boolean {
+    return !this.ended && this.engine !== null && !this.engine.running && this.engine.stepsDone > 0;
+  }
+
+  /** The step the kept final weights were reached at, or null where none are kept. */
+  get finalStep(): number | null {
+    return this.final?.step ?? null;
+  }
+
+  /**
+   * Copies the weights of an engine whose run ended normally (finished or stopped, not failed and not non-finite) out of
+   * its tensors, after any study on the paused model let go of it; a follower keeps none (the lead holds the same weights).
+   */
+  private async keepFinal(engine: TrainingEngine, graph: ModelGraph, dataset: ImageDataset): Promise<void> {
+    await this.lesionDone;
+    await this.landscapeWork?.done;
+    const model = engine.currentModel;
+    if (!model || this.options.replica === 'follower') return;
+    this.final = { graph, seed: engine.config.seed, weights: await snapshotWeights(model), dataset, adapter: engine.adapter, batch: engine.config.batch, step: engine.stepsDone };
   }
 
   /** Tells the other replicas this run will not (or no longer) share batches, once. */
@@ -205,6 +265,8 @@ export class TrainingRun {
       memoryBudget: MEMORY_BUDGET[backend],
       nextFrame: this.yieldToMessages,
       shard,
+      // Kept past the end only until its weights are copied out (keepFinal), then released: no tensor outlives the run.
+      keepModel: true,
       onEvent: (event) => {
         if (event.type === 'paused') this.holding = true;
         else if (event.type === 'resumed' || event.type === 'finished') this.holding = false;
@@ -294,7 +356,8 @@ export class TrainingRun {
       const running = engine.run();
       if (this.pausedBeforeStart) engine.pause();
       try {
-        await running;
+        const result = await running;
+        if (result.reason !== 'non-finite') await this.keepFinal(engine, graph, dataset);
         return;
       } catch (error) {
         const kernel = missingKernel(error);
@@ -308,6 +371,12 @@ export class TrainingRun {
         }
         if (kernel) throw new TrainError(`The ${backend} backend has no '${kernel}' kernel, which this model needs, and no backend after it is left to try.`, 'unsupported');
         throw error;
+      } finally {
+        try {
+          engine.releaseModel();
+        } catch {
+          // After a backend ran out of memory its heap may refuse even frees; the error thrown above says why.
+        }
       }
     }
   }

@@ -17,6 +17,7 @@ import { budgetFor, type PairPlan, planPair } from '../../src/train/memoryPlan';
 import { type DepthGraph, depthGradients } from './depth-gradients';
 import type { BackendName, LandscapeAction, LesionSettings, RunHandle, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
+import type { PathLengthGradient } from '../../src/train/experiments/pathGradients';
 import { loadRuntime } from './runtime-loader';
 
 export type TrainBothEnd = { state: 'finished' | 'stopped' | 'error'; message: string };
@@ -34,17 +35,26 @@ export interface TrainBothOptions {
   onHeldOut(side: SideIndex, step: number, accuracy: number): void;
   /** A line about both runs (backend, steps, a side's error and its reason), for the status row. */
   onStatus(text: string): void;
-  /** Whether both engines now hold their runs paused (their 'paused' events came), so a lesion study may run. */
+  /**
+   * Whether both sides can now be measured (a lesion study may run): both engines hold their runs paused (their
+   * 'paused' events came), or both runs ended after at least one step and their workers keep the final weights.
+   */
   onHeld?(held: boolean): void;
   /** Lesion study events of one side (see RuntimeEvent). */
   onLesionProgress?(side: SideIndex, done: number, total: number): void;
   onLesion?(side: SideIndex, result: LesionResult, tensors: number): void;
   onLesionFailed?(side: SideIndex, message: string): void;
   /**
-   * Both runs are held paused by their engines (each side's landscape actions go to `send[side]`), or no longer
-   * (null): the Compare view's loss landscape measures both at once.
+   * Both runs are held paused by their engines, or both ended with their final weights kept (`held` says which;
+   * each side's landscape actions go to `send[side]`), or neither (null): the Compare view's loss landscape
+   * measures both at once.
    */
-  onBothPaused?(send: [(action: LandscapeAction) => void, (action: LandscapeAction) => void] | null): void;
+  onBothPaused?(send: [(action: LandscapeAction) => void, (action: LandscapeAction) => void] | null, held?: 'paused' | 'ended'): void;
+  /**
+   * Gradient magnitude at the input by path length (Veit et al. 2016 §4.2) of one side, measured by its worker at the
+   * same steps as the graph view's (see RuntimeEvent 'pathGradients'); `residualAdds` 0: one path, no decomposition.
+   */
+  onPathGradients?(side: SideIndex, step: number, residualAdds: number, lengths: PathLengthGradient[]): void;
   /** A loss-landscape event of one side's run. */
   onLandscape?(side: SideIndex, event: Extract<RuntimeEvent, { type: 'landscape-cost' | 'landscape-progress' | 'landscape' | 'landscape-ended' }>): void;
   /** How the pair fits the memory budget (before anything loads); a refused plan ends the pair with its message. */
@@ -88,10 +98,19 @@ export class TrainBoth {
   /** Tells the page whether both runs are held paused (and can be measured) after a side's pause state changed. */
   private pausedChanged(): void {
     const [a, b] = this.sides;
-    if (a.held && b.held && a.handle && b.handle && !a.result && !b.result) {
+    const held = this.held ? 'paused' : this.endedWithWeights ? 'ended' : null;
+    if (held && a.handle && b.handle) {
       const [ha, hb] = [a.handle, b.handle];
-      this.options.onBothPaused?.([(action) => ha.landscape(action), (action) => hb.landscape(action)]);
+      this.options.onBothPaused?.([(action) => ha.landscape(action), (action) => hb.landscape(action)], held);
     } else this.options.onBothPaused?.(null);
+  }
+
+  /**
+   * Both runs ended normally (done or stopped) after at least one step: their workers keep the final weights, so the
+   * lesion study and the landscape still measure them.
+   */
+  get endedWithWeights(): boolean {
+    return this.sides.every((s) => s.handle !== null && (s.result?.reason === 'done' || s.result?.reason === 'stopped') && s.result.steps > 0);
   }
 
   /** Ends both runs at their next step boundary. */
@@ -117,7 +136,7 @@ export class TrainBoth {
     return this.sides.every((s) => s.held && s.result === null);
   }
 
-  /** A lesion study of both sides' paused weights, each in its own worker (so both at once). */
+  /** A lesion study of both sides' paused (or final) weights, each in its own worker (so both at once). */
   lesion(settings: LesionSettings): void {
     for (const side of this.sides) side.handle?.lesion(settings);
   }
@@ -175,9 +194,14 @@ export class TrainBoth {
       dataset: run.dataset,
       config,
       withoutSkips,
+      // Both sides measure at the same steps on the same first training images: their charts compare.
+      pathGradients: this.options.onPathGradients !== undefined,
       wasmBase: this.options.wasmBase,
       onEvent: (event: RuntimeEvent) => {
         switch (event.type) {
+          case 'pathGradients':
+            if (!this.stopped) this.options.onPathGradients?.(side, event.step, event.residualAdds, event.lengths);
+            break;
           case 'landscape-cost':
           case 'landscape-progress':
           case 'landscape':
@@ -234,8 +258,8 @@ export class TrainBoth {
           case 'finished': {
             const { result } = event;
             state.held = false;
-            this.options.onHeld?.(false);
             state.result = { reason: result.reason, message: result.message ?? '', steps: result.steps, heldOut: result.evaluation?.accuracy ?? null };
+            this.options.onHeld?.(this.endedWithWeights);
             this.pausedChanged();
             this.status();
             break;

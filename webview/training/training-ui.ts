@@ -17,7 +17,7 @@ import { StatisticsOverlay } from '../statistics/overlay';
 import { loadRuntime, startReplicated } from './runtime-loader';
 import { LesionPanel } from './lesion-panel';
 import { analyze } from '../../src/core/analyze';
-import { lesionUnits } from '../../src/train/experiments/lesionPlan';
+import { lesionUnits, NO_WEIGHTS_MESSAGE } from '../../src/train/experiments/lesionPlan';
 import { isLandscapeEvent, LandscapePanel } from './landscape-panel';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
@@ -77,6 +77,8 @@ export class TrainingUi {
   readonly root: HTMLElement;
   private state: TrainingState = 'idle';
   private run: RunHandle | null = null;
+  /** The last run that ended normally (finished or stopped after a step), whose worker keeps its final weights. */
+  private endedRun: { handle: RunHandle; step: number } | null = null;
   private runVersion = -1;
   private backend = '';
   private lastPost = 0;
@@ -180,12 +182,13 @@ export class TrainingUi {
     this.lesion = new LesionPanel({
       parent: root,
       onMeasure: (settings) => {
-        if (!this.run || this.state !== 'paused' || this.root.dataset.pausedStep === undefined) return;
+        const target = this.run && this.state === 'paused' && this.root.dataset.pausedStep !== undefined ? this.run : this.measurableEnd()?.handle;
+        if (!target) return;
         this.lesionRunning = true;
         this.lesion.setState('running', 'Measuring…');
-        this.run.lesion(settings);
+        target.lesion(settings);
       },
-      onCancel: () => this.run?.cancelLesion(),
+      onCancel: () => (this.run ?? this.endedRun?.handle)?.cancelLesion(),
     });
     this.lesion.element.id = 'lesion-panel';
     this.landscape = new LandscapePanel(root);
@@ -254,6 +257,9 @@ export class TrainingUi {
     // The host starts its run right after this message: its first events may come while the previous run ends.
     const host = run.engine === 'pytorch' ? new HostRun(run.runId ?? 0, (action) => this.options.post({ type: 'trainingControl', run: run.runId ?? 0, action })) : null;
     if (host) this.hostRuns.set(host.id, host);
+    // The next run's weights replace the last one's: its experiments end (the worker lets its arrays go in time).
+    this.endedRun?.handle.stop();
+    this.endedRun = null;
     const previous = this.run;
     if (previous) {
       previous.stop();
@@ -344,7 +350,8 @@ export class TrainingUi {
   }
 
   private onEvent(event: RuntimeEvent, handle: RunHandle): void {
-    if (this.run !== handle) return; // a run that was replaced still winds down
+    // A run that was replaced still winds down; an ended run still answers experiments on its final weights.
+    if (this.run !== handle && this.endedRun?.handle !== handle) return;
     if (isLandscapeEvent(event)) return this.landscape.onEvent(0, event);
     // Stop freezes the display at once; the step in flight (if any) finishes unseen and frees its tensors.
     if (this.state === 'stopping' && (event.type === 'progress' || event.type === 'statistics' || event.type === 'evaluation')) return;
@@ -412,6 +419,10 @@ export class TrainingUi {
       case 'finished': {
         const { result } = event;
         this.landscape.setTargets(null);
+        if (result.reason !== 'non-finite' && result.steps > 0) {
+          this.endedRun = { handle, step: result.steps };
+          this.landscape.setTargets([{ label: this.modelName || 'model', send: (action) => handle.landscape(action) }], 'ended');
+        }
         this.lossChart.draw();
         this.accuracyChart.draw();
         if (result.reason === 'non-finite') {
@@ -439,7 +450,7 @@ export class TrainingUi {
         this.lesion.show([{ name: this.modelName, result: event.result }]);
         this.lesionAvailability(
           event.result.complete
-            ? `Measured at step ${this.root.dataset.pausedStep ?? '?'} on ${event.result.samples} held-out images. The no-skip ablation's curve: Compare, with "without skip connections" on one side.`
+            ? `Measured at step ${this.root.dataset.pausedStep ?? this.measurableEnd()?.step ?? '?'} on ${event.result.samples} held-out images. The no-skip ablation's curve: Compare, with "without skip connections" on one side.`
             : `Cancelled after ${event.result.evaluations} evaluations; the chart shows what was measured.`,
         );
         break;
@@ -460,11 +471,24 @@ export class TrainingUi {
     this.lesion.clear();
   }
 
-  /** Measure is offered where the engine holds the run paused (its 'paused' event), and no study runs. */
+  /** The ended run whose final weights can be measured: only while the bar shows that run as done or stopped. */
+  private measurableEnd(): { handle: RunHandle; step: number } | null {
+    return this.state === 'done' || this.state === 'stopped' ? this.endedRun : null;
+  }
+
+  /** Measure is offered where the engine holds the run paused (its 'paused' event) or the run has ended with weights, and no study runs. */
   private lesionAvailability(message?: string): void {
     if (this.lesionRunning) return;
     const held = this.state === 'paused' && this.root.dataset.pausedStep !== undefined;
-    this.lesion.setState(held ? 'ready' : 'unavailable', message ?? (held ? 'Measures the paused weights; Resume continues training afterwards.' : 'Pause the run to measure its current weights.'));
+    const ended = this.measurableEnd();
+    const why = held
+      ? 'Measures the paused weights; Resume continues training afterwards.'
+      : ended
+        ? `Measures the weights the run ended with (step ${ended.step}).`
+        : this.state === 'failed'
+          ? 'The run failed: it left no weights to measure. Train again.'
+          : NO_WEIGHTS_MESSAGE;
+    this.lesion.setState(held || ended ? 'ready' : 'unavailable', message ?? why);
   }
 
   private onProgress(event: ProgressEvent): void {
@@ -529,6 +553,8 @@ export class TrainingUi {
   }
 
   private fail(message: string): void {
+    this.endedRun = null;
+    this.landscape.setTargets(null);
     this.setState('failed');
     this.message(message, true);
     this.options.post({ type: 'trainingEnded', reason: 'error', message });

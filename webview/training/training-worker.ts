@@ -30,6 +30,12 @@ function yieldToMessages(): Promise<void> {
 }
 
 const runs = new Map<number, TrainingRun>();
+/**
+ * Ended runs whose final weights stay for experiments after the end, oldest first. Two: Train both, one after the
+ * other, runs both sides in one worker, and each side must stay measurable; an older run's arrays are let go.
+ */
+export const KEPT_ENDED_RUNS = 2;
+const ended: number[] = [];
 
 /** tf.memory().numTensors, or 0 before any backend started (asking then would start the default one). */
 function tensorsAlive(): number {
@@ -43,7 +49,12 @@ scope.onmessage = (event) => {
     const run = new TrainingRun(message.settings, (runEvent) => scope.postMessage({ type: 'event', run: id, event: runEvent }), yieldToMessages, message.peers);
     runs.set(id, run);
     void run.done.then(() => {
-      runs.delete(id);
+      ended.push(id);
+      while (ended.length > KEPT_ENDED_RUNS) {
+        const oldest = ended.shift()!;
+        runs.get(oldest)?.release();
+        runs.delete(oldest);
+      }
       scope.postMessage({ type: 'done', run: id, tensors: tensorsAlive() });
     });
     return;

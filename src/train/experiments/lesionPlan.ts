@@ -130,3 +130,9 @@ export function drawLesions(units: number, draws: number, seed: number): number[
   }
   return out;
 }
+
+/**
+ * Why an experiment (lesion study, loss landscape) cannot run on a run that has no weights worth measuring yet, as the
+ * user reads it. Here, not with the experiments, so the pages (which hold no TensorFlow.js) can show it too.
+ */
+export const NO_WEIGHTS_MESSAGE = 'No weights to measure yet: pause the run, or let it finish or stop, then measure.';
