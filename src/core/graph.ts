@@ -34,6 +34,12 @@ export interface GraphNode {
   outputElements: bigint;
   /** Views (identity, flatten) share their input's memory. */
   view: boolean;
+  /**
+   * Id of the node whose weights this one applies again (tied weights, `shared(label)`), or null. Its parameters
+   * and buffers are those of that node, counted there once, as PyTorch's `parameters()` yields a shared Parameter
+   * once; its MACs are its own (every application computes).
+   */
+  sharedWith: string | null;
 }
 
 /** One instance of a block (or one iteration of a labelled repeat): a compound node in the graph view. */
@@ -50,6 +56,8 @@ export interface BlockGroup {
   /** Exact sums over the nodes inside, at any depth. */
   params: bigint;
   macs: bigint;
+  /** The block instance whose weights this one applies again (`shared(label)`), or null. */
+  sharedWith: string | null;
 }
 
 /** The CIFAR sets a train section can name: 32×32×3 images, 10 classes or 100 fine classes. */
@@ -100,7 +108,10 @@ export interface ModelGraph {
   name: string;
   range: Range;
   nameRange: Range;
+  /** The first input's shape (the only one, in a model with one input). */
   inputShape: Shape;
+  /** Ids of the input nodes in the order declared: `['input']`, or the names of `model m(a: …, b: …)`. */
+  inputs: string[];
   nodes: GraphNode[];
   nodeById: Map<string, GraphNode>;
   groups: BlockGroup[];
