@@ -64,8 +64,10 @@ export const torchPath = (id: string): string => id.split('/').map(attributeName
 export function expectedModules(model: ModelGraph): Map<string, number[] | undefined> {
   const expected = new Map<string, number[] | undefined>();
   // Merges (add, concat, mul, gate) are expressions in forward(), not submodules.
-  for (const node of model.nodes) if (node.kind !== 'input' && LAYERS.get(node.kind)?.merge !== true) expected.set(torchPath(node.id), torchShape(node.shape!));
+  // A tied (shared) layer or block is one module called again: PyTorch names it once, where it was made.
+  for (const node of model.nodes) if (node.kind !== 'input' && node.sharedWith === null && LAYERS.get(node.kind)?.merge !== true) expected.set(torchPath(node.id), torchShape(node.shape!));
   for (const group of model.groups) {
+    if (group.sharedWith !== null) continue;
     const output = group.output ? model.nodeById.get(group.output)?.shape : undefined;
     expected.set(torchPath(group.id), group.block === 'repeat' || !output ? undefined : torchShape(output));
   }
