@@ -3,7 +3,7 @@ import { isSymbol, resolvePadding, type GraphNode, type ModelGraph, type Padding
 import { asMaps, avgPool, avgPoolCeil, batchNorm, ceilExtra, concatChannels, conv2d, convTranspose2d, dropoutRows, gelu, maxPool, softmaxAxis, upsample, zeroPadShortcut } from './ops';
 import { initialParameters, pairOf, type ParamRole } from './init';
 import { SeededRandom } from './rng';
-import { TrainError } from './errors';
+import { severalInputsError, TrainError } from './errors';
 
 export { pairOf, TrainError, type ParamRole };
 
@@ -110,12 +110,8 @@ export class TfModel {
       for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
       if (node.kind === 'bn' && node.sharedWith === null) this.addRunningStats(node);
     }
-    if (graph.inputs.length > 1) {
-      throw new TrainError(
-        `Model ${graph.name} has ${graph.inputs.length} inputs (${graph.inputs.join(', ')}); the data sets feed one image per example, so it cannot be trained here. Its counts, graph and PyTorch export are complete.`,
-        'unsupported',
-      );
-    }
+    const severalInputs = severalInputsError(graph);
+    if (severalInputs) throw severalInputs;
     for (const p of initialParameters(graph, seed)) this.addParam(p.node, p.role, p.shape, p.values);
     // A tied layer applies its original's variables: gradients from every application add up on them.
     for (const node of graph.nodes) if (node.sharedWith !== null && this.paramsByNode.has(node.sharedWith)) this.paramsByNode.set(node.id, this.paramsByNode.get(node.sharedWith)!);
