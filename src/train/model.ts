@@ -105,13 +105,13 @@ export class TfModel {
     seed: number,
   ) {
     if (!graph.complete) throw new TrainError(`Model ${graph.name} has errors that leave some shapes unknown; fix them before training.`, 'incomplete-model');
+    const severalInputs = severalInputsError(graph);
+    if (severalInputs) throw severalInputs;
     for (const node of graph.nodes) {
       if (!node.shape) throw new TrainError(`Layer ${node.id} has no known shape.`, 'incomplete-model');
       for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
       if (node.kind === 'bn' && node.sharedWith === null) this.addRunningStats(node);
     }
-    const severalInputs = severalInputsError(graph);
-    if (severalInputs) throw severalInputs;
     for (const p of initialParameters(graph, seed)) this.addParam(p.node, p.role, p.shape, p.values);
     // A tied layer applies its original's variables: gradients from every application add up on them.
     for (const node of graph.nodes) if (node.sharedWith !== null && this.paramsByNode.has(node.sharedWith)) this.paramsByNode.set(node.id, this.paramsByNode.get(node.sharedWith)!);
