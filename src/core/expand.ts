@@ -1,13 +1,14 @@
 import type { Argument, BlockDecl, ChainStatement, Element, ModelDecl, Statement } from './ast';
-import { argumentRange, reportUnknownLayer, scopeLabels } from './checks';
+import { argumentRange, reportUnknownLayer } from './checks';
 import { DiagnosticSink, type RelatedInformation } from './diagnostics';
 import { evaluate, type EvalScope } from './evaluate';
 import type { BlockGroup, GraphNode } from './graph';
 import { LAYERS, RESERVED_NAMES, type LayerArgs, type LayerSpec } from './layers';
-import { checkType, fillNode } from './nodes';
+import { fillNode } from './nodes';
+import { inputShape, layerArgs, localName, newFrame, type Applied, type Frame } from './scope';
 import { foreignName, suggest } from './suggest';
 import type { Range } from './text';
-import { channelsOf, formatShape, formatValue, isSymbol, MAX_DIMENSION, type Shape, type Value } from './values';
+import { channelsOf, formatShape, formatValue, MAX_DIMENSION, type Shape, type Value } from './values';
 
 const MAX_DIMENSION_TEXT = MAX_DIMENSION.toLocaleString('en-US');
 
@@ -18,33 +19,6 @@ export const DEFAULT_MAX_WORK = 50_000;
 const MAX_BLOCK_DEPTH = 256;
 
 class TooLarge {}
-
-interface Frame {
-  prefix: string;
-  group: BlockGroup | null;
-  params: Map<string, Value>;
-  /** Labels in scope; null for a label whose statement failed (already reported, so uses stay silent). */
-  tensors: Map<string, string | null>;
-  /** Named repeat bodies see the names of the scope around them. */
-  outer: Frame | null;
-  input: string | null;
-  current: string | null;
-  usedNames: Set<string>;
-  /** Labels written in this scope, claimed before it runs: an unlabelled layer above `conv1: …` is not numbered conv1. */
-  claimed: Set<string>;
-  counters: Map<string, number>;
-  /** Which statement first claimed a label here: a second statement with the same label is an error, a repeat is not. */
-  labelOwners: Map<string, number>;
-  labelUses: Map<string, number>;
-  stack: string[];
-  /** Labelled layer and block calls in this scope, which `shared(label)` applies again with the same weights. */
-  applied: Map<string, Applied>;
-}
-
-/** A labelled layer or block call as it was made, to be applied again with tied weights. */
-type Applied =
-  | { kind: 'layer'; node: string; input: string; spec: LayerSpec; args: LayerArgs; range: Range }
-  | { kind: 'block'; group: BlockGroup; input: string; block: BlockDecl; params: Map<string, Value>; range: Range };
 
 export interface ExpansionOptions {
   maxWork?: number;
@@ -86,13 +60,6 @@ export function expandModel(
   /** The instance and arguments of the block call that ran last, which a label records for `shared(label)`. */
   let lastBlockCall: { group: BlockGroup; params: Map<string, Value> } | null = null;
 
-  const checkedShape = (dims: number[], range: Range): Shape | null => {
-    if ((dims.length !== 1 && dims.length !== 3) || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
-      sink.add('invalid-size', `The input shape must be H×W×C (e.g. 32x32x3) or a single size, all whole numbers from 1 to ${MAX_DIMENSION_TEXT}.`, range);
-      return null;
-    }
-    return dims;
-  };
   const declared = model.inputs.length > 0 ? model.inputs : [{ name: 'input', nameRange: model.inputRange, dims: model.inputDims, range: model.inputRange }];
   const inputNodes: GraphNode[] = [];
   for (const [index, decl] of declared.entries()) {
@@ -102,7 +69,7 @@ export function expandModel(
       sink.add('duplicate-name', `The input '${decl.name}' is declared twice.`, decl.nameRange);
       continue;
     }
-    inputNodes.push(addNode({ id: decl.name, name: decl.name, kind: 'input', inputs: [], args: {}, range: decl.range, group: null }, checkedShape(decl.dims, decl.range), 'new', [], null));
+    inputNodes.push(addNode({ id: decl.name, name: decl.name, kind: 'input', inputs: [], args: {}, range: decl.range, group: null }, inputShape(decl.dims, decl.range, sink), 'new', [], null));
   }
   const input = inputNodes[0];
 
@@ -151,25 +118,6 @@ export function expandModel(
     for (const group of groups) group.nodes = group.nodes.filter((id) => used.has(id));
   }
 
-  function newFrame(prefix: string, group: BlockGroup | null, params: Map<string, Value>, inputId: string | null, outer: Frame | null, stack: string[], body: Statement[]): Frame {
-    return {
-      prefix,
-      group,
-      params,
-      tensors: new Map(),
-      outer,
-      input: inputId,
-      current: inputId,
-      usedNames: new Set(),
-      claimed: scopeLabels(body, (count) => evaluate(count, { lookup: (name) => params.get(name), channels: () => undefined }, new DiagnosticSink())),
-      counters: new Map(),
-      labelOwners: new Map(),
-      labelUses: new Map(),
-      stack,
-      applied: new Map(),
-    };
-  }
-
   function spend(range: Range): void {
     if (++work > maxWork) {
       sink.add('model-too-large', `Model '${model.name}' expands to more than ${maxWork.toLocaleString('en-US')} layers and repetitions; analysis stopped here.`, range);
@@ -197,7 +145,7 @@ export function expandModel(
       if (!Array.isArray(statement.body)) {
         runChain(statement.body, frame, label, statement.labelRange);
       } else if (label) {
-        const group = openGroup(frame, localName(frame, 'repeat', label, statement.labelRange), 'repeat', statement.range);
+        const group = openGroup(frame, localName(frame, 'repeat', label, statement.labelRange, sink), 'repeat', statement.range);
         const child = newFrame(`${group.id}/`, group, frame.params, frame.current, frame, frame.stack, statement.body);
         runStatements(statement.body, child);
         group.output = child.current;
@@ -293,7 +241,7 @@ export function expandModel(
   function addShared(applied: Applied, frame: Frame, current: string, label: string | undefined, labelRange: Range | undefined, element: Element, known: boolean): string | null {
     if (label) frame.applied.set(label, applied);
     if (applied.kind === 'layer') {
-      const name = localName(frame, applied.spec.kind, label, labelRange);
+      const name = localName(frame, applied.spec.kind, label, labelRange, sink);
       const input = nodeById.get(current)!;
       const node = addNode({ id: frame.prefix + name, name, kind: applied.spec.kind, inputs: [current], args: applied.args, range: element.range, group: frame.group?.id ?? null }, null, 'new', [input], frame.group);
       node.sharedWith = applied.node;
@@ -305,7 +253,7 @@ export function expandModel(
       return node.id;
     }
     const { group: original, block, params } = applied;
-    const group = openGroup(frame, localName(frame, block.name, label, labelRange), block.name, element.range);
+    const group = openGroup(frame, localName(frame, block.name, label, labelRange, sink), block.name, element.range);
     group.sharedWith = original.id;
     const first = nodes.length;
     const firstGroup = groups.length;
@@ -349,36 +297,6 @@ export function expandModel(
     const { hint, fix } = suggest(name, candidates, range);
     sink.add('unknown-name', `Unknown ${asMergeInput ? 'tensor' : 'layer, block or tensor'} '${name}'.${hint}`, range, undefined, 'error', fix);
     return null;
-  }
-
-  function localName(frame: Frame, base: string, label: string | undefined, labelRange: Range | undefined): string {
-    if (label && labelRange) {
-      const owner = frame.labelOwners.get(label);
-      if (owner === undefined) {
-        frame.labelOwners.set(label, labelRange.start);
-        if (!frame.usedNames.has(label)) {
-          frame.usedNames.add(label);
-          return label;
-        }
-        // Only a repeat copy (`conv: repeat N …` makes conv1 … convN) whose count was unknown before the scope ran.
-        sink.add('duplicate-name', `The name '${label}' is already used in this scope by a layer numbered before it; choose another label.`, labelRange);
-      } else if (owner !== labelRange.start) sink.add('duplicate-name', `The name '${label}' is already used in this scope.`, labelRange);
-      // The same statement again (inside a repeat): number the copies.
-      let uses = frame.labelUses.get(label) ?? 1;
-      let name: string;
-      do name = `${label}_${++uses}`;
-      while (frame.usedNames.has(name));
-      frame.labelUses.set(label, uses);
-      frame.usedNames.add(name);
-      return name;
-    }
-    let count = frame.counters.get(base) ?? 0;
-    let name: string;
-    do name = `${base}${++count}`;
-    while (frame.usedNames.has(name) || frame.labelOwners.has(name) || frame.claimed.has(name));
-    frame.counters.set(base, count);
-    frame.usedNames.add(name);
-    return name;
   }
 
   function scopeOf(frame: Frame, current: string | null = frame.current): EvalScope {
@@ -456,7 +374,7 @@ export function expandModel(
       else params.set(param.name, value);
     }
     if (!ok) return null;
-    const group = openGroup(frame, localName(frame, block.name, label, labelRange), block.name, element.range);
+    const group = openGroup(frame, localName(frame, block.name, label, labelRange, sink), block.name, element.range);
     const child = newFrame(`${group.id}/`, group, params, current, null, [...frame.stack, block.name], block.body);
     // Errors in the body depend on this call's arguments and input: they name this call site.
     sink.enter({ range: element.range, message: `in block instance ${group.id}` });
@@ -487,9 +405,9 @@ export function expandModel(
       }
     } else {
       inputs = [current];
-      args = layerArgs(spec, element, scopeOf(frame, current), [...frame.params.keys()]);
+      args = layerArgs(spec, element, scopeOf(frame, current), [...frame.params.keys()], sink);
     }
-    const name = localName(frame, written.kind, label, labelRange);
+    const name = localName(frame, written.kind, label, labelRange, sink);
     const known = inputs.every((id) => id !== null) && args !== undefined;
     const inputNodes = known ? inputs.map((id) => nodeById.get(id as string)!) : [];
     const inputShapes = inputNodes.map((n) => n.shape);
@@ -544,59 +462,6 @@ export function expandModel(
       }
       return resolveTensor(arg.value.name, arg.value.range, frame, current, true);
     });
-  }
-
-  function layerArgs(spec: LayerSpec, element: Element, scope: EvalScope, params: string[]): LayerArgs | undefined {
-    const given = new Map<string, { value: Value; range: Range }>();
-    // Arguments that were written but could not be evaluated: already reported, not "missing".
-    const failed = new Set<string>();
-    let ok = true;
-    let position = 0;
-    for (const arg of element.args ?? []) {
-      const argSpec = arg.name ? spec.args.find((a) => a.name === arg.name) : spec.args[position++];
-      if (!argSpec) {
-        if (arg.name) {
-          const nameRange = arg.nameRange ?? arg.range;
-          const { hint, fix } = suggest(arg.name, spec.args.map((a) => a.name), nameRange);
-          sink.add('unknown-argument', `${spec.kind} has no argument '${arg.name}'.${hint}`, nameRange, undefined, 'error', fix);
-        } else sink.add('argument-count', spec.args.length ? `${spec.kind} takes at most ${spec.args.length} argument(s): ${spec.args.map((a) => a.name).join(', ')}.` : `${spec.kind} takes no arguments.`, arg.range);
-        ok = false;
-        continue;
-      }
-      if (given.has(argSpec.name)) {
-        sink.add('duplicate-argument', `'${argSpec.name}' is given twice.`, arg.range);
-        ok = false;
-        continue;
-      }
-      const value = evaluate(arg.value, scope, sink);
-      if (value === undefined) {
-        ok = false;
-        failed.add(argSpec.name);
-      } else given.set(argSpec.name, { value, range: arg.value.range });
-    }
-    const args: LayerArgs = {};
-    for (const argSpec of spec.args) {
-      const entry = given.get(argSpec.name);
-      if (!entry) {
-        if (failed.has(argSpec.name)) continue;
-        if (argSpec.default === undefined) {
-          sink.add('missing-argument', `${spec.kind} needs '${argSpec.name}' (${argSpec.doc}).`, element.range);
-          ok = false;
-        } else args[argSpec.name] = argSpec.default;
-        continue;
-      }
-      const problem = checkType(argSpec.type, entry.value, argSpec.choices);
-      if (problem) {
-        if (isSymbol(entry.value)) {
-          // A misspelt word (flase, sme) or block parameter (plane): the words this argument takes come first.
-          const words = argSpec.type === 'bool' ? ['true', 'false'] : argSpec.type === 'padding' ? ['same', 'valid'] : (argSpec.choices ?? []);
-          const { hint, fix } = suggest(entry.value.symbol, [...words, ...params, 'channels'], entry.range);
-          sink.add('unknown-name', `Unknown name '${entry.value.symbol}'.${hint}`, entry.range, undefined, 'error', fix);
-        } else sink.add(problem.startsWith('must be a whole') ? 'invalid-size' : 'argument-type', `${spec.kind}: ${argSpec.name} ${problem}`, entry.range);
-        ok = false;
-      } else args[argSpec.name] = entry.value;
-    }
-    return ok ? args : undefined;
   }
 
   function addNode(base: Omit<GraphNode, 'shape' | 'provenance' | 'params' | 'buffers' | 'macs' | 'outputElements' | 'view' | 'sharedWith'>, shape: Shape | null, provenance: 'new', inputNodes: GraphNode[], group: BlockGroup | null): GraphNode {
