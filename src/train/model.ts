@@ -105,8 +105,6 @@ export class TfModel {
     seed: number,
   ) {
     if (!graph.complete) throw new TrainError(`Model ${graph.name} has errors that leave some shapes unknown; fix them before training.`, 'incomplete-model');
-    const severalInputs = severalInputsError(graph);
-    if (severalInputs) throw severalInputs;
     for (const node of graph.nodes) {
       if (!node.shape) throw new TrainError(`Layer ${node.id} has no known shape.`, 'incomplete-model');
       for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
@@ -168,6 +166,9 @@ export class TfModel {
   /** Runs the graph on a batch [N, ...inputShape]. Call inside tf.tidy (or a gradient function). */
   forward(input: tf.Tensor, options: ForwardOptions): ForwardResult {
     if (this.disposed) throw new TrainError('The model was disposed.', 'unsupported');
+    // One batch cannot stand for several inputs; the engines refuse such models before training (checkTrainable).
+    const severalInputs = severalInputsError(this.graph);
+    if (severalInputs) throw severalInputs;
     const activations = new Map<string, tf.Tensor>();
     const batchStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
     const { probes, gates } = options;
