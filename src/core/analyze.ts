@@ -56,6 +56,7 @@ export function analyze(text: string, options: ExpansionOptions = {}): Analysis 
       range: model.range,
       nameRange: model.nameRange,
       inputShape: model.inputDims,
+      inputs: expansion.inputs,
       nodes: expansion.nodes,
       nodeById: expansion.nodeById,
       groups: expansion.groups,

@@ -79,13 +79,28 @@ export interface TrainSetting {
   range: Range;
 }
 
+/** One named input of a model with several: `model siamese(a: 28x28x1, b: 28x28x1)`. */
+export interface ModelInput {
+  name: string;
+  nameRange: Range;
+  /** H×W×C (or a single size for flat inputs), as written. */
+  dims: number[];
+  /** The shape as written. */
+  range: Range;
+}
+
 export interface ModelDecl {
   kind: 'model';
   name: string;
   nameRange: Range;
-  /** The input shape as written, H×W×C (or a single size for flat inputs). */
+  /** The (first) input shape as written, H×W×C (or a single size for flat inputs). */
   inputDims: number[];
   inputRange: Range;
+  /**
+   * The named inputs, in the order written, when the model declares them (`a: 28x28x1, b: 28x28x1`); empty for the
+   * usual single unnamed input. `inputDims`/`inputRange` are then the first one's.
+   */
+  inputs: ModelInput[];
   body: Statement[];
   train?: { settings: TrainSetting[]; range: Range };
   range: Range;

@@ -121,7 +121,7 @@ export function checkDeclarations(file: SkipnetFile, blocks: Map<string, BlockDe
     const labels = labelsOf(statements);
     forEachChain(statements, (elements) =>
       elements.forEach((element, index) => {
-        if (LAYERS.has(element.name) || blocks.has(element.name)) return;
+        if (LAYERS.has(element.name) || blocks.has(element.name) || (element.name === 'shared' && element.args)) return;
         if (element.args) reportUnknownLayer(element, blocks, sink);
         // After an arrow only a layer or block can stand; checked here so blocks never called are checked too.
         else if (index > 0 && (labels.has(element.name) || TENSOR_WORDS.has(element.name) || labels.has(element.name.replace(/\d+$/, '')))) {

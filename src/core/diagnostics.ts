@@ -26,7 +26,8 @@ export type DiagnosticCode =
   | 'invalid-training'
   | 'bn-single-value'
   | 'reference-position'
-  | 'dead-layer';
+  | 'dead-layer'
+  | 'unused-input';
 
 export interface RelatedInformation {
   range: Range;

@@ -1,13 +1,14 @@
 import type { Argument, BlockDecl, ChainStatement, Element, ModelDecl, Statement } from './ast';
-import { argumentRange, copyName, reportUnknownLayer, scopeLabels } from './checks';
+import { argumentRange, copyName, reportUnknownLayer } from './checks';
 import { DiagnosticSink, type RelatedInformation } from './diagnostics';
 import { evaluate, type EvalScope } from './evaluate';
 import type { BlockGroup, GraphNode } from './graph';
-import { LAYERS, type LayerArgs, type LayerSpec } from './layers';
-import { checkType, fillNode } from './nodes';
+import { LAYERS, RESERVED_NAMES, type LayerArgs, type LayerSpec } from './layers';
+import { fillNode } from './nodes';
+import { inputShape, layerArgs, localName, newFrame, type Applied, type Frame } from './scope';
 import { foreignName, suggest } from './suggest';
 import type { Range } from './text';
-import { channelsOf, formatShape, formatValue, isSymbol, MAX_DIMENSION, type Shape, type Value } from './values';
+import { channelsOf, formatShape, formatValue, MAX_DIMENSION, type Shape, type Value } from './values';
 
 const MAX_DIMENSION_TEXT = MAX_DIMENSION.toLocaleString('en-US');
 
@@ -18,28 +19,6 @@ export const DEFAULT_MAX_WORK = 50_000;
 const MAX_BLOCK_DEPTH = 256;
 
 class TooLarge {}
-
-interface Frame {
-  prefix: string;
-  group: BlockGroup | null;
-  params: Map<string, Value>;
-  /** Labels in scope; null for a label whose statement failed (already reported, so uses stay silent). */
-  tensors: Map<string, string | null>;
-  /** Named repeat bodies see the names of the scope around them. */
-  outer: Frame | null;
-  input: string | null;
-  current: string | null;
-  usedNames: Set<string>;
-  /** Labels written in this scope, claimed before it runs: an unlabelled layer above `conv1: …` is not numbered conv1. */
-  claimed: Set<string>;
-  counters: Map<string, number>;
-  /** Which statement first claimed a label here: a second statement with the same label is an error, a repeat is not. */
-  labelOwners: Map<string, number>;
-  labelUses: Map<string, number>;
-  stack: string[];
-  /** The statements of this scope: a labelled repeat that is all of a block's body needs no group of its own. */
-  body: Statement[];
-}
 
 export interface ExpansionOptions {
   maxWork?: number;
@@ -55,6 +34,8 @@ export interface Expansion {
   nodeById: Map<string, GraphNode>;
   groups: BlockGroup[];
   output: string;
+  /** Ids of the input nodes, in the order declared. */
+  inputs: string[];
   /** False when an error left the model's last tensor unknown (`output` is then the input). */
   outputKnown: boolean;
   complete: boolean;
@@ -76,16 +57,31 @@ export function expandModel(
   const groups: BlockGroup[] = [];
   let work = 0;
   let complete = true;
+  /** The instance and arguments of the block call that ran last, which a label records for `shared(label)`. */
+  let lastBlockCall: { group: BlockGroup; params: Map<string, Value> } | null = null;
 
-  const dims = model.inputDims;
-  let inputShape: Shape | null = dims;
-  if ((dims.length !== 1 && dims.length !== 3) || dims.some((d) => !Number.isSafeInteger(d) || d < 1)) {
-    sink.add('invalid-size', `The input shape must be H×W×C (e.g. 32x32x3) or a single size, all whole numbers from 1 to ${MAX_DIMENSION_TEXT}.`, model.inputRange);
-    inputShape = null;
+  const declared = model.inputs.length > 0 ? model.inputs : [{ name: 'input', nameRange: model.inputRange, dims: model.inputDims, range: model.inputRange }];
+  const inputNodes: GraphNode[] = [];
+  for (const [index, decl] of declared.entries()) {
+    if (model.inputs.length > 0 && (RESERVED_NAMES.has(decl.name) || LAYERS.has(decl.name) || blocks.has(decl.name))) {
+      sink.add('reserved-name', `'${decl.name}' is a built-in name or a block; choose another name for this input.`, decl.nameRange);
+    } else if (declared.slice(0, index).some((other) => other.name === decl.name)) {
+      sink.add('duplicate-name', `The input '${decl.name}' is declared twice.`, decl.nameRange);
+      continue;
+    }
+    inputNodes.push(addNode({ id: decl.name, name: decl.name, kind: 'input', inputs: [], args: {}, range: decl.range, group: null }, inputShape(decl.dims, decl.range, sink), 'new', [], null));
   }
-  const input = addNode({ id: 'input', name: 'input', kind: 'input', inputs: [], args: {}, range: model.inputRange, group: null }, inputShape, 'new', [], null);
+  const input = inputNodes[0];
 
   const root = newFrame('', null, new Map(), input.id, null, [], model.body);
+  if (model.inputs.length > 0) {
+    // Named inputs are tensors of the model's scope, like labels, and a label may not take their names.
+    for (const [index, node] of inputNodes.entries()) {
+      root.tensors.set(node.id, node.id);
+      root.usedNames.add(node.id);
+      root.labelOwners.set(node.id, declared[index].nameRange.start);
+    }
+  }
   try {
     runStatements(model.body, root);
   } catch (error) {
@@ -94,18 +90,24 @@ export function expandModel(
   }
   const output = root.current ?? input.id;
   if (options.withoutSkips) pruneUnused(output);
-  return { nodes, nodeById, groups, output, outputKnown: root.current !== null, complete: complete && nodes.every((n) => n.shape !== null) };
+  if (inputNodes.length > 1 && complete) {
+    const read = new Set(nodes.flatMap((n) => n.inputs));
+    for (const node of inputNodes) {
+      if (!read.has(node.id) && node.id !== output) sink.add('unused-input', `The input '${node.id}' is never used; read it (${node.id} -> …) or remove it.`, declared.find((d) => d.name === node.id)!.nameRange, undefined, 'warning');
+    }
+  }
+  return { nodes, nodeById, groups, output, inputs: inputNodes.map((n) => n.id), outputKnown: root.current !== null, complete: complete && nodes.every((n) => n.shape !== null) };
 
   /**
    * Without its skips a model no longer uses its shortcut branches (a projection's conv and bn): drop every
    * node the output does not depend on, so parameters, MACs and memory count only what is trained.
    */
   function pruneUnused(outputId: string): void {
-    const used = new Set<string>([input.id]);
+    const used = new Set<string>(inputNodes.map((n) => n.id));
     const pending = [outputId];
     while (pending.length > 0) {
       const id = pending.pop()!;
-      if (used.has(id) && id !== input.id) continue;
+      if (used.has(id) && nodeById.get(id)?.kind !== 'input') continue;
       used.add(id);
       for (const source of nodeById.get(id)?.inputs ?? []) if (!used.has(source)) pending.push(source);
     }
@@ -114,25 +116,6 @@ export function expandModel(
     nodes.splice(0, nodes.length, ...kept);
     for (const id of [...nodeById.keys()]) if (!used.has(id)) nodeById.delete(id);
     for (const group of groups) group.nodes = group.nodes.filter((id) => used.has(id));
-  }
-
-  function newFrame(prefix: string, group: BlockGroup | null, params: Map<string, Value>, inputId: string | null, outer: Frame | null, stack: string[], body: Statement[]): Frame {
-    return {
-      prefix,
-      group,
-      params,
-      tensors: new Map(),
-      outer,
-      input: inputId,
-      current: inputId,
-      usedNames: new Set(),
-      claimed: scopeLabels(body, (count) => evaluate(count, { lookup: (name) => params.get(name), channels: () => undefined }, new DiagnosticSink())),
-      counters: new Map(),
-      labelOwners: new Map(),
-      labelUses: new Map(),
-      stack,
-      body,
-    };
   }
 
   function spend(range: Range): void {
@@ -161,7 +144,7 @@ export function expandModel(
     const outer = frame.group;
     const whole = frame.group !== null && frame.body.length === 1 && frame.body[0] === statement;
     const wrapper = statement.label && statement.labelRange && !Array.isArray(statement.body) && count > 0 && !whole
-      ? openGroup(frame, localName(frame, 'repeat', statement.label, statement.labelRange), 'repeat', statement.range, true)
+      ? openGroup(frame, localName(frame, 'repeat', statement.label, statement.labelRange, sink), 'repeat', statement.range, true)
       : null;
     if (wrapper) frame.group = wrapper;
     for (let i = 1; i <= count; i++) {
@@ -170,7 +153,7 @@ export function expandModel(
       if (!Array.isArray(statement.body)) {
         runChain(statement.body, frame, label, statement.labelRange);
       } else if (label) {
-        const group = openGroup(frame, localName(frame, 'repeat', label, statement.labelRange), 'repeat', statement.range);
+        const group = openGroup(frame, localName(frame, 'repeat', label, statement.labelRange, sink), 'repeat', statement.range);
         const child = newFrame(`${group.id}/`, group, frame.params, frame.current, frame, frame.stack, statement.body);
         runStatements(statement.body, child);
         group.output = child.current;
@@ -194,7 +177,9 @@ export function expandModel(
       const elementLabelRange = element.labelRange ?? labelRange;
       const spec = LAYERS.get(element.name);
       const block = spec ? undefined : blocks.get(element.name);
-      if (spec) current = runLayer(spec, element, frame, current, elementLabel, elementLabelRange);
+      const before = current;
+      if (element.name === 'shared' && element.args && !block) current = runShared(element, frame, current, elementLabel, elementLabelRange);
+      else if (spec) current = runLayer(spec, element, frame, current, elementLabel, elementLabelRange);
       else if (block) current = runBlock(block, element, frame, current, elementLabel, elementLabelRange);
       // Calls of unknown names and names after an arrow are reported by checkDeclarations.
       else if (element.args || index > 0) current = null;
@@ -202,10 +187,106 @@ export function expandModel(
         reportUnknownLayer(element, blocks, sink);
         current = null;
       } else current = resolveTensor(element.name, element.nameRange, frame, current);
+      if (elementLabel && before !== null && current !== null && element.name !== 'shared') remember(frame, elementLabel, spec, block, before, current);
       if (element.label) frame.tensors.set(element.label, current);
     });
     frame.current = current;
     if (label) frame.tensors.set(label, current);
+  }
+
+  /** Records a labelled layer or block call so `shared(label)` can apply it again. */
+  function remember(frame: Frame, label: string, spec: LayerSpec | undefined, block: BlockDecl | undefined, input: string, output: string): void {
+    const node = nodeById.get(output);
+    if (spec && !spec.merge && node && node.kind === spec.kind) {
+      frame.applied.set(label, { kind: 'layer', node: node.sharedWith ?? node.id, input, spec, args: node.args, range: node.range });
+    } else if (block && lastBlockCall) {
+      frame.applied.set(label, { kind: 'block', group: lastBlockCall.group, input, block, params: lastBlockCall.params, range: lastBlockCall.group.callRange });
+    }
+  }
+
+  /**
+   * `shared(label)`: the layer or block instance `label` applied again to the current tensor with the same
+   * weights (tied weights, as one nn.Module called twice in PyTorch, e.g. the twin towers of a Siamese network,
+   * Bromley et al. 1993, section 2). The new nodes count MACs but no parameters or buffers: those are the
+   * original's, counted once.
+   */
+  function runShared(element: Element, frame: Frame, current: string | null, label: string | undefined, labelRange: Range | undefined): string | null {
+    spend(element.range);
+    const args = element.args ?? [];
+    const target = args.length === 1 && !args[0].name && args[0].value.kind === 'name' ? args[0].value : undefined;
+    if (!target) {
+      sink.add('argument-count', 'shared takes one label: the labelled layer or block call to apply again, e.g. shared(tower).', element.argsRange ?? element.range);
+      return null;
+    }
+    let applied: Applied | undefined;
+    for (let scope: Frame | null = frame; scope && !applied; scope = scope.outer) applied = scope.applied.get(target.name);
+    if (!applied) {
+      if (isTensor(target.name, frame)) {
+        sink.add('argument-type', `'${target.name}' is not a labelled layer or block call: shared(…) applies the weights of one written before it, as in 'tower: conv(32, 3)' then 'shared(tower)'.`, target.range);
+      } else {
+        const known: string[] = [];
+        for (let scope: Frame | null = frame; scope; scope = scope.outer) known.push(...scope.applied.keys());
+        const { hint, fix } = suggest(target.name, known.sort(), target.range);
+        sink.add('unknown-name', `Unknown layer or block label '${target.name}'.${hint}`, target.range, undefined, 'error', fix);
+      }
+      return null;
+    }
+    const originalInput = nodeById.get(applied.input)?.shape;
+    const shape = current ? nodeById.get(current)?.shape : null;
+    if (!current || !shape || !originalInput) return current === null ? null : addShared(applied, frame, current, label, labelRange, element, false);
+    if (shape.length !== originalInput.length || shape.some((d, i) => d !== originalInput[i])) {
+      const original = applied.kind === 'layer' ? applied.node : applied.group.id;
+      sink.add(
+        'shape-mismatch',
+        `shared(${target.name}) applies the weights of ${original}, built for ${formatShape(originalInput)}, to ${formatShape(shape)}; tied weights need the same input shape.`,
+        element.range,
+        [
+          { range: applied.range, message: `${original} is applied to ${formatShape(originalInput)} (from ${applied.input})` },
+          { range: nodeById.get(current)!.range, message: `this input is ${formatShape(shape)} (from ${current})` },
+        ],
+      );
+      return null;
+    }
+    return addShared(applied, frame, current, label, labelRange, element, true);
+  }
+
+  function addShared(applied: Applied, frame: Frame, current: string, label: string | undefined, labelRange: Range | undefined, element: Element, known: boolean): string | null {
+    if (label) frame.applied.set(label, applied);
+    if (applied.kind === 'layer') {
+      const name = localName(frame, applied.spec.kind, label, labelRange, sink);
+      const input = nodeById.get(current)!;
+      const node = addNode({ id: frame.prefix + name, name, kind: applied.spec.kind, inputs: [current], args: applied.args, range: element.range, group: frame.group?.id ?? null }, null, 'new', [input], frame.group);
+      node.sharedWith = applied.node;
+      if (!known) return node.id;
+      const result = applied.spec.infer([input.shape!], applied.args);
+      if (!result.ok) return node.id; // the original reported this already: same layer, same shape
+      fillNode(node, result.shape, result.provenance, [input]);
+      node.macs = result.macs;
+      return node.id;
+    }
+    const { group: original, block, params } = applied;
+    const group = openGroup(frame, localName(frame, block.name, label, labelRange, sink), block.name, element.range);
+    group.sharedWith = original.id;
+    const first = nodes.length;
+    const firstGroup = groups.length;
+    const child = newFrame(`${group.id}/`, group, params, current, null, [...frame.stack, block.name], block.body);
+    sink.enter({ range: element.range, message: `in shared block instance ${group.id}` });
+    try {
+      runStatements(block.body, child);
+    } finally {
+      sink.leave();
+    }
+    group.output = child.current;
+    // The same body with the same arguments and input shape makes the same node ids under the new prefix.
+    const twin = (id: string): string => original.id + id.slice(group.id.length);
+    for (const node of nodes.slice(first)) {
+      const source = nodeById.get(twin(node.id));
+      node.sharedWith = source ? (source.sharedWith ?? source.id) : null;
+      node.params = 0n;
+      node.buffers = 0n;
+    }
+    for (const inner of groups.slice(firstGroup + 1)) inner.sharedWith = twin(inner.id);
+    return child.current;
   }
 
   function isTensor(name: string, frame: Frame): boolean {
@@ -230,36 +311,6 @@ export function expandModel(
     return null;
   }
 
-  function localName(frame: Frame, base: string, label: string | undefined, labelRange: Range | undefined): string {
-    if (label && labelRange) {
-      const owner = frame.labelOwners.get(label);
-      if (owner === undefined) {
-        frame.labelOwners.set(label, labelRange.start);
-        if (!frame.usedNames.has(label)) {
-          frame.usedNames.add(label);
-          return label;
-        }
-        // Only a repeat copy (`conv: repeat N …` makes conv1 … convN, `block1: …` block1_1 …) whose count was unknown before the scope ran.
-        sink.add('duplicate-name', `The name '${label}' is already used in this scope by a layer numbered before it; choose another label.`, labelRange);
-      } else if (owner !== labelRange.start) sink.add('duplicate-name', `The name '${label}' is already used in this scope.`, labelRange);
-      // The same statement again (inside a repeat): number the copies.
-      let uses = frame.labelUses.get(label) ?? 1;
-      let name: string;
-      do name = `${label}_${++uses}`;
-      while (frame.usedNames.has(name));
-      frame.labelUses.set(label, uses);
-      frame.usedNames.add(name);
-      return name;
-    }
-    let count = frame.counters.get(base) ?? 0;
-    let name: string;
-    do name = `${base}${++count}`;
-    while (frame.usedNames.has(name) || frame.labelOwners.has(name) || frame.claimed.has(name));
-    frame.counters.set(base, count);
-    frame.usedNames.add(name);
-    return name;
-  }
-
   function scopeOf(frame: Frame, current: string | null = frame.current): EvalScope {
     return {
       lookup: (name) => frame.params.get(name),
@@ -272,13 +323,14 @@ export function expandModel(
   }
 
   function openGroup(frame: Frame, name: string, block: string, callRange: Range, copies = false): BlockGroup {
-    const group: BlockGroup = { id: frame.prefix + name, name, block, parent: frame.group?.id ?? null, callRange, nodes: [], output: null, params: 0n, macs: 0n, copies };
+    const group: BlockGroup = { id: frame.prefix + name, name, block, parent: frame.group?.id ?? null, callRange, nodes: [], output: null, params: 0n, macs: 0n, copies, sharedWith: null };
     groups.push(group);
     return group;
   }
 
   function runBlock(block: BlockDecl, element: Element, frame: Frame, current: string | null, label: string | undefined, labelRange: Range | undefined): string | null {
     spend(element.range);
+    lastBlockCall = null;
     if (recursive.has(block.name) || frame.stack.includes(block.name)) return null;
     if (frame.stack.length >= MAX_BLOCK_DEPTH) {
       sink.add('model-too-large', `Blocks are nested more than ${MAX_BLOCK_DEPTH} deep here; analysis stopped.`, element.range);
@@ -334,7 +386,7 @@ export function expandModel(
       else params.set(param.name, value);
     }
     if (!ok) return null;
-    const group = openGroup(frame, localName(frame, block.name, label, labelRange), block.name, element.range);
+    const group = openGroup(frame, localName(frame, block.name, label, labelRange, sink), block.name, element.range);
     const child = newFrame(`${group.id}/`, group, params, current, null, [...frame.stack, block.name], block.body);
     // Errors in the body depend on this call's arguments and input: they name this call site.
     sink.enter({ range: element.range, message: `in block instance ${group.id}` });
@@ -344,6 +396,7 @@ export function expandModel(
       sink.leave();
     }
     group.output = child.current;
+    lastBlockCall = { group, params };
     return child.current;
   }
 
@@ -364,9 +417,9 @@ export function expandModel(
       }
     } else {
       inputs = [current];
-      args = layerArgs(spec, element, scopeOf(frame, current), [...frame.params.keys()]);
+      args = layerArgs(spec, element, scopeOf(frame, current), [...frame.params.keys()], sink);
     }
-    const name = localName(frame, written.kind, label, labelRange);
+    const name = localName(frame, written.kind, label, labelRange, sink);
     const known = inputs.every((id) => id !== null) && args !== undefined;
     const inputNodes = known ? inputs.map((id) => nodeById.get(id as string)!) : [];
     const inputShapes = inputNodes.map((n) => n.shape);
@@ -423,60 +476,7 @@ export function expandModel(
     });
   }
 
-  function layerArgs(spec: LayerSpec, element: Element, scope: EvalScope, params: string[]): LayerArgs | undefined {
-    const given = new Map<string, { value: Value; range: Range }>();
-    // Arguments that were written but could not be evaluated: already reported, not "missing".
-    const failed = new Set<string>();
-    let ok = true;
-    let position = 0;
-    for (const arg of element.args ?? []) {
-      const argSpec = arg.name ? spec.args.find((a) => a.name === arg.name) : spec.args[position++];
-      if (!argSpec) {
-        if (arg.name) {
-          const nameRange = arg.nameRange ?? arg.range;
-          const { hint, fix } = suggest(arg.name, spec.args.map((a) => a.name), nameRange);
-          sink.add('unknown-argument', `${spec.kind} has no argument '${arg.name}'.${hint}`, nameRange, undefined, 'error', fix);
-        } else sink.add('argument-count', spec.args.length ? `${spec.kind} takes at most ${spec.args.length} argument(s): ${spec.args.map((a) => a.name).join(', ')}.` : `${spec.kind} takes no arguments.`, arg.range);
-        ok = false;
-        continue;
-      }
-      if (given.has(argSpec.name)) {
-        sink.add('duplicate-argument', `'${argSpec.name}' is given twice.`, arg.range);
-        ok = false;
-        continue;
-      }
-      const value = evaluate(arg.value, scope, sink);
-      if (value === undefined) {
-        ok = false;
-        failed.add(argSpec.name);
-      } else given.set(argSpec.name, { value, range: arg.value.range });
-    }
-    const args: LayerArgs = {};
-    for (const argSpec of spec.args) {
-      const entry = given.get(argSpec.name);
-      if (!entry) {
-        if (failed.has(argSpec.name)) continue;
-        if (argSpec.default === undefined) {
-          sink.add('missing-argument', `${spec.kind} needs '${argSpec.name}' (${argSpec.doc}).`, element.range);
-          ok = false;
-        } else args[argSpec.name] = argSpec.default;
-        continue;
-      }
-      const problem = checkType(argSpec.type, entry.value, argSpec.choices);
-      if (problem) {
-        if (isSymbol(entry.value)) {
-          // A misspelt word (flase, sme) or block parameter (plane): the words this argument takes come first.
-          const words = argSpec.type === 'bool' ? ['true', 'false'] : argSpec.type === 'padding' ? ['same', 'valid'] : (argSpec.choices ?? []);
-          const { hint, fix } = suggest(entry.value.symbol, [...words, ...params, 'channels'], entry.range);
-          sink.add('unknown-name', `Unknown name '${entry.value.symbol}'.${hint}`, entry.range, undefined, 'error', fix);
-        } else sink.add(problem.startsWith('must be a whole') ? 'invalid-size' : 'argument-type', `${spec.kind}: ${argSpec.name} ${problem}`, entry.range);
-        ok = false;
-      } else args[argSpec.name] = entry.value;
-    }
-    return ok ? args : undefined;
-  }
-
-  function addNode(base: Omit<GraphNode, 'shape' | 'provenance' | 'params' | 'buffers' | 'macs' | 'outputElements' | 'view'>, shape: Shape | null, provenance: 'new', inputNodes: GraphNode[], group: BlockGroup | null): GraphNode {
+  function addNode(base: Omit<GraphNode, 'shape' | 'provenance' | 'params' | 'buffers' | 'macs' | 'outputElements' | 'view' | 'sharedWith'>, shape: Shape | null, provenance: 'new', inputNodes: GraphNode[], group: BlockGroup | null): GraphNode {
     // One literal with every field (no spread) keeps all nodes on one hidden class: analysis runs on every keystroke.
     const node: GraphNode = {
       id: base.id,
@@ -493,6 +493,7 @@ export function expandModel(
       macs: 0n,
       outputElements: 0n,
       view: LAYERS.get(base.kind)?.view === true,
+      sharedWith: null,
     };
     if (nodeById.has(node.id)) {
       // Unreachable with the naming rules above; kept so a bug can never corrupt the graph silently.

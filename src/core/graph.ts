@@ -34,6 +34,12 @@ export interface GraphNode {
   outputElements: bigint;
   /** Views (identity, flatten) share their input's memory. */
   view: boolean;
+  /**
+   * Id of the node whose weights this one applies again (tied weights, `shared(label)`), or null. Its parameters
+   * and buffers are those of that node, counted there once, as PyTorch's `parameters()` yields a shared Parameter
+   * once; its MACs are its own (every application computes).
+   */
+  sharedWith: string | null;
 }
 
 /** One instance of a block (or one iteration of a labelled repeat): a compound node in the graph view. */
@@ -55,6 +61,8 @@ export interface BlockGroup {
    * ids keep the scope's path (`block1_2/conv1`), so no id and no PyTorch module is named after it.
    */
   copies: boolean;
+  /** The block instance whose weights this one applies again (`shared(label)`), or null. */
+  sharedWith: string | null;
 }
 
 /** The CIFAR sets a train section can name: 32×32×3 images, 10 classes or 100 fine classes. */
@@ -105,7 +113,10 @@ export interface ModelGraph {
   name: string;
   range: Range;
   nameRange: Range;
+  /** The first input's shape (the only one, in a model with one input). */
   inputShape: Shape;
+  /** Ids of the input nodes in the order declared: `['input']`, or the names of `model m(a: …, b: …)`. */
+  inputs: string[];
   nodes: GraphNode[];
   nodeById: Map<string, GraphNode>;
   groups: BlockGroup[];

@@ -349,4 +349,4 @@ const SPECS: LayerSpec[] = [
 export const LAYERS: ReadonlyMap<string, LayerSpec> = new Map(SPECS.map((spec) => [spec.kind, spec]));
 
 /** Names with a fixed meaning in a body: they cannot name a layer, a block or a tensor. */
-export const RESERVED_NAMES = new Set(['in', 'input', '_', 'repeat', 'block', 'model', 'train', 'channels', 'true', 'false']);
+export const RESERVED_NAMES = new Set(['in', 'input', '_', 'repeat', 'block', 'model', 'train', 'channels', 'true', 'false', 'shared']);

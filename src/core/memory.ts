@@ -124,10 +124,12 @@ export function savedTensors(model: ModelGraph): SavedTensors {
     const aliased = node.view || (node.kind === 'dropout' && node.args.p === 0);
     storage.set(node.id, aliased && input !== undefined ? (storage.get(input) ?? input) : node.id);
     const gradIn = node.inputs.some((id) => requiresGrad.get(id) === true);
-    requiresGrad.set(node.id, gradIn || node.params > 0n);
+    // A tied layer's weights are its original's parameters: they require grad there and here alike.
+    const weighted = node.params > 0n || (node.sharedWith !== null && (model.nodeById.get(node.sharedWith)?.params ?? 0n) > 0n);
+    requiresGrad.set(node.id, gradIn || weighted);
     if (node.shape === null || input === undefined) continue;
     const keeps = KEEPS[node.kind];
-    const always = node.params > 0n; // conv, dense and bn keep their input for the weight's gradient
+    const always = weighted; // conv, dense and bn keep their input for the weight's gradient
     if (node.kind === 'mul' || node.kind === 'gate') {
       extra += productSaved(model, node.kind, node.inputs, (id) => requiresGrad.get(id) === true, keep);
       continue;

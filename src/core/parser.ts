@@ -1,4 +1,4 @@
-import type { Argument, BlockDecl, ChainStatement, Element, Expr, ModelDecl, Parameter, SkipnetFile, Statement, TrainSetting } from './ast';
+import type { Argument, BlockDecl, ChainStatement, Element, Expr, ModelDecl, ModelInput, Parameter, SkipnetFile, Statement, TrainSetting } from './ast';
 import { DiagnosticSink } from './diagnostics';
 import { scan, type Token, type TokenKind } from './scanner';
 import type { Range } from './text';
@@ -173,20 +173,36 @@ export function parse(text: string): ParseResult {
     const start = next().start;
     const nameToken = expect('ident', ' (the model name)');
     expect('lparen', " and the input shape, e.g. 'model net(32x32x3)'");
-    const shapeToken = peek();
-    let inputDims: number[];
-    if (shapeToken.kind === 'shape') inputDims = shapeToken.dims ?? [];
-    else if (shapeToken.kind === 'number') inputDims = [shapeToken.value ?? 0];
-    else return fail('an input shape like 32x32x3');
-    next();
-    expect('rparen', ' after the input shape');
+    const inputs: ModelInput[] = [];
+    const readShape = (): [number[], Token] => {
+      const shapeToken = peek();
+      if (shapeToken.kind === 'shape') return (next(), [shapeToken.dims ?? [], shapeToken]);
+      if (shapeToken.kind === 'number') return (next(), [[shapeToken.value ?? 0], shapeToken]);
+      return fail(inputs.length > 0 || at('colon', 1) ? "an input shape like 28x28x1 (several inputs are written 'a: 28x28x1, b: 28x28x1')" : 'an input shape like 32x32x3');
+    };
+    let inputDims: number[] = [];
+    let shapeToken: Token | undefined;
+    if (at('ident') && at('colon', 1)) {
+      // Several named inputs: `model siamese(a: 28x28x1, b: 28x28x1)`.
+      for (;;) {
+        const inputName = expect('ident', " (an input name, e.g. 'a: 28x28x1')");
+        expect('colon', ' after the input name');
+        const [dims, token] = readShape();
+        inputs.push({ name: inputName.text, nameRange: range(inputName), dims, range: range(token) });
+        if (!at('comma')) break;
+        next();
+      }
+      inputDims = inputs[0].dims;
+    } else [inputDims, shapeToken] = readShape();
+    expect('rparen', inputs.length > 0 ? ' after the inputs' : ' after the input shape');
     const { statements, train } = parseBody(true);
     return {
       kind: 'model',
       name: nameToken.text,
       nameRange: range(nameToken),
       inputDims,
-      inputRange: range(shapeToken),
+      inputRange: shapeToken ? range(shapeToken) : inputs[0].range,
+      inputs,
       body: statements,
       train,
       range: span(start),

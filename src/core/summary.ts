@@ -7,6 +7,7 @@ import { formatShape } from './values';
 
 export interface SummaryRow {
   id: string;
+  /** The layer kind; `conv, shared with fa/conv1` for tied weights (`shared(label)`), whose parameters are counted there. */
   op: string;
   shape: string;
   featureMaps: string;
@@ -41,7 +42,7 @@ export function summarize(model: ModelGraph, batch = model.training.batch): Mode
     input: formatShape(model.inputShape),
     rows: model.nodes.map((node) => ({
       id: node.id,
-      op: node.kind,
+      op: node.sharedWith ? `${node.kind}, shared with ${node.sharedWith}` : node.kind,
       shape: formatShape(node.shape),
       featureMaps: describeProvenance(node),
       params: node.params,

@@ -67,7 +67,7 @@ export function toVsDiagnostics(uri: vscode.Uri, analysis: Analysis): vscode.Dia
     item.code = d.code;
     item.source = 'skipnet';
     // Dead layers are faded like unused code, the way editors show what has no effect.
-    if (d.code === 'dead-layer') item.tags = [vscode.DiagnosticTag.Unnecessary];
+    if (d.code === 'dead-layer' || d.code === 'unused-input') item.tags = [vscode.DiagnosticTag.Unnecessary];
     if (d.related?.length) {
       item.relatedInformation = d.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toVsRange(analysis.lines, r.range)), r.message));
     }

@@ -34,6 +34,15 @@ interface Context {
   outer?: Context;
   input: TensorRef;
   current: TensorRef;
+  /** Labelled layer and block calls by label: the submodule and its output shape, which `shared(label)` calls again. */
+  modules: Map<string, { ref: string; shape: string }>;
+}
+
+/** A model's named input, written as an argument of forward(). */
+interface NamedInput {
+  name: string;
+  /** (C, H, W) or (N,). */
+  shape: string;
 }
 
 /**
@@ -81,9 +90,11 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
 
   try {
     const classes = order.map((block) => writeClass(classNames.get(block.name)!, block.params, block.body, `block ${block.name}(${block.params.map((p) => analysis.text.slice(p.range.start, p.range.end)).join(', ')})`, block.range, types.get(block.name)!));
-    const [h, w, c] = model.inputShape;
-    const inShape = model.inputShape.length === 3 ? `(${c}, ${h}, ${w})` : `(${h},)`;
-    classes.push(writeClass(modelClass, [], decl.body, `model ${model.name}, input ${model.inputShape.join('x')} (NCHW here: ${inShape})`, decl.range, new Map(), inShape));
+    const torchShape = (dims: number[]): string => (dims.length === 3 ? `(${dims[2]}, ${dims[0]}, ${dims[1]})` : `(${dims[0]},)`);
+    const inShape = torchShape(model.inputShape);
+    const named: NamedInput[] = decl.inputs.map((input) => ({ name: input.name, shape: torchShape(input.dims) }));
+    const inputsDoc = named.length > 0 ? `inputs ${decl.inputs.map((i) => `${i.name} ${i.dims.join('x')}`).join(', ')} (NCHW here: ${named.map((i) => i.shape).join(', ')})` : `input ${model.inputShape.join('x')} (NCHW here: ${inShape})`;
+    classes.push(writeClass(modelClass, [], decl.body, `model ${model.name}, ${inputsDoc}`, decl.range, new Map(), inShape, named));
     const header = [
       `"""${model.name}: exported by SkipNet from ${sourceName.replace(/\\/g, '/').replace(/"""/g, '')}.`,
       '',
@@ -100,7 +111,7 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
       `    model = ${modelClass}()`,
       '    print(model)',
       '    print("trainable parameters:", sum(p.numel() for p in model.parameters() if p.requires_grad))',
-      `    print("output:", tuple(model(torch.zeros(2, *model.in_shape)).shape))`,
+      decl.inputs.length > 0 ? '    print("output:", tuple(model(*[torch.zeros(2, *shape) for shape in model.in_shapes]).shape))' : `    print("output:", tuple(model(torch.zeros(2, *model.in_shape)).shape))`,
       '',
     ].join('\n');
     const sequences = model.nodes.some((n) => SEQUENCE_KINDS.has(n.kind)) ? SEQUENCE_PREAMBLE : '';
@@ -110,7 +121,7 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
     throw error;
   }
 
-  function writeClass(name: string, params: Parameter[], body: Statement[], doc: string, range: Range, paramTypes: Map<string, PyType>, fixedInput?: string): string {
+  function writeClass(name: string, params: Parameter[], body: Statement[], doc: string, range: Range, paramTypes: Map<string, PyType>, fixedInput?: string, named: NamedInput[] = []): string {
     const locals = new Set<string>(['self', 'x', 'in_shape', 'i']);
     const pyParams = new Map<string, { name: string; type: PyType }>();
     for (const param of params) {
@@ -128,12 +139,14 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
     const init: string[] = [];
     const forward: string[] = [];
     let counts = 0;
+    /** The submodule and output shape of the last layer or block call written, which a label records. */
+    let lastModule: { ref: string; shape: string } | undefined;
     const scopeAt = (shape: string): PyScope => ({ params: pyParams, shape });
     // A default sees only the parameters before it (as in the core): a later one's name there is a word.
     const defaultScope = (index: number): PyScope => ({ params: new Map([...pyParams].slice(0, index)), shape: 'in_shape' });
 
     // Python requires parameters with defaults last: a required one after them becomes keyword-only.
-    const signature = ['self', fixedInput ? `in_shape=${fixedInput}` : 'in_shape'];
+    const signature = ['self', named.length > 0 ? `in_shapes=(${named.map((i) => i.shape).join(', ')})` : fixedInput ? `in_shape=${fixedInput}` : 'in_shape'];
     const keywordOnly = keywordOnlyStart(params);
     params.forEach((param, index) => {
       if (index === keywordOnly) signature.push('*');
@@ -141,7 +154,10 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
       const constant = param.default && constantValue(param.default, defaultScope(index)) !== undefined;
       signature.push(param.default ? `${py}=${constant ? pythonExpr(param.default, defaultScope(index)) : 'None'}` : py);
     });
-    init.push(`def __init__(${signature.join(', ')}):`, '    super().__init__()', '    self.in_shape = in_shape');
+    init.push(`def __init__(${signature.join(', ')}):`, '    super().__init__()');
+    // Several inputs: forward() takes one tensor per input, in the order declared, and in_shapes holds their shapes.
+    if (named.length > 0) init.push('    in_shape = in_shapes[0]', '    self.in_shapes = in_shapes');
+    init.push('    self.in_shape = in_shape');
     params.forEach((param, index) => {
       if (param.default && constantValue(param.default, defaultScope(index)) === undefined) {
         const py = pyParams.get(param.name)!.name;
@@ -149,14 +165,16 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
       }
     });
     const countsAt = init.length;
-    const input: TensorRef = { value: 'x', shape: 'in_shape' };
-    const root: Context = { names: newNames(body, range), owner: 'self', indent: '    ', tensors: new Map(), input, current: input };
+    const inputRefs = named.map((input, index): [string, TensorRef] => [input.name, { value: local(pythonName(input.name)), shape: `in_shapes[${index}]` }]);
+    const input: TensorRef = inputRefs[0]?.[1] ?? { value: 'x', shape: 'in_shape' };
+    const root: Context = { names: newNames(body, range), owner: 'self', indent: '    ', tensors: new Map(inputRefs), input, current: input, modules: new Map() };
     runStatements(body, root);
     if (counts > 0) init.splice(countsAt, 0, '    self.counts = []');
     init.push(`    self.out_shape = ${root.current.shape}`);
     forward.push(`    return ${root.current.value}`);
     const indentAll = (lines: string[]): string[] => lines.map((line) => `    ${line}`);
-    return [`class ${name}(nn.Module):`, `    """${doc.replace(/"""/g, '')}"""`, '', ...indentAll(init), '', ...indentAll(['def forward(self, x):', ...forward])].join('\n');
+    const forwardArgs = named.length > 0 ? inputRefs.map(([, ref]) => ref.value).join(', ') : 'x';
+    return [`class ${name}(nn.Module):`, `    """${doc.replace(/"""/g, '')}"""`, '', ...indentAll(init), '', ...indentAll([`def forward(self, ${forwardArgs}):`, ...forward])].join('\n');
 
     function newNames(statements: Statement[], at: Range): ScopeNames {
       const constantCount = (count: Expr): ReturnType<typeof constantValue> => constantValue(count, scopeAt('in_shape'));
@@ -183,16 +201,32 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
     function runChain(chain: ChainStatement, ctx: Context, label: string | undefined, owner: number | undefined): void {
       chain.elements.forEach((element, index) => {
         const spec = LAYERS.get(element.name);
-        if (!spec && !isBlock(element.name)) ctx.current = resolve(element.name, ctx, element.nameRange);
+        const ownLabel = element.label ?? (index === chain.elements.length - 1 ? label : undefined);
+        if (element.name === 'shared' && element.args && !isBlock(element.name)) ctx.current = emitShared(element, ctx, ownLabel);
+        else if (!spec && !isBlock(element.name)) ctx.current = resolve(element.name, ctx, element.nameRange);
         else {
-          const ownLabel = element.label ?? (index === chain.elements.length - 1 ? label : undefined);
           const ownOwner = element.labelRange?.start ?? owner ?? element.range.start;
           const name = ownLabel ? ctx.names.labelled(ownLabel, ownOwner, element.range) : ctx.names.numbered(spec?.kind ?? element.name, element.range);
           ctx.current = emitElement(element, ctx, name);
+          if (ownLabel && lastModule && !spec?.merge) ctx.modules.set(ownLabel, lastModule);
         }
         if (element.label) ctx.tensors.set(element.label, ctx.current);
       });
       if (label) ctx.tensors.set(label, ctx.current);
+    }
+
+    /** `shared(label)`: the labelled submodule called again, so its weights are tied (one module, two calls). */
+    function emitShared(element: Element, ctx: Context, label: string | undefined): TensorRef {
+      const target = element.args?.[0]?.value;
+      let module: { ref: string; shape: string } | undefined;
+      for (let scope: Context | undefined = ctx; scope && !module; scope = scope.outer) module = target?.kind === 'name' ? scope.modules.get(target.name) : undefined;
+      if (!module) throw new NamingError('Cannot export: shared(…) names no labelled layer or block call of this scope.', element.range);
+      if (label) ctx.modules.set(label, module);
+      const value = local(label ?? 'shared');
+      const out: TensorRef = { value, shape: local(`s_${value}`) };
+      init.push(`${ctx.indent}${out.shape} = ${module.shape}`);
+      forward.push(`${ctx.indent}${out.value} = ${module.ref}(${ctx.current.value})`);
+      return out;
     }
 
     /** Writes one layer or block call; returns the tensor it makes. */
@@ -231,6 +265,7 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
       init.push(`${i}${ref.startsWith('getattr(') ? `${ctx.owner}.add_module(${attribute}, ${module})` : `${ref} = ${module}`}`);
       init.push(`${i}${out.shape} = ${shape}`);
       forward.push(`${i}${out.value} = ${ref}(${ctx.current.value})`);
+      lastModule = { ref, shape: out.shape };
       return out;
     }
 
@@ -252,7 +287,7 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
       if (name.text === undefined) throw new NamingError('Cannot export: a labelled repeat with a body inside a repeat whose count is known only in PyTorch.', statement.range);
       const ref = attributeRef(ctx.owner, attributeName(name.text));
       init.push(`${ctx.indent}${ref.startsWith('getattr(') ? `${ctx.owner}.add_module(${JSON.stringify(name.text)}, nn.Module())` : `${ref} = nn.Module()`}`);
-      const child: Context = { names: newNames(statement.body, statement.range), owner: ref, indent: ctx.indent, tensors: new Map(), outer: ctx, input: ctx.current, current: ctx.current };
+      const child: Context = { names: newNames(statement.body, statement.range), owner: ref, indent: ctx.indent, tensors: new Map(), outer: ctx, input: ctx.current, current: ctx.current, modules: new Map() };
       runStatements(statement.body, child);
       ctx.current = child.current;
     }

@@ -1,5 +1,5 @@
 import { singleValueMessage, singleValueNorms, type ModelGraph, type Shape, type TrainingConfig } from '../core';
-import { TrainError } from './errors';
+import { severalInputsError, TrainError } from './errors';
 
 /**
  * Image classification data in the compact format written by scripts/data/convert.mjs, and the
@@ -148,6 +148,8 @@ function pixelStatistics(split: ImageSplit): { mean: number; std: number } {
 export function checkTrainable(graph: ModelGraph, config: Pick<TrainingConfig, 'batch'>): void {
   if (!Number.isInteger(config.batch) || config.batch < 1) throw new TrainError(`Batch size must be a whole number ≥ 1, not ${config.batch}.`, 'unsupported');
   if (!graph.complete) throw new TrainError(`Model ${graph.name} has errors that leave some shapes unknown; fix them before training.`, 'incomplete-model');
+  const severalInputs = severalInputsError(graph);
+  if (severalInputs) throw severalInputs;
   const single = singleValueNorms(graph, config.batch)[0];
   if (single) throw new TrainError(singleValueMessage(single, config.batch, '', single.id), 'batch-norm');
 }

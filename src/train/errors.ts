@@ -13,3 +13,15 @@ export class TrainError extends Error {
     this.name = 'TrainError';
   }
 }
+
+/**
+ * The refusal for a model with several inputs (`model m(a: …, b: …)`): the data sets feed one image per example,
+ * so neither engine can train it; its analysis and PyTorch export are complete. Undefined for one input.
+ */
+export function severalInputsError(graph: { name: string; inputs: string[] }): TrainError | undefined {
+  if (graph.inputs.length <= 1) return undefined;
+  return new TrainError(
+    `Model ${graph.name} has ${graph.inputs.length} inputs (${graph.inputs.join(', ')}); the data sets feed one image per example, so it cannot be trained here. Its counts, graph and PyTorch export are complete.`,
+    'data',
+  );
+}

@@ -45,6 +45,8 @@ export function initialParameters(graph: ModelGraph, seed: number): InitialParam
     params.push({ name: `${node.id}/${role}`, node: node.id, role, shape, values });
   };
   for (const node of graph.nodes) {
+    // Tied weights (`shared(label)`) are the first application's, made once.
+    if (node.sharedWith !== null) continue;
     switch (node.kind) {
       case 'conv': {
         const cin = shapeOf(node.inputs[0]).at(-1)!;

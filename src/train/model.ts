@@ -3,7 +3,7 @@ import { isSymbol, resolvePadding, type GraphNode, type ModelGraph, type Padding
 import { asMaps, avgPool, avgPoolCeil, batchNorm, ceilExtra, concatChannels, conv2d, convTranspose2d, dropoutRows, gelu, maxPool, softmaxAxis, upsample, zeroPadShortcut } from './ops';
 import { initialParameters, pairOf, type ParamRole } from './init';
 import { SeededRandom } from './rng';
-import { TrainError } from './errors';
+import { severalInputsError, TrainError } from './errors';
 
 export { pairOf, TrainError, type ParamRole };
 
@@ -108,11 +108,24 @@ export class TfModel {
     for (const node of graph.nodes) {
       if (!node.shape) throw new TrainError(`Layer ${node.id} has no known shape.`, 'incomplete-model');
       for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
-      if (node.kind === 'bn') this.addRunningStats(node);
+      if (node.kind === 'bn' && node.sharedWith === null) this.addRunningStats(node);
     }
     for (const p of initialParameters(graph, seed)) this.addParam(p.node, p.role, p.shape, p.values);
+    // A tied layer applies its original's variables: gradients from every application add up on them.
+    for (const node of graph.nodes) if (node.sharedWith !== null && this.paramsByNode.has(node.sharedWith)) this.paramsByNode.set(node.id, this.paramsByNode.get(node.sharedWith)!);
     const output = graph.nodeById.get(graph.output);
     this.logitsNode = output && output.kind === 'softmax' ? output.inputs[0] : graph.output;
+  }
+
+  /**
+   * The running statistics a bn node updates: its own, or for a tied bn (`shared(label)`) its original's, which
+   * PyTorch updates once per call, in call order.
+   */
+  runningFor(id: string): RunningStats {
+    const node = this.graph.nodeById.get(id);
+    const running = this.running.get(node?.sharedWith ?? id);
+    if (!running) throw new TrainError(`Layer ${id} has no running statistics.`, 'unsupported');
+    return running;
   }
 
   /** Number of trainable parameters (equals the core's totals.params). */
@@ -153,6 +166,9 @@ export class TfModel {
   /** Runs the graph on a batch [N, ...inputShape]. Call inside tf.tidy (or a gradient function). */
   forward(input: tf.Tensor, options: ForwardOptions): ForwardResult {
     if (this.disposed) throw new TrainError('The model was disposed.', 'unsupported');
+    // One batch cannot stand for several inputs; the engines refuse such models before training (checkTrainable).
+    const severalInputs = severalInputsError(this.graph);
+    if (severalInputs) throw severalInputs;
     const activations = new Map<string, tf.Tensor>();
     const batchStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
     const { probes, gates } = options;
@@ -220,7 +236,7 @@ export class TfModel {
         return y;
       }
       case 'bn': {
-        const running = this.running.get(node.id)!;
+        const running = this.runningFor(node.id);
         const result = batchNorm(x, this.weight(node, 'gamma')!, this.weight(node, 'beta')!, running, running.eps, options.training);
         if (result.mean && result.variance) batchStats.set(node.id, { mean: result.mean, variance: result.variance });
         return result.output;
@@ -297,7 +313,7 @@ export class TfModel {
   updateRunningStats(batchStats: ForwardResult['batchStats'], batchSize: number): void {
     tf.tidy(() => {
       for (const [id, stats] of batchStats) {
-        const running = this.running.get(id)!;
+        const running = this.runningFor(id);
         const shape = this.shapeOf(id);
         const count = batchSize * shape.slice(0, -1).reduce((a, b) => a * b, 1);
         const unbiased = count > 1 ? tf.mul(stats.variance, count / (count - 1)) : stats.variance;

@@ -11,6 +11,8 @@ export interface GraphSpecNode {
   inputs: string[];
   /** Numbers, pairs [H, W], `pad` as [top, bottom, left, right], and `same: 1` where `pad=same` was written. */
   args: Record<string, number | number[]>;
+  /** For tied weights (`shared(label)`): the node whose parameters and running statistics this one uses. */
+  shares?: string;
 }
 
 export function resolvedArgs(node: GraphNode): GraphSpecNode['args'] {
@@ -54,5 +56,5 @@ const sides = (p: Padding): number[] => [p.top, p.bottom, p.left, p.right];
 const same = (pad: Value | undefined): { same?: number } => (pad !== undefined && isSymbol(pad) && pad.symbol === 'same' ? { same: 1 } : {});
 
 export function graphSpec(graph: ModelGraph): GraphSpecNode[] {
-  return graph.nodes.map((n) => ({ id: n.id, kind: n.kind, inputs: n.inputs, args: resolvedArgs(n) }));
+  return graph.nodes.map((n) => ({ id: n.id, kind: n.kind, inputs: n.inputs, args: resolvedArgs(n), ...(n.sharedWith !== null ? { shares: n.sharedWith } : {}) }));
 }

@@ -34,7 +34,7 @@ export async function syncedGradients(model: TfModel, peer: ShardPeer, x: tf.Ten
 
 function bnParams(model: TfModel, node: GraphNode): { gamma: tf.Variable; beta: tf.Variable; eps: number } {
   const params = model.paramsByNode.get(node.id)!;
-  return { gamma: params.find((p) => p.role === 'gamma')!.variable, beta: params.find((p) => p.role === 'beta')!.variable, eps: model.running.get(node.id)!.eps };
+  return { gamma: params.find((p) => p.role === 'gamma')!.variable, beta: params.find((p) => p.role === 'beta')!.variable, eps: model.runningFor(node.id).eps };
 }
 
 async function segmentedStep(model: TfModel, peer: ShardPeer, x: tf.Tensor, y: tf.Tensor, options: StepOptions & { rows: { start: number; total: number } }, owned: tf.Tensor[]): Promise<StepGradients> {

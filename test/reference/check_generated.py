@@ -41,10 +41,11 @@ def inspect(code, class_name, batch=2):
             sub.register_forward_hook(hook(name))
     model.train()
     # The input takes a gradient too, so a model without parameters still runs backward.
-    inputs = torch.randn(batch, *model.in_shape, requires_grad=True)
-    output = model(inputs)
+    # A model with several inputs has in_shapes and takes one tensor per input.
+    inputs = [torch.randn(batch, *shape, requires_grad=True) for shape in getattr(model, "in_shapes", [model.in_shape])]
+    output = model(*inputs)
     (output * torch.randn_like(output)).sum().backward()
-    tensors = [inputs, *model.parameters()]
+    tensors = [*inputs, *model.parameters()]
     grads = all(t.grad is not None and bool(torch.isfinite(t.grad).all()) for t in tensors)
     return {
         "params": sum(p.numel() for p in model.parameters() if p.requires_grad),

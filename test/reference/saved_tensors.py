@@ -41,9 +41,9 @@ def measure(path, class_name, batch, device):
         kept[storage_key(tensor)] = (tensor.storage().nbytes(), tensor)
         return tensor
 
-    x = torch.randn(batch, *model.in_shape, device=device)
+    inputs = [torch.randn(batch, *shape, device=device) for shape in getattr(model, "in_shapes", [model.in_shape])]
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        output = model(x)
+        output = model(*inputs)
     activations = sum(nbytes for ptr, (nbytes, _) in kept.items() if ptr not in owned)
     weights = sum(nbytes for ptr, (nbytes, _) in kept.items() if ptr in owned)
     del output

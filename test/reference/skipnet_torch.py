@@ -47,6 +47,8 @@ def forward(nodes, params, x, watch=None):
     values = {}
     for node in nodes:
         kind, a, nid = node["kind"], node["args"], node["id"]
+        # Tied weights: a shared node reads its original's parameters (and running statistics).
+        pid = node.get("shares", nid)
         ins = [values[i] for i in node["inputs"]]
         if kind == "add" and watch:
             ins = [watch(f"add:{nid}:{k}", t.clone()) for k, t in enumerate(ins)]
@@ -58,15 +60,15 @@ def forward(nodes, params, x, watch=None):
             pad_input, padding = (lambda t: t), "same"
             if not a.get("same"):
                 pad_input, padding = window_padding(a, 0.0)
-            y = F.conv2d(pad_input(x_in), params[f"{nid}/kernel"], params.get(f"{nid}/bias"), stride=tuple(a["stride"]),
+            y = F.conv2d(pad_input(x_in), params[f"{pid}/kernel"], params.get(f"{pid}/bias"), stride=tuple(a["stride"]),
                          padding=padding, dilation=a["dilation"], groups=a["groups"])
         elif kind == "dense":
-            y = x_in @ params[f"{nid}/kernel"]
-            if f"{nid}/bias" in params:
-                y = y + params[f"{nid}/bias"]
+            y = x_in @ params[f"{pid}/kernel"]
+            if f"{pid}/bias" in params:
+                y = y + params[f"{pid}/bias"]
         elif kind == "bn":
-            y = F.batch_norm(x_in, params[f"{nid}/running_mean"], params[f"{nid}/running_var"],
-                             params[f"{nid}/gamma"], params[f"{nid}/beta"], training=True, momentum=a["momentum"], eps=a["eps"])
+            y = F.batch_norm(x_in, params[f"{pid}/running_mean"], params[f"{pid}/running_var"],
+                             params[f"{pid}/gamma"], params[f"{pid}/beta"], training=True, momentum=a["momentum"], eps=a["eps"])
         elif kind == "relu":
             y = F.relu(x_in)
         elif kind == "leakyrelu":
@@ -94,7 +96,7 @@ def forward(nodes, params, x, watch=None):
             y = F.interpolate(x_in, scale_factor=tuple(float(s) for s in a["scale"]), mode=mode,
                               align_corners=False if a["bilinear"] else None)
         elif kind == "convtranspose":
-            y = F.conv_transpose2d(x_in, params[f"{nid}/kernel"], params.get(f"{nid}/bias"), stride=tuple(a["stride"]),
+            y = F.conv_transpose2d(x_in, params[f"{pid}/kernel"], params.get(f"{pid}/bias"), stride=tuple(a["stride"]),
                                    padding=tuple(a["pad"]), output_padding=tuple(a["output_pad"]), groups=a["groups"],
                                    dilation=a["dilation"])
         elif kind == "maxpool":

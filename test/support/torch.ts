@@ -65,7 +65,8 @@ export function expectedModules(model: ModelGraph): Map<string, number[] | undef
   const expected = new Map<string, number[] | undefined>();
   // Merges (add, concat, mul, gate) are expressions in forward(), not submodules.
   for (const node of model.nodes) {
-    if (node.kind === 'input' || LAYERS.get(node.kind)?.merge === true) continue;
+    // A tied (shared) layer or block is one module called again: PyTorch names it once, where it was made.
+    if (node.kind === 'input' || node.sharedWith !== null || LAYERS.get(node.kind)?.merge === true) continue;
     expected.set(torchPath(node.id), torchShape(node.shape!));
     // Patchify holds its convolution (C, H/p, W/p); nn.MultiheadAttention its out_proj, whose weights it reads
     // without calling it (so no shape).
@@ -76,7 +77,7 @@ export function expectedModules(model: ModelGraph): Map<string, number[] | undef
   }
   for (const group of model.groups) {
     // The group of `label: repeat N stmt` only gathers its copies in the drawing: no module bears its name.
-    if (group.copies) continue;
+    if (group.copies || group.sharedWith !== null) continue;
     const output = group.output ? model.nodeById.get(group.output)?.shape : undefined;
     expected.set(torchPath(group.id), group.block === 'repeat' || !output ? undefined : torchShape(output));
   }

@@ -46,6 +46,22 @@ model reference(9x9x3) {
   dropout(0) -> identity -> tanh -> flatten -> dense(10)
 }`;
 
+// Tied weights (`shared(label)`): a block, a conv without bias and a dense layer each applied twice or three times;
+// the gradient of a tied weight is the sum over its applications, as PyTorch's autograd sums it.
+const TIED = `
+block unit() {
+  conv(3, 3, pad=1) -> bn -> relu
+}
+model tied(9x9x3) {
+  u: unit()
+  v: shared(u)
+  add(u, v) -> w: shared(u)
+  c: in -> conv(3, 3, pad=1, bias=false)
+  d: w -> shared(c)
+  concat(c, d) -> gap -> f: dense(6)
+  shared(f) -> relu -> dense(10)
+}`;
+
 function torchAvailable(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 }
@@ -91,6 +107,7 @@ async function tfjsGradients(model: TfModel, input: tf.Tensor, labels: number[])
 const MODELS: [string, string, number][] = [
   ['ResNet and DenseNet layers', MODEL, 30],
   ['the skip-connection family', EVERY_NEW_LAYER.replace('every_new(9x9x4)', 'every_new(9x9x3)'), 14],
+  ['tied (shared) weights', TIED, 8],
 ];
 
 for (const [backend, [what, text, minParams]] of (['cpu', 'wasm'] as PortableBackend[]).flatMap((b) => MODELS.map((m) => [b, m] as const))) {

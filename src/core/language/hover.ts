@@ -180,7 +180,7 @@ function nodeSection(analysis: Analysis, instances: NodeInstance[], withTotals =
       '',
       `- Output: \`${formatShape(node.shape)}\``,
       `- Feature maps: ${featureMaps(node)}`,
-      `- Parameters: ${formatCount(node.params)}`,
+      `- Parameters: ${node.sharedWith ? `shared with \`${node.sharedWith}\` (tied weights, counted there once)` : formatCount(node.params)}`,
       `- MACs: ${formatMacsExact(node.macs)}`,
       `- Activation memory: ${formatBytes(activationBytes(node))} per sample`,
     ].join('\n');

@@ -103,6 +103,9 @@ export function groupInput(model: ModelGraph, group: BlockGroup): GraphNode | un
 /** The output node of each instance of an element, whether it is a layer or a block call. */
 export function elementOutputs(analysis: Analysis, element: Element): NodeInstance[] {
   if (LAYERS.has(element.name)) return elementNodes(analysis, element);
+  // `shared(label)` of a layer makes a node at the call; of a block, a block instance there.
+  const shared = element.name === 'shared' && !analysis.blocks.has('shared') ? elementNodes(analysis, element) : [];
+  if (shared.length > 0) return shared;
   const outputs: NodeInstance[] = [];
   for (const { model, group } of elementGroups(analysis, element)) {
     const node = group.output ? model.nodeById.get(group.output) : undefined;
@@ -149,7 +152,7 @@ export function labelTensors(analysis: Analysis, label: LabelDefinition): NodeIn
   const target = label.target;
   if (target.kind === 'element') {
     const element = target.element;
-    if (LAYERS.has(element.name) || analysis.blocks.has(element.name)) return elementOutputs(analysis, element);
+    if (LAYERS.has(element.name) || analysis.blocks.has(element.name) || (element.name === 'shared' && element.args)) return elementOutputs(analysis, element);
     // A label on a plain reference (`shortcut: in`) names what the reference names.
     const index = sourceIndexReferences(analysis, element);
     return index ? referenceTensors(analysis, index) : [];
