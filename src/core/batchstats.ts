@@ -1,7 +1,7 @@
 import type { DiagnosticSink, RelatedInformation } from './diagnostics';
 import type { GraphNode, ModelGraph } from './graph';
 import type { Range } from './text';
-import { elementCount, formatShape } from './values';
+import { elementCount } from './values';
 
 /**
  * Layers that normalise with batch statistics in training. Each channel's mean and variance are taken over
@@ -31,7 +31,7 @@ export function singleValueNorms(graph: ModelGraph, batch: number): GraphNode[] 
  */
 export function singleValueMessage(node: GraphNode, batch: number, origin = '', name = node.name): string {
   const shape = node.shape!;
-  const per = shape.length === 1 ? `a flat input of ${shape[0]} features` : `a ${formatShape(shape.slice(0, -1))} feature map`;
+  const per = shape.length === 1 ? `a flat input of ${shape[0]} features` : `a ${shape.slice(0, -1).join('×')} feature map`;
   return (
     `${node.kind} '${name}' normalises 1 value per channel in training (batch ${batch}${origin} × ${per}): its batch variance is 0, so it ` +
     `outputs β whatever its input and passes no gradient back (PyTorch refuses it: "Expected more than 1 value per channel when training"). ` +

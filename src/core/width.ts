@@ -81,7 +81,10 @@ function topGroup(model: ModelGraph, node: GraphNode): string | null {
  * path from the input to it passes, i.e. where a merge's branches split.
  */
 export function immediateDominators(model: ModelGraph): Map<string, string> {
-  const order = new Map(model.nodes.map((n, i) => [n.id, i]));
+  // Every input hangs off one virtual root (order −1), so branches from two inputs (a Siamese pair) meet there
+  // instead of walking past an input that has no dominator; nodes dominated only by that root get no entry.
+  const ROOT = '';
+  const order = new Map<string, number>([[ROOT, -1], ...model.nodes.map((n, i): [string, number] => [n.id, i])]);
   const idom = new Map<string, string>();
   const reached = new Set<string>();
   const intersect = (a: string, b: string): string => {
@@ -94,6 +97,7 @@ export function immediateDominators(model: ModelGraph): Map<string, string> {
   for (const node of model.nodes) {
     if (node.kind === 'input') {
       reached.add(node.id);
+      idom.set(node.id, ROOT);
       continue;
     }
     const inputs = node.inputs.filter((id) => reached.has(id));
@@ -101,5 +105,6 @@ export function immediateDominators(model: ModelGraph): Map<string, string> {
     reached.add(node.id);
     idom.set(node.id, inputs.reduce(intersect));
   }
+  for (const [id, dominator] of idom) if (dominator === ROOT) idom.delete(id);
   return idom;
 }

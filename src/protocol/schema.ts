@@ -23,8 +23,20 @@ export function number(options: { integer?: boolean; min?: number; max?: number 
   };
 }
 
+/**
+ * The most digits an exact count may carry. Path counts grow as 2^(residual blocks): a 5,000-layer tower of 714
+ * residual units has path counts of 215 digits, so a small cap would reject real models; a million digits only
+ * bounds the work of reading a hostile message.
+ */
+export const MAX_DECIMAL_DIGITS = 1_000_000;
+
 /** An exact count carried as its decimal digits (JSON numbers are doubles, exact only below 2^53). */
-export const decimal: Checker = (v, p) => (typeof v === 'string' && /^(0|[1-9][0-9]{0,99})$/.test(v) ? null : at(p, 'expected a whole number as a decimal string'));
+export const decimal: Checker = (v, p) =>
+  typeof v !== 'string' || !/^(0|[1-9][0-9]*)$/.test(v)
+    ? at(p, 'expected a whole number as a decimal string')
+    : v.length > MAX_DECIMAL_DIGITS
+      ? at(p, `a whole number of more than ${MAX_DECIMAL_DIGITS.toLocaleString('en-US')} digits`)
+      : null;
 
 export const boolean: Checker = (v, p) => (typeof v === 'boolean' ? null : at(p, 'expected a boolean'));
 

@@ -147,3 +147,23 @@ it('run findings: accuracy per million parameters and the first/last gradient ra
   assert.deepEqual(result[4].nodes, [[], ['d1', 'fc']]);
   assert.deepEqual(runFindings([{ label: 'A', params: 10n, heldOutAccuracy: null, gradients: [] }]), []);
 });
+
+describe('several inputs', () => {
+  it('dominators and findings end on a Siamese pair: branches from two inputs meet at no node, every example answers', () => {
+    const text = 'model pair(a: 8x8x1, b: 8x8x1) {\n  fa: a -> conv(4, 3, pad=1)\n  fb: b -> conv(4, 3, pad=1)\n  j: concat(fa, fb)\n  k: conv(4, 3, pad=1)\n  s: add(k, fa)\n}';
+    const analysis = analyze(text);
+    assert.deepEqual(analysis.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message), []);
+    const model = analysis.models[0];
+    const idom = immediateDominators(model);
+    assert.equal(idom.get('fa'), 'a');
+    assert.equal(idom.get('fb'), 'b');
+    assert.equal(idom.has('j'), false, 'a concat of both inputs has no node dominating it');
+    assert.equal(idom.get('k'), 'j');
+    assert.equal(idom.has('s'), false);
+    // The width finding falls back to the first merge's first input.
+    assert.deepEqual(stageWidths(model).map((s) => [s.entry, s.input, s.output]), [['fa', 4, 4]]);
+    assert.ok(findings(model).length > 0);
+    const siamese = analyze(readExample('siamese_mnist.skipnet')).models[0];
+    assert.ok(findings(siamese).some((f) => f.topic === 'paths'));
+  });
+});

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyze } from '../../src/core';
 import { buildGraphPayload, StalenessFilter, validateHostMessage, validateWebviewMessage, visibleCount, type GraphPayload } from '../../src/protocol';
+import { residualTower } from '../support/generated';
 
 function payloadOf(example: string, threshold = 150): GraphPayload {
   const analysis = analyze(readFileSync(join('examples', `${example}.skipnet`), 'utf8'));
@@ -187,4 +188,21 @@ test('copy names: a label ending in a digit gets an underscore, others keep torc
   // A label that could be read as another copy is claimed: `b1_2` beside `b1: repeat 2 …` is reported, not renamed.
   const clash = analyze('model m(4x4x1) {\n  b1: repeat 2 relu\n  b1_2: relu\n}\n');
   assert.ok(clash.diagnostics.some((d) => d.severity === 'error' && /b1_2/.test(d.message)), clash.diagnostics.map((d) => d.message).join('\n'));
+});
+
+test('answers: path counts of hundreds of digits cross the protocol (the 5,000-layer tower: C(714, k) paths of each length)', () => {
+  const analysis = analyze(residualTower(714));
+  const payload = buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: [analysis.models[0].name] });
+  const counts = payload.answers!.paths.map((p) => BigInt(p.count));
+  let binomial = 1n;
+  const expected = [binomial];
+  for (let k = 1; k <= 714; k++) expected.push((binomial = (binomial * BigInt(714 - k + 1)) / BigInt(k)));
+  assert.deepEqual(counts, expected);
+  assert.equal(String(expected[357]).length, 214);
+  const message = { type: 'graph', uri: 'file:///huge.skipnet', version: 1, graph: payload, diagnostics: { errors: 0, warnings: 0, firstError: '', firstErrorLine: 0 } };
+  const result = validateHostMessage(message);
+  assert.equal(result.ok ? 'ok' : result.error, 'ok');
+  // The bound is on the digits, not the value: a million and one digits are refused with the reason.
+  const corrupt = validateHostMessage({ ...message, graph: { ...payload, answers: { ...payload.answers, paths: [{ length: 2, count: '1'.repeat(1_000_001) }] } } });
+  assert.match(corrupt.ok ? 'ok' : corrupt.error, /graph\.answers\.paths\[0\]\.count: a whole number of more than 1,000,000 digits/);
 });

@@ -9,6 +9,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { formatBytes, formatCount, formatMacs } from '../../src/core/memory';
 import { type DiagnosticsSummary, type ExportFormat, type ExportTheme, type HostToWebview, PROTOCOL_VERSION, type WebviewState, type WebviewToHost } from '../../src/protocol/messages';
+import { isRecord } from '../../src/protocol/schema';
 import { StalenessFilter, validateHostMessage } from '../../src/protocol/validate';
 import { GRAPH_CSS } from '../../src/drawing/graph-styles';
 import css from '../shared/styles.css';
@@ -284,6 +285,12 @@ window.addEventListener('message', (event: MessageEvent) => {
   const result = validateHostMessage(event.data);
   if (!result.ok) {
     post({ type: 'log', level: 'warn', message: `ignored a malformed message: ${result.error}` });
+    // A graph the view cannot read must not leave it blank or stale without a word.
+    const type = isRecord(event.data) ? event.data.type : undefined;
+    if (type === 'init' || type === 'graph') {
+      status.textContent = `This view could not read the graph the extension sent, so it is not updated (${result.error}). Please report this with the .skipnet file.`;
+      status.classList.add('visible');
+    }
     return;
   }
   handle(result.message);
