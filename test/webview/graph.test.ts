@@ -204,7 +204,7 @@ test('click posts a reveal with the node source range; cursor highlight marks no
   assert.equal(await w.renderCount(), renders);
   assert.equal(await nodeCount(w), 78);
   // A graph the page cannot read is said on the page, not only in the host's log; the next good graph clears it.
-  assert.match((await w.page.locator('#status').textContent()) ?? '', /^This view could not read the graph the extension sent, so it is not updated \(version: expected a finite number\)/);
+  assert.match((await w.page.locator('#status').textContent()) ?? '', /^This view could not read the graph the extension sent, so it is not updated \(graph version: expected a finite number\)\. Please report this with the \.skipnet file\.$/);
   // Selection survives an edit.
   await w.send({ type: 'graph', uri: DOC_URI, version: 5, graph: examplePayload('resnet20'), diagnostics: NO_DIAGNOSTICS });
   await w.waitForRender(renders + 1);

@@ -109,7 +109,7 @@ test('densenet40 heat maps: own scale and colour bar, axis titles, readable tick
     await w.page.locator(`${block1} .heat-cell[data-row="12"][data-col="12"]`).hover();
     const map = stats.reuse[0];
     const text = await w.page.locator(`${block1} .heat-hover`).textContent();
-    assert.match(text ?? '', new RegExp(`^target ${map.rows[12].conv} ← source ${map.sources[12].replace(/\//g, '\\/')}: mean \\|w\\| [0-9.e-]+ \\([0-9]+% of the block’s largest\\)$`));
+    assert.match(text ?? '', new RegExp(`^target ${map.rows[12].conv} ← source ${map.sources[12].replace(/\//g, '\\/')}: mean \\|w\\| [0-9.e-]+ \\([0-9]+% of the block’s largest\\) · ‖H\\^s \\* X_s‖ [0-9.e-]+$`));
     assert.equal(map.rows[12].conv, 'transition1/conv1');
   });
 

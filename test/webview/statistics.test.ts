@@ -210,7 +210,7 @@ test('densenet40: a heat map per dense block with the engine’s cells, hover na
   // The pointer is still on this cell from the click: leave it, so hovering it again is a new pointerover.
   await w.page.mouse.move(1, 1);
   await cell.hover();
-  assert.equal(await w.page.locator('.stats-heatmap[data-block="block1"] .heat-hover').textContent(), `${map.rows[4].conv} ← ${map.sources[2]}: ‖H^s * X_s‖ ${fmt(contribution)} (${Math.round((100 * contribution) / largestContribution)}% of the block’s largest) · mean |w| ${fmt(value)}`);
+  assert.equal(await w.page.locator('.stats-heatmap[data-block="block1"] .heat-hover').textContent(), `target ${map.rows[4].conv} ← source ${map.sources[2]}: ‖H^s * X_s‖ ${fmt(contribution)} (${Math.round((100 * contribution) / largestContribution)}% of the block’s largest) · mean |w| ${fmt(value)}`);
   // The fixture's contribution is 10 · |w| · (1 + 0.1 · column): relative to its block's largest, the cell's share
   // differs from its share of mean |w|, so its colour changes.
   assert.notEqual(await fillOf(4, 2), weightFill);
