@@ -15,6 +15,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { analyze } from '../../src/core';
 import { buildGraphPayload, type TrainingRun, type WebviewToHost } from '../../src/protocol';
+import { formatLoss } from '../../src/protocol/messages';
 import { cachedCifar, locateCifar } from '../../src/train/cifar';
 import { TrainError } from '../../src/train/errors';
 import { PyTorchTraining } from '../../src/train/pytorch/runner';
@@ -129,7 +130,7 @@ for (const { layout, child, write } of LAYOUTS) {
     // Every step's event, each loss finite.
     assert.deepEqual(progress.map((p) => p.step), [1, 2, 3, 4, 5, 6]);
     assertFinite(progress, `PyTorch ${layout}`);
-    assert.equal(await w.page.locator('#train-loss').textContent(), `loss ${progress.at(-1)!.loss.toFixed(4)}`);
+    assert.equal(await w.page.locator('#train-loss').textContent(), `loss ${formatLoss(progress.at(-1)!.loss)}`);
     assert.deepEqual(w.consoleErrors, []);
     await w.page.context().close();
   });
