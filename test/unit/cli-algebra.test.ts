@@ -10,6 +10,7 @@ import { algebraAtInitialisation, algebraTables, type AlgebraReport } from '../.
 import { runCliAsync, type CliIo } from '../../src/cli/main';
 import { useNodeBackend } from '../../src/train/nodeBackend';
 import { graphOf } from './trainHelpers';
+import { twoPixelDataset } from '../support/twoPixel';
 
 const TWO_BLOCKS = `
 block res() {
@@ -22,20 +23,6 @@ model doubling(2) {
   train { optimizer: sgd; lr: 0.1; batch: 4; epochs: 1; seed: 1 }
 }`;
 
-/** Class 0: pixel 0 bright, pixel 1 dark; class 1 the other way round. */
-function twoPixelDataset(count: number) {
-  const split = () => {
-    const labels = new Uint8Array(count);
-    const pixels = new Uint8Array(count * 2);
-    for (let i = 0; i < count; i++) {
-      labels[i] = i % 2;
-      pixels[2 * i] = i % 2 === 0 ? 200 : 20;
-      pixels[2 * i + 1] = i % 2 === 0 ? 20 : 200;
-    }
-    return { count, labels, pixels };
-  };
-  return { name: 'two-pixel', height: 1, width: 1, channels: 2, classes: ['0', '1'], train: split(), test: split() };
-}
 
 test('residual shares by hand: F_0(x) = 2x and F_1(x) = 3x give x_0 1/3, F_0 2/3 after add 0, then 1/12, 2/12, 9/12 after add 1', async () => {
   await useNodeBackend('cpu');

@@ -7,6 +7,7 @@ import { drawLesions, lesionCost, lesionGates, lesionUnits, runLesionStudy } fro
 import { TfModel } from '../../src/train/model';
 import { useNodeBackend } from '../../src/train/nodeBackend';
 import { graphOf, immediate, syntheticDataset } from './trainHelpers';
+import { twoPixelDataset } from '../support/twoPixel';
 
 // The branch is a dense layer whose weights the test sets; the add passes x + branch(x).
 const BIASED = `
@@ -43,20 +44,6 @@ model tiny_res(4x4x1) {
   gap -> dense(2)
 }`;
 
-/** Class 0: pixel 0 bright, pixel 1 dark; class 1 the other way round (exact, no noise). */
-function twoPixelDataset(count: number) {
-  const split = () => {
-    const labels = new Uint8Array(count);
-    const pixels = new Uint8Array(count * 2);
-    for (let i = 0; i < count; i++) {
-      labels[i] = i % 2;
-      pixels[2 * i] = i % 2 === 0 ? 200 : 20;
-      pixels[2 * i + 1] = i % 2 === 0 ? 20 : 200;
-    }
-    return { count, labels, pixels };
-  };
-  return { name: 'two-pixel', height: 1, width: 1, channels: 2, classes: ['0', '1'], train: split(), test: split() };
-}
 
 test('removing a residual branch leaves only the shortcut: outputs and accuracy match the hand computation', async () => {
   await useNodeBackend('cpu');

@@ -4,26 +4,18 @@
  * Fit both and the Plot charts of Compare, and the algebra matrices of the statistics panel.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
 import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
 import type { HostToCompare } from '../../src/protocol/compare-messages';
 import { distinctTicks } from '../../webview/shared/plot-theme';
 import type { TrainingStatistics } from '../../src/train/stats';
-import { examplePayload, launchBrowser, NO_DIAGNOSTICS, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from './harness';
+import { examplePayload, useBrowser, NO_DIAGNOSTICS, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from './harness';
 import { exampleGraph, syntheticStatistics } from './statistics-fixtures';
 import { runFindings } from '../../src/core/findings';
 import { depthGradients } from '../../webview/training/depth-gradients';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-  mkdirSync('test-results', { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 async function noProblems(w: WebviewPage): Promise<void> {
   assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), [], 'CSP violations');
@@ -31,7 +23,7 @@ async function noProblems(w: WebviewPage): Promise<void> {
 }
 
 async function openGraph(name: string): Promise<WebviewPage> {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   await w.init(examplePayload(name));
   await w.waitForRender(1);
   await w.page.waitForFunction(() => document.querySelectorAll('#answers .finding').length > 0);
@@ -133,7 +125,7 @@ test('graph view: densenet121 path counts past 2^53 are drawn as log10 bars with
 });
 
 test('graph view: an add node tooltip says what is summed', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   await w.init(examplePayload('resnet20', 10_000));
   await w.waitForRender(1);
   const add = examplePayload('resnet20', 10_000).nodes.find((n) => n.kind === 'add')!;
@@ -155,7 +147,7 @@ const OPTIONS = { collapseThreshold: 150, direction: 'down' as const };
 const send = (w: WebviewPage, message: HostToCompare): Promise<void> => w.page.evaluate((m) => window.postMessage(m, '*'), message);
 
 async function openPair(specs: [SideSpec, SideSpec], texts: [string, string], viewport = { width: 1400, height: 900 }): Promise<WebviewPage> {
-  const w = await openWebview(browser, undefined, viewport, 'compare.js');
+  const w = await openWebview(browser(), undefined, viewport, 'compare.js');
   await send(w, buildCompareMessage(specs, texts, 1, OPTIONS));
   for (const i of [0, 1]) {
     await w.page.waitForFunction((s) => Number(document.querySelector(`.side[data-side="${s}"] .graph-host`)!.shadowRoot!.querySelector<HTMLElement>('#stage')!.dataset.renderCount ?? 0) >= 1, i, { timeout: 120_000 });
@@ -271,7 +263,7 @@ test('compare charts: distinct parameter ticks, points inside the frame, accurac
 // ── Algebra matrices in the statistics panel ──
 
 async function statsPage(name: string): Promise<{ w: WebviewPage; stats: TrainingStatistics }> {
-  const w = await openWebview(browser, undefined, { width: 1200, height: 900 }, `${TEST_PAGE_PREFIX}stats-page.js`);
+  const w = await openWebview(browser(), undefined, { width: 1200, height: 900 }, `${TEST_PAGE_PREFIX}stats-page.js`);
   await w.page.waitForFunction(() => window.__statsPage !== undefined);
   await w.page.evaluate((p) => window.__statsPage.show(p), examplePayload(name));
   const stats = syntheticStatistics(exampleGraph(name), 10);

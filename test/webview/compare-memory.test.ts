@@ -5,20 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
 import { planTrainBoth } from '../../src/compare/training';
 import type { HostToCompare } from '../../src/protocol/compare-messages';
-import { launchBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
+import { useBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const OPTIONS = { collapseThreshold: 150, direction: 'down' as const };
 const read = (name: string): string => readFileSync(`examples/${name}.skipnet`, 'utf8');
@@ -28,7 +21,7 @@ const text = (w: WebviewPage, selector: string): Promise<string> => w.page.locat
 
 /** Opens the pair, clicks Train both and answers as the panel does (side A's train section, MNIST). */
 async function startPair(specs: [SideSpec, SideSpec], texts: [string, string], backend: 'auto' | 'cpu' | 'wasm'): Promise<WebviewPage> {
-  const w = await openWebview(browser, undefined, { width: 1400, height: 900 }, 'compare.js');
+  const w = await openWebview(browser(), undefined, { width: 1400, height: 900 }, 'compare.js');
   await send(w, buildCompareMessage(specs, texts, 1, OPTIONS));
   await w.page.locator('#train-both').click();
   await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'trainBoth'));

@@ -5,20 +5,13 @@
  * are drawn on one y scale.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
 import { planTrainBoth } from '../../src/compare/training';
 import type { CompareTrainingRun, HostToCompare } from '../../src/protocol/compare-messages';
-import { launchBrowser, openWebview, ORIGIN } from './harness';
+import { useBrowser, openWebview, ORIGIN } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 function resnet(name: string, blocks: number): string {
   return `block res() {
@@ -34,7 +27,7 @@ ${'  res()\n'.repeat(blocks)}  gap -> dense(10)
 }
 
 test('Train both: each side gets its gradient-by-path-length chart after step 1, bars for k = 0…n, both on one y scale', async () => {
-  const w = await openWebview(browser, undefined, { width: 1400, height: 900 }, 'compare.js');
+  const w = await openWebview(browser(), undefined, { width: 1400, height: 900 }, 'compare.js');
   const page = w.page;
   const texts: [string, string] = [resnet('two', 2), resnet('three', 3)];
   const specs: [SideSpec, SideSpec] = [

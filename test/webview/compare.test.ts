@@ -5,28 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import type { Browser, Locator } from 'playwright-core';
+import { test } from 'node:test';
+import type { Locator } from 'playwright-core';
 import { buildCompareMessage, type SideSpec, suggestMatch } from '../../src/compare/model';
 import { planTrainBoth } from '../../src/compare/training';
 import { computeVisible, collapseState } from '../../src/drawing/visible';
 import type { CompareToHost, HostToCompare } from '../../src/protocol/compare-messages';
-import { launchBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
+import { useBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const read = (name: string): string => readFileSync(`examples/${name}.skipnet`, 'utf8');
 const spec = (name: string, withoutSkips = false): SideSpec => ({ uri: `file:///work/${name}.skipnet`, file: `${name}.skipnet`, model: name, withoutSkips });
 const OPTIONS = { collapseThreshold: 150, direction: 'down' as const };
 
 async function openCompare(): Promise<WebviewPage> {
-  return openWebview(browser, undefined, { width: 1400, height: 900 }, 'compare.js');
+  return openWebview(browser(), undefined, { width: 1400, height: 900 }, 'compare.js');
 }
 
 const send = (w: WebviewPage, message: HostToCompare): Promise<void> => w.page.evaluate((m) => window.postMessage(m, '*'), message);

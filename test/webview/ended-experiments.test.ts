@@ -5,22 +5,16 @@
  * any run the panels say there are no weights yet.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
 import { planTrainBoth } from '../../src/compare/training';
 import { analyze } from '../../src/core';
 import type { CompareTrainingRun, HostToCompare } from '../../src/protocol/compare-messages';
 import { buildGraphPayload, type TrainingRun } from '../../src/protocol';
-import { DOC_URI, launchBrowser, openWebview, ORIGIN } from './harness';
+import { DOC_URI, useBrowser, openWebview, ORIGIN } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 /** Two residual blocks, small enough for a step in a few milliseconds on the cpu backend. */
 const TINY = `block res() {
@@ -64,7 +58,7 @@ async function lineLandscape(page: Page): Promise<{ points: string | null; capti
 }
 
 test('graph view: no weights before a run; a stopped run is still measured (lesion study and 1-D landscape) on its final weights, with no tensor left', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   const page = w.page;
   const analysis = analyze(TINY);
   await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
@@ -108,7 +102,7 @@ test('graph view: no weights before a run; a stopped run is still measured (lesi
 });
 
 test('Compare: Train both, Stop, then both sides are measured on their final weights (two lesion curves, two landscapes)', async () => {
-  const w = await openWebview(browser, undefined, { width: 1400, height: 900 }, 'compare.js');
+  const w = await openWebview(browser(), undefined, { width: 1400, height: 900 }, 'compare.js');
   const page = w.page;
   const specs: [SideSpec, SideSpec] = [
     { uri: 'file:///work/tiny.skipnet', file: 'tiny.skipnet', model: 'tiny', withoutSkips: false },

@@ -3,17 +3,10 @@
  * forward and fades the rest; the dense arcs of an expanded block run beside the nodes, not through them.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { examplePayload, launchBrowser, openWebview, type WebviewPage } from './harness';
+import { test } from 'node:test';
+import { examplePayload, useBrowser, openWebview, type WebviewPage } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 interface EdgeState {
   source: string;
@@ -43,7 +36,7 @@ const THEMES: [string, Record<string, string>][] = [
 
 test('mnist_densenet expanded: hovering a layer brings its edges forward and fades the rest, in every theme; selection keeps it', async () => {
   // Tall enough that the second dense layer is on screen at the initial 1:1 view.
-  const w = await openWebview(browser, undefined, { width: 1000, height: 1400 });
+  const w = await openWebview(browser(), undefined, { width: 1000, height: 1400 });
   await w.init(examplePayload('mnist_densenet', 100_000));
   const id = 'block1_2/concat1';
   const before = await edgeStates(w);
@@ -85,7 +78,7 @@ test('mnist_densenet expanded: hovering a layer brings its edges forward and fad
 });
 
 test('mnist_densenet expanded: no arc passes over a node that is not its end (on screen)', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   await w.init(examplePayload('mnist_densenet', 100_000));
   const crossings = await w.page.evaluate(() => {
     const nodes = [...document.querySelectorAll<SVGGElement>('#graph .nodes .node')].map((g) => ({ id: g.dataset.id ?? '', box: g.getBBox(), matrix: g.transform.baseVal.consolidate()?.matrix }));

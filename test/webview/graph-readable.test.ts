@@ -4,17 +4,10 @@
  * inside a repeated block keeps the clicked instance on screen when the editor highlights every instance.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { DOC_URI, examplePayload, launchBrowser, openWebview, type WebviewPage } from './harness';
+import { test } from 'node:test';
+import { DOC_URI, examplePayload, useBrowser, openWebview, type WebviewPage } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 interface Rect {
   left: number;
@@ -34,7 +27,7 @@ const overlap = (a: Rect, b: Rect): number => Math.max(0, Math.min(a.right, b.ri
 
 for (const width of [1200, 600, 420]) {
   test(`legend at ${width} px: explains the dense-block glyph and concat colours, every entry whole, clear of the minimap`, async () => {
-    const w = await openWebview(browser, undefined, { width, height: 700 });
+    const w = await openWebview(browser(), undefined, { width, height: 700 });
     await w.init(examplePayload('resnet20'));
     await w.page.waitForSelector('#minimap.visible');
     const entries = await w.page.locator('#legend .entry').evaluateAll((spans) =>
@@ -58,7 +51,7 @@ for (const width of [1200, 600, 420]) {
 
 test('add nodes: label, sign and shape stay inside the ellipse (resnet20, resnet50 expanded)', async () => {
   for (const name of ['resnet20', 'resnet50']) {
-    const w = await openWebview(browser);
+    const w = await openWebview(browser());
     await w.init(examplePayload(name, 100_000));
     const outside = await w.page.evaluate(() => {
       const found: string[] = [];
@@ -85,7 +78,7 @@ test('add nodes: label, sign and shape stay inside the ellipse (resnet20, resnet
 });
 
 test('the tooltip sits beside the hovered node, never over it (top, middle and rightmost node)', async () => {
-  const w = await openWebview(browser, undefined, { width: 700, height: 500 });
+  const w = await openWebview(browser(), undefined, { width: 700, height: 500 });
   await w.init(examplePayload('mnist_resnet'));
   await w.page.locator('#fit').click();
   const nodes = await w.page.locator('#graph .nodes .node').evaluateAll((all) => all.map((n) => ({ id: n.getAttribute('data-id') ?? '', right: n.getBoundingClientRect().right })));
@@ -103,7 +96,7 @@ test('the tooltip sits beside the hovered node, never over it (top, middle and r
 
 test('clicking a layer inside a repeated block keeps that instance on screen when the editor highlights every instance', async () => {
   const payload = examplePayload('resnet20');
-  const first = await openWebview(browser);
+  const first = await openWebview(browser());
   await first.init(payload);
   const id = 'layer3/basic2/conv1';
   const box = await first.page.locator(`[data-id="${id}"]`).evaluate((g) => {
@@ -113,7 +106,7 @@ test('clicking a layer inside a repeated block keeps that instance on screen whe
   await first.page.context().close();
   // The view as a user leaves it after scrolling down to layer 3 at 1:1.
   const view = { scale: 1, x: 400 - box.x, y: 300 - box.y };
-  const w = await openWebview(browser, { uri: DOC_URI, model: payload.model, view, collapsed: {}, selected: null });
+  const w = await openWebview(browser(), { uri: DOC_URI, model: payload.model, view, collapsed: {}, selected: null });
   await w.init(payload, 5);
   await w.page.locator(`[data-id="${id}"]`).click();
   const before = await rectOf(w, `[data-id="${id}"]`);

@@ -4,17 +4,10 @@
  * pictures without the view's +/− toggles.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { DOC_URI, examplePayload, launchBrowser, openWebview, type WebviewPage } from './harness';
+import { test } from 'node:test';
+import { DOC_URI, examplePayload, useBrowser, openWebview, type WebviewPage } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 async function exportSvg(w: WebviewPage, requestId: number): Promise<string> {
   await w.send({ type: 'exportRequest', uri: DOC_URI, version: 1, requestId, format: 'svg', theme: 'print' });
@@ -31,7 +24,7 @@ function svgSize(svg: string): { width: number; height: number } {
 }
 
 test('toolbar at half width: only secondary buttons, each group on one row', async () => {
-  const w = await openWebview(browser, undefined, { width: 560, height: 700 });
+  const w = await openWebview(browser(), undefined, { width: 560, height: 700 });
   await w.init(examplePayload('resnet20'));
   const buttons = await w.page.locator('#toolbar vscode-button').evaluateAll((all) => all.map((b) => ({ id: b.id, secondary: b.hasAttribute('secondary') })));
   assert.deepEqual(buttons.map((b) => b.id), ['direction', 'fit', 'fit-across', 'expand-all', 'collapse-all', 'export-svg', 'export-png']);
@@ -42,7 +35,7 @@ test('toolbar at half width: only secondary buttons, each group on one row', asy
 });
 
 test('Fit width on a tall model: the graph spans the width from its start, readable', async () => {
-  const w = await openWebview(browser, undefined, { width: 900, height: 600 });
+  const w = await openWebview(browser(), undefined, { width: 900, height: 600 });
   await w.init(examplePayload('resnet20'));
   await w.page.locator('#fit').click();
   const fitted = await w.page.locator('#graph-content').evaluate((g) => g.getBoundingClientRect().width);
@@ -61,7 +54,7 @@ test('Fit width on a tall model: the graph spans the width from its start, reada
 });
 
 test('direction toggle: left to right on screen and in the export; exports carry no +/− toggles', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   await w.init(examplePayload('resnet20'));
   assert.ok((await w.page.locator('#graph .toggle').count()) >= 12, 'the view has toggles');
   const down = await exportSvg(w, 1);

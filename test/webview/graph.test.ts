@@ -3,19 +3,11 @@
  * protocol, asserting on the DOM, posted messages and pixels.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { DOC_URI, examplePayload, launchBrowser, NO_DIAGNOSTICS, openWebview, type WebviewPage } from './harness';
+import { writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { DOC_URI, examplePayload, useBrowser, NO_DIAGNOSTICS, openWebview, type WebviewPage } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-  mkdirSync('test-results', { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const nodeCount = (w: WebviewPage): Promise<number> => w.page.locator('#graph .nodes .node').count();
 
@@ -54,7 +46,7 @@ async function pixelVariance(w: WebviewPage, png: Buffer): Promise<number> {
 }
 
 test('resnet20: every layer drawn, blocks as boxes, add merges as ellipses; screenshot is not blank', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   const payload = examplePayload('resnet20');
   await w.init(payload);
   assert.equal(await nodeCount(w), 78);
@@ -71,7 +63,7 @@ test('resnet20: every layer drawn, blocks as boxes, add merges as ellipses; scre
 });
 
 test('densenet121: tooltip of denseblock1 layer 6 gives the feature-map provenance; focus gives the same', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   await w.init(examplePayload('densenet121'));
   await fitAll(w);
   // 427 nodes > 150: layers collapse, dense blocks stay open with an arc from every earlier layer.
@@ -95,7 +87,7 @@ test('densenet121: tooltip of denseblock1 layer 6 gives the feature-map provenan
 });
 
 test('collapse and expand change the drawn nodes; a collapsed dense block shows its adjacency triangle', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   await w.init(examplePayload('densenet121'));
   await fitAll(w);
   const start = await nodeCount(w);
@@ -123,7 +115,7 @@ test('collapse and expand change the drawn nodes; a collapsed dense block shows 
 });
 
 test('hostile names render as text: no element injected, no script run', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   const hostile = '<img src=x onerror=alert(1)>';
   const payload = examplePayload('resnet20');
   payload.model = hostile;
@@ -153,7 +145,7 @@ test('hostile names render as text: no element injected, no script run', async (
 });
 
 test('theme change changes computed colours', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   await w.init(examplePayload('resnet20'));
   const fillOf = (): Promise<string> => w.page.evaluate(() => getComputedStyle(document.querySelector('[data-id="layer1/basic1/conv1"] > .shape')!).fill);
   const addStroke = (): Promise<string> => w.page.evaluate(() => getComputedStyle(document.querySelector('.node.merge-add > .shape')!).stroke);
@@ -182,7 +174,7 @@ test('theme change changes computed colours', async () => {
 });
 
 test('click posts a reveal with the node source range; cursor highlight marks nodes; stale and malformed messages are dropped', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   const payload = examplePayload('resnet20');
   await w.init(payload, 4);
   await fitAll(w);
@@ -215,7 +207,7 @@ test('click posts a reveal with the node source range; cursor highlight marks no
 });
 
 test('export: SVG with embedded print palette, PNG bytes; view state restores after a reload', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   await w.init(examplePayload('resnet20'));
   await w.send({ type: 'exportRequest', uri: DOC_URI, version: 1, requestId: 7, format: 'svg', theme: 'print' });
   await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'exportResult'));
@@ -247,7 +239,7 @@ test('export: SVG with embedded print palette, PNG bytes; view state restores af
   const transform = await w.page.locator('#viewport').getAttribute('transform');
   await w.page.context().close();
 
-  const restored = await openWebview(browser, state);
+  const restored = await openWebview(browser(), state);
   await restored.init(examplePayload('resnet20'));
   assert.equal(await restored.page.locator('#viewport').getAttribute('transform'), transform);
   assert.equal(await nodeCount(restored), 78 - 24 + 1);
@@ -256,7 +248,7 @@ test('export: SVG with embedded print palette, PNG bytes; view state restores af
 });
 
 test('left-to-right layout and a large fully expanded graph with a minimap', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   const payload = examplePayload('densenet121', 100_000);
   await w.init(payload, 1, 'right');
   assert.equal(await nodeCount(w), 427);
@@ -275,7 +267,7 @@ test('left-to-right layout and a large fully expanded graph with a minimap', asy
 });
 
 test('a tall graph opens readable at its start, with the minimap; Fit still shows everything', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   await w.init(examplePayload('resnet20'));
   const scaleOf = async (): Promise<number> => Number(/scale\(([\d.]+)\)/.exec((await w.page.locator('#viewport').getAttribute('transform')) ?? '')?.[1]);
   const initial = await scaleOf();
@@ -302,7 +294,7 @@ test('a tall graph opens readable at its start, with the minimap; Fit still show
 });
 
 test('resizing the view keeps a graph that fits an axis centred on it, and the scroll position along the axis it overflows', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   await w.init(examplePayload('resnet20'));
   const transform = (): Promise<string | null> => w.page.locator('#viewport').getAttribute('transform');
   const place = async (): Promise<{ fromCentre: number; top: number }> => {

@@ -3,7 +3,8 @@
  * headless Debian Chromium, with a stand-in for `acquireVsCodeApi` that records what the page posts.
  * Shared by the webview tests and the graph benchmark.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { analyze } from '../../src/core';
@@ -29,6 +30,25 @@ export async function launchBrowser(): Promise<Browser> {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless=new', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
   });
+}
+
+/**
+ * One headless Chromium for a test file: registers the file's before and after hooks (start it, make
+ * test-results/ for screenshots; close it) and returns the browser for its tests to open pages in.
+ */
+export function useBrowser(): () => Browser {
+  let browser: Browser | undefined;
+  before(async () => {
+    browser = await launchBrowser();
+    mkdirSync('test-results', { recursive: true });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('the browser starts in the before hook: open pages inside tests');
+    return browser;
+  };
 }
 
 declare global {

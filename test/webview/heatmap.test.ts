@@ -5,24 +5,15 @@
  * statistics with the engine's structure for densenet40 (statistics-fixtures.ts) on the statistics test page.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import type { TrainingStatistics } from '../../src/train/stats';
-import { examplePayload, launchBrowser, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from './harness';
+import { examplePayload, useBrowser, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from './harness';
 import { exampleGraph, syntheticStatistics } from './statistics-fixtures';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-  mkdirSync('test-results', { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 async function openDensenet40(): Promise<WebviewPage> {
-  const w = await openWebview(browser, undefined, { width: 1200, height: 900 }, `${TEST_PAGE_PREFIX}stats-page.js`);
+  const w = await openWebview(browser(), undefined, { width: 1200, height: 900 }, `${TEST_PAGE_PREFIX}stats-page.js`);
   await w.page.waitForFunction(() => window.__statsPage !== undefined);
   await w.page.evaluate((p) => window.__statsPage.show(p), examplePayload('densenet40'));
   return w;

@@ -3,20 +3,13 @@
  * train.js workers, cpu backend, MNIST), paused, and measured side by side: the paper's Fig. 1 on a user's model.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
 import { planTrainBoth } from '../../src/compare/training';
 import type { HostToCompare } from '../../src/protocol/compare-messages';
-import { launchBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
+import { useBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const TEXT = `block res() {
   r: conv(4, 3, pad=1, bias=false) -> bn -> relu
@@ -38,7 +31,7 @@ async function waitForPanel(w: WebviewPage, state: string): Promise<void> {
 }
 
 test('Compare: the model and its no-skip ablation, paused, get their landscapes side by side on one scale; Resume trains both on', async () => {
-  const w = await openWebview(browser, undefined, { width: 1400, height: 900 }, 'compare.js');
+  const w = await openWebview(browser(), undefined, { width: 1400, height: 900 }, 'compare.js');
   const specs: [SideSpec, SideSpec] = [
     { uri: 'file:///work/residual.skipnet', file: 'residual.skipnet', model: 'residual', withoutSkips: false },
     { uri: 'file:///work/residual.skipnet', file: 'residual.skipnet', model: 'residual', withoutSkips: true },

@@ -4,19 +4,12 @@
  * (or cancels) the landscape; the charts are checked in the DOM and in the heat map's pixels.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { analyze } from '../../src/core';
 import { buildGraphPayload, type TrainingRun } from '../../src/protocol';
-import { DOC_URI, launchBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
+import { DOC_URI, useBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const TINY = `model tiny(28x28x1) {
   conv(4, 3, stride=2, pad=1) -> bn -> relu
@@ -28,7 +21,7 @@ const TINY = `model tiny(28x28x1) {
 const RUN: TrainingRun = { model: 'tiny', text: TINY, backend: 'cpu', statsInterval: 5, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` } };
 
 async function pausedRun(): Promise<WebviewPage> {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   const analysis = analyze(TINY);
   await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
   await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run: RUN });

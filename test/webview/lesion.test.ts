@@ -4,8 +4,7 @@
  * the Observable Plot chart of accuracy against blocks removed for a model and its no-skip ablation.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
 import { planTrainBoth } from '../../src/compare/training';
 import { analyze } from '../../src/core';
@@ -14,15 +13,9 @@ import { loadBuiltinDataset } from '../../src/train/nodeData';
 import { spreadIndices } from '../../src/train/schedule';
 import { buildGraphPayload, type TrainingRun } from '../../src/protocol';
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
-import { DOC_URI, launchBrowser, openWebview, ORIGIN, TEST_PAGE_PREFIX } from './harness';
+import { DOC_URI, useBrowser, openWebview, ORIGIN, TEST_PAGE_PREFIX } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 function result(model: string, baseline: number, removed: [number, number][]): LesionResult {
   return {
@@ -40,7 +33,7 @@ function result(model: string, baseline: number, removed: [number, number][]): L
 }
 
 test('the lesion chart: both series, one dot per k from 0 to n, spreads as rules, axis labels, theme colours, cost, Measure and Cancel', async () => {
-  const w = await openWebview(browser, undefined, { width: 900, height: 700 }, `${TEST_PAGE_PREFIX}lesion-page.js`);
+  const w = await openWebview(browser(), undefined, { width: 900, height: 700 }, `${TEST_PAGE_PREFIX}lesion-page.js`);
   const page = w.page;
   await page.waitForFunction(() => window.__lesionPage !== undefined);
   await page.evaluate(() => window.__lesionPage.plan(9, 10_000));
@@ -121,7 +114,7 @@ model tiny(28x28x1) {
 `;
 
 test('graph view: pause a run, measure its lesion study in the worker, see the chart; no tensor is left behind and Resume trains on', async () => {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   const page = w.page;
   const analysis = analyze(TINY);
   await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
@@ -164,7 +157,7 @@ test('graph view: pause a run, measure its lesion study in the worker, see the c
 });
 
 test('Compare: Train both a model and its no-skip ablation, Pause, measure both: two curves, the ablation at one class’s share', async () => {
-  const w = await openWebview(browser, undefined, { width: 1400, height: 900 }, 'compare.js');
+  const w = await openWebview(browser(), undefined, { width: 1400, height: 900 }, 'compare.js');
   const page = w.page;
   const specs: [SideSpec, SideSpec] = [
     { uri: 'file:///work/tiny.skipnet', file: 'tiny.skipnet', model: 'tiny', withoutSkips: false },

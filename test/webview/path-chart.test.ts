@@ -4,18 +4,11 @@
  * sentence shown for a model without residual adds.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import type { PathLengthGradient } from '../../src/train/experiments/pathGradients';
-import { launchBrowser, openWebview, TEST_PAGE_PREFIX } from './harness';
+import { useBrowser, openWebview, TEST_PAGE_PREFIX } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 // Three residual blocks: C(3, k) = 1, 3, 3, 1 paths; mean norms shrinking with length.
 const LENGTHS: PathLengthGradient[] = [
@@ -26,7 +19,7 @@ const LENGTHS: PathLengthGradient[] = [
 ];
 
 test('one bar per path length, heights in the order of the totals, axes labelled', async () => {
-  const w = await openWebview(browser, undefined, { width: 800, height: 600 }, `${TEST_PAGE_PREFIX}path-chart-page.js`);
+  const w = await openWebview(browser(), undefined, { width: 800, height: 600 }, `${TEST_PAGE_PREFIX}path-chart-page.js`);
   await w.page.evaluate((lengths) => window.__pathChart.update(50, 3, lengths), LENGTHS);
   const chart = w.page.locator('#chart-path-gradients');
   assert.equal(await chart.getAttribute('data-step'), '50');
@@ -48,7 +41,7 @@ test('one bar per path length, heights in the order of the totals, axes labelled
 });
 
 test('a model without residual adds: a sentence instead of bars; clear() empties the chart', async () => {
-  const w = await openWebview(browser, undefined, { width: 800, height: 600 }, `${TEST_PAGE_PREFIX}path-chart-page.js`);
+  const w = await openWebview(browser(), undefined, { width: 800, height: 600 }, `${TEST_PAGE_PREFIX}path-chart-page.js`);
   await w.page.evaluate(() => window.__pathChart.update(1, 0, [{ length: 0, paths: 1, sampled: 1, meanNorm: 0.3, total: 0.3 }]));
   const chart = w.page.locator('#chart-path-gradients');
   assert.equal(await chart.locator('svg').count(), 0);

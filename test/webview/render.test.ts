@@ -4,18 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { renderSvg } from '../../src/cli/render';
-import { DOC_URI, launchBrowser, openWebview } from './harness';
+import { DOC_URI, useBrowser, openWebview } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 /** The element structure: one line per opening tag with its class, data-id and first text, in order. */
 function structure(svg: string): string[] {
@@ -33,7 +26,7 @@ for (const [example, direction] of [
   test(`${example} (${direction}): the CLI's SVG draws what the webview draws`, async () => {
     const cli = await renderSvg(readFileSync(`examples/${example}.skipnet`, 'utf8'), { direction, expand: 'default', theme: 'print' });
     assert.ok(cli.ok);
-    const w = await openWebview(browser);
+    const w = await openWebview(browser());
     await w.init(cli.payload, 1, direction);
     const drawn = await w.page.$$eval('#graph .nodes .node', (nodes) => nodes.map((n) => n.getAttribute('data-id')));
     const cliIds = [...cli.svg.matchAll(/<g class="node [^"]*" data-id="([^"]*)"/g)].map((m) => m[1]);

@@ -4,25 +4,16 @@
  * engine's own for the example models (statistics-fixtures.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import type { GraphPayload } from '../../src/protocol/payload';
 import type { TrainingStatistics } from '../../src/train/stats';
-import { examplePayload, launchBrowser, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from './harness';
+import { examplePayload, useBrowser, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from './harness';
 import { exampleGraph, syntheticStatistics } from './statistics-fixtures';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-  mkdirSync('test-results', { recursive: true });
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 async function openStatsPage(payload: GraphPayload): Promise<WebviewPage> {
-  const w = await openWebview(browser, undefined, { width: 1200, height: 900 }, `${TEST_PAGE_PREFIX}stats-page.js`);
+  const w = await openWebview(browser(), undefined, { width: 1200, height: 900 }, `${TEST_PAGE_PREFIX}stats-page.js`);
   await w.page.waitForFunction(() => window.__statsPage !== undefined);
   await w.page.evaluate((p) => window.__statsPage.show(p), payload);
   return w;

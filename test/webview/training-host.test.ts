@@ -5,19 +5,12 @@
  * of another run or unreadable lines are handled, and a refusal without PyTorch offers the browser engine.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { analyze } from '../../src/core';
 import { buildGraphPayload, formatLoss, type TrainingRun, type WebviewToHost } from '../../src/protocol';
-import { DOC_URI, launchBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
+import { DOC_URI, useBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const MODEL = `block res() {
   r: conv(4, 3, pad=1, bias=false) -> bn -> relu
@@ -34,7 +27,7 @@ model tiny(28x28x1) {
 const RUN: TrainingRun = { model: 'tiny', text: MODEL, backend: 'auto', statsInterval: 1, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` }, engine: 'pytorch', runId: 7 };
 
 async function open(): Promise<WebviewPage> {
-  const w = await openWebview(browser);
+  const w = await openWebview(browser());
   const analysis = analyze(MODEL);
   await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
   return w;

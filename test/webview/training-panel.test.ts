@@ -5,19 +5,12 @@
  * it by keyboard and by drag, the charts scale with it, and a view reopened from the saved state keeps both.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { analyze } from '../../src/core';
 import { buildGraphPayload, type TrainingRun, type WebviewState } from '../../src/protocol';
-import { DOC_URI, launchBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
+import { DOC_URI, useBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const MODEL = `model tiny(28x28x1) {
   conv(4, 3, stride=2, pad=1) -> bn -> relu
@@ -30,7 +23,7 @@ const RUN: TrainingRun = { model: 'tiny', text: MODEL, backend: 'auto', statsInt
 
 /** The graph page (restored from `state` when given) with a host run at step 2, so the charts show. */
 async function openRunning(state?: unknown): Promise<WebviewPage> {
-  const w = await openWebview(browser, state);
+  const w = await openWebview(browser(), state);
   const analysis = analyze(MODEL);
   await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
   await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run: RUN });

@@ -4,19 +4,12 @@
  * Every test uses a tiny model on MNIST and the cpu or wasm backend so it finishes in seconds.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { analyze } from '../../src/core';
 import { buildGraphPayload, type TrainingBackendChoice, type TrainingRun, type WebviewToHost } from '../../src/protocol';
-import { DOC_URI, launchBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
+import { DOC_URI, useBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 /** A residual net small enough for a step in a few milliseconds on the cpu backend. */
 function tinyModel(train = 'optimizer: adam; lr: 0.01; batch: 8; epochs: 1; seed: 1'): string {
@@ -39,7 +32,7 @@ function run(text: string, backend: TrainingBackendChoice = 'cpu', statsInterval
 
 /** The graph page showing `text`'s model; `isolated` serves it cross-origin isolated, `cores` overrides navigator.hardwareConcurrency. */
 async function openWithModel(text: string, page: { isolated?: boolean; cores?: number } = {}): Promise<WebviewPage> {
-  const w = await openWebview(browser, undefined, undefined, undefined, { crossOriginIsolated: page.isolated });
+  const w = await openWebview(browser(), undefined, undefined, undefined, { crossOriginIsolated: page.isolated });
   if (page.cores !== undefined) {
     await w.page.addInitScript((cores) => Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => cores }), page.cores);
     await w.page.reload();

@@ -6,19 +6,12 @@
  * No timing here: bench/trainBrowser.bench.ts measures speed.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { contentSecurityPolicy } from '../../src/graph/html';
-import { launchBrowser, type OpenOptions, openWebview, TEST_PAGE_PREFIX } from './harness';
+import { useBrowser, type OpenOptions, openWebview, TEST_PAGE_PREFIX } from './harness';
 import type { WasmThreadsResult } from './wasm-threads-page';
 
-let browser: Browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 const MODEL = `
 block res(planes, stride=1) {
@@ -34,7 +27,7 @@ model small(16x16x3) {
 }`;
 
 async function trainIn(options: OpenOptions): Promise<WasmThreadsResult> {
-  const w = await openWebview(browser, undefined, undefined, `${TEST_PAGE_PREFIX}wasm-threads-page.js`, options);
+  const w = await openWebview(browser(), undefined, undefined, `${TEST_PAGE_PREFIX}wasm-threads-page.js`, options);
   try {
     const result = await w.page.evaluate(([text, steps]) => window.__wasmThreadsPage.train(text, steps), [MODEL, 6] as [string, number]);
     assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), [], 'CSP violations');
