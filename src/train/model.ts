@@ -91,6 +91,13 @@ function numberArg(node: GraphNode, name: string, fallback: number): number {
   return typeof value === 'number' ? value : fallback;
 }
 
+/**
+ * The layer kinds this engine builds and trains (every case of `applyNode`, plus the input). The sequence layers
+ * (patchify, attention, layernorm, tokens) are counted, drawn and exported, but not built here: a model that uses
+ * one is refused when it is built, before any variable exists, instead of at its first forward pass.
+ */
+export const TRAINABLE_KINDS: ReadonlySet<string> = new Set(['input', 'conv', 'convtranspose', 'dense', 'bn', 'relu', 'leakyrelu', 'gelu', 'sigmoid', 'tanh', 'softmax', 'relu6', 'silu', 'hardswish', 'hardsigmoid', 'upsample', 'maxpool', 'avgpool', 'gap', 'flatten', 'dropout', 'identity', 'zeropad', 'add', 'concat', 'mul', 'gate']);
+
 export class TfModel {
   readonly params: ModelParam[] = [];
   readonly paramsByNode = new Map<string, ModelParam[]>();
@@ -106,6 +113,7 @@ export class TfModel {
   ) {
     if (!graph.complete) throw new TrainError(`Model ${graph.name} has errors that leave some shapes unknown; fix them before training.`, 'incomplete-model');
     for (const node of graph.nodes) {
+      if (!TRAINABLE_KINDS.has(node.kind)) throw new TrainError(`Layer ${node.id}: training does not support '${node.kind}' layers. Its counts, graph and PyTorch export are complete.`, 'unsupported');
       if (!node.shape) throw new TrainError(`Layer ${node.id} has no known shape.`, 'incomplete-model');
       for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
       if (node.kind === 'bn' && node.sharedWith === null) this.addRunningStats(node);

@@ -126,10 +126,10 @@ describe('PyTorch export: names after repeats, labels, Python names and integer 
       assert.equal(result.torch.error, undefined, `${result.text}\n${result.torch.error}`);
       assert.equal(result.torch.params, result.params, result.text);
     }
-    assert.match(results[0].code, /nn\.Conv2d\(in_shape\[0\], int\(in_shape\[0\] \/ 2\), \(3, 5\), padding=2\)/);
+    assert.match(results[0].code, /nn\.Conv2d\(in_shape\[0\], int\(channels_of\(in_shape\) \/ 2\), \(3, 5\), padding=2\)/);
     assert.match(results[1].code, /self\.b1 = B\(in_shape, 1\)/);
-    assert.match(results[2].code, /nn\.Conv2d\(in_shape\[0\], int\(in_shape\[0\] \* scale\), 1\)/);
-    assert.match(results[2].code, /self\.counts\.append\(int\(s_conv2\[0\] \/ 2\)\)/);
+    assert.match(results[2].code, /nn\.Conv2d\(in_shape\[0\], int\(channels_of\(in_shape\) \* scale\), 1\)/);
+    assert.match(results[2].code, /self\.counts\.append\(int\(channels_of\(s_conv2\) \/ 2\)\)/);
     assert.deepEqual(results[2].torch.output, [2, 2, 2]);
   });
 

