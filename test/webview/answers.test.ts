@@ -221,6 +221,10 @@ test('compare charts: distinct parameter ticks, points inside the frame, accurac
   }
   await send(w, { type: 'depthGradients', revision: 1, side: 0, step: 4, points: [1, 2, 3].map((depth) => ({ depth, layer: `layer${depth}/conv1`, norm: 10 ** -depth })) });
   await send(w, { type: 'depthGradients', revision: 1, side: 1, step: 4, points: [1, 2, 3].map((depth) => ({ depth, layer: `block${depth}/conv1`, norm: depth === 3 ? 0 : 1e-2 })) });
+  // The charts redraw at most every 250 ms while a run sends points; its end draws the last of them at once, so
+  // what follows reads the final figures, not ones a pending redraw is about to replace.
+  await send(w, { type: 'trainingState', revision: 1, state: 'stopped', message: 'Stopped: A after 4 steps, B after 4.' });
+  await w.page.waitForFunction(() => document.getElementById('training-status')?.dataset.state === 'stopped');
   await w.page.waitForSelector('#chart-depth');
   // Parameters chart: two ticks that differ, both dots inside the plot frame, y axis from 0 to 1.
   const params = w.page.locator('#chart-params');
