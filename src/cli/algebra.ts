@@ -3,6 +3,7 @@ import type { PortableBackend } from '../train/backend';
 import type { ImageDataset } from '../train/dataset';
 import { TrainingEngine } from '../train/engine';
 import { TrainError } from '../train/model';
+import { runOnBackend } from '../train/commandFrame';
 import { datasetFor } from '../train/nodeData';
 import { useNodeBackend } from '../train/nodeBackend';
 import type { ResidualShareMap, ReuseHeatMap, TrainingStatistics } from '../train/stats';
@@ -108,23 +109,10 @@ export function algebraTables(report: AlgebraReport): string[] {
 
 /** Exit code: 0 printed, 1 the model or its data cannot be used (message printed), 2 backend failure. */
 export async function algebraCommand(graph: ModelGraph, options: AlgebraCommandOptions): Promise<number> {
-  try {
-    await useNodeBackend(options.backend);
-  } catch (error) {
-    options.err(`skipnet: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
-  let report: AlgebraReport;
-  try {
-    report = await algebraAtInitialisation(graph, options);
-  } catch (error) {
-    if (error instanceof TrainError) {
-      options.err(`skipnet: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
-  if (options.json) options.out(JSON.stringify(report));
-  else for (const line of algebraTables(report)) options.out(line);
-  return 0;
+  return runOnBackend(() => useNodeBackend(options.backend), options.err, async () => {
+    const report = await algebraAtInitialisation(graph, options);
+    if (options.json) options.out(JSON.stringify(report));
+    else for (const line of algebraTables(report)) options.out(line);
+    return 0;
+  });
 }

@@ -5,6 +5,7 @@ import type { PortableBackend } from '../train/backend';
 import { checkDataFits, type ImageDataset } from '../train/dataset';
 import { TrainingEngine } from '../train/engine';
 import { TrainError, TfModel } from '../train/model';
+import { runOnBackend } from '../train/commandFrame';
 import { datasetFor } from '../train/nodeData';
 import { useNodeBackend } from '../train/nodeBackend';
 import { printer } from '../train/printer';
@@ -111,14 +112,8 @@ export function lesionTables(result: LesionResult, ablation: boolean): string[] 
 
 /** Exit code: 0 studied, 1 the model, weights or data cannot be used (message printed), 2 backend failure. */
 export async function lesionCommand(graph: ModelGraph, options: LesionCommandOptions): Promise<number> {
-  try {
-    await useNodeBackend(options.backend);
-  } catch (error) {
-    options.err(`skipnet: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
-  const results: { model?: LesionResult; ablation?: LesionResult } = {};
-  try {
+  return runOnBackend(() => useNodeBackend(options.backend), options.err, async () => {
+    const results: { model?: LesionResult; ablation?: LesionResult } = {};
     const dataset = datasetFor(graph.training, options.dataDir);
     const studies: [keyof typeof results, ModelGraph, LesionCommandOptions['weights']][] = [['model', graph, options.weights]];
     if (options.ablation) studies.push(['ablation', options.ablation, undefined]);
@@ -133,17 +128,11 @@ export async function lesionCommand(graph: ModelGraph, options: LesionCommandOpt
         model.dispose();
       }
     }
-  } catch (error) {
-    if (error instanceof TrainError) {
-      options.err(`skipnet: ${error.message}`);
-      return 1;
+    if (options.json) options.out(JSON.stringify({ backend: tf.getBackend(), ...results }, null, 2));
+    else {
+      options.out(lesionTables(results.model!, false).join('\n'));
+      if (results.ablation) options.out(['', ...lesionTables(results.ablation, true)].join('\n'));
     }
-    throw error;
-  }
-  if (options.json) options.out(JSON.stringify({ backend: tf.getBackend(), ...results }, null, 2));
-  else {
-    options.out(lesionTables(results.model!, false).join('\n'));
-    if (results.ablation) options.out(['', ...lesionTables(results.ablation, true)].join('\n'));
-  }
-  return 0;
+    return 0;
+  });
 }

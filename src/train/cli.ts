@@ -3,7 +3,7 @@ import type { ModelGraph } from '../core';
 import type { PortableBackend } from './backend';
 import { useNodeBackend as useBackend } from './nodeBackend';
 import { TrainingEngine, type TrainResult } from './engine';
-import { TrainError } from './model';
+import { runOnBackend } from './commandFrame';
 import { datasetFor } from './nodeData';
 import { finalLine, printer } from './printer';
 
@@ -28,14 +28,7 @@ export interface TrainCommandOptions {
 
 /** Exit code: 0 trained, 1 the model or data cannot train (message printed), 2 backend failure. */
 export async function trainCommand(graph: ModelGraph, options: TrainCommandOptions): Promise<number> {
-  try {
-    await useBackend(options.backend);
-  } catch (error) {
-    options.err(`skipnet: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
-  let result: TrainResult;
-  try {
+  return runOnBackend(() => useBackend(options.backend), options.err, async () => {
     const config: { batch?: number; epochs?: number } = {};
     if (options.batch !== undefined) config.batch = options.batch;
     if (options.epochs !== undefined) config.epochs = options.epochs;
@@ -49,20 +42,12 @@ export async function trainCommand(graph: ModelGraph, options: TrainCommandOptio
       nextFrame: () => Promise.resolve(),
       onEvent: printer(options),
     });
-    result = await engine.run();
-  } catch (error) {
-    if (error instanceof TrainError) {
-      options.err(`skipnet: ${error.message}`);
+    const result: TrainResult = await engine.run();
+    if (result.reason === 'non-finite') {
+      options.err(`skipnet: ${result.message}`);
       return 1;
     }
-    throw error;
-  }
-  if (result.reason === 'non-finite') {
-    options.err(`skipnet: ${result.message}`);
-    return 1;
-  }
-  if (!options.json && result.evaluation) {
-    options.out(finalLine(result.evaluation, result.steps, tf.getBackend()));
-  }
-  return 0;
+    if (!options.json && result.evaluation) options.out(finalLine(result.evaluation, result.steps, tf.getBackend()));
+    return 0;
+  });
 }

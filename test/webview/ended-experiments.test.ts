@@ -7,30 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
-import { planTrainBoth } from '../../src/compare/training';
 import { analyze } from '../../src/core';
-import type { CompareTrainingRun, HostToCompare } from '../../src/protocol/compare-messages';
 import { buildGraphPayload, type TrainingRun } from '../../src/protocol';
-import { DOC_URI, useBrowser, openWebview, ORIGIN } from './harness';
+import { DOC_URI, useBrowser, openWebview } from './harness';
+import { TINY, TINY_DATASET, trainBothTiny } from './tiny-compare';
 
 const browser = useBrowser();
 
-/** Two residual blocks, small enough for a step in a few milliseconds on the cpu backend. */
-const TINY = `block res() {
-  r: conv(4, 3, pad=1, bias=false) -> bn -> relu
-  add(r, in) -> relu
-}
-model tiny(28x28x1) {
-  conv(4, 3, stride=2, pad=1) -> bn -> relu
-  res()
-  res()
-  gap -> dense(10)
-  train { dataset: mnist; optimizer: adam; lr: 0.01; batch: 8; epochs: 1; seed: 1 }
-}
-`;
-
-const DATASET = { kind: 'builtin' as const, name: 'mnist' as const, url: `${ORIGIN}/media/data/mnist.bin` };
 
 /** Fewer held-out images and draws than the defaults: 2 blocks, 3 draws make 1 + 2 + 1·3 + 1 = 7 evaluations of 200 images. */
 async function chooseSmallStudy(page: Page): Promise<void> {
@@ -64,7 +47,7 @@ test('graph view: no weights before a run; a stopped run is still measured (lesi
   await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
   assert.equal(await page.getAttribute('#lesion-panel .lesion-measure', 'disabled'), '');
   assert.equal(await page.textContent('#lesion-panel .lesion-status'), 'No weights to measure yet: pause the run, or let it finish or stop, then measure.');
-  const run: TrainingRun = { model: 'tiny', text: TINY, backend: 'cpu', statsInterval: 5, dataset: DATASET };
+  const run: TrainingRun = { model: 'tiny', text: TINY, backend: 'cpu', statsInterval: 5, dataset: TINY_DATASET };
   await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run });
   await page.waitForFunction(() => Number(document.getElementById('training')?.dataset.step ?? 0) >= 3, undefined, { timeout: 120_000 });
   await page.locator('#train-stop').click();
@@ -102,20 +85,8 @@ test('graph view: no weights before a run; a stopped run is still measured (lesi
 });
 
 test('Compare: Train both, Stop, then both sides are measured on their final weights (two lesion curves, two landscapes)', async () => {
-  const w = await openWebview(browser(), undefined, { width: 1400, height: 900 }, 'compare.js');
+  const w = await trainBothTiny(browser());
   const page = w.page;
-  const specs: [SideSpec, SideSpec] = [
-    { uri: 'file:///work/tiny.skipnet', file: 'tiny.skipnet', model: 'tiny', withoutSkips: false },
-    { uri: 'file:///work/tiny.skipnet', file: 'tiny.skipnet', model: 'tiny', withoutSkips: true },
-  ];
-  await page.evaluate((m) => window.postMessage(m, '*'), buildCompareMessage(specs, [TINY, TINY], 1, { collapseThreshold: 150, direction: 'down' }));
-  await page.waitForFunction(() => !document.getElementById('train-both')?.hasAttribute('disabled'), undefined, { timeout: 120_000 });
-  await page.locator('#train-both').click();
-  await page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'trainBoth'), undefined, { timeout: 120_000 });
-  const plan = planTrainBoth(specs, [TINY, TINY]);
-  assert.ok(plan.ok);
-  const runs = specs.map((s) => ({ run: { model: 'tiny', text: TINY, backend: 'cpu' as const, statsInterval: 5, dataset: DATASET }, withoutSkips: s.withoutSkips })) as [CompareTrainingRun, CompareTrainingRun];
-  await page.evaluate((m) => window.postMessage(m, '*'), { type: 'startTrainBoth', revision: 1, runs, config: plan.shared } satisfies HostToCompare);
   // Both sides have stepped (B starts after A's first step): then Stop ends both.
   await page.waitForFunction(() => /A: step [1-9]\d*\/.*B: step [1-9]/.test(document.getElementById('training-status')?.textContent ?? ''), undefined, { timeout: 120_000 });
   await page.locator('#train-both-stop').click();

@@ -5,15 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildCompareMessage, type SideSpec } from '../../src/compare/model';
-import { planTrainBoth } from '../../src/compare/training';
 import { analyze } from '../../src/core';
-import type { CompareTrainingRun, HostToCompare } from '../../src/protocol/compare-messages';
 import { loadBuiltinDataset } from '../../src/train/nodeData';
 import { spreadIndices } from '../../src/train/schedule';
 import { buildGraphPayload, type TrainingRun } from '../../src/protocol';
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
-import { DOC_URI, useBrowser, openWebview, ORIGIN, TEST_PAGE_PREFIX } from './harness';
+import { DOC_URI, useBrowser, openWebview, TEST_PAGE_PREFIX } from './harness';
+import { TINY, TINY_DATASET, trainBothTiny } from './tiny-compare';
 
 const browser = useBrowser();
 
@@ -99,26 +97,13 @@ test('the lesion chart: both series, one dot per k from 0 to n, spreads as rules
   await page.context().close();
 });
 
-/** Two residual blocks, small enough for a step in a few milliseconds on the cpu backend. */
-const TINY = `block res() {
-  r: conv(4, 3, pad=1, bias=false) -> bn -> relu
-  add(r, in) -> relu
-}
-model tiny(28x28x1) {
-  conv(4, 3, stride=2, pad=1) -> bn -> relu
-  res()
-  res()
-  gap -> dense(10)
-  train { dataset: mnist; optimizer: adam; lr: 0.01; batch: 8; epochs: 1; seed: 1 }
-}
-`;
 
 test('graph view: pause a run, measure its lesion study in the worker, see the chart; no tensor is left behind and Resume trains on', async () => {
   const w = await openWebview(browser());
   const page = w.page;
   const analysis = analyze(TINY);
   await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
-  const run: TrainingRun = { model: 'tiny', text: TINY, backend: 'cpu', statsInterval: 5, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` } };
+  const run: TrainingRun = { model: 'tiny', text: TINY, backend: 'cpu', statsInterval: 5, dataset: TINY_DATASET };
   await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run });
   await page.waitForFunction(() => Number(document.getElementById('training')?.dataset.step ?? 0) >= 5, undefined, { timeout: 120_000 });
   assert.equal(await page.getAttribute('#lesion-panel .lesion-measure', 'disabled'), '', 'Measure waits for the engine to hold the run');
@@ -157,21 +142,8 @@ test('graph view: pause a run, measure its lesion study in the worker, see the c
 });
 
 test('Compare: Train both a model and its no-skip ablation, Pause, measure both: two curves, the ablation at one class’s share', async () => {
-  const w = await openWebview(browser(), undefined, { width: 1400, height: 900 }, 'compare.js');
+  const w = await trainBothTiny(browser());
   const page = w.page;
-  const specs: [SideSpec, SideSpec] = [
-    { uri: 'file:///work/tiny.skipnet', file: 'tiny.skipnet', model: 'tiny', withoutSkips: false },
-    { uri: 'file:///work/tiny.skipnet', file: 'tiny.skipnet', model: 'tiny', withoutSkips: true },
-  ];
-  await page.evaluate((m) => window.postMessage(m, '*'), buildCompareMessage(specs, [TINY, TINY], 1, { collapseThreshold: 150, direction: 'down' }));
-  await page.waitForFunction(() => !document.getElementById('train-both')?.hasAttribute('disabled'), undefined, { timeout: 120_000 });
-  await page.locator('#train-both').click();
-  await page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'trainBoth'), undefined, { timeout: 120_000 });
-  const plan = planTrainBoth(specs, [TINY, TINY]);
-  assert.ok(plan.ok);
-  const dataset = { kind: 'builtin' as const, name: 'mnist' as const, url: `${ORIGIN}/media/data/mnist.bin` };
-  const runs = specs.map((s) => ({ run: { model: 'tiny', text: TINY, backend: 'cpu' as const, statsInterval: 5, dataset }, withoutSkips: s.withoutSkips })) as [CompareTrainingRun, CompareTrainingRun];
-  await page.evaluate((m) => window.postMessage(m, '*'), { type: 'startTrainBoth', revision: 1, runs, config: plan.shared } satisfies HostToCompare);
   // 2 blocks a side, 5 draws: 9 evaluations each.
   await page.waitForFunction(() => document.querySelector('#lesion-panel .lesion-cost')?.textContent?.startsWith('A: '), undefined, { timeout: 120_000 });
   assert.equal(await page.textContent('#lesion-panel .lesion-cost'), 'A: 2 blocks, B: 2 blocks: 18 evaluations × 500 images = 9,000 forward passes');

@@ -149,11 +149,9 @@ export class ReuseHeatMaps {
     element.className = 'stats-heatmap';
     element.dataset.block = map.block;
     const caption = document.createElement('figcaption');
-    const title = document.createElement('span');
-    title.textContent = `${map.block}: feature reuse`;
+    const title = span('', `${map.block}: feature reuse`);
     title.title = 'Mean |w| of each target layer’s first convolution over the channels from each source (0 = block input), scaled to the block’s largest';
-    const status = document.createElement('span');
-    status.className = 'heat-status';
+    const status = span('heat-status');
     caption.append(title, status);
     const width = left + cols * cell + 2;
     const height = gridBottom + TICK_FONT + 4 + TITLE_SIZE;
@@ -184,17 +182,9 @@ export class ReuseHeatMaps {
     yTitle.textContent = 'target layer';
     const scale = document.createElement('div');
     scale.className = 'heat-scale';
-    const low = document.createElement('span');
-    low.className = 'heat-scale-low';
-    low.textContent = '0';
-    const bar = document.createElement('span');
-    bar.className = 'heat-bar';
-    const scaleHigh = document.createElement('span');
-    scaleHigh.className = 'heat-scale-high';
-    const unit = document.createElement('span');
-    unit.className = 'heat-scale-unit';
-    unit.textContent = 'mean |w|';
-    scale.append(low, bar, scaleHigh, unit);
+    const scaleHigh = span('heat-scale-high');
+    const unit = span('heat-scale-unit', 'mean |w|');
+    scale.append(span('heat-scale-low', '0'), span('heat-bar'), scaleHigh, unit);
     element.append(caption, svg, scale, hover);
     const figure: Figure = { signature, element, svg, hover, cells, map, largest: 0, current: null, status, scaleHigh, scaleUnit: unit };
     const cellOf = (target: EventTarget | null): { row: number; col: number } | null => {
@@ -300,4 +290,12 @@ export class ReuseHeatMaps {
     event.preventDefault();
     this.select(figure, next);
   }
+}
+
+/** A `<span>` of this class, with this text. */
+function span(className: string, text = ''): HTMLSpanElement {
+  const element = document.createElement('span');
+  element.className = className;
+  element.textContent = text;
+  return element;
 }
