@@ -63,20 +63,32 @@ const KEEPS: Record<string, Keeps> = {
   dropout: 'nothing', // only its mask: float32 on the CPU, one per output element
   patchify: 'input', // a convolution
   layernorm: 'input', // and the mean and 1/std of each token
-  attention: 'input', // and q, k, v, the attention weights and the heads' output (sequenceSaved)
+  attention: 'nothing', // a copy of its input, q, k, v, the attention weights and the heads' output (sequenceSaved)
 };
 
 /**
  * Bytes per sample a sequence layer keeps beyond its input, by nn.MultiheadAttention's training path in PyTorch
- * 1.13 (F.multi_head_attention_forward): attention keeps q, k and v (3·T·D), the softmax's heads·T·T weights and
- * the T·D heads' output that out_proj reads; layernorm keeps a mean and 1/std per token (2·T).
+ * 1.13 (F.multi_head_attention_forward, batch_first, need_weights=False), measured with saved_tensors_hooks:
+ * - attention keeps 5·T·D + heads·T·T floats: the in-projection's input, which is a copy because batch_first
+ *   transposes it to T×N×D (at batch 1 the transpose is contiguous and the copy is the input itself), q, kᵀ, v
+ *   (3·T·D), the softmax's heads·T·T weights, the heads' T·D output that out_proj reads; with dropout p > 0 also
+ *   the dropout mask and the dropped weights (2·heads·T·T);
+ * - layernorm keeps a mean and 1/std per token (2·T).
  */
-function sequenceSaved(kind: string, shape: number[], heads: number): bigint {
-  const [t, d] = shape.map(BigInt);
-  if (kind === 'attention') return (4n * t * d + BigInt(heads) * t * t) * BigInt(BYTES_PER_FLOAT);
-  if (kind === 'layernorm' && shape.length === 2) return 2n * t * BigInt(BYTES_PER_FLOAT);
+function sequenceSaved(node: GraphNode): bigint {
+  if (node.shape === null) return 0n;
+  const [t, d] = node.shape.map(BigInt);
+  if (node.kind === 'attention') {
+    const heads = BigInt(typeof node.args.heads === 'number' ? node.args.heads : 1);
+    const dropout = typeof node.args.dropout === 'number' && node.args.dropout > 0 ? 2n : 0n;
+    return (5n * t * d + (1n + dropout) * heads * t * t) * BigInt(BYTES_PER_FLOAT);
+  }
+  if (node.kind === 'layernorm' && node.shape.length === 2) return 2n * t * BigInt(BYTES_PER_FLOAT);
   return 0n;
 }
+
+/** Bytes per step: attention's query scaling 1/√(D/heads), a float64 scalar that the division keeps. */
+const ATTENTION_SCALAR_BYTES = 8n;
 
 /**
  * The bytes autograd keeps for the backward pass of one training step in PyTorch 1.13 (float32, train
@@ -106,7 +118,7 @@ export interface SavedTensors {
   storage: Map<string, string>;
   /** Bytes per sample kept besides layer outputs: max-pool indices and dropout masks. */
   extraPerSample: bigint;
-  /** Bytes per step: each batch norm's batch mean and inverse std. */
+  /** Bytes per step: each batch norm's batch mean and inverse std, and each attention's float64 query scaling. */
   perStep: bigint;
 }
 
@@ -140,7 +152,8 @@ export function savedTensors(model: ModelGraph): SavedTensors {
     if (node.kind === 'maxpool') extra += node.outputElements * BigInt(BYTES_PER_INT64);
     if (node.kind === 'dropout' && !aliased) extra += node.outputElements * float;
     if (node.kind === 'bn') perStep += 2n * BigInt(node.shape[node.shape.length - 1]) * float;
-    extra += sequenceSaved(node.kind, node.shape, typeof node.args.heads === 'number' ? node.args.heads : 1);
+    extra += sequenceSaved(node);
+    if (node.kind === 'attention') perStep += ATTENTION_SCALAR_BYTES;
   }
   return { kept, storage, extraPerSample: extra, perStep };
 }
