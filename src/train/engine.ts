@@ -8,7 +8,7 @@ import { TfModel, TrainError } from './model';
 import { epochOrder, SeededRandom } from './rng';
 import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL, spreadIndices } from './schedule';
 import { reduceStep, shardRange, ShardEnded, type ShardPeer } from './shard';
-import { localGradients } from './step';
+import { correctCount, localGradients, positionsPerImage } from './step';
 import { syncedGradients } from './syncstep';
 import { StatisticsPlan, type TrainingStatistics } from './stats';
 
@@ -388,7 +388,7 @@ export class TrainingEngine {
           : localGradients(model, batch.x, batch.y, { ...options, rows: shard ? rows : undefined });
       kept.push(...step.owned);
       const head = tf.tidy(() => {
-        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(step.logits, 1), tf.argMax(batch.y, 1)), 'float32'));
+        const correct = correctCount(step.logits, batch.y);
         // Σ(g·0) is 0 when every gradient is finite and NaN otherwise (squares could overflow instead).
         const gradCheck = tf.addN([tf.scalar(0), ...step.grads.map((g) => tf.sum(tf.mul(g, 0)))]);
         return tf.stack([step.loss, correct, gradCheck]) as tf.Tensor1D;
@@ -439,7 +439,7 @@ export class TrainingEngine {
         values.dispose();
         statistics = decode!(data, this.step + 1);
       }
-      return { kind: 'ok', loss, accuracy: correct / indices.length, statistics };
+      return { kind: 'ok', loss, accuracy: correct / (indices.length * positionsPerImage(step.logits)), statistics };
     } finally {
       for (const t of kept) t.dispose();
       batch.x.dispose();
@@ -468,14 +468,15 @@ export class TrainingEngine {
     const batchSize = Math.max(this.config.batch, 64);
     let lossSum = 0;
     let correct = 0;
+    let positions = 1;
     for (let start = 0; start < samples; start += batchSize) {
       if (!(await this.waitWhilePaused())) return undefined;
       const batch = makeBatch(dataset, dataset.test, which.subarray(start, start + batchSize), this.adapter);
       const sums = tf.tidy(() => {
         const { logits } = model.forward(batch.x, { training: false });
+        positions = positionsPerImage(logits);
         const loss = tf.neg(tf.sum(tf.mul(batch.y, tf.logSoftmax(logits))));
-        const right = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(batch.y, 1)), 'float32'));
-        return tf.stack([loss, right]);
+        return tf.stack([loss, correctCount(logits, batch.y)]);
       });
       const [l, r] = await sums.data();
       sums.dispose();
@@ -485,7 +486,7 @@ export class TrainingEngine {
       correct += r;
       await this.nextFrame();
     }
-    return { type: 'evaluation', epoch, step: this.step, loss: lossSum / samples, accuracy: correct / samples, samples, full };
+    return { type: 'evaluation', epoch, step: this.step, loss: lossSum / (samples * positions), accuracy: correct / (samples * positions), samples, full };
   }
 }
 
