@@ -294,7 +294,7 @@ def main(argv):
     if merge_watch.missing:
         notes.append(f"no merge statistics through {len(merge_watch.missing)} module(s) the export lacks: {', '.join(merge_watch.missing[:5])}")
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    emit({"type": "started", "backend": f"pytorch {torch.__version__} · {described}", "params": params, "totalSteps": total_steps, "batch": batch, "notes": notes, "replicas": 1 if ranks is None else ranks.world})
+    emit({"type": "started", "backend": f"pytorch {torch.__version__} · {described}", "params": params, "totalSteps": total_steps, "batch": batch, "notes": notes, "replicas": 1 if ranks is None else ranks.world, **({"perPixel": True} if config["adapter"].get("segmentation") is not None else {})})
 
     def evaluate(epoch, which, is_full, step):
         model.eval()

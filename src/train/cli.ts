@@ -62,7 +62,7 @@ export async function trainCommand(graph: ModelGraph, options: TrainCommandOptio
     return 1;
   }
   if (!options.json && result.evaluation) {
-    options.out(finalLine(result.evaluation, result.steps, tf.getBackend()));
+    options.out(finalLine(result.evaluation, result.steps, tf.getBackend(), graph.training.dataset.kind === 'builtin' && graph.training.dataset.segmentation === true));
   }
   return 0;
 }

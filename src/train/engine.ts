@@ -26,7 +26,7 @@ export interface ProgressEvent {
   step: number;
   totalSteps: number;
   loss: number;
-  /** Accuracy of this step's batch. */
+  /** Accuracy of this step's batch: the fraction of images, or of pixels for a per-pixel data set, classed right. */
   accuracy: number;
   imagesPerSecond: number;
   etaSeconds: number;
@@ -47,8 +47,11 @@ export interface EvaluationEvent {
 }
 
 export type TrainEvent =
-  /** `replicas`: how many workers share each batch (data-parallel; 1 when training alone). */
-  | { type: 'started'; backend: string; params: number; totalSteps: number; batch: number; notes: string[]; replicas: number }
+  /**
+   * `replicas`: how many workers share each batch (data-parallel; 1 when training alone). `perPixel`: the data set
+   * has a class per pixel (mnist_segmentation), so loss and accuracy are means over pixels ("pixel accuracy").
+   */
+  | { type: 'started'; backend: string; params: number; totalSteps: number; batch: number; notes: string[]; replicas: number; perPixel?: boolean }
   | ProgressEvent
   | { type: 'statistics'; statistics: TrainingStatistics }
   | EvaluationEvent
@@ -285,7 +288,7 @@ export class TrainingEngine {
     const evalEvery = evalsPerEpoch > 1 && stepsPerEpoch >= evalsPerEpoch ? Math.ceil(stepsPerEpoch / evalsPerEpoch) : 0;
     const quickIndices = spreadIndices(dataset.test.count, this.options.quickEvalSamples ?? DEFAULT_QUICK_EVAL_SAMPLES);
     const fullIndices = spreadIndices(dataset.test.count, this.options.evalSamples ?? dataset.test.count);
-    this.emit({ type: 'started', backend: tf.getBackend(), params: model.paramCount, totalSteps, batch, notes: this.adapter.notes, replicas: shard?.size ?? 1 });
+    this.emit({ type: 'started', backend: tf.getBackend(), params: model.paramCount, totalSteps, batch, notes: this.adapter.notes, replicas: shard?.size ?? 1, ...(this.options.dataset.segmentation ? { perPixel: true } : {}) });
     const evaluates = !shard || shard.rank === 0;
 
     const order = new SeededRandom(seed);
