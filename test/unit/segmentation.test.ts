@@ -127,7 +127,7 @@ function capture(): CliIo & { lines: string[]; errors: string[] } {
 
 test('skipnet train examples/unet_mnist.skipnet on cpu: a finite per-pixel loss that goes down over a few steps', async () => {
   const io = capture();
-  const code = await runCliAsync(['train', 'examples/unet_mnist.skipnet', '--backend', 'cpu', '--steps', '8', '--batch', '4', '--eval-samples', '4', '--json'], io);
+  const code = await runCliAsync(['train', 'examples/unet_mnist.skipnet', '--backend', 'cpu', '--steps', '8', '--batch', '2', '--eval-samples', '2', '--json'], io);
   assert.equal(code, 0, io.errors.join('\n'));
   const events = io.lines.map((l) => JSON.parse(l) as TrainEvent);
   const started = events[0];
