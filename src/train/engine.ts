@@ -47,10 +47,7 @@ export interface EvaluationEvent {
 }
 
 export type TrainEvent =
-  /**
-   * `replicas`: how many workers share each batch (data-parallel; 1 when training alone). `perPixel`: the data set
-   * has a class per pixel (mnist_segmentation), so loss and accuracy are means over pixels ("pixel accuracy").
-   */
+  /** `replicas`: workers sharing each batch (1 alone). `perPixel`: a class per pixel, loss and accuracy are means over pixels. */
   | { type: 'started'; backend: string; params: number; totalSteps: number; batch: number; notes: string[]; replicas: number; perPixel?: boolean }
   | ProgressEvent
   | { type: 'statistics'; statistics: TrainingStatistics }
