@@ -112,7 +112,9 @@ class Batches:
     """Model inputs from a data set, as data.ts's makeBatch builds them.
 
     adapter: {"flatten": bool, "height", "width", "channels" (the model's input when not flat), "padTop",
-    "padLeft", "mean", "std"}. Values are computed in float64, then rounded once to float32, so they equal
+    "padLeft", "mean", "std", "segmentation": grey threshold or None}. With a threshold the labels are per pixel
+    (mnist_segmentation, src/core/segmentation.ts): digit + 1 where the pixel >= threshold, 0 elsewhere and in the
+    padding, [n, H, W] at the model's input size. Values are computed in float64, then rounded once to float32, so they equal
     the TensorFlow.js engine's Float32Array to the bit (the padding value too: torch.full rounds it once).
     """
 
@@ -126,7 +128,7 @@ class Batches:
         self.table = ((torch.arange(256, dtype=torch.float64) / 255 - adapter["mean"]) / adapter["std"]).to(torch.float32)
 
     def make(self, split, indices):
-        """(x float32 [n, C, H, W] or [n, H·W·C], labels int64 [n]) on the device, for `indices` of `split`."""
+        """(x float32 [n, C, H, W] or [n, H·W·C], labels int64 [n] or per pixel [n, H, W]) on the device, for `indices` of `split`."""
         a = self.adapter
         index = torch.tensor(indices, dtype=torch.long)
         values = self.table[split.pixels[index].to(torch.long)]
@@ -143,6 +145,12 @@ class Batches:
                 values = padded
             x = values.permute(0, 3, 1, 2)
         labels = split.labels[index].to(torch.long)
+        if a.get("segmentation") is not None:
+            d = self.dataset
+            digit = split.pixels[index][..., 0].to(torch.long) >= a["segmentation"]
+            masks = torch.zeros((n, a["height"], a["width"]), dtype=torch.long)
+            masks[:, a["padTop"]:a["padTop"] + d.height, a["padLeft"]:a["padLeft"] + d.width] = digit * (labels + 1).view(n, 1, 1)
+            labels = masks
         return x.contiguous().to(self.device), labels.to(self.device)
 
 

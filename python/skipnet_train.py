@@ -294,11 +294,12 @@ def main(argv):
     if merge_watch.missing:
         notes.append(f"no merge statistics through {len(merge_watch.missing)} module(s) the export lacks: {', '.join(merge_watch.missing[:5])}")
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    emit({"type": "started", "backend": f"pytorch {torch.__version__} · {described}", "params": params, "totalSteps": total_steps, "batch": batch, "notes": notes, "replicas": 1 if ranks is None else ranks.world})
+    emit({"type": "started", "backend": f"pytorch {torch.__version__} · {described}", "params": params, "totalSteps": total_steps, "batch": batch, "notes": notes, "replicas": 1 if ranks is None else ranks.world, **({"perPixel": True} if config["adapter"].get("segmentation") is not None else {})})
 
     def evaluate(epoch, which, is_full, step):
         model.eval()
-        loss_sum, correct = 0.0, 0
+        # Per-pixel labels (segmentation) make every pixel a decision: loss and accuracy are means over pixels.
+        loss_sum, correct, decisions = 0.0, 0, 0
         size = max(batch, 64)
         try:
             with torch.no_grad():
@@ -310,9 +311,10 @@ def main(argv):
                     sums = torch.stack([F.cross_entropy(logits, y, reduction="sum"), (logits.argmax(1) == y).sum().to(logits.dtype)]).tolist()
                     loss_sum += sums[0]
                     correct += sums[1]
+                    decisions += y.numel()
         finally:
             model.train()
-        return {"type": "evaluation", "epoch": epoch, "step": step, "loss": loss_sum / len(which), "accuracy": correct / len(which), "samples": len(which), "full": is_full}
+        return {"type": "evaluation", "epoch": epoch, "step": step, "loss": loss_sum / max(1, decisions), "accuracy": correct / max(1, decisions), "samples": len(which), "full": is_full}
 
     def finish(reason, step, loss, evaluation=None, message=None):
         result = {"reason": reason, "steps": step, "loss": loss if loss is not None and math.isfinite(loss) else None}
@@ -342,12 +344,13 @@ def main(argv):
             watch.clear()
             merge_watch.clear()
             logits = train_logits_of(x)
+            positions = y[0].numel()  # decisions per image: 1, or H·W for per-pixel labels
             if ranks is None:
                 loss = F.cross_entropy(logits, y)
             else:
                 # DDP averages the ranks' gradients: a rank's Σ loss · world / batch averages to the batch's mean loss.
                 loss_sum = F.cross_entropy(logits, y, reduction="sum")
-                loss = loss_sum * (ranks.world / batch)
+                loss = loss_sum * (ranks.world / (batch * positions))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             watch.recording = merge_watch.recording = False
@@ -358,7 +361,7 @@ def main(argv):
             loss_value, correct, grad_check = torch.stack([loss.detach() if ranks is None else loss_sum.detach(), (logits.argmax(1) == y).sum().to(loss.dtype), check.to(loss.dtype)]).tolist()
             if ranks is not None:
                 loss_value, correct, grad_check = ranks.total([loss_value, correct, grad_check])
-                loss_value /= batch
+                loss_value /= batch * positions
             step += 1
             if not (math.isfinite(loss_value) and math.isfinite(grad_check)) and ranks is not None:
                 return finish("non-finite", step, loss_value, message=f"Training stopped at step {step}: the loss is {loss_value} (a run shared by {ranks.world} processes; train with one process to see where it comes from).")
@@ -377,7 +380,7 @@ def main(argv):
             images_per_second = sum(r[1] for r in recent) / seconds if seconds > 0 else 0.0
             emit({
                 "type": "progress", "epoch": epoch, "epochs": epoch_count, "step": step, "totalSteps": total_steps,
-                "loss": loss_value, "accuracy": correct / batch, "imagesPerSecond": images_per_second,
+                "loss": loss_value, "accuracy": correct / (batch * positions), "imagesPerSecond": images_per_second,
                 "etaSeconds": (total_steps - step) * batch / images_per_second if images_per_second > 0 else 0.0,
             })
             if statistics is not None:

@@ -182,7 +182,7 @@ export function reportUnknownLayer(element: Element, blocks: Map<string, BlockDe
 }
 
 const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
-const DATASETS = ['mnist', 'fashion_mnist', 'cifar10', 'cifar100'] as const;
+const DATASETS = ['mnist', 'fashion_mnist', 'cifar10', 'cifar100', 'mnist_segmentation'] as const;
 
 /** Reads a model's train section into a full configuration, reporting unknown keys and bad values. */
 export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingConfig {
@@ -201,7 +201,12 @@ export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingCo
       case 'dataset':
         if (typeof value === 'object' && 'symbol' in value && (DATASETS as readonly string[]).includes(value.symbol)) {
           const name = value.symbol;
-          config.dataset = name === 'cifar10' || name === 'cifar100' ? { kind: 'cifar', name } : { kind: 'builtin', name: name === 'mnist' ? 'mnist' : 'fashion-mnist' };
+          config.dataset =
+            name === 'cifar10' || name === 'cifar100'
+              ? { kind: 'cifar', name }
+              : name === 'mnist_segmentation'
+                ? { kind: 'builtin', name: 'mnist', segmentation: true }
+                : { kind: 'builtin', name: name === 'mnist' ? 'mnist' : 'fashion-mnist' };
         } else if (typeof value === 'object' && 'text' in value) {
           config.dataset = { kind: 'folder', path: value.text };
         } else bad(`one of ${DATASETS.join(', ')} or a folder path in quotes`);
@@ -242,7 +247,7 @@ export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingCo
   if (dataFolder) {
     // `data` only says where CIFAR lives; with any other data set it would be silently ignored.
     if (config.dataset.kind === 'cifar') config.dataset = { ...config.dataset, folder: dataFolder.path };
-    else sink.add('invalid-training', `data names the CIFAR folder and goes with dataset: cifar10 or cifar100; this model trains on ${config.dataset.kind === 'folder' ? `the folder '${config.dataset.path}'` : config.dataset.name}.`, dataFolder.setting.keyRange);
+    else sink.add('invalid-training', `data names the CIFAR folder and goes with dataset: cifar10 or cifar100; this model trains on ${config.dataset.kind === 'folder' ? `the folder '${config.dataset.path}'` : config.dataset.segmentation ? 'mnist_segmentation' : config.dataset.name}.`, dataFolder.setting.keyRange);
   }
   return config;
 }

@@ -76,7 +76,11 @@ export interface TrainingConfig {
    * Features from Tiny Images", ch. 3 (the data sets).
    */
   dataset:
-    | { kind: 'builtin'; name: 'mnist' | 'fashion-mnist' }
+    /**
+     * `segmentation`: MNIST as per-pixel classes (`dataset: mnist_segmentation`): 0 for background, digit + 1
+     * on the pixels ≥ SEGMENTATION_THRESHOLD of 255, so 11 classes per pixel (docs/language.md).
+     */
+    | { kind: 'builtin'; name: 'mnist' | 'fashion-mnist'; segmentation?: true }
     | { kind: 'folder'; path: string }
     | { kind: 'cifar'; name: CifarName; folder?: string };
   epochs: number;

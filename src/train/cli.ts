@@ -47,7 +47,9 @@ export async function trainCommand(graph: ModelGraph, options: TrainCommandOptio
       options.err(`skipnet: ${result.message}`);
       return 1;
     }
-    if (!options.json && result.evaluation) options.out(finalLine(result.evaluation, result.steps, tf.getBackend()));
+    if (!options.json && result.evaluation) {
+      options.out(finalLine(result.evaluation, result.steps, tf.getBackend(), graph.training.dataset.kind === 'builtin' && graph.training.dataset.segmentation === true));
+    }
     return 0;
   });
 }

@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageDataset, ImageSplit, InputAdapter } from './dataset';
 
-export { adaptInputs, parseDataset, type ImageDataset, type ImageSplit, type InputAdapter } from './dataset';
+export { adaptInputs, datasetForTraining, parseDataset, segmentationDataset, type ImageDataset, type ImageSplit, type InputAdapter } from './dataset';
 
 /**
  * Builds one batch (normalised, adapted images as a float tensor, and one-hot labels) for the given
- * sample indices. The pixels are arranged on the host, so only one upload per tensor happens.
+ * sample indices. The pixels are arranged on the host, so only one upload per tensor happens. For a
+ * segmentation set `y` is one-hot per pixel, [n, H, W, classes] at the model's input size (padding is
+ * background), and `labels` are the images' digits.
  */
-export function makeBatch(dataset: ImageDataset, split: ImageSplit, indices: ArrayLike<number>, adapter: InputAdapter): { x: tf.Tensor; y: tf.Tensor2D; labels: Int32Array } {
+export function makeBatch(dataset: ImageDataset, split: ImageSplit, indices: ArrayLike<number>, adapter: InputAdapter): { x: tf.Tensor; y: tf.Tensor; labels: Int32Array } {
   const { height: h, width: w, channels: c } = dataset;
   const n = indices.length;
   const shape = adapter.flatten ? [h * w * c] : adapter.modelShape;
@@ -32,9 +34,26 @@ export function makeBatch(dataset: ImageDataset, split: ImageSplit, indices: Arr
       }
     }
   }
-  return tf.tidy(() => ({
-    x: tf.tensor(data, [n, ...shape]),
-    y: tf.cast(tf.oneHot(tf.tensor1d(labels, "int32"), dataset.classes.length), "float32") as tf.Tensor2D,
-    labels,
-  }));
+  const classes = dataset.classes.length;
+  const target = dataset.segmentation ? pixelClasses(dataset, split, indices, adapter, dataset.segmentation.threshold) : labels;
+  const targetShape = dataset.segmentation ? [n, adapter.modelShape[0], adapter.modelShape[1]] : [n];
+  return tf.tidy(() => ({ x: tf.tensor(data, [n, ...shape]), y: tf.cast(tf.oneHot(tf.tensor(target, targetShape, 'int32'), classes), 'float32'), labels }));
+}
+
+/** Per-pixel classes [n, H, W] (row-major) at the model's input size: label + 1 where a pixel ≥ threshold, else 0. */
+function pixelClasses(dataset: ImageDataset, split: ImageSplit, indices: ArrayLike<number>, adapter: InputAdapter, threshold: number): Int32Array {
+  const { height: h, width: w } = dataset;
+  const [mh, mw] = adapter.modelShape;
+  const n = indices.length;
+  const classes = new Int32Array(n * mh * mw);
+  for (let b = 0; b < n; b++) {
+    const index = indices[b];
+    const digit = split.labels[index] + 1;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        if (split.pixels[index * h * w + y * w + x] >= threshold) classes[(b * mh + y + adapter.padTop) * mw + x + adapter.padLeft] = digit;
+      }
+    }
+  }
+  return classes;
 }

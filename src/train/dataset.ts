@@ -1,4 +1,4 @@
-import { singleValueMessage, singleValueNorms, type ModelGraph, type Shape, type TrainingConfig } from '../core';
+import { fitsSegmentation, SEGMENTATION_CLASSES, SEGMENTATION_THRESHOLD, segmentationOutputShape, singleValueMessage, singleValueNorms, type ModelGraph, type Shape, type TrainingConfig } from '../core';
 import { severalInputsError, TrainError } from './errors';
 
 /**
@@ -24,6 +24,25 @@ export interface ImageDataset {
   classes: string[];
   train: ImageSplit;
   test: ImageSplit;
+  /**
+   * Present for per-pixel classes (mnist_segmentation): a pixel ≥ `threshold` (of 255) is class label + 1, every
+   * other pixel (and the padding) class 0; `classes` then names the 11 per-pixel classes. Absent: one class per image.
+   */
+  segmentation?: { threshold: number };
+}
+
+/**
+ * MNIST as a segmentation set (src/core/segmentation.ts): the same images and digit labels, read per pixel with
+ * SEGMENTATION_THRESHOLD, 11 classes. Shares the pixel arrays; throws a TrainError for a set that is not 1-channel.
+ */
+export function segmentationDataset(digits: ImageDataset): ImageDataset {
+  if (digits.channels !== 1 || digits.classes.length !== 10) throw new TrainError(`Data set ${digits.name}: per-pixel classes are derived from 1-channel digits with 10 classes, not ${digits.channels} channels and ${digits.classes.length} classes.`, 'data');
+  return { ...digits, name: 'mnist_segmentation', classes: [...SEGMENTATION_CLASSES], segmentation: { threshold: SEGMENTATION_THRESHOLD } };
+}
+
+/** The set a train section trains on, from the file it names: the segmentation view of MNIST where it asks for it. */
+export function datasetForTraining(read: ImageDataset, dataset: TrainingConfig['dataset']): ImageDataset {
+  return dataset.kind === 'builtin' && dataset.segmentation && !read.segmentation ? segmentationDataset(read) : read;
 }
 
 const MAGIC = 'SKND';
@@ -155,12 +174,20 @@ export function checkTrainable(graph: ModelGraph, config: Pick<TrainingConfig, '
 }
 
 /**
- * Whether `dataset` can train `graph`: images that fit its input (adaptInputs) and one output per class. Returns
+ * Whether `dataset` can train `graph`: images that fit its input (adaptInputs) and one output per class (per pixel,
+ * H×W×classes, for a segmentation set). Returns
  * how the images are fed; throws a TrainError saying what to change.
  */
 export function checkDataFits(graph: ModelGraph, dataset: ImageDataset): InputAdapter {
   const adapter = adaptInputs(dataset, graph.inputShape, `model ${graph.name}`);
   const lastShape = graph.nodeById.get(graph.output)?.shape;
+  if (dataset.segmentation) {
+    if (adapter.flatten || !fitsSegmentation(graph)) {
+      const expected = segmentationOutputShape(graph.inputShape);
+      throw new TrainError(`Model ${graph.name} ends in ${lastShape ? lastShape.join('×') : '?'} outputs but ${dataset.name} scores ${dataset.classes.length} classes per pixel: it must end in ${expected ? expected.join('×') : `H×W×${dataset.classes.length} for an H×W image input`}.`, 'data');
+    }
+    return adapter;
+  }
   if (!lastShape || lastShape.length !== 1 || lastShape[0] !== dataset.classes.length) {
     throw new TrainError(
       `Model ${graph.name} ends in ${lastShape ? lastShape.join('×') : '?'} outputs but ${dataset.name} has ${dataset.classes.length} classes: end the model with dense(${dataset.classes.length}).`,

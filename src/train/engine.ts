@@ -8,7 +8,7 @@ import { TfModel, TrainError } from './model';
 import { epochOrder, SeededRandom } from './rng';
 import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL, spreadIndices } from './schedule';
 import { reduceStep, shardRange, ShardEnded, type ShardPeer } from './shard';
-import { localGradients } from './step';
+import { correctCount, localGradients, positionsPerImage } from './step';
 import { syncedGradients } from './syncstep';
 import { StatisticsPlan, type TrainingStatistics } from './stats';
 
@@ -26,7 +26,7 @@ export interface ProgressEvent {
   step: number;
   totalSteps: number;
   loss: number;
-  /** Accuracy of this step's batch. */
+  /** Accuracy of this step's batch: the fraction of images, or of pixels for a per-pixel data set, classed right. */
   accuracy: number;
   imagesPerSecond: number;
   etaSeconds: number;
@@ -47,8 +47,8 @@ export interface EvaluationEvent {
 }
 
 export type TrainEvent =
-  /** `replicas`: how many workers share each batch (data-parallel; 1 when training alone). */
-  | { type: 'started'; backend: string; params: number; totalSteps: number; batch: number; notes: string[]; replicas: number }
+  /** `replicas`: workers sharing each batch (1 alone). `perPixel`: a class per pixel, loss and accuracy are means over pixels. */
+  | { type: 'started'; backend: string; params: number; totalSteps: number; batch: number; notes: string[]; replicas: number; perPixel?: boolean }
   | ProgressEvent
   | { type: 'statistics'; statistics: TrainingStatistics }
   | EvaluationEvent
@@ -285,7 +285,7 @@ export class TrainingEngine {
     const evalEvery = evalsPerEpoch > 1 && stepsPerEpoch >= evalsPerEpoch ? Math.ceil(stepsPerEpoch / evalsPerEpoch) : 0;
     const quickIndices = spreadIndices(dataset.test.count, this.options.quickEvalSamples ?? DEFAULT_QUICK_EVAL_SAMPLES);
     const fullIndices = spreadIndices(dataset.test.count, this.options.evalSamples ?? dataset.test.count);
-    this.emit({ type: 'started', backend: tf.getBackend(), params: model.paramCount, totalSteps, batch, notes: this.adapter.notes, replicas: shard?.size ?? 1 });
+    this.emit({ type: 'started', backend: tf.getBackend(), params: model.paramCount, totalSteps, batch, notes: this.adapter.notes, replicas: shard?.size ?? 1, ...(this.options.dataset.segmentation ? { perPixel: true } : {}) });
     const evaluates = !shard || shard.rank === 0;
 
     const order = new SeededRandom(seed);
@@ -388,7 +388,7 @@ export class TrainingEngine {
           : localGradients(model, batch.x, batch.y, { ...options, rows: shard ? rows : undefined });
       kept.push(...step.owned);
       const head = tf.tidy(() => {
-        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(step.logits, 1), tf.argMax(batch.y, 1)), 'float32'));
+        const correct = correctCount(step.logits, batch.y);
         // Σ(g·0) is 0 when every gradient is finite and NaN otherwise (squares could overflow instead).
         const gradCheck = tf.addN([tf.scalar(0), ...step.grads.map((g) => tf.sum(tf.mul(g, 0)))]);
         return tf.stack([step.loss, correct, gradCheck]) as tf.Tensor1D;
@@ -439,7 +439,7 @@ export class TrainingEngine {
         values.dispose();
         statistics = decode!(data, this.step + 1);
       }
-      return { kind: 'ok', loss, accuracy: correct / indices.length, statistics };
+      return { kind: 'ok', loss, accuracy: correct / (indices.length * positionsPerImage(step.logits)), statistics };
     } finally {
       for (const t of kept) t.dispose();
       batch.x.dispose();
@@ -468,14 +468,15 @@ export class TrainingEngine {
     const batchSize = Math.max(this.config.batch, 64);
     let lossSum = 0;
     let correct = 0;
+    let positions = 1;
     for (let start = 0; start < samples; start += batchSize) {
       if (!(await this.waitWhilePaused())) return undefined;
       const batch = makeBatch(dataset, dataset.test, which.subarray(start, start + batchSize), this.adapter);
       const sums = tf.tidy(() => {
         const { logits } = model.forward(batch.x, { training: false });
+        positions = positionsPerImage(logits);
         const loss = tf.neg(tf.sum(tf.mul(batch.y, tf.logSoftmax(logits))));
-        const right = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(batch.y, 1)), 'float32'));
-        return tf.stack([loss, right]);
+        return tf.stack([loss, correctCount(logits, batch.y)]);
       });
       const [l, r] = await sums.data();
       sums.dispose();
@@ -485,7 +486,7 @@ export class TrainingEngine {
       correct += r;
       await this.nextFrame();
     }
-    return { type: 'evaluation', epoch, step: this.step, loss: lossSum / samples, accuracy: correct / samples, samples, full };
+    return { type: 'evaluation', epoch, step: this.step, loss: lossSum / (samples * positions), accuracy: correct / (samples * positions), samples, full };
   }
 }
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TrainingConfig } from '../core';
 import { cifarFolder, locateCifar, readCifar, type CifarFiles } from './cifar';
-import { parseDataset, type ImageDataset } from './dataset';
+import { datasetForTraining, parseDataset, type ImageDataset } from './dataset';
 import { TrainError } from './errors';
 
 /** Node-only: finds and reads the bundled data sets (media/data/*.bin) for the CLI, tests and benchmarks. */
@@ -55,5 +55,5 @@ export function datasetFor(config: TrainingConfig, dataDir?: string | DataLocati
   const source = dataSourceFor(config, typeof dataDir === 'string' ? { dataDir } : dataDir);
   if ('cifar' in source) return readCifar(source.cifar);
   const { name } = datasetFileFor(config, typeof dataDir === 'string' ? dataDir : dataDir?.dataDir);
-  return parseDataset(name, new Uint8Array(readFileSync(source.datasetFile)));
+  return datasetForTraining(parseDataset(name, new Uint8Array(readFileSync(source.datasetFile))), config.dataset);
 }

@@ -22,6 +22,8 @@ function formatSeconds(seconds: number): string {
 /** Progress lines roughly every tenth of the run (and the first and last step). */
 export function printer(options: PrinterOptions): (event: TrainEvent) => void {
   let every = 10;
+  // Per-pixel data sets: every accuracy is the fraction of pixels right, and says so.
+  let accuracy = { short: 'acc', long: 'accuracy' };
   return (event) => {
     if (options.json) {
       if (event.type !== 'statistics') options.out(JSON.stringify(event));
@@ -30,6 +32,7 @@ export function printer(options: PrinterOptions): (event: TrainEvent) => void {
     switch (event.type) {
       case 'started':
         every = Math.max(1, Math.round(event.totalSteps / 10));
+        if (event.perPixel) accuracy = { short: 'pixel acc', long: 'pixel accuracy' };
         options.out(`backend ${event.backend}, ${event.params.toLocaleString('en-US')} parameters, ${event.totalSteps} steps of batch ${event.batch}`);
         for (const note of event.notes) options.out(`note: ${note}`);
         break;
@@ -37,13 +40,13 @@ export function printer(options: PrinterOptions): (event: TrainEvent) => void {
         if (event.step === 1 || event.step % every === 0 || event.step === event.totalSteps) {
           const width = String(event.totalSteps).length;
           options.out(
-            `epoch ${event.epoch}/${event.epochs} step ${pad(event.step, width)}/${event.totalSteps} loss ${event.loss.toFixed(4)} acc ${event.accuracy.toFixed(3)} ${event.imagesPerSecond.toFixed(1)} img/s ETA ${formatSeconds(event.etaSeconds)}`,
+            `epoch ${event.epoch}/${event.epochs} step ${pad(event.step, width)}/${event.totalSteps} loss ${event.loss.toFixed(4)} ${accuracy.short} ${event.accuracy.toFixed(3)} ${event.imagesPerSecond.toFixed(1)} img/s ETA ${formatSeconds(event.etaSeconds)}`,
           );
         }
         break;
       case 'evaluation':
         options.out(
-          `held-out ${event.full ? `after epoch ${event.epoch}` : `at step ${event.step}`}: loss ${event.loss.toFixed(4)} accuracy ${(event.accuracy * 100).toFixed(2)}% (${event.samples} images${event.full ? '' : ', a spread subset'})`,
+          `held-out ${event.full ? `after epoch ${event.epoch}` : `at step ${event.step}`}: loss ${event.loss.toFixed(4)} ${accuracy.long} ${(event.accuracy * 100).toFixed(2)}% (${event.samples} images${event.full ? '' : ', a spread subset'})`,
         );
         break;
       default:
@@ -52,7 +55,7 @@ export function printer(options: PrinterOptions): (event: TrainEvent) => void {
   };
 }
 
-/** The last line of a run that evaluated: `final held-out accuracy 97.12% after 125 steps (wasm)`. */
-export function finalLine(evaluation: EvaluationEvent, steps: number, backend: string): string {
-  return `final held-out accuracy ${(evaluation.accuracy * 100).toFixed(2)}% after ${steps} steps (${backend})`;
+/** The last line of a run that evaluated: `final held-out accuracy 97.12% after 125 steps (wasm)` ("pixel accuracy" per pixel). */
+export function finalLine(evaluation: EvaluationEvent, steps: number, backend: string, perPixel = false): string {
+  return `final held-out ${perPixel ? 'pixel ' : ''}accuracy ${(evaluation.accuracy * 100).toFixed(2)}% after ${steps} steps (${backend})`;
 }

@@ -38,12 +38,24 @@ export interface StepOptions {
 }
 
 /**
- * Cross-entropy of softmax(logits) [n, classes] against one-hot `y`, summed over the n images and divided by
- * `divisor` (a scalar); without a divisor, the mean over the images.
+ * Cross-entropy of softmax(logits) against one-hot `y`, both [n, classes] or, per pixel, [n, H, W, classes]: summed
+ * over the images (and pixels) and divided by `divisor` images × the pixels per image; without a divisor, the mean
+ * over the images (and pixels). Per-pixel: Long, Shelhamer & Darrell 2015, "Fully Convolutional Networks for
+ * Semantic Segmentation", §3 (the loss averaged over the spatial positions), as PyTorch's F.cross_entropy on N×C×H×W.
  */
 export function crossEntropy(logits: tf.Tensor, y: tf.Tensor, divisor?: number): tf.Scalar {
-  const perImage = tf.sum(tf.mul(y, tf.logSoftmax(logits)), -1);
-  return (divisor === undefined ? tf.neg(tf.mean(perImage)) : tf.div(tf.neg(tf.sum(perImage)), divisor)) as tf.Scalar;
+  const perPosition = tf.sum(tf.mul(y, tf.logSoftmax(logits)), -1);
+  return (divisor === undefined ? tf.neg(tf.mean(perPosition)) : tf.div(tf.neg(tf.sum(perPosition)), divisor * positionsPerImage(logits))) as tf.Scalar;
+}
+
+/** Class decisions per image: 1 for logits [n, classes], H·W for per-pixel logits [n, H, W, classes]. */
+export function positionsPerImage(logits: tf.Tensor): number {
+  return logits.shape.slice(1, -1).reduce((a, b) => a * b, 1);
+}
+
+/** Number of decisions (images, or pixels) whose highest score is the one-hot `y`'s class, as a float32 scalar. */
+export function correctCount(logits: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  return tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.argMax(y, -1)), 'float32'));
 }
 
 /**

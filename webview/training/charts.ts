@@ -26,7 +26,7 @@ export class LineChart {
 
   constructor(
     parent: HTMLElement,
-    private readonly title: string,
+    private title: string,
     private readonly series: SeriesStyle[],
     private readonly fixedRange?: [number, number],
   ) {
@@ -36,6 +36,14 @@ export class LineChart {
     this.element.setAttribute('aria-label', title);
     parent.appendChild(this.element);
     this.points = series.map(() => []);
+    this.draw();
+  }
+
+  /** Renames the chart (e.g. accuracy → pixel accuracy once a run says what it measures). */
+  retitle(title: string): void {
+    if (title === this.title) return;
+    this.title = title;
+    this.element.setAttribute('aria-label', title);
     this.draw();
   }
 

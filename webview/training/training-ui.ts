@@ -93,6 +93,8 @@ export class TrainingUi {
   private readonly lossChart: LineChart;
   private readonly pathChart: PathGradientChart;
   private readonly accuracyChart: LineChart;
+  /** The run's data set has a class per pixel: accuracies are pixel accuracies. */
+  private perPixel = false;
   readonly overlay: StatisticsOverlay;
   private readonly lesion: LesionPanel;
   private lesionRunning = false;
@@ -368,6 +370,8 @@ export class TrainingUi {
         break;
       case 'started':
         this.message('');
+        this.perPixel = event.perPixel === true;
+        this.accuracyChart.retitle(this.perPixel ? 'pixel accuracy' : 'accuracy');
         if (handle instanceof HostRun) {
           // The host's engine names itself ("pytorch 1.13 · cpu · 2 threads"); the status bar shows it too.
           this.backend = event.backend.slice(0, 64);
@@ -401,7 +405,7 @@ export class TrainingUi {
         this.report({ accuracy: event.accuracy });
         this.lossChart.append(1, event.step, event.loss);
         this.accuracyChart.append(1, event.step, event.accuracy);
-        this.fields.accuracy.textContent = `held-out ${(event.accuracy * 100).toFixed(1)}%`;
+        this.fields.accuracy.textContent = `held-out ${this.perPixel ? 'pixel accuracy ' : ''}${(event.accuracy * 100).toFixed(1)}%`;
         break;
       case 'paused':
         // The engine itself holds the run here (the bar says paused as soon as Pause is pressed; a step in flight
@@ -433,7 +437,7 @@ export class TrainingUi {
         this.showProgress();
         this.showFinalStep(result.steps, result.loss);
         this.setState(done ? 'done' : 'stopped');
-        if (done) this.message(`Finished ${result.steps} steps${result.evaluation ? `: held-out accuracy ${(result.evaluation.accuracy * 100).toFixed(2)}%` : ''}.`);
+        if (done) this.message(`Finished ${result.steps} steps${result.evaluation ? `: held-out ${this.perPixel ? 'pixel ' : ''}accuracy ${(result.evaluation.accuracy * 100).toFixed(2)}%` : ''}.`);
         else if (!this.fields.message.textContent) this.message(`Stopped after ${result.steps} steps.`);
         this.options.post({ type: 'trainingEnded', reason: done ? 'finished' : 'stopped', message: this.fields.message.textContent ?? '' });
         break;
@@ -520,7 +524,7 @@ export class TrainingUi {
     this.fields.speed.textContent = `${event.imagesPerSecond.toFixed(event.imagesPerSecond < 10 ? 1 : 0)} img/s`;
     this.fields.eta.textContent = `ETA ${formatDuration(event.etaSeconds)}`;
     this.fields.loss.textContent = `loss ${formatLoss(event.loss)}`;
-    this.fields.accuracy.textContent = `acc ${(event.accuracy * 100).toFixed(1)}%`;
+    this.fields.accuracy.textContent = `${this.perPixel ? 'pixel acc' : 'acc'} ${(event.accuracy * 100).toFixed(1)}%`;
     this.root.dataset.shownStep = String(event.step);
     {
       this.lastPost = performance.now();

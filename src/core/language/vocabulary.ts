@@ -22,13 +22,14 @@ export interface TrainSettingInfo {
 export const TRAIN_SETTINGS: readonly TrainSettingInfo[] = [
   {
     key: 'dataset',
-    doc: 'what to train on: mnist, fashion_mnist, cifar10, cifar100 (from a folder you have: `data`), or a folder of images in quotes (one sub-folder per class; needs a trusted workspace).',
+    doc: 'what to train on: mnist, fashion_mnist, cifar10, cifar100 (from a folder you have: `data`), or a folder of images in quotes (one sub-folder per class; needs a trusted workspace); mnist_segmentation for per-pixel classes.',
     example: 'mnist',
     values: [
       { value: 'mnist', doc: '28×28×1 handwritten digits, 10 classes' },
       { value: 'fashion_mnist', doc: '28×28×1 clothing images, 10 classes' },
       { value: 'cifar10', doc: '32×32×3 photos, 10 classes, read from your CIFAR-10 folder (never downloaded)' },
       { value: 'cifar100', doc: '32×32×3 photos, 100 fine classes, read from your CIFAR-100 folder (never downloaded)' },
+      { value: 'mnist_segmentation', doc: 'MNIST as 11 classes per pixel: background, and digit + 1 on the pixels ≥ 128 of 255; the model ends in H×W×11 for its H×W input' },
     ],
   },
   {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { correctCount, positionsPerImage } from '../step';
 import { makeBatch, type ImageDataset, type InputAdapter } from '../data';
 import type { TfModel } from '../model';
 import { SeededRandom } from '../rng';
@@ -144,7 +145,7 @@ export async function randomDirection(model: TfModel, random: SeededRandom): Pro
 
 /** A fixed set of held-out batches, made once and reused for every point. */
 interface Subset {
-  batches: { x: tf.Tensor; y: tf.Tensor2D }[];
+  batches: { x: tf.Tensor; y: tf.Tensor }[];
   samples: number;
 }
 
@@ -166,19 +167,20 @@ function makeSubset(dataset: ImageDataset, adapter: InputAdapter, samples: numbe
 async function evaluateSubset(model: TfModel, subset: Subset): Promise<{ loss: number; accuracy: number }> {
   let lossSum = 0;
   let correct = 0;
+  let positions = 1;
   for (const { x, y } of subset.batches) {
     const sums = tf.tidy(() => {
       const { logits } = model.forward(x, { training: false });
+      positions = positionsPerImage(logits);
       const loss = tf.neg(tf.sum(tf.mul(y, tf.logSoftmax(logits))));
-      const right = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32'));
-      return tf.stack([loss, right]);
+      return tf.stack([loss, correctCount(logits, y)]);
     });
     const [l, r] = await sums.data();
     sums.dispose();
     lossSum += l;
     correct += r;
   }
-  return { loss: lossSum / subset.samples, accuracy: correct / subset.samples };
+  return { loss: lossSum / (subset.samples * positions), accuracy: correct / (subset.samples * positions) };
 }
 
 /** The data a landscape is evaluated on: the model's data set, its input adaptation, the batch size. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { correctCount, positionsPerImage } from '../step';
 import { makeBatch, type ImageDataset, type InputAdapter } from '../data';
 import { TrainError } from '../errors';
 import type { TfModel } from '../model';
@@ -64,13 +65,15 @@ export async function gatedAccuracy(
   const batchSize = options.batch ?? 128;
   const nextFrame = options.nextFrame ?? (() => new Promise<void>((resolve) => setTimeout(resolve, 0)));
   let correct = 0;
+  let positions = 1;
   for (let start = 0; start < which.length; start += batchSize) {
     if (options.signal?.aborted) return undefined;
     const batch = makeBatch(dataset, dataset.test, which.subarray(start, start + batchSize), adapter);
     try {
       const right = tf.tidy(() => {
         const { logits } = model.forward(batch.x, { training: false, gates });
-        return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(batch.y, 1)), 'float32'));
+        positions = positionsPerImage(logits);
+        return correctCount(logits, batch.y);
       });
       correct += (await right.data())[0];
       right.dispose();
@@ -80,7 +83,7 @@ export async function gatedAccuracy(
     }
     await nextFrame();
   }
-  return correct / which.length;
+  return correct / (which.length * positions);
 }
 
 /**

@@ -95,6 +95,6 @@ export async function torchTrainCommand(options: TorchTrainCommandOptions): Prom
     options.err(`skipnet: ${result.message}`);
     return 1;
   }
-  if (!options.json && result.evaluation) options.out(finalLine(result.evaluation, result.steps, backend));
+  if (!options.json && result.evaluation) options.out(finalLine(result.evaluation, result.steps, backend, options.graph.training.dataset.kind === 'builtin' && options.graph.training.dataset.segmentation === true));
   return 0;
 }

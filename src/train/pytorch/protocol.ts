@@ -52,7 +52,7 @@ const result = object(
 );
 
 const schemas: Record<RunnerEvent['type'], Checker> = {
-  started: object({ type: literal('started'), backend: string(256), params: count, totalSteps: count, batch: count, notes: array(text, 100), replicas: count }),
+  started: object({ type: literal('started'), backend: string(256), params: count, totalSteps: count, batch: count, notes: array(text, 100), replicas: count }, { perPixel: boolean }),
   progress: object({
     type: literal('progress'),
     epoch: count,

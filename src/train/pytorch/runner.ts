@@ -8,7 +8,7 @@ import type { ModelGraph, TrainingConfig } from '../../core/graph';
 import { exportPyTorch } from '../../export/pytorch';
 import type { TrainResult } from '../engine';
 import { readCifar, type CifarFiles } from '../cifar';
-import { checkDataFits, checkTrainable, parseDataset, type ImageDataset } from '../dataset';
+import { checkDataFits, checkTrainable, datasetForTraining, parseDataset, type ImageDataset } from '../dataset';
 import { TrainError } from '../errors';
 import { initialParameters } from '../init';
 import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL } from '../schedule';
@@ -194,7 +194,9 @@ export class PyTorchTraining {
     const { graph } = options;
     const config = { ...graph.training, ...options.config };
     checkTrainable(graph, config);
-    const { dataset, source } = readRunData(options);
+    const read = readRunData(options);
+    const dataset = datasetForTraining(read.dataset, graph.training.dataset);
+    const { source } = read;
     const datasetName = dataset.name;
     const nproc = options.nproc ?? 1;
     if (!Number.isInteger(nproc) || nproc < 1) throw new TrainError(`nproc must be a whole number ≥ 1, not ${nproc}.`, 'unsupported');
@@ -219,7 +221,7 @@ export class PyTorchTraining {
       className: exported.className,
       dataset: source,
       nproc,
-      adapter: { flatten: adapter.flatten, height: adapter.modelShape[0], width: adapter.modelShape[1], channels: adapter.modelShape[2], padTop: adapter.padTop, padLeft: adapter.padLeft, mean: adapter.mean, std: adapter.std },
+      adapter: { flatten: adapter.flatten, height: adapter.modelShape[0], width: adapter.modelShape[1], channels: adapter.modelShape[2], padTop: adapter.padTop, padLeft: adapter.padLeft, mean: adapter.mean, std: adapter.std, segmentation: dataset.segmentation?.threshold ?? null },
       training: { epochs: config.epochs, batch: config.batch, optimizer: config.optimizer, lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay, seed: config.seed },
       maxSteps: options.maxSteps ?? null,
       statsInterval: options.statsInterval ?? DEFAULT_STATS_INTERVAL,

@@ -1,0 +1,60 @@
+// End to end: "Train here" on examples/unet_mnist.skipnet (dataset: mnist_segmentation) in VS Code (code-server)
+// in Chromium, on whatever backend 'auto' picks there, as train.e2e.test.ts does for mnist_resnet. The test's own
+// copy of the file uses a batch of 2 and statistics at every step, so the U-Net shows progress quickly.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { examplesDir, startVsCodeSession, type VsCodeSession } from './session';
+
+const TIMEOUT = 300_000;
+
+describe('SkipNet in VS Code: Train here on the skip-connection family', () => {
+  let session: VsCodeSession;
+
+  before(async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'skipnet-train-family-e2e-'));
+    const text = readFileSync(join(examplesDir, 'unet_mnist.skipnet'), 'utf8').replace(/batch: \d+/, 'batch: 2');
+    assert.match(text, /batch: 2\n/);
+    writeFileSync(join(folder, 'unet_mnist.skipnet'), text);
+    session = await startVsCodeSession({ name: 'train-family', folder, settings: { 'skipnet.training.statsInterval': 1 } });
+  });
+
+  after(async () => {
+    await session?.close();
+  });
+
+  it('unet_mnist: Train here trains per pixel — the step and loss change, pixel accuracy is shown, a node takes a statistic colour, Stop stops', async () => {
+    const { workbench, page } = session;
+    await workbench.openFile('unet_mnist.skipnet');
+    const lens = page.locator('.codelens-decoration a', { hasText: 'Train here' }).first();
+    await lens.waitFor({ state: 'visible', timeout: TIMEOUT });
+    await lens.click();
+
+    const frame = workbench.webviewFrame();
+    await frame.locator('#graph .node').first().waitFor({ timeout: TIMEOUT });
+    const stepText = frame.locator('#train-step');
+    // 60,000 images at a batch of 2.
+    await stepText.filter({ hasText: /^step \d+\/30000$/ }).waitFor({ timeout: TIMEOUT });
+    const firstStep = await stepText.textContent();
+    const firstLoss = await frame.locator('#train-loss').textContent();
+    assert.match(firstLoss ?? '', /^loss \d+(\.\d+)?$/);
+    assert.match((await frame.locator('#train-accuracy').textContent()) ?? '', /^pixel acc \d+(\.\d)?%$/);
+    await stepText.filter({ hasNotText: firstStep ?? '' }).waitFor({ timeout: TIMEOUT });
+    await frame.locator('#train-loss').filter({ hasNotText: firstLoss ?? '' }).waitFor({ timeout: TIMEOUT });
+
+    // Statistics at every step: the per-pixel classifier at the top of the decoder takes a colour.
+    const shape = frame.locator('[data-id="classes"] .shape');
+    await shape.evaluate((element, timeout) => new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + timeout;
+      const check = () => ((element as SVGElement).style.fill.includes('color-mix') ? resolve() : Date.now() > deadline ? reject(new Error('no statistic colour')) : setTimeout(check, 100));
+      check();
+    }), TIMEOUT);
+
+    await workbench.runCommand('SkipNet: Stop Training');
+    await frame.locator('#training[data-state="stopped"]').waitFor({ timeout: TIMEOUT });
+    await workbench.screenshot('unet-mnist-stopped');
+    assert.deepEqual(session.pageErrors, []);
+  });
+});
