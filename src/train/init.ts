@@ -7,7 +7,12 @@ import { SeededRandom } from './rng';
  * one seed starts both engines from the same weights. No tfjs here.
  */
 
-export type ParamRole = 'kernel' | 'bias' | 'gamma' | 'beta';
+/**
+ * What a parameter is to its layer: conv, patchify and dense `kernel` and `bias`; bn and layernorm `gamma` and
+ * `beta`; cls_token's `class_token` and pos_embed's `pos_embedding` (torchvision's names); attention's input
+ * projection (query, key and value side by side) and output projection (nn.MultiheadAttention's in_proj, out_proj).
+ */
+export type ParamRole = 'kernel' | 'bias' | 'gamma' | 'beta' | 'class_token' | 'pos_embedding' | 'in_proj_kernel' | 'in_proj_bias' | 'out_proj_kernel' | 'out_proj_bias';
 
 export interface InitialParameter {
   /** `${node id}/${role}`, as ModelParam names it. */
@@ -16,7 +21,9 @@ export interface InitialParameter {
   role: ParamRole;
   /**
    * TensorFlow.js layout: conv kernel [kh, kw, cin/groups, filters], dense kernel [in, units] (inputs in SkipNet's
-   * H, W, C flattening order), bias [filters | units], bn gamma/beta [channels].
+   * H, W, C flattening order; D for a sequence), bias [filters | units], bn and layernorm gamma/beta [channels | D],
+   * patchify kernel [patch, patch, C, dim], class_token [D], pos_embedding [T, D], attention in_proj_kernel [D, 3D]
+   * (PyTorch's in_proj_weight transposed), in_proj_bias [3D], out_proj_kernel [D, D] (transposed), out_proj_bias [D].
    */
   shape: number[];
   values: Float32Array;
@@ -28,7 +35,11 @@ export interface InitialParameter {
  * - conv kernel: normal with std √(2 / fan_in), fan_in = kh·kw·cin/groups (He et al. 2015, "Delving Deep into
  *   Rectifiers"); conv bias: 0; convtranspose alike with fan_in = kh·kw·filters/groups (kernel [kh, kw, filters/groups, cin]);
  * - dense kernel and bias: uniform in ±1/√fan_in (PyTorch's nn.Linear default bound);
- * - bn gamma 1, beta 0.
+ * - bn and layernorm gamma 1, beta 0;
+ * - the sequence layers as torchvision 0.14's VisionTransformer and PyTorch 1.13's nn.MultiheadAttention initialise
+ *   them: patchify (conv_proj) kernel truncated normal (cut at ±2) with std √(1 / fan_in), fan_in = C·patch², bias 0;
+ *   class_token 0; pos_embedding normal with std 0.02; attention in_proj xavier_uniform, bound √(6 / (D + 3D))
+ *   (Glorot & Bengio 2010, eq. 16), in_proj_bias 0, out_proj kernel as nn.Linear's (±1/√D), out_proj_bias 0.
  * Throws Error when a node's or an input's shape is unknown (check `graph.complete` first).
  */
 export function initialParameters(graph: ModelGraph, seed: number): InitialParameter[] {
@@ -71,14 +82,41 @@ export function initialParameters(graph: ModelGraph, seed: number): InitialParam
         break;
       }
       case 'dense': {
-        const fanIn = shapeOf(node.inputs[0])[0];
+        // A sequence T×D is read per token: fan_in is D.
+        const fanIn = shapeOf(node.inputs[0]).at(-1)!;
         const units = numberArg(node, 'units', 1);
         const bound = 1 / Math.sqrt(fanIn);
         add(node, 'kernel', [fanIn, units], () => (2 * random.next() - 1) * bound);
         if (node.args.bias === true) add(node, 'bias', [units], () => (2 * random.next() - 1) * bound);
         break;
       }
-      case 'bn': {
+      case 'patchify': {
+        const cin = shapeOf(node.inputs[0]).at(-1)!;
+        const patch = numberArg(node, 'patch', 1);
+        const dim = numberArg(node, 'dim', 1);
+        const std = Math.sqrt(1 / (cin * patch * patch));
+        add(node, 'kernel', [patch, patch, cin, dim], () => truncatedNormal(random, std));
+        add(node, 'bias', [dim], () => 0);
+        break;
+      }
+      case 'cls_token':
+        add(node, 'class_token', [shapeOf(node.id).at(-1)!], () => 0);
+        break;
+      case 'pos_embed':
+        add(node, 'pos_embedding', shapeOf(node.id), () => random.normal() * 0.02);
+        break;
+      case 'attention': {
+        const d = shapeOf(node.id).at(-1)!;
+        const xavier = Math.sqrt(6 / (d + 3 * d));
+        add(node, 'in_proj_kernel', [d, 3 * d], () => (2 * random.next() - 1) * xavier);
+        add(node, 'in_proj_bias', [3 * d], () => 0);
+        const bound = 1 / Math.sqrt(d);
+        add(node, 'out_proj_kernel', [d, d], () => (2 * random.next() - 1) * bound);
+        add(node, 'out_proj_bias', [d], () => 0);
+        break;
+      }
+      case 'bn':
+      case 'layernorm': {
         const channels = shapeOf(node.id).at(-1)!;
         add(node, 'gamma', [channels], () => 1);
         add(node, 'beta', [channels], () => 0);
@@ -89,6 +127,14 @@ export function initialParameters(graph: ModelGraph, seed: number): InitialParam
     }
   }
   return params;
+}
+
+/** A normal draw with this std, redrawn until it lies in [−2, 2] (torch.nn.init.trunc_normal_'s default a, b). */
+function truncatedNormal(random: SeededRandom, std: number): number {
+  for (;;) {
+    const value = random.normal() * std;
+    if (value >= -2 && value <= 2) return value;
+  }
 }
 
 function numberArg(node: GraphNode, name: string, fallback: number): number {

@@ -3,6 +3,7 @@ import { isSymbol, resolvePadding, type GraphNode, type ModelGraph, type Padding
 import { asMaps, avgPool, avgPoolCeil, batchNorm, ceilExtra, concatChannels, conv2d, convTranspose2d, dropoutRows, gelu, maxPool, softmaxAxis, upsample, zeroPadShortcut } from './ops';
 import { initialParameters, pairOf, type ParamRole } from './init';
 import { SeededRandom } from './rng';
+import { type AttentionDropout, denseLastAxis, layerNorm, meanTokens, patchify, prependClassToken, selectToken, selfAttention } from './sequenceOps';
 import { severalInputsError, TrainError } from './errors';
 
 export { pairOf, TrainError, type ParamRole };
@@ -92,11 +93,15 @@ function numberArg(node: GraphNode, name: string, fallback: number): number {
 }
 
 /**
- * The layer kinds this engine builds and trains (every case of `applyNode`, plus the input). The sequence layers
- * (patchify, attention, layernorm, tokens) are counted, drawn and exported, but not built here: a model that uses
- * one is refused when it is built, before any variable exists, instead of at its first forward pass.
+ * The layer kinds this engine builds and trains (every case of `applyNode`, plus the input), the sequence layers of
+ * the Vision Transformer (patchify, cls_token, pos_embed, layernorm, attention, token, mean_tokens) included. A
+ * model with another kind is refused when it is built, before any variable exists, instead of at its first forward pass.
  */
-export const TRAINABLE_KINDS: ReadonlySet<string> = new Set(['input', 'conv', 'convtranspose', 'dense', 'bn', 'relu', 'leakyrelu', 'gelu', 'sigmoid', 'tanh', 'softmax', 'relu6', 'silu', 'hardswish', 'hardsigmoid', 'upsample', 'maxpool', 'avgpool', 'gap', 'flatten', 'dropout', 'identity', 'zeropad', 'add', 'concat', 'mul', 'gate']);
+export const TRAINABLE_KINDS: ReadonlySet<string> = new Set([
+  'input', 'conv', 'convtranspose', 'dense', 'bn', 'relu', 'leakyrelu', 'gelu', 'sigmoid', 'tanh', 'softmax', 'relu6', 'silu', 'hardswish', 'hardsigmoid',
+  'upsample', 'maxpool', 'avgpool', 'gap', 'flatten', 'dropout', 'identity', 'zeropad', 'add', 'concat', 'mul', 'gate',
+  'patchify', 'cls_token', 'pos_embed', 'layernorm', 'attention', 'token', 'mean_tokens',
+]);
 
 export class TfModel {
   readonly params: ModelParam[] = [];
@@ -237,12 +242,37 @@ export class TfModel {
         if (bias) y = tf.add(y, bias);
         return y;
       }
-      case 'dense': {
-        let y: tf.Tensor = tf.matMul(x as tf.Tensor2D, this.weight(node, 'kernel') as tf.Tensor2D);
-        const bias = this.weight(node, 'bias');
-        if (bias) y = tf.add(y, bias);
-        return y;
+      case 'dense':
+        // On a sequence, per token (nn.Linear on the last axis).
+        return denseLastAxis(x, this.weight(node, 'kernel') as tf.Tensor2D, this.weight(node, 'bias') as tf.Tensor1D | undefined);
+      case 'patchify':
+        return patchify(x as tf.Tensor4D, this.weight(node, 'kernel') as tf.Tensor4D, this.weight(node, 'bias') as tf.Tensor1D);
+      case 'cls_token':
+        return prependClassToken(x as tf.Tensor3D, this.weight(node, 'class_token') as tf.Tensor1D);
+      case 'pos_embed':
+        return tf.add(x, this.weight(node, 'pos_embedding')!);
+      case 'layernorm':
+        return layerNorm(x, this.weight(node, 'gamma') as tf.Tensor1D, this.weight(node, 'beta') as tf.Tensor1D, numberArg(node, 'eps', 1e-5));
+      case 'attention': {
+        const p = numberArg(node, 'dropout', 0);
+        let dropout: AttentionDropout | undefined;
+        if (options.training && p > 0) {
+          const seed = options.dropoutSeeds?.get(node.id) ?? (options.random ?? new SeededRandom(1)).int();
+          options.dropoutSeeds?.set(node.id, seed);
+          dropout = { p, seed, start: options.rows?.start ?? 0, total: options.rows?.total ?? x.shape[0] };
+        }
+        const weights = {
+          inKernel: this.weight(node, 'in_proj_kernel') as tf.Tensor2D,
+          inBias: this.weight(node, 'in_proj_bias') as tf.Tensor1D,
+          outKernel: this.weight(node, 'out_proj_kernel') as tf.Tensor2D,
+          outBias: this.weight(node, 'out_proj_bias') as tf.Tensor1D,
+        };
+        return selfAttention(x as tf.Tensor3D, numberArg(node, 'heads', 1), weights, dropout);
       }
+      case 'token':
+        return selectToken(x as tf.Tensor3D, numberArg(node, 'index', 0));
+      case 'mean_tokens':
+        return meanTokens(x as tf.Tensor3D);
       case 'bn': {
         const running = this.runningFor(node.id);
         const result = batchNorm(x, this.weight(node, 'gamma')!, this.weight(node, 'beta')!, running, running.eps, options.training);

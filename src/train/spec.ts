@@ -46,6 +46,14 @@ export function resolvedArgs(node: GraphNode): GraphSpecNode['args'] {
       return { channels: num('channels', 0), stride: num('stride', 1) };
     case 'dropout':
       return { p: num('p', 0.5) };
+    case 'patchify':
+      return { patch: num('patch', 1), dim: num('dim', 1) };
+    case 'layernorm':
+      return { eps: num('eps', 1e-5) };
+    case 'attention':
+      return { heads: num('heads', 1), dropout: num('dropout', 0) };
+    case 'token':
+      return { index: num('index', 0) };
     default:
       return {};
   }

@@ -5,7 +5,8 @@ Reads a JSON spec written by test/unit/train-reference.test.ts: the model's node
 resolved numeric arguments), its weights as exported from tfjs (NHWC layouts), one input batch (NHWC)
 and labels. Rebuilds the same network with torch.nn.functional in float64 (NCHW), runs one training
 forward and backward pass with cross-entropy, and prints JSON: the loss, the L2 norm of every
-parameter's gradient, and the norm of the gradient at every add input and concat output.
+parameter's gradient, and the norm of the gradient at every add input and concat output; with "full": true in
+the spec also every gradient value (tfjs layouts).
 
 Usage: /usr/bin/python3 test/reference/grad_norms.py SPEC.json
 """
@@ -46,6 +47,10 @@ def main(path):
         "grads": {name: p.grad.norm().item() for name, p in params.items() if p.requires_grad},
         "merges": {key: t.grad.norm().item() for key, t in watched.items()},
     }
+    if spec.get("full"):
+        # Every gradient value in the tfjs layout the weights came in (4-D kernels back to [kh, kw, cin, cout]).
+        result["values"] = {name: (p.grad.permute(2, 3, 1, 0) if p.grad.dim() == 4 else p.grad).reshape(-1).tolist()
+                            for name, p in params.items() if p.requires_grad}
     print(json.dumps(result))
 
 

@@ -132,6 +132,27 @@ def forward(nodes, params, x, watch=None):
             y = torch.cat(ins, dim=1)
             if watch:
                 y = watch(f"concat:{nid}", y)
+        elif kind == "patchify":
+            # torchvision's conv_proj, then the grid row by row as tokens: (N, C, H, W) -> (N, T, dim).
+            y = F.conv2d(x_in, params[f"{pid}/kernel"], params[f"{pid}/bias"], stride=a["patch"]).flatten(2).transpose(1, 2)
+        elif kind == "cls_token":
+            token = params[f"{pid}/class_token"].reshape(1, 1, -1).expand(x_in.shape[0], -1, -1)
+            y = torch.cat([token, x_in], dim=1)
+        elif kind == "pos_embed":
+            y = x_in + params[f"{pid}/pos_embedding"]
+        elif kind == "layernorm":
+            y = F.layer_norm(x_in, (x_in.shape[-1],), params[f"{pid}/gamma"], params[f"{pid}/beta"], a["eps"])
+        elif kind == "attention":
+            # PyTorch's own multi-head attention (sequence first), kernels [in, out] transposed to its [out, in].
+            seq = x_in.transpose(0, 1)
+            y = F.multi_head_attention_forward(
+                seq, seq, seq, x_in.shape[-1], a["heads"], params[f"{pid}/in_proj_kernel"].t(), params[f"{pid}/in_proj_bias"],
+                None, None, False, a["dropout"], params[f"{pid}/out_proj_kernel"].t(), params[f"{pid}/out_proj_bias"],
+                training=True, need_weights=False)[0].transpose(0, 1)
+        elif kind == "token":
+            y = x_in[:, a["index"]]
+        elif kind == "mean_tokens":
+            y = x_in.mean(dim=1)
         else:
             raise SystemExit(f"skipnet_torch: unsupported layer kind {kind}")
         values[nid] = y

@@ -62,6 +62,26 @@ model tied(9x9x3) {
   shared(f) -> relu -> dense(10)
 }`;
 
+// Every sequence layer of the Vision Transformer: patch tokens, class token, position embedding, two pre-norm
+// encoder blocks (layernorm, attention, residual adds, dense per token), then the class token and the mean of all
+// tokens side by side into the head.
+const SEQUENCE = `
+block encoder(heads) {
+  ln_1: layernorm(eps=1e-6)
+  attention(heads)
+  x: add(_, in)
+  layernorm
+  dense(16) -> gelu -> dense(8)
+  add(_, x)
+}
+model sequence(9x9x3) {
+  patchify(3, 8) -> cls_token() -> pos_embed()
+  first: encoder(2)
+  encoder(4) -> layernorm -> cls: token(0)
+  mean: first -> mean_tokens
+  concat(cls, mean) -> dense(10)
+}`;
+
 function torchAvailable(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 }
@@ -87,9 +107,11 @@ async function tfjsGradients(model: TfModel, input: tf.Tensor, labels: number[])
     true,
   );
   const norms = await Promise.all(grads.map((g) => (g ? tf.norm(g).data() : Promise.resolve(Float32Array.of(0)))));
+  const values = await Promise.all(model.params.map((p, i) => (grads[i] ? grads[i].data() : Promise.resolve(new Float32Array(p.variable.size)))));
   const result = {
     loss: (await value.data())[0],
     grads: Object.fromEntries(model.params.map((p, i) => [p.name, norms[i][0]])),
+    values: Object.fromEntries(model.params.map((p, i) => [p.name, Array.from(values[i])])),
     merges: Object.fromEntries(probeKeys.map((key, i) => {
       const [kind, id, k] = key.split(':');
       return [kind === 'node' ? `concat:${id}` : `add:${id}:${k}`, norms[model.params.length + i][0]];
@@ -104,13 +126,18 @@ async function tfjsGradients(model: TfModel, input: tf.Tensor, labels: number[])
  * convolution, upsampling, ceil pooling, squeeze-and-excitation mul, Highway gate, relu6, silu, hardswish,
  * hardsigmoid, softmax over an axis), each with the least number of parameters it must hold.
  */
-const MODELS: [string, string, number][] = [
-  ['ResNet and DenseNet layers', MODEL, 30],
-  ['the skip-connection family', EVERY_NEW_LAYER.replace('every_new(9x9x4)', 'every_new(9x9x3)'), 14],
-  ['tied (shared) weights', TIED, 8],
+const MODELS: [string, string, number, boolean][] = [
+  ['ResNet and DenseNet layers', MODEL, 30, false],
+  ['the skip-connection family', EVERY_NEW_LAYER.replace('every_new(9x9x4)', 'every_new(9x9x3)'), 14, false],
+  ['tied (shared) weights', TIED, 8, false],
+  // Here every gradient value is compared too, not only each parameter's norm.
+  ['every sequence layer (ViT)', SEQUENCE, 28, true],
 ];
 
-for (const [backend, [what, text, minParams]] of (['cpu', 'wasm'] as PortableBackend[]).flatMap((b) => MODELS.map((m) => [b, m] as const))) {
+/** Roles drawn at random before the comparison (their initial values are constants: zeros, ones, or a small std). */
+const RANDOMISED = new Set(['gamma', 'beta', 'bias', 'class_token', 'pos_embedding', 'in_proj_bias', 'out_proj_bias']);
+
+for (const [backend, [what, text, minParams, full]] of (['cpu', 'wasm'] as PortableBackend[]).flatMap((b) => MODELS.map((m) => [b, m] as const))) {
   test(`per-layer gradient norms of ${what} on ${backend} match PyTorch autograd to 1e-4 relative`, async () => {
     // Like the export test: a missing reference is a failure with the fix in the message, never a silent skip.
     if (!torchAvailable()) assert.fail('PyTorch (Debian python3-torch) is missing: apt-get install -y python3-torch (.ci/run installs it)');
@@ -121,7 +148,7 @@ for (const [backend, [what, text, minParams]] of (['cpu', 'wasm'] as PortableBac
     // Non-trivial bn parameters and running statistics, so that every weight matters.
     model.loadWeights(
       Object.fromEntries(
-        [...model.params.filter((p) => p.role === 'gamma' || p.role === 'beta' || p.role === 'bias')].map((p) => [
+        [...model.params.filter((p) => RANDOMISED.has(p.role))].map((p) => [
           p.name,
           Array.from({ length: p.variable.size }, () => (p.role === 'gamma' ? 1 + 0.3 * random.normal() : 0.2 * random.normal())),
         ]),
@@ -140,6 +167,7 @@ for (const [backend, [what, text, minParams]] of (['cpu', 'wasm'] as PortableBac
         weights: await model.exportWeights(),
         input: { shape: [batch, 9, 9, 3], values: inputValues },
         labels,
+        full,
       };
       writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
       const run = spawnSync(PYTHON, [SCRIPT, join(dir, 'spec.json')], { encoding: 'utf8' });
@@ -158,6 +186,16 @@ for (const [backend, [what, text, minParams]] of (['cpu', 'wasm'] as PortableBac
       assert.deepEqual(mismatches, []);
       assert.deepEqual(Object.keys(ours.merges).sort(), Object.keys(theirs.merges).sort());
       for (const [key, norm] of Object.entries(theirs.merges)) assert.ok(relative(ours.merges[key], norm) < 1e-4, `${key}: tfjs ${ours.merges[key]} vs PyTorch ${norm}`);
+      if (full) {
+        // ‖g_tfjs − g_PyTorch‖ / ‖g_PyTorch‖ for each parameter, over all of its values.
+        const reference = theirs.values;
+        const off = Object.entries(ours.values).filter(([name, values]) => {
+          const theirValues = reference[name];
+          const difference = Math.hypot(...values.map((v, i) => v - theirValues[i]));
+          return values.length !== theirValues.length || difference / Math.max(Math.hypot(...theirValues), 1e-8) >= 1e-4;
+        });
+        assert.deepEqual(off.map(([name]) => name), []);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
       input.dispose();

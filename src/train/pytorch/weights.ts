@@ -26,7 +26,20 @@ const TORCH_NAMES: Readonly<Record<string, Readonly<Partial<Record<ParamRole | '
   convtranspose: { kernel: 'weight', bias: 'bias' },
   dense: { kernel: 'weight', bias: 'bias' },
   bn: { gamma: 'weight', beta: 'bias', running_mean: 'running_mean', running_var: 'running_var' },
+  // The sequence modules of src/export/sequenceModules.ts (torchvision 0.14's names where it has the layer).
+  patchify: { kernel: 'proj.weight', bias: 'proj.bias' },
+  cls_token: { class_token: 'class_token' },
+  pos_embed: { pos_embedding: 'pos_embedding' },
+  layernorm: { gamma: 'weight', beta: 'bias' },
+  attention: { in_proj_kernel: 'in_proj_weight', in_proj_bias: 'in_proj_bias', out_proj_kernel: 'out_proj.weight', out_proj_bias: 'out_proj.bias' },
 };
+
+/** A row-major [rows, cols] matrix transposed: a tfjs [in, out] kernel as PyTorch's [out, in] weight. */
+function transposed(values: ArrayLike<number>, rows: number, cols: number, order: Int32Array | null = null): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let o = 0; o < cols; o++) for (let j = 0; j < rows; j++) out[o * rows + j] = values[(order ? order[j] : j) * cols + o];
+  return out;
+}
 
 /** A tensor of the exported module's state_dict: its key, shape and values in PyTorch's layout (row-major). */
 export interface TorchTensor {
@@ -98,7 +111,7 @@ export function torchTensors(graph: ModelGraph, weights: readonly SkipNetWeight[
     const role = name.slice(cut + 1);
     const node = graph.nodeById.get(id);
     const torchName = node ? Object.entries(TORCH_NAMES[node.kind] ?? {}).find(([r]) => r === role)?.[1] : undefined;
-    if (!node || torchName === undefined || (role === 'bias' && node.args.bias !== true)) throw new TrainError(`No parameter named ${name} in model ${graph.name}.`, 'unsupported');
+    if (!node || torchName === undefined || (role === 'bias' && node.kind !== 'patchify' && node.args.bias !== true)) throw new TrainError(`No parameter named ${name} in model ${graph.name}.`, 'unsupported');
     const size = shape.reduce((a, b) => a * b, 1);
     if (values.length !== size) throw new TrainError(`${name} has ${size} values, not ${values.length}.`, 'unsupported');
     const key = `${modulePath(id)}.${torchName}`;
@@ -109,7 +122,7 @@ export function torchTensors(graph: ModelGraph, weights: readonly SkipNetWeight[
     }
     const order = flatInput ? (orders.get(input) ?? null) : null;
     // A convtranspose kernel [kh, kw, filters/groups, cin] goes to PyTorch's (cin, filters/groups, kh, kw) the same way.
-    if ((node.kind === 'conv' || node.kind === 'convtranspose') && role === 'kernel') {
+    if ((node.kind === 'conv' || node.kind === 'convtranspose' || node.kind === 'patchify') && role === 'kernel') {
       const [kh, kw, cin, cout] = shape;
       const out = new Float32Array(size);
       for (let o = 0; o < cout; o++)
@@ -117,12 +130,12 @@ export function torchTensors(graph: ModelGraph, weights: readonly SkipNetWeight[
           for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((o * cin + i) * kh + y) * kw + x] = values[((y * kw + x) * cin + i) * cout + o];
       return { key, shape: [cout, cin, kh, kw], values: out };
     }
-    if (node.kind === 'dense' && role === 'kernel') {
+    if ((node.kind === 'dense' && role === 'kernel') || role === 'in_proj_kernel' || role === 'out_proj_kernel') {
       const [fanIn, units] = shape;
-      const out = new Float32Array(size);
-      for (let o = 0; o < units; o++) for (let j = 0; j < fanIn; j++) out[o * fanIn + j] = values[(order ? order[j] : j) * units + o];
-      return { key, shape: [units, fanIn], values: out };
+      return { key, shape: [units, fanIn], values: transposed(values, fanIn, units, order) };
     }
+    // nn.Parameter(1, 1, D) and (1, T, D): the batch axis PyTorch broadcasts over.
+    if (role === 'class_token' || role === 'pos_embedding') return { key, shape: [1, ...(role === 'class_token' ? [1] : []), ...shape], values: Float32Array.from(values) };
     // bn on flat features: per-feature vectors follow the input's order; everything else keeps its layout.
     const permute = node.kind === 'bn' && order !== null;
     return { key, shape: [...shape], values: permute ? Float32Array.from(order, (j) => values[j]) : Float32Array.from(values) };
