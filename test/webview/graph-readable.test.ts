@@ -1,5 +1,5 @@
 /**
- * Readable pictures in the graph webview: the legend explains every mark and stays clear of the minimap,
+ * Readable pictures in the graph webview: the legend explains every mark and stays clear of the minimap (and, after Fit, of every node),
  * an add node's text stays inside its ellipse, the tooltip never covers the node it describes, and a click
  * inside a repeated block keeps the clicked instance on screen when the editor highlights every instance.
  */
