@@ -1,11 +1,12 @@
 /**
- * Readable pictures in the graph webview: the legend explains every mark and stays clear of the minimap,
+ * Readable pictures in the graph webview: the legend explains every mark and stays clear of the minimap (and, after Fit, of every node),
  * an add node's text stays inside its ellipse, the tooltip never covers the node it describes, and a click
  * inside a repeated block keeps the clicked instance on screen when the editor highlights every instance.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DOC_URI, examplePayload, useBrowser, openWebview, type WebviewPage } from './harness';
+import { exampleNames } from '../support/examples';
 
 const browser = useBrowser();
 
@@ -121,3 +122,26 @@ test('clicking a layer inside a repeated block keeps that instance on screen whe
   assert.deepEqual(afterwards, before, 'the view did not move');
   await w.page.context().close();
 });
+
+for (const [width, height] of [[800, 600], [1280, 800]]) {
+  test(`after Fit at ${width}×${height}, the legend covers no node and not the minimap, for every example`, async () => {
+    const w = await openWebview(browser(), undefined, { width, height });
+    const covered: string[] = [];
+    let version = 1;
+    for (const name of exampleNames().map((file) => file.replace(/\.skipnet$/, ''))) {
+      await w.init(examplePayload(name), version++);
+      await w.page.locator('#fit').click();
+      const found = await w.page.evaluate(() => {
+        const legend = document.getElementById('legend')!.getBoundingClientRect();
+        const hits = (r: DOMRect): boolean => r.width > 0 && Math.min(r.right, legend.right) - Math.max(r.left, legend.left) > 0.5 && Math.min(r.bottom, legend.bottom) - Math.max(r.top, legend.top) > 0.5;
+        const nodes = [...document.querySelectorAll<SVGGElement>('#graph .nodes .node')].filter((g) => hits(g.getBoundingClientRect())).map((g) => g.dataset.id ?? '');
+        const minimap = document.getElementById('minimap')!;
+        return { nodes, minimap: minimap.classList.contains('visible') && hits(minimap.getBoundingClientRect()), count: document.querySelectorAll('#graph .nodes .node').length, legendHeight: legend.height };
+      });
+      assert.ok(found.count > 0 && found.legendHeight > 10, `${name}: drawn with its legend`);
+      covered.push(...found.nodes.map((id) => `${name}: ${id}`), ...(found.minimap ? [`${name}: minimap`] : []));
+    }
+    assert.deepEqual(covered, []);
+    await w.page.context().close();
+  });
+}

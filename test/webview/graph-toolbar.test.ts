@@ -1,7 +1,7 @@
 /**
  * The graph view's toolbar and exports: secondary actions only, groups that never split when the row
  * wraps, fit-to-width for long models, a layout-direction toggle that exports follow, and exported
- * pictures without the view's +/− toggles.
+ * pictures without the view's +/− toggles, wrapped into columns on request.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -69,5 +69,23 @@ test('direction toggle: left to right on screen and in the export; exports carry
   assert.equal((right.match(/class="toggle"/g) ?? []).length, 0);
   assert.ok(svgSize(right).width > 5 * svgSize(right).height, `left-to-right export ${JSON.stringify(svgSize(right))}`);
   assert.equal((right.match(/class="node /g) ?? []).length, 78);
+  await w.page.context().close();
+});
+
+test('Wrap: resnet20 exports as columns of about 3:2 instead of a tall strip, every layer once, no toggles', async () => {
+  const w = await openWebview(browser());
+  await w.init(examplePayload('resnet20'));
+  const plain = await exportSvg(w, 1);
+  const strip = svgSize(plain);
+  assert.ok(strip.height / strip.width > 8, `unwrapped: ${strip.width}×${strip.height}`);
+  await w.page.locator('#export-wrap').click();
+  const svg = await exportSvg(w, 2);
+  const wrapped = svgSize(svg);
+  assert.ok(wrapped.width / wrapped.height > 1 && wrapped.width / wrapped.height < 2.4, `wrapped: ${wrapped.width}×${wrapped.height}`);
+  const ids = [...svg.matchAll(/<g class="node [^"]*" data-id="([^"]*)"/g)].map((m) => m[1]);
+  assert.equal(new Set(ids).size, ids.length, 'no layer drawn twice');
+  assert.deepEqual(ids.slice().sort(), [...plain.matchAll(/<g class="node [^"]*" data-id="([^"]*)"/g)].map((m) => m[1]).sort(), 'the layers of the unwrapped picture, each once');
+  assert.ok(svg.includes('class="edge connector"'), 'edges joined across the cuts');
+  assert.equal(svg.includes('class="toggle"'), false);
   await w.page.context().close();
 });

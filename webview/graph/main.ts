@@ -14,6 +14,7 @@ import { StalenessFilter, validateHostMessage } from '../../src/protocol/validat
 import { GRAPH_CSS } from '../../src/drawing/graph-styles';
 import css from '../shared/styles.css';
 import { buildSvgText, svgToPngBase64 } from './export';
+import { wrapDrawing } from '../../src/drawing/wrap';
 import { GraphView } from './graph-view';
 import { LayoutClient, startLayoutWorker } from './layout-client';
 import { paintStatistics, registerTrainingController, trainingController } from '../training/hook';
@@ -77,6 +78,7 @@ const expandButton = custom('vscode-button', { id: 'expand-all', secondary: '' }
 const collapseButton = custom('vscode-button', { id: 'collapse-all', secondary: '' }, 'Collapse all', blockGroup);
 const exportGroup = element('span', { class: 'group', role: 'group', 'aria-label': 'Export' }, toolbar);
 const printBox = custom('vscode-checkbox', { id: 'print-theme', title: 'Export dark ink on white' }, 'Print theme', exportGroup);
+const wrapBox = custom('vscode-checkbox', { id: 'export-wrap', title: 'Export a long top-down graph cut into side-by-side columns (about 3:2), edges joined across the cuts' }, 'Wrap', exportGroup);
 const svgButton = custom('vscode-button', { id: 'export-svg', secondary: '', title: 'Export the graph as SVG, in the direction shown' }, 'Export SVG', exportGroup);
 const pngButton = custom('vscode-button', { id: 'export-png', secondary: '', title: 'Export the graph as PNG, in the direction shown' }, 'Export PNG', exportGroup);
 
@@ -207,9 +209,10 @@ function showAnswers(): void {
 async function exportGraph(format: ExportFormat, theme: ExportTheme): Promise<string> {
   const rendering = view?.currentRendering;
   if (!rendering) throw new Error('there is no graph to export yet');
-  const svgText = buildSvgText(rendering.drawing, theme);
+  const drawing = (wrapBox as unknown as { checked: boolean }).checked ? wrapDrawing(rendering.drawing) : rendering.drawing;
+  const svgText = buildSvgText(drawing, theme);
   if (format === 'svg') return svgText;
-  return svgToPngBase64(svgText, rendering.width + 32, rendering.height + 32);
+  return svgToPngBase64(svgText, drawing.width + 32, drawing.height + 32);
 }
 
 async function exportAndSend(format: ExportFormat, theme: ExportTheme, requestId: number): Promise<void> {

@@ -69,11 +69,26 @@ export class Viewport {
     this.apply();
   }
 
+  /**
+   * Shows the whole graph above the band the legend takes at the bottom of the view (however many lines
+   * it wraps to at this width), so no node sits under the legend; the minimap is hidden then, the whole
+   * graph being on screen.
+   */
   fit(): void {
-    const { width, height } = this.size();
-    if (!this.contentWidth || !this.contentHeight || !width || !height) return;
+    const { width } = this.size();
+    const height = this.size().height - this.legendBand();
+    if (!this.contentWidth || !this.contentHeight || !width || height <= 24) return;
     const scale = clamp(Math.min((width - 24) / this.contentWidth, (height - 24) / this.contentHeight, 1.5), MIN_SCALE, MAX_SCALE);
     this.set({ scale, x: (width - this.contentWidth * scale) / 2, y: Math.max(12, (height - this.contentHeight * scale) / 2) });
+  }
+
+  /** Height of the view's bottom band the legend covers, px, from the legend's top to the view's bottom; 0 without one. */
+  private legendBand(): number {
+    const legend = this.svg.parentElement?.querySelector<HTMLElement>(':scope > #legend');
+    if (!legend || legend.offsetParent === null) return 0;
+    const view = this.svg.getBoundingClientRect();
+    const box = legend.getBoundingClientRect();
+    return box.height > 0 ? Math.max(0, view.bottom - box.top) : 0;
   }
 
   /**

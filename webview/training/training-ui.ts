@@ -3,14 +3,15 @@
  * (epoch, step, images/s, ETA), loss and accuracy curves, input-adaptation notes, errors, and the
  * statistics overlay on the graph. Starting goes through the host (`trainingRequest` → `startTraining`,
  * which carries the file's text, the settings and the data); the runtime (train.js, TensorFlow.js) is
- * loaded on the first run. Progress goes back to the host for the status bar.
+ * loaded on the first run. Progress goes back to the host for the status bar. The row's elements and the
+ * progress feed (fields, curves, status bar) live in progress-row.ts; this file keeps the run lifecycle.
  */
-import { formatLoss, type TrainingBackendChoice, type TrainingEngineChoice, type TrainingEngineInfo, type TrainingProgress, type TrainingRun, type WebviewToHost } from '../../src/protocol/messages';
-import type { ProgressEvent } from '../../src/train/engine';
+import type { TrainingBackendChoice, TrainingEngineChoice, TrainingEngineInfo, TrainingRun, WebviewToHost } from '../../src/protocol/messages';
 import type { TrainingStatistics } from '../../src/train/stats';
 import type { Rendering } from '../shared/render';
 import { LineChart } from './charts';
 import { HostRun } from './host-run';
+import { button, buildControls, type ButtonName, type FieldName, ProgressFeed, span } from './progress-row';
 import { PathGradientChart } from './path-chart';
 import type { RunHandle, RunOptions, RuntimeEvent, TrainingRuntime } from './runtime-api';
 import { StatisticsOverlay } from '../statistics/overlay';
@@ -41,7 +42,6 @@ export interface TrainingUiOptions {
   wasmBase: string;
 }
 
-const PROGRESS_POST_MS = 250;
 /**
  * Most training workers a run uses on a CPU backend: each holds its own copy of the model and optimizer,
  * and the gain per worker shrinks as the slices get small.
@@ -50,28 +50,6 @@ export const MAX_TRAINING_WORKERS = 4;
 
 const ACTIVE: readonly TrainingState[] = ['requested', 'loading', 'running', 'paused', 'stopping'];
 
-function button(id: string, label: string, parent: HTMLElement, secondary = true): HTMLElement {
-  const el = document.createElement('vscode-button');
-  el.id = id;
-  if (secondary) el.setAttribute('secondary', '');
-  el.textContent = label;
-  parent.appendChild(el);
-  return el;
-}
-
-function span(id: string, parent: HTMLElement, className = ''): HTMLElement {
-  const el = document.createElement('span');
-  el.id = id;
-  if (className) el.className = className;
-  parent.appendChild(el);
-  return el;
-}
-
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds <= 0) return '—';
-  const s = Math.round(seconds);
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
 
 export class TrainingUi {
   readonly root: HTMLElement;
@@ -81,15 +59,15 @@ export class TrainingUi {
   private endedRun: { handle: RunHandle; step: number } | null = null;
   private runVersion = -1;
   private backend = '';
-  private lastPost = 0;
-  private readonly buttons: Record<'start' | 'pause' | 'resume' | 'stop', HTMLElement>;
+  private readonly buttons: Record<ButtonName, HTMLElement>;
   private readonly backendSelect: HTMLSelectElement;
   private readonly engineSelect: HTMLSelectElement;
   private readonly engineInfo: HTMLElement;
   private readonly useBrowser: HTMLElement;
   /** Runs the host trains (PyTorch), by id, from their startTraining until their end (a replaced one still winds down). */
   private readonly hostRuns = new Map<number, HostRun>();
-  private readonly fields: Record<'backend' | 'epoch' | 'step' | 'speed' | 'eta' | 'loss' | 'accuracy' | 'message' | 'notes', HTMLElement>;
+  private readonly fields: Record<FieldName, HTMLElement>;
+  private readonly feed: ProgressFeed;
   private readonly lossChart: LineChart;
   private readonly pathChart: PathGradientChart;
   private readonly accuracyChart: LineChart;
@@ -100,64 +78,13 @@ export class TrainingUi {
   private lesionRunning = false;
   readonly landscape: LandscapePanel;
   private modelName = '';
-  private smoothedLoss: number | null = null;
-  private smoothedAccuracy: number | null = null;
-  /** The newest progress event the row and the status bar have not shown yet. */
-  private pendingProgress: ProgressEvent | null = null;
-  private progressTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: TrainingUiOptions) {
     const root = (this.root = document.createElement('div'));
     root.id = 'training';
     root.setAttribute('aria-label', 'Training');
     options.parent.appendChild(root);
-    const controls = document.createElement('div');
-    controls.className = 'training-row';
-    root.appendChild(controls);
-    this.buttons = {
-      start: button('train-start', 'Train', controls, false),
-      pause: button('train-pause', 'Pause', controls),
-      resume: button('train-resume', 'Resume', controls),
-      stop: button('train-stop', 'Stop', controls),
-    };
-    const backendLabel = document.createElement('label');
-    backendLabel.textContent = 'Backend ';
-    this.backendSelect = document.createElement('select');
-    this.backendSelect.id = 'train-backend';
-    this.backendSelect.title = 'TensorFlow.js backend for the next run (the setting skipnet.training.backend unless chosen here)';
-    for (const [value, label] of [['', 'from settings'], ['auto', 'auto'], ['webgpu', 'WebGPU'], ['webgl', 'WebGL'], ['wasm', 'WASM'], ['cpu', 'CPU']]) {
-      const option = document.createElement('option');
-      option.value = value;
-      option.textContent = label;
-      this.backendSelect.appendChild(option);
-    }
-    backendLabel.appendChild(this.backendSelect);
-    controls.appendChild(backendLabel);
-    const engineLabel = document.createElement('label');
-    engineLabel.textContent = 'Engine ';
-    this.engineSelect = document.createElement('select');
-    this.engineSelect.id = 'train-engine';
-    this.engineSelect.title = 'Training engine for the next run (the setting skipnet.train.engine unless chosen here)';
-    for (const [value, label] of [['', 'from settings'], ['browser', 'browser (TensorFlow.js)'], ['pytorch', 'PyTorch'], ['auto', 'auto']]) {
-      const option = document.createElement('option');
-      option.value = value;
-      option.textContent = label;
-      this.engineSelect.appendChild(option);
-    }
-    engineLabel.appendChild(this.engineSelect);
-    controls.appendChild(engineLabel);
-    this.fields = {
-      backend: span('train-backend-used', controls, 'pill'),
-      epoch: span('train-epoch', controls),
-      step: span('train-step', controls),
-      speed: span('train-speed', controls),
-      eta: span('train-eta', controls),
-      loss: span('train-loss', controls),
-      accuracy: span('train-accuracy', controls),
-      message: span('train-message', root, 'training-message'),
-      notes: span('train-notes', root, 'training-notes'),
-    };
-    this.fields.message.setAttribute('role', 'status');
+    ({ buttons: this.buttons, backendSelect: this.backendSelect, engineSelect: this.engineSelect, fields: this.fields } = buildControls(root));
     // Which engine the next run uses and why ("PyTorch 1.13 at /usr/bin/python3, cpu"), and PyTorch's speed-up.
     this.engineInfo = span('train-engine-info', root, 'training-notes');
     this.useBrowser = button('train-use-browser', 'Train in the browser instead', root);
@@ -177,6 +104,7 @@ export class TrainingUi {
     ], [0, 1]);
     this.accuracyChart.element.id = 'chart-accuracy';
     this.pathChart = new PathGradientChart(charts);
+    this.feed = new ProgressFeed({ root, fields: this.fields, lossChart: this.lossChart, accuracyChart: this.accuracyChart, post: (message) => options.post(message), backend: () => this.backend, perPixel: () => this.perPixel });
     const statisticsPanel = document.createElement('div');
     statisticsPanel.id = 'statistics-panel';
     charts.appendChild(statisticsPanel);
@@ -388,7 +316,7 @@ export class TrainingUi {
         if (this.state === 'loading') this.setState('running');
         break;
       case 'progress':
-        this.onProgress(event);
+        this.feed.progress(event);
         break;
       case 'memory':
         this.root.dataset.tensors = String(event.tensors);
@@ -411,7 +339,7 @@ export class TrainingUi {
         // The engine itself holds the run here (the bar says paused as soon as Pause is pressed; a step in flight
         // may still finish): tests and the tensor count read at this point.
         this.root.dataset.pausedStep = String(event.step);
-        this.showProgress();
+        this.feed.flush();
         this.setState('paused');
         this.landscape.setTargets([{ label: this.modelName || 'model', send: (action) => handle.landscape(action) }]);
         break;
@@ -434,8 +362,8 @@ export class TrainingUi {
           return;
         }
         const done = result.reason === 'done';
-        this.showProgress();
-        this.showFinalStep(result.steps, result.loss);
+        this.feed.flush();
+        this.feed.finalStep(result.steps, result.loss);
         this.setState(done ? 'done' : 'stopped');
         if (done) this.message(`Finished ${result.steps} steps${result.evaluation ? `: held-out ${this.perPixel ? 'pixel ' : ''}accuracy ${(result.evaluation.accuracy * 100).toFixed(2)}%` : ''}.`);
         else if (!this.fields.message.textContent) this.message(`Stopped after ${result.steps} steps.`);
@@ -495,66 +423,6 @@ export class TrainingUi {
     this.lesion.setState(held || ended ? 'ready' : 'unavailable', message ?? why);
   }
 
-  private onProgress(event: ProgressEvent): void {
-    this.root.dataset.step = String(event.step);
-    // The curves show a running mean (single batches are noisy); the text shows the batch itself.
-    this.smoothedLoss = this.smoothedLoss === null ? event.loss : 0.9 * this.smoothedLoss + 0.1 * event.loss;
-    this.smoothedAccuracy = this.smoothedAccuracy === null ? event.accuracy : 0.9 * this.smoothedAccuracy + 0.1 * event.accuracy;
-    this.lossChart.append(0, event.step, this.smoothedLoss);
-    this.accuracyChart.append(0, event.step, this.smoothedAccuracy);
-    this.pendingProgress = event;
-    const wait = PROGRESS_POST_MS - (performance.now() - this.lastPost);
-    if (wait <= 0 || event.step === event.totalSteps) this.showProgress();
-    // A run that slows down or stalls still shows its newest step within one interval.
-    else this.progressTimer ??= setTimeout(() => this.showProgress(), wait);
-  }
-
-  /**
-   * Shows the latest progress event in the row and sends the very same event to the status bar, so both read
-   * one step and one loss; the row is throttled with the status bar and flushed where a run pauses or ends.
-   */
-  private showProgress(): void {
-    clearTimeout(this.progressTimer);
-    this.progressTimer = undefined;
-    const event = this.pendingProgress;
-    if (!event) return;
-    this.pendingProgress = null;
-    this.fields.epoch.textContent = `epoch ${event.epoch}/${event.epochs}`;
-    this.fields.step.textContent = `step ${event.step}/${event.totalSteps}`;
-    this.fields.speed.textContent = `${event.imagesPerSecond.toFixed(event.imagesPerSecond < 10 ? 1 : 0)} img/s`;
-    this.fields.eta.textContent = `ETA ${formatDuration(event.etaSeconds)}`;
-    this.fields.loss.textContent = `loss ${formatLoss(event.loss)}`;
-    this.fields.accuracy.textContent = `${this.perPixel ? 'pixel acc' : 'acc'} ${(event.accuracy * 100).toFixed(1)}%`;
-    this.root.dataset.shownStep = String(event.step);
-    {
-      this.lastPost = performance.now();
-      const stepsPerEpoch = Math.max(1, Math.ceil(event.totalSteps / event.epochs));
-      const progress: TrainingProgress = {
-        epoch: event.epoch,
-        epochs: event.epochs,
-        step: event.step - (event.epoch - 1) * stepsPerEpoch,
-        stepsPerEpoch,
-        loss: Number.isFinite(event.loss) ? event.loss : 0,
-        accuracy: event.accuracy,
-        imagesPerSecond: event.imagesPerSecond,
-        etaSeconds: Number.isFinite(event.etaSeconds) ? event.etaSeconds : 0,
-        backend: this.backend || 'unknown',
-      };
-      this.options.post({ type: 'trainingProgress', progress });
-    }
-  }
-
-  /**
-   * The row at the end of a run reads the `finished` event, as the message does: a step that was in flight when
-   * Stop was pressed finishes unseen (its progress is dropped), yet it counts in `steps`.
-   */
-  private showFinalStep(steps: number, loss: number | null): void {
-    const total = /\/(\d+)$/.exec(this.fields.step.textContent ?? '')?.[1];
-    this.fields.step.textContent = total ? `step ${steps}/${total}` : `step ${steps}`;
-    if (loss !== null) this.fields.loss.textContent = `loss ${formatLoss(loss)}`;
-    this.root.dataset.step = String(steps);
-    this.root.dataset.shownStep = String(steps);
-  }
 
   private fail(message: string): void {
     this.endedRun = null;
@@ -571,13 +439,7 @@ export class TrainingUi {
     this.accuracyChart.clear();
     this.overlay.clear();
     this.pathChart.clear();
-    this.smoothedLoss = null;
-    this.smoothedAccuracy = null;
-    this.pendingProgress = null;
-    clearTimeout(this.progressTimer);
-    this.progressTimer = undefined;
-    // A new run's first progress shows at once, whenever the last run posted.
-    this.lastPost = 0;
+    this.feed.reset();
     for (const key of ['epoch', 'step', 'speed', 'eta', 'loss', 'accuracy', 'notes'] as const) this.fields[key].textContent = '';
     delete this.root.dataset.step;
     delete this.root.dataset.shownStep;
