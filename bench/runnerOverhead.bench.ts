@@ -9,7 +9,7 @@
 // runner_overhead.py on that config.
 //
 //   npm run bench:runner-overhead
-//   BENCH_ROWS=mnist_resnet:32,resnet20:32 BENCH_STEPS=50 BENCH_STATS_EVERY=5 BENCH_PYTHON=/usr/bin/python3
+//   BENCH_ROWS=mnist_resnet:32:100,resnet20:32 BENCH_STEPS=50 BENCH_STATS_EVERY=5 BENCH_PYTHON=/usr/bin/python3
 //   BENCH_KEEP=1 keeps each row's folder (config.json, model.py, weights.bin, data.bin) to rerun runner_overhead.py on
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,12 +22,12 @@ import { DEFAULT_STATS_INTERVAL } from '../src/train/schedule';
 import { PyTorchTraining } from '../src/train/pytorch/runner';
 
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
-const rows = (process.env.BENCH_ROWS ?? 'mnist_resnet:32,mnist_resnet:128,resnet20:32,densenet40:32').split(',').map((row) => {
-  const [model, batch] = row.split(':');
-  return { model, batch: Number(batch) };
-});
-const steps = Math.max(2, Number(process.env.BENCH_STEPS ?? 50));
 const statsEvery = Math.max(2, Number(process.env.BENCH_STATS_EVERY ?? 5));
+// model:batch:steps; the steps of a row default to BENCH_STEPS (fewer for the larger models, whose steps take seconds).
+const rows = (process.env.BENCH_ROWS ?? 'mnist_resnet:32:100,mnist_resnet:128:50,resnet20:32:25,densenet40:32:10').split(',').map((row) => {
+  const [model, batch, rowSteps] = row.split(':');
+  return { model, batch: Number(batch), steps: Math.max(statsEvery, Number(rowSteps ?? process.env.BENCH_STEPS ?? 50)) };
+});
 
 interface Overhead {
   batch: number;
@@ -47,7 +47,7 @@ function randomDataset([height, width, channels]: number[], count: number): Imag
 }
 
 /** Writes the run's files for `model` at `batch` into `dir` (the runner trains one step there) and returns its config's path. */
-async function writeRun(model: string, batch: number, dir: string): Promise<string> {
+async function writeRun(model: string, batch: number, steps: number, dir: string): Promise<string> {
   const text = readFileSync(join('examples', `${model}.skipnet`), 'utf8');
   const analysis = analyze(text);
   const graph = analysis.models[0];
@@ -72,25 +72,25 @@ async function writeRun(model: string, batch: number, dir: string): Promise<stri
 
 async function main(): Promise<void> {
   const table: string[] = [];
-  for (const { model, batch } of rows) {
+  for (const { model, batch, steps } of rows) {
     const dir = mkdtempSync(join(tmpdir(), 'skipnet-overhead-bench-'));
     try {
-      const config = await writeRun(model, batch, dir);
+      const config = await writeRun(model, batch, steps, dir);
       const run = spawnSync(PYTHON, ['bench/runner_overhead.py', config, String(steps), String(statsEvery), String(DEFAULT_STATS_INTERVAL)], { encoding: 'utf8' });
       if (run.status !== 0) throw new Error(`runner_overhead.py failed for ${model} batch ${batch}: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`);
       const result = JSON.parse(run.stdout) as Overhead;
       const m = result.ms;
       console.log(`${model} batch ${batch}: ${JSON.stringify(result)}`);
       table.push(
-        [model, batch, m.plain, m.engine, m.engine_stats, m.batch, m.check, m.events, result.statisticsExtraMs, result.overheadPerStepMs, result.ratio.toFixed(3)].join(' | '),
+        [model, batch, steps, m.plain, m.engine, m.engine_stats, m.batch, m.check, m.events, result.statisticsExtraMs, result.overheadPerStepMs, result.ratio.toFixed(3)].join(' | '),
       );
     } finally {
       if (process.env.BENCH_KEEP === '1') console.log(`kept ${dir}`);
       else rmSync(dir, { recursive: true, force: true });
     }
   }
-  console.log(`\nCPU time of one thread (ms, medians); ${steps} measured steps each, every ${statsEvery}th a statistics step; window of ${DEFAULT_STATS_INTERVAL} steps = ${DEFAULT_STATS_INTERVAL - 1} ordinary + 1 statistics step`);
-  console.log('model | batch | plain step | engine step | engine statistics step | making the batch | gradient check | events | statistics (extra) | overhead per step | plain ÷ engine (goal ≥ 0.95)');
+  console.log(`\nCPU time of one thread (ms, medians of the measured steps, after 2 warm-up steps), every ${statsEvery}th a statistics step; window of ${DEFAULT_STATS_INTERVAL} steps = ${DEFAULT_STATS_INTERVAL - 1} ordinary + 1 statistics step`);
+  console.log('model | batch | steps | plain step | engine step | engine statistics step | making the batch | gradient check | events | statistics (extra) | overhead per step | plain ÷ engine (goal ≥ 0.95)');
   for (const row of table) console.log(row);
 }
 

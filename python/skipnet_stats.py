@@ -132,7 +132,7 @@ class LayerWatch(_Hooks):
         Few passes over the data and one stacked piece per kind: per layer, the activation spread is two passes
         as tf.moments (the mean, then Σ(out − mean)² squared in place, the population standard deviation being
         √(Σ/n); PyTorch 1.13's var_mean (Welford) costs more on the CPU), and the zero fraction of a relu is
-        1 − Σ|sign(out)| / n (sign and sum cost a fifth of comparing, converting and averaging). Parameters'
+        1 − Σ sign(out) / n (sign and sum cost a fifth of comparing, converting and averaging). Parameters'
         Σp² (weights, gradients, updates W_after − W_before) come from fused multiplies over all the
         parameters, summed per layer on the host."""
         pieces = []
@@ -158,7 +158,8 @@ class LayerWatch(_Hooks):
             spread = out - mean
             moments += [mean, spread.mul_(spread).sum()]
             if layer.kind == "relu":
-                moments.append(torch.sign(out).abs_().sum())
+                # A relu's outputs are ≥ 0, so Σ sign(out) counts the non-zero ones.
+                moments.append(torch.sign(out).sum())
             slots.append(slot)
         moment_slot = push(torch.stack(moments)) if moments else None
         norm_slots = None
