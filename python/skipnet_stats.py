@@ -31,6 +31,7 @@ class Layer:
         self.module = module
         self.params = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
         self.output = None
+        self.moments = None  # (n, tensors) of the last output seen while recording (LayerWatch._hook)
 
     def param_name(self, name):
         """SkipNet's name of one of this layer's parameters (`conv1/kernel`)."""
@@ -75,10 +76,11 @@ class _Hooks:
 
 class LayerWatch(_Hooks):
     """Forward hooks on the module of every graph node that has one, installed only while `recording`, when
-    they keep each layer's output.
+    they take each layer's activation moments (Layer.moments) from its output.
 
     `missing` lists the ids of nodes whose module the export does not have (none for SkipNet's own exports).
-    With `keep_grad`, kept outputs also keep their gradient (retain_grad), for the non-finite diagnosis.
+    With `keep_grad`, they keep each output instead (Layer.output), and its gradient (retain_grad), for the
+    non-finite diagnosis.
     """
 
     def __init__(self, model, nodes):
@@ -103,15 +105,22 @@ class LayerWatch(_Hooks):
 
     def _hook(self, layer):
         def record(_module, _inputs, output):
-            if isinstance(output, torch.Tensor):
-                if self.keep_grad and output.requires_grad:
+            if not isinstance(output, torch.Tensor):
+                return
+            if self.keep_grad:
+                if output.requires_grad:
                     output.retain_grad()
                 layer.output = output
+            elif not layer.view:
+                # The moments now, not the output kept until the update: keeping every layer's output alive
+                # (most are not saved for backward) cost more than the moments themselves.
+                layer.moments = _moments(output.detach().to(torch.float32), layer.kind == "relu")
         return record
 
     def clear(self):
         for layer in self.layers:
             layer.output = None
+            layer.moments = None
 
     def snapshot(self):
         """Every watched layer's parameters before an update (for update ratios), in `params` order, copied in
@@ -129,12 +138,10 @@ class LayerWatch(_Hooks):
         `before` is snapshot() taken before the update (or None: no update ratios). `extra` (MergeWatch.queue)
         adds the merge statistics to the same single read back.
 
-        Few passes over the data and one stacked piece per kind: per layer, the activation spread is two passes
-        as tf.moments (the mean, then Σ(out − mean)² squared in place, the population standard deviation being
-        √(Σ/n); PyTorch 1.13's var_mean (Welford) costs more on the CPU), and the zero fraction of a relu is
-        1 − Σ sign(out) / n (sign and sum cost a fifth of comparing, converting and averaging). Parameters'
-        Σp² (weights, gradients, updates W_after − W_before) come from fused multiplies over all the
-        parameters, summed per layer on the host."""
+        Few passes over the data and one stacked piece per kind: each layer's moments were taken by its hook
+        (_moments: the population standard deviation is √(Σ(out − mean)² / n), a relu's zero fraction
+        1 − Σ sign(out) / n); parameters' Σp² (weights, gradients, updates W_after − W_before) come from fused
+        multiplies over all the parameters, summed per layer on the host."""
         pieces = []
         starts = [0]
 
@@ -147,20 +154,11 @@ class LayerWatch(_Hooks):
         slots = []
         moments = []
         for layer in self.layers:
-            if layer.view or layer.output is None:
+            if layer.view or layer.moments is None:
                 continue
-            out = layer.output.detach().to(torch.float32)
-            count = out.numel()
-            if count == 0:
-                continue  # no values: no mean or spread (the TensorFlow.js engine's would be NaN, left out too)
-            mean = out.mean()
-            slot = {"layer": layer, "count": count, "moments": len(moments)}
-            spread = out - mean
-            moments += [mean, spread.mul_(spread).sum()]
-            if layer.kind == "relu":
-                # A relu's outputs are ≥ 0, so Σ sign(out) counts the non-zero ones.
-                moments.append(torch.sign(out).sum())
-            slots.append(slot)
+            count, tensors = layer.moments
+            slots.append({"layer": layer, "count": count, "moments": len(moments)})
+            moments += tensors
         moment_slot = push(torch.stack(moments)) if moments else None
         norm_slots = None
         if self.params:
@@ -214,6 +212,22 @@ class LayerWatch(_Hooks):
         merge_layers, merges, reuse = decode_extra(read) if decode_extra else ([], [], [])
         layers = sorted(layers + merge_layers, key=lambda stats: self.order.get(stats["node"], len(self.order)))
         return {"step": step, "layers": layers, "merges": merges, "reuse": reuse}
+
+
+def _moments(out, relu):
+    """(n, [mean, Σ(out − mean)², and for a relu Σ sign(out)]) of a layer's output, 0-d float32 tensors; None
+    when it has no values (its mean and spread would be NaN, which the event leaves out). Two passes as
+    tf.moments; PyTorch 1.13's var_mean (Welford) costs more on the CPU. A relu's outputs are ≥ 0, so Σ sign
+    counts the non-zero ones (sign and sum cost a fifth of comparing, converting and averaging)."""
+    count = out.numel()
+    if count == 0:
+        return None
+    mean = out.mean()
+    spread = out - mean
+    tensors = [mean, spread.mul_(spread).sum()]
+    if relu:
+        tensors.append(torch.sign(out).sum())
+    return count, tensors
 
 
 def _squares(tensors):
