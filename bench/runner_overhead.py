@@ -11,8 +11,8 @@ by side on one thread (torch.set_num_threads(1)):
   engine  the runner's own step (skipnet_train.Stepper, skipnet_data.Batches, skipnet_stats): the batch made from
           the data set, forward, backward, the gradient check and the single read back, the update, the events
           written (to /dev/null) and, every STATS_EVERY-th step, the layer and merge statistics;
-  plain   zero_grad, forward, cross-entropy, backward, the update and loss.item(), on one fixed batch of the
-          same data, made before the timing.
+  plain   zero_grad, forward, cross-entropy, backward, the update and loss.item(), on the engine's batches in
+          the same order, made before the timing.
 Their steps alternate (which goes first alternates too), each timed with time.thread_time(). A window of
 INTERVAL steps (the default statistics interval, 25) costs (INTERVAL - 1) ordinary engine steps and one
 statistics step. The ratio (goal ≥ 0.95) is INTERVAL over (INTERVAL - 1) × the median engine ÷ plain of
@@ -81,8 +81,10 @@ def run(argv):
     plain_softmax = find_module(plain_model, config["softmaxModule"]) if config.get("softmaxModule") else None
     plain_logits_of = Logits(plain_model, plain_softmax)
     plain_optimizer = make_optimizer(torch, [p for p in plain_model.parameters() if p.requires_grad], t)
-    # One batch of the same data, made once outside the timing: the plain step has no data pipeline.
-    plain_x, plain_y = batches.make(dataset.train, indices[:batch])
+    # The engine's batches, made before the timing: the plain step has no data pipeline, but it must see the same
+    # data (one batch over and over overfits, and the tiny gradients that follow run slower: denormal floats).
+    plain_batches = [batches.make(dataset.train, indices[i * batch:(i + 1) * batch]) for i in range(per_epoch)]
+    plain_x = plain_batches[0][0]
     sink = open(os.devnull, "w", encoding="utf-8")
     clock = time.thread_time
 
@@ -116,10 +118,11 @@ def run(argv):
             gradient_check(torch, grads, plain_x).item()
             parts["check"].append(clock() - before)
 
-    def plain_step(measured):
+    def plain_step(s, measured):
+        x, y = plain_batches[s % per_epoch]
         start = clock()
         plain_optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(plain_logits_of(plain_x), plain_y)
+        loss = F.cross_entropy(plain_logits_of(x), y)
         loss.backward()
         backed = clock()
         plain_optimizer.step()
@@ -135,9 +138,9 @@ def run(argv):
         with_stats = (s - warmup + 1) % stats_every == 0
         if s % 2 == 0:
             engine_step(s, with_stats, measured)
-            plain_step(measured)
+            plain_step(s, measured)
         else:
-            plain_step(measured)
+            plain_step(s, measured)
             engine_step(s, with_stats, measured)
         if measured:
             pairs["statistics" if with_stats else "ordinary"].append(parts["engine_stats" if with_stats else "engine"][-1] / parts["plain"][-1])
