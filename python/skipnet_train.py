@@ -215,6 +215,7 @@ class SharedCommands:
             return state
         return "stopping" if self.ranks.agree(int(state == "stopping")) else "running"
 
+
 class Stepper:
     """One training step as the runner takes it, in two halves around the non-finite check: forward_backward
     (the loss, the batch's correct count and a finiteness check of every gradient, read back at once) and update
@@ -236,7 +237,7 @@ class Stepper:
     def forward_backward(self, x, y, with_stats):
         """(loss, correct count, gradient check) for the batch x [n, C, H, W] (or flat), labels y [n]: the mean
         cross-entropy, summed over the ranks of a shared run; the check is 0 when every gradient is finite, else
-        NaN or ±inf. Statistics hooks record only when `with_stats` (the model runs bare otherwise)."""
+        NaN (gradient_check). Statistics hooks record only when `with_stats` (the model runs bare otherwise)."""
         torch, F = self.torch, self.torch.nn.functional
         watch, merge_watch, ranks = self.watch, self.merge_watch, self.ranks
         self.recorded = with_stats
