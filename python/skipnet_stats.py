@@ -31,6 +31,7 @@ class Layer:
         self.module = module
         self.params = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
         self.output = None
+        self.moments = None  # (n, tensors) of the last output seen while recording (LayerWatch._hook)
 
     def param_name(self, name):
         """SkipNet's name of one of this layer's parameters (`conv1/kernel`)."""
@@ -75,10 +76,11 @@ class _Hooks:
 
 class LayerWatch(_Hooks):
     """Forward hooks on the module of every graph node that has one, installed only while `recording`, when
-    they keep each layer's output.
+    they take each layer's activation moments (Layer.moments) from its output.
 
     `missing` lists the ids of nodes whose module the export does not have (none for SkipNet's own exports).
-    With `keep_grad`, kept outputs also keep their gradient (retain_grad), for the non-finite diagnosis.
+    With `keep_grad`, they keep each output instead (Layer.output), and its gradient (retain_grad), for the
+    non-finite diagnosis.
     """
 
     def __init__(self, model, nodes):
@@ -94,6 +96,8 @@ class LayerWatch(_Hooks):
                 self.missing.append(node["id"])
                 continue
             self.layers.append(Layer(node, module))
+        # (layer, parameter) of every watched layer, the order of snapshot() and of the fused norms.
+        self.params = [(layer, p) for layer in self.layers for _, p in layer.params]
 
     def install(self, handles):
         for layer in self.layers:
@@ -101,71 +105,136 @@ class LayerWatch(_Hooks):
 
     def _hook(self, layer):
         def record(_module, _inputs, output):
-            if isinstance(output, torch.Tensor):
-                if self.keep_grad and output.requires_grad:
+            if not isinstance(output, torch.Tensor):
+                return
+            if self.keep_grad:
+                if output.requires_grad:
                     output.retain_grad()
                 layer.output = output
+            elif not layer.view:
+                # The moments now, not the output kept until the update: keeping every layer's output alive
+                # (most are not saved for backward) cost more than the moments themselves.
+                layer.moments = _moments(output.detach().to(torch.float32), layer.kind == "relu")
         return record
 
     def clear(self):
         for layer in self.layers:
             layer.output = None
+            layer.moments = None
 
     def snapshot(self):
-        """Each layer's parameters before an update (for update ratios)."""
-        return {id(p): p.detach().clone() for layer in self.layers for _, p in layer.params}
+        """Every watched layer's parameters before an update (for update ratios), in `params` order, copied in
+        one fused call."""
+        weights = self._weights()
+        with torch.no_grad():
+            return list(torch._foreach_mul(weights, 1.0)) if weights else []
+
+    def _weights(self):
+        return [p.detach().to(torch.float32) for _, p in self.params]
 
     def statistics(self, step, before, extra=None):
         """TrainingStatistics for this step (call after the optimizer's update): every layer with an output,
         in graph order, views (identity, flatten) left out as the TensorFlow.js engine leaves them out.
-        `extra` (MergeWatch.queue) adds the merge statistics to the same single read back."""
-        slots = []
+        `before` is snapshot() taken before the update (or None: no update ratios). `extra` (MergeWatch.queue)
+        adds the merge statistics to the same single read back.
+
+        Few passes over the data and one stacked piece per kind: each layer's moments were taken by its hook
+        (_moments: the population standard deviation is √(Σ(out − mean)² / n), a relu's zero fraction
+        1 − Σ sign(out) / n); parameters' Σp² (weights, gradients, updates W_after − W_before) come from fused
+        multiplies over all the parameters, summed per layer on the host."""
         pieces = []
+        starts = [0]
 
         def push(t):
-            pieces.append(t.detach().reshape(-1).to(torch.float32))
+            piece = t.detach().reshape(-1).to(torch.float32)
+            pieces.append(piece)
+            starts.append(starts[-1] + piece.numel())
             return len(pieces) - 1
 
+        slots = []
+        moments = []
         for layer in self.layers:
-            if layer.view or layer.output is None:
+            if layer.view or layer.moments is None:
                 continue
-            out = layer.output.detach().to(torch.float32)
-            mean = out.mean()
-            # Two passes, as tf.moments: PyTorch 1.13's var() (Welford) costs twice as much on the CPU.
-            slot = {"layer": layer, "mean": push(mean), "std": push((out - mean).pow(2).mean().sqrt())}
-            if layer.kind == "relu":
-                slot["zero"] = push((out == 0).to(torch.float32).mean())
-            if layer.params:
-                weights = [p.detach().to(torch.float32) for _, p in layer.params]
-                slot["w"] = push(sum((w * w).sum() for w in weights))
-                grads = [p.grad.detach().to(torch.float32) for _, p in layer.params if p.grad is not None]
-                slot["g"] = push(sum((g * g).sum() for g in grads)) if grads else push(torch.zeros((), device=out.device))
-                if before is not None:
-                    slot["d"] = push(sum(((p.detach().to(torch.float32) - before[id(p)].to(torch.float32)) ** 2).sum() for _, p in layer.params))
-            slots.append(slot)
+            count, tensors = layer.moments
+            slots.append({"layer": layer, "count": count, "moments": len(moments)})
+            moments += tensors
+        moment_slot = push(torch.stack(moments)) if moments else None
+        norm_slots = None
+        if self.params:
+            weights = self._weights()
+            with torch.no_grad():
+                grads = [(i, p.grad.detach().to(torch.float32)) for i, (_, p) in enumerate(self.params) if p.grad is not None]
+                norm_slots = (
+                    push(_squares(weights)),
+                    push(_squares([g for _, g in grads])) if grads else None,
+                    push(_squares(torch._foreach_sub(weights, before))) if before else None,
+                )
         decode_extra = extra(push) if extra is not None else None
-        starts = [0]
-        for piece in pieces:
-            starts.append(starts[-1] + piece.numel())
         values = torch.cat([p.to(pieces[0].device) for p in pieces]).tolist() if pieces else []
+
+        def read(slot, count):
+            return values[starts[slot]:starts[slot] + count]
+
+        squares = {}  # per layer: [Σ‖w‖², Σ‖g‖², Σ‖ΔW‖²]
+        if norm_slots is not None:
+            w_slot, g_slot, d_slot = norm_slots
+            count = len(self.params)
+            w_squares, d_squares = read(w_slot, count), read(d_slot, count) if d_slot is not None else None
+            g_squares = [0.0] * count
+            if g_slot is not None:
+                for (i, _), square in zip(grads, read(g_slot, len(grads))):
+                    g_squares[i] = square
+            for i, (layer, _) in enumerate(self.params):
+                total = squares.setdefault(id(layer), [0.0, 0.0, 0.0])
+                total[0] += w_squares[i]
+                total[1] += g_squares[i]
+                if d_squares is not None:
+                    total[2] += d_squares[i]
+        moment_values = read(moment_slot, len(moments)) if moment_slot is not None else []
         layers = []
         for slot in slots:
-            mean, std = values[slot["mean"]], values[slot["std"]]
+            layer, count, at = slot["layer"], slot["count"], slot["moments"]
+            mean, std = moment_values[at], math.sqrt(moment_values[at + 1] / count)
             if not (math.isfinite(mean) and math.isfinite(std)):
                 continue  # JSON has no NaN; the loss was finite, so this is an overflow the event cannot carry
-            stats = {"node": slot["layer"].id, "kind": slot["layer"].kind, "activationMean": mean, "activationStd": std}
-            if "zero" in slot:
-                stats["zeroFraction"] = values[slot["zero"]]
-            if "w" in slot:
-                weight = math.sqrt(values[slot["w"]])
+            stats = {"node": layer.id, "kind": layer.kind, "activationMean": mean, "activationStd": std}
+            if layer.kind == "relu":
+                stats["zeroFraction"] = 1.0 - moment_values[at + 2] / count
+            if layer.params:
+                w2, g2, d2 = squares[id(layer)]
+                weight = math.sqrt(w2)
                 stats["weightNorm"] = weight
-                stats["gradNorm"] = math.sqrt(values[slot["g"]])
-                if "d" in slot:
-                    stats["updateRatio"] = math.sqrt(values[slot["d"]]) / weight if weight > 0 else 0.0
+                stats["gradNorm"] = math.sqrt(g2)
+                if before:
+                    stats["updateRatio"] = math.sqrt(d2) / weight if weight > 0 else 0.0
             layers.append({k: v for k, v in stats.items() if not isinstance(v, float) or math.isfinite(v)})
-        merge_layers, merges, reuse = decode_extra(lambda slot, count: values[starts[slot]:starts[slot] + count]) if decode_extra else ([], [], [])
+        merge_layers, merges, reuse = decode_extra(read) if decode_extra else ([], [], [])
         layers = sorted(layers + merge_layers, key=lambda stats: self.order.get(stats["node"], len(self.order)))
         return {"step": step, "layers": layers, "merges": merges, "reuse": reuse}
+
+
+def _moments(out, relu):
+    """(n, [mean, Σ(out − mean)², and for a relu Σ sign(out)]) of a layer's output, 0-d float32 tensors; None
+    when it has no values (its mean and spread would be NaN, which the event leaves out). Two passes as
+    tf.moments; PyTorch 1.13's var_mean (Welford) costs more on the CPU. A relu's outputs are ≥ 0, so Σ sign
+    counts the non-zero ones (sign and sum cost a fifth of comparing, converting and averaging)."""
+    count = out.numel()
+    if count == 0:
+        return None
+    mean = out.mean()
+    spread = out - mean
+    tensors = [mean, spread.mul_(spread).sum()]
+    if relu:
+        tensors.append(torch.sign(out).sum())
+    return count, tensors
+
+
+def _squares(tensors):
+    """[Σ t²] per tensor, float32 [len(tensors)]: one fused multiply over all the tensors, then a sum each (the
+    cascade sum of PyTorch's reductions; torch._foreach_norm's CPU norm accumulates less accurately, off by
+    about 1e-4 relative on 10⁵ values)."""
+    return torch.stack([square.sum() for square in torch._foreach_mul(tensors, tensors)])
 
 
 def _all_finite(t):
@@ -331,12 +400,16 @@ class MergeWatch(_Hooks):
             if value is not None:
                 value = value.to(torch.float32)
                 mean = value.mean()
-                value_slots.append((merge, push(torch.stack([mean, (value - mean).pow(2).mean().sqrt()]))))
+                # Population standard deviation in two passes, as LayerWatch.statistics computes it.
+                spread = value - mean
+                std = spread.mul_(spread).mean().sqrt()
+                value_slots.append((merge, push(torch.stack([mean, std]))))
 
         def norm(grad):
             if grad is None:
                 return push(torch.zeros(()))
-            return push(grad.detach().to(torch.float32).pow(2).sum().sqrt())
+            grad = grad.detach().to(torch.float32)
+            return push((grad * grad).sum().sqrt())
 
         add_slots = []
         for add in self.plan["adds"]:

@@ -216,6 +216,79 @@ class SharedCommands:
         return "stopping" if self.ranks.agree(int(state == "stopping")) else "running"
 
 
+class Stepper:
+    """One training step as the runner takes it, in two halves around the non-finite check: forward_backward
+    (the loss, the batch's correct count and a finiteness check of every gradient, read back at once) and update
+    (the optimizer's step, and on a statistics step the layer and merge statistics, read back at once).
+    bench/runner_overhead.py times these same methods against a plain PyTorch step."""
+
+    def __init__(self, torch, logits_of, optimizer, trainable, watch, merge_watch, ranks, batch):
+        self.torch = torch
+        self.logits_of = logits_of
+        self.optimizer = optimizer
+        self.trainable = trainable
+        self.watch = watch
+        self.merge_watch = merge_watch
+        self.ranks = ranks
+        self.batch = batch
+        self.recorded = False
+        self.checked = [p for p in trainable if p.numel() > 0]
+
+    def forward_backward(self, x, y, with_stats):
+        """(loss, correct count, gradient check) for the batch x [n, C, H, W] (or flat), labels y [n] (or per pixel
+        [n, H, W]): the mean cross-entropy over every decision, summed over the ranks of a shared run; the check is 0
+        when every gradient is finite, else NaN (gradient_check). Statistics hooks record only when `with_stats`
+        (the model runs bare otherwise)."""
+        torch, F = self.torch, self.torch.nn.functional
+        watch, merge_watch, ranks = self.watch, self.merge_watch, self.ranks
+        self.recorded = with_stats
+        if with_stats:
+            watch.clear()
+            merge_watch.clear()
+            watch.recording = merge_watch.recording = True
+        logits = self.logits_of(x)
+        positions = y[0].numel()  # decisions per image: 1, or H·W for per-pixel labels
+        if ranks is None:
+            loss = F.cross_entropy(logits, y)
+            total = loss
+        else:
+            # DDP averages the ranks' gradients: a rank's Σ loss · world / decisions averages to the batch's mean loss.
+            total = F.cross_entropy(logits, y, reduction="sum")
+            loss = total * (ranks.world / (self.batch * positions))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if with_stats:
+            watch.recording = merge_watch.recording = False
+        check = gradient_check(torch, [p.grad for p in self.checked if p.grad is not None], loss)
+        loss_value, correct, grad_check = torch.stack([total.detach(), (logits.argmax(1) == y).sum().to(loss.dtype), check]).tolist()
+        if ranks is not None:
+            loss_value, correct, grad_check = ranks.total([loss_value, correct, grad_check])
+            loss_value /= self.batch * positions
+        return loss_value, correct, grad_check
+
+    def update(self, step, with_stats):
+        """Applies the optimizer's step; returns the TrainingStatistics of `step` when `with_stats`, else None."""
+        if not (with_stats and self.recorded):
+            self.optimizer.step()
+            return None
+        before = self.watch.snapshot()
+        self.optimizer.step()
+        statistics = self.watch.statistics(step, before, self.merge_watch.queue)
+        self.watch.clear()
+        self.merge_watch.clear()
+        return statistics
+
+
+def gradient_check(torch, grads, like):
+    """0 (dtype and device of `like`) when every gradient is finite, else NaN: the largest |g| over all the
+    tensors (no overflow: finite values give a finite maximum; NaN propagates), times 0, in one fused call over
+    all the tensors instead of a Python round trip per tensor. `grads` must not hold empty tensors (their
+    ∞-norm is undefined)."""
+    if not grads:
+        return like.new_zeros(())
+    return torch.stack(torch._foreach_norm(grads, math.inf)).amax().mul_(0).to(like.dtype)
+
+
 def main(argv):
     redirect_stdout()
     if len(argv) != 2:
@@ -274,6 +347,7 @@ def main(argv):
     train_logits_of = Logits(trained, softmax) if ranks is not None else logits_of
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = make_optimizer(torch, trainable, t)
+    stepper = Stepper(torch, train_logits_of, optimizer, trainable, watch, merge_watch, ranks, t["batch"])
     batches = Batches(dataset, config["adapter"], device)
     batch = t["batch"]
     steps_per_epoch = dataset.train.count // batch
@@ -340,39 +414,15 @@ def main(argv):
             with_stats = stats_interval > 0 and (step + 1) % stats_interval == 0
             batch_indices = indices[s * batch:(s + 1) * batch]
             x, y = batches.make(dataset.train, batch_indices if ranks is None else ranks.shard(batch_indices))
-            watch.recording = merge_watch.recording = with_stats
-            watch.clear()
-            merge_watch.clear()
-            logits = train_logits_of(x)
             positions = y[0].numel()  # decisions per image: 1, or H·W for per-pixel labels
-            if ranks is None:
-                loss = F.cross_entropy(logits, y)
-            else:
-                # DDP averages the ranks' gradients: a rank's Σ loss · world / batch averages to the batch's mean loss.
-                loss_sum = F.cross_entropy(logits, y, reduction="sum")
-                loss = loss_sum * (ranks.world / (batch * positions))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            watch.recording = merge_watch.recording = False
-            # Σ(g·0) is 0 when every gradient is finite and NaN otherwise; one read back for all three. One
-            # multiply and one sum over all gradients at once: per-tensor ops cost a Python round trip each.
-            grads = [p.grad.reshape(-1) for p in trainable if p.grad is not None]
-            check = torch.cat(grads).mul_(0).sum() if grads else torch.zeros((), device=device)
-            loss_value, correct, grad_check = torch.stack([loss.detach() if ranks is None else loss_sum.detach(), (logits.argmax(1) == y).sum().to(loss.dtype), check.to(loss.dtype)]).tolist()
-            if ranks is not None:
-                loss_value, correct, grad_check = ranks.total([loss_value, correct, grad_check])
-                loss_value /= batch * positions
+            loss_value, correct, grad_check = stepper.forward_backward(x, y, with_stats)
             step += 1
             if not (math.isfinite(loss_value) and math.isfinite(grad_check)) and ranks is not None:
                 return finish("non-finite", step, loss_value, message=f"Training stopped at step {step}: the loss is {loss_value} (a run shared by {ranks.world} processes; train with one process to see where it comes from).")
             if not (math.isfinite(loss_value) and math.isfinite(grad_check)):
                 message = diagnose_non_finite(model, watch, logits_of, x, y, step, loss_value)
                 return finish("non-finite", step, loss_value, message=message)
-            before = watch.snapshot() if with_stats else None
-            optimizer.step()
-            statistics = watch.statistics(step, before, merge_watch.queue) if with_stats else None
-            watch.clear()
-            merge_watch.clear()
+            statistics = stepper.update(step, with_stats)
             last_loss = loss_value
             recent.append((time.perf_counter() - started, batch))
             del recent[:-20]
