@@ -75,7 +75,6 @@ test('after the run ends the runner keeps its final weights: lesion accuracies e
   const adapter = checkDataFits(graph, synthetic);
   const reference = await runLesionStudy(model, synthetic, adapter, { samples: 48, draws: 3, seed: 1, nextFrame: immediate });
   const torch = lesion.result;
-  console.log(`lesion: PyTorch ${JSON.stringify([torch.baseline, ...torch.singles.map((s) => s.accuracy)])}, tfjs ${JSON.stringify([reference.baseline, ...reference.singles.map((s) => s.accuracy)])}`);
   assert.equal(torch.complete, true);
   assert.deepEqual(
     { baseline: torch.baseline, singles: torch.singles, removed: torch.removed, evaluations: torch.evaluations, samples: torch.samples, chance: torch.chance },
