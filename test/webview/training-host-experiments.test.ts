@@ -62,7 +62,7 @@ async function pausedRun(): Promise<WebviewPage> {
 }
 
 const LESION = {
-  model: 'tiny', baseline: 0.8, chance: 0.1, samples: 200, draws: 3, seed: 1,
+  model: 'tiny', baseline: 0.8, chance: 0.1, samples: 500, draws: 3, seed: 1,
   singles: [{ node: 'res1/add1', label: 'res1', kind: 'residual', accuracy: 0.5 }, { node: 'res2/add1', label: 'res2', kind: 'residual', accuracy: 0.7 }],
   removed: [{ k: 1, accuracies: [0.5, 0.7, 0.5], mean: 0.5666666666666667, sd: 0.11547005383792516, removed: [['res1'], ['res2'], ['res1']] }, { k: 2, accuracies: [0.1], mean: 0.1, sd: 0, removed: [['res1', 'res2']] }],
   evaluations: 7, complete: true,
@@ -71,13 +71,12 @@ const LESION = {
 test('a PyTorch run’s lesion study: Measure goes to the host, the runner’s progress and result are drawn; Cancel sends its control', async () => {
   const w = await pausedRun();
   await waitFor(w, () => document.getElementById('lesion-panel')?.dataset.state === 'ready');
-  await w.page.locator('#lesion-samples').selectOption('200');
-  await w.page.locator('#lesion-draws').selectOption('3');
   await w.page.locator('#lesion-panel .lesion-measure').click();
   await waitFor(w, () => (window.__posted as { type: string; action?: string }[]).some((m) => m.type === 'trainingControl' && m.action === 'experiment'));
-  assert.deepEqual(await experiments(w), [{ run: 3, command: 'lesion', samples: 200, draws: 3, seed: 1 }]);
+  assert.deepEqual(await experiments(w), [{ run: 3, command: 'lesion', samples: 500, draws: 5, seed: 1 }]);
   await event(w, { type: 'lesion-progress', done: 3, total: 7 });
-  await waitFor(w, () => document.querySelector('#lesion-panel .lesion-progress')?.getAttribute('value') === '3');
+  await waitFor(w, () => document.getElementById('lesion-panel')?.dataset.done === '3');
+  assert.equal(await w.page.locator('#lesion-panel .lesion-status').textContent(), 'Measuring: 3 of 7 evaluations');
   await w.page.locator('#lesion-panel .lesion-cancel').click();
   await waitFor(w, () => (window.__posted as { type: string; action?: string }[]).filter((m) => m.type === 'trainingControl' && m.action === 'experiment').length === 2);
   assert.deepEqual((await experiments(w))[1], { run: 3, command: 'lesion-cancel' });
@@ -92,9 +91,8 @@ test('a PyTorch run’s lesion study: Measure goes to the host, the runner’s p
   }));
   // k = 0 (the baseline), 1 and 2.
   assert.equal(drawn.dots, 3);
-  assert.match(drawn.singles, /res1[^\d]*50\.0%/);
-  assert.match(drawn.singles, /res2[^\d]*70\.0%/);
-  assert.match(drawn.status, /^Measured at step 4 on 200 held-out images/);
+  assert.equal(drawn.singles, 'tiny, one block removed: res1 50.0% · res2 70.0%');
+  assert.match(drawn.status, /^Measured at step 4 on 500 held-out images/);
   assert.equal(drawn.tensors, '0');
   assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), []);
   assert.deepEqual(w.consoleErrors, []);
@@ -112,7 +110,7 @@ test('a PyTorch run’s loss landscape: Estimate and Start go to the host, the r
   await event(w, { type: 'landscape-cost', evaluations: 41, samples: 32, secondsPerEvaluation: 0.5 });
   await event(w, { type: 'landscape-ended', reason: 'estimated' });
   await waitFor(w, () => document.getElementById('landscape')?.dataset.state === 'estimated');
-  assert.match((await w.page.locator('#landscape-status').textContent()) ?? '', /^41 evaluations × 32 held-out images \(1,312 image passes\); one evaluation took 0\.5 s: about 20\.5 s\. Start\?$/);
+  assert.match((await w.page.locator('#landscape-status').textContent()) ?? '', /^41 evaluations = 41 × 32 held-out images \(1,312 image passes\); one evaluation took 0\.5 s: about 21 s\. Start\?$/);
   await w.page.locator('#landscape-start').click();
   await waitFor(w, () => (window.__posted as { type: string; action?: string }[]).filter((m) => m.type === 'trainingControl' && m.action === 'experiment').length === 2);
   assert.deepEqual((await experiments(w))[1], { run: 3, command: 'landscape', action: 'compute', requests: [{ kind: 'line', points: 41, seed: 1, samples: 32 }] });
