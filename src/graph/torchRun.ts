@@ -213,7 +213,12 @@ export class TorchRunHost implements vscode.Disposable {
 
   /** An experiment (or its cancel) on run `id`'s paused or final weights, written to its runner; other ids are ignored. */
   experiment(id: number, command: RunnerExperimentCommand): void {
-    if (id === this.currentId && this.active) this.run!.experiment(command);
+    if (id !== this.currentId) return;
+    if (this.active) return this.run!.experiment(command);
+    // No runner holds weights any more (it failed, or was ended): the panel must not wait for an answer.
+    const why = 'The PyTorch runner of this run has ended, so its weights are gone: train again, then measure.';
+    if (command.command === 'lesion') this.send(id, { type: 'lesion-failed', message: why });
+    else if (command.command === 'landscape') this.send(id, { type: 'landscape-ended', reason: 'failed', message: why });
   }
 
   /** The file changed: the run trains old text, so its process group ends now. */

@@ -40,6 +40,7 @@ export class HostRun implements RunHandle {
   receive(line: string): void {
     const parsed = parseRunnerLine(line);
     if (!parsed.ok) {
+      if (this.ended) return;
       this.deliver({ type: 'error', message: `The PyTorch run sent an event this view cannot read (${parsed.error}).`, code: 'backend' });
       return this.end();
     }
