@@ -7,7 +7,7 @@ their shapes (lesionPlan.ts LesionResult, landscape.ts LandscapeResult), so the 
   NeurIPS 2016, Section 4 and Figs. 3-5. Held-out accuracy with nothing removed, with each block removed alone,
   then with k random blocks removed for k = 1..n over seeded draws (drawLesions's stream, bit for bit).
   A block is removed by a forward hook that replaces its branch's output by zeros (the Node side,
-  src/train/pytorch/experimentPlan.ts, names the module whose output is the gated merge input); the weights
+  src/train/pytorch/mergePlan.ts, names the module whose output is the gated merge input); the weights
   never change, so a paused run resumes where it was.
 - Loss landscape: Li, Xu, Taylor, Studer & Goldstein, "Visualizing the Loss Landscape of Neural Nets", NeurIPS
   2018, Section 4: the loss at theta + a*d (+ b*e) for random Gaussian directions normalised per filter

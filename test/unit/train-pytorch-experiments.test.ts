@@ -16,7 +16,7 @@ import { runLesionStudy } from '../../src/train/experiments/lesion';
 import { timeOneEvaluation } from '../../src/train/experiments/landscape';
 import { TrainingEngine } from '../../src/train/engine';
 import { useNodeBackend } from '../../src/train/nodeBackend';
-import { torchExperimentPlan } from '../../src/train/pytorch/experimentPlan';
+import { torchExperimentPlan } from '../../src/train/pytorch/mergePlan';
 import { PyTorchTraining, type PyTorchTrainingOptions } from '../../src/train/pytorch/runner';
 import { alive, DEBIAN_TORCH, encodeDataset, EventLog, PYTHON } from './torchHelpers';
 import { immediate, syntheticDataset } from './trainHelpers';

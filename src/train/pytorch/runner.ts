@@ -12,8 +12,7 @@ import { checkDataFits, checkTrainable, parseDataset, type ImageDataset } from '
 import { TrainError } from '../errors';
 import { initialParameters } from '../init';
 import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL } from '../schedule';
-import { torchExperimentPlan } from './experimentPlan';
-import { torchStatisticsPlan } from './mergePlan';
+import { torchExperimentPlan, torchStatisticsPlan } from './mergePlan';
 import { commandLine, parseRunnerLine, type RunnerCommand, type RunnerEvent, type RunnerExperimentCommand } from './protocol';
 import { findPython, type PythonWithTorch } from './python';
 import { modulePath, packTensors, torchTensors, type SkipNetWeight, type TorchTensor } from './weights';
