@@ -8,7 +8,9 @@ with their module paths, the data set file and how to adapt its images, the trai
 initial weights in PyTorch layouts. Events go to stdout as JSON lines, the engine's own types: started,
 progress, statistics, evaluation, paused, resumed, finished; and error (then exit code 1). Commands come on
 stdin as JSON lines, {"command": "pause" | "resume" | "stop"}, obeyed at the next step boundary; end of input
-(the parent went away) stops the run. Anything else printed (warnings, a stray print) goes to stderr, so
+(the parent went away) stops the run. Experiments (lesion study, loss landscape: skipnet_experiments.py) run on
+command while the run is paused and, with "keepWeights" in CONFIG, after it has ended: the runner then stays
+alive with its final weights until {"command": "quit"} or the end of its input. Anything else printed (warnings, a stray print) goes to stderr, so
 stdout holds events only. Exit codes: 0 finished (done, stopped or non-finite), 1 error, 2 usage,
 3 PyTorch missing or too old.
 """
@@ -55,6 +57,9 @@ class Commands:
     def __init__(self, stream=None, stop_at_end=True):
         self.queue = queue.Queue()
         self.state = "running"
+        self.experiments = None  # skipnet_experiments.Experiments: runs the experiment commands (dicts in the queue)
+        self.sequence = 0  # experiment commands read so far; a cancel cancels every one up to cancelled
+        self.cancelled = 0
         self.stream = stream if stream is not None else sys.stdin
         self.stop_at_end = stop_at_end
         threading.Thread(target=self._read, daemon=True).start()
@@ -65,23 +70,48 @@ class Commands:
             if not line:
                 continue
             try:
-                command = json.loads(line).get("command")
+                parsed = json.loads(line)
+                command = parsed.get("command")
             except (ValueError, AttributeError):
-                command = None
-            if command in ("pause", "resume", "stop"):
+                parsed, command = {"command": None, "line": line[:200]}, None
+            if command in ("resume", "stop", "quit", "lesion-cancel", "landscape-cancel"):
+                self.cancelled = self.sequence  # heard at once by the experiment running, between two evaluations
+            if command in ("pause", "resume", "stop", "quit"):
                 self.queue.put(command)
             else:
-                print(f"skipnet_train: ignored command line {line[:200]!r}", file=sys.stderr)
+                self.sequence += 1
+                self.queue.put((self.sequence, parsed))
         if self.stop_at_end:
             self.queue.put("stop")  # end of input: the parent is gone or wants the run over
 
     def _apply(self, command):
+        if isinstance(command, tuple):
+            return self._experiment(*command)
+        if command == "quit":
+            command = "stop"
         if command == "pause" and self.state == "running":
             self.state = "paused"
         elif command == "resume" and self.state == "paused":
             self.state = "running"
         elif command == "stop" and self.state in ("running", "paused"):
             self.state = "stopping"
+
+    def _experiment(self, sequence, command):
+        if self.experiments is None:
+            emit({"type": "rejected", "message": f"This run cannot take commands other than pause, resume and stop (a run shared by several processes keeps no weights to measure): {json.dumps(command)[:200]}"})
+            return
+        self.experiments.is_cancelled = lambda: self.cancelled >= sequence
+        self.experiments.run(command, self.state)
+
+    def serve(self):
+        """After the run ended: runs experiments on its final weights until quit, stop or the end of input."""
+        self.state = "ended"
+        while True:
+            command = self.queue.get()
+            if command in ("stop", "quit"):
+                return
+            if isinstance(command, tuple):
+                self._experiment(*command)
 
     def drain(self):
         """Applies the commands that came, without waiting; returns the state."""
@@ -367,6 +397,9 @@ def main(argv):
         notes.append(f"no statistics for {len(watch.missing)} layer(s) the export names differently: {', '.join(watch.missing[:5])}")
     if merge_watch.missing:
         notes.append(f"no merge statistics through {len(merge_watch.missing)} module(s) the export lacks: {', '.join(merge_watch.missing[:5])}")
+    if ranks is None:
+        from skipnet_experiments import Experiments
+        commands.commands.experiments = Experiments(model, logits_of, dataset, batches, config.get("experiments", {}), emit, find_module)
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     emit({"type": "started", "backend": f"pytorch {torch.__version__} · {described}", "params": params, "totalSteps": total_steps, "batch": batch, "notes": notes, "replicas": 1 if ranks is None else ranks.world, **({"perPixel": True} if config["adapter"].get("segmentation") is not None else {})})
 
@@ -397,6 +430,8 @@ def main(argv):
         if message is not None:
             result["message"] = message
         emit({"type": "finished", "result": result})
+        if config.get("keepWeights") and ranks is None:
+            commands.commands.serve()
 
     order = SeededRandom(t["seed"])
     step = 0

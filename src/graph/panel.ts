@@ -344,7 +344,8 @@ export class GraphPanel implements vscode.Disposable {
         void this.startTraining(message.backend, message.engine ?? null);
         break;
       case 'trainingControl':
-        this.torch.control(message.run, message.action);
+        if (message.action === 'experiment') this.torch.experiment(message.run, message.experiment);
+        else this.torch.control(message.run, message.action);
         break;
       case 'trainingProgress':
         this.torch.recordSpeed(this.model, this.runEngine, message.progress.imagesPerSecond);

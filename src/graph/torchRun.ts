@@ -16,7 +16,7 @@ import * as vscode from 'vscode';
 import type { Analysis, ModelGraph } from '../core';
 import type { TrainingEngineChoice, TrainingEngineInfo } from '../protocol';
 import { PyTorchTraining } from '../train/pytorch/runner';
-import type { RunnerEvent } from '../train/pytorch/protocol';
+import type { RunnerEvent, RunnerExperimentCommand } from '../train/pytorch/protocol';
 import type { CifarFiles } from '../train/cifar';
 import { chooseEngine, discoverPython, type EngineDecision, type EngineSetting, ENGINE_SETTINGS, type MeasuredSpeeds, type PythonDiscovery, speedNote } from '../train/pytorch/discover';
 
@@ -161,6 +161,8 @@ export class TorchRunHost implements vscode.Disposable {
         nproc: options.nproc,
         statsInterval: options.statsInterval,
         python: options.decision.python,
+        // The runner stays with its final weights for the experiments until the next run, an edit or the panel's end.
+        keepWeights: true,
         onEvent: (event) => this.forward(id, event),
       });
     } catch (error) {
@@ -207,6 +209,16 @@ export class TorchRunHost implements vscode.Disposable {
       else this.starting.paused = action === 'pause';
     }
     if (this.active) this.run![action]();
+  }
+
+  /** An experiment (or its cancel) on run `id`'s paused or final weights, written to its runner; other ids are ignored. */
+  experiment(id: number, command: RunnerExperimentCommand): void {
+    if (id !== this.currentId) return;
+    if (this.active) return this.run!.experiment(command);
+    // No runner holds weights any more (it failed, or was ended): the panel must not wait for an answer.
+    const why = 'The PyTorch runner of this run has ended, so its weights are gone: train again, then measure.';
+    if (command.command === 'lesion') this.send(id, { type: 'lesion-failed', message: why });
+    else if (command.command === 'landscape') this.send(id, { type: 'landscape-ended', reason: 'failed', message: why });
   }
 
   /** The file changed: the run trains old text, so its process group ends now. */

@@ -9,6 +9,7 @@
  * every throttled edit.
  */
 import type { GraphPayload } from './payload';
+import type { RunnerExperimentCommand } from '../train/pytorch/protocol';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -192,6 +193,11 @@ export type WebviewToHost =
   | (Tagged & { type: 'trainingRequest'; backend: TrainingBackendChoice | null; engine?: TrainingEngineChoice | null })
   /** Pause, resume or stop run `run` the host trains (engine 'pytorch'); the host answers with the runner's events. */
   | (Tagged & { type: 'trainingControl'; run: number; action: 'pause' | 'resume' | 'stop' })
+  /**
+   * An experiment on run `run`'s paused or final weights (lesion study, Veit et al. 2016 §4; loss landscape, Li et al.
+   * 2018 §4), or its cancel: the host writes it to the runner, which answers with lesion-* / landscape-* events.
+   */
+  | (Tagged & { type: 'trainingControl'; run: number; action: 'experiment'; experiment: RunnerExperimentCommand })
   | (Tagged & { type: 'trainingProgress'; progress: TrainingProgress })
   | (Tagged & { type: 'trainingEnded'; reason: 'finished' | 'stopped' | 'error'; message: string });
 

@@ -6,6 +6,7 @@
  */
 import type { FindingTopic } from '../core/findings';
 import type { HostToWebview, WebviewToHost } from './messages';
+import { checkExperimentCommand } from '../train/pytorch/protocol';
 import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, recordOf, string } from './schema';
 
 export type Validation<T> = { ok: true; message: T } | { ok: false; error: string };
@@ -41,7 +42,10 @@ const webviewSchemas: Record<WebviewToHost['type'], Checker> = {
   exportResult: object({ type: literal('exportResult'), uri, version, requestId: number({ integer: true, min: 0 }), format: literal('svg', 'png'), data: string(256 << 20) }),
   log: object({ type: literal('log'), uri, version, level: literal('info', 'warn', 'error'), message: string(10_000) }),
   trainingRequest: object({ type: literal('trainingRequest'), uri, version, backend: nullable(backendChoice) }, { engine: nullable(engineChoice) }),
-  trainingControl: object({ type: literal('trainingControl'), uri, version, run: number({ integer: true, min: 1 }), action: literal('pause', 'resume', 'stop') }),
+  trainingControl: (v, p) =>
+    isRecord(v) && v.action === 'experiment'
+      ? object({ type: literal('trainingControl'), uri, version, run: number({ integer: true, min: 1 }), action: literal('experiment'), experiment: checkExperimentCommand })(v, p)
+      : object({ type: literal('trainingControl'), uri, version, run: number({ integer: true, min: 1 }), action: literal('pause', 'resume', 'stop') })(v, p),
   trainingProgress: object({ type: literal('trainingProgress'), uri, version, progress }),
   trainingEnded: object({ type: literal('trainingEnded'), uri, version, reason: literal('finished', 'stopped', 'error'), message: string(10_000) }),
 };

@@ -108,3 +108,28 @@ test('ResNet-20 at random weights: sampled paths per length, totals finite, and 
   y.dispose();
   model.dispose();
 });
+
+test('pathGradients stays finite where float32 squares overflow: gradients of 1e20 give 1e20-sized totals, not Infinity', () => {
+  const graph = analyze(LINEAR).models[0];
+  const model = new TfModel(graph, 1);
+  const dense = graph.nodes.filter((n) => n.kind === 'dense').map((n) => n.id);
+  // K3 = 1e20·I: at x = 0, ∂loss/∂z = (−½, ½) and the path through both branches gives (K1·K2·K3)ᵀ of it, 6e20·(−½, ½).
+  model.loadWeights({ [`${dense[0]}/kernel`]: [2, 0, 0, 2], [`${dense[1]}/kernel`]: [3, 0, 0, 3], [`${dense[2]}/kernel`]: [1e20, 0, 0, 1e20] });
+  const x = tf.zeros([1, 1, 1, 2]);
+  const y = tf.tensor2d([[1, 0]]);
+  // The overflow itself: each square (~1e40) is beyond float32's 3.4e38, so tf.norm of such a gradient is Infinity.
+  const plain = tf.tidy(() => tf.norm(tf.tensor1d([-3e20, 3e20])).dataSync()[0]);
+  assert.equal(plain, Infinity);
+  const before = tf.memory().numTensors;
+  const lengths = pathGradients(model, x, y);
+  assert.equal(tf.memory().numTensors, before);
+  const half = Math.SQRT1_2;
+  // Gains per path: skip-skip 1, branch 1 or 2 only → 2 or 3 (mean 2.5, two paths), both branches 2·3 = 6; times 1e20·√½.
+  const expected = [1 * half * 1e20, 2 * 2.5 * half * 1e20, 6 * half * 1e20];
+  lengths.forEach((l, k) => {
+    assert.ok(Number.isFinite(l.total), `length ${k} total ${l.total}`);
+    assert.ok(Math.abs(l.total - expected[k]) <= 1e-5 * expected[k], `length ${k}: ${l.total} vs ${expected[k]}`);
+  });
+  tf.dispose([x, y]);
+  model.dispose();
+});

@@ -185,7 +185,7 @@ export class TrainingUi {
   /** Starts `run` (text of document `version`), ending any run in progress first. */
   async start(run: TrainingRun, version: number): Promise<void> {
     // The host starts its run right after this message: its first events may come while the previous run ends.
-    const host = run.engine === 'pytorch' ? new HostRun(run.runId ?? 0, (action) => this.options.post({ type: 'trainingControl', run: run.runId ?? 0, action })) : null;
+    const host = run.engine === 'pytorch' ? new HostRun(run.runId ?? 0, (control) => this.options.post({ type: 'trainingControl', run: run.runId ?? 0, ...control })) : null;
     if (host) this.hostRuns.set(host.id, host);
     // The next run's weights replace the last one's: its experiments end (the worker lets its arrays go in time).
     this.endedRun?.handle.stop();

@@ -100,6 +100,19 @@ function maskedForward(model: TfModel, x: tf.Tensor, masks: ReadonlyMap<string, 
   return activations.get(output && output.kind === 'softmax' ? output.inputs[0] : graph.output)!;
 }
 
+/**
+ * ‖t‖₂ without overflow: tf.norm squares in float32, so any element above √(3.4e38) ≈ 1.8e19 (a deep plain net's
+ * input gradient reaches that) turns the sum of squares, and with it the norm, into Infinity although the norm
+ * itself is far below the float32 limit. Scaling by the largest magnitude m first, ‖t‖ = m·‖t / m‖, keeps every
+ * square in [0, 1] (the LAPACK dnrm2 remedy); the product is taken in float64. Returns 0 for an all-zero tensor and
+ * NaN when t holds a NaN. Must run inside tf.tidy (its intermediates are not disposed here).
+ */
+export function euclideanNorm(t: tf.Tensor): number {
+  const largest = tf.max(tf.abs(t)).dataSync()[0];
+  if (!(largest > 0) || !Number.isFinite(largest)) return largest === 0 ? 0 : largest;
+  return largest * tf.norm(tf.div(t, largest)).dataSync()[0];
+}
+
 /** k distinct indices of 0..n−1 drawn with `random` (a partial Fisher–Yates shuffle). */
 function drawSubset(n: number, k: number, random: SeededRandom): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
@@ -149,7 +162,7 @@ export function pathGradients(model: TfModel, x: tf.Tensor, y: tf.Tensor, option
       const masks = new Map(adds.map((add, i) => [add.id, chosen.has(i) ? add.branch : add.skip]));
       const norm = tf.tidy(() => {
         const gradient = tf.grad((input: tf.Tensor) => crossEntropy(maskedForward(model, input, masks), y))(x);
-        return tf.norm(gradient).dataSync()[0];
+        return euclideanNorm(gradient);
       });
       sum += norm;
     }

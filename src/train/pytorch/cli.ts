@@ -5,6 +5,7 @@ import { TrainError } from '../errors';
 import { dataSourceFor } from '../nodeData';
 import { finalLine, printer } from '../printer';
 import { PyTorchTraining, type TorchDevice } from './runner';
+import { isExperimentEvent } from './protocol';
 
 /** `skipnet train FILE --engine pytorch`: the TensorFlow.js CLI's lines, from a run on the user's PyTorch. */
 
@@ -61,7 +62,7 @@ export async function torchTrainCommand(options: TorchTrainCommandOptions): Prom
       python: options.python,
       device: options.device,
       onEvent: (event) => {
-        if (event.type === 'error') return; // printed once, from the rejected result
+        if (event.type === 'error' || isExperimentEvent(event)) return; // errors: printed once, from the rejected result; no experiments run here
         if (event.type === 'started') backend = event.backend;
         print(event);
       },

@@ -12,8 +12,8 @@ import { checkDataFits, checkTrainable, datasetForTraining, parseDataset, type I
 import { TrainError } from '../errors';
 import { initialParameters } from '../init';
 import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL } from '../schedule';
-import { torchStatisticsPlan } from './mergePlan';
-import { commandLine, parseRunnerLine, type RunnerCommand, type RunnerEvent } from './protocol';
+import { torchExperimentPlan, torchStatisticsPlan } from './mergePlan';
+import { commandLine, parseRunnerLine, type RunnerCommand, type RunnerEvent, type RunnerExperimentCommand } from './protocol';
 import { findPython, type PythonWithTorch } from './python';
 import { modulePath, packTensors, torchTensors, type SkipNetWeight, type TorchTensor } from './weights';
 
@@ -65,6 +65,11 @@ export interface PyTorchTrainingOptions {
   onEvent?: (event: RunnerEvent) => void;
   /** python/skipnet_train.py (default: found above this bundle's folder). */
   runnerScript?: string;
+  /**
+   * Keep the runner alive after the run ends, with its final weights, for experiments (`experiment`) until
+   * quit() or dispose(); `result` then resolves at the `finished` event, `running` stays true until the process exits.
+   */
+  keepWeights?: boolean;
   /** Milliseconds stop() waits for the next step boundary before ending the process group (default 1500, as the graph view). */
   stopGraceMs?: number;
 }
@@ -137,6 +142,9 @@ function readRunData(options: PyTorchTrainingOptions): { dataset: ImageDataset; 
 export class PyTorchTraining {
   /** Resolves when the runner has exited: done, stopped (also after dispose) or non-finite; rejects with a TrainError on an error or a crash. */
   readonly result: Promise<TrainResult>;
+  /** Resolves when the runner's process has exited (with `keepWeights`, after quit() or dispose()). */
+  readonly exited: Promise<void>;
+  private markExited!: () => void;
   private settle!: { resolve: (result: TrainResult) => void; reject: (error: Error) => void };
   private readonly stderr: string[] = [];
   private finished: TrainResult | undefined;
@@ -157,6 +165,7 @@ export class PyTorchTraining {
     this.result = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // The promise may be dropped by a caller that only listens to events; its rejection is not an unhandled one.
     this.result.catch(() => undefined);
+    this.exited = new Promise((resolve) => (this.markExited = resolve));
     child.stdin.on('error', () => undefined); // EPIPE once the runner has gone: commands then have nothing to reach
     // A failed kill or pipe is reported with the exit ('close' still follows); unhandled, it would end this process.
     child.on('error', (error) => this.stderr.push(`(${error.message})`));
@@ -231,6 +240,8 @@ export class PyTorchTraining {
       nodes: graph.nodes.map((n) => ({ id: n.id, kind: n.kind, view: n.view, module: ['input', 'add', 'concat'].includes(n.kind) ? null : modulePath(n.id) })),
       softmaxModule: output.kind === 'softmax' ? modulePath(output.id) : null,
       statisticsPlan: torchStatisticsPlan(graph),
+      experiments: torchExperimentPlan(graph),
+      keepWeights: options.keepWeights === true,
       weights: { file: join(dir, 'weights.bin'), tensors: packed.index },
       device: options.device ?? 'auto',
       notes: [...adapter.notes, ...(weights.note ? [weights.note] : [])],
@@ -292,6 +303,19 @@ export class PyTorchTraining {
     this.stopTimer.unref();
   }
 
+  /**
+   * Runs (or cancels) an experiment on the weights of the paused run, or of the ended one with `keepWeights`; the
+   * runner answers with lesion-* or landscape-* events (a run in any other state gets a failure event).
+   */
+  experiment(command: RunnerExperimentCommand): void {
+    this.send(command);
+  }
+
+  /** Ends a runner kept alive after its run (`keepWeights`): it exits once an experiment in progress has been cancelled. */
+  quit(): void {
+    this.send('quit');
+  }
+
   /** Ends the process group now and deletes the run's files; no event follows, and `result` resolves as stopped. Safe to call twice. */
   dispose(): void {
     if (this.disposed) return;
@@ -321,7 +345,14 @@ export class PyTorchTraining {
     if (event.type === 'progress') {
       this.lastStep = event.step;
       this.lastLoss = event.loss;
-    } else if (event.type === 'finished') this.finished = event.result;
+    } else if (event.type === 'finished') {
+      this.finished = event.result;
+      if (this.options.keepWeights) {
+        // The run is over; the process stays for experiments on its final weights, so a stop's deadline no longer applies.
+        clearTimeout(this.stopTimer);
+        this.settle.resolve(event.result);
+      }
+    }
     else if (event.type === 'error') {
       this.failure = event.message;
     }
@@ -335,6 +366,7 @@ export class PyTorchTraining {
 
   private onClose(code: number | null, signal: NodeJS.Signals | null): void {
     this.ended = true;
+    this.markExited();
     clearTimeout(this.stopTimer);
     live.delete(this);
     if (this.options.runDir === undefined) rmSync(this.dir, { recursive: true, force: true });
