@@ -128,6 +128,11 @@ export function surfaceChart(result: LandscapeSurface, title: string, scale: Sha
   withoutInlineStyles(chart);
   plotSvg(chart).classList.add('landscape-surface');
   plotSvg(chart).setAttribute('data-grid', `${n}x${result.betas.length}`);
+  // Where the extremes are, as "α index,β index": what the picture must show darkest and brightest.
+  const order = values.map((v, k) => [v, k] as const).sort((a, b) => a[0] - b[0]);
+  const cell = (k: number): string => `${k % n},${Math.floor(k / n)}`;
+  plotSvg(chart).setAttribute('data-lowest', cell(order[0][1]));
+  plotSvg(chart).setAttribute('data-highest', cell(order[order.length - 1][1]));
   const centre = result.loss[Math.floor(result.betas.length / 2) * n + Math.floor(n / 2)];
   return figure(`${title} · ${n}×${result.betas.length}, loss ${centre.toFixed(3)} at the centre`, chart, 'surface');
 }
