@@ -125,9 +125,9 @@ function capture(): CliIo & { lines: string[]; errors: string[] } {
   return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), readFile: (p) => readFileSync(p, 'utf8'), writeFile: () => assert.fail('train writes no files') };
 }
 
-test('skipnet train examples/unet_mnist.skipnet on cpu: a finite per-pixel loss that goes down over a few steps', async () => {
+test('skipnet train examples/unet_mnist.skipnet on wasm: a finite per-pixel loss that goes down over a few steps', async () => {
   const io = capture();
-  const code = await runCliAsync(['train', 'examples/unet_mnist.skipnet', '--backend', 'cpu', '--steps', '8', '--batch', '2', '--eval-samples', '2', '--json'], io);
+  const code = await runCliAsync(['train', 'examples/unet_mnist.skipnet', '--backend', 'wasm', '--steps', '8', '--batch', '2', '--eval-samples', '2', '--json'], io);
   assert.equal(code, 0, io.errors.join('\n'));
   const events = io.lines.map((l) => JSON.parse(l) as TrainEvent);
   const started = events[0];

@@ -1,7 +1,7 @@
 /**
  * A Vision Transformer trains in the graph webview: examples/vit_tiny.skipnet (patchify, class token, position
  * embedding, four pre-norm encoder blocks of layernorm, attention and MLP with residual adds, the head on token 0)
- * in the real bundles under the real CSP in headless Chromium, TensorFlow.js on the cpu backend, on the bundled
+ * in the real bundles under the real CSP in headless Chromium, TensorFlow.js on the wasm backend, on the bundled
  * MNIST. The loss stays finite and falls on average, and the statistics overlay colours the sequence layers.
  */
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ test(`vit_tiny trains ${STEPS} steps on MNIST in the page: a finite loss that fa
   await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['vit_tiny'] }));
   const ids = await w.page.evaluate(() => Array.from(document.querySelectorAll('#graph .node')).map((n) => n.getAttribute('data-id')));
   for (const id of PAINTED) assert.ok(ids.includes(id), `node ${id} is drawn: ${ids.join(', ')}`);
-  const run: TrainingRun = { model: 'vit_tiny', text: TEXT, backend: 'cpu', statsInterval: 5, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` } };
+  const run: TrainingRun = { model: 'vit_tiny', text: TEXT, backend: 'wasm', statsInterval: 5, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` } };
   await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run });
   await w.page.waitForFunction((n) => Number(document.getElementById('training')?.dataset.step ?? 0) >= n, STEPS, { timeout: 600_000 });
   // Every painted node has its badge (statistics arrive every 5 steps) and a fill from the overlay.
