@@ -1,6 +1,7 @@
-// End to end: "Train here" on examples/unet_mnist.skipnet (dataset: mnist_segmentation) in VS Code (code-server)
-// in Chromium, on whatever backend 'auto' picks there, as train.e2e.test.ts does for mnist_resnet. The test's own
-// copy of the file uses a batch of 2 and statistics at every step, so the U-Net shows progress quickly.
+// End to end: "Train here" on examples/unet_mnist.skipnet (dataset: mnist_segmentation) and on
+// examples/vit_tiny.skipnet (MNIST) in VS Code (code-server) in Chromium, on whatever backend 'auto' picks there, as
+// train.e2e.test.ts does for mnist_resnet. The test's own copies use small batches (2 and 8) and statistics at
+// every step, so each model shows progress quickly.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,9 @@ describe('SkipNet in VS Code: Train here on the skip-connection family', () => {
     const text = readFileSync(join(examplesDir, 'unet_mnist.skipnet'), 'utf8').replace(/batch: \d+/, 'batch: 2');
     assert.match(text, /batch: 2\n/);
     writeFileSync(join(folder, 'unet_mnist.skipnet'), text);
+    const vit = readFileSync(join(examplesDir, 'vit_tiny.skipnet'), 'utf8').replace(/batch: \d+/, 'batch: 8');
+    assert.match(vit, /batch: 8\n/);
+    writeFileSync(join(folder, 'vit_tiny.skipnet'), vit);
     session = await startVsCodeSession({ name: 'train-family', folder, settings: { 'skipnet.training.statsInterval': 1 } });
   });
 
@@ -55,6 +59,41 @@ describe('SkipNet in VS Code: Train here on the skip-connection family', () => {
     await workbench.runCommand('SkipNet: Stop Training');
     await frame.locator('#training[data-state="stopped"]').waitFor({ timeout: TIMEOUT });
     await workbench.screenshot('unet-mnist-stopped');
+    assert.deepEqual(session.pageErrors, []);
+  });
+
+  it('vit_tiny: Train here trains the Transformer — the step and loss change, the attention node takes a statistic colour, Stop stops', async () => {
+    const { workbench, page } = session;
+    // One graph view at a time: the U-Net's panel closes with its editor.
+    await workbench.runCommand('View: Close All Editors');
+    await page.locator('iframe.webview').waitFor({ state: 'detached', timeout: TIMEOUT });
+    await workbench.openFile('vit_tiny.skipnet');
+    const lens = page.locator('.codelens-decoration a', { hasText: 'Train here' }).first();
+    await lens.waitFor({ state: 'visible', timeout: TIMEOUT });
+    await lens.click();
+
+    const frame = workbench.webviewFrame();
+    await frame.locator('[data-id="encoder_layer_1/self_attention"]').waitFor({ timeout: TIMEOUT });
+    const stepText = frame.locator('#train-step');
+    // 60,000 images at a batch of 8.
+    await stepText.filter({ hasText: /^step \d+\/7500$/ }).waitFor({ timeout: TIMEOUT });
+    const firstStep = await stepText.textContent();
+    const firstLoss = await frame.locator('#train-loss').textContent();
+    assert.match(firstLoss ?? '', /^loss \d+(\.\d+)?$/);
+    assert.match((await frame.locator('#train-accuracy').textContent()) ?? '', /^acc \d+(\.\d)?%$/);
+    await stepText.filter({ hasNotText: firstStep ?? '' }).waitFor({ timeout: TIMEOUT });
+    await frame.locator('#train-loss').filter({ hasNotText: firstLoss ?? '' }).waitFor({ timeout: TIMEOUT });
+
+    const shape = frame.locator('[data-id="encoder_layer_1/self_attention"] .shape');
+    await shape.evaluate((element, timeout) => new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + timeout;
+      const check = () => ((element as SVGElement).style.fill.includes('color-mix') ? resolve() : Date.now() > deadline ? reject(new Error('no statistic colour')) : setTimeout(check, 100));
+      check();
+    }), TIMEOUT);
+
+    await workbench.runCommand('SkipNet: Stop Training');
+    await frame.locator('#training[data-state="stopped"]').waitFor({ timeout: TIMEOUT });
+    await workbench.screenshot('vit-tiny-stopped');
     assert.deepEqual(session.pageErrors, []);
   });
 });
