@@ -63,6 +63,7 @@ const KEEPS: Record<string, Keeps> = {
   dropout: 'nothing', // only its mask: float32 on the CPU, one per output element
   patchify: 'input', // a convolution
   layernorm: 'input', // and the mean and 1/std of each token
+  mean_tokens: 'input', // x.mean(dim=1): PyTorch 1.13's MeanBackward1 keeps x, as gap's mean does
   attention: 'nothing', // a copy of its input, q, k, v, the attention weights and the heads' output (sequenceSaved)
 };
 
@@ -94,7 +95,7 @@ const ATTENTION_SCALAR_BYTES = 8n;
  * The bytes autograd keeps for the backward pass of one training step in PyTorch 1.13 (float32, train
  * mode): for each layer the tensors its backward reads (conv and linear their input; batch norm its input
  * plus the batch mean and inverse std per channel; relu, sigmoid, tanh and softmax their output; leaky ReLU,
- * GELU, ReLU6, SiLU, hard swish, hard sigmoid, average and global pooling and transposed convolutions their input
+ * GELU, ReLU6, SiLU, hard swish, hard sigmoid, average and global pooling, the mean over tokens and transposed convolutions their input
  * (upsampling keeps nothing; products see `productSaved`); max pooling its input and int64 indices; dropout its mask),
  * each distinct tensor counted once: a ReLU's output that the next convolution also keeps is one tensor,
  * and views (identity, flatten, dropout with p = 0) are their input. add, concat and zeropad keep nothing.

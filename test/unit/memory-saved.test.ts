@@ -32,7 +32,8 @@ const EVERY_KIND = `model every_kind(12x12x3) {
 
 /**
  * Attention where its saved copy of the input matters: the layer-norm output is read by two attentions and kept
- * by a dense layer too (a copy is not shared), attention with dropout, and a class-token view kept whole.
+ * by a dense layer too (a copy is not shared), attention with dropout, a class-token view kept whole, and a mean over
+ * tokens whose input nothing else keeps.
  */
 const ATTENTION_KINDS = `model attention_kinds(8x8x1) {
   patchify(2, 8) -> cls_token() -> pos_embed()
@@ -42,7 +43,7 @@ const ATTENTION_KINDS = `model attention_kinds(8x8x1) {
   c: x -> attention(4)
   s: add(a, b, c) -> layernorm()
   m: mean_tokens() -> dense(6)
-  t: s -> token(0) -> dense(6)
+  t: c -> token(0) -> dense(6)
   add(m, t)
   train { batch: 4 }
 }
