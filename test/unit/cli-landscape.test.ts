@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { runCliAsync, type CliIo } from '../../src/cli/main';
 import type { TrainEvent } from '../../src/train/engine';
 import type { LandscapeLine, LandscapeSurface } from '../../src/train/experiments/landscape';
+import { landscapeText } from '../../src/train/experiments/landscapeCli';
 
 function capture(): CliIo & { lines: string[]; errors: string[] } {
   const lines: string[] = [];
@@ -66,7 +67,7 @@ test('skipnet experiment landscape prints the cost line and the slice as a table
   assert.match(cost, /^landscape cost: 3 evaluations × 16 held-out images = 48 image passes; one evaluation took [\d.]+s, so about [\dms.]+$/);
   const header = io.lines.indexOf('1-D loss landscape (3 points, 16 held-out images, seed 3):');
   assert.ok(header > 0, io.lines.join('\n'));
-  assert.equal(io.lines[header + 1], '     α     loss  accuracy');
+  assert.match(io.lines[header + 1], /^ +α +loss +accuracy$/);
   assert.match(io.lines[header + 2], /^-1\.000 +\d+\.\d{4} +\d+\.\d%$/);
   assert.match(io.lines[header + 3], /^ 0\.000 +\d+\.\d{4} +\d+\.\d%$/);
   assert.ok(!io.lines.some((l) => l.startsWith('2-D')), 'only --points: no 2-D slice');
@@ -91,4 +92,31 @@ test('skipnet experiment reports bad usage clearly', async () => {
   const io = capture();
   assert.equal(await runCliAsync(['experiment', 'landscape', file, '--model', 'nope'], io), 1);
   assert.match(io.errors.join('\n'), /no model 'nope'; the file has small, other/);
+});
+
+test('the slice as text: columns as wide as their widest cell, so losses of a hundred and more stay apart', () => {
+  const surface: LandscapeSurface = {
+    kind: 'surface',
+    alphas: [-1, 0, 1],
+    betas: [-1, 0, 1],
+    loss: [2.75, 4.629, 21.535, 119.98, 0.5, 448.079, 1234.5, Number.NaN, 3],
+    accuracy: new Array(9).fill(0.1),
+    samples: 16,
+    seed: 3,
+  };
+  assert.deepEqual(landscapeText(surface), [
+    '2-D loss landscape (3×3, 16 held-out images, seed 3); rows β, columns α, each from −1 to 1:',
+    'β \\ α |    -1.00     0.00     1.00',
+    '-1.00 |    2.750    4.629   21.535',
+    ' 0.00 |  119.980    0.500  448.079',
+    ' 1.00 | 1234.500      NaN    3.000',
+  ]);
+  const line: LandscapeLine = { kind: 'line', alphas: [-1, 0, 1], loss: [82078, 0.25, 12.5], accuracy: [0.294, 1, 0.5], samples: 16, seed: 3 };
+  assert.deepEqual(landscapeText(line), [
+    '1-D loss landscape (3 points, 16 held-out images, seed 3):',
+    '     α        loss  accuracy',
+    '-1.000  82078.0000     29.4%',
+    ' 0.000      0.2500    100.0%',
+    ' 1.000     12.5000     50.0%',
+  ]);
 });

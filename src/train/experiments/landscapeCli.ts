@@ -58,19 +58,32 @@ export function costLine(requests: LandscapeRequest[], samples: number, secondsP
   return `landscape cost: ${sum} evaluations × ${samples} held-out images = ${images.toLocaleString('en-US')} image passes; one evaluation took ${formatDuration(secondsPerEvaluation)}, so about ${formatDuration(evaluations * secondsPerEvaluation)}`;
 }
 
-/** The slice as text: α, loss, accuracy per line (1-D), or a grid of losses with β rows from −1 (top) to 1. */
+/**
+ * The slice as text: α, loss, accuracy per line (1-D), or a grid of losses with β rows from −1 (top) to 1 under a
+ * header of the α values. Columns are as wide as their widest cell, so losses of any size stay apart (the corners of
+ * a slice can be orders of magnitude above its minimum).
+ */
 export function landscapeText(result: LandscapeResult): string[] {
+  const columns = (cells: string[][]): string[] => {
+    const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => row[c].length)));
+    return cells.map((row) => row.map((cell, c) => cell.padStart(widths[c])).join('  '));
+  };
   if (result.kind === 'line') {
     return [
       `1-D loss landscape (${result.alphas.length} points, ${result.samples} held-out images, seed ${result.seed}):`,
-      '     α     loss  accuracy',
-      ...result.alphas.map((a, i) => `${a.toFixed(3).padStart(6)} ${result.loss[i].toFixed(4).padStart(8)} ${(result.accuracy[i] * 100).toFixed(1).padStart(8)}%`),
+      ...columns([['α', 'loss', 'accuracy'], ...result.alphas.map((a, i) => [a.toFixed(3), result.loss[i].toFixed(4), `${(result.accuracy[i] * 100).toFixed(1)}%`])]),
     ];
   }
   const n = result.alphas.length;
+  const cells = result.loss.map((v) => v.toFixed(3));
+  const alphas = result.alphas.map((a) => a.toFixed(2));
+  const width = Math.max(...cells.map((c) => c.length), ...alphas.map((a) => a.length));
+  const label = 'β \\ α';
+  const row = (head: string, values: string[]): string => `${head.padStart(label.length)} | ${values.map((v) => v.padStart(width)).join(' ')}`;
   return [
     `2-D loss landscape (${n}×${n}, ${result.samples} held-out images, seed ${result.seed}); rows β, columns α, each from −1 to 1:`,
-    ...result.betas.map((b, j) => `${b.toFixed(2).padStart(5)} | ${result.loss.slice(j * n, (j + 1) * n).map((v) => v.toFixed(3).padStart(7)).join('')}`),
+    row(label, alphas),
+    ...result.betas.map((b, j) => row(b.toFixed(2), cells.slice(j * n, (j + 1) * n))),
   ];
 }
 
