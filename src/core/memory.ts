@@ -134,7 +134,9 @@ export function savedTensors(model: ModelGraph): SavedTensors {
   const keep = (id: string): void => void kept.add(storage.get(id) ?? id);
   for (const node of model.nodes) {
     const input = node.inputs[0];
-    const aliased = node.view || (node.kind === 'dropout' && node.args.p === 0);
+    // token(i) is x[:, i], a strided view of the sequence (its values differ from its input's, so it is no `view`
+    // layer elsewhere): a layer that keeps it for its backward keeps the whole T×D storage.
+    const aliased = node.view || node.kind === 'token' || (node.kind === 'dropout' && node.args.p === 0);
     storage.set(node.id, aliased && input !== undefined ? (storage.get(input) ?? input) : node.id);
     const gradIn = node.inputs.some((id) => requiresGrad.get(id) === true);
     // A tied layer's weights are its original's parameters: they require grad there and here alike.

@@ -121,8 +121,6 @@ export const TOKEN: LayerSpec = {
   kind: 'token',
   doc: 'One token as a flat vector: token(index=0) — T×D → D (ViT reads the class token, index 0).',
   args: [{ name: 'index', type: 'axis', default: 0, doc: 'which token, from 0; negative counts from the end' }],
-  // x[:, index] is a strided view: a layer that keeps it for its backward keeps the whole T×D storage.
-  view: true,
   infer([input], args) {
     const bad = needSequence('token', input);
     if (bad) return bad;
