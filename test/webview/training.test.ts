@@ -96,12 +96,13 @@ test('cpu: the step counter and the loss change on screen; stop stops at once an
     const field = document.getElementById('train-step')!;
     const seen: string[] = ((window as unknown as { __afterStop: string[] }).__afterStop = []);
     document.getElementById('train-stop')!.addEventListener('click', () => {
+      (window as unknown as { __stepAtClick: number }).__stepAtClick = Number(document.getElementById('training')!.dataset.step);
       new MutationObserver(() => seen.push(field.textContent ?? '')).observe(field, { childList: true, characterData: true, subtree: true });
     }, { capture: true, once: true });
   });
-  const shownAtStop = await step(w);
   await w.page.locator('#train-stop').click();
   await waitForState(w, 'stopped');
+  const shownAtStop = await w.page.evaluate(() => (window as unknown as { __stepAtClick: number }).__stepAtClick);
   // The display freezes at the click: the row (throttled to one update in 250 ms) may still catch up with steps the
   // page had received before the click, then it shows the final count, which includes the steps already in flight
   // when the worker heard Stop; no step received after the click is ever shown, and the run ended early.
