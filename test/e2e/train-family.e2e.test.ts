@@ -11,6 +11,41 @@ import { examplesDir, startVsCodeSession, type VsCodeSession } from './session';
 
 const TIMEOUT = 120_000;
 
+/**
+ * Clicks the open file's Train here lens and follows the run in the graph view: `waitNode` is drawn, the step field
+ * reads "step N/`totalSteps`" and the accuracy field matches `accuracy`, step and loss change, `colouredNode` takes a
+ * statistic colour, and Stop stops; a screenshot `shot` is saved.
+ */
+async function trainHereAndStop(session: VsCodeSession, run: { waitNode: string; totalSteps: number; accuracy: RegExp; colouredNode: string; shot: string }): Promise<void> {
+  const { workbench, page } = session;
+  const lens = page.locator('.codelens-decoration a', { hasText: 'Train here' }).first();
+  await lens.waitFor({ state: 'visible', timeout: TIMEOUT });
+  await lens.click();
+
+  const frame = workbench.webviewFrame();
+  await frame.locator(run.waitNode).first().waitFor({ timeout: TIMEOUT });
+  const stepText = frame.locator('#train-step');
+  await workbench.waitForText(stepText, new RegExp(`^step \\d+/${run.totalSteps}$`), TIMEOUT);
+  const firstStep = await stepText.textContent();
+  const firstLoss = await frame.locator('#train-loss').textContent();
+  assert.match(firstLoss ?? '', /^loss \d+(\.\d+)?$/);
+  assert.match((await frame.locator('#train-accuracy').textContent()) ?? '', run.accuracy);
+  await stepText.filter({ hasNotText: firstStep ?? '' }).waitFor({ timeout: TIMEOUT });
+  await frame.locator('#train-loss').filter({ hasNotText: firstLoss ?? '' }).waitFor({ timeout: TIMEOUT });
+
+  const shape = frame.locator(`[data-id="${run.colouredNode}"] .shape`);
+  await shape.evaluate((element, timeout) => new Promise<void>((resolve, reject) => {
+    const deadline = Date.now() + timeout;
+    const check = () => ((element as SVGElement).style.fill.includes('color-mix') ? resolve() : Date.now() > deadline ? reject(new Error('no statistic colour')) : setTimeout(check, 100));
+    check();
+  }), TIMEOUT);
+
+  await workbench.runCommand('SkipNet: Stop Training');
+  await frame.locator('#training[data-state="stopped"]').waitFor({ timeout: TIMEOUT });
+  await workbench.screenshot(run.shot);
+  assert.deepEqual(session.pageErrors, []);
+}
+
 describe('SkipNet in VS Code: Train here on the skip-connection family', () => {
   let session: VsCodeSession;
 
@@ -30,36 +65,10 @@ describe('SkipNet in VS Code: Train here on the skip-connection family', () => {
   });
 
   it('unet_mnist: Train here trains per pixel — the step and loss change, pixel accuracy is shown, a node takes a statistic colour, Stop stops', async () => {
-    const { workbench, page } = session;
-    await workbench.openFile('unet_mnist.skipnet');
-    const lens = page.locator('.codelens-decoration a', { hasText: 'Train here' }).first();
-    await lens.waitFor({ state: 'visible', timeout: TIMEOUT });
-    await lens.click();
-
-    const frame = workbench.webviewFrame();
-    await frame.locator('#graph .node').first().waitFor({ timeout: TIMEOUT });
-    const stepText = frame.locator('#train-step');
-    // The bundled MNIST's 8,004 training images at a batch of 2.
-    await workbench.waitForText(stepText, /^step \d+\/4002$/, TIMEOUT);
-    const firstStep = await stepText.textContent();
-    const firstLoss = await frame.locator('#train-loss').textContent();
-    assert.match(firstLoss ?? '', /^loss \d+(\.\d+)?$/);
-    assert.match((await frame.locator('#train-accuracy').textContent()) ?? '', /^pixel acc \d+(\.\d)?%$/);
-    await stepText.filter({ hasNotText: firstStep ?? '' }).waitFor({ timeout: TIMEOUT });
-    await frame.locator('#train-loss').filter({ hasNotText: firstLoss ?? '' }).waitFor({ timeout: TIMEOUT });
-
-    // Statistics at every step: the per-pixel classifier at the top of the decoder takes a colour.
-    const shape = frame.locator('[data-id="classes"] .shape');
-    await shape.evaluate((element, timeout) => new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + timeout;
-      const check = () => ((element as SVGElement).style.fill.includes('color-mix') ? resolve() : Date.now() > deadline ? reject(new Error('no statistic colour')) : setTimeout(check, 100));
-      check();
-    }), TIMEOUT);
-
-    await workbench.runCommand('SkipNet: Stop Training');
-    await frame.locator('#training[data-state="stopped"]').waitFor({ timeout: TIMEOUT });
-    await workbench.screenshot('unet-mnist-stopped');
-    assert.deepEqual(session.pageErrors, []);
+    await session.workbench.openFile('unet_mnist.skipnet');
+    // The bundled MNIST's 8,004 training images at a batch of 2; statistics at every step colour the per-pixel
+    // classifier at the top of the decoder.
+    await trainHereAndStop(session, { waitNode: '#graph .node', totalSteps: 4002, accuracy: /^pixel acc \d+(\.\d)?%$/, colouredNode: 'classes', shot: 'unet-mnist-stopped' });
   });
 
   it('vit_tiny: Train here trains the Transformer — the step and loss change, the attention node takes a statistic colour, Stop stops', async () => {
@@ -68,32 +77,7 @@ describe('SkipNet in VS Code: Train here on the skip-connection family', () => {
     await workbench.runCommand('View: Close All Editors');
     await page.locator('iframe.webview').waitFor({ state: 'detached', timeout: TIMEOUT });
     await workbench.openFile('vit_tiny.skipnet');
-    const lens = page.locator('.codelens-decoration a', { hasText: 'Train here' }).first();
-    await lens.waitFor({ state: 'visible', timeout: TIMEOUT });
-    await lens.click();
-
-    const frame = workbench.webviewFrame();
-    await frame.locator('[data-id="encoder_layer_1/self_attention"]').waitFor({ timeout: TIMEOUT });
-    const stepText = frame.locator('#train-step');
-    // The bundled MNIST's 8,004 training images at a batch of 8.
-    await workbench.waitForText(stepText, /^step \d+\/1000$/, TIMEOUT);
-    const firstStep = await stepText.textContent();
-    const firstLoss = await frame.locator('#train-loss').textContent();
-    assert.match(firstLoss ?? '', /^loss \d+(\.\d+)?$/);
-    assert.match((await frame.locator('#train-accuracy').textContent()) ?? '', /^acc \d+(\.\d)?%$/);
-    await stepText.filter({ hasNotText: firstStep ?? '' }).waitFor({ timeout: TIMEOUT });
-    await frame.locator('#train-loss').filter({ hasNotText: firstLoss ?? '' }).waitFor({ timeout: TIMEOUT });
-
-    const shape = frame.locator('[data-id="encoder_layer_1/self_attention"] .shape');
-    await shape.evaluate((element, timeout) => new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + timeout;
-      const check = () => ((element as SVGElement).style.fill.includes('color-mix') ? resolve() : Date.now() > deadline ? reject(new Error('no statistic colour')) : setTimeout(check, 100));
-      check();
-    }), TIMEOUT);
-
-    await workbench.runCommand('SkipNet: Stop Training');
-    await frame.locator('#training[data-state="stopped"]').waitFor({ timeout: TIMEOUT });
-    await workbench.screenshot('vit-tiny-stopped');
-    assert.deepEqual(session.pageErrors, []);
+    // 8,004 images at a batch of 8.
+    await trainHereAndStop(session, { waitNode: '[data-id="encoder_layer_1/self_attention"]', totalSteps: 1000, accuracy: /^acc \d+(\.\d)?%$/, colouredNode: 'encoder_layer_1/self_attention', shot: 'vit-tiny-stopped' });
   });
 });
