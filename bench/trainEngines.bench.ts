@@ -13,8 +13,12 @@
 // The table gives each peer's median and the median of the rounds' ratios.
 //
 // Statistics: a window of DEFAULT_STATS_INTERVAL steps has one statistics step. To keep a round short, the engine
-// runs BENCH_STEPS steps (after BENCH_WARMUP) whose last is a statistics step, and a window costs
+// runs a few steps (after BENCH_WARMUP) whose last is a statistics step, and a window costs
 // (interval − 1) × its mean ordinary step + its statistics step.
+//
+// Steps per measurement: at least BENCH_STEPS, and enough that the timed stretch lasts about BENCH_MIN_SECONDS
+// (default 2) at the speed a first plain probe finds. A few steps of a small model last a tenth of a second, where
+// one scheduler hiccup moves the ratio by 10 %.
 //
 //   npm run bench:train-engines
 //   BENCH_MODELS=resnet20,mnist_resnet BENCH_BATCHES=32 BENCH_ROUNDS=3 BENCH_STEPS=6 BENCH_WARMUP=2 BENCH_BROWSER_STEPS=3
@@ -41,7 +45,9 @@ const models = (process.env.BENCH_MODELS ?? 'resnet20,densenet40,mnist_resnet').
 const batches = (process.env.BENCH_BATCHES ?? '32,128').split(',').map(Number);
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 // At least one ordinary step besides the statistics step.
-const steps = Math.max(2, Number(process.env.BENCH_STEPS ?? 6));
+const minSteps = Math.max(2, Number(process.env.BENCH_STEPS ?? 6));
+const minSeconds = Number(process.env.BENCH_MIN_SECONDS ?? 2);
+const maxSteps = 400;
 const warmup = Number(process.env.BENCH_WARMUP ?? 2);
 const browserSteps = Number(process.env.BENCH_BROWSER_STEPS ?? 3);
 const device = (process.env.BENCH_DEVICE ?? 'cpu') as TorchDevice;
@@ -67,7 +73,7 @@ function randomDataset([height, width, channels]: number[], count: number): Imag
  * `steps` steps after `warmup`, the last a statistics step; a window of DEFAULT_STATS_INTERVAL steps costs
  * (DEFAULT_STATS_INTERVAL − 1) ordinary steps at their mean and one statistics step.
  */
-async function engineImagesPerSecond(text: string, datasetFile: string, batch: number): Promise<{ ips: number; backend: string; statsStepMs: number; stepMs: number }> {
+async function engineImagesPerSecond(text: string, datasetFile: string, batch: number, steps: number): Promise<{ ips: number; backend: string; statsStepMs: number; stepMs: number }> {
   const analysis = analyze(text);
   const arrivals = new Map<number, number>();
   let backend = '';
@@ -99,7 +105,7 @@ async function engineImagesPerSecond(text: string, datasetFile: string, batch: n
   return { ips: (DEFAULT_STATS_INTERVAL * batch * 1000) / windowMs, backend, statsStepMs, stepMs };
 }
 
-function plainImagesPerSecond(text: string, dir: string, batch: number): number {
+function plainImagesPerSecond(text: string, dir: string, batch: number, steps: number): number {
   const analysis = analyze(text);
   const graph = analysis.models[0];
   const exported = exportPyTorch(analysis, graph, `${graph.name}.skipnet`);
@@ -159,6 +165,7 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'skipnet-engines-bench-'));
   const rows: string[][] = [];
+  const stepCounts: string[] = [];
   let launched: Launched | undefined;
   let served: Server | undefined;
   try {
@@ -176,14 +183,17 @@ async function main(): Promise<void> {
       const text = readFileSync(join('examples', `${name}.skipnet`), 'utf8');
       const graph = analyze(text).models[0];
       for (const batch of batches) {
+        const probe = withTorch ? plainImagesPerSecond(text, dir, batch, minSteps) : NaN;
+        const steps = Number.isFinite(probe) ? Math.min(maxSteps, Math.max(minSteps, Math.ceil((minSeconds * probe) / batch))) : minSteps;
+        stepCounts.push(`${name} b${batch}: ${steps}`);
         const datasetFile = join(dir, `${name}-${batch}.bin`);
         writeFileSync(datasetFile, encodeDataset(randomDataset(graph.inputShape, batch * (warmup + steps))));
         let backendNote = 'not run';
         let browserNote = 'not run';
         const peers: Record<'plain' | 'engine' | 'browser', () => Promise<number>> = {
-          plain: async () => plainImagesPerSecond(text, dir, batch),
+          plain: async () => plainImagesPerSecond(text, dir, batch, steps),
           engine: async () => {
-            const engine = await engineImagesPerSecond(text, datasetFile, batch);
+            const engine = await engineImagesPerSecond(text, datasetFile, batch, steps);
             backendNote = `${engine.backend}; step ${engine.stepMs.toFixed(0)} ms, statistics step ${engine.statsStepMs.toFixed(0)} ms`;
             return engine.ips;
           },
@@ -207,7 +217,9 @@ async function main(): Promise<void> {
         }
         const mid = (peer: string): number => (measured[peer].length > 0 ? median(measured[peer]) : NaN);
         const ratio = (a: string, b: string): number => (measured[a].length > 0 && measured[b].length > 0 ? median(measured[a].map((x, i) => x / measured[b][i])) : NaN);
-        rows.push([name, String(batch), fmt(mid('browser')), fmt(mid('engine')), fmt(mid('plain')), ratio('engine', 'plain').toFixed(3), fmt(ratio('engine', 'browser'))]);
+        const refused = /needs about ([\d.]+ [KMG]iB)/.exec(browserNote);
+        const browserCell = measured.browser.length > 0 && !Number.isFinite(mid('browser')) && refused ? `refused (needs ${refused[1]})` : fmt(mid('browser'));
+        rows.push([name, String(batch), browserCell, fmt(mid('engine')), fmt(mid('plain')), ratio('engine', 'plain').toFixed(3), fmt(ratio('engine', 'browser'))]);
       }
     }
   } finally {
@@ -215,7 +227,7 @@ async function main(): Promise<void> {
     served?.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\n${rounds} interleaved rounds, medians. PyTorch: ${steps} steps after ${warmup} warm-up steps (engine: the last a statistics step, weighted 1 in ${DEFAULT_STATS_INTERVAL}); browser: median of ${browserSteps} steps after one warm-up`);
+  console.log(`\n${rounds} interleaved rounds, medians. PyTorch: ${stepCounts.join(', ')} steps after ${warmup} warm-up steps (engine: the last a statistics step, weighted 1 in ${DEFAULT_STATS_INTERVAL}); browser: median of ${browserSteps} steps after one warm-up`);
   console.log('model | batch | browser img/s | PyTorch engine img/s | plain loop img/s | engine ÷ plain (goal ≥ 0.95) | engine ÷ browser (goal ≥ 3)');
   for (const row of rows) console.log(row.join(' | '));
 }
