@@ -7,7 +7,7 @@
 import type { LayoutDirection } from '../protocol/messages';
 import type { GraphPayload, PayloadGroup, PayloadNode } from '../protocol/payload';
 import { formatShape } from '../core/values';
-import { accessibleText, describeGroup, describeNode, featureMapText, truncate } from './describe';
+import { accessibleText, describeGroup, describeNode, featureMapText, truncate, weightSharing, type WeightSharing } from './describe';
 import { routeArcs } from './arcs';
 import { arcRoom, glyphCell, GROUP_HEADER, type LaidOutBox, type LayoutResult, type Point } from './elk-graph';
 import { type SvgNode, svgNode as svgElement, textNode } from './svg-tree';
@@ -79,10 +79,11 @@ export function drawGraph(context: DrawContext): Drawing {
     textNode('title', {}, `${edge.source} → ${edge.target}: ${edge.channels ?? '?'} channels`, path);
     if (showLabels && edge.draw === 'routed' && edge.channels !== null) drawEdgeLabel(labelsLayer, points, edge.channels);
   }
+  const sharing = weightSharing(payload);
   for (const item of visible.items) {
     const box = boxes.get(item.id);
     if (!box) continue;
-    const node = item.kind === 'node' ? drawNode(nodesLayer, item.node, box) : drawCollapsed(nodesLayer, item.group, box, nodeById.get(item.group.output ?? ''));
+    const node = item.kind === 'node' ? drawNode(nodesLayer, item.node, box, sharing) : drawCollapsed(nodesLayer, item.group, box, nodeById.get(item.group.output ?? ''), sharing);
     items.set(item.id, { id: item.id, node, box, range: rangeOf(item), group: item.kind === 'collapsed' ? item.group : null });
   }
   // Lanes of model-level arcs may run beyond ELK's drawing, which had no room reserved for them.
@@ -116,9 +117,9 @@ function nodeGroup(parent: Element, id: string, classes: string, box: LaidOutBox
   return g;
 }
 
-function drawNode(parent: Element, node: PayloadNode, box: LaidOutBox): SvgNode {
+function drawNode(parent: Element, node: PayloadNode, box: LaidOutBox, sharing: WeightSharing): SvgNode {
   const classes = `kind-${node.kind.replace(/[^a-z0-9_-]/gi, '')}${node.merge ? ` merge-${node.merge}` : ''}`;
-  const g = nodeGroup(parent, node.id, classes, box, accessibleText(describeNode(node)));
+  const g = nodeGroup(parent, node.id, classes, box, accessibleText(describeNode(node, sharing)));
   const { width: w, height: h } = box;
   const detail = `${formatShape(node.shape)} · ${featureMapText(node.featureMaps)}`;
   if (node.merge === 'add') {
@@ -182,8 +183,8 @@ function drawToggle(parent: Element, x: number, y: number, group: PayloadGroup, 
   text(toggle, 8, 12, collapsed ? '+' : '−', '', 'middle');
 }
 
-function drawCollapsed(parent: Element, group: PayloadGroup, box: LaidOutBox, output: PayloadNode | undefined): SvgNode {
-  const g = nodeGroup(parent, group.id, `collapsed${group.dense ? ' dense-block' : ''}`, box, accessibleText(describeGroup(group, output, true)));
+function drawCollapsed(parent: Element, group: PayloadGroup, box: LaidOutBox, output: PayloadNode | undefined, sharing: WeightSharing): SvgNode {
+  const g = nodeGroup(parent, group.id, `collapsed${group.dense ? ' dense-block' : ''}`, box, accessibleText(describeGroup(group, output, true, sharing)));
   g.attributes.push(['aria-expanded', 'false']);
   svgElement('rect', { class: 'shape', width: box.width, height: box.height, rx: 6 }, g);
   text(g, 28, 17, truncate(group.label, 18), 'label');

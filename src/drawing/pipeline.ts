@@ -7,6 +7,7 @@ import type { LayoutDirection } from '../protocol/messages';
 import type { GraphPayload } from '../protocol/payload';
 import { type Drawing, drawGraph } from './draw';
 import { type ElkInputNode, type LayoutResult, readElkResult, toElkGraph } from './elk-graph';
+import { placeUShape } from './ushape';
 import { collapseState, computeVisible } from './visible';
 
 export type ExpandMode = 'all' | 'default';
@@ -28,6 +29,7 @@ export function expandAllOverrides(payload: GraphPayload): Record<string, boolea
 export async function drawPayload(payload: GraphPayload, options: DrawOptions, layout: LayoutEngine): Promise<Drawing & { layout: LayoutResult }> {
   const collapsed = collapseState(payload, options.expand === 'all' ? expandAllOverrides(payload) : {});
   const visible = computeVisible(payload, collapsed);
-  const result = readElkResult((await layout(toElkGraph(visible, options.direction))) as Parameters<typeof readElkResult>[0]);
+  const elk = readElkResult((await layout(toElkGraph(visible, options.direction))) as Parameters<typeof readElkResult>[0]);
+  const result = placeUShape(visible, elk, options.direction);
   return { ...drawGraph({ payload, visible, layout: result, collapsed, direction: options.direction }), layout: result };
 }

@@ -40,6 +40,12 @@ export interface PayloadNode {
   line: number;
   group: string | null;
   merge: MergeKind | null;
+  /**
+   * Id of the node whose weights this one applies again (`shared(label)`, tied weights), or null. Its
+   * `params` are then 0: the weights are counted once, at that node, as PyTorch's `parameters()` yields a
+   * module called twice once.
+   */
+  sharedWith: string | null;
 }
 
 /** A dense block's compact glyph: which layer reads channels from which earlier source (lower triangle). */
@@ -72,6 +78,8 @@ export interface PayloadGroup {
   size: number;
   depth: number;
   dense: DenseGlyph | null;
+  /** Id of the block instance whose weights this one applies again (`shared(label)`), or null; see PayloadNode.sharedWith. */
+  sharedWith: string | null;
 }
 
 export interface PayloadEdge {
@@ -134,6 +142,7 @@ export function buildGraphPayload(model: ModelGraph, lines: LineIndex, options: 
     line: lineOf(node.range.start),
     group: node.group,
     merge: mergeKindOf(node.kind),
+    sharedWith: node.sharedWith,
   }));
   const edges = buildEdges(model);
   const groups = buildGroups(model, lineOf);
@@ -219,6 +228,7 @@ function buildGroups(model: ModelGraph, lineOf: (offset: number) => number): Pay
     size: size.get(group.id) ?? 0,
     depth: depthOf.get(group.id) ?? 0,
     dense: denseGlyph(model, children.get(group.id) ?? []),
+    sharedWith: group.sharedWith,
   }));
 }
 

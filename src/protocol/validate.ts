@@ -80,6 +80,7 @@ const node = object({
   line: count,
   group: nullable(id),
   merge: nullable(literal('add', 'concat')),
+  sharedWith: nullable(id),
 });
 const dense = object({ layers: array(id), sources: array(string(1024)), channels: array(array(count)) });
 const group = object({
@@ -97,6 +98,7 @@ const group = object({
   size: count,
   depth: count,
   dense: nullable(dense),
+  sharedWith: nullable(id),
 });
 const TOPICS: readonly FindingTopic[] = ['width', 'parameters', 'macs', 'activations', 'training-memory', 'efficient-memory', 'depth', 'paths', 'skips', 'accuracy', 'gradients'];
 /** A finding (payload `FindingPayload`): nodes[i] are model i's ids, at most two models. */

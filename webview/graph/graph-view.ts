@@ -4,8 +4,9 @@
  */
 import type { LayoutDirection, OffsetRange } from '../../src/protocol/messages';
 import type { GraphPayload } from '../../src/protocol/payload';
-import { accessibleText, describeGroup, describeNode, type Description } from '../../src/drawing/describe';
+import { accessibleText, describeGroup, describeNode, type Description, weightSharing } from '../../src/drawing/describe';
 import { type LayoutResult, toElkGraph } from '../../src/drawing/elk-graph';
+import { placeUShape } from '../../src/drawing/ushape';
 import type { LayoutClient } from './layout-client';
 import { addDefinitions, type Rendering, renderGraph, type RenderedItem, svgElement } from '../shared/render';
 import { tooltipSections } from '../statistics/tooltip';
@@ -189,7 +190,8 @@ export class GraphView {
     const outcome = await this.layout.layout(toElkGraph(visible, this.direction));
     // A newer update started meanwhile: its drawing wins.
     if (!outcome || seq !== this.seq) return null;
-    const layout = this.events.arrange ? await this.events.arrange(visible, outcome.result, this.direction) : outcome.result;
+    // The Compare view aligns rows by depth instead, which a U would defeat.
+    const layout = this.events.arrange ? await this.events.arrange(visible, outcome.result, this.direction) : placeUShape(visible, outcome.result, this.direction);
     if (!layout || seq !== this.seq) return null;
     const rendering = renderGraph({ payload, visible, layout, collapsed, direction: this.direction });
     const first = this.rendering === null;
@@ -328,9 +330,10 @@ export class GraphView {
   private describe(item: RenderedItem): Description | null {
     const payload = this.payload;
     if (!payload) return null;
-    if (item.group) return describeGroup(item.group, payload.nodes.find((n) => n.id === item.group!.output), true);
+    const sharing = weightSharing(payload);
+    if (item.group) return describeGroup(item.group, payload.nodes.find((n) => n.id === item.group!.output), true, sharing);
     const node = payload.nodes.find((n) => n.id === item.id);
-    return node ? describeNode(node) : null;
+    return node ? describeNode(node, sharing) : null;
   }
 
   private onHover(event: PointerEvent): void {
