@@ -74,6 +74,9 @@ const UNSUPPORTED: Record<string, Unsupported> = {
   stochasticdepth: { what: 'stochastic depth', instead: DROP_PATH },
 };
 
+/** Keywords of a masked attention (nn.MultiheadAttention's attn_mask, a decoder's causal mask). */
+const MASKS = new Set(['mask', 'attn_mask', 'causal', 'is_causal', 'key_padding_mask']);
+
 /** Keywords that would give attention a second sequence (nn.MultiheadAttention's key and value, a decoder's memory). */
 const SECOND_SEQUENCE = new Set(['kv', 'key', 'value', 'keys', 'values', 'memory', 'context', 'encoder', 'encoder_output', 'query', 'q', 'k', 'v']);
 
@@ -100,7 +103,10 @@ export function reportTensorArguments(spec: LayerSpec, element: Element, isTenso
   for (const arg of element.args ?? []) {
     const tensor = arg.value.kind === 'name' && isTensor(arg.value.name) ? arg.value.name : undefined;
     const range: Range = arg.range;
-    if (spec.kind === 'attention' && (tensor !== undefined || (arg.name !== undefined && SECOND_SEQUENCE.has(arg.name)))) {
+    if (spec.kind === 'attention' && arg.name !== undefined && MASKS.has(arg.name)) {
+      sink.add('unsupported-layer', `attention(${arg.name}=…): attention is unmasked (every token attends to every token): there is no causal or padding mask yet. See ${CANNOT_EXPRESS}.`, range);
+      reported = true;
+    } else if (spec.kind === 'attention' && (tensor !== undefined || (arg.name !== undefined && SECOND_SEQUENCE.has(arg.name)))) {
       const written = arg.name ? `${arg.name}=${tensor ?? '…'}` : tensor;
       sink.add('unsupported-layer', `attention(${written}): ${CROSS}; attention(heads) attends within the one sequence it is given. See ${CANNOT_EXPRESS}.`, range);
       reported = true;

@@ -179,6 +179,10 @@ describe('layers a PyTorch user tries that SkipNet cannot express yet', () => {
     ]);
     const kv = 'model v(8x8x1) {\n  x: patchify(4, 8)\n  y: x -> dense(8)\n  x -> attention(2, kv=y)\n}';
     assert.deepEqual(problems(kv).map((p) => p.split(': attention is')[0]), ['4:21-4:25 unsupported-layer attention(kv=y)']);
+    const causal = 'model v(8x8x1) {\n  patchify(4, 8) -> attention(2, causal=true)\n}';
+    assert.deepEqual(problems(causal), [
+      `2:34-2:45 unsupported-layer attention(causal=…): attention is unmasked (every token attends to every token): there is no causal or padding mask yet. ${SEE}`,
+    ]);
   });
 
   it("MultiheadAttention is PyTorch's name for attention", () => {
