@@ -1,4 +1,4 @@
-import type { ModelGraph } from '../core';
+import { pluralize, type ModelGraph } from '../core';
 import type { PortableBackend } from '../train/backend';
 import type { ImageDataset } from '../train/dataset';
 import { TrainingEngine } from '../train/engine';
@@ -82,7 +82,7 @@ const percent = (value: number | null): string => (value === null ? '' : `${(val
 
 /** The report as text: one table per DenseNet block (‖H_ℓ^s * X_s‖ / mean |w|), one per ResNet stage (shares). */
 export function algebraTables(report: AlgebraReport): string[] {
-  const lines = [`${report.model} at initialisation (seed ${report.seed}, one batch of ${report.batch} images)`];
+  const lines = [`${report.model} at initialisation (seed ${report.seed}, one batch of ${report.batch} ${pluralize(report.batch, 'image')})`];
   if (report.dense.length === 0 && report.residual.length === 0) {
     lines.push('The model has neither dense-block concatenations feeding a convolution nor identity-shortcut residual adds: there is no merge algebra to show.');
     return lines;

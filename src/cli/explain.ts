@@ -1,4 +1,4 @@
-import { findings, formatCount, formatShare, describePaths, pathCounts, type Finding, type ModelGraph, type PathStatistics } from '../core';
+import { findings, formatCount, formatShare, describePaths, pathCounts, pluralize, WEIGHTED_KINDS_TEXT, type Finding, type ModelGraph, type PathStatistics } from '../core';
 import { compareSides, type CompareSide } from './compare';
 import { renderTable } from './table';
 
@@ -26,7 +26,7 @@ export function pathsJson(model: ModelGraph, stats: PathStatistics): object {
 
 /** The text of `skipnet paths` for one model: length → count (every digit) → share, and a reading. */
 export function renderPaths(model: ModelGraph, stats: PathStatistics): string {
-  const lines = [`Model ${model.name}: input → output paths by length (weighted layers: conv, dense)`];
+  const lines = [`Model ${model.name}: input → output paths by length (weighted layers: ${WEIGHTED_KINDS_TEXT})`];
   if (stats.total > 0n) {
     const rows = stats.lengths.map((l) => [String(l.length), formatCount(l.count), formatShare(l.count, stats.total)]);
     rows.push(['all', formatCount(stats.total), '100%']);
@@ -35,7 +35,7 @@ export function renderPaths(model: ModelGraph, stats: PathStatistics): string {
   lines.push(describePaths(stats));
   if (stats.lengths.length > 1) {
     const wide = stats.ranges[1];
-    lines.push(`Mean length ${Number(stats.mean.toFixed(2))}, median ${stats.median}; at least 95% (${formatShare(wide.count, stats.total)}) are ${wide.from}–${wide.to} layers long.`);
+    lines.push(`Mean length ${Number(stats.mean.toFixed(2))}, median ${stats.median}; at least 95% (${formatShare(wide.count, stats.total)}) are ${wide.from === wide.to ? wide.from : `${wide.from}–${wide.to}`} ${pluralize(wide.to, 'layer')} long.`);
   }
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelGraph } from '../core';
+import { pluralize, type ModelGraph } from '../core';
 import { renderTable } from './table';
 import type { PortableBackend } from '../train/backend';
 import { checkDataFits, type ImageDataset } from '../train/dataset';
@@ -120,7 +120,7 @@ export async function lesionCommand(graph: ModelGraph, options: LesionCommandOpt
     for (const [key, studied, weights] of studies) {
       const samples = Math.min(options.samples, dataset.test.count);
       const cost = lesionCost(lesionUnits(studied).length, options.draws, samples);
-      options.err(`lesion study of ${key === 'ablation' ? 'the no-skip ablation of ' : ''}${studied.name}: ${cost.units} blocks, ${cost.evaluations} evaluations × ${samples} held-out images = ${cost.images.toLocaleString('en-US')} forward passes`);
+      options.err(`lesion study of ${key === 'ablation' ? 'the no-skip ablation of ' : ''}${studied.name}: ${cost.units} ${pluralize(cost.units, 'block')}, ${cost.evaluations} ${pluralize(cost.evaluations, 'evaluation')} × ${samples} held-out ${pluralize(samples, 'image')} = ${cost.images.toLocaleString('en-US')} forward passes`);
       const model = await prepare(studied, dataset, options, weights);
       try {
         results[key] = await runLesionStudy(model, dataset, checkDataFits(studied, dataset), { samples, draws: options.draws, seed: options.seed, nextFrame: () => Promise.resolve() });

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { analyze, checkBatchStatistics, DiagnosticSink, formatBytes, formatCount, formatDiagnostic, formatMacs, formatMacsExact, summarize, summaryJson, type Analysis, type ModelGraph } from '../core';
+import { analyze, checkBatchStatistics, DiagnosticSink, formatBytes, formatCount, formatDiagnostic, formatMacs, formatMacsExact, pluralize, summarize, summaryJson, type Analysis, type ModelGraph } from '../core';
 import { exportPyTorch } from '../export/pytorch';
 import { compareSides, comparisonRows, renderComparison } from './compare';
 import { explainOutput, explainSides, pathsOutput } from './explain';
@@ -22,7 +22,8 @@ commands:
                                     two models side by side (or one file's first two models, or a
                                     model against itself with every skip connection removed)
   paths FILE [--model NAME] [--json]
-                                    input → output paths by length in weighted layers (conv, dense),
+                                    input → output paths by length in weighted layers (conv, dense,
+                                    convtranspose, patchify, attention),
                                     exact counts and shares, and what they say
   explain FILE[:MODEL] [FILE2[:MODEL]] [--without-skips] [--batch N] [--json]
                                     the findings in words: width, parameters, MACs, memory, depth
@@ -38,7 +39,7 @@ commands:
                                     stdout or GRAPH.svg
   train FILE [--model NAME] [--backend cpu|wasm] [--steps N] [--epochs N] [--batch N]
              [--eval-samples N] [--json]
-             [--engine tfjs|pytorch] [--python PATH] [--device auto|cpu|cuda|mps] [--nproc N]
+             [--engine browser|pytorch] [--python PATH] [--device auto|cpu|cuda|mps] [--nproc N]
              [--data CIFAR_FOLDER] [--run-dir DIR]
                                     train the model on its data set in Node (TensorFlow.js) or on
                                     your PyTorch, printing progress and the final held-out
@@ -85,11 +86,12 @@ export async function runCliAsync(argv: string[], io: CliIo = nodeIo): Promise<n
   }
   const backend = flags.backend ?? 'cpu';
   if (backend !== 'cpu' && backend !== 'wasm') return usage(io, `--backend must be cpu or wasm, not '${backend}'`);
-  const engine = flags.engine ?? 'tfjs';
-  if (engine !== 'tfjs' && engine !== 'pytorch') return usage(io, `--engine must be tfjs or pytorch, not '${engine}'`);
+  // `browser` as the skipnet.train.engine setting says it (TensorFlow.js, here in Node); `tfjs` is kept as an alias.
+  const engine = flags.engine === undefined || flags.engine === 'tfjs' ? 'browser' : flags.engine;
+  if (engine !== 'browser' && engine !== 'pytorch') return usage(io, `--engine must be browser (TensorFlow.js) or pytorch, not '${engine}'`);
   if (engine === 'pytorch' && flags.backend !== undefined) return usage(io, '--backend chooses a TensorFlow.js backend; with --engine pytorch use --device');
-  if (engine === 'tfjs' && (flags.python !== undefined || flags.device !== undefined)) return usage(io, `--${flags.python !== undefined ? 'python' : 'device'} needs --engine pytorch`);
-  if (engine === 'tfjs' && (flags.nproc !== undefined || flags['run-dir'] !== undefined)) return usage(io, `--${flags.nproc !== undefined ? 'nproc' : 'run-dir'} needs --engine pytorch`);
+  if (engine === 'browser' && (flags.python !== undefined || flags.device !== undefined)) return usage(io, `--${flags.python !== undefined ? 'python' : 'device'} needs --engine pytorch`);
+  if (engine === 'browser' && (flags.nproc !== undefined || flags['run-dir'] !== undefined)) return usage(io, `--${flags.nproc !== undefined ? 'nproc' : 'run-dir'} needs --engine pytorch`);
   const device = flags.device ?? 'auto';
   if (device !== 'auto' && device !== 'cpu' && device !== 'cuda' && device !== 'mps') return usage(io, `--device must be auto, cpu, cuda or mps, not '${device}'`);
   let source: { file: string; analysis: Analysis } | undefined;
@@ -249,7 +251,7 @@ export async function runRenderCommand(argv: string[], io: CliIo = nodeIo): Prom
   if (flags.o === undefined) io.out(result.svg.trimEnd());
   else {
     io.writeFile(flags.o, result.svg);
-    io.err(`wrote ${flags.o} (${result.drawing.items.size} nodes, ${Math.ceil(result.drawing.width)}×${Math.ceil(result.drawing.height)})`);
+    io.err(`wrote ${flags.o} (${result.drawing.items.size} ${pluralize(result.drawing.items.size, 'node')}, ${Math.ceil(result.drawing.width)}×${Math.ceil(result.drawing.height)})`);
   }
   return 0;
 }

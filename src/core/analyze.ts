@@ -8,6 +8,7 @@ import type { ModelGraph, ModelTotals } from './graph';
 import { parse } from './parser';
 import { checkSegmentationModel } from './segmentation';
 import type { Token } from './scanner';
+import { checkTrainTarget } from './trainTarget';
 import { LineIndex } from './text';
 
 export type { ExpansionOptions as AnalysisOptions } from './expand';
@@ -71,6 +72,7 @@ export function analyze(text: string, options: ExpansionOptions = {}): Analysis 
     const batchSetting = model.train?.settings.find((s) => s.key === 'batch');
     checkBatchStatistics(models[models.length - 1], training.batch, sink, batchSetting?.value.range);
     checkSegmentationModel(models[models.length - 1], model, sink);
+    checkTrainTarget(models[models.length - 1], model, text, sink);
   }
   const diagnostics = sink.items.slice().sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
   return { text, lines: new LineIndex(text), tokens, file, blocks, models, diagnostics };

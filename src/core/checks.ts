@@ -5,6 +5,7 @@ import { DEFAULT_TRAINING, type TrainingConfig } from './graph';
 import { LAYERS, RESERVED_NAMES, type LayerSpec } from './layers';
 import { foreignName, suggest } from './suggest';
 import type { Range } from './text';
+import { reportUnsupportedLayer } from './unsupported';
 import { formatValue, type Value } from './values';
 
 export { closestName, suggestion } from './suggest';
@@ -171,10 +172,12 @@ export function checkDeclarations(file: SkipnetFile, blocks: Map<string, BlockDe
 }
 
 /**
- * "Unknown layer or block 'x'." with what the person probably meant: the SkipNet name of a PyTorch or
+ * A layer SkipNet cannot express yet (`conv1d`, `GroupNorm`, `LSTM`) gets `unsupported-layer` instead, with what to
+ * write. Otherwise "Unknown layer or block 'x'." with what the person probably meant: the SkipNet name of a PyTorch or
  * Keras layer (the whole call translated), else the closest block or layer name; either way with a fix.
  */
 export function reportUnknownLayer(element: Element, blocks: Map<string, BlockDecl>, sink: DiagnosticSink): void {
+  if (reportUnsupportedLayer(element, sink)) return;
   const foreign = foreignName(element, LAYERS);
   // Blocks by name, then layers in their table order: the order completion lists them in.
   const { hint, fix } = foreign ?? suggest(element.name, [...[...blocks.keys()].sort(), ...LAYERS.keys()], element.nameRange);

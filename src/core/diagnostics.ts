@@ -27,7 +27,11 @@ export type DiagnosticCode =
   | 'bn-single-value'
   | 'reference-position'
   | 'dead-layer'
-  | 'unused-input';
+  | 'unused-input'
+  | 'feature-count-argument'
+  | 'output-mismatch'
+  | 'squashed-logits'
+  | 'unsupported-layer';
 
 export interface RelatedInformation {
   range: Range;

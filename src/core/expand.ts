@@ -8,6 +8,7 @@ import { fillNode } from './nodes';
 import { inputShape, layerArgs, localName, newFrame, type Applied, type Frame } from './scope';
 import { foreignName, suggest } from './suggest';
 import type { Range } from './text';
+import { reportTensorArguments } from './unsupported';
 import { channelsOf, formatShape, formatValue, MAX_DIMENSION, type Shape, type Value } from './values';
 
 const MAX_DIMENSION_TEXT = MAX_DIMENSION.toLocaleString('en-US');
@@ -417,7 +418,13 @@ export function expandModel(
       }
     } else {
       inputs = [current];
-      args = layerArgs(spec, element, scopeOf(frame, current), [...frame.params.keys()], sink);
+      const isTensor = (name: string): boolean => {
+        if (frame.params.has(name)) return false;
+        if (name === 'in' || name === '_') return true;
+        for (let f: Frame | null = frame; f; f = f.outer) if (f.tensors.has(name)) return true;
+        return false;
+      };
+      args = reportTensorArguments(spec, element, isTensor, sink) ? undefined : layerArgs(spec, element, scopeOf(frame, current), [...frame.params.keys()], sink);
     }
     const name = localName(frame, written.kind, label, labelRange, sink);
     const known = inputs.every((id) => id !== null) && args !== undefined;

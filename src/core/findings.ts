@@ -1,8 +1,8 @@
 import { memoryEfficientSaved } from './efficientMemory';
-import { formatBytes, formatCount, formatMacs } from './format';
+import { formatBytes, formatCount, formatMacs, pluralize } from './format';
 import type { GraphNode, ModelGraph } from './graph';
 import { savedForBackward, trainingMemory } from './memory';
-import { describePaths, isWeighted, pathCounts, pathsWord, type PathStatistics } from './paths';
+import { describePaths, isWeighted, pathCounts, pathsWord, WEIGHTED_KINDS, type PathStatistics } from './paths';
 import { stageWidths, type StageWidth } from './width';
 
 /** What a finding speaks of; a view can pick its drawing by topic. */
@@ -123,7 +123,7 @@ function pair(models: [ModelGraph, ModelGraph], labels: [string, string], batch:
     values: { a: String(longest[0]), b: String(longest[1]), shortestA: String(stats[0].shortest), shortestB: String(stats[1].shortest) },
     nodes: [stats[0].shortestPath, stats[1].shortestPath],
   });
-  const spread = (s: PathStatistics): string => (s.shortest === s.longest ? `all ${s.longest} layers long` : `${s.shortest}–${s.longest} layers long, mean ${decimals(s.mean)}`);
+  const spread = (s: PathStatistics): string => (s.shortest === s.longest ? `all ${s.longest} ${pluralize(s.longest, 'layer')} long` : `${s.shortest}–${s.longest} layers long, mean ${decimals(s.mean)}`);
   result.push({
     topic: 'paths',
     text: `${labels[0]} has ${pathsWord(stats[0].total)} (${spread(stats[0])}), ${labels[1]} ${pathsWord(stats[1].total)} (${spread(stats[1])}).`,
@@ -189,7 +189,7 @@ function widthFinding(model: ModelGraph, label: string, index: number, count: nu
   const values: Record<string, string> = {};
   if (stages.length === 0) {
     const last = [...model.nodes].reverse().find((n) => n.shape !== null && n.shape.length === 3);
-    const text = `${label} has no add or concat: each layer sets the width${last?.shape ? `, ${model.inputShape[model.inputShape.length - 1]} → ${last.shape[2]} channels at the last feature map (${last.id})` : ''}.`;
+    const text = `${label} has no add or concat: each layer sets the width${last?.shape ? `, ${model.inputShape[model.inputShape.length - 1]} → ${last.shape[2]} ${pluralize(last.shape[2], 'channel')} at the last feature map (${last.id})` : ''}.`;
     return { topic: 'width', text, values, nodes: slot(last ? [last.id] : [], index, count) };
   }
   const adds = stages.some((s) => s.adds > 0);
@@ -218,7 +218,7 @@ function mergeWords(stage: StageWidth): string {
 function depthFinding(model: ModelGraph, paths: PathStatistics, label: string, index: number, count: number): Finding {
   const weighted = (ids: string[]): GraphNode[] => ids.map((id) => model.nodeById.get(id)!).filter(isWeighted);
   const longest = weighted(paths.longestPath);
-  const kinds = ['conv', 'dense'].map((k) => [k, longest.filter((n) => n.kind === k).length] as const).filter(([, n]) => n > 0);
+  const kinds = [...WEIGHTED_KINDS].map((k) => [k, longest.filter((n) => n.kind === k).length] as const).filter(([, n]) => n > 0);
   const shortest = weighted(paths.shortestPath);
   const names = shortest.length > 0 && shortest.length <= 4 ? `: ${shortest.map((n) => n.id).join(' → ')}` : '';
   const text =

@@ -106,3 +106,11 @@ export function formatBytes(bytes: Quantity): string {
   if (!short) return `${scientific(value)} B`;
   return short.unit === 0 ? `${short.text} B` : `${short.text} ${BINARY_UNITS[short.unit - 1]}`;
 }
+
+/**
+ * The noun that goes with `count`: `singular` for exactly 1, else `plural` (by default the singular + "s"), so a
+ * message reads "1 step" and "2 steps", never "1 steps". The caller writes the count itself, formatted as it likes.
+ */
+export function pluralize(count: Quantity, singular: string, plural = `${singular}s`): string {
+  return count === 1 || count === 1n ? singular : plural;
+}

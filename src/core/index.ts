@@ -19,3 +19,4 @@ export * from './paths';
 export * from './efficientMemory';
 export * from './width';
 export * from './findings';
+export * from './trainTarget';

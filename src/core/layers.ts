@@ -17,6 +17,11 @@ export interface ArgSpec {
   doc: string;
   /** The words a `choice` argument takes. */
   choices?: string[];
+  /**
+   * Set on a first argument that is a float hyper-parameter where PyTorch's module of the same layer takes the
+   * feature count first (`BatchNorm2d(num_features)`): a whole number ≥ 1 written here is then warned about.
+   */
+  torchFeatureCount?: string;
 }
 
 /** The resolved arguments of one layer, after defaults and type checks. */
@@ -259,7 +264,7 @@ const SPECS: LayerSpec[] = [
     kind: 'bn',
     doc: 'Batch normalization: learned scale γ and shift β per channel (trainable), running mean and variance (buffers).',
     args: [
-      { name: 'eps', type: 'number', default: 1e-5, doc: 'added to the variance' },
+      { name: 'eps', type: 'number', default: 1e-5, doc: 'added to the variance', torchFeatureCount: 'BatchNorm2d(num_features)' },
       { name: 'momentum', type: 'number', default: 0.1, doc: 'running-statistics momentum (PyTorch convention)' },
     ],
     infer([input]) {

@@ -2,7 +2,7 @@ import { broadcastShapes } from './familyLayers';
 import type { GraphNode, ModelGraph, TrainingConfig } from './graph';
 import { exactElementCount } from './values';
 
-export { formatBytes, formatCount, formatMacs, formatMacsExact, type Quantity } from './format';
+export { formatBytes, formatCount, formatMacs, formatMacsExact, pluralize, type Quantity } from './format';
 
 export const BYTES_PER_FLOAT = 4;
 /** max-pool indices and batch norm's num_batches_tracked are int64 in PyTorch. */
@@ -71,18 +71,19 @@ const KEEPS: Record<string, Keeps> = {
  * Bytes per sample a sequence layer keeps beyond its input, by nn.MultiheadAttention's training path in PyTorch
  * 1.13 (F.multi_head_attention_forward, batch_first, need_weights=False), measured with saved_tensors_hooks:
  * - attention keeps 5·T·D + heads·T·T floats: the in-projection's input, which is a copy because batch_first
- *   transposes it to T×N×D (at batch 1 the transpose is contiguous and the copy is the input itself), q, kᵀ, v
- *   (3·T·D), the softmax's heads·T·T weights, the heads' T·D output that out_proj reads; with dropout p > 0 also
- *   the dropout mask and the dropped weights (2·heads·T·T);
+ *   transposes it to T×N×D, q, kᵀ, v (3·T·D), the softmax's heads·T·T weights, the heads' T·D output that
+ *   out_proj reads; with dropout p > 0 also the dropout mask and the dropped weights (2·heads·T·T). At batch 1
+ *   the transpose is contiguous, so the in-projection keeps the input itself (`inputIsCopy` false): 4·T·D here,
+ *   and the input is kept as a tensor, shared with any other layer that keeps it;
  * - layernorm keeps a mean and 1/std per token (2·T).
  */
-function sequenceSaved(node: GraphNode): bigint {
+function sequenceSaved(node: GraphNode, inputIsCopy = true): bigint {
   if (node.shape === null) return 0n;
   const [t, d] = node.shape.map(BigInt);
   if (node.kind === 'attention') {
     const heads = BigInt(typeof node.args.heads === 'number' ? node.args.heads : 1);
     const dropout = typeof node.args.dropout === 'number' && node.args.dropout > 0 ? 2n : 0n;
-    return (5n * t * d + (1n + dropout) * heads * t * t) * BigInt(BYTES_PER_FLOAT);
+    return ((inputIsCopy ? 5n : 4n) * t * d + (1n + dropout) * heads * t * t) * BigInt(BYTES_PER_FLOAT);
   }
   if (node.kind === 'layernorm' && node.shape.length === 2) return 2n * t * BigInt(BYTES_PER_FLOAT);
   return 0n;
@@ -102,10 +103,11 @@ const ATTENTION_SCALAR_BYTES = 8n;
  * Layers before the first parameter keep nothing (no input requires grad), except that a conv, dense or
  * batch norm keeps the input batch itself. Weights and buffers that autograd also keeps are not counted
  * here: they are in `TrainingMemory.weights` and `buffers`. The loss is not part of the model and not counted.
- * test/reference/saved_tensors.py measures the same thing on the PyTorch export.
+ * test/reference/saved_tensors.py measures the same thing on the PyTorch export. `batch` matters only at 1, where
+ * attention keeps its input itself instead of a copy (see `sequenceSaved`); without it, batch ≥ 2 is assumed.
  */
-export function savedForBackward(model: ModelGraph): SavedActivations {
-  const saved = savedTensors(model);
+export function savedForBackward(model: ModelGraph, batch?: number): SavedActivations {
+  const saved = savedTensors(model, batch);
   let perSample = saved.extraPerSample;
   for (const id of saved.kept) perSample += (model.nodeById.get(id)?.outputElements ?? 0n) * BigInt(BYTES_PER_FLOAT);
   return { perSample, perStep: saved.perStep };
@@ -123,8 +125,8 @@ export interface SavedTensors {
   perStep: bigint;
 }
 
-/** Which tensors autograd keeps for the backward pass (the rules of `savedForBackward`). */
-export function savedTensors(model: ModelGraph): SavedTensors {
+/** Which tensors autograd keeps for the backward pass (the rules of `savedForBackward`; `batch` as there). */
+export function savedTensors(model: ModelGraph, batch?: number): SavedTensors {
   const float = BigInt(BYTES_PER_FLOAT);
   const storage = new Map<string, string>();
   const requiresGrad = new Map<string, boolean>();
@@ -155,7 +157,9 @@ export function savedTensors(model: ModelGraph): SavedTensors {
     if (node.kind === 'maxpool') extra += node.outputElements * BigInt(BYTES_PER_INT64);
     if (node.kind === 'dropout' && !aliased) extra += node.outputElements * float;
     if (node.kind === 'bn') perStep += 2n * BigInt(node.shape[node.shape.length - 1]) * float;
-    extra += sequenceSaved(node);
+    // At batch 1 attention's in-projection keeps its input's storage, which another reader may keep too: once.
+    if (node.kind === 'attention' && batch === 1) keep(input);
+    extra += sequenceSaved(node, batch !== 1);
     if (node.kind === 'attention') perStep += ATTENTION_SCALAR_BYTES;
   }
   return { kept, storage, extraPerSample: extra, perStep };
@@ -202,7 +206,7 @@ export function trainingMemory(model: ModelGraph, batch = model.training.batch, 
   const buffers = model.totals.buffers * float + normLayers * BigInt(BYTES_PER_INT64);
   const gradients = weights;
   const optimizerState = weights * BigInt(optimizerSlots(optimizer));
-  const saved = savedForBackward(model);
+  const saved = savedForBackward(model, batch);
   const activations = BigInt(batch) * saved.perSample + saved.perStep;
   return { batch, weights, buffers, gradients, optimizerState, activations, total: weights + buffers + gradients + optimizerState + activations };
 }

@@ -1,4 +1,5 @@
 import type { GraphNode, ModelGraph } from './graph';
+import { pluralize } from './format';
 
 /**
  * Input → output paths of a model graph, after Veit, Wilber & Belongie 2016, "Residual networks behave like
@@ -6,12 +7,19 @@ import type { GraphNode, ModelGraph } from './graph';
  * different lengths, and a ResNet of n residual blocks has 2^n of them.
  */
 
-/** Layer kinds with weights that make a path longer. Batch norm has parameters but is per-channel scaling, not a layer of depth. */
-export const WEIGHTED_KINDS: ReadonlySet<string> = new Set(['conv', 'dense']);
+/**
+ * Layer kinds with a weight matrix, which make a path longer: convolutions (transposed ones too), dense layers,
+ * patchify (a convolution) and attention (its in- and out-projections). Batch and layer norm have parameters but
+ * are per-feature scaling, and cls_token and pos_embed add learned vectors: none is a layer of depth.
+ */
+export const WEIGHTED_KINDS: ReadonlySet<string> = new Set(['conv', 'convtranspose', 'dense', 'patchify', 'attention']);
+
+/** The weighted kinds as messages list them: "conv, convtranspose, dense, patchify, attention". */
+export const WEIGHTED_KINDS_TEXT = [...WEIGHTED_KINDS].join(', ');
 
 /** How many input → output paths have `length` weighted layers. */
 export interface PathLengthCount {
-  /** Weighted layers (conv, dense) on the path. */
+  /** Weighted layers (WEIGHTED_KINDS) on the path. */
   length: number;
   /** Exact count (bigint: DenseNet-121 has 2^58 paths, past 2^53). */
   count: bigint;
@@ -66,8 +74,8 @@ function sum(parts: Counts[]): Counts {
 
 /**
  * Exact path counts of a model, grouped by length. A path runs along the graph's edges from the input to the
- * output node; its length is the number of `conv` and `dense` layers on it (add, concat, zeropad, pooling,
- * activations and batch norm add none). A merge that reads the same tensor twice counts two paths. Layers
+ * output node; its length is the number of weighted layers on it (WEIGHTED_KINDS: conv, convtranspose, dense,
+ * patchify, attention; add, concat, zeropad, pooling, activations and the norms add none). A merge that reads the same tensor twice counts two paths. Layers
  * that never reach the output lie on no path.
  *
  * Computed in one pass in topological order as generating polynomials: P(input) = 1,
@@ -203,14 +211,14 @@ export function pathsWord(count: bigint): string {
 export function describePaths(stats: PathStatistics): string {
   if (stats.total === 0n) return 'No path joins the input to the output.';
   const all = pathsWord(stats.total);
-  if (stats.lengths.length === 1) return `${stats.total === 1n ? 'One path' : all}, ${stats.longest} weighted layer${stats.longest === 1 ? '' : 's'} long.`;
+  if (stats.lengths.length === 1) return `${stats.total === 1n ? 'One path' : all}, ${stats.longest} weighted ${pluralize(stats.longest, 'layer')} long.`;
   const half = stats.ranges[0];
   const span = half.from === half.to ? `${half.from}` : `${half.from}–${half.to}`;
   const longest = stats.lengths[stats.lengths.length - 1];
   const digits = (n: bigint): string => pathsWord(n).replace(/ paths?$/, '');
   return (
     `${all}; at least half (${digits(half.count)}, ${formatShare(half.count, stats.total)}) are ${span} weighted layers long; ` +
-    `the longest, ${longest.length} layers, is ${pathsWord(longest.count)} of ${digits(stats.total)}; the shortest has ${stats.shortest} layer${stats.shortest === 1 ? '' : 's'}.`
+    `the longest, ${longest.length} ${pluralize(longest.length, 'layer')}, is ${pathsWord(longest.count)} of ${digits(stats.total)}; the shortest has ${stats.shortest} ${pluralize(stats.shortest, 'layer')}.`
   );
 }
 

@@ -1,13 +1,14 @@
-import type { BlockDecl, Element, Statement } from './ast';
+import type { Argument, BlockDecl, Element, Statement } from './ast';
 import { scopeLabels } from './checks';
 import { DiagnosticSink } from './diagnostics';
 import { evaluate, type EvalScope } from './evaluate';
+import { pluralize } from './format';
 import type { BlockGroup } from './graph';
-import type { LayerArgs, LayerSpec } from './layers';
+import type { ArgSpec, LayerArgs, LayerSpec } from './layers';
 import { checkType } from './nodes';
-import { suggest } from './suggest';
+import { printExpr, suggest } from './suggest';
 import type { Range } from './text';
-import { isSymbol, MAX_DIMENSION, type Shape, type Value } from './values';
+import { formatValue, isSymbol, MAX_DIMENSION, type Shape, type Value } from './values';
 
 /* The scopes of the expansion (src/core/expand.ts): what a block body, model or labelled repeat body sees, how its
    layers are named, and how a layer call's arguments are read; kept apart to keep the expansion short. */
@@ -126,7 +127,10 @@ export function layerArgs(spec: LayerSpec, element: Element, scope: EvalScope, p
     if (value === undefined) {
       ok = false;
       failed.add(argSpec.name);
-    } else given.set(argSpec.name, { value, range: arg.value.range });
+    } else {
+      given.set(argSpec.name, { value, range: arg.value.range });
+      if (!arg.name) warnFeatureCount(spec, argSpec, element, arg, value, sink);
+    }
   }
   const args: LayerArgs = {};
   for (const argSpec of spec.args) {
@@ -151,6 +155,25 @@ export function layerArgs(spec: LayerSpec, element: Element, scope: EvalScope, p
     } else args[argSpec.name] = entry.value;
   }
   return ok ? args : undefined;
+}
+
+/**
+ * Warns where a whole number ≥ 1 is given by position to an argument marked `torchFeatureCount` (bn's and
+ * layernorm's eps): PyTorch's BatchNorm2d(16) and LayerNorm(64) take the feature count there, which SkipNet infers,
+ * so `bn(16)` would otherwise silently set eps = 16. The fix drops the argument and keeps the others.
+ */
+function warnFeatureCount(spec: LayerSpec, argSpec: ArgSpec, element: Element, arg: Argument, value: Value, sink: DiagnosticSink): void {
+  if (argSpec.torchFeatureCount === undefined || typeof value !== 'number' || !Number.isInteger(value) || value < 1) return;
+  const rest = (element.args ?? []).filter((other) => other !== arg).map((other) => (other.name ? `${other.name}=${printExpr(other.value)}` : printExpr(other.value)));
+  const text = rest.length > 0 ? `${spec.kind}(${rest.join(', ')})` : spec.kind;
+  sink.add(
+    'feature-count-argument',
+    `${spec.kind}(${printExpr(arg.value)}): the first argument is ${argSpec.name} (${typeof argSpec.default === 'number' && argSpec.default < 1e-3 ? argSpec.default.toExponential() : formatValue(argSpec.default ?? 0)} by default), not the feature count of PyTorch's ${argSpec.torchFeatureCount}; SkipNet infers the ${value} ${pluralize(value, 'feature')} from the input. Write \`${text}\` or \`${spec.kind}(${argSpec.name}=…)\`.`,
+    arg.range,
+    undefined,
+    'warning',
+    { title: `Write '${text}'`, range: { start: element.nameRange.start, end: element.range.end }, text },
+  );
 }
 
 /** A model input's shape as written, H×W×C or N, each whole from 1 to 2^53 − 1; null after reporting it. */

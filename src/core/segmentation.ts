@@ -47,12 +47,21 @@ export function checkSegmentationModel(graph: ModelGraph, model: ModelDecl, sink
     sink.add('invalid-training', `mnist_segmentation needs an image input of at least 28×28 with 1 or 3 channels (MNIST is padded to it); ${graph.name} takes ${shown(input)}.`, range);
     return;
   }
-  if (fitsSegmentation(graph)) return;
-  const expected = segmentationOutputShape(input)!;
+  const problem = segmentationFitProblem(graph);
+  if (problem) sink.add('invalid-training', problem, range);
+}
+
+/**
+ * Why `graph` cannot train on the segmentation set (its output is not H×W×11 for its H×W×C image input), or
+ * undefined when it can: the one message the editor, `skipnet check` and both training engines give.
+ */
+export function segmentationFitProblem(graph: ModelGraph): string | undefined {
+  if (fitsSegmentation(graph)) return undefined;
+  const shown = (shape: Shape): string => shape.join('×');
+  const expected = segmentationOutputShape(graph.inputShape);
   const shape = graph.nodeById.get(graph.output)?.shape;
-  sink.add(
-    'invalid-training',
-    `mnist_segmentation scores ${SEGMENTATION_CLASSES.length} classes per pixel (background and the digits 0–9), so ${graph.name} must end in ${shown(expected)} (its input's ${input[0]}×${input[1]}, ${SEGMENTATION_CLASSES.length} classes), not ${shape ? shown(shape) : '?'}: end it with conv(${SEGMENTATION_CLASSES.length}, 1) at full size.`,
-    range,
-  );
+  const classes = SEGMENTATION_CLASSES.length;
+  if (!expected) return `mnist_segmentation scores ${classes} classes per pixel, so ${graph.name} needs an image input (H×W×C), not ${shown(graph.inputShape)}.`;
+  const [h, w] = graph.inputShape;
+  return `mnist_segmentation scores ${classes} classes per pixel (background and the digits 0–9), so ${graph.name} must end in ${shown(expected)} (its input's ${h}×${w}, ${classes} classes), not ${shape ? shown(shape) : '?'}: end it with conv(${classes}, 1) at full size.`;
 }

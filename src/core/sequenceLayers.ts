@@ -1,4 +1,5 @@
 import type { Inference, LayerSpec } from './layers';
+import { pluralize } from './format';
 import { describeShape, type Shape } from './values';
 
 /*
@@ -83,7 +84,7 @@ export const POS_EMBED: LayerSpec = {
 export const LAYERNORM: LayerSpec = {
   kind: 'layernorm',
   doc: 'Layer normalization over the last axis: layernorm(eps=1e-5) — per token of a sequence, learned γ and β of size D.',
-  args: [{ name: 'eps', type: 'number', default: 1e-5, doc: 'added to the variance (torchvision ViT: 1e-6)' }],
+  args: [{ name: 'eps', type: 'number', default: 1e-5, doc: 'added to the variance (torchvision ViT: 1e-6)', torchFeatureCount: 'LayerNorm(normalized_shape)' }],
   infer([input]) {
     if (input.length === 3) {
       return { ok: false, code: 'invalid-shape', message: `layernorm normalises the features of each token but gets ${describeShape(input)}; use bn on feature maps, or patchify first.` };
@@ -126,7 +127,7 @@ export const TOKEN: LayerSpec = {
     if (bad) return bad;
     const index = int(args.index);
     if (index < -input[0] || index >= input[0]) {
-      return { ok: false, code: 'invalid-shape', argument: 'index', message: `token: index ${index} is outside the ${input[0]} tokens, which are ${-input[0]} to ${input[0] - 1}.` };
+      return { ok: false, code: 'invalid-shape', argument: 'index', message: `token: index ${index} is outside the ${input[0]} ${pluralize(input[0], 'token')}, which are ${-input[0]} to ${input[0] - 1}.` };
     }
     return { ok: true, shape: [input[1]], params: 0n, buffers: 0n, macs: 0n, provenance: 'pass' };
   },

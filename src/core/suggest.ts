@@ -101,7 +101,8 @@ const CONV_TORCH: Alias = {
 const CONV_KERAS: Alias = { layer: 'conv', library: 'Keras', keywords: { kernel_size: 'kernel', strides: 'stride', padding: 'pad', use_bias: 'bias', dilation_rate: 'dilation' } };
 const POOL_TORCH = (layer: string): Alias => ({ layer, library: 'PyTorch', keywords: { kernel_size: 'kernel', padding: 'pad' } });
 const POOL_KERAS = (layer: string): Alias => ({ layer, library: 'Keras', keywords: { pool_size: 'kernel', strides: 'stride', padding: 'pad' } });
-const BN_TORCH: Alias = { layer: 'bn', library: 'PyTorch', dropPositional: 1, keywords: { num_features: null }, inferred: 'the number of features' };
+const BN_TORCH: Alias = { layer: 'bn', library: 'PyTorch', dropPositional: 1, keywords: { num_features: null }, inferred: 'number of features' };
+const LN_TORCH: Alias = { layer: 'layernorm', library: 'PyTorch', dropPositional: 1, keywords: { normalized_shape: null, elementwise_affine: null }, inferred: 'number of features' };
 const GAP: Alias = { layer: 'gap', library: 'PyTorch', dropPositional: 1, keywords: { output_size: null } };
 const MERGE = (layer: string, library: Alias['library']): Alias => ({ layer, library, keywords: { dim: null, axis: null } });
 const ACTIVATION = (layer: string): Alias => ({ layer, library: 'PyTorch/Keras', dropPositional: 1, keywords: { inplace: null } });
@@ -119,6 +120,9 @@ const EXACT: Record<string, Alias> = {
   BatchNorm1d: BN_TORCH,
   LazyBatchNorm2d: { layer: 'bn', library: 'PyTorch' },
   BatchNormalization: { layer: 'bn', library: 'Keras', keywords: { epsilon: 'eps' }, complement: ['momentum'] },
+  LayerNorm: LN_TORCH,
+  MultiheadAttention: { layer: 'attention', library: 'PyTorch', dropPositional: 1, keywords: { embed_dim: null, num_heads: 'heads', batch_first: null }, inferred: 'embedding dimension' },
+  LayerNormalization: { layer: 'layernorm', library: 'Keras', keywords: { epsilon: 'eps', axis: null } },
   ReLU: ACTIVATION('relu'),
   ReLU6: ACTIVATION('relu6'),
   SiLU: ACTIVATION('silu'),
@@ -189,13 +193,18 @@ export function foreignName(element: Element, layers: ReadonlyMap<string, LayerS
   const own = [...layers.keys()].find((layer) => loose(layer) === loose(element.name));
   const alias: Alias | undefined = EXACT[element.name] ?? (LOOSE[loose(element.name)] ? { layer: LOOSE[loose(element.name)] } : own ? { layer: own } : undefined);
   if (!alias) return undefined;
-  const drop = element.args ? droppable(element.args, alias, layers.get(alias.layer)) : 0;
+  const spec = layers.get(alias.layer);
+  let drop = element.args ? droppable(element.args, alias, spec) : 0;
+  // `batchnorm(16)`, `Layer_Norm(64)`: a feature count where SkipNet's first argument is eps is dropped too.
+  const countDropped = element.args !== undefined && drop === 0 && featureCountAt(element.args, drop, spec);
+  if (countDropped) drop++;
+  const inferred = alias.inferred ?? (countDropped ? 'number of features' : undefined);
   const args = element.args ? translate(element.args, alias, drop) : undefined;
   const text = args && args.length > 0 ? `${alias.layer}(${args.join(', ')})` : alias.layer;
-  const dropped = element.args && alias.inferred && (drop > 0 || element.args.some((a) => a.name && alias.keywords?.[a.name] === null));
+  const dropped = element.args && inferred && (drop > 0 || element.args.some((a) => a.name && alias.keywords?.[a.name] === null));
   const range = { start: element.nameRange.start, end: element.range.end };
   return {
-    hint: `${alias.library ? ` '${element.name}' is a ${alias.library} name;` : ''} SkipNet writes this as '${text}'${dropped ? `; SkipNet infers the ${alias.inferred}` : ''}.`,
+    hint: `${alias.library ? ` '${element.name}' is a ${alias.library} name;` : ''} SkipNet writes this as '${text}'${dropped ? `; SkipNet infers the ${inferred}` : ''}.`,
     fix: { title: `Write '${text}'`, range, text },
   };
 }
@@ -211,6 +220,16 @@ function droppable(args: Argument[], alias: Alias, spec: LayerSpec | undefined):
   const positional = args.filter((a) => !a.name).length;
   const byKeyword = args.filter((a) => a.name && required.includes(alias.keywords?.[a.name] ?? a.name)).length;
   return positional - drop + byKeyword >= required.length ? drop : 0;
+}
+
+/**
+ * Whether the positional argument after the first `drop` is a whole number ≥ 1 written where the SkipNet layer's
+ * first argument is a float marked `torchFeatureCount` (PyTorch's feature count, not SkipNet's eps).
+ */
+function featureCountAt(args: Argument[], drop: number, spec: LayerSpec | undefined): boolean {
+  if (spec?.args[0]?.torchFeatureCount === undefined) return false;
+  const next = args.filter((a) => !a.name)[drop];
+  return next !== undefined && next.value.kind === 'number' && Number.isInteger(next.value.value) && next.value.value >= 1;
 }
 
 function translate(args: Argument[], alias: Alias, drop: number): string[] {

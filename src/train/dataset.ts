@@ -1,4 +1,4 @@
-import { fitsSegmentation, SEGMENTATION_CLASSES, SEGMENTATION_THRESHOLD, segmentationOutputShape, singleValueMessage, singleValueNorms, type ModelGraph, type Shape, type TrainingConfig } from '../core';
+import { outputFitProblem, SEGMENTATION_CLASSES, SEGMENTATION_THRESHOLD, singleValueMessage, singleValueNorms, type ModelGraph, type Shape, type TrainingConfig } from '../core';
 import { severalInputsError, TrainError } from './errors';
 
 /**
@@ -180,19 +180,8 @@ export function checkTrainable(graph: ModelGraph, config: Pick<TrainingConfig, '
  */
 export function checkDataFits(graph: ModelGraph, dataset: ImageDataset): InputAdapter {
   const adapter = adaptInputs(dataset, graph.inputShape, `model ${graph.name}`);
-  const lastShape = graph.nodeById.get(graph.output)?.shape;
-  if (dataset.segmentation) {
-    if (adapter.flatten || !fitsSegmentation(graph)) {
-      const expected = segmentationOutputShape(graph.inputShape);
-      throw new TrainError(`Model ${graph.name} ends in ${lastShape ? lastShape.join('×') : '?'} outputs but ${dataset.name} scores ${dataset.classes.length} classes per pixel: it must end in ${expected ? expected.join('×') : `H×W×${dataset.classes.length} for an H×W image input`}.`, 'data');
-    }
-    return adapter;
-  }
-  if (!lastShape || lastShape.length !== 1 || lastShape[0] !== dataset.classes.length) {
-    throw new TrainError(
-      `Model ${graph.name} ends in ${lastShape ? lastShape.join('×') : '?'} outputs but ${dataset.name} has ${dataset.classes.length} classes: end the model with dense(${dataset.classes.length}).`,
-      'data',
-    );
-  }
+  // The core's check, so `skipnet check`, the editor and training give one message.
+  const problem = outputFitProblem(graph, { name: dataset.name, classes: dataset.classes.length, segmentation: dataset.segmentation !== undefined });
+  if (problem) throw new TrainError(problem, 'data');
   return adapter;
 }

@@ -1,4 +1,5 @@
 import type { EvaluationEvent, TrainEvent } from './engine';
+import { pluralize } from '../core/format';
 
 /**
  * What `skipnet train` prints, whichever engine trains (TensorFlow.js in Node, or PyTorch through
@@ -33,7 +34,7 @@ export function printer(options: PrinterOptions): (event: TrainEvent) => void {
       case 'started':
         every = Math.max(1, Math.round(event.totalSteps / 10));
         if (event.perPixel) accuracy = { short: 'pixel acc', long: 'pixel accuracy' };
-        options.out(`backend ${event.backend}, ${event.params.toLocaleString('en-US')} parameters, ${event.totalSteps} steps of batch ${event.batch}`);
+        options.out(`backend ${event.backend}, ${event.params.toLocaleString('en-US')} parameters, ${event.totalSteps} ${pluralize(event.totalSteps, 'step')} of batch ${event.batch}`);
         for (const note of event.notes) options.out(`note: ${note}`);
         break;
       case 'progress':
@@ -46,7 +47,7 @@ export function printer(options: PrinterOptions): (event: TrainEvent) => void {
         break;
       case 'evaluation':
         options.out(
-          `held-out ${event.full ? `after epoch ${event.epoch}` : `at step ${event.step}`}: loss ${event.loss.toFixed(4)} ${accuracy.long} ${(event.accuracy * 100).toFixed(2)}% (${event.samples} images${event.full ? '' : ', a spread subset'})`,
+          `held-out ${event.full ? `after epoch ${event.epoch}` : `at step ${event.step}`}: loss ${event.loss.toFixed(4)} ${accuracy.long} ${(event.accuracy * 100).toFixed(2)}% (${event.samples} ${pluralize(event.samples, 'image')}${event.full ? '' : ', a spread subset'})`,
         );
         break;
       default:
@@ -57,5 +58,5 @@ export function printer(options: PrinterOptions): (event: TrainEvent) => void {
 
 /** The last line of a run that evaluated: `final held-out accuracy 97.12% after 125 steps (wasm)` ("pixel accuracy" per pixel). */
 export function finalLine(evaluation: EvaluationEvent, steps: number, backend: string, perPixel = false): string {
-  return `final held-out ${perPixel ? 'pixel ' : ''}accuracy ${(evaluation.accuracy * 100).toFixed(2)}% after ${steps} steps (${backend})`;
+  return `final held-out ${perPixel ? 'pixel ' : ''}accuracy ${(evaluation.accuracy * 100).toFixed(2)}% after ${steps} ${pluralize(steps, 'step')} (${backend})`;
 }

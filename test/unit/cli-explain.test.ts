@@ -10,7 +10,7 @@ describe('skipnet paths', () => {
     assert.equal(
       result.out,
       [
-        'Model resnet20: input → output paths by length (weighted layers: conv, dense)',
+        'Model resnet20: input → output paths by length (weighted layers: conv, convtranspose, dense, patchify, attention)',
         'Length  Paths  Share',
         '──────  ─────  ─────',
         '     2      1   0.2%',

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyze } from '../../src/core';
-import { ROOT } from '../support/examples';
+import { exampleNames, ROOT } from '../support/examples';
+import { runCliIn } from './helpers';
 
 describe('docs/language.md', () => {
   const doc = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
@@ -26,5 +27,18 @@ describe('docs/language.md', () => {
     const codes = [...union.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]);
     assert.ok(codes.length >= 15);
     for (const code of codes) assert.ok(doc.includes(`\`${code}\``), `docs/language.md lacks ${code}`);
+  });
+});
+
+describe('README.md', () => {
+  it("lists every example with the trainable parameters `skipnet summary` prints for it", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const rows = new Map([...readme.matchAll(/^\| [^|]+ \| `([a-z0-9_]+\.skipnet)` \| ([\d,]+) \|$/gm)].map((m) => [m[1], m[2]]));
+    assert.deepEqual([...rows.keys()].sort(), exampleNames().slice().sort());
+    for (const file of exampleNames()) {
+      const summary = runCliIn(['summary', join('examples', file)]);
+      assert.equal(summary.code, 0, summary.err);
+      assert.equal(rows.get(file), /Trainable params: ([\d,]+)/.exec(summary.out)?.[1], file);
+    }
   });
 });

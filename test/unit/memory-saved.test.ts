@@ -49,6 +49,20 @@ const ATTENTION_KINDS = `model attention_kinds(8x8x1) {
 }
 `;
 
+/**
+ * At batch 1 attention's in-projection keeps the layer norm's output itself (the batch-first transpose is contiguous,
+ * so no copy is made), and the dense layer that reads the same output keeps the same storage: one tensor, not two.
+ */
+const SHARED_AT_BATCH_ONE = `model shared_at_batch_one(8x8x1) {
+  patchify(2, 8) -> cls_token()
+  x: layernorm
+  a: attention(2)
+  b: x -> dense(8)
+  add(a, b) -> mean_tokens() -> dense(10)
+  train { batch: 1 }
+}
+`;
+
 interface Measured {
   batch: number;
   device: 'cpu' | 'meta';
@@ -107,6 +121,27 @@ describe("training memory's activation term against what PyTorch's autograd keep
     const resnet20 = cases.findIndex((c) => c.file === 'resnet20.skipnet');
     assert.equal(measured[resnet20].activations, 48_641_408, 'ResNet-20 at batch 32 keeps 46.4 MiB');
     assert.equal(formatBytes(trainingMemory(cases[resnet20].model).activations), '46.4 MiB');
+  });
+
+  it('batch 1: a layer norm output read by attention and by a dense layer is kept once, to the byte', () => {
+    const analysis = analyze(SHARED_AT_BATCH_ONE);
+    assert.deepEqual(analysis.diagnostics, []);
+    const model = analysis.models[0];
+    const result = exportPyTorch(analysis, model, 'shared_at_batch_one.skipnet');
+    assert.ok(result.ok);
+    const path = join(dir, 'shared_at_batch_one.py');
+    writeFileSync(path, result.code);
+    const [cpu, meta] = measure([`${path}:${result.className}:1:cpu`, `${path}:${result.className}:1:meta`]);
+    // T = 17 tokens of D = 8, 2 heads, in floats: patchify keeps the 8×8 input (64), layernorm the class-token output
+    // (136) and 2·T statistics (34); attention the layer norm's output x itself (136, which the dense layer keeps
+    // too), q, kᵀ, v and its heads' output (4·T·D = 544) and 2·T·T weights (578), plus an 8-byte scalar per step;
+    // mean_tokens keeps the add's output (136), the head its mean (8).
+    const floats = 64 + 136 + 34 + 136 + 544 + 578 + 136 + 8;
+    assert.equal(cpu.activations, floats * 4 + 8, 'PyTorch 1.13 at batch 1');
+    assert.equal(meta.activations, cpu.activations);
+    assert.equal(trainingMemory(model, 1).activations, BigInt(cpu.activations));
+    // At batch 2 the transpose copies: each sample keeps the copy (136) besides x.
+    assert.equal(trainingMemory(model, 2).activations, 2n * BigInt((floats + 136) * 4) + 8n);
   });
 
   it('the per-sample and per-step split is what makes the batch-size suggestion exact', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyze, centralRange, describePaths, formatShare, memoryEfficientSaved, pathCounts, pathStatistics, savedForBackward, type ModelGraph } from '../../src/core';
+import { analyze, centralRange, findings, describePaths, formatShare, memoryEfficientSaved, pathCounts, pathStatistics, savedForBackward, type ModelGraph } from '../../src/core';
 import { example } from './helpers';
 
 function model(text: string): ModelGraph {
@@ -136,5 +136,31 @@ describe('memory-efficient DenseNet (Pleiss et al. 2017)', () => {
     const graph = example('resnet20.skipnet').analysis.models[0];
     const efficient = memoryEfficientSaved(graph);
     assert.deepEqual([efficient.perSample, efficient.concatBuffer, efficient.normBuffer, efficient.recomputed], [savedForBackward(graph).perSample, 0n, 0n, []]);
+  });
+});
+
+describe('every layer with a weight matrix lengthens a path: patchify, attention and convtranspose as conv and dense', () => {
+  it('vit_tiny: patchify, 4 blocks of (1 + z)(1 + z²) (attention, then the MLP\'s two dense layers), the head', () => {
+    const graph = example('vit_tiny.skipnet').analysis.models[0];
+    // z · (1 + z + z² + z³)^4 · z: 4^4 = 256 paths; the coefficients are the ways to write k as 4 parts of 0–3.
+    assert.deepEqual(distribution(graph), ['2:1', '3:4', '4:10', '5:20', '6:31', '7:40', '8:44', '9:40', '10:31', '11:20', '12:10', '13:4', '14:1']);
+    const stats = pathCounts(graph);
+    assert.deepEqual([stats.total, stats.shortest, stats.longest, stats.mean, stats.median], [256n, 2, 14, 8, 8]);
+    assert.deepEqual(
+      stats.shortestPath.filter((id) => ['patchify', 'attention', 'dense'].includes(graph.nodeById.get(id)!.kind)),
+      ['conv_proj', 'heads'],
+    );
+    const longest = stats.longestPath.map((id) => graph.nodeById.get(id)!.kind);
+    assert.deepEqual(['patchify', 'attention', 'dense'].map((kind) => longest.filter((k) => k === kind).length), [1, 4, 9]);
+  });
+
+  it('a transposed convolution counts as a convolution', () => {
+    assert.deepEqual(distribution(model('model u(8x8x1) {\n  conv(4, 3, pad=1) -> convtranspose(4, 2, stride=2) -> gap -> dense(10)\n}')), ['3:1']);
+  });
+
+  it('the depth finding names every kind on the longest path', () => {
+    const graph = example('vit_tiny.skipnet').analysis.models[0];
+    const depth = findings(graph).find((f) => f.topic === 'depth')!;
+    assert.equal(depth.text, "vit_tiny's longest path has 14 weighted layers (9 dense, 1 patchify, 4 attention); the shortest has 2: conv_proj → heads.");
   });
 });

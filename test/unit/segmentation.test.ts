@@ -78,7 +78,11 @@ test('per-pixel labels: digit + 1 where the grey value is ≥ 128, background el
   batch.y.dispose();
 
   const classifier = graphOf('model c(5x5x1) {\n  flatten -> dense(11)\n}');
-  assert.throws(() => checkDataFits(classifier, dataset), /Model c ends in 11 outputs but mnist_segmentation scores 11 classes per pixel: it must end in 5×5×11\./);
+  // The core's message, the one the editor and `skipnet check` give at the train section's dataset.
+  assert.throws(
+    () => checkDataFits(classifier, dataset),
+    (error: Error) => error.message === 'mnist_segmentation scores 11 classes per pixel (background and the digits 0–9), so c must end in 5×5×11 (its input\'s 5×5, 11 classes), not 11: end it with conv(11, 1) at full size.',
+  );
   assert.throws(() => segmentationDataset({ ...tinyDigits(), channels: 3 }), /per-pixel classes are derived from 1-channel digits with 10 classes/);
 });
 

@@ -2,7 +2,7 @@ import type { Analysis } from '../analyze';
 import type { BlockDecl, Element } from '../ast';
 import type { GraphNode } from '../graph';
 import { LAYERS } from '../layers';
-import { formatBytes, formatCount, formatMacsExact, type Quantity } from '../format';
+import { formatBytes, formatCount, formatMacsExact, pluralize, type Quantity } from '../format';
 import { activationBytes, trainingMemory } from '../memory';
 import { describeProvenance } from '../provenance';
 import type { Range } from '../text';
@@ -168,7 +168,7 @@ function featureMaps(node: GraphNode): string {
 }
 
 function plural(count: number, word: string): string {
-  return `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
+  return `${formatCount(count)} ${pluralize(count, word)}`;
 }
 
 function nodeSection(analysis: Analysis, instances: NodeInstance[], withTotals = false): string {
@@ -208,7 +208,7 @@ function groupSection(analysis: Analysis, instances: GroupInstance[]): string {
       `- Parameters: ${formatCount(totals.params)}`,
       `- MACs: ${formatMacsExact(totals.macs)}`,
       // Named apart from the graph tooltip's figure, which is the block's output alone.
-      `- Activation memory, all ${formatCount(totals.layers)} layers' outputs: ${formatBytes(totals.activationBytes)} per sample (the block's output alone: ${output ? formatBytes(activationBytes(output)) : 'unknown'})`,
+      `- Activation memory, all ${formatCount(totals.layers)} ${pluralize(totals.layers, 'layer')}' outputs: ${formatBytes(totals.activationBytes)} per sample (the block's output alone: ${output ? formatBytes(activationBytes(output)) : 'unknown'})`,
       `- Layers: ${formatCount(totals.layers)}`,
     ].join('\n');
   }
