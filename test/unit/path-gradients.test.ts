@@ -53,6 +53,19 @@ test('residualAdds: the branch is the input with weighted layers, the skip the o
   assert.equal(residualAdds(analyze(readFileSync('examples/densenet40.skipnet', 'utf8')).models[0]).length, 0);
 });
 
+test('residualAdds counts attention and patchify as weighted: vit_tiny has 8 residual adds, 4 of them around attention', () => {
+  const graph = analyze(readFileSync('examples/vit_tiny.skipnet', 'utf8')).models[0];
+  const adds = residualAdds(graph);
+  // 4 blocks × (x + attention(ln(x)), x + mlp(ln(x))): with attention unweighted the first add of each block
+  // would compare two equal depths and drop out, leaving 4.
+  assert.equal(adds.length, 8);
+  const aroundAttention = adds.filter((a) => {
+    const branch = graph.nodeById.get(graph.nodeById.get(a.id)!.inputs[a.branch])!;
+    return branch.kind === 'attention' || branch.id.includes('attention');
+  });
+  assert.equal(aroundAttention.length, 4, JSON.stringify(adds));
+});
+
 test('pathGradients on a linear residual net: each length’s input gradient by hand, times C(2, k)', () => {
   const model = linearModel();
   // x = 0: z = 0, softmax(z) = (½, ½), label class 0: ∂loss/∂z = (½ − 1, ½) = (−½, ½), ‖·‖ = √2 / 2.

@@ -8,6 +8,7 @@
 import { DEFAULT_GRID, DEFAULT_LANDSCAPE_SAMPLES, DEFAULT_LINE_POINTS, type LandscapeRequest, type LandscapeResult } from '../../src/train/experiments/landscape';
 import { adoptLandscapeStyles, landscapeChart, sharedScale } from './landscape-chart';
 import type { LandscapeAction, RuntimeEvent } from './runtime-api';
+import { pluralize } from '../../src/core/format';
 
 /** A paused run the panel measures: its label in captions, and where its landscape actions go. */
 export interface LandscapeTarget {
@@ -196,7 +197,8 @@ export class LandscapePanel {
         const done = this.progress.reduce((a, p) => a + p.done, 0);
         const left = this.progress.reduce((a, p) => a + (p.total - p.done) * p.seconds, 0);
         this.root.dataset.progress = String(done);
-        this.status.textContent = `${event.kind === 'line' ? '1-D' : '2-D'}: ${done}/${this.progress.reduce((a, p) => a + p.total, 0)} evaluations · about ${formatSeconds(left)} left`;
+        const total = this.progress.reduce((a, p) => a + p.total, 0);
+        this.status.textContent = `${event.kind === 'line' ? '1-D' : '2-D'}: ${done}/${total} ${pluralize(total, 'evaluation')} · about ${formatSeconds(left)} left`;
         return;
       }
       case 'landscape':

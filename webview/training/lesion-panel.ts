@@ -13,6 +13,7 @@ import * as Plot from '@observablehq/plot';
 import { lesionCost, NO_WEIGHTS_MESSAGE, type LesionResult } from '../../src/train/experiments/lesionPlan';
 import type { LesionSettings } from './runtime-api';
 import { adoptLesionStyles } from './lesion-styles';
+import { pluralize } from '../../src/core/format';
 
 /** One measured curve: a model (or its ablation) and its study. */
 export interface LesionSeries {
@@ -159,7 +160,7 @@ export class LesionPanel {
   progress(done: number, total: number): void {
     this.element.dataset.done = String(done);
     this.element.dataset.total = String(total);
-    this.status.textContent = `Measuring: ${done} of ${total} evaluations`;
+    this.status.textContent = `Measuring: ${done} of ${total} ${pluralize(total, 'evaluation')}`;
   }
 
   /** Draws every series (a model and, where measured, its ablation) and lists the single removals. */
@@ -229,7 +230,7 @@ export class LesionPanel {
     const costs = this.units.map((units) => lesionCost(units, draws, images));
     const evaluations = costs.reduce((sum, c) => sum + c.evaluations, 0);
     this.element.dataset.evaluations = String(evaluations);
-    const blocks = costs.length === 1 ? `${costs[0].units} blocks` : costs.map((c, i) => `${'AB'[i] ?? i + 1}: ${c.units} blocks`).join(', ');
-    this.cost.textContent = `${blocks}: ${evaluations} evaluations × ${images} images = ${(evaluations * images).toLocaleString('en-US')} forward passes`;
+    const blocks = costs.length === 1 ? `${costs[0].units} ${pluralize(costs[0].units, 'block')}` : costs.map((c, i) => `${'AB'[i] ?? i + 1}: ${c.units} ${pluralize(c.units, 'block')}`).join(', ');
+    this.cost.textContent = `${blocks}: ${evaluations} ${pluralize(evaluations, 'evaluation')} × ${images} ${pluralize(images, 'image')} = ${(evaluations * images).toLocaleString('en-US')} forward passes`;
   }
 }

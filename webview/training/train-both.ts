@@ -19,6 +19,7 @@ import type { BackendName, LandscapeAction, LesionSettings, RunHandle, RuntimeEv
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
 import type { PathLengthGradient } from '../../src/train/experiments/pathGradients';
 import { loadRuntime } from './runtime-loader';
+import { pluralize } from '../../src/core/format';
 
 export type TrainBothEnd = { state: 'finished' | 'stopped' | 'error'; message: string };
 
@@ -295,8 +296,8 @@ export class TrainBoth {
     if (failed.length > 0) return { state: 'error', message: failed.map(({ s, i }) => `${LABELS[i]}: ${s.result!.message || 'the loss went non-finite'}`).join(' ') };
     if (this.sides.every((s) => s.result?.reason === 'done')) {
       const accuracy = this.sides.map((s, i) => `${LABELS[i]} ${s.result!.heldOut === null ? '—' : `${(s.result!.heldOut * 100).toFixed(2)}%`}`).join(', ');
-      return { state: 'finished', message: `Both models trained for ${this.sides[0].result!.steps} steps on the same batches. Held-out accuracy: ${accuracy}.` };
+      return { state: 'finished', message: `Both models trained for ${this.sides[0].result!.steps} ${pluralize(this.sides[0].result!.steps, 'step')} on the same batches. Held-out accuracy: ${accuracy}.` };
     }
-    return { state: 'stopped', message: `Stopped: A after ${this.sides[0].step} steps, B after ${this.sides[1].step}.` };
+    return { state: 'stopped', message: `Stopped: A after ${this.sides[0].step} ${pluralize(this.sides[0].step, 'step')}, B after ${this.sides[1].step}.` };
   }
 }

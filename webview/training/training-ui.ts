@@ -20,6 +20,7 @@ import { LesionPanel } from './lesion-panel';
 import { analyze } from '../../src/core/analyze';
 import { lesionUnits, NO_WEIGHTS_MESSAGE } from '../../src/train/experiments/lesionPlan';
 import { isLandscapeEvent, LandscapePanel } from './landscape-panel';
+import { pluralize } from '../../src/core/format';
 
 type Outgoing = WebviewToHost extends infer M ? (M extends { uri: string; version: number } ? Omit<M, 'uri' | 'version'> : never) : never;
 
@@ -312,7 +313,7 @@ export class TrainingUi {
           this.fields.backend.title += `\nEach batch is shared by ${event.replicas} workers (a core each); their gradients are summed before every update.`;
         }
         this.root.dataset.replicas = String(event.replicas);
-        this.notes([`${event.params.toLocaleString('en-US')} parameters, ${event.totalSteps} steps of batch ${event.batch}`, ...(event.notes.length ? event.notes : ['the images fit the model input as they are'])].join(' · '));
+        this.notes([`${event.params.toLocaleString('en-US')} parameters, ${event.totalSteps} ${pluralize(event.totalSteps, 'step')} of batch ${event.batch}`, ...(event.notes.length ? event.notes : ['the images fit the model input as they are'])].join(' · '));
         if (this.state === 'loading') this.setState('running');
         break;
       case 'progress':
@@ -365,8 +366,8 @@ export class TrainingUi {
         this.feed.flush();
         this.feed.finalStep(result.steps, result.loss);
         this.setState(done ? 'done' : 'stopped');
-        if (done) this.message(`Finished ${result.steps} steps${result.evaluation ? `: held-out ${this.perPixel ? 'pixel ' : ''}accuracy ${(result.evaluation.accuracy * 100).toFixed(2)}%` : ''}.`);
-        else if (!this.fields.message.textContent) this.message(`Stopped after ${result.steps} steps.`);
+        if (done) this.message(`Finished ${result.steps} ${pluralize(result.steps, 'step')}${result.evaluation ? `: held-out ${this.perPixel ? 'pixel ' : ''}accuracy ${(result.evaluation.accuracy * 100).toFixed(2)}%` : ''}.`);
+        else if (!this.fields.message.textContent) this.message(`Stopped after ${result.steps} ${pluralize(result.steps, 'step')}.`);
         this.options.post({ type: 'trainingEnded', reason: done ? 'finished' : 'stopped', message: this.fields.message.textContent ?? '' });
         break;
       }
@@ -383,7 +384,7 @@ export class TrainingUi {
         this.lesionAvailability(
           event.result.complete
             ? `Measured at step ${this.root.dataset.pausedStep ?? this.measurableEnd()?.step ?? '?'} on ${event.result.samples} held-out images. The no-skip ablation's curve: Compare, with "without skip connections" on one side.`
-            : `Cancelled after ${event.result.evaluations} evaluations; the chart shows what was measured.`,
+            : `Cancelled after ${event.result.evaluations} ${pluralize(event.result.evaluations, 'evaluation')}; the chart shows what was measured.`,
         );
         break;
       case 'lesion-failed':

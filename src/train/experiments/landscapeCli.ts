@@ -5,6 +5,7 @@ import { TrainError } from '../errors';
 import { datasetFor } from '../nodeData';
 import { printer } from '../printer';
 import { computeLandscape, DEFAULT_GRID, DEFAULT_LANDSCAPE_SAMPLES, DEFAULT_LINE_POINTS, evaluationCount, timeOneEvaluation, type LandscapeData, type LandscapeRequest, type LandscapeResult } from './landscape';
+import { pluralize } from '../../core/format';
 
 /**
  * `skipnet experiment landscape`: trains the model for the asked steps in Node (TensorFlow.js), pauses the run at
@@ -55,7 +56,7 @@ export function costLine(requests: LandscapeRequest[], samples: number, secondsP
   const evaluations = counts.reduce((a, b) => a + b, 0);
   const images = evaluations * samples;
   const sum = counts.length > 1 ? `${counts.join(' + ')} = ${evaluations}` : String(evaluations);
-  return `landscape cost: ${sum} evaluations × ${samples} held-out images = ${images.toLocaleString('en-US')} image passes; one evaluation took ${formatDuration(secondsPerEvaluation)}, so about ${formatDuration(evaluations * secondsPerEvaluation)}`;
+  return `landscape cost: ${sum} ${pluralize(evaluations, 'evaluation')} × ${samples} held-out ${pluralize(samples, 'image')} = ${images.toLocaleString('en-US')} image passes; one evaluation took ${formatDuration(secondsPerEvaluation)}, so about ${formatDuration(evaluations * secondsPerEvaluation)}`;
 }
 
 /**
@@ -148,7 +149,7 @@ export async function landscapeCommand(graph: ModelGraph, options: LandscapeComm
           every = Math.max(1, Math.round(p.total / 10));
           if (p.done % every !== 0 && p.done !== p.total) return;
           if (options.json) options.out(JSON.stringify({ type: 'landscape-progress', kind: request.kind, ...p }));
-          else options.out(`landscape ${request.kind === 'line' ? '1-D' : '2-D'}: ${p.done}/${p.total} evaluations, ETA ${formatDuration((p.total - p.done) * p.secondsPerEvaluation)}`);
+          else options.out(`landscape ${request.kind === 'line' ? '1-D' : '2-D'}: ${p.done}/${p.total} ${pluralize(p.total, 'evaluation')}, ETA ${formatDuration((p.total - p.done) * p.secondsPerEvaluation)}`);
         },
       });
       if (!result) {

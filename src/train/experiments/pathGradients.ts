@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode, ModelGraph } from '../../core';
+import { isWeighted } from '../../core/paths';
 import type { ForwardResult, TfModel } from '../model';
 import { SeededRandom } from '../rng';
 import { crossEntropy } from '../step';
@@ -46,12 +47,12 @@ export function binomial(n: number, k: number): number {
   return Math.round(result);
 }
 
-/** Weighted layers (conv, dense) on the longest path from the input to each node. */
+/** Weighted layers (the kinds `isWeighted` names: conv, convtranspose, dense, patchify, attention) on the longest path from the input to each node. */
 function weightedDepths(graph: ModelGraph): Map<string, number> {
   const depth = new Map<string, number>();
   for (const node of graph.nodes) {
     const from = node.inputs.length ? Math.max(...node.inputs.map((id) => depth.get(id) ?? 0)) : 0;
-    depth.set(node.id, from + (node.kind === 'conv' || node.kind === 'dense' ? 1 : 0));
+    depth.set(node.id, from + (isWeighted(node) ? 1 : 0));
   }
   return depth;
 }
