@@ -4,8 +4,9 @@
  * of their blocks), so the title is placed after layout, geometrically: along the frame's top band, else
  * its bottom band, else the band just above the frame, at the left-most horizontal interval that no edge
  * segment crosses and no node, other frame, toggle, edge label or earlier title overlaps. When no interval
- * holds the whole title, the widest one gets it shortened with an ellipsis, and the full title becomes
- * its tooltip. DOM-free: widths come from the font table below, not from a browser.
+ * holds the whole title, the widest one gets it shortened with an ellipsis (a later band's only when
+ * PREFERENCE px wider than an earlier band's), and the full title becomes its tooltip. DOM-free: widths
+ * come from the font table below, not from a browser.
  */
 import { GROUP_HEADER, type LaidOutBox, type Point } from './elk-graph';
 import { type SvgNode, svgNode, textNode } from './svg-tree';
@@ -75,6 +76,11 @@ const CLEARANCE = 3;
 /** Left end of the top band: right of the block's collapse toggle (drawn at 6..22 px). */
 const TOGGLE_ROOM = 28;
 const SIDE = 6;
+/**
+ * How much wider a later band's widest gap must be to take a shortened title from an earlier band, px (about
+ * three characters): the top band reads as the block's own, and a few pixels more are not worth leaving it.
+ */
+const PREFERENCE = 24;
 
 /**
  * Advance widths in em of DejaVu Sans Bold (the widest of the fonts a webview falls back to, as the node
@@ -178,7 +184,10 @@ export function placeTitles(requests: readonly TitleRequest[], scene: TitleScene
         chosen = { band: name, y0: band.y0, gap: fits };
         break;
       }
-      for (const gap of gaps) if (!widest || gap.x1 - gap.x0 > widest.gap.x1 - widest.gap.x0) widest = { band: name, y0: band.y0, gap };
+      // The band's widest gap (the left-most of equals) replaces an earlier band's only when PREFERENCE wider.
+      let best: Gap | null = null;
+      for (const gap of gaps) if (!best || gap.x1 - gap.x0 > best.x1 - best.x0) best = gap;
+      if (best && (!widest || best.x1 - best.x0 > widest.gap.x1 - widest.gap.x0 + PREFERENCE)) widest = { band: name, y0: band.y0, gap: best };
     }
     const spot = chosen ?? widest;
     // No free interval at all (every band crossed wall to wall): the tooltip alone keeps the title.

@@ -95,6 +95,19 @@ describe('block titles: placing', () => {
     assert.deepEqual({ band: placed.band, x: placed.x, text: placed.text, full: placed.full }, { band: 'outside', x: 124, text: 'mmmmm…', full: 'mmmmmmmm' });
   });
 
+  it('shortened, it stays in an earlier band unless a later one has a gap 24 px wider', () => {
+    // Top band: edges at 60 and (from y = 110 down) 130 leave 64..126 (62 px) as its widest gap; the bottom band is
+    // covered by a node. Above the frame, edges at 60 and 110 leave 114..194 (80 px): not 62 + 24 wide, so the top
+    // band keeps it, as "mmmm…" (56.9 px; "mmmmm…" is 68.3).
+    const base = [through, segment(130, 110, 130, 125, 2)];
+    const node = { x: 10, y: 150, width: 180, height: 60 };
+    const [kept] = placeTitles([{ id: 'f', frame, text: 'mmmmmmmm' }], { segments: [...base, segment(110, 80, 110, 99, 2)], boxes: [node] }, [frame]);
+    assert.deepEqual({ band: kept.band, x: kept.x, text: kept.text }, { band: 'top', x: 64, text: 'mmmm…' });
+    // An edge at 100 instead leaves 104..194 (90 px) above the frame: more than 86, so the title moves there, as "mmmmmm…" (79.8 px).
+    const [moved] = placeTitles([{ id: 'f', frame, text: 'mmmmmmmm' }], { segments: [...base, segment(100, 80, 100, 99, 2)], boxes: [node] }, [frame]);
+    assert.deepEqual({ band: moved.band, x: moved.x, text: moved.text }, { band: 'outside', x: 104, text: 'mmmmmm…' });
+  });
+
   it('a frame inside the block is an obstacle to it, the block around it is not, and a placed title is one to later titles', () => {
     const outer = { id: 'outer', x: 0, y: 0, width: 300, height: 300 };
     const inner = { id: 'inner', x: 20, y: 34, width: 260, height: 256 };
