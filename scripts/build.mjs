@@ -40,6 +40,9 @@ if (args.has('--tests')) {
   // Test-only pages (*-page.ts) that mount webview parts on their own, served by test/webview/harness.ts.
   // TensorFlow.js as ES modules, like the training runtime (one copy of tfjs-core, its gradients included).
   jobs.push(build({ ...common, platform: 'browser', format: 'iife', target: 'chrome120', entryPoints: entries('test/webview', '-page.ts'), outdir: 'out/webview-test/pages', loader: { '.css': 'text' }, mainFields: ['module', 'browser', 'main'] }));
+} else if (args.has('--screenshots')) {
+  // The README's screenshots (scripts/screenshots.ts): a Node driver of headless Chromium, like the webview tests.
+  jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: ['scripts/screenshots.ts'], outdir: 'out/screenshots', external: ['vscode', 'playwright-core'] }));
 } else if (args.has('--bench')) {
   jobs.push(build({ ...common, platform: 'node', format: 'cjs', entryPoints: entries('bench', '.bench.ts'), outdir: 'out/bench', external: ['esbuild', 'playwright-core'], ...preferModules }));
 } else {

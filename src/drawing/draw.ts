@@ -9,8 +9,9 @@ import type { GraphPayload, PayloadGroup, PayloadNode } from '../protocol/payloa
 import { formatShape } from '../core/values';
 import { accessibleText, describeGroup, describeNode, featureMapText, truncate, weightSharing, type WeightSharing } from './describe';
 import { routeArcs } from './arcs';
-import { arcRoom, glyphCell, GROUP_HEADER, type LaidOutBox, type LayoutResult, type Point } from './elk-graph';
+import { glyphCell, type LaidOutBox, type LayoutResult, type Point } from './elk-graph';
 import { type SvgNode, svgNode as svgElement, textNode } from './svg-tree';
+import { drawTitle, placeTitles, type Rect, type TitleRequest, type TitleScene } from './titles';
 import type { VisibleGraph, VisibleItem } from './visible';
 
 type Element = SvgNode;
@@ -62,10 +63,13 @@ export function drawGraph(context: DrawContext): Drawing {
   const items = new Map<string, DrawnItem>();
 
   const compounds = visible.compounds.slice().sort((a, b) => a.group.depth - b.group.depth);
+  const frames = new Map<string, { g: SvgNode; title: TitleRequest }>();
   for (const compound of compounds) {
     const box = boxes.get(compound.id);
-    if (box) drawCompound(groupsLayer, compound.group, box, nodeById, context.direction);
+    if (box) frames.set(compound.id, { g: drawCompound(groupsLayer, compound.group, box), title: { id: compound.id, frame: box, text: groupTitle(compound.group, nodeById) } });
   }
+  // Titles go where no edge, node, toggle or label is: placed once everything else is (src/drawing/titles.ts).
+  const scene: TitleScene = { segments: [], boxes: [...frames.values()].map(({ title: { frame } }) => ({ x: frame.x + 6, y: frame.y + 6, width: 16, height: 16 })) };
   const routes = new Map(layout.edges.map((e) => [e.id, e.points]));
   const arcs = routeArcs(visible, boxes, payload.groups, context.direction);
   const showLabels = visible.edges.length <= 400;
@@ -77,7 +81,9 @@ export function drawGraph(context: DrawContext): Drawing {
     if (!points || points.length < 2) continue;
     const path = svgElement('path', { d: polylinePath(points), class: `edge${edge.draw === 'arc' ? ' arc' : ''}${into}`, 'stroke-width': edgeWidth(edge.channels).toFixed(2), 'marker-end': 'url(#arrow)', 'data-edge': edge.id, 'data-source': edge.source, 'data-target': edge.target }, edgesLayer);
     textNode('title', {}, `${edge.source} → ${edge.target}: ${edge.channels ?? '?'} channels`, path);
-    if (showLabels && edge.draw === 'routed' && edge.channels !== null) drawEdgeLabel(labelsLayer, points, edge.channels);
+    for (let i = 0; i + 1 < points.length; i++) scene.segments.push({ a: points[i], b: points[i + 1], width: edgeWidth(edge.channels) });
+    const label = showLabels && edge.draw === 'routed' && edge.channels !== null ? drawEdgeLabel(labelsLayer, points, edge.channels) : null;
+    if (label) scene.boxes.push(label);
   }
   const sharing = weightSharing(payload);
   for (const item of visible.items) {
@@ -85,7 +91,11 @@ export function drawGraph(context: DrawContext): Drawing {
     if (!box) continue;
     const node = item.kind === 'node' ? drawNode(nodesLayer, item.node, box, sharing) : drawCollapsed(nodesLayer, item.group, box, nodeById.get(item.group.output ?? ''), sharing);
     items.set(item.id, { id: item.id, node, box, range: rangeOf(item), group: item.kind === 'collapsed' ? item.group : null });
+    scene.boxes.push(box);
   }
+  const requests = [...frames.values()].map((f) => f.title);
+  const placements = new Map(placeTitles(requests, scene, requests.map((r) => r.frame)).map((p) => [p.id, p]));
+  for (const { g, title } of frames.values()) drawTitle(g, title, placements.get(title.id));
   // Lanes of model-level arcs may run beyond ELK's drawing, which had no room reserved for them.
   return { content, items, width: Math.max(layout.width, arcs.extent.x + 12), height: Math.max(layout.height, arcs.extent.y + 12) };
 }
@@ -98,7 +108,11 @@ function polylinePath(points: Point[]): string {
   return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
 }
 
-function drawEdgeLabel(parent: Element, points: Point[], channels: number): void {
+/** Edge-label font: 9 px, digits 0.636 em wide in DejaVu Sans. */
+const EDGE_LABEL_DIGIT = 5.8;
+
+/** Draws the channel count beside an edge; returns the label's box (null when the edge is too short for one). */
+function drawEdgeLabel(parent: Element, points: Point[], channels: number): Rect | null {
   // On the longest segment, a little to its side.
   let best = 0;
   let bestLength = -1;
@@ -106,10 +120,12 @@ function drawEdgeLabel(parent: Element, points: Point[], channels: number): void
     const length = Math.hypot(points[i + 1].x - points[i].x, points[i + 1].y - points[i].y);
     if (length > bestLength) [best, bestLength] = [i, length];
   }
-  if (bestLength < 18) return;
+  if (bestLength < 18) return null;
   const a = points[best];
   const b = points[best + 1];
-  text(parent, (a.x + b.x) / 2 + 4, (a.y + b.y) / 2 + 3, String(channels), 'edge-label');
+  const at = { x: (a.x + b.x) / 2 + 4, y: (a.y + b.y) / 2 + 3 };
+  text(parent, at.x, at.y, String(channels), 'edge-label');
+  return { x: at.x, y: at.y - 9, width: String(channels).length * EDGE_LABEL_DIGIT, height: 11 };
 }
 
 function nodeGroup(parent: Element, id: string, classes: string, box: LaidOutBox, label: string): SvgNode {
@@ -212,14 +228,18 @@ function drawGlyph(parent: Element, group: PayloadGroup, x: number, y: number): 
   });
 }
 
-function drawCompound(parent: Element, group: PayloadGroup, box: LaidOutBox, nodeById: Map<string, PayloadNode>, direction: LayoutDirection): void {
+/** An expanded block's frame and toggle; its title is drawn once every edge is placed. */
+function drawCompound(parent: Element, group: PayloadGroup, box: LaidOutBox): SvgNode {
   const g = svgElement('g', { class: `group${group.dense ? ' dense-block' : ''}`, 'data-group': group.id, transform: `translate(${box.x},${box.y})` }, parent);
   svgElement('rect', { width: box.width, height: box.height, rx: 8 }, g);
   drawToggle(g, 6, 6, group, false);
+  return g;
+}
+
+/** A block's full title: name, block kind, output shape and feature maps. */
+function groupTitle(group: PayloadGroup, nodeById: Map<string, PayloadNode>): string {
   const output = nodeById.get(group.output ?? '');
-  // The title ends before the gutter where a dense block's arc lanes enter (src/drawing/arcs.ts).
-  const lanes = group.dense && direction === 'down' ? arcRoom(group.dense.layers.length) : 0;
-  text(g, 28, GROUP_HEADER - 8, truncate(`${group.label} · ${group.block} → ${formatShape(group.outputShape)}${output ? ` (${featureMapText(output.featureMaps)})` : ''}`, Math.max(8, Math.floor((box.width - 34 - lanes) / 6.2))), 'title');
+  return `${group.label} · ${group.block} → ${formatShape(group.outputShape)}${output ? ` (${featureMapText(output.featureMaps)})` : ''}`;
 }
 
 /** Arrow marker and such; one <defs> per SVG. */
