@@ -212,9 +212,25 @@ export class TfModel {
   private feed(input: tf.Tensor): Map<string, tf.Tensor> {
     const { inputs } = this.graph;
     if (inputs.length === 1) return new Map([[inputs[0], input]]);
-    if (input.shape[1] !== inputs.length) throw new TrainError(`Model ${this.graph.name} has ${inputs.length} inputs (${inputs.join(', ')}) but the batch holds ${input.shape[1]} image${input.shape[1] === 1 ? '' : 's'} per example.`, 'data');
+    this.checkFed(input);
     const parts = tf.unstack(input, 1);
     return new Map(inputs.map((id, i) => [id, parts[i]]));
+  }
+
+  /**
+   * The value of input node `id` in a batch as forward() takes it ([N, ...] or [N, inputs, ...]), for code that runs
+   * the nodes itself (syncstep.ts's segments). Call inside tf.tidy. Throws a TrainError as forward() does.
+   */
+  inputValue(input: tf.Tensor, id: string): tf.Tensor {
+    const { inputs } = this.graph;
+    if (inputs.length === 1) return input;
+    this.checkFed(input);
+    return tf.squeeze(tf.slice(input, [0, inputs.indexOf(id)], [-1, 1]), [1]);
+  }
+
+  private checkFed(input: tf.Tensor): void {
+    const { inputs } = this.graph;
+    if (input.shape[1] !== inputs.length) throw new TrainError(`Model ${this.graph.name} has ${inputs.length} inputs (${inputs.join(', ')}) but the batch holds ${input.shape[1]} image${input.shape[1] === 1 ? '' : 's'} per example.`, 'data');
   }
 
   private weight(node: GraphNode, role: ParamRole): tf.Variable | undefined {

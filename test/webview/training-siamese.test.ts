@@ -21,7 +21,9 @@ test('Train here trains siamese_mnist on pairs: steps advance, the pair accuracy
   await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['siamese_mnist'] }));
   const run: TrainingRun = { model: 'siamese_mnist', text, backend: 'wasm', statsInterval: 1, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` } };
   await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run });
-  await w.page.waitForFunction(() => Number(document.getElementById('training')?.dataset.shownStep ?? 0) >= 2, undefined, { timeout: 300_000 });
+  // A run that fails (the pairs refused, a wrong batch shape) ends the wait at once, with its message.
+  await w.page.waitForFunction(() => { const t = document.getElementById('training'); return Number(t?.dataset.shownStep ?? 0) >= 2 || t?.dataset.state === 'failed'; }, undefined, { timeout: 300_000 });
+  assert.notEqual(await w.page.locator('#training').getAttribute('data-state'), 'failed', (await w.page.locator('#training').textContent()) ?? '');
   assert.match((await w.page.locator('#train-accuracy').textContent()) ?? '', /^acc \d+(\.\d)?%$/);
   assert.match((await w.page.locator('#train-loss').textContent()) ?? '', /^loss \d+(\.\d+)?$/);
   // Statistics every step: badges on the first convolution of each application of the tied tower.
