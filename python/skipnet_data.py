@@ -4,6 +4,7 @@ The same images in the same order as SkipNet's TensorFlow.js engine (src/train/e
 - read_dataset: the SKND files of scripts/data/convert.mjs (media/data/mnist.bin, fashion-mnist.bin);
 - SeededRandom / epoch_order: mulberry32 and the Fisher-Yates shuffle of src/train/rng.ts, bit for bit;
 - spread_indices: the evenly spread held-out subset of engine.ts;
+- pair_dataset: the pair sets (mnist_pairs, fashion_mnist_pairs) of src/train/pairs.ts, the same pairs in the same order;
 - Batches: images normalised with the training pixels' mean and std (given by the caller, who computed them
   like data.ts's adaptInputs), centred zero padding, grey repeated to RGB; NCHW, or flat in H, W, C order.
 
@@ -58,12 +59,59 @@ def spread_indices(count, wanted):
 
 
 class Split:
-    """One split: `count` images, labels (uint8 tensor [count]) and pixels (uint8 tensor [count, H, W, C])."""
+    """One split: `count` examples, labels (uint8 tensor [count]) and pixels (uint8 tensor [images, H, W, C]).
+    A pair set's split has `pairs` = (first, second), int64 tensors of image indices: example k is the images first[k] and
+    second[k], its label 1 for the same class, 0 for different."""
 
-    def __init__(self, count, labels, pixels):
+    def __init__(self, count, labels, pixels, pairs=None):
         self.count = count
         self.labels = labels
         self.pixels = pixels
+        self.pairs = pairs
+
+
+PAIR_SEED_TRAIN = 0x70616972  # "pair": XOR-ed into the run's seed for the training pairs (src/train/pairs.ts)
+PAIR_SEED_TEST = 0x74657374  # "test": for the held-out pairs
+
+
+def pair_split(split, class_count, seed, set_name):
+    """`split.count` pairs of `split`'s images drawn from mulberry32(seed) by src/train/pairs.ts's rule (docs/engines.md):
+    pair k is same (label 1) for even k, different for odd k; its first image is floor(u*n); a same pair's second is
+    floor(u*m) of the m images of the first's class in file order; a different pair first draws the other class as
+    floor(u*(K'-1)) of the K' classes present, skipping the first's. Raises ValueError for fewer than two classes."""
+    n = split.count
+    labels = split.labels.tolist()
+    by_class = [[] for _ in range(class_count)]
+    for i, label in enumerate(labels):
+        by_class[label].append(i)
+    present = [c for c in range(class_count) if by_class[c]]
+    if n > 0 and len(present) < 2:
+        raise ValueError(f"Data set {set_name}: pairs need images of at least two classes; this split has {len(present)}.")
+    random = SeededRandom(seed)
+    first, second, pair_labels = [0] * n, [0] * n, [0] * n
+    for k in range(n):
+        same = k % 2 == 0
+        a = int(random.next() * n)
+        other = labels[a]
+        if not same:
+            index = int(random.next() * (len(present) - 1))
+            other = present[index + 1 if index >= present.index(labels[a]) else index]
+        pool = by_class[other]
+        first[k] = a
+        second[k] = pool[int(random.next() * len(pool))]
+        pair_labels[k] = 1 if same else 0
+    return Split(n, torch.tensor(pair_labels, dtype=torch.uint8), split.pixels, (torch.tensor(first, dtype=torch.long), torch.tensor(second, dtype=torch.long)))
+
+
+def pair_dataset(images, seed):
+    """A data set of single images as its pair set for a run with `seed` (classes "different", "same")."""
+    name = "fashion_mnist_pairs" if images.name == "fashion-mnist" else f"{images.name}_pairs"
+    classes = len(images.classes)
+    return Dataset(
+        name, images.height, images.width, images.channels, ["different", "same"],
+        pair_split(images.train, classes, (seed ^ PAIR_SEED_TRAIN) & _M32, name),
+        pair_split(images.test, classes, (seed ^ PAIR_SEED_TEST) & _M32, name),
+    )
 
 
 class Dataset:
@@ -129,33 +177,53 @@ class Batches:
 
     def make(self, split, indices):
         """(x float32 [n, C, H, W] or [n, H·W·C], labels int64 [n] or per pixel [n, H, W]) on the device, for `indices` of `split`.
+        For a pair set x is [n, 2, C, H, W] (or [n, 2, H·W·C]): each example's first and second image, for the
+        model's first and second input (Logits unbinds them), and the labels are the pairs'.
         The bytes are gathered, repeated and put in the model's layout while still bytes (a quarter of the
         memory traffic of floats), then looked up in the table once, straight into the output's layout."""
+        index = torch.tensor(indices, dtype=torch.long)
+        labels = split.labels.index_select(0, index).to(torch.long)
+        if split.pairs is not None:
+            first, second = (p.index_select(0, index) for p in split.pairs)
+            x = torch.stack([self._images(split.pixels.index_select(0, first)), self._images(split.pixels.index_select(0, second))], dim=1)
+            return x.to(self.device), labels.to(self.device)
         a = self.adapter
         d = self.dataset
-        index = torch.tensor(indices, dtype=torch.long)
-        pixels = split.pixels.index_select(0, index)
-        raw = pixels
-        n = pixels.shape[0]
-        if a["flatten"]:
-            x = torch.take(self.table, pixels.to(torch.long)).reshape(n, -1)
-        else:
-            if a["channels"] != d.channels:
-                pixels = pixels.repeat_interleave(a["channels"] // d.channels, dim=3)
-            if (a["height"], a["width"]) != (d.height, d.width):
-                # The padding is a value the table does not hold: pad the floats.
-                padded = torch.full((n, a["height"], a["width"], a["channels"]), self.background, dtype=torch.float32)
-                padded[:, a["padTop"]:a["padTop"] + d.height, a["padLeft"]:a["padLeft"] + d.width, :] = torch.take(self.table, pixels.to(torch.long))
-                x = padded.permute(0, 3, 1, 2).contiguous()
-            else:
-                x = torch.take(self.table, pixels.permute(0, 3, 1, 2).to(torch.long))
-        labels = split.labels.index_select(0, index).to(torch.long)
+        raw = split.pixels.index_select(0, index)
+        x = self._images(raw)
+        n = raw.shape[0]
         if a.get("segmentation") is not None:
             digit = raw[..., 0].to(torch.long) >= a["segmentation"]
             masks = torch.zeros((n, a["height"], a["width"]), dtype=torch.long)
             masks[:, a["padTop"]:a["padTop"] + d.height, a["padLeft"]:a["padLeft"] + d.width] = digit * (labels + 1).view(n, 1, 1)
             labels = masks
         return x.to(self.device), labels.to(self.device)
+
+    def _images(self, pixels):
+        """The model inputs (float32 [n, C, H, W], or [n, H·W·C] flat) of uint8 images [n, H, W, C]."""
+        a = self.adapter
+        d = self.dataset
+        n = pixels.shape[0]
+        if a["flatten"]:
+            return torch.take(self.table, pixels.to(torch.long)).reshape(n, -1)
+        if a["channels"] != d.channels:
+            pixels = pixels.repeat_interleave(a["channels"] // d.channels, dim=3)
+        if (a["height"], a["width"]) != (d.height, d.width):
+            # The padding is a value the table does not hold: pad the floats.
+            padded = torch.full((n, a["height"], a["width"], a["channels"]), self.background, dtype=torch.float32)
+            padded[:, a["padTop"]:a["padTop"] + d.height, a["padLeft"]:a["padLeft"] + d.width, :] = torch.take(self.table, pixels.to(torch.long))
+            return padded.permute(0, 3, 1, 2).contiguous()
+        return torch.take(self.table, pixels.permute(0, 3, 1, 2).to(torch.long))
+
+
+def first_pairs(path, name, seed, count):
+    """The first `count` training and held-out pairs of a bundled set for `seed`, as [first, second, label] lists
+    (a reproducibility check: test/unit/train-pairs.test.ts compares them with src/train/pairs.ts's)."""
+    pairs = pair_dataset(read_dataset(path, name), seed)
+    return {
+        which: [list(p) for p in zip(split.pairs[0][:count].tolist(), split.pairs[1][:count].tolist(), split.labels[:count].tolist())]
+        for which, split in (("train", pairs.train), ("test", pairs.test))
+    }
 
 
 def first_batches(path, seed, batch, batches):

@@ -100,11 +100,20 @@ class LayerWatch(_Hooks):
         self.params = [(layer, p) for layer in self.layers for _, p in layer.params]
 
     def install(self, handles):
+        # Tied layers (`shared(label)`) are one module called once per application, in graph order: the k-th call
+        # of a pass is the k-th layer on that module. Hooks are installed afresh for every recorded pass.
+        by_module = {}
         for layer in self.layers:
-            handles.append(layer.module.register_forward_hook(self._hook(layer)))
+            by_module.setdefault(id(layer.module), []).append(layer)
+        for layers in by_module.values():
+            handles.append(layers[0].module.register_forward_hook(self._hook(layers)))
 
-    def _hook(self, layer):
+    def _hook(self, layers):
+        calls = [0]
+
         def record(_module, _inputs, output):
+            layer = layers[calls[0] % len(layers)]
+            calls[0] += 1
             if not isinstance(output, torch.Tensor):
                 return
             if self.keep_grad:

@@ -188,8 +188,10 @@ def load_weights(torch, model, weights):
 class Logits:
     """The model's pre-softmax scores: its output, or the input of a final softmax (captured by a hook)."""
 
-    def __init__(self, model, softmax_module):
+    def __init__(self, model, softmax_module, pairs=False):
         self.model = model
+        # A pair set's batch is [n, 2, ...]: the exported forward takes the two images as its two inputs, in order.
+        self.pairs = pairs
         self.captured = None
         if softmax_module is not None:
             softmax_module.register_forward_hook(self._capture)
@@ -199,7 +201,7 @@ class Logits:
         self.captured = inputs[0]
 
     def __call__(self, x):
-        out = self.model(x)
+        out = self.model(*x.unbind(1)) if self.pairs else self.model(x)
         return self.captured if self.from_softmax else out
 
 
@@ -325,7 +327,7 @@ def main(argv):
         fail("usage: skipnet_train.py CONFIG.json", 2)
     torch = import_torch()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from skipnet_data import Batches, SeededRandom, epoch_order, read_dataset, spread_indices
+    from skipnet_data import Batches, SeededRandom, epoch_order, pair_dataset, read_dataset, spread_indices
     from skipnet_stats import LayerWatch, MergeWatch, diagnose_non_finite, find_module
     import torch.nn.functional as F
 
@@ -357,6 +359,9 @@ def main(argv):
             dataset = read_cifar(config["dataset"])
         else:
             dataset = read_dataset(config["dataset"]["path"], config["dataset"]["name"])
+        pairs = config["adapter"].get("pairs", False)
+        if pairs:
+            dataset = pair_dataset(dataset, t["seed"])
     except (OSError, ValueError) as error:
         fail(f"Data set {config['dataset']['name']}: {error}")
     model = load_model(torch, config)
@@ -373,8 +378,8 @@ def main(argv):
     watch = LayerWatch(model, config["nodes"])
     merge_watch = MergeWatch(model, config.get("statisticsPlan"))
     softmax = find_module(model, config["softmaxModule"]) if config.get("softmaxModule") else None
-    logits_of = Logits(model, softmax)
-    train_logits_of = Logits(trained, softmax) if ranks is not None else logits_of
+    logits_of = Logits(model, softmax, pairs)
+    train_logits_of = Logits(trained, softmax, pairs) if ranks is not None else logits_of
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = make_optimizer(torch, trainable, t)
     stepper = Stepper(torch, train_logits_of, optimizer, trainable, watch, merge_watch, ranks, t["batch"])

@@ -6,6 +6,7 @@ import type { Diagnostic } from './diagnostics';
 import { expandModel, type ExpansionOptions } from './expand';
 import type { ModelGraph, ModelTotals } from './graph';
 import { parse } from './parser';
+import { checkPairModel } from './pairs';
 import { checkSegmentationModel } from './segmentation';
 import type { Token } from './scanner';
 import { checkTrainTarget } from './trainTarget';
@@ -73,6 +74,7 @@ export function analyze(text: string, options: ExpansionOptions = {}): Analysis 
     checkBatchStatistics(models[models.length - 1], training.batch, sink, batchSetting?.value.range);
     checkSegmentationModel(models[models.length - 1], model, sink);
     checkTrainTarget(models[models.length - 1], model, text, sink);
+    checkPairModel(models[models.length - 1], model, sink);
   }
   const diagnostics = sink.items.slice().sort((a, b) => a.range.start - b.range.start || a.range.end - b.range.end);
   return { text, lines: new LineIndex(text), tokens, file, blocks, models, diagnostics };

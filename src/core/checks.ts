@@ -3,6 +3,7 @@ import type { DiagnosticSink } from './diagnostics';
 import { evaluate } from './evaluate';
 import { DEFAULT_TRAINING, type TrainingConfig } from './graph';
 import { LAYERS, RESERVED_NAMES, type LayerSpec } from './layers';
+import { trainingDatasetName } from './pairs';
 import { foreignName, suggest } from './suggest';
 import type { Range } from './text';
 import { reportUnsupportedLayer } from './unsupported';
@@ -185,7 +186,7 @@ export function reportUnknownLayer(element: Element, blocks: Map<string, BlockDe
 }
 
 const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
-const DATASETS = ['mnist', 'fashion_mnist', 'cifar10', 'cifar100', 'mnist_segmentation'] as const;
+const DATASETS = ['mnist', 'fashion_mnist', 'cifar10', 'cifar100', 'mnist_segmentation', 'mnist_pairs', 'fashion_mnist_pairs'] as const;
 
 /** Reads a model's train section into a full configuration, reporting unknown keys and bad values. */
 export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingConfig {
@@ -209,7 +210,9 @@ export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingCo
               ? { kind: 'cifar', name }
               : name === 'mnist_segmentation'
                 ? { kind: 'builtin', name: 'mnist', segmentation: true }
-                : { kind: 'builtin', name: name === 'mnist' ? 'mnist' : 'fashion-mnist' };
+                : name === 'mnist_pairs' || name === 'fashion_mnist_pairs'
+                  ? { kind: 'builtin', name: name === 'mnist_pairs' ? 'mnist' : 'fashion-mnist', pairs: true }
+                  : { kind: 'builtin', name: name === 'mnist' ? 'mnist' : 'fashion-mnist' };
         } else if (typeof value === 'object' && 'text' in value) {
           config.dataset = { kind: 'folder', path: value.text };
         } else bad(`one of ${DATASETS.join(', ')} or a folder path in quotes`);
@@ -250,7 +253,7 @@ export function readTraining(model: ModelDecl, sink: DiagnosticSink): TrainingCo
   if (dataFolder) {
     // `data` only says where CIFAR lives; with any other data set it would be silently ignored.
     if (config.dataset.kind === 'cifar') config.dataset = { ...config.dataset, folder: dataFolder.path };
-    else sink.add('invalid-training', `data names the CIFAR folder and goes with dataset: cifar10 or cifar100; this model trains on ${config.dataset.kind === 'folder' ? `the folder '${config.dataset.path}'` : config.dataset.segmentation ? 'mnist_segmentation' : config.dataset.name}.`, dataFolder.setting.keyRange);
+    else sink.add('invalid-training', `data names the CIFAR folder and goes with dataset: cifar10 or cifar100; this model trains on ${config.dataset.kind === 'folder' ? `the folder '${config.dataset.path}'` : trainingDatasetName(config.dataset)}.`, dataFolder.setting.keyRange);
   }
   return config;
 }

@@ -79,8 +79,10 @@ export interface TrainingConfig {
     /**
      * `segmentation`: MNIST as per-pixel classes (`dataset: mnist_segmentation`): 0 for background, digit + 1
      * on the pixels ≥ SEGMENTATION_THRESHOLD of 255, so 11 classes per pixel (docs/language.md).
+     * `pairs`: pairs of images with 1 = same class, 0 = different (`dataset: mnist_pairs`, src/core/pairs.ts),
+     * for a model with two image inputs.
      */
-    | { kind: 'builtin'; name: 'mnist' | 'fashion-mnist'; segmentation?: true }
+    | { kind: 'builtin'; name: 'mnist' | 'fashion-mnist'; segmentation?: true; pairs?: true }
     | { kind: 'folder'; path: string }
     | { kind: 'cifar'; name: CifarName; folder?: string };
   epochs: number;

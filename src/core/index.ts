@@ -4,6 +4,7 @@ export * from './batchstats';
 export type * from './ast';
 export * from './diagnostics';
 export * from './graph';
+export * from './pairs';
 export * from './segmentation';
 export { LAYERS, RESERVED_NAMES, type LayerSpec, type ArgSpec } from './layers';
 export { formatPadding, isSymmetricPadding, resolvePadding, windowOutput, type AxisPair, type Padding, type PaddingResult } from './layers';

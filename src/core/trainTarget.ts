@@ -22,13 +22,15 @@ export interface TrainTarget {
 
 /**
  * The target of a train section's data set, when the core knows its classes without reading it: MNIST and
- * Fashion-MNIST 10, CIFAR-10 10, CIFAR-100 100 (fine labels), mnist_segmentation 11 per pixel. Undefined for a
+ * Fashion-MNIST 10, CIFAR-10 10, CIFAR-100 100 (fine labels), mnist_segmentation 11 per pixel, a pair set 2. Undefined for a
  * folder, whose classes are its sub-folders (checked when it is read).
  */
 export function knownTarget(dataset: TrainingConfig['dataset']): TrainTarget | undefined {
   if (dataset.kind === 'folder') return undefined;
   if (dataset.kind === 'cifar') return { name: dataset.name, classes: dataset.name === 'cifar100' ? 100 : 10, segmentation: false };
   if (dataset.segmentation) return { name: 'mnist_segmentation', classes: 11, segmentation: true };
+  // A pair set scores two classes, different (0) and same (1), whatever its images' classes (src/core/pairs.ts).
+  if (dataset.pairs) return { name: dataset.name === 'mnist' ? 'mnist_pairs' : 'fashion_mnist_pairs', classes: 2, segmentation: false };
   return { name: dataset.name === 'mnist' ? 'mnist' : 'fashion_mnist', classes: 10, segmentation: false };
 }
 

@@ -1,5 +1,6 @@
-import { outputFitProblem, SEGMENTATION_CLASSES, SEGMENTATION_THRESHOLD, singleValueMessage, singleValueNorms, type ModelGraph, type Shape, type TrainingConfig } from '../core';
+import { inputsMismatch, outputFitProblem, PAIR_INPUTS, SEGMENTATION_CLASSES, SEGMENTATION_THRESHOLD, singleValueMessage, singleValueNorms, type ModelGraph, type Shape, type TrainingConfig } from '../core';
 import { severalInputsError, TrainError } from './errors';
+import { pairDataset, type PairIndices } from './pairs';
 
 /**
  * Image classification data in the compact format written by scripts/data/convert.mjs, and the
@@ -9,11 +10,14 @@ import { severalInputsError, TrainError } from './errors';
  */
 
 export interface ImageSplit {
+  /** Examples: images, or pairs of them where `pairs` is present. */
   count: number;
-  /** u8 labels, one per image. */
+  /** u8 labels, one per example (a pair's: 1 same class, 0 different). */
   labels: Uint8Array;
   /** u8 pixels, H·W·C per image, NHWC. */
   pixels: Uint8Array;
+  /** A pair set's examples (src/train/pairs.ts): the images of pair k are first[k] and second[k] of `pixels`. */
+  pairs?: PairIndices;
 }
 
 export interface ImageDataset {
@@ -29,6 +33,8 @@ export interface ImageDataset {
    * other pixel (and the padding) class 0; `classes` then names the 11 per-pixel classes. Absent: one class per image.
    */
   segmentation?: { threshold: number };
+  /** Present for a pair set (mnist_pairs): every example is two images, fed to a model's two inputs in order. */
+  pairs?: true;
 }
 
 /**
@@ -40,9 +46,15 @@ export function segmentationDataset(digits: ImageDataset): ImageDataset {
   return { ...digits, name: 'mnist_segmentation', classes: [...SEGMENTATION_CLASSES], segmentation: { threshold: SEGMENTATION_THRESHOLD } };
 }
 
-/** The set a train section trains on, from the file it names: the segmentation view of MNIST where it asks for it. */
-export function datasetForTraining(read: ImageDataset, dataset: TrainingConfig['dataset']): ImageDataset {
-  return dataset.kind === 'builtin' && dataset.segmentation && !read.segmentation ? segmentationDataset(read) : read;
+/**
+ * The set a train section trains on, from the file it names: the segmentation view of MNIST, or its pairs drawn with
+ * the run's `seed` (src/train/pairs.ts), where it asks for them.
+ */
+export function datasetForTraining(read: ImageDataset, dataset: TrainingConfig['dataset'], seed: number): ImageDataset {
+  if (dataset.kind !== 'builtin') return read;
+  if (dataset.segmentation && !read.segmentation) return segmentationDataset(read);
+  if (dataset.pairs && !read.pairs) return pairDataset(read, seed);
+  return read;
 }
 
 const MAGIC = 'SKND';
@@ -179,7 +191,13 @@ export function checkTrainable(graph: ModelGraph, config: Pick<TrainingConfig, '
  * how the images are fed; throws a TrainError saying what to change.
  */
 export function checkDataFits(graph: ModelGraph, dataset: ImageDataset): InputAdapter {
+  const mismatch = inputsMismatch(graph, { name: dataset.name, pairs: dataset.pairs === true });
+  if (mismatch) throw new TrainError(mismatch, 'data');
   const adapter = adaptInputs(dataset, graph.inputShape, `model ${graph.name}`);
+  if (dataset.pairs) {
+    const shapes = graph.inputs.slice(0, PAIR_INPUTS).map((id) => graph.nodeById.get(id)?.shape?.join('×') ?? '?');
+    if (shapes[0] !== shapes[1]) throw new TrainError(`${dataset.name} feeds both images the same way, so ${graph.name}'s inputs ${graph.inputs.join(' and ')} must have one shape, not ${shapes.join(' and ')}.`, 'data');
+  }
   // The core's check, so `skipnet check`, the editor and training give one message.
   const problem = outputFitProblem(graph, { name: dataset.name, classes: dataset.classes.length, segmentation: dataset.segmentation !== undefined });
   if (problem) throw new TrainError(problem, 'data');

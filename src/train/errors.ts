@@ -15,13 +15,14 @@ export class TrainError extends Error {
 }
 
 /**
- * The refusal for a model with several inputs (`model m(a: …, b: …)`): the data sets feed one image per example,
- * so neither engine can train it; its analysis and PyTorch export are complete. Undefined for one input.
+ * The refusal for a model with more than two inputs (`model m(a: …, b: …, c: …)`): a data set feeds one image per
+ * example, or a pair (mnist_pairs) to two inputs, so neither engine can train it; its analysis and PyTorch export are
+ * complete. Undefined for one or two inputs (two are checked against the data set by checkDataFits).
  */
 export function severalInputsError(graph: { name: string; inputs: string[] }): TrainError | undefined {
-  if (graph.inputs.length <= 1) return undefined;
+  if (graph.inputs.length <= 2) return undefined;
   return new TrainError(
-    `Model ${graph.name} has ${graph.inputs.length} inputs (${graph.inputs.join(', ')}); the data sets feed one image per example, so it cannot be trained here. Its counts, graph and PyTorch export are complete.`,
+    `Model ${graph.name} has ${graph.inputs.length} inputs (${graph.inputs.join(', ')}); the data sets feed one image or a pair of images per example, so a model with more than two inputs cannot be trained here. Its counts, graph and PyTorch export are complete.`,
     'data',
   );
 }

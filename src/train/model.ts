@@ -4,7 +4,7 @@ import { asMaps, avgPool, avgPoolCeil, batchNorm, ceilExtra, concatChannels, con
 import { initialParameters, pairOf, type ParamRole } from './init';
 import { SeededRandom } from './rng';
 import { type AttentionDropout, denseLastAxis, layerNorm, meanTokens, patchify, prependClassToken, selectToken, selfAttention } from './sequenceOps';
-import { severalInputsError, TrainError } from './errors';
+import { TrainError } from './errors';
 
 export { pairOf, TrainError, type ParamRole };
 
@@ -176,18 +176,20 @@ export class TfModel {
     });
   }
 
-  /** Runs the graph on a batch [N, ...inputShape]. Call inside tf.tidy (or a gradient function). */
+  /**
+   * Runs the graph on a batch [N, ...inputShape], or for a model with several inputs on [N, inputs, ...inputShape]
+   * (makeBatch's pairs: example n's i-th image feeds the i-th input declared). Call inside tf.tidy (or a gradient
+   * function). Throws a TrainError when the batch does not hold one image per input.
+   */
   forward(input: tf.Tensor, options: ForwardOptions): ForwardResult {
     if (this.disposed) throw new TrainError('The model was disposed.', 'unsupported');
-    // One batch cannot stand for several inputs; the engines refuse such models before training (checkTrainable).
-    const severalInputs = severalInputsError(this.graph);
-    if (severalInputs) throw severalInputs;
+    const fed = this.feed(input);
     const activations = new Map<string, tf.Tensor>();
     const batchStats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>();
     const { probes, gates } = options;
     for (const node of this.graph.nodes) {
       let value: tf.Tensor;
-      if (node.kind === 'input') value = input;
+      if (node.kind === 'input') value = fed.get(node.id)!;
       else {
         const inputs = node.inputs.map((id, index) => {
           const key = `edge:${node.id}:${index}`;
@@ -204,6 +206,31 @@ export class TfModel {
       activations.set(node.id, probe ? tf.add(value, probe) : value);
     }
     return { output: activations.get(this.graph.output)!, logits: activations.get(this.logitsNode)!, activations, batchStats };
+  }
+
+  /** Each input node's value: the batch, or its slice along axis 1 for a model with several inputs. */
+  private feed(input: tf.Tensor): Map<string, tf.Tensor> {
+    const { inputs } = this.graph;
+    if (inputs.length === 1) return new Map([[inputs[0], input]]);
+    this.checkFed(input);
+    const parts = tf.unstack(input, 1);
+    return new Map(inputs.map((id, i) => [id, parts[i]]));
+  }
+
+  /**
+   * The value of input node `id` in a batch as forward() takes it ([N, ...] or [N, inputs, ...]), for code that runs
+   * the nodes itself (syncstep.ts's segments). Call inside tf.tidy. Throws a TrainError as forward() does.
+   */
+  inputValue(input: tf.Tensor, id: string): tf.Tensor {
+    const { inputs } = this.graph;
+    if (inputs.length === 1) return input;
+    this.checkFed(input);
+    return tf.squeeze(tf.slice(input, [0, inputs.indexOf(id)], [-1, 1]), [1]);
+  }
+
+  private checkFed(input: tf.Tensor): void {
+    const { inputs } = this.graph;
+    if (input.shape[1] !== inputs.length) throw new TrainError(`Model ${this.graph.name} has ${inputs.length} inputs (${inputs.join(', ')}) but the batch holds ${input.shape[1]} image${input.shape[1] === 1 ? '' : 's'} per example.`, 'data');
   }
 
   private weight(node: GraphNode, role: ParamRole): tf.Variable | undefined {

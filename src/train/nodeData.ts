@@ -55,5 +55,5 @@ export function datasetFor(config: TrainingConfig, dataDir?: string | DataLocati
   const source = dataSourceFor(config, typeof dataDir === 'string' ? { dataDir } : dataDir);
   if ('cifar' in source) return readCifar(source.cifar);
   const { name } = datasetFileFor(config, typeof dataDir === 'string' ? dataDir : dataDir?.dataDir);
-  return datasetForTraining(parseDataset(name, new Uint8Array(readFileSync(source.datasetFile))), config.dataset);
+  return datasetForTraining(parseDataset(name, new Uint8Array(readFileSync(source.datasetFile))), config.dataset, config.seed);
 }

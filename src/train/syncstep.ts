@@ -62,7 +62,7 @@ async function segmentedStep(model: TfModel, peer: ShardPeer, x: tf.Tensor, y: t
       for (; i < nodes.length && nodes[i].kind !== 'bn'; i++) {
         const node = nodes[i];
         const inputs = node.inputs.map((id, index) => probed(acts.get(id)!, `edge:${node.id}:${index}`));
-        const value = probed(node.kind === 'input' ? x : model.applyNode(node, inputs, forwardOptions, unused), `node:${node.id}`);
+        const value = probed(node.kind === 'input' ? model.inputValue(x, node.id) : model.applyNode(node, inputs, forwardOptions, unused), `node:${node.id}`);
         acts.set(node.id, value === x ? x : own(tf.keep(value)));
       }
     });
@@ -125,7 +125,7 @@ async function segmentedStep(model: TfModel, peer: ShardPeer, x: tf.Tensor, y: t
             for (const id of reads) if (!inside.has(id)) local.set(id, acts.get(id)!);
             for (const node of segment) {
               const inputs = node.inputs.map((id, index) => probed(local.get(id)!, `edge:${node.id}:${index}`));
-              const value = node.kind === 'input' ? x : model.applyNode(node, inputs, forwardOptions, unused);
+              const value = node.kind === 'input' ? model.inputValue(x, node.id) : model.applyNode(node, inputs, forwardOptions, unused);
               local.set(node.id, probed(value, `node:${node.id}`));
             }
             const terms = outputs.map((node) => tf.sum(tf.mul(local.get(node.id)!, cots.get(node.id)!)));

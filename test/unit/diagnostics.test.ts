@@ -88,7 +88,7 @@ describe('diagnostics', () => {
     assert.deepEqual(problems('model m(8) {\n  dense(2)\n  train { epochs: 0; optimiser: adam; dataset: cifar }\n}'), [
       '3:19 invalid-training epochs must be a positive whole number, not 0.',
       "3:22 invalid-training Unknown training setting 'optimiser'; the settings are dataset, data, epochs, batch, optimizer, lr, momentum, weight_decay, seed. Did you mean 'optimizer'?",
-      '3:48 invalid-training dataset must be one of mnist, fashion_mnist, cifar10, cifar100, mnist_segmentation or a folder path in quotes, not cifar.',
+      '3:48 invalid-training dataset must be one of mnist, fashion_mnist, cifar10, cifar100, mnist_segmentation, mnist_pairs, fashion_mnist_pairs or a folder path in quotes, not cifar.',
     ]);
   });
 

@@ -57,7 +57,7 @@ test('train sections: the keys not yet set, and the values of dataset and optimi
   assert.equal(keys.labels, 'data momentum weight_decay');
   assert.equal(keys.items[2].insertText, 'weight_decay: ${1:0}');
   assert.equal(complete(at('    optimizer: momentum', '    optimizer: |')).labels, 'sgd momentum adam');
-  assert.equal(complete(at('    dataset: mnist', '    dataset: |')).labels, 'mnist fashion_mnist cifar10 cifar100 mnist_segmentation "folder"');
+  assert.equal(complete(at('    dataset: mnist', '    dataset: |')).labels, 'mnist fashion_mnist cifar10 cifar100 mnist_segmentation mnist_pairs fashion_mnist_pairs "folder"');
 });
 
 test('top level offers block and model; a model without a train section offers one', () => {

@@ -125,9 +125,10 @@ describe('several inputs and tied weights', () => {
     assert.ok(hover.markdown.includes('- Parameters: shared with `c` (tied weights, counted there once)'), hover.markdown);
   });
 
-  it('training refuses a model with two inputs with a clear message (checkTrainable runs first in both engines)', () => {
-    const graph = analyze(SIAMESE).models[0];
-    const message = 'Model siamese_mnist has 2 inputs (a, b); the data sets feed one image per example, so it cannot be trained here. Its counts, graph and PyTorch export are complete.';
+  it('training takes a model with two inputs and refuses one with three with a clear message (checkTrainable runs first in both engines)', () => {
+    assert.doesNotThrow(() => checkTrainable(analyze(SIAMESE).models[0], { batch: 32 }));
+    const graph = analyze('model triple(a: 8x8x1, b: 8x8x1, c: 8x8x1) {\n  concat(a, b, c) -> gap -> dense(2)\n}\n').models[0];
+    const message = 'Model triple has 3 inputs (a, b, c); the data sets feed one image or a pair of images per example, so a model with more than two inputs cannot be trained here. Its counts, graph and PyTorch export are complete.';
     assert.throws(() => checkTrainable(graph, { batch: 32 }), { name: 'TrainError', message });
   });
 });

@@ -303,7 +303,7 @@ export class TrainingRun {
     const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0) throw new TrainError(`The file has ${errors.length} error${errors.length === 1 ? '' : 's'} (first: ${errors[0].message}); fix them before training.`, 'incomplete-model');
     const source = options.dataset;
-    const dataset = source.kind !== 'folder' ? datasetForTraining(await loadBuiltin(source), graph.training.dataset) : await decodeFolder(source.path, source.classes, source.images, graph.inputShape);
+    const dataset = source.kind !== 'folder' ? datasetForTraining(await loadBuiltin(source), graph.training.dataset, options.config?.seed ?? graph.training.seed) : await decodeFolder(source.path, source.classes, source.images, graph.inputShape);
     this.dataset = dataset;
     if (this.stopped) return this.emit({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
 

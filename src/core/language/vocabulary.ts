@@ -22,7 +22,7 @@ export interface TrainSettingInfo {
 export const TRAIN_SETTINGS: readonly TrainSettingInfo[] = [
   {
     key: 'dataset',
-    doc: 'what to train on: mnist, fashion_mnist, cifar10, cifar100 (from a folder you have: `data`), or a folder of images in quotes (one sub-folder per class; needs a trusted workspace); mnist_segmentation for per-pixel classes.',
+    doc: 'what to train on: mnist, fashion_mnist, cifar10, cifar100 (from a folder you have: `data`), or a folder of images in quotes (one sub-folder per class; needs a trusted workspace); mnist_segmentation for per-pixel classes; mnist_pairs or fashion_mnist_pairs for a model with two image inputs.',
     example: 'mnist',
     values: [
       { value: 'mnist', doc: '28×28×1 handwritten digits, 10 classes' },
@@ -30,6 +30,8 @@ export const TRAIN_SETTINGS: readonly TrainSettingInfo[] = [
       { value: 'cifar10', doc: '32×32×3 photos, 10 classes, read from your CIFAR-10 folder (never downloaded)' },
       { value: 'cifar100', doc: '32×32×3 photos, 100 fine classes, read from your CIFAR-100 folder (never downloaded)' },
       { value: 'mnist_segmentation', doc: 'MNIST as 11 classes per pixel: background, and digit + 1 on the pixels ≥ 128 of 255; the model ends in H×W×11 for its H×W input' },
+      { value: 'mnist_pairs', doc: 'pairs of MNIST digits for a model with two image inputs (a Siamese pair): 1 = same digit, 0 = different, half of each; the model ends in dense(2)' },
+      { value: 'fashion_mnist_pairs', doc: 'pairs of Fashion-MNIST images for a model with two image inputs: 1 = same class, 0 = different, half of each; the model ends in dense(2)' },
     ],
   },
   {

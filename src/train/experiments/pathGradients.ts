@@ -86,7 +86,7 @@ function maskedForward(model: TfModel, x: tf.Tensor, masks: ReadonlyMap<string, 
   const graph = model.graph;
   for (const node of graph.nodes as readonly GraphNode[]) {
     if (node.kind === 'input') {
-      activations.set(node.id, x);
+      activations.set(node.id, model.inputValue(x, node.id));
       continue;
     }
     const through = masks.get(node.id);

@@ -204,7 +204,7 @@ export class PyTorchTraining {
     const config = { ...graph.training, ...options.config };
     checkTrainable(graph, config);
     const read = readRunData(options);
-    const dataset = datasetForTraining(read.dataset, graph.training.dataset);
+    const dataset = datasetForTraining(read.dataset, graph.training.dataset, config.seed);
     const { source } = read;
     const datasetName = dataset.name;
     const nproc = options.nproc ?? 1;
@@ -230,14 +230,14 @@ export class PyTorchTraining {
       className: exported.className,
       dataset: source,
       nproc,
-      adapter: { flatten: adapter.flatten, height: adapter.modelShape[0], width: adapter.modelShape[1], channels: adapter.modelShape[2], padTop: adapter.padTop, padLeft: adapter.padLeft, mean: adapter.mean, std: adapter.std, segmentation: dataset.segmentation?.threshold ?? null },
+      adapter: { flatten: adapter.flatten, height: adapter.modelShape[0], width: adapter.modelShape[1], channels: adapter.modelShape[2], padTop: adapter.padTop, padLeft: adapter.padLeft, mean: adapter.mean, std: adapter.std, segmentation: dataset.segmentation?.threshold ?? null, pairs: dataset.pairs === true },
       training: { epochs: config.epochs, batch: config.batch, optimizer: config.optimizer, lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay, seed: config.seed },
       maxSteps: options.maxSteps ?? null,
       statsInterval: options.statsInterval ?? DEFAULT_STATS_INTERVAL,
       evalSamples: options.evalSamples ?? null,
       evalsPerEpoch: options.evalsPerEpoch ?? DEFAULT_EVALS_PER_EPOCH,
       quickEvalSamples: options.quickEvalSamples ?? DEFAULT_QUICK_EVAL_SAMPLES,
-      nodes: graph.nodes.map((n) => ({ id: n.id, kind: n.kind, view: n.view, module: ['input', 'add', 'concat'].includes(n.kind) ? null : modulePath(n.id) })),
+      nodes: graph.nodes.map((n) => ({ id: n.id, kind: n.kind, view: n.view, module: ['input', 'add', 'concat'].includes(n.kind) ? null : modulePath(n.sharedWith ?? n.id) })),
       softmaxModule: output.kind === 'softmax' ? modulePath(output.id) : null,
       statisticsPlan: torchStatisticsPlan(graph),
       experiments: torchExperimentPlan(graph),
