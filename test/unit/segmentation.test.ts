@@ -5,9 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runCliAsync, type CliIo } from '../../src/cli/main';
 import { analyze, SEGMENTATION_THRESHOLD } from '../../src/core';
 import { checkDataFits, segmentationDataset } from '../../src/train/dataset';
-import { heldOutChance, lesionUnits, runLesionStudy } from '../../src/train/experiments/lesion';
-import { TfModel } from '../../src/train/model';
-import { spreadIndices } from '../../src/train/schedule';
+import { heldOutChance } from '../../src/train/experiments/lesion';
 import { makeBatch, type ImageDataset } from '../../src/train/data';
 import type { TrainEvent } from '../../src/train/engine';
 import { TrainingEngine } from '../../src/train/engine';
@@ -131,53 +129,6 @@ test('a segmentation lesion study is measured against the majority class’s sha
   assert.deepEqual(heldOutChance(dataset, adapter, Int32Array.from([0])), { chance: 22 / 25, chanceBasis: 'majority' });
   const digits = tinyDigits();
   assert.deepEqual(heldOutChance(digits, checkDataFits(graphOf('model c(3x3x1) {\n  flatten -> dense(10)\n}'), digits), Int32Array.from([0, 1])), { chance: 0.1, chanceBasis: 'classes' });
-});
-
-// A U-Net level without batch norm, so a step of lr 0 leaves both engines' weights (and statistics) as they were.
-const SKIP_UNET = `
-model skip_unet(32x32x1) {
-  enc: conv(4, 3, pad=1) -> relu
-  down: maxpool(2) -> conv(8, 3, pad=1) -> relu
-  up: convtranspose(4, 2, stride=2)
-  dec: concat(enc, up) -> conv(4, 3, pad=1) -> relu
-  classes: conv(11, 1)
-  train { dataset: mnist_segmentation }
-}`;
-
-test('a U-Net’s skip concatenation on both engines: named so, its skip channels cut, equal pixel accuracies and majority-class baseline', async () => {
-  const analysis = analyze(SKIP_UNET);
-  const graph = analysis.models[0];
-  assert.deepEqual(lesionUnits(graph).map((u) => [u.kind, u.edges]), [['skip-concat', ['edge:concat1:0']]]);
-  await useNodeBackend('cpu');
-  const model = new TfModel(graph, 3);
-  const weights = Object.fromEntries(Object.entries(await model.exportWeights()).map(([name, w]) => [name, w.values]));
-  const log = new EventLog();
-  const settings = { config: { batch: 4, optimizer: 'sgd' as const, lr: 0, seed: 3 }, maxSteps: 1, statsInterval: 0, evalSamples: 8, evalsPerEpoch: 1, keepWeights: true, initialWeights: weights };
-  const run = await PyTorchTraining.start({ analysis, graph, datasetFile: builtinDatasetFile('mnist'), python: DEBIAN_TORCH, onEvent: log.push, ...settings });
-  assert.equal((await run.result).reason, 'done');
-  run.experiment({ command: 'lesion', samples: 16, draws: 2, seed: 1 });
-  const lesion = await log.next((e) => e.type === 'lesion' || e.type === 'lesion-failed');
-  assert.ok(lesion.type === 'lesion', JSON.stringify(lesion));
-  const dataset = segmentationDataset(loadBuiltinDataset('mnist'));
-  const adapter = checkDataFits(graph, dataset);
-  const reference = await runLesionStudy(model, dataset, adapter, { samples: 16, draws: 2, seed: 1, nextFrame: immediate });
-  // The baseline counted by hand: background pixels among the 16 held-out images' 32 × 32 targets.
-  const batch = makeBatch(dataset, dataset.test, spreadIndices(dataset.test.count, 16), adapter);
-  const background = (await tf.sum(tf.slice(batch.y, [0, 0, 0, 0], [-1, -1, -1, 1])).array()) as number;
-  tf.dispose([batch.x, batch.y]);
-  assert.equal(reference.chanceBasis, 'majority');
-  assert.equal(reference.chance, background / (16 * 32 * 32));
-  assert.ok(reference.chance > 0.8, `background is most pixels: ${reference.chance}`);
-  const torch = lesion.result;
-  assert.deepEqual(
-    { baseline: torch.baseline, singles: torch.singles, removed: torch.removed, chance: torch.chance, chanceBasis: torch.chanceBasis },
-    { baseline: reference.baseline, singles: reference.singles, removed: reference.removed, chance: reference.chance, chanceBasis: reference.chanceBasis },
-  );
-  assert.equal(torch.singles[0].kind, 'skip-concat');
-  assert.notEqual(torch.singles[0].accuracy, torch.baseline, 'cutting the skip changes the pixels predicted');
-  model.dispose();
-  run.quit();
-  await run.exited;
 });
 
 function capture(): CliIo & { lines: string[]; errors: string[] } {
