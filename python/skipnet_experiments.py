@@ -6,14 +6,19 @@ their shapes (lesionPlan.ts LesionResult, landscape.ts LandscapeResult), so the 
 - Lesion study: Veit, Wilber & Belongie, "Residual networks behave like ensembles of relatively shallow networks",
   NeurIPS 2016, Section 4 and Figs. 3-5. Held-out accuracy with nothing removed, with each block removed alone,
   then with k random blocks removed for k = 1..n over seeded draws (drawLesions's stream, bit for bit).
-  A block is removed by a forward hook that replaces its branch's output by zeros (the Node side,
-  src/train/pytorch/mergePlan.ts, names the module whose output is the gated merge input); the weights
-  never change, so a paused run resumes where it was.
+  A block is removed by forward hooks that replace module outputs by zeros (the Node side,
+  src/train/pytorch/mergePlan.ts, names the modules: the branch's last layer, or where the branch ends in another
+  merge the modules that make that merge zero), which zeroes the gated merge input and nothing outside its branch,
+  or by forward pre-hooks that zero a concat input's channels where the concat is read (a skip concatenation);
+  the weights never change, so a paused run resumes where it was.
 - Loss landscape: Li, Xu, Taylor, Studer & Goldstein, "Visualizing the Loss Landscape of Neural Nets", NeurIPS
   2018, Section 4: the loss at theta + a*d (+ b*e) for random Gaussian directions normalised per filter
-  (d_i <- d_i / |d_i| * |theta_i|, a filter being one output channel: axis 0 of a PyTorch conv or linear weight);
-  batch-norm parameters and biases do not move (the paper's ignore='biasbn'). The weights are restored bit for
-  bit afterwards, also on cancel or an error.
+  (d_i <- d_i / |d_i| * |theta_i|). Every weight of more than one dimension moves, as the paper's code does: conv,
+  transposed conv, linear and patchify weights, attention's in_proj_weight and out_proj.weight (a filter is one
+  index of axis 0: an output channel, a unit, a projection row), pos_embedding and class_token (a filter is one
+  token's vector); biases, batch-norm and layer-norm parameters do not (the paper's ignore='biasbn'). The Node
+  side (mergePlan.ts torchExperimentPlan) lists them with the browser engine's own rule (landscapePlan.ts).
+  The weights are restored bit for bit afterwards, also on cancel or an error.
 
 Both evaluate in inference mode (batch norm on its running statistics) on spread_indices(test.count, samples),
 the held-out subset the browser engine uses for that count. Cancel is heard between two evaluations.
@@ -102,26 +107,44 @@ def normal(random):
     return math.sqrt(-2 * math.log(u)) * math.cos(2 * math.pi * v)
 
 
-def filter_norms(weight):
-    """Euclidean norm of each filter (axis 0: a conv's output channel, a linear layer's unit), in float64."""
-    return weight.detach().to(torch.float64).reshape(weight.shape[0], -1).norm(dim=1)
+def filter_rows(weight, filters="output"):
+    """`weight` as a (filters, values) matrix, a row per filter: "output" splits axis 0 (a conv's output channel, a
+    linear unit, a row of an attention projection), "token" the last axis (pos_embedding's T token vectors,
+    class_token's one)."""
+    return weight.reshape(-1, weight.shape[-1]) if filters == "token" else weight.reshape(weight.shape[0], -1)
 
 
-def random_direction(kernels, random):
-    """One filter-normalised Gaussian direction: a tensor per kernel (Li et al. 2018, Sec. 4), drawn in kernel
-    order, element by element in each weight's own (row-major) order."""
+def filter_norms(weight, filters="output"):
+    """Euclidean norm of each filter (see filter_rows), in float64."""
+    return filter_rows(weight.detach().to(torch.float64), filters).norm(dim=1)
+
+
+def random_direction(weights, random, filters=None):
+    """One filter-normalised Gaussian direction: a tensor per weight (Li et al. 2018, Sec. 4), drawn in the
+    weights' order, element by element in each weight's own (row-major) order. `filters`: per weight "output"
+    (the default) or "token", as filter_rows splits it."""
     direction = []
-    for weight in kernels:
-        d = torch.tensor([normal(random) for _ in range(weight.numel())], dtype=torch.float64).reshape(weight.shape[0], -1)
+    for weight, split in zip(weights, filters or ["output"] * len(weights)):
+        d = filter_rows(torch.tensor([normal(random) for _ in range(weight.numel())], dtype=torch.float64).reshape(weight.shape), split)
         drawn = d.norm(dim=1, keepdim=True)
-        scale = torch.where(drawn > 0, filter_norms(weight).unsqueeze(1) / drawn.clamp_min(1e-300), torch.zeros_like(drawn))
+        scale = torch.where(drawn > 0, filter_norms(weight, split).unsqueeze(1) / drawn.clamp_min(1e-300), torch.zeros_like(drawn))
         direction.append((d * scale).reshape(weight.shape).to(weight.dtype).to(weight.device))
     return direction
 
 
+def _cut_hook(cut):
+    """A forward pre-hook that zeroes `cut["channels"]` channels from `cut["offset"]` on `cut["axis"]` of a module's
+    input: a concat's input removed where the concat is read (mergePlan.ts TorchChannelCut)."""
+    def hook(_module, args):
+        x = args[0].clone()
+        x.narrow(cut["axis"] % x.dim(), cut["offset"], cut["channels"]).zero_()
+        return (x, *args[1:])
+    return hook
+
+
 class Experiments:
     """The experiments on one runner's model. `plan`: the config's "experiments" (model name, lesion units with
-    the module each one gates, the kernels the landscape perturbs); `is_cancelled()` is true once a cancel came
+    the module each one gates, the weights the landscape perturbs with their filter split); `is_cancelled()` is true once a cancel came
     for the experiment running."""
 
     def __init__(self, model, logits_of, dataset, batches, plan, emit, find_module):
@@ -133,12 +156,22 @@ class Experiments:
         self.emit = emit
         self.is_cancelled = lambda: False
         self.units = plan.get("units", [])
-        self.gates = [find_module(model, u["module"]) if u.get("module") else None for u in self.units]
-        self.kernels = []
-        self.missing_kernels = []
+        # Each block's gate: the modules whose outputs become zeros and those whose inputs lose channels ("cuts"),
+        # None where the plan found neither or a module is missing from the export.
+        self.gates = []
+        for unit in self.units:
+            modules = [find_module(model, path) for path in unit.get("modules") or []]
+            cuts = [(find_module(model, c["module"]), c) for c in unit.get("cuts") or []]
+            usable = unit.get("modules") is not None and (modules or cuts) and all(m is not None for m in modules + [m for m, _ in cuts])
+            self.gates.append((modules, cuts) if usable else None)
+        self.weights, self.filters, self.missing_weights = [], [], []
         state = dict(model.named_parameters())
-        for key in plan.get("kernels", []):
-            (self.kernels if key in state else self.missing_kernels).append(state.get(key, key))
+        for entry in plan.get("weights", []):
+            if entry["key"] in state:
+                self.weights.append(state[entry["key"]])
+                self.filters.append(entry["filters"])
+            else:
+                self.missing_weights.append(entry["key"])
 
     def _evaluate(self, which, batch=128):
         """(mean cross-entropy in nats, accuracy) over test images `which`, inference mode: means over every
@@ -161,9 +194,23 @@ class Experiments:
             self.model.train(was_training)
         return loss_sum / max(1, decisions), correct / max(1, decisions)
 
+    def _chance(self, which, batch=128):
+        """lesion.ts heldOutChance: (1 / classes, "classes") for one label per image; for one label per pixel
+        (segmentation) the majority class's share of the pixels of the held-out images `which`, "majority"."""
+        classes = len(self.dataset.classes)
+        counts = torch.zeros(classes, dtype=torch.float64)
+        for start in range(0, len(which), batch):
+            _, y = self.batches.make(self.dataset.test, which[start:start + batch])
+            if y.dim() == 1:
+                return 1 / classes, "classes"
+            counts += torch.bincount(y.reshape(-1).cpu(), minlength=classes).to(torch.float64)
+        total = counts.sum().item()
+        return (counts.max().item() / total if total > 0 else 0.0), "majority"
+
     def _gated(self, which, removed):
-        """Accuracy with the units `removed` (indices) cut: each gated module's output replaced by zeros."""
-        handles = [self.gates[i].register_forward_hook(lambda _m, _i, out: torch.zeros_like(out)) for i in removed]
+        """Accuracy with the units `removed` (indices) cut: each of their modules' outputs replaced by zeros."""
+        handles = [module.register_forward_hook(lambda _m, _i, out: torch.zeros_like(out)) for i in removed for module in self.gates[i][0]]
+        handles += [module.register_forward_pre_hook(_cut_hook(cut)) for i in removed for module, cut in self.gates[i][1]]
         try:
             return self._evaluate(which)[1]
         finally:
@@ -186,7 +233,8 @@ class Experiments:
         n = len(self.units)
         sets = draw_lesions(n, draws, seed)
         total = 1 if n == 0 else 1 + n + (n - 1) * draws + 1
-        result = {"model": self.plan.get("model", ""), "baseline": 0.0, "chance": 1 / len(self.dataset.classes), "samples": len(which), "draws": draws,
+        chance, basis = self._chance(which)
+        result = {"model": self.plan.get("model", ""), "baseline": 0.0, "chance": chance, "chanceBasis": basis, "samples": len(which), "draws": draws,
                   "seed": seed, "singles": [], "removed": [], "evaluations": 0, "complete": False}
 
         def measure(removed):
@@ -216,11 +264,11 @@ class Experiments:
             action, requests = check_landscape(params)
         except ValueError as error:
             return self.emit({"type": "landscape-ended", "reason": "failed", "message": f"Loss landscape: {error}."})
-        if self.missing_kernels:
-            return self.emit({"type": "landscape-ended", "reason": "failed", "message": f"Loss landscape: the export has no weight {self.missing_kernels[0]}."})
+        if self.missing_weights:
+            return self.emit({"type": "landscape-ended", "reason": "failed", "message": f"Loss landscape: the export has no weight {self.missing_weights[0]}."})
         if self.dataset.test.count == 0:
             return self.emit({"type": "landscape-ended", "reason": "failed", "message": f"Loss landscape: {self.dataset.name} has no held-out images to evaluate on."})
-        origin = [w.detach().clone() for w in self.kernels]
+        origin = [w.detach().clone() for w in self.weights]
         try:
             if action == "estimate":
                 samples = max(r["samples"] for r in requests)
@@ -239,14 +287,14 @@ class Experiments:
             self.emit({"type": "landscape-ended", "reason": "failed", "message": f"Loss landscape: {type(error).__name__}: {error}"})
         finally:
             with torch.no_grad():
-                for weight, value in zip(self.kernels, origin):
+                for weight, value in zip(self.weights, origin):
                     weight.copy_(value)
 
     def _slice(self, request, origin):
         """One slice around `origin` (landscape.ts computeLandscape): delta drawn first, then eta, from SeededRandom(seed)."""
         random = SeededRandom(request["seed"])
-        d = random_direction(self.kernels, random)
-        e = random_direction(self.kernels, random) if request["kind"] == "surface" else None
+        d = random_direction(self.weights, random, self.filters)
+        e = random_direction(self.weights, random, self.filters) if request["kind"] == "surface" else None
         which = spread_indices(self.dataset.test.count, request["samples"])
         count = request["size"]
         alphas = [0.0 if count == 1 else -1 + 2 * i / (count - 1) for i in range(count)]
@@ -259,7 +307,7 @@ class Experiments:
                 if self.is_cancelled():
                     raise Cancelled()
                 with torch.no_grad():
-                    for i, weight in enumerate(self.kernels):
+                    for i, weight in enumerate(self.weights):
                         value = origin[i] + d[i] * alpha
                         if e is not None and beta != 0:
                             value = value + e[i] * beta

@@ -9,7 +9,7 @@ import { runOnBackend } from '../train/commandFrame';
 import { datasetFor } from '../train/nodeData';
 import { useNodeBackend } from '../train/nodeBackend';
 import { printer } from '../train/printer';
-import { lesionCost, lesionUnits, runLesionStudy, type LesionResult } from '../train/experiments/lesion';
+import { chanceName, LESION_KIND_NAMES, lesionCost, lesionUnits, runLesionStudy, type LesionResult } from '../train/experiments/lesion';
 
 /**
  * `skipnet experiment lesion`: trains a model in Node (TensorFlow.js), or loads its weights, then runs the lesion
@@ -96,8 +96,8 @@ const percent = (value: number): string => `${(value * 100).toFixed(2)}%`;
 
 /** The tables of one study. */
 export function lesionTables(result: LesionResult, ablation: boolean): string[] {
-  const lines = [`${ablation ? 'no-skip ablation ' : ''}${result.model}: nothing removed ${percent(result.baseline)} (${result.samples} held-out images, chance ${percent(result.chance)})`];
-  lines.push(renderTable(['Removed block', 'Kind', 'Accuracy'], result.singles.map((s) => [s.label, s.kind, percent(s.accuracy)]), [false, false, true]));
+  const lines = [`${ablation ? 'no-skip ablation ' : ''}${result.model}: nothing removed ${percent(result.baseline)} (${result.samples} held-out images, ${chanceName(result.chanceBasis)} ${percent(result.chance)})`];
+  lines.push(renderTable(['Removed block', 'Kind', 'Accuracy'], result.singles.map((s) => [s.label, LESION_KIND_NAMES[s.kind], percent(s.accuracy)]), [false, false, true]));
   lines.push(
     renderTable(
       ['Blocks removed', 'Mean', 'SD', 'Draws'],
@@ -106,7 +106,7 @@ export function lesionTables(result: LesionResult, ablation: boolean): string[] 
     ),
   );
   if (ablation && result.singles.length > 0)
-    lines.push('Without skip connections each block is the only path from input to output: removing any one leaves the output independent of the image, so accuracy falls to chance (Veit et al. 2016, Sec. 4).');
+    lines.push(`Without skip connections each block is the only path from input to output: removing any one leaves the output independent of the image, so accuracy falls to ${chanceName(result.chanceBasis)} (Veit et al. 2016, Sec. 4).`);
   return lines;
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { runCliAsync, type CliIo } from '../../src/cli/main';
 import type { LesionResult } from '../../src/train/experiments/lesion';
+import { lesionTables } from '../../src/cli/lesion';
 import { loadBuiltinDataset } from '../../src/train/nodeData';
 import { spreadIndices } from '../../src/train/schedule';
 
@@ -116,4 +117,28 @@ test('skipnet experiment lesion --weights studies the loaded weights without tra
     model.singles.map((s) => s.accuracy),
     [zeros, zeros],
   );
+});
+
+test('the lesion tables name a segmentation baseline "majority class" and each kind of block by what it is', () => {
+  const result: LesionResult = {
+    model: 'unet_mnist',
+    baseline: 0.95,
+    chance: 0.9,
+    chanceBasis: 'majority',
+    samples: 20,
+    draws: 1,
+    seed: 1,
+    singles: [
+      { node: 'dl1/concat1', label: 'dl1', kind: 'dense', accuracy: 0.5 },
+      { node: 'concat1', label: 'concat1', kind: 'skip-concat', accuracy: 0.92 },
+    ],
+    removed: [],
+    evaluations: 3,
+    complete: true,
+  };
+  const text = lesionTables(result, false).join('\n');
+  assert.match(text, /^unet_mnist: nothing removed 95\.00% \(20 held-out images, majority class 90\.00%\)$/m);
+  assert.match(text, /^dl1 +dense layer +50\.00%$/m);
+  assert.match(text, /^concat1 +skip concatenation +92\.00%$/m);
+  assert.doesNotMatch(text, /chance/);
 });

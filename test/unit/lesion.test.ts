@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { withoutSkipConnections } from '../../src/core';
@@ -196,4 +197,20 @@ test('aborting stops the study at the next batch with what was measured, and fre
   assert.deepEqual(result.removed, []);
   assert.equal(batches, 8, 'two evaluations of 64 images in batches of 16, nothing after the abort');
   model.dispose();
+});
+
+test('a U-Net’s encoder–decoder concats are skip concatenations (their skips are cut); a DenseNet’s are dense layers', () => {
+  const unet = lesionUnits(graphOf(readFileSync('examples/unet_mnist.skipnet', 'utf8')));
+  // concat(encN, upN): input 0 is the encoder's maps (the skip), input 1 the up-convolution (the branch).
+  assert.deepEqual(
+    unet.map((u) => [u.kind, u.edges.map((e) => e.split(':').at(-1))]),
+    [
+      ['skip-concat', ['0']],
+      ['skip-concat', ['0']],
+      ['skip-concat', ['0']],
+    ],
+  );
+  const densenet = lesionUnits(graphOf(readFileSync('examples/mnist_densenet.skipnet', 'utf8')));
+  assert.ok(densenet.length > 0 && densenet.every((u) => u.kind === 'dense'), JSON.stringify(densenet.map((u) => u.kind)));
+  assert.deepEqual(new Set(lesionUnits(graphOf(DENSE)).map((u) => u.kind)), new Set(['dense']));
 });

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runCliAsync, type CliIo } from '../../src/cli/main';
 import { analyze, SEGMENTATION_THRESHOLD } from '../../src/core';
 import { checkDataFits, segmentationDataset } from '../../src/train/dataset';
+import { heldOutChance } from '../../src/train/experiments/lesion';
 import { makeBatch, type ImageDataset } from '../../src/train/data';
 import type { TrainEvent } from '../../src/train/engine';
 import { TrainingEngine } from '../../src/train/engine';
@@ -121,6 +122,17 @@ test('one SGD step on mnist_segmentation from the same weights: per-pixel loss a
   assert.ok(Math.abs(theirs.accuracy * 4096 - Math.round(theirs.accuracy * 4096)) < 1e-6);
   const [a, b] = [torchResult.evaluation!, tfResult.evaluation!];
   assert.ok(relative(a.loss, b.loss) < 1e-4 && Math.abs(a.accuracy - b.accuracy) < 1e-4 && a.samples === 8, `PyTorch ${JSON.stringify(a)}, tfjs ${JSON.stringify(b)}`);
+});
+
+test('a segmentation lesion study is measured against the majority class’s share of the held-out pixels, not 1 / 11', async () => {
+  await useNodeBackend('cpu');
+  const dataset = segmentationDataset(tinyDigits());
+  const adapter = checkDataFits(analyze('model seg(5x5x1) {\n  conv(11, 3, pad=1)\n}').models[0], dataset);
+  // The padded 5×5 maps above: 3 + 1 digit pixels of 50, the other 46 background.
+  assert.deepEqual(heldOutChance(dataset, adapter, Int32Array.from([0, 1])), { chance: 46 / 50, chanceBasis: 'majority' });
+  assert.deepEqual(heldOutChance(dataset, adapter, Int32Array.from([0])), { chance: 22 / 25, chanceBasis: 'majority' });
+  const digits = tinyDigits();
+  assert.deepEqual(heldOutChance(digits, checkDataFits(graphOf('model c(3x3x1) {\n  flatten -> dense(10)\n}'), digits), Int32Array.from([0, 1])), { chance: 0.1, chanceBasis: 'classes' });
 });
 
 function capture(): CliIo & { lines: string[]; errors: string[] } {

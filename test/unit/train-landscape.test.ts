@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { adaptInputs, type ImageDataset } from '../../src/train/data';
 import { TrainingEngine, type EvaluationEvent } from '../../src/train/engine';
 import { TrainError } from '../../src/train/errors';
-import { axisValues, computeLandscape, filterNorms, randomDirection, type LandscapeLine, type LandscapeSurface } from '../../src/train/experiments/landscape';
+import { axisValues, computeLandscape, filterLayout, filterNorms, isPerturbed, randomDirection, type LandscapeLine, type LandscapeSurface } from '../../src/train/experiments/landscape';
 import { TfModel } from '../../src/train/model';
 import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
 import { SeededRandom } from '../../src/train/rng';
@@ -69,6 +69,62 @@ test('each direction has the filter norms of the weights; bn parameters and bias
   }
   assert.deepEqual([...roles].sort(), ['beta', 'bias', 'gamma', 'kernel']);
   model.dispose();
+});
+
+// A one-block ViT: patchify, class token, position embedding, attention and an MLP, layer norms and biases.
+const TINY_VIT = `
+model tinyvit(8x8x1) {
+  conv_proj: patchify(4, 8)
+  class_token: cls_token()
+  pos_embedding: pos_embed()
+  ln_1: layernorm
+  self_attention: attention(2)
+  x: add(_, pos_embedding)
+  ln_2: layernorm
+  dense(16) -> gelu -> dense(8)
+  add(_, x)
+  ln: layernorm
+  token(0)
+  dense(10)
+}`;
+
+test('a ViT moves every weight matrix, the position embedding and the class token, each filter by its own norm; biases and layer norms stay', async () => {
+  await useBackend('cpu');
+  const model = new TfModel(graphOf(TINY_VIT), 3);
+  // pos_embedding and class_token start at 0.02·N(0, 1) and 0: give every parameter a distinct non-zero value so a
+  // direction scaled by a zero norm cannot pass for a right one.
+  model.loadWeights(Object.fromEntries(model.params.map((p, k) => [p.name, Array.from({ length: p.variable.size }, (_, i) => Math.sin(1 + i + 7 * k))])));
+  const direction = await randomDirection(model, new SeededRandom(5));
+  const moved: string[] = [];
+  const still: string[] = [];
+  for (const param of model.params) {
+    const d = direction.get(param.name)!;
+    if (!isPerturbed(param.role)) {
+      assert.ok(d.every((v) => v === 0), `${param.name} must not move`);
+      still.push(param.role);
+      continue;
+    }
+    moved.push(param.name);
+    const shape = param.variable.shape;
+    const want = filterNorms(param.variable.dataSync(), shape, param.role);
+    const got = filterNorms(d, shape, param.role);
+    assert.equal(got.length, filterLayout(param.role, shape).filters);
+    got.forEach((norm, i) => assert.ok(norm > 0 && Math.abs(norm - want[i]) <= 1e-6 * want[i], `${param.name} filter ${i}: ${norm} vs ${want[i]}`));
+  }
+  assert.deepEqual(moved, [
+    'conv_proj/kernel', 'class_token/class_token', 'pos_embedding/pos_embedding',
+    'self_attention/in_proj_kernel', 'self_attention/out_proj_kernel', 'dense1/kernel', 'dense2/kernel', 'dense3/kernel',
+  ]);
+  assert.deepEqual([...new Set(still)].sort(), ['beta', 'bias', 'gamma', 'in_proj_bias', 'out_proj_bias']);
+  model.dispose();
+});
+
+test('a token vector is one filter: pos_embedding [T, D] has T, the class token [D] one; a projection row is one index of the last axis', () => {
+  // pos_embedding [2 tokens, 2 features]: token 0 is (3, 4), token 1 is (0, 1).
+  assert.deepEqual([...filterNorms([3, 4, 0, 1], [2, 2], 'pos_embedding')], [5, 1]);
+  assert.deepEqual([...filterNorms([3, 4], [2], 'class_token')], [5]);
+  // in_proj_kernel [D = 1, 3D = 3] (PyTorch's [3, 1] transposed): three rows of one value each.
+  assert.deepEqual([...filterNorms([3, -4, 2], [1, 3], 'in_proj_kernel')], [3, 4, 2]);
 });
 
 test('filter norms are taken over the last axis (one output channel each)', () => {

@@ -20,6 +20,7 @@ function result(model: string, baseline: number, removed: [number, number][]): L
     model,
     baseline,
     chance: 0.1,
+    chanceBasis: 'classes',
     samples: 500,
     draws: 5,
     seed: 1,
@@ -90,6 +91,7 @@ test('the lesion chart: both series, one dot per k from 0 to n, spreads as rules
   assert.ok(texts.some((t) => t.includes('held-out accuracy')), texts.join('|'));
   assert.ok(texts.includes('100%') && texts.includes('0%'), `percent ticks: ${texts.join('|')}`);
   assert.equal(await page.$$eval('.lesion-chance line', (ls) => ls.length), 1, 'the chance line');
+  assert.deepEqual(await page.$$eval('.lesion-chance-label text', (ts) => ts.map((t) => t.textContent)), ['chance 10.0%']);
   assert.deepEqual(await page.$$eval('.lesion-legend span', (ss) => ss.map((s) => s.textContent)), ['resnet', 'resnet without skips']);
   assert.match((await page.textContent('.lesion-singles')) ?? '', /resnet, one block removed: basic1 70\.0% · basic2 70\.0% · basic3 70\.0%/);
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations (Plot’s own <style> must not reach the page)');
@@ -97,6 +99,31 @@ test('the lesion chart: both series, one dot per k from 0 to n, spreads as rules
   await page.context().close();
 });
 
+
+test('a segmentation study: the dashed line is the majority class’s share, and skip concatenations are named as such', async () => {
+  const w = await openWebview(browser(), undefined, { width: 900, height: 700 }, `${TEST_PAGE_PREFIX}lesion-page.js`);
+  const page = w.page;
+  await page.waitForFunction(() => window.__lesionPage !== undefined);
+  const unet: LesionResult = {
+    ...result('unet_mnist', 0.95, [[0.92, 0.01]]),
+    chance: 0.9,
+    chanceBasis: 'majority',
+    singles: [{ node: 'concat1', label: 'concat1', kind: 'skip-concat', accuracy: 0.92 }],
+  };
+  await page.evaluate((r) => window.__lesionPage.show([{ name: 'unet_mnist', result: r }]), unet);
+  await page.waitForSelector('svg.lesion-plot');
+  assert.deepEqual(await page.$$eval('.lesion-chance-label text', (ts) => ts.map((t) => t.textContent)), ['majority class 90.0%']);
+  // The dashed line sits at 90%: with the dots at 95% (nothing removed) and 92% (one removed), y being linear in
+  // accuracy, it lies 5/3 of their distance below the first.
+  const [line] = await page.$$eval('.lesion-chance line', (ls) => ls.map((l) => Number(l.getAttribute('y1'))));
+  const dots = await page.$$eval('.lesion-series-0.lesion-dots circle', (cs) => cs.map((c) => Number(c.getAttribute('cy'))));
+  assert.equal(dots.length, 2);
+  assert.ok(Math.abs((line - dots[0]) / (dots[1] - dots[0]) - 5 / 3) < 0.02, `line ${line}, dots ${dots}`);
+  assert.match((await page.textContent('.lesion-singles')) ?? '', /unet_mnist, one block removed: concat1 \(skip concatenation\) 92\.0%/);
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  assert.deepEqual(w.consoleErrors, []);
+  await page.context().close();
+});
 
 test('graph view: pause a run, measure its lesion study in the worker, see the chart; no tensor is left behind and Resume trains on', async () => {
   const w = await openWebview(browser());

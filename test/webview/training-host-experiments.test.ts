@@ -62,7 +62,7 @@ async function pausedRun(): Promise<WebviewPage> {
 }
 
 const LESION = {
-  model: 'tiny', baseline: 0.8, chance: 0.1, samples: 500, draws: 3, seed: 1,
+  model: 'tiny', baseline: 0.8, chance: 0.1, chanceBasis: 'classes', samples: 500, draws: 3, seed: 1,
   singles: [{ node: 'res1/add1', label: 'res1', kind: 'residual', accuracy: 0.5 }, { node: 'res2/add1', label: 'res2', kind: 'residual', accuracy: 0.7 }],
   removed: [{ k: 1, accuracies: [0.5, 0.7, 0.5], mean: 0.5666666666666667, sd: 0.11547005383792516, removed: [['res1'], ['res2'], ['res1']] }, { k: 2, accuracies: [0.1], mean: 0.1, sd: 0, removed: [['res1', 'res2']] }],
   evaluations: 7, complete: true,

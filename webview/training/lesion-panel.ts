@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import * as Plot from '@observablehq/plot';
-import { lesionCost, NO_WEIGHTS_MESSAGE, type LesionResult } from '../../src/train/experiments/lesionPlan';
+import { chanceName, LESION_KIND_NAMES, lesionCost, NO_WEIGHTS_MESSAGE, type LesionResult } from '../../src/train/experiments/lesionPlan';
 import type { LesionSettings } from './runtime-api';
 import { adoptLesionStyles } from './lesion-styles';
 import { pluralize } from '../../src/core/format';
@@ -168,6 +168,8 @@ export class LesionPanel {
     const points = lesionPoints(series);
     this.element.dataset.series = String(series.length);
     const chance = series[0]?.result.chance;
+    // Per-pixel accuracy is measured against predicting the majority class everywhere, not 1 / classes.
+    const chanceLabel = series[0] ? `${chanceName(series[0].result.chanceBasis)} ${(series[0].result.chance * 100).toFixed(1)}%` : '';
     const plot = Plot.plot({
       width: 360,
       height: 200,
@@ -177,7 +179,12 @@ export class LesionPanel {
       y: { label: 'held-out accuracy', domain: [0, 1], grid: true, tickFormat: '.0%' },
       marks: [
         // Colours come from the stylesheet (theme variables) through currentColor: SVG attributes cannot hold var().
-        ...(chance !== undefined ? [Plot.ruleY([chance], { stroke: 'currentColor', strokeDasharray: '3,3', className: 'lesion-chance' })] : []),
+        ...(chance !== undefined
+          ? [
+              Plot.ruleY([chance], { stroke: 'currentColor', strokeDasharray: '3,3', className: 'lesion-chance' }),
+              Plot.text([chanceLabel], { frameAnchor: 'right', textAnchor: 'end', y: () => chance, dy: -6, fill: 'currentColor', className: 'lesion-chance-label' }),
+            ]
+          : []),
         ...series.flatMap((s, i) => {
           const mine = points.filter((p) => p.series === s.name);
           const className = `lesion-series-${i}`;
@@ -204,7 +211,7 @@ export class LesionPanel {
     this.singles.replaceChildren(
       ...series.map((s) => {
         const line = document.createElement('div');
-        const text = s.result.singles.map((one) => `${one.label} ${(one.accuracy * 100).toFixed(1)}%`).join(' · ');
+        const text = s.result.singles.map((one) => `${one.label}${one.kind === 'residual' ? '' : ` (${LESION_KIND_NAMES[one.kind]})`} ${(one.accuracy * 100).toFixed(1)}%`).join(' · ');
         line.textContent = `${s.name}, one block removed: ${text || 'no block measured'}`;
         return line;
       }),

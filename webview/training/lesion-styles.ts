@@ -15,7 +15,7 @@ export const LESION_CSS = `
 .lesion-panel .lesion-legend { display: flex; gap: 14px; }
 .lesion-panel .lesion-legend-0, .lesion-panel .lesion-series-0 { color: var(--lesion-series-0); }
 .lesion-panel .lesion-legend-1, .lesion-panel .lesion-series-1 { color: var(--lesion-series-1); }
-.lesion-panel .lesion-chance { color: var(--g-muted, var(--vscode-descriptionForeground, #999)); }
+.lesion-panel .lesion-chance, .lesion-panel .lesion-chance-label { color: var(--g-muted, var(--vscode-descriptionForeground, #999)); }
 .lesion-panel svg.lesion-plot { display: block; height: auto; max-width: 100%; overflow: visible; color: var(--g-fg, var(--vscode-foreground, #ccc)); }
 .lesion-panel svg.lesion-plot text, .lesion-panel svg.lesion-plot tspan { white-space: pre; fill: currentColor; }
 `;

@@ -5,6 +5,7 @@ import type { TfModel } from '../model';
 import { SeededRandom } from '../rng';
 import { spreadIndices } from '../schedule';
 import { TrainError } from '../errors';
+import { axisValues, checkRequest, filterLayout, filterNorms, isPerturbed, type LandscapeRequest, type LandscapeResult } from './landscapePlan';
 
 /**
  * The loss landscape around a model's current weights (Li, Xu, Taylor, Studer & Goldstein 2018, "Visualizing
@@ -14,45 +15,7 @@ import { TrainError } from '../errors';
  * TrainingEngine's model while that run is paused, and the weights are restored bit for bit afterwards.
  */
 
-/** Which slice: a line of `points` values of α, or a `grid` × `grid` square of (α, β). */
-export type LandscapeRequest =
-  | { kind: 'line'; points: number; seed: number; samples: number }
-  | { kind: 'surface'; grid: number; seed: number; samples: number };
-
-/** The paper's figures: 41 points on α ∈ [−1, 1] for a line, 21 × 21 on [−1, 1]² for a surface. */
-export const DEFAULT_LINE_POINTS = 41;
-export const DEFAULT_GRID = 21;
-/** Held-out images every point is evaluated on (the same fixed subset for all points). */
-export const DEFAULT_LANDSCAPE_SAMPLES = 256;
-/** The largest accepted `points` and `grid`, so a typo cannot ask for a day of evaluations. */
-export const MAX_LINE_POINTS = 401;
-export const MAX_GRID = 101;
-
-export interface LandscapeLine {
-  kind: 'line';
-  /** The α of each point, evenly spaced from −1 to 1. */
-  alphas: number[];
-  /** Mean softmax cross-entropy (nats per image) at θ + αδ, one per alpha. */
-  loss: number[];
-  /** Share of the subset classified right (0..1), one per alpha. */
-  accuracy: number[];
-  samples: number;
-  seed: number;
-}
-
-export interface LandscapeSurface {
-  kind: 'surface';
-  /** Coordinates of the grid's columns (α, along δ) and rows (β, along η), each from −1 to 1. */
-  alphas: number[];
-  betas: number[];
-  /** Loss at θ + α_i δ + β_j η at index j · alphas.length + i (rows are β). Nats per image. */
-  loss: number[];
-  accuracy: number[];
-  samples: number;
-  seed: number;
-}
-
-export type LandscapeResult = LandscapeLine | LandscapeSurface;
+export * from './landscapePlan';
 
 /** A direction in weight space: one array per parameter name, in the parameter's own (tfjs) layout. */
 export type Direction = Map<string, Float32Array>;
@@ -75,66 +38,26 @@ export interface LandscapeHooks {
   now?(): number;
 }
 
-/** Evaluations a request needs: points, or grid². */
-export function evaluationCount(request: LandscapeRequest): number {
-  return request.kind === 'line' ? request.points : request.grid * request.grid;
-}
-
-/** `count` values evenly spaced from −1 to 1 (the ends included). */
-export function axisValues(count: number): number[] {
-  return Array.from({ length: count }, (_, i) => (count === 1 ? 0 : -1 + (2 * i) / (count - 1)));
-}
-
 /**
- * Checks a request's sizes: points ≥ 2 and ≤ MAX_LINE_POINTS, grid ≥ 2 and ≤ MAX_GRID, samples ≥ 1, a whole
- * seed. Throws a TrainError ('unsupported') naming the bad value.
- */
-export function checkRequest(request: LandscapeRequest): void {
-  const whole = (name: string, value: number, min: number, max: number): void => {
-    if (!Number.isInteger(value) || value < min || value > max) throw new TrainError(`Loss landscape: ${name} must be a whole number from ${min} to ${max}, not ${value}.`, 'unsupported');
-  };
-  if (request.kind === 'line') whole('points', request.points, 2, MAX_LINE_POINTS);
-  else whole('grid', request.grid, 2, MAX_GRID);
-  whole('samples', request.samples, 1, Number.MAX_SAFE_INTEGER);
-  if (!Number.isInteger(request.seed)) throw new TrainError(`Loss landscape: the seed must be a whole number, not ${request.seed}.`, 'unsupported');
-}
-
-/** Whether a parameter is perturbed: conv and dense kernels only (see randomDirection). */
-function perturbed(role: string): boolean {
-  return role === 'kernel';
-}
-
-/**
- * The Euclidean norm of each filter of a kernel: conv [kh, kw, cin/groups, filters] or dense [in, units], a filter
- * being one output channel's (unit's) weights, i.e. one index of the last axis. Returns `filters` norms.
- */
-export function filterNorms(values: ArrayLike<number>, shape: readonly number[]): Float64Array {
-  const filters = shape[shape.length - 1];
-  const sums = new Float64Array(filters);
-  for (let i = 0; i < values.length; i++) sums[i % filters] += values[i] * values[i];
-  return sums.map(Math.sqrt);
-}
-
-/**
- * A random direction normalised per filter (the paper's §4, "filter-wise normalization"): for each conv and
- * dense kernel, d is drawn from N(0, 1) element by element (from `random`, in the model's parameter order) and
- * each filter rescaled, d_i ← d_i / ‖d_i‖ · ‖θ_i‖, so it has the norm of the weights' filter i. Batch-norm
- * γ and β and every bias get a zero direction, as the paper's code does (its `ignore='biasbn'`): they are
- * one value per channel, and the paper leaves them where they are. Running statistics are no parameters
- * and never move.
+ * A random direction normalised per filter (the paper's §4, "filter-wise normalization"): for each perturbed
+ * parameter (PERTURBED_ROLES), d is drawn from N(0, 1) element by element (from `random`, in the model's
+ * parameter order) and each filter rescaled, d_i ← d_i / ‖d_i‖ · ‖θ_i‖, so it has the norm of the weights'
+ * filter i (filterLayout). Batch-norm and layer-norm γ and β and every bias get a zero direction, as the paper's
+ * code does (its `ignore='biasbn'`): they are one value per channel, and the paper leaves them where they are.
+ * Running statistics are no parameters and never move.
  */
 export async function randomDirection(model: TfModel, random: SeededRandom): Promise<Direction> {
   const direction: Direction = new Map();
   for (const param of model.params) {
     const d = new Float32Array(param.variable.size);
-    if (perturbed(param.role)) {
+    if (isPerturbed(param.role)) {
       for (let i = 0; i < d.length; i++) d[i] = random.normal();
       const shape = param.variable.shape;
-      const weights = filterNorms((await param.variable.data()) as Float32Array, shape);
-      const drawn = filterNorms(d, shape);
-      const filters = shape[shape.length - 1];
+      const weights = filterNorms((await param.variable.data()) as Float32Array, shape, param.role);
+      const drawn = filterNorms(d, shape, param.role);
+      const layout = filterLayout(param.role, shape);
       for (let i = 0; i < d.length; i++) {
-        const f = i % filters;
+        const f = layout.of(i);
         d[i] = drawn[f] > 0 ? (d[i] / drawn[f]) * weights[f] : 0;
       }
     }
@@ -201,7 +124,7 @@ export class WeightPerturbation {
 
   constructor(model: TfModel, d: Direction, e: Direction | null) {
     for (const param of model.params) {
-      if (!perturbed(param.role)) continue;
+      if (!isPerturbed(param.role)) continue;
       const shape = param.variable.shape;
       const dValues = d.get(param.name);
       if (!dValues || dValues.length !== param.variable.size) throw new TrainError(`Loss landscape: the direction has no values for ${param.name}.`, 'unsupported');

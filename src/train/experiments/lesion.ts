@@ -4,7 +4,7 @@ import { makeBatch, type ImageDataset, type InputAdapter } from '../data';
 import { TrainError } from '../errors';
 import type { TfModel } from '../model';
 import { spreadIndices } from '../schedule';
-import { DEFAULT_LESION_DRAWS, DEFAULT_LESION_SAMPLES, drawLesions, lesionCost, lesionUnits, type LesionRemoved, type LesionResult, type LesionUnit } from './lesionPlan';
+import { DEFAULT_LESION_DRAWS, DEFAULT_LESION_SAMPLES, drawLesions, lesionCost, lesionUnits, majorityShare, type ChanceBasis, type LesionRemoved, type LesionResult, type LesionUnit } from './lesionPlan';
 
 export * from './lesionPlan';
 
@@ -13,7 +13,8 @@ export * from './lesionPlan';
  * shallow networks", Sec. 4, Figs. 3–5) on a model's current weights: held-out accuracy with one block removed
  * at a time, then with k random blocks removed for k = 1…n. A removed residual block passes only its shortcut (the
  * add receives the identity or projection input alone); a removed dense layer keeps the concat's width with its
- * new channels set to zero; in a model whose skips were ablated (core/ablation.ts) removing a block cuts the only
+ * new channels set to zero; a removed skip concatenation (a U-Net's) keeps the width with the skip's channels set
+ * to zero; in a model whose skips were ablated (core/ablation.ts) removing a block cuts the only
  * path, so accuracy falls to chance. Blocks are removed by gates in the forward pass (ForwardOptions.gates), never
  * by changing weights, so a paused run can resume afterwards. DOM-free: the webview worker and the CLI share it.
  */
@@ -87,6 +88,24 @@ export async function gatedAccuracy(
 }
 
 /**
+ * The accuracy of a model that lost every path (LesionResult.chance): 1 / classes for one label per image; for one
+ * label per pixel (segmentation) the majority class's share of the pixels of the held-out images `which`, at the
+ * model's input size as the evaluation scores them (padding included), counted from the same targets.
+ */
+export function heldOutChance(dataset: ImageDataset, adapter: InputAdapter, which: Int32Array, batchSize = 128): { chance: number; chanceBasis: ChanceBasis } {
+  if (!dataset.segmentation) return { chance: 1 / dataset.classes.length, chanceBasis: 'classes' };
+  const counts = new Float64Array(dataset.classes.length);
+  for (let start = 0; start < which.length; start += batchSize) {
+    const batch = makeBatch(dataset, dataset.test, which.subarray(start, start + batchSize), adapter);
+    const perClass = tf.tidy(() => tf.sum(tf.reshape(batch.y, [-1, dataset.classes.length]), 0));
+    const values = perClass.dataSync();
+    for (let c = 0; c < counts.length; c++) counts[c] += values[c];
+    tf.dispose([perClass, batch.x, batch.y]);
+  }
+  return { chance: majorityShare(counts), chanceBasis: 'majority' };
+}
+
+/**
  * Runs the lesion study on `model`'s current weights (see the module comment). Throws a TrainError when the held-out
  * split is empty or samples/draws are not whole numbers ≥ 1. Frees every tensor it makes.
  */
@@ -103,7 +122,7 @@ export async function runLesionStudy(model: TfModel, dataset: ImageDataset, adap
   const result: LesionResult = {
     model: model.graph.name,
     baseline: NaN,
-    chance: 1 / dataset.classes.length,
+    ...heldOutChance(dataset, adapter, which),
     samples: which.length,
     draws,
     seed,

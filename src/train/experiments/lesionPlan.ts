@@ -1,4 +1,4 @@
-import type { ModelGraph } from '../../core';
+import type { GraphNode, ModelGraph } from '../../core';
 import { TrainError } from '../errors';
 import { SeededRandom } from '../rng';
 
@@ -15,10 +15,13 @@ export interface LesionUnit {
   /** What tables and charts call it: the block instance holding the merge, or the node id when that is ambiguous. */
   label: string;
   /**
-   * residual: an add whose branch is removed (only the shortcut stays); dense: a concat whose new channels become
+   * residual: an add whose branch is removed (only the shortcut stays); dense: a DenseNet concat of a layer's input
+   * with its own new output (Huang et al. 2017, §3), whose new channels become zeros; skip-concat: a skip
+   * concatenation joining maps from across the network, such as a U-Net's encoder maps with its decoder's
+   * (Ronneberger et al. 2015, §2; the branch between them changes the spatial size), whose skip channels become
    * zeros; plain: a no-skip ablation's block, whose removal leaves no path from input to output.
    */
-  kind: 'residual' | 'dense' | 'plain';
+  kind: 'residual' | 'dense' | 'skip-concat' | 'plain';
   /** Inputs replaced by zeros when the unit is removed (gate keys `edge:ID:INDEX`, see ForwardOptions.gates). */
   edges: string[];
 }
@@ -48,8 +51,14 @@ export interface LesionResult {
   model: string;
   /** Accuracy with nothing removed. */
   baseline: number;
-  /** 1 / number of classes: what a model that lost every path scores on a balanced held-out split. */
+  /**
+   * What a model that lost every path scores, in [0, 1] (see `chanceBasis`): 1 / number of classes for one label
+   * per image (a balanced held-out split), the majority class's share of the evaluated held-out pixels for one
+   * label per pixel (segmentation: predicting background everywhere).
+   */
   chance: number;
+  /** How `chance` was found: `classes` (1 / number of classes) or `majority` (the most frequent class's share). */
+  chanceBasis: ChanceBasis;
   /** Held-out images per evaluation. */
   samples: number;
   draws: number;
@@ -60,6 +69,32 @@ export interface LesionResult {
   evaluations: number;
   /** False when the study was cancelled: the arrays then hold what was measured before. */
   complete: boolean;
+}
+
+/** See LesionResult.chance. */
+export type ChanceBasis = 'classes' | 'majority';
+
+/** What the tables and charts call each kind of block. */
+export const LESION_KIND_NAMES: Readonly<Record<LesionUnit['kind'], string>> = { residual: 'residual', dense: 'dense layer', 'skip-concat': 'skip concatenation', plain: 'plain' };
+
+/** What the tables and charts call a study's chance level: "chance" or "majority class". */
+export function chanceName(basis: ChanceBasis): string {
+  return basis === 'majority' ? 'majority class' : 'chance';
+}
+
+/**
+ * The majority class's share of per-pixel labels, in [0, 1]: `counts[c]` pixels of class c. The accuracy of
+ * predicting that class everywhere, the baseline of per-pixel accuracy (background is about 90% of
+ * mnist_segmentation's pixels, far above 1 / 11). 0 without pixels.
+ */
+export function majorityShare(counts: ArrayLike<number>): number {
+  let total = 0;
+  let most = 0;
+  for (let c = 0; c < counts.length; c++) {
+    total += counts[c];
+    most = Math.max(most, counts[c]);
+  }
+  return total === 0 ? 0 : most / total;
 }
 
 export interface LesionCost {
@@ -80,6 +115,35 @@ function depths(graph: ModelGraph): Map<string, number> {
   return depth;
 }
 
+/**
+ * Whether a concat with this branch input joins maps from across the network (a skip concatenation) rather than a
+ * layer's input with its own new output (a dense layer): some layer between a skip input and the branch's end
+ * has another height and width than that skip (a U-Net's encoder, bottleneck and decoder between its encoder maps
+ * and the up-convolution; a dense layer keeps its input's size).
+ */
+function joinsAcross(graph: ModelGraph, node: GraphNode, branch: number): boolean {
+  const between = new Set<string>();
+  const stack = [node.inputs[branch]];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (between.has(id)) continue;
+    between.add(id);
+    stack.push(...(graph.nodeById.get(id)?.inputs ?? []));
+  }
+  return node.inputs.some((skip, i) => {
+    const size = graph.nodeById.get(skip)?.shape;
+    if (i === branch || !between.has(skip) || size?.length !== 3) return false;
+    // Layers downstream of the skip on the way to the branch's end.
+    const after = new Set([skip]);
+    for (const n of graph.nodes) {
+      if (!between.has(n.id) || n.id === skip || !n.inputs.some((input) => after.has(input))) continue;
+      after.add(n.id);
+      if (n.shape?.length === 3 && (n.shape[0] !== size[0] || n.shape[1] !== size[1])) return true;
+    }
+    return false;
+  });
+}
+
 /** The removable blocks of a model graph, in graph order (see LesionUnit). */
 export function lesionUnits(graph: ModelGraph): LesionUnit[] {
   const depth = depths(graph);
@@ -91,7 +155,12 @@ export function lesionUnits(graph: ModelGraph): LesionUnit[] {
       node.inputs.forEach((id, i) => {
         if ((depth.get(id) ?? 0) > (depth.get(node.inputs[branch]) ?? 0)) branch = i;
       });
-      units.push({ node: node.id, label: node.group ?? node.id, kind: node.kind === 'add' ? 'residual' : 'dense', edges: [`edge:${node.id}:${branch}`] });
+      const label = node.group ?? node.id;
+      if (node.kind === 'concat' && joinsAcross(graph, node, branch)) {
+        // Lesioning a skip concatenation cuts the skip: its channels become zeros, the branch's stay.
+        const skips = node.inputs.flatMap((_, i) => (i === branch ? [] : [`edge:${node.id}:${i}`]));
+        units.push({ node: node.id, label, kind: 'skip-concat', edges: skips });
+      } else units.push({ node: node.id, label, kind: node.kind === 'add' ? 'residual' : 'dense', edges: [`edge:${node.id}:${branch}`] });
     } else if (node.kind === 'identity' && node.args.removedSkip !== undefined) {
       units.push({ node: node.id, label: node.group ?? node.id, kind: 'plain', edges: [`edge:${node.id}:0`] });
     }

@@ -1,6 +1,6 @@
 import { array, boolean, type Checker, isRecord, literal, nullable, number, object, string } from '../../protocol/schema';
 import type { TrainEvent } from '../engine';
-import type { LandscapeRequest, LandscapeResult } from '../experiments/landscape';
+import type { LandscapeRequest, LandscapeResult } from '../experiments/landscapePlan';
 import type { LesionResult } from '../experiments/lesionPlan';
 
 /**
@@ -123,10 +123,11 @@ const lesionResult = object({
   model: string(4096),
   baseline: fraction,
   chance: fraction,
+  chanceBasis: literal('classes', 'majority'),
   samples: count,
   draws: count,
   seed: finite,
-  singles: array(object({ node: id, label: id, kind: literal('residual', 'dense', 'plain'), accuracy: fraction })),
+  singles: array(object({ node: id, label: id, kind: literal('residual', 'dense', 'skip-concat', 'plain'), accuracy: fraction })),
   removed: array(object({ k: count, accuracies, mean: fraction, sd: nonNegative, removed: array(array(id)) })),
   evaluations: count,
   complete: boolean,

@@ -34,6 +34,12 @@ const TORCH_NAMES: Readonly<Record<string, Readonly<Partial<Record<ParamRole | '
   attention: { in_proj_kernel: 'in_proj_weight', in_proj_bias: 'in_proj_bias', out_proj_kernel: 'out_proj.weight', out_proj_bias: 'out_proj.bias' },
 };
 
+/** The exported module's state key of a layer's parameter (`stage1/conv1`, `kernel` → `stage1.conv1.weight`); undefined where the kind has no such parameter. */
+export function torchParamKey(kind: string, id: string, role: ParamRole): string | undefined {
+  const name = TORCH_NAMES[kind]?.[role];
+  return name === undefined ? undefined : `${modulePath(id)}.${name}`;
+}
+
 /** A row-major [rows, cols] matrix transposed: a tfjs [in, out] kernel as PyTorch's [out, in] weight. */
 function transposed(values: ArrayLike<number>, rows: number, cols: number, order: Int32Array | null = null): Float32Array {
   const out = new Float32Array(rows * cols);
