@@ -194,7 +194,8 @@ test('Compare: Train both a model and its no-skip ablation, Pause, measure both:
   assert.equal(await page.$$eval('#lesion-panel .lesion-series-0.lesion-dots circle', (cs) => cs.length), 3);
   assert.equal(await page.$$eval('#lesion-panel .lesion-series-1.lesion-dots circle', (cs) => cs.length), 3);
   const singles = (await page.textContent('#lesion-panel .lesion-singles')) ?? '';
-  const ablated = /B: tiny without skips, one block removed: res1 ([\d.]+)% · res2 ([\d.]+)%/.exec(singles);
+  // The ablation's blocks are plain (no skip around them): removing one leaves no path, and the line says so.
+  const ablated = /B: tiny without skips, one block removed: res1 \(plain\) ([\d.]+)% · res2 \(plain\) ([\d.]+)%/.exec(singles);
   assert.ok(ablated, singles);
   const mnist = loadBuiltinDataset('mnist');
   const labels = Array.from(spreadIndices(mnist.test.count, 200), (i) => mnist.test.labels[i]);

@@ -67,6 +67,8 @@ test('training panel: the toggle folds it to its row, the handle resizes it (key
   await t.test('arrow keys on the handle resize by 16 px a press; the charts grow with the panel', async () => {
     const before = await height(w, '#training');
     const chartBefore = await height(w, '#chart-loss svg');
+    const textHeight = (): Promise<number> => w.page.locator('#chart-loss svg text').first().evaluate((e) => e.getBoundingClientRect().height);
+    const textBefore = await textHeight();
     const handle = w.page.locator('.training-resize');
     assert.equal(await handle.getAttribute('role'), 'separator');
     await handle.focus();
@@ -77,6 +79,9 @@ test('training panel: the toggle folds it to its row, the handle resizes it (key
     assert.equal((await saved(w)).training?.height, Math.round(before) + 80);
     const chartAfter = await height(w, '#chart-loss svg');
     assert.ok(chartAfter > chartBefore + 40, `chart ${chartBefore} → ${chartAfter} px`);
+    // Drawn again at the new height, not scaled: the axis text keeps its size and the plot is drawn at 1:1.
+    assert.ok(Math.abs((await textHeight()) - textBefore) <= 0.5, `axis text ${textBefore} → ${await textHeight()} px`);
+    assert.equal(Number(await w.page.locator('#chart-loss svg').getAttribute('height')), Math.round(chartAfter));
     // The chart keeps inside the panel: its bottom is above the handle.
     const chartBottom = await w.page.locator('#chart-loss svg').evaluate((e) => e.getBoundingClientRect().bottom);
     const handleTop = await handle.evaluate((e) => e.getBoundingClientRect().top);

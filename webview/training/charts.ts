@@ -17,12 +17,18 @@ export interface SeriesStyle {
 
 const REFRESH_MS = 200;
 const MAX_POINTS = 600;
+/** The plot's size at the panel's default height, in CSS px; a taller panel draws a taller plot, not a bigger one. */
+const BASE_WIDTH = 280;
+const BASE_HEIGHT = 120;
+/** Sent (bubbling) by the panel to its charts when it sets `--train-chart-height`. */
+export const CHART_RESIZE_EVENT = 'skipnet-chart-resize';
 
 export class LineChart {
   /** The chart's container: it stays while each redraw replaces the Plot figure inside it. */
   readonly element: HTMLDivElement;
   private readonly points: [number, number][][];
   private readonly redraw = new RedrawThrottle(() => this.render(), REFRESH_MS);
+  private readonly onResize = (): void => this.draw();
 
   constructor(
     parent: HTMLElement,
@@ -36,7 +42,16 @@ export class LineChart {
     this.element.setAttribute('aria-label', title);
     parent.appendChild(this.element);
     this.points = series.map(() => []);
+    // The panel's resize handle changes the height the plot may take; the plot is drawn again at that height (text
+    // and strokes stay their size) instead of the old drawing being scaled up.
+    parent.addEventListener(CHART_RESIZE_EVENT, this.onResize);
     this.draw();
+  }
+
+  /** The plot's height: the panel's `--train-chart-height` (px) when set, else the default. */
+  private plotHeight(): number {
+    const value = parseFloat(getComputedStyle(this.element).getPropertyValue('--train-chart-height'));
+    return Number.isFinite(value) && value > 0 ? Math.round(value) : BASE_HEIGHT;
   }
 
   /** Renames the chart (e.g. accuracy → pixel accuracy once a run says what it measures). */
@@ -84,11 +99,12 @@ export class LineChart {
       const line = Plot.line(data, { x: 'step', y: 'value', stroke: colour, strokeWidth: 1.5, strokeDasharray: style.dots ? '3 2' : undefined, className: `line ${style.className}` });
       return style.dots ? [line, Plot.dot(data, { x: 'step', y: 'value', fill: colour, r: 2.5, className: `dots ${style.className}`, title: (d: { step: number; value: number }) => `${style.name}, step ${d.step}: ${d.value.toPrecision(3)}` })] : [line];
     });
+    const height = this.plotHeight();
     const figure = chart(
       { id: '', title: this.title, legend: this.series.map((s, i) => ({ name: s.name, colour: colours[i % colours.length] })) },
       {
-        width: 280,
-        height: 120,
+        width: Math.round((BASE_WIDTH * Math.max(height, BASE_HEIGHT)) / BASE_HEIGHT),
+        height,
         marginLeft: 40,
         marginBottom: 28,
         x: { label: 'step', domain: all.length ? undefined : [0, 1], ticks: 4 },
@@ -101,6 +117,7 @@ export class LineChart {
 
   dispose(): void {
     this.redraw.cancel();
+    this.element.parentElement?.removeEventListener(CHART_RESIZE_EVENT, this.onResize);
     this.element.remove();
   }
 }

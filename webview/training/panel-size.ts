@@ -1,10 +1,13 @@
 /**
  * The training panel's size above the graph. A toggle at the head of its control row folds it to that row
  * (the numbers stay in view, the charts go), and a handle under it (a separator: drag it, or focus it and use
- * the arrow keys, Home and End) sets its height in CSS pixels; the charts are scaled to the height left to
- * them by sizing their container (the Plot code draws at its own size, the SVG's viewBox scales it). Both
+ * the arrow keys, Home and End) sets its height in CSS pixels; the charts take the height left to them
+ * (`--train-chart-height`, then CHART_RESIZE_EVENT: each chart draws its plot again at that height, so its text
+ * and strokes keep their size instead of the drawing being scaled up). Both
  * travel in the webview state, so a restored or reopened view keeps them.
  */
+
+import { CHART_RESIZE_EVENT } from './charts';
 
 /** What the webview state keeps of the panel; `height` null: its natural height, at most MAX_DEFAULT_SHARE of the window. */
 export interface TrainingPanelState {
@@ -116,12 +119,14 @@ export class TrainingPanelSize {
     const charts = this.root.querySelector<HTMLElement>('.training-charts');
     if (!charts || this.height === null || this.collapsed) {
       this.root.style.removeProperty('--train-chart-height');
+      charts?.dispatchEvent(new Event(CHART_RESIZE_EVENT));
       return;
     }
     const top = charts.getBoundingClientRect().top - this.root.getBoundingClientRect().top;
     // 40 px: the chart's title and legend line above the plot, and the panel's padding.
     const chart = Math.min(MAX_CHART, Math.max(MIN_CHART, Math.floor(this.clamp(this.height) - top - 40)));
     this.root.style.setProperty('--train-chart-height', `${chart}px`);
+    charts.dispatchEvent(new Event(CHART_RESIZE_EVENT));
   }
 
   private current(): number {
