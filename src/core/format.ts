@@ -114,3 +114,16 @@ export function formatBytes(bytes: Quantity): string {
 export function pluralize(count: Quantity, singular: string, plural = `${singular}s`): string {
   return count === 1 || count === 1n ? singular : plural;
 }
+
+const COMPACT = new Intl.NumberFormat('en-US', { notation: 'compact', maximumSignificantDigits: 2 });
+
+/**
+ * A value in at most about four characters for a small cell (a heat-map square): two significant digits, with
+ * K/M/B for thousands and up ("130", "1.3K", "0.053"), never the "1.3e+2" of toPrecision. Values below 0.001 in
+ * magnitude keep two significant digits in exponent form ("4.2e-5"), which compact notation would round to 0.
+ */
+export function formatCompact(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value !== 0 && Math.abs(value) < 1e-3) return value.toExponential(1);
+  return COMPACT.format(value);
+}

@@ -2,7 +2,7 @@ import { broadcastShapes } from './familyLayers';
 import type { GraphNode, ModelGraph, TrainingConfig } from './graph';
 import { exactElementCount } from './values';
 
-export { formatBytes, formatCount, formatMacs, formatMacsExact, pluralize, type Quantity } from './format';
+export { formatBytes, formatCompact, formatCount, formatMacs, formatMacsExact, pluralize, type Quantity } from './format';
 
 export const BYTES_PER_FLOAT = 4;
 /** max-pool indices and batch norm's num_batches_tracked are int64 in PyTorch. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runCli } from '../../src/cli/main';
-import { analyze, formatBytes, formatCount, formatMacs, formatMacsExact, trainingMemory } from '../../src/core';
+import { analyze, formatBytes, formatCompact, formatCount, formatMacs, formatMacsExact, trainingMemory } from '../../src/core';
 import { hoverAt } from '../../src/core/language';
 import { describeGroup, describeNode } from '../../src/drawing/describe';
 import { buildGraphPayload } from '../../src/protocol/payload';
@@ -175,5 +175,11 @@ describe('sizes a double cannot hold exactly are refused where they are written'
     const [merged] = analyze(concat).diagnostics;
     assert.equal(merged.code, 'invalid-shape');
     assert.equal(concat.slice(merged.range.start, merged.range.end), 'concat(a, in)');
+  });
+});
+
+describe('formatCompact', () => {
+  it('labels a heat-map cell in about four characters, never "1.3e+2"', () => {
+    assert.deepEqual([130, 1.3, 0.053, 1284, 2.5e6, 0, 4.2e-5, -75].map(formatCompact), ['130', '1.3', '0.053', '1.3K', '2.5M', '0', '4.2e-5', '-75']);
   });
 });

@@ -11,6 +11,7 @@
  *
  * Each matrix is an Observable Plot cell chart; cells carry data-row/data-col/data-value for tests.
  */
+import { formatCompact } from '../../src/core/format';
 import type { ResidualShareMap, ReuseHeatMap, TrainingStatistics } from '../../src/train/stats';
 import { chart, Plot, themeColour } from '../shared/plot-theme';
 import { RedrawThrottle } from '../shared/throttle';
@@ -66,7 +67,7 @@ function denseMatrix(map: ReuseHeatMap, index: number): HTMLElement | null {
     row.contributions?.forEach((value, s) => {
       if (value === null || !Number.isFinite(value)) return;
       const weight = row.values[s];
-      cells.push({ row: row.conv, col: map.sources[s], value, label: value.toPrecision(2), title: `‖H^s * X_s‖ of ${row.conv} from ${map.sources[s]}: ${value.toPrecision(3)}; mean |w| ${weight === null ? 'n/a' : weight.toPrecision(3)}` });
+      cells.push({ row: row.conv, col: map.sources[s], value, label: formatCompact(value), title: `‖H^s * X_s‖ of ${row.conv} from ${map.sources[s]}: ${value.toPrecision(3)}; mean |w| ${weight === null ? 'n/a' : weight.toPrecision(3)}` });
     });
   }
   if (cells.length === 0) return null;
