@@ -13,7 +13,7 @@
 // same per-evaluation work and projects 441 evaluations from it (a full 21×21 on ResNet-20 takes many minutes on a
 // shared 2-core machine); BENCH_LANDSCAPE_GRID=21 times the whole thing.
 import { readFileSync } from 'node:fs';
-import { analyze, type ModelGraph } from '../src/core';
+import { analyze, pluralize, type ModelGraph } from '../src/core';
 import { checkDataFits } from '../src/train/dataset';
 import { computeLandscape, timeOneEvaluation } from '../src/train/experiments/landscape';
 import { lesionCost, lesionUnits, runLesionStudy } from '../src/train/experiments/lesion';
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   const text = readFileSync('examples/resnet20.skipnet', 'utf8');
   const graph = analyze(text).models[0];
   const cost = lesionCost(lesionUnits(graph).length, lesionDraws, lesionSamples);
-  console.log(`${graph.name}: lesion study of ${cost.units} blocks, ${lesionDraws} draws, ${lesionSamples} held-out images (${cost.evaluations} evaluations); landscape ${grid}×${grid} on ${landscapeSamples} images`);
+  console.log(`${graph.name}: lesion study of ${cost.units} ${pluralize(cost.units, "block")}, ${lesionDraws} ${pluralize(lesionDraws, "draw")}, ${lesionSamples} held-out images (${cost.evaluations} evaluations); landscape ${grid}×${grid} on ${landscapeSamples} images`);
   const all: Figures[] = [];
   for (const backend of backends) all.push(await tfjsFigures(graph, backend));
   all.push(await torchFigures(graph, text));
