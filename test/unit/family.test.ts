@@ -158,13 +158,17 @@ describe('every new layer in PyTorch 1.13', () => {
 });
 
 describe('the U-Net drawn by elk (skipnet render, the graph view\'s layout)', () => {
-  it('runs the encoder down to the bottleneck, the decoder after it, and no long skip through a layer', async () => {
+  it('runs the encoder down to the bottleneck and the decoder back up beside it (a U), and no long skip through a layer', async () => {
     const result = await renderSvg(readExample('unet.skipnet'), { direction: 'down', expand: 'all', theme: 'print' });
     assert.ok(result.ok);
     const { boxes, edges } = result.drawing.layout;
     const top = (id: string): number => boxes.find((b) => b.id === id)!.y;
-    const order = ['enc1', 'enc2', 'enc3', 'bottleneck', 'dec3', 'dec2', 'dec1', 'classes'].map(top);
-    assert.deepEqual([...order].sort((a, b) => a - b), order, `block tops ${order.join(', ')}`);
+    // Down the encoder to the bottleneck, then up the decoder (src/drawing/ushape.ts).
+    const down = ['enc1', 'enc2', 'enc3', 'bottleneck'].map(top);
+    const up = ['dec3', 'dec2', 'dec1', 'classes'].map(top);
+    assert.deepEqual([...down].sort((a, b) => a - b), down, `encoder tops ${down.join(', ')}`);
+    assert.deepEqual([...up].sort((a, b) => b - a), up, `decoder tops ${up.join(', ')}`);
+    assert.ok(Math.max(...down, ...up) === down[3], `the bottleneck is lowest: ${down.join(', ')} / ${up.join(', ')}`);
     const layers = boxes.filter((b) => result.payload.nodes.some((n) => n.id === b.id));
     const skips = edges.filter((e) => /^enc\d\/relu2->concat\d#0$/.test(e.id));
     assert.equal(skips.length, 3);

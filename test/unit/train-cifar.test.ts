@@ -98,7 +98,7 @@ test('a train section reads cifar10 from its data folder, relative to the file; 
   assert.equal(diagnostic.message, 'data names the CIFAR folder and goes with dataset: cifar10 or cifar100; this model trains on mnist.');
   assert.equal(wrong.slice(diagnostic.range.start, diagnostic.range.end), 'data');
   assert.equal(wrong.slice(0, diagnostic.range.start).split('\n').length, 3);
-  const number = analyze('model m(32x32x3) {\n  gap -> dense(10)\n  train { dataset: cifar100; data: 3 }\n}').diagnostics;
+  const number = analyze('model m(32x32x3) {\n  gap -> dense(100)\n  train { dataset: cifar100; data: 3 }\n}').diagnostics;
   assert.deepEqual(number.map((d) => d.message), ['data must be the CIFAR folder as a path in quotes, e.g. "data/cifar-10-batches-py", not 3.']);
   // No folder anywhere: the error says where to give one.
   assert.throws(() => datasetFor(analyze('model m(32x32x3) {\n  gap -> dense(10)\n  train { dataset: cifar10 }\n}').models[0].training), (error: unknown) => {

@@ -199,7 +199,7 @@ test('skipnet train --engine pytorch prints the TensorFlow.js CLI lines; wrong c
   assert.match(io.lines.at(-2)!, /^held-out after epoch 1: loss \d+\.\d{4} accuracy \d+\.\d\d% \(16 images\)$/);
   assert.match(io.lines.at(-1)!, /^final held-out accuracy \d+\.\d\d% after 3 steps \(pytorch 1\.13\S* · cpu · \d+ threads?\)$/);
   for (const [args, message] of [
-    [['--engine', 'jax'], /--engine must be tfjs or pytorch, not 'jax'/],
+    [['--engine', 'jax'], /--engine must be browser \(TensorFlow\.js\) or pytorch, not 'jax'/],
     [['--engine', 'pytorch', '--backend', 'wasm'], /--backend chooses a TensorFlow\.js backend; with --engine pytorch use --device/],
     [['--python', PYTHON], /--python needs --engine pytorch/],
     [['--engine', 'pytorch', '--device', 'tpu'], /--device must be auto, cpu, cuda or mps, not 'tpu'/],
