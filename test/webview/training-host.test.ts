@@ -101,7 +101,7 @@ test('a host run: the engine line, progress, statistic colours, controls sent to
   assert.deepEqual(await controls(w), ['pause 7', 'resume 7', 'stop 7']);
   await event(w, { type: 'finished', result: { reason: 'stopped', steps: 1, loss: 2.25 } });
   await waitFor(w, `document.getElementById('training')?.dataset.state === 'stopped'`);
-  assert.equal(await w.page.locator('#train-message').textContent(), 'Stopped after 1 steps.');
+  assert.equal(await w.page.locator('#train-message').textContent(), 'Stopped after 1 step.');
   const ended = (await w.posted()).filter((m) => m.type === 'trainingEnded');
   assert.deepEqual(ended.map((m) => m.type === 'trainingEnded' && m.reason), ['stopped']);
   await noProblems(w);

@@ -112,7 +112,7 @@ test('cpu: the step counter and the loss change on screen; stop stops at once an
   const shown = afterStop.map((text) => Number(/^step (\d+)\/1000$/.exec(text)?.[1] ?? Number.NaN));
   assert.equal(shown.at(-1), stoppedAt, `the row ends on the final count: ${JSON.stringify(afterStop)}`);
   assert.ok(shown.slice(0, -1).every((n) => n <= shownAtStop), `no progress received after the click is shown: ${JSON.stringify(afterStop)}, ${shownAtStop} received before it`);
-  assert.equal(await w.page.locator('#train-message').textContent(), `Stopped after ${stoppedAt} steps.`);
+  assert.equal(await w.page.locator('#train-message').textContent(), `Stopped after ${stoppedAt} ${stoppedAt === 1 ? 'step' : 'steps'}.`);
   // A stopped run has no time left and no speed on screen.
   assert.equal(await w.page.locator('#train-eta').textContent(), '');
   assert.equal(await w.page.locator('#train-speed').textContent(), '');
