@@ -1,4 +1,7 @@
-/* Models shared by the tests of the sequence (Vision Transformer) layers: sequence.test.ts, train-reference.test.ts. */
+/*
+ * Models shared by the tests of the sequence (Vision Transformer) layers: sequence.test.ts, train-reference.test.ts,
+ * and the loss-landscape tests of both engines (train-landscape.test.ts, train-pytorch-experiments.test.ts).
+ */
 
 /**
  * One small model holding every sequence layer: 9×9×3 cut into 3×3 patches (9 tokens of 8), a class token, a
@@ -24,3 +27,22 @@ model every_sequence(9x9x3) {
   concat(first, last, avg) -> layernorm -> dense(10)
 }
 `;
+
+/**
+ * A one-block pre-norm ViT on 8×8×1: patchify (4 tokens of 8), class token, position embedding, attention (2 heads),
+ * an MLP, layer norms, token(0) and a dense classifier: every kind of weight the loss landscape moves or keeps.
+ */
+export const TINY_VIT = `model tinyvit(8x8x1) {
+  conv_proj: patchify(4, 8)
+  class_token: cls_token()
+  pos_embedding: pos_embed()
+  ln_1: layernorm
+  self_attention: attention(2)
+  x: add(_, pos_embedding)
+  ln_2: layernorm
+  dense(16) -> gelu -> dense(8)
+  add(_, x)
+  ln: layernorm
+  token(0)
+  dense(10)
+}`;

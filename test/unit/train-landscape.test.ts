@@ -9,6 +9,7 @@ import { TfModel } from '../../src/train/model';
 import { useNodeBackend as useBackend } from '../../src/train/nodeBackend';
 import { SeededRandom } from '../../src/train/rng';
 import { graphOf, immediate, snapshot, syntheticDataset } from './trainHelpers';
+import { TINY_VIT } from '../support/sequenceModels';
 
 const TINY = `
 block res() {
@@ -70,23 +71,6 @@ test('each direction has the filter norms of the weights; bn parameters and bias
   assert.deepEqual([...roles].sort(), ['beta', 'bias', 'gamma', 'kernel']);
   model.dispose();
 });
-
-// A one-block ViT: patchify, class token, position embedding, attention and an MLP, layer norms and biases.
-const TINY_VIT = `
-model tinyvit(8x8x1) {
-  conv_proj: patchify(4, 8)
-  class_token: cls_token()
-  pos_embedding: pos_embed()
-  ln_1: layernorm
-  self_attention: attention(2)
-  x: add(_, pos_embedding)
-  ln_2: layernorm
-  dense(16) -> gelu -> dense(8)
-  add(_, x)
-  ln: layernorm
-  token(0)
-  dense(10)
-}`;
 
 test('a ViT moves every weight matrix, the position embedding and the class token, each filter by its own norm; biases and layer norms stay', async () => {
   await useBackend('cpu');

@@ -21,6 +21,7 @@ import { PyTorchTraining, type PyTorchTrainingOptions } from '../../src/train/py
 import { torchTensors } from '../../src/train/pytorch/weights';
 import { alive, DEBIAN_TORCH, encodeDataset, EventLog, PYTHON } from './torchHelpers';
 import { immediate, syntheticDataset } from './trainHelpers';
+import { TINY_VIT } from '../support/sequenceModels';
 
 const dir = mkdtempSync(join(tmpdir(), 'skipnet-torch-experiments-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,22 +111,6 @@ model refused(8x8x1) {
     ['twice1/add1', null, 'its branch ends in the add twice1/t, whose input conv1 also feeds layers outside the branch'],
   ]);
 });
-
-// One pre-norm encoder block: patchify, class token, position embedding, attention, an MLP and layer norms.
-const TINY_VIT = `model tinyvit(8x8x1) {
-  conv_proj: patchify(4, 8)
-  class_token: cls_token()
-  pos_embedding: pos_embed()
-  ln_1: layernorm
-  self_attention: attention(2)
-  x: add(_, pos_embedding)
-  ln_2: layernorm
-  dense(16) -> gelu -> dense(8)
-  add(_, x)
-  ln: layernorm
-  token(0)
-  dense(10)
-}`;
 
 test('a ViT: both engines move the same weights, and the PyTorch landscape’s centre equals both engines’ evaluated loss', async () => {
   await useNodeBackend('cpu');
