@@ -4,7 +4,7 @@ import { DiagnosticSink, type RelatedInformation } from './diagnostics';
 import { evaluate, type EvalScope } from './evaluate';
 import type { BlockGroup, GraphNode } from './graph';
 import { LAYERS, RESERVED_NAMES, type LayerArgs, type LayerSpec } from './layers';
-import { fillNode } from './nodes';
+import { emptyNode, fillNode, type NodeBase } from './nodes';
 import { inputShape, layerArgs, localName, newFrame, type Applied, type Frame } from './scope';
 import { foreignName, suggest } from './suggest';
 import type { Range } from './text';
@@ -460,10 +460,6 @@ export function expandModel(
     return node.id;
   }
 
-  function describeArg(arg: Argument): string {
-    return arg.value.kind === 'name' ? arg.value.name : '?';
-  }
-
   function mergeInputs(spec: LayerSpec, element: Element, frame: Frame, current: string | null): (string | null)[] {
     const args = element.args ?? [];
     if (args.length < 2) {
@@ -483,25 +479,8 @@ export function expandModel(
     });
   }
 
-  function addNode(base: Omit<GraphNode, 'shape' | 'provenance' | 'params' | 'buffers' | 'macs' | 'outputElements' | 'view' | 'sharedWith'>, shape: Shape | null, provenance: 'new', inputNodes: GraphNode[], group: BlockGroup | null): GraphNode {
-    // One literal with every field (no spread) keeps all nodes on one hidden class: analysis runs on every keystroke.
-    const node: GraphNode = {
-      id: base.id,
-      name: base.name,
-      kind: base.kind,
-      inputs: base.inputs,
-      args: base.args,
-      range: base.range,
-      group: base.group,
-      shape: null,
-      provenance: [],
-      params: 0n,
-      buffers: 0n,
-      macs: 0n,
-      outputElements: 0n,
-      view: LAYERS.get(base.kind)?.view === true,
-      sharedWith: null,
-    };
+  function addNode(base: NodeBase, shape: Shape | null, provenance: 'new', inputNodes: GraphNode[], group: BlockGroup | null): GraphNode {
+    const node = emptyNode(base);
     if (nodeById.has(node.id)) {
       // Unreachable with the naming rules above; kept so a bug can never corrupt the graph silently.
       node.id = `${node.id}#${nodes.length}`;
@@ -513,4 +492,9 @@ export function expandModel(
     if (shape) fillNode(node, shape, provenance, inputNodes);
     return node;
   }
+}
+
+/** How an argument reads in a message: its tensor name, or '?' for an expression. */
+function describeArg(arg: Argument): string {
+  return arg.value.kind === 'name' ? arg.value.name : '?';
 }

@@ -1,5 +1,5 @@
 import type { ChannelSegment, GraphNode } from './graph';
-import { paddingProblem, type Provenance } from './layers';
+import { LAYERS, paddingProblem, type Provenance } from './layers';
 import { channelsOf, exactElementCount, formatValue, isSymbol, MAX_DIMENSION, type Shape, type Value } from './values';
 
 const MAX_DIMENSION_TEXT = MAX_DIMENSION.toLocaleString('en-US');
@@ -89,4 +89,29 @@ export function fillNode(node: GraphNode, shape: Shape, mode: Provenance, inputs
       break;
     }
   }
+}
+
+/** What the expansion knows of a node before its shape: the rest is filled in by fillNode. */
+export type NodeBase = Omit<GraphNode, 'shape' | 'provenance' | 'params' | 'buffers' | 'macs' | 'outputElements' | 'view' | 'sharedWith'>;
+
+/** A node with no shape yet (no provenance, zero counts), `view` taken from its layer kind. */
+export function emptyNode(base: NodeBase): GraphNode {
+  // One literal with every field (no spread) keeps all nodes on one hidden class: analysis runs on every keystroke.
+  return {
+    id: base.id,
+    name: base.name,
+    kind: base.kind,
+    inputs: base.inputs,
+    args: base.args,
+    range: base.range,
+    group: base.group,
+    shape: null,
+    provenance: [],
+    params: 0n,
+    buffers: 0n,
+    macs: 0n,
+    outputElements: 0n,
+    view: LAYERS.get(base.kind)?.view === true,
+    sharedWith: null,
+  };
 }

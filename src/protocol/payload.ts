@@ -11,8 +11,10 @@ import { findings, type Finding } from '../core/findings';
 import { pathCounts } from '../core/paths';
 import type { OffsetRange } from './messages';
 
+/** How a merge combines its inputs: `add` sums same-shape tensors (ResNet), `concat` stacks them along channels (DenseNet). */
 export type MergeKind = 'add' | 'concat';
 
+/** One producer's slice of a node's output channels (provenance), in channel order. */
 export interface PayloadSegment {
   /** Producing node id; '' for zero channels of a zeropad shortcut. */
   source: string;
@@ -20,7 +22,12 @@ export interface PayloadSegment {
   channels: number;
 }
 
+/**
+ * One drawn layer. Shapes are NHWC without the batch axis; counts are exact decimal strings (parameters,
+ * MACs per sample, bytes per sample).
+ */
 export interface PayloadNode {
+  /** The core's node id (stable across edits, used by view state). */
   id: string;
   kind: string;
   label: string;
@@ -58,7 +65,9 @@ export interface DenseGlyph {
   channels: number[][];
 }
 
+/** One block instance or labelled repeat, drawn as a frame (expanded) or one glyph node (collapsed). */
 export interface PayloadGroup {
+  /** The core's group id (stable across edits). */
   id: string;
   label: string;
   /** Block name, or 'repeat'. */
@@ -82,6 +91,7 @@ export interface PayloadGroup {
   sharedWith: string | null;
 }
 
+/** One connection from a producing node to a consuming node. */
 export interface PayloadEdge {
   id: string;
   source: string;
@@ -97,9 +107,15 @@ export interface PayloadEdge {
   kind: EdgeKind;
 }
 
+/** How an edge is laid out and drawn; see PayloadEdge.kind. */
 export type EdgeKind = 'data' | 'dense' | 'chain';
 
+/**
+ * Everything the graph view draws for one model: sent in the host's `graph` message, rebuilt on every edit
+ * (throttled). `inputShape` is NHWC without the batch axis ([H, W, C], or [N] for a flat input).
+ */
 export interface GraphPayload {
+  /** The model drawn (one of `models`). */
   model: string;
   /** Every model in the file, for the picker. */
   models: string[];
@@ -114,12 +130,14 @@ export interface GraphPayload {
   answers?: AnswersPayload;
 }
 
+/** How a payload is built. */
 export interface PayloadOptions {
   /** Above this many nodes, groups are collapsed (deepest level first) until at most this many show. */
   collapseThreshold: number;
   models?: string[];
 }
 
+/** The merge kind of a layer kind: 'add', 'concat', or null for every other layer. */
 export function mergeKindOf(kind: string): MergeKind | null {
   return kind === 'add' ? 'add' : kind === 'concat' ? 'concat' : null;
 }
