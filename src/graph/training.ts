@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { TrainingConfig } from '../core';
 import type { TrainingStatusBar } from '../editor/trainingStatus';
 import { cifarSource } from './cifarSource';
+import { DEFAULT_STATS_INTERVAL } from '../train/schedule';
 import { type FolderImage, TRAINING_BACKEND_CHOICES, type TrainingBackendChoice, type TrainingDatasetSource, type TrainingRun, type WebviewToHost } from '../protocol';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp'];
@@ -23,10 +24,10 @@ export interface TrainingSettings {
 export function readTrainingSettings(scope?: vscode.Uri): TrainingSettings {
   const config = vscode.workspace.getConfiguration('skipnet.training', scope);
   const backend = config.get<string>('backend', 'auto');
-  const interval = config.get<number>('statsInterval', 10);
+  const interval = config.get<number>('statsInterval', DEFAULT_STATS_INTERVAL);
   return {
     backend: (TRAINING_BACKEND_CHOICES as readonly string[]).includes(backend) ? (backend as TrainingBackendChoice) : 'auto',
-    statsInterval: typeof interval === 'number' && Number.isInteger(interval) && interval >= 1 ? interval : 10,
+    statsInterval: typeof interval === 'number' && Number.isInteger(interval) && interval >= 1 ? interval : DEFAULT_STATS_INTERVAL,
   };
 }
 
