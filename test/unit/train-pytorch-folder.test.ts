@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import '@tensorflow/tfjs-backend-cpu';
+import { runCliAsync } from '../../src/cli/main';
 import { analyze } from '../../src/core';
 import { adaptInputs, makeBatch, type ImageDataset, type ImageSplit } from '../../src/train/data';
 import { folderSplit, parseDataset } from '../../src/train/dataset';
@@ -128,4 +129,17 @@ test('a run on decoded folder bytes trains in PyTorch; a folder the model cannot
     PyTorchTraining.start({ analysis: small, graph: small.models[0], datasetBytes: { name: "folder 'pets'", bytes }, python: DEBIAN_TORCH }),
     { message: "folder 'pets' images are 6×5×3 but model pets takes 4×4×3: images would have to be cropped; give the model an input of at least 6×5." },
   );
+});
+
+test('skipnet train on a data folder: both engines say the CLI cannot decode it and where it trains, exit 1', async () => {
+  const file = join(dir, 'shapes.skipnet');
+  writeFileSync(file, 'model tiny(8x8x1) {\n  conv(4, 3, pad=1) -> relu -> gap -> dense(2)\n  train { dataset: "shapes"; batch: 4; epochs: 1 }\n}\n');
+  const message = "skipnet: Data set folder 'shapes': the CLI cannot decode image folders (the graph view decodes them, for the browser and the PyTorch engine); train this model in the graph view, or use mnist, fashion_mnist, cifar10 or cifar100 here.";
+  for (const engine of [[], ['--engine', 'pytorch', '--python', PYTHON]]) {
+    const lines: string[] = [];
+    const errors: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => errors.push(l), readFile: (p: string) => readFileSync(p, 'utf8'), writeFile: () => assert.fail('train writes no files') };
+    assert.equal(await runCliAsync(['train', file, ...engine], io), 1, engine.join(' '));
+    assert.deepEqual([lines, errors], [[], [message]], engine.join(' '));
+  }
 });
