@@ -7,10 +7,9 @@ import * as vscode from 'vscode';
 import { type Analysis, analyze, type ModelGraph } from '../core';
 import { buildGraphPayload, type DiagnosticsSummary, type ExportFormat, type ExportTheme, type GraphSettings, type HostToWebview, PROTOCOL_VERSION, type TrainingBackendChoice, type TrainingEngineChoice, validateWebviewMessage, type WebviewToHost } from '../protocol';
 import { setUpSkipNetWebview } from './webviewSetup';
-import { buildTrainingRun, readTrainingSettings, readTrainProcesses, TrainingRefusal } from './training';
+import { buildTrainingRun, readTrainProcesses, TrainingRefusal } from './training';
 import { cifarFilesFor } from './cifarSource';
-import type { EngineDecision } from '../train/pytorch/discover';
-import { decideEngine, engineSetting, TorchRunHost } from './torchRun';
+import { decideEngine, TorchRunHost } from './torchRun';
 
 export const GRAPH_VIEW_TYPE = 'skipnet.graph';
 const EDIT_THROTTLE_MS = 120;
@@ -159,7 +158,7 @@ export class GraphPanel implements vscode.Disposable {
       return;
     }
     try {
-      const decision = this.dataFits(await decideEngine(this.documentUri, engine, this.torch.knowsTorchSpeed(model.name)), model.training.dataset.kind, engine);
+      const decision = await decideEngine(this.documentUri, engine, this.torch.knowsTorchSpeed(model.name));
       this.post({ type: 'trainingEngine', info: this.torch.info(decision, model.name) });
       if (decision.engine === 'none') {
         this.post({ type: 'trainingRefused', message: decision.message, offerBrowser: true });
@@ -177,15 +176,19 @@ export class GraphPanel implements vscode.Disposable {
       if (this.analysedVersion !== document.version) this.analyse(document); // edited while the data was read
       const { analysis, model: current } = this.analyse(document);
       this.runEngine = decision.engine;
-      if (decision.engine === 'browser' || !current || current.training.dataset.kind === 'folder') {
+      if (decision.engine === 'browser' || !current) {
         this.post({ type: 'startTraining', run: { ...run, text: document.getText(), engine: 'browser' } });
         return;
       }
       const runId = this.torch.nextRunId();
-      this.post({ type: 'startTraining', run: { ...run, text: document.getText(), engine: 'pytorch', runId } });
+      const start = { id: runId, analysis, graph: current, decision, nproc: readTrainProcesses(this.documentUri), statsInterval: run.statsInterval };
       const dataset = current.training.dataset;
+      // A folder is decoded by the page, as for the browser engine, and comes back as `trainingData` (same pixels and split).
+      if (dataset.kind === 'folder') this.torch.expectData(start, `folder '${dataset.path}'`);
+      this.post({ type: 'startTraining', run: { ...run, text: document.getText(), engine: 'pytorch', runId } });
+      if (dataset.kind === 'folder') return;
       const data = dataset.kind === 'cifar' ? { cifar: cifarFilesFor(dataset, this.documentUri) } : { datasetFile: vscode.Uri.joinPath(this.extensionUri, 'media', 'data', `${dataset.name}.bin`).fsPath };
-      await this.torch.start({ id: runId, analysis, graph: current, decision, ...data, nproc: readTrainProcesses(this.documentUri), statsInterval: readTrainingSettings(this.documentUri).statsInterval });
+      await this.torch.start({ ...start, ...data });
     } catch (error) {
       const message = error instanceof TrainingRefusal ? error.message : `Training could not start: ${error instanceof Error ? error.message : String(error)}`;
       this.log.warn(`graph: ${message}`);
@@ -199,16 +202,8 @@ export class GraphPanel implements vscode.Disposable {
     if (!document || !this.ready) return;
     const { model } = this.analyse(document);
     const name = model?.name ?? this.model;
-    const decision = this.dataFits(await decideEngine(this.documentUri, null, this.torch.knowsTorchSpeed(name)), model?.training.dataset.kind ?? 'builtin', null);
+    const decision = await decideEngine(this.documentUri, null, this.torch.knowsTorchSpeed(name));
     this.post({ type: 'trainingEngine', info: this.torch.info(decision, name) });
-  }
-
-  /** The PyTorch engine reads the bundled data sets and CIFAR: an image folder trains in the browser (or is refused when PyTorch was asked for by name). */
-  private dataFits(decision: EngineDecision, dataset: 'builtin' | 'folder' | 'cifar', choice: TrainingEngineChoice | null): EngineDecision {
-    if (decision.engine !== 'pytorch' || dataset !== 'folder') return decision;
-    const why = 'the PyTorch engine trains on the bundled data sets (mnist, fashion_mnist) and CIFAR, not on an image folder';
-    if ((choice ?? engineSetting(this.documentUri)) === 'auto') return { engine: 'browser', reason: `browser: ${why}`, python: decision.python };
-    return { engine: 'none', message: `This model cannot train with PyTorch: ${why}. Train it in the browser.` };
   }
 
   dispose(): void {
@@ -346,6 +341,9 @@ export class GraphPanel implements vscode.Disposable {
       case 'trainingControl':
         if (message.action === 'experiment') this.torch.experiment(message.run, message.experiment);
         else this.torch.control(message.run, message.action);
+        break;
+      case 'trainingData':
+        void this.torch.receiveData(message.run, message.data);
         break;
       case 'trainingProgress':
         this.torch.recordSpeed(this.model, this.runEngine, message.progress.imagesPerSecond);

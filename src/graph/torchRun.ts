@@ -86,6 +86,20 @@ export interface TorchRunHostOptions {
   state?: vscode.Memento;
 }
 
+/** What a PyTorch run of the graph view starts with: its id, the model, the engine decision and one data source. */
+export interface TorchStartOptions {
+  id: number;
+  analysis: Analysis;
+  graph: ModelGraph;
+  decision: Extract<EngineDecision, { engine: 'pytorch' }>;
+  datasetFile?: string;
+  datasetBytes?: { name: string; bytes: Uint8Array };
+  cifar?: CifarFiles;
+  /** Processes sharing each batch (skipnet.train.processes). */
+  nproc?: number;
+  statsInterval: number;
+}
+
 /** One panel's PyTorch runs (at most one at a time) and the speed records of its models. */
 export class TorchRunHost implements vscode.Disposable {
   private run: PyTorchTraining | null = null;
@@ -136,6 +150,27 @@ export class TorchRunHost implements vscode.Disposable {
     return `${this.options.documentUri.toString()}#${model}`;
   }
 
+  /**
+   * A data folder run: the page decodes the folder's images as the browser engine does and answers with `trainingData`
+   * (receiveData), which starts run `options.id` on those bytes, named `name` in messages. Ends a run in progress.
+   */
+  expectData(options: Omit<TorchStartOptions, 'datasetFile' | 'datasetBytes' | 'cifar'>, name: string): void {
+    this.kill();
+    this.currentId = options.id;
+    this.awaiting = { options, name, paused: false };
+  }
+
+  /** The decoded folder (SKND bytes, base64) of run `id`; data of a run no longer awaited (stopped, replaced) is dropped. */
+  async receiveData(id: number, base64: string): Promise<void> {
+    const awaiting = this.awaiting;
+    if (!awaiting || awaiting.options.id !== id) return;
+    this.awaiting = null;
+    const started = this.start({ ...awaiting.options, datasetBytes: { name: awaiting.name, bytes: Buffer.from(base64, 'base64') } });
+    // start() has marked the run as starting before its first await: a pause that came while decoding applies once it runs.
+    if (awaiting.paused && this.starting) this.starting.paused = true;
+    await started;
+  }
+
   /** The id of the next run (the webview's startTraining carries it; its events name it). */
   nextRunId(): number {
     return ++this.lastId;
@@ -146,7 +181,7 @@ export class TorchRunHost implements vscode.Disposable {
    * from the events of run `id`: a refusal before the runner starts (a model PyTorch cannot export) arrives as one
    * `error`; a run ended by dispose (an edit, a new run) still gets its `finished`.
    */
-  async start(options: { id: number; analysis: Analysis; graph: ModelGraph; decision: Extract<EngineDecision, { engine: 'pytorch' }>; datasetFile?: string; cifar?: CifarFiles; nproc?: number; statsInterval: number }): Promise<void> {
+  async start(options: TorchStartOptions): Promise<void> {
     this.kill();
     const id = (this.currentId = options.id);
     const starting = (this.starting = { stop: false, paused: false });
@@ -157,6 +192,7 @@ export class TorchRunHost implements vscode.Disposable {
         graph: options.graph,
         sourceName: this.options.documentUri.path.split('/').pop(),
         datasetFile: options.datasetFile,
+        datasetBytes: options.datasetBytes,
         cifar: options.cifar,
         nproc: options.nproc,
         statsInterval: options.statsInterval,
@@ -191,6 +227,8 @@ export class TorchRunHost implements vscode.Disposable {
   }
 
   private readonly disposedRuns = new WeakSet<PyTorchTraining>();
+  /** A folder run waiting for the page's decoded images (expectData). */
+  private awaiting: { options: Omit<TorchStartOptions, 'datasetFile' | 'datasetBytes' | 'cifar'>; name: string; paused: boolean } | null = null;
 
   private forward(id: number, event: RunnerEvent): void {
     // Errors are sent once, from the rejected result: its message carries the last lines of stderr.
@@ -204,6 +242,11 @@ export class TorchRunHost implements vscode.Disposable {
   /** Pause, resume or stop run `id` at once (the runner obeys at its next step boundary); other ids are ignored. */
   control(id: number, action: 'pause' | 'resume' | 'stop'): void {
     if (id !== this.currentId) return;
+    if (this.awaiting) {
+      if (action === 'stop') return this.kill();
+      this.awaiting.paused = action === 'pause';
+      return;
+    }
     if (this.starting) {
       if (action === 'stop') this.starting.stop = true;
       else this.starting.paused = action === 'pause';
@@ -227,6 +270,9 @@ export class TorchRunHost implements vscode.Disposable {
   }
 
   private kill(): void {
+    // A folder run still decoding never started: its end is said here.
+    if (this.awaiting) this.send(this.awaiting.options.id, { type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
+    this.awaiting = null;
     this.starting = null;
     const run = this.run;
     if (!run) return;

@@ -8,6 +8,8 @@ import * as vscode from 'vscode';
 import type { TrainingConfig } from '../core';
 import type { TrainingStatusBar } from '../editor/trainingStatus';
 import { cifarSource } from './cifarSource';
+import { DEFAULT_STATS_INTERVAL } from '../train/schedule';
+import { trainProcesses } from '../train/pytorch/discover';
 import { type FolderImage, TRAINING_BACKEND_CHOICES, type TrainingBackendChoice, type TrainingDatasetSource, type TrainingRun, type WebviewToHost } from '../protocol';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp'];
@@ -23,20 +25,23 @@ export interface TrainingSettings {
 export function readTrainingSettings(scope?: vscode.Uri): TrainingSettings {
   const config = vscode.workspace.getConfiguration('skipnet.training', scope);
   const backend = config.get<string>('backend', 'auto');
-  const interval = config.get<number>('statsInterval', 10);
+  const interval = config.get<number>('statsInterval', DEFAULT_STATS_INTERVAL);
   return {
     backend: (TRAINING_BACKEND_CHOICES as readonly string[]).includes(backend) ? (backend as TrainingBackendChoice) : 'auto',
-    statsInterval: typeof interval === 'number' && Number.isInteger(interval) && interval >= 1 ? interval : 10,
+    statsInterval: typeof interval === 'number' && Number.isInteger(interval) && interval >= 1 ? interval : DEFAULT_STATS_INTERVAL,
   };
 }
 
 /**
- * skipnet.train.processes: how many PyTorch processes share each batch (the PyTorch runner's `nproc`; 1 when the
- * setting is unset or not a whole number ≥ 1).
+ * skipnet.train.processes: how many PyTorch processes share each batch (the PyTorch runner's `nproc`; 1 when unset).
+ * Throws a TrainingRefusal naming the setting for a value that is not a whole number from 1 to 64 (trainProcesses).
  */
 export function readTrainProcesses(scope?: vscode.Uri): number {
-  const value = vscode.workspace.getConfiguration('skipnet.train', scope).get<number>('processes', 1);
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : 1;
+  try {
+    return trainProcesses(vscode.workspace.getConfiguration('skipnet.train', scope).get<unknown>('processes'));
+  } catch (error) {
+    throw new TrainingRefusal(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** Thrown for anything that keeps a run from starting; the message is shown as it is. */

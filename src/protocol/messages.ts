@@ -114,6 +114,12 @@ export interface FolderImage {
   data: string;
 }
 
+/**
+ * The largest decoded image folder (SKND bytes, src/train/dataset.ts encodeDataset) the page sends the host in a
+ * `trainingData` message, 256 MiB: the message carries it whole, as base64 (4 characters per 3 bytes).
+ */
+export const MAX_FOLDER_DATA_BYTES = 256 * 1024 * 1024;
+
 /** Where a run's images come from: a bundled data set served from the extension, or a workspace folder. */
 export type TrainingDatasetSource =
   | { kind: 'builtin'; name: 'mnist' | 'fashion-mnist'; url: string }
@@ -198,6 +204,12 @@ export type WebviewToHost =
    * 2018 §4), or its cancel: the host writes it to the runner, which answers with lesion-* / landscape-* events.
    */
   | (Tagged & { type: 'trainingControl'; run: number; action: 'experiment'; experiment: RunnerExperimentCommand })
+  /**
+   * A data folder run `run` trains on the PyTorch engine, decoded by the page as for the browser engine: the SKND
+   * bytes (encodeDataset; H·W·C u8 pixels per image, NHWC) as base64, at most MAX_FOLDER_DATA_BYTES decoded. The host
+   * starts the runner with it as the data file.
+   */
+  | (Tagged & { type: 'trainingData'; run: number; data: string })
   | (Tagged & { type: 'trainingProgress'; progress: TrainingProgress })
   | (Tagged & { type: 'trainingEnded'; reason: 'finished' | 'stopped' | 'error'; message: string });
 

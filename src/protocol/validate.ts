@@ -5,7 +5,7 @@
  * dropped instead of breaking the view.
  */
 import type { FindingTopic } from '../core/findings';
-import type { HostToWebview, WebviewToHost } from './messages';
+import { type HostToWebview, MAX_FOLDER_DATA_BYTES, type WebviewToHost } from './messages';
 import { checkExperimentCommand } from '../train/pytorch/protocol';
 import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, recordOf, string } from './schema';
 
@@ -46,6 +46,7 @@ const webviewSchemas: Record<WebviewToHost['type'], Checker> = {
     isRecord(v) && v.action === 'experiment'
       ? object({ type: literal('trainingControl'), uri, version, run: number({ integer: true, min: 1 }), action: literal('experiment'), experiment: checkExperimentCommand })(v, p)
       : object({ type: literal('trainingControl'), uri, version, run: number({ integer: true, min: 1 }), action: literal('pause', 'resume', 'stop') })(v, p),
+  trainingData: object({ type: literal('trainingData'), uri, version, run: number({ integer: true, min: 1 }), data: string(Math.ceil(MAX_FOLDER_DATA_BYTES / 3) * 4) }),
   trainingProgress: object({ type: literal('trainingProgress'), uri, version, progress }),
   trainingEnded: object({ type: literal('trainingEnded'), uri, version, reason: literal('finished', 'stopped', 'error'), message: string(10_000) }),
 };

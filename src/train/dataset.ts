@@ -116,6 +116,29 @@ export function encodeDataset(dataset: ImageDataset): Uint8Array {
   return bytes;
 }
 
+/** Of each class's images in name order, every HELD_OUT_EVERY-th is held out (the 5th, 10th, …). */
+export const HELD_OUT_EVERY = 5;
+
+/**
+ * The split of an image folder (one sub-folder per class, torchvision's ImageFolder layout) that both engines train
+ * on: images ordered by class, then by name (localeCompare), every HELD_OUT_EVERY-th of each class held out, and
+ * when that leaves none, the last training image. Returns indices into `images`, in that order.
+ */
+export function folderSplit(images: readonly { label: number; name: string }[]): { train: number[]; test: number[] } {
+  const order = images.map((image, index) => ({ image, index })).sort((a, b) => a.image.label - b.image.label || a.image.name.localeCompare(b.image.name));
+  const train: number[] = [];
+  const test: number[] = [];
+  let previous = -1;
+  let within = 0;
+  for (const { image, index } of order) {
+    within = image.label === previous ? within + 1 : 0;
+    previous = image.label;
+    (within % HELD_OUT_EVERY === HELD_OUT_EVERY - 1 ? test : train).push(index);
+  }
+  if (test.length === 0 && train.length > 1) test.push(train.pop()!);
+  return { train, test };
+}
+
 /** How images become model inputs: padding and channel repetition, with a note for the user. */
 export interface InputAdapter {
   modelShape: Shape;

@@ -29,7 +29,8 @@ export function loadBuiltinDataset(name: 'mnist' | 'fashion-mnist', dataDir: str
 
 /** The bundled data set a model's train section names, as its name and file; folders of images are read by the extension host, not here. */
 export function datasetFileFor(config: TrainingConfig, dataDir?: string): { name: 'mnist' | 'fashion-mnist'; file: string } {
-  if (config.dataset.kind === 'folder') throw new TrainError(`Data set folder '${config.dataset.path}': folders of images are not supported by the CLI yet; use mnist or fashion_mnist.`, 'data');
+  // Both engines train a folder on the pixels the graph view's browser decoders give; Node has no such decoders.
+  if (config.dataset.kind === 'folder') throw new TrainError(`Data set folder '${config.dataset.path}': the CLI cannot decode image folders (the graph view decodes them, for the browser and the PyTorch engine); train this model in the graph view, or use mnist, fashion_mnist, cifar10 or cifar100 here.`, 'data');
   if (config.dataset.kind === 'cifar') throw new TrainError(`dataset: ${config.dataset.name} is read from a folder, not a bundled file (use dataSourceFor).`, 'data');
   return { name: config.dataset.name, file: builtinDatasetFile(config.dataset.name, dataDir) };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { analyze } from '../../src/core';
+import { MAX_TRAIN_PROCESSES, trainProcesses } from '../../src/train/pytorch/discover';
 import { PyTorchTraining, type PyTorchTrainingOptions } from '../../src/train/pytorch/runner';
 import { alive, DEBIAN_TORCH, encodeDataset, EventLog } from './torchHelpers';
 import { syntheticDataset } from './trainHelpers';
@@ -109,4 +110,23 @@ test('disposing a 2-process run mid-step ends the launcher and both ranks', asyn
   const result = await run.result;
   assert.equal(result.reason, 'stopped');
   assert.deepEqual([run.pid, ...family].filter(alive), [], 'the process group has ended');
+});
+
+// skipnet.train.processes as the graph view reads it (src/graph/training.ts readTrainProcesses → trainProcesses) and
+// hands it to the runner as `nproc`: unset is 1, a whole number from 1 to 64 is used as it is, anything else is refused
+// with a message naming the setting and the value (never clamped to a count nobody asked for).
+test('skipnet.train.processes: unset is 1, 1…64 as given, 0, 1.5, 999, "2" refused by name; the setting\'s 2 reaches the runner', async () => {
+  const refusal = (value: string): string => `The setting skipnet.train.processes is ${value}; it must be a whole number from 1 to 64 (the PyTorch processes that share each batch).`;
+  assert.equal(MAX_TRAIN_PROCESSES, 64);
+  assert.deepEqual([undefined, 1, 2, 64].map(trainProcesses), [1, 1, 2, 64]);
+  const bad: [unknown, string][] = [[0, '0'], [1.5, '1.5'], [999, '999'], [65, '65'], [-2, '-2'], ['2', '"2"'], [Number.NaN, 'null'], [null, 'null']];
+  for (const [value, shown] of bad) assert.throws(() => trainProcesses(value), { message: refusal(shown) }, String(value));
+
+  const log = new EventLog();
+  const run = await PyTorchTraining.start(options(log, { config: { batch: 8, seed: 1 }, nproc: trainProcesses(2), maxSteps: 1, statsInterval: 0, evalSamples: 8 }));
+  const result = await run.result;
+  assert.deepEqual([result.reason, result.steps], ['done', 1]);
+  const started = log.events.find((e) => e.type === 'started');
+  assert.ok(started?.type === 'started' && started.replicas === 2);
+  assert.ok(started.notes.some((note) => /^2 processes \(gloo\), started by .+; each takes 1\/2 of every batch$/.test(note)), started.notes.join(' | '));
 });

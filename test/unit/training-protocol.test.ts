@@ -1,7 +1,7 @@
 /** The training messages of the graph protocol: what passes, and what is rejected with the field named. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { validateHostMessage, validateWebviewMessage } from '../../src/protocol';
+import { MAX_FOLDER_DATA_BYTES, validateHostMessage, validateWebviewMessage } from '../../src/protocol';
 
 const uri = 'file:///w/model.skipnet';
 const builtinRun = {
@@ -83,4 +83,19 @@ test('the PyTorch engine\'s messages: engine choice, host-run events and control
   assert.ok(!control.ok && /action: expected one of "pause", "resume", "stop"/.test(control.error));
   const engine = validateWebviewMessage({ type: 'trainingRequest', uri, version: 1, backend: null, engine: 'tfjs' });
   assert.ok(!engine.ok && /engine: expected one of "browser", "pytorch", "auto"/.test(engine.error));
+});
+
+test('trainingData (a data folder decoded for the PyTorch engine) validates up to MAX_FOLDER_DATA_BYTES as base64; wrong values are named', () => {
+  const good = validateWebviewMessage({ type: 'trainingData', uri, version: 1, run: 3, data: 'U0tORAEAAAA=' });
+  assert.equal(good.ok, true, good.ok ? '' : good.error);
+  // 256 MiB of bytes is 357,913,944 base64 characters; one more is refused before anything decodes it.
+  const limit = Math.ceil(MAX_FOLDER_DATA_BYTES / 3) * 4;
+  assert.equal(limit, 357_913_944);
+  const bad: [unknown, string][] = [
+    [{ type: 'trainingData', uri, version: 1, run: 0, data: '' }, 'trainingData run: below 1'],
+    [{ type: 'trainingData', uri, version: 1, run: 3, data: 42 }, 'trainingData data: expected a string'],
+    [{ type: 'trainingData', uri, version: 1, run: 3, data: 'A'.repeat(limit + 1) }, `trainingData data: longer than ${limit} characters`],
+    [{ type: 'trainingData', uri, version: 1, run: 3, data: '', path: '/etc' }, 'trainingData path: unexpected field'],
+  ];
+  for (const [value, error] of bad) assert.deepEqual(validateWebviewMessage(value), { ok: false, error });
 });

@@ -2,14 +2,15 @@
  * A workspace folder of images (one sub-folder per class, like torchvision's ImageFolder) as an
  * ImageDataset. The extension host reads the files (in a trusted workspace only) and sends their bytes;
  * the browser's own decoders turn them into pixels, scaled to the model's input size. Every fifth image of
- * each class (in name order) is held out for evaluation.
+ * each class (in name order) is held out for evaluation. For the PyTorch engine the page decodes the folder the same
+ * way and sends the host the decoded set (folderDataForHost), so both engines see the same pixels.
  */
 import type { Shape } from '../../src/core';
-import type { FolderImage } from '../../src/protocol/messages';
+import { analyze } from '../../src/core/analyze';
+import { type FolderImage, MAX_FOLDER_DATA_BYTES, type TrainingRun } from '../../src/protocol/messages';
 import type { ImageDataset, ImageSplit } from '../../src/train/data';
+import { encodeDataset, folderSplit } from '../../src/train/dataset';
 import { TrainError } from '../../src/train/model';
-
-const HELD_OUT_EVERY = 5;
 
 function base64Bytes(data: string): Uint8Array<ArrayBuffer> {
   const text = atob(data);
@@ -48,17 +49,7 @@ export async function decodeFolder(path: string, classes: string[], images: Fold
     const context = canvas.getContext('2d', { willReadFrequently: true });
     if (!context) throw new TrainError('This webview cannot decode images (no 2D canvas).', 'data');
     const perImage = height * width * channels;
-    const order = images.map((image, index) => ({ image, index })).sort((a, b) => a.image.label - b.image.label || a.image.name.localeCompare(b.image.name));
-    const train: number[] = [];
-    const test: number[] = [];
-    let previous = -1;
-    let within = 0;
-    for (const { image, index } of order) {
-      within = image.label === previous ? within + 1 : 0;
-      previous = image.label;
-      (within % HELD_OUT_EVERY === HELD_OUT_EVERY - 1 ? test : train).push(index);
-    }
-    if (test.length === 0 && train.length > 1) test.push(train.pop()!);
+    const { train, test } = folderSplit(images);
     const split = (indices: number[]): ImageSplit => {
       const labels = new Uint8Array(indices.length);
       const pixels = new Uint8Array(indices.length * perImage);
@@ -82,4 +73,30 @@ export async function decodeFolder(path: string, classes: string[], images: Fold
   } finally {
     for (const bitmap of bitmaps) bitmap.close();
   }
+}
+
+/**
+ * A folder run on the PyTorch engine: the folder decoded here exactly as for the browser engine (decodeFolder, at the
+ * input size of `run`'s model), as the SKND bytes the runner reads (encodeDataset), base64 for a `trainingData`
+ * message. Both engines then train on the same pixels, class order and held-out split. Throws a TrainError with the
+ * folder's path for images that cannot be decoded or a decoded set larger than MAX_FOLDER_DATA_BYTES.
+ */
+export async function folderDataForHost(run: TrainingRun): Promise<string> {
+  const source = run.dataset;
+  if (source.kind !== 'folder') throw new TrainError(`Run of ${run.model}: only a data folder is decoded for the host, not ${source.kind} data.`, 'data');
+  const analysis = analyze(run.text);
+  const graph = analysis.models.find((m) => m.name === run.model);
+  if (!graph) throw new TrainError(`The file declares no model named ${run.model}.`, 'data');
+  const dataset = await decodeFolder(source.path, source.classes, source.images, graph.inputShape);
+  const image = dataset.height * dataset.width * dataset.channels;
+  const size = (dataset.train.count + dataset.test.count) * (1 + image);
+  if (size > MAX_FOLDER_DATA_BYTES) {
+    const mib = (bytes: number): string => `${Math.ceil(bytes / 1024 / 1024)} MiB`;
+    throw new TrainError(`Data folder '${source.path}': decoded at ${dataset.height}×${dataset.width}×${dataset.channels} its images take ${mib(size)}, more than the ${mib(MAX_FOLDER_DATA_BYTES)} the PyTorch engine is sent; use a smaller subset or input.`, 'data');
+  }
+  const bytes = encodeDataset(dataset);
+  // btoa takes a binary string: built in slices, as one call's arguments are limited.
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }

@@ -10,6 +10,7 @@ import type { TrainingBackendChoice, TrainingEngineChoice, TrainingEngineInfo, T
 import type { TrainingStatistics } from '../../src/train/stats';
 import type { Rendering } from '../shared/render';
 import { LineChart } from './charts';
+import { folderDataForHost } from './folder-dataset';
 import { HostRun } from './host-run';
 import { button, buildControls, type ButtonName, type FieldName, ProgressFeed, span } from './progress-row';
 import { PathGradientChart } from './path-chart';
@@ -203,7 +204,7 @@ export class TrainingUi {
     this.planLesion(run);
     this.setState('loading');
     this.useBrowser.hidden = true;
-    if (host) return this.startHosted(host);
+    if (host) return this.startHosted(host, run);
     this.root.dataset.runEngine = 'browser';
     this.message(`Loading TensorFlow.js and the ${run.dataset.kind === 'folder' ? 'folder' : run.dataset.name} data…`);
     // One worker per core (up to MAX_TRAINING_WORKERS) shares every batch when the run ends up on a CPU backend.
@@ -236,8 +237,18 @@ export class TrainingUi {
     });
   }
 
-  private startHosted(host: HostRun): void {
-    this.message('Starting PyTorch…');
+  private startHosted(host: HostRun, run: TrainingRun): void {
+    this.message(run.dataset.kind === 'folder' ? 'Decoding the folder\'s images for PyTorch…' : 'Starting PyTorch…');
+    // PyTorch trains on the pixels this page decodes (as the browser engine would); a folder that fails ends the run here.
+    if (run.dataset.kind === 'folder') {
+      void folderDataForHost(run).then(
+        (data) => this.options.post({ type: 'trainingData', run: host.id, data }),
+        (error: unknown) => {
+          host.receive(JSON.stringify({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
+          this.options.post({ type: 'trainingControl', run: host.id, action: 'stop' });
+        },
+      );
+    }
     this.root.dataset.runEngine = 'pytorch';
     this.run = host;
     if (this.state === 'paused') host.pause();

@@ -1,4 +1,5 @@
 import { type PythonWithTorch, tryPython } from './python';
+import { TrainError } from '../errors';
 
 /**
  * Which Python the extension trains with, and which engine "Train here" uses. Python: the interpreter the VS Code
@@ -115,4 +116,18 @@ export function speedNote(decision: EngineDecision, speeds: MeasuredSpeeds | und
   if (ratio >= 1.05) return `PyTorch would be about ${ratio.toFixed(1)}× faster here (${figures})`;
   if (ratio <= 0.95) return `PyTorch would be about ${(1 / ratio).toFixed(1)}× slower here (${figures})`;
   return `PyTorch would train about as fast here (${figures})`;
+}
+
+/** The most processes skipnet.train.processes allows (package.json's maximum). */
+export const MAX_TRAIN_PROCESSES = 64;
+
+/**
+ * skipnet.train.processes as the runner's `nproc`: processes sharing each batch (undefined, the setting unset: 1).
+ * A value that is not a whole number from 1 to MAX_TRAIN_PROCESSES is refused, not clamped, so the run never uses
+ * another count than the one asked for. Throws a TrainError naming the setting and the value.
+ */
+export function trainProcesses(value: unknown): number {
+  if (value === undefined) return 1;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_TRAIN_PROCESSES) return value;
+  throw new TrainError(`The setting skipnet.train.processes is ${JSON.stringify(value)}; it must be a whole number from 1 to ${MAX_TRAIN_PROCESSES} (the PyTorch processes that share each batch).`, 'unsupported');
 }

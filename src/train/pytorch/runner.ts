@@ -35,6 +35,11 @@ export interface PyTorchTrainingOptions {
   sourceName?: string;
   /** A SkipNet data file (scripts/data/convert.mjs's format, e.g. media/data/mnist.bin), read on both sides; or give `cifar`. */
   datasetFile?: string;
+  /**
+   * A data set given as SKND bytes (e.g. an image folder the graph view decoded, src/train/dataset.ts encodeDataset)
+   * and the name its messages use ("folder 'shapes'"); written to the run's folder for the runner. Instead of datasetFile.
+   */
+  datasetBytes?: { name: string; bytes: Uint8Array };
   /** CIFAR files found by locateCifar (instead of datasetFile): read here for the checks and by python/skipnet_cifar.py for training. */
   cifar?: CifarFiles;
   /**
@@ -120,14 +125,19 @@ function startingWeights(graph: ModelGraph, seed: number, given: PyTorchTraining
 }
 
 /** The run's data set, read here for the checks, and how the runner reads it: an SKND file or the CIFAR files. */
-function readRunData(options: PyTorchTrainingOptions): { dataset: ImageDataset; source: Record<string, unknown> } {
+function readRunData(options: PyTorchTrainingOptions): { dataset: ImageDataset; source: Record<string, unknown>; bytes?: Uint8Array } {
+  if (options.datasetBytes) {
+    const { name, bytes } = options.datasetBytes;
+    // The path is the run folder's copy, written with the run's other files.
+    return { dataset: parseDataset(name, bytes), source: { path: '', name }, bytes };
+  }
   if (options.cifar) {
     const files = options.cifar;
     const dataset = readCifar(files);
     return { dataset, source: { kind: 'cifar', name: files.name, format: files.format, train: files.train, test: files.test, classes: dataset.classes } };
   }
   const file = options.datasetFile;
-  if (file === undefined) throw new TrainError('No data set was given to the PyTorch engine (datasetFile or cifar).', 'data');
+  if (file === undefined) throw new TrainError('No data set was given to the PyTorch engine (datasetFile, datasetBytes or cifar).', 'data');
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -246,7 +256,9 @@ export class PyTorchTraining {
       device: options.device ?? 'auto',
       notes: [...adapter.notes, ...(weights.note ? [weights.note] : [])],
     };
+    if (read.bytes) source.path = join(dir, 'data.bin');
     try {
+      if (read.bytes) writeFileSync(join(dir, 'data.bin'), read.bytes);
       writeFileSync(runConfig.module, exported.code);
       writeFileSync(runConfig.weights.file, packed.bytes);
       writeFileSync(join(dir, 'config.json'), JSON.stringify(runConfig));
