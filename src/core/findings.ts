@@ -1,7 +1,7 @@
 import { memoryEfficientSaved } from './efficientMemory';
 import { formatBytes, formatCount, formatMacs, pluralize } from './format';
 import type { GraphNode, ModelGraph } from './graph';
-import { savedForBackward, trainingMemory } from './memory';
+import { savedForBackward, tfjsStepBytes, trainingMemory } from './memory';
 import { describePaths, isWeighted, pathCounts, pathsWord, WEIGHTED_KINDS, type PathStatistics } from './paths';
 import { stageWidths, type StageWidth } from './width';
 
@@ -89,10 +89,13 @@ function single(model: ModelGraph, label: string, batch: number, known?: PathSta
     nodes: [widest?.ids ?? []],
   });
   const step = trainingMemory(model, batch);
+  const browser = tfjsStepBytes(model, batch, model.training.optimizer);
   result.push({
     topic: 'training-memory',
-    text: `A training step at batch ${batch} (${model.training.optimizer}) needs ${formatBytes(step.total)}, ${percent(step.activations, step.total)} of it activations kept for the backward pass.`,
-    values: { batch: String(batch), trainingBytes: step.total.toString(), activationBytes: step.activations.toString() },
+    text:
+      `A PyTorch training step at batch ${batch} (${model.training.optimizer}) needs ${formatBytes(step.total)}: weights, gradients, optimizer state and what autograd keeps for the backward pass (${percent(step.activations, step.total)} of it activations). ` +
+      `The browser engine (TensorFlow.js) needs about ${formatBytes(browser)}: its tape keeps every intermediate of the step.`,
+    values: { batch: String(batch), trainingBytes: step.total.toString(), activationBytes: step.activations.toString(), browserBytes: browser.toString() },
     nodes: [[]],
   });
   const efficient = efficientFinding(model, label, batch, 0, 1);

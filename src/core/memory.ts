@@ -210,3 +210,23 @@ export function trainingMemory(model: ModelGraph, batch = model.training.batch, 
   const activations = BigInt(batch) * saved.perSample + saved.perStep;
   return { batch, weights, buffers, gradients, optimizerState, activations, total: weights + buffers + gradients + optimizerState + activations };
 }
+
+/**
+ * Per-image bytes of a TensorFlow.js training step over the per-sample bytes PyTorch's autograd keeps
+ * (`savedForBackward`). A TensorFlow.js step's tape holds every intermediate of every op (batch norm's
+ * composite ops, a dense block's concatenations and their slices in the backward) and the backward's
+ * temporaries live until the step frees them; measured with tf.profile's peakBytes on the cpu backend
+ * (`npm run bench:train-memory`) the ratio is 7.5 (Plain-20), 7.7 (DenseNet-40), 8.5 (ResNet-20) and 9.1
+ * (mnist_resnet), rounded up with room for the wasm heap's fragmentation.
+ */
+export const TFJS_SAVED_FACTOR = 10n;
+
+/**
+ * Bytes of one training step of the browser engine (TensorFlow.js) at `batch`: `trainingMemory`'s fixed part
+ * (weights, buffers, gradients, optimizer state, batch-norm statistics per step) plus batch × the per-sample
+ * bytes autograd keeps × `TFJS_SAVED_FACTOR`. `trainingMemory` itself is the PyTorch engine's figure.
+ */
+export function tfjsStepBytes(graph: ModelGraph, batch: number, optimizer: TrainingConfig['optimizer']): bigint {
+  const fixed = trainingMemory(graph, 0, optimizer).total;
+  return fixed + BigInt(batch) * savedForBackward(graph).perSample * TFJS_SAVED_FACTOR;
+}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { formatBytes, savedForBackward, type ModelGraph, type TrainingConfig } from '../core';
+import { formatBytes, savedForBackward, trainingMemory, type ModelGraph, type TrainingConfig } from '../core';
 import { TFJS_SAVED_FACTOR, tfjsStepBytes } from './memoryPlan';
 import { makeBatch, type ImageDataset, type InputAdapter } from './data';
 import { checkDataFits, checkTrainable } from './dataset';
@@ -127,7 +127,8 @@ export function checkMemory(graph: ModelGraph, config: Pick<TrainingConfig, 'bat
   while (suggestion * 2 <= fits) suggestion *= 2;
   const hint = fits >= 1 ? `try batch ${suggestion} (about ${formatBytes(tfjsStepBytes(graph, suggestion, config.optimizer))})` : 'even batch 1 does not fit; use a smaller model';
   throw new TrainError(
-    `Training ${graph.name} at batch ${config.batch} needs about ${formatBytes(total)} (activations ${formatBytes(total - fixed)}), more than the ${formatBytes(budget)} budget: ${hint}.`,
+    `Training ${graph.name} at batch ${config.batch} needs about ${formatBytes(total)} in the browser engine (activations ${formatBytes(total - fixed)}), more than the ${formatBytes(budget)} budget: ${hint}. ` +
+      `TensorFlow.js's tape keeps every intermediate of a step, about ${TFJS_SAVED_FACTOR}× what PyTorch's autograd keeps: the PyTorch engine's step needs ${formatBytes(trainingMemory(graph, config.batch, config.optimizer).total)}, the figure skipnet explain gives.`,
     'memory',
   );
 }

@@ -11,7 +11,8 @@
  * 8.5× (ResNet-20) and 9.1× (mnist_resnet) the core's per-sample estimate; `TFJS_SAVED_FACTOR` rounds that
  * up, with room for the wasm heap's fragmentation.
  */
-import { formatBytes, savedForBackward, type ModelGraph, type TrainingConfig, trainingMemory } from '../core';
+import { formatBytes, type ModelGraph, type TrainingConfig } from '../core';
+import { tfjsStepBytes } from '../core/memory';
 
 /** The four TensorFlow.js backends of the webview, fastest first (the order `auto` tries them in). */
 export type MemoryBackend = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -29,18 +30,8 @@ export const MEMORY_BUDGET: Record<MemoryBackend, number> = {
   cpu: 1.5 * 1024 ** 3,
 };
 
-/** Per-image bytes of a TensorFlow.js step over the core's per-sample autograd bytes (measured 7.5–9.1, rounded up). */
-export const TFJS_SAVED_FACTOR = 10n;
-
-/**
- * Bytes of one TensorFlow.js training step at `batch`: the core's fixed part (weights, buffers, gradients,
- * optimizer state, batch-norm statistics per step) plus batch × the core's per-sample saved bytes ×
- * `TFJS_SAVED_FACTOR`.
- */
-export function tfjsStepBytes(graph: ModelGraph, batch: number, optimizer: TrainingConfig['optimizer']): bigint {
-  const fixed = trainingMemory(graph, 0, optimizer).total;
-  return fixed + BigInt(batch) * savedForBackward(graph).perSample * TFJS_SAVED_FACTOR;
-}
+// The step estimate lives in the core so `skipnet explain` can give it beside PyTorch's.
+export { TFJS_SAVED_FACTOR, tfjsStepBytes } from '../core/memory';
 
 /** The budget that holds whichever backend of the chain a run lands on: the smallest of the chain's. */
 export function budgetFor(choice: MemoryBackend | 'auto'): number {

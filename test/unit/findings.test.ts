@@ -22,7 +22,7 @@ describe('findings in words', () => {
         '269,722 trainable parameters: 267,696 in 19 conv layers, 650 in 1 dense layer, 1,376 in 19 batch norms; the largest layer, layer3/basic1/conv2 and 4 more of the same size, holds 36,864 (13.7%).',
         '40,551,040 multiply-accumulates per sample (40.55 M); the costliest layer, layer1/basic1/conv1 and 15 more of the same cost, does 2,359,296 (5.8%).',
         'Layer outputs take 2.82 MiB per sample; autograd keeps 1.45 MiB of them for the backward pass; the largest output, conv1 and 26 more of the same size, is 64.0 KiB.',
-        'A training step at batch 32 (momentum) needs 49.5 MiB, 93.8% of it activations kept for the backward pass.',
+        'A PyTorch training step at batch 32 (momentum) needs 49.5 MiB: weights, gradients, optimizer state and what autograd keeps for the backward pass (93.8% of it activations). The browser engine (TensorFlow.js) needs about 467 MiB: its tape keeps every intermediate of the step.',
       ],
     );
     const width = list.find((f) => f.topic === 'width')!;
@@ -33,7 +33,7 @@ describe('findings in words', () => {
     assert.equal(depth.nodes[0][0], 'input');
     assert.equal(depth.nodes[0].at(-1), 'dense1');
     assert.equal(depth.nodes[0].filter((id) => id.endsWith('/shortcut')).length, 9, 'the shortest path takes every shortcut');
-    assert.deepEqual(list.find((f) => f.topic === 'training-memory')!.values, { batch: '32', trainingBytes: '51883728', activationBytes: '48641408' });
+    assert.deepEqual(list.find((f) => f.topic === 'training-memory')!.values, { batch: '32', trainingBytes: '51883728', activationBytes: '48641408', browserBytes: '489606864' });
   });
 
   it('DenseNet-40: each concat adds k = 12 maps, 16 → 160 in the first block; memory-efficient figure beside the naive one', () => {
@@ -48,7 +48,7 @@ describe('findings in words', () => {
         '1,019,722 trainable parameters: 997,136 in 39 conv layers, 4,490 in 1 dense layer, 18,096 in 39 batch norms; the largest layer, transition2/conv1, holds 92,416 (9.1%).',
         '264,812,928 multiply-accumulates per sample (264.81 M); the costliest layer, transition1/conv1, does 26,214,400 (9.9%).',
         'Layer outputs take 27.5 MiB per sample; autograd keeps 18.2 MiB of them for the backward pass; the largest output, block1/layer12/concat1 and 3 more of the same size, is 640 KiB.',
-        'A training step at batch 32 (momentum) needs 593 MiB, 98.0% of it activations kept for the backward pass.',
+        'A PyTorch training step at batch 32 (momentum) needs 593 MiB: weights, gradients, optimizer state and what autograd keeps for the backward pass (98.0% of it activations). The browser engine (TensorFlow.js) needs about 5.68 GiB: its tape keeps every intermediate of the step.',
         'With shared buffers for concatenations and batch norms, recomputed in the backward pass (Pleiss et al. 2017), densenet40 keeps 3.22 MiB per sample instead of 18.2 MiB (0.18×); a training step at batch 32 needs 115 MiB instead of 593 MiB.',
       ],
     );

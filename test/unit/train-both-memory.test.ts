@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { analyze, type ModelGraph } from '../../src/core';
+import { analyze, findings, trainingMemory, type ModelGraph } from '../../src/core';
 import { checkMemory } from '../../src/train/engine';
 import { TrainError } from '../../src/train/errors';
 import { budgetFor, MEMORY_BUDGET, planPair, TFJS_SAVED_FACTOR, tfjsStepBytes } from '../../src/train/memoryPlan';
@@ -94,7 +94,41 @@ test('checkMemory (one run) uses the same TensorFlow.js estimate: DenseNet-40 at
       error instanceof TrainError &&
       error.code === 'memory' &&
       // 12,381,744 + 8 · 190,318,080 = 1,534,926,384 B = 1.43 GiB.
-      error.message === 'Training densenet40 at batch 32 needs about 5.68 GiB (activations 5.67 GiB), more than the 1.50 GiB budget: try batch 8 (about 1.43 GiB).',
+      error.message ===
+        'Training densenet40 at batch 32 needs about 5.68 GiB in the browser engine (activations 5.67 GiB), more than the 1.50 GiB budget: try batch 8 (about 1.43 GiB). ' +
+          "TensorFlow.js's tape keeps every intermediate of a step, about 10× what PyTorch's autograd keeps: the PyTorch engine's step needs 593 MiB, the figure skipnet explain gives.",
   );
   assert.doesNotThrow(() => checkMemory(densenet, { batch: 8, optimizer: 'momentum' }, MEMORY_BUDGET.wasm));
+});
+
+test('the two figures of one step say which engine each is, in explain and in the refusal: DenseNet-40 and ResNet-20 at batch 32', () => {
+  // PyTorch (trainingMemory): fixed + 32 · per image kept by autograd + per-step batch-norm statistics.
+  // DenseNet-40: 621,399,600 B = 593 MiB; ResNet-20: 51,883,728 B = 49.5 MiB (test/unit/findings.test.ts).
+  // TensorFlow.js (tfjsStepBytes): fixed + 32 · 10 · per image: DenseNet-40 12,381,744 + 32 · 190,318,080 =
+  // 6,102,560,304 B = 5.68 GiB; ResNet-20 3,247,824 + 32 · 15,198,720 = 489,606,864 B = 467 MiB.
+  const cases = [
+    { name: 'densenet40', pytorch: 621_399_600n, browser: 6_102_560_304n, words: ['593 MiB', '5.68 GiB', '98.0%'] },
+    { name: 'resnet20', pytorch: 51_883_728n, browser: 489_606_864n, words: ['49.5 MiB', '467 MiB', '93.8%'] },
+  ];
+  for (const { name, pytorch, browser, words } of cases) {
+    const graph = analyze(readFileSync(`examples/${name}.skipnet`, 'utf8')).models[0];
+    assert.equal(trainingMemory(graph, 32, 'momentum').total, pytorch);
+    assert.equal(tfjsStepBytes(graph, 32, 'momentum'), browser);
+    const [py, tfjs, share] = words;
+    const finding = findings(graph).find((f) => f.topic === 'training-memory')!;
+    assert.equal(
+      finding.text,
+      `A PyTorch training step at batch 32 (momentum) needs ${py}: weights, gradients, optimizer state and what autograd keeps for the backward pass (${share} of it activations). ` +
+        `The browser engine (TensorFlow.js) needs about ${tfjs}: its tape keeps every intermediate of the step.`,
+    );
+    assert.deepEqual([finding.values.trainingBytes, finding.values.browserBytes], [String(pytorch), String(browser)]);
+    // A budget one byte short of the browser figure refuses the step and names both figures.
+    assert.throws(
+      () => checkMemory(graph, { batch: 32, optimizer: 'momentum' }, Number(browser) - 1),
+      (error: unknown) =>
+        error instanceof TrainError &&
+        error.message.startsWith(`Training ${name} at batch 32 needs about ${tfjs} in the browser engine (activations `) &&
+        error.message.endsWith(`TensorFlow.js's tape keeps every intermediate of a step, about 10× what PyTorch's autograd keeps: the PyTorch engine's step needs ${py}, the figure skipnet explain gives.`),
+    );
+  }
 });

@@ -130,7 +130,10 @@ test('tooltips: statistics with sparklines of the bounded history, by hover and 
   const rows = w.page.locator('#tooltip .stats-row');
   assert.deepEqual(await rows.locator('.key').allTextContents(), ['Gradient norm ‖∇W‖', 'Weight norm ‖W‖', 'Update ratio ‖ΔW‖/‖W‖', 'Activation mean', 'Activation std']);
   assert.deepEqual(await rows.locator('svg.stats-sparkline').evaluateAll((svgs) => svgs.map((s) => (s as SVGElement).dataset.points)), ['5', '5', '5', '5', '5']);
-  assert.equal(await w.page.locator('#tooltip .stats-sparkline polyline').first().evaluate((p) => (p.getAttribute('points') ?? '').split(' ').length), 5);
+  // Plot's line mark: one path through the five points (M, then four L), one dot on the latest, at the right end.
+  assert.equal(await w.page.locator('#tooltip .stats-sparkline .spark-line path').first().evaluate((p) => (p.getAttribute('d') ?? '').split(/[ML]/).filter((c) => c !== '').length), 5);
+  const dot = await w.page.locator('#tooltip .stats-sparkline .spark-dot circle').first().evaluate((c) => Number(c.getAttribute('cx')));
+  assert.ok(dot > 80 && dot <= 84, `the latest point's dot at x = ${dot} of 84`);
   assert.equal(await rows.first().locator('.value').textContent(), fmt(syntheticStatistics(graph, 5).layers.find((l) => l.node === 'layer1/basic1/conv1')!.gradNorm!));
   assert.match((await w.page.locator('#tooltip').getAttribute('aria-label')) ?? '', /Training statistics at step 5: Gradient norm ‖∇W‖ /);
 

@@ -19,6 +19,7 @@ import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
 import { TrainBoth } from '../training/train-both';
 import { CompareLesion } from './lesion';
 import { ComparePathCharts } from './path-charts';
+import { CompareAlgebra } from './algebra';
 import { LandscapePanel } from '../training/landscape-panel';
 import css from '../shared/styles.css';
 import { runFindings } from '../../src/core/findings';
@@ -107,6 +108,8 @@ const lesionRoot = element('div', { id: 'compare-lesion', hidden: '' }, app);
 // Gradient by path length of both sides (Veit et al. 2016 Fig. 6 (b)), on one scale; shown once Train both starts.
 const pathCharts = new ComparePathCharts(app);
 pathCharts.element.hidden = true;
+// Both sides' merge algebra side by side, from Train both's statistics (the first ones are at initialisation).
+const algebra = new CompareAlgebra(app);
 const lesion = new CompareLesion(lesionRoot, pauseButton, resumeButton);
 // The loss landscape of both paused runs side by side (the paper's Fig. 1 on the user's model and its ablation).
 const landscape = new LandscapePanel(app);
@@ -128,6 +131,8 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   landscape.clear();
   pathCharts.clear();
   pathCharts.element.hidden = false;
+  algebra.start();
+  algebra.setLabels([0, 1].map((i) => `${message.runs[i].run.model}${message.runs[i].withoutSkips ? ' without skips' : ''}`) as [string, string]);
   delete trainingRoot.dataset.tensors;
   trainingPlan.textContent = '';
   delete trainingPlan.dataset.mode;
@@ -143,6 +148,9 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     wasmBase: document.body.dataset.wasmUri ?? '',
     onPoint: (side, point) => charts.addPoint(side, point),
     onDepthGradients: (side, _step, points) => runGradients(side, points),
+    onStatistics: (side, statistics) => {
+      if (training === run) algebra.update(side, statistics);
+    },
     onHeldOut: (side, _step, accuracy) => runHeldOut(side, accuracy),
     onStatus: (text) => {
       if (run === null || training === run) trainingStatus.textContent = text;
@@ -168,6 +176,7 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   void current.done.then((end) => {
     training = null;
     charts.flush();
+    algebra.flush();
     lesion.ended();
     const tensors = current.tensors();
     if (tensors !== null) trainingRoot.dataset.tensors = String(tensors);

@@ -24,6 +24,13 @@ html, body { margin: 0; padding: 0; height: 100%; overflow: hidden; background: 
 #compare-path-gradients .chart { flex: 1; min-width: 240px; }
 #compare-path-gradients .chart-title { color: var(--g-muted); }
 #compare-lesion[hidden] { display: none; }
+#compare-algebra { padding: 0 8px; max-height: 40vh; overflow: auto; flex: none; }
+#compare-algebra[hidden] { display: none; }
+#compare-algebra .algebra-heading, #compare-algebra .algebra-status { color: var(--g-muted); }
+#compare-algebra .algebra-sides { display: flex; gap: 4px 16px; }
+#compare-algebra .algebra-side { flex: 1; min-width: 0; overflow-x: auto; }
+#compare-algebra .algebra-side + .algebra-side { border-left: 1px solid var(--g-group-stroke); padding-left: 8px; }
+#compare-algebra .algebra-side-title { font-size: 12px; margin: 4px 0 2px; }
 #sides { flex: 1; min-height: 0; display: flex; gap: 4px; }
 .side { flex: 1; min-width: 0; display: flex; flex-direction: column; border-top: 1px solid var(--g-group-stroke); }
 .side + .side { border-left: 1px solid var(--g-group-stroke); }

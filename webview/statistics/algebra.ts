@@ -61,7 +61,7 @@ function matrix(id: string, title: string, note: string, cells: Cell[], rows: st
   return figure;
 }
 
-function denseMatrix(map: ReuseHeatMap, index: number): HTMLElement | null {
+function denseMatrix(prefix: string, map: ReuseHeatMap, index: number): HTMLElement | null {
   const cells: Cell[] = [];
   for (const row of map.rows) {
     row.contributions?.forEach((value, s) => {
@@ -72,7 +72,7 @@ function denseMatrix(map: ReuseHeatMap, index: number): HTMLElement | null {
   }
   if (cells.length === 0) return null;
   return matrix(
-    `algebra-dense-${index}`,
+    `${prefix}-dense-${index}`,
     `${map.block}: f_ℓ = Σ_s H_ℓ^s * X_s`,
     'Cell: ‖H_ℓ^s * X_s‖, the per-sample L2 norm of what source s adds to layer ℓ (Huang et al. 2017, §3); the tooltip adds the mean |w|.',
     cells,
@@ -82,7 +82,7 @@ function denseMatrix(map: ReuseHeatMap, index: number): HTMLElement | null {
   );
 }
 
-function residualMatrix(map: ResidualShareMap, index: number): HTMLElement {
+function residualMatrix(prefix: string, map: ResidualShareMap, index: number): HTMLElement {
   const cols = map.sources.map((source, s) => (s === 0 ? `x0 ${source}` : `F${s - 1} ${source}`));
   const cells: Cell[] = [];
   map.shares.forEach((row, i) =>
@@ -93,7 +93,7 @@ function residualMatrix(map: ResidualShareMap, index: number): HTMLElement {
   );
   const caveat = map.approximate ? ' A ReLU follows each add, so x_0 + Σ F_i is the stream only approximately.' : ' No layer follows the adds: the sum is exact.';
   return matrix(
-    `algebra-residual-${index}`,
+    `${prefix}-residual-${index}`,
     `${map.block}: f_ℓ = H_ℓ * (x_0 + F_0 + … + F_{ℓ-1})`,
     `Cell: the share ‖term‖ / Σ‖terms‖ of x_0 or F_j(x_j) in the stream after each add (He et al. 2016, eq. 4).${caveat}`,
     cells,
@@ -109,18 +109,30 @@ const REDRAW_MS = 250;
 /** The algebra matrices of the latest statistics update, DenseNet blocks first, then ResNet stages. */
 export class AlgebraMatrices {
   readonly element: HTMLDivElement;
-  private latest: Pick<TrainingStatistics, 'reuse' | 'residual'> | null = null;
+  private latest: Pick<TrainingStatistics, 'reuse' | 'residual'> & { step?: number } | null = null;
   private readonly redraw = new RedrawThrottle(() => this.draw(), REDRAW_MS);
 
-  constructor() {
+  /**
+   * @param idPrefix the figures' ids are `${idPrefix}-dense-N` and `${idPrefix}-residual-N` (Compare has two sets on one page).
+   * @param drawn called after each drawing with the step of the statistics drawn.
+   */
+  constructor(
+    private readonly idPrefix = 'algebra',
+    private readonly drawn?: (step: number | undefined) => void,
+  ) {
     this.element = document.createElement('div');
     this.element.className = 'stats-algebra';
   }
 
   /** Draws now when the last drawing is older than REDRAW_MS, else once that much time has passed. */
-  update(statistics: Pick<TrainingStatistics, 'reuse' | 'residual'>): void {
+  update(statistics: Pick<TrainingStatistics, 'reuse' | 'residual'> & { step?: number }): void {
     this.latest = statistics;
     this.redraw.request();
+  }
+
+  /** Draws a pending update now (a run that ended shows its last statistics at once). */
+  flush(): void {
+    if (this.redraw.pending) this.redraw.flush();
   }
 
   clear(): void {
@@ -132,7 +144,9 @@ export class AlgebraMatrices {
   private draw(): void {
     const statistics = this.latest;
     if (!statistics) return;
-    const figures = [...statistics.reuse.map(denseMatrix), ...(statistics.residual ?? []).map(residualMatrix)].filter((f) => f !== null);
+    const prefix = this.idPrefix;
+    const figures = [...statistics.reuse.map((m, i) => denseMatrix(prefix, m, i)), ...(statistics.residual ?? []).map((m, i) => residualMatrix(prefix, m, i))].filter((f) => f !== null);
     this.element.replaceChildren(...figures);
+    this.drawn?.(statistics.step);
   }
 }

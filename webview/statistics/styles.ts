@@ -55,8 +55,8 @@ body.vscode-high-contrast .stats-overlay .stats-heatmap .heat-cell, body.vscode-
 #tooltip .stats-section .stats-heading { color: var(--g-muted); margin-bottom: 2px; }
 #tooltip .stats-row { display: grid; grid-template-columns: 150px 60px 84px; gap: 6px; align-items: center; }
 #tooltip .stats-row .key { color: var(--g-muted); }
-#tooltip .stats-sparkline polyline { fill: none; stroke: var(--g-concat); stroke-width: 1.2; }
-#tooltip .stats-sparkline circle { fill: var(--g-concat); }
+#tooltip .stats-sparkline .spark-line path { fill: none; stroke: var(--g-concat); stroke-width: 1.2; }
+#tooltip .stats-sparkline .spark-dot circle { fill: var(--g-concat); stroke: none; }
 #tooltip .stats-bars rect { fill: var(--stats-residual); }
 #tooltip .stats-bars rect.input { fill: var(--stats-shortcut); }
 `;

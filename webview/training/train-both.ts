@@ -20,6 +20,7 @@ import type { LesionResult } from '../../src/train/experiments/lesionPlan';
 import type { PathLengthGradient } from '../../src/train/experiments/pathGradients';
 import { loadRuntime } from './runtime-loader';
 import { pluralize } from '../../src/core/format';
+import type { TrainingStatistics } from '../../src/train/stats';
 
 export type TrainBothEnd = { state: 'finished' | 'stopped' | 'error'; message: string };
 
@@ -32,6 +33,8 @@ export interface TrainBothOptions {
   wasmBase: string;
   onPoint(side: SideIndex, point: CompareTrainingPoint): void;
   onDepthGradients(side: SideIndex, step: number, points: DepthGradient[]): void;
+  /** A side's statistics event as the engine sent it (the merge algebra's reuse and residual maps). */
+  onStatistics?(side: SideIndex, statistics: TrainingStatistics): void;
   /** A held-out evaluation finished (four per epoch: three on a spread subset, one on the whole split at its end): its accuracy, 0..1. */
   onHeldOut(side: SideIndex, step: number, accuracy: number): void;
   /** A line about both runs (backend, steps, a side's error and its reason), for the status row. */
@@ -238,6 +241,7 @@ export class TrainBoth {
             this.status();
             break;
           case 'statistics': {
+            if (!this.stopped) this.options.onStatistics?.(side, event.statistics);
             const graph = this.options.graphs[side];
             if (!graph || this.stopped) return;
             this.options.onDepthGradients(side, event.statistics.step, depthGradients(graph, event.statistics));
