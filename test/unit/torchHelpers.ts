@@ -158,3 +158,26 @@ export function compareLayerStatistics(torch: ReadonlyMap<string, LayerStatistic
   }
   return { mismatches, compared };
 }
+
+/**
+ * Blocks whose residual branch ends in another merge, which the PyTorch lesion study removes by zeroing more than
+ * one module (mergePlan.ts branchZeroing): `outer`, whose branch ends in the add of a nested residual block `inner`,
+ * and `se_res`, whose branch ends in a squeeze-and-excitation `mul` (Hu et al. 2018, §3). 4 channels, no batch norm.
+ */
+export const NESTED_BLOCKS = `block inner() {
+  r: conv(4, 3, pad=1) -> relu -> conv(4, 3, pad=1)
+  add(r, in)
+}
+block outer() {
+  r: conv(4, 3, pad=1) -> relu -> inner()
+  add(r, in) -> relu
+}
+block se(c) {
+  gap -> dense(2) -> relu -> dense(c) -> sigmoid
+  mul(in, _)
+}
+block se_res() {
+  r: conv(4, 3, pad=1) -> se(4)
+  add(r, in) -> relu
+}
+`;
