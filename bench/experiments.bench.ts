@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { analyze, pluralize, type ModelGraph } from '../src/core';
 import { checkDataFits } from '../src/train/dataset';
 import { computeLandscape, timeOneEvaluation } from '../src/train/experiments/landscape';
-import { lesionCost, lesionUnits, runLesionStudy } from '../src/train/experiments/lesion';
+import { countLesionUnits, lesionCost, lesionUnits, runLesionStudy } from '../src/train/experiments/lesion';
 import { TfModel } from '../src/train/model';
 import { useNodeBackend, type PortableBackend } from '../src/train/nodeBackend';
 import { builtinDatasetFile, loadBuiltinDataset } from '../src/train/nodeData';
@@ -135,8 +135,9 @@ async function torchFigures(graph: ModelGraph, text: string): Promise<Figures> {
 async function main(): Promise<void> {
   const text = readFileSync('examples/resnet20.skipnet', 'utf8');
   const graph = analyze(text).models[0];
-  const cost = lesionCost(lesionUnits(graph).length, lesionDraws, lesionSamples);
-  console.log(`${graph.name}: lesion study of ${cost.units} ${pluralize(cost.units, "block")}, ${lesionDraws} ${pluralize(lesionDraws, "draw")}, ${lesionSamples} held-out images (${cost.evaluations} evaluations); landscape ${grid}×${grid} on ${landscapeSamples} images`);
+  const kinds = lesionUnits(graph).map((u) => u.kind);
+  const cost = lesionCost(kinds.length, lesionDraws, lesionSamples);
+  console.log(`${graph.name}: lesion study of ${countLesionUnits(kinds)}, ${lesionDraws} ${pluralize(lesionDraws, "draw")}, ${lesionSamples} held-out images (${cost.evaluations} evaluations); landscape ${grid}×${grid} on ${landscapeSamples} images`);
   const all: Figures[] = [];
   for (const backend of backends) all.push(await tfjsFigures(graph, backend));
   all.push(await torchFigures(graph, text));

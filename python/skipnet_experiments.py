@@ -203,7 +203,12 @@ class Experiments:
             _, y = self.batches.make(self.dataset.test, which[start:start + batch])
             if y.dim() == 1:
                 return 1 / classes, "classes"
-            counts += torch.bincount(y.reshape(-1).cpu(), minlength=classes).to(torch.float64)
+            # Per-pixel labels have more classes than the images' (background is 0, digit d is d + 1): count
+            # every label that occurs, however many there are.
+            found = torch.bincount(y.reshape(-1).cpu(), minlength=classes).to(torch.float64)
+            if found.numel() > counts.numel():
+                counts = torch.cat([counts, torch.zeros(found.numel() - counts.numel(), dtype=torch.float64)])
+            counts[:found.numel()] += found
         total = counts.sum().item()
         return (counts.max().item() / total if total > 0 else 0.0), "majority"
 
@@ -233,8 +238,7 @@ class Experiments:
         n = len(self.units)
         sets = draw_lesions(n, draws, seed)
         total = 1 if n == 0 else 1 + n + (n - 1) * draws + 1
-        chance, basis = self._chance(which)
-        result = {"model": self.plan.get("model", ""), "baseline": 0.0, "chance": chance, "chanceBasis": basis, "samples": len(which), "draws": draws,
+        result = {"model": self.plan.get("model", ""), "baseline": 0.0, "chance": 0.0, "chanceBasis": "classes", "samples": len(which), "draws": draws,
                   "seed": seed, "singles": [], "removed": [], "evaluations": 0, "complete": False}
 
         def measure(removed):
@@ -244,6 +248,7 @@ class Experiments:
             return accuracy
 
         try:
+            result["chance"], result["chanceBasis"] = self._chance(which)
             result["baseline"] = measure([])
             for i, unit in enumerate(self.units):
                 result["singles"].append({"node": unit["node"], "label": unit["label"], "kind": unit["kind"], "accuracy": measure([i])})
@@ -255,6 +260,9 @@ class Experiments:
             result["complete"] = True
         except Cancelled:
             pass
+        except Exception as error:  # noqa: BLE001 - a failed study is a message; the run and its weights stay
+            # Raised on, it would end the runner, and a view waiting for the study after the run ended would wait on.
+            return self.emit({"type": "lesion-failed", "message": f"Lesion study: {type(error).__name__}: {error}"})
         self.emit({"type": "lesion", "result": result})
 
     def landscape(self, params):

@@ -9,12 +9,13 @@ import { runOnBackend } from '../train/commandFrame';
 import { datasetFor } from '../train/nodeData';
 import { useNodeBackend } from '../train/nodeBackend';
 import { printer } from '../train/printer';
-import { chanceName, LESION_KIND_NAMES, lesionCost, lesionUnits, runLesionStudy, type LesionResult } from '../train/experiments/lesion';
+import { chanceName, countLesionUnits, LESION_KIND_NAMES, lesionCost, lesionUnitNoun, lesionUnits, runLesionStudy, type LesionResult } from '../train/experiments/lesion';
 
 /**
  * `skipnet experiment lesion`: trains a model in Node (TensorFlow.js), or loads its weights, then runs the lesion
  * study of Veit, Wilber & Belongie 2016 (Sec. 4) on it, and optionally on its no-skip ablation trained the same way;
- * prints tables (one block removed → accuracy; k removed → mean ± sd) or one JSON object.
+ * prints tables (one unit removed → accuracy; k removed → mean ± sd; units named by kind: residual branches, dense
+ * layers, skip concatenations) or one JSON object.
  */
 
 export interface LesionCommandOptions {
@@ -94,19 +95,22 @@ async function prepare(graph: ModelGraph, dataset: ImageDataset, options: Lesion
 
 const percent = (value: number): string => `${(value * 100).toFixed(2)}%`;
 
-/** The tables of one study. */
+const capitalized = (text: string): string => `${text[0].toUpperCase()}${text.slice(1)}`;
+
+/** The tables of one study; headings name the units by their kind ("Removed residual branch", "Dense layers removed"). */
 export function lesionTables(result: LesionResult, ablation: boolean): string[] {
+  const kinds = result.singles.map((s) => s.kind);
   const lines = [`${ablation ? 'no-skip ablation ' : ''}${result.model}: nothing removed ${percent(result.baseline)} (${result.samples} held-out images, ${chanceName(result.chanceBasis)} ${percent(result.chance)})`];
-  lines.push(renderTable(['Removed block', 'Kind', 'Accuracy'], result.singles.map((s) => [s.label, LESION_KIND_NAMES[s.kind], percent(s.accuracy)]), [false, false, true]));
+  lines.push(renderTable([`Removed ${lesionUnitNoun(kinds, 1)}`, 'Kind', 'Accuracy'], result.singles.map((s) => [s.label, LESION_KIND_NAMES[s.kind], percent(s.accuracy)]), [false, false, true]));
   lines.push(
     renderTable(
-      ['Blocks removed', 'Mean', 'SD', 'Draws'],
+      [`${capitalized(lesionUnitNoun(kinds, 2))} removed`, 'Mean', 'SD', 'Draws'],
       result.removed.map((r) => [String(r.k), percent(r.mean), percent(r.sd), String(r.accuracies.length)]),
       [true, true, true, true],
     ),
   );
   if (ablation && result.singles.length > 0)
-    lines.push(`Without skip connections each block is the only path from input to output: removing any one leaves the output independent of the image, so accuracy falls to ${chanceName(result.chanceBasis)} (Veit et al. 2016, Sec. 4).`);
+    lines.push(`Without skip connections each ${lesionUnitNoun(kinds, 1)} is the only path from input to output: removing any one leaves the output independent of the image, so accuracy falls to ${chanceName(result.chanceBasis)} (Veit et al. 2016, Sec. 4).`);
   return lines;
 }
 
@@ -119,8 +123,9 @@ export async function lesionCommand(graph: ModelGraph, options: LesionCommandOpt
     if (options.ablation) studies.push(['ablation', options.ablation, undefined]);
     for (const [key, studied, weights] of studies) {
       const samples = Math.min(options.samples, dataset.test.count);
-      const cost = lesionCost(lesionUnits(studied).length, options.draws, samples);
-      options.err(`lesion study of ${key === 'ablation' ? 'the no-skip ablation of ' : ''}${studied.name}: ${cost.units} ${pluralize(cost.units, 'block')}, ${cost.evaluations} ${pluralize(cost.evaluations, 'evaluation')} × ${samples} held-out ${pluralize(samples, 'image')} = ${cost.images.toLocaleString('en-US')} forward passes`);
+      const kinds = lesionUnits(studied).map((u) => u.kind);
+      const cost = lesionCost(kinds.length, options.draws, samples);
+      options.err(`lesion study of ${key === 'ablation' ? 'the no-skip ablation of ' : ''}${studied.name}: ${countLesionUnits(kinds)}, ${cost.evaluations} ${pluralize(cost.evaluations, 'evaluation')} × ${samples} held-out ${pluralize(samples, 'image')} = ${cost.images.toLocaleString('en-US')} forward passes`);
       const model = await prepare(studied, dataset, options, weights);
       try {
         results[key] = await runLesionStudy(model, dataset, checkDataFits(studied, dataset), { samples, draws: options.draws, seed: options.seed, nextFrame: () => Promise.resolve() });

@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import { runCliAsync, type CliIo } from '../../src/cli/main';
 import type { LesionResult } from '../../src/train/experiments/lesion';
 import { lesionTables } from '../../src/cli/lesion';
+import { lesionUnits } from '../../src/train/experiments/lesionPlan';
+import { graphOf } from './trainHelpers';
 import { loadBuiltinDataset } from '../../src/train/nodeData';
 import { spreadIndices } from '../../src/train/schedule';
 
@@ -37,7 +39,7 @@ test('skipnet experiment lesion --json: single removals, k removed with mean and
   const io = capture({ 'tiny.skipnet': TINY });
   const code = await runCliAsync(['experiment', 'lesion', 'tiny.skipnet', '--steps', '3', '--samples', '50', '--draws', '2', '--seed', '4', '--with-ablation', '--json'], io);
   assert.equal(code, 0, io.errors.join('\n'));
-  assert.ok(io.errors.includes('lesion study of tiny: 2 blocks, 6 evaluations × 50 held-out images = 300 forward passes'), io.errors.join('\n'));
+  assert.ok(io.errors.includes('lesion study of tiny: 2 residual branches, 6 evaluations × 50 held-out images = 300 forward passes'), io.errors.join('\n'));
   const { model, ablation } = JSON.parse(io.lines.join('\n')) as { model: LesionResult; ablation: LesionResult };
   assert.deepEqual(
     model.singles.map((s) => [s.label, s.kind]),
@@ -78,11 +80,15 @@ test('skipnet experiment lesion prints both tables and the sentence about the ab
   assert.equal(code, 0, io.errors.join('\n'));
   const text = io.lines.join('\n');
   assert.match(text, /^tiny: nothing removed \d+\.\d\d% \(20 held-out images, chance 10\.00%\)$/m);
+  assert.match(text, /^Removed residual branch +Kind +Accuracy$/m);
   assert.match(text, /^basic1 +residual +\d+\.\d\d%$/m);
+  assert.match(text, /^Residual branches removed +Mean +SD +Draws$/m);
   assert.match(text, /^ +2 +\d+\.\d\d% +0\.00% +1$/m);
   assert.match(text, /^no-skip ablation tiny: nothing removed/m);
   assert.match(text, /^basic2 +plain +\d+\.\d\d%$/m);
-  assert.match(text, /accuracy falls to chance/);
+  assert.match(text, /^Plain blocks removed +Mean +SD +Draws$/m);
+  assert.match(text, /^Without skip connections each plain block is the only path from input to output: .* accuracy falls to chance/m);
+  assert.ok(io.errors.includes('lesion study of the no-skip ablation of tiny: 2 plain blocks, 5 evaluations × 20 held-out images = 100 forward passes'), io.errors.join('\n'));
 });
 
 test('skipnet experiment lesion reports bad usage, unknown weights and bad weight files clearly', async () => {
@@ -141,4 +147,49 @@ test('the lesion tables name a segmentation baseline "majority class" and each k
   assert.match(text, /^dl1 +dense layer +50\.00%$/m);
   assert.match(text, /^concat1 +skip concatenation +92\.00%$/m);
   assert.doesNotMatch(text, /chance/);
+});
+
+test('the lesion tables’ headings name the units by kind: a DenseNet’s dense layers, a U-Net’s skip concatenations, mixed kinds as units', () => {
+  const study = (model: string, singles: LesionResult['singles']): LesionResult => ({
+    model,
+    baseline: 0.9,
+    chance: 0.1,
+    chanceBasis: 'classes',
+    samples: 20,
+    draws: 1,
+    seed: 1,
+    singles,
+    removed: [{ k: 1, accuracies: [0.5], mean: 0.5, sd: 0, removed: [[singles[0].label]] }],
+    evaluations: 3,
+    complete: true,
+  });
+  const headings = (result: LesionResult): string[] => lesionTables(result, false).flatMap((table) => table.split('\n').filter((line) => /Accuracy$|Draws$/.test(line)).map((line) => line.split(/ {2,}/)[0]));
+  const dense = study('mnist_densenet', [
+    { node: 'dl1/concat1', label: 'dl1', kind: 'dense', accuracy: 0.5 },
+    { node: 'dl2/concat1', label: 'dl2', kind: 'dense', accuracy: 0.6 },
+  ]);
+  assert.deepEqual(headings(dense), ['Removed dense layer', 'Dense layers removed']);
+  const unet = study('unet_mnist', [{ node: 'concat1', label: 'concat1', kind: 'skip-concat', accuracy: 0.5 }]);
+  assert.deepEqual(headings(unet), ['Removed skip concatenation', 'Skip concatenations removed']);
+  const mixed = study('nested', [
+    { node: 'res1/add1', label: 'res1', kind: 'residual', accuracy: 0.5 },
+    { node: 'concat1', label: 'concat1', kind: 'skip-concat', accuracy: 0.4 },
+  ]);
+  assert.deepEqual(headings(mixed), ['Removed unit', 'Units removed']);
+});
+
+test('skipnet experiment lesion names a DenseNet’s and a U-Net’s units in its cost line', async () => {
+  const dense = lesionUnits(graphOf(readFileSync('examples/mnist_densenet.skipnet', 'utf8'))).length;
+  // 1 (nothing removed) + n (one at a time) + (n − 1) draws of one + 1 (all n): 2n + 1 evaluations.
+  for (const [file, expected] of [
+    ['examples/mnist_densenet.skipnet', `lesion study of mnist_densenet: ${dense} dense layers, ${2 * dense + 1} evaluations × 10 held-out images = ${(2 * dense + 1) * 10} forward passes`],
+    ['examples/unet_mnist.skipnet', 'lesion study of unet_mnist: 3 skip concatenations, 7 evaluations × 10 held-out images = 70 forward passes'],
+  ] as const) {
+    const io = capture();
+    // A weights file naming no parameter of the model stops before any forward pass: the cost line comes first.
+    const code = await runCliAsync(['experiment', 'lesion', file, '--weights', 'none.json', '--samples', '10', '--draws', '1'], { ...io, readFile: (p) => (p === 'none.json' ? '{"nope/kernel": [0]}' : readFileSync(p, 'utf8')) });
+    assert.equal(code, 1, io.errors.join('\n'));
+    assert.ok(io.errors.includes(expected), io.errors.join('\n'));
+    assert.match(io.errors.join('\n'), /No parameter named nope\/kernel/);
+  }
 });

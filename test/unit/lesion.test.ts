@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { withoutSkipConnections } from '../../src/core';
 import { checkDataFits } from '../../src/train/dataset';
-import { drawLesions, lesionCost, lesionGates, lesionUnits, runLesionStudy } from '../../src/train/experiments/lesion';
+import { countLesionUnits, drawLesions, lesionCost, lesionGates, lesionUnitNoun, lesionUnits, runLesionStudy } from '../../src/train/experiments/lesion';
 import { TfModel } from '../../src/train/model';
 import { useNodeBackend } from '../../src/train/nodeBackend';
 import { graphOf, immediate, syntheticDataset } from './trainHelpers';
@@ -213,4 +213,21 @@ test('a U-Net’s encoder–decoder concats are skip concatenations (their skips
   const densenet = lesionUnits(graphOf(readFileSync('examples/mnist_densenet.skipnet', 'utf8')));
   assert.ok(densenet.length > 0 && densenet.every((u) => u.kind === 'dense'), JSON.stringify(densenet.map((u) => u.kind)));
   assert.deepEqual(new Set(lesionUnits(graphOf(DENSE)).map((u) => u.kind)), new Set(['dense']));
+});
+
+test('the units are counted by their kind’s name: a ResNet’s residual branches, a DenseNet’s dense layers, a U-Net’s skip concatenations; mixed kinds as units', () => {
+  const kinds = (file: string) => lesionUnits(graphOf(readFileSync(`examples/${file}`, 'utf8'))).map((u) => u.kind);
+  assert.equal(countLesionUnits(kinds('resnet20.skipnet')), '9 residual branches');
+  const dense = kinds('mnist_densenet.skipnet');
+  assert.equal(countLesionUnits(dense), `${dense.length} dense layers`);
+  assert.equal(countLesionUnits(kinds('unet_mnist.skipnet')), '3 skip concatenations');
+  assert.equal(countLesionUnits(lesionUnits(withoutSkipConnections(readFileSync('examples/resnet20.skipnet', 'utf8')).models[0]).map((u) => u.kind)), '9 plain blocks');
+  // Each kind in the order it first appears, singular for one.
+  assert.equal(countLesionUnits(['residual', 'skip-concat', 'residual', 'residual']), '4 units (3 residual branches, 1 skip concatenation)');
+  assert.equal(countLesionUnits(['dense']), '1 dense layer');
+  assert.equal(countLesionUnits([]), '0 units');
+  assert.deepEqual(
+    [lesionUnitNoun(['residual'], 1), lesionUnitNoun(['dense', 'dense'], 2), lesionUnitNoun(['skip-concat'], 2), lesionUnitNoun(['residual', 'dense'], 1), lesionUnitNoun([], 2)],
+    ['residual branch', 'dense layers', 'skip concatenations', 'unit', 'units'],
+  );
 });

@@ -8,17 +8,13 @@ import { checkDataFits, segmentationDataset } from '../../src/train/dataset';
 import { heldOutChance } from '../../src/train/experiments/lesion';
 import { makeBatch, type ImageDataset } from '../../src/train/data';
 import type { TrainEvent } from '../../src/train/engine';
-import { TrainingEngine } from '../../src/train/engine';
 import { useNodeBackend } from '../../src/train/nodeBackend';
 import { builtinDatasetFile, loadBuiltinDataset } from '../../src/train/nodeData';
 import { printer } from '../../src/train/printer';
-import { PyTorchTraining } from '../../src/train/pytorch/runner';
-import { DEBIAN_TORCH, EventLog } from './torchHelpers';
-import { graphOf, immediate } from './trainHelpers';
+import { EventLog, firstProgress, relative, runBothEngines } from './torchHelpers';
+import { graphOf } from './trainHelpers';
 
 // dataset: mnist_segmentation — MNIST as 11 classes per pixel — read, checked and trained by both engines.
-
-const relative = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-8);
 
 const problems = (text: string): string[] =>
   analyze(text).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.range.start}:${d.range.end} ${d.message}`);
@@ -102,20 +98,14 @@ test('one SGD step on mnist_segmentation from the same weights: per-pixel loss a
   const analysis = analyze(TINY_UNET);
   const graph = analysis.models[0];
   const settings = { config: { batch: 4, optimizer: 'sgd' as const, lr: 0.05, seed: 3 }, maxSteps: 1, statsInterval: 1, evalSamples: 8, evalsPerEpoch: 1 };
-  const torchLog = new EventLog();
-  const run = await PyTorchTraining.start({ analysis, graph, datasetFile: builtinDatasetFile('mnist'), python: DEBIAN_TORCH, onEvent: torchLog.push, ...settings });
-  const torchResult = await run.result;
-  await useNodeBackend('cpu');
-  const tfLog = new EventLog();
-  const tfResult = await new TrainingEngine({ graph, dataset: segmentationDataset(loadBuiltinDataset('mnist')), nextFrame: immediate, onEvent: tfLog.push, ...settings }).run();
+  const both = await runBothEngines({ analysis, graph, datasetFile: builtinDatasetFile('mnist'), dataset: segmentationDataset(loadBuiltinDataset('mnist')), settings });
+  const [torchLog, tfLog, torchResult, tfResult] = [both.torch.log, both.tfjs.log, both.torch.result, both.tfjs.result];
   assert.deepEqual(torchLog.trace, ['started', 'progress:1', 'statistics:1', 'evaluation:1:full:8', 'finished:done:1']);
   assert.deepEqual(torchLog.trace, tfLog.trace);
   const started = (log: EventLog) => log.events.find((e) => e.type === 'started');
   assert.ok([started(torchLog), started(tfLog)].every((e) => e?.type === 'started' && e.perPixel === true));
 
-  const progress = (log: EventLog) => log.events.find((e) => e.type === 'progress')!;
-  const [ours, theirs] = [progress(torchLog), progress(tfLog)];
-  assert.ok(ours.type === 'progress' && theirs.type === 'progress');
+  const [ours, theirs] = [firstProgress(torchLog), firstProgress(tfLog)];
   assert.ok(relative(ours.loss, theirs.loss) < 1e-4, `loss: PyTorch ${ours.loss}, tfjs ${theirs.loss}`);
   // A fraction of 4 × 32 × 32 pixels: a per-image accuracy would be a multiple of 1/4.
   assert.ok(Math.abs(ours.accuracy - theirs.accuracy) < 1e-4, `pixel accuracy: PyTorch ${ours.accuracy}, tfjs ${theirs.accuracy}`);

@@ -11,7 +11,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { runCliAsync, type CliIo } from '../../src/cli/main';
 import { analyze } from '../../src/core';
 import { exportPyTorch } from '../../src/export/pytorch';
-import type { LayerStatistics } from '../../src/train';
 import { checkDataFits } from '../../src/train/dataset';
 import type { TrainEvent } from '../../src/train/engine';
 import { TrainingEngine } from '../../src/train/engine';
@@ -23,10 +22,8 @@ import { PyTorchTraining } from '../../src/train/pytorch/runner';
 import { torchTensors } from '../../src/train/pytorch/weights';
 import { SeededRandom } from '../../src/train/rng';
 import { crossEntropy } from '../../src/train/step';
-import { DEBIAN_TORCH, EventLog, PYTHON } from './torchHelpers';
+import { compareLayerStatistics, DEBIAN_TORCH, firstProgress, layerStatistics, PYTHON, relative, runBothEngines } from './torchHelpers';
 import { immediate } from './trainHelpers';
-
-const relative = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-8);
 
 const runPython = (script: string): string => execFileSync(PYTHON, ['-c', script], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
 
@@ -104,41 +101,20 @@ test('one SGD step on mnist_pairs from the same weights: loss, accuracy and ever
   assert.deepEqual(analysis.diagnostics.map((d) => d.message), []);
   const graph = analysis.models[0];
   const settings = { config: { batch: 8, optimizer: 'sgd' as const, lr: 0.05, seed: 5 }, maxSteps: 1, statsInterval: 1, evalSamples: 64, evalsPerEpoch: 1 };
-  const torchLog = new EventLog();
-  const run = await PyTorchTraining.start({ analysis, graph, datasetFile: builtinDatasetFile('mnist'), python: DEBIAN_TORCH, onEvent: torchLog.push, ...settings });
-  const torchResult = await run.result;
-  await useNodeBackend('cpu');
-  const tfLog = new EventLog();
-  const tfResult = await new TrainingEngine({ graph, dataset: pairDataset(loadBuiltinDataset('mnist'), 5), nextFrame: immediate, onEvent: tfLog.push, ...settings }).run();
+  const both = await runBothEngines({ analysis, graph, datasetFile: builtinDatasetFile('mnist'), dataset: pairDataset(loadBuiltinDataset('mnist'), 5), settings });
+  const [torchLog, tfLog, torchResult, tfResult] = [both.torch.log, both.tfjs.log, both.torch.result, both.tfjs.result];
   assert.deepEqual(torchLog.trace, ['started', 'progress:1', 'statistics:1', 'evaluation:1:full:64', 'finished:done:1']);
   assert.deepEqual(torchLog.trace, tfLog.trace);
 
-  const progress = (log: EventLog) => log.events.find((e) => e.type === 'progress')!;
-  const [ours, theirs] = [progress(torchLog), progress(tfLog)];
-  assert.ok(ours.type === 'progress' && theirs.type === 'progress');
+  const [ours, theirs] = [firstProgress(torchLog), firstProgress(tfLog)];
   assert.ok(relative(ours.loss, theirs.loss) < 1e-4, `loss: PyTorch ${ours.loss}, tfjs ${theirs.loss}`);
   assert.equal(ours.accuracy, theirs.accuracy);
 
-  const layers = (log: EventLog): Map<string, LayerStatistics> => {
-    const event = log.events.find((e) => e.type === 'statistics');
-    assert.ok(event?.type === 'statistics');
-    return new Map(event.statistics.layers.map((l) => [l.node, l]));
-  };
-  const [torchLayers, tfLayers] = [layers(torchLog), layers(tfLog)];
+  const [torchLayers, tfLayers] = [layerStatistics(torchLog), layerStatistics(tfLog)];
   // Both applications of the tower are reported, each with its own activations and the tied weights' norms.
   assert.deepEqual([...torchLayers.keys()], [...tfLayers.keys()]);
   assert.ok(tfLayers.has('fa/conv1') && tfLayers.has('fb/conv1'));
-  const mismatches: string[] = [];
-  let compared = 0;
-  for (const [id, torch] of torchLayers) {
-    const tf = tfLayers.get(id)!;
-    for (const key of ['weightNorm', 'gradNorm', 'updateRatio', 'activationStd', 'zeroFraction'] as const) {
-      if (tf[key] === undefined && torch[key] === undefined) continue;
-      compared++;
-      if (!(relative(torch[key]!, tf[key]!) < 1e-4)) mismatches.push(`${id}.${key}: PyTorch ${torch[key]}, tfjs ${tf[key]}`);
-    }
-    if (!(Math.abs(torch.activationMean - tf.activationMean) < 1e-4 * Math.max(Math.abs(tf.activationMean), tf.activationStd))) mismatches.push(`${id}.activationMean: PyTorch ${torch.activationMean}, tfjs ${tf.activationMean}`);
-  }
+  const { mismatches, compared } = compareLayerStatistics(torchLayers, tfLayers, ['weightNorm', 'gradNorm', 'updateRatio', 'activationStd', 'zeroFraction']);
   assert.deepEqual(mismatches, []);
   // Parameterised layers: conv, bn, conv, dense in each application (8) and the head's two dense (weight, gradient
   // and update norms); activation spreads of the 14 tower layers that are not views (7 per application), the concat

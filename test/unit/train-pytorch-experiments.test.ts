@@ -19,7 +19,7 @@ import { useNodeBackend } from '../../src/train/nodeBackend';
 import { torchExperimentPlan } from '../../src/train/pytorch/mergePlan';
 import { PyTorchTraining, type PyTorchTrainingOptions } from '../../src/train/pytorch/runner';
 import { torchTensors } from '../../src/train/pytorch/weights';
-import { alive, DEBIAN_TORCH, encodeDataset, EventLog, PYTHON } from './torchHelpers';
+import { alive, DEBIAN_TORCH, encodeDataset, EventLog, NESTED_BLOCKS, PYTHON } from './torchHelpers';
 import { immediate, syntheticDataset } from './trainHelpers';
 import { TINY_VIT } from '../support/sequenceModels';
 
@@ -57,23 +57,7 @@ test('the plan names the module whose output each block removal zeroes, and ever
 
 // Residual branches that end in another merge (a nested residual block's add; a squeeze-and-excitation mul) and a
 // U-Net-style skip concatenation (the skip also feeds the pooling on): the runner removes each as the browser does.
-const NESTED = `block inner() {
-  r: conv(4, 3, pad=1) -> relu -> conv(4, 3, pad=1)
-  add(r, in)
-}
-block outer() {
-  r: conv(4, 3, pad=1) -> relu -> inner()
-  add(r, in) -> relu
-}
-block se(c) {
-  gap -> dense(2) -> relu -> dense(c) -> sigmoid
-  mul(in, _)
-}
-block se_res() {
-  r: conv(4, 3, pad=1) -> se(4)
-  add(r, in) -> relu
-}
-model nested(8x8x1) {
+const NESTED = `${NESTED_BLOCKS}model nested(8x8x1) {
   conv(4, 3, pad=1) -> relu
   outer()
   skip: se_res()

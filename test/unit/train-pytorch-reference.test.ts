@@ -5,24 +5,18 @@ import { dirname, join, relative as relativePath, resolve } from 'node:path';
 import { test } from 'node:test';
 import { runCliAsync, type CliIo } from '../../src/cli/main';
 import { analyze } from '../../src/core';
-import type { LayerStatistics } from '../../src/train';
-import { TrainingEngine } from '../../src/train/engine';
 import { initialParameters } from '../../src/train/init';
-import { useNodeBackend } from '../../src/train/nodeBackend';
 import { builtinDatasetFile, loadBuiltinDataset } from '../../src/train/nodeData';
 import { parseRunnerLine } from '../../src/train/pytorch/protocol';
-import { PyTorchTraining } from '../../src/train/pytorch/runner';
 import { featureOrders, modulePath, torchTensors } from '../../src/train/pytorch/weights';
 import { epochOrder, SeededRandom } from '../../src/train/rng';
 import { spreadIndices } from '../../src/train/schedule';
 import { ROOT } from '../support/examples';
-import { DEBIAN_TORCH, EventLog, PYTHON } from './torchHelpers';
-import { graphOf, immediate } from './trainHelpers';
+import { compareLayerStatistics, firstProgress, layerStatistics, PYTHON, relative, runBothEngines } from './torchHelpers';
+import { graphOf } from './trainHelpers';
 
 // The PyTorch engine against the TensorFlow.js engine: same data order, same weights in PyTorch's layouts, and
 // one SGD step from the same weights on the same batch giving the same loss and per-layer norms.
-
-const relative = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-8);
 
 test('runner lines are checked field by field: each event type parses, anything else is a message', () => {
   const good = [
@@ -140,41 +134,19 @@ test('one SGD step from the same weights on the same batch: loss and per-layer n
     weights[`${node.id}/running_var`] = Array.from({ length: channels }, () => 0.5 + random.next());
   }
   const settings = { config: { batch: 8, optimizer: 'sgd' as const, lr: 0.05, seed: 3 }, maxSteps: 1, statsInterval: 1, evalSamples: 64, evalsPerEpoch: 1, initialWeights: weights };
-  const torchLog = new EventLog();
-  const run = await PyTorchTraining.start({ analysis, graph, datasetFile: builtinDatasetFile('mnist'), python: DEBIAN_TORCH, onEvent: torchLog.push, ...settings });
-  const torchResult = await run.result;
-  await useNodeBackend('cpu');
-  const tfLog = new EventLog();
-  const tfResult = await new TrainingEngine({ graph, dataset: loadBuiltinDataset('mnist'), nextFrame: immediate, onEvent: tfLog.push, ...settings }).run();
+  const both = await runBothEngines({ analysis, graph, datasetFile: builtinDatasetFile('mnist'), dataset: loadBuiltinDataset('mnist'), settings });
+  const [torchLog, tfLog, torchResult, tfResult] = [both.torch.log, both.tfjs.log, both.torch.result, both.tfjs.result];
   assert.deepEqual(torchLog.trace, ['started', 'progress:1', 'statistics:1', 'evaluation:1:full:64', 'finished:done:1']);
   assert.deepEqual(torchLog.trace, tfLog.trace);
 
-  const progress = (log: EventLog) => log.events.find((e) => e.type === 'progress')!;
-  const [ours, theirs] = [progress(torchLog), progress(tfLog)];
-  assert.ok(ours.type === 'progress' && theirs.type === 'progress');
+  const [ours, theirs] = [firstProgress(torchLog), firstProgress(tfLog)];
   assert.ok(relative(ours.loss, theirs.loss) < 1e-4, `loss: PyTorch ${ours.loss}, tfjs ${theirs.loss}`);
   assert.equal(ours.accuracy, theirs.accuracy);
 
-  const layers = (log: EventLog): Map<string, LayerStatistics> => {
-    const event = log.events.find((e) => e.type === 'statistics');
-    assert.ok(event?.type === 'statistics');
-    return new Map(event.statistics.layers.map((l) => [l.node, l]));
-  };
-  const [torchLayers, tfLayers] = [layers(torchLog), layers(tfLog)];
+  const [torchLayers, tfLayers] = [layerStatistics(torchLog), layerStatistics(tfLog)];
   // Every layer, the merges included (expressions in forward(), read from their consumers' hooks).
   assert.deepEqual([...torchLayers.keys()], [...tfLayers.keys()]);
-  const mismatches: string[] = [];
-  let compared = 0;
-  for (const [id, torch] of torchLayers) {
-    const tf = tfLayers.get(id)!;
-    for (const key of ['weightNorm', 'gradNorm', 'updateRatio', 'activationStd', 'zeroFraction'] as const) {
-      if (tf[key] === undefined && torch[key] === undefined) continue;
-      compared++;
-      if (!(relative(torch[key]!, tf[key]!) < 1e-4)) mismatches.push(`${id}.${key}: PyTorch ${torch[key]}, tfjs ${tf[key]}`);
-    }
-    // A mean near zero has no relative precision: measured against the spread instead.
-    if (!(Math.abs(torch.activationMean - tf.activationMean) < 1e-4 * Math.max(Math.abs(tf.activationMean), tf.activationStd))) mismatches.push(`${id}.activationMean: PyTorch ${torch.activationMean}, tfjs ${tf.activationMean}`);
-  }
+  const { mismatches, compared } = compareLayerStatistics(torchLayers, tfLayers, ['weightNorm', 'gradNorm', 'updateRatio', 'activationStd', 'zeroFraction']);
   assert.deepEqual(mismatches, []);
   // weight, gradient and update norms of 7 parameterised layers, 13 activation spreads and the relu's zero fraction.
   assert.equal(compared, 7 * 3 + 13 + 1);

@@ -8,20 +8,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze } from '../../src/core';
 import { exportPyTorch } from '../../src/export/pytorch';
-import type { LayerStatistics } from '../../src/train';
-import { TrainingEngine } from '../../src/train/engine';
 import { initialParameters } from '../../src/train/init';
-import { useNodeBackend } from '../../src/train/nodeBackend';
 import { builtinDatasetFile, loadBuiltinDataset } from '../../src/train/nodeData';
-import { PyTorchTraining } from '../../src/train/pytorch/runner';
 import { torchTensors } from '../../src/train/pytorch/weights';
 import { SeededRandom } from '../../src/train/rng';
 import { readExample } from '../support/examples';
 import { assertMatchesCore, runInPyTorch } from '../support/torch';
-import { DEBIAN_TORCH, EventLog } from './torchHelpers';
-import { graphOf, immediate } from './trainHelpers';
-
-const relative = (a: number, b: number): number => Math.abs(a - b) / Math.max(Math.abs(b), 1e-8);
+import { compareLayerStatistics, EventLog, firstProgress, layerStatistics, relative, runBothEngines } from './torchHelpers';
+import { graphOf } from './trainHelpers';
 
 test('vit_tiny has 205,066 parameters by hand, in the core and in the exported PyTorch module', () => {
   const analysis = analyze(readExample('vit_tiny.skipnet'));
@@ -99,38 +93,17 @@ test('one SGD step of a ViT from the same weights: the PyTorch runner equals the
     weights[p.name] = Array.from(p.values, (v) => (!constant ? v : p.role === 'gamma' ? 1 + 0.3 * random.normal() : 0.2 * random.normal()));
   }
   const settings = { config: { batch: 8, optimizer: 'sgd' as const, lr: 0.05, seed: 3 }, maxSteps: 1, statsInterval: 1, evalSamples: 64, evalsPerEpoch: 1, initialWeights: weights };
-  const torchLog = new EventLog();
-  const run = await PyTorchTraining.start({ analysis, graph, datasetFile: builtinDatasetFile('mnist'), python: DEBIAN_TORCH, onEvent: torchLog.push, ...settings });
-  const torchResult = await run.result;
-  await useNodeBackend('cpu');
-  const tfLog = new EventLog();
-  const tfResult = await new TrainingEngine({ graph, dataset: loadBuiltinDataset('mnist'), nextFrame: immediate, onEvent: tfLog.push, ...settings }).run();
+  const both = await runBothEngines({ analysis, graph, datasetFile: builtinDatasetFile('mnist'), dataset: loadBuiltinDataset('mnist'), settings });
+  const [torchLog, tfLog, torchResult, tfResult] = [both.torch.log, both.tfjs.log, both.torch.result, both.tfjs.result];
   assert.deepEqual(torchLog.trace, ['started', 'progress:1', 'statistics:1', 'evaluation:1:full:64', 'finished:done:1']);
   assert.deepEqual(torchLog.trace, tfLog.trace);
 
-  const progress = (log: EventLog) => log.events.find((e) => e.type === 'progress')!;
-  const [theirs, ours] = [progress(torchLog), progress(tfLog)];
-  assert.ok(theirs.type === 'progress' && ours.type === 'progress');
+  const [theirs, ours] = [firstProgress(torchLog), firstProgress(tfLog)];
   assert.ok(relative(ours.loss, theirs.loss) < 1e-4, `loss: PyTorch ${theirs.loss}, tfjs ${ours.loss}`);
 
-  const layers = (log: EventLog): Map<string, LayerStatistics> => {
-    const event = log.events.find((e) => e.type === 'statistics');
-    assert.ok(event?.type === 'statistics');
-    return new Map(event.statistics.layers.map((l) => [l.node, l]));
-  };
-  const [torchLayers, tfLayers] = [layers(torchLog), layers(tfLog)];
+  const [torchLayers, tfLayers] = [layerStatistics(torchLog), layerStatistics(tfLog)];
   assert.deepEqual([...torchLayers.keys()], [...tfLayers.keys()]);
-  const mismatches: string[] = [];
-  let compared = 0;
-  for (const [id, torch] of torchLayers) {
-    const tf = tfLayers.get(id)!;
-    for (const key of ['weightNorm', 'gradNorm', 'updateRatio', 'activationStd'] as const) {
-      if (tf[key] === undefined && torch[key] === undefined) continue;
-      compared++;
-      if (!(relative(torch[key]!, tf[key]!) < 1e-4)) mismatches.push(`${id}.${key}: PyTorch ${torch[key]}, tfjs ${tf[key]}`);
-    }
-    if (!(Math.abs(torch.activationMean - tf.activationMean) < 1e-4 * Math.max(Math.abs(tf.activationMean), tf.activationStd))) mismatches.push(`${id}.activationMean: PyTorch ${torch.activationMean}, tfjs ${tf.activationMean}`);
-  }
+  const { mismatches, compared } = compareLayerStatistics(torchLayers, tfLayers, ['weightNorm', 'gradNorm', 'updateRatio', 'activationStd']);
   assert.deepEqual(mismatches, []);
   // Weight, gradient and update norms of 10 parameterised layers (patchify, class token, position embedding, three
   // layernorms, attention, three dense) and the activation spread of all 14 layers after the input.

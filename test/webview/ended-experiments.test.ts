@@ -15,7 +15,7 @@ import { TINY, TINY_DATASET, trainBothTiny } from './tiny-compare';
 const browser = useBrowser();
 
 
-/** Fewer held-out images and draws than the defaults: 2 blocks, 3 draws make 1 + 2 + 1·3 + 1 = 7 evaluations of 200 images. */
+/** Fewer held-out images and draws than the defaults: 2 residual branches, 3 draws make 1 + 2 + 1·3 + 1 = 7 evaluations of 200 images. */
 async function chooseSmallStudy(page: Page): Promise<void> {
   await page.evaluate(() => {
     for (const [id, value] of [['lesion-samples', '200'], ['lesion-draws', '3']]) {
@@ -68,7 +68,7 @@ test('graph view: no weights before a run; a stopped run is still measured (lesi
   assert.equal(panel.done, '7');
   assert.equal(panel.total, '7');
   assert.equal(await page.$$eval('#lesion-panel .lesion-series-0.lesion-dots circle', (cs) => cs.length), 3, 'nothing removed, one, both');
-  assert.match((await page.textContent('#lesion-panel .lesion-singles')) ?? '', /^tiny, one block removed: res1 \d+\.\d% · res2 \d+\.\d%$/);
+  assert.match((await page.textContent('#lesion-panel .lesion-singles')) ?? '', /^tiny, one residual branch removed: res1 \d+\.\d% · res2 \d+\.\d%$/);
   assert.match((await page.textContent('#lesion-panel .lesion-status')) ?? '', new RegExp(`^Measured at step ${step} on 200 held-out images\\.`));
   assert.equal(await page.evaluate(() => document.getElementById('training')!.dataset.lesionTensors), '0', 'the study built a model from the kept weights and freed it');
 

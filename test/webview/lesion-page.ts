@@ -7,9 +7,11 @@
 import css from '../../webview/shared/styles.css';
 import type { LesionSettings } from '../../webview/training/runtime-api';
 import { LesionPanel, type LesionSeries } from '../../webview/training/lesion-panel';
+import type { LesionUnit } from '../../src/train/experiments/lesionPlan';
 
 export interface LesionPageDriver {
-  plan(units: number, testImages: number): void;
+  /** The kinds of the units each studied model removes (one list per model), as LesionPanel.plan takes them. */
+  plan(kinds: LesionUnit['kind'][][], testImages: number): void;
   setState(state: 'unavailable' | 'ready' | 'running', message?: string): void;
   progress(done: number, total: number): void;
   show(series: LesionSeries[]): void;
@@ -31,7 +33,7 @@ const measured: LesionSettings[] = [];
 const driver: LesionPageDriver = {
   measured,
   cancels: 0,
-  plan: (units, testImages) => panel.plan(units, testImages),
+  plan: (kinds, testImages) => panel.plan(kinds, testImages),
   setState: (state, message) => panel.setState(state, message),
   progress: (done, total) => panel.progress(done, total),
   show: (series) => panel.show(series),

@@ -1,7 +1,8 @@
 /**
  * The lesion study panel (webview/training/lesion-panel.ts) in headless Chromium under the real CSP, on a test
  * page (lesion-page.ts) fed results shaped like the worker's: the cost before starting, Measure and Cancel, and
- * the Observable Plot chart of accuracy against blocks removed for a model and its no-skip ablation.
+ * the Observable Plot chart of accuracy against units removed for a model and its no-skip ablation, each named by
+ * its kind (residual branches, dense layers, skip concatenations; units when mixed).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,7 +10,8 @@ import { analyze } from '../../src/core';
 import { loadBuiltinDataset } from '../../src/train/nodeData';
 import { spreadIndices } from '../../src/train/schedule';
 import { buildGraphPayload, type TrainingRun } from '../../src/protocol';
-import type { LesionResult } from '../../src/train/experiments/lesionPlan';
+import { lesionUnits, type LesionResult } from '../../src/train/experiments/lesionPlan';
+import { readExample } from '../support/examples';
 import { DOC_URI, useBrowser, openWebview, TEST_PAGE_PREFIX } from './harness';
 import { TINY, TINY_DATASET, trainBothTiny } from './tiny-compare';
 
@@ -35,8 +37,9 @@ test('the lesion chart: both series, one dot per k from 0 to n, spreads as rules
   const w = await openWebview(browser(), undefined, { width: 900, height: 700 }, `${TEST_PAGE_PREFIX}lesion-page.js`);
   const page = w.page;
   await page.waitForFunction(() => window.__lesionPage !== undefined);
-  await page.evaluate(() => window.__lesionPage.plan(9, 10_000));
-  assert.equal(await page.textContent('.lesion-cost'), '9 blocks: 51 evaluations × 500 images = 25,500 forward passes');
+  const resnet20 = lesionUnits(analyze(readExample('resnet20.skipnet')).models[0]).map((u) => u.kind);
+  await page.evaluate((kinds) => window.__lesionPage.plan([kinds], 10_000), resnet20);
+  assert.equal(await page.textContent('.lesion-cost'), '9 residual branches: 51 evaluations × 500 images = 25,500 forward passes');
   assert.equal(await page.getAttribute('.lesion-measure', 'disabled'), '', 'Measure waits for a paused run');
   await page.click('.lesion-measure', { force: true });
   await page.evaluate(() => window.__lesionPage.setState('ready', ''));
@@ -56,11 +59,12 @@ test('the lesion chart: both series, one dot per k from 0 to n, spreads as rules
     [0.5, 0.05],
     [0.3, 0],
   ]);
-  const ablation = result('resnet without skips', 0.85, [
+  const plain = result('resnet without skips', 0.85, [
     [0.1, 0],
     [0.1, 0],
     [0.1, 0],
   ]);
+  const ablation: LesionResult = { ...plain, singles: plain.singles.map((s) => ({ ...s, kind: 'plain' })) };
   await page.evaluate(([a, b]) => window.__lesionPage.show([{ name: 'resnet', result: a }, { name: 'resnet without skips', result: b }]), [model, ablation] as const);
   await page.waitForSelector('svg.lesion-plot');
   const dots = (i: number) =>
@@ -69,7 +73,7 @@ test('the lesion chart: both series, one dot per k from 0 to n, spreads as rules
   const ablation$ = await dots(1);
   assert.equal(model$.length, 4, 'nothing removed, then k = 1, 2, 3');
   assert.equal(ablation$.length, 4);
-  // x: equal steps per block removed; y: linear in accuracy (0.9 → 0.7 → 0.5 → 0.3 are equal drops).
+  // x: equal steps per residual branch removed; y: linear in accuracy (0.9 → 0.7 → 0.5 → 0.3 are equal drops).
   const step = model$[1].x - model$[0].x;
   assert.ok(step > 20, `x step ${step}`);
   for (let i = 1; i < 4; i++) assert.ok(Math.abs(model$[i].x - model$[i - 1].x - step) < 0.5, 'x steps are equal');
@@ -87,13 +91,14 @@ test('the lesion chart: both series, one dot per k from 0 to n, spreads as rules
   assert.ok(Math.abs(spreads[1] - drop) < 0.5, `spread ${spreads[1]} vs drop ${drop}`);
   assert.equal(spreads[0], 0);
   const texts = await page.$$eval('svg.lesion-plot text', (ts) => ts.map((t) => t.textContent ?? ''));
-  assert.ok(texts.some((t) => t.includes('blocks removed')), texts.join('|'));
+  // Both series remove residual branches (the ablation's are plain blocks): mixed kinds are units.
+  assert.ok(texts.some((t) => t.replace(/ →$/, '') === 'units removed'), texts.join('|'));
   assert.ok(texts.some((t) => t.includes('held-out accuracy')), texts.join('|'));
   assert.ok(texts.includes('100%') && texts.includes('0%'), `percent ticks: ${texts.join('|')}`);
   assert.equal(await page.$$eval('.lesion-chance line', (ls) => ls.length), 1, 'the chance line');
   assert.deepEqual(await page.$$eval('.lesion-chance-label text', (ts) => ts.map((t) => t.textContent)), ['chance 10.0%']);
   assert.deepEqual(await page.$$eval('.lesion-legend span', (ss) => ss.map((s) => s.textContent)), ['resnet', 'resnet without skips']);
-  assert.match((await page.textContent('.lesion-singles')) ?? '', /resnet, one block removed: basic1 70\.0% · basic2 70\.0% · basic3 70\.0%/);
+  assert.match((await page.textContent('.lesion-singles')) ?? '', /resnet, one residual branch removed: basic1 70\.0% · basic2 70\.0% · basic3 70\.0%resnet without skips, one plain block removed: basic1 10\.0% · basic2 10\.0% · basic3 10\.0%/);
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations (Plot’s own <style> must not reach the page)');
   assert.deepEqual(w.consoleErrors, []);
   await page.context().close();
@@ -110,8 +115,13 @@ test('a segmentation study: the dashed line is the majority class’s share, and
     chanceBasis: 'majority',
     singles: [{ node: 'concat1', label: 'concat1', kind: 'skip-concat', accuracy: 0.92 }],
   };
+  const kinds = lesionUnits(analyze(readExample('unet_mnist.skipnet')).models[0]).map((u) => u.kind);
+  await page.evaluate((k) => window.__lesionPage.plan([k], 10_000), kinds);
+  assert.equal(await page.textContent('.lesion-cost'), '3 skip concatenations: 15 evaluations × 500 images = 7,500 forward passes');
   await page.evaluate((r) => window.__lesionPage.show([{ name: 'unet_mnist', result: r }]), unet);
   await page.waitForSelector('svg.lesion-plot');
+  const axis = await page.$$eval('svg.lesion-plot text', (ts) => ts.map((t) => t.textContent ?? ''));
+  assert.ok(axis.some((t) => t.replace(/ →$/, '') === 'skip concatenations removed'), axis.join('|'));
   assert.deepEqual(await page.$$eval('.lesion-chance-label text', (ts) => ts.map((t) => t.textContent)), ['majority class 90.0%']);
   // The dashed line sits at 90%: with the dots at 95% (nothing removed) and 92% (one removed), y being linear in
   // accuracy, it lies 5/3 of their distance below the first.
@@ -119,7 +129,54 @@ test('a segmentation study: the dashed line is the majority class’s share, and
   const dots = await page.$$eval('.lesion-series-0.lesion-dots circle', (cs) => cs.map((c) => Number(c.getAttribute('cy'))));
   assert.equal(dots.length, 2);
   assert.ok(Math.abs((line - dots[0]) / (dots[1] - dots[0]) - 5 / 3) < 0.02, `line ${line}, dots ${dots}`);
-  assert.match((await page.textContent('.lesion-singles')) ?? '', /unet_mnist, one block removed: concat1 \(skip concatenation\) 92\.0%/);
+  assert.match((await page.textContent('.lesion-singles')) ?? '', /^unet_mnist, one skip concatenation removed: concat1 92\.0%$/);
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  assert.deepEqual(w.consoleErrors, []);
+  await page.context().close();
+});
+
+test('a DenseNet’s units are dense layers and mixed kinds are units with the breakdown: cost line, axis and single removals say so', async () => {
+  const w = await openWebview(browser(), undefined, { width: 900, height: 700 }, `${TEST_PAGE_PREFIX}lesion-page.js`);
+  const page = w.page;
+  await page.waitForFunction(() => window.__lesionPage !== undefined);
+  const densenet = lesionUnits(analyze(readExample('mnist_densenet.skipnet')).models[0]).map((u) => u.kind);
+  assert.ok(densenet.length > 1 && densenet.every((k) => k === 'dense'), densenet.join());
+  // A DenseNet beside a model of two residual branches and a skip concatenation, as Compare plans them.
+  await page.evaluate((k) => window.__lesionPage.plan([k, ['residual', 'skip-concat', 'residual']], 10_000), densenet);
+  const n = densenet.length;
+  const evaluations = 1 + n + (n - 1) * 5 + 1 + (1 + 3 + 2 * 5 + 1);
+  assert.equal(
+    await page.textContent('.lesion-cost'),
+    `A: ${n} dense layers, B: 3 units (2 residual branches, 1 skip concatenation): ${evaluations} evaluations × 500 images = ${(evaluations * 500).toLocaleString('en-US')} forward passes`,
+  );
+  const dense: LesionResult = {
+    ...result('mnist_densenet', 0.9, [
+      [0.8, 0.02],
+      [0.6, 0.03],
+    ]),
+    singles: [
+      { node: 'dl1/concat1', label: 'dl1', kind: 'dense', accuracy: 0.85 },
+      { node: 'dl2/concat1', label: 'dl2', kind: 'dense', accuracy: 0.75 },
+    ],
+  };
+  await page.evaluate((r) => window.__lesionPage.show([{ name: 'mnist_densenet', result: r }]), dense);
+  await page.waitForSelector('svg.lesion-plot');
+  const texts = await page.$$eval('svg.lesion-plot text', (ts) => ts.map((t) => t.textContent ?? ''));
+  assert.ok(texts.some((t) => t.replace(/ →$/, '') === 'dense layers removed'), texts.join('|'));
+  assert.equal(await page.textContent('.lesion-singles'), 'mnist_densenet, one dense layer removed: dl1 85.0% · dl2 75.0%');
+  const mixed: LesionResult = {
+    ...dense,
+    model: 'mixed',
+    singles: [
+      { node: 'res1/add1', label: 'res1', kind: 'residual', accuracy: 0.5 },
+      { node: 'concat1', label: 'concat1', kind: 'skip-concat', accuracy: 0.4 },
+    ],
+  };
+  await page.evaluate((r) => window.__lesionPage.show([{ name: 'mixed', result: r }]), mixed);
+  await page.waitForFunction(() => document.querySelector('.lesion-singles')?.textContent?.startsWith('mixed'));
+  const mixedTexts = await page.$$eval('svg.lesion-plot text', (ts) => ts.map((t) => t.textContent ?? ''));
+  assert.ok(mixedTexts.some((t) => t.replace(/ →$/, '') === 'units removed'), mixedTexts.join('|'));
+  assert.equal(await page.textContent('.lesion-singles'), 'mixed, one unit removed: res1 (residual branch) 50.0% · concat1 (skip concatenation) 40.0%');
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
   assert.deepEqual(w.consoleErrors, []);
   await page.context().close();
@@ -135,7 +192,7 @@ test('graph view: pause a run, measure its lesion study in the worker, see the c
   await page.waitForFunction(() => Number(document.getElementById('training')?.dataset.step ?? 0) >= 5, undefined, { timeout: 120_000 });
   assert.equal(await page.getAttribute('#lesion-panel .lesion-measure', 'disabled'), '', 'Measure waits for the engine to hold the run');
   // 2 blocks, 5 draws: 1 + 2 + 1·5 + 1 passes over 500 held-out images.
-  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), '2 blocks: 9 evaluations × 500 images = 4,500 forward passes');
+  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), '2 residual branches: 9 evaluations × 500 images = 4,500 forward passes');
   await page.locator('#train-pause').click();
   await page.waitForFunction(
     () => {
@@ -156,7 +213,7 @@ test('graph view: pause a run, measure its lesion study in the worker, see the c
   assert.equal(panel.series, '1');
   assert.equal(await page.$$eval('#lesion-panel .lesion-series-0.lesion-dots circle', (cs) => cs.length), 3, 'nothing removed, one, both');
   assert.equal(Number(await page.evaluate(() => document.getElementById('training')!.dataset.lesionTensors)), paused.tensors, 'the study leaves the tensor count where the paused run had it');
-  assert.match((await page.textContent('#lesion-panel .lesion-singles')) ?? '', /^tiny, one block removed: res1 \d+\.\d% · res2 \d+\.\d%$/);
+  assert.match((await page.textContent('#lesion-panel .lesion-singles')) ?? '', /^tiny, one residual branch removed: res1 \d+\.\d% · res2 \d+\.\d%$/);
   assert.equal(await page.evaluate(() => Number(document.getElementById('training')!.dataset.step)), paused.step, 'no step ran while measuring');
   await page.locator('#train-resume').click();
   await page.waitForFunction((s) => Number(document.getElementById('training')?.dataset.step ?? 0) > s, paused.step, { timeout: 120_000 });
@@ -171,9 +228,9 @@ test('graph view: pause a run, measure its lesion study in the worker, see the c
 test('Compare: Train both a model and its no-skip ablation, Pause, measure both: two curves, the ablation at one class’s share', async () => {
   const w = await trainBothTiny(browser());
   const page = w.page;
-  // 2 blocks a side, 5 draws: 9 evaluations each.
+  // 2 units a side (A's residual branches, B's plain blocks), 5 draws: 9 evaluations each.
   await page.waitForFunction(() => document.querySelector('#lesion-panel .lesion-cost')?.textContent?.startsWith('A: '), undefined, { timeout: 120_000 });
-  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), 'A: 2 blocks, B: 2 blocks: 18 evaluations × 500 images = 9,000 forward passes');
+  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), 'A: 2 residual branches, B: 2 plain blocks: 18 evaluations × 500 images = 9,000 forward passes');
   await page.waitForFunction(() => !document.getElementById('train-both-pause')?.hasAttribute('disabled'), undefined, { timeout: 120_000 });
   // Fewer images and draws than the defaults: the choice reaches the cost line and the study.
   await page.evaluate(() => {
@@ -183,7 +240,7 @@ test('Compare: Train both a model and its no-skip ablation, Pause, measure both:
       el.dispatchEvent(new Event('change'));
     }
   });
-  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), 'A: 2 blocks, B: 2 blocks: 14 evaluations × 200 images = 2,800 forward passes');
+  assert.equal(await page.textContent('#lesion-panel .lesion-cost'), 'A: 2 residual branches, B: 2 plain blocks: 14 evaluations × 200 images = 2,800 forward passes');
   await page.locator('#train-both-pause').click();
   await page.waitForFunction(() => document.getElementById('lesion-panel')?.dataset.state === 'ready', undefined, { timeout: 120_000 });
   await page.locator('#lesion-panel .lesion-measure').click();
@@ -195,7 +252,7 @@ test('Compare: Train both a model and its no-skip ablation, Pause, measure both:
   assert.equal(await page.$$eval('#lesion-panel .lesion-series-1.lesion-dots circle', (cs) => cs.length), 3);
   const singles = (await page.textContent('#lesion-panel .lesion-singles')) ?? '';
   // The ablation's blocks are plain (no skip around them): removing one leaves no path, and the line says so.
-  const ablated = /B: tiny without skips, one block removed: res1 \(plain\) ([\d.]+)% · res2 \(plain\) ([\d.]+)%/.exec(singles);
+  const ablated = /B: tiny without skips, one plain block removed: res1 ([\d.]+)% · res2 ([\d.]+)%/.exec(singles);
   assert.ok(ablated, singles);
   const mnist = loadBuiltinDataset('mnist');
   const labels = Array.from(spreadIndices(mnist.test.count, 200), (i) => mnist.test.labels[i]);

@@ -91,7 +91,7 @@ test('a PyTorch run’s lesion study: Measure goes to the host, the runner’s p
   }));
   // k = 0 (the baseline), 1 and 2.
   assert.equal(drawn.dots, 3);
-  assert.equal(drawn.singles, 'tiny, one block removed: res1 50.0% · res2 70.0%');
+  assert.equal(drawn.singles, 'tiny, one residual branch removed: res1 50.0% · res2 70.0%');
   assert.match(drawn.status, /^Measured at step 4 on 500 held-out images/);
   assert.equal(drawn.tensors, '0');
   assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), []);

@@ -99,12 +99,12 @@ export class CompareLesion {
     this.finalWeights = false;
     this.running = 0;
     this.names = [sideName(0, runs[0]), sideName(1, runs[1])];
-    const units = runs.map(({ run, withoutSkips }) => {
+    const kinds = runs.map(({ run, withoutSkips }) => {
       const analysis = withoutSkips ? withoutSkipConnections(run.text) : analyze(run.text);
       const graph = analysis.models.find((m) => m.name === run.model);
-      return graph ? lesionUnits(graph).length : 0;
+      return graph ? lesionUnits(graph).map((u) => u.kind) : [];
     });
-    this.panel.plan(units, Infinity);
+    this.panel.plan(kinds, Infinity);
     this.panel.clear();
     this.pauseButton.removeAttribute('disabled');
     this.resumeButton.setAttribute('disabled', '');

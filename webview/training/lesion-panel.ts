@@ -1,8 +1,8 @@
 /**
  * The lesion study panel (Veit, Wilber & Belongie 2016, Figs. 3–5), shared by the graph view's training bar and the
  * Compare view: the study's cost before it starts (passes over the held-out images × images), Measure, progress and
- * a Cancel that ends the study in the worker, then held-out accuracy against the number of blocks removed (mean ± sd
- * over random draws) for every measured series (a model, its no-skip ablation), drawn with Observable Plot, and the
+ * a Cancel that ends the study in the worker, then held-out accuracy against the number of units removed (mean ± sd
+ * over random draws; residual branches, dense layers or skip concatenations, each named so) for every measured series (a model, its no-skip ablation), drawn with Observable Plot, and the
  * single removals as a list. No TensorFlow.js: the worker measures, this only shows.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import * as Plot from '@observablehq/plot';
-import { chanceName, LESION_KIND_NAMES, lesionCost, NO_WEIGHTS_MESSAGE, type LesionResult } from '../../src/train/experiments/lesionPlan';
+import { chanceName, countLesionUnits, LESION_UNIT_NOUNS, lesionCost, lesionUnitNoun, NO_WEIGHTS_MESSAGE, type LesionResult, type LesionUnit } from '../../src/train/experiments/lesionPlan';
 import type { LesionSettings } from './runtime-api';
 import { adoptLesionStyles } from './lesion-styles';
 import { pluralize } from '../../src/core/format';
@@ -21,7 +21,7 @@ export interface LesionSeries {
   result: LesionResult;
 }
 
-/** One mark of the chart: `k` blocks removed, mean accuracy and its spread (sd over draws; 0 for k = 0). */
+/** One mark of the chart: `k` units removed, mean accuracy and its spread (sd over draws; 0 for k = 0). */
 export interface LesionPoint {
   series: string;
   k: number;
@@ -77,7 +77,7 @@ export class LesionPanel {
   private readonly progressBar: HTMLElement;
   private readonly chart: HTMLElement;
   private readonly singles: HTMLElement;
-  private units: number[] = [0];
+  private kinds: (readonly LesionUnit['kind'][])[] = [[]];
   private testImages = Infinity;
   private readonly releaseStyles = adoptLesionStyles();
 
@@ -89,7 +89,7 @@ export class LesionPanel {
     const heading = document.createElement('div');
     heading.className = 'lesion-heading';
     heading.textContent = 'Lesion study';
-    heading.title = 'Held-out accuracy with residual blocks (or dense layers) removed: Veit, Wilber & Belongie 2016, "Residual networks behave like ensembles of relatively shallow networks".';
+    heading.title = 'Held-out accuracy with residual branches, dense layers or skip concatenations removed: Veit, Wilber & Belongie 2016, "Residual networks behave like ensembles of relatively shallow networks".';
     root.appendChild(heading);
     const row = document.createElement('div');
     row.className = 'lesion-row';
@@ -138,11 +138,11 @@ export class LesionPanel {
   }
 
   /**
-   * The blocks each studied model has to remove (one number, or one per Compare side) and the held-out images there
-   * are, for the cost shown before starting.
+   * The kinds of the units each studied model has to remove, in graph order (one list, or one per Compare side), and
+   * the held-out images there are, for the cost shown before starting.
    */
-  plan(units: number | number[], testImages: number): void {
-    this.units = typeof units === 'number' ? [units] : units;
+  plan(kinds: readonly (readonly LesionUnit['kind'][])[], testImages: number): void {
+    this.kinds = kinds.map((k) => [...k]);
     this.testImages = testImages;
     this.showCost();
   }
@@ -175,7 +175,7 @@ export class LesionPanel {
       height: 200,
       marginLeft: 44,
       style: { background: 'transparent', color: 'var(--g-fg, currentColor)', fontSize: '10px' },
-      x: { label: 'blocks removed', domain: [0, Math.max(1, ...points.map((p) => p.k))], grid: true },
+      x: { label: `${lesionUnitNoun(series.flatMap((s) => s.result.singles.map((one) => one.kind)), 2)} removed`, domain: [0, Math.max(1, ...points.map((p) => p.k))], grid: true },
       y: { label: 'held-out accuracy', domain: [0, 1], grid: true, tickFormat: '.0%' },
       marks: [
         // Colours come from the stylesheet (theme variables) through currentColor: SVG attributes cannot hold var().
@@ -211,8 +211,11 @@ export class LesionPanel {
     this.singles.replaceChildren(
       ...series.map((s) => {
         const line = document.createElement('div');
-        const text = s.result.singles.map((one) => `${one.label}${one.kind === 'residual' ? '' : ` (${LESION_KIND_NAMES[one.kind]})`} ${(one.accuracy * 100).toFixed(1)}%`).join(' · ');
-        line.textContent = `${s.name}, one block removed: ${text || 'no block measured'}`;
+        const kinds = s.result.singles.map((one) => one.kind);
+        // A series of one kind names it once in the sentence; mixed kinds name each unit's.
+        const mixed = new Set(kinds).size > 1;
+        const text = s.result.singles.map((one) => `${one.label}${mixed ? ` (${LESION_UNIT_NOUNS[one.kind][0]})` : ''} ${(one.accuracy * 100).toFixed(1)}%`).join(' · ');
+        line.textContent = `${s.name}, one ${lesionUnitNoun(kinds, 1)} removed: ${text || `no ${lesionUnitNoun(kinds, 1)} measured`}`;
         return line;
       }),
     );
@@ -234,10 +237,10 @@ export class LesionPanel {
   private showCost(): void {
     const { samples, draws } = this.settings();
     const images = Math.min(samples, this.testImages);
-    const costs = this.units.map((units) => lesionCost(units, draws, images));
+    const costs = this.kinds.map((kinds) => lesionCost(kinds.length, draws, images));
     const evaluations = costs.reduce((sum, c) => sum + c.evaluations, 0);
     this.element.dataset.evaluations = String(evaluations);
-    const blocks = costs.length === 1 ? `${costs[0].units} ${pluralize(costs[0].units, 'block')}` : costs.map((c, i) => `${'AB'[i] ?? i + 1}: ${c.units} ${pluralize(c.units, 'block')}`).join(', ');
-    this.cost.textContent = `${blocks}: ${evaluations} ${pluralize(evaluations, 'evaluation')} × ${images} ${pluralize(images, 'image')} = ${(evaluations * images).toLocaleString('en-US')} forward passes`;
+    const units = this.kinds.length === 1 ? countLesionUnits(this.kinds[0]) : this.kinds.map((kinds, i) => `${'AB'[i] ?? i + 1}: ${countLesionUnits(kinds)}`).join(', ');
+    this.cost.textContent = `${units}: ${evaluations} ${pluralize(evaluations, 'evaluation')} × ${images} ${pluralize(images, 'image')} = ${(evaluations * images).toLocaleString('en-US')} forward passes`;
   }
 }

@@ -406,12 +406,12 @@ export class TrainingUi {
     if (event.type === 'paused' || event.type === 'resumed' || event.type === 'finished' || event.type === 'error') this.lesionAvailability();
   }
 
-  /** The blocks a lesion study of this run's model removes, for the cost shown before it starts. */
+  /** The units a lesion study of this run's model removes (their kinds name them), for the cost shown before it starts. */
   private planLesion(run: TrainingRun): void {
     const analysis = analyze(run.text);
     const graph = analysis.models.find((m) => m.name === run.model) ?? (run.model ? undefined : analysis.models[0]);
     this.modelName = graph?.name ?? run.model;
-    this.lesion.plan(graph ? lesionUnits(graph).length : 0, Infinity);
+    this.lesion.plan([graph ? lesionUnits(graph).map((u) => u.kind) : []], Infinity);
     this.lesion.clear();
   }
 

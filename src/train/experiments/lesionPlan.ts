@@ -1,4 +1,5 @@
 import type { GraphNode, ModelGraph } from '../../core';
+import { pluralize } from '../../core/format';
 import { TrainError } from '../errors';
 import { SeededRandom } from '../rng';
 
@@ -76,6 +77,40 @@ export type ChanceBasis = 'classes' | 'majority';
 
 /** What the tables and charts call each kind of block. */
 export const LESION_KIND_NAMES: Readonly<Record<LesionUnit['kind'], string>> = { residual: 'residual', dense: 'dense layer', 'skip-concat': 'skip concatenation', plain: 'plain' };
+
+/**
+ * What sentences, chart axes and CLI lines call the units a study removes, per kind (singular, plural): a ResNet
+ * loses residual branches (Veit et al. 2016, §4), a DenseNet dense layers (Huang et al. 2017, §3), a U-Net skip
+ * concatenations (Ronneberger et al. 2015, §2), a no-skip ablation plain blocks.
+ */
+export const LESION_UNIT_NOUNS: Readonly<Record<LesionUnit['kind'], readonly [singular: string, plural: string]>> = {
+  residual: ['residual branch', 'residual branches'],
+  dense: ['dense layer', 'dense layers'],
+  'skip-concat': ['skip concatenation', 'skip concatenations'],
+  plain: ['plain block', 'plain blocks'],
+};
+
+/**
+ * The noun for `count` of these units: the kind's own ("residual branch", "dense layers") when every unit is of one
+ * kind, "unit" or "units" when the kinds are mixed or there are none.
+ */
+export function lesionUnitNoun(kinds: readonly LesionUnit['kind'][], count: number): string {
+  const distinct = [...new Set(kinds)];
+  return distinct.length === 1 ? pluralize(count, ...LESION_UNIT_NOUNS[distinct[0]]) : pluralize(count, 'unit');
+}
+
+/**
+ * How many units a study removes, named by kind: "9 residual branches", "1 skip concatenation"; mixed kinds count
+ * as units with the breakdown in graph order of first appearance, "4 units (3 residual branches, 1 skip
+ * concatenation)"; a model with none, "0 units".
+ */
+export function countLesionUnits(kinds: readonly LesionUnit['kind'][]): string {
+  const counts = new Map<LesionUnit['kind'], number>();
+  for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  const total = `${kinds.length} ${lesionUnitNoun(kinds, kinds.length)}`;
+  if (counts.size < 2) return total;
+  return `${total} (${[...counts].map(([kind, n]) => `${n} ${pluralize(n, ...LESION_UNIT_NOUNS[kind])}`).join(', ')})`;
+}
 
 /** What the tables and charts call a study's chance level: "chance" or "majority class". */
 export function chanceName(basis: ChanceBasis): string {
