@@ -133,7 +133,6 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   showRunFindings();
   landscape.clear();
   pathCharts.clear();
-  pathCharts.element.hidden = false;
   delete trainingRoot.dataset.tensors;
   trainingPlan.textContent = '';
   delete trainingPlan.dataset.mode;
@@ -145,6 +144,8 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     return new HostRun(id, (control) => post({ type: 'trainBothControl', side, run: id, ...control }));
   };
   hosted = message.runs[0].run.engine === 'pytorch' ? [hostRun(0), hostRun(1)] : null;
+  // The PyTorch runner does not measure the gradient by path length: no charts that would stay empty.
+  pathCharts.element.hidden = hosted !== null;
   // The first status line arrives while the constructor runs, before `run` is assigned.
   let run: TrainBoth | null = null;
   run = training = new TrainBoth({
