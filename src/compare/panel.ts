@@ -59,9 +59,10 @@ export class ComparePanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
       vscode.workspace.onDidChangeTextDocument((event) => {
         const uri = event.document.uri.toString();
-        if (event.contentChanges.length === 0 || !this.specs.some((s) => s.uri === uri)) return;
+        const edited = this.specs.find((s) => s.uri === uri);
+        if (event.contentChanges.length === 0 || !edited) return;
         // A PyTorch pair trains the old text: both process groups end at the first edit of either file.
-        this.torch.documentEdited();
+        this.torch.documentEdited(edited.file);
         this.scheduleUpdate();
       }),
     );

@@ -117,9 +117,9 @@ export class TorchPair implements vscode.Disposable {
     this.hosts[side].experiment(run, command);
   }
 
-  /** Either file changed: both runs train old text, so both process groups end now. */
-  documentEdited(): void {
-    for (const host of this.hosts) host.documentEdited();
+  /** Either file changed (`file`: its name): both runs train old text, so both process groups end now, and each side's `finished` event says why. */
+  documentEdited(file: string): void {
+    for (const host of this.hosts) host.documentEdited(`${file} changed, so both PyTorch runs ended: Train both again to train the edited text.`);
   }
 
   dispose(): void {

@@ -228,13 +228,16 @@ export class TorchRunHost implements vscode.Disposable {
     run.result.then(
       (result) => {
         // After dispose (an edit, a closed panel) the runner says nothing more: the bar still needs the end.
-        if (this.disposedRuns.has(run)) this.send(id, { type: 'finished', result });
+        if (!this.disposedRuns.has(run)) return;
+        const why = this.disposedRuns.get(run);
+        this.send(id, { type: 'finished', result: why ? { ...result, message: why } : result });
       },
       (error: unknown) => this.send(id, { type: 'error', message: error instanceof Error ? error.message : String(error) }),
     );
   }
 
-  private readonly disposedRuns = new WeakSet<PyTorchTraining>();
+  /** Runs ended by dispose while alive, with the sentence their `finished` event carries as `message` ('' for none). */
+  private readonly disposedRuns = new WeakMap<PyTorchTraining, string>();
   /** A folder run waiting for the page's decoded images (expectData). */
   private awaiting: { options: Omit<TorchStartOptions, 'datasetFile' | 'datasetBytes' | 'cifar'>; name: string; paused: boolean } | null = null;
 
@@ -272,12 +275,12 @@ export class TorchRunHost implements vscode.Disposable {
     else if (command.command === 'landscape') this.send(id, { type: 'landscape-ended', reason: 'failed', message: why });
   }
 
-  /** The file changed: the run trains old text, so its process group ends now. */
-  documentEdited(): void {
-    this.kill();
+  /** The file changed: the run trains old text, so its process group ends now; `why` goes with its `finished` event as `message`. */
+  documentEdited(why = ''): void {
+    this.kill(why);
   }
 
-  private kill(): void {
+  private kill(why = ''): void {
     // A folder run still decoding never started: its end is said here.
     if (this.awaiting) this.send(this.awaiting.options.id, { type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
     this.awaiting = null;
@@ -285,7 +288,7 @@ export class TorchRunHost implements vscode.Disposable {
     const run = this.run;
     if (!run) return;
     this.run = null;
-    if (run.running) this.disposedRuns.add(run);
+    if (run.running) this.disposedRuns.set(run, why);
     run.dispose();
   }
 

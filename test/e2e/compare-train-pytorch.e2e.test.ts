@@ -137,7 +137,7 @@ describe('SkipNet in VS Code: Compare, Train both on PyTorch', () => {
       writeFileSync(file, `${readFileSync(file, 'utf8')}\n# edited while training\n`);
       for (const pid of pids) await groupGone(pid);
       await frame.locator('#training-status[data-state="stopped"]').waitFor({ timeout: TIMEOUT });
-      assert.match((await status.textContent()) ?? '', /^Stopped: A after [1-9]\d* steps?, B after [1-9]\d*\.$/);
+      assert.match((await status.textContent()) ?? '', /^Stopped: A after [1-9]\d* steps?, B after [1-9]\d*\. mnist_resnet\.skipnet changed, so both PyTorch runs ended: Train both again to train the edited text\.$/);
       assert.deepEqual(errorLines(), []);
       assert.deepEqual(session.pageErrors, []);
     });

@@ -3,7 +3,8 @@
  * headless Chromium, fed each side's runner events as the host forwards them (`trainBothEvent` lines tagged with
  * the side and run). Both curves, a held-out point and the gradient norm by depth are drawn from those lines, the
  * host's plan line stays up, Stop sends a stop control for each side, a side's error line shows its reason (the
- * runner's last stderr lines included) while the other trains on, and a refusal without PyTorch offers the browser.
+ * runner's last stderr lines included) while the other trains on, runs the host ended for an edit say so, and a
+ * refusal without PyTorch offers the browser.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -123,6 +124,22 @@ test('an error line from side B: its reason and the runner’s last stderr lines
   await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'error');
   assert.equal(await text(w, '#training-status'), `B: ${crash}`);
   assert.equal(await w.page.locator('#train-both').getAttribute('disabled'), null);
+  await noProblems(w);
+  await w.page.context().close();
+});
+
+test('an edit ends both runs on the host: their finished events say why, and so does the end state, once', async () => {
+  const w = await startHosted();
+  for (const side of [0, 1] as const) {
+    await event(w, side, started);
+    await event(w, side, progress(1, 2));
+  }
+  const why = 'narrow.skipnet changed, so both PyTorch runs ended: Train both again to train the edited text.';
+  for (const side of [0, 1] as const) await event(w, side, { type: 'finished', result: { reason: 'stopped', steps: 1, loss: 2, message: why } });
+  await w.page.waitForFunction(() => document.getElementById('training-status')!.dataset.state === 'stopped');
+  assert.equal(await text(w, '#training-status'), `Stopped: A after 1 step, B after 1. ${why}`);
+  // The host ended the runs itself: the page sent no control.
+  assert.deepEqual((await posted(w)).filter((m) => m.type === 'trainBothControl'), []);
   await noProblems(w);
   await w.page.context().close();
 });

@@ -328,6 +328,8 @@ export class TrainBoth {
       const accuracy = this.sides.map((s, i) => `${LABELS[i]} ${s.result!.heldOut === null ? '—' : `${(s.result!.heldOut * 100).toFixed(2)}%`}`).join(', ');
       return { state: 'finished', message: `Both models trained for ${this.sides[0].result!.steps} ${pluralize(this.sides[0].result!.steps, 'step')} on the same batches. Held-out accuracy: ${accuracy}.` };
     }
-    return { state: 'stopped', message: `Stopped: A after ${this.sides[0].step} ${pluralize(this.sides[0].step, 'step')}, B after ${this.sides[1].step}.` };
+    // A run the host ended (an edited file) says why in its result; both sides say the same.
+    const why = [...new Set(this.sides.map((s) => (s.result?.reason === 'stopped' ? s.result.message : '')).filter((m) => m !== ''))];
+    return { state: 'stopped', message: [`Stopped: A after ${this.sides[0].step} ${pluralize(this.sides[0].step, 'step')}, B after ${this.sides[1].step}.`, ...why].join(' ') };
   }
 }
