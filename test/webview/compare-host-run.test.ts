@@ -144,6 +144,27 @@ test('an edit ends both runs on the host: their finished events say why, and so 
   await w.page.context().close();
 });
 
+test('Pause both hosted runs, then the lesion study: pause and the study go to each side’s runner as controls', async () => {
+  const w = await startHosted();
+  for (const side of [0, 1] as const) {
+    await event(w, side, started);
+    await event(w, side, progress(1, 2));
+  }
+  await w.page.waitForFunction(() => document.getElementById('train-both-pause')?.hasAttribute('disabled') === false);
+  await w.page.locator('#train-both-pause').click();
+  await w.page.waitForFunction(() => window.__posted.filter((m) => (m as { type: string }).type === 'trainBothControl').length === 2);
+  // The study waits for both runners' own 'paused' (the engines hold the weights), not for the button.
+  assert.notEqual(await w.page.locator('#lesion-panel').getAttribute('data-state'), 'ready');
+  for (const side of [0, 1] as const) await event(w, side, { type: 'paused', step: 1 });
+  await w.page.waitForFunction(() => document.getElementById('lesion-panel')?.dataset.state === 'ready');
+  await w.page.locator('#lesion-panel .lesion-measure').click();
+  await w.page.waitForFunction(() => window.__posted.filter((m) => (m as { type: string }).type === 'trainBothControl').length === 4);
+  const controls = (await posted(w)).flatMap((m) => (m.type === 'trainBothControl' ? [`${m.side}:${m.run}:${m.action === 'experiment' ? m.experiment.command : m.action}`] : []));
+  assert.deepEqual(controls, ['0:3:pause', '1:5:pause', '0:3:lesion', '1:5:lesion']);
+  await noProblems(w);
+  await w.page.context().close();
+});
+
 test('no PyTorch: the refusal says what was tried and offers the browser engine, which the button asks for', async () => {
   const w = await openWebview(browser(), undefined, { width: 1400, height: 900 }, 'compare.js');
   await send(w, buildCompareMessage(SPECS, TEXTS, 1, { collapseThreshold: 150, direction: 'down' }));
