@@ -16,9 +16,9 @@ import type { TrainingEngineChoice } from '../protocol/messages';
 import { validateCompareWebviewMessage } from '../protocol/compare-validate';
 import { formatCount } from '../core/format';
 import { buildCompareMessage, type SideSpec, suggestMatch } from './model';
-import { planTrainBoth } from './training';
+import { pairEngine, planTorchPair, planTrainBoth } from './training';
 import { TorchPair, type TorchSide } from './torchPair';
-import { pairEngine, planTorchPair } from './torchPlan';
+
 
 export const COMPARE_VIEW_TYPE = 'skipnet.compare';
 const EDIT_THROTTLE_MS = 150;

@@ -1,5 +1,5 @@
 /**
- * Compare's "Train both" on the PyTorch engine, host side (src/compare/torchPlan.ts): which engine the pair gets
+ * Compare's "Train both" on the PyTorch engine, host side (src/compare/training.ts): which engine the pair gets
  * (the graph view's decision, minus what the PyTorch engine cannot train), how the two runner processes share the
  * cores, and the refusal when the two runs' training memory is over the memory free, with hand-counted bytes. Then
  * the runner obeys the thread count it is given (a real PyTorch 1.13 run on Debian's python3).
@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, type ModelGraph } from '../../src/core';
-import { pairEngine, planTorchPair, TORCH_PROCESS_BYTES } from '../../src/compare/torchPlan';
+import { pairEngine, planTorchPair, TORCH_PROCESS_BYTES } from '../../src/compare/training';
 import { builtinDatasetFile } from '../../src/train/nodeData';
 import { TrainError } from '../../src/train/errors';
 import type { EngineDecision } from '../../src/train/pytorch/discover';
