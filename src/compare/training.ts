@@ -62,7 +62,7 @@ export function pairEngine(decision: EngineDecision, setting: EngineSetting, dat
   const ablated = SIDE.filter((_, i) => withoutSkips[i]);
   const why =
     dataset === 'folder'
-      ? 'the PyTorch engine trains on the bundled data sets (mnist, fashion_mnist) and CIFAR, not on an image folder'
+      ? 'Train both reads only the bundled data sets (mnist, fashion_mnist) and CIFAR on PyTorch, not an image folder (Train here can)'
       : ablated.length > 0
         ? `the PyTorch engine trains models as written (its export keeps every skip connection), not the no-skip ablation of side ${ablated.join(' and ')}`
         : null;

@@ -26,7 +26,7 @@ test('pairEngine: PyTorch as decided for side A’s file, unless a side has the 
   assert.deepEqual(pairEngine(TORCH, 'pytorch', 'builtin', [true, true]), { engine: 'none', message: `Train both cannot use PyTorch: ${ablation.replace('side B', 'side A and B')}. Train both in the browser.` });
   assert.deepEqual(pairEngine(TORCH, 'pytorch', 'folder', [false, false]), {
     engine: 'none',
-    message: 'Train both cannot use PyTorch: the PyTorch engine trains on the bundled data sets (mnist, fashion_mnist) and CIFAR, not on an image folder. Train both in the browser.',
+    message: 'Train both cannot use PyTorch: Train both reads only the bundled data sets (mnist, fashion_mnist) and CIFAR on PyTorch, not an image folder (Train here can). Train both in the browser.',
   });
   // Decisions that are not PyTorch pass unchanged: the browser, and a refusal (torch missing) with its own message.
   const browser: EngineDecision = { engine: 'browser', reason: 'browser: torch not found — tried: python3 (from PATH)', python: null };
