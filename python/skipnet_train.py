@@ -143,8 +143,8 @@ def import_torch():
     return torch
 
 
-def pick_device(torch, wanted):
-    """(device, description): CUDA when available, then MPS, else the CPU with a thread per core."""
+def pick_device(torch, wanted, threads=None):
+    """(device, description): CUDA when available, then MPS, else the CPU with `threads` threads (default: one per core)."""
     mps = getattr(torch.backends, "mps", None)
     if wanted in ("auto", "cuda") and torch.cuda.is_available():
         return torch.device("cuda"), f"cuda ({torch.cuda.get_device_name(0)})"
@@ -152,7 +152,7 @@ def pick_device(torch, wanted):
         return torch.device("mps"), "mps"
     if wanted != "auto" and wanted != "cpu":
         fail(f"Device {wanted} was asked for, but this PyTorch ({torch.__version__}) cannot use it here.")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
     torch.set_num_threads(cores)
     return torch.device("cpu"), f"cpu · {cores} thread{'' if cores == 1 else 's'}"
 
@@ -351,7 +351,7 @@ def main(argv):
     commands = SharedCommands(Commands(os.fdopen(os.dup(0), encoding="utf-8") if ranks is not None else None, started_by_skipnet) if rank0 else None, ranks)
     t = config["training"]
     if ranks is None:
-        device, described = pick_device(torch, config.get("device", "auto"))
+        device, described = pick_device(torch, config.get("device", "auto"), config.get("threads"))
     torch.manual_seed(t["seed"] + 1)  # dropout masks: PyTorch's generator (the browser draws its own)
     try:
         if config["dataset"].get("kind") == "cifar":

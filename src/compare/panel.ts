@@ -4,15 +4,21 @@
  * a side to its no-skip ablation, answers suggestion requests and writes an accepted one back to the
  * file as a WorkspaceEdit. Every message from the webview is validated before a field is read.
  */
+import { availableParallelism, freemem } from 'node:os';
 import * as vscode from 'vscode';
+import { analyze } from '../core';
 import { setUpSkipNetWebview } from '../graph/webviewSetup';
 import { readGraphSettings } from '../graph/panel';
 import { datasetSource, readTrainingSettings, TrainingRefusal } from '../graph/training';
+import { decideEngine, engineSetting } from '../graph/torchRun';
 import { type CompareToHost, type HostToCompare, type SideIndex } from '../protocol/compare-messages';
+import type { TrainingEngineChoice } from '../protocol/messages';
 import { validateCompareWebviewMessage } from '../protocol/compare-validate';
 import { formatCount } from '../core/format';
 import { buildCompareMessage, type SideSpec, suggestMatch } from './model';
-import { planTrainBoth } from './training';
+import { pairEngine, planTorchPair, planTrainBoth } from './training';
+import { TorchPair, type TorchSide } from './torchPair';
+
 
 export const COMPARE_VIEW_TYPE = 'skipnet.compare';
 const EDIT_THROTTLE_MS = 150;
@@ -34,6 +40,8 @@ export class ComparePanel implements vscode.Disposable {
   private shownParams: [bigint, bigint] = [0n, 0n];
   private readonly onDisposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDisposeEmitter.event;
+  /** Train both's runner processes when it trains on PyTorch. */
+  private readonly torch: TorchPair;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -43,13 +51,19 @@ export class ComparePanel implements vscode.Disposable {
   ) {
     panel.title = `Compare: ${specs[0].model} ↔ ${specs[1].model}`;
     setUpSkipNetWebview(panel.webview, extensionUri, { script: 'compare.js', documentUri: '', model: '', title: 'SkipNet: Compare Models' });
+    this.torch = new TorchPair(specs, extensionUri, log, (side, run, line) => this.post({ type: 'trainBothEvent', side, run, line }));
     this.disposables.push(
       this.onDisposeEmitter,
+      this.torch,
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw)),
       vscode.workspace.onDidChangeTextDocument((event) => {
         const uri = event.document.uri.toString();
-        if (event.contentChanges.length > 0 && this.specs.some((s) => s.uri === uri)) this.scheduleUpdate();
+        const edited = this.specs.find((s) => s.uri === uri);
+        if (event.contentChanges.length === 0 || !edited) return;
+        // A PyTorch pair trains the old text: both process groups end at the first edit of either file.
+        this.torch.documentEdited(edited.file);
+        this.scheduleUpdate();
       }),
     );
   }
@@ -60,6 +74,11 @@ export class ComparePanel implements vscode.Disposable {
 
   reveal(): void {
     this.panel.reveal();
+  }
+
+  /** Train both's runner process ids while they are alive (tests check they are gone after). */
+  get torchPids(): [number | undefined, number | undefined] {
+    return this.torch.pids;
   }
 
   dispose(): void {
@@ -125,7 +144,11 @@ export class ComparePanel implements vscode.Disposable {
         await this.revealRange(message.side, message.range);
         return;
       case 'trainBoth':
-        await this.trainBoth();
+        await this.trainBoth(message.engine ?? null);
+        return;
+      case 'trainBothControl':
+        if (message.action === 'experiment') this.torch.experiment(message.side, message.run, message.experiment);
+        else this.torch.control(message.side, message.run, message.action);
         return;
       case 'trainBothEnded':
         this.log[message.state === 'error' ? 'warn' : 'info'](`compare: train both ${message.state}: ${message.message}`);
@@ -137,20 +160,47 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   /**
-   * Sends both runs to the webview, which trains them with the graph view's runtime. Both use side A's
-   * data set and train section; the backend and statistics interval come from the settings.
+   * Starts Train both. Both use side A's data set and train section; the engine is the graph view's decision for
+   * side A's file (`choice`, else skipnet.train.engine): in the browser the webview trains both (backend and
+   * statistics interval from the settings); on PyTorch two runner processes train them here (src/compare/torchPair.ts)
+   * and the webview draws their events. Refusals (no PyTorch, not enough memory, …) end in the panel's status line.
    */
-  private async trainBoth(): Promise<void> {
+  private async trainBoth(choice: TrainingEngineChoice | null): Promise<void> {
     try {
       const texts: [string, string] = [await readText(this.specs[0].uri), await readText(this.specs[1].uri)];
       const plan = planTrainBoth(this.specs, texts);
       if (!plan.ok) throw new TrainingRefusal(plan.message);
       const documentUri = vscode.Uri.parse(this.specs[0].uri, true);
       const settings = readTrainingSettings(documentUri);
+      const setting = choice ?? engineSetting(documentUri);
+      const decision = pairEngine(await decideEngine(documentUri, choice, false), setting, plan.training.dataset.kind, [this.specs[0].withoutSkips, this.specs[1].withoutSkips]);
+      if (decision.engine === 'none') {
+        this.log.warn(`compare: ${decision.message}`);
+        this.post({ type: 'trainingState', revision: this.revision, state: 'error', message: decision.message, offerBrowser: true });
+        return;
+      }
       const dataset = await datasetSource(plan.training.dataset, documentUri, this.panel.webview, this.extensionUri);
-      const run = (index: 0 | 1) => ({ run: { model: this.specs[index].model, text: texts[index], backend: settings.backend, statsInterval: settings.statsInterval, dataset }, withoutSkips: this.specs[index].withoutSkips });
-      this.post({ type: 'startTrainBoth', revision: this.revision, runs: [run(0), run(1)], config: plan.shared });
-      this.log.info(`compare: train both ${this.specs[0].model} and ${this.specs[1].model} (batch ${plan.shared.batch}, seed ${plan.shared.seed}, backend ${settings.backend})`);
+      const run = (index: 0 | 1) => ({ model: this.specs[index].model, text: texts[index], backend: settings.backend, statsInterval: settings.statsInterval, dataset });
+      if (decision.engine === 'browser') {
+        this.post({ type: 'startTrainBoth', revision: this.revision, runs: [{ run: run(0), withoutSkips: this.specs[0].withoutSkips }, { run: run(1), withoutSkips: this.specs[1].withoutSkips }], config: plan.shared });
+        this.log.info(`compare: train both ${this.specs[0].model} and ${this.specs[1].model} in the browser (batch ${plan.shared.batch}, seed ${plan.shared.seed}, backend ${settings.backend}; ${decision.reason})`);
+        return;
+      }
+      // pairEngine keeps PyTorch only without the ablation: each side trains its model as written.
+      const side = (index: 0 | 1): TorchSide => {
+        const analysis = analyze(texts[index]);
+        // planTrainBoth found the model in this very text.
+        return { analysis, graph: analysis.models.find((m) => m.name === this.specs[index].model)! };
+      };
+      const sides: [TorchSide, TorchSide] = [side(0), side(1)];
+      const pair = planTorchPair(decision.python, [sides[0].graph, sides[1].graph], plan.shared, { cores: availableParallelism(), freeBytes: freemem() });
+      if (!pair.ok) throw new TrainingRefusal(pair.message);
+      const data = this.torch.dataFor(plan.training.dataset);
+      const ids = this.torch.nextIds();
+      const torchRun = (index: 0 | 1) => ({ run: { ...run(index), engine: 'pytorch' as const, runId: ids[index] }, withoutSkips: false });
+      this.post({ type: 'startTrainBoth', revision: this.revision, runs: [torchRun(0), torchRun(1)], config: plan.shared, plan: pair.message });
+      this.log.info(`compare: train both ${this.specs[0].model} and ${this.specs[1].model} on PyTorch (batch ${plan.shared.batch}, seed ${plan.shared.seed}): ${pair.message}`);
+      await this.torch.start({ ids, sides, decision, data, config: plan.shared, threads: pair.threads, statsInterval: settings.statsInterval });
     } catch (error) {
       const message = error instanceof TrainingRefusal ? error.message : `Train both could not start: ${error instanceof Error ? error.message : String(error)}`;
       this.log.warn(`compare: ${message}`);

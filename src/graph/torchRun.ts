@@ -15,7 +15,7 @@ import { PythonExtension } from '@vscode/python-extension';
 import * as vscode from 'vscode';
 import type { Analysis, ModelGraph } from '../core';
 import type { TrainingEngineChoice, TrainingEngineInfo } from '../protocol';
-import { PyTorchTraining } from '../train/pytorch/runner';
+import { PyTorchTraining, type PyTorchTrainingOptions } from '../train/pytorch/runner';
 import type { RunnerEvent, RunnerExperimentCommand } from '../train/pytorch/protocol';
 import type { CifarFiles } from '../train/cifar';
 import { chooseEngine, discoverPython, type EngineDecision, type EngineSetting, ENGINE_SETTINGS, type MeasuredSpeeds, type PythonDiscovery, speedNote } from '../train/pytorch/discover';
@@ -84,6 +84,8 @@ export interface TorchRunHostOptions {
   log: vscode.LogOutputChannel;
   /** Where measured speeds are kept (the extension's workspaceState); none: no speed notes. */
   state?: vscode.Memento;
+  /** How the log names this host's runs ("graph", "compare side A"); default "graph". */
+  logName?: string;
 }
 
 /** What a PyTorch run of the graph view starts with: its id, the model, the engine decision and one data source. */
@@ -98,6 +100,10 @@ export interface TorchStartOptions {
   /** Processes sharing each batch (skipnet.train.processes). */
   nproc?: number;
   statsInterval: number;
+  /** PyTorch CPU threads (default one per core); Train both gives each side its share. */
+  threads?: number;
+  /** Overrides of the model's train section (Train both: side A's, for both sides). */
+  config?: PyTorchTrainingOptions['config'];
 }
 
 /** One panel's PyTorch runs (at most one at a time) and the speed records of its models. */
@@ -196,6 +202,8 @@ export class TorchRunHost implements vscode.Disposable {
         cifar: options.cifar,
         nproc: options.nproc,
         statsInterval: options.statsInterval,
+        threads: options.threads,
+        config: options.config,
         python: options.decision.python,
         // The runner stays with its final weights for the experiments until the next run, an edit or the panel's end.
         keepWeights: true,
@@ -216,17 +224,20 @@ export class TorchRunHost implements vscode.Disposable {
     this.run = run;
     if (starting.stop) run.stop();
     else if (starting.paused) run.pause();
-    this.options.log.info(`graph: PyTorch run of ${options.graph.name} started (pid ${run.pid}, ${run.python.executable || run.python.command})`);
+    this.options.log.info(`${this.options.logName ?? 'graph'}: PyTorch run of ${options.graph.name} started (pid ${run.pid}, ${run.python.executable || run.python.command})`);
     run.result.then(
       (result) => {
         // After dispose (an edit, a closed panel) the runner says nothing more: the bar still needs the end.
-        if (this.disposedRuns.has(run)) this.send(id, { type: 'finished', result });
+        if (!this.disposedRuns.has(run)) return;
+        const why = this.disposedRuns.get(run);
+        this.send(id, { type: 'finished', result: why ? { ...result, message: why } : result });
       },
       (error: unknown) => this.send(id, { type: 'error', message: error instanceof Error ? error.message : String(error) }),
     );
   }
 
-  private readonly disposedRuns = new WeakSet<PyTorchTraining>();
+  /** Runs ended by dispose while alive, with the sentence their `finished` event carries as `message` ('' for none). */
+  private readonly disposedRuns = new WeakMap<PyTorchTraining, string>();
   /** A folder run waiting for the page's decoded images (expectData). */
   private awaiting: { options: Omit<TorchStartOptions, 'datasetFile' | 'datasetBytes' | 'cifar'>; name: string; paused: boolean } | null = null;
 
@@ -264,12 +275,12 @@ export class TorchRunHost implements vscode.Disposable {
     else if (command.command === 'landscape') this.send(id, { type: 'landscape-ended', reason: 'failed', message: why });
   }
 
-  /** The file changed: the run trains old text, so its process group ends now. */
-  documentEdited(): void {
-    this.kill();
+  /** The file changed: the run trains old text, so its process group ends now; `why` goes with its `finished` event as `message`. */
+  documentEdited(why = ''): void {
+    this.kill(why);
   }
 
-  private kill(): void {
+  private kill(why = ''): void {
     // A folder run still decoding never started: its end is said here.
     if (this.awaiting) this.send(this.awaiting.options.id, { type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } });
     this.awaiting = null;
@@ -277,7 +288,7 @@ export class TorchRunHost implements vscode.Disposable {
     const run = this.run;
     if (!run) return;
     this.run = null;
-    if (run.running) this.disposedRuns.add(run);
+    if (run.running) this.disposedRuns.set(run, why);
     run.dispose();
   }
 

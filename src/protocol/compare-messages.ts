@@ -11,7 +11,8 @@
  * every (throttled) edit of either document or ablation switch.
  */
 import type { TrainingConfig } from '../core/graph';
-import type { OffsetRange, TrainingRun } from './messages';
+import type { OffsetRange, TrainingEngineChoice, TrainingRun } from './messages';
+import type { RunnerExperimentCommand } from '../train/pytorch/protocol';
 import type { FindingPayload, GraphPayload } from './payload';
 
 export const COMPARE_PROTOCOL_VERSION = 1;
@@ -99,7 +100,11 @@ export type CompareTrainingState = 'unavailable' | 'running' | 'finished' | 'sto
 /** Side A's train section without its data set: both runs use it, so both see the same batches in the same order. */
 export type SharedTrainingConfig = Omit<TrainingConfig, 'dataset'>;
 
-/** One side of a Train both run: the graph view's run (text, model, backend, data) plus the side's ablation switch. */
+/**
+ * One side of a Train both run: the graph view's run (text, model, backend, data) plus the side's ablation switch.
+ * With `run.engine` 'pytorch' the host trains the side in a runner process and streams its events as
+ * `trainBothEvent` lines tagged with the side and `run.runId`; the page only draws them.
+ */
 export interface CompareTrainingRun {
   run: TrainingRun;
   withoutSkips: boolean;
@@ -118,12 +123,20 @@ export type HostToCompare =
    * Train both: the state of the pair (refusals come from the host), a point of one side's curve and its
    * gradient norms by depth. The page's own runs (after `startTrainBoth`) draw the same points directly.
    */
-  | { type: 'trainingState'; revision: number; state: CompareTrainingState; message: string }
+  | { type: 'trainingState'; revision: number; state: CompareTrainingState; message: string; offerBrowser?: boolean }
   /**
    * The answer to `trainBoth`: the webview runs both models itself (train.js, like the graph view), on the
    * same data set (side A's) with `config` (side A's train section), and draws their points as they come.
+   * With the PyTorch engine (both runs' `engine` 'pytorch') the host trains them and `plan` says how the two
+   * share the machine ("PyTorch 1.13 · cpu · both at once, 1 thread each: about …").
    */
-  | { type: 'startTrainBoth'; revision: number; runs: [CompareTrainingRun, CompareTrainingRun]; config: SharedTrainingConfig }
+  | { type: 'startTrainBoth'; revision: number; runs: [CompareTrainingRun, CompareTrainingRun]; config: SharedTrainingConfig; plan?: string }
+  /**
+   * One event of a side the host trains (engine 'pytorch'): a JSON line of the PyTorch runner's protocol
+   * (src/train/pytorch/protocol.ts), for run `run` of side `side`. No revision: an edit ends the pair, and the
+   * events of its end must still reach the page.
+   */
+  | { type: 'trainBothEvent'; side: SideIndex; run: number; line: string }
   | { type: 'trainingPoint'; revision: number; side: SideIndex; point: CompareTrainingPoint }
   | { type: 'depthGradients'; revision: number; side: SideIndex; step: number; points: DepthGradient[] };
 
@@ -136,7 +149,15 @@ export type CompareToHost =
   /** Write the suggestion back; `values` are the ones shown, so the host can refuse if the file moved on. */
   | { type: 'applySuggestion'; revision: number; side: SideIndex; knob: string; values: number[] }
   | { type: 'reveal'; revision: number; side: SideIndex; id: string; range: OffsetRange }
-  | { type: 'trainBoth'; revision: number }
+  /** `engine`: the engine asked for (the "Train both in the browser" button after a refusal); absent: skipnet.train.engine. */
+  | { type: 'trainBoth'; revision: number; engine?: TrainingEngineChoice }
+  /** Pause, resume or stop run `run` of side `side` that the host trains (engine 'pytorch'); the runner obeys at its next step boundary. */
+  | { type: 'trainBothControl'; side: SideIndex; run: number; action: 'pause' | 'resume' | 'stop' }
+  /**
+   * An experiment on the paused or final weights of a side the host trains (lesion study, Veit et al. 2016 §4; loss
+   * landscape, Li et al. 2018 §4), or its cancel; the runner answers with lesion-* / landscape-* events.
+   */
+  | { type: 'trainBothControl'; side: SideIndex; run: number; action: 'experiment'; experiment: RunnerExperimentCommand }
   /** A Train both run ended (or could not start); the host logs it. */
   | { type: 'trainBothEnded'; state: Exclude<CompareTrainingState, 'unavailable' | 'running'>; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };

@@ -5,6 +5,7 @@
 import type { CompareToHost, HostToCompare } from './compare-messages';
 import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, string } from './schema';
 import { findingChecker, graphPayloadChecker, trainingRunChecker, type Validation } from './validate';
+import { checkExperimentCommand } from '../train/pytorch/protocol';
 
 const revision = number({ integer: true, min: 0 });
 const side = literal(0, 1);
@@ -13,6 +14,7 @@ const count = number({ min: 0 });
 const positive = number({ integer: true, min: 1, max: 1 << 30 });
 const offset = number({ integer: true, min: 0, max: 1 << 30 });
 const level = literal('info', 'warn', 'error');
+const runId = number({ integer: true, min: 1 });
 
 const webviewSchemas: Record<CompareToHost['type'], Checker> = {
   ready: object({ type: literal('ready'), protocol: number({ integer: true }) }),
@@ -20,7 +22,11 @@ const webviewSchemas: Record<CompareToHost['type'], Checker> = {
   requestSuggestion: object({ type: literal('requestSuggestion'), revision, side, knob: knobId }),
   applySuggestion: object({ type: literal('applySuggestion'), revision, side, knob: knobId, values: array(positive, 10_000) }),
   reveal: object({ type: literal('reveal'), revision, side, id: string(1024), range: object({ start: offset, end: offset }) }),
-  trainBoth: object({ type: literal('trainBoth'), revision }),
+  trainBoth: object({ type: literal('trainBoth'), revision }, { engine: literal('browser', 'pytorch', 'auto') }),
+  trainBothControl: (v, p) =>
+    isRecord(v) && v.action === 'experiment'
+      ? object({ type: literal('trainBothControl'), side, run: runId, action: literal('experiment'), experiment: checkExperimentCommand })(v, p)
+      : object({ type: literal('trainBothControl'), side, run: runId, action: literal('pause', 'resume', 'stop') })(v, p),
   trainBothEnded: object({ type: literal('trainBothEnded'), state: literal('finished', 'stopped', 'error'), message: string(10_000) }),
   log: object({ type: literal('log'), level, message: string(10_000) }),
 };
@@ -88,13 +94,14 @@ const hostSchemas: Record<HostToCompare['type'], Checker> = {
   }, { findings: array(findingChecker, 1000) }),
   suggestion: object({ type: literal('suggestion'), revision, side, knob: knobId, suggestion: nullable(suggestion), error: string(10_000) }),
   applied: object({ type: literal('applied'), revision, side, ok: boolean, message: string(10_000) }),
-  trainingState: object({ type: literal('trainingState'), revision, state: literal('unavailable', 'running', 'finished', 'stopped', 'error'), message: string(10_000) }),
+  trainingState: object({ type: literal('trainingState'), revision, state: literal('unavailable', 'running', 'finished', 'stopped', 'error'), message: string(10_000) }, { offerBrowser: boolean }),
   startTrainBoth: object({
     type: literal('startTrainBoth'),
     revision,
     runs: (value, path) => (Array.isArray(value) && value.length !== 2 ? `${path}: expected two runs` : array(compareRun, 2)(value, path)),
     config: sharedConfig,
-  }),
+  }, { plan: string(10_000) }),
+  trainBothEvent: object({ type: literal('trainBothEvent'), side, run: runId, line: string(16 << 20) }),
   trainingPoint: object({ type: literal('trainingPoint'), revision, side, point }),
   depthGradients: object({ type: literal('depthGradients'), revision, side, step: count, points: array(depthPoint, 100_000) }),
 };

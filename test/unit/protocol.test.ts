@@ -206,3 +206,45 @@ test('answers: path counts of hundreds of digits cross the protocol (the 5,000-l
   const corrupt = validateHostMessage({ ...message, graph: { ...payload, answers: { ...payload.answers, paths: [{ length: 2, count: '1'.repeat(1_000_001) }] } } });
   assert.match(corrupt.ok ? 'ok' : corrupt.error, /graph\.answers\.paths\[0\]\.count: a whole number of more than 1,000,000 digits/);
 });
+
+test('Train both on PyTorch: side-tagged runner lines, per-side controls and experiments, the engine asked for; malformed ones name the field', async () => {
+  const { validateCompareHostMessage, validateCompareWebviewMessage } = await import('../../src/protocol/compare-validate');
+  const line = JSON.stringify({ type: 'progress', epoch: 1, epochs: 1, step: 3, totalSteps: 250, loss: 2.1, accuracy: 0.25, imagesPerSecond: 90, etaSeconds: 20 });
+  const event = { type: 'trainBothEvent', side: 1, run: 4, line };
+  const checked = validateCompareHostMessage(event);
+  assert.deepEqual(checked.ok && checked.message, event);
+  assert.equal(validateCompareHostMessage({ type: 'trainingState', revision: 2, state: 'error', message: 'PyTorch engine: torch 1.13 or newer not found', offerBrowser: true }).ok, true);
+  const dataset = { kind: 'builtin', name: 'mnist', url: 'https://x/mnist.bin' };
+  const run = (runId: number) => ({ run: { model: 'm', text: 'model m(28x28x1) {}', backend: 'auto', statsInterval: 25, dataset, engine: 'pytorch', runId }, withoutSkips: false });
+  const config = { epochs: 1, batch: 32, optimizer: 'momentum', lr: 0.1, momentum: 0.9, weightDecay: 0.0001, seed: 1 };
+  assert.equal(validateCompareHostMessage({ type: 'startTrainBoth', revision: 2, runs: [run(1), run(1)], config, plan: 'PyTorch 1.13 · cpu · both at once, 1 thread each: about …' }).ok, true);
+  const controls: unknown[] = [
+    { type: 'trainBothControl', side: 0, run: 1, action: 'stop' },
+    { type: 'trainBothControl', side: 1, run: 1, action: 'experiment', experiment: { command: 'lesion', samples: 500, draws: 5, seed: 1 } },
+    { type: 'trainBoth', revision: 3, engine: 'browser' },
+    { type: 'trainBoth', revision: 3 },
+  ];
+  for (const message of controls) assert.equal(validateCompareWebviewMessage(message).ok, true, JSON.stringify(message));
+  const host: [unknown, RegExp][] = [
+    [{ ...event, side: 2 }, /^trainBothEvent side: expected one of 0, 1/],
+    [{ ...event, run: 0 }, /^trainBothEvent run: below 1/],
+    [{ ...event, line: 7 }, /^trainBothEvent line: expected a string/],
+    [{ type: 'trainingState', revision: 2, state: 'error', message: 'x', offerBrowser: 'yes' }, /^trainingState offerBrowser: expected a boolean/],
+    [{ type: 'startTrainBoth', revision: 2, runs: [run(1), run(1)], config, plan: 3 }, /^startTrainBoth plan: expected a string/],
+  ];
+  for (const [value, pattern] of host) {
+    const result = validateCompareHostMessage(value);
+    assert.match(result.ok ? 'ok' : result.error, pattern, JSON.stringify(value));
+  }
+  const webview: [unknown, RegExp][] = [
+    [{ type: 'trainBothControl', side: 0, run: 1, action: 'restart' }, /^trainBothControl action: expected one of "pause", "resume", "stop"/],
+    [{ type: 'trainBothControl', side: 0, run: 1.5, action: 'stop' }, /^trainBothControl run: expected an integer/],
+    [{ type: 'trainBothControl', side: 0, run: 1, action: 'experiment', experiment: { command: 'lesion', samples: 0, draws: 5, seed: 1 } }, /^trainBothControl experiment\.samples: /],
+    [{ type: 'trainBothControl', side: 0, run: 1, action: 'experiment', experiment: { command: 'rm' } }, /^trainBothControl experiment: expected an experiment/],
+    [{ type: 'trainBoth', revision: 3, engine: 'tpu' }, /^trainBoth engine: expected one of "browser", "pytorch", "auto"/],
+  ];
+  for (const [value, pattern] of webview) {
+    const result = validateCompareWebviewMessage(value);
+    assert.match(result.ok ? 'ok' : result.error, pattern, JSON.stringify(value));
+  }
+});

@@ -17,6 +17,7 @@ import { COMPARE_CSS } from './styles';
 import { GraphView } from '../graph/graph-view';
 import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
 import { TrainBoth } from '../training/train-both';
+import { HostRun } from '../training/host-run';
 import { CompareLesion } from './lesion';
 import { ComparePathCharts } from './path-charts';
 import { CompareAlgebra } from './algebra';
@@ -71,6 +72,8 @@ const trainButton = custom('vscode-button', { id: 'train-both', title: 'Train bo
 const pauseButton = custom('vscode-button', { id: 'train-both-pause', secondary: '', disabled: '', title: 'Pause both runs (to measure their lesion study or take their loss landscapes)' }, 'Pause', toolbar);
 const resumeButton = custom('vscode-button', { id: 'train-both-resume', secondary: '', disabled: '', title: 'Resume both runs' }, 'Resume', toolbar);
 const stopButton = custom('vscode-button', { id: 'train-both-stop', secondary: '', disabled: '', title: 'Stop both runs' }, 'Stop', toolbar);
+// Offered when PyTorch was asked for and cannot train the pair (not found, an ablation, an image folder).
+const browserButton = custom('vscode-button', { id: 'train-both-browser', secondary: '', hidden: '', title: 'Train both models with TensorFlow.js in this view' }, 'Train both in the browser', toolbar);
 const table = element('table', { id: 'metrics', 'aria-label': 'Comparison' }, app);
 // Pair findings: a click highlights the nodes each sentence names, A's on the left and B's on the right.
 const answers = new AnswersPanel('compare-answers', (nodes) => panels.forEach((panel, i) => panel.view?.highlight(nodes[i] ?? [])));
@@ -114,10 +117,13 @@ const lesion = new CompareLesion(lesionRoot, pauseButton, resumeButton);
 // The loss landscape of both paused runs side by side (the paper's Fig. 1 on the user's model and its ablation).
 const landscape = new LandscapePanel(app);
 let training: TrainBoth | null = null;
+/** The sides of the latest pair the host trains (PyTorch); kept after it ends, for experiments on the final weights. */
+let hosted: [HostRun, HostRun] | null = null;
 
-function setTrainingState(state: CompareTrainingState, message: string): void {
+function setTrainingState(state: CompareTrainingState, message: string, offerBrowser = false): void {
   trainingStatus.textContent = message;
   trainingStatus.dataset.state = state;
+  browserButton.toggleAttribute('hidden', !offerBrowser);
   trainButton.toggleAttribute('disabled', state === 'running');
   stopButton.toggleAttribute('disabled', state !== 'running');
 }
@@ -130,7 +136,6 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   showRunFindings();
   landscape.clear();
   pathCharts.clear();
-  pathCharts.element.hidden = false;
   algebra.start();
   algebra.setLabels([0, 1].map((i) => `${message.runs[i].run.model}${message.runs[i].withoutSkips ? ' without skips' : ''}`) as [string, string]);
   delete trainingRoot.dataset.tensors;
@@ -138,6 +143,14 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   delete trainingPlan.dataset.mode;
   setTrainingState('running', 'Starting…');
   const graphs = [sides?.[0].graph ?? null, sides?.[1].graph ?? null] as const;
+  // PyTorch: the host trains both sides; each is a HostRun whose controls go back tagged with the side.
+  const hostRun = (side: SideIndex): HostRun => {
+    const id = message.runs[side].run.runId ?? 0;
+    return new HostRun(id, (control) => post({ type: 'trainBothControl', side, run: id, ...control }));
+  };
+  hosted = message.runs[0].run.engine === 'pytorch' ? [hostRun(0), hostRun(1)] : null;
+  // The PyTorch runner does not measure the gradient by path length: no charts that would stay empty.
+  pathCharts.element.hidden = hosted !== null;
   // The first status line arrives while the constructor runs, before `run` is assigned.
   let run: TrainBoth | null = null;
   run = training = new TrainBoth({
@@ -169,6 +182,7 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
       trainingPlan.dataset.mode = plan.mode;
       trainingPlan.dataset.batch = String(plan.batch);
     },
+    host: hosted ? { runs: hosted, plan: message.plan ?? '' } : undefined,
   });
   const current = run;
   lesionRoot.hidden = false;
@@ -395,6 +409,12 @@ function handle(message: HostToCompare): void {
     persist();
     return;
   }
+  if (message.type === 'trainBothEvent') {
+    // Run ids, not revisions: an edit ends the pair, and its last events still arrive after the new revision.
+    const side = hosted?.[message.side];
+    if (side?.id === message.run) side.receive(message.line);
+    return;
+  }
   if (message.revision < revision) return; // about an older state of the files
   switch (message.type) {
     case 'suggestion': {
@@ -417,7 +437,7 @@ function handle(message: HostToCompare): void {
       return;
     case 'trainingState':
       if (message.state !== 'running') charts.flush();
-      if (!training) setTrainingState(message.state, message.message);
+      if (!training) setTrainingState(message.state, message.message, message.offerBrowser === true);
       return;
     case 'startTrainBoth':
       trainBoth(message);
@@ -459,6 +479,11 @@ async function start(): Promise<void> {
     if (training || trainButton.hasAttribute('disabled')) return;
     setTrainingState('running', 'Asking the editor for the data…');
     post({ type: 'trainBoth', revision });
+  });
+  browserButton.addEventListener('click', () => {
+    if (training) return;
+    setTrainingState('running', 'Asking the editor for the data…');
+    post({ type: 'trainBoth', revision, engine: 'browser' });
   });
   stopButton.addEventListener('click', () => {
     if (!training) return;

@@ -10,7 +10,8 @@ html, body { margin: 0; padding: 0; height: 100%; overflow: hidden; background: 
 #metrics thead th { border-bottom: 1px solid var(--g-group-stroke); }
 #metrics th[scope="row"], #metrics thead th:first-child { text-align: left; color: var(--g-muted); font-weight: normal; }
 #training-status:empty { display: none; }
-#training-status { padding: 2px 8px; color: var(--g-muted); }
+#training-status { padding: 2px 8px; color: var(--g-muted); white-space: pre-line; }
+#train-both-browser[hidden] { display: none; }
 #training-status[data-state="error"], #training-status[data-state="unavailable"] { color: var(--g-error); }
 #training-plan:empty { display: none; }
 #training-plan { padding: 2px 8px; color: var(--g-muted); }

@@ -8,6 +8,10 @@
  * Before anything loads, the pair is planned against one memory budget (src/train/memoryPlan.ts): both at
  * once, one after the other in one worker, both at a smaller batch, or refused; the plan's sentence is
  * shown in the panel either way.
+ *
+ * On the PyTorch engine the extension host trains both sides (src/compare/torchPair.ts, which also plans the
+ * pair) and each side is a HostRun fed the host's event lines: the same events drive the same curves, held-out
+ * points, depth gradients, lesion study, loss landscape and Pause / Resume / Stop, with both sides at once.
  */
 import { withoutSkipConnections } from '../../src/core/ablation';
 import { analyze } from '../../src/core/analyze';
@@ -19,6 +23,7 @@ import type { BackendName, LandscapeAction, LesionSettings, RunHandle, RuntimeEv
 import type { LesionResult } from '../../src/train/experiments/lesionPlan';
 import type { PathLengthGradient } from '../../src/train/experiments/pathGradients';
 import { loadRuntime } from './runtime-loader';
+import type { HostRun } from './host-run';
 import { pluralize } from '../../src/core/format';
 import type { TrainingStatistics } from '../../src/train/stats';
 
@@ -62,7 +67,12 @@ export interface TrainBothOptions {
   /** A loss-landscape event of one side's run. */
   onLandscape?(side: SideIndex, event: Extract<RuntimeEvent, { type: 'landscape-cost' | 'landscape-progress' | 'landscape' | 'landscape-ended' }>): void;
   /** How the pair fits the memory budget (before anything loads); a refused plan ends the pair with its message. */
-  onPlan(plan: PairPlan): void;
+  onPlan(plan: Pick<PairPlan, 'mode' | 'batch' | 'message'>): void;
+  /**
+   * The sides the extension host trains (engine 'pytorch'), one HostRun each, and the host's line on how they share
+   * the machine; absent: both train in this page's workers.
+   */
+  host?: { runs: [HostRun, HostRun]; plan: string };
 }
 
 interface SideState {
@@ -72,6 +82,9 @@ interface SideState {
   /** The engine acknowledged a pause and holds the run. */
   held: boolean;
   backend: BackendName | null;
+  /** The engine's own name for where it trains (the `started` event's backend, e.g. "pytorch 1.13.0 · cpu · 1 thread"). */
+  engine: string | null;
+  /** Running means of the batch loss and accuracy (the curves' points). */
   loss: number | null;
   accuracy: number | null;
   result: { reason: 'done' | 'stopped' | 'non-finite' | 'error'; message: string; steps: number; heldOut: number | null } | null;
@@ -96,7 +109,7 @@ export class TrainBoth {
   }
 
   private static fresh(): SideState {
-    return { handle: null, step: 0, totalSteps: 0, held: false, backend: null, loss: null, accuracy: null, result: null };
+    return { handle: null, step: 0, totalSteps: 0, held: false, backend: null, engine: null, loss: null, accuracy: null, result: null };
   }
 
   /** Tells the page whether both runs are held paused (and can be measured) after a side's pause state changed. */
@@ -166,6 +179,7 @@ export class TrainBoth {
   }
 
   private async execute(): Promise<TrainBothEnd> {
+    if (this.options.host) return this.executeHosted(this.options.host.runs, this.options.host.plan);
     const plan = this.plan();
     if (plan) this.options.onPlan(plan);
     if (plan?.mode === 'refused') return { state: 'error', message: plan.message };
@@ -185,11 +199,23 @@ export class TrainBoth {
     return this.outcome();
   }
 
+  /** Both sides trained by the host, at once: each HostRun delivers its side's events from the host's lines. */
+  private async executeHosted(runs: [HostRun, HostRun], plan: string): Promise<TrainBothEnd> {
+    this.options.onPlan({ mode: 'together', batch: this.options.config.batch, message: plan });
+    this.options.onStatus('Starting PyTorch…');
+    runs.forEach((handle, side) => {
+      this.sides[side].handle = handle;
+      handle.attach((event) => this.onSideEvent(side as SideIndex, event));
+      if (this.stopped) handle.stop();
+      else if (this.pauseWanted) handle.pause();
+    });
+    await Promise.all(runs.map((run) => run.done));
+    return this.outcome();
+  }
+
   private startSide(runtime: TrainingRuntime, side: SideIndex, backend: BackendName | null, config: SharedTrainingConfig): RunHandle {
     const { run, withoutSkips } = this.options.runs[side];
     const state = this.sides[side];
-    let smoothedLoss: number | null = null;
-    let smoothedAccuracy: number | null = null;
     const handle = runtime.start({
       text: run.text,
       model: run.model,
@@ -201,86 +227,89 @@ export class TrainBoth {
       // Both sides measure at the same steps on the same first training images: their charts compare.
       pathGradients: this.options.onPathGradients !== undefined,
       wasmBase: this.options.wasmBase,
-      onEvent: (event: RuntimeEvent) => {
-        switch (event.type) {
-          case 'pathGradients':
-            if (!this.stopped) this.options.onPathGradients?.(side, event.step, event.residualAdds, event.lengths);
-            break;
-          case 'landscape-cost':
-          case 'landscape-progress':
-          case 'landscape':
-          case 'landscape-ended':
-            this.options.onLandscape?.(side, event);
-            break;
-          case 'paused':
-          case 'resumed':
-            state.held = event.type === 'paused';
-            this.options.onHeld?.(this.held);
-            this.pausedChanged();
-            break;
-          case 'backend':
-            state.backend = event.backend;
-            break;
-          case 'restarting':
-            state.step = 0;
-            break;
-          case 'started':
-            state.totalSteps = event.totalSteps;
-            break;
-          case 'progress':
-            if (this.stopped) return;
-            state.step = event.step;
-            state.totalSteps = event.totalSteps;
-            // Single batches are noisy: the curves show a running mean, as the graph view's do.
-            smoothedLoss = smoothedLoss === null ? event.loss : 0.9 * smoothedLoss + 0.1 * event.loss;
-            smoothedAccuracy = smoothedAccuracy === null ? event.accuracy : 0.9 * smoothedAccuracy + 0.1 * event.accuracy;
-            state.loss = smoothedLoss;
-            state.accuracy = smoothedAccuracy;
-            if (Number.isFinite(smoothedLoss)) this.options.onPoint(side, { step: event.step, epoch: event.epoch, loss: smoothedLoss, accuracy: Math.min(1, Math.max(0, smoothedAccuracy)) });
-            if (side === 0) this.releaseB?.();
-            this.status();
-            break;
-          case 'statistics': {
-            if (!this.stopped) this.options.onStatistics?.(side, event.statistics);
-            const graph = this.options.graphs[side];
-            if (!graph || this.stopped) return;
-            this.options.onDepthGradients(side, event.statistics.step, depthGradients(graph, event.statistics));
-            break;
-          }
-          case 'evaluation':
-            if (this.stopped) return;
-            this.options.onHeldOut(side, event.step, event.accuracy);
-            break;
-          case 'lesion-progress':
-            this.options.onLesionProgress?.(side, event.done, event.total);
-            break;
-          case 'lesion':
-            this.options.onLesion?.(side, event.result, event.tensors);
-            break;
-          case 'lesion-failed':
-            this.options.onLesionFailed?.(side, event.message);
-            break;
-          case 'finished': {
-            const { result } = event;
-            state.held = false;
-            state.result = { reason: result.reason, message: result.message ?? '', steps: result.steps, heldOut: result.evaluation?.accuracy ?? null };
-            this.options.onHeld?.(this.endedWithWeights);
-            this.pausedChanged();
-            this.status();
-            break;
-          }
-          case 'error':
-            state.result = { reason: 'error', message: event.message, steps: state.step, heldOut: null };
-            if (side === 0) this.releaseB?.();
-            this.status();
-            break;
-        }
-      },
+      onEvent: (event: RuntimeEvent) => this.onSideEvent(side, event),
     });
     state.handle = handle;
     if (this.stopped) handle.stop();
     else if (this.pauseWanted) handle.pause();
     return handle;
+  }
+
+  /** One event of a side's run, from its worker or from the host. */
+  private onSideEvent(side: SideIndex, event: RuntimeEvent): void {
+    const state = this.sides[side];
+    switch (event.type) {
+      case 'pathGradients':
+        if (!this.stopped) this.options.onPathGradients?.(side, event.step, event.residualAdds, event.lengths);
+        break;
+      case 'landscape-cost':
+      case 'landscape-progress':
+      case 'landscape':
+      case 'landscape-ended':
+        this.options.onLandscape?.(side, event);
+        break;
+      case 'paused':
+      case 'resumed':
+        state.held = event.type === 'paused';
+        this.options.onHeld?.(this.held);
+        this.pausedChanged();
+        break;
+      case 'backend':
+        state.backend = event.backend;
+        break;
+      case 'restarting':
+        state.step = 0;
+        break;
+      case 'started':
+        state.totalSteps = event.totalSteps;
+        state.engine = event.backend;
+        break;
+      case 'progress':
+        if (this.stopped) return;
+        state.step = event.step;
+        state.totalSteps = event.totalSteps;
+        // Single batches are noisy: the curves show a running mean, as the graph view's do.
+        state.loss = state.loss === null ? event.loss : 0.9 * state.loss + 0.1 * event.loss;
+        state.accuracy = state.accuracy === null ? event.accuracy : 0.9 * state.accuracy + 0.1 * event.accuracy;
+        if (Number.isFinite(state.loss)) this.options.onPoint(side, { step: event.step, epoch: event.epoch, loss: state.loss, accuracy: Math.min(1, Math.max(0, state.accuracy)) });
+        if (side === 0) this.releaseB?.();
+        this.status();
+        break;
+      case 'statistics': {
+        if (!this.stopped) this.options.onStatistics?.(side, event.statistics);
+        const graph = this.options.graphs[side];
+        if (!graph || this.stopped) return;
+        this.options.onDepthGradients(side, event.statistics.step, depthGradients(graph, event.statistics));
+        break;
+      }
+      case 'evaluation':
+        if (this.stopped) return;
+        this.options.onHeldOut(side, event.step, event.accuracy);
+        break;
+      case 'lesion-progress':
+        this.options.onLesionProgress?.(side, event.done, event.total);
+        break;
+      case 'lesion':
+        this.options.onLesion?.(side, event.result, event.tensors);
+        break;
+      case 'lesion-failed':
+        this.options.onLesionFailed?.(side, event.message);
+        break;
+      case 'finished': {
+        const { result } = event;
+        state.held = false;
+        state.result = { reason: result.reason, message: result.message ?? '', steps: result.steps, heldOut: result.evaluation?.accuracy ?? null };
+        this.options.onHeld?.(this.endedWithWeights);
+        this.pausedChanged();
+        this.status();
+        break;
+      }
+      case 'error':
+        state.result = { reason: 'error', message: event.message, steps: state.step, heldOut: null };
+        if (side === 0) this.releaseB?.();
+        this.status();
+        break;
+    }
   }
 
   private status(): void {
@@ -291,8 +320,9 @@ export class TrainBoth {
       const where = s.result ? `${s.result.reason === 'done' ? 'done' : s.result.reason} at step ${s.result.steps}` : `step ${s.step}/${s.totalSteps || '?'}`;
       return `${LABELS[i]}: ${where}${s.loss !== null ? ` · loss ${s.loss.toFixed(4)}` : ''}`;
     });
-    const backend = this.sides[0].backend;
-    this.options.onStatus(`${backend ? `backend ${backend} · ` : ''}${parts.join(' · ')}`);
+    // The host's runs name their engine ("pytorch 1.13.0 · cpu · 1 thread"); the page's name their backend.
+    const where = this.options.host ? this.sides[0].engine : this.sides[0].backend && `backend ${this.sides[0].backend}`;
+    this.options.onStatus(`${where ? `${where} · ` : ''}${parts.join(' · ')}`);
   }
 
   private outcome(): TrainBothEnd {
@@ -302,6 +332,8 @@ export class TrainBoth {
       const accuracy = this.sides.map((s, i) => `${LABELS[i]} ${s.result!.heldOut === null ? '—' : `${(s.result!.heldOut * 100).toFixed(2)}%`}`).join(', ');
       return { state: 'finished', message: `Both models trained for ${this.sides[0].result!.steps} ${pluralize(this.sides[0].result!.steps, 'step')} on the same batches. Held-out accuracy: ${accuracy}.` };
     }
-    return { state: 'stopped', message: `Stopped: A after ${this.sides[0].step} ${pluralize(this.sides[0].step, 'step')}, B after ${this.sides[1].step}.` };
+    // A run the host ended (an edited file) says why in its result; both sides say the same.
+    const why = [...new Set(this.sides.map((s) => (s.result?.reason === 'stopped' ? s.result.message : '')).filter((m) => m !== ''))];
+    return { state: 'stopped', message: [`Stopped: A after ${this.sides[0].step} ${pluralize(this.sides[0].step, 'step')}, B after ${this.sides[1].step}.`, ...why].join(' ') };
   }
 }

@@ -67,6 +67,8 @@ export interface PyTorchTrainingOptions {
   /** An interpreter path (only it is tried), or one findPython already answered; default: python3, then python, on PATH. */
   python?: string | PythonWithTorch;
   device?: TorchDevice;
+  /** CPU threads PyTorch computes with (torch.set_num_threads) when it trains on the CPU; default one per core. Two runs at once (Compare's Train both) split the cores. */
+  threads?: number;
   onEvent?: (event: RunnerEvent) => void;
   /** python/skipnet_train.py (default: found above this bundle's folder). */
   runnerScript?: string;
@@ -219,6 +221,7 @@ export class PyTorchTraining {
     const datasetName = dataset.name;
     const nproc = options.nproc ?? 1;
     if (!Number.isInteger(nproc) || nproc < 1) throw new TrainError(`nproc must be a whole number ≥ 1, not ${nproc}.`, 'unsupported');
+    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) throw new TrainError(`threads must be a whole number ≥ 1, not ${options.threads}.`, 'unsupported');
     if (nproc > config.batch) throw new TrainError(`${nproc} processes cannot share a batch of ${config.batch}: each needs at least one image.`, 'unsupported');
     const adapter = checkDataFits(graph, dataset);
     if (dataset.test.count < 1) throw new TrainError(`Data set ${datasetName} has no held-out images to evaluate on.`, 'data');
@@ -254,6 +257,7 @@ export class PyTorchTraining {
       keepWeights: options.keepWeights === true,
       weights: { file: join(dir, 'weights.bin'), tensors: packed.index },
       device: options.device ?? 'auto',
+      threads: options.threads ?? null,
       notes: [...adapter.notes, ...(weights.note ? [weights.note] : [])],
     };
     if (read.bytes) source.path = join(dir, 'data.bin');
