@@ -10,6 +10,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { layoutInNode } from '../src/cli/render';
+import { groupTitle } from '../src/drawing/draw';
 import { analyze } from '../src/core';
 import { type ExpandMode, drawPayload } from '../src/drawing/pipeline';
 import { attribute, type SvgNode, walk } from '../src/drawing/svg-tree';
@@ -24,9 +25,11 @@ interface Tally {
   shownChars: number;
   totalChars: number;
   lines: number;
+  /** Whole titles drawn on more than one line. */
+  broken: number;
 }
 
-const empty = (): Tally => ({ frames: 0, whole: 0, shortened: 0, untitled: 0, shownChars: 0, totalChars: 0, lines: 0 });
+const empty = (): Tally => ({ frames: 0, whole: 0, shortened: 0, untitled: 0, shownChars: 0, totalChars: 0, lines: 0, broken: 0 });
 
 function add(into: Tally, from: Tally): void {
   for (const key of Object.keys(into) as (keyof Tally)[]) into[key] += from[key];
@@ -35,17 +38,14 @@ function add(into: Tally, from: Tally): void {
 const isGroup = (n: SvgNode): boolean => n.tag === 'g' && (attribute(n, 'class') ?? '').split(' ').includes('group');
 const hasClass = (n: SvgNode, name: string): boolean => (attribute(n, 'class') ?? '').split(' ').includes(name);
 
-/** The titles of one drawing, read from its tree: each frame's drawn title text(s) and its full title. */
-function tally(content: SvgNode): Tally {
+/** The titles of one drawing, read from its tree: each frame's drawn title line(s), against the block's full title. */
+function tally(content: SvgNode, fullTitle: (group: string) => string): Tally {
   const t = empty();
   for (const group of walk(content)) {
     if (!isGroup(group)) continue;
     t.frames++;
-    const own = group.children.find((c) => c.tag === 'title');
     const texts = [...walk(group)].filter((n) => n.tag === 'text' && hasClass(n, 'title'));
-    // A title's own <title> (the full text) sits in its holder; a frame without any drawn title carries it itself.
-    const holder = [...walk(group)].find((n) => n.tag === 'g' && hasClass(n, 'title-holder'));
-    const full = holder?.children.find((c) => c.tag === 'title')?.text ?? own?.text ?? texts.map((n) => n.text ?? '').join(' ');
+    const full = fullTitle(attribute(group, 'data-group') ?? '');
     const lines = texts.flatMap((n) => (n.children.length > 0 ? n.children.filter((c) => c.tag === 'tspan') : [n])).map((n) => n.text ?? '');
     t.totalChars += [...full].length;
     t.lines += lines.length;
@@ -53,12 +53,12 @@ function tally(content: SvgNode): Tally {
       t.untitled++;
       continue;
     }
-    const shown = lines.join('');
     if (lines.some((line) => line.endsWith('…'))) {
       t.shortened++;
-      t.shownChars += [...shown].length - lines.filter((line) => line.endsWith('…')).length;
+      t.shownChars += [...lines.join('')].length - lines.filter((line) => line.endsWith('…')).length;
     } else {
       t.whole++;
+      if (lines.length > 1) t.broken++;
       t.shownChars += [...full].length;
     }
   }
@@ -80,7 +80,9 @@ async function main(): Promise<void> {
         const analysis = analyze(readFileSync(join('examples', `${name}.skipnet`), 'utf8'));
         const payload = buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: analysis.models.map((m) => m.name) });
         const drawing = await drawPayload(payload, { direction, expand }, layoutInNode);
-        const t = tally(drawing.content);
+        const nodeById = new Map(payload.nodes.map((n) => [n.id, n]));
+        const groupById = new Map(payload.groups.map((g) => [g.id, g]));
+        const t = tally(drawing.content, (id) => groupTitle(groupById.get(id)!, nodeById));
         add(total, t);
         if (t.frames === 0) continue;
         process.stdout.write(`${name.padEnd(20)} ${String(t.frames).padStart(6)} ${String(t.whole).padStart(5)} ${String(t.shortened).padStart(5)} ${String(t.untitled).padStart(4)} ${String(t.totalChars).padStart(6)} ${pct(t.shownChars, t.totalChars)}  ${Math.round(drawing.width)}×${Math.round(drawing.height)} (layout ${Math.round(drawing.layout.width)}×${Math.round(drawing.layout.height)})\n`);
@@ -88,13 +90,13 @@ async function main(): Promise<void> {
       totals.set(key, total);
     }
   }
-  process.stdout.write('\ncase            frames  whole (share)  shortened  tooltip only  characters shown\n');
+  process.stdout.write('\ncase            frames  whole (share)  broken  shortened  tooltip only  characters shown\n');
   const all = empty();
   for (const [key, t] of totals) {
     add(all, t);
-    process.stdout.write(`${key.padEnd(15)} ${String(t.frames).padStart(6)} ${String(t.whole).padStart(6)} ${pct(t.whole, t.frames)} ${String(t.shortened).padStart(9)} ${String(t.untitled).padStart(13)}  ${t.shownChars}/${t.totalChars} ${pct(t.shownChars, t.totalChars)}\n`);
+    process.stdout.write(`${key.padEnd(15)} ${String(t.frames).padStart(6)} ${String(t.whole).padStart(6)} ${pct(t.whole, t.frames)} ${String(t.broken).padStart(7)} ${String(t.shortened).padStart(9)} ${String(t.untitled).padStart(13)}  ${t.shownChars}/${t.totalChars} ${pct(t.shownChars, t.totalChars)}\n`);
   }
-  process.stdout.write(`${'all'.padEnd(15)} ${String(all.frames).padStart(6)} ${String(all.whole).padStart(6)} ${pct(all.whole, all.frames)} ${String(all.shortened).padStart(9)} ${String(all.untitled).padStart(13)}  ${all.shownChars}/${all.totalChars} ${pct(all.shownChars, all.totalChars)}\n`);
+  process.stdout.write(`${'all'.padEnd(15)} ${String(all.frames).padStart(6)} ${String(all.whole).padStart(6)} ${pct(all.whole, all.frames)} ${String(all.broken).padStart(7)} ${String(all.shortened).padStart(9)} ${String(all.untitled).padStart(13)}  ${all.shownChars}/${all.totalChars} ${pct(all.shownChars, all.totalChars)}\n`);
 }
 
 main().catch((error: unknown) => {
