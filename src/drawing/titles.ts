@@ -104,8 +104,12 @@ const BESIDE = 4;
 const AFFINITY = 9;
 /** Widest a title beside its frame may be, px: a narrow column of lines, not a line running off into the page. */
 const SIDE_WIDTH = 170;
+/** How many lines lower than its frame's header a title joined by a leader may start. */
+const LEADER_STEPS = 4;
 /** Most lines of a title beside its frame. */
 const SIDE_LINES = 4;
+/** Most lines of a title above its frame: one more, a frame's width being narrower than the room beside it. */
+const ABOVE_LINES = 5;
 /**
  * How much wider a later band's widest gap must be to take a shortened title from an earlier band, px (about
  * three characters): the top band reads as the block's own, and a few pixels more are not worth leaving it.
@@ -184,24 +188,33 @@ function breaks(chars: readonly string[]): Break[] {
   return out;
 }
 
+/** A title broken into lines: its lines, its score (lines plus the costs of its breaks, see breaks) and its widest line, px. */
+interface Breaking {
+  lines: string[];
+  score: number;
+  widest: number;
+}
+
 /**
- * `text` broken into at most `maxLines` lines each at most `width` px wide (see titleWidth): the fewest lines,
- * then the cheapest breaks (see breaks), then the narrowest widest line. Null when no such breaking exists.
+ * The best breaking of `text` into at most `maxLines` lines each at most `width` px wide (see titleWidth): the
+ * lowest score (a line more is worth a break at a plain space, half a break inside a name), then the fewest
+ * lines, then the narrowest widest line. Null when no such breaking exists.
  */
-export function breakTitle(text: string, width: number, maxLines: number): string[] | null {
-  if (titleWidth(text) <= width) return [text];
+function bestBreaking(text: string, width: number, maxLines: number): Breaking | null {
+  const whole = titleWidth(text);
+  if (whole <= width) return { lines: [text], score: 1, widest: whole };
   const chars = [...text];
   const points = [{ end: 0, start: 0, cost: 0 }, ...breaks(chars), { end: chars.length, start: chars.length, cost: 0 }];
   const line = (from: number, to: number): string => chars.slice(points[from].start, points[to].end).join('');
-  type Best = { cost: number; widest: number; previous: number } | null;
-  // best[k][j]: the best k lines ending at break j.
-  let previous: Best[] = points.map((_, j) => (j === 0 ? { cost: 0, widest: 0, previous: -1 } : null));
-  const table: Best[][] = [previous];
+  type Step = { cost: number; widest: number; previous: number } | null;
+  // table[k][j]: the best k lines ending at break j.
+  const table: Step[][] = [points.map((_, j) => (j === 0 ? { cost: 0, widest: 0, previous: -1 } : null))];
+  let best: Breaking | null = null;
   for (let k = 1; k <= maxLines; k++) {
-    const current: Best[] = points.map(() => null);
+    const current: Step[] = points.map(() => null);
     for (let j = 1; j < points.length; j++) {
       for (let i = 0; i < j; i++) {
-        const from = previous[i];
+        const from = table[k - 1][i];
         if (!from) continue;
         const w = titleWidth(line(i, j));
         if (w > width) continue;
@@ -212,18 +225,22 @@ export function breakTitle(text: string, width: number, maxLines: number): strin
     }
     table.push(current);
     const last = current[points.length - 1];
-    if (last) {
+    if (last && (!best || k + last.cost < best.score)) {
       const lines: string[] = [];
       for (let j = points.length - 1, level = k; level > 0; level--) {
         const step = table[level][j]!;
         lines.unshift(line(step.previous, j));
         j = step.previous;
       }
-      return lines;
+      best = { lines, score: k + last.cost, widest: last.widest };
     }
-    previous = current;
   }
-  return null;
+  return best;
+}
+
+/** `text` broken into at most `maxLines` lines each at most `width` px wide, as bestBreaking chooses; null when it cannot be. */
+export function breakTitle(text: string, width: number, maxLines: number): string[] | null {
+  return bestBreaking(text, width, maxLines)?.lines ?? null;
 }
 
 /** The x range over which segment s comes within the heights y0..y1, or null when it stays above or below. */
@@ -326,46 +343,84 @@ function inHeader(text: string, frame: LaidOutBox, room: Band, scene: TitleScene
 
 /**
  * The whole title beside `wall` (the frame, or a block around it), touching its `side` and top-aligned with
- * the frame's header line, on the fewest lines the free room there holds (the room must reach the wall: a
- * gap starting farther out names another block), or null. `room` is the room inside the blocks around the wall.
+ * the frame's header line, broken as the free room there allows (the room must reach the wall: a gap starting
+ * farther out names another block), the best breaking over every number of lines (see bestBreaking), or null.
+ * `room` is the room inside the blocks around the wall.
  */
-function besideWall(side: 'right' | 'left', text: string, frame: LaidOutBox, wall: LaidOutBox, room: Band, scene: TitleScene, boxes: readonly Rect[], leader: Leader | null): Spot | null {
-  const y0 = frame.y + GROUP_HEADER - 8 - ASCENT;
+function besideWall(side: 'right' | 'left', text: string, frame: LaidOutBox, wall: LaidOutBox, room: Band, scene: TitleScene, boxes: readonly Rect[], leader: Leader | null, y0 = frame.y + GROUP_HEADER - 8 - ASCENT): Spot | null {
   const near = side === 'right' ? wall.x + wall.width + BESIDE : wall.x - BESIDE;
   const far = side === 'right' ? Math.min(near + SIDE_WIDTH, room.x1) : Math.max(near - SIDE_WIDTH, room.x0);
+  let best: Breaking | null = null;
   for (let n = 1; n <= SIDE_LINES; n++) {
     const y1 = y0 + titleHeight(n);
-    if (y1 > Math.min(frame.y + frame.height, room.y1) || y0 < room.y0) return null;
+    if (y1 > Math.min(frame.y + frame.height, room.y1) || y0 < room.y0) break;
     const band = side === 'right' ? { x0: near, x1: far, y0, y1 } : { x0: far, x1: near, y0, y1 };
-    if (band.x1 - band.x0 < 2 * TITLE_SIZE) return null;
+    if (band.x1 - band.x0 < 2 * TITLE_SIZE) break;
     const gaps = freeGaps(band, scene.segments, boxes);
     const gap = side === 'right' ? gaps[0] : gaps[gaps.length - 1];
-    if (!gap || (side === 'right' ? gap.x0 > near : gap.x1 < near)) return null;
+    if (!gap || (side === 'right' ? gap.x0 > near : gap.x1 < near)) break;
     // Something ends the room short of the band's far end: keep clearly nearer the own frame than to it.
     const open = side === 'right' ? gap.x1 === far : gap.x0 === far;
-    const lines = breakTitle(text, gap.x1 - gap.x0 - (open ? 0 : AFFINITY), n);
-    if (lines) return horizontal(side, lines, near, side === 'right' ? 'start' : 'end', y0, leader);
+    const breaking = bestBreaking(text, gap.x1 - gap.x0 - (open ? 0 : AFFINITY), n);
+    if (breaking && (!best || breaking.score < best.score)) best = breaking;
   }
-  return null;
+  return best && horizontal(side, best.lines, near, side === 'right' ? 'start' : 'end', y0, leader);
 }
 
 /**
- * The whole title on one line along the frame's `side`, turned to read downwards from the header's height
- * (a tall narrow frame between two columns has a strip beside it too narrow for lines, but as long as the
- * frame), or null.
+ * The whole title just above the frame, its last line 2 px above the frame's top and within the frame's width,
+ * on as many lines as the free room above holds (where a block sits lower than its neighbours), with AFFINITY
+ * px more free above it so that it reads as this frame's, not the one above; or null.
  */
-function alongSide(side: 'right' | 'left', text: string, frame: LaidOutBox, room: Band, scene: TitleScene, boxes: readonly Rect[]): Spot | null {
-  const length = titleWidth(text);
+function above(text: string, frame: LaidOutBox, room: Band, scene: TitleScene, boxes: readonly Rect[]): Spot | null {
+  const x0 = Math.max(frame.x + SIDE, room.x0);
+  const x1 = Math.min(frame.x + frame.width - SIDE, room.x1);
+  let best: { breaking: Breaking; x: number } | null = null;
+  for (let n = 1; n <= ABOVE_LINES; n++) {
+    const y0 = frame.y - 2 - titleHeight(n);
+    if (y0 - AFFINITY < room.y0) break;
+    for (const gap of freeGaps({ x0, x1, y0: y0 - AFFINITY, y1: frame.y - 2 }, scene.segments, boxes)) {
+      const breaking = bestBreaking(text, gap.x1 - gap.x0, n);
+      if (breaking && (!best || breaking.score < best.breaking.score)) best = { breaking, x: gap.x0 };
+    }
+  }
+  return best && horizontal('outside', best.breaking.lines, best.x, 'start', frame.y - 2 - titleHeight(best.breaking.lines.length));
+}
+
+/** How far down from y0 the strip x0..x1 is free of every segment and box (with the clearance), px; 0 when blocked at y0. */
+function freeBelow(x0: number, x1: number, y0: number, segments: readonly StrokedSegment[], boxes: readonly Rect[]): number {
+  let end = Infinity;
+  for (const s of segments) {
+    const reach = s.width / 2 + CLEARANCE;
+    // The segment turned over (x for y): the heights over which it comes within the strip's x range.
+    const span = spanWithin({ a: { x: s.a.y, y: s.a.x }, b: { x: s.b.y, y: s.b.x }, width: s.width }, x0 - reach, x1 + reach);
+    if (span && span[1] + reach > y0) end = Math.min(end, span[0] - reach);
+  }
+  for (const r of boxes) if (r.x < x1 + CLEARANCE && r.x + r.width > x0 - CLEARANCE && r.y + r.height + CLEARANCE > y0) end = Math.min(end, r.y - CLEARANCE);
+  return Math.max(0, end - y0);
+}
+
+/**
+ * The whole title on one or two lines along the frame's `side`, turned a quarter clockwise to read downwards
+ * from the header's height, `inside` the frame (in the strip its children leave free along that side) or
+ * outside it (touching it): a tall narrow frame has a strip too narrow for lines but as long as the frame. Or null.
+ */
+function alongSide(side: 'right' | 'left', inside: boolean, text: string, frame: LaidOutBox, room: Band, scene: TitleScene, boxes: readonly Rect[]): Spot | null {
   const y0 = frame.y + GROUP_HEADER - 8 - ASCENT;
-  const x0 = side === 'right' ? frame.x + frame.width + BESIDE : frame.x - BESIDE - ASCENT - DESCENT;
-  const box = { x: x0, y: y0, width: ASCENT + DESCENT, height: length };
-  if (box.y + box.height > Math.min(frame.y + frame.height, room.y1) || box.x < room.x0 || box.x + box.width > room.x1 || box.y < room.y0) return null;
-  // The strip as a band across: its one gap must span it whole, for every height the title runs down.
-  const band = { x0: box.x, x1: box.x + box.width, y0: box.y, y1: box.y + box.height };
-  const gaps = freeGaps(band, scene.segments, boxes);
-  if (gaps.length !== 1 || gaps[0].x0 > band.x0 || gaps[0].x1 < band.x1) return null;
-  // Turned a quarter clockwise, the glyphs' tops face right: the baseline runs DESCENT px right of the box's left side.
-  return { band: side, lines: [text], x: box.x + DESCENT, anchor: 'start', vertical: true, baseline: y0, box, leader: null };
+  const bottom = inside ? frame.y + frame.height - SIDE : Math.min(frame.y + frame.height, room.y1);
+  for (let n = 1; n <= 2; n++) {
+    const thick = titleHeight(n);
+    const x0 = side === 'right' ? (inside ? frame.x + frame.width - SIDE - thick : frame.x + frame.width + BESIDE) : inside ? frame.x + SIDE : frame.x - BESIDE - thick;
+    if (x0 < room.x0 || x0 + thick > room.x1 || y0 < room.y0) return null;
+    const length = Math.min(freeBelow(x0, x0 + thick, y0, scene.segments, boxes), bottom - y0);
+    const breaking = bestBreaking(text, length, n);
+    if (!breaking) continue;
+    // Turned a quarter clockwise, the glyphs' tops face right and later lines lie left of earlier ones.
+    const lines = breaking.lines.length;
+    const x = x0 + DESCENT + (lines - 1) * TITLE_LINE;
+    return { band: inside ? 'top' : side, lines: breaking.lines, x, anchor: 'start', vertical: true, baseline: y0, box: { x: x0, y: y0, width: titleHeight(lines), height: breaking.widest }, leader: null };
+  }
+  return null;
 }
 
 /** A thin line from a frame's side to its title beside a block around it, at the title's first line (root coordinates). */
@@ -381,14 +436,20 @@ export interface Leader {
  * of its own beside it, only the paddings of the blocks around. The leader's way must be free too.
  */
 function beyondAncestors(text: string, frame: LaidOutBox, ancestors: readonly LaidOutBox[], scene: TitleScene, boxes: readonly Rect[]): Spot | null {
-  const y = frame.y + GROUP_HEADER - 8 - ASCENT + ASCENT / 2 + 1;
-  for (let level = 0; level < ancestors.length; level++) {
-    const wall = ancestors[level];
-    const leader = { x1: frame.x + frame.width, x2: wall.x + wall.width + BESIDE - 1, y };
-    const way = freeGaps({ x0: leader.x1, x1: leader.x2, y0: y, y1: y }, scene.segments, boxes, 1);
-    if (way.length !== 1 || way[0].x0 > leader.x1 || way[0].x1 < leader.x2) continue;
-    const spot = besideWall('right', text, frame, wall, roomIn(ancestors.slice(level + 1)), scene, boxes, leader);
-    if (spot) return spot;
+  const header = frame.y + GROUP_HEADER - 8 - ASCENT;
+  // On the header's line, else a line or a few lower (below the title of a block around it, set there first).
+  for (let step = 0; step <= LEADER_STEPS; step++) {
+    const y0 = header + step * TITLE_LINE;
+    const y = y0 + ASCENT / 2 + 1;
+    for (let level = 0; level < ancestors.length; level++) {
+      const wall = ancestors[level];
+      const leader = { x1: frame.x + frame.width, x2: wall.x + wall.width + BESIDE - 1, y };
+      // A dotted leader may cross an edge (it reads as a pointer, not a connection), not a node, label or other frame.
+      const way = freeGaps({ x0: leader.x1, x1: leader.x2, y0: y, y1: y }, [], boxes, 1);
+      if (way.length !== 1 || way[0].x0 > leader.x1 || way[0].x1 < leader.x2) continue;
+      const spot = besideWall('right', text, frame, wall, roomIn(ancestors.slice(level + 1)), scene, boxes, leader, y0);
+      if (spot) return spot;
+    }
   }
   return null;
 }
@@ -417,8 +478,11 @@ export function placeTitles(requests: readonly TitleRequest[], scene: TitleScene
       inHeader(text, frame, room, scene, boxes) ??
       besideWall('right', text, frame, frame, room, scene, boxes, null) ??
       besideWall('left', text, frame, frame, room, scene, boxes, null) ??
-      alongSide('right', text, frame, room, scene, boxes) ??
-      alongSide('left', text, frame, room, scene, boxes) ??
+      above(text, frame, room, scene, boxes) ??
+      alongSide('right', false, text, frame, room, scene, boxes) ??
+      alongSide('left', false, text, frame, room, scene, boxes) ??
+      alongSide('right', true, text, frame, room, scene, boxes) ??
+      alongSide('left', true, text, frame, room, scene, boxes) ??
       whole('bottom') ??
       whole('outside') ??
       beyondAncestors(text, frame, ancestors, scene, boxes);
@@ -480,6 +544,7 @@ export function drawTitle(parent: SvgNode, request: TitleRequest, placement: Tit
   if (!whole) textNode('title', {}, placement.full, holder);
   if (placement.lines.length === 1) return textNode('text', attributes, placement.lines[0], holder);
   const text = svgNode('text', attributes, holder);
-  placement.lines.forEach((line, i) => textNode('tspan', { x, y: y + i * TITLE_LINE }, line, text));
+  // A turned title's lines are placed in its own (turned) coordinates; a level one's in the frame's.
+  placement.lines.forEach((line, i) => textNode('tspan', placement.vertical ? { x: 0, y: i * TITLE_LINE } : { x, y: y + i * TITLE_LINE }, line, text));
   return text;
 }

@@ -146,7 +146,7 @@ describe('block titles: placing', () => {
 const TITLE = 'ab · cd → ef (12)';
 
 describe('block titles: breaking into lines', () => {
-  it('a title that fits stays one line; else the fewest lines, at its separators, the narrowest widest line', () => {
+  it('a title that fits stays one line; else the fewest lines at its separators, the narrowest widest line', () => {
     assert.deepEqual(breakTitle(TITLE, 100, 1), [TITLE]);
     assert.equal(breakTitle(TITLE, 99, 1), null);
     // Two lines of 60 px: after "·" ("ab ·" / "cd → ef (12)", 72.7 px, too wide), before "→" (widest 54.483 px) or after it
@@ -169,6 +169,11 @@ describe('block titles: breaking into lines', () => {
     assert.deepEqual(breakTitle('convBlock', 40, 2), ['conv', 'Block']);
     assert.equal(breakTitle('convBlock', 30, 2), null);
     assert.deepEqual(breakTitle('a.b/c', 12, 3), ['a.', 'b/', 'c']);
+    // A break inside a name costs as much as two lines more: "xx · yy_" / "zz → ww" (45.87, 50.006 px) fits 51 px on two
+    // lines, but three break only at separators and win, the narrowest: "xx ·" / "yy_zz" / "→ ww" (22.198, 32.648, 33.374 px)
+    // against "xx ·" / "yy_zz →" / "ww" (widest 45.694 px).
+    assert.deepEqual(breakTitle('xx · yy_zz → ww', 51, 3), ['xx ·', 'yy_zz', '→ ww']);
+    assert.deepEqual(breakTitle('xx · yy_zz → ww', 51, 2), ['xx · yy_', 'zz → ww']);
     // No break inside a number or a shape: "16×32" has none.
     assert.equal(breakTitle('16×32', 30, 3), null);
   });
@@ -215,5 +220,53 @@ describe('block titles: two lines in the header, or beside the frame', () => {
     const extent = titlesExtent(placed);
     close(extent.x, 224 + titleWidth('→ ef (12)'), 'extent x');
     close(extent.y, 34 + 7 + 27, 'extent y');
+  });
+});
+
+describe('block titles: above the frame, along its side, beside a block around it', () => {
+  it('header and sides crossed: above the frame, on as many lines as its width needs, the last 2 px above it', () => {
+    const frame = { id: 'a', x: 100, y: 200, width: 80, height: 120 };
+    // y = 214 crosses the header and both sides; above, x 106..174 (68 px) holds "ab · cd" / "→ ef (12)" (54.483 px).
+    const [placed] = placeTitles([{ id: 'a', frame, text: TITLE }], { segments: [segment(-500, 214, 1000, 214)], boxes: [] }, [frame]);
+    assert.deepEqual({ band: placed.band, lines: placed.lines, x: placed.x, baseline: placed.baseline }, { band: 'outside', lines: ['ab · cd', '→ ef (12)'], x: 106, baseline: 182 });
+    assert.deepEqual({ y: placed.box.y, bottom: placed.box.y + placed.box.height }, { y: 171, bottom: 198 });
+  });
+
+  it('no room for lines beside or above a tall frame: one line along its side, turned to read downwards', () => {
+    const frame = { id: 'v', x: 100, y: 100, width: 140, height: 300 };
+    // Header: edges at 140 and 190 leave at most 42 px (two lines need 54.5). A node right of the frame from x 262 leaves
+    // 244..259 beside it (6 px once 9 px are kept from the node); one left of it ends at 90; one above covers the room above.
+    const segments = [segment(140, 0, 140, 140, 2), segment(190, 0, 190, 140, 2)];
+    const boxes = [{ x: 262, y: 80, width: 60, height: 40 }, { x: 0, y: 0, width: 90, height: 500 }, { x: 100, y: 60, width: 140, height: 30 }];
+    const [outside] = placeTitles([{ id: 'v', frame, text: TITLE }], { segments, boxes }, [frame]);
+    // The strip 244..258 (the line box, 14 px) from y 107 is free for 293 px; the baseline runs 3 px right of its left side.
+    assert.deepEqual({ band: outside.band, vertical: outside.vertical, lines: outside.lines, x: outside.x, baseline: outside.baseline }, { band: 'right', vertical: true, lines: [TITLE], x: 247, baseline: 107 });
+    assert.deepEqual({ x: outside.box.x, y: outside.box.y, width: outside.box.width }, { x: 244, y: 107, width: 14 });
+    close(outside.box.height, titleWidth(TITLE), 'length');
+    // A node at x 250 takes that strip too: inside the frame, along its right side (x 220..234), clear of the edge at 190.
+    const [inside] = placeTitles([{ id: 'v', frame, text: TITLE }], { segments, boxes: [...boxes, { x: 250, y: 100, width: 10, height: 300 }] }, [frame]);
+    assert.deepEqual({ band: inside.band, vertical: inside.vertical, x: inside.x, box: inside.box.x }, { band: 'top', vertical: true, x: 223, box: 220 });
+  });
+
+  it('no room at all around a frame in a narrow block: beside the block around it, joined by a leader', () => {
+    const outer = { id: 'outer', x: 0, y: 0, width: 230, height: 400 };
+    const inner = { id: 'inner', x: 20, y: 40, width: 200, height: 200 };
+    // y = 54 crosses inner's header, y = 30 the room above it; a node fills it (x 30..210, y 70..230); beside it outer
+    // leaves 4 px on the right and 10 on the left. Beside outer, on inner's header line (top 47), with a leader at
+    // y 47 + 5.5 + 1 from inner's side (220) to 1 px short of the title (234).
+    const scene = { segments: [segment(0, 54, 215, 54), segment(0, 30, 215, 30)], boxes: [{ x: 30, y: 70, width: 180, height: 160 }] };
+    const [placed] = placeTitles([{ id: 'inner', frame: inner, text: 'abcdef' }], scene, [outer, inner]);
+    assert.deepEqual({ band: placed.band, lines: placed.lines, x: placed.x, baseline: placed.baseline, leader: placed.leader }, { band: 'right', lines: ['abcdef'], x: 234, baseline: 58, leader: { x1: 220, x2: 233, y: 53.5 } });
+    // Drawn in inner's coordinates: the leader, then the text.
+    const g = svgNode('g');
+    drawTitle(g, { id: 'inner', frame: inner, text: 'abcdef' }, placed);
+    assert.equal(serializeSvg(g), '<g><line class="title-leader" x1="200" y1="13.5" x2="213" y2="13.5"/><text x="214" y="18" class="title">abcdef</text></g>');
+  });
+
+  it('drawn turned: a transform to the first line\'s start, the lines as <tspan>s in the turned coordinates', () => {
+    const frame = { id: 'v', x: 100, y: 100, width: 140, height: 300 };
+    const g = svgNode('g');
+    drawTitle(g, { id: 'v', frame, text: 'ab · cd' }, { id: 'v', lines: ['ab ·', 'cd'], full: 'ab · cd', band: 'right', x: 260, anchor: 'start', vertical: true, baseline: 107, box: { x: 244, y: 107, width: 27, height: 23.309 }, leader: null });
+    assert.equal(serializeSvg(g), '<g><text transform="translate(160,7) rotate(90)" class="title"><tspan x="0" y="0">ab ·</tspan><tspan x="0" y="13">cd</tspan></text></g>');
   });
 });
