@@ -1,5 +1,5 @@
 /**
- * Placing block titles (src/drawing/titles.ts) on hand-made scenes: the free intervals of a band between
+ * Placing block titles (src/drawing/titles.ts, their text: src/drawing/title-text.ts) on hand-made scenes: the free intervals of a band between
  * edge segments and boxes, the title's width from DejaVu Sans Bold's advance widths, breaking it into lines
  * at its separators, shortening with an ellipsis, the band chosen (header, two-line header, beside the
  * frame, bottom, above), and what is drawn. Every expected value is worked out by hand in the comments.
@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { serializeSvg, svgNode } from '../../src/drawing/svg-tree';
-import { type Band, breakTitle, drawTitle, fitTitle, freeGaps, placeTitles, type StrokedSegment, titlesExtent, titleWidth } from '../../src/drawing/titles';
+import { breakTitle, fitTitle, titleWidth } from '../../src/drawing/title-text';
+import { type Band, drawTitle, freeGaps, placeTitles, type StrokedSegment, titlesExtent } from '../../src/drawing/titles';
 
 const segment = (ax: number, ay: number, bx: number, by: number, width = 1): StrokedSegment => ({ a: { x: ax, y: ay }, b: { x: bx, y: by }, width });
 const close = (actual: number, expected: number, what: string): void => assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual}, expected ${expected}`);
