@@ -4,7 +4,7 @@
  *
  *   docs/images/densenet-trained.png   examples/mnist_densenet.skipnet after some dozens of training steps
  *                                       (wasm backend), its gradient norms on the graph and its feature-reuse heat maps
- *   docs/images/dense-block.png        the same model's first dense block expanded in the graph view
+ *   docs/images/dense-block.png        the same model's first dense block expanded in the graph view, with its blocks' titles
  *
  * Run with `npm run screenshots` (builds first); not part of `npm test`. Waits are for the page's own
  * states (the step counter, the run's end, the heat maps' status), never for an amount of time.
@@ -136,13 +136,20 @@ async function trainedDensenet(browser: Parameters<typeof openWebview>[0], text:
   await w.page.context().close();
 }
 
-/** The first dense block expanded, at 1:1, cut to the block's frame and a margin. */
+/** The first dense block expanded, at 1:1, cut to the block's frame, the titles of it and of the blocks in it, and a margin. */
 async function denseBlock(browser: Parameters<typeof openWebview>[0], text: string): Promise<void> {
   // Tall enough for the whole block at 1:1 above the legend.
   const w = await openDark(browser, payloadOf(text, 'mnist_densenet'), { width: 1000, height: 1900 });
-  const frame = await w.page.locator('#graph .groups .group[data-group="block1"] > rect').evaluate((r) => {
-    const b = r.getBoundingClientRect();
-    return { x: b.x, y: b.y, width: b.width, height: b.height };
+  // A block's title may lie beside its frame (src/drawing/titles.ts): the picture takes in every title of the block.
+  const frame = await w.page.locator('#graph .groups .group[data-group="block1"] > rect').evaluate((outer) => {
+    const o = outer.getBoundingClientRect();
+    const boxes = [...document.querySelectorAll('#graph .groups .group')].filter((g) => {
+      const r = g.querySelector(':scope > rect')!.getBoundingClientRect();
+      return r.left >= o.left && r.top >= o.top && r.right <= o.right && r.bottom <= o.bottom;
+    }).map((g) => g.getBoundingClientRect());
+    const left = Math.min(o.left, ...boxes.map((b) => b.left));
+    const top = Math.min(o.top, ...boxes.map((b) => b.top));
+    return { x: left, y: top, width: Math.max(o.right, ...boxes.map((b) => b.right)) - left, height: Math.max(o.bottom, ...boxes.map((b) => b.bottom)) - top };
   });
   const margin = 24;
   await save(w.page, 'dense-block.png', { x: Math.max(0, frame.x - margin), y: Math.max(0, frame.y - margin - 20), width: frame.width + 2 * margin, height: frame.height + 2 * margin + 20 });

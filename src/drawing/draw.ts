@@ -11,7 +11,7 @@ import { accessibleText, describeGroup, describeNode, featureMapText, truncate, 
 import { routeArcs } from './arcs';
 import { glyphCell, type LaidOutBox, type LayoutResult, type Point } from './elk-graph';
 import { type SvgNode, svgNode as svgElement, textNode } from './svg-tree';
-import { drawTitle, placeTitles, type Rect, type TitleRequest, type TitleScene } from './titles';
+import { drawTitle, placeTitles, type Rect, type TitleRequest, type TitleScene, titlesExtent } from './titles';
 import type { VisibleGraph, VisibleItem } from './visible';
 
 type Element = SvgNode;
@@ -94,10 +94,12 @@ export function drawGraph(context: DrawContext): Drawing {
     scene.boxes.push(box);
   }
   const requests = [...frames.values()].map((f) => f.title);
-  const placements = new Map(placeTitles(requests, scene, requests.map((r) => r.frame)).map((p) => [p.id, p]));
+  const placed = placeTitles(requests, scene, requests.map((r) => r.frame));
+  const placements = new Map(placed.map((p) => [p.id, p]));
   for (const { g, title } of frames.values()) drawTitle(g, title, placements.get(title.id));
-  // Lanes of model-level arcs may run beyond ELK's drawing, which had no room reserved for them.
-  return { content, items, width: Math.max(layout.width, arcs.extent.x + 12), height: Math.max(layout.height, arcs.extent.y + 12) };
+  // Lanes of model-level arcs, and titles beside a frame, may reach beyond ELK's drawing, which had no room reserved for them.
+  const titles = titlesExtent(placed);
+  return { content, items, width: Math.max(layout.width, arcs.extent.x + 12, titles.x + 12), height: Math.max(layout.height, arcs.extent.y + 12, titles.y + 12) };
 }
 
 function rangeOf(item: VisibleItem): { start: number; end: number } {
@@ -236,8 +238,8 @@ function drawCompound(parent: Element, group: PayloadGroup, box: LaidOutBox): Sv
   return g;
 }
 
-/** A block's full title: name, block kind, output shape and feature maps. */
-function groupTitle(group: PayloadGroup, nodeById: Map<string, PayloadNode>): string {
+/** A block's full title: name, block kind, output shape and feature maps (e.g. "layer1 · stage → 32×32×16 (16,384)"). */
+export function groupTitle(group: PayloadGroup, nodeById: Map<string, PayloadNode>): string {
   const output = nodeById.get(group.output ?? '');
   return `${group.label} · ${group.block} → ${formatShape(group.outputShape)}${output ? ` (${featureMapText(output.featureMaps)})` : ''}`;
 }

@@ -24,6 +24,7 @@ export const GRAPH_CSS = `.graph-content text { font-family: var(--g-font); fill
 .graph-content .group > rect { fill: var(--g-group-fill); stroke: var(--g-group-stroke); stroke-width: 1; }
 .graph-content .group.dense-block > rect { stroke: var(--g-dense); }
 .graph-content .group .title { font-weight: 600; }
+.graph-content .group .title-leader { stroke: var(--g-muted); stroke-width: 1; stroke-dasharray: 1 2; }
 .graph-content .toggle { cursor: pointer; }
 .graph-content .toggle rect { fill: var(--g-node-fill); stroke: var(--g-muted); stroke-width: 1; }
 .graph-content .toggle text { font-size: 11px; font-weight: 700; fill: var(--g-fg); }

@@ -18,7 +18,7 @@ export function svgNode(tag: string, attributes: Record<string, string | number>
   return node;
 }
 
-export function textNode(tag: 'text' | 'title' | 'style', attributes: Record<string, string | number>, content: string, parent?: SvgNode): SvgNode {
+export function textNode(tag: 'text' | 'tspan' | 'title' | 'style', attributes: Record<string, string | number>, content: string, parent?: SvgNode): SvgNode {
   const node = svgNode(tag, attributes, parent);
   node.text = content;
   return node;

@@ -1,15 +1,27 @@
 /**
- * Where a block's title goes. ELK lays out boxes and edges with no room reserved for the title line of
- * an expanded block (reserving it as a box made blocks about half again as wide and pushed dense arcs out
- * of their blocks), so the title is placed after layout, geometrically: along the frame's top band, else
- * its bottom band, else the band just above the frame, at the left-most horizontal interval that no edge
- * segment crosses and no node, other frame, toggle, edge label or earlier title overlaps. When no interval
- * holds the whole title, the widest one gets it shortened with an ellipsis (a later band's only when
- * PREFERENCE px wider than an earlier band's), and the full title becomes its tooltip. DOM-free: widths
- * come from the font table below, not from a browser.
+ * Where a block's title goes. ELK lays out boxes and edges with no room reserved for the title of an
+ * expanded block (reserving it as a box made blocks about half again as wide, staircased them and pushed
+ * dense arcs out of their blocks), so the title is placed after layout, geometrically, in the first of these
+ * places that holds it whole, free of every edge segment, node, other frame, toggle, edge label and earlier
+ * title, broken into lines at its separators where it needs them (src/drawing/title-text.ts):
+ *
+ * 1. the frame's header (above its first child), on one line, then on two;
+ * 2. beside the frame, touching it and top-aligned with its header's line: right of it, then left of it;
+ * 3. just above the frame, its last line touching it, where a block sits lower than its neighbours;
+ * 4. along the frame's side, turned to read downwards, outside the frame then inside it (a tall narrow
+ *    frame between two columns);
+ * 5. the frame's bottom band, or just above it, on one line;
+ * 6. beside a block around the frame, joined to the frame by a dotted leader (a block nested in a narrow
+ *    column has no room of its own beside it).
+ *
+ * Only when none holds it, the widest one-line gap of 1 and 5 gets it shortened with an ellipsis (a later
+ * band's only when PREFERENCE px wider than an earlier band's), and the full title becomes its tooltip. A
+ * title stays inside every block around the place it is set beside and at x, y ≥ 0; the drawing grows to
+ * hold titles beside a frame (titlesExtent).
  */
 import { GROUP_HEADER, type LaidOutBox, type Point } from './elk-graph';
 import { type SvgNode, svgNode, textNode } from './svg-tree';
+import { ASCENT, bestBreaking, type Breaking, DESCENT, fitTitle, TITLE_LINE, TITLE_SIZE, titleHeight, titleWidth } from './title-text';
 
 /** An axis-aligned box, px, root coordinates (y down). */
 export interface Rect {
@@ -53,66 +65,54 @@ export interface TitleRequest {
   text: string;
 }
 
-export type TitleBand = 'top' | 'bottom' | 'outside';
+/** Inside the frame ('top', 'bottom'), beside its side ('right', 'left'), or just above it ('outside'). */
+export type TitleBand = 'top' | 'bottom' | 'outside' | 'right' | 'left';
 
-/** A placed title: the text drawn (`full` shortened with "…" when no gap held it), its baseline start and line box. */
+/**
+ * A placed title: the lines drawn (one line of `full` shortened with "…" when no place held it whole), where
+ * they start (px, root coordinates: the lines' left end, or their right end when `anchor` is 'end', so that a
+ * title left of its frame keeps its lines against it; the first line's baseline), and the box around all
+ * lines. A `vertical` title is one line turned a quarter clockwise to read downwards along the frame's side,
+ * starting at (x, baseline). A `leader` joins the frame's side to a title set beside a block around the frame.
+ */
 export interface TitlePlacement {
   id: string;
-  text: string;
+  lines: string[];
   full: string;
   band: TitleBand;
   x: number;
+  anchor: 'start' | 'end';
+  vertical: boolean;
   baseline: number;
   box: Rect;
+  leader: Leader | null;
 }
 
-/** Title font size, px (GRAPH_CSS: 11 px, weight 600). */
-export const TITLE_SIZE = 11;
-/** The line box above and below the baseline, px: DejaVu Sans's ascent 0.928 em and descent 0.236 em at 11 px, rounded up. */
-const ASCENT = 11;
-const DESCENT = 3;
 /** Room kept between a title and anything else, px. */
 const CLEARANCE = 3;
 /** Left end of the top band: right of the block's collapse toggle (drawn at 6..22 px). */
 const TOGGLE_ROOM = 28;
 const SIDE = 6;
+/** Gap between a frame and a title beside it, px: touching, as a label is, without meeting the border. */
+const BESIDE = 4;
+/**
+ * Room a title beside its frame keeps from whatever ends its line on the far side, px, beyond CLEARANCE: the
+ * title must sit clearly nearer its own frame than anything else (4 px from it).
+ */
+const AFFINITY = 9;
+/** Widest a title beside its frame may be, px: a narrow column of lines, not a line running off into the page. */
+const SIDE_WIDTH = 170;
+/** How many lines lower than its frame's header a title joined by a leader may start. */
+const LEADER_STEPS = 4;
+/** Most lines of a title beside its frame. */
+const SIDE_LINES = 4;
+/** Most lines of a title above its frame: one more, a frame's width being narrower than the room beside it. */
+const ABOVE_LINES = 5;
 /**
  * How much wider a later band's widest gap must be to take a shortened title from an earlier band, px (about
  * three characters): the top band reads as the block's own, and a few pixels more are not worth leaving it.
  */
 const PREFERENCE = 24;
-
-/**
- * Advance widths in em of DejaVu Sans Bold (the widest of the fonts a webview falls back to, as the node
- * labels' character widths in draw.ts assume), read from the font; a character not listed counts 1 em.
- */
-const EM: Record<string, number> = {
-  a: 0.675, b: 0.716, c: 0.593, d: 0.716, e: 0.678, f: 0.435, g: 0.716, h: 0.712, i: 0.343, j: 0.343, k: 0.665, l: 0.343, m: 1.042,
-  n: 0.712, o: 0.687, p: 0.716, q: 0.716, r: 0.493, s: 0.595, t: 0.478, u: 0.712, v: 0.652, w: 0.924, x: 0.645, y: 0.652, z: 0.582,
-  A: 0.774, B: 0.762, C: 0.734, D: 0.83, E: 0.683, F: 0.683, G: 0.821, H: 0.837, I: 0.372, J: 0.372, K: 0.775, L: 0.637, M: 0.995,
-  N: 0.837, O: 0.85, P: 0.733, Q: 0.85, R: 0.77, S: 0.72, T: 0.682, U: 0.812, V: 0.774, W: 1.103, X: 0.771, Y: 0.724, Z: 0.725,
-  '0': 0.696, '1': 0.696, '2': 0.696, '3': 0.696, '4': 0.696, '5': 0.696, '6': 0.696, '7': 0.696, '8': 0.696, '9': 0.696,
-  ' ': 0.348, _: 0.5, '-': 0.415, '.': 0.38, ',': 0.38, ':': 0.4, ';': 0.4, '(': 0.457, ')': 0.457, '[': 0.457, ']': 0.457,
-  '·': 0.38, '→': 0.838, '×': 0.838, '…': 1, '/': 0.365,
-};
-
-/** Width of `text` as a title, px (11 px bold DejaVu Sans, see EM). */
-export function titleWidth(text: string): number {
-  let em = 0;
-  for (const c of text) em += EM[c] ?? 1;
-  return em * TITLE_SIZE;
-}
-
-/** The longest prefix of `text` that fits `width` px with an ellipsis after it; '' when not even "…" fits. */
-export function fitTitle(text: string, width: number): string {
-  if (titleWidth(text) <= width) return text;
-  const chars = [...text];
-  for (let n = chars.length - 1; n >= 0; n--) {
-    const shortened = `${chars.slice(0, n).join('').trimEnd()}…`;
-    if (titleWidth(shortened) <= width) return shortened;
-  }
-  return '';
-}
 
 /** The x range over which segment s comes within the heights y0..y1, or null when it stays above or below. */
 function spanWithin(s: StrokedSegment, y0: number, y1: number): [number, number] | null {
@@ -150,20 +150,180 @@ export function freeGaps(band: Band, segments: readonly StrokedSegment[], boxes:
   return gaps.filter((g) => g.x1 > g.x0);
 }
 
-/** The bands a frame's title may use, in order of preference; the band above the frame only where it is inside the drawing. */
-function bandsOf(frame: LaidOutBox): [TitleBand, Band][] {
-  const left = frame.x + SIDE;
-  const right = frame.x + frame.width - SIDE;
+const contains = (outer: Rect, inner: Rect): boolean => outer.x <= inner.x && outer.y <= inner.y && outer.x + outer.width >= inner.x + inner.width && outer.y + outer.height >= inner.y + inner.height;
+
+/** The frames around `frame` (other than itself), innermost first. */
+function ancestorsOf(frame: LaidOutBox, frames: readonly LaidOutBox[]): LaidOutBox[] {
+  return frames.filter((f) => f !== frame && contains(f, frame) && !(f.width === frame.width && f.height === frame.height)).sort((a, b) => a.width * a.height - b.width * b.height);
+}
+
+/** The room inside every frame of `around` (SIDE px from its border), at x, y ≥ 0. */
+function roomIn(around: readonly LaidOutBox[]): Band {
+  const room = { x0: 0, x1: Infinity, y0: 0, y1: Infinity };
+  for (const f of around) {
+    room.x0 = Math.max(room.x0, f.x + SIDE);
+    room.x1 = Math.min(room.x1, f.x + f.width - SIDE);
+    room.y0 = Math.max(room.y0, f.y + SIDE);
+    room.y1 = Math.min(room.y1, f.y + f.height - SIDE);
+  }
+  return room;
+}
+
+/** A one-line band inside or above the frame, in order of preference; each clipped to the room. */
+function lineBands(frame: LaidOutBox, room: Band): [TitleBand, Band][] {
+  const left = Math.max(frame.x + SIDE, room.x0);
+  const right = Math.min(frame.x + frame.width - SIDE, room.x1);
   const top = frame.y + GROUP_HEADER - 8 - ASCENT;
   const bands: [TitleBand, Band][] = [
     ['top', { x0: frame.x + TOGGLE_ROOM, x1: right, y0: top, y1: top + ASCENT + DESCENT }],
     ['bottom', { x0: left, x1: right, y0: frame.y + frame.height - 2 - ASCENT - DESCENT, y1: frame.y + frame.height - 2 }],
+    ['outside', { x0: left, x1: right, y0: frame.y - 2 - ASCENT - DESCENT, y1: frame.y - 2 }],
   ];
-  if (frame.y - 2 - ASCENT - DESCENT >= 0) bands.push(['outside', { x0: left, x1: right, y0: frame.y - 2 - ASCENT - DESCENT, y1: frame.y - 2 }]);
-  return bands;
+  return bands.filter(([, b]) => b.y0 >= room.y0 && b.y1 <= room.y1 && b.x1 > b.x0);
 }
 
-const contains = (outer: Rect, inner: Rect): boolean => outer.x <= inner.x && outer.y <= inner.y && outer.x + outer.width >= inner.x + inner.width && outer.y + outer.height >= inner.y + inner.height;
+/** A place found for a title: its lines, where they start (see TitlePlacement), and the box they take. */
+interface Spot {
+  band: TitleBand;
+  lines: string[];
+  x: number;
+  anchor: 'start' | 'end';
+  vertical: boolean;
+  baseline: number;
+  box: Rect;
+  leader: Leader | null;
+}
+
+/** Lines of `lines` set horizontally from `x` (their start, or their end for 'end') with the first line box's top at y0. */
+function horizontal(band: TitleBand, lines: string[], x: number, anchor: 'start' | 'end', y0: number, leader: Leader | null = null): Spot {
+  const width = Math.max(...lines.map(titleWidth));
+  return { band, lines, x, anchor, vertical: false, baseline: y0 + ASCENT, box: { x: anchor === 'start' ? x : x - width, y: y0, width, height: titleHeight(lines.length) }, leader };
+}
+
+/** The whole title on two lines in the frame's header (between its top border and its first child), or null. */
+function inHeader(text: string, frame: LaidOutBox, room: Band, scene: TitleScene, boxes: readonly Rect[]): Spot | null {
+  const y0 = frame.y + 3;
+  const band = { x0: frame.x + TOGGLE_ROOM, x1: Math.min(frame.x + frame.width - SIDE, room.x1), y0, y1: y0 + titleHeight(2) };
+  if (band.y1 > frame.y + GROUP_HEADER + 8 - CLEARANCE || band.x1 <= band.x0) return null;
+  for (const gap of freeGaps(band, scene.segments, boxes)) {
+    const breaking = bestBreaking(text, gap.x1 - gap.x0, 2);
+    if (breaking) return horizontal('top', breaking.lines, gap.x0, 'start', y0);
+  }
+  return null;
+}
+
+/**
+ * The whole title beside `wall` (the frame, or a block around it), touching its `side` and top-aligned with
+ * the frame's header line, broken as the free room there allows (the room must reach the wall: a gap starting
+ * farther out names another block), the best breaking over every number of lines (see bestBreaking), or null.
+ * `room` is the room inside the blocks around the wall.
+ */
+function besideWall(side: 'right' | 'left', text: string, frame: LaidOutBox, wall: LaidOutBox, room: Band, scene: TitleScene, boxes: readonly Rect[], leader: Leader | null, y0 = frame.y + GROUP_HEADER - 8 - ASCENT): Spot | null {
+  const near = side === 'right' ? wall.x + wall.width + BESIDE : wall.x - BESIDE;
+  const far = side === 'right' ? Math.min(near + SIDE_WIDTH, room.x1) : Math.max(near - SIDE_WIDTH, room.x0);
+  let best: Breaking | null = null;
+  for (let n = 1; n <= SIDE_LINES; n++) {
+    const y1 = y0 + titleHeight(n);
+    if (y1 > Math.min(frame.y + frame.height, room.y1) || y0 < room.y0) break;
+    const band = side === 'right' ? { x0: near, x1: far, y0, y1 } : { x0: far, x1: near, y0, y1 };
+    if (band.x1 - band.x0 < 2 * TITLE_SIZE) break;
+    const gaps = freeGaps(band, scene.segments, boxes);
+    const gap = side === 'right' ? gaps[0] : gaps[gaps.length - 1];
+    if (!gap || (side === 'right' ? gap.x0 > near : gap.x1 < near)) break;
+    // Something ends the room short of the band's far end: keep clearly nearer the own frame than to it.
+    const open = side === 'right' ? gap.x1 === far : gap.x0 === far;
+    const breaking = bestBreaking(text, gap.x1 - gap.x0 - (open ? 0 : AFFINITY), n);
+    if (breaking && (!best || breaking.score < best.score)) best = breaking;
+  }
+  return best && horizontal(side, best.lines, near, side === 'right' ? 'start' : 'end', y0, leader);
+}
+
+/**
+ * The whole title just above the frame, its last line 2 px above the frame's top and within the frame's width,
+ * on as many lines as the free room above holds (where a block sits lower than its neighbours), with AFFINITY
+ * px more free above it so that it reads as this frame's, not the one above; or null.
+ */
+function above(text: string, frame: LaidOutBox, room: Band, scene: TitleScene, boxes: readonly Rect[]): Spot | null {
+  const x0 = Math.max(frame.x + SIDE, room.x0);
+  const x1 = Math.min(frame.x + frame.width - SIDE, room.x1);
+  let best: { breaking: Breaking; x: number } | null = null;
+  for (let n = 1; n <= ABOVE_LINES; n++) {
+    const y0 = frame.y - 2 - titleHeight(n);
+    if (y0 - AFFINITY < room.y0) break;
+    for (const gap of freeGaps({ x0, x1, y0: y0 - AFFINITY, y1: frame.y - 2 }, scene.segments, boxes)) {
+      const breaking = bestBreaking(text, gap.x1 - gap.x0, n);
+      if (breaking && (!best || breaking.score < best.breaking.score)) best = { breaking, x: gap.x0 };
+    }
+  }
+  return best && horizontal('outside', best.breaking.lines, best.x, 'start', frame.y - 2 - titleHeight(best.breaking.lines.length));
+}
+
+/** How far down from y0 the strip x0..x1 is free of every segment and box (with the clearance), px; 0 when blocked at y0. */
+function freeBelow(x0: number, x1: number, y0: number, segments: readonly StrokedSegment[], boxes: readonly Rect[]): number {
+  let end = Infinity;
+  for (const s of segments) {
+    const reach = s.width / 2 + CLEARANCE;
+    // The segment turned over (x for y): the heights over which it comes within the strip's x range.
+    const span = spanWithin({ a: { x: s.a.y, y: s.a.x }, b: { x: s.b.y, y: s.b.x }, width: s.width }, x0 - reach, x1 + reach);
+    if (span && span[1] + reach > y0) end = Math.min(end, span[0] - reach);
+  }
+  for (const r of boxes) if (r.x < x1 + CLEARANCE && r.x + r.width > x0 - CLEARANCE && r.y + r.height + CLEARANCE > y0) end = Math.min(end, r.y - CLEARANCE);
+  return Math.max(0, end - y0);
+}
+
+/**
+ * The whole title on one or two lines along the frame's `side`, turned a quarter clockwise to read downwards
+ * from the header's height, `inside` the frame (in the strip its children leave free along that side) or
+ * outside it (touching it): a tall narrow frame has a strip too narrow for lines but as long as the frame. Or null.
+ */
+function alongSide(side: 'right' | 'left', inside: boolean, text: string, frame: LaidOutBox, room: Band, scene: TitleScene, boxes: readonly Rect[]): Spot | null {
+  const y0 = frame.y + GROUP_HEADER - 8 - ASCENT;
+  const bottom = inside ? frame.y + frame.height - SIDE : Math.min(frame.y + frame.height, room.y1);
+  for (let n = 1; n <= 2; n++) {
+    const thick = titleHeight(n);
+    const x0 = side === 'right' ? (inside ? frame.x + frame.width - SIDE - thick : frame.x + frame.width + BESIDE) : inside ? frame.x + SIDE : frame.x - BESIDE - thick;
+    if (x0 < room.x0 || x0 + thick > room.x1 || y0 < room.y0) return null;
+    const length = Math.min(freeBelow(x0, x0 + thick, y0, scene.segments, boxes), bottom - y0);
+    const breaking = bestBreaking(text, length, n);
+    if (!breaking) continue;
+    // Turned a quarter clockwise, the glyphs' tops face right and later lines lie left of earlier ones.
+    const lines = breaking.lines.length;
+    const x = x0 + DESCENT + (lines - 1) * TITLE_LINE;
+    return { band: inside ? 'top' : side, lines: breaking.lines, x, anchor: 'start', vertical: true, baseline: y0, box: { x: x0, y: y0, width: titleHeight(lines), height: breaking.widest }, leader: null };
+  }
+  return null;
+}
+
+/** A thin line from a frame's side to its title beside a block around it, at the title's first line (root coordinates). */
+export interface Leader {
+  x1: number;
+  x2: number;
+  y: number;
+}
+
+/**
+ * The whole title beside one of the blocks around the frame (innermost first), on the frame's header line,
+ * joined to the frame by a leader through the blocks' padding: a block nested in a narrow column has no room
+ * of its own beside it, only the paddings of the blocks around. The leader's way must be free too.
+ */
+function beyondAncestors(text: string, frame: LaidOutBox, ancestors: readonly LaidOutBox[], scene: TitleScene, boxes: readonly Rect[]): Spot | null {
+  const header = frame.y + GROUP_HEADER - 8 - ASCENT;
+  // On the header's line, else a line or a few lower (below the title of a block around it, set there first).
+  for (let step = 0; step <= LEADER_STEPS; step++) {
+    const y0 = header + step * TITLE_LINE;
+    const y = y0 + ASCENT / 2 + 1;
+    for (let level = 0; level < ancestors.length; level++) {
+      const wall = ancestors[level];
+      const leader = { x1: frame.x + frame.width, x2: wall.x + wall.width + BESIDE - 1, y };
+      // A dotted leader may cross an edge (it reads as a pointer, not a connection), not a node, label or other frame.
+      const way = freeGaps({ x0: leader.x1, x1: leader.x2, y0: y, y1: y }, [], boxes, 1);
+      if (way.length !== 1 || way[0].x0 > leader.x1 || way[0].x1 < leader.x2) continue;
+      const spot = besideWall('right', text, frame, wall, roomIn(ancestors.slice(level + 1)), scene, boxes, leader, y0);
+      if (spot) return spot;
+    }
+  }
+  return null;
+}
 
 /**
  * Places each title in turn (give outer blocks first: a placed title is an obstacle to the later ones).
@@ -173,41 +333,89 @@ const contains = (outer: Rect, inner: Rect): boolean => outer.x <= inner.x && ou
 export function placeTitles(requests: readonly TitleRequest[], scene: TitleScene, frames: readonly LaidOutBox[]): TitlePlacement[] {
   const placed: TitlePlacement[] = [];
   for (const request of requests) {
-    const boxes = [...scene.boxes, ...frames.filter((f) => !contains(f, request.frame)), ...placed.map((p) => p.box)];
-    const width = titleWidth(request.text);
-    let chosen: { band: TitleBand; y0: number; gap: Gap } | null = null;
+    const { frame, text } = request;
+    const boxes = [...scene.boxes, ...frames.filter((f) => !contains(f, frame)), ...placed.map((p) => p.box), ...placed.flatMap((p) => (p.leader ? [leaderBox(p.leader)] : []))];
+    const ancestors = ancestorsOf(frame, frames);
+    const room = roomIn(ancestors);
+    const width = titleWidth(text);
+    const bands = lineBands(frame, room);
+    const whole = (name: TitleBand): Spot | null => {
+      const band = bands.find(([b]) => b === name)?.[1];
+      const gap = band && freeGaps(band, scene.segments, boxes).find((g) => g.x1 - g.x0 >= width);
+      return band && gap ? horizontal(name, [text], gap.x0, 'start', band.y0) : null;
+    };
+    const spot =
+      whole('top') ??
+      inHeader(text, frame, room, scene, boxes) ??
+      besideWall('right', text, frame, frame, room, scene, boxes, null) ??
+      besideWall('left', text, frame, frame, room, scene, boxes, null) ??
+      above(text, frame, room, scene, boxes) ??
+      alongSide('right', false, text, frame, room, scene, boxes) ??
+      alongSide('left', false, text, frame, room, scene, boxes) ??
+      alongSide('right', true, text, frame, room, scene, boxes) ??
+      alongSide('left', true, text, frame, room, scene, boxes) ??
+      whole('bottom') ??
+      whole('outside') ??
+      beyondAncestors(text, frame, ancestors, scene, boxes);
+    if (spot) {
+      placed.push(placement(request, spot));
+      continue;
+    }
+    // Nowhere whole: the widest one-line gap, a later band's only when PREFERENCE px wider than an earlier one's.
     let widest: { band: TitleBand; y0: number; gap: Gap } | null = null;
-    for (const [name, band] of bandsOf(request.frame)) {
-      const gaps = freeGaps(band, scene.segments, boxes);
-      const fits = gaps.find((g) => g.x1 - g.x0 >= width);
-      if (fits) {
-        chosen = { band: name, y0: band.y0, gap: fits };
-        break;
-      }
-      // The band's widest gap (the left-most of equals) replaces an earlier band's only when PREFERENCE wider.
+    for (const [name, band] of bands) {
       let best: Gap | null = null;
-      for (const gap of gaps) if (!best || gap.x1 - gap.x0 > best.x1 - best.x0) best = gap;
+      for (const gap of freeGaps(band, scene.segments, boxes)) if (!best || gap.x1 - gap.x0 > best.x1 - best.x0) best = gap;
       if (best && (!widest || best.x1 - best.x0 > widest.gap.x1 - widest.gap.x0 + PREFERENCE)) widest = { band: name, y0: band.y0, gap: best };
     }
-    const spot = chosen ?? widest;
     // No free interval at all (every band crossed wall to wall): the tooltip alone keeps the title.
-    const text = spot ? fitTitle(request.text, spot.gap.x1 - spot.gap.x0) : '';
-    if (!spot || text === '') continue;
-    const box = { x: spot.gap.x0, y: spot.y0, width: titleWidth(text), height: ASCENT + DESCENT };
-    placed.push({ id: request.id, text, full: request.text, band: spot.band, x: spot.gap.x0, baseline: spot.y0 + ASCENT, box });
+    const shortened = widest ? fitTitle(text, widest.gap.x1 - widest.gap.x0) : '';
+    if (!widest || shortened === '') continue;
+    placed.push(placement(request, horizontal(widest.band, [shortened], widest.gap.x0, 'start', widest.y0)));
   }
   return placed;
 }
 
+/** The leader's line as a box (1 px tall), an obstacle to later titles. */
+function leaderBox(leader: Leader): Rect {
+  return { x: leader.x1, y: leader.y - 0.5, width: leader.x2 - leader.x1, height: 1 };
+}
+
+function placement(request: TitleRequest, spot: Spot): TitlePlacement {
+  return { id: request.id, full: request.text, ...spot };
+}
+
+/** The right and bottom ends of the placed titles, px: the drawing must reach this far for none to be cut off. */
+export function titlesExtent(placements: readonly TitlePlacement[]): { x: number; y: number } {
+  let x = 0;
+  let y = 0;
+  for (const p of placements) {
+    x = Math.max(x, p.box.x + p.box.width);
+    y = Math.max(y, p.box.y + p.box.height);
+  }
+  return { x, y };
+}
+
 /**
- * Draws a block's title into its group (translated to the frame's corner `frame`): a shortened title
- * carries the full one as its tooltip, and a title with no free place at all is the whole frame's tooltip.
+ * Draws a block's title into its group (translated to the frame's corner `frame`): one <text>, with a <tspan>
+ * per line when broken, turned by a transform when vertical, after its leader (a <line>) if it has one; a
+ * shortened title carries the full one as its tooltip, and a title with no free place at all is the whole
+ * frame's tooltip.
  */
 export function drawTitle(parent: SvgNode, request: TitleRequest, placement: TitlePlacement | undefined): SvgNode {
   if (!placement) return textNode('title', {}, request.text, parent);
-  const attributes = { x: placement.x - request.frame.x, y: placement.baseline - request.frame.y, class: 'title' };
-  if (placement.text === placement.full) return textNode('text', attributes, placement.text, parent);
-  const holder = svgNode('g', { class: 'title-holder' }, parent);
-  textNode('title', {}, placement.full, holder);
-  return textNode('text', attributes, placement.text, holder);
+  const { x: fx, y: fy } = request.frame;
+  const x = placement.x - fx;
+  const y = placement.baseline - fy;
+  if (placement.leader) svgNode('line', { class: 'title-leader', x1: placement.leader.x1 - fx, y1: placement.leader.y - fy, x2: placement.leader.x2 - fx, y2: placement.leader.y - fy }, parent);
+  const attributes: Record<string, string | number> = placement.vertical ? { transform: `translate(${x},${y}) rotate(90)`, class: 'title' } : { x, y, class: 'title' };
+  if (placement.anchor === 'end') attributes['text-anchor'] = 'end';
+  const whole = placement.lines.length > 1 || placement.lines[0] === placement.full;
+  const holder = whole ? parent : svgNode('g', { class: 'title-holder' }, parent);
+  if (!whole) textNode('title', {}, placement.full, holder);
+  if (placement.lines.length === 1) return textNode('text', attributes, placement.lines[0], holder);
+  const text = svgNode('text', attributes, holder);
+  // A turned title's lines are placed in its own (turned) coordinates; a level one's in the frame's.
+  placement.lines.forEach((line, i) => textNode('tspan', placement.vertical ? { x: 0, y: i * TITLE_LINE } : { x, y: y + i * TITLE_LINE }, line, text));
+  return text;
 }
