@@ -160,6 +160,8 @@ export class TorchRunHost implements vscode.Disposable {
         cifar: options.cifar,
         nproc: options.nproc,
         statsInterval: options.statsInterval,
+        // The graph view draws the gradient by path length, as it asks the browser engine's runs for it.
+        pathGradients: true,
         python: options.decision.python,
         // The runner stays with its final weights for the experiments until the next run, an edit or the panel's end.
         keepWeights: true,
