@@ -32,7 +32,8 @@ model tiny(28x28x1) {
 }
 `;
 
-const RUN: TrainingRun = { model: 'tiny', text: MODEL, backend: 'auto', statsInterval: 1, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` }, engine: 'pytorch', runId: 3 };
+const RUN_ID = 3;
+const RUN: TrainingRun = { model: 'tiny', text: MODEL, backend: 'auto', statsInterval: 1, dataset: { kind: 'builtin', name: 'mnist', url: `${ORIGIN}/media/data/mnist.bin` }, engine: 'pytorch', runId: RUN_ID };
 
 const graph = analyze(MODEL).models[0];
 
@@ -40,7 +41,7 @@ function send(w: WebviewPage, event: unknown): Promise<void> {
   const line = JSON.stringify(event);
   const parsed = parseRunnerLine(line);
   assert.ok(parsed.ok, `the runner protocol refuses ${line}: ${parsed.ok ? '' : parsed.error}`);
-  return w.send({ type: 'trainingEvent', uri: DOC_URI, version: 1, run: RUN.runId, line });
+  return w.send({ type: 'trainingEvent', uri: DOC_URI, version: 1, run: RUN_ID, line });
 }
 
 async function waitFor(w: WebviewPage, predicate: string): Promise<void> {
