@@ -19,6 +19,7 @@ import { analyze } from '../src/core';
 import { encodeDataset, type ImageDataset } from '../src/train/dataset';
 import { SeededRandom } from '../src/train/rng';
 import { DEFAULT_STATS_INTERVAL } from '../src/train/schedule';
+import { PATH_GRADIENT_INTERVAL } from '../src/train/experiments/pathPlan';
 import { PyTorchTraining } from '../src/train/pytorch/runner';
 
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
@@ -38,6 +39,9 @@ interface Overhead {
   overheadPerStepMs: number;
   ratio: number;
   ratioOfMedians: number;
+  /** One gradient-by-path-length measurement (ms) and that spread over its interval (ms a step). */
+  pathGradientsMs?: number;
+  pathGradientsPerStepMs?: number;
 }
 
 function randomDataset([height, width, channels]: number[], count: number): ImageDataset {
@@ -66,6 +70,7 @@ async function writeRun(model: string, batch: number, steps: number, dir: string
     maxSteps: 1,
     evalSamples: 16,
     evalsPerEpoch: 1,
+    pathGradients: true,
   });
   await run.result;
   return join(dir, 'run', 'config.json');
@@ -83,7 +88,7 @@ async function main(): Promise<void> {
       const m = result.ms;
       console.log(`${model} batch ${batch}: ${JSON.stringify(result)}`);
       table.push(
-        [model, batch, steps, m.plain, m.engine, m.engine_stats, m.batch, m.check, m.events, result.statisticsExtraMs, result.overheadPerStepMs, result.ratio.toFixed(3), result.ratioOfMedians.toFixed(3)].join(' | '),
+        [model, batch, steps, m.plain, m.engine, m.engine_stats, m.batch, m.check, m.events, result.statisticsExtraMs, result.overheadPerStepMs, result.ratio.toFixed(3), result.ratioOfMedians.toFixed(3), result.pathGradientsMs ?? '–', result.pathGradientsPerStepMs ?? '–'].join(' | '),
       );
     } finally {
       if (process.env.BENCH_KEEP === '1') console.log(`kept ${dir}`);
@@ -91,7 +96,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\nCPU time of one thread (ms, medians of the measured steps, after 2 warm-up steps), every ${statsEvery}th a statistics step; window of ${DEFAULT_STATS_INTERVAL} steps = ${DEFAULT_STATS_INTERVAL - 1} ordinary + 1 statistics step`);
-  console.log('model | batch | steps | plain step | engine step | engine statistics step | making the batch | gradient check | events | statistics (extra) | overhead per step | plain ÷ engine, paired steps (goal ≥ 0.95) | plain ÷ engine, medians');
+  console.log(`model | batch | steps | plain step | engine step | engine statistics step | making the batch | gradient check | events | statistics (extra) | overhead per step | plain ÷ engine, paired steps (goal ≥ 0.95) | plain ÷ engine, medians | gradient by path length (once every ${PATH_GRADIENT_INTERVAL} steps) | its cost per step`);
   for (const row of table) console.log(row);
 }
 

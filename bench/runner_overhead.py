@@ -37,6 +37,8 @@ import torch.nn.functional as F  # noqa: E402
 
 from skipnet_data import Batches, SeededRandom, epoch_order, read_dataset  # noqa: E402
 from skipnet_stats import LayerWatch, MergeWatch, find_module  # noqa: E402
+from skipnet_algebra import AlgebraWatch  # noqa: E402
+from skipnet_paths import PathGradients  # noqa: E402
 from skipnet_train import Logits, Stepper, gradient_check, load_model, load_weights, make_optimizer  # noqa: E402
 
 
@@ -69,8 +71,12 @@ def run(argv):
     softmax = find_module(model, config["softmaxModule"]) if config.get("softmaxModule") else None
     logits_of = Logits(model, softmax)
     trainable = [p for p in model.parameters() if p.requires_grad]
-    stepper = Stepper(torch, logits_of, make_optimizer(torch, trainable, t), trainable, watch, merge_watch, None, t["batch"])
+    algebra_watch = AlgebraWatch(model, (config.get("statisticsPlan") or {}).get("reuse"), config.get("algebraPlan"))
+    stepper = Stepper(torch, logits_of, make_optimizer(torch, trainable, t), trainable, watch, merge_watch, None, t["batch"], algebra_watch)
     batches = Batches(dataset, config["adapter"], torch.device("cpu"))
+    # The gradient by path length, where the config asks for it: timed apart (it runs once every plan["interval"] steps).
+    paths = PathGradients(model, config["pathPlan"], config.get("softmaxModule"), softmax, False, batches, dataset) if config.get("pathPlan") else None
+    path_ms = []
     batch = t["batch"]
     per_epoch = dataset.train.count // batch
     if per_epoch < 1:
@@ -144,6 +150,10 @@ def run(argv):
             engine_step(s, with_stats, measured)
         if measured:
             pairs["statistics" if with_stats else "ordinary"].append(parts["engine_stats" if with_stats else "engine"][-1] / parts["plain"][-1])
+        if measured and with_stats and paths is not None and paths.note is None:
+            before = clock()
+            paths.measure(s + 1)
+            path_ms.append(clock() - before)
     sink.close()
 
     engine_ms, stats_ms, plain_ms = ms(parts["engine"]), ms(parts["engine_stats"]), ms(parts["plain"])
@@ -159,6 +169,10 @@ def run(argv):
         # of each pair, weighted as the window, is the steadier figure.
         "ratio": round(interval / ((interval - 1) * statistics.median(pairs["ordinary"]) + statistics.median(pairs["statistics"])), 4),
     }
+    if path_ms:
+        # One measurement (n + 1 lengths, up to plan["samples"] backward passes each), spread over its interval.
+        result["pathGradientsMs"] = ms(path_ms)
+        result["pathGradientsPerStepMs"] = round(ms(path_ms) / paths.plan["interval"], 3)
     print(json.dumps(result))
 
 

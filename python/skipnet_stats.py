@@ -141,11 +141,12 @@ class LayerWatch(_Hooks):
     def _weights(self):
         return [p.detach().to(torch.float32) for _, p in self.params]
 
-    def statistics(self, step, before, extra=None):
+    def statistics(self, step, before, extra=None, algebra=None):
         """TrainingStatistics for this step (call after the optimizer's update): every layer with an output,
         in graph order, views (identity, flatten) left out as the TensorFlow.js engine leaves them out.
         `before` is snapshot() taken before the update (or None: no update ratios). `extra` (MergeWatch.queue)
-        adds the merge statistics to the same single read back.
+        adds the merge statistics, `algebra` (skipnet_algebra.AlgebraWatch.queue) the reuse rows' contributions and
+        the residual shares, to the same single read back.
 
         Few passes over the data and one stacked piece per kind: each layer's moments were taken by its hook
         (_moments: the population standard deviation is √(Σ(out − mean)² / n), a relu's zero fraction
@@ -180,6 +181,7 @@ class LayerWatch(_Hooks):
                     push(_squares(torch._foreach_sub(weights, before))) if before else None,
                 )
         decode_extra = extra(push) if extra is not None else None
+        decode_algebra = algebra(push) if algebra is not None else None
         values = torch.cat([p.to(pieces[0].device) for p in pieces]).tolist() if pieces else []
 
         def read(slot, count):
@@ -220,7 +222,10 @@ class LayerWatch(_Hooks):
             layers.append({k: v for k, v in stats.items() if not isinstance(v, float) or math.isfinite(v)})
         merge_layers, merges, reuse = decode_extra(read) if decode_extra else ([], [], [])
         layers = sorted(layers + merge_layers, key=lambda stats: self.order.get(stats["node"], len(self.order)))
-        return {"step": step, "layers": layers, "merges": merges, "reuse": reuse}
+        result = {"step": step, "layers": layers, "merges": merges, "reuse": reuse}
+        if decode_algebra is not None:
+            decode_algebra(read, result)
+        return result
 
 
 def _moments(out, relu):

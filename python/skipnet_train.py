@@ -254,13 +254,14 @@ class Stepper:
     (the optimizer's step, and on a statistics step the layer and merge statistics, read back at once).
     bench/runner_overhead.py times these same methods against a plain PyTorch step."""
 
-    def __init__(self, torch, logits_of, optimizer, trainable, watch, merge_watch, ranks, batch):
+    def __init__(self, torch, logits_of, optimizer, trainable, watch, merge_watch, ranks, batch, algebra_watch=None):
         self.torch = torch
         self.logits_of = logits_of
         self.optimizer = optimizer
         self.trainable = trainable
         self.watch = watch
         self.merge_watch = merge_watch
+        self.algebra_watch = algebra_watch
         self.ranks = ranks
         self.batch = batch
         self.recorded = False
@@ -274,10 +275,14 @@ class Stepper:
         torch, F = self.torch, self.torch.nn.functional
         watch, merge_watch, ranks = self.watch, self.merge_watch, self.ranks
         self.recorded = with_stats
+        algebra_watch = self.algebra_watch
         if with_stats:
             watch.clear()
             merge_watch.clear()
             watch.recording = merge_watch.recording = True
+            if algebra_watch is not None:
+                algebra_watch.clear()
+                algebra_watch.recording = True
         logits = self.logits_of(x)
         positions = y[0].numel()  # decisions per image: 1, or H·W for per-pixel labels
         if ranks is None:
@@ -291,6 +296,8 @@ class Stepper:
         loss.backward()
         if with_stats:
             watch.recording = merge_watch.recording = False
+            if algebra_watch is not None:
+                algebra_watch.recording = False
         check = gradient_check(torch, [p.grad for p in self.checked if p.grad is not None], loss)
         loss_value, correct, grad_check = torch.stack([total.detach(), (logits.argmax(1) == y).sum().to(loss.dtype), check]).tolist()
         if ranks is not None:
@@ -305,9 +312,11 @@ class Stepper:
             return None
         before = self.watch.snapshot()
         self.optimizer.step()
-        statistics = self.watch.statistics(step, before, self.merge_watch.queue)
+        statistics = self.watch.statistics(step, before, self.merge_watch.queue, self.algebra_watch.queue if self.algebra_watch is not None else None)
         self.watch.clear()
         self.merge_watch.clear()
+        if self.algebra_watch is not None:
+            self.algebra_watch.clear()
         return statistics
 
 
@@ -329,6 +338,8 @@ def main(argv):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from skipnet_data import Batches, SeededRandom, epoch_order, pair_dataset, read_dataset, spread_indices
     from skipnet_stats import LayerWatch, MergeWatch, diagnose_non_finite, find_module
+    from skipnet_algebra import AlgebraWatch
+    from skipnet_paths import PathGradients
     import torch.nn.functional as F
 
     with open(argv[1], encoding="utf-8") as f:
@@ -377,13 +388,16 @@ def main(argv):
             notes.append(bn_note)
     watch = LayerWatch(model, config["nodes"])
     merge_watch = MergeWatch(model, config.get("statisticsPlan"))
+    algebra_watch = AlgebraWatch(model, (config.get("statisticsPlan") or {}).get("reuse"), config.get("algebraPlan"))
     softmax = find_module(model, config["softmaxModule"]) if config.get("softmaxModule") else None
     logits_of = Logits(model, softmax, pairs)
     train_logits_of = Logits(trained, softmax, pairs) if ranks is not None else logits_of
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = make_optimizer(torch, trainable, t)
-    stepper = Stepper(torch, train_logits_of, optimizer, trainable, watch, merge_watch, ranks, t["batch"])
+    stepper = Stepper(torch, train_logits_of, optimizer, trainable, watch, merge_watch, ranks, t["batch"], algebra_watch)
     batches = Batches(dataset, config["adapter"], device)
+    # Rank 0 alone measures, on the first training images and the same weights as every rank: what one process measures.
+    paths = PathGradients(model, config["pathPlan"], config.get("softmaxModule"), softmax, pairs, batches, dataset) if config.get("pathPlan") and rank0 else None
     batch = t["batch"]
     steps_per_epoch = dataset.train.count // batch
     if steps_per_epoch < 1:
@@ -397,7 +411,13 @@ def main(argv):
     full = spread_indices(dataset.test.count, config["evalSamples"] if config.get("evalSamples") is not None else dataset.test.count)
     stats_interval = config["statsInterval"] if rank0 else 0
     if ranks is not None and stats_interval > 0:
-        notes.append("layer statistics: activations of rank 0's share of each batch, gradients of the whole batch")
+        notes.append("layer statistics and the algebra view: activations of rank 0's share of each batch, gradients of the whole batch")
+    if ranks is not None and paths is not None:
+        notes.append("gradient by path length: measured by rank 0 alone, on the first training images, as one process measures it")
+    if paths is not None and paths.note is not None:
+        notes.append(paths.note)
+    if algebra_watch.missing:
+        notes.append(f"no residual shares through {len(algebra_watch.missing)} module(s) the export lacks: {', '.join(algebra_watch.missing[:5])}")
     if watch.missing:
         notes.append(f"no statistics for {len(watch.missing)} layer(s) the export names differently: {', '.join(watch.missing[:5])}")
     if merge_watch.missing:
@@ -475,6 +495,10 @@ def main(argv):
             })
             if statistics is not None:
                 emit({"type": "statistics", "statistics": statistics})
+            if paths is not None and (step == 1 or step % paths.plan["interval"] == 0):
+                measured = paths.measure(step)
+                if measured is not None:
+                    emit(measured)
             if eval_every > 0 and (s + 1) % eval_every == 0 and s + 1 < steps_per_epoch and step < total_steps:
                 check_event = evaluate(epoch, quick, False, step)
                 if check_event is None:

@@ -204,6 +204,8 @@ export class TorchRunHost implements vscode.Disposable {
         statsInterval: options.statsInterval,
         threads: options.threads,
         config: options.config,
+        // The graph view and Compare draw the gradient by path length, as they ask the browser engine's runs for it.
+        pathGradients: true,
         python: options.decision.python,
         // The runner stays with its final weights for the experiments until the next run, an edit or the panel's end.
         keepWeights: true,

@@ -58,8 +58,8 @@ export interface ReuseHeatMap {
    * contributions[s]: ‖H_ℓ^s * X_s‖, the per-sample L2 norm (√(Σ y² / batch)) of what source s adds to the
    * target's convolution in this step's forward pass (DenseNet's f_ℓ = Σ_s H_ℓ^s * X_s; Huang et al. 2017,
    * section 3), with the kernel before the update and without the bias; null where the target reads nothing
-   * from s, or for a grouped convolution, whose kernel slices do not line up with the sources. Absent from
-   * engines that do not measure it (the PyTorch runner).
+   * from s, or for a grouped convolution, whose kernel slices do not line up with the sources. Both engines measure
+   * it (the PyTorch runner in python/skipnet_algebra.py).
    */
   rows: { conv: string; values: (number | null)[]; contributions?: (number | null)[] }[];
 }
@@ -89,7 +89,7 @@ export interface TrainingStatistics {
   layers: LayerStatistics[];
   merges: MergeFlow[];
   reuse: ReuseHeatMap[];
-  /** Identity-shortcut stages (absent from engines that do not measure them, the PyTorch runner). */
+  /** Identity-shortcut stages (both engines measure them; absent from older runners' events). */
   residual?: ResidualShareMap[];
 }
 

@@ -149,8 +149,8 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     return new HostRun(id, (control) => post({ type: 'trainBothControl', side, run: id, ...control }));
   };
   hosted = message.runs[0].run.engine === 'pytorch' ? [hostRun(0), hostRun(1)] : null;
-  // The PyTorch runner does not measure the gradient by path length: no charts that would stay empty.
-  pathCharts.element.hidden = hosted !== null;
+  // Both engines measure the gradient by path length at the same steps (after step 1, then every 50).
+  pathCharts.element.hidden = false;
   // The first status line arrives while the constructor runs, before `run` is assigned.
   let run: TrainBoth | null = null;
   run = training = new TrainBoth({

@@ -21,15 +21,11 @@ import { computeLandscape, evaluationCount, timeOneEvaluation } from '../../src/
 import type { ShardPeer } from '../../src/train/shard';
 import { makeBatch } from '../../src/train/data';
 import { pathGradients, residualAdds } from '../../src/train/experiments/pathGradients';
+import { measuresPathsAt, PATH_GRADIENT_IMAGES, PATH_GRADIENT_SAMPLES } from '../../src/train/experiments/pathPlan';
 import { type FinalRun, NO_WEIGHTS_MESSAGE, snapshotWeights, withFinalModel } from '../../src/train/experiments/finalWeights';
 import type { TfModel } from '../../src/train/model';
 
-/** Steps between gradient-by-path-length measurements (and one after the first step): each costs 2^min(n,…) backward passes. */
-export const PATH_GRADIENT_INTERVAL = 50;
-/** Images the path-gradient measurement runs on: a small batch, so it costs about a step. */
-const PATH_GRADIENT_IMAGES = 2;
-/** Paths sampled per length (all where there are fewer). */
-const PATH_GRADIENT_SAMPLES = 2;
+export { PATH_GRADIENT_INTERVAL } from '../../src/train/experiments/pathPlan';
 
 const builtinCache = new Map<string, Promise<ImageDataset>>();
 
@@ -272,7 +268,7 @@ export class TrainingRun {
         else if (event.type === 'resumed' || event.type === 'finished') this.holding = false;
         this.emit(event);
         // Only the reporting run measures: a follower replica's events are not shown, and it would hold up the group.
-        if (this.options.pathGradients === true && this.options.replica !== 'follower' && event.type === 'progress' && (event.step === 1 || event.step % PATH_GRADIENT_INTERVAL === 0)) this.measurePaths(graph, dataset, event.step);
+        if (this.options.pathGradients === true && this.options.replica !== 'follower' && event.type === 'progress' && measuresPathsAt(event.step)) this.measurePaths(graph, dataset, event.step);
         // After a step (its tensors freed) and where a pause holds the run between steps: the defined points
         // at which the count means what the run keeps (the model, the optimizer's state), nothing in flight.
         if (event.type === 'progress' || event.type === 'paused') this.emit({ type: 'memory', step: event.step, tensors: tf.memory().numTensors });

@@ -12,66 +12,13 @@
  * the network's own input gradient. DOM-free: the training worker and Node tests run it alike.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GraphNode, ModelGraph } from '../../core';
-import { isWeighted } from '../../core/paths';
+import type { GraphNode } from '../../core';
 import type { ForwardResult, TfModel } from '../model';
 import { SeededRandom } from '../rng';
 import { crossEntropy } from '../step';
+import { binomial, residualAdds, type PathLengthGradient } from './pathPlan';
 
-/** A residual add: the input index of its branch (weighted layers) and of its skip (identity, zeropad or projection). */
-export interface ResidualAdd {
-  id: string;
-  branch: number;
-  skip: number;
-}
-
-/** Total gradient magnitude of the paths of one length (Veit et al. 2016, Fig. 6 (b)). */
-export interface PathLengthGradient {
-  /** Residual branches the path enters, 0..n. */
-  length: number;
-  /** Paths of this length: C(n, length) (a float: exact below 2^53, which n ≤ 56 keeps). */
-  paths: number;
-  /** Paths whose backward pass was run (all of them when there are at most `samples`). */
-  sampled: number;
-  /** Mean over the sampled paths of ‖∂loss/∂input‖₂ over the batch, the loss being the batch's mean cross-entropy. */
-  meanNorm: number;
-  /** paths × meanNorm. */
-  total: number;
-}
-
-/** C(n, k) as a float (exact while the result is below 2^53). */
-export function binomial(n: number, k: number): number {
-  if (k < 0 || k > n) return 0;
-  let result = 1;
-  for (let i = 1; i <= Math.min(k, n - k); i++) result = (result * (n - Math.min(k, n - k) + i)) / i;
-  return Math.round(result);
-}
-
-/** Weighted layers (the kinds `isWeighted` names: conv, convtranspose, dense, patchify, attention) on the longest path from the input to each node. */
-function weightedDepths(graph: ModelGraph): Map<string, number> {
-  const depth = new Map<string, number>();
-  for (const node of graph.nodes) {
-    const from = node.inputs.length ? Math.max(...node.inputs.map((id) => depth.get(id) ?? 0)) : 0;
-    depth.set(node.id, from + (isWeighted(node) ? 1 : 0));
-  }
-  return depth;
-}
-
-/**
- * The residual adds of a graph, in graph order: two-input adds whose inputs differ in weighted depth (the
- * deeper input is the branch). Adds of two equally deep inputs are not residual blocks in Veit's sense and
- * are left out (their gradient always flows through both).
- */
-export function residualAdds(graph: ModelGraph): ResidualAdd[] {
-  const depth = weightedDepths(graph);
-  const adds: ResidualAdd[] = [];
-  for (const node of graph.nodes) {
-    if (node.kind !== 'add' || node.inputs.length !== 2) continue;
-    const [a, b] = node.inputs.map((id) => depth.get(id) ?? 0);
-    if (a !== b) adds.push({ id: node.id, branch: a > b ? 0 : 1, skip: a > b ? 1 : 0 });
-  }
-  return adds;
-}
+export { binomial, residualAdds, type PathLengthGradient, type ResidualAdd } from './pathPlan';
 
 /** The value of x forward, no gradient backward (tfjs has no stop-gradient op). */
 const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

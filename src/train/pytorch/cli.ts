@@ -62,7 +62,7 @@ export async function torchTrainCommand(options: TorchTrainCommandOptions): Prom
       python: options.python,
       device: options.device,
       onEvent: (event) => {
-        if (event.type === 'error' || isExperimentEvent(event)) return; // errors: printed once, from the rejected result; no experiments run here
+        if (event.type === 'error' || event.type === 'pathGradients' || isExperimentEvent(event)) return; // errors: printed once, from the rejected result; no experiments or path gradients run here
         if (event.type === 'started') backend = event.backend;
         print(event);
       },

@@ -2,6 +2,7 @@ import { array, boolean, type Checker, isRecord, literal, nullable, number, obje
 import type { TrainEvent } from '../engine';
 import type { LandscapeRequest, LandscapeResult } from '../experiments/landscapePlan';
 import type { LesionResult } from '../experiments/lesionPlan';
+import type { PathLengthGradient } from '../experiments/pathPlan';
 
 /**
  * The PyTorch runner's wire format (python/skipnet_train.py): events as JSON lines on its stdout, commands as
@@ -38,7 +39,19 @@ export type RunnerExperimentEvent =
   /** A command line the runner cannot obey (not JSON, an unknown command): the run goes on. */
   | { type: 'rejected'; message: string };
 
-export type RunnerEvent = TrainEvent | RunnerErrorEvent | RunnerExperimentEvent;
+/**
+ * Gradient magnitude at the input by path length (Veit, Wilber & Belongie 2016, §4.2), after the first step and every
+ * PATH_GRADIENT_INTERVAL steps when the run was started with `pathGradients` (python/skipnet_paths.py): the browser
+ * engine's RuntimeEvent of the same name, field for field. `residualAdds` is n; `lengths` holds k = 0..n.
+ */
+export interface RunnerPathGradientsEvent {
+  type: 'pathGradients';
+  step: number;
+  residualAdds: number;
+  lengths: PathLengthGradient[];
+}
+
+export type RunnerEvent = TrainEvent | RunnerErrorEvent | RunnerExperimentEvent | RunnerPathGradientsEvent;
 
 const EXPERIMENT_EVENTS: ReadonlySet<string> = new Set<RunnerExperimentEvent['type']>(['lesion-progress', 'lesion', 'lesion-failed', 'landscape-cost', 'landscape-progress', 'landscape', 'landscape-ended', 'rejected']);
 
@@ -91,7 +104,11 @@ const addFlow = object({
 });
 const concatFlow = object({ node: id, kind: literal('concat'), slices: array(object({ source: string(4096), offset: count, channels: count, gradNorm: nonNegative })) });
 const mergeFlow: Checker = (v, p) => (isRecord(v) && v.kind === 'concat' ? concatFlow(v, p) : addFlow(v, p));
-const reuse = object({ block: id, groups: array(id), sources: array(id), rows: array(object({ conv: id, values: array(nullable(finite)) })) });
+// contributions[s]: ‖H_ℓ^s * X_s‖ (Huang et al. 2017, §3), a per-sample L2 norm; null where the row reads nothing from s.
+const reuse = object({ block: id, groups: array(id), sources: array(id), rows: array(object({ conv: id, values: array(nullable(finite)) }, { contributions: array(nullable(nonNegative)) })) });
+// One identity-shortcut stage (He et al. 2016, "Identity Mappings", eq. 4): norms of x_0 and each F_i, shares of each row's stream.
+const residualMap = object({ block: id, adds: array(id), sources: array(id), norms: array(nonNegative), shares: array(array(nullable(fraction))), approximate: boolean });
+const pathLength = object({ length: count, paths: nonNegative, sampled: count, meanNorm: nonNegative, total: nonNegative });
 
 const result = object(
   { reason: literal('done', 'stopped', 'non-finite'), steps: count, loss: nullable(finite) },
@@ -157,7 +174,8 @@ const schemas: Record<RunnerEvent['type'], Checker> = {
     imagesPerSecond: nonNegative,
     etaSeconds: nonNegative,
   }),
-  statistics: object({ type: literal('statistics'), statistics: object({ step: count, layers: array(layer), merges: array(mergeFlow), reuse: array(reuse) }) }),
+  statistics: object({ type: literal('statistics'), statistics: object({ step: count, layers: array(layer), merges: array(mergeFlow), reuse: array(reuse) }, { residual: array(residualMap) }) }),
+  pathGradients: object({ type: literal('pathGradients'), step: count, residualAdds: count, lengths: array(pathLength) }),
   evaluation,
   paused: object({ type: literal('paused'), step: count }),
   resumed: object({ type: literal('resumed'), step: count }),

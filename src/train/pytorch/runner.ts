@@ -12,6 +12,7 @@ import { checkDataFits, checkTrainable, datasetForTraining, parseDataset, type I
 import { TrainError } from '../errors';
 import { initialParameters } from '../init';
 import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL } from '../schedule';
+import { torchAlgebraPlan, torchPathPlan } from './algebraPlan';
 import { torchExperimentPlan, torchStatisticsPlan } from './mergePlan';
 import { commandLine, parseRunnerLine, type RunnerCommand, type RunnerEvent, type RunnerExperimentCommand } from './protocol';
 import { findPython, type PythonWithTorch } from './python';
@@ -56,6 +57,11 @@ export interface PyTorchTrainingOptions {
   maxSteps?: number;
   /** Steps between statistics events; 0 turns them off (default 25). */
   statsInterval?: number;
+  /**
+   * Send `pathGradients` events: the gradient at the input by path length (Veit et al. 2016, §4.2) after the first
+   * step and every PATH_GRADIENT_INTERVAL steps, as the browser engine's graph view measures it (default false).
+   */
+  pathGradients?: boolean;
   /** Held-out images evaluated at each epoch end (default: all). */
   evalSamples?: number;
   /** Held-out points per epoch, the epoch end included (default 4; 1 = epoch ends only). */
@@ -253,6 +259,8 @@ export class PyTorchTraining {
       nodes: graph.nodes.map((n) => ({ id: n.id, kind: n.kind, view: n.view, module: ['input', 'add', 'concat'].includes(n.kind) ? null : modulePath(n.sharedWith ?? n.id) })),
       softmaxModule: output.kind === 'softmax' ? modulePath(output.id) : null,
       statisticsPlan: torchStatisticsPlan(graph),
+      algebraPlan: torchAlgebraPlan(graph),
+      pathPlan: options.pathGradients === true ? torchPathPlan(graph) : null,
       experiments: torchExperimentPlan(graph),
       keepWeights: options.keepWeights === true,
       weights: { file: join(dir, 'weights.bin'), tensors: packed.index },
