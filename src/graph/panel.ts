@@ -5,13 +5,14 @@
  */
 import * as vscode from 'vscode';
 import { type Analysis, analyze, type ModelGraph } from '../core';
-import { buildGraphPayload, type DiagnosticsSummary, type ExportFormat, type ExportTheme, type GraphSettings, type HostToWebview, PROTOCOL_VERSION, type TrainingBackendChoice, type TrainingEngineChoice, validateWebviewMessage, type WebviewToHost } from '../protocol';
+import { buildGraphPayload, type DiagnosticsSummary, type ExportFormat, type ExportTheme, type GraphSettings, type GraphViewAction, type LayoutDirection, type HostToWebview, PROTOCOL_VERSION, type TrainingBackendChoice, type TrainingEngineChoice, validateWebviewMessage, type WebviewToHost } from '../protocol';
 import { setUpSkipNetWebview } from './webviewSetup';
+import { GRAPH_VIEW_TYPE, savedExportOffer } from './actions';
 import { buildTrainingRun, readTrainProcesses, TrainingRefusal } from './training';
 import { cifarFilesFor } from './cifarSource';
 import { decideEngine, TorchRunHost } from './torchRun';
 
-export const GRAPH_VIEW_TYPE = 'skipnet.graph';
+export { GRAPH_VIEW_TYPE };
 const EDIT_THROTTLE_MS = 120;
 const CURSOR_THROTTLE_MS = 60;
 const EXPORT_TIMEOUT_MS = 30_000;
@@ -47,10 +48,14 @@ export class GraphPanel implements vscode.Disposable {
   private readonly exports = new Map<number, { resolve: (data: string) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> }>();
   private readonly onDisposeEmitter = new vscode.EventEmitter<void>();
   private readonly onTrainingEmitter = new vscode.EventEmitter<Extract<WebviewToHost, { type: 'trainingProgress' | 'trainingEnded' }>>();
+  private readonly onDirectionEmitter = new vscode.EventEmitter<LayoutDirection>();
+  private drawn: LayoutDirection | null = null;
   /** Fires when the panel closes. */
   readonly onDidDispose = this.onDisposeEmitter.event;
   /** Training progress and end reports from the webview (for the Train and Stop Training commands and the status bar). */
   readonly onTrainingMessage = this.onTrainingEmitter.event;
+  /** Fires when the view has drawn the graph in a new direction (its first drawing included). */
+  readonly onDidDrawDirection = this.onDirectionEmitter.event;
   /** A start asked for before the webview was ready (skipnet.train on a new panel): sent after `init`. */
   private pendingStart: { backend: TrainingBackendChoice | null; engine: TrainingEngineChoice | null } | null = null;
   private trainingNow = false;
@@ -72,6 +77,7 @@ export class GraphPanel implements vscode.Disposable {
     this.disposables.push(
       this.onDisposeEmitter,
       this.onTrainingEmitter,
+      this.onDirectionEmitter,
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((raw: unknown) => this.onMessage(raw)),
       vscode.workspace.onDidChangeTextDocument((event) => {
@@ -111,8 +117,18 @@ export class GraphPanel implements vscode.Disposable {
     void this.update();
   }
 
-  /** Asks the webview for the drawing and resolves with SVG text or PNG base64. */
-  requestExport(format: ExportFormat, theme: ExportTheme): Promise<string> {
+  /** The direction of the drawing on screen, as the view last reported it; null before its first drawing. */
+  get drawnDirection(): LayoutDirection | null {
+    return this.drawn;
+  }
+
+  /** Runs a view action (fit, direction, expand/collapse) in the webview, as its in-page control would. */
+  viewAction(action: GraphViewAction): void {
+    this.post({ type: 'viewAction', action });
+  }
+
+  /** Asks the webview for the drawing (`wrap`: cut into columns) and resolves with SVG text or PNG base64. */
+  requestExport(format: ExportFormat, theme: ExportTheme, wrap = false): Promise<string> {
     const requestId = this.nextExportId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -120,7 +136,7 @@ export class GraphPanel implements vscode.Disposable {
         reject(new Error('the graph view did not answer the export request'));
       }, EXPORT_TIMEOUT_MS);
       this.exports.set(requestId, { resolve, reject, timer });
-      this.post({ type: 'exportRequest', requestId, format, theme });
+      this.post({ type: 'exportRequest', requestId, format, theme, wrap });
     });
   }
 
@@ -329,6 +345,10 @@ export class GraphPanel implements vscode.Disposable {
       case 'selectModel':
         this.showModel(message.model);
         break;
+      case 'viewState':
+        this.drawn = message.direction;
+        this.onDirectionEmitter.fire(message.direction);
+        break;
       case 'exportResult':
         this.onExportResult(message.requestId, message.format, message.data);
         break;
@@ -409,10 +429,10 @@ export async function saveExport(documentUri: vscode.Uri, model: string, format:
   await vscode.workspace.fs.writeFile(target, bytes);
   log.info(`graph: exported ${format.toUpperCase()} to ${target.toString()}`);
   // Like the PyTorch export: the file is one click away, in an editor or in the system's file manager.
-  const reveal = target.scheme === 'file' ? ['Reveal in File Explorer'] : [];
-  void vscode.window.showInformationMessage(`Graph exported to ${target.fsPath || target.toString()}`, 'Open', ...reveal).then((choice) => {
-    if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', target, { viewColumn: vscode.ViewColumn.Beside });
-    else if (choice) void vscode.commands.executeCommand('revealFileInOS', target);
+  const offer = savedExportOffer(target, vscode.ViewColumn.Beside);
+  void vscode.window.showInformationMessage(offer.message, ...offer.actions.map((a) => a.label)).then((choice) => {
+    const action = offer.actions.find((a) => a.label === choice);
+    if (action) void vscode.commands.executeCommand(action.command, ...action.args);
   });
   return target;
 }

@@ -7,6 +7,7 @@ import { isRecord } from '../protocol/schema';
 import { type ExportFormat, type ExportTheme } from '../protocol';
 import type { TrainingStatusBar } from '../editor/trainingStatus';
 import { GRAPH_VIEW_TYPE, GraphPanel, saveExport } from './panel';
+import { GRAPH_TITLE_COMMANDS, type GraphTitleAction, NO_GRAPH_PANEL_MESSAGE } from './actions';
 import { TrainingStatusFollower } from './training';
 import { CIFAR_CACHE } from './cifarSource';
 
@@ -82,16 +83,24 @@ async function exportCommand(context: vscode.ExtensionContext, log: vscode.LogOu
     void vscode.window.showWarningMessage('Open a .skipnet file or its graph to export it.');
     return undefined;
   }
+  return exportPanel(panel, format, log);
+}
+
+/** Asks for the export's look (theme, wrapped into columns or not), then where to save it. */
+async function exportPanel(panel: GraphPanel, format: ExportFormat, log: vscode.LogOutputChannel): Promise<vscode.Uri | undefined> {
+  const wrapped = 'a long top-down graph cut into side-by-side columns (about 3:2)';
   const pick = await vscode.window.showQuickPick(
     [
-      { label: 'Current theme', theme: 'current' as ExportTheme },
-      { label: 'Light print theme', description: 'dark ink on white', theme: 'print' as ExportTheme },
+      { label: 'Current theme', theme: 'current' as ExportTheme, wrap: false },
+      { label: 'Light print theme', description: 'dark ink on white', theme: 'print' as ExportTheme, wrap: false },
+      { label: 'Current theme, wrapped', description: wrapped, theme: 'current' as ExportTheme, wrap: true },
+      { label: 'Light print theme, wrapped', description: `dark ink on white; ${wrapped}`, theme: 'print' as ExportTheme, wrap: true },
     ],
     { placeHolder: `Export the graph as ${format.toUpperCase()} with…` },
   );
   if (!pick) return undefined;
   try {
-    const data = await panel.requestExport(format, pick.theme);
+    const data = await panel.requestExport(format, pick.theme, pick.wrap);
     return await saveExport(panel.documentUri, panel.modelName, format, data, log);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -99,6 +108,36 @@ async function exportCommand(context: vscode.ExtensionContext, log: vscode.LogOu
     void vscode.window.showErrorMessage(`Graph export failed: ${message}`);
     return undefined;
   }
+}
+
+/**
+ * A title-bar or overflow-menu command on the active graph panel; without one (a key binding, a script)
+ * it says so and does nothing. Resolves with the panel it acted on.
+ */
+async function titleCommand(log: vscode.LogOutputChannel, action: GraphTitleAction): Promise<GraphPanel | undefined> {
+  const panel = [...panels].find((p) => p.panel.active);
+  if (!panel) {
+    void vscode.window.showInformationMessage(NO_GRAPH_PANEL_MESSAGE);
+    return undefined;
+  }
+  switch (action.kind) {
+    case 'train':
+      panel.train('start');
+      break;
+    case 'view':
+      panel.viewAction(action.action);
+      break;
+    case 'export':
+      await exportPanel(panel, action.format, log);
+      break;
+    case 'compare':
+      await vscode.commands.executeCommand('skipnet.compareModels', panel.documentUri, panel.modelName);
+      break;
+    case 'exportPyTorch':
+      await vscode.commands.executeCommand('skipnet.exportPyTorch', panel.documentUri, panel.modelName);
+      break;
+  }
+  return panel;
 }
 
 /** skipnet.train (uri?, model?): open or reveal the model's graph beside the editor and start training there. */
@@ -132,6 +171,7 @@ export function registerGraphView(context: vscode.ExtensionContext, trainingStat
     vscode.commands.registerCommand('skipnet.showGraphToSide', (uri?: unknown, model?: unknown) => showGraph(context, log, uri, model, true)),
     vscode.commands.registerCommand('skipnet.exportGraphSvg', (uri?: unknown, model?: unknown) => exportCommand(context, log, 'svg', uri, model)),
     vscode.commands.registerCommand('skipnet.exportGraphPng', (uri?: unknown, model?: unknown) => exportCommand(context, log, 'png', uri, model)),
+    ...GRAPH_TITLE_COMMANDS.map((c) => vscode.commands.registerCommand(c.command, () => titleCommand(log, c.action))),
     vscode.window.registerWebviewPanelSerializer(GRAPH_VIEW_TYPE, {
       async deserializeWebviewPanel(webviewPanel: vscode.WebviewPanel, state: unknown) {
         // State comes from the webview's setState: check it like any other message.

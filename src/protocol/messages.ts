@@ -17,6 +17,13 @@ export type LayoutDirection = 'down' | 'right';
 export type ExportFormat = 'svg' | 'png';
 /** 'current': the colours on screen; 'print': dark ink on white, whatever the editor theme. */
 export type ExportTheme = 'current' | 'print';
+/**
+ * What the graph's title-bar and overflow-menu actions ask of the view (the in-page Fit and Fit width
+ * buttons run the same actions): fit the whole graph; fit its width (its height left to right) from its
+ * start; lay it out in the other direction; open or close every block instance.
+ */
+export type GraphViewAction = 'fit' | 'fitAcross' | 'toggleDirection' | 'expandAll' | 'collapseAll';
+export const GRAPH_VIEW_ACTIONS: readonly GraphViewAction[] = ['fit', 'fitAcross', 'toggleDirection', 'expandAll', 'collapseAll'];
 
 /** Offsets (UTF-16) into the document the message names. */
 export interface OffsetRange {
@@ -169,7 +176,10 @@ export type HostToWebview =
   | (Tagged & { type: 'settings'; settings: GraphSettings })
   /** Nodes and groups the editor cursor's line produced; empty clears. */
   | (Tagged & { type: 'highlight'; ids: string[] })
-  | (Tagged & { type: 'exportRequest'; requestId: number; format: ExportFormat; theme: ExportTheme })
+  /** `wrap`: a long top-down drawing cut into side-by-side columns of about 3:2 (src/drawing/wrap.ts); absent: false. */
+  | (Tagged & { type: 'exportRequest'; requestId: number; format: ExportFormat; theme: ExportTheme; wrap?: boolean })
+  /** A view action of the panel's title bar or overflow menu; the view answers a direction change with `viewState`. */
+  | (Tagged & { type: 'viewAction'; action: GraphViewAction })
   /** 'start' asks the webview to request a run (as its Start button does); the others act on the current run. */
   | (Tagged & { type: 'train'; action: 'start' | 'pause' | 'resume' | 'stop' })
   /** Starts training `run` (the answer to `trainingRequest`, or the skipnet.train command). */
@@ -192,6 +202,8 @@ export type WebviewToHost =
   /** Reveal and select this range of the document (a node's or a block call's source). */
   | (Tagged & { type: 'reveal'; id: string; range: OffsetRange })
   | (Tagged & { type: 'selectModel'; model: string })
+  /** The direction the drawing is laid out in: sent with the first drawing and after each change of direction, once drawn. */
+  | (Tagged & { type: 'viewState'; direction: LayoutDirection })
   /** Export data: an SVG text or a PNG as base64. `requestId` 0 when started from the view's button. */
   | (Tagged & { type: 'exportResult'; requestId: number; format: ExportFormat; data: string })
   | (Tagged & { type: 'log'; level: 'info' | 'warn' | 'error'; message: string })

@@ -5,7 +5,7 @@
  * dropped instead of breaking the view.
  */
 import type { FindingTopic } from '../core/findings';
-import { type HostToWebview, MAX_FOLDER_DATA_BYTES, type WebviewToHost } from './messages';
+import { GRAPH_VIEW_ACTIONS, type HostToWebview, MAX_FOLDER_DATA_BYTES, type WebviewToHost } from './messages';
 import { checkExperimentCommand } from '../train/pytorch/protocol';
 import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, recordOf, string } from './schema';
 
@@ -39,6 +39,7 @@ const webviewSchemas: Record<WebviewToHost['type'], Checker> = {
   ready: object({ type: literal('ready'), uri, version, protocol: number({ integer: true }) }),
   reveal: object({ type: literal('reveal'), uri, version, id, range }),
   selectModel: object({ type: literal('selectModel'), uri, version, model: string(256) }),
+  viewState: object({ type: literal('viewState'), uri, version, direction: literal('down', 'right') }),
   exportResult: object({ type: literal('exportResult'), uri, version, requestId: number({ integer: true, min: 0 }), format: literal('svg', 'png'), data: string(256 << 20) }),
   log: object({ type: literal('log'), uri, version, level: literal('info', 'warn', 'error'), message: string(10_000) }),
   trainingRequest: object({ type: literal('trainingRequest'), uri, version, backend: nullable(backendChoice) }, { engine: nullable(engineChoice) }),
@@ -151,7 +152,8 @@ const hostSchemas: Record<HostToWebview['type'], Checker> = {
   status: object({ type: literal('status'), uri, version, diagnostics }),
   settings: object({ type: literal('settings'), uri, version, settings }),
   highlight: object({ type: literal('highlight'), uri, version, ids: array(id) }),
-  exportRequest: object({ type: literal('exportRequest'), uri, version, requestId: number({ integer: true, min: 1 }), format: literal('svg', 'png'), theme: literal('current', 'print') }),
+  exportRequest: object({ type: literal('exportRequest'), uri, version, requestId: number({ integer: true, min: 1 }), format: literal('svg', 'png'), theme: literal('current', 'print') }, { wrap: boolean }),
+  viewAction: object({ type: literal('viewAction'), uri, version, action: literal(...GRAPH_VIEW_ACTIONS) }),
   train: object({ type: literal('train'), uri, version, action: literal('start', 'pause', 'resume', 'stop') }),
   startTraining: object({ type: literal('startTraining'), uri, version, run: trainingRunChecker }),
   trainingRefused: object({ type: literal('trainingRefused'), uri, version, message: string(10_000) }, { offerBrowser: boolean }),

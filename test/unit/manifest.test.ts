@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_STATS_INTERVAL } from '../../src/train/schedule';
+import { GRAPH_ACTIVE_WHEN, GRAPH_TITLE_COMMANDS, GRAPH_VIEW_TYPE } from '../../src/graph/actions';
 
 interface Manifest {
   activationEvents: string[];
@@ -19,7 +20,10 @@ interface Manifest {
 const root = process.cwd();
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
 
-const COMMANDS = ['skipnet.showGraph', 'skipnet.showGraphToSide', 'skipnet.train', 'skipnet.stopTraining', 'skipnet.exportGraphSvg', 'skipnet.exportGraphPng', 'skipnet.compareModels', 'skipnet.exportPyTorch'];
+const EDITOR_COMMANDS = ['skipnet.showGraph', 'skipnet.showGraphToSide', 'skipnet.train', 'skipnet.stopTraining', 'skipnet.exportGraphSvg', 'skipnet.exportGraphPng', 'skipnet.compareModels', 'skipnet.exportPyTorch'];
+/** The graph panel's title bar and overflow menu, from the table the extension registers them from. */
+const GRAPH_COMMANDS = GRAPH_TITLE_COMMANDS.map((c) => c.command);
+const COMMANDS = [...EDITOR_COMMANDS, ...GRAPH_COMMANDS];
 /** Webview panels restored after a reload (their serializers activate the extension). */
 const PANELS = ['skipnet.graph', 'skipnet.compare'];
 
@@ -34,12 +38,39 @@ test('every SkipNet command is declared under the SkipNet category and activates
 });
 
 test('the editor title has an "Open graph to the side" button for .skipnet files', () => {
-  const title = manifest.contributes.menus['editor/title'];
+  const title = manifest.contributes.menus['editor/title'].filter((entry) => !GRAPH_COMMANDS.includes(entry.command));
   assert.deepEqual(title, [{ command: 'skipnet.showGraphToSide', when: 'editorLangId == skipnet', group: 'navigation' }]);
   assert.equal(manifest.contributes.commands.find((c) => c.command === 'skipnet.showGraphToSide')!.icon, '$(open-preview)');
   for (const entries of Object.values(manifest.contributes.menus)) {
     for (const entry of entries) assert.ok(COMMANDS.includes(entry.command), `${entry.command} is declared`);
   }
+});
+
+test('the graph panel\'s title bar: Train here as its one button, every other action in the overflow menu, only while a graph panel is active', () => {
+  assert.equal(GRAPH_VIEW_TYPE, 'skipnet.graph');
+  assert.equal(GRAPH_ACTIVE_WHEN, "activeWebviewPanelId == 'skipnet.graph'");
+  const graphTitle = manifest.contributes.menus['editor/title'].filter((entry) => GRAPH_COMMANDS.includes(entry.command));
+  assert.deepEqual(
+    graphTitle,
+    GRAPH_TITLE_COMMANDS.map((c) => ({ command: c.command, when: "activeWebviewPanelId == 'skipnet.graph'", group: c.group })),
+  );
+  // Exactly one primary place: the main action in the title bar, with an icon; the rest in the "…" menu.
+  assert.deepEqual(graphTitle.filter((e) => e.group === 'navigation').map((e) => e.command), ['skipnet.graph.train']);
+  for (const spec of GRAPH_TITLE_COMMANDS) {
+    const declared = manifest.contributes.commands.find((c) => c.command === spec.command);
+    assert.ok(declared, `${spec.command} is declared`);
+    assert.deepEqual([declared.title, declared.category], [spec.title, 'SkipNet']);
+    if (spec.group === 'navigation') assert.match(declared.icon ?? '', /^\$\([a-z-]+\)$/, `${spec.command} has a codicon`);
+    else assert.match(spec.group, /^\d_[a-z]+@\d$/, `${spec.command} sorts into an overflow-menu group`);
+    // Hidden from the Command Palette where it has nothing to act on.
+    const palette = manifest.contributes.menus.commandPalette.filter((e) => e.command === spec.command);
+    assert.deepEqual(palette, [{ command: spec.command, when: "activeWebviewPanelId == 'skipnet.graph'" }]);
+  }
+  // Every action the in-page toolbar had before it moved (direction, fits, blocks, exports) and the two editor actions.
+  assert.deepEqual(
+    GRAPH_TITLE_COMMANDS.map((c) => (c.action.kind === 'view' ? c.action.action : c.action.kind === 'export' ? `export-${c.action.format}` : c.action.kind)),
+    ['train', 'fit', 'fitAcross', 'toggleDirection', 'expandAll', 'collapseAll', 'export-svg', 'export-png', 'exportPyTorch', 'compare'],
+  );
 });
 
 test('the language, grammar and language configuration are registered and exist', () => {

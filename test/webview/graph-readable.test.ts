@@ -1,11 +1,13 @@
 /**
  * Readable pictures in the graph webview: the legend explains every mark and stays clear of the minimap (and, after Fit, of every node),
  * an add node's text stays inside its ellipse, the tooltip never covers the node it describes, and a click
- * inside a repeated block keeps the clicked instance on screen when the editor highlights every instance.
+ * inside a repeated block keeps the clicked instance on screen when the editor highlights every instance. The
+ * legend, add-node and tooltip checks run in VS Code's dark, light and both high-contrast themes, switched in one
+ * page (harness THEMES), with the text's WCAG contrast against what it sits on.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DOC_URI, examplePayload, useBrowser, openWebview, type WebviewPage } from './harness';
+import { applyTheme, contrastRatio, DOC_URI, examplePayload, openWebview, THEMES, useBrowser, type WebviewPage } from './harness';
 import { exampleNames } from '../support/examples';
 
 const browser = useBrowser();
@@ -31,13 +33,15 @@ for (const width of [1200, 600, 420]) {
     const w = await openWebview(browser(), undefined, { width, height: 700 });
     await w.init(examplePayload('resnet20'));
     await w.page.waitForSelector('#minimap.visible');
-    const entries = await w.page.locator('#legend .entry').evaluateAll((spans) =>
-      spans.map((s) => {
-        const r = s.getBoundingClientRect();
-        const legend = s.parentElement!.getBoundingClientRect();
-        return { text: s.textContent?.trim() ?? '', title: s.getAttribute('title') ?? '', inside: r.left >= legend.left - 0.5 && r.right <= legend.right + 0.5 && r.bottom <= legend.bottom + 0.5, lines: Math.round(r.height / 14) };
-      }),
-    );
+    const readEntries = () =>
+      w.page.locator('#legend .entry').evaluateAll((spans) =>
+        spans.map((s) => {
+          const r = s.getBoundingClientRect();
+          const legend = s.parentElement!.getBoundingClientRect();
+          return { text: s.textContent?.trim() ?? '', title: s.getAttribute('title') ?? '', inside: r.left >= legend.left - 0.5 && r.right <= legend.right + 0.5 && r.bottom <= legend.bottom + 0.5, lines: Math.round(r.height / 14) };
+        }),
+      );
+    const entries = await readEntries();
     assert.deepEqual(
       entries.map((e) => e.text),
       ['add', 'concat: a colour per source, width by its channels', 'dense block: row reads column', 'dense edge', 'width = channels'],
@@ -46,51 +50,76 @@ for (const width of [1200, 600, 420]) {
     assert.match(entries[2].title, /filled cell means layer ℓ reads the feature maps of s/);
     assert.equal(await w.page.locator('#legend .glyph .cell').count(), 6);
     assert.equal(overlap(await rectOf(w, '#legend'), await rectOf(w, '#minimap')), 0, 'legend and minimap apart');
+    const backgrounds = new Set<string>();
+    for (const theme of THEMES) {
+      await applyTheme(w, theme);
+      const again = await readEntries();
+      assert.deepEqual(again.map((e) => e.text), entries.map((e) => e.text), theme.className);
+      assert.ok(again.every((e) => e.inside && e.lines <= 1), `${theme.className}: every entry whole, on one line: ${JSON.stringify(again)}`);
+      assert.equal(overlap(await rectOf(w, '#legend'), await rectOf(w, '#minimap')), 0, `${theme.className}: legend and minimap apart`);
+      const { colour, background } = await w.page.locator('#legend').evaluate((e) => ({ colour: getComputedStyle(e).color, background: getComputedStyle(e).backgroundColor }));
+      assert.ok(contrastRatio(colour, background) >= 4.5, `${theme.className}: legend text ${colour} on ${background}: contrast ${contrastRatio(colour, background).toFixed(2)}`);
+      backgrounds.add(background);
+    }
+    assert.ok(backgrounds.size >= 3, `the legend follows the theme: ${[...backgrounds].join(', ')}`);
     await w.page.context().close();
   });
 }
 
-test('add nodes: label, sign and shape stay inside the ellipse (resnet20, resnet50 expanded)', async () => {
+test('add nodes: label, sign and shape stay inside the ellipse, readable on it, in every theme (resnet20, resnet50 expanded)', async () => {
   for (const name of ['resnet20', 'resnet50']) {
     const w = await openWebview(browser());
     await w.init(examplePayload(name, 100_000));
-    const outside = await w.page.evaluate(() => {
-      const found: string[] = [];
-      for (const node of document.querySelectorAll<SVGGElement>('#graph .node.merge-add')) {
-        const ellipse = node.querySelector('ellipse')!;
-        const cx = ellipse.cx.baseVal.value;
-        const cy = ellipse.cy.baseVal.value;
-        const rx = ellipse.rx.baseVal.value;
-        const ry = ellipse.ry.baseVal.value;
-        for (const text of node.querySelectorAll('text')) {
-          const b = text.getBBox();
-          // The glyph box's corners, a pixel in from the font's line box.
-          for (const [x, y] of [[b.x + 1, b.y + 2], [b.x + b.width - 1, b.y + 2], [b.x + 1, b.y + b.height - 2], [b.x + b.width - 1, b.y + b.height - 2]]) {
-            if (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 > 1) found.push(`${node.dataset.id}: "${text.textContent}" at ${x.toFixed(1)},${y.toFixed(1)}`);
+    for (const theme of THEMES) {
+      await applyTheme(w, theme);
+      const outside = await w.page.evaluate(() => {
+        const found: string[] = [];
+        for (const node of document.querySelectorAll<SVGGElement>('#graph .node.merge-add')) {
+          const ellipse = node.querySelector('ellipse')!;
+          const cx = ellipse.cx.baseVal.value;
+          const cy = ellipse.cy.baseVal.value;
+          const rx = ellipse.rx.baseVal.value;
+          const ry = ellipse.ry.baseVal.value;
+          for (const text of node.querySelectorAll('text')) {
+            const b = text.getBBox();
+            // The glyph box's corners, a pixel in from the font's line box.
+            for (const [x, y] of [[b.x + 1, b.y + 2], [b.x + b.width - 1, b.y + 2], [b.x + 1, b.y + b.height - 2], [b.x + b.width - 1, b.y + b.height - 2]]) {
+              if (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 > 1) found.push(`${node.dataset.id}: "${text.textContent}" at ${x.toFixed(1)},${y.toFixed(1)}`);
+            }
           }
         }
-      }
-      return found;
-    });
-    assert.ok((await w.page.locator('#graph .node.merge-add').count()) >= 9);
-    assert.deepEqual(outside, [], name);
+        return found;
+      });
+      assert.ok((await w.page.locator('#graph .node.merge-add').count()) >= 9);
+      assert.deepEqual(outside, [], `${name}, ${theme.className}`);
+      const { text, fill } = await w.page.locator('#graph .node.merge-add').first().evaluate((n) => ({ text: getComputedStyle(n.querySelector('text')!).fill, fill: getComputedStyle(n.querySelector('ellipse')!).fill }));
+      assert.ok(contrastRatio(text, fill) >= 4.5, `${name}, ${theme.className}: add text ${text} on ${fill}: contrast ${contrastRatio(text, fill).toFixed(2)}`);
+    }
     await w.page.context().close();
   }
 });
 
-test('the tooltip sits beside the hovered node, never over it (top, middle and rightmost node)', async () => {
+test('the tooltip sits beside the hovered node, never over it, readable, in every theme (top, middle and rightmost node)', async () => {
   const w = await openWebview(browser(), undefined, { width: 700, height: 500 });
   await w.init(examplePayload('mnist_resnet'));
   await w.page.locator('#fit').click();
   const nodes = await w.page.locator('#graph .nodes .node').evaluateAll((all) => all.map((n) => ({ id: n.getAttribute('data-id') ?? '', right: n.getBoundingClientRect().right })));
   const rightmost = nodes.reduce((a, b) => (b.right > a.right ? b : a));
-  for (const id of [nodes[0].id, nodes[Math.floor(nodes.length / 2)].id, rightmost.id]) {
-    const node = w.page.locator(`[data-id="${id}"]`);
-    await node.hover({ force: true });
-    await w.page.waitForFunction((id) => document.getElementById('tooltip')?.classList.contains('visible') && document.getElementById('tooltip')?.dataset.for === id, id);
-    const tip = await rectOf(w, '#tooltip');
-    const box = await rectOf(w, `[data-id="${id}"]`);
-    assert.equal(overlap(tip, box), 0, `${id}: tooltip ${JSON.stringify(tip)} over node ${JSON.stringify(box)}`);
+  for (const theme of THEMES) {
+    await applyTheme(w, theme);
+    for (const id of [nodes[0].id, nodes[Math.floor(nodes.length / 2)].id, rightmost.id]) {
+      const node = w.page.locator(`[data-id="${id}"]`);
+      await node.hover({ force: true });
+      await w.page.waitForFunction((id) => document.getElementById('tooltip')?.classList.contains('visible') && document.getElementById('tooltip')?.dataset.for === id, id);
+      const tip = await rectOf(w, '#tooltip');
+      const box = await rectOf(w, `[data-id="${id}"]`);
+      assert.equal(overlap(tip, box), 0, `${theme.className}, ${id}: tooltip ${JSON.stringify(tip)} over node ${JSON.stringify(box)}`);
+      const { colour, background } = await w.page.locator('#tooltip').evaluate((e) => ({ colour: getComputedStyle(e).color, background: getComputedStyle(e).backgroundColor }));
+      assert.ok(contrastRatio(colour, background) >= 4.5, `${theme.className}: tooltip text ${colour} on ${background}`);
+      // Leave the node so the next hover shows the tooltip afresh.
+      await w.page.mouse.move(1, 1);
+      await w.page.waitForFunction(() => !document.getElementById('tooltip')?.classList.contains('visible'));
+    }
   }
   await w.page.context().close();
 });

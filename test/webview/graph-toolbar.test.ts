@@ -1,7 +1,9 @@
 /**
- * The graph view's toolbar and exports: secondary actions only, groups that never split when the row
- * wraps, fit-to-width for long models, a layout-direction toggle that exports follow, and exported
- * pictures without the view's +/− toggles, wrapped into columns on request.
+ * The graph view's toolbar and exports: the page keeps Fit and Fit width (secondary) while the panel's
+ * title bar and overflow menu send the other actions as `viewAction` / `exportRequest` messages (what
+ * src/graph/register.ts posts); fit-to-width for long models, a layout-direction toggle that exports follow
+ * and that the page reports back (`viewState`), expand/collapse all, and exported pictures without the
+ * view's +/− toggles, wrapped into columns on request.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,8 +11,8 @@ import { DOC_URI, examplePayload, useBrowser, openWebview, type WebviewPage } fr
 
 const browser = useBrowser();
 
-async function exportSvg(w: WebviewPage, requestId: number): Promise<string> {
-  await w.send({ type: 'exportRequest', uri: DOC_URI, version: 1, requestId, format: 'svg', theme: 'print' });
+async function exportSvg(w: WebviewPage, requestId: number, wrap?: boolean): Promise<string> {
+  await w.send({ type: 'exportRequest', uri: DOC_URI, version: 1, requestId, format: 'svg', theme: 'print', ...(wrap === undefined ? {} : { wrap }) });
   await w.page.waitForFunction((id) => window.__posted.some((m) => (m as { type: string; requestId?: number }).type === 'exportResult' && (m as { requestId?: number }).requestId === id), requestId);
   const result = (await w.posted()).find((m) => m.type === 'exportResult' && m.requestId === requestId);
   assert.ok(result && result.type === 'exportResult');
@@ -23,14 +25,14 @@ function svgSize(svg: string): { width: number; height: number } {
   return { width: Number(match[1]), height: Number(match[2]) };
 }
 
-test('toolbar at half width: only secondary buttons, each group on one row', async () => {
+test('toolbar at half width: only Fit and Fit width stay in the page, secondary, on one row', async () => {
   const w = await openWebview(browser(), undefined, { width: 560, height: 700 });
   await w.init(examplePayload('resnet20'));
-  const buttons = await w.page.locator('#toolbar vscode-button').evaluateAll((all) => all.map((b) => ({ id: b.id, secondary: b.hasAttribute('secondary') })));
-  assert.deepEqual(buttons.map((b) => b.id), ['direction', 'fit', 'fit-across', 'expand-all', 'collapse-all', 'export-svg', 'export-png']);
-  assert.ok(buttons.every((b) => b.secondary), 'no primary button in the toolbar');
-  const rows = await w.page.locator('#toolbar .group').evaluateAll((groups) => groups.map((g) => new Set([...g.children].map((c) => Math.round(c.getBoundingClientRect().top))).size));
-  assert.deepEqual(rows, [1, 1, 1], 'no group wraps inside itself');
+  const buttons = await w.page.locator('#toolbar vscode-button').evaluateAll((all) => all.map((b) => ({ id: b.id, secondary: b.hasAttribute('secondary'), top: Math.round(b.getBoundingClientRect().top) })));
+  assert.deepEqual(buttons.map((b) => b.id), ['fit', 'fit-across']);
+  assert.ok(buttons.every((b) => b.secondary), 'no primary button in the page: Train here is the title bar\'s one button');
+  assert.equal(new Set(buttons.map((b) => b.top)).size, 1, 'both on one row');
+  assert.equal(await w.page.locator('#toolbar vscode-checkbox').count(), 0, 'export options moved to the export command\'s quick pick');
   await w.page.context().close();
 });
 
@@ -60,10 +62,13 @@ test('direction toggle: left to right on screen and in the export; exports carry
   const down = await exportSvg(w, 1);
   assert.equal((down.match(/class="toggle"/g) ?? []).length, 0, 'no toggles in the export');
   assert.ok(svgSize(down).height > 5 * svgSize(down).width, `top-down export ${JSON.stringify(svgSize(down))}`);
+  assert.deepEqual((await w.posted()).filter((m) => m.type === 'viewState').map((m) => m.type === 'viewState' && m.direction), ['down'], 'the first drawing reports its direction');
   const renders = await w.renderCount();
-  await w.page.locator('#direction').click();
+  // What the overflow menu's "Toggle Layout Direction" posts.
+  await w.send({ type: 'viewAction', uri: DOC_URI, version: 1, action: 'toggleDirection' });
   await w.waitForRender(renders + 1);
-  assert.equal((await w.page.locator('#direction').textContent())?.trim(), 'Top down');
+  await w.page.waitForFunction(() => window.__posted.filter((m) => (m as { type: string }).type === 'viewState').length === 2);
+  assert.deepEqual((await w.posted()).filter((m) => m.type === 'viewState').map((m) => m.type === 'viewState' && m.direction), ['down', 'right']);
   assert.equal((await w.page.locator('#fit-across').textContent())?.trim(), 'Fit height');
   const right = await exportSvg(w, 2);
   assert.equal((right.match(/class="toggle"/g) ?? []).length, 0);
@@ -78,8 +83,7 @@ test('Wrap: resnet20 exports as columns of about 3:2 instead of a tall strip, ev
   const plain = await exportSvg(w, 1);
   const strip = svgSize(plain);
   assert.ok(strip.height / strip.width > 8, `unwrapped: ${strip.width}×${strip.height}`);
-  await w.page.locator('#export-wrap').click();
-  const svg = await exportSvg(w, 2);
+  const svg = await exportSvg(w, 2, true);
   const wrapped = svgSize(svg);
   assert.ok(wrapped.width / wrapped.height > 1 && wrapped.width / wrapped.height < 2.4, `wrapped: ${wrapped.width}×${wrapped.height}`);
   const ids = [...svg.matchAll(/<g class="node [^"]*" data-id="([^"]*)"/g)].map((m) => m[1]);
@@ -87,5 +91,28 @@ test('Wrap: resnet20 exports as columns of about 3:2 instead of a tall strip, ev
   assert.deepEqual(ids.slice().sort(), [...plain.matchAll(/<g class="node [^"]*" data-id="([^"]*)"/g)].map((m) => m[1]).sort(), 'the layers of the unwrapped picture, each once');
   assert.ok(svg.includes('class="edge connector"'), 'edges joined across the cuts');
   assert.equal(svg.includes('class="toggle"'), false);
+  await w.page.context().close();
+});
+
+test('Expand all and Collapse all from the overflow menu open and close every block instance', async () => {
+  const w = await openWebview(browser());
+  await w.init(examplePayload('resnet20'));
+  const nodes = (): Promise<number> => w.page.locator('#graph .node').count();
+  const expanded = await nodes();
+  let renders = await w.renderCount();
+  await w.send({ type: 'viewAction', uri: DOC_URI, version: 1, action: 'collapseAll' });
+  await w.waitForRender(renders + 1);
+  const collapsed = await nodes();
+  assert.ok(collapsed < expanded / 3, `collapsed ${collapsed} drawn items against ${expanded} expanded`);
+  const toggles = (): Promise<string[]> => w.page.locator('#graph .toggle').evaluateAll((all) => all.map((t) => t.getAttribute('aria-expanded') ?? ''));
+  const closed = await toggles();
+  // resnet20's three stages, each closed into one box (their instances inside are not drawn).
+  assert.deepEqual(closed, ['false', 'false', 'false'], 'every outermost block shows an Expand toggle');
+  renders = await w.renderCount();
+  await w.send({ type: 'viewAction', uri: DOC_URI, version: 1, action: 'expandAll' });
+  await w.waitForRender(renders + 1);
+  assert.equal(await nodes(), expanded, 'every layer drawn again');
+  const open = await toggles();
+  assert.ok(open.length >= 12 && open.every((e) => e === 'true'), `every stage and instance shows a Collapse toggle: ${open.join(',')}`);
   await w.page.context().close();
 });

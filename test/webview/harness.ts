@@ -170,3 +170,42 @@ export async function openWebview(browser: Browser, state?: unknown, viewport = 
   };
   return webview;
 }
+
+/**
+ * VS Code's four theme kinds as a webview sees them: the body class VS Code sets and the theme colours the
+ * page reads (values of Dark Modern, Light Modern, Dark High Contrast and Light High Contrast).
+ */
+export const THEMES: readonly { className: string; vars: Record<string, string> }[] = [
+  { className: 'vscode-dark', vars: { '--vscode-editor-background': '#1f1f1f', '--vscode-editor-foreground': '#cccccc', '--vscode-editorWidget-background': '#202020', '--vscode-editorHoverWidget-background': '#202020', '--vscode-editorHoverWidget-foreground': '#cccccc', '--vscode-foreground': '#cccccc' } },
+  { className: 'vscode-light', vars: { '--vscode-editor-background': '#ffffff', '--vscode-editor-foreground': '#3b3b3b', '--vscode-editorWidget-background': '#f8f8f8', '--vscode-editorHoverWidget-background': '#f8f8f8', '--vscode-editorHoverWidget-foreground': '#3b3b3b', '--vscode-foreground': '#3b3b3b' } },
+  { className: 'vscode-high-contrast', vars: { '--vscode-editor-background': '#000000', '--vscode-editor-foreground': '#ffffff', '--vscode-editorWidget-background': '#0c141f', '--vscode-editorHoverWidget-background': '#0c141f', '--vscode-editorHoverWidget-foreground': '#ffffff', '--vscode-foreground': '#ffffff', '--vscode-contrastBorder': '#6fc3df' } },
+  { className: 'vscode-high-contrast-light', vars: { '--vscode-editor-background': '#ffffff', '--vscode-editor-foreground': '#292929', '--vscode-editorWidget-background': '#ffffff', '--vscode-editorHoverWidget-background': '#ffffff', '--vscode-editorHoverWidget-foreground': '#292929', '--vscode-foreground': '#292929', '--vscode-contrastBorder': '#0f4a85' } },
+];
+
+/** Switches the open page to `theme` in place (body class and colour variables), as VS Code does on a theme change. */
+export async function applyTheme(w: WebviewPage, theme: (typeof THEMES)[number]): Promise<void> {
+  await w.page.evaluate(({ className, vars }) => {
+    document.body.className = className;
+    for (const [name, value] of Object.entries(vars)) document.documentElement.style.setProperty(name, value);
+  }, theme);
+}
+
+/**
+ * WCAG 2.1 contrast ratio (success criterion 1.4.3, "relative luminance" definition) between two computed CSS
+ * colours, `rgb(r, g, b)` or `color(srgb r g b)`; 1 (same) to 21 (black on white).
+ */
+export function contrastRatio(a: string, b: string): number {
+  const luminance = (colour: string): number => {
+    // Computed colours come as rgb(…), or as color(srgb …) with 0–1 channels where color-mix() made them.
+    const srgb = /^color\(srgb ([\d.]+) ([\d.]+) ([\d.]+)/.exec(colour);
+    const rgb = /rgba?\((\d+), (\d+), (\d+)/.exec(colour);
+    if (!rgb && !srgb) throw new Error(`not an rgb() or color(srgb) colour: ${colour}`);
+    const channels = srgb ? srgb.slice(1, 4).map(Number) : rgb!.slice(1, 4).map((v) => Number(v) / 255);
+    const [r, g, bl] = channels.map((c) => {
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}

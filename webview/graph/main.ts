@@ -8,7 +8,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { formatBytes, formatCount, formatMacs } from '../../src/core/memory';
-import { type DiagnosticsSummary, type ExportFormat, type ExportTheme, type HostToWebview, PROTOCOL_VERSION, type WebviewState, type WebviewToHost } from '../../src/protocol/messages';
+import { type DiagnosticsSummary, type ExportFormat, type ExportTheme, type GraphViewAction, type HostToWebview, type LayoutDirection, PROTOCOL_VERSION, type WebviewState, type WebviewToHost } from '../../src/protocol/messages';
 import { isRecord } from '../../src/protocol/schema';
 import { StalenessFilter, validateHostMessage } from '../../src/protocol/validate';
 import { GRAPH_CSS } from '../../src/drawing/graph-styles';
@@ -67,25 +67,15 @@ const modelSelect = custom('vscode-single-select', { id: 'model-select', 'aria-l
 modelSelect.style.display = 'none';
 const summary = element('span', { id: 'summary' }, toolbar);
 element('span', { class: 'spacer' }, toolbar);
-// Every toolbar action is a secondary button: none is the view's main action (VS Code keeps the primary
-// style for that), and the row may wrap between groups but never inside one.
+// The panel's title bar holds Train and its overflow menu the other actions (direction, blocks, exports,
+// Compare, PyTorch): the page keeps only the two fits one reaches for while reading, as secondary buttons.
 const viewGroup = element('span', { class: 'group', role: 'group', 'aria-label': 'View' }, toolbar);
-const directionButton = custom('vscode-button', { id: 'direction', secondary: '' }, 'Left to right', viewGroup);
 const fitButton = custom('vscode-button', { id: 'fit', secondary: '', title: 'Fit the whole graph (0)' }, 'Fit', viewGroup);
 const fitAcrossButton = custom('vscode-button', { id: 'fit-across', secondary: '' }, 'Fit width', viewGroup);
-const blockGroup = element('span', { class: 'group', role: 'group', 'aria-label': 'Blocks' }, toolbar);
-const expandButton = custom('vscode-button', { id: 'expand-all', secondary: '' }, 'Expand all', blockGroup);
-const collapseButton = custom('vscode-button', { id: 'collapse-all', secondary: '' }, 'Collapse all', blockGroup);
-const exportGroup = element('span', { class: 'group', role: 'group', 'aria-label': 'Export' }, toolbar);
-const printBox = custom('vscode-checkbox', { id: 'print-theme', title: 'Export dark ink on white' }, 'Print theme', exportGroup);
-const wrapBox = custom('vscode-checkbox', { id: 'export-wrap', title: 'Export a long top-down graph cut into side-by-side columns (about 3:2), edges joined across the cuts' }, 'Wrap', exportGroup);
-const svgButton = custom('vscode-button', { id: 'export-svg', secondary: '', title: 'Export the graph as SVG, in the direction shown' }, 'Export SVG', exportGroup);
-const pngButton = custom('vscode-button', { id: 'export-png', secondary: '', title: 'Export the graph as PNG, in the direction shown' }, 'Export PNG', exportGroup);
 
-/** The direction button offers the other direction; "Fit width" becomes "Fit height" left-to-right. */
+/** "Fit width" becomes "Fit height" left-to-right. */
 function showDirection(direction: 'down' | 'right'): void {
-  directionButton.textContent = direction === 'down' ? 'Left to right' : 'Top down';
-  directionButton.title = direction === 'down' ? 'Lay the graph out left to right (also for exports)' : 'Lay the graph out top down (also for exports)';
+  body.dataset.direction = direction;
   fitAcrossButton.textContent = direction === 'down' ? 'Fit width' : 'Fit height';
   fitAcrossButton.title = direction === 'down' ? 'Fit the graph’s width, from its start' : 'Fit the graph’s height, from its start';
 }
@@ -206,20 +196,54 @@ function showAnswers(): void {
   answers.setPaths([{ label: payload.model, paths: payload.answers.paths, colour: seriesColours()[0] }]);
 }
 
-async function exportGraph(format: ExportFormat, theme: ExportTheme): Promise<string> {
+async function exportGraph(format: ExportFormat, theme: ExportTheme, wrap: boolean): Promise<string> {
   const rendering = view?.currentRendering;
   if (!rendering) throw new Error('there is no graph to export yet');
-  const drawing = (wrapBox as unknown as { checked: boolean }).checked ? wrapDrawing(rendering.drawing) : rendering.drawing;
+  const drawing = wrap ? wrapDrawing(rendering.drawing) : rendering.drawing;
   const svgText = buildSvgText(drawing, theme);
   if (format === 'svg') return svgText;
   return svgToPngBase64(svgText, drawing.width + 32, drawing.height + 32);
 }
 
-async function exportAndSend(format: ExportFormat, theme: ExportTheme, requestId: number): Promise<void> {
+async function exportAndSend(format: ExportFormat, theme: ExportTheme, wrap: boolean, requestId: number): Promise<void> {
   try {
-    post({ type: 'exportResult', requestId, format, data: await exportGraph(format, theme) });
+    post({ type: 'exportResult', requestId, format, data: await exportGraph(format, theme, wrap) });
   } catch (error) {
     post({ type: 'log', level: 'error', message: `export failed: ${error instanceof Error ? error.message : String(error)}` });
+  }
+}
+
+function layOut(direction: LayoutDirection): void {
+  showDirection(direction);
+  void view?.setDirection(direction);
+}
+
+// The host learns the direction from drawings, not from requests: a toggle overtaken by an edit still
+// reports the direction that ends up on screen.
+let reportedDirection: LayoutDirection | null = null;
+function reportDirection(): void {
+  const direction = view?.layoutDirection;
+  if (!direction || direction === reportedDirection) return;
+  reportedDirection = direction;
+  post({ type: 'viewState', direction });
+}
+
+/** One action of the title bar's menu or the in-page buttons; both come here, so they behave alike. */
+function runViewAction(action: GraphViewAction): void {
+  switch (action) {
+    case 'fit':
+      view?.fit();
+      break;
+    case 'fitAcross':
+      view?.fitAcross();
+      break;
+    case 'toggleDirection':
+      layOut(view?.layoutDirection === 'right' ? 'down' : 'right');
+      break;
+    case 'expandAll':
+    case 'collapseAll':
+      void view?.setAllCollapsed(action === 'collapseAll');
+      break;
   }
 }
 
@@ -228,8 +252,7 @@ function handle(message: HostToWebview): void {
     uri = message.uri;
     filter.accept(message);
     version = message.version;
-    void view?.setDirection(message.settings.direction);
-    showDirection(message.settings.direction);
+    layOut(message.settings.direction);
     showDiagnostics(message.diagnostics);
     if (message.graph) {
       model = message.graph.model;
@@ -251,14 +274,16 @@ function handle(message: HostToWebview): void {
       showDiagnostics(message.diagnostics);
       break;
     case 'settings':
-      void view?.setDirection(message.settings.direction);
-      showDirection(message.settings.direction);
+      layOut(message.settings.direction);
       break;
     case 'highlight':
       view?.highlight(message.ids);
       break;
     case 'exportRequest':
-      void exportAndSend(message.format, message.theme, message.requestId);
+      void exportAndSend(message.format, message.theme, message.wrap === true, message.requestId);
+      break;
+    case 'viewAction':
+      runViewAction(message.action);
       break;
     case 'train':
       if (trainingController()) trainingController()!.command(message.action);
@@ -303,24 +328,17 @@ async function start(): Promise<void> {
   const workerUrl = body.dataset.workerUri;
   if (!workerUrl) throw new Error('the page names no layout worker');
   const layout = new LayoutClient(await startLayoutWorker(workerUrl));
-  stage.addEventListener('graph-rendered', () => training.rendered());
+  stage.addEventListener('graph-rendered', () => {
+    training.rendered();
+    reportDirection();
+  });
   view = new GraphView(stage, tooltip, minimap, layout, {
     reveal: (id, range) => post({ type: 'reveal', id, range }),
     stateChanged: persist,
   });
   if (saved) view.restore({ view: saved.view ?? null, collapsed: saved.collapsed ?? {}, selected: saved.selected ?? null });
-  fitButton.addEventListener('click', () => view?.fit());
-  fitAcrossButton.addEventListener('click', () => view?.fitAcross());
-  directionButton.addEventListener('click', () => {
-    const next = view?.layoutDirection === 'right' ? 'down' : 'right';
-    showDirection(next);
-    void view?.setDirection(next);
-  });
-  expandButton.addEventListener('click', () => void view?.setAllCollapsed(false));
-  collapseButton.addEventListener('click', () => void view?.setAllCollapsed(true));
-  const theme = (): ExportTheme => ((printBox as unknown as { checked: boolean }).checked ? 'print' : 'current');
-  svgButton.addEventListener('click', () => void exportAndSend('svg', theme(), 0));
-  pngButton.addEventListener('click', () => void exportAndSend('png', theme(), 0));
+  fitButton.addEventListener('click', () => runViewAction('fit'));
+  fitAcrossButton.addEventListener('click', () => runViewAction('fitAcross'));
   modelSelect.addEventListener('change', () => {
     const value = (modelSelect as unknown as { value: string }).value;
     if (value && value !== model) post({ type: 'selectModel', model: value });
