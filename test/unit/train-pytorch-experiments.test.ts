@@ -187,6 +187,22 @@ test('after the run ends the runner keeps its final weights: lesion accuracies e
   assert.equal(alive(run.pid), false, 'quit ends the runner');
 });
 
+test('a runner kept for experiments that dies during one answers it with a rejection naming the exit, so no view waits for ever', async () => {
+  const log = new EventLog();
+  const run = await PyTorchTraining.start(options(log, { config: { batch: 8, optimizer: 'sgd', lr: 0, seed: SEED }, maxSteps: 1, evalSamples: 48, evalsPerEpoch: 1, keepWeights: true }));
+  assert.equal((await run.result).reason, 'done');
+  // Stopped first, the runner cannot answer before it is killed: the study is in flight when the process dies.
+  process.kill(run.pid, 'SIGSTOP');
+  run.experiment({ command: 'lesion', samples: 48, draws: 3, seed: 1 });
+  process.kill(run.pid, 'SIGKILL');
+  const rejected = await log.next((e) => e.type === 'rejected');
+  assert.ok(rejected.type === 'rejected');
+  assert.match(rejected.message, /^The PyTorch runner ended by signal SIGKILL during the lesion study, so it has no result; train again, then measure\./);
+  assert.equal(log.events.some((e) => e.type === 'lesion' || e.type === 'lesion-progress'), false, 'no study result came');
+  await run.exited;
+  assert.equal(alive(run.pid), false);
+});
+
 test('each landscape direction has, filter by filter, the norms of the weights (Li et al. 2018, §4), attention and token embeddings included', () => {
   const script = `
 import json, sys, torch

@@ -299,6 +299,9 @@ export class PyTorchTraining {
     return this.child.pid!;
   }
 
+  /** The experiment sent and not yet answered (its name for a message), or null. */
+  private measuring: string | null = null;
+
   /** True until the runner has exited. */
   get running(): boolean {
     return !this.ended;
@@ -332,11 +335,14 @@ export class PyTorchTraining {
    * runner answers with lesion-* or landscape-* events (a run in any other state gets a failure event).
    */
   experiment(command: RunnerExperimentCommand): void {
+    if (command.command === 'lesion' && !this.ended) this.measuring = 'the lesion study';
+    if (command.command === 'landscape' && !this.ended) this.measuring = 'the loss landscape';
     this.send(command);
   }
 
   /** Ends a runner kept alive after its run (`keepWeights`): it exits once an experiment in progress has been cancelled. */
   quit(): void {
+    this.measuring = null;
     this.send('quit');
   }
 
@@ -366,6 +372,7 @@ export class PyTorchTraining {
       return;
     }
     const event = parsed.event;
+    if (event.type === 'lesion' || event.type === 'lesion-failed' || event.type === 'landscape-ended' || event.type === 'rejected') this.measuring = null;
     if (event.type === 'progress') {
       this.lastStep = event.step;
       this.lastLoss = event.loss;
@@ -396,7 +403,17 @@ export class PyTorchTraining {
     if (this.options.runDir === undefined) rmSync(this.dir, { recursive: true, force: true });
     const stopped: TrainResult = { reason: 'stopped', steps: this.lastStep, loss: this.lastLoss };
     if (this.disposed) return this.settle.resolve(this.finished ?? stopped);
-    if (this.finished && this.failure === undefined) return this.settle.resolve(this.finished);
+    if (this.finished && this.failure === undefined) {
+      // A runner kept for experiments that dies during one (killed, out of memory) must still answer it, or the
+      // view that asked would wait for ever: the answer is a rejection with the exit and the last lines of stderr.
+      if (this.measuring !== null) {
+        const how = code !== null ? `with exit code ${code}` : `by signal ${signal}`;
+        const tail = this.stderr.length > 0 ? `\nLast lines of its error output:\n${this.stderr.join('\n')}` : '';
+        this.emit({ type: 'rejected', message: `The PyTorch runner ended ${how} during ${this.measuring}, so it has no result; train again, then measure.${tail}` });
+        this.measuring = null;
+      }
+      return this.settle.resolve(this.finished);
+    }
     if (this.killedForStop && this.failure === undefined) {
       this.emit({ type: 'finished', result: stopped });
       return this.settle.resolve(stopped);
