@@ -15,6 +15,7 @@ import type { OffsetRange, TrainingEngineChoice, TrainingRun } from './messages'
 import type { RunnerExperimentCommand } from '../train/pytorch/protocol';
 import type { FindingPayload, GraphPayload } from './payload';
 
+/** The Compare view protocol's version, carried by `ready` and `compare`. */
 export const COMPARE_PROTOCOL_VERSION = 1;
 
 /** 0: the left model ("A"), 1: the right model ("B"). */
@@ -38,6 +39,7 @@ export interface CompareKnob {
   values: number[];
 }
 
+/** One side of the pair as Compare draws it: its graph (NHWC shapes, exact decimal counts), its totals and its problems. */
 export interface CompareSidePayload {
   /** "resnet20", or "resnet20 without skips" with the ablation on. */
   label: string;
@@ -66,6 +68,7 @@ export interface CompareRow {
   values: [string, string];
 }
 
+/** A width or growth-rate setting that brings one side's parameter count next to the other's (within the stated ratio). */
 export interface ParameterSuggestion {
   knob: string;
   /** The numbers as written now and as suggested, one per literal of the knob. */
@@ -95,6 +98,7 @@ export interface DepthGradient {
   norm: number;
 }
 
+/** Where Train both stands: 'unavailable' (a side has errors), 'running', or how the pair ended. */
 export type CompareTrainingState = 'unavailable' | 'running' | 'finished' | 'stopped' | 'error';
 
 /** Side A's train section without its data set: both runs use it, so both see the same batches in the same order. */
@@ -112,6 +116,7 @@ export interface CompareTrainingRun {
 
 // ── Host → webview ──
 
+/** Every message the host sends the Compare view, one typed union checked by validateCompareHostMessage. */
 export type HostToCompare =
   /** `findings`: sentences about the pair (core `findings(a, b)`), absent when either side does not analyse. */
   | { type: 'compare'; revision: number; protocol: number; direction: 'down' | 'right'; batch: number; sides: [CompareSidePayload, CompareSidePayload]; rows: CompareRow[]; findings?: FindingPayload[] }
@@ -142,6 +147,7 @@ export type HostToCompare =
 
 // ── Webview → host ──
 
+/** Every message the Compare view sends the host, one typed union checked by validateCompareWebviewMessage; a malformed one is logged and dropped. */
 export type CompareToHost =
   | { type: 'ready'; protocol: number }
   | { type: 'setAblation'; revision: number; side: SideIndex; withoutSkips: boolean }

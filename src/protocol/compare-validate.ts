@@ -39,6 +39,7 @@ function validateWith<T extends { type: string }>(schemas: Record<string, Checke
   return error ? { ok: false, error: `${type} ${error}` } : { ok: true, message: value as unknown as T };
 }
 
+/** Checks a message from the Compare view: the typed message, or an error naming the first bad field (never throws). */
 export function validateCompareWebviewMessage(value: unknown): Validation<CompareToHost> {
   const result = validateWith<CompareToHost>(webviewSchemas, value);
   if (result.ok && result.message.type === 'reveal' && result.message.range.end < result.message.range.start) return { ok: false, error: 'reveal range: end before start' };
@@ -106,6 +107,7 @@ const hostSchemas: Record<HostToCompare['type'], Checker> = {
   depthGradients: object({ type: literal('depthGradients'), revision, side, step: count, points: array(depthPoint, 100_000) }),
 };
 
+/** Checks a message from the host in the Compare view: the typed message, or an error naming the first bad field (never throws). */
 export function validateCompareHostMessage(value: unknown): Validation<HostToCompare> {
   return validateWith<HostToCompare>(hostSchemas, value);
 }

@@ -11,9 +11,12 @@
 import type { GraphPayload } from './payload';
 import type { RunnerExperimentCommand } from '../train/pytorch/protocol';
 
+/** The graph view protocol's version: `ready` and `init` carry it, and a mismatch is reported instead of misread. */
 export const PROTOCOL_VERSION = 1;
 
+/** Where the graph flows: 'down' (top to bottom, ELK's DOWN) or 'right' (left to right). */
 export type LayoutDirection = 'down' | 'right';
+/** An exported picture's file format. */
 export type ExportFormat = 'svg' | 'png';
 /** 'current': the colours on screen; 'print': dark ink on white, whatever the editor theme. */
 export type ExportTheme = 'current' | 'print';
@@ -23,6 +26,7 @@ export type ExportTheme = 'current' | 'print';
  * start; lay it out in the other direction; open or close every block instance.
  */
 export type GraphViewAction = 'fit' | 'fitAcross' | 'toggleDirection' | 'expandAll' | 'collapseAll';
+/** Every GraphViewAction, for the validator. */
 export const GRAPH_VIEW_ACTIONS: readonly GraphViewAction[] = ['fit', 'fitAcross', 'toggleDirection', 'expandAll', 'collapseAll'];
 
 /** Offsets (UTF-16) into the document the message names. */
@@ -154,11 +158,13 @@ export interface TrainingRun {
 
 // ── Host → webview ──
 
+/** The view settings the host sends with `init` (skipnet.graph.direction, skipnet.graph.collapseThreshold: nodes shown before blocks collapse). */
 export interface GraphSettings {
   direction: LayoutDirection;
   collapseThreshold: number;
 }
 
+/** The file's diagnostics as the view's banner shows them: counts, and the first error with its 1-based line. */
 export interface DiagnosticsSummary {
   errors: number;
   warnings: number;
@@ -167,6 +173,10 @@ export interface DiagnosticsSummary {
   firstErrorLine: number;
 }
 
+/**
+ * Every message the extension host sends the graph view, one typed union (checked by validateHostMessage): each is
+ * tagged with the document's URI and version (`Tagged`), so a view drops what belongs to an older text.
+ */
 export type HostToWebview =
   | (Tagged & { type: 'init'; protocol: number; settings: GraphSettings; graph: GraphPayload | null; diagnostics: DiagnosticsSummary })
   /** A new good graph (the file has no errors). */
@@ -197,6 +207,10 @@ export type HostToWebview =
 
 // ── Webview → host ──
 
+/**
+ * Every message the graph view sends the host, one typed union; the host checks each with validateWebviewMessage
+ * and logs and drops a malformed one instead of acting on it.
+ */
 export type WebviewToHost =
   | (Tagged & { type: 'ready'; protocol: number })
   /** Reveal and select this range of the document (a node's or a block call's source). */
@@ -225,6 +239,7 @@ export type WebviewToHost =
   | (Tagged & { type: 'trainingProgress'; progress: TrainingProgress })
   | (Tagged & { type: 'trainingEnded'; reason: 'finished' | 'stopped' | 'error'; message: string });
 
+/** The `type` tags of each direction, for dispatch tables. */
 export type HostMessageType = HostToWebview['type'];
 export type WebviewMessageType = WebviewToHost['type'];
 

@@ -9,6 +9,7 @@ import { GRAPH_VIEW_ACTIONS, type HostToWebview, MAX_FOLDER_DATA_BYTES, type Web
 import { checkExperimentCommand } from '../train/pytorch/protocol';
 import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, recordOf, string } from './schema';
 
+/** A validator's answer: the message, typed, or an error such as "trainingProgress progress.loss: expected a finite number". */
 export type Validation<T> = { ok: true; message: T } | { ok: false; error: string };
 
 const uri = string(4096);
@@ -52,6 +53,7 @@ const webviewSchemas: Record<WebviewToHost['type'], Checker> = {
   trainingEnded: object({ type: literal('trainingEnded'), uri, version, reason: literal('finished', 'stopped', 'error'), message: string(10_000) }),
 };
 
+/** Checks a message from the graph view: the typed message, or an error naming the first bad field (never throws). */
 export function validateWebviewMessage(value: unknown): Validation<WebviewToHost> {
   if (!isRecord(value)) return { ok: false, error: 'message: expected an object' };
   const type = value.type;
@@ -141,6 +143,7 @@ const folderDataset = object({
 const cifarDataset = object({ kind: literal('cifar'), name: literal('cifar10', 'cifar100'), url: string(8192) });
 /** The data source is a union on `kind`: check against the matching variant so the error names the real problem. */
 const datasetSource: Checker = (v, p) => (isRecord(v) && v.kind === 'folder' ? folderDataset(v, p) : isRecord(v) && v.kind === 'cifar' ? cifarDataset(v, p) : builtinDataset(v, p));
+/** Checks a TrainingRun (model text up to 16 MiB, statistics interval 1…1,000,000 steps, one data source). */
 export const trainingRunChecker: Checker = object(
   { model: string(1024), text: string(16 << 20), backend: backendChoice, statsInterval: number({ integer: true, min: 1, max: 1_000_000 }), dataset: datasetSource },
   { engine: literal('browser', 'pytorch'), runId: number({ integer: true, min: 1 }) },
@@ -170,6 +173,7 @@ const hostSchemas: Record<HostToWebview['type'], Checker> = {
   }),
 };
 
+/** Checks a message from the host in the graph view: the typed message, or an error naming the first bad field (never throws). */
 export function validateHostMessage(value: unknown): Validation<HostToWebview> {
   if (!isRecord(value)) return { ok: false, error: 'message: expected an object' };
   const type = value.type;
