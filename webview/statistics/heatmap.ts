@@ -109,8 +109,11 @@ export class ReuseHeatMaps {
    * fills are resolved colours, so the maps are redrawn then. Observed only while maps are shown.
    */
   private readonly theme = new MutationObserver(() => {
+    this.colours = null;
     for (const figure of this.figures.values()) this.draw(figure, figure.map, this.step, true);
   });
+  /** The scale's low and high colours, resolved once per theme (resolving forces a style recalculation). */
+  private colours: [string, string] | null = null;
   private observing = false;
 
   constructor(private readonly reveal: (conv: string) => void) {
@@ -175,6 +178,7 @@ export class ReuseHeatMaps {
 
   clear(): void {
     this.theme.disconnect();
+    this.colours = null;
     this.observing = false;
     this.figures.clear();
     this.initial.clear();
@@ -254,7 +258,7 @@ export class ReuseHeatMaps {
     const color: Plot.ScaleOptions = {
       type: 'linear',
       domain: [0, largest > 0 ? largest : 1],
-      range: [resolveColour('var(--reuse-low)'), resolveColour('var(--reuse-high)')],
+      range: (this.colours ??= [resolveColour('var(--reuse-low)'), resolveColour('var(--reuse-high)')]),
       interpolate: 'rgb',
     };
     const layout = JSON.stringify([measure, empty.map((d) => [d.row, d.col])]);
