@@ -1,6 +1,6 @@
 /**
- * The feature-reuse heat maps (webview/statistics/heatmap.ts) read on their own: their own colour scale and
- * bar (not the gradient ramp), axis titles, tick labels that do not touch at 13 sources, cells big
+ * The feature-reuse heat maps (webview/statistics/heatmap.ts, Observable Plot cell charts) read on their own:
+ * their own colour scale and Plot colour legend (not the gradient ramp), axis titles, tick labels that do not touch at 13 sources, cells big
  * enough to hover, and the "at initialisation" mark until training moves the weights. Fed synthetic
  * statistics with the engine's structure for densenet40 (statistics-fixtures.ts) on the statistics test page.
  */
@@ -50,6 +50,27 @@ const boxes = (w: WebviewPage, selector: string): Promise<Box[]> =>
     }),
   );
 
+/** Plot's axis tick labels and titles: the x axis names sources, the y axis targets. */
+const COL_TICKS = '[aria-label="source tick label"] text';
+const ROW_TICKS = '[aria-label="target tick label"] text';
+const X_TITLE = '[aria-label="source label"] text';
+const Y_TITLE = '[aria-label="target label"] text';
+
+/** The first and last pixel of a colour legend's ramp image, as 0–255 channels. */
+const rampEnds = (w: WebviewPage, selector: string): Promise<[number[], number[]]> =>
+  w.page.locator(selector).evaluate(async (image) => {
+    const source = new Image();
+    source.src = image.getAttribute('href') ?? image.getAttribute('xlink:href') ?? '';
+    await source.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = source.naturalWidth;
+    canvas.height = source.naturalHeight;
+    const context = canvas.getContext('2d')!;
+    context.drawImage(source, 0, 0);
+    const pixel = (x: number): number[] => [...context.getImageData(x, 0, 1, 1).data.slice(0, 3)];
+    return [pixel(0), pixel(canvas.width - 1)];
+  });
+
 /** The colour a CSS colour expression computes to on this page, as rgb(…). */
 const computed = (w: WebviewPage, colour: string): Promise<string> =>
   w.page.evaluate((c) => {
@@ -76,19 +97,24 @@ test('densenet40 heat maps: own scale and colour bar, axis titles, readable tick
   });
 
   await t.test('axis titles name source and target; the 13 source and 13 target ticks are all labelled, 10 px, apart', async () => {
-    assert.equal(await w.page.locator(`${block1} .x-title`).textContent(), 'source layer (0 = block input)');
-    assert.equal(await w.page.locator(`${block1} .y-title`).textContent(), 'target layer');
-    assert.deepEqual(await w.page.locator(`${block1} .col-tick`).allTextContents(), Array.from({ length: 13 }, (_, i) => String(i)));
-    assert.deepEqual(await w.page.locator(`${block1} .row-tick`).allTextContents(), Array.from({ length: 13 }, (_, i) => String(i + 1)));
-    const size = await w.page.locator(`${block1} .col-tick`).first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+    assert.equal(await w.page.locator(`${block1} ${X_TITLE}`).textContent(), 'source layer (0 = block input)');
+    assert.equal(await w.page.locator(`${block1} ${Y_TITLE}`).textContent(), 'target layer');
+    assert.deepEqual(await w.page.locator(`${block1} ${COL_TICKS}`).allTextContents(), Array.from({ length: 13 }, (_, i) => String(i)));
+    assert.deepEqual(await w.page.locator(`${block1} ${ROW_TICKS}`).allTextContents(), Array.from({ length: 13 }, (_, i) => String(i + 1)));
+    const size = await w.page.locator(`${block1} ${COL_TICKS}`).first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
     assert.ok(size >= 10, `tick font ${size}px`);
-    const columns = await boxes(w, `${block1} .col-tick`);
+    const columns = await boxes(w, `${block1} ${COL_TICKS}`);
     for (let i = 1; i < columns.length; i++) assert.ok(columns[i].x >= columns[i - 1].x + columns[i - 1].width, `column ticks ${i - 1} and ${i} overlap`);
-    const rows = await boxes(w, `${block1} .row-tick`);
+    const rows = await boxes(w, `${block1} ${ROW_TICKS}`);
     for (let i = 1; i < rows.length; i++) assert.ok(rows[i].y >= rows[i - 1].y + rows[i - 1].height - 0.5, `row ticks ${i - 1} and ${i} overlap`);
+    // Each tick label sits at its own column's (row's) cell: column 12 under the cells of column 12.
+    const lastColumn = await boxes(w, `${block1} .heat-cell[data-col="12"]`);
+    assert.ok(Math.abs(columns[12].x + columns[12].width / 2 - (lastColumn[0].x + lastColumn[0].width / 2)) < 1, 'column tick 12 centred under column 12');
+    const lastRow = await boxes(w, `${block1} .heat-cell[data-row="12"]`);
+    assert.ok(Math.abs(rows[12].y + rows[12].height / 2 - (lastRow[0].y + lastRow[0].height / 2)) < 2, 'row tick 13 level with row 13');
     // The x title sits below the tick labels, the y title left of the row labels.
-    const [xTitle] = await boxes(w, `${block1} .x-title`);
-    const [yTitle] = await boxes(w, `${block1} .y-title`);
+    const [xTitle] = await boxes(w, `${block1} ${X_TITLE}`);
+    const [yTitle] = await boxes(w, `${block1} ${Y_TITLE}`);
     assert.ok(xTitle.y >= Math.max(...columns.map((b) => b.y + b.height)) - 0.5, 'x title below the ticks');
     assert.ok(yTitle.x + yTitle.width <= Math.min(...rows.map((b) => b.x)) + 0.5, 'y title left of the row labels');
   });
@@ -97,17 +123,21 @@ test('densenet40 heat maps: own scale and colour bar, axis titles, readable tick
     const cells = await boxes(w, `${block1} .heat-cell`);
     assert.equal(cells.length, 78 + 13);
     assert.ok(cells.every((c) => c.width >= 11 && c.height >= 11), `smallest cell ${Math.min(...cells.map((c) => c.width))} px`);
-    await w.page.locator(`${block1} .heat-cell[data-row="12"][data-col="12"]`).hover();
+    const last = w.page.locator(`${block1} .heat-cell[data-row="12"][data-col="12"]`);
+    await last.hover();
     const map = stats.reuse[0];
     const text = await w.page.locator(`${block1} .heat-hover`).textContent();
     assert.match(text ?? '', new RegExp(`^target ${map.rows[12].conv} ← source ${map.sources[12].replace(/\//g, '\\/')}: mean \\|w\\| [0-9.e-]+ \\([0-9]+% of the block’s largest\\) · ‖H\\^s \\* X_s‖ [0-9.e-]+$`));
     assert.equal(map.rows[12].conv, 'transition1/conv1');
+    // The cell's own tooltip (Plot's title) says the same.
+    assert.equal(await last.locator('title').textContent(), text);
   });
 
   await t.test('the colour bar runs from 0 to the block’s largest; the largest cell is the bar’s top colour, in every theme', async () => {
     const largest = Math.max(...stats.reuse[0].rows.flatMap((r) => r.values.filter((v): v is number => v !== null))) * 1.5;
-    assert.equal(await w.page.locator(`${block1} .heat-scale-low`).textContent(), '0');
-    assert.equal(await w.page.locator(`${block1} .heat-scale-high`).textContent(), largest.toPrecision(3));
+    // Plot's colour legend: the measure as its label, ticks at 0 and the block's largest.
+    assert.equal(await w.page.locator(`${block1} .heat-legend-ramp > text`).textContent(), 'mean |w|');
+    assert.deepEqual(await w.page.locator(`${block1} .heat-legend-ramp .tick text`).allTextContents(), ['0', largest.toPrecision(3)]);
     const top = await w.page.locator(`${block1} .heat-cell`).evaluateAll((cells, max) => cells.find((c) => Math.abs(Number((c as SVGRectElement).dataset.value) - max) < 1e-12)!.getAttribute('data-row') + ',' + cells.find((c) => Math.abs(Number((c as SVGRectElement).dataset.value) - max) < 1e-12)!.getAttribute('data-col'), largest);
     const [row, col] = top.split(',');
     const topCell = w.page.locator(`${block1} .heat-cell[data-row="${row}"][data-col="${col}"]`);
@@ -126,12 +156,23 @@ test('densenet40 heat maps: own scale and colour bar, axis titles, readable tick
       const high = await computed(w, 'var(--reuse-high)');
       assert.deepEqual(fill, channels(high), `${className}: largest cell is the bar's top`);
       assert.notDeepEqual(fill, channels(await computed(w, 'var(--stats-high)')), `${className}: not the gradient ramp`);
-      // The bar's gradient is drawn up to the same colour.
-      const bar = await w.page.locator(`${block1} .heat-bar`).evaluate((e) => getComputedStyle(e).backgroundImage);
-      assert.match(bar, /^linear-gradient\(to right, /);
-      assert.ok(bar.endsWith(`${high})`), `${className}: bar ${bar} ends in ${high}`);
+      // The legend's ramp runs from the low colour to the same top colour.
+      const [first, last] = await rampEnds(w, `${block1} .heat-legend-ramp image`);
+      assert.deepEqual(last, channels(high), `${className}: the ramp ends in ${high}`);
+      assert.deepEqual(first, channels(await computed(w, 'var(--reuse-low)')), `${className}: the ramp starts at the low colour`);
       const lowest = await w.page.locator(`${block1} .heat-cell`).evaluateAll((cells) => cells.map((c) => getComputedStyle(c).fill));
       assert.ok(new Set(lowest).size > 10, `${className}: ${new Set(lowest).size} distinct cell colours`);
+      // Colours are ordered by value: a larger mean |w| is never nearer the low end of the ramp…
+      const drawn = await w.page.locator(`${block1} .heat-cell`).evaluateAll((cells) => cells.map((c) => ({ value: Number(c.getAttribute('data-value')), fill: getComputedStyle(c).fill })));
+      const along = (fill: string): number => {
+        const [lo, hi, c] = [first, last, channels(fill)];
+        const axis = hi.map((h, i) => h - lo[i]);
+        return c.reduce((s, v, i) => s + (v - lo[i]) * axis[i], 0) / axis.reduce((s, v) => s + v * v, 0);
+      };
+      const byValue = [...drawn].sort((a, b) => a.value - b.value).map((d) => along(d.fill));
+      for (let i = 1; i < byValue.length; i++) assert.ok(byValue[i] >= byValue[i - 1] - 0.01, `${className}: cell colours out of value order at ${i}`);
+      // …and each cell sits on the ramp at its value's share of the block's largest (8-bit colour steps aside).
+      for (const d of drawn) assert.ok(Math.abs(along(d.fill) - d.value / largest) < 0.02, `${className}: cell of ${d.value} at ${along(d.fill)} of the ramp, not ${d.value / largest}`);
       fills.push(fill.join(','));
       await w.page.screenshot({ path: `test-results/heatmap-densenet40-${className}.png` });
     }

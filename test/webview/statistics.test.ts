@@ -186,7 +186,7 @@ test('densenet40: a heat map per dense block with the engine’s cells, hover na
   assert.equal(await w.page.locator('#graph .node.stats-revealed').getAttribute('data-id'), 'block1/layer5');
   assert.equal(await w.page.locator('#graph .node.highlighted').getAttribute('data-id'), 'block1/layer5');
   // Keyboard on the map: arrows move the current cell, Enter reveals.
-  await w.page.locator('.stats-heatmap[data-block="block1"] svg').focus();
+  await w.page.locator('.stats-heatmap[data-block="block1"] .heat-plot').focus();
   await w.page.keyboard.press('ArrowDown');
   await w.page.keyboard.press('Enter');
   assert.deepEqual(await w.page.evaluate(() => window.__statsPage.reveals), ['block1/layer5/conv1', 'block1/layer6/conv1']);

@@ -5,33 +5,40 @@
  * target's first convolution over the channels from that source (the engine's average, i.e. the L1 norm
  * normalised by the number of input feature maps, as in the paper), scaled to the largest in the block.
  * Hover or keyboard focus names the target and source with the value; click (or Enter) reveals the target.
- * Figures are built once per block structure and only recoloured on later updates.
+ * Each map is an Observable Plot cell chart (the webviews' one charting library, webview/shared/plot-theme.ts),
+ * redrawn on every update and whenever the theme changes; the figure around it, with its hover line and
+ * keyboard focus, is built once per block structure.
  *
- * The maps have their own sequential scale (the theme's chart green over the background, `--reuse-low` →
- * `--reuse-high`, from 0 to the block's largest mean |w|) with a colour bar, never the gradient-norm ramp of
- * the graph. A map reads "at initialisation" until training has moved some cell by a visible step of that
+ * The maps have their own sequential colour scale (the theme's chart green over the background, `--reuse-low` →
+ * `--reuse-high`, from 0 to the block's largest mean |w|) with Plot's colour legend as the bar, never the
+ * gradient-norm ramp of the graph. A map reads "at initialisation" until training has moved some cell by a visible step of that
  * bar (`MOVED`): before then the pattern is the initialiser's (He et al. 2015, fan-in scaling), not reuse.
  * Where the engine measures it, a toggle colours the cells by the contribution ‖H_ℓ^s * X_s‖ instead (what source s
  * adds to layer ℓ's convolution in the step's forward pass, f_ℓ = Σ_s H_ℓ^s * X_s; Huang et al. 2017, section 3,
  * eq. 2): the weights say what a layer could read, the contribution what it does read. The hover gives both.
  */
 import type { ReuseHeatMap } from '../../src/train/stats';
-import { svgElement } from '../shared/render';
+import { Plot } from '../shared/plot-theme';
 import { formatValue } from './metrics';
 
 interface Figure {
   signature: string;
   element: HTMLElement;
+  /** The Plot chart now drawn (replaced on each redraw). */
   svg: SVGSVGElement;
+  /** Holds the Plot colour legend (the bar from 0 to the block's largest). */
+  scale: HTMLElement;
   hover: HTMLElement;
+  /** What the chart now drawn was drawn for (measure, which cells are empty): an update that keeps it only recolours. */
+  layout: string;
+  /** The legend's label and ticks as drawn: redrawn when they change. */
+  legendKey: string;
   /** cells[row][col], undefined where the target reads nothing from that source. */
   cells: (SVGRectElement | undefined)[][];
   map: ReuseHeatMap;
   largest: number;
   current: { row: number; col: number } | null;
   status: HTMLElement;
-  scaleHigh: HTMLElement;
-  scaleUnit: HTMLElement;
 }
 
 /** Room for the rotated "target layer" title, then for the row numbers. */
@@ -45,6 +52,8 @@ const MAX_CELL = 18;
 const GRID_WIDTH = 360;
 /** One twentieth of the colour bar: a change any cell must exceed before the map counts as trained. */
 const MOVED = 0.05;
+/** Width of the colour legend's bar, CSS pixels. */
+const LEGEND_WIDTH = 120;
 
 /** Every `step`-th tick is labelled, the smallest of 1, 2, 5, 10, … whose labels cannot touch at this cell size. */
 export function tickStep(count: number, cell: number): number {
@@ -52,9 +61,21 @@ export function tickStep(count: number, cell: number): number {
   for (let decade = 1; ; decade *= 10) for (const step of [1, 2, 5]) if (step * decade * cell >= width) return step * decade;
 }
 
-/** The fill of a cell at `position` (0–1) on the reuse scale. */
-export function reuseColour(position: number): string {
-  return `color-mix(in srgb, var(--reuse-high) ${Math.round(100 * Math.min(1, Math.max(0, position)))}%, var(--reuse-low))`;
+/**
+ * A CSS colour expression (`var(--reuse-high)`, a `color-mix(…)`) as the `rgb(…)` it computes to on this page:
+ * Plot's colour scale interpolates colour values, so the theme's variables are resolved before each drawing.
+ * Chromium computes `color-mix(in srgb, …)` to `color(srgb r g b)` (channels 0–1), which is converted here.
+ */
+export function resolveColour(expression: string, within: Element = document.body): string {
+  const probe = document.createElement('span');
+  probe.style.color = expression;
+  within.appendChild(probe);
+  const value = getComputedStyle(probe).color;
+  probe.remove();
+  const srgb = /^color\(srgb ([\d.e-]+) ([\d.e-]+) ([\d.e-]+)/.exec(value);
+  if (!srgb) return value;
+  const [r, g, b] = srgb.slice(1, 4).map((v) => Math.round(255 * Math.min(1, Math.max(0, Number(v)))));
+  return `rgb(${r}, ${g}, ${b})`;
 }
 
 /** What colours the cells: the paper's mean |w| (Fig. 5), or the contribution norm ‖H_ℓ^s * X_s‖. */
@@ -67,6 +88,12 @@ export function cellValue(row: ReuseHeatMap['rows'][number], col: number, measur
   return measure === 'weights' ? row.values[col] : row.values[col] === null ? null : (row.contributions?.[col] ?? null);
 }
 
+/** One drawn cell of a map: its place, and its value in the shown measure (null: not measured, drawn empty). */
+interface Datum {
+  row: number;
+  col: number;
+  value: number | null;
+}
 
 export class ReuseHeatMaps {
   readonly element: HTMLDivElement;
@@ -77,6 +104,17 @@ export class ReuseHeatMaps {
   /** The training step of the maps shown (for the "after N steps" mark when the measure is switched). */
   private step = 0;
   private readonly measureSelect: HTMLSelectElement;
+  /**
+   * VS Code changes a webview's theme by the body's class and the root's style (its colour variables); Plot's
+   * fills are resolved colours, so the maps are redrawn then. Observed only while maps are shown.
+   */
+  private readonly theme = new MutationObserver(() => {
+    this.colours = null;
+    for (const figure of this.figures.values()) this.draw(figure, figure.map, this.step, true);
+  });
+  /** The scale's low and high colours, resolved once per theme (resolving forces a style recalculation). */
+  private colours: [string, string] | null = null;
+  private observing = false;
 
   constructor(private readonly reveal: (conv: string) => void) {
     this.element = document.createElement('div');
@@ -102,7 +140,7 @@ export class ReuseHeatMaps {
     this.measure = measure;
     this.measureSelect.value = measure;
     this.element.dataset.measure = measure;
-    for (const figure of this.figures.values()) this.recolour(figure, figure.map, this.step);
+    for (const figure of this.figures.values()) this.draw(figure, figure.map, this.step);
   }
 
   /** Shows the maps of training step `step` (updates done so far). */
@@ -124,27 +162,33 @@ export class ReuseHeatMaps {
         figure = next;
         this.figures.set(map.block, figure);
       }
-      this.recolour(figure, map, step);
+      this.draw(figure, map, step);
     }
     for (const [block, figure] of this.figures) {
       if (seen.has(block)) continue;
       figure.element.remove();
       this.figures.delete(block);
     }
+    if (this.figures.size > 0 && !this.observing) {
+      this.theme.observe(document.documentElement, { attributes: true, attributeFilter: ['style', 'class'] });
+      this.theme.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+      this.observing = true;
+    }
   }
 
   clear(): void {
+    this.theme.disconnect();
+    this.colours = null;
+    this.observing = false;
     this.figures.clear();
     this.initial.clear();
     this.element.replaceChildren(this.measureSelect);
   }
 
+  /** The figure around a block's chart: caption, the focusable holder the chart is drawn into, legend, hover line. */
   private build(map: ReuseHeatMap, signature: string): Figure {
     const rows = map.rows.length;
     const cols = map.sources.length;
-    const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(GRID_WIDTH / Math.max(1, cols, rows))));
-    const left = TITLE_SIZE + LABEL_WIDTH;
-    const gridBottom = rows * cell;
     const element = document.createElement('figure');
     element.className = 'stats-heatmap';
     element.dataset.block = map.block;
@@ -153,84 +197,154 @@ export class ReuseHeatMaps {
     title.title = 'Mean |w| of each target layer’s first convolution over the channels from each source (0 = block input), scaled to the block’s largest';
     const status = span('heat-status');
     caption.append(title, status);
-    const width = left + cols * cell + 2;
-    const height = gridBottom + TICK_FONT + 4 + TITLE_SIZE;
-    const svg = svgElement('svg', { width, height, tabindex: 0, role: 'img' });
-    svg.setAttribute('aria-label', `${map.block} feature reuse heat map: ${rows} target layers by ${cols} sources. Arrow keys move between cells, Enter reveals the target layer.`);
+    // The holder, not Plot's SVG, takes focus and events: the SVG is replaced on every redraw.
+    const holder = document.createElement('div');
+    holder.className = 'heat-plot';
+    holder.tabIndex = 0;
+    holder.setAttribute('role', 'img');
+    holder.setAttribute('aria-label', `${map.block} feature reuse heat map: ${rows} target layers by ${cols} sources. Arrow keys move between cells, Enter reveals the target layer.`);
+    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    holder.appendChild(svg);
+    const scale = document.createElement('div');
+    scale.className = 'heat-scale';
     const hover = document.createElement('div');
     hover.className = 'heat-hover';
     hover.setAttribute('aria-live', 'polite');
-    const cells: (SVGRectElement | undefined)[][] = map.rows.map((row, r) =>
-      row.values.map((value, c) => {
-        if (value === null) return undefined;
-        return svgElement('rect', { class: 'heat-cell', x: left + c * cell, y: r * cell, width: cell - 1, height: cell - 1, 'data-row': r, 'data-col': c }, svg);
-      }),
-    );
-    const rowStep = tickStep(rows, cell);
-    const colStep = tickStep(cols, cell);
-    // Row ℓ is target layer ℓ (from 1); column 0 is the block input, column s the s-th layer.
-    for (let r = 0; r < rows; r++) {
-      if ((r + 1) % rowStep !== 0 && r !== 0) continue;
-      svgElement('text', { class: 'heat-axis row-tick', x: left - 3, y: r * cell + cell / 2, 'dominant-baseline': 'central', 'text-anchor': 'end' }, svg).textContent = String(r + 1);
-    }
-    for (let c = 0; c < cols; c++) {
-      if (c % colStep !== 0) continue;
-      svgElement('text', { class: 'heat-axis col-tick', x: left + c * cell + (cell - 1) / 2, y: gridBottom + TICK_FONT + 1, 'text-anchor': 'middle' }, svg).textContent = String(c);
-    }
-    svgElement('text', { class: 'heat-title x-title', x: left + (cols * cell) / 2, y: height - 3, 'text-anchor': 'middle' }, svg).textContent = 'source layer (0 = block input)';
-    const yTitle = svgElement('text', { class: 'heat-title y-title', x: 0, y: 0, 'text-anchor': 'middle', transform: `translate(${TITLE_SIZE - 4},${gridBottom / 2}) rotate(-90)` }, svg);
-    yTitle.textContent = 'target layer';
-    const scale = document.createElement('div');
-    scale.className = 'heat-scale';
-    const scaleHigh = span('heat-scale-high');
-    const unit = span('heat-scale-unit', 'mean |w|');
-    scale.append(span('heat-scale-low', '0'), span('heat-bar'), scaleHigh, unit);
-    element.append(caption, svg, scale, hover);
-    const figure: Figure = { signature, element, svg, hover, cells, map, largest: 0, current: null, status, scaleHigh, scaleUnit: unit };
+    element.append(caption, holder, scale, hover);
+    const figure: Figure = { signature, element, svg, scale, hover, cells: map.rows.map((row) => row.values.map(() => undefined)), map, largest: 0, current: null, status, layout: '', legendKey: '' };
     const cellOf = (target: EventTarget | null): { row: number; col: number } | null => {
       const rect = (target as Element | null)?.closest?.('.heat-cell');
       return rect ? { row: Number(rect.getAttribute('data-row')), col: Number(rect.getAttribute('data-col')) } : null;
     };
-    svg.addEventListener('pointerover', (event) => {
+    holder.addEventListener('pointerover', (event) => {
       const at = cellOf(event.target);
       if (at) this.describe(figure, at);
     });
-    svg.addEventListener('click', (event) => {
+    holder.addEventListener('click', (event) => {
       const at = cellOf(event.target);
       if (!at) return;
       this.select(figure, at);
       this.reveal(figure.map.rows[at.row].conv);
     });
-    svg.addEventListener('keydown', (event) => this.onKey(figure, event));
+    holder.addEventListener('keydown', (event) => this.onKey(figure, event));
     return figure;
   }
 
-  private recolour(figure: Figure, map: ReuseHeatMap, step: number): void {
+  /**
+   * Draws `map` into the figure with Plot: cells coloured on the block's scale, the legend, the trained mark.
+   * Plot draws the chart when the measure, the empty cells or (`redraw`) the theme change; other updates (every
+   * statistics step) only recolour its cells through the same Plot colour scale: drawing densenet40's three maps
+   * anew made each statistics update about 100 ms (statistics.test's 2,000 updates).
+   */
+  private draw(figure: Figure, map: ReuseHeatMap, step: number, redraw = false): void {
     figure.map = map;
+    const measure = this.measure;
+    const measured: Datum[] = [];
+    const empty: Datum[] = [];
     let largest = 0;
-    for (const row of map.rows)
-      row.values.forEach((_, c) => {
-        const v = cellValue(row, c, this.measure);
-        if (v !== null && Number.isFinite(v)) largest = Math.max(largest, Math.abs(v));
-      });
-    figure.largest = largest;
-    const positions = map.rows.map((row) => row.values.map((_, c) => {
-      const v = cellValue(row, c, this.measure);
-      return v === null || !Number.isFinite(v) ? null : largest > 0 ? Math.abs(v) / largest : 0;
-    }));
     map.rows.forEach((row, r) =>
       row.values.forEach((weights, c) => {
-        const rect = figure.cells[r][c];
-        if (!rect || weights === null) return;
-        const value = cellValue(row, c, this.measure);
+        if (weights === null) return;
+        const v = cellValue(row, c, measure);
         // A cell the engine did not measure in this measure is drawn empty, not as zero.
-        rect.style.setProperty('fill', value === null ? 'transparent' : reuseColour(positions[r][c] ?? 0));
-        rect.dataset.value = value === null ? '' : String(value);
+        if (v === null || !Number.isFinite(v)) empty.push({ row: r, col: c, value: null });
+        else {
+          measured.push({ row: r, col: c, value: v });
+          largest = Math.max(largest, Math.abs(v));
+        }
       }),
     );
-    figure.scaleHigh.textContent = formatValue(largest);
-    figure.scaleUnit.textContent = MEASURE_NAMES[this.measure];
-    // Whether training has moved the map is judged on the weights, whichever measure colours it.
+    figure.largest = largest;
+    const color: Plot.ScaleOptions = {
+      type: 'linear',
+      domain: [0, largest > 0 ? largest : 1],
+      range: (this.colours ??= [resolveColour('var(--reuse-low)'), resolveColour('var(--reuse-high)')]),
+      interpolate: 'rgb',
+    };
+    const layout = JSON.stringify([measure, empty.map((d) => [d.row, d.col])]);
+    if (!redraw && figure.layout === layout) this.recolour(figure, measured, color);
+    else this.plot(figure, measured, empty, color);
+    figure.layout = layout;
+    const legendKey = JSON.stringify([measure, formatValue(largest), color.range]);
+    if (legendKey !== figure.legendKey) {
+      const legend = Plot.legend({ color, ticks: [0, largest], tickFormat: formatValue, label: MEASURE_NAMES[measure], width: LEGEND_WIDTH, height: 42, marginTop: 14, marginBottom: 18, tickSize: 4, marginLeft: 6, marginRight: 14, className: 'heat-legend' });
+      for (const style of legend.querySelectorAll('style')) style.remove();
+      figure.scale.replaceChildren(legend);
+      figure.legendKey = legendKey;
+    }
+    this.markTrained(figure, map, step);
+    if (figure.current) {
+      figure.cells[figure.current.row]?.[figure.current.col]?.classList.add('current');
+      this.describe(figure, figure.current);
+    }
+  }
+
+  /** New fills, values and tooltips for the cells already drawn, from the same Plot colour scale. */
+  private recolour(figure: Figure, measured: Datum[], color: Plot.ScaleOptions): void {
+    const scale = Plot.scale({ color });
+    for (const d of measured) {
+      const rect = figure.cells[d.row][d.col];
+      if (!rect) continue;
+      rect.setAttribute('fill', String(scale.apply(Math.abs(d.value ?? 0))));
+      rect.setAttribute('data-value', String(d.value));
+      const title = rect.querySelector('title');
+      if (title) title.textContent = this.text(figure, d);
+    }
+  }
+
+  /** The whole chart with Plot: the cells on the block's colour scale, the axes with their titles. */
+  private plot(figure: Figure, measured: Datum[], empty: Datum[], color: Plot.ScaleOptions): void {
+    const map = figure.map;
+    const rows = map.rows.length;
+    const cols = map.sources.length;
+    const cell = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(GRID_WIDTH / Math.max(1, cols, rows))));
+    const left = TITLE_SIZE + LABEL_WIDTH;
+    const bottom = TICK_FONT + 4 + TITLE_SIZE;
+    const rowStep = tickStep(rows, cell);
+    const colStep = tickStep(cols, cell);
+    // Row ℓ is target layer ℓ (from 1); column 0 is the block input, column s the s-th layer.
+    const rowIndex = Array.from({ length: rows }, (_, r) => r);
+    const colIndex = Array.from({ length: cols }, (_, c) => c);
+    const describeDatum = (d: Datum): string => this.text(figure, d);
+    const svg = Plot.plot({
+      width: left + cols * cell + 2,
+      height: rows * cell + bottom,
+      marginLeft: left,
+      marginRight: 2,
+      marginTop: 0,
+      marginBottom: bottom,
+      className: 'heat-chart',
+      x: { type: 'band', domain: colIndex, padding: 0, axis: null },
+      y: { type: 'band', domain: rowIndex, padding: 0, axis: null },
+      color,
+      marks: [
+        Plot.cell(measured, { x: 'col', y: 'row', fill: (d: Datum) => Math.abs(d.value ?? 0), title: describeDatum, className: 'heat-cells' }),
+        Plot.cell(empty, { x: 'col', y: 'row', fill: 'transparent', title: describeDatum, className: 'heat-cells-empty' }),
+        Plot.axisX({ ticks: colIndex.filter((c) => c % colStep === 0), tickFormat: String, tickSize: 0, tickPadding: 2, fontSize: TICK_FONT, label: 'source layer (0 = block input)', labelAnchor: 'center', labelArrow: 'none', labelOffset: bottom - 2, ariaLabel: 'source' }),
+        Plot.axisY({ ticks: rowIndex.filter((r) => (r + 1) % rowStep === 0 || r === 0), tickFormat: (r: number) => String(r + 1), tickSize: 0, tickPadding: 3, fontSize: TICK_FONT, label: 'target layer', labelAnchor: 'center', labelArrow: 'none', labelOffset: left - 4, ariaLabel: 'target' }),
+      ],
+    });
+    for (const style of svg.querySelectorAll('style')) style.remove();
+    // Plot draws each mark's cells in data order: tag them with their place and value for the hover, keys and tests.
+    figure.cells = map.rows.map((row) => row.values.map(() => undefined));
+    const tag = (selector: string, data: Datum[]): void =>
+      svg.querySelectorAll(selector).forEach((rect, i) => {
+        const d = data[i];
+        if (!d || !(rect instanceof SVGRectElement)) return;
+        rect.classList.add('heat-cell');
+        rect.setAttribute('data-row', String(d.row));
+        rect.setAttribute('data-col', String(d.col));
+        rect.setAttribute('data-value', d.value === null ? '' : String(d.value));
+        figure.cells[d.row][d.col] = rect;
+      });
+    tag('.heat-cells rect', measured);
+    tag('.heat-cells-empty rect', empty);
+    figure.svg.replaceWith(svg);
+    figure.svg = svg as SVGSVGElement;
+  }
+
+  /** "at initialisation" until some cell's mean |w| has moved by MOVED of the bar, whichever measure colours it. */
+  private markTrained(figure: Figure, map: ReuseHeatMap, step: number): void {
     let largestWeight = 0;
     for (const row of map.rows) for (const v of row.values) if (v !== null && Number.isFinite(v)) largestWeight = Math.max(largestWeight, Math.abs(v));
     const weightPositions = map.rows.map((row) => row.values.map((v) => (v === null || !Number.isFinite(v) ? null : largestWeight > 0 ? Math.abs(v) / largestWeight : 0)));
@@ -243,20 +357,25 @@ export class ReuseHeatMaps {
     figure.status.title = moved
       ? 'Training has moved the weights: the pattern shows which earlier layers each layer relies on'
       : 'No cell has moved by a twentieth of the colour bar since the first step: the pattern is the initialiser’s, not learned reuse';
-    if (figure.current) this.describe(figure, figure.current);
   }
 
   /** The hover line: names set as text, never markup. */
   private describe(figure: Figure, at: { row: number; col: number }): void {
     const row = figure.map.rows[at.row];
     if (!row || row.values[at.col] === null || row.values[at.col] === undefined) return;
+    figure.hover.textContent = this.text(figure, at);
+  }
+
+  /** What a cell is: target ← source, the shown measure with its share of the block's largest, then the other measure. */
+  private text(figure: Figure, at: { row: number; col: number }): string {
+    const row = figure.map.rows[at.row];
     const shown = this.measure;
     const other: HeatMeasure = shown === 'weights' ? 'contribution' : 'weights';
     const value = cellValue(row, at.col, shown);
     const otherValue = cellValue(row, at.col, other);
     const share = value !== null && figure.largest > 0 ? ` (${Math.round((100 * Math.abs(value)) / figure.largest)}% of the block’s largest)` : '';
     const main = `${MEASURE_NAMES[shown]} ${value === null ? 'not measured' : formatValue(value)}${share}`;
-    figure.hover.textContent = `target ${row.conv} ← source ${figure.map.sources[at.col]}: ${main}${otherValue === null ? '' : ` · ${MEASURE_NAMES[other]} ${formatValue(otherValue)}`}`;
+    return `target ${row.conv} ← source ${figure.map.sources[at.col]}: ${main}${otherValue === null ? '' : ` · ${MEASURE_NAMES[other]} ${formatValue(otherValue)}`}`;
   }
 
   private select(figure: Figure, at: { row: number; col: number }): void {

@@ -42,14 +42,14 @@ body.vscode-high-contrast .graph-content .stats-flows .stats-flow, body.vscode-h
 .stats-overlay .stats-heatmap .heat-status { font-weight: normal; color: var(--g-muted); }
 .stats-overlay .stats-heatmap[data-state="initial"] .heat-status { font-style: italic; color: var(--vscode-editorWarning-foreground, #cca700); }
 .stats-overlay .stats-heatmap .heat-scale { display: flex; align-items: center; gap: 4px; color: var(--g-muted); font-size: 11px; }
-.stats-overlay .stats-heatmap .heat-bar { display: inline-block; width: 96px; height: 8px; border: 1px solid var(--g-node-stroke); border-radius: 2px; background: linear-gradient(to right, var(--reuse-low), var(--reuse-high)); }
-.stats-overlay .stats-heatmap .heat-title { fill: var(--g-muted); font-size: 11px; font-family: var(--g-font); }
 .stats-overlay .stats-heatmap .heat-hover { color: var(--g-muted); min-height: 1.3em; max-width: 260px; overflow-wrap: anywhere; }
-.stats-overlay .stats-heatmap svg { overflow: visible; outline: none; }
-.stats-overlay .stats-heatmap svg:focus-visible { outline: 1px solid var(--g-focus); }
+.stats-overlay .stats-heatmap .heat-plot { width: fit-content; outline: none; }
+.stats-overlay .stats-heatmap .heat-plot:focus-visible { outline: 1px solid var(--g-focus); }
+.stats-overlay .stats-heatmap svg { display: block; overflow: visible; font-family: var(--g-font); color: var(--g-fg); }
+.stats-overlay .stats-heatmap [aria-label="source label"], .stats-overlay .stats-heatmap [aria-label="target label"] { fill: var(--g-muted); font-size: 11px; }
+.stats-overlay .stats-heatmap .heat-legend-ramp { color: var(--g-muted); font-size: 10px; }
 .stats-overlay .stats-heatmap .heat-cell { cursor: pointer; stroke: var(--g-bg); stroke-width: 0.5; }
 .stats-overlay .stats-heatmap .heat-cell.current { stroke: var(--g-focus); stroke-width: 1.5; }
-.stats-overlay .stats-heatmap .heat-axis { fill: var(--g-fg); font-size: 10px; font-family: var(--g-font); }
 body.vscode-high-contrast .stats-overlay .stats-heatmap .heat-cell, body.vscode-high-contrast-light .stats-overlay .stats-heatmap .heat-cell { stroke: var(--vscode-contrastBorder, #6fc3df); }
 #tooltip .stats-section { margin-top: 5px; padding-top: 4px; border-top: 1px solid var(--vscode-editorHoverWidget-border, var(--g-node-stroke)); }
 #tooltip .stats-section .stats-heading { color: var(--g-muted); margin-bottom: 2px; }
