@@ -5,6 +5,7 @@ import { makeBatch, type ImageDataset, type InputAdapter } from './data';
 import { checkDataFits, checkTrainable } from './dataset';
 import { diagnoseNonFinite } from './diagnose';
 import { TfModel, TrainError } from './model';
+import { outOfMemoryError } from './errors';
 import { epochOrder, SeededRandom } from './rng';
 import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL, spreadIndices } from './schedule';
 import { reduceStep, shardRange, ShardEnded, type ShardPeer } from './shard';
@@ -220,17 +221,7 @@ export class TrainingEngine {
 
   /** A backend running out of memory mid-step becomes a TrainError with the estimate and a smaller batch. */
   private explain(error: unknown): unknown {
-    if (error instanceof TrainError || !(error instanceof Error)) return error;
-    // A threaded wasm heap that cannot grow aborts the module: its error is a bare "Aborted()".
-    if (!/memory access out of bounds|out of memory|cannot enlarge memory|failed to allocate|allocation failed|^Aborted\(/i.test(error.message)) return error;
-    const { graph } = this.options;
-    const { batch, optimizer } = this.config;
-    const estimate = tfjsStepBytes(graph, batch, optimizer);
-    const smaller = batch > 1 ? ` try batch ${Math.max(1, Math.floor(batch / 2))}` : ' use a smaller model';
-    return new TrainError(
-      `The ${tf.getBackend()} backend ran out of memory training ${graph.name} at batch ${batch} (the estimate of a TensorFlow.js step is ${formatBytes(estimate)}):${smaller}. (${error.message})`,
-      'memory',
-    );
+    return outOfMemoryError(error, this.options.graph, this.config.batch, this.config.optimizer, tf.getBackend());
   }
 
   /** Frees a model kept after the run (EngineOptions.keepModel); nothing while a run is in progress. */
