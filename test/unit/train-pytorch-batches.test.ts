@@ -3,10 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import '@tensorflow/tfjs-backend-cpu';
+import { before, test } from 'node:test';
 import { adaptInputs, makeBatch, type ImageDataset, type InputAdapter } from '../../src/train/data';
 import { encodeDataset, PYTHON } from './torchHelpers';
+import { useNodeBackend } from '../../src/train/nodeBackend';
+
+// The cpu backend, chosen before any tensor: the shared helpers load the engine, which registers wasm too (first in priority).
+before(() => useNodeBackend('cpu'));
 
 // The PyTorch runner's per-step pieces against their definitions: a batch (python/skipnet_data.py's Batches)
 // equals the TensorFlow.js engine's makeBatch to the bit for every input adapter (as is, padded and repeated to

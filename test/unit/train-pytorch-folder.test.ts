@@ -3,8 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import '@tensorflow/tfjs-backend-cpu';
+import { before, after, test } from 'node:test';
 import { runCliAsync } from '../../src/cli/main';
 import { analyze } from '../../src/core';
 import { adaptInputs, makeBatch, type ImageDataset, type ImageSplit } from '../../src/train/data';
@@ -12,6 +11,10 @@ import { folderSplit, parseDataset } from '../../src/train/dataset';
 import { PyTorchTraining } from '../../src/train/pytorch/runner';
 import { epochOrder, SeededRandom } from '../../src/train/rng';
 import { DEBIAN_TORCH, encodeDataset, EventLog, PYTHON } from './torchHelpers';
+import { useNodeBackend } from '../../src/train/nodeBackend';
+
+// The cpu backend, chosen before any tensor: the shared helpers load the engine, which registers wasm too (first in priority).
+before(() => useNodeBackend('cpu'));
 
 // An image folder on the PyTorch engine: the graph view decodes it as for the browser engine (one sub-folder per
 // class, every fifth image of a class held out) and hands the runner those bytes. The runner's class order, split,
