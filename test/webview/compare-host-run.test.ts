@@ -60,8 +60,8 @@ test('both sides hosted: curves, a held-out point and gradient norms from runner
   await w.page.waitForSelector('#training-plan[data-mode="together"]');
   assert.equal(await text(w, '#training-plan'), PLAN);
   assert.equal(await w.page.locator('#training-plan').getAttribute('data-batch'), '8');
-  // The runner measures no gradient by path length: those charts are not shown empty.
-  assert.equal(await w.page.locator('#compare-path-gradients').isVisible(), false);
+  // The runner measures the gradient by path length too (after step 1, then every 50): the charts are there to fill.
+  assert.equal(await w.page.locator('#compare-path-gradients').isVisible(), true);
   await event(w, 0, started);
   await event(w, 1, started);
   const lossesA = [2, 1.8, 1.6, 1.4];
