@@ -19,7 +19,7 @@ describe('packaging', () => {
     }
     assert.ok(files.includes('examples/densenet121.skipnet'));
     // The PyTorch engine's runner and the modules it imports (src/train/pytorch/runner.ts finds them above dist/).
-    assert.deepEqual(files.filter((file) => file.startsWith('python/')).sort(), ['python/skipnet_cifar.py', 'python/skipnet_data.py', 'python/skipnet_dist.py', 'python/skipnet_experiments.py', 'python/skipnet_stats.py', 'python/skipnet_train.py']);
+    assert.deepEqual(files.filter((file) => file.startsWith('python/')).sort(), ['python/skipnet_algebra.py', 'python/skipnet_cifar.py', 'python/skipnet_data.py', 'python/skipnet_dist.py', 'python/skipnet_experiments.py', 'python/skipnet_io.py', 'python/skipnet_paths.py', 'python/skipnet_stats.py', 'python/skipnet_train.py']);
     assert.ok(files.includes('LICENSE'));
     assert.deepEqual(files.filter((file) => !ALLOWED.some((pattern) => pattern.test(file))), [], 'nothing outside the allow-list');
     assert.deepEqual(files.filter((file) => file.endsWith('.map') || file.endsWith('.ts') || file === 'dist/cli.js'), [], 'no maps, sources or CLI');
