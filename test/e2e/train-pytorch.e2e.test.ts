@@ -148,8 +148,11 @@ describe('SkipNet in VS Code: Train here with PyTorch', () => {
       writeFileSync(file, `${readFileSync(file, 'utf8')}\n# edited while training\n`);
       await gone(pid);
       await frame.locator('#training[data-state="stopped"]').waitFor({ state: 'attached', timeout: TIMEOUT });
-      // Which sentence depends on whether the run's end or the new graph reached the view first.
-      assert.match((await frame.locator('#train-message').textContent()) ?? '', /^The file changed(, so this run stopped| since this run)\. Restart trains the edited model\.$/);
+      // Which sentence depends on whether the run's end or the new graph reached the view first; when the end came
+      // first the bar says "Stopped after N steps." until the new graph arrives, so wait for the reason.
+      const why = /^The file changed(, so this run stopped| since this run)\. Restart trains the edited model\.$/;
+      await frame.locator('#train-message').filter({ hasText: why }).waitFor({ timeout: TIMEOUT });
+      assert.match((await frame.locator('#train-message').textContent()) ?? '', why);
       assert.deepEqual(session.pageErrors, []);
     });
   });
