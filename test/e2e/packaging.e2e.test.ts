@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { projectRoot } from '../../scripts/vscode/code-server.mjs';
 
 /** What may ship, by path prefix or exact name. */
-const ALLOWED = [/^package\.json$/, /^LICENSE$/, /^README\.md$/, /^CHANGELOG\.md$/, /^language-configuration\.json$/, /^dist\//, /^media\//, /^syntaxes\//, /^examples\//, /^docs\//, /^python\/skipnet_(train|data|stats|cifar|dist|experiments)\.py$/];
+const ALLOWED = [/^package\.json$/, /^LICENSE$/, /^README\.md$/, /^CHANGELOG\.md$/, /^language-configuration\.json$/, /^dist\//, /^media\//, /^syntaxes\//, /^examples\//, /^docs\//, /^python\/skipnet_(train|io|data|stats|cifar|dist|experiments|algebra|paths)\.py$/];
 
 describe('packaging', () => {
   it('lists only runtime files in the .vsix, with the extension bundle and no sources or maps', () => {
