@@ -127,9 +127,18 @@ export class TorchPair implements vscode.Disposable {
     if (!this.awaiting || this.awaiting[0] !== runs[0] || this.awaiting[1] !== runs[1]) return;
     this.awaiting = null;
     this.removeData();
-    const dir = (this.dataDir = mkdtempSync(join(tmpdir(), 'skipnet-pair-')));
-    const file = join(dir, 'folder.bin');
-    writeFileSync(file, Buffer.from(base64, 'base64'));
+    let file: string;
+    try {
+      const dir = (this.dataDir = mkdtempSync(join(tmpdir(), 'skipnet-pair-')));
+      file = join(dir, 'folder.bin');
+      writeFileSync(file, Buffer.from(base64, 'base64'));
+    } catch {
+      // No shared file (a full or read-only temporary folder): each runner is handed the bytes to write in its own
+      // run folder, and a side that cannot start reports why with its error event.
+      this.removeData();
+      await Promise.all(([0, 1] as const).map((side) => this.hosts[side].receiveData(runs[side], base64)));
+      return;
+    }
     await Promise.all(([0, 1] as const).map((side) => this.hosts[side].receiveDataFile(runs[side], file)));
   }
 
