@@ -6,18 +6,17 @@
  */
 import { availableParallelism, freemem } from 'node:os';
 import * as vscode from 'vscode';
-import { analyze } from '../core';
 import { setUpSkipNetWebview } from '../graph/webviewSetup';
 import { readGraphSettings } from '../graph/panel';
 import { datasetSource, readTrainingSettings, TrainingRefusal } from '../graph/training';
-import { decideEngine, engineSetting } from '../graph/torchRun';
+import { decideEngine } from '../graph/torchRun';
 import { type CompareToHost, type HostToCompare, type SideIndex } from '../protocol/compare-messages';
 import type { TrainingEngineChoice } from '../protocol/messages';
 import { validateCompareWebviewMessage } from '../protocol/compare-validate';
 import { formatCount } from '../core/format';
 import { buildCompareMessage, type SideSpec, suggestMatch } from './model';
-import { pairEngine, planTorchPair, planTrainBoth } from './training';
-import { TorchPair, type TorchSide } from './torchPair';
+import { planTorchPair, planTrainBoth, torchSides } from './training';
+import { TorchPair } from './torchPair';
 
 
 export const COMPARE_VIEW_TYPE = 'skipnet.compare';
@@ -150,6 +149,9 @@ export class ComparePanel implements vscode.Disposable {
         if (message.action === 'experiment') this.torch.experiment(message.side, message.run, message.experiment);
         else this.torch.control(message.side, message.run, message.action);
         return;
+      case 'trainBothData':
+        await this.torch.receiveData(message.runs, message.data);
+        return;
       case 'trainBothEnded':
         this.log[message.state === 'error' ? 'warn' : 'info'](`compare: train both ${message.state}: ${message.message}`);
         return;
@@ -172,8 +174,7 @@ export class ComparePanel implements vscode.Disposable {
       if (!plan.ok) throw new TrainingRefusal(plan.message);
       const documentUri = vscode.Uri.parse(this.specs[0].uri, true);
       const settings = readTrainingSettings(documentUri);
-      const setting = choice ?? engineSetting(documentUri);
-      const decision = pairEngine(await decideEngine(documentUri, choice, false), setting, plan.training.dataset.kind, [this.specs[0].withoutSkips, this.specs[1].withoutSkips]);
+      const decision = await decideEngine(documentUri, choice, false);
       if (decision.engine === 'none') {
         this.log.warn(`compare: ${decision.message}`);
         this.post({ type: 'trainingState', revision: this.revision, state: 'error', message: decision.message, offerBrowser: true });
@@ -186,18 +187,13 @@ export class ComparePanel implements vscode.Disposable {
         this.log.info(`compare: train both ${this.specs[0].model} and ${this.specs[1].model} in the browser (batch ${plan.shared.batch}, seed ${plan.shared.seed}, backend ${settings.backend}; ${decision.reason})`);
         return;
       }
-      // pairEngine keeps PyTorch only without the ablation: each side trains its model as written.
-      const side = (index: 0 | 1): TorchSide => {
-        const analysis = analyze(texts[index]);
-        // planTrainBoth found the model in this very text.
-        return { analysis, graph: analysis.models.find((m) => m.name === this.specs[index].model)! };
-      };
-      const sides: [TorchSide, TorchSide] = [side(0), side(1)];
+      // Each side trains as the view shows it: a side with the ablation on trains the ablation's export.
+      const sides = torchSides(this.specs, texts);
       const pair = planTorchPair(decision.python, [sides[0].graph, sides[1].graph], plan.shared, { cores: availableParallelism(), freeBytes: freemem() });
       if (!pair.ok) throw new TrainingRefusal(pair.message);
       const data = this.torch.dataFor(plan.training.dataset);
       const ids = this.torch.nextIds();
-      const torchRun = (index: 0 | 1) => ({ run: { ...run(index), engine: 'pytorch' as const, runId: ids[index] }, withoutSkips: false });
+      const torchRun = (index: 0 | 1) => ({ run: { ...run(index), engine: 'pytorch' as const, runId: ids[index] }, withoutSkips: this.specs[index].withoutSkips });
       this.post({ type: 'startTrainBoth', revision: this.revision, runs: [torchRun(0), torchRun(1)], config: plan.shared, plan: pair.message });
       this.log.info(`compare: train both ${this.specs[0].model} and ${this.specs[1].model} on PyTorch (batch ${plan.shared.batch}, seed ${plan.shared.seed}): ${pair.message}`);
       await this.torch.start({ ids, sides, decision, data, config: plan.shared, threads: pair.threads, statsInterval: settings.statsInterval });

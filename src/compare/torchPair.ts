@@ -9,23 +9,26 @@
  * The two processes end together: a new pair, an edit of either file, the panel's end and the extension's
  * deactivation (which disposes every Compare panel) end both process groups; after an edit or a dispose each
  * side still gets its `finished` event, so the page's pair ends.
+ *
+ * An image folder is decoded once, by the page, as for the browser engine (the graph view's Train here does the same,
+ * src/graph/torchRun.ts): both sides wait for its `trainBothData`, which is written to one data file that both
+ * runners read, so both train on the same pixels, class order and held-out split. The file goes with the pair.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { Analysis, ModelGraph, TrainingConfig } from '../core';
+import type { TrainingConfig } from '../core';
 import type { SideIndex, SharedTrainingConfig } from '../protocol/compare-messages';
 import type { RunnerExperimentCommand } from '../train/pytorch/protocol';
 import type { EngineDecision } from '../train/pytorch/discover';
 import { cifarFilesFor } from '../graph/cifarSource';
-import { TrainingRefusal } from '../graph/training';
 import type { CifarFiles } from '../train/cifar';
 import { TorchRunHost } from '../graph/torchRun';
 import type { SideSpec } from './model';
+import type { TorchSide } from './training';
 
-/** One side as its runner trains it: the analysis of its file (the export is written from it) and its model. */
-export interface TorchSide {
-  analysis: Analysis;
-  graph: ModelGraph;
-}
+export type { TorchSide };
 
 export interface TorchPairStart {
   /** The ids `nextIds` gave (the page's startTrainBoth carries them; every event names its run). */
@@ -41,8 +44,8 @@ export interface TorchPairStart {
   statsInterval: number;
 }
 
-/** How a runner reads the data set: an SKND file, or CIFAR's files. */
-export type TorchPairData = { datasetFile: string } | { cifar: CifarFiles };
+/** How a runner reads the data set: an SKND file, CIFAR's files, or an image folder the page decodes (named so in messages). */
+export type TorchPairData = { datasetFile: string } | { cifar: CifarFiles } | { folder: string };
 
 const LABELS = ['A', 'B'] as const;
 
@@ -50,6 +53,10 @@ const LABELS = ['A', 'B'] as const;
 export class TorchPair implements vscode.Disposable {
   private readonly hosts: [TorchRunHost, TorchRunHost];
   private readonly documents: [vscode.Uri, vscode.Uri];
+  /** The ids of a pair waiting for its decoded folder (start with a folder), until trainBothData or the next pair. */
+  private awaiting: [number, number] | null = null;
+  /** The folder holding the pair's decoded folder file, deleted with the pair. */
+  private dataDir: string | null = null;
 
   /** `post` sends one runner event line of run `run` of side `side` to the page. */
   constructor(
@@ -75,13 +82,14 @@ export class TorchPair implements vscode.Disposable {
   }
 
   /**
-   * Where the runners read side A's data set (both train on it): the bundled file, or the CIFAR files found for side
-   * A's file. Throws a TrainingRefusal (CIFAR not found) before anything is sent to the page.
+   * Where the runners read side A's data set (both train on it): the bundled file, the CIFAR files found for side
+   * A's file, or the image folder the page decodes. Throws a TrainingRefusal (CIFAR not found) before anything is
+   * sent to the page.
    */
   dataFor(dataset: TrainingConfig['dataset']): TorchPairData {
     if (dataset.kind === 'cifar') return { cifar: cifarFilesFor(dataset, this.documents[0]) };
     if (dataset.kind === 'builtin') return { datasetFile: vscode.Uri.joinPath(this.extensionUri, 'media', 'data', `${dataset.name}.bin`).fsPath };
-    throw new TrainingRefusal(`The PyTorch engine cannot read the image folder '${dataset.path}': train both in the browser.`);
+    return { folder: `folder '${dataset.path}'` };
   }
 
   /**
@@ -89,22 +97,54 @@ export class TorchPair implements vscode.Disposable {
    * both have started or failed to; a side that cannot start gets its `error` event, the other trains on.
    */
   async start(start: TorchPairStart): Promise<void> {
-    await Promise.all(
-      ([0, 1] as const).map((side) =>
-        this.hosts[side].start({
-          id: start.ids[side],
-          analysis: start.sides[side].analysis,
-          graph: start.sides[side].graph,
-          decision: start.decision,
-          ...start.data,
-          // One process per side: the cores are split between the two (threads), not between ranks.
-          nproc: 1,
-          threads: start.threads,
-          config: start.config,
-          statsInterval: start.statsInterval,
-        }),
-      ),
-    );
+    this.removeData();
+    const options = (side: SideIndex) => ({
+      id: start.ids[side],
+      analysis: start.sides[side].analysis,
+      graph: start.sides[side].graph,
+      withoutSkips: start.sides[side].withoutSkips,
+      decision: start.decision,
+      // One process per side: the cores are split between the two (threads), not between ranks.
+      nproc: 1,
+      threads: start.threads,
+      config: start.config,
+      statsInterval: start.statsInterval,
+    });
+    const data = start.data;
+    if ('folder' in data) {
+      for (const side of [0, 1] as const) this.hosts[side].expectData(options(side), data.folder);
+      this.awaiting = start.ids;
+      return;
+    }
+    await Promise.all(([0, 1] as const).map((side) => this.hosts[side].start({ ...options(side), ...data })));
+  }
+
+  /**
+   * The decoded folder (SKND bytes, base64) of the pair `runs` (A, B): written once, then both runners start on that
+   * file. Data of a pair no longer waiting (stopped, replaced, edited) is dropped.
+   */
+  async receiveData(runs: readonly [number, number], base64: string): Promise<void> {
+    if (!this.awaiting || this.awaiting[0] !== runs[0] || this.awaiting[1] !== runs[1]) return;
+    this.awaiting = null;
+    this.removeData();
+    let file: string;
+    try {
+      const dir = (this.dataDir = mkdtempSync(join(tmpdir(), 'skipnet-pair-')));
+      file = join(dir, 'folder.bin');
+      writeFileSync(file, Buffer.from(base64, 'base64'));
+    } catch {
+      // No shared file (a full or read-only temporary folder): each runner is handed the bytes to write in its own
+      // run folder, and a side that cannot start reports why with its error event.
+      this.removeData();
+      await Promise.all(([0, 1] as const).map((side) => this.hosts[side].receiveData(runs[side], base64)));
+      return;
+    }
+    await Promise.all(([0, 1] as const).map((side) => this.hosts[side].receiveDataFile(runs[side], file)));
+  }
+
+  private removeData(): void {
+    if (this.dataDir !== null) rmSync(this.dataDir, { recursive: true, force: true });
+    this.dataDir = null;
   }
 
   /** Pause, resume or stop run `run` of one side (the page sends one per side: Stop stops both at once). */
@@ -124,5 +164,6 @@ export class TorchPair implements vscode.Disposable {
 
   dispose(): void {
     for (const host of this.hosts) host.dispose();
+    this.removeData();
   }
 }

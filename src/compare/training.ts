@@ -4,9 +4,10 @@
  * section (data set, epochs, batch, optimizer, learning rate, seed), so the seeded engine gives them the
  * same batches in the same order. Pure (no `vscode`, no `os`).
  *
- * On the PyTorch engine, before any Python starts: whether the pair can use PyTorch at all (`pairEngine`) and how
- * the two runner processes share the machine (`planTorchPair`); the Compare panel passes the engine decision, the
- * core count and the free memory in, so the rules are tested on their own. Both sides train at once, one runner
+ * On the PyTorch engine, before any Python starts: what each side's runner trains (`torchSides`: a side with the
+ * no-skip ablation on trains the ablation's export) and how the two runner processes share the machine
+ * (`planTorchPair`); the Compare panel passes the core count and the free memory in, so the rules are tested on
+ * their own. Every data set the graph view's Train here reads on PyTorch, an image folder included, serves a pair. Both sides train at once, one runner
  * process each, so their curves grow side by side. On the CPU each gets half the cores as PyTorch threads
  * (torch.set_num_threads; at least one), so the two do not oversubscribe the cores and each side's images/s is
  * measured on an equal share. On CUDA or MPS both run at once on the GPU with the runner's own thread count. On the
@@ -16,7 +17,6 @@
  * a pair over its budget.
  */
 import { type Analysis, analyze, formatBytes, type ModelGraph, type TrainingConfig, trainingMemory, withoutSkipConnections } from '../core';
-import type { EngineDecision, EngineSetting } from '../train/pytorch/discover';
 import { torchDevice } from '../train/pytorch/discover';
 import type { PythonWithTorch } from '../train/pytorch/python';
 import type { SharedTrainingConfig } from '../protocol/compare-messages';
@@ -52,23 +52,29 @@ export function planTrainBoth(specs: readonly [SideSpec, SideSpec], texts: reado
 export const TORCH_PROCESS_BYTES = 400n * 1024n ** 2n;
 
 /**
- * The engine of a Train both pair, from the graph view's decision for side A's file (`decision`, see chooseEngine)
- * and what the PyTorch engine cannot train: an image-folder data set, or a side with the no-skip ablation on (the
- * PyTorch export writes the model as written, with its skip connections). Under `auto` such a pair trains in the
- * browser, with the reason; asked for by name, it is refused (engine 'none') and the page offers the browser.
+ * One side as its runner trains it: the analysis of its file (the export is written from it) and its model; with the
+ * no-skip ablation on (`withoutSkips`), both are withoutSkipConnections(text)'s and the runner trains the export of
+ * the ablation (exportPyTorch's withoutSkips), which has the core's ablation parameter count and names.
  */
-export function pairEngine(decision: EngineDecision, setting: EngineSetting, dataset: TrainingConfig['dataset']['kind'], withoutSkips: readonly [boolean, boolean]): EngineDecision {
-  if (decision.engine !== 'pytorch') return decision;
-  const ablated = SIDE.filter((_, i) => withoutSkips[i]);
-  const why =
-    dataset === 'folder'
-      ? 'Train both reads only the bundled data sets (mnist, fashion_mnist) and CIFAR on PyTorch, not an image folder (Train here can)'
-      : ablated.length > 0
-        ? `the PyTorch engine trains models as written (its export keeps every skip connection), not the no-skip ablation of side ${ablated.join(' and ')}`
-        : null;
-  if (why === null) return decision;
-  if (setting === 'auto') return { engine: 'browser', reason: `browser: ${why}`, python: decision.python };
-  return { engine: 'none', message: `Train both cannot use PyTorch: ${why}. Train both in the browser.` };
+export interface TorchSide {
+  analysis: Analysis;
+  graph: ModelGraph;
+  withoutSkips: boolean;
+}
+
+/**
+ * The two sides a Train both pair trains on PyTorch, each as the Compare view shows it (the ablation where a side
+ * has it on). Call after planTrainBoth accepted the same specs and texts: it found both models there. Pure.
+ */
+export function torchSides(specs: readonly [SideSpec, SideSpec], texts: readonly [string, string]): [TorchSide, TorchSide] {
+  const side = (index: 0 | 1): TorchSide => {
+    const { withoutSkips } = specs[index];
+    const analysis = withoutSkips ? withoutSkipConnections(texts[index]) : analyze(texts[index]);
+    const graph = analysis.models.find((m) => m.name === specs[index].model);
+    if (!graph) throw new Error(`Side ${SIDE[index]}: no model '${specs[index].model}' (planTrainBoth accepts a pair first).`);
+    return { analysis, graph, withoutSkips };
+  };
+  return [side(0), side(1)];
 }
 
 /** What the Compare panel knows of the machine: cores this process may use (os.availableParallelism) and free memory now (os.freemem), bytes. */

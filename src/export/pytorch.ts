@@ -5,6 +5,7 @@ import type { ModelGraph } from '../core/graph';
 import { LAYERS } from '../core/layers';
 import { formatCount } from '../core/format';
 import type { Range } from '../core/text';
+import { type AblationPlan, planAblation } from './ablation';
 import { SEQUENCE_KINDS, SEQUENCE_PREAMBLE } from './sequenceModules';
 import { layerModule } from './layerModules';
 import { addCount, type Family, type Name, NamingError, ScopeNames } from './names';
@@ -16,6 +17,16 @@ export interface ExportProblem {
 }
 
 export type PyTorchExport = { ok: true; code: string; className: string } | { ok: false; problems: ExportProblem[] };
+
+export interface PyTorchExportOptions {
+  /**
+   * Write the no-skip ablation: `analysis` and `model` are then withoutSkipConnections(text)'s. Each merge is written
+   * as the core's ablation computes it, an nn.Identity (named as the merge) of its deepest input, and every layer or
+   * block call the output no longer depends on is left out, so the module has the core's ablation parameter count,
+   * names and shapes (see src/export/ablation.ts).
+   */
+  withoutSkips?: boolean;
+}
 
 interface TensorRef {
   /** Python variable in forward(), and the variable in __init__ that holds its shape (C, H, W) or (N,). */
@@ -39,6 +50,9 @@ interface Context {
   modules: Map<string, { ref: string; shape: string }>;
 }
 
+/** Stands for the output of a call the ablation leaves out: nothing the output depends on reads it. */
+const LEFT_OUT: TensorRef = { value: 'None', shape: 'None' };
+
 /** A model's named input, written as an argument of forward(). */
 interface NamedInput {
   name: string;
@@ -51,9 +65,10 @@ interface NamedInput {
  * arguments = the input shape (C, H, W) or (N,), then the block parameters), submodules named as SkipNet names
  * its nodes, and the forward pass in source order. Repeats with a count known here are written out; a repeat
  * over a block parameter becomes a loop. The file imports only torch. Returns the problems instead when the
- * analysis has errors or a name cannot be reproduced in PyTorch (each with a source range).
+ * analysis has errors or a name cannot be reproduced in PyTorch (each with a source range). With
+ * `options.withoutSkips`, writes the no-skip ablation of the model (PyTorchExportOptions).
  */
-export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName: string): PyTorchExport {
+export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName: string, options: PyTorchExportOptions = {}): PyTorchExport {
   const errors = analysis.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) return { ok: false, problems: errors.map((d) => ({ message: d.message, range: d.range })) };
   const decl = analysis.file.models.find((m) => m.name === model.name);
@@ -89,7 +104,10 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
   const modelClass = className(model.name, taken);
   const types = parameterTypes(order, decl.body, analysis.blocks);
 
+  /** The ablation's decisions per source element (set first in the try below: planning may refuse, with a range). */
+  let ablation: AblationPlan | undefined;
   try {
+    ablation = options.withoutSkips ? planAblation(analysis, model) : undefined;
     const classes = order.map((block) => writeClass(classNames.get(block.name)!, block.params, block.body, `block ${block.name}(${block.params.map((p) => analysis.text.slice(p.range.start, p.range.end)).join(', ')})`, block.range, types.get(block.name)!));
     const torchShape = (dims: number[]): string => (dims.length === 3 ? `(${dims[2]}, ${dims[0]}, ${dims[1]})` : `(${dims[0]},)`);
     const inShape = torchShape(model.inputShape);
@@ -100,6 +118,7 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
       `"""${model.name}: exported by SkipNet from ${sourceName.replace(/\\/g, '/').replace(/"""/g, '')}.`,
       '',
       'Plain PyTorch, no other dependency. Tensors are NCHW here (SkipNet writes shapes H×W×C); sequences are (N, T, D).',
+      ...(ablation ? ['The no-skip ablation: every add and concat keeps only its deepest input (an nn.Identity named as the merge),', 'and the layers only a skip connection used are left out.'] : []),
       `Trainable parameters: ${formatCount(model.totals.params)} (SkipNet's count).`,
       'The module trains anywhere PyTorch does, e.g. under torchrun with DistributedDataParallel.',
       '"""',
@@ -218,6 +237,7 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
 
     /** `shared(label)`: the labelled submodule called again, so its weights are tied (one module, two calls). */
     function emitShared(element: Element, ctx: Context, label: string | undefined): TensorRef {
+      if (ablation?.leftOut.has(element.range.start)) return LEFT_OUT;
       const target = element.args?.[0]?.value;
       let module: { ref: string; shape: string } | undefined;
       for (let scope: Context | undefined = ctx; scope && !module; scope = scope.outer) module = target?.kind === 'name' ? scope.modules.get(target.name) : undefined;
@@ -232,12 +252,17 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
 
     /** Writes one layer or block call; returns the tensor it makes. */
     function emitElement(element: Element, ctx: Context, name: Name): TensorRef {
+      if (ablation?.leftOut.has(element.range.start)) {
+        lastModule = undefined;
+        return LEFT_OUT;
+      }
       const spec = LAYERS.get(element.name);
       const base = name.text ?? spec?.kind ?? element.name;
       const value = local(base);
       const out: TensorRef = { value, shape: local(`s_${value}`) };
       const i = ctx.indent;
-      if (spec?.merge) {
+      const kept = spec?.merge ? ablation?.kept.get(element.range.start) : undefined;
+      if (spec?.merge && kept === undefined) {
         const inputs = (element.args ?? []).map((arg) => resolve(arg.value.kind === 'name' ? arg.value.name : '', ctx, arg.range));
         if (element.name === 'add') {
           init.push(`${i}${out.shape} = ${inputs[0].shape}`);
@@ -253,19 +278,27 @@ export function exportPyTorch(analysis: Analysis, model: ModelGraph, sourceName:
         }
         return out;
       }
-      const scope = scopeAt(ctx.current.shape);
+      let input = ctx.current;
+      if (kept !== undefined) {
+        const arg = element.args![kept];
+        input = resolve(arg.value.kind === 'name' ? arg.value.name : '', ctx, arg.range);
+        // The reader sees where the ablation differs from the source: the merge as written, and what it keeps.
+        forward.push(`${i}# no skip: ${analysis.text.slice(element.range.start, element.range.end).replace(/\s+/g, ' ')} keeps ${analysis.text.slice(arg.range.start, arg.range.end)}`);
+      }
+      const scope = scopeAt(input.shape);
       const attribute = name.text === undefined ? name.py : JSON.stringify(attributeName(name.text));
       const ref = name.text === undefined ? `getattr(${ctx.owner}, ${name.py})` : attributeRef(ctx.owner, attributeName(name.text));
       let module: string;
       let shape: string;
-      if (spec) [module, shape] = layerModule(spec, element, scope, inputRanks.get(element.range.start));
+      if (kept !== undefined) [module, shape] = ['nn.Identity()', input.shape];
+      else if (spec) [module, shape] = layerModule(spec, element, scope, inputRanks.get(element.range.start));
       else {
         module = `${classNames.get(element.name)}(${[ctx.current.shape, ...blockArguments(analysis.blocks.get(element.name)!, element, scope)].join(', ')})`;
         shape = `${ref}.out_shape`;
       }
       init.push(`${i}${ref.startsWith('getattr(') ? `${ctx.owner}.add_module(${attribute}, ${module})` : `${ref} = ${module}`}`);
       init.push(`${i}${out.shape} = ${shape}`);
-      forward.push(`${i}${out.value} = ${ref}(${ctx.current.value})`);
+      forward.push(`${i}${out.value} = ${ref}(${input.value})`);
       lastModule = { ref, shape: out.shape };
       return out;
     }

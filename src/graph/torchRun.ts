@@ -93,8 +93,12 @@ export interface TorchStartOptions {
   id: number;
   analysis: Analysis;
   graph: ModelGraph;
+  /** The no-skip ablation (Compare's side with it on): `analysis` and `graph` are withoutSkipConnections(text)'s. */
+  withoutSkips?: boolean;
   decision: Extract<EngineDecision, { engine: 'pytorch' }>;
   datasetFile?: string;
+  /** What messages call datasetFile's data (a folder a Train both pair decoded once to a file). */
+  datasetName?: string;
   datasetBytes?: { name: string; bytes: Uint8Array };
   cifar?: CifarFiles;
   /** Processes sharing each batch (skipnet.train.processes). */
@@ -168,10 +172,22 @@ export class TorchRunHost implements vscode.Disposable {
 
   /** The decoded folder (SKND bytes, base64) of run `id`; data of a run no longer awaited (stopped, replaced) is dropped. */
   async receiveData(id: number, base64: string): Promise<void> {
+    await this.startAwaited(id, (name) => ({ datasetBytes: { name, bytes: Buffer.from(base64, 'base64') } }));
+  }
+
+  /**
+   * The decoded folder of run `id` as an SKND file that another run reads too (Compare's Train both decodes the folder
+   * once for its two runners, src/compare/torchPair.ts); ignored, as receiveData, when run `id` no longer awaits it.
+   */
+  async receiveDataFile(id: number, file: string): Promise<void> {
+    await this.startAwaited(id, (name) => ({ datasetFile: file, datasetName: name }));
+  }
+
+  private async startAwaited(id: number, data: (name: string) => Pick<TorchStartOptions, 'datasetFile' | 'datasetName' | 'datasetBytes'>): Promise<void> {
     const awaiting = this.awaiting;
     if (!awaiting || awaiting.options.id !== id) return;
     this.awaiting = null;
-    const started = this.start({ ...awaiting.options, datasetBytes: { name: awaiting.name, bytes: Buffer.from(base64, 'base64') } });
+    const started = this.start({ ...awaiting.options, ...data(awaiting.name) });
     // start() has marked the run as starting before its first await: a pause that came while decoding applies once it runs.
     if (awaiting.paused && this.starting) this.starting.paused = true;
     await started;
@@ -196,8 +212,10 @@ export class TorchRunHost implements vscode.Disposable {
       run = await PyTorchTraining.start({
         analysis: options.analysis,
         graph: options.graph,
+        withoutSkips: options.withoutSkips,
         sourceName: this.options.documentUri.path.split('/').pop(),
         datasetFile: options.datasetFile,
+        datasetName: options.datasetName,
         datasetBytes: options.datasetBytes,
         cifar: options.cifar,
         nproc: options.nproc,

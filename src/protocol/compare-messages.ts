@@ -164,6 +164,13 @@ export type CompareToHost =
    * landscape, Li et al. 2018 §4), or its cancel; the runner answers with lesion-* / landscape-* events.
    */
   | { type: 'trainBothControl'; side: SideIndex; run: number; action: 'experiment'; experiment: RunnerExperimentCommand }
+  /**
+   * The image folder of a Train both pair on the PyTorch engine (runs `runs`, A then B), decoded once by this page at
+   * side A's input size as the browser engine decodes it (webview/training/folder-dataset.ts): SKND bytes
+   * (encodeDataset; H·W·C u8 pixels per image, NHWC) as base64, at most MAX_FOLDER_DATA_BYTES decoded. The host
+   * writes them to one data file that both runners read.
+   */
+  | { type: 'trainBothData'; runs: [number, number]; data: string }
   /** A Train both run ended (or could not start); the host logs it. */
   | { type: 'trainBothEnded'; state: Exclude<CompareTrainingState, 'unavailable' | 'running'>; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };

@@ -4,6 +4,7 @@
  */
 import type { CompareToHost, HostToCompare } from './compare-messages';
 import { array, boolean, type Checker, decimal, isRecord, literal, nullable, number, object, string } from './schema';
+import { MAX_FOLDER_DATA_BYTES } from './messages';
 import { findingChecker, graphPayloadChecker, trainingRunChecker, type Validation } from './validate';
 import { checkExperimentCommand } from '../train/pytorch/protocol';
 
@@ -15,6 +16,8 @@ const positive = number({ integer: true, min: 1, max: 1 << 30 });
 const offset = number({ integer: true, min: 0, max: 1 << 30 });
 const level = literal('info', 'warn', 'error');
 const runId = number({ integer: true, min: 1 });
+/** The run ids of a pair, A then B. */
+const runPair: Checker = (v, p) => array(runId, 2)(v, p) ?? ((v as unknown[]).length === 2 ? null : `${p || 'message'}: expected the two runs' ids`);
 
 const webviewSchemas: Record<CompareToHost['type'], Checker> = {
   ready: object({ type: literal('ready'), protocol: number({ integer: true }) }),
@@ -27,6 +30,7 @@ const webviewSchemas: Record<CompareToHost['type'], Checker> = {
     isRecord(v) && v.action === 'experiment'
       ? object({ type: literal('trainBothControl'), side, run: runId, action: literal('experiment'), experiment: checkExperimentCommand })(v, p)
       : object({ type: literal('trainBothControl'), side, run: runId, action: literal('pause', 'resume', 'stop') })(v, p),
+  trainBothData: object({ type: literal('trainBothData'), runs: runPair, data: string(Math.ceil(MAX_FOLDER_DATA_BYTES / 3) * 4) }),
   trainBothEnded: object({ type: literal('trainBothEnded'), state: literal('finished', 'stopped', 'error'), message: string(10_000) }),
   log: object({ type: literal('log'), level, message: string(10_000) }),
 };

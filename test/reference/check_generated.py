@@ -5,7 +5,7 @@ usage: python3 check_generated.py < batch.json
 batch.json is a list of {"code": <exported module source>, "className": <model class>, "batch": <images, default 2>}.
 Prints a JSON list with, per export: trainable parameters, BN buffers, the output shape, the output shape of every named submodule that
 runs (dotted path, batch axis dropped), the names and class names of all submodules, whether a forward and backward pass in
-training mode gave the input and every parameter a finite gradient, and the error if any step raised.
+training mode gave every input it reads and every parameter a finite gradient (and the inputs it does not read, by position), and the error if any step raised.
 """
 import json
 import math
@@ -46,7 +46,10 @@ def inspect(code, class_name, batch=2):
     output = model(*inputs)
     (output * torch.randn_like(output)).sum().backward()
     tensors = [*inputs, *model.parameters()]
-    grads = all(t.grad is not None and bool(torch.isfinite(t.grad).all()) for t in tensors)
+    # An input the output does not depend on (the no-skip ablation of a Siamese pair drops the twin) gets no gradient:
+    # it is reported by position, and the core's graph says which inputs no layer reads.
+    unused = [i for i, t in enumerate(inputs) if t.grad is None]
+    grads = all(t.grad is not None and bool(torch.isfinite(t.grad).all()) for t in tensors if not any(t is inputs[i] for i in unused))
     return {
         "params": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "buffers": sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked")),
@@ -55,6 +58,7 @@ def inspect(code, class_name, batch=2):
         "modules": names,
         "types": types,
         "grads": grads,
+        "unusedInputs": unused,
     }
 
 

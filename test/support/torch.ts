@@ -26,8 +26,10 @@ export interface TorchReport {
   modules: string[];
   /** Class name of every named submodule, by dotted path. */
   types: Record<string, string>;
-  /** Whether the input and every parameter got a finite gradient from a forward and backward pass in train mode. */
+  /** Whether every input the model reads and every parameter got a finite gradient from a forward and backward pass in train mode. */
   grads: boolean;
+  /** Positions of the inputs that got no gradient at all: the output does not depend on them. */
+  unusedInputs: number[];
 }
 
 /** One export to build and run: its source and the model class to instantiate. */
@@ -75,9 +77,15 @@ export function expectedModules(model: ModelGraph): Map<string, number[] | undef
     if (node.kind === 'patchify' && input) expected.set(`${torchPath(node.id)}.proj`, [node.shape![1], input[0] / patch, input[1] / patch]);
     if (node.kind === 'attention') expected.set(`${torchPath(node.id)}.out_proj`, undefined);
   }
+  // The no-skip ablation prunes whole calls (a dropped Inception branch, a Siamese twin): their groups stay in the
+  // graph with no node inside, and the export leaves them out.
+  const ablated = model.nodes.some((n) => n.args.removedSkip !== undefined);
+  const live = new Set<string>();
+  const groupById = new Map(model.groups.map((g) => [g.id, g]));
+  for (const node of model.nodes) for (let id = node.group; id && !live.has(id); id = groupById.get(id)?.parent ?? null) live.add(id);
   for (const group of model.groups) {
     // The group of `label: repeat N stmt` only gathers its copies in the drawing: no module bears its name.
-    if (group.copies || group.sharedWith !== null) continue;
+    if (group.copies || group.sharedWith !== null || (ablated && !live.has(group.id))) continue;
     const output = group.output ? model.nodeById.get(group.output)?.shape : undefined;
     expected.set(torchPath(group.id), group.block === 'repeat' || !output ? undefined : torchShape(output));
   }
@@ -100,6 +108,10 @@ export function assertMatchesCore(model: ModelGraph, torch: TorchReport, where: 
   assert.equal(BigInt(torch.buffers), model.totals.buffers, `${where} BN buffers`);
   assert.deepEqual(torch.output, torchShape(model.nodeById.get(model.output)!.shape!), `${where} output`);
   assert.equal(torch.grads, true, `${where} every parameter gets a finite gradient`);
+  // Only the no-skip ablation of a model with several inputs can leave one unread (a Siamese pair's twin).
+  const read = new Set(model.nodes.flatMap((n) => n.inputs));
+  const unread = model.inputs.flatMap((id, i) => (read.has(id) || id === model.output ? [] : [i]));
+  assert.deepEqual(torch.unusedInputs, unread, `${where} inputs without a gradient`);
   const expected = expectedModules(model);
   for (const node of model.nodes) {
     if (node.kind !== 'maxpool' && node.kind !== 'avgpool') continue;

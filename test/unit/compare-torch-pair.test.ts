@@ -1,38 +1,34 @@
 /**
- * Compare's "Train both" on the PyTorch engine, host side (src/compare/training.ts): which engine the pair gets
- * (the graph view's decision, minus what the PyTorch engine cannot train), how the two runner processes share the
- * cores, and the refusal when the two runs' training memory is over the memory free, with hand-counted bytes. Then
- * the runner obeys the thread count it is given (a real PyTorch 1.13 run on Debian's python3).
+ * Compare's "Train both" on the PyTorch engine, host side (src/compare/training.ts): what each side trains (a side
+ * with the no-skip ablation on trains the ablation), how the two runner processes share the cores, and the refusal
+ * when the two runs' training memory is over the memory free, with hand-counted bytes. Then real PyTorch 1.13 runs
+ * on Debian's python3: the runner obeys the thread count it is given, and trains the ablation of mnist_resnet with
+ * the core's ablation parameter count.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, type ModelGraph } from '../../src/core';
-import { pairEngine, planTorchPair, TORCH_PROCESS_BYTES } from '../../src/compare/training';
+import { planTorchPair, planTrainBoth, TORCH_PROCESS_BYTES, torchSides } from '../../src/compare/training';
+import type { SideSpec } from '../../src/compare/model';
+import { readExample } from '../support/examples';
 import { builtinDatasetFile } from '../../src/train/nodeData';
 import { TrainError } from '../../src/train/errors';
-import type { EngineDecision } from '../../src/train/pytorch/discover';
 import { PyTorchTraining } from '../../src/train/pytorch/runner';
 import { DEBIAN_TORCH, EventLog } from './torchHelpers';
 
-const TORCH: Extract<EngineDecision, { engine: 'pytorch' }> = { engine: 'pytorch', reason: 'PyTorch 1.13 at /usr/bin/python3, cpu', python: DEBIAN_TORCH };
 const MIB = 1024n ** 2n;
 
-test('pairEngine: PyTorch as decided for side A’s file, unless a side has the ablation on or the data is an image folder', () => {
-  assert.deepEqual(pairEngine(TORCH, 'pytorch', 'builtin', [false, false]), TORCH);
-  assert.deepEqual(pairEngine(TORCH, 'auto', 'cifar', [false, false]), TORCH);
-  const ablation = 'the PyTorch engine trains models as written (its export keeps every skip connection), not the no-skip ablation of side B';
-  assert.deepEqual(pairEngine(TORCH, 'auto', 'builtin', [false, true]), { engine: 'browser', reason: `browser: ${ablation}`, python: DEBIAN_TORCH });
-  assert.deepEqual(pairEngine(TORCH, 'pytorch', 'builtin', [false, true]), { engine: 'none', message: `Train both cannot use PyTorch: ${ablation}. Train both in the browser.` });
-  assert.deepEqual(pairEngine(TORCH, 'pytorch', 'builtin', [true, true]), { engine: 'none', message: `Train both cannot use PyTorch: ${ablation.replace('side B', 'side A and B')}. Train both in the browser.` });
-  assert.deepEqual(pairEngine(TORCH, 'pytorch', 'folder', [false, false]), {
-    engine: 'none',
-    message: 'Train both cannot use PyTorch: Train both reads only the bundled data sets (mnist, fashion_mnist) and CIFAR on PyTorch, not an image folder (Train here can). Train both in the browser.',
-  });
-  // Decisions that are not PyTorch pass unchanged: the browser, and a refusal (torch missing) with its own message.
-  const browser: EngineDecision = { engine: 'browser', reason: 'browser: torch not found — tried: python3 (from PATH)', python: null };
-  const none: EngineDecision = { engine: 'none', message: 'PyTorch engine: torch 1.13 or newer not found — tried: python3 (from PATH). Install PyTorch, set skipnet.python to a Python that has it, or train in the browser.' };
-  assert.deepEqual(pairEngine(browser, 'auto', 'builtin', [false, true]), browser);
-  assert.deepEqual(pairEngine(none, 'pytorch', 'builtin', [false, false]), none);
+const resnetText = readExample('mnist_resnet.skipnet');
+const resnetSpec = (withoutSkips: boolean): SideSpec => ({ uri: 'file:///mnist_resnet.skipnet', file: 'mnist_resnet.skipnet', model: 'mnist_resnet', withoutSkips });
+
+test('torchSides: a side with the ablation on trains the no-skip ablation on PyTorch, the other the model as written', () => {
+  const specs: [SideSpec, SideSpec] = [resnetSpec(false), resnetSpec(true)];
+  assert.equal(planTrainBoth(specs, [resnetText, resnetText]).ok, true);
+  const [a, b] = torchSides(specs, [resnetText, resnetText]);
+  // Hand-counted: the three 1×1 projections with their batch norms (80 + 160 + 576 = 816 parameters) go.
+  assert.deepEqual([a.withoutSkips, a.graph.totals.params, b.withoutSkips, b.graph.totals.params], [false, 19_890n, true, 19_074n]);
+  assert.deepEqual(b.graph.nodes.filter((n) => n.args.removedSkip !== undefined).map((n) => `${n.id} ${n.kind}`), ['basic1/add1 identity', 'basic2/add1 identity', 'basic3/add1 identity']);
+  assert.equal(a.graph.nodes.filter((n) => n.kind === 'add').length, 3);
 });
 
 // A: conv 3·3·1·2 = 18 weights, dense 2·10 + 10 = 30: 48 parameters, 192 bytes; with momentum weights, gradients
@@ -111,4 +107,18 @@ test('the runner trains with the thread count it is given (a real PyTorch run); 
     PyTorchTraining.start({ analysis, graph, datasetFile: builtinDatasetFile('mnist'), python: DEBIAN_TORCH, threads: 0 }),
     (error: unknown) => error instanceof TrainError && error.message === 'threads must be a whole number ≥ 1, not 0.',
   );
+});
+
+test('the runner trains the no-skip ablation of mnist_resnet with the core’s ablation parameter count (a real PyTorch run)', async () => {
+  const [, side] = torchSides([resnetSpec(false), resnetSpec(true)], [resnetText, resnetText]);
+  const log = new EventLog();
+  const run = await PyTorchTraining.start({ analysis: side.analysis, graph: side.graph, withoutSkips: true, datasetFile: builtinDatasetFile('mnist'), python: DEBIAN_TORCH, threads: 1, maxSteps: 3, statsInterval: 0, evalSamples: 8, onEvent: log.push });
+  const started = await log.next((e) => e.type === 'started' || e.type === 'error');
+  const result = await run.result;
+  assert.equal(started.type, 'started', JSON.stringify(started));
+  assert.equal(started.type === 'started' && started.params, 19_074);
+  assert.equal(result.steps, 3);
+  // The run's last batch loss and every loss it reported on the way.
+  const losses = [result.loss, ...log.events.flatMap((e) => (e.type === 'progress' ? [e.loss] : []))];
+  assert.ok(losses.every((loss) => typeof loss === 'number' && Number.isFinite(loss) && loss > 0), `losses ${losses.join(', ')}`);
 });

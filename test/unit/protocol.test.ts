@@ -223,6 +223,7 @@ test('Train both on PyTorch: side-tagged runner lines, per-side controls and exp
     { type: 'trainBothControl', side: 1, run: 1, action: 'experiment', experiment: { command: 'lesion', samples: 500, draws: 5, seed: 1 } },
     { type: 'trainBoth', revision: 3, engine: 'browser' },
     { type: 'trainBoth', revision: 3 },
+    { type: 'trainBothData', runs: [3, 5], data: 'U0tORA==' },
   ];
   for (const message of controls) assert.equal(validateCompareWebviewMessage(message).ok, true, JSON.stringify(message));
   const host: [unknown, RegExp][] = [
@@ -242,6 +243,9 @@ test('Train both on PyTorch: side-tagged runner lines, per-side controls and exp
     [{ type: 'trainBothControl', side: 0, run: 1, action: 'experiment', experiment: { command: 'lesion', samples: 0, draws: 5, seed: 1 } }, /^trainBothControl experiment\.samples: /],
     [{ type: 'trainBothControl', side: 0, run: 1, action: 'experiment', experiment: { command: 'rm' } }, /^trainBothControl experiment: expected an experiment/],
     [{ type: 'trainBoth', revision: 3, engine: 'tpu' }, /^trainBoth engine: expected one of "browser", "pytorch", "auto"/],
+    [{ type: 'trainBothData', runs: [3], data: '' }, /^trainBothData runs: expected the two runs' ids/],
+    [{ type: 'trainBothData', runs: [3, 0], data: '' }, /^trainBothData runs\[1\]: below 1/],
+    [{ type: 'trainBothData', runs: [3, 5], data: 7 }, /^trainBothData data: expected a string/],
   ];
   for (const [value, pattern] of webview) {
     const result = validateCompareWebviewMessage(value);

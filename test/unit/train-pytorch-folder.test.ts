@@ -134,6 +134,31 @@ test('a run on decoded folder bytes trains in PyTorch; a folder the model cannot
   );
 });
 
+test('Train both on a folder: two runners at once read one decoded data file, each naming it as the folder', async () => {
+  // The Compare panel writes the page's decoded folder once (src/compare/torchPair.ts) and starts both runs on it.
+  const file = join(dir, 'pair-folder.bin');
+  writeFileSync(file, encodeDataset(folderDataset()));
+  const text = (name: string, width: number): string => `model ${name}(8x7x3) {\n  conv(${width}, 3, pad=1) -> relu -> gap -> dense(3)\n  train { batch: 4; epochs: 1; seed: 11 }\n}`;
+  const start = async (name: string, width: number): Promise<{ steps: number; loss: number | null; notes: string[]; params: number }> => {
+    const analysis = analyze(text(name, width));
+    const log = new EventLog();
+    const run = await PyTorchTraining.start({ analysis, graph: analysis.models[0], datasetFile: file, datasetName: "folder 'pets'", python: DEBIAN_TORCH, device: 'cpu', threads: 1, maxSteps: 2, statsInterval: 0, onEvent: log.push });
+    const result = await run.result;
+    const started = log.events.find((e) => e.type === 'started');
+    assert.ok(started?.type === 'started', name);
+    return { steps: result.steps, loss: result.loss, notes: started.notes, params: started.params };
+  };
+  const [a, b] = await Promise.all([start('narrow', 2), start('wide', 4)]);
+  // narrow: conv 3·3·3·2 + 2 = 56, dense 2·3 + 3 = 9; wide: 3·3·3·4 + 4 = 112, 4·3 + 3 = 15.
+  assert.deepEqual([a.params, b.params], [65, 127]);
+  for (const side of [a, b]) {
+    assert.equal(side.steps, 2);
+    assert.ok(typeof side.loss === 'number' && Number.isFinite(side.loss));
+    assert.deepEqual(side.notes, ["folder 'pets' 6×5×3 images padded with zeros to 8×7"]);
+  }
+  assert.ok(readFileSync(file).length > 0, 'the shared file is still there for the other runner');
+});
+
 test('skipnet train on a data folder: both engines say the CLI cannot decode it and where it trains, exit 1', async () => {
   const file = join(dir, 'shapes.skipnet');
   writeFileSync(file, 'model tiny(8x8x1) {\n  conv(4, 3, pad=1) -> relu -> gap -> dense(2)\n  train { dataset: "shapes"; batch: 4; epochs: 1 }\n}\n');

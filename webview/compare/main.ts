@@ -18,6 +18,7 @@ import { GraphView } from '../graph/graph-view';
 import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
 import { TrainBoth } from '../training/train-both';
 import { HostRun } from '../training/host-run';
+import { folderDataForHost } from '../training/folder-dataset';
 import { CompareLesion } from './lesion';
 import { ComparePathCharts } from './path-charts';
 import { CompareAlgebra } from './algebra';
@@ -149,6 +150,21 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     return new HostRun(id, (control) => post({ type: 'trainBothControl', side, run: id, ...control }));
   };
   hosted = message.runs[0].run.engine === 'pytorch' ? [hostRun(0), hostRun(1)] : null;
+  // An image folder on PyTorch: decoded once here, at side A's input size as the browser engine decodes it, and both
+  // runners read it; a folder that fails ends both sides here.
+  if (hosted && message.runs[0].run.dataset.kind === 'folder') {
+    const pair = hosted;
+    void folderDataForHost(message.runs[0].run).then(
+      (data) => post({ type: 'trainBothData', runs: [pair[0].id, pair[1].id], data }),
+      (error: unknown) => {
+        const line = JSON.stringify({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+        for (const side of [0, 1] as const) {
+          pair[side].receive(line);
+          post({ type: 'trainBothControl', side, run: pair[side].id, action: 'stop' });
+        }
+      },
+    );
+  }
   // Both engines measure the gradient by path length at the same steps (after step 1, then every 50).
   pathCharts.element.hidden = false;
   // The first status line arrives while the constructor runs, before `run` is assigned.

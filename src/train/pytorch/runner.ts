@@ -32,10 +32,17 @@ export interface PyTorchTrainingOptions {
   /** The analysis of the file holding the model (the export is written from its syntax). */
   analysis: Analysis;
   graph: ModelGraph;
+  /**
+   * Train the no-skip ablation: `analysis` and `graph` are then withoutSkipConnections(text)'s, and the runner trains
+   * the export of the ablation (exportPyTorch's withoutSkips), with the core's ablation parameter count and names.
+   */
+  withoutSkips?: boolean;
   /** The file's name, written into the exported module's docstring. */
   sourceName?: string;
   /** A SkipNet data file (scripts/data/convert.mjs's format, e.g. media/data/mnist.bin), read on both sides; or give `cifar`. */
   datasetFile?: string;
+  /** What messages call datasetFile's data set (e.g. "folder 'shapes'" for a folder decoded to a file); default: the file's name without .bin. */
+  datasetName?: string;
   /**
    * A data set given as SKND bytes (e.g. an image folder the graph view decoded, src/train/dataset.ts encodeDataset)
    * and the name its messages use ("folder 'shapes'"); written to the run's folder for the runner. Instead of datasetFile.
@@ -152,7 +159,7 @@ function readRunData(options: PyTorchTrainingOptions): { dataset: ImageDataset; 
   } catch (error) {
     throw new TrainError(`Data set file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, 'data');
   }
-  const name = basename(file).replace(/\.bin$/, '');
+  const name = options.datasetName ?? basename(file).replace(/\.bin$/, '');
   return { dataset: parseDataset(name, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)), source: { path: resolve(file), name } };
 }
 
@@ -234,7 +241,7 @@ export class PyTorchTraining {
     for (const [name, value] of [['maxSteps', options.maxSteps], ['evalSamples', options.evalSamples], ['quickEvalSamples', options.quickEvalSamples], ['evalsPerEpoch', options.evalsPerEpoch]] as const) {
       if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new TrainError(`${name} must be a whole number ≥ 1, not ${value}.`, 'unsupported');
     }
-    const exported = exportPyTorch(options.analysis, graph, options.sourceName ?? `${graph.name}.skipnet`);
+    const exported = exportPyTorch(options.analysis, graph, options.sourceName ?? `${graph.name}.skipnet`, { withoutSkips: options.withoutSkips });
     if (!exported.ok) throw new TrainError(`Model ${graph.name} cannot be exported to PyTorch: ${exported.problems.map((p) => p.message).join(' ')}`, 'unsupported');
     const weights = startingWeights(graph, config.seed, options.initialWeights);
     const python = typeof options.python === 'object' ? options.python : await findPython({ python: options.python });
