@@ -61,15 +61,28 @@ export function itemValue(item: RenderedItem, statistics: IndexedStatistics, met
 interface Painted {
   shape: SVGElement | null;
   badge: SVGTextElement;
+  /** The fill and badge text last written, so an unchanged one is not written again. */
+  fill: string;
+  text: string;
+}
+
+/** A pooled flow stroke or label with what was last written to it: attributes, text (a stroke's title, a label's text), stroke colour. */
+interface Pooled {
+  element: SVGElement;
+  attributes: Record<string, string>;
+  text: string;
+  stroke: string;
 }
 
 export class GraphPainter {
   private rendering: Rendering | null = null;
   private readonly painted = new Map<string, Painted>();
   private flows: SVGGElement | null = null;
-  private readonly pool = new Map<string, SVGElement>();
+  private readonly pool = new Map<string, Pooled>();
   private readonly used = new Set<string>();
   private edges = new Map<string, SVGPathElement>();
+  /** edgeBetween's answers for this rendering: the same merges ask for the same edges on every update. */
+  private readonly between = new Map<string, SVGPathElement | null>();
   private revealed: string | null = null;
 
   /**
@@ -97,11 +110,14 @@ export class GraphPainter {
         const item = rendering.items.get(id)!;
         let painted = this.painted.get(id);
         if (!painted) {
-          painted = { shape: item.element.querySelector<SVGElement>(':scope > .shape'), badge: this.badgeFor(item) };
+          painted = { shape: item.element.querySelector<SVGElement>(':scope > .shape'), badge: this.badgeFor(item), fill: '', text: '' };
           this.painted.set(id, painted);
         }
-        painted.shape?.style.setProperty('fill', scaleColour(scale, value));
-        painted.badge.textContent = formatValue(value);
+        // Only changed values are written: every write invalidates style, and most colours repeat between updates.
+        const fill = scaleColour(scale, value);
+        if (fill !== painted.fill) painted.shape?.style.setProperty('fill', (painted.fill = fill));
+        const text = formatValue(value);
+        if (text !== painted.text) painted.badge.textContent = painted.text = text;
       }
     }
     this.paintFlows(rendering, statistics);
@@ -131,6 +147,7 @@ export class GraphPainter {
     if (this.revealed) this.rendering?.items.get(this.revealed)?.element.classList.remove('stats-revealed');
     this.revealed = null;
     this.edges.clear();
+    this.between.clear();
     this.rendering = null;
   }
 
@@ -156,10 +173,15 @@ export class GraphPainter {
   }
 
   private edgeBetween(rendering: Rendering, source: string, target: string): SVGPathElement | undefined {
-    const from = ownerItem(rendering, source);
-    const to = ownerItem(rendering, target);
-    if (!from || !to || from === to) return undefined;
-    return this.edges.get(`${from.id}->${to.id}`);
+    const key = `${source}\u0000${target}`;
+    let edge = this.between.get(key);
+    if (edge === undefined) {
+      const from = ownerItem(rendering, source);
+      const to = ownerItem(rendering, target);
+      edge = (from && to && from !== to ? this.edges.get(`${from.id}->${to.id}`) : undefined) ?? null;
+      this.between.set(key, edge);
+    }
+    return edge ?? undefined;
   }
 
   /**
@@ -176,29 +198,40 @@ export class GraphPainter {
       if (merge.kind === 'add') this.paintAdd(rendering, merge, statistics);
       else this.paintConcat(rendering, merge);
     }
-    for (const [key, element] of this.pool) {
+    for (const [key, pooled] of this.pool) {
       if (this.used.has(key)) continue;
-      element.remove();
+      pooled.element.remove();
       this.pool.delete(key);
     }
   }
 
-  /** The pooled element for `key`, created on first use; `title` gives a path its hover text child. */
-  private flowElement<K extends 'path' | 'text'>(key: string, tag: K, attributes: Record<string, string | number>): SVGElementTagNameMap[K] {
+  /**
+   * The pooled element for `key`, created on first use (a path gets a title child for its hover text). A reused
+   * one gets only the attributes that changed: the edge geometry and names stay while the rendering does.
+   */
+  private flowElement(key: string, tag: 'path' | 'text', attributes: Record<string, string | number>): Pooled {
     this.used.add(key);
-    let element = this.pool.get(key) as SVGElementTagNameMap[K] | undefined;
-    if (!element) {
-      element = svgElement(tag, attributes, this.flows!);
+    let pooled = this.pool.get(key);
+    if (!pooled) {
+      const element = svgElement(tag, attributes, this.flows!);
       if (tag === 'path') svgElement('title', {}, element);
-      this.pool.set(key, element);
-    } else for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
-    return element;
+      pooled = { element, attributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, String(value)])), text: '', stroke: '' };
+      this.pool.set(key, pooled);
+      return pooled;
+    }
+    for (const [name, value] of Object.entries(attributes)) {
+      const text = String(value);
+      if (pooled.attributes[name] === text) continue;
+      pooled.element.setAttribute(name, text);
+      pooled.attributes[name] = text;
+    }
+    return pooled;
   }
 
-  private flowPath(key: string, edge: SVGPathElement, className: string, width: number, node: string, input: string, title: string): SVGPathElement {
-    const path = this.flowElement(key, 'path', { d: edge.getAttribute('d') ?? '', class: className, 'stroke-width': width.toFixed(2), 'data-node': node, 'data-input': input });
-    path.firstElementChild!.textContent = title;
-    return path;
+  private flowPath(key: string, edge: SVGPathElement, className: string, width: number, node: string, input: string, title: string): Pooled {
+    const pooled = this.flowElement(key, 'path', { d: edge.getAttribute('d') ?? '', class: className, 'stroke-width': width.toFixed(2), 'data-node': node, 'data-input': input });
+    if (pooled.text !== title) pooled.element.firstElementChild!.textContent = pooled.text = title;
+    return pooled;
   }
 
   private paintAdd(rendering: Rendering, merge: Extract<MergeFlow, { kind: 'add' }>, statistics: IndexedStatistics): void {
@@ -216,7 +249,8 @@ export class GraphPainter {
     if (!item) return; // inside a collapsed block
     const label = this.flowElement(`${merge.node}\u0000label`, 'text', { class: 'stats-flow-label', 'data-node': merge.node, x: item.box.x - 4, y: item.box.y + item.box.height / 2 + 3, 'text-anchor': 'end' });
     // Shortcut first, as in "id 0.82 · res 0.31".
-    label.textContent = [...parts.filter((p) => !p.residual), ...parts.filter((p) => p.residual)].map((p) => p.text).join(' · ');
+    const text = [...parts.filter((p) => !p.residual), ...parts.filter((p) => p.residual)].map((p) => p.text).join(' · ');
+    if (label.text !== text) label.element.textContent = label.text = text;
   }
 
   private paintConcat(rendering: Rendering, merge: Extract<MergeFlow, { kind: 'concat' }>): void {
@@ -241,7 +275,8 @@ export class GraphPainter {
       const arc = edge.classList.contains('arc');
       const channels = `${entry.channels} channel${entry.channels === 1 ? '' : 's'}`;
       const path = this.flowPath(`${merge.node}\u0000${edge.dataset.edge ?? ''}`, edge, 'stats-flow role-slice', arc ? 0.8 + 2.2 * share : 1 + 4 * share, merge.node, entry.sources.join(' '), `${entry.sources.join(' + ')} → ${merge.node}: gradient norm ${formatValue(norm)} over ${channels}`);
-      path.style.setProperty('stroke', strokeColour(share));
+      const stroke = strokeColour(share);
+      if (path.stroke !== stroke) path.element.style.setProperty('stroke', (path.stroke = stroke));
     }
   }
 }

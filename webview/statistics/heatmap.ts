@@ -31,10 +31,14 @@ interface Figure {
   hover: HTMLElement;
   /** What the chart now drawn was drawn for (measure, which cells are empty): an update that keeps it only recolours. */
   layout: string;
-  /** The legend's label and ticks as drawn: redrawn when they change. */
+  /** What the legend as drawn shows apart from its top tick's text (measure, colours, whether it has a range): redrawn when it changes. */
   legendKey: string;
+  /** The legend's top tick label (the block's largest), rewritten in place while the rest of the legend stays. */
+  legendTop: SVGTextElement | null;
   /** cells[row][col], undefined where the target reads nothing from that source. */
   cells: (SVGRectElement | undefined)[][];
+  /** Each cell's Plot title (its native tooltip), found once per drawing instead of on every recolour. */
+  titles: (SVGTitleElement | undefined)[][];
   map: ReuseHeatMap;
   largest: number;
   current: { row: number; col: number } | null;
@@ -211,7 +215,7 @@ export class ReuseHeatMaps {
     hover.className = 'heat-hover';
     hover.setAttribute('aria-live', 'polite');
     element.append(caption, holder, scale, hover);
-    const figure: Figure = { signature, element, svg, scale, hover, cells: map.rows.map((row) => row.values.map(() => undefined)), map, largest: 0, current: null, status, layout: '', legendKey: '' };
+    const figure: Figure = { signature, element, svg, scale, hover, cells: map.rows.map((row) => row.values.map(() => undefined)), titles: [], map, largest: 0, current: null, status, layout: '', legendKey: '', legendTop: null };
     const cellOf = (target: EventTarget | null): { row: number; col: number } | null => {
       const rect = (target as Element | null)?.closest?.('.heat-cell');
       return rect ? { row: Number(rect.getAttribute('data-row')), col: Number(rect.getAttribute('data-col')) } : null;
@@ -265,13 +269,18 @@ export class ReuseHeatMaps {
     if (!redraw && figure.layout === layout) this.recolour(figure, measured, color);
     else this.plot(figure, measured, empty, color);
     figure.layout = layout;
-    const legendKey = JSON.stringify([measure, formatValue(largest), color.range]);
-    if (legendKey !== figure.legendKey) {
+    // The bar runs from 0 to the largest, so its ramp and tick positions stay while the largest is positive and the
+    // measure and theme stay: then only the top tick's text changes (drawing the ramp, a canvas image, was a
+    // quarter of each statistics update).
+    const legendKey = JSON.stringify([measure, largest > 0, color.range]);
+    const top = formatValue(largest);
+    if (legendKey !== figure.legendKey || !figure.legendTop) {
       const legend = Plot.legend({ color, ticks: [0, largest], tickFormat: formatValue, label: MEASURE_NAMES[measure], width: LEGEND_WIDTH, height: 42, marginTop: 14, marginBottom: 18, tickSize: 4, marginLeft: 6, marginRight: 14, className: 'heat-legend' });
       for (const style of legend.querySelectorAll('style')) style.remove();
       figure.scale.replaceChildren(legend);
       figure.legendKey = legendKey;
-    }
+      figure.legendTop = [...legend.querySelectorAll<SVGTextElement>('.tick text')].at(-1) ?? null;
+    } else if (figure.legendTop.textContent !== top) figure.legendTop.textContent = top;
     this.markTrained(figure, map, step);
     if (figure.current) {
       figure.cells[figure.current.row]?.[figure.current.col]?.classList.add('current');
@@ -287,7 +296,7 @@ export class ReuseHeatMaps {
       if (!rect) continue;
       rect.setAttribute('fill', String(scale.apply(Math.abs(d.value ?? 0))));
       rect.setAttribute('data-value', String(d.value));
-      const title = rect.querySelector('title');
+      const title = figure.titles[d.row][d.col];
       if (title) title.textContent = this.text(figure, d);
     }
   }
@@ -327,6 +336,7 @@ export class ReuseHeatMaps {
     for (const style of svg.querySelectorAll('style')) style.remove();
     // Plot draws each mark's cells in data order: tag them with their place and value for the hover, keys and tests.
     figure.cells = map.rows.map((row) => row.values.map(() => undefined));
+    figure.titles = map.rows.map((row) => row.values.map(() => undefined));
     const tag = (selector: string, data: Datum[]): void =>
       svg.querySelectorAll(selector).forEach((rect, i) => {
         const d = data[i];
@@ -336,6 +346,7 @@ export class ReuseHeatMaps {
         rect.setAttribute('data-col', String(d.col));
         rect.setAttribute('data-value', d.value === null ? '' : String(d.value));
         figure.cells[d.row][d.col] = rect;
+        figure.titles[d.row][d.col] = rect.querySelector<SVGTitleElement>('title') ?? undefined;
       });
     tag('.heat-cells rect', measured);
     tag('.heat-cells-empty rect', empty);
