@@ -6,10 +6,14 @@
  * then times UPDATES more and prints milliseconds per update (median of RUNS runs; every number of each update
  * is scaled by a factor that varies per step, so colours, legends and heat-map scales change every time).
  *
+ * BENCH_PAGES names the page bundles to compare (comma-separated, in out/webview-test/pages/; default stats-page.js):
+ * a copy of the page built from an earlier commit measures before and after in the same run, run by run
+ * interleaved, so both see the same machine load.
+ *
  * With BENCH_PROFILE=1 it also records a V8 CPU profile of the measured updates of the first case and prints the
  * functions with the most self time, for finding where an update's time goes.
  *
- * Run: npm run bench:statistics   (BENCH_RUNS, BENCH_UPDATES, BENCH_PROFILE)
+ * Run: npm run bench:statistics   (BENCH_RUNS, BENCH_UPDATES, BENCH_PAGES, BENCH_PROFILE)
  */
 import { examplePayload, launchBrowser, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from '../test/webview/harness';
 import { exampleGraph, syntheticStatistics } from '../test/webview/statistics-fixtures';
@@ -18,10 +22,13 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 300);
 const WARMUP = 50;
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const PAGES = (process.env.BENCH_PAGES ?? 'stats-page.js').split(',').filter((p) => p !== '');
 
 interface Case {
   name: string;
   model: string;
+  /** Page width, CSS pixels (1200 unless given). */
+  width?: number;
   /** A drawn item whose tooltip stays open during the updates (refreshed on each), or none. */
   tooltip?: string;
   /** Goal in ms per update (printed beside the figure; nothing fails on it). */
@@ -32,6 +39,8 @@ const CASES: Case[] = [
   // statistics.test's "updates keep the element count and the history bounded": a collapsed block's tooltip open.
   { name: 'DenseNet-40, 3 heat maps, block tooltip open', model: 'densenet40', tooltip: 'block2/layer4', goalMs: 10 },
   { name: 'DenseNet-40, 3 heat maps, no tooltip', model: 'densenet40', goalMs: 10 },
+  // A graph beside the editor: the maps stack in the panel and only the first is in view.
+  { name: 'DenseNet-40, 3 heat maps, 420 px wide (1 in view), no tooltip', model: 'densenet40', width: 420, goalMs: 10 },
   { name: 'ResNet-20 (no heat maps), no tooltip', model: 'resnet20', goalMs: Infinity },
 ];
 
@@ -40,8 +49,8 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function openCase(browser: Awaited<ReturnType<typeof launchBrowser>>, c: Case): Promise<{ w: WebviewPage; stats: ReturnType<typeof syntheticStatistics> }> {
-  const w = await openWebview(browser, undefined, { width: 1200, height: 900 }, `${TEST_PAGE_PREFIX}stats-page.js`);
+async function openCase(browser: Awaited<ReturnType<typeof launchBrowser>>, c: Case, page: string): Promise<{ w: WebviewPage; stats: ReturnType<typeof syntheticStatistics> }> {
+  const w = await openWebview(browser, undefined, { width: c.width ?? 1200, height: 900 }, `${TEST_PAGE_PREFIX}${page}`);
   await w.page.waitForFunction(() => window.__statsPage !== undefined);
   await w.page.evaluate((p) => window.__statsPage.show(p), examplePayload(c.model));
   const stats = syntheticStatistics(exampleGraph(c.model), 1);
@@ -111,32 +120,35 @@ async function main(): Promise<void> {
   const browser = await launchBrowser();
   try {
     console.log(`Statistics updates in headless Chromium: ms per update over ${UPDATES} updates after ${WARMUP}, median of ${RUNS} runs\n`);
-    console.log('case | layers | merges | heat maps | ms per update (runs) | goal');
-    console.log('---|---|---|---|---|---');
+    console.log(`case | layers | merges | heat maps | ${PAGES.map((p) => `${p}: ms per update (runs)`).join(' | ')} | goal`);
+    console.log(`---|---|---|---|${PAGES.map(() => '---|').join('')}---`);
     for (const c of CASES) {
-      const figures: number[] = [];
+      const figures = PAGES.map((): number[] => []);
       let shape = '';
       for (let run = 0; run < RUNS; run++) {
-        const { w, stats } = await openCase(browser, c);
-        shape = `${stats.layers.length} | ${stats.merges.length} | ${stats.reuse.length}`;
-        const profiling = PROFILE && run === 0 && c === CASES[0];
-        const session = profiling ? await w.page.context().newCDPSession(w.page) : null;
-        if (session) {
-          await session.send('Profiler.enable');
-          await session.send('Profiler.setSamplingInterval', { interval: 200 });
-          await session.send('Profiler.start');
+        for (const [index, page] of PAGES.entries()) {
+          const { w, stats } = await openCase(browser, c, page);
+          shape = `${stats.layers.length} | ${stats.merges.length} | ${stats.reuse.length}`;
+          const profiling = PROFILE && run === 0 && c === CASES[0];
+          const session = profiling ? await w.page.context().newCDPSession(w.page) : null;
+          if (session) {
+            await session.send('Profiler.enable');
+            await session.send('Profiler.setSamplingInterval', { interval: 200 });
+            await session.send('Profiler.start');
+          }
+          figures[index].push(await timeUpdates(w, stats, WARMUP + 1, UPDATES));
+          if (session) {
+            const { profile } = await session.send('Profiler.stop');
+            const tables = profileTables(profile, 30);
+            console.log(`\nSelf time during the measured updates (${c.name}, ${page}):\n${tables.self.join('\n')}\n`);
+            console.log(`Total time (self and callees):\n${tables.total.join('\n')}\n`);
+          }
+          await w.page.context().close();
         }
-        figures.push(await timeUpdates(w, stats, WARMUP + 1, UPDATES));
-        if (session) {
-          const { profile } = await session.send('Profiler.stop');
-          const tables = profileTables(profile, 30);
-          console.log(`\nSelf time during the measured updates (${c.name}):\n${tables.self.join('\n')}\n`);
-          console.log(`Total time (self and callees):\n${tables.total.join('\n')}\n`);
-        }
-        await w.page.context().close();
       }
       const goal = Number.isFinite(c.goalMs) ? `≤ ${c.goalMs} ms` : '–';
-      console.log(`${c.name} | ${shape} | ${median(figures).toFixed(2)} (${figures.map((f) => f.toFixed(2)).join(', ')}) | ${goal}`);
+      const cells = figures.map((f) => `${median(f).toFixed(2)} (${f.map((v) => v.toFixed(2)).join(', ')})`);
+      console.log(`${c.name} | ${shape} | ${cells.join(' | ')} | ${goal}`);
     }
   } finally {
     await browser.close();
