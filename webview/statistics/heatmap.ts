@@ -263,7 +263,7 @@ export class ReuseHeatMaps {
    * Draws `map` into the figure with Plot: cells coloured on the block's scale, the legend, the trained mark.
    * Plot draws the chart when the measure, the empty cells or (`redraw`) the theme change; other updates (every
    * statistics step) only recolour its cells through the same Plot colour scale: drawing densenet40's three maps
-   * anew made each statistics update about 100 ms (statistics.test's 2,000 updates). A figure out of view skips
+   * anew made each statistics update about 100 ms (bench/statistics.bench.ts). A figure out of view skips
    * the recolouring (its scale, hover text and trained mark still follow `map`) until it comes into view.
    */
   private draw(figure: Figure, map: ReuseHeatMap, step: number, redraw = false): void {
