@@ -29,6 +29,14 @@ interface Tally {
   broken: number;
 }
 
+/** A title drawn shortened: its block, what was drawn, the full title and its frame's size (px). */
+interface Shortened {
+  group: string;
+  drawn: string;
+  full: string;
+  frame: string;
+}
+
 const empty = (): Tally => ({ frames: 0, whole: 0, shortened: 0, untitled: 0, shownChars: 0, totalChars: 0, lines: 0, broken: 0 });
 
 function add(into: Tally, from: Tally): void {
@@ -39,7 +47,7 @@ const isGroup = (n: SvgNode): boolean => n.tag === 'g' && (attribute(n, 'class')
 const hasClass = (n: SvgNode, name: string): boolean => (attribute(n, 'class') ?? '').split(' ').includes(name);
 
 /** The titles of one drawing, read from its tree: each frame's drawn title line(s), against the block's full title. */
-function tally(content: SvgNode, fullTitle: (group: string) => string): Tally {
+function tally(content: SvgNode, fullTitle: (group: string) => string, shortened: Shortened[] = []): Tally {
   const t = empty();
   for (const group of walk(content)) {
     if (!isGroup(group)) continue;
@@ -55,6 +63,8 @@ function tally(content: SvgNode, fullTitle: (group: string) => string): Tally {
     }
     if (lines.some((line) => line.endsWith('…'))) {
       t.shortened++;
+      const rect = group.children.find((c) => c.tag === 'rect');
+      shortened.push({ group: attribute(group, 'data-group') ?? '', drawn: lines.join(' / '), full, frame: rect ? `${attribute(rect, 'width')}×${attribute(rect, 'height')}` : '?' });
       t.shownChars += [...lines.join('')].length - lines.filter((line) => line.endsWith('…')).length;
     } else {
       t.whole++;
@@ -71,6 +81,7 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const names = readdirSync('examples').filter((f) => f.endsWith('.skipnet')).map((f) => f.replace(/\.skipnet$/, '')).sort().filter((n) => only.length === 0 || only.includes(n));
   const totals = new Map<string, Tally>();
+  const shortenedTitles: string[] = [];
   for (const direction of ['down', 'right'] as LayoutDirection[]) {
     for (const expand of ['default', 'all'] as ExpandMode[]) {
       const key = `${direction}/${expand}`;
@@ -82,7 +93,9 @@ async function main(): Promise<void> {
         const drawing = await drawPayload(payload, { direction, expand }, layoutInNode);
         const nodeById = new Map(payload.nodes.map((n) => [n.id, n]));
         const groupById = new Map(payload.groups.map((g) => [g.id, g]));
-        const t = tally(drawing.content, (id) => groupTitle(groupById.get(id)!, nodeById));
+        const shortened: Shortened[] = [];
+        const t = tally(drawing.content, (id) => groupTitle(groupById.get(id)!, nodeById), shortened);
+        for (const s of shortened) shortenedTitles.push(`${key.padEnd(13)} ${name} ${s.group} (frame ${s.frame}): "${s.drawn}" of "${s.full}"`);
         add(total, t);
         if (t.frames === 0) continue;
         process.stdout.write(`${name.padEnd(20)} ${String(t.frames).padStart(6)} ${String(t.whole).padStart(5)} ${String(t.shortened).padStart(5)} ${String(t.untitled).padStart(4)} ${String(t.totalChars).padStart(6)} ${pct(t.shownChars, t.totalChars)}  ${Math.round(drawing.width)}×${Math.round(drawing.height)} (layout ${Math.round(drawing.layout.width)}×${Math.round(drawing.layout.height)})\n`);
@@ -90,6 +103,7 @@ async function main(): Promise<void> {
       totals.set(key, total);
     }
   }
+  process.stdout.write(`\nshortened titles: ${shortenedTitles.length}\n${shortenedTitles.map((line) => `  ${line}\n`).join('')}`);
   process.stdout.write('\ncase            frames  whole (share)  broken  shortened  tooltip only  characters shown\n');
   const all = empty();
   for (const [key, t] of totals) {

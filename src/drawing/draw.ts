@@ -51,7 +51,16 @@ export interface Drawing {
   height: number;
 }
 
-export function drawGraph(context: DrawContext): Drawing {
+/**
+ * A drawing of the laid-out graph, and `titleRoom`: the blocks whose title found no place whole (drawn
+ * shortened, or only as the frame's tooltip), with the room (px) a new layout must add at the right of each
+ * one's frame for its header to hold the title (see placeTitles). Empty when every title is whole.
+ */
+export interface GraphDrawing extends Drawing {
+  titleRoom: Map<string, number>;
+}
+
+export function drawGraph(context: DrawContext): GraphDrawing {
   const { payload, visible, layout } = context;
   const boxes = new Map(layout.boxes.map((b) => [b.id, b]));
   const nodeById = new Map(payload.nodes.map((n) => [n.id, n]));
@@ -94,12 +103,13 @@ export function drawGraph(context: DrawContext): Drawing {
     scene.boxes.push(box);
   }
   const requests = [...frames.values()].map((f) => f.title);
-  const placed = placeTitles(requests, scene, requests.map((r) => r.frame));
+  const titleRoom = new Map<string, number>();
+  const placed = placeTitles(requests, scene, requests.map((r) => r.frame), titleRoom);
   const placements = new Map(placed.map((p) => [p.id, p]));
   for (const { g, title } of frames.values()) drawTitle(g, title, placements.get(title.id));
   // Lanes of model-level arcs, and titles beside a frame, may reach beyond ELK's drawing, which had no room reserved for them.
   const titles = titlesExtent(placed);
-  return { content, items, width: Math.max(layout.width, arcs.extent.x + 12, titles.x + 12), height: Math.max(layout.height, arcs.extent.y + 12, titles.y + 12) };
+  return { content, items, width: Math.max(layout.width, arcs.extent.x + 12, titles.x + 12), height: Math.max(layout.height, arcs.extent.y + 12, titles.y + 12), titleRoom };
 }
 
 function rangeOf(item: VisibleItem): { start: number; end: number } {

@@ -101,19 +101,23 @@ export function arcRoom(layers: number): number {
   return 24 + 4 * layers;
 }
 
-function groupPadding(dense: number, direction: LayoutDirection): string {
-  const right = dense && direction === 'down' ? arcRoom(dense) : 10;
+function groupPadding(dense: number, direction: LayoutDirection, titleRoom: number): string {
+  const right = (dense && direction === 'down' ? arcRoom(dense) : 10) + titleRoom;
   const bottom = dense && direction === 'right' ? arcRoom(dense) : 10;
   return `[top=${GROUP_HEADER + 8},left=10,bottom=${bottom},right=${right}]`;
 }
 
-export function toElkGraph(visible: VisibleGraph, direction: LayoutDirection): ElkInputNode {
+/**
+ * ELK's input for the visible graph. `titleRoom` adds room (px) at the right of the frames of blocks whose
+ * title found no place whole in an earlier layout (GraphDrawing.titleRoom, src/drawing/pipeline.ts).
+ */
+export function toElkGraph(visible: VisibleGraph, direction: LayoutDirection, titleRoom: ReadonlyMap<string, number> = new Map()): ElkInputNode {
   const root: ElkInputNode = { id: '__root__', layoutOptions: rootLayoutOptions(direction, visible.edges.length), children: [], edges: [] };
   const containers = new Map<string, ElkInputNode>();
   const options = root.layoutOptions!;
   // ELK reads phase options per compound under INCLUDE_CHILDREN, so each compound repeats the root's.
   for (const compound of visible.compounds) {
-    const layoutOptions: Record<string, string> = { ...options, 'elk.padding': groupPadding(compound.group.dense?.layers.length ?? 0, direction) };
+    const layoutOptions: Record<string, string> = { ...options, 'elk.padding': groupPadding(compound.group.dense?.layers.length ?? 0, direction, titleRoom.get(compound.id) ?? 0) };
     delete layoutOptions['elk.json.shapeCoords'];
     delete layoutOptions['elk.json.edgeCoords'];
     containers.set(compound.id, { id: compound.id, layoutOptions, children: [] });

@@ -37,7 +37,7 @@ export const GRAPH_CSS = `.graph-content text { font-family: var(--g-font); fill
 .graph-content.tracing .edge.related { stroke-opacity: 1; }
 .graph-content.tracing .edge-labels { opacity: 0.25; }
 .graph-content .node { cursor: pointer; outline: none; }
-.graph-content .node.highlighted > .shape { fill: var(--g-highlight); }
+.graph-content .node.highlighted > .shape { fill: var(--g-highlight); stroke: var(--g-highlight-stroke); stroke-width: 2; }
 .graph-content .node.selected > .shape, .graph-content .node:focus > .shape { stroke: var(--g-focus); stroke-width: 2.5; }
 .graph-content .node .badge { fill: var(--g-fg); font-size: 9px; }
 .graph-content .node .stat { stroke: none; }

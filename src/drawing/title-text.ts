@@ -133,6 +133,22 @@ export function bestBreaking(text: string, width: number, maxLines: number): Bre
   return best;
 }
 
+/**
+ * The narrowest width, whole px, at which `text` breaks into at most `maxLines` lines (bestBreaking finds a
+ * breaking within it): what a block must leave free for its title on that many lines.
+ */
+export function narrowestBreaking(text: string, maxLines: number): number {
+  // Feasibility only grows with the width: bisect between nothing and the whole line.
+  let low = 0;
+  let high = Math.ceil(titleWidth(text));
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if (bestBreaking(text, middle, maxLines)) high = middle;
+    else low = middle + 1;
+  }
+  return high;
+}
+
 /** `text` broken into at most `maxLines` lines each at most `width` px wide, as bestBreaking chooses; null when it cannot be. */
 export function breakTitle(text: string, width: number, maxLines: number): string[] | null {
   return bestBreaking(text, width, maxLines)?.lines ?? null;

@@ -14,14 +14,16 @@
  * 6. beside a block around the frame, joined to the frame by a dotted leader (a block nested in a narrow
  *    column has no room of its own beside it).
  *
- * Only when none holds it, the widest one-line gap of 1 and 5 gets it shortened with an ellipsis (a later
+ * Where none holds it, the drawing code lays the graph out again with room for the title added to the frame's
+ * header (headerRoom, src/drawing/pipeline.ts). Only where none holds it then either, the widest one-line gap
+ * of 1 and 5 gets it shortened with an ellipsis (a later
  * band's only when PREFERENCE px wider than an earlier band's), and the full title becomes its tooltip. A
  * title stays inside every block around the place it is set beside and at x, y ≥ 0; the drawing grows to
  * hold titles beside a frame (titlesExtent).
  */
 import { GROUP_HEADER, type LaidOutBox, type Point } from './elk-graph';
 import { type SvgNode, svgNode, textNode } from './svg-tree';
-import { ASCENT, bestBreaking, type Breaking, DESCENT, fitTitle, TITLE_LINE, TITLE_SIZE, titleHeight, titleWidth } from './title-text';
+import { ASCENT, bestBreaking, type Breaking, DESCENT, fitTitle, narrowestBreaking, TITLE_LINE, TITLE_SIZE, titleHeight, titleWidth } from './title-text';
 
 /** An axis-aligned box, px, root coordinates (y down). */
 export interface Rect {
@@ -326,19 +328,35 @@ function beyondAncestors(text: string, frame: LaidOutBox, ancestors: readonly La
 }
 
 /**
+ * Room to add at the right of `frame` (px, its ELK padding) for its header to hold `text` whole on two lines,
+ * for a title that found no place (a narrow block between tight neighbours: an Inception branch, a Siamese
+ * tower at the drawing's edge). Added there, it widens the header's two-line band's last free gap when that
+ * gap reaches the band's right end (no child and no edge lies in the added room: an edge entering the block
+ * ends at a child), else it is the gap; the narrowest two-line breaking then fits, with 2 px to spare.
+ */
+function headerRoom(text: string, frame: LaidOutBox, room: Band, scene: TitleScene, boxes: readonly Rect[]): number {
+  const y0 = frame.y + 3;
+  const band = { x0: frame.x + TOGGLE_ROOM, x1: Math.min(frame.x + frame.width - SIDE, room.x1), y0, y1: y0 + titleHeight(2) };
+  const last = band.x1 > band.x0 ? freeGaps(band, scene.segments, boxes).at(-1) : undefined;
+  const free = last && last.x1 >= band.x1 ? last.x1 - last.x0 : 0;
+  return Math.max(0, Math.ceil(narrowestBreaking(text, 2) - free)) + 2;
+}
+
+/**
  * Places each title in turn (give outer blocks first: a placed title is an obstacle to the later ones).
  * `frames` are every expanded block's frame; a frame is an obstacle to a title unless it holds that
- * title's own frame.
+ * title's own frame. `room`, when given, receives each title that found no place whole (shortened, or the
+ * frame's tooltip only) with the room a new layout must add at the right of its frame (headerRoom, px).
  */
-export function placeTitles(requests: readonly TitleRequest[], scene: TitleScene, frames: readonly LaidOutBox[]): TitlePlacement[] {
+export function placeTitles(requests: readonly TitleRequest[], scene: TitleScene, frames: readonly LaidOutBox[], room?: Map<string, number>): TitlePlacement[] {
   const placed: TitlePlacement[] = [];
   for (const request of requests) {
     const { frame, text } = request;
     const boxes = [...scene.boxes, ...frames.filter((f) => !contains(f, frame)), ...placed.map((p) => p.box), ...placed.flatMap((p) => (p.leader ? [leaderBox(p.leader)] : []))];
     const ancestors = ancestorsOf(frame, frames);
-    const room = roomIn(ancestors);
+    const inside = roomIn(ancestors);
     const width = titleWidth(text);
-    const bands = lineBands(frame, room);
+    const bands = lineBands(frame, inside);
     const whole = (name: TitleBand): Spot | null => {
       const band = bands.find(([b]) => b === name)?.[1];
       const gap = band && freeGaps(band, scene.segments, boxes).find((g) => g.x1 - g.x0 >= width);
@@ -346,14 +364,14 @@ export function placeTitles(requests: readonly TitleRequest[], scene: TitleScene
     };
     const spot =
       whole('top') ??
-      inHeader(text, frame, room, scene, boxes) ??
-      besideWall('right', text, frame, frame, room, scene, boxes, null) ??
-      besideWall('left', text, frame, frame, room, scene, boxes, null) ??
-      above(text, frame, room, scene, boxes) ??
-      alongSide('right', false, text, frame, room, scene, boxes) ??
-      alongSide('left', false, text, frame, room, scene, boxes) ??
-      alongSide('right', true, text, frame, room, scene, boxes) ??
-      alongSide('left', true, text, frame, room, scene, boxes) ??
+      inHeader(text, frame, inside, scene, boxes) ??
+      besideWall('right', text, frame, frame, inside, scene, boxes, null) ??
+      besideWall('left', text, frame, frame, inside, scene, boxes, null) ??
+      above(text, frame, inside, scene, boxes) ??
+      alongSide('right', false, text, frame, inside, scene, boxes) ??
+      alongSide('left', false, text, frame, inside, scene, boxes) ??
+      alongSide('right', true, text, frame, inside, scene, boxes) ??
+      alongSide('left', true, text, frame, inside, scene, boxes) ??
       whole('bottom') ??
       whole('outside') ??
       beyondAncestors(text, frame, ancestors, scene, boxes);
@@ -361,6 +379,7 @@ export function placeTitles(requests: readonly TitleRequest[], scene: TitleScene
       placed.push(placement(request, spot));
       continue;
     }
+    room?.set(request.id, headerRoom(text, frame, inside, scene, boxes));
     // Nowhere whole: the widest one-line gap, a later band's only when PREFERENCE px wider than an earlier one's.
     let widest: { band: TitleBand; y0: number; gap: Gap } | null = null;
     for (const [name, band] of bands) {

@@ -5,51 +5,16 @@
 // ends both runs, and neither closing the panel nor editing a file mid-training leaves a process of either runner's
 // process group alive.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { groupMembers } from '../support/processes';
+import { groupGone, logged } from './processes';
 import { examplesDir, extensionHostLog, skipnetLog, startVsCodeSession, type VsCodeSession } from './session';
 
 const TIMEOUT = 120_000;
 const PYTHON = '/usr/bin/python3';
-
-/** Process ids of the process group `group` (its leader included), read from /proc: the process table. */
-function groupMembers(group: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields[0]: state (a zombie has exited), fields[2]: process group.
-      if (fields[0] !== 'Z' && Number(fields[2]) === group) members.push(Number(entry));
-    } catch {
-      // The process ended while the table was read.
-    }
-  }
-  return members;
-}
-
-/** Waits (re-reading every 100 ms) for the `index`-th match of `pattern` (global) in SkipNet's logs; its first group as a number. */
-async function logged(session: VsCodeSession, pattern: RegExp, index: number): Promise<number> {
-  const deadline = Date.now() + TIMEOUT;
-  for (;;) {
-    const matches = [...skipnetLog(session.profile).matchAll(pattern)];
-    if (matches.length > index) return Number(matches[index][1]);
-    if (Date.now() > deadline) throw new Error(`SkipNet's log never matched ${pattern}:\n${skipnetLog(session.profile)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Waits (re-checking every 100 ms) until no process of the group is left. */
-async function groupGone(group: number): Promise<void> {
-  const deadline = Date.now() + TIMEOUT;
-  while (groupMembers(group).length > 0) {
-    if (Date.now() > deadline) throw new Error(`processes of runner group ${group} are still alive: ${groupMembers(group).join(', ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('SkipNet in VS Code: Compare, Train both on PyTorch', () => {
   let session: VsCodeSession;

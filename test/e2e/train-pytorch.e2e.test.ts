@@ -8,25 +8,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { alive } from '../support/processes';
 import { examplesDir, skipnetLog, startVsCodeSession, type VsCodeSession } from './session';
 
 const TIMEOUT = 120_000;
 const PYTHON = '/usr/bin/python3';
-
-/** Whether a process exists and has not exited (a zombie counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Waits (re-reading every 100 ms) for the `index`-th PyTorch start the SkipNet Graph log records; its runner's pid. */
 async function runnerPid(session: VsCodeSession, index: number): Promise<number> {

@@ -78,6 +78,9 @@ describe('PyTorch export', () => {
     examples.forEach((e, i) => assertMatchesCore(e.model, all[i], e.where));
     const resnet50 = examples.findIndex((e) => e.where === 'resnet50.skipnet');
     assert.equal(all[resnet50].params, 25_557_032);
+    // torchvision 0.14's vit_b_16 counts 86,567,656 (test/unit/sequence.test.ts checks the summary's figure).
+    const vit = examples.findIndex((e) => e.where === 'vit_b_16.skipnet');
+    assert.equal(all[vit].params, 86_567_656);
   });
 
   it("every model in README.md and docs/language.md runs forward and backward in PyTorch with SkipNet's counts, names and shapes", () => {

@@ -116,7 +116,7 @@ describe('ViT-B/16 (examples/vit_b_16.skipnet)', () => {
     assert.match(out, /encoder_layer_1\/self_attention\s+attention\s+197 tokens × 768\s/);
   });
 
-  it('exports to PyTorch modules that count 86,567,656 parameters and run forward and backward', () => {
+  it('exports to the PyTorch modules torchvision uses (its count in PyTorch is checked with every example in export.test)', () => {
     const analysis = analyze(readExample('vit_b_16.skipnet'));
     const model = analysis.models[0];
     const result = exportPyTorch(analysis, model, 'vit_b_16.skipnet');
@@ -124,9 +124,6 @@ describe('ViT-B/16 (examples/vit_b_16.skipnet)', () => {
     assert.match(result.code, /self\.self_attention = SelfAttention\(s_ln_1\[1\], heads\)/);
     assert.match(result.code, /super\(\)\.__init__\(dim, heads, dropout=dropout, batch_first=True\)/);
     assert.match(result.code, /nn\.LayerNorm\(in_shape\[-1\], eps=0\.000001\)/);
-    const [report] = runInPyTorch([{ code: result.code, className: result.className, batch: 1 }]);
-    assert.equal(report.params, 86_567_656);
-    assertMatchesCore(model, report, 'vit_b_16');
   });
 });
 

@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Analysis, ModelGraph } from '../../src/core';
 import type { LayerStatistics } from '../../src/train';
@@ -29,24 +29,7 @@ export function fakeInterpreter(dir: string, name: string, body: string): string
   return path;
 }
 
-/**
- * Whether a process exists and has not exited: a zombie (exited, waiting for its parent or init to reap it)
- * counts as gone, since reaping is not ours to wait for.
- */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { alive } from '../support/processes';
 
 /** Collects a run's events and lets a test await the first one that matches (no polling, no timers). */
 export class EventLog {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -7,6 +7,7 @@ import { analyze } from '../../src/core';
 import { builtinDatasetFile } from '../../src/train/nodeData';
 import { chooseEngine, describeTorch, discoverPython, type PythonDiscovery, speedNote } from '../../src/train/pytorch/discover';
 import { PyTorchTraining } from '../../src/train/pytorch/runner';
+import { groupMembers } from '../support/processes';
 import { alive, DEBIAN_TORCH, EventLog, fakeInterpreter, PYTHON } from './torchHelpers';
 
 // Which engine "Train here" uses (skipnet.train.engine × Python found × workspace trust), what the bar says, in
@@ -86,22 +87,6 @@ test('Python is looked for in the Python extension\'s interpreter, then skipnet.
   assert.deepEqual([result.found?.command, result.found?.origin, result.tried.length], ['python', 'PATH', 1]);
   assert.deepEqual(asked, [bare, PYTHON, '(none)']);
 });
-
-/** Every live process whose process group is `group` (from /proc: field 5 of stat). */
-function groupMembers(group: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === group && alive(Number(entry))) members.push(Number(entry));
-    } catch {
-      // the process ended while the folder was read
-    }
-  }
-  return members;
-}
 
 test('disposing a real PyTorch run mid-training ends the runner and every process of its group', async () => {
   const analysis = analyze(readFileSync('examples/mnist_resnet.skipnet', 'utf8'));

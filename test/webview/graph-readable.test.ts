@@ -2,8 +2,8 @@
  * Readable pictures in the graph webview: the legend explains every mark and stays clear of the minimap (and, after Fit, of every node),
  * an add node's text stays inside its ellipse, the tooltip never covers the node it describes, and a click
  * inside a repeated block keeps the clicked instance on screen when the editor highlights every instance. The
- * legend, add-node and tooltip checks run in VS Code's dark, light and both high-contrast themes, switched in one
- * page (harness THEMES), with the text's WCAG contrast against what it sits on.
+ * legend, add-node, tooltip and highlight checks run in VS Code's dark, light and both high-contrast themes
+ * (harness THEMES), with the text's WCAG contrast against what it sits on and the highlight outline's against the canvas.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -124,7 +124,7 @@ test('the tooltip sits beside the hovered node, never over it, readable, in ever
   await w.page.context().close();
 });
 
-test('clicking a layer inside a repeated block keeps that instance on screen when the editor highlights every instance', async () => {
+test('clicking a layer inside a repeated block keeps that instance on screen when the editor highlights every instance, outlined visibly in every theme', async () => {
   const payload = examplePayload('resnet20');
   const first = await openWebview(browser());
   await first.init(payload);
@@ -136,20 +136,47 @@ test('clicking a layer inside a repeated block keeps that instance on screen whe
   await first.page.context().close();
   // The view as a user leaves it after scrolling down to layer 3 at 1:1.
   const view = { scale: 1, x: 400 - box.x, y: 300 - box.y };
-  const w = await openWebview(browser(), { uri: DOC_URI, model: payload.model, view, collapsed: {}, selected: null });
-  await w.init(payload, 5);
-  await w.page.locator(`[data-id="${id}"]`).click();
-  const before = await rectOf(w, `[data-id="${id}"]`);
   // The host answers the click by selecting the definition line, which every instance of the block shares.
   const instances = payload.nodes.filter((n) => n.range.start === payload.nodes.find((m) => m.id === id)!.range.start).map((n) => n.id);
   assert.ok(instances.length >= 9 && instances[0] !== id, `${instances.length} instances, the first elsewhere`);
-  await w.send({ type: 'highlight', uri: DOC_URI, version: 5, ids: instances });
-  await w.page.waitForFunction((n) => document.querySelectorAll('.node.highlighted').length === n, instances.length);
-  const afterwards = await rectOf(w, `[data-id="${id}"]`);
-  const stage = await rectOf(w, '#stage');
-  assert.ok(afterwards.top >= stage.top && afterwards.bottom <= stage.bottom, `the clicked instance stays on screen: ${JSON.stringify(afterwards)} in ${JSON.stringify(stage)}`);
-  assert.deepEqual(afterwards, before, 'the view did not move');
-  await w.page.context().close();
+  const strokes = new Set<string>();
+  for (const theme of THEMES) {
+    const w = await openWebview(browser(), { uri: DOC_URI, model: payload.model, view, collapsed: {}, selected: null });
+    await applyTheme(w, theme);
+    await w.init(payload, 5);
+    await w.page.locator(`[data-id="${id}"]`).click();
+    const before = await rectOf(w, `[data-id="${id}"]`);
+    await w.send({ type: 'highlight', uri: DOC_URI, version: 5, ids: instances });
+    await w.page.waitForFunction((n) => document.querySelectorAll('.node.highlighted').length === n, instances.length);
+    const afterwards = await rectOf(w, `[data-id="${id}"]`);
+    const stage = await rectOf(w, '#stage');
+    assert.ok(afterwards.top >= stage.top && afterwards.bottom <= stage.bottom, `${theme.className}: the clicked instance stays on screen: ${JSON.stringify(afterwards)} in ${JSON.stringify(stage)}`);
+    assert.deepEqual(afterwards, before, `${theme.className}: the view did not move`);
+    // Every instance outlined against the canvas (WCAG 1.4.11, 3:1 for a graphical object); the clicked one keeps its
+    // selection outline, as visible; a node not highlighted keeps its own fill and thin border.
+    const canvas = await w.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const shapes = await w.page.evaluate((ids) => {
+      const shape = (nodeId: string) => {
+        const s = getComputedStyle(document.querySelector(`[data-id="${nodeId}"] > .shape`)!);
+        return { stroke: s.stroke, width: parseFloat(s.strokeWidth), fill: s.fill };
+      };
+      const plain = [...document.querySelectorAll<SVGGElement>('#graph .nodes .node:not(.highlighted):not(.selected)')].find((n) => n.classList.contains('kind-conv'));
+      return { highlighted: ids.map(shape), plain: shape(plain!.dataset.id!) };
+    }, instances);
+    const selected = shapes.highlighted[instances.indexOf(id)];
+    const others = shapes.highlighted.filter((_, i) => instances[i] !== id);
+    for (const shape of others) {
+      assert.ok(shape.width >= 2, `${theme.className}: outline ${shape.width} px`);
+      assert.ok(contrastRatio(shape.stroke, canvas) >= 3, `${theme.className}: highlight outline ${shape.stroke} on ${canvas}: ${contrastRatio(shape.stroke, canvas).toFixed(2)}:1`);
+      assert.notEqual(shape.fill, shapes.plain.fill, `${theme.className}: the highlight's fill`);
+    }
+    assert.equal(new Set(others.map((o) => o.stroke)).size, 1, `${theme.className}: one highlight outline colour`);
+    assert.ok(selected.width >= 2 && contrastRatio(selected.stroke, canvas) >= 3, `${theme.className}: the clicked instance's outline ${selected.stroke} (${selected.width} px) on ${canvas}`);
+    assert.ok(shapes.plain.width < 2 && shapes.plain.stroke !== others[0].stroke, `${theme.className}: a node not highlighted keeps its border ${JSON.stringify(shapes.plain)}`);
+    strokes.add(`${others[0].stroke} on ${canvas}`);
+    await w.page.context().close();
+  }
+  assert.ok(strokes.size >= 2, `the outline is drawn against each theme's canvas: ${[...strokes].join('; ')}`);
 });
 
 for (const [width, height] of [[800, 600], [1280, 800]]) {

@@ -173,14 +173,59 @@ export async function openWebview(browser: Browser, state?: unknown, viewport = 
 
 /**
  * VS Code's four theme kinds as a webview sees them: the body class VS Code sets and the theme colours the
- * page reads (values of Dark Modern, Light Modern, Dark High Contrast and Light High Contrast).
+ * page reads (values of Dark Modern, Light Modern, Dark High Contrast and Light High Contrast). The high-contrast
+ * themes leave descriptionForeground to VS Code's default, the foreground at 70 % opacity: given here composited
+ * on the editor background, as it paints.
  */
 export const THEMES: readonly { className: string; vars: Record<string, string> }[] = [
-  { className: 'vscode-dark', vars: { '--vscode-editor-background': '#1f1f1f', '--vscode-editor-foreground': '#cccccc', '--vscode-editorWidget-background': '#202020', '--vscode-editorHoverWidget-background': '#202020', '--vscode-editorHoverWidget-foreground': '#cccccc', '--vscode-foreground': '#cccccc' } },
-  { className: 'vscode-light', vars: { '--vscode-editor-background': '#ffffff', '--vscode-editor-foreground': '#3b3b3b', '--vscode-editorWidget-background': '#f8f8f8', '--vscode-editorHoverWidget-background': '#f8f8f8', '--vscode-editorHoverWidget-foreground': '#3b3b3b', '--vscode-foreground': '#3b3b3b' } },
-  { className: 'vscode-high-contrast', vars: { '--vscode-editor-background': '#000000', '--vscode-editor-foreground': '#ffffff', '--vscode-editorWidget-background': '#0c141f', '--vscode-editorHoverWidget-background': '#0c141f', '--vscode-editorHoverWidget-foreground': '#ffffff', '--vscode-foreground': '#ffffff', '--vscode-contrastBorder': '#6fc3df' } },
-  { className: 'vscode-high-contrast-light', vars: { '--vscode-editor-background': '#ffffff', '--vscode-editor-foreground': '#292929', '--vscode-editorWidget-background': '#ffffff', '--vscode-editorHoverWidget-background': '#ffffff', '--vscode-editorHoverWidget-foreground': '#292929', '--vscode-foreground': '#292929', '--vscode-contrastBorder': '#0f4a85' } },
+  { className: 'vscode-dark', vars: { '--vscode-editor-background': '#1f1f1f', '--vscode-editor-foreground': '#cccccc', '--vscode-editorWidget-background': '#202020', '--vscode-editorHoverWidget-background': '#202020', '--vscode-editorHoverWidget-foreground': '#cccccc', '--vscode-foreground': '#cccccc', '--vscode-descriptionForeground': '#9d9d9d', '--vscode-button-secondaryBackground': '#313131', '--vscode-button-secondaryForeground': '#cccccc' } },
+  { className: 'vscode-light', vars: { '--vscode-editor-background': '#ffffff', '--vscode-editor-foreground': '#3b3b3b', '--vscode-editorWidget-background': '#f8f8f8', '--vscode-editorHoverWidget-background': '#f8f8f8', '--vscode-editorHoverWidget-foreground': '#3b3b3b', '--vscode-foreground': '#3b3b3b', '--vscode-descriptionForeground': '#3b3b3b', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b' } },
+  { className: 'vscode-high-contrast', vars: { '--vscode-editor-background': '#000000', '--vscode-editor-foreground': '#ffffff', '--vscode-editorWidget-background': '#0c141f', '--vscode-editorHoverWidget-background': '#0c141f', '--vscode-editorHoverWidget-foreground': '#ffffff', '--vscode-foreground': '#ffffff', '--vscode-descriptionForeground': '#b3b3b3', '--vscode-contrastBorder': '#6fc3df' } },
+  { className: 'vscode-high-contrast-light', vars: { '--vscode-editor-background': '#ffffff', '--vscode-editor-foreground': '#292929', '--vscode-editorWidget-background': '#ffffff', '--vscode-editorHoverWidget-background': '#ffffff', '--vscode-editorHoverWidget-foreground': '#292929', '--vscode-foreground': '#292929', '--vscode-descriptionForeground': '#696969', '--vscode-button-secondaryBackground': '#ffffff', '--vscode-button-secondaryForeground': '#292929', '--vscode-contrastBorder': '#0f4a85' } },
 ];
+
+/** A text as the page paints it: its first characters, its colour (an SVG text's fill) and the background under it. */
+export interface PaintedText {
+  text: string;
+  colour: string;
+  background: string;
+}
+
+/**
+ * Every visible text under `selector` (elements with text of their own, selects, SVG texts), with the colour it is
+ * painted in and the first background behind it (its own, else its nearest ancestor's that paints one, across a
+ * shadow root to its host). Text slotted into a custom element (a vscode-button's label) is painted by the
+ * element holding the slot inside its shadow root, so its colour and background are read there.
+ */
+export function paintedTexts(w: WebviewPage, selector: string): Promise<PaintedText[]> {
+  return w.page.locator(selector).first().evaluate((root) => {
+    const background = (from: Element): string => {
+      for (let at: Element | null = from; at; ) {
+        const colour = getComputedStyle(at).backgroundColor;
+        if (colour !== 'rgba(0, 0, 0, 0)' && colour !== 'transparent') return colour;
+        const parent: Element | null = at.parentElement;
+        const rootNode = at.getRootNode();
+        at = parent ?? (rootNode instanceof ShadowRoot ? rootNode.host : null);
+      }
+      return getComputedStyle(document.body).backgroundColor;
+    };
+    const found: PaintedText[] = [];
+    const visit = (element: Element): void => {
+      const style = getComputedStyle(element);
+      if (style.display === 'none' || style.visibility === 'hidden') return;
+      const own = [...element.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent ?? '').join('').trim();
+      const box = element.getBoundingClientRect();
+      if ((own !== '' || element.tagName === 'SELECT') && box.width > 0 && box.height > 0) {
+        const painter = element.shadowRoot?.querySelector('slot:not([name])')?.parentElement ?? element;
+        const svg = element instanceof SVGElement;
+        found.push({ text: (own || (element as HTMLSelectElement).value || '').slice(0, 40), colour: svg ? getComputedStyle(painter).fill : getComputedStyle(painter).color, background: background(painter) });
+      }
+      for (const child of element.children) visit(child);
+    };
+    visit(root);
+    return found;
+  });
+}
 
 /** Switches the open page to `theme` in place (body class and colour variables), as VS Code does on a theme change. */
 export async function applyTheme(w: WebviewPage, theme: (typeof THEMES)[number]): Promise<void> {

@@ -1,14 +1,15 @@
 /**
  * The feature-reuse heat maps (webview/statistics/heatmap.ts, Observable Plot cell charts) read on their own:
  * their own colour scale and Plot colour legend (not the gradient ramp), axis titles, tick labels that do not touch at 13 sources, cells big
- * enough to hover, the "at initialisation" mark until training moves the weights, and a map out of view brought up
- * to date when it comes into view (only maps in view are recoloured on each update). Fed synthetic
+ * enough to hover, the "at initialisation" mark until training moves the weights, tick labels and axis titles in
+ * the theme's foreground colour, readable (WCAG AA) in the dark, light and both high-contrast themes, and a map out
+ * of view brought up to date when it comes into view (only maps in view are recoloured on each update). Fed synthetic
  * statistics with the engine's structure for densenet40 (statistics-fixtures.ts) on the statistics test page.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TrainingStatistics } from '../../src/train/stats';
-import { examplePayload, useBrowser, openWebview, TEST_PAGE_PREFIX, type WebviewPage } from './harness';
+import { applyTheme, contrastRatio, examplePayload, openWebview, TEST_PAGE_PREFIX, THEMES, useBrowser, type WebviewPage } from './harness';
 import { exampleGraph, syntheticStatistics } from './statistics-fixtures';
 
 const browser = useBrowser();
@@ -179,6 +180,32 @@ test('densenet40 heat maps: own scale and colour bar, axis titles, readable tick
       await w.page.screenshot({ path: `test-results/heatmap-densenet40-${className}.png` });
     }
     assert.equal(new Set(fills).size, 2, 'green follows the theme (dark and high contrast share it)');
+  });
+
+  await t.test('tick labels, axis titles and the colour bar\'s labels are the theme\'s foreground, at least 4.5:1 on the page, in every theme', async () => {
+    const parts = { 'source ticks': COL_TICKS, 'target ticks': ROW_TICKS, 'source title': X_TITLE, 'target title': Y_TITLE, 'colour bar label': '.heat-legend-ramp > text', 'colour bar ticks': '.heat-legend-ramp .tick text' };
+    for (const theme of THEMES) {
+      await applyTheme(w, theme);
+      // The page's background: the first ancestor that paints one (the body's editor background).
+      const background = await w.page.locator(block1).evaluate((e) => {
+        for (let at: Element | null = e; at; at = at.parentElement) {
+          const colour = getComputedStyle(at).backgroundColor;
+          if (colour !== 'rgba(0, 0, 0, 0)' && colour !== 'transparent') return colour;
+        }
+        return getComputedStyle(document.documentElement).backgroundColor;
+      });
+      const foreground = await computed(w, 'var(--vscode-editor-foreground)');
+      assert.equal(background, await computed(w, 'var(--vscode-editor-background)'), `${theme.className}: the maps sit on the editor background`);
+      for (const [part, selector] of Object.entries(parts)) {
+        const fills = await w.page.locator(`${block1} ${selector}`).evaluateAll((texts) => texts.map((e) => ({ fill: getComputedStyle(e).fill, opacity: Number(getComputedStyle(e).opacity) * Number(getComputedStyle(e).fillOpacity), visible: e.getBoundingClientRect().width > 0 })));
+        assert.ok(fills.length > 0 && fills.every((f) => f.visible), `${theme.className}: ${part} drawn`);
+        for (const { fill, opacity } of fills) {
+          assert.equal(fill, foreground, `${theme.className}: ${part} in the foreground colour`);
+          assert.equal(opacity, 1, `${theme.className}: ${part} not faded`);
+          assert.ok(contrastRatio(fill, background) >= 4.5, `${theme.className}: ${part} ${fill} on ${background}: ${contrastRatio(fill, background).toFixed(2)}:1`);
+        }
+      }
+    }
   });
 
   await t.test('once a row moves by more than a twentieth of the bar the maps say how many steps trained them', async () => {

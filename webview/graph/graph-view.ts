@@ -5,7 +5,9 @@
 import type { LayoutDirection, OffsetRange } from '../../src/protocol/messages';
 import type { GraphPayload } from '../../src/protocol/payload';
 import { accessibleText, describeGroup, describeNode, type Description, weightSharing } from '../../src/drawing/describe';
-import { type LayoutResult, toElkGraph } from '../../src/drawing/elk-graph';
+import { drawGraph } from '../../src/drawing/draw';
+import type { LayoutResult } from '../../src/drawing/elk-graph';
+import { layoutWithTitles } from '../../src/drawing/pipeline';
 import { placeUShape } from '../../src/drawing/ushape';
 import type { LayoutClient } from './layout-client';
 import { addDefinitions, type Rendering, renderGraph, type RenderedItem, svgElement } from '../shared/render';
@@ -187,13 +189,25 @@ export class GraphView {
     const seq = ++this.seq;
     const collapsed = this.collapsed();
     const visible = computeVisible(payload, collapsed);
-    const outcome = await this.layout.layout(toElkGraph(visible, this.direction));
-    // A newer update started meanwhile: its drawing wins.
-    if (!outcome || seq !== this.seq) return null;
-    // The Compare view aligns rows by depth instead, which a U would defeat.
-    const layout = this.events.arrange ? await this.events.arrange(visible, outcome.result, this.direction) : placeUShape(visible, outcome.result, this.direction);
-    if (!layout || seq !== this.seq) return null;
-    const rendering = renderGraph({ payload, visible, layout, collapsed, direction: this.direction });
+    const direction = this.direction;
+    const spent = { layoutMs: 0, cached: true };
+    const laidOut = await layoutWithTitles(
+      visible,
+      direction,
+      async (graph) => {
+        const outcome = await this.layout.layout(graph);
+        // A newer update started meanwhile: its drawing wins.
+        if (!outcome || seq !== this.seq) return null;
+        spent.layoutMs += outcome.layoutMs;
+        spent.cached &&= outcome.cached;
+        // The Compare view aligns rows by depth instead, which a U would defeat.
+        const layout = this.events.arrange ? await this.events.arrange(visible, outcome.result, direction) : placeUShape(visible, outcome.result, direction);
+        return layout && seq === this.seq ? layout : null;
+      },
+      (layout) => drawGraph({ payload, visible, layout, collapsed, direction }),
+    );
+    if (!laidOut || seq !== this.seq) return null;
+    const rendering = renderGraph({ payload, visible, layout: laidOut.layout, collapsed, direction }, laidOut.drawing);
     const first = this.rendering === null;
     const focusedId = (document.activeElement as Element | null)?.closest?.('.node')?.getAttribute('data-id') ?? null;
     this.layer.replaceChildren(rendering.content);
@@ -207,7 +221,7 @@ export class GraphView {
     this.applySelection();
     this.applyHighlight(false);
     if (focusedId) rendering.items.get(visible.ownerOf.get(focusedId) ?? focusedId)?.element.focus({ preventScroll: true });
-    const timing: RenderTiming = { seq: ++this.rendered, layoutMs: outcome.layoutMs, cached: outcome.cached, totalMs: performance.now() - started, items: rendering.items.size, edges: visible.edges.length };
+    const timing: RenderTiming = { seq: ++this.rendered, layoutMs: spent.layoutMs, cached: spent.cached, totalMs: performance.now() - started, items: rendering.items.size, edges: visible.edges.length };
     this.stage.dataset.renderCount = String(timing.seq);
     this.stage.dispatchEvent(new CustomEvent('graph-rendered', { detail: timing, bubbles: true }));
     this.events.stateChanged();

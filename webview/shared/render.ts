@@ -45,8 +45,8 @@ export interface Rendering {
   height: number;
 }
 
-export function renderGraph(context: DrawContext): Rendering {
-  const drawing = drawGraph(context);
+/** The drawing of `context` on the page; `drawing` when the caller drew it already (drawGraph of the same context). */
+export function renderGraph(context: DrawContext, drawing: Drawing = drawGraph(context)): Rendering {
   const elements = new Map<SvgNode, Element>();
   const content = toDom(drawing.content, elements) as SVGGElement;
   const items = new Map<string, RenderedItem>();

@@ -46,8 +46,11 @@ body.vscode-high-contrast .graph-content .stats-flows .stats-flow, body.vscode-h
 .stats-overlay .stats-heatmap .heat-plot { width: fit-content; outline: none; }
 .stats-overlay .stats-heatmap .heat-plot:focus-visible { outline: 1px solid var(--g-focus); }
 .stats-overlay .stats-heatmap svg { display: block; overflow: visible; font-family: var(--g-font); color: var(--g-fg); }
-.stats-overlay .stats-heatmap [aria-label="source label"], .stats-overlay .stats-heatmap [aria-label="target label"] { fill: var(--g-muted); font-size: 11px; }
-.stats-overlay .stats-heatmap .heat-legend-ramp { color: var(--g-muted); font-size: 10px; }
+/* Tick labels, axis titles and the colour bar's labels in the theme's foreground: the description colour they
+   had is pale on a light editor (under 4.5:1, WCAG 1.4.3) and the numbers are what the map is read by. */
+.stats-overlay .stats-heatmap [aria-label="source label"], .stats-overlay .stats-heatmap [aria-label="target label"] { fill: var(--g-fg); font-size: 11px; }
+.stats-overlay .stats-heatmap [aria-label$="tick label"] { fill: var(--g-fg); }
+.stats-overlay .stats-heatmap .heat-legend-ramp { color: var(--g-fg); font-size: 10px; }
 .stats-overlay .stats-heatmap .heat-cell { cursor: pointer; stroke: var(--g-bg); stroke-width: 0.5; }
 .stats-overlay .stats-heatmap .heat-cell.current { stroke: var(--g-focus); stroke-width: 1.5; }
 body.vscode-high-contrast .stats-overlay .stats-heatmap .heat-cell, body.vscode-high-contrast-light .stats-overlay .stats-heatmap .heat-cell { stroke: var(--vscode-contrastBorder, #6fc3df); }
