@@ -1,8 +1,9 @@
 /**
  * The feature-reuse heat maps (webview/statistics/heatmap.ts, Observable Plot cell charts) read on their own:
  * their own colour scale and Plot colour legend (not the gradient ramp), axis titles, tick labels that do not touch at 13 sources, cells big
- * enough to hover, the "at initialisation" mark until training moves the weights, and tick labels and axis
- * titles in the theme's foreground colour, readable (WCAG AA) in the dark, light and both high-contrast themes. Fed synthetic
+ * enough to hover, the "at initialisation" mark until training moves the weights, tick labels and axis titles in
+ * the theme's foreground colour, readable (WCAG AA) in the dark, light and both high-contrast themes, and a map out
+ * of view brought up to date when it comes into view (only maps in view are recoloured on each update). Fed synthetic
  * statistics with the engine's structure for densenet40 (statistics-fixtures.ts) on the statistics test page.
  */
 import assert from 'node:assert/strict';
@@ -13,8 +14,9 @@ import { exampleGraph, syntheticStatistics } from './statistics-fixtures';
 
 const browser = useBrowser();
 
-async function openDensenet40(): Promise<WebviewPage> {
-  const w = await openWebview(browser(), undefined, { width: 1200, height: 900 }, `${TEST_PAGE_PREFIX}stats-page.js`);
+/** `width`: 1200 px shows the three maps side by side; at 420 px (a graph beside the editor) they stack. */
+async function openDensenet40(width = 1200): Promise<WebviewPage> {
+  const w = await openWebview(browser(), undefined, { width, height: 900 }, `${TEST_PAGE_PREFIX}stats-page.js`);
   await w.page.waitForFunction(() => window.__statsPage !== undefined);
   await w.page.evaluate((p) => window.__statsPage.show(p), examplePayload('densenet40'));
   return w;
@@ -215,6 +217,48 @@ test('densenet40 heat maps: own scale and colour bar, axis titles, readable tick
     assert.equal(await w.page.locator(`${block1} .heat-status`).textContent(), 'after 51 steps');
   });
 
+  assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), [], 'CSP violations');
+  assert.deepEqual(w.consoleErrors, [], 'console errors');
+  await w.page.context().close();
+});
+
+test('a map out of view keeps its trained mark current, and shows the latest cells and bar once scrolled into view', async () => {
+  const w = await openDensenet40(420);
+  const stats = syntheticStatistics(exampleGraph('densenet40'), 1);
+  const block3 = '.stats-heatmap[data-block="block3"]';
+  await update(w, 1, stats);
+  // The page's panel is 260 px high and the maps stack: the first is in view, the third below the fold.
+  await w.page.waitForSelector(`${block3}[data-in-view="false"]`, { state: 'attached' });
+  const values = (): Promise<string[]> => w.page.locator(`${block3} .heat-cell`).evaluateAll((cells) => cells.map((c) => `${c.getAttribute('data-row')},${c.getAttribute('data-col')}=${c.getAttribute('data-value')}`));
+  const expected = (s: TrainingStatistics): string[] =>
+    s.reuse[2].rows.flatMap((r, row) => r.values.flatMap((v, col) => (v === null ? [] : [`${row},${col}=${v}`]))).sort();
+  assert.deepEqual((await values()).sort(), expected(stats));
+
+  // Block 3's cells double but its largest halves: every cell, the bar's top and the cells' places on the bar change.
+  const before = Math.max(...stats.reuse[2].rows.flatMap((r) => r.values.filter((v): v is number => v !== null)));
+  const next: TrainingStatistics = { ...stats, step: 2, reuse: stats.reuse.map((m, i) => (i !== 2 ? m : { ...m, rows: m.rows.map((r) => ({ ...r, values: r.values.map((v) => (v === null ? null : v === before ? v / 2 : v * 2)) })) })) };
+  const largest = Math.max(...next.reuse[2].rows.flatMap((r) => r.values.filter((v): v is number => v !== null)));
+  assert.notEqual(largest.toPrecision(3), before.toPrecision(3));
+  await update(w, 2, next);
+  assert.equal(await w.page.locator(`${block3} .heat-status`).textContent(), 'after 2 steps');
+  assert.deepEqual((await values()).sort(), expected(stats), 'out of view: the cells are not recoloured');
+
+  await w.page.locator(block3).scrollIntoViewIfNeeded();
+  await w.page.waitForFunction((want) => [...document.querySelectorAll('.stats-heatmap[data-block="block3"] .heat-cell')].map((c) => `${c.getAttribute('data-row')},${c.getAttribute('data-col')}=${c.getAttribute('data-value')}`).sort().join(' ') === want, expected(next).join(' '));
+  assert.deepEqual(await w.page.locator(`${block3} .heat-legend-ramp .tick text`).allTextContents(), ['0', largest.toPrecision(3)]);
+  // The largest cell now carries the bar's top colour, and its title the new value.
+  const top = next.reuse[2].rows.flatMap((r, row) => r.values.map((v, col) => ({ v, row, col }))).find((c) => c.v === largest)!;
+  const cell = w.page.locator(`${block3} .heat-cell[data-row="${top.row}"][data-col="${top.col}"]`);
+  const high = await w.page.evaluate(() => {
+    const probe = document.createElement('div');
+    probe.style.color = 'var(--reuse-high)';
+    document.querySelector('.stats-overlay')!.appendChild(probe);
+    const value = getComputedStyle(probe).color;
+    probe.remove();
+    return value;
+  });
+  assert.deepEqual(channels(await cell.evaluate((e) => getComputedStyle(e).fill)), channels(high));
+  assert.match((await cell.locator('title').textContent()) ?? '', new RegExp(`: mean \\|w\\| ${largest.toPrecision(3).replace('.', '\\.')} \\(100% of the block’s largest\\)`));
   assert.deepEqual(await w.page.evaluate(() => window.__cspViolations), [], 'CSP violations');
   assert.deepEqual(w.consoleErrors, [], 'console errors');
   await w.page.context().close();

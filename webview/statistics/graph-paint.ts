@@ -61,15 +61,38 @@ export function itemValue(item: RenderedItem, statistics: IndexedStatistics, met
 interface Painted {
   shape: SVGElement | null;
   badge: SVGTextElement;
+  /** The fill and badge text last written, so an unchanged one is not written again. */
+  fill: string;
+  text: string;
+}
+
+/** How a concat's slices map onto drawn edges (one stroke per edge), for one rendering and one list of slices. */
+interface ConcatPlan {
+  /** The slices' sources and channel counts, '' for a slice not drawn (no source, or a norm that is not finite). */
+  signature: string;
+  strokes: { edge: SVGPathElement; key: string; arc: boolean; slices: number[]; input: string; names: string; channels: string }[];
+}
+
+/** A pooled flow stroke or label with what was last written to it: attributes, text (a stroke's title, a label's text), stroke colour. */
+interface Pooled {
+  element: SVGElement;
+  /** The edge a stroke was drawn along (none for a label). */
+  edge?: SVGPathElement;
+  attributes: Record<string, string>;
+  text: string;
+  stroke: string;
 }
 
 export class GraphPainter {
   private rendering: Rendering | null = null;
   private readonly painted = new Map<string, Painted>();
   private flows: SVGGElement | null = null;
-  private readonly pool = new Map<string, SVGElement>();
+  private readonly pool = new Map<string, Pooled>();
   private readonly used = new Set<string>();
   private edges = new Map<string, SVGPathElement>();
+  /** edgeBetween's answers for this rendering: the same merges ask for the same edges on every update. */
+  private readonly between = new Map<string, SVGPathElement | null>();
+  private readonly concatPlans = new Map<string, ConcatPlan>();
   private revealed: string | null = null;
 
   /**
@@ -97,11 +120,14 @@ export class GraphPainter {
         const item = rendering.items.get(id)!;
         let painted = this.painted.get(id);
         if (!painted) {
-          painted = { shape: item.element.querySelector<SVGElement>(':scope > .shape'), badge: this.badgeFor(item) };
+          painted = { shape: item.element.querySelector<SVGElement>(':scope > .shape'), badge: this.badgeFor(item), fill: '', text: '' };
           this.painted.set(id, painted);
         }
-        painted.shape?.style.setProperty('fill', scaleColour(scale, value));
-        painted.badge.textContent = formatValue(value);
+        // Only changed values are written: every write invalidates style, and most colours repeat between updates.
+        const fill = scaleColour(scale, value);
+        if (fill !== painted.fill) painted.shape?.style.setProperty('fill', (painted.fill = fill));
+        const text = formatValue(value);
+        if (text !== painted.text) painted.badge.textContent = painted.text = text;
       }
     }
     this.paintFlows(rendering, statistics);
@@ -131,6 +157,8 @@ export class GraphPainter {
     if (this.revealed) this.rendering?.items.get(this.revealed)?.element.classList.remove('stats-revealed');
     this.revealed = null;
     this.edges.clear();
+    this.between.clear();
+    this.concatPlans.clear();
     this.rendering = null;
   }
 
@@ -156,10 +184,15 @@ export class GraphPainter {
   }
 
   private edgeBetween(rendering: Rendering, source: string, target: string): SVGPathElement | undefined {
-    const from = ownerItem(rendering, source);
-    const to = ownerItem(rendering, target);
-    if (!from || !to || from === to) return undefined;
-    return this.edges.get(`${from.id}->${to.id}`);
+    const key = `${source}\u0000${target}`;
+    let edge = this.between.get(key);
+    if (edge === undefined) {
+      const from = ownerItem(rendering, source);
+      const to = ownerItem(rendering, target);
+      edge = (from && to && from !== to ? this.edges.get(`${from.id}->${to.id}`) : undefined) ?? null;
+      this.between.set(key, edge);
+    }
+    return edge ?? undefined;
   }
 
   /**
@@ -176,29 +209,44 @@ export class GraphPainter {
       if (merge.kind === 'add') this.paintAdd(rendering, merge, statistics);
       else this.paintConcat(rendering, merge);
     }
-    for (const [key, element] of this.pool) {
+    for (const [key, pooled] of this.pool) {
       if (this.used.has(key)) continue;
-      element.remove();
+      pooled.element.remove();
       this.pool.delete(key);
     }
   }
 
-  /** The pooled element for `key`, created on first use; `title` gives a path its hover text child. */
-  private flowElement<K extends 'path' | 'text'>(key: string, tag: K, attributes: Record<string, string | number>): SVGElementTagNameMap[K] {
+  /**
+   * The pooled element for `key`, created on first use (a path gets a title child for its hover text). A reused
+   * one gets only the attributes that changed: the edge geometry and names stay while the rendering does.
+   */
+  private flowElement(key: string, tag: 'path' | 'text', attributes: Record<string, string | number>): Pooled {
     this.used.add(key);
-    let element = this.pool.get(key) as SVGElementTagNameMap[K] | undefined;
-    if (!element) {
-      element = svgElement(tag, attributes, this.flows!);
+    let pooled = this.pool.get(key);
+    if (!pooled) {
+      const element = svgElement(tag, attributes, this.flows!);
       if (tag === 'path') svgElement('title', {}, element);
-      this.pool.set(key, element);
-    } else for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
-    return element;
+      pooled = { element, attributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, String(value)])), text: '', stroke: '' };
+      this.pool.set(key, pooled);
+      return pooled;
+    }
+    for (const [name, value] of Object.entries(attributes)) {
+      const text = String(value);
+      if (pooled.attributes[name] === text) continue;
+      pooled.element.setAttribute(name, text);
+      pooled.attributes[name] = text;
+    }
+    return pooled;
   }
 
-  private flowPath(key: string, edge: SVGPathElement, className: string, width: number, node: string, input: string, title: string): SVGPathElement {
-    const path = this.flowElement(key, 'path', { d: edge.getAttribute('d') ?? '', class: className, 'stroke-width': width.toFixed(2), 'data-node': node, 'data-input': input });
-    path.firstElementChild!.textContent = title;
-    return path;
+  private flowPath(key: string, edge: SVGPathElement, className: string, width: number, node: string, input: string, title: string): Pooled {
+    // The stroke follows its edge: while that stays, so does the geometry already written.
+    const known = this.pool.get(key);
+    const d = known && known.edge === edge ? known.attributes.d : (edge.getAttribute('d') ?? '');
+    const pooled = this.flowElement(key, 'path', { d, class: className, 'stroke-width': width.toFixed(2), 'data-node': node, 'data-input': input });
+    pooled.edge = edge;
+    if (pooled.text !== title) pooled.element.firstElementChild!.textContent = pooled.text = title;
+    return pooled;
   }
 
   private paintAdd(rendering: Rendering, merge: Extract<MergeFlow, { kind: 'add' }>, statistics: IndexedStatistics): void {
@@ -216,32 +264,56 @@ export class GraphPainter {
     if (!item) return; // inside a collapsed block
     const label = this.flowElement(`${merge.node}\u0000label`, 'text', { class: 'stats-flow-label', 'data-node': merge.node, x: item.box.x - 4, y: item.box.y + item.box.height / 2 + 3, 'text-anchor': 'end' });
     // Shortcut first, as in "id 0.82 · res 0.31".
-    label.textContent = [...parts.filter((p) => !p.residual), ...parts.filter((p) => p.residual)].map((p) => p.text).join(' · ');
+    const text = [...parts.filter((p) => !p.residual), ...parts.filter((p) => p.residual)].map((p) => p.text).join(' · ');
+    if (label.text !== text) label.element.textContent = label.text = text;
   }
 
+  /**
+   * A concat's strokes: slices from the same drawn source (a collapsed block) share one edge and their norms combine
+   * (√Σ‖g‖²). Which slices go to which edge, and the names and channel counts in the titles, are worked out once per
+   * rendering and slice list; an update then computes the norms and writes widths, titles and colours.
+   */
   private paintConcat(rendering: Rendering, merge: Extract<MergeFlow, { kind: 'concat' }>): void {
-    // Slices from the same drawn source (a collapsed block) share one edge: their norms combine.
-    const byEdge = new Map<SVGPathElement, { squares: number; sources: string[]; channels: number }>();
-    for (const slice of merge.slices) {
-      if (slice.source === '' || !Number.isFinite(slice.gradNorm)) continue;
+    const plan = this.concatPlan(rendering, merge);
+    const norms = plan.strokes.map((stroke) => Math.sqrt(stroke.slices.reduce((sum, i) => sum + merge.slices[i].gradNorm ** 2, 0)));
+    const largest = Math.max(0, ...norms);
+    // No text on these: a dense block has dozens of arcs side by side. The value is in the stroke's
+    // title and in the tooltip of the concat (or of the collapsed layer holding it).
+    plan.strokes.forEach((planned, i) => {
+      const share = largest > 0 ? norms[i] / largest : 0;
+      const path = this.flowPath(planned.key, planned.edge, 'stats-flow role-slice', planned.arc ? 0.8 + 2.2 * share : 1 + 4 * share, merge.node, planned.input, `${planned.names} → ${merge.node}: gradient norm ${formatValue(norms[i])} over ${planned.channels}`);
+      const stroke = strokeColour(share);
+      if (path.stroke !== stroke) path.element.style.setProperty('stroke', (path.stroke = stroke));
+    });
+  }
+
+  /** The strokes of a concat for its slices now (those with a source and a finite norm), kept while they stay. */
+  private concatPlan(rendering: Rendering, merge: Extract<MergeFlow, { kind: 'concat' }>): ConcatPlan {
+    const signature = merge.slices.map((slice) => (slice.source === '' || !Number.isFinite(slice.gradNorm) ? '' : `${slice.source}\u0001${slice.channels}`)).join('\u0000');
+    const known = this.concatPlans.get(merge.node);
+    if (known?.signature === signature) return known;
+    const byEdge = new Map<SVGPathElement, { slices: number[]; sources: string[]; channels: number }>();
+    merge.slices.forEach((slice, i) => {
+      if (slice.source === '' || !Number.isFinite(slice.gradNorm)) return;
       const edge = this.edgeBetween(rendering, slice.source, merge.node);
-      if (!edge) continue;
-      const entry = byEdge.get(edge) ?? { squares: 0, sources: [], channels: 0 };
-      entry.squares += slice.gradNorm ** 2;
+      if (!edge) return;
+      const entry = byEdge.get(edge) ?? { slices: [], sources: [], channels: 0 };
+      entry.slices.push(i);
       entry.sources.push(slice.source);
       entry.channels += slice.channels;
       byEdge.set(edge, entry);
-    }
-    const largest = Math.max(0, ...[...byEdge.values()].map((e) => Math.sqrt(e.squares)));
-    // No text on these: a dense block has dozens of arcs side by side. The value is in the stroke's
-    // title and in the tooltip of the concat (or of the collapsed layer holding it).
-    for (const [edge, entry] of byEdge) {
-      const norm = Math.sqrt(entry.squares);
-      const share = largest > 0 ? norm / largest : 0;
-      const arc = edge.classList.contains('arc');
-      const channels = `${entry.channels} channel${entry.channels === 1 ? '' : 's'}`;
-      const path = this.flowPath(`${merge.node}\u0000${edge.dataset.edge ?? ''}`, edge, 'stats-flow role-slice', arc ? 0.8 + 2.2 * share : 1 + 4 * share, merge.node, entry.sources.join(' '), `${entry.sources.join(' + ')} → ${merge.node}: gradient norm ${formatValue(norm)} over ${channels}`);
-      path.style.setProperty('stroke', strokeColour(share));
-    }
+    });
+    const strokes = [...byEdge].map(([edge, entry]) => ({
+      edge,
+      key: `${merge.node}\u0000${edge.dataset.edge ?? ''}`,
+      arc: edge.classList.contains('arc'),
+      slices: entry.slices,
+      input: entry.sources.join(' '),
+      names: entry.sources.join(' + '),
+      channels: `${entry.channels} channel${entry.channels === 1 ? '' : 's'}`,
+    }));
+    const plan = { signature, strokes };
+    this.concatPlans.set(merge.node, plan);
+    return plan;
   }
 }

@@ -31,11 +31,17 @@ interface Figure {
   hover: HTMLElement;
   /** What the chart now drawn was drawn for (measure, which cells are empty): an update that keeps it only recolours. */
   layout: string;
-  /** The legend's label and ticks as drawn: redrawn when they change. */
+  /** What the legend as drawn shows apart from its top tick's text (measure, colours, whether it has a range): redrawn when it changes. */
   legendKey: string;
+  /** The legend's top tick label (the block's largest), rewritten in place while the rest of the legend stays. */
+  legendTop: SVGTextElement | null;
   /** cells[row][col], undefined where the target reads nothing from that source. */
   cells: (SVGRectElement | undefined)[][];
+  /** Each cell's Plot title (its native tooltip), found once per drawing instead of on every recolour. */
+  titles: (SVGTitleElement | undefined)[][];
   map: ReuseHeatMap;
+  /** The cells and legend show an earlier update than `map`: the figure was out of view when `map` came. */
+  stale: boolean;
   largest: number;
   current: { row: number; col: number } | null;
   status: HTMLElement;
@@ -112,6 +118,24 @@ export class ReuseHeatMaps {
     this.colours = null;
     for (const figure of this.figures.values()) this.draw(figure, figure.map, this.step, true);
   });
+  /**
+   * Figures out of view (scrolled away in the panel, or the panel hidden) are not recoloured on each update, only
+   * when they come into view: with three maps in a panel that shows about one, recolouring all was most of the
+   * heat maps' share of an update. Until the observer first reports a figure, it counts as in view.
+   */
+  private readonly offscreen = new WeakSet<Element>();
+  private readonly visibility = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      // Tests wait on this for the observer's report.
+      (entry.target as HTMLElement).dataset.inView = String(entry.isIntersecting);
+      if (!entry.isIntersecting) {
+        this.offscreen.add(entry.target);
+        continue;
+      }
+      this.offscreen.delete(entry.target);
+      for (const figure of this.figures.values()) if (figure.element === entry.target && figure.stale) this.draw(figure, figure.map, this.step);
+    }
+  });
   /** The scale's low and high colours, resolved once per theme (resolving forces a style recalculation). */
   private colours: [string, string] | null = null;
   private observing = false;
@@ -157,8 +181,11 @@ export class ReuseHeatMaps {
       let figure = this.figures.get(map.block);
       if (!figure || figure.signature !== signature) {
         const next = this.build(map, signature);
-        if (figure) figure.element.replaceWith(next.element);
-        else this.element.appendChild(next.element);
+        if (figure) {
+          this.visibility.unobserve(figure.element);
+          figure.element.replaceWith(next.element);
+        } else this.element.appendChild(next.element);
+        this.visibility.observe(next.element);
         figure = next;
         this.figures.set(map.block, figure);
       }
@@ -166,6 +193,7 @@ export class ReuseHeatMaps {
     }
     for (const [block, figure] of this.figures) {
       if (seen.has(block)) continue;
+      this.visibility.unobserve(figure.element);
       figure.element.remove();
       this.figures.delete(block);
     }
@@ -178,6 +206,7 @@ export class ReuseHeatMaps {
 
   clear(): void {
     this.theme.disconnect();
+    this.visibility.disconnect();
     this.colours = null;
     this.observing = false;
     this.figures.clear();
@@ -211,7 +240,7 @@ export class ReuseHeatMaps {
     hover.className = 'heat-hover';
     hover.setAttribute('aria-live', 'polite');
     element.append(caption, holder, scale, hover);
-    const figure: Figure = { signature, element, svg, scale, hover, cells: map.rows.map((row) => row.values.map(() => undefined)), map, largest: 0, current: null, status, layout: '', legendKey: '' };
+    const figure: Figure = { signature, element, svg, scale, hover, cells: map.rows.map((row) => row.values.map(() => undefined)), titles: [], map, stale: false, largest: 0, current: null, status, layout: '', legendKey: '', legendTop: null };
     const cellOf = (target: EventTarget | null): { row: number; col: number } | null => {
       const rect = (target as Element | null)?.closest?.('.heat-cell');
       return rect ? { row: Number(rect.getAttribute('data-row')), col: Number(rect.getAttribute('data-col')) } : null;
@@ -234,7 +263,8 @@ export class ReuseHeatMaps {
    * Draws `map` into the figure with Plot: cells coloured on the block's scale, the legend, the trained mark.
    * Plot draws the chart when the measure, the empty cells or (`redraw`) the theme change; other updates (every
    * statistics step) only recolour its cells through the same Plot colour scale: drawing densenet40's three maps
-   * anew made each statistics update about 100 ms (statistics.test's 2,000 updates).
+   * anew made each statistics update about 100 ms (bench/statistics.bench.ts). A figure out of view skips
+   * the recolouring (its scale, hover text and trained mark still follow `map`) until it comes into view.
    */
   private draw(figure: Figure, map: ReuseHeatMap, step: number, redraw = false): void {
     figure.map = map;
@@ -262,21 +292,34 @@ export class ReuseHeatMaps {
       interpolate: 'rgb',
     };
     const layout = JSON.stringify([measure, empty.map((d) => [d.row, d.col])]);
-    if (!redraw && figure.layout === layout) this.recolour(figure, measured, color);
-    else this.plot(figure, measured, empty, color);
-    figure.layout = layout;
-    const legendKey = JSON.stringify([measure, formatValue(largest), color.range]);
-    if (legendKey !== figure.legendKey) {
-      const legend = Plot.legend({ color, ticks: [0, largest], tickFormat: formatValue, label: MEASURE_NAMES[measure], width: LEGEND_WIDTH, height: 42, marginTop: 14, marginBottom: 18, tickSize: 4, marginLeft: 6, marginRight: 14, className: 'heat-legend' });
-      for (const style of legend.querySelectorAll('style')) style.remove();
-      figure.scale.replaceChildren(legend);
-      figure.legendKey = legendKey;
-    }
+    figure.stale = !redraw && figure.layout === layout && this.offscreen.has(figure.element);
+    if (!figure.stale) this.paint(figure, measured, empty, color, layout, redraw);
     this.markTrained(figure, map, step);
     if (figure.current) {
       figure.cells[figure.current.row]?.[figure.current.col]?.classList.add('current');
       this.describe(figure, figure.current);
     }
+  }
+
+  /** The cells (recoloured, or the whole chart when `layout` changed or `redraw`) and the colour legend. */
+  private paint(figure: Figure, measured: Datum[], empty: Datum[], color: Plot.ScaleOptions, layout: string, redraw: boolean): void {
+    const measure = this.measure;
+    const largest = figure.largest;
+    if (!redraw && figure.layout === layout) this.recolour(figure, measured, color);
+    else this.plot(figure, measured, empty, color);
+    figure.layout = layout;
+    // The bar runs from 0 to the largest, so its ramp and tick positions stay while the largest is positive and the
+    // measure and theme stay: then only the top tick's text changes (drawing the ramp, a canvas image, was a
+    // quarter of each statistics update).
+    const legendKey = JSON.stringify([measure, largest > 0, color.range]);
+    const top = formatValue(largest);
+    if (legendKey !== figure.legendKey || !figure.legendTop) {
+      const legend = Plot.legend({ color, ticks: [0, largest], tickFormat: formatValue, label: MEASURE_NAMES[measure], width: LEGEND_WIDTH, height: 42, marginTop: 14, marginBottom: 18, tickSize: 4, marginLeft: 6, marginRight: 14, className: 'heat-legend' });
+      for (const style of legend.querySelectorAll('style')) style.remove();
+      figure.scale.replaceChildren(legend);
+      figure.legendKey = legendKey;
+      figure.legendTop = [...legend.querySelectorAll<SVGTextElement>('.tick text')].at(-1) ?? null;
+    } else if (figure.legendTop.textContent !== top) figure.legendTop.textContent = top;
   }
 
   /** New fills, values and tooltips for the cells already drawn, from the same Plot colour scale. */
@@ -287,7 +330,7 @@ export class ReuseHeatMaps {
       if (!rect) continue;
       rect.setAttribute('fill', String(scale.apply(Math.abs(d.value ?? 0))));
       rect.setAttribute('data-value', String(d.value));
-      const title = rect.querySelector('title');
+      const title = figure.titles[d.row][d.col];
       if (title) title.textContent = this.text(figure, d);
     }
   }
@@ -327,6 +370,7 @@ export class ReuseHeatMaps {
     for (const style of svg.querySelectorAll('style')) style.remove();
     // Plot draws each mark's cells in data order: tag them with their place and value for the hover, keys and tests.
     figure.cells = map.rows.map((row) => row.values.map(() => undefined));
+    figure.titles = map.rows.map((row) => row.values.map(() => undefined));
     const tag = (selector: string, data: Datum[]): void =>
       svg.querySelectorAll(selector).forEach((rect, i) => {
         const d = data[i];
@@ -336,6 +380,7 @@ export class ReuseHeatMaps {
         rect.setAttribute('data-col', String(d.col));
         rect.setAttribute('data-value', d.value === null ? '' : String(d.value));
         figure.cells[d.row][d.col] = rect;
+        figure.titles[d.row][d.col] = rect.querySelector<SVGTitleElement>('title') ?? undefined;
       });
     tag('.heat-cells rect', measured);
     tag('.heat-cells-empty rect', empty);
