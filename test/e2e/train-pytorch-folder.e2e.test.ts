@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type GreyPng, greyPngs } from '../support/greyPngs';
 import { groupMembers } from '../support/processes';
 import { groupGone, logged } from './processes';
 import { startVsCodeSession, type VsCodeSession } from './session';
@@ -24,26 +25,11 @@ const MODEL = `model shapes_net(8x8x1) {
 }
 `;
 
-/** Twenty 8×8 grey PNGs (ten dark, ten light), encoded by Chromium's own PNG encoder: name → bytes. */
-async function shapePngs(session: VsCodeSession): Promise<Map<string, Buffer>> {
+/** Twenty 8×8 grey PNGs (ten dark, ten light), encoded by Chromium's own PNG encoder in a page of its own. */
+async function shapePngs(session: VsCodeSession): Promise<GreyPng[]> {
   const page = await session.browser.newPage();
   try {
-    const encoded = await page.evaluate(async () => {
-      const out: [string, string][] = [];
-      for (let label = 0; label < 2; label++) {
-        for (let i = 0; i < 10; i++) {
-          const canvas = new OffscreenCanvas(8, 8);
-          const context = canvas.getContext('2d')!;
-          const value = label === 0 ? 20 + i * 3 : 220 - i * 3;
-          context.fillStyle = `rgb(${value},${value},${value})`;
-          context.fillRect(0, 0, 8, 8);
-          const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
-          out.push([`${label === 0 ? 'dark' : 'light'}/${i}.png`, btoa(String.fromCharCode(...bytes))]);
-        }
-      }
-      return out;
-    });
-    return new Map(encoded.map(([name, data]) => [name, Buffer.from(data, 'base64')]));
+    return await greyPngs(page);
   } finally {
     await page.close();
   }
@@ -60,9 +46,9 @@ describe('SkipNet in VS Code: Train here with PyTorch on an image folder, in 2 p
       folder,
       settings: { 'skipnet.train.engine': 'pytorch', 'skipnet.python': PYTHON, 'skipnet.train.processes': 2, 'skipnet.training.statsInterval': 1 },
     });
-    for (const [name, bytes] of await shapePngs(session)) {
+    for (const { name, data } of await shapePngs(session)) {
       mkdirSync(join(session.workspace, 'shapes', name.split('/')[0]), { recursive: true });
-      writeFileSync(join(session.workspace, 'shapes', name), bytes);
+      writeFileSync(join(session.workspace, 'shapes', name), Buffer.from(data, 'base64'));
     }
   });
 

@@ -14,6 +14,7 @@ import type { CompareToHost, HostToCompare } from '../../src/protocol/compare-me
 import type { FolderImage } from '../../src/protocol';
 import { parseDataset } from '../../src/train/dataset';
 import { useBrowser, openWebview, type WebviewPage } from './harness';
+import { greyPngs } from '../support/greyPngs';
 
 const browser = useBrowser();
 
@@ -28,25 +29,6 @@ const IDS = [3, 5] as const;
 const send = (w: WebviewPage, message: HostToCompare): Promise<void> => w.page.evaluate((m) => window.postMessage(m, '*'), message);
 const posted = async (w: WebviewPage): Promise<CompareToHost[]> => (await w.page.evaluate(() => window.__posted)) as CompareToHost[];
 const event = (w: WebviewPage, side: 0 | 1, line: unknown): Promise<void> => send(w, { type: 'trainBothEvent', side, run: IDS[side], line: JSON.stringify(line) });
-
-/** Twenty 8×8 PNGs made by the browser's own encoder (lossless): ten dark (grey 20 + 3i), ten light (220 − 3i). */
-async function pngs(w: WebviewPage): Promise<FolderImage[]> {
-  return w.page.evaluate(async () => {
-    const out: { label: number; name: string; data: string }[] = [];
-    for (let label = 0; label < 2; label++) {
-      for (let i = 0; i < 10; i++) {
-        const canvas = new OffscreenCanvas(8, 8);
-        const context = canvas.getContext('2d')!;
-        const value = label === 0 ? 20 + i * 3 : 220 - i * 3;
-        context.fillStyle = `rgb(${value},${value},${value})`;
-        context.fillRect(0, 0, 8, 8);
-        const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
-        out.push({ label, name: `${label === 0 ? 'dark' : 'light'}/${i}.png`, data: btoa(String.fromCharCode(...bytes)) });
-      }
-    }
-    return out;
-  });
-}
 
 /** Opens the pair, clicks Train both and answers as the panel does on PyTorch with a folder: both runs hosted, the files sent. */
 async function startWith(images: (w: WebviewPage) => Promise<FolderImage[]>): Promise<WebviewPage> {
@@ -69,7 +51,7 @@ async function noProblems(w: WebviewPage): Promise<void> {
 }
 
 test('an image folder on PyTorch: the page decodes it once and posts it for both runners, then both sides train from runner lines', async () => {
-  const w = await startWith(pngs);
+  const w = await startWith((page) => greyPngs(page.page));
   await w.page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'trainBothData'));
   const sent = (await posted(w)).filter((m): m is Extract<CompareToHost, { type: 'trainBothData' }> => m.type === 'trainBothData');
   assert.equal(sent.length, 1);
@@ -104,7 +86,7 @@ test('an image folder on PyTorch: the page decodes it once and posts it for both
 
 test('a folder image the browser cannot decode ends both sides with its located message and stops both runners', async () => {
   const broken = async (w: WebviewPage): Promise<FolderImage[]> => {
-    const images = await pngs(w);
+    const images = await greyPngs(w.page);
     images[12] = { ...images[12], data: btoa('not a png') };
     return images;
   };

@@ -11,6 +11,7 @@ import { analyze } from '../../src/core';
 import { buildGraphPayload, type FolderImage, type TrainingRun, type WebviewToHost } from '../../src/protocol';
 import { parseDataset } from '../../src/train/dataset';
 import { DOC_URI, useBrowser, openWebview, type WebviewPage } from './harness';
+import { greyOf, greyPngs } from '../support/greyPngs';
 
 const browser = useBrowser();
 
@@ -20,33 +21,11 @@ const MODEL = `model tiny(8x8x1) {
 }
 `;
 
-/** Grey of image `i` of class `label`: ten dark and ten light, each image one value. */
-const grey = (label: number, i: number): number => (label === 0 ? 20 + i * 3 : 220 - i * 3);
-
 async function open(): Promise<WebviewPage> {
   const w = await openWebview(browser());
   const analysis = analyze(MODEL);
   await w.init(buildGraphPayload(analysis.models[0], analysis.lines, { collapseThreshold: 150, models: ['tiny'] }));
   return w;
-}
-
-/** Twenty 8×8 PNGs made by the browser's own encoder (lossless, so the decoded grey is the value drawn). */
-async function pngs(w: WebviewPage): Promise<FolderImage[]> {
-  return w.page.evaluate(async () => {
-    const out: { label: number; name: string; data: string }[] = [];
-    for (let label = 0; label < 2; label++) {
-      for (let i = 0; i < 10; i++) {
-        const canvas = new OffscreenCanvas(8, 8);
-        const context = canvas.getContext('2d')!;
-        const value = label === 0 ? 20 + i * 3 : 220 - i * 3;
-        context.fillStyle = `rgb(${value},${value},${value})`;
-        context.fillRect(0, 0, 8, 8);
-        const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
-        out.push({ label, name: `${label === 0 ? 'dark' : 'light'}/${i}.png`, data: btoa(String.fromCharCode(...bytes)) });
-      }
-    }
-    return out;
-  });
 }
 
 const run = (images: FolderImage[]): TrainingRun => ({ model: 'tiny', text: MODEL, backend: 'auto', statsInterval: 1, dataset: { kind: 'folder', path: 'shapes', classes: ['dark', 'light'], images }, engine: 'pytorch', runId: 5 });
@@ -67,7 +46,7 @@ async function noProblems(w: WebviewPage): Promise<void> {
 
 test('a folder run on PyTorch: the page decodes the folder and sends the host the decoded set, then shows the host\'s run', async () => {
   const w = await open();
-  await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run: run(await pngs(w)) });
+  await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run: run(await greyPngs(w.page)) });
   await waitForPosted(w, 'trainingData');
   const sent = (await w.posted()).filter((m): m is Extract<WebviewToHost, { type: 'trainingData' }> => m.type === 'trainingData');
   assert.equal(sent.length, 1);
@@ -79,8 +58,8 @@ test('a folder run on PyTorch: the page decodes the folder and sends the host th
   assert.deepEqual(Array.from(data.train.labels), [...kept.map(() => 0), ...kept.map(() => 1)]);
   assert.deepEqual(Array.from(data.test.labels), [0, 0, 1, 1]);
   const image = (values: number[]): number[] => values.flatMap((v) => Array.from({ length: 64 }, () => v));
-  assert.deepEqual(Array.from(data.train.pixels), image([...kept.map((i) => grey(0, i)), ...kept.map((i) => grey(1, i))]));
-  assert.deepEqual(Array.from(data.test.pixels), image([grey(0, 4), grey(0, 9), grey(1, 4), grey(1, 9)]));
+  assert.deepEqual(Array.from(data.train.pixels), image([...kept.map((i) => greyOf(0, i)), ...kept.map((i) => greyOf(1, i))]));
+  assert.deepEqual(Array.from(data.test.pixels), image([greyOf(0, 4), greyOf(0, 9), greyOf(1, 4), greyOf(1, 9)]));
   // The host's runner then speaks as for any PyTorch run.
   await w.send({ type: 'trainingEvent', uri: DOC_URI, version: 1, run: 5, line: JSON.stringify({ type: 'started', backend: 'pytorch 1.13.0 · cpu', params: 62, totalSteps: 4, batch: 4, notes: [], replicas: 1 }) });
   await w.send({ type: 'trainingEvent', uri: DOC_URI, version: 1, run: 5, line: JSON.stringify({ type: 'finished', result: { reason: 'stopped', steps: 0, loss: null } }) });
@@ -93,7 +72,7 @@ test('a folder run on PyTorch: the page decodes the folder and sends the host th
 
 test('a folder file the browser cannot decode ends the PyTorch run with the folder\'s message, and the host is told to stop', async () => {
   const w = await open();
-  const images = await pngs(w);
+  const images = await greyPngs(w.page);
   images[12] = { ...images[12], data: btoa('not an image at all') };
   await w.send({ type: 'startTraining', uri: DOC_URI, version: 1, run: run(images) });
   await waitForState(w, 'failed');

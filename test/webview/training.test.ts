@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { analyze } from '../../src/core';
 import { buildGraphPayload, type TrainingBackendChoice, type TrainingRun, type WebviewToHost } from '../../src/protocol';
 import { DOC_URI, useBrowser, openWebview, ORIGIN, type WebviewPage } from './harness';
+import { greyPngs } from '../support/greyPngs';
 
 const browser = useBrowser();
 
@@ -400,21 +401,7 @@ test('a folder data set (images sent by the host) is decoded in the page and tra
 }`;
   const w = await openWithModel(text);
   // Ten dark and ten light 8×8 PNGs, made by the browser's own encoder.
-  const images = await w.page.evaluate(async () => {
-    const out: { label: number; name: string; data: string }[] = [];
-    for (let label = 0; label < 2; label++) {
-      for (let i = 0; i < 10; i++) {
-        const canvas = new OffscreenCanvas(8, 8);
-        const context = canvas.getContext('2d')!;
-        const grey = label === 0 ? 20 + i * 3 : 220 - i * 3;
-        context.fillStyle = `rgb(${grey},${grey},${grey})`;
-        context.fillRect(0, 0, 8, 8);
-        const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
-        out.push({ label, name: `${label === 0 ? 'dark' : 'light'}/${i}.png`, data: btoa(String.fromCharCode(...bytes)) });
-      }
-    }
-    return out;
-  });
+  const images = await greyPngs(w.page);
   await start(w, { model: 'tiny', text, backend: 'cpu', statsInterval: 5, dataset: { kind: 'folder', path: 'shapes', classes: ['dark', 'light'], images } });
   await waitForState(w, 'done');
   // 20 images: every fifth of each class held out → 16 to train on, 4 steps of 4 per epoch, 3 epochs.
