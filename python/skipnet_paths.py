@@ -54,7 +54,9 @@ def all_subsets(n, k):
         if len(chosen) == k:
             out.append(list(chosen))
             return
-        for i in range(start, n):
+        # Only starts that leave enough indices to complete the subset: C(n, k) leaves and no dead branch, so k near
+        # n stays cheap (without the bound, C(54, 54) = 1 subset costs about 2^54 calls).
+        for i in range(start, n - (k - len(chosen)) + 1):
             walk(i + 1, chosen + [i])
     walk(0, [])
     return out

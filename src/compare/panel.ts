@@ -109,9 +109,25 @@ export class ComparePanel implements vscode.Disposable {
       const message = buildCompareMessage(this.specs, texts, ++this.revision, { collapseThreshold: settings.collapseThreshold, direction: settings.direction });
       this.shownParams = [BigInt(message.sides[0].params), BigInt(message.sides[1].params)];
       this.post(message);
+      await this.sendInitialAlgebra(texts);
     } catch (error) {
       this.log.error(`compare: cannot read the models: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * What the page needs to measure both sides' merge algebra at initialisation before any run: Train both's runs in
+   * the browser on side A's train section. Only for the bundled data sets, whose URL costs nothing to give; a pair on
+   * CIFAR or an image folder (read from the user's files) or with errors shows its algebra once Train both runs.
+   */
+  private async sendInitialAlgebra(texts: [string, string]): Promise<void> {
+    const plan = planTrainBoth(this.specs, texts);
+    if (!plan.ok || plan.training.dataset.kind !== 'builtin') return;
+    const documentUri = vscode.Uri.parse(this.specs[0].uri, true);
+    const settings = readTrainingSettings(documentUri);
+    const dataset = await datasetSource(plan.training.dataset, documentUri, this.panel.webview, this.extensionUri);
+    const run = (index: 0 | 1) => ({ run: { model: this.specs[index].model, text: texts[index], backend: settings.backend, statsInterval: 1, dataset }, withoutSkips: this.specs[index].withoutSkips });
+    this.post({ type: 'initialAlgebra', revision: this.revision, runs: [run(0), run(1)], config: plan.shared });
   }
 
   private async onMessage(raw: unknown): Promise<void> {

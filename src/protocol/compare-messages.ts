@@ -137,6 +137,13 @@ export type HostToCompare =
    */
   | { type: 'startTrainBoth'; revision: number; runs: [CompareTrainingRun, CompareTrainingRun]; config: SharedTrainingConfig; plan?: string }
   /**
+   * After a `compare` whose pair could train in the browser: what the page needs to measure both sides' merge algebra
+   * at initialisation before any run (one forward pass of the seeded initial weights over the first batch, by the
+   * training worker Train both uses, at learning rate 0), as `skipnet algebra` measures it. The same runs and config
+   * Train both would get; the page measures again only when they differ from the last ones it measured.
+   */
+  | { type: 'initialAlgebra'; revision: number; runs: [CompareTrainingRun, CompareTrainingRun]; config: SharedTrainingConfig }
+  /**
    * One event of a side the host trains (engine 'pytorch'): a JSON line of the PyTorch runner's protocol
    * (src/train/pytorch/protocol.ts), for run `run` of side `side`. No revision: an edit ends the pair, and the
    * events of its end must still reach the page.

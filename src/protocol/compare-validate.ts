@@ -106,6 +106,12 @@ const hostSchemas: Record<HostToCompare['type'], Checker> = {
     runs: (value, path) => (Array.isArray(value) && value.length !== 2 ? `${path}: expected two runs` : array(compareRun, 2)(value, path)),
     config: sharedConfig,
   }, { plan: string(10_000) }),
+  initialAlgebra: object({
+    type: literal('initialAlgebra'),
+    revision,
+    runs: (value, path) => (Array.isArray(value) && value.length !== 2 ? `${path}: expected two runs` : array(compareRun, 2)(value, path)),
+    config: sharedConfig,
+  }),
   trainBothEvent: object({ type: literal('trainBothEvent'), side, run: runId, line: string(16 << 20) }),
   trainingPoint: object({ type: literal('trainingPoint'), revision, side, point }),
   depthGradients: object({ type: literal('depthGradients'), revision, side, step: count, points: array(depthPoint, 100_000) }),

@@ -252,3 +252,23 @@ test('Train both on PyTorch: side-tagged runner lines, per-side controls and exp
     assert.match(result.ok ? 'ok' : result.error, pattern, JSON.stringify(value));
   }
 });
+
+test('Compare at initialisation: the host’s initialAlgebra (Train both’s runs before any run) is accepted; malformed ones name the field', async () => {
+  const { validateCompareHostMessage } = await import('../../src/protocol/compare-validate');
+  const dataset = { kind: 'builtin', name: 'mnist', url: 'https://x/mnist.bin' };
+  const run = { run: { model: 'm', text: 'model m(28x28x1) {}', backend: 'auto', statsInterval: 1, dataset }, withoutSkips: false };
+  const config = { epochs: 1, batch: 8, optimizer: 'adam', lr: 0.01, momentum: 0.9, weightDecay: 0, seed: 1 };
+  const good = { type: 'initialAlgebra', revision: 4, runs: [run, { ...run, withoutSkips: true }], config };
+  const checked = validateCompareHostMessage(good);
+  assert.deepEqual(checked.ok && checked.message, good);
+  const bad: [unknown, RegExp][] = [
+    [{ ...good, runs: [run] }, /^initialAlgebra runs: expected two runs/],
+    [{ ...good, runs: [run, { ...run, withoutSkips: 'no' }] }, /^initialAlgebra runs\[1\]\.withoutSkips: expected a boolean/],
+    [{ ...good, config: { ...config, batch: 0 } }, /^initialAlgebra config\.batch: below 1/],
+    [{ ...good, revision: -1 }, /^initialAlgebra revision: below 0/],
+  ];
+  for (const [value, pattern] of bad) {
+    const result = validateCompareHostMessage(value);
+    assert.match(result.ok ? 'ok' : result.error, pattern, JSON.stringify(value));
+  }
+});

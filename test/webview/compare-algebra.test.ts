@@ -1,9 +1,11 @@
 /**
  * The merge algebra in Compare (webview/compare/algebra.ts): the real bundles (compare.js, train.js) under the
- * real CSP in headless Chromium. A two-block ResNet (A) and a three-layer DenseNet block (B) train side by side;
- * each side's first statistics (step 1, the initial weights' forward pass) draw its target × source matrix, and
- * the numbers are those of the Node engine's `algebraAtInitialisation` on the same model, seed and first batch
- * (src/cli/algebra.ts, what `skipnet algebra` prints). Later statistics redraw both matrices with new values.
+ * real CSP in headless Chromium. A two-block ResNet (A) and a three-layer DenseNet block (B). As soon as the pair is
+ * loaded, before any run, the page measures both at initialisation (webview/compare/initial-algebra.ts: the initial
+ * weights' forward pass over the first batch, in the training workers) and draws each side's target × source matrix,
+ * labelled as the initialisation; the numbers are those of the Node engine's `algebraAtInitialisation` on the same
+ * model, seed and first batch (src/cli/algebra.ts, what `skipnet algebra` prints). Train both's step 1 measures the
+ * same weights again, and later statistics draw both latest matrices with new values.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -50,7 +52,7 @@ interface DrawnCell {
   value: number;
 }
 
-test('Compare draws A’s residual shares beside B’s dense contributions: at initialisation as skipnet algebra measures them, then updated by training', async () => {
+test('Compare draws A’s residual shares beside B’s dense contributions at initialisation before any run, as skipnet algebra measures them, then updated by training', async () => {
   const w = await openWebview(browser(), undefined, { width: 1400, height: 1000 }, 'compare.js');
   const page = w.page;
   const texts: [string, string] = [RESNET, DENSENET];
@@ -58,16 +60,14 @@ test('Compare draws A’s residual shares beside B’s dense contributions: at i
     { uri: 'file:///work/resnet.skipnet', file: 'resnet.skipnet', model: 'resnet', withoutSkips: false },
     { uri: 'file:///work/densenet.skipnet', file: 'densenet.skipnet', model: 'densenet', withoutSkips: false },
   ];
-  assert.equal(await page.isVisible('#compare-algebra'), false, 'hidden until Train both');
+  assert.equal(await page.isVisible('#compare-algebra'), false, 'hidden until the pair is loaded');
   await page.evaluate((m) => window.postMessage(m, '*'), buildCompareMessage(specs, texts, 1, { collapseThreshold: 150, direction: 'down' }));
-  await page.waitForFunction(() => !document.getElementById('train-both')?.hasAttribute('disabled'), undefined, { timeout: 120_000 });
-  await page.locator('#train-both').click();
-  await page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'trainBoth'), undefined, { timeout: 120_000 });
   const plan = planTrainBoth(specs, texts);
   assert.ok(plan.ok);
   const dataset = { kind: 'builtin' as const, name: 'mnist' as const, url: `${ORIGIN}/media/data/mnist.bin` };
   const runs = specs.map((s, i) => ({ run: { model: s.model, text: texts[i], backend: 'cpu' as const, statsInterval: 1, dataset }, withoutSkips: false })) as [CompareTrainingRun, CompareTrainingRun];
-  await page.evaluate((m) => window.postMessage(m, '*'), { type: 'startTrainBoth', revision: 1, runs, config: plan.shared } satisfies HostToCompare);
+  // What the host sends after the pair: the runs Train both would get, measured at initialisation before any run.
+  await page.evaluate((m) => window.postMessage(m, '*'), { type: 'initialAlgebra', revision: 1, runs, config: plan.shared } satisfies HostToCompare);
 
   const read = (selector: string) =>
     page.$eval(selector, (figure) => ({
@@ -79,15 +79,21 @@ test('Compare draws A’s residual shares beside B’s dense contributions: at i
       filled: [...figure.querySelectorAll('.algebra-cells rect')].filter((r) => Number(r.getAttribute('width')) > 4 && Number(r.getAttribute('height')) > 4).length,
     }));
 
-  // Statistics every step: step 1's (the initial weights' forward pass) stay drawn as the initialisation on both sides.
-  await page.waitForFunction(() => [...document.querySelectorAll('#compare-algebra .algebra-side')].every((s) => (s as HTMLElement).dataset.initial === '1'), undefined, { timeout: 120_000 });
+  // Before any run: both sides drawn at initialisation, labelled so, and nothing asked of the host to train.
+  await page.waitForFunction(() => [...document.querySelectorAll('#compare-algebra .algebra-side')].every((s) => (s as HTMLElement).dataset.initial === 'measured'), undefined, { timeout: 120_000 });
+  assert.equal(await page.isVisible('#compare-algebra'), true);
+  assert.equal(await page.evaluate(() => window.__posted.some((m) => (m as { type: string }).type === 'trainBoth')), false, 'no run asked for');
+  const statuses = await page.$$eval('#compare-algebra .algebra-status', (s) => s.map((e) => e.textContent ?? ''));
+  for (const status of statuses) assert.equal(status, 'At initialisation, before any run: the initial weights’ forward pass over the first batch of 8 images. Train both draws the trained values below.');
+  assert.deepEqual(await page.$$eval('#compare-algebra .algebra-side', (s) => s.map((e) => (e as HTMLElement).dataset.state)), ['initial', 'initial']);
   const titles = await page.$$eval('#compare-algebra .algebra-side-title', (h) => h.map((e) => e.textContent));
   assert.deepEqual(titles, ['A: resnet', 'B: densenet']);
   const a = await read('#compare-algebra-a-init-residual-0');
   const b = await read('#compare-algebra-b-init-dense-0');
-  // Each side has one matrix and only its own kind: A adds, B concatenates.
+  // Each side has one matrix and only its own kind: A adds, B concatenates; no latest matrices before a run.
   assert.deepEqual(await page.$$eval('#compare-algebra .algebra-side[data-side="0"] .algebra-initial figure', (f) => f.map((e) => e.id)), ['compare-algebra-a-init-residual-0']);
   assert.deepEqual(await page.$$eval('#compare-algebra .algebra-side[data-side="1"] .algebra-initial figure', (f) => f.map((e) => e.id)), ['compare-algebra-b-init-dense-0']);
+  assert.equal(await page.$$eval('#compare-algebra-a-residual-0, #compare-algebra-b-dense-0', (f) => f.length), 0);
 
   // The reference: the Node engine at initialisation on the same model, seed and first batch of 8 images.
   await useNodeBackend('cpu');
@@ -119,12 +125,20 @@ test('Compare draws A’s residual shares beside B’s dense contributions: at i
   assert.deepEqual(b.cells.map((c) => [c.row, c.col]), expectedB.map((c) => [c.row, c.col]));
   b.cells.forEach((c, i) => assert.ok(c.value > 0 && Math.abs(c.value - expectedB[i].value) <= 1e-3 * expectedB[i].value, `B ${c.row} ← ${c.col}: ${c.value} drawn, ${expectedB[i].value} by the Node engine`));
 
-  // Later statistics redraw the latest matrices of both sides after training moved the weights.
-  await page.waitForFunction(() => [...document.querySelectorAll('#compare-algebra .algebra-side')].every((s) => Number((s as HTMLElement).dataset.step) >= 3), undefined, { timeout: 120_000 });
+  // Train both: its step 1 measures the same initial weights again (it replaces the measurement before the run),
+  // later statistics redraw the latest matrices of both sides after training moved the weights.
+  await page.waitForFunction(() => !document.getElementById('train-both')?.hasAttribute('disabled'), undefined, { timeout: 120_000 });
+  await page.locator('#train-both').click();
+  await page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'trainBoth'), undefined, { timeout: 120_000 });
+  await page.evaluate((m) => window.postMessage(m, '*'), { type: 'startTrainBoth', revision: 1, runs, config: plan.shared } satisfies HostToCompare);
+  await page.waitForFunction(() => [...document.querySelectorAll('#compare-algebra .algebra-side')].every((s) => (s as HTMLElement).dataset.initial === 'run' && Number((s as HTMLElement).dataset.step) >= 3), undefined, { timeout: 120_000 });
   await page.locator('#train-both-stop').click();
   const steps = await page.$$eval('#compare-algebra .algebra-side', (s) => s.map((e) => Number((e as HTMLElement).dataset.step)));
   assert.ok(steps.every((s) => s >= 3), `steps ${steps}`);
   assert.match((await page.textContent('#compare-algebra .algebra-side[data-side="1"] .algebra-status')) ?? '', /^At initialisation \(step 1’s forward pass, the initial weights\) above; Latest: after \d+ steps of Train both\.$/);
+  const [a1, b1] = [await read('#compare-algebra-a-init-residual-0'), await read('#compare-algebra-b-init-dense-0')];
+  a1.cells.forEach((c, i) => assert.ok(Math.abs(c.value - a.cells[i].value) <= 1e-6 * a.cells[i].value, `A ${c.row} ← ${c.col}: ${c.value} at Train both's step 1, ${a.cells[i].value} before the run`));
+  b1.cells.forEach((c, i) => assert.ok(Math.abs(c.value - b.cells[i].value) <= 1e-6 * b.cells[i].value, `B ${c.row} ← ${c.col}: ${c.value} at Train both's step 1, ${b.cells[i].value} before the run`));
   const a2 = await read('#compare-algebra-a-residual-0');
   const b2 = await read('#compare-algebra-b-dense-0');
   assert.deepEqual([a2.cells.length, b2.cells.length], [5, 6]);

@@ -4,15 +4,19 @@
  * 2017, section 3, eq. 2) reads against ResNet's f_ℓ = H_ℓ * (x_0 + F_0 + … + F_{ℓ-1}) (He et al. 2016, "Identity
  * Mappings", section 2, eq. 4).
  *
- * The figures are the training engine's own statistics from Train both, every `statsInterval` steps. Where a run's
- * statistics include step 1 (statsInterval 1), that step's are measured in the forward pass of the initial weights:
- * they stay drawn apart as the algebra at initialisation (ids `compare-algebra-a-init-…`) above the latest ones
- * (`compare-algebra-a-…`). Each side's column carries `data-step` (the latest step drawn), `data-initial` (present
- * once the initialisation is drawn) and `data-state` (`waiting`, `trained`, or `none` for a model with neither kind
- * of merge).
+ * The figures are the training engine's own statistics. As soon as the pair is loaded, both sides are measured at
+ * initialisation before any run (initial-algebra.ts: step 1's forward pass of the seeded initial weights over the first
+ * batch, as `skipnet algebra` measures it) and drawn as the algebra at initialisation (ids `compare-algebra-a-init-…`).
+ * Train both then draws its statistics, every `statsInterval` steps, as the latest ones (`compare-algebra-a-…`) below;
+ * where its statistics include step 1 (statsInterval 1), that step's, measured on the same initial weights, replace the
+ * initialisation. Each side's column carries `data-step` (the latest step drawn), `data-initial` (`measured` for the
+ * measurement before any run, `run` for Train both's step 1; absent until one is drawn) and `data-state` (`measuring`,
+ * `initial`, `waiting`, `trained`, `failed`, or `none` for a model with neither kind of merge).
  */
+import type { CompareTrainingRun, SharedTrainingConfig } from '../../src/protocol/compare-messages';
 import type { TrainingStatistics } from '../../src/train/stats';
 import { AlgebraMatrices } from '../statistics/algebra';
+import { InitialAlgebra } from './initial-algebra';
 
 type SideIndex = 0 | 1;
 
@@ -25,11 +29,21 @@ interface SideColumn {
 }
 
 const LETTERS = ['A', 'B'] as const;
+const NONE = 'No dense-block concatenation feeding a convolution and no identity-shortcut add: there is no merge algebra to show.';
 
-/** The algebra section of the Compare page: hidden until Train both starts, then one column per side. */
+/** The pair measured at initialisation: what Train both would train (see initial-algebra.ts). */
+export interface InitialAlgebraRequest {
+  runs: [CompareTrainingRun, CompareTrainingRun];
+  config: SharedTrainingConfig;
+}
+
+/** The algebra section of the Compare page: hidden until the pair is measured at initialisation or Train both starts, then one column per side. */
 export class CompareAlgebra {
   readonly element: HTMLElement;
   private readonly columns: [SideColumn, SideColumn];
+  private measuring: InitialAlgebra | null = null;
+  /** The runs and config last measured at initialisation (an identical request is not measured again). */
+  private measuredKey = '';
 
   constructor(parent: HTMLElement) {
     this.element = document.createElement('section');
@@ -52,28 +66,85 @@ export class CompareAlgebra {
     this.columns.forEach((column, i) => (column.title.textContent = `${LETTERS[i]}: ${labels[i]}`));
   }
 
-  /** Shows the section, empty, waiting for each side's first statistics (Train both started). */
-  start(): void {
+  /**
+   * Measures both sides at initialisation before any run and draws them (the section shows at once, saying it
+   * measures), unless these very runs and config were measured last. A measurement in progress is cancelled.
+   */
+  measureInitial(request: InitialAlgebraRequest, runtimeUrl: string, wasmBase: string): void {
+    const key = JSON.stringify([request.runs.map((r) => [r.run.model, r.run.text, r.run.backend, r.run.dataset, r.withoutSkips]), request.config]);
+    if (key === this.measuredKey) return;
+    this.measuring?.cancel();
+    this.measuredKey = key;
     this.element.hidden = false;
+    this.setLabels(request.runs.map((r) => `${r.run.model}${r.withoutSkips ? ' without skips' : ''}`) as [string, string]);
     for (const column of this.columns) {
       column.matrices.clear();
       column.initial.clear();
-      column.root.dataset.state = 'waiting';
+      column.root.dataset.state = 'measuring';
       delete column.root.dataset.step;
       delete column.root.dataset.initial;
-      column.status.textContent = 'Waiting for the first statistics.';
+      column.status.textContent = 'Measuring at initialisation (the initial weights’ forward pass over the first batch)…';
+    }
+    const measuring = new InitialAlgebra({
+      ...request,
+      runtimeUrl,
+      wasmBase,
+      onStatistics: (side, statistics, batch) => {
+        if (this.measuring === measuring) this.showInitial(side, statistics, batch);
+      },
+      onFailed: (side, message) => {
+        if (this.measuring !== measuring) return;
+        this.columns[side].root.dataset.state = 'failed';
+        this.columns[side].status.textContent = `Not measured at initialisation: ${message}`;
+      },
+    });
+    this.measuring = measuring;
+  }
+
+  /** Shows the section waiting for each side's first statistics (Train both started): the algebra at initialisation measured before the run stays. */
+  start(): void {
+    if (this.measuring) {
+      this.measuring.cancel();
+      // Cut short: the next pair the host sends is measured again.
+      if (this.columns.some((c) => c.root.dataset.state === 'measuring')) this.measuredKey = '';
+      this.measuring = null;
+    }
+    this.element.hidden = false;
+    for (const column of this.columns) {
+      column.matrices.clear();
+      if (column.root.dataset.initial !== 'measured') {
+        column.initial.clear();
+        delete column.root.dataset.initial;
+      }
+      column.root.dataset.state = 'waiting';
+      delete column.root.dataset.step;
+      column.status.textContent = column.root.dataset.initial === 'measured' ? 'At initialisation above; waiting for Train both’s first statistics.' : 'Waiting for the first statistics.';
     }
   }
 
   /** A side's statistics event: its matrices are redrawn (throttled) from the engine's reuse and residual maps. */
   update(side: SideIndex, statistics: Pick<TrainingStatistics, 'step' | 'reuse' | 'residual'>): void {
     const column = this.columns[side];
-    if (statistics.step === 1 && column.root.dataset.initial === undefined) {
+    if (statistics.step === 1 && column.root.dataset.initial !== 'run') {
       column.initial.update(statistics);
       column.initial.flush();
-      column.root.dataset.initial = '1';
+      column.root.dataset.initial = 'run';
     }
     column.matrices.update(statistics);
+  }
+
+  private showInitial(side: SideIndex, statistics: Pick<TrainingStatistics, 'step' | 'reuse' | 'residual'>, batch: number): void {
+    const column = this.columns[side];
+    column.initial.update(statistics);
+    column.initial.flush();
+    if (column.initial.element.childElementCount === 0) {
+      column.root.dataset.state = 'none';
+      column.status.textContent = NONE;
+      return;
+    }
+    column.root.dataset.initial = 'measured';
+    column.root.dataset.state = 'initial';
+    column.status.textContent = `At initialisation, before any run: the initial weights’ forward pass over the first batch of ${batch} image${batch === 1 ? '' : 's'}. Train both draws the trained values below.`;
   }
 
   /** Draws what is pending now (the run ended). */
@@ -104,11 +175,13 @@ export class CompareAlgebra {
     column.root.dataset.step = String(step ?? 0);
     if (figures === 0) {
       column.root.dataset.state = 'none';
-      column.status.textContent = 'No dense-block concatenation feeding a convolution and no identity-shortcut add: there is no merge algebra to show.';
+      column.status.textContent = NONE;
       return;
     }
     column.root.dataset.state = 'trained';
     const latest = `Latest: after ${step ?? 0} step${step === 1 ? '' : 's'} of Train both.`;
-    column.status.textContent = column.root.dataset.initial === undefined ? latest : `At initialisation (step 1’s forward pass, the initial weights) above; ${latest}`;
+    const initial = column.root.dataset.initial;
+    column.status.textContent =
+      initial === undefined ? latest : `At initialisation (${initial === 'run' ? 'step 1’s forward pass, the initial weights' : 'measured before the run, the initial weights'}) above; ${latest}`;
   }
 }

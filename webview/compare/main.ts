@@ -80,10 +80,7 @@ const table = element('table', { id: 'metrics', 'aria-label': 'Comparison' }, ap
 const answers = new AnswersPanel('compare-answers', (nodes) => panels.forEach((panel, i) => panel.view?.highlight(nodes[i] ?? [])));
 app.appendChild(answers.element);
 /** What each side's Train both run has told so far, for the run findings. */
-const runs: [{ accuracy: number | null; gradients: DepthGradient[] }, { accuracy: number | null; gradients: DepthGradient[] }] = [
-  { accuracy: null, gradients: [] },
-  { accuracy: null, gradients: [] },
-];
+const runs: [{ accuracy: number | null; gradients: DepthGradient[] }, { accuracy: number | null; gradients: DepthGradient[] }] = [{ accuracy: null, gradients: [] }, { accuracy: null, gradients: [] }];
 
 function showRunFindings(): void {
   if (!sides) return;
@@ -112,7 +109,7 @@ const lesionRoot = element('div', { id: 'compare-lesion', hidden: '' }, app);
 // Gradient by path length of both sides (Veit et al. 2016 Fig. 6 (b)), on one scale; shown once Train both starts.
 const pathCharts = new ComparePathCharts(app);
 pathCharts.element.hidden = true;
-// Both sides' merge algebra side by side, from Train both's statistics (the first ones are at initialisation).
+// Both sides' merge algebra side by side: at initialisation before any run, then from Train both's statistics.
 const algebra = new CompareAlgebra(app);
 const lesion = new CompareLesion(lesionRoot, pauseButton, resumeButton);
 // The loss landscape of both paused runs side by side (the paper's Fig. 1 on the user's model and its ablation).
@@ -457,6 +454,9 @@ function handle(message: HostToCompare): void {
       return;
     case 'startTrainBoth':
       trainBoth(message);
+      return;
+    case 'initialAlgebra': // before any run only: Train both's own statistics take over from its start
+      if (!training) algebra.measureInitial(message, document.body.dataset.trainUri ?? '', document.body.dataset.wasmUri ?? '');
       return;
     case 'trainingPoint':
       charts.addPoint(message.side, message.point);

@@ -72,11 +72,13 @@ function drawSubset(n: number, k: number, random: SeededRandom): number[] {
 }
 
 /** Every k-subset of 0..n−1 in lexicographic order. */
-function allSubsets(n: number, k: number): number[][] {
+export function allSubsets(n: number, k: number): number[][] {
   const out: number[][] = [];
   const walk = (start: number, chosen: number[]): void => {
     if (chosen.length === k) return void out.push([...chosen]);
-    for (let i = start; i < n; i++) walk(i + 1, [...chosen, i]);
+    // Only starts that leave enough indices to complete the subset: the walk then visits C(n, k) leaves and no dead
+    // branch, so k near n stays cheap (without the bound, C(54, 54) = 1 subset costs about 2^54 calls).
+    for (let i = start; i <= n - (k - chosen.length); i++) walk(i + 1, [...chosen, i]);
   };
   walk(0, []);
   return out;

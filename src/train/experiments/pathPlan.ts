@@ -74,3 +74,46 @@ export function residualAdds(graph: ModelGraph): ResidualAdd[] {
   }
   return adds;
 }
+
+/** A contiguous range of path lengths (residual branches entered), both ends included, and its share of the total. */
+export interface PathLengthWindow {
+  from: number;
+  to: number;
+  /** The window's summed `total` over the sum of every length's `total`, in [0, 1]. */
+  share: number;
+}
+
+/**
+ * The narrowest contiguous range of lengths whose totals hold at least `share` (in (0, 1]) of the summed total
+ * gradient magnitude: Veit et al. 2016 (§4.2, Fig. 6) read their "effective paths" off this curve. Among equally
+ * narrow ranges, the one holding most. `lengths` in order of length, as a measurement lists them.
+ * Throws a RangeError when `share` is outside (0, 1], `lengths` is empty or its totals are not finite and ≥ 0 with a
+ * positive sum.
+ */
+export function gradientWindow(lengths: readonly PathLengthGradient[], share: number): PathLengthWindow {
+  if (!(share > 0 && share <= 1)) throw new RangeError(`share must be in (0, 1], not ${share}.`);
+  const totals = lengths.map((l) => l.total);
+  const sum = totals.reduce((a, b) => a + b, 0);
+  if (totals.some((t) => !(Number.isFinite(t) && t >= 0)) || !(sum > 0)) throw new RangeError('Path-length totals must be finite, ≥ 0 and not all 0.');
+  // A relative tolerance, so a window that holds the share up to float rounding of the sums counts.
+  const needed = share * sum * (1 - 1e-12);
+  let best: PathLengthWindow | null = null;
+  for (let from = 0; from < totals.length; from++) {
+    let held = 0;
+    for (let to = from; to < totals.length; to++) {
+      held += totals[to];
+      if (held < needed) continue;
+      const width = to - from;
+      const bestWidth = best ? best.to - best.from : Infinity;
+      if (width < bestWidth || (width === bestWidth && held / sum > best!.share)) best = { from: lengths[from].length, to: lengths[to].length, share: held / sum };
+      break;
+    }
+  }
+  return best!;
+}
+
+/** The length whose paths carry the largest total gradient magnitude (the first on a tie); throws a RangeError on an empty list. */
+export function peakLength(lengths: readonly PathLengthGradient[]): number {
+  if (lengths.length === 0) throw new RangeError('No path lengths measured.');
+  return lengths.reduce((best, l) => (l.total > best.total ? l : best)).length;
+}

@@ -91,8 +91,19 @@ export function torchAlgebraPlan(graph: ModelGraph): TorchAlgebraPlan {
   return { residual };
 }
 
-/** The runner's plan for the gradient by path length (see the file's comment). */
-export function torchPathPlan(graph: ModelGraph): TorchPathPlan {
+/**
+ * A schedule and sample sizes for the path-gradient measurement other than the graph view's (pathPlan.ts):
+ * `interval` steps between measurements (one after the first step too), `images` of the training split (the first
+ * ones), `samples` paths per length. Each is a whole number ≥ 1 (PyTorchTraining.start rejects others).
+ */
+export interface PathGradientSettings {
+  interval?: number;
+  images?: number;
+  samples?: number;
+}
+
+/** The runner's plan for the gradient by path length (see the file's comment), with the graph view's schedule unless `settings` say otherwise. */
+export function torchPathPlan(graph: ModelGraph, settings: PathGradientSettings = {}): TorchPathPlan {
   const residual = new Map(residualAdds(graph).map((add) => [add.id, add]));
   const adds = graph.nodes
     .filter((node) => node.kind === 'add')
@@ -101,5 +112,11 @@ export function torchPathPlan(graph: ModelGraph): TorchPathPlan {
       const planned: TorchPlannedAdd = { node: node.id, inputs: node.inputs.length, shape: torchShape(node.shape) };
       return found ? { ...planned, branch: found.branch, skip: found.skip } : planned;
     });
-  return { adds, residualAdds: residual.size, interval: PATH_GRADIENT_INTERVAL, images: PATH_GRADIENT_IMAGES, samples: PATH_GRADIENT_SAMPLES };
+  return {
+    adds,
+    residualAdds: residual.size,
+    interval: settings.interval ?? PATH_GRADIENT_INTERVAL,
+    images: settings.images ?? PATH_GRADIENT_IMAGES,
+    samples: settings.samples ?? PATH_GRADIENT_SAMPLES,
+  };
 }

@@ -12,7 +12,7 @@ import { checkDataFits, checkTrainable, datasetForTraining, parseDataset, type I
 import { TrainError } from '../errors';
 import { initialParameters } from '../init';
 import { DEFAULT_EVALS_PER_EPOCH, DEFAULT_QUICK_EVAL_SAMPLES, DEFAULT_STATS_INTERVAL } from '../schedule';
-import { torchAlgebraPlan, torchPathPlan } from './algebraPlan';
+import { torchAlgebraPlan, torchPathPlan, type PathGradientSettings } from './algebraPlan';
 import { torchExperimentPlan, torchStatisticsPlan } from './mergePlan';
 import { commandLine, parseRunnerLine, type RunnerCommand, type RunnerEvent, type RunnerExperimentCommand } from './protocol';
 import { findPython, type PythonWithTorch } from './python';
@@ -67,8 +67,10 @@ export interface PyTorchTrainingOptions {
   /**
    * Send `pathGradients` events: the gradient at the input by path length (Veit et al. 2016, §4.2) after the first
    * step and every PATH_GRADIENT_INTERVAL steps, as the browser engine's graph view measures it (default false).
+   * An object turns them on with its own schedule and sizes instead of the graph view's (e.g. bench/veitPaths.bench.ts
+   * measures ResNet-110 on more images and paths per length).
    */
-  pathGradients?: boolean;
+  pathGradients?: boolean | PathGradientSettings;
   /** Held-out images evaluated at each epoch end (default: all). */
   evalSamples?: number;
   /** Held-out points per epoch, the epoch end included (default 4; 1 = epoch ends only). */
@@ -238,7 +240,8 @@ export class PyTorchTraining {
     if (nproc > config.batch) throw new TrainError(`${nproc} processes cannot share a batch of ${config.batch}: each needs at least one image.`, 'unsupported');
     const adapter = checkDataFits(graph, dataset);
     if (dataset.test.count < 1) throw new TrainError(`Data set ${datasetName} has no held-out images to evaluate on.`, 'data');
-    for (const [name, value] of [['maxSteps', options.maxSteps], ['evalSamples', options.evalSamples], ['quickEvalSamples', options.quickEvalSamples], ['evalsPerEpoch', options.evalsPerEpoch]] as const) {
+    const paths = typeof options.pathGradients === 'object' ? options.pathGradients : {};
+    for (const [name, value] of [['maxSteps', options.maxSteps], ['evalSamples', options.evalSamples], ['quickEvalSamples', options.quickEvalSamples], ['evalsPerEpoch', options.evalsPerEpoch], ['pathGradients.interval', paths.interval], ['pathGradients.images', paths.images], ['pathGradients.samples', paths.samples]] as const) {
       if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new TrainError(`${name} must be a whole number ≥ 1, not ${value}.`, 'unsupported');
     }
     const exported = exportPyTorch(options.analysis, graph, options.sourceName ?? `${graph.name}.skipnet`, { withoutSkips: options.withoutSkips });
@@ -267,7 +270,7 @@ export class PyTorchTraining {
       softmaxModule: output.kind === 'softmax' ? modulePath(output.id) : null,
       statisticsPlan: torchStatisticsPlan(graph),
       algebraPlan: torchAlgebraPlan(graph),
-      pathPlan: options.pathGradients === true ? torchPathPlan(graph) : null,
+      pathPlan: options.pathGradients ? torchPathPlan(graph, options.pathGradients === true ? {} : options.pathGradients) : null,
       experiments: torchExperimentPlan(graph),
       keepWeights: options.keepWeights === true,
       weights: { file: join(dir, 'weights.bin'), tensors: packed.index },
