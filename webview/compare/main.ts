@@ -17,8 +17,8 @@ import { COMPARE_CSS } from './styles';
 import { GraphView } from '../graph/graph-view';
 import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
 import { TrainBoth } from '../training/train-both';
-import { HostRun } from '../training/host-run';
-import { folderDataForHost } from '../training/folder-dataset';
+import type { HostRun } from '../training/host-run';
+import { hostedPair } from './hosted-pair';
 import { CompareLesion } from './lesion';
 import { ComparePathCharts } from './path-charts';
 import { CompareAlgebra } from './algebra';
@@ -141,27 +141,8 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   delete trainingPlan.dataset.mode;
   setTrainingState('running', 'Starting…');
   const graphs = [sides?.[0].graph ?? null, sides?.[1].graph ?? null] as const;
-  // PyTorch: the host trains both sides; each is a HostRun whose controls go back tagged with the side.
-  const hostRun = (side: SideIndex): HostRun => {
-    const id = message.runs[side].run.runId ?? 0;
-    return new HostRun(id, (control) => post({ type: 'trainBothControl', side, run: id, ...control }));
-  };
-  hosted = message.runs[0].run.engine === 'pytorch' ? [hostRun(0), hostRun(1)] : null;
-  // An image folder on PyTorch: decoded once here, at side A's input size as the browser engine decodes it, and both
-  // runners read it; a folder that fails ends both sides here.
-  if (hosted && message.runs[0].run.dataset.kind === 'folder') {
-    const pair = hosted;
-    void folderDataForHost(message.runs[0].run).then(
-      (data) => post({ type: 'trainBothData', runs: [pair[0].id, pair[1].id], data }),
-      (error: unknown) => {
-        const line = JSON.stringify({ type: 'error', message: error instanceof Error ? error.message : String(error) });
-        for (const side of [0, 1] as const) {
-          pair[side].receive(line);
-          post({ type: 'trainBothControl', side, run: pair[side].id, action: 'stop' });
-        }
-      },
-    );
-  }
+  // PyTorch: the host trains both sides (and gets an image folder decoded here).
+  hosted = hostedPair(message, post);
   // Both engines measure the gradient by path length at the same steps (after step 1, then every 50).
   pathCharts.element.hidden = false;
   // The first status line arrives while the constructor runs, before `run` is assigned.
