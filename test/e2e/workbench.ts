@@ -156,11 +156,24 @@ export class Workbench {
     throw new Error(`Problems panel never showed ${description}; last rows: ${JSON.stringify(rows, null, 2)}`);
   }
 
-  /** Hovers the `occurrence`-th (0-based) rendered occurrence of `word` in the editor and returns the hover's text. */
+  /**
+   * Hovers the `occurrence`-th (0-based) rendered occurrence of `word` in the editor and returns the hover's text.
+   * The word is pointed at once it has kept its place for three animation frames: a panel that has just opened
+   * (Problems) resizes the editor, which then scrolls the cursor's line back into view, and a point read before that
+   * lands on the line above.
+   */
   async hoverWord(word: string, occurrence = 0): Promise<string> {
-    const point = await this.page.evaluate(findWordCenter, { word, occurrence });
-    if (!point) throw new Error(`"${word}" (occurrence ${occurrence}) is not visible in the editor`);
-    await this.page.mouse.move(point.x, point.y);
+    const deadline = Date.now() + TIMEOUT;
+    let point: { x: number; y: number } | null = null;
+    for (let still = 0; still < 3; ) {
+      const next = await this.page.evaluate(findWordCenter, { word, occurrence });
+      if (!next) throw new Error(`"${word}" (occurrence ${occurrence}) is not visible in the editor`);
+      still = point && point.x === next.x && point.y === next.y ? still + 1 : 0;
+      point = next;
+      if (Date.now() > deadline) throw new Error(`"${word}" kept moving in the editor for ${TIMEOUT} ms`);
+      await this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(null))));
+    }
+    await this.page.mouse.move(point!.x, point!.y);
     const hover = this.page.locator('.monaco-hover:not(.hidden) .monaco-hover-content').first();
     await hover.waitFor({ state: 'visible', timeout: TIMEOUT });
     await this.page.waitForFunction(

@@ -149,3 +149,38 @@ test('Compare draws A’s residual shares beside B’s dense contributions at in
   assert.deepEqual(w.consoleErrors, []);
   await page.context().close();
 });
+
+test('Train both asked for while the pair is still measured at initialisation: the measurement lets go of both workers first, and both sides train', async () => {
+  // Wider and at batch 16, so side A's first step on the CPU backend can outlast Stop's grace and the measurement's
+  // worker is ended; Train both then gets a fresh one (trainingWorkersEnded counts it). Either way both sides train.
+  const wide = RESNET.replaceAll(/conv\(4, 3/g, 'conv(24, 3').replace('batch: 8', 'batch: 16');
+  const w = await openWebview(browser(), undefined, { width: 1400, height: 1000 }, 'compare.js');
+  const page = w.page;
+  const texts: [string, string] = [wide, DENSENET];
+  const specs: [SideSpec, SideSpec] = [
+    { uri: 'file:///work/resnet.skipnet', file: 'resnet.skipnet', model: 'resnet', withoutSkips: false },
+    { uri: 'file:///work/densenet.skipnet', file: 'densenet.skipnet', model: 'densenet', withoutSkips: false },
+  ];
+  await page.evaluate((m) => window.postMessage(m, '*'), buildCompareMessage(specs, texts, 1, { collapseThreshold: 150, direction: 'down' }));
+  const plan = planTrainBoth(specs, texts);
+  assert.ok(plan.ok);
+  const dataset = { kind: 'builtin' as const, name: 'mnist' as const, url: `${ORIGIN}/media/data/mnist.bin` };
+  const runs = specs.map((s, i) => ({ run: { model: s.model, text: texts[i], backend: 'cpu' as const, statsInterval: 1, dataset }, withoutSkips: false })) as [CompareTrainingRun, CompareTrainingRun];
+  await page.evaluate((m) => window.postMessage(m, '*'), { type: 'initialAlgebra', revision: 1, runs, config: plan.shared } satisfies HostToCompare);
+  await page.waitForFunction(() => (document.querySelector('#compare-algebra .algebra-side[data-side="0"]') as HTMLElement | null)?.dataset.state === 'measuring', undefined, { timeout: 120_000 });
+
+  await page.locator('#train-both').click();
+  await page.waitForFunction(() => window.__posted.some((m) => (m as { type: string }).type === 'trainBoth'), undefined, { timeout: 120_000 });
+  await page.evaluate((m) => window.postMessage(m, '*'), { type: 'startTrainBoth', revision: 1, runs, config: plan.shared } satisfies HostToCompare);
+  const bothPastStep1 = /A: step ([2-9]|\d\d+)\/\d+ · loss [\d.]+ · B: step ([2-9]|\d\d+)\/\d+ · loss [\d.]+$/;
+  await page.waitForFunction((source) => new RegExp(source).test(document.getElementById('training-status')?.textContent ?? '') || document.getElementById('training-status')?.dataset.state === 'error', bothPastStep1.source, { timeout: 120_000 });
+  const status = (await page.textContent('#training-status')) ?? '';
+  assert.match(status, bothPastStep1, status);
+  await page.locator('#train-both-stop').click();
+  await page.waitForFunction(() => document.getElementById('training-status')?.dataset.state === 'stopped', undefined, { timeout: 120_000 });
+  const ended = await page.evaluate(() => document.documentElement.dataset.trainingWorkersEnded ?? '0');
+  console.log(`training workers ended by the cancelled measurement: ${ended}`);
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), [], 'CSP violations');
+  assert.deepEqual(w.consoleErrors, []);
+  await page.context().close();
+});

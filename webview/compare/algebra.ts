@@ -101,10 +101,15 @@ export class CompareAlgebra {
     this.measuring = measuring;
   }
 
-  /** Shows the section waiting for each side's first statistics (Train both started): the algebra at initialisation measured before the run stays. */
-  start(): void {
-    if (this.measuring) {
-      this.measuring.cancel();
+  /**
+   * Shows the section waiting for each side's first statistics (Train both started): the algebra at initialisation
+   * measured before the run stays. Settles once a measurement still in progress has ended its run: Train both's runs
+   * use the same workers, and one that Stop's grace ends (a long first step) must be gone before they start.
+   */
+  start(): Promise<void> {
+    const cancelled = this.measuring;
+    if (cancelled) {
+      cancelled.cancel();
       // Cut short: the next pair the host sends is measured again.
       if (this.columns.some((c) => c.root.dataset.state === 'measuring')) this.measuredKey = '';
       this.measuring = null;
@@ -120,6 +125,7 @@ export class CompareAlgebra {
       delete column.root.dataset.step;
       column.status.textContent = column.root.dataset.initial === 'measured' ? 'At initialisation above; waiting for Train both’s first statistics.' : 'Waiting for the first statistics.';
     }
+    return cancelled ? cancelled.done : Promise.resolve();
   }
 
   /** A side's statistics event: its matrices are redrawn (throttled) from the engine's reuse and residual maps. */

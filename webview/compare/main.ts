@@ -18,13 +18,12 @@ import { GraphView } from '../graph/graph-view';
 import { LayoutClient, startLayoutWorker } from '../graph/layout-client';
 import { TrainBoth } from '../training/train-both';
 import type { HostRun } from '../training/host-run';
-import { hostedPair } from './hosted-pair';
+import { hostedPair, PairRunFindings } from './pair-runs';
 import { CompareLesion } from './lesion';
 import { ComparePathCharts } from './path-charts';
 import { CompareAlgebra } from './algebra';
 import { LandscapePanel } from '../training/landscape-panel';
 import css from '../shared/styles.css';
-import { runFindings } from '../../src/core/findings';
 import { ANSWERS_CSS, AnswersPanel } from '../shared/answers-panel';
 import { PLOT_CSS, seriesColours } from '../shared/plot-theme';
 
@@ -79,25 +78,16 @@ const table = element('table', { id: 'metrics', 'aria-label': 'Comparison' }, ap
 // Pair findings: a click highlights the nodes each sentence names, A's on the left and B's on the right.
 const answers = new AnswersPanel('compare-answers', (nodes) => panels.forEach((panel, i) => panel.view?.highlight(nodes[i] ?? [])));
 app.appendChild(answers.element);
-/** What each side's Train both run has told so far, for the run findings. */
-const runs: [{ accuracy: number | null; gradients: DepthGradient[] }, { accuracy: number | null; gradients: DepthGradient[] }] = [{ accuracy: null, gradients: [] }, { accuracy: null, gradients: [] }];
-
-function showRunFindings(): void {
-  if (!sides) return;
-  const current = sides;
-  answers.setRunFindings(runFindings(runs.map((run, i) => ({ label: current[i].label, params: BigInt(current[i].params), heldOutAccuracy: run.accuracy, gradients: run.gradients }))));
-}
+const findings = new PairRunFindings(answers, () => sides);
 
 function runHeldOut(side: SideIndex, accuracy: number): void {
-  runs[side].accuracy = accuracy;
   charts.setHeldOut(side, accuracy);
-  showRunFindings();
+  findings.heldOut(side, accuracy);
 }
 
 function runGradients(side: SideIndex, points: DepthGradient[]): void {
-  runs[side].gradients = points;
   charts.setDepthGradients(side, points);
-  showRunFindings();
+  findings.gradients(side, points);
 }
 const trainingStatus = element('div', { id: 'training-status', role: 'status', 'aria-live': 'polite' }, app);
 // How the pair fits the memory budget (together, one after the other, a smaller batch, or refused): stays up while it trains.
@@ -115,6 +105,8 @@ const lesion = new CompareLesion(lesionRoot, pauseButton, resumeButton);
 // The loss landscape of both paused runs side by side (the paper's Fig. 1 on the user's model and its ablation).
 const landscape = new LandscapePanel(app);
 let training: TrainBoth | null = null;
+/** Train both was asked for and waits for a measurement at initialisation to let go of the workers; Stop came meanwhile. */
+let [startingPair, stopWhenStarted] = [false, false];
 /** The sides of the latest pair the host trains (PyTorch); kept after it ends, for experiments on the final weights. */
 let hosted: [HostRun, HostRun] | null = null;
 
@@ -128,13 +120,12 @@ function setTrainingState(state: CompareTrainingState, message: string, offerBro
 
 /** Runs both models here (the host sent the texts, the data and side A's train section). */
 function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>): void {
-  if (training) return; // one pair at a time; the button is disabled meanwhile
+  if (training || startingPair) return; // one pair at a time; the button is disabled meanwhile
   charts.clear();
-  for (const run of runs) [run.accuracy, run.gradients] = [null, []];
-  showRunFindings();
+  findings.reset();
   landscape.clear();
   pathCharts.clear();
-  algebra.start();
+  const measurementEnded = algebra.start();
   algebra.setLabels([0, 1].map((i) => `${message.runs[i].run.model}${message.runs[i].withoutSkips ? ' without skips' : ''}`) as [string, string]);
   delete trainingRoot.dataset.tensors;
   trainingPlan.textContent = '';
@@ -145,6 +136,17 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
   hosted = hostedPair(message, post);
   // Both engines measure the gradient by path length at the same steps (after step 1, then every 50).
   pathCharts.element.hidden = false;
+  // The runs start once a measurement at initialisation has let go of the workers they use (hosted runs buffer their
+  // events until then).
+  startingPair = true;
+  void measurementEnded.then(() => {
+    startingPair = false;
+    launchPair(message, graphs);
+  });
+}
+
+/** Starts the pair's runs: in this page's workers, or as the host's hosted sides. */
+function launchPair(message: Extract<HostToCompare, { type: 'startTrainBoth' }>, graphs: readonly [CompareSidePayload['graph'] | null, CompareSidePayload['graph'] | null]): void {
   // The first status line arrives while the constructor runs, before `run` is assigned.
   let run: TrainBoth | null = null;
   run = training = new TrainBoth({
@@ -179,6 +181,8 @@ function trainBoth(message: Extract<HostToCompare, { type: 'startTrainBoth' }>):
     host: hosted ? { runs: hosted, plan: message.plan ?? '' } : undefined,
   });
   const current = run;
+  if (stopWhenStarted) current.stop();
+  stopWhenStarted = false;
   lesionRoot.hidden = false;
   lesion.attach(current, message.runs);
   void current.done.then((end) => {
@@ -376,17 +380,13 @@ function showTable(message: Extract<HostToCompare, { type: 'compare' }>): void {
   for (const row of message.rows) {
     const tr = element('tr', { 'data-metric': row.metric }, body);
     element('th', { scope: 'row' }, tr, row.metric);
-    element('td', { class: 'a' }, tr, row.a);
-    element('td', { class: 'b' }, tr, row.b);
-    element('td', { class: 'ratio' }, tr, row.ratio);
+    for (const [cls, text] of [['a', row.a], ['b', row.b], ['ratio', row.ratio]]) element('td', { class: cls }, tr, text);
   }
   if (message.rows.length === 0) element('td', { colspan: '4', class: 'empty' }, element('tr', {}, body), 'Both models must analyse without errors to be compared.');
   table.replaceChildren(head, body);
 }
 
-function percent(difference: number): string {
-  return `${difference >= 0 ? '+' : '−'}${Math.abs(difference * 100).toFixed(1)}%`;
-}
+const percent = (difference: number): string => `${difference >= 0 ? '+' : '−'}${Math.abs(difference * 100).toFixed(1)}%`;
 
 function handle(message: HostToCompare): void {
   if (message.type === 'compare') {
@@ -483,10 +483,12 @@ async function start(): Promise<void> {
     post({ type: 'trainBoth', revision, engine: 'browser' });
   });
   stopButton.addEventListener('click', () => {
-    if (!training) return;
+    if (!training && !startingPair) return;
     stopButton.setAttribute('disabled', '');
     trainingStatus.textContent = 'Stopping…';
-    training.stop();
+    // Asked while the pair waits for the workers: its runs stop as they start.
+    if (training) training.stop();
+    else stopWhenStarted = true;
   });
   post({ type: 'ready', protocol: COMPARE_PROTOCOL_VERSION });
 }

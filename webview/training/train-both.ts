@@ -187,14 +187,20 @@ export class TrainBoth {
     const sequential = (this.sequential = plan?.mode === 'one-after-the-other');
     this.options.onStatus('Loading TensorFlow.js and the data…');
     // One after the other, B reuses A's worker: its wasm heap, grown for A, is then B's (a heap never shrinks).
-    this.runtimes = sequential ? [await loadRuntime(this.options.runtimeUrl, 0)] : await Promise.all([loadRuntime(this.options.runtimeUrl, 0), loadRuntime(this.options.runtimeUrl, 1)]);
+    const runtime = (slot: number): Promise<TrainingRuntime> => loadRuntime(this.options.runtimeUrl, slot);
+    this.runtimes = sequential ? [await runtime(0)] : await Promise.all([runtime(0), runtime(1)]);
     if (this.stopped) return { state: 'stopped', message: 'Stopped before the first step.' };
+    // Each side takes its slot's runtime again just before it starts: a worker that ended while the other loaded
+    // (Stop's grace cut another run's long step short) is then replaced by a fresh one, never started on.
+    this.runtimes[0] = await runtime(0);
     const firstStep = new Promise<void>((resolve) => (this.releaseB = resolve));
     const a = this.startSide(this.runtimes[0], 0, null, config);
     // B waits for A's first step (or A's end): by then the backend is settled and proven on this model.
     // One after the other, it waits for A's end.
     await (sequential ? a.done : Promise.race([firstStep, a.done]));
-    const b = this.stopped ? null : this.startSide(this.runtimes[sequential ? 0 : 1], 1, this.sides[0].backend, config);
+    const slotB = sequential ? 0 : 1;
+    if (!this.stopped) this.runtimes[slotB] = await runtime(slotB);
+    const b = this.stopped ? null : this.startSide(this.runtimes[slotB], 1, this.sides[0].backend, config);
     await Promise.all([a.done, b?.done]);
     return this.outcome();
   }
