@@ -83,7 +83,9 @@ test('both sides hosted: curves, a held-out point and gradient norms from runner
   assert.equal(await text(w, '#training-status'), 'pytorch 1.13.0 · cpu · 1 thread · A: step 4/100 · loss 1.8878 · B: step 4/100 · loss 2.5000');
   assert.equal(await w.page.locator('#training-status').getAttribute('data-state'), 'running');
   // B's held-out accuracy, A's latest (smoothed) training accuracy: the parameter chart says it mixes the two.
-  assert.equal(await w.page.locator('#chart-params').getAttribute('data-accuracy'), 'mixed');
+  // The charts redraw together, throttled: a redraw may have drawn the curves before B's evaluation came, so wait for
+  // the one that has it.
+  await w.page.waitForFunction(() => document.getElementById('chart-params')?.getAttribute('data-accuracy') === 'mixed');
   assert.equal(await w.page.locator('#chart-params').getAttribute('data-values'), '0.25,0.375');
 
   await w.page.locator('#train-both-stop').click();
